@@ -1,0 +1,85 @@
+# Watchkeeper build. All output lands under build/ (ignored by git).
+#   make            release daemon: build/watchkeeper
+#   make run        install deps, build, start a private Redis, the daemon and the console
+#   make test       install deps, build the ASan+UBSan variant, run unit + integration tests
+#   make bench      install deps, build release, drive signed /oncall with wrk
+#   make fuzz       libFuzzer targets (clang), each run for a bounded time
+
+CC      ?= cc
+PKGS    := libwebsockets libcurl jansson hiredis openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wvla
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -MMD -MP $(WARN) -I. $(PKG_CFLAGS) \
+               -DWK_VERSION='"$(VERSION)"'
+REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g
+SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+LDLIBS  := $(PKG_LIBS) -pthread -lm
+
+LIB_SRC := $(filter-out bot/main.c,$(wildcard bot/*.c adapters/*.c commands/*.c))
+MAIN_SRC := bot/main.c
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+REL_OBJ := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
+SAN_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all san run test bench fuzz clean deps unit
+all: build/watchkeeper
+
+deps:
+	@scripts/setup.sh
+
+build/watchkeeper: $(REL_OBJ) build/rel/bot/main.o
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+san: build/san/watchkeeper $(UNIT_BIN)
+
+build/san/watchkeeper: $(SAN_OBJ) build/san/bot/main.o
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(SAN_OBJ) $(LDLIBS) -lcmocka
+
+run: deps all
+	@scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory san
+	@scripts/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+# Fuzz targets link the library objects built by clang with libFuzzer + ASan.
+FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang $(FUZZ_BIN)
+	@scripts/fuzz.sh $(FUZZ_BIN)
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/rel/bot/main.d build/san/bot/main.d

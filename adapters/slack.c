@@ -1,0 +1,341 @@
+/* slack.c - see slack.h */
+#include "adapters/slack.h"
+#include "adapters/adapter.h"
+#include "adapters/slack_verify.h"
+#include "bot/courier.h"
+#include "bot/dispatch.h"
+#include "bot/form.h"
+#include "bot/log.h"
+#include "bot/util.h"
+#include "bot/workers.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SLACK_TEXT_MAX 3000	/* section text limit */
+#define SLACK_ACK_BODY "{\"response_type\":\"ephemeral\",\"text\":\"Working on it\\u2026\"}"
+
+/* ---- rendering ---- */
+
+static json_t *mrkdwn(const char *text, size_t len)
+{
+	return json_pack("{s:s, s:s%}", "type", "mrkdwn", "text", text, len);
+}
+
+/* Slack caps section text at 3000 characters: split at line ends. */
+static void add_text_sections(json_t *blocks, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len) {
+		size_t n = len;
+		if (n > SLACK_TEXT_MAX) {
+			n = SLACK_TEXT_MAX;
+			while (n > 1 && text[n - 1] != '\n')
+				n--;
+			if (n <= 1)
+				n = SLACK_TEXT_MAX;
+			while (n > 1 && ((unsigned char)text[n] & 0xC0) == 0x80)
+				n--;	/* never split a UTF-8 sequence */
+		}
+		json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
+							mrkdwn(text, n)));
+		text += n;
+		len -= n;
+	}
+}
+
+static int slack_render(const struct reply *r, struct buf *out)
+{
+	json_t *root = json_object(), *blocks = json_array();
+	const char *fallback = buf_cstr(&r->text);
+	char *dumped;
+	int rc;
+
+	if (!fallback[0] && r->nsections)
+		fallback = r->sections[0].text;
+	json_object_set_new(root, "response_type",
+			    json_string(r->visibility == REPLY_IN_CHANNEL ? "in_channel" : "ephemeral"));
+	if (r->replace_original)
+		json_object_set_new(root, "replace_original", json_true());
+	json_object_set_new(root, "text", json_string(fallback));
+	if (r->text.len)
+		add_text_sections(blocks, buf_cstr(&r->text));
+	for (size_t i = 0; i < r->nsections; i++) {
+		const struct reply_section *s = &r->sections[i];
+		if (s->text[0])
+			add_text_sections(blocks, s->text);
+		if (s->nfields) {
+			json_t *fields = json_array();
+			for (size_t f = 0; f < s->nfields; f++) {
+				char *t = NULL;
+				size_t n = strlen(s->fields[f].label) + strlen(s->fields[f].value) + 4;
+				t = xmalloc(n + 1);
+				snprintf(t, n + 1, "*%s*\n%s", s->fields[f].label, s->fields[f].value);
+				json_array_append_new(fields, mrkdwn(t, strlen(t)));
+				free(t);
+			}
+			json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
+		}
+	}
+	if (r->nbuttons) {
+		json_t *elements = json_array();
+		for (size_t i = 0; i < r->nbuttons; i++) {
+			const struct reply_button *b = &r->buttons[i];
+			json_t *e = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "type", "button", "action_id",
+					      b->action_id, "value", b->value, "text", "type",
+					      "plain_text", "text", b->label);
+			if (b->style != BUTTON_DEFAULT)
+				json_object_set_new(e, "style",
+						    json_string(b->style == BUTTON_PRIMARY ? "primary" : "danger"));
+			json_array_append_new(elements, e);
+		}
+		json_array_append_new(blocks, json_pack("{s:s, s:s, s:o}", "type", "actions", "block_id",
+							"wk_actions", "elements", elements));
+	}
+	json_object_set_new(root, "blocks", blocks);
+	dumped = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	rc = buf_adds(out, dumped);
+	free(dumped);
+	return rc;
+}
+
+const struct adapter_ops slack_adapter = {
+	.name = "slack",
+	.platform = PLATFORM_SLACK,
+	.render = slack_render,
+};
+
+/* ---- work on a worker thread ---- */
+
+struct slack_job {
+	struct request req;
+	struct http_call *call;	/* NULL for button clicks: Slack got its 200 already */
+};
+
+static void deliver_late(struct slack_job *job, char *body, size_t len)
+{
+	if (!job->req.response_url[0]) {
+		log_warn("slack.late", "reason=\"no response_url\" command=%s", job->req.command);
+		free(body);
+		return;
+	}
+	courier_post_json(job->req.response_url, NULL, body, len, "slack.response_url");
+}
+
+static void slack_job_run(struct worker *w, void *arg)
+{
+	struct slack_job *job = arg;
+	struct dispatch_env env = { w->store, w->cfg };
+	struct reply r;
+	struct buf out = BUF_INIT(256 * 1024);
+	struct http_response resp = { 0 };
+
+	reply_init(&r);
+	dispatch_request(&env, &job->req, &r);
+	if (slack_render(&r, &out) < 0) {
+		buf_reset(&out);
+		buf_adds(&out, "{\"response_type\":\"ephemeral\",\"text\":\"That answer was too long to show.\"}");
+	}
+	reply_free(&r);
+	resp.status = 200;
+	resp.content_type = "application/json";
+	resp.body = buf_detach(&out, &resp.len);
+	if (!job->call || !http_call_finish(job->call, &resp)) {
+		deliver_late(job, resp.body, resp.len);
+		resp.body = NULL;
+	}
+	http_response_free(&resp);
+	request_free(&job->req);
+	free(job);
+}
+
+/* ---- inbound (loop thread) ---- */
+
+/* Verify the signature; on failure fill a 401 and return false. */
+static bool slack_authentic(struct http_request *req, struct http_response *resp)
+{
+	const char *secret = req->cfg->slack_signing_secret;
+	enum slack_verify_result v;
+
+	if (!secret[0]) {
+		http_respond_text(resp, 401, "Slack is not configured on this Watchkeeper: set WK_SLACK_SIGNING_SECRET.");
+		return false;
+	}
+	v = slack_verify_request(secret, req->headers[0], req->headers[1], req->body, req->body_len,
+				 (int64_t)time(NULL));
+	if (v == SLACK_VERIFY_OK)
+		return true;
+	log_warn("slack.auth", "path=%s reason=\"%s\"", req->path, slack_verify_reason(v));
+	http_respond_text(resp, 401, "Invalid Slack request signature.");
+	return false;
+}
+
+static bool copy_field(char *dst, size_t size, const char *value, bool required, const char *name,
+		       struct http_response *resp)
+{
+	char msg[128];
+
+	if (!value || !value[0]) {
+		if (!required) {
+			dst[0] = '\0';
+			return true;
+		}
+		snprintf(msg, sizeof(msg), "Missing form field %s.", name);
+		http_respond_text(resp, 400, msg);
+		return false;
+	}
+	if (wk_strlcpy(dst, value, size) >= size) {
+		snprintf(msg, sizeof(msg), "Form field %s is too long.", name);
+		http_respond_text(resp, 400, msg);
+		return false;
+	}
+	return true;
+}
+
+static bool url_acceptable(const char *url)
+{
+	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+}
+
+static enum route_result submit(struct slack_job *job, struct http_response *resp)
+{
+	if (workers_submit(slack_job_run, job) == 0)
+		return ROUTE_PENDING;
+	/* Only during shutdown: the call's worker reference must still be dropped. */
+	if (job->call) {
+		struct http_response none = { 0 };
+		http_call_finish(job->call, &none);
+		http_response_free(&none);
+	}
+	request_free(&job->req);
+	free(job);
+	http_respond_text(resp, 503, "Watchkeeper is shutting down.");
+	return ROUTE_DONE;
+}
+
+enum route_result slack_route_commands(struct http_request *req, struct http_response *resp)
+{
+	struct form form = { 0 };
+	char err[FORM_ERR_SIZE];
+	struct slack_job *job;
+	const char *command;
+
+	if (!slack_authentic(req, resp)) {
+		/* Slack's SSL check is the one unsigned request; look only after a failed check. */
+		if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) == 0 &&
+		    form.count == 1 && form_get(&form, "ssl_check") &&
+		    strcmp(form_get(&form, "ssl_check"), "1") == 0)
+			http_respond(resp, 200, "text/plain", "", 0);
+		form_free(&form);
+		return ROUTE_DONE;
+	}
+	if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) < 0) {
+		char msg[FORM_ERR_SIZE + 32];
+		snprintf(msg, sizeof(msg), "Malformed form: %s.", err);
+		http_respond_text(resp, 400, msg);
+		return ROUTE_DONE;
+	}
+	if (form_get(&form, "ssl_check")) {
+		http_respond(resp, 200, "text/plain", "", 0);
+		form_free(&form);
+		return ROUTE_DONE;
+	}
+	job = xcalloc(1, sizeof(*job));
+	request_init(&job->req, PLATFORM_SLACK);
+	command = form_get(&form, "command");
+	if (!copy_field(job->req.org_external, sizeof(job->req.org_external), form_get(&form, "team_id"), true, "team_id", resp) ||
+	    !copy_field(job->req.user_id, sizeof(job->req.user_id), form_get(&form, "user_id"), true, "user_id", resp) ||
+	    !copy_field(job->req.user_name, sizeof(job->req.user_name), form_get(&form, "user_name"), false, "user_name", resp) ||
+	    !copy_field(job->req.channel_id, sizeof(job->req.channel_id), form_get(&form, "channel_id"), false, "channel_id", resp) ||
+	    !copy_field(job->req.response_url, sizeof(job->req.response_url), form_get(&form, "response_url"), false, "response_url", resp) ||
+	    !copy_field(job->req.command, sizeof(job->req.command), command && command[0] == '/' ? command + 1 : NULL, true, "command", resp)) {
+		request_free(&job->req);
+		free(job);
+		form_free(&form);
+		return ROUTE_DONE;
+	}
+	if (job->req.response_url[0] && !url_acceptable(job->req.response_url))
+		job->req.response_url[0] = '\0';
+	free(job->req.text);
+	job->req.text = xstrdup(form_get(&form, "text") ? form_get(&form, "text") : "");
+	form_free(&form);
+	job->call = http_call_begin(req, req->cfg->slack_ack_after_ms, "application/json", SLACK_ACK_BODY);
+	return submit(job, resp);
+}
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+enum route_result slack_route_actions(struct http_request *req, struct http_response *resp)
+{
+	struct form form = { 0 };
+	char err[FORM_ERR_SIZE];
+	json_error_t jerr;
+	json_t *p = NULL, *action;
+	struct slack_job *job = NULL;
+	const char *payload, *action_id, *team;
+
+	if (!slack_authentic(req, resp))
+		return ROUTE_DONE;
+	if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) < 0 ||
+	    !(payload = form_get(&form, "payload"))) {
+		http_respond_text(resp, 400, "Expected a form with a payload field.");
+		goto out;
+	}
+	p = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(p) || !jstr(p, "type")) {
+		http_respond_text(resp, 400, "The payload is not a JSON object with a type.");
+		goto out;
+	}
+	if (strcmp(jstr(p, "type"), "block_actions") != 0) {
+		http_respond(resp, 200, "text/plain", "", 0);	/* not ours to handle yet */
+		goto out;
+	}
+	action = json_array_get(json_object_get(p, "actions"), 0);
+	action_id = jstr(action, "action_id");
+	team = jstr(json_object_get(p, "team"), "id");
+	if (!team)
+		team = jstr(json_object_get(p, "user"), "team_id");
+	job = xcalloc(1, sizeof(*job));
+	request_init(&job->req, PLATFORM_SLACK);
+	if (!action_id || !strchr(action_id, '.') ||
+	    !copy_field(job->req.org_external, sizeof(job->req.org_external), team, true, "team.id", resp) ||
+	    !copy_field(job->req.user_id, sizeof(job->req.user_id), jstr(json_object_get(p, "user"), "id"), true, "user.id", resp) ||
+	    !copy_field(job->req.channel_id, sizeof(job->req.channel_id), jstr(json_object_get(p, "channel"), "id"), false, "channel.id", resp) ||
+	    !copy_field(job->req.response_url, sizeof(job->req.response_url), jstr(p, "response_url"), false, "response_url", resp) ||
+	    !copy_field(job->req.action_id, sizeof(job->req.action_id), action_id, true, "action_id", resp) ||
+	    !copy_field(job->req.action_value, sizeof(job->req.action_value), jstr(action, "value"), false, "value", resp)) {
+		if (!resp->status)
+			http_respond_text(resp, 400, "The payload has no action this app made.");
+		goto out;
+	}
+	size_t cmdlen = (size_t)(strchr(action_id, '.') - action_id);
+	if (cmdlen >= sizeof(job->req.command)) {
+		http_respond_text(resp, 400, "Unknown action.");
+		goto out;
+	}
+	memcpy(job->req.command, action_id, cmdlen);
+	job->req.command[cmdlen] = '\0';
+	if (!url_acceptable(job->req.response_url))
+		job->req.response_url[0] = '\0';
+	json_decref(p);
+	form_free(&form);
+	http_respond(resp, 200, "text/plain", "", 0);	/* Slack wants the 200 now; the answer follows */
+	submit(job, resp);	/* on failure resp becomes a 503 */
+	return ROUTE_DONE;
+out:
+	if (job) {
+		request_free(&job->req);
+		free(job);
+	}
+	json_decref(p);
+	form_free(&form);
+	return ROUTE_DONE;
+}

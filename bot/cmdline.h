@@ -1,0 +1,79 @@
+/* cmdline.h - split the text of a chat command into arguments.
+ *
+ * Input is what a user typed after the command word (for "/oncall swap <@U1>
+ * "next week"" the text "swap <@U1> \"next week\""), from Slack, Teams, SMS or
+ * the local console. Rules:
+ *
+ *   - arguments are separated by runs of ASCII whitespace (space, \t, \n, \v,
+ *     \f, \r) and U+00A0 NO-BREAK SPACE, which Slack clients insert;
+ *   - "double quotes" group words into one argument and are removed, as in a
+ *     shell: a"b c"d is the one argument "ab cd", and "" is an empty argument;
+ *   - so do the typographic quotes U+201C and U+201D that phones and macOS
+ *     substitute. Either of them opens a group and either closes it (clients
+ *     get the direction wrong); inside a smart-quoted group '"' is an ordinary
+ *     character and inside a "..." group smart quotes are;
+ *   - there are no escapes: a backslash is an ordinary character, and so are
+ *     the apostrophes ' and U+2019, so "don't" needs no quoting;
+ *   - the text must be well-formed UTF-8 (bot/utf8.h), at most
+ *     CMDLINE_MAX_TEXT bytes, with at most CMDLINE_MAX_ARGS arguments of at
+ *     most CMDLINE_MAX_ARG bytes each.
+ *
+ * Platform markup (Slack's &lt; &gt; &amp; escaping) is the adapter's business,
+ * undone before the text gets here; mentions such as <@U123> arrive verbatim.
+ *
+ * Errors are short English sentences meant for the user who typed the command;
+ * they fit in CMDLINE_ERR_SIZE bytes and repeat none of the input except the
+ * quote character of an unterminated group. err may be NULL only when errsz
+ * is 0.
+ *
+ * All functions are reentrant and thread-safe. */
+#ifndef WK_CMDLINE_H
+#define WK_CMDLINE_H
+
+#include <stddef.h>
+
+#define CMDLINE_MAX_TEXT 4000
+#define CMDLINE_MAX_ARGS 32
+#define CMDLINE_MAX_ARG 512
+#define CMDLINE_ERR_SIZE 96
+
+/* Buffer sizes that always fit a result of cmdline_mention() and of
+ * cmdline_plain_mention(), NUL included. */
+#define CMDLINE_USER_ID_SIZE 34
+#define CMDLINE_NAME_SIZE 65
+
+struct cmdline {
+	size_t argc;
+	char **argv;	/* argc strings, then NULL; all owned by the cmdline */
+};
+
+/*
+ * Split text (NUL-terminated) into *out. Returns 0 on success; the caller then
+ * owns out and releases it with cmdline_free(); empty or all-blank text gives
+ * argc == 0 (argv is still a valid, NULL-terminated array). Returns -1 with a
+ * message in err and *out empty (argc 0, argv NULL) on bad input.
+ * Each argument is itself well-formed UTF-8 and contains no NUL.
+ */
+int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz);
+
+/* Release the arguments and leave *cl empty. Safe on an empty cmdline. */
+void cmdline_free(struct cmdline *cl);
+
+/*
+ * A Slack user mention: the whole of arg is "<@ID>" or "<@ID|label>", where ID
+ * is 'U' or 'W' followed by 2..32 characters from [A-Z0-9], and label is
+ * non-empty without '<', '>' or '|'. Copies ID (NUL-terminated) into user_id
+ * and returns 0. Returns -1 for anything else, including "@bob" (a name Slack
+ * did not resolve), channel links "<#C1>" and "<!here>", or when ID does not fit
+ * in size bytes; user_id is then "" (when size > 0).
+ */
+int cmdline_mention(const char *arg, char *user_id, size_t size);
+
+/*
+ * A plain mention as typed on the local console: the whole of arg is "@name"
+ * where name is 1..64 characters from [A-Za-z0-9._-]. Copies name (without the
+ * '@') into id and returns 0; otherwise -1 and id is "" (when size > 0).
+ */
+int cmdline_plain_mention(const char *arg, char *id, size_t size);
+
+#endif

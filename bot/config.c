@@ -1,0 +1,378 @@
+/* config.c - see config.h */
+#include "bot/config.h"
+#include "bot/log.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum config_type { CFG_STRING, CFG_INT };
+#define CFG_SECRET 1u
+
+struct config_key {
+	const char *path;	/* JSON path, dotted */
+	const char *env;	/* environment variable that wins over the file */
+	enum config_type type;
+	size_t offset;
+	const char *def;	/* default, as text */
+	int64_t min, max;	/* CFG_INT bounds */
+	unsigned flags;
+	const char *help;	/* what is expected, for error messages */
+};
+
+#define STR(field) CFG_STRING, offsetof(struct config, field)
+#define INT(field) CFG_INT, offsetof(struct config, field)
+
+static const struct config_key config_keys[] = {
+	{ "listen", "WK_LISTEN", STR(listen_host), "127.0.0.1:8080", 0, 0, 0,
+	  "host:port, e.g. 127.0.0.1:8080" },
+	{ "public_url", "WK_PUBLIC_URL", STR(public_url), "http://localhost:8080", 0, 0, 0,
+	  "the http(s):// URL Slack and browsers reach this daemon at" },
+	{ "redis.url", "WK_REDIS_URL", STR(redis_url), "redis://127.0.0.1:6379/0", 0, 0, CFG_SECRET,
+	  "redis://[user:pass@]host:port/db or unix:///path/to/redis.sock" },
+	{ "redis.timeout_ms", "WK_REDIS_TIMEOUT_MS", INT(redis_timeout_ms), "1000", 10, 60000, 0,
+	  "milliseconds, 10..60000" },
+	{ "workers", "WK_WORKERS", INT(workers), "4", 1, 64, 0, "a number of threads, 1..64" },
+	{ "max_body_bytes", "WK_MAX_BODY_BYTES", INT(max_body_bytes), "65536", 1024, 16777216, 0,
+	  "bytes, 1024..16777216" },
+	{ "shutdown_grace_ms", "WK_SHUTDOWN_GRACE_MS", INT(shutdown_grace_ms), "10000", 0, 600000, 0,
+	  "milliseconds to finish in-flight requests on SIGTERM, 0..600000" },
+	{ "log_level", "WK_LOG_LEVEL", STR(log_level), "info", 0, 0, 0,
+	  "one of debug, info, warn, error" },
+	{ "slack.signing_secret", "WK_SLACK_SIGNING_SECRET", STR(slack_signing_secret), "", 0, 0,
+	  CFG_SECRET, "the Signing Secret from the Slack app's Basic Information page" },
+	{ "slack.bot_token", "WK_SLACK_BOT_TOKEN", STR(slack_bot_token), "", 0, 0, CFG_SECRET,
+	  "a bot token starting with xoxb-" },
+	{ "slack.api_url", "WK_SLACK_API_URL", STR(slack_api_url), "https://slack.com/api", 0, 0, 0,
+	  "the Slack Web API base URL (http:// or https://)" },
+	{ "slack.ack_after_ms", "WK_SLACK_ACK_AFTER_MS", INT(slack_ack_after_ms), "2000", 100, 2800, 0,
+	  "milliseconds before a slow command is acknowledged, 100..2800 (Slack waits 3000)" },
+	{ "rotation.timezone", "WK_ROTATION_TIMEZONE", STR(rotation_timezone), "UTC", 0, 0, 0,
+	  "an IANA time zone such as Europe/Berlin" },
+	{ "rotation.handoff", "WK_ROTATION_HANDOFF", STR(rotation_handoff), "monday 09:00", 0, 0, 0,
+	  "a weekday and a 24-hour time, e.g. \"monday 09:00\"" },
+	{ "rotation.start", "WK_ROTATION_START", STR(rotation_start), "2026-01-05", 0, 0, 0,
+	  "a date YYYY-MM-DD; the first shift starts on the first handoff day on or after it" },
+	{ "console.org", "WK_CONSOLE_ORG", STR(console_org), "local", 0, 0, 0,
+	  "the console's org name, [A-Za-z0-9_-]{1,32}" },
+	{ "console.user", "WK_CONSOLE_USER", STR(console_user), "you", 0, 0, 0,
+	  "the console user's name, [A-Za-z0-9._-]{1,32}" },
+};
+
+static char **key_str(struct config *cfg, const struct config_key *k)
+{
+	return (char **)((char *)cfg + k->offset);
+}
+
+static int64_t *key_int(struct config *cfg, const struct config_key *k)
+{
+	return (int64_t *)((char *)cfg + k->offset);
+}
+
+static void key_name(const struct config_key *k, char *out, size_t size, int from_env)
+{
+	if (from_env)
+		snprintf(out, size, "%s (environment)", k->env);
+	else
+		snprintf(out, size, "\"%s\"", k->path);
+}
+
+/* Find a dotted path in the JSON tree; NULL when absent. */
+static json_t *json_path(json_t *root, const char *path)
+{
+	char part[64];
+	const char *p = path;
+
+	while (root && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		root = json_is_object(root) ? json_object_get(root, part) : NULL;
+		p += n + (dot ? 1 : 0);
+	}
+	return root;
+}
+
+static int set_value(struct config *cfg, const struct config_key *k, const char *text,
+		     int from_env, char *err, size_t errsz)
+{
+	char name[96];
+
+	key_name(k, name, sizeof(name), from_env);
+	if (k->type == CFG_STRING) {
+		free(*key_str(cfg, k));
+		*key_str(cfg, k) = xstrdup(text);
+		return 0;
+	}
+	if (!wk_parse_i64(text, k->min, k->max, key_int(cfg, k))) {
+		snprintf(err, errsz, "config key %s: expected %s", name, k->help);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_json_value(struct config *cfg, const struct config_key *k, json_t *v,
+			   char *err, size_t errsz)
+{
+	char num[32];
+
+	if (k->type == CFG_STRING) {
+		if (!json_is_string(v)) {
+			snprintf(err, errsz, "config key \"%s\": expected a string (%s)", k->path, k->help);
+			return -1;
+		}
+		return set_value(cfg, k, json_string_value(v), 0, err, errsz);
+	}
+	if (!json_is_integer(v)) {
+		snprintf(err, errsz, "config key \"%s\": expected a whole number (%s)", k->path, k->help);
+		return -1;
+	}
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	return set_value(cfg, k, num, 0, err, errsz);
+}
+
+/* Reject keys we don't know: a typo in a config file must not be silently ignored. */
+static int check_unknown(json_t *obj, const char *prefix, char *err, size_t errsz)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char path[128];
+		int known = 0;
+
+		snprintf(path, sizeof(path), "%s%s", prefix, key);
+		for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
+			size_t n = strlen(path);
+			if (strcmp(config_keys[i].path, path) == 0 ||
+			    (json_is_object(v) && strncmp(config_keys[i].path, path, n) == 0 &&
+			     config_keys[i].path[n] == '.'))
+				known = 1;
+		}
+		if (key[0] == '_')	/* "_comment" style keys are allowed */
+			continue;
+		if (!known) {
+			snprintf(err, errsz, "config key \"%s\" is not a known option (see config/README.md)", path);
+			return -1;
+		}
+		if (json_is_object(v)) {
+			char sub[130];
+			snprintf(sub, sizeof(sub), "%s.", path);
+			if (check_unknown(v, sub, err, errsz) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The name a user should look for: the variable when the environment set it. */
+static const char *key_label(const int *from_env, const char *path, char *out, size_t size)
+{
+	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++)
+		if (strcmp(config_keys[i].path, path) == 0) {
+			key_name(&config_keys[i], out, size, from_env[i]);
+			return out;
+		}
+	snprintf(out, size, "\"%s\"", path);
+	return out;
+}
+
+static int parse_listen(struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	const char *v = cfg->listen_host;
+	const char *colon = strrchr(v, ':');
+	int64_t port;
+	char name[96];
+
+	key_label(from_env, "listen", name, sizeof(name));
+
+	if (!colon || colon == v || !wk_parse_i64(colon + 1, 1, 65535, &port)) {
+		snprintf(err, errsz, "config key %s: expected host:port, e.g. 127.0.0.1:8080, got \"%.64s\"",
+			 name, v);
+		return -1;
+	}
+	cfg->listen_port = (int)port;
+	cfg->listen_host[colon - v] = '\0';
+	return 0;
+}
+
+static int valid_name(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+static int is_http_url(const char *s)
+{
+	return (strncmp(s, "http://", 7) == 0 && s[7]) || (strncmp(s, "https://", 8) == 0 && s[8]);
+}
+
+/* Weekday of a civil date, 0 = Sunday (Sakamoto's method). */
+static int civil_weekday(int y, int m, int d)
+{
+	static const int t[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+	if (m < 3)
+		y -= 1;
+	return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+static int derive_rotation(struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	struct rotation_spec *r = &cfg->rotation;
+	char day[16], hhmm[8];
+	int y, m, d, wd, h, mi;
+	char tail;
+
+	char name[96];
+
+	r->zone = tz_get(cfg->rotation_timezone);
+	if (!r->zone) {
+		snprintf(err, errsz, "config key %s: expected an IANA time zone such as Europe/Berlin, got \"%.64s\"",
+			 key_label(from_env, "rotation.timezone", name, sizeof(name)), cfg->rotation_timezone);
+		return -1;
+	}
+	if (sscanf(cfg->rotation_handoff, "%15s %7s %c", day, hhmm, &tail) != 2 ||
+	    (wd = rotation_weekday_parse(day)) < 0 || rotation_hhmm_parse(hhmm, &h, &mi) < 0) {
+		snprintf(err, errsz, "config key %s: expected a weekday and a 24-hour time, e.g. \"monday 09:00\", got \"%.64s\"",
+			 key_label(from_env, "rotation.handoff", name, sizeof(name)), cfg->rotation_handoff);
+		return -1;
+	}
+	if (sscanf(cfg->rotation_start, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+	    strlen(cfg->rotation_start) != 10 || y < 1970 || y > 2200 || m < 1 || m > 12 ||
+	    d < 1 || d > 31) {
+		snprintf(err, errsz, "config key %s: expected a date YYYY-MM-DD, got \"%.64s\"",
+			 key_label(from_env, "rotation.start", name, sizeof(name)), cfg->rotation_start);
+		return -1;
+	}
+	/* Move the start forward to the handoff weekday so every shift is one week. */
+	d += (wd - civil_weekday(y, m, d) + 7) % 7;
+	r->start_year = y;
+	r->start_month = m;
+	r->start_day = d;	/* may exceed the month; rotation normalises like mktime */
+	r->handoff_hour = h;
+	r->handoff_minute = mi;
+	r->unit = ROTATION_WEEKS;
+	r->length = 1;
+	return rotation_spec_validate(r, err, errsz) < 0 ? -1 : 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+	int from_env[ARRAY_LEN(config_keys)] = { 0 };
+	char name[96];
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++)
+		if (set_value(cfg, &config_keys[i], config_keys[i].def, 0, err, errsz) < 0)
+			goto out;
+	if (path) {
+		root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (!root) {
+			snprintf(err, errsz, "config file %s: %s (line %d, column %d)", path, jerr.text,
+				 jerr.line, jerr.column);
+			goto out;
+		}
+		if (!json_is_object(root)) {
+			snprintf(err, errsz, "config file %s: expected a JSON object at the top", path);
+			goto out;
+		}
+		if (check_unknown(root, "", err, errsz) < 0)
+			goto out;
+		for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
+			json_t *v = json_path(root, config_keys[i].path);
+			if (v && load_json_value(cfg, &config_keys[i], v, err, errsz) < 0)
+				goto out;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
+		const char *v = getenv(config_keys[i].env);
+		if (!v)
+			continue;
+		from_env[i] = 1;
+		if (set_value(cfg, &config_keys[i], v, 1, err, errsz) < 0)
+			goto out;
+	}
+
+	if (parse_listen(cfg, from_env, err, errsz) < 0)
+		goto out;
+	if (!is_http_url(cfg->public_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "public_url", name, sizeof(name)));
+		goto out;
+	}
+	if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0) {
+		snprintf(err, errsz, "config key %s: expected redis://[user:pass@]host:port/db or unix:///path",
+			 key_label(from_env, "redis.url", name, sizeof(name)));
+		goto out;
+	}
+	if (log_level_parse(cfg->log_level) < 0) {
+		snprintf(err, errsz, "config key %s: expected one of debug, info, warn, error, got \"%.32s\"",
+			 key_label(from_env, "log_level", name, sizeof(name)), cfg->log_level);
+		goto out;
+	}
+	if (cfg->slack_bot_token[0] && strncmp(cfg->slack_bot_token, "xoxb-", 5) != 0) {
+		snprintf(err, errsz, "config key %s: expected a bot token starting with xoxb-",
+			 key_label(from_env, "slack.bot_token", name, sizeof(name)));
+		goto out;
+	}
+	if (!is_http_url(cfg->slack_api_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "slack.api_url", name, sizeof(name)));
+		goto out;
+	}
+	if (!valid_name(cfg->console_org, 32, "_-") || !valid_name(cfg->console_user, 32, "._-")) {
+		snprintf(err, errsz, "config key \"console.org\"/\"console.user\": expected letters, digits, '.', '_' or '-', at most 32");
+		goto out;
+	}
+	if (derive_rotation(cfg, from_env, err, errsz) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(root);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
+		if (config_keys[i].type == CFG_STRING) {
+			char **s = key_str(cfg, &config_keys[i]);
+			free(*s);
+			*s = NULL;
+		}
+	}
+}
+
+void config_describe(const struct config *cfg, FILE *out)
+{
+	struct config *c = (struct config *)cfg;
+
+	for (size_t i = 0; i < ARRAY_LEN(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		if (k->type == CFG_INT)
+			fprintf(out, "%-22s %-26s %lld\n", k->path, k->env, (long long)*key_int(c, k));
+		else if (k->flags & CFG_SECRET)
+			fprintf(out, "%-22s %-26s %s\n", k->path, k->env, (*key_str(c, k))[0] ? "(set)" : "(empty)");
+		else if (strcmp(k->path, "listen") == 0)
+			fprintf(out, "%-22s %-26s %s:%d\n", k->path, k->env, cfg->listen_host, cfg->listen_port);
+		else
+			fprintf(out, "%-22s %-26s %s\n", k->path, k->env, *key_str(c, k));
+	}
+}

@@ -1,0 +1,53 @@
+/* config.h - the daemon's configuration: a JSON file, then the environment on top.
+ *
+ * Every option is one row of the table in config.c (JSON path, environment
+ * variable, type, default, bounds, validator), the way redis.conf options are
+ * loaded through static_configs[]. config_load() fills a struct config; the
+ * struct is read-only after startup and shared by all threads.
+ *
+ * Errors: config_load() returns -1 and writes one sentence into err naming the
+ * exact key (JSON path and, where it applies, the environment variable) and what
+ * was expected. Callers exit with status 2. */
+#ifndef WK_CONFIG_H
+#define WK_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bot/rotation.h"
+
+struct config {
+	char *listen_host;
+	int listen_port;
+	char *public_url;
+	char *redis_url;
+	int64_t redis_timeout_ms;
+	int64_t workers;
+	int64_t max_body_bytes;
+	int64_t shutdown_grace_ms;
+	char *log_level;
+
+	char *slack_signing_secret;	/* secret: never logged */
+	char *slack_bot_token;		/* secret: never logged */
+	char *slack_api_url;
+	int64_t slack_ack_after_ms;
+
+	char *rotation_timezone;
+	char *rotation_handoff;		/* "monday 09:00" */
+	char *rotation_start;		/* "2026-01-05" (local date of the first shift) */
+	struct rotation_spec rotation;	/* derived, validated */
+
+	char *console_org;
+	char *console_user;
+};
+
+/* Load path (may be NULL: defaults + environment only). */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+void config_free(struct config *cfg);
+
+/* Write every key, its source and its value (secrets shown as "(set)") for
+ * --check-config. */
+void config_describe(const struct config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,89 @@
+/* dispatch.h - commands as tables, and the one path from a request to a reply.
+ *
+ * Each file in commands/ exports one const struct command (name, aliases,
+ * subcommands with usage and minimum role, button actions). dispatch_request()
+ * looks the command and subcommand up (exact names, aliases, unique prefixes),
+ * checks the argument count, makes sure the org and member exist, checks the
+ * role, and only then calls the handler, so handlers are straight-line code.
+ * `help` for every command is generated from the same tables.
+ *
+ * Thread: dispatch runs on a worker (or the console thread) with that thread's
+ * own store. Nothing here touches sockets. */
+#ifndef WK_DISPATCH_H
+#define WK_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/config.h"
+#include "bot/org.h"
+#include "bot/reply.h"
+#include "bot/request.h"
+#include "bot/store.h"
+
+enum cmd_result {
+	CMD_OK,		/* reply holds the answer */
+	CMD_REFUSED,	/* reply holds a sentence saying what was wrong; nothing changed */
+	CMD_STORE_ERROR	/* the store failed; dispatch replaces the reply with an apology */
+};
+
+struct cmd_ctx {
+	struct store *store;
+	const struct config *cfg;
+	const struct request *req;
+	const char *org_id;
+	enum role role;		/* the caller's role */
+	int64_t now_ms;
+};
+
+typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **argv,
+				       struct reply *r);
+typedef enum cmd_result (*cmd_action_handler)(struct cmd_ctx *ctx, const char *value,
+					      struct reply *r);
+
+struct subcommand {
+	const char *name;
+	const char *args;	/* usage of the arguments, e.g. "@user" */
+	const char *summary;	/* one line for help */
+	enum role min_role;
+	int min_args, max_args;	/* after the subcommand name */
+	cmd_handler handler;
+};
+
+struct command_action {
+	const char *name;	/* "join" for action id "oncall.join" */
+	enum role min_role;
+	cmd_action_handler handler;
+};
+
+struct command {
+	const char *name;
+	const char *const *aliases;	/* NULL-terminated, or NULL */
+	const char *summary;
+	const struct subcommand *subcommands;	/* terminated by a zeroed entry */
+	const struct subcommand *default_sub;	/* run when no arguments are given */
+	const struct command_action *actions;	/* terminated by a zeroed entry, or NULL */
+};
+
+/* The registry: commands/commands.c, NULL-terminated. */
+extern const struct command *const command_table[];
+
+struct dispatch_env {
+	struct store *store;
+	const struct config *cfg;
+};
+
+/* Run a command (req->action_id empty) or a button action. Always fills the
+ * reply with something to show; returns the handler's result. */
+enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
+				 struct reply *r);
+
+/* Lookup helpers, exposed for tests and for the role-matrix test of later issues. */
+const struct command *dispatch_find_command(const char *name);
+/* Exact name, then unique prefix. *ambiguous is set when several match. */
+const struct subcommand *dispatch_find_subcommand(const struct command *c, const char *name,
+						  int *ambiguous);
+void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r);
+void dispatch_help(const struct command *c, struct reply *r);
+
+#endif

@@ -1,0 +1,572 @@
+/* http_server.c - see http_server.h */
+#include "bot/http_server.h"
+#include "bot/buf.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/util.h"
+#include "bot/workers.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION_BUCKETS 1024
+#define WRITE_CHUNK 16384
+#define HEADER_VALUE_MAX 512
+
+enum call_state { CALL_PENDING, CALL_DONE, CALL_ACKED };
+
+struct http_call {
+	uint64_t id;
+	atomic_int state;
+	atomic_int refs;
+	char *ack_body;
+	const char *ack_type;
+};
+
+enum session_state { S_IDLE, S_READING, S_PENDING, S_RESPONDING };
+
+struct http_session {
+	struct lws *wsi;
+	enum session_state state;
+	const struct route *route;
+	char method[8];
+	char path[256];
+	struct buf body;
+	char headers[HTTP_MAX_ROUTE_HEADERS][HEADER_VALUE_MAX];
+	struct http_call *call;
+	lws_sorted_usec_list_t ack_sul;
+	struct http_session *hnext;	/* session table chain, while a call is pending */
+	int64_t started_us;
+	bool close_after;
+	/* the response being written */
+	struct http_response resp;
+	unsigned char *out;		/* LWS_PRE headroom + body */
+	size_t out_len, out_sent;
+	bool headers_sent;
+};
+
+struct completion {
+	uint64_t id;
+	struct http_response resp;
+	struct completion *next;
+};
+
+static struct {
+	const struct config *cfg;
+	struct lws_context *ctx;
+	struct http_session *table[SESSION_BUCKETS];	/* loop thread only */
+	size_t active;			/* sessions pending or responding; loop thread only */
+	uint64_t next_id;		/* loop thread only */
+	pthread_mutex_t lock;		/* guards done_head */
+	struct completion *done_head;
+	atomic_bool stop_requested;
+	bool draining;
+	int64_t drain_deadline_us;
+	lws_sorted_usec_list_t drain_sul;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- responses ---- */
+
+void http_respond(struct http_response *resp, int status, const char *content_type,
+		  const char *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->body = xstrndup(body, len);
+	resp->len = len;
+}
+
+void http_respond_text(struct http_response *resp, int status, const char *text)
+{
+	struct buf b = BUF_INIT(4096);
+
+	buf_printf(&b, "%s\n", text);
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = "text/plain; charset=utf-8";
+	resp->body = buf_detach(&b, &resp->len);
+}
+
+void http_response_free(struct http_response *resp)
+{
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}
+
+/* ---- the table of sessions waiting for a worker (loop thread only) ---- */
+
+static void table_add(struct http_session *s)
+{
+	size_t b = s->call->id % SESSION_BUCKETS;
+	s->hnext = srv.table[b];
+	srv.table[b] = s;
+}
+
+static void table_remove(struct http_session *s)
+{
+	struct http_session **pp = &srv.table[s->call->id % SESSION_BUCKETS];
+	while (*pp && *pp != s)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = s->hnext;
+	s->hnext = NULL;
+}
+
+static struct http_session *table_find(uint64_t id)
+{
+	for (struct http_session *s = srv.table[id % SESSION_BUCKETS]; s; s = s->hnext)
+		if (s->call && s->call->id == id)
+			return s;
+	return NULL;
+}
+
+static void call_release(struct http_call *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) == 1) {
+		free(c->ack_body);
+		free(c);
+	}
+}
+
+/* Drop the session's link to its call: on completion or when the client leaves. */
+static void session_detach_call(struct http_session *s)
+{
+	if (!s->call)
+		return;
+	lws_sul_cancel(&s->ack_sul);
+	table_remove(s);
+	call_release(s->call);
+	s->call = NULL;
+}
+
+static void session_clear(struct http_session *s)
+{
+	session_detach_call(s);
+	buf_free(&s->body);
+	http_response_free(&s->resp);
+	free(s->out);
+	s->out = NULL;
+	s->out_len = s->out_sent = 0;
+	s->headers_sent = false;
+	if (s->state == S_PENDING || s->state == S_RESPONDING)
+		srv.active--;
+	s->state = S_IDLE;
+}
+
+/* Queue resp (taken) for writing on this session. */
+static void session_respond(struct http_session *s, struct http_response *resp)
+{
+	if (s->state != S_PENDING)
+		srv.active++;
+	s->state = S_RESPONDING;
+	s->resp = *resp;
+	memset(resp, 0, sizeof(*resp));
+	s->out_len = s->resp.len;
+	s->out = xmalloc(LWS_PRE + s->out_len + 1);
+	if (s->out_len)
+		memcpy(s->out + LWS_PRE, s->resp.body, s->out_len);
+	s->out_sent = 0;
+	s->headers_sent = false;
+	lws_callback_on_writable(s->wsi);
+}
+
+static void session_respond_text(struct http_session *s, int status, const char *text)
+{
+	struct http_response r = { 0 };
+	http_respond_text(&r, status, text);
+	session_respond(s, &r);
+}
+
+/* ---- calls (shared with workers) ---- */
+
+/* The worker is slow: send the acknowledgement unless it finished meanwhile. */
+static void ack_timer(lws_sorted_usec_list_t *sul)
+{
+	struct http_session *s = lws_container_of(sul, struct http_session, ack_sul);
+	struct http_call *c = s->call;
+	struct http_response r = { 0 };
+	int expected = CALL_PENDING;
+
+	if (!c || !atomic_compare_exchange_strong(&c->state, &expected, CALL_ACKED))
+		return;
+	log_info("http.ack", "route=%s id=%llu reason=slow", s->route->name, (unsigned long long)c->id);
+	http_respond(&r, 200, c->ack_type, c->ack_body, strlen(c->ack_body));
+	session_detach_call(s);
+	session_respond(s, &r);
+}
+
+struct http_call *http_call_begin(struct http_request *req, int64_t ack_after_ms,
+				  const char *ack_content_type, const char *ack_body)
+{
+	struct http_session *s = req->session;
+	struct http_call *c = xcalloc(1, sizeof(*c));
+
+	c->id = ++srv.next_id;
+	atomic_init(&c->state, CALL_PENDING);
+	atomic_init(&c->refs, 2);	/* the loop's and the worker's */
+	c->ack_type = ack_content_type;
+	c->ack_body = ack_body ? xstrdup(ack_body) : NULL;
+	s->call = c;
+	table_add(s);
+	s->state = S_PENDING;
+	srv.active++;
+	if (ack_after_ms > 0 && ack_body)
+		lws_sul_schedule(srv.ctx, 0, &s->ack_sul, ack_timer,
+				 (lws_usec_t)ack_after_ms * LWS_US_PER_MS);
+	return c;
+}
+
+bool http_call_finish(struct http_call *call, struct http_response *resp)
+{
+	int expected = CALL_PENDING;
+	struct completion *done;
+
+	if (!atomic_compare_exchange_strong(&call->state, &expected, CALL_DONE)) {
+		call_release(call);
+		return false;	/* acknowledged already: the caller delivers resp */
+	}
+	done = xcalloc(1, sizeof(*done));
+	done->id = call->id;
+	done->resp = *resp;
+	memset(resp, 0, sizeof(*resp));
+	pthread_mutex_lock(&srv.lock);
+	done->next = srv.done_head;
+	srv.done_head = done;
+	if (srv.ctx)	/* under the lock: the context may be going away */
+		lws_cancel_service(srv.ctx);
+	pthread_mutex_unlock(&srv.lock);
+	call_release(call);
+	return true;
+}
+
+/* Answers from workers, on the loop thread. */
+static void drain_completions(void)
+{
+	struct completion *list;
+
+	pthread_mutex_lock(&srv.lock);
+	list = srv.done_head;
+	srv.done_head = NULL;
+	pthread_mutex_unlock(&srv.lock);
+	while (list) {
+		struct completion *d = list;
+		struct http_session *s = table_find(d->id);
+		list = d->next;
+		if (s && s->state == S_PENDING) {
+			session_detach_call(s);
+			session_respond(s, &d->resp);
+		} else {
+			log_info("http.dropped", "id=%llu reason=client_gone", (unsigned long long)d->id);
+		}
+		http_response_free(&d->resp);
+		free(d);
+	}
+}
+
+/* ---- request handling ---- */
+
+static const char *http_method(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes token;
+		const char *name;
+	} methods[] = {
+		{ WSI_TOKEN_GET_URI, "GET" },	  { WSI_TOKEN_POST_URI, "POST" },
+		{ WSI_TOKEN_PUT_URI, "PUT" },	  { WSI_TOKEN_DELETE_URI, "DELETE" },
+		{ WSI_TOKEN_PATCH_URI, "PATCH" }, { WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+		{ WSI_TOKEN_HEAD_URI, "HEAD" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(methods); i++)
+		if (lws_hdr_total_length(wsi, methods[i].token) > 0)
+			return methods[i].name;
+	return "UNKNOWN";
+}
+
+/* Find the route; on a miss say 404 or 405 (with the methods the path takes). */
+static const struct route *route_lookup(const char *method, const char *path, int *status,
+					char *allow, size_t allow_size)
+{
+	const struct route *found = NULL;
+
+	*status = 404;
+	allow[0] = '\0';
+	for (const struct route *r = http_routes; r->path; r++) {
+		if (strcmp(r->path, path) != 0)
+			continue;
+		if (strcmp(r->method, method) == 0)
+			found = r;
+		*status = 405;
+		size_t n = strlen(allow);
+		snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "", r->method);
+	}
+	return found;
+}
+
+static void run_route(struct http_session *s)
+{
+	struct http_request req = { 0 };
+	struct http_response resp = { 0 };
+
+	req.method = s->method;
+	req.path = s->path;
+	req.body = buf_cstr(&s->body);
+	req.body_len = s->body.len;
+	req.cfg = srv.cfg;
+	req.session = s;
+	for (size_t i = 0; i < HTTP_MAX_ROUTE_HEADERS; i++)
+		req.headers[i] = s->headers[i];
+	if (s->route->handler(&req, &resp) == ROUTE_PENDING) {
+		http_response_free(&resp);	/* the worker answers */
+		return;
+	}
+	if (s->call)		/* a handler that began a call but answered anyway */
+		session_detach_call(s);
+	session_respond(s, &resp);
+}
+
+static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
+{
+	char allow[64], cl[24];
+	int status;
+
+	session_clear(s);
+	s->wsi = wsi;
+	s->started_us = wk_mono_us();
+	s->close_after = false;
+	wk_strlcpy(s->method, http_method(wsi), sizeof(s->method));
+	if (wk_strlcpy(s->path, uri, sizeof(s->path)) >= sizeof(s->path))
+		s->path[0] = '\0';	/* too long to be any route of ours: 404 */
+	s->route = route_lookup(s->method, s->path, &status, allow, sizeof(allow));
+	if (atomic_load(&srv.stop_requested)) {
+		s->close_after = true;
+		session_respond_text(s, 503, "Watchkeeper is shutting down; retry on another instance.");
+		s->resp.header_name = "Retry-After";
+		s->resp.header_value = "5";
+		return 0;
+	}
+	if (!s->route) {
+		if (status == 405) {
+			session_respond_text(s, 405, "Method not allowed for this path.");
+			s->resp.header_name = "Allow";
+			s->resp.header_value = strstr(allow, "POST") ? "POST" : "GET";
+		} else {
+			session_respond_text(s, 404, "No such page.");
+		}
+		s->close_after = strcmp(s->method, "POST") == 0;	/* don't read a body we won't use */
+		return 0;
+	}
+	for (size_t i = 0; i < HTTP_MAX_ROUTE_HEADERS; i++) {
+		s->headers[i][0] = '\0';
+		if (s->route->headers[i]) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s:", s->route->headers[i]);
+			if (lws_hdr_custom_copy(wsi, s->headers[i], sizeof(s->headers[i]), name,
+						(int)strlen(name)) < 0)
+				s->headers[i][0] = '\0';
+		}
+	}
+	if (strcmp(s->method, "POST") != 0) {
+		run_route(s);
+		return 0;
+	}
+	buf_init(&s->body, (size_t)srv.cfg->max_body_bytes);
+	if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		int64_t n;
+		if (!wk_parse_i64(cl, 0, INT64_MAX, &n)) {
+			s->close_after = true;
+			session_respond_text(s, 400, "Bad Content-Length.");
+			return 0;
+		}
+		if (n > srv.cfg->max_body_bytes) {
+			s->close_after = true;
+			session_respond_text(s, 413, "Request body too large.");
+			return 0;
+		}
+	}
+	s->state = S_READING;
+	return 0;
+}
+
+static int on_body(struct http_session *s, const void *in, size_t len)
+{
+	if (s->state != S_READING)
+		return 0;	/* answered already (413): ignore the rest */
+	if (buf_add(&s->body, in, len) < 0) {
+		s->close_after = true;
+		session_respond_text(s, 413, "Request body too large.");
+	}
+	return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct http_session *s)
+{
+	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr) - 1;
+
+	if (s->state != S_RESPONDING)
+		return 0;
+	if (!s->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, s->resp.content_type,
+						(lws_filepos_t)s->out_len, &p, end))
+			return -1;
+		if (s->resp.header_name &&
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)s->resp.header_name,
+						(const unsigned char *)s->resp.header_value,
+						(int)strlen(s->resp.header_value), &p, end))
+			return -1;
+		if (s->close_after &&
+		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+						 (const unsigned char *)"close", 5, &p, end))
+			return -1;
+		if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
+			return -1;
+		s->headers_sent = true;
+		if (s->out_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	} else {
+		size_t n = s->out_len - s->out_sent;
+		bool last = n <= WRITE_CHUNK;
+		if (!last)
+			n = WRITE_CHUNK;
+		/* The LWS_PRE bytes before this chunk are headroom or already sent. */
+		if (lws_write(wsi, s->out + LWS_PRE + s->out_sent, n,
+			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+			return -1;
+		s->out_sent += n;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	metrics_http_request(s->route ? s->route->name : "unmatched", s->resp.status,
+			     wk_mono_us() - s->started_us);
+	log_debug("http.request", "method=%s path=%s status=%d us=%lld", s->method, s->path,
+		  s->resp.status, (long long)(wk_mono_us() - s->started_us));
+	bool close_now = s->close_after;
+	session_clear(s);
+	if (close_now)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			 size_t len)
+{
+	struct http_session *s = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return on_http(wsi, s, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(s, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (s->state == S_READING)
+			run_route(s);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return on_writeable(wsi, s);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (s)
+			session_clear(s);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		drain_completions();
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "http", http_callback, sizeof(struct http_session), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* ---- lifecycle ---- */
+
+static void lws_log_emit(int level, const char *line)
+{
+	char q[512];
+	size_t n = strlen(line);
+
+	if (n && line[n - 1] == '\n')
+		n--;
+	char *copy = xstrndup(line, n);
+	log_event(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=%s", log_quote(q, sizeof(q), copy));
+	free(copy);
+}
+
+static void drain_check(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	lws_sul_schedule(srv.ctx, 0, &srv.drain_sul, drain_check, 50 * LWS_US_PER_MS);
+}
+
+void http_server_stop(void)
+{
+	atomic_store(&srv.stop_requested, true);
+	pthread_mutex_lock(&srv.lock);
+	if (srv.ctx)
+		lws_cancel_service(srv.ctx);
+	pthread_mutex_unlock(&srv.lock);
+}
+
+int http_server_run(const struct config *cfg)
+{
+	struct lws_context_creation_info info;
+
+	srv.cfg = cfg;
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.port = cfg->listen_port;
+	info.iface = cfg->listen_host;
+	info.protocols = protocols;
+	info.vhost_name = "watchkeeper";
+	info.timeout_secs = 20;
+	info.keepalive_timeout = 30;
+	info.max_http_header_data = 4096;
+	struct lws_context *ctx = lws_create_context(&info);
+	pthread_mutex_lock(&srv.lock);
+	srv.ctx = ctx;
+	pthread_mutex_unlock(&srv.lock);
+	if (!srv.ctx) {
+		log_error("http.listen", "listen=%s:%d error=\"cannot listen (address in use or invalid?)\"",
+			  cfg->listen_host, cfg->listen_port);
+		return -1;
+	}
+	log_info("http.listen", "listen=%s:%d", cfg->listen_host, cfg->listen_port);
+
+	for (;;) {
+		if (lws_service(srv.ctx, 0) < 0)
+			break;
+		if (!atomic_load(&srv.stop_requested))
+			continue;
+		if (!srv.draining) {
+			srv.draining = true;
+			srv.drain_deadline_us = wk_mono_us() + cfg->shutdown_grace_ms * 1000;
+			log_info("http.drain", "in_flight=%zu", srv.active);
+			drain_check(NULL);	/* wake the loop regularly from now on */
+		}
+		drain_completions();
+		if ((srv.active == 0 && workers_busy() == 0) || wk_mono_us() > srv.drain_deadline_us)
+			break;
+	}
+	if (srv.active)
+		log_warn("http.drain", "abandoned=%zu reason=grace_expired", srv.active);
+	lws_sul_cancel(&srv.drain_sul);
+	pthread_mutex_lock(&srv.lock);
+	srv.ctx = NULL;		/* workers stop waking a loop that is going away */
+	pthread_mutex_unlock(&srv.lock);
+	lws_context_destroy(ctx);
+	return 0;
+}
+
+void http_server_cleanup(void)
+{
+	drain_completions();	/* answers that arrived after the listener closed */
+}

@@ -1,0 +1,140 @@
+/* main.c - the watchkeeper daemon: command line, startup, and orderly shutdown.
+ *
+ * Threads: this thread becomes the libwebsockets loop; a signal thread turns
+ * SIGTERM/SIGINT into http_server_stop(); workers, the courier, the Redis
+ * readiness monitor and (with --console) the console run beside it. */
+#include "bot/config.h"
+#include "bot/console.h"
+#include "bot/courier.h"
+#include "bot/http_server.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/store.h"
+#include "bot/tz.h"
+#include "bot/workers.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_CONFIG 2
+
+static const char usage_text[] =
+	"Usage: watchkeeper [-c FILE] [--console] [--check-config]\n"
+	"       watchkeeper --version | --help\n"
+	"\n"
+	"An on-call and incident chat-ops bot for Slack and Microsoft Teams.\n"
+	"\n"
+	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"
+	"                      variables override it\n"
+	"      --console       also read commands on stdin as a local user\n"
+	"      --check-config  validate the configuration, print it (secrets hidden), exit\n"
+	"      --version       print the version\n"
+	"  -h, --help          this text\n";
+
+static sigset_t stop_signals;
+
+static void *signal_main(void *arg)
+{
+	int sig;
+
+	(void)arg;
+	for (;;) {
+		if (sigwait(&stop_signals, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)	/* main's "we are done" */
+			return NULL;
+		log_info("daemon.signal", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		http_server_stop();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool console = false, check = false;
+	struct config cfg;
+	struct store_url url;
+	char err[512];
+	pthread_t sig_thread;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+			path = argv[++i];
+		} else if (strcmp(argv[i], "--console") == 0) {
+			console = true;
+		} else if (strcmp(argv[i], "--check-config") == 0) {
+			check = true;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("watchkeeper %s\n", WK_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "watchkeeper: unknown argument \"%s\"\n\n%s", argv[i], usage_text);
+			return EXIT_CONFIG;
+		}
+	}
+
+	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "watchkeeper: %s\n", err);
+		tz_shutdown();
+		return EXIT_CONFIG;
+	}
+	if (store_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
+		fprintf(stderr, "watchkeeper: config key \"redis.url\" / WK_REDIS_URL: %s\n", err);
+		config_free(&cfg);
+		tz_shutdown();
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_describe(&cfg, stdout);
+		config_free(&cfg);
+		tz_shutdown();
+		return 0;
+	}
+	log_set_level((enum log_level)log_level_parse(cfg.log_level));
+
+	/* Every thread created from here on inherits the blocked set. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_create(&sig_thread, NULL, signal_main, NULL);
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!cfg.slack_signing_secret[0])
+		log_warn("slack.disabled", "reason=\"slack.signing_secret (WK_SLACK_SIGNING_SECRET) is empty; /slack/* answers 401\"");
+	log_info("daemon.start", "version=%s workers=%lld redis=%s", WK_VERSION, (long long)cfg.workers,
+		 url.path[0] ? "unix" : "tcp");
+	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
+	    workers_start(&cfg) < 0 || courier_start(&cfg) < 0 ||
+	    (console && console_start(&cfg) < 0)) {
+		log_error("daemon.start", "error=\"cannot start threads\"");
+		rc = 1;
+	} else if (http_server_run(&cfg) < 0) {
+		rc = 1;
+	}
+
+	console_stop();
+	workers_stop();
+	http_server_cleanup();
+	courier_stop(cfg.shutdown_grace_ms < 5000 ? cfg.shutdown_grace_ms : 5000);
+	store_monitor_stop();
+	pthread_kill(sig_thread, SIGUSR1);
+	pthread_join(sig_thread, NULL);
+	log_info("daemon.stop", "status=%d", rc);
+	metrics_shutdown();
+	tz_shutdown();
+	config_free(&cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,193 @@
+/* metrics.c - see metrics.h
+ *
+ * Series are created on first use in small tables under one mutex: the label
+ * sets are few (routes x statuses, commands x subcommands x outcomes), so a
+ * linear scan beats a hash here and keeps the code obvious. */
+#include "bot/metrics.h"
+#include "bot/util.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef WK_VERSION
+#define WK_VERSION "dev"
+#endif
+
+static const double latency_buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+					  0.1, 0.25, 0.5, 1, 2.5, 5 };
+#define NBUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
+#define MAX_SERIES 256
+
+struct histogram {
+	uint64_t buckets[NBUCKETS];
+	uint64_t count;
+	double sum;
+};
+
+struct series {
+	char labels[160];	/* already rendered: route="x",status="200" */
+	uint64_t count;
+	struct histogram h;
+};
+
+struct family {
+	struct series *s;
+	size_t n;
+};
+
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct family http_requests, commands, outbound;
+static atomic_uint_fast64_t redis_errors;
+
+static void histogram_observe(struct histogram *h, double seconds)
+{
+	for (size_t i = 0; i < NBUCKETS; i++)
+		if (seconds <= latency_buckets[i])
+			h->buckets[i]++;
+	h->count++;
+	h->sum += seconds;
+}
+
+/* Label values here come from our own tables, never from users; escape anyway. */
+static void label_value(char *out, size_t size, const char *v)
+{
+	size_t o = 0;
+	for (; *v && o + 2 < size; v++) {
+		if (*v == '"' || *v == '\\' || *v == '\n')
+			out[o++] = '\\';
+		out[o++] = *v == '\n' ? 'n' : *v;
+	}
+	out[o] = '\0';
+}
+
+static struct series *family_get(struct family *f, const char *labels)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->s[i].labels, labels) == 0)
+			return &f->s[i];
+	if (f->n == MAX_SERIES)
+		return NULL;
+	f->s = xrealloc(f->s, (f->n + 1) * sizeof(*f->s));
+	memset(&f->s[f->n], 0, sizeof(*f->s));
+	wk_strlcpy(f->s[f->n].labels, labels, sizeof(f->s[f->n].labels));
+	return &f->s[f->n++];
+}
+
+void metrics_http_request(const char *route, int status, int64_t duration_us)
+{
+	char labels[160], r[64];
+	struct series *s;
+
+	label_value(r, sizeof(r), route);
+	snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", r, status);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&http_requests, labels);
+	if (s) {
+		s->count++;
+		histogram_observe(&s->h, (double)duration_us / 1e6);
+	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_command(const char *command, const char *subcommand, const char *outcome,
+		     int64_t duration_us)
+{
+	char labels[160], c[40], sub[40], o[24];
+	struct series *s;
+
+	label_value(c, sizeof(c), command);
+	label_value(sub, sizeof(sub), subcommand);
+	label_value(o, sizeof(o), outcome);
+	snprintf(labels, sizeof(labels), "command=\"%s\",subcommand=\"%s\",outcome=\"%s\"", c, sub, o);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&commands, labels);
+	if (s) {
+		s->count++;
+		histogram_observe(&s->h, (double)duration_us / 1e6);
+	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_outbound(const char *target, const char *outcome)
+{
+	char labels[160], t[48], o[24];
+	struct series *s;
+
+	label_value(t, sizeof(t), target);
+	label_value(o, sizeof(o), outcome);
+	snprintf(labels, sizeof(labels), "target=\"%s\",outcome=\"%s\"", t, o);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&outbound, labels);
+	if (s)
+		s->count++;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_redis_error(void)
+{
+	atomic_fetch_add(&redis_errors, 1);
+}
+
+static void render_histogram(struct buf *out, const char *name, const struct series *s)
+{
+	for (size_t b = 0; b < NBUCKETS; b++)
+		buf_printf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, s->labels, latency_buckets[b],
+			   (unsigned long long)s->h.buckets[b]);
+	buf_printf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, s->labels,
+		   (unsigned long long)s->h.count);
+	buf_printf(out, "%s_sum{%s} %.6f\n", name, s->labels, s->h.sum);
+	buf_printf(out, "%s_count{%s} %llu\n", name, s->labels, (unsigned long long)s->h.count);
+}
+
+int metrics_render(struct buf *out)
+{
+	buf_adds(out, "# HELP watchkeeper_build_info Build information.\n"
+		      "# TYPE watchkeeper_build_info gauge\n");
+	buf_printf(out, "watchkeeper_build_info{version=\"%s\"} 1\n", WK_VERSION);
+	buf_adds(out, "# HELP watchkeeper_redis_errors_total Redis commands that failed or returned an error.\n"
+		      "# TYPE watchkeeper_redis_errors_total counter\n");
+	buf_printf(out, "watchkeeper_redis_errors_total %llu\n",
+		   (unsigned long long)atomic_load(&redis_errors));
+
+	pthread_mutex_lock(&metrics_lock);
+	buf_adds(out, "# HELP watchkeeper_http_requests_total HTTP requests by route and status.\n"
+		      "# TYPE watchkeeper_http_requests_total counter\n");
+	for (size_t i = 0; i < http_requests.n; i++)
+		buf_printf(out, "watchkeeper_http_requests_total{%s} %llu\n", http_requests.s[i].labels,
+			   (unsigned long long)http_requests.s[i].count);
+	buf_adds(out, "# HELP watchkeeper_http_request_duration_seconds Time to answer an HTTP request.\n"
+		      "# TYPE watchkeeper_http_request_duration_seconds histogram\n");
+	for (size_t i = 0; i < http_requests.n; i++)
+		render_histogram(out, "watchkeeper_http_request_duration_seconds", &http_requests.s[i]);
+	buf_adds(out, "# HELP watchkeeper_commands_total Chat commands run, by outcome.\n"
+		      "# TYPE watchkeeper_commands_total counter\n");
+	for (size_t i = 0; i < commands.n; i++)
+		buf_printf(out, "watchkeeper_commands_total{%s} %llu\n", commands.s[i].labels,
+			   (unsigned long long)commands.s[i].count);
+	buf_adds(out, "# HELP watchkeeper_command_duration_seconds Time a command handler took.\n"
+		      "# TYPE watchkeeper_command_duration_seconds histogram\n");
+	for (size_t i = 0; i < commands.n; i++)
+		render_histogram(out, "watchkeeper_command_duration_seconds", &commands.s[i]);
+	buf_adds(out, "# HELP watchkeeper_outbound_requests_total Outbound HTTP calls by target and outcome.\n"
+		      "# TYPE watchkeeper_outbound_requests_total counter\n");
+	for (size_t i = 0; i < outbound.n; i++)
+		buf_printf(out, "watchkeeper_outbound_requests_total{%s} %llu\n", outbound.s[i].labels,
+			   (unsigned long long)outbound.s[i].count);
+	pthread_mutex_unlock(&metrics_lock);
+	return 0;
+}
+
+void metrics_shutdown(void)
+{
+	pthread_mutex_lock(&metrics_lock);
+	free(http_requests.s);
+	free(commands.s);
+	free(outbound.s);
+	memset(&http_requests, 0, sizeof(http_requests));
+	memset(&commands, 0, sizeof(commands));
+	memset(&outbound, 0, sizeof(outbound));
+	pthread_mutex_unlock(&metrics_lock);
+}

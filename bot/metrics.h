@@ -1,0 +1,21 @@
+/* metrics.h - counters and histograms for GET /metrics (Prometheus text format 0.0.4).
+ *
+ * All record functions are thread-safe and cheap (atomics or a short mutex);
+ * call them from any thread. Label values are copied. metrics_render() appends
+ * the exposition text to a buffer. */
+#ifndef WK_METRICS_H
+#define WK_METRICS_H
+
+#include <stdint.h>
+
+#include "bot/buf.h"
+
+void metrics_http_request(const char *route, int status, int64_t duration_us);
+void metrics_command(const char *command, const char *subcommand, const char *outcome,
+		     int64_t duration_us);
+void metrics_redis_error(void);
+void metrics_outbound(const char *target, const char *outcome);
+int metrics_render(struct buf *out);
+void metrics_shutdown(void);
+
+#endif

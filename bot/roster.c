@@ -1,0 +1,110 @@
+/* roster.c - see roster.h */
+#include "bot/roster.h"
+#include "bot/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int roster_key(char *out, size_t size, const char *org_id)
+{
+	return store_key(out, size, org_id, "rotation:default");
+}
+
+int roster_load(struct store *s, const char *org_id, struct roster *out)
+{
+	char key[160];
+	redisReply *r;
+
+	out->ids = NULL;
+	out->n = 0;
+	if (roster_key(key, sizeof(key), org_id) < 0)
+		return -1;
+	r = store_command(s, "LRANGE %s 0 -1", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	out->ids = xcalloc(r->elements ? r->elements : 1, sizeof(char *));
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			out->ids[out->n++] = xstrndup(r->element[i]->str, r->element[i]->len);
+	freeReplyObject(r);
+	return 0;
+}
+
+void roster_free(struct roster *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->ids[i]);
+	free(r->ids);
+	r->ids = NULL;
+	r->n = 0;
+}
+
+long roster_find(const struct roster *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->ids[i], id) == 0)
+			return (long)i;
+	return -1;
+}
+
+static const struct store_script roster_add_script = {
+	"roster_add",
+	/* KEYS: rotation list, member hash, members set. ARGV: platform, user, now.
+	 * Returns {added, position}. */
+	"if redis.call('EXISTS', KEYS[2]) == 0 then\n"
+	"  redis.call('HSET', KEYS[2], 'role', 'developer', 'platform', ARGV[1], 'chat_id', ARGV[2], 'created_ms', ARGV[3])\n"
+	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
+	"end\n"
+	"local pos = redis.call('LPOS', KEYS[1], ARGV[2])\n"
+	"if pos then return {0, pos + 1} end\n"
+	"return {1, redis.call('RPUSH', KEYS[1], ARGV[2])}\n"
+};
+
+int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
+	       int64_t now_ms, long *position, int *added)
+{
+	char klist[160], kmember[192], kmembers[160], now[24], suffix[96];
+	redisReply *r;
+	int rc = -1;
+
+	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
+	if (roster_key(klist, sizeof(klist), org_id) < 0 ||
+	    store_key(kmember, sizeof(kmember), org_id, suffix) < 0 ||
+	    store_key(kmembers, sizeof(kmembers), org_id, "members") < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	const char *keys[] = { klist, kmember, kmembers };
+	const char *args[] = { platform_name(p), user_id, now };
+	r = store_script(s, &roster_add_script, 3, keys, 3, args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
+		*added = (int)r->element[0]->integer;
+		*position = (long)r->element[1]->integer;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int roster_remove(struct store *s, const char *org_id, const char *user_id, int *removed)
+{
+	char key[160];
+	redisReply *r;
+	int rc = -1;
+
+	if (roster_key(key, sizeof(key), org_id) < 0)
+		return -1;
+	r = store_command(s, "LREM %s 0 %s", key, user_id);
+	if (r && r->type == REDIS_REPLY_INTEGER) {
+		*removed = r->integer > 0;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

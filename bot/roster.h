@@ -1,0 +1,34 @@
+/* roster.h - the org's rotation: an ordered list of member ids in Redis
+ * (wk:{org}:rotation:default). The rotation issue grows this into several
+ * rotations per team; callers only see these functions.
+ *
+ * Thread: callers pass their own store. Errors: -1 = store failure, nothing
+ * written. Every change is one atomic step (a Lua script or one command). */
+#ifndef WK_ROSTER_H
+#define WK_ROSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/request.h"
+#include "bot/store.h"
+
+struct roster {
+	char **ids;	/* owned; roster_free() */
+	size_t n;
+};
+
+int roster_load(struct store *s, const char *org_id, struct roster *out);
+void roster_free(struct roster *r);
+/* Index of id in the roster, or -1. */
+long roster_find(const struct roster *r, const char *id);
+
+/* Append user (creating them as a developer member first when new, so an admin
+ * can add someone who hasn't talked to the bot yet). *position is 1-based; it is
+ * the existing position and *added = 0 when the user was already in it. */
+int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
+	       int64_t now_ms, long *position, int *added);
+/* Remove user; *removed = 0 when they were not in it. */
+int roster_remove(struct store *s, const char *org_id, const char *user_id, int *removed);
+
+#endif

@@ -1,0 +1,430 @@
+/* store.c - see store.h */
+#include "bot/store.h"
+#include "bot/crypto.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/util.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define SCRIPT_CACHE 32
+
+struct script_sha {
+	const struct store_script *script;
+	char sha[41];
+};
+
+struct store {
+	struct store_url url;
+	int64_t timeout_ms;
+	redisContext *ctx;
+	int64_t backoff_ms;
+	int64_t next_attempt_ms;	/* no reconnect before this */
+	unsigned seed;
+	char err[160];
+	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
+	size_t nshas;
+};
+
+static int url_component(const char *p, size_t n, char *out, size_t size)
+{
+	if (n >= size)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int store_url_parse(const char *url, struct store_url *out, char *err, size_t errsz)
+{
+	memset(out, 0, sizeof(*out));
+	out->port = 6379;
+	if (strncmp(url, "unix://", 7) == 0) {
+		const char *path = url + 7;
+		const char *q = strchr(path, '?');
+		size_t n = q ? (size_t)(q - path) : strlen(path);
+		int64_t db = 0;
+
+		if (n == 0 || path[0] != '/' || url_component(path, n, out->path, sizeof(out->path)) < 0) {
+			snprintf(err, errsz, "Redis URL: unix:// needs an absolute socket path, e.g. unix:///run/redis.sock");
+			return -1;
+		}
+		if (q && (strncmp(q, "?db=", 4) != 0 || !wk_parse_i64(q + 4, 0, 1000, &db))) {
+			snprintf(err, errsz, "Redis URL: the only query allowed is ?db=N");
+			return -1;
+		}
+		out->db = (int)db;
+		return 0;
+	}
+	if (strncmp(url, "redis://", 8) != 0) {
+		snprintf(err, errsz, "Redis URL must start with redis:// or unix://");
+		return -1;
+	}
+	const char *p = url + 8;
+	const char *at = strrchr(p, '@');
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		if (colon) {
+			if (url_component(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
+			    url_component(colon + 1, (size_t)(at - colon - 1), out->password,
+					  sizeof(out->password)) < 0) {
+				snprintf(err, errsz, "Redis URL: user or password too long");
+				return -1;
+			}
+		} else if (url_component(p, (size_t)(at - p), out->password, sizeof(out->password)) < 0) {
+			snprintf(err, errsz, "Redis URL: password too long");
+			return -1;
+		}
+		p = at + 1;
+	}
+	const char *slash = strchr(p, '/');
+	size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
+	const char *colon = memchr(p, ':', hostlen);
+	size_t namelen = colon ? (size_t)(colon - p) : hostlen;
+	if (namelen == 0 || url_component(p, namelen, out->host, sizeof(out->host)) < 0) {
+		snprintf(err, errsz, "Redis URL: missing or too long host name");
+		return -1;
+	}
+	if (colon) {
+		char port[8];
+		int64_t v;
+		if (url_component(colon + 1, hostlen - namelen - 1, port, sizeof(port)) < 0 ||
+		    !wk_parse_i64(port, 1, 65535, &v)) {
+			snprintf(err, errsz, "Redis URL: port must be 1..65535");
+			return -1;
+		}
+		out->port = (int)v;
+	}
+	if (slash && slash[1]) {
+		int64_t v;
+		if (!wk_parse_i64(slash + 1, 0, 1000, &v)) {
+			snprintf(err, errsz, "Redis URL: database must be a number after the last /");
+			return -1;
+		}
+		out->db = (int)v;
+	}
+	return 0;
+}
+
+struct store *store_open(const char *url, int64_t timeout_ms)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char err[160];
+
+	if (store_url_parse(url, &s->url, err, sizeof(err)) < 0)
+		log_error("store.url", "error=\"%s\"", err);	/* config validated it already */
+	s->timeout_ms = timeout_ms;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->seed = (unsigned)wk_mono_us() ^ (unsigned)(uintptr_t)s;
+	return s;
+}
+
+static void store_disconnect(struct store *s)
+{
+	if (s->ctx) {
+		redisFree(s->ctx);
+		s->ctx = NULL;
+	}
+	s->nshas = 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	store_disconnect(s);
+	free(s);
+}
+
+static void store_fail(struct store *s, const char *what)
+{
+	int64_t jitter;
+
+	snprintf(s->err, sizeof(s->err), "%s", what);
+	metrics_redis_error();
+	store_disconnect(s);
+	jitter = (int64_t)(rand_r(&s->seed) % (unsigned)(s->backoff_ms / 2 + 1));
+	s->next_attempt_ms = wk_now_ms() + s->backoff_ms / 2 + jitter;
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+static int store_handshake(struct store *s)
+{
+	redisReply *r = NULL;
+
+	if (s->url.password[0]) {
+		if (s->url.user[0])
+			r = redisCommand(s->ctx, "AUTH %s %s", s->url.user, s->url.password);
+		else
+			r = redisCommand(s->ctx, "AUTH %s", s->url.password);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			store_fail(s, "Redis refused the credentials in the Redis URL");
+			goto fail;
+		}
+		freeReplyObject(r);
+	}
+	if (s->url.db) {
+		r = redisCommand(s->ctx, "SELECT %d", s->url.db);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			store_fail(s, "Redis refused SELECT of the database in the Redis URL");
+			goto fail;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+fail:
+	if (r)
+		freeReplyObject(r);
+	return -1;
+}
+
+static int store_connect(struct store *s)
+{
+	struct timeval tv = { (time_t)(s->timeout_ms / 1000), (suseconds_t)(s->timeout_ms % 1000) * 1000 };
+
+	if (s->ctx)
+		return 0;
+	if (wk_now_ms() < s->next_attempt_ms) {
+		if (!s->err[0])
+			snprintf(s->err, sizeof(s->err), "Redis is unreachable");
+		return -1;
+	}
+	if (s->url.path[0])
+		s->ctx = redisConnectUnixWithTimeout(s->url.path, tv);
+	else
+		s->ctx = redisConnectWithTimeout(s->url.host, s->url.port, tv);
+	if (!s->ctx || s->ctx->err) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "cannot connect to Redis: %s",
+			 s->ctx ? s->ctx->errstr : "out of memory");
+		store_fail(s, msg);
+		return -1;
+	}
+	redisSetTimeout(s->ctx, tv);
+	if (!s->url.path[0])
+		redisEnableKeepAlive(s->ctx);
+	if (store_handshake(s) < 0)
+		return -1;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->err[0] = '\0';
+	return 0;
+}
+
+/* A NULL reply means the connection is in an unknown state (a timeout may leave
+ * a reply in flight): drop it, so the next command never reads a stale answer. */
+static redisReply *store_checked(struct store *s, void *reply)
+{
+	if (!reply) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "Redis connection failed: %s",
+			 s->ctx && s->ctx->errstr[0] ? s->ctx->errstr : "no reply");
+		store_fail(s, msg);
+		return NULL;
+	}
+	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+		metrics_redis_error();
+	return reply;
+}
+
+redisReply *store_command(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	void *r;
+
+	if (store_connect(s) < 0)
+		return NULL;
+	va_start(ap, fmt);
+	r = redisvCommand(s->ctx, fmt, ap);
+	va_end(ap);
+	return store_checked(s, r);
+}
+
+redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
+{
+	if (store_connect(s) < 0)
+		return NULL;
+	return store_checked(s, redisCommandArgv(s->ctx, argc, argv, argvlen));
+}
+
+int store_append(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (store_connect(s) < 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAppendCommand(s->ctx, fmt, ap);
+	va_end(ap);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+redisReply *store_read(struct store *s)
+{
+	void *r = NULL;
+
+	if (!s->ctx)
+		return NULL;
+	if (redisGetReply(s->ctx, &r) != REDIS_OK)
+		r = NULL;
+	return store_checked(s, r);
+}
+
+static const char *script_sha(struct store *s, const struct store_script *script)
+{
+	unsigned char digest[20];
+
+	for (size_t i = 0; i < s->nshas; i++)
+		if (s->shas[i].script == script)
+			return s->shas[i].sha;
+	/* Redis names scripts by SHA-1; that is its choice, not a security use. */
+	EVP_Digest(script->source, strlen(script->source), digest, NULL, EVP_sha1(), NULL);
+	if (s->nshas == SCRIPT_CACHE)
+		s->nshas = 0;	/* more scripts than slots: start over, cheap */
+	s->shas[s->nshas].script = script;
+	crypto_hex(digest, sizeof(digest), s->shas[s->nshas].sha);
+	return s->shas[s->nshas++].sha;
+}
+
+redisReply *store_script(struct store *s, const struct store_script *script,
+			 int nkeys, const char *const *keys, int nargs, const char *const *args)
+{
+	const char *argv[40];
+	char numkeys[12];
+	int argc = 0;
+	redisReply *r;
+
+	if (nkeys + nargs + 3 > (int)ARRAY_LEN(argv)) {
+		snprintf(s->err, sizeof(s->err), "script %s: too many arguments", script->name);
+		return NULL;
+	}
+	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
+	argv[argc++] = "EVALSHA";
+	argv[argc++] = NULL;	/* sha, filled below */
+	argv[argc++] = numkeys;
+	for (int i = 0; i < nkeys; i++)
+		argv[argc++] = keys[i];
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	if (store_connect(s) < 0)
+		return NULL;
+	argv[1] = script_sha(s, script);
+	r = store_commandargv(s, argc, argv, NULL);
+	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		freeReplyObject(r);
+		argv[0] = "EVAL";
+		argv[1] = script->source;
+		r = store_commandargv(s, argc, argv, NULL);
+	}
+	if (r && r->type == REDIS_REPLY_ERROR)
+		log_error("store.script", "script=%s error=\"%.120s\"", script->name, r->str);
+	return r;
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err[0] ? s->err : "Redis is unreachable";
+}
+
+bool store_connected(const struct store *s)
+{
+	return s->ctx != NULL;
+}
+
+int store_key(char *out, size_t size, const char *org_id, const char *suffix)
+{
+	int n = snprintf(out, size, "wk:{%s}:%s", org_id, suffix);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* ---- readiness monitor ---- */
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool running;
+	bool started;
+	char *url;
+	int64_t timeout_ms, interval_ms;
+} monitor = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static atomic_bool ready_flag;
+
+static void *monitor_main(void *arg)
+{
+	struct store *s = store_open(monitor.url, monitor.timeout_ms);
+	bool was_ready = true;
+
+	(void)arg;
+	pthread_mutex_lock(&monitor.lock);
+	while (monitor.running) {
+		pthread_mutex_unlock(&monitor.lock);
+		redisReply *r = store_command(s, "PING");
+		bool ok = r && r->type == REDIS_REPLY_STATUS;
+		if (r)
+			freeReplyObject(r);
+		atomic_store(&ready_flag, ok);
+		if (ok != was_ready) {
+			if (ok)
+				log_info("store.ready", "redis=up");
+			else
+				log_warn("store.ready", "redis=down error=\"%s\"", store_error(s));
+			was_ready = ok;
+		}
+		pthread_mutex_lock(&monitor.lock);
+		if (!monitor.running)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = ts.tv_nsec + (monitor.interval_ms % 1000) * 1000000;
+		ts.tv_sec += (time_t)(monitor.interval_ms / 1000 + ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&monitor.cond, &monitor.lock, &ts);
+	}
+	pthread_mutex_unlock(&monitor.lock);
+	store_close(s);
+	return NULL;
+}
+
+int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms)
+{
+	monitor.url = xstrdup(url);
+	monitor.timeout_ms = timeout_ms;
+	monitor.interval_ms = interval_ms;
+	monitor.running = true;
+	if (pthread_create(&monitor.thread, NULL, monitor_main, NULL) != 0) {
+		free(monitor.url);
+		return -1;
+	}
+	monitor.started = true;
+	return 0;
+}
+
+void store_monitor_stop(void)
+{
+	if (!monitor.started)
+		return;
+	pthread_mutex_lock(&monitor.lock);
+	monitor.running = false;
+	pthread_cond_signal(&monitor.cond);
+	pthread_mutex_unlock(&monitor.lock);
+	pthread_join(monitor.thread, NULL);
+	free(monitor.url);
+	monitor.started = false;
+}
+
+bool store_ready(void)
+{
+	return atomic_load(&ready_flag);
+}

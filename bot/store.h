@@ -1,0 +1,76 @@
+/* store.h - the one Redis access layer.
+ *
+ * A struct store is one synchronous hiredis connection owned by one thread
+ * (each worker, the console and the readiness monitor have their own). It
+ * connects lazily, reconnects with exponential backoff and jitter after a
+ * failure, and applies a command timeout so a stalled Redis can never hang a
+ * thread forever.
+ *
+ * Replies: every function returning a redisReply * hands ownership to the
+ * caller (freeReplyObject). NULL means "no answer": not connected, timed out or
+ * the connection broke; store_error() says why. A Redis error reply
+ * (REDIS_REPLY_ERROR) is returned as a reply, not as NULL.
+ *
+ * Scripts: state changes are Lua scripts (one atomic step each). A script is a
+ * static const struct store_script; store_script() runs it with EVALSHA and
+ * falls back to EVAL once when Redis answers NOSCRIPT (after a restart or a
+ * SCRIPT FLUSH).
+ *
+ * Keys: every key of an org is "wk:{<org id>}:<suffix>" (hash tag = org id), so
+ * an org's keys share a Redis Cluster slot and a script may touch several. */
+#ifndef WK_STORE_H
+#define WK_STORE_H
+
+#include <hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_script {
+	const char *name;	/* for logs and errors */
+	const char *source;	/* Lua */
+};
+
+struct store_url {
+	char host[256];
+	int port;
+	char path[256];		/* unix socket path; empty for TCP */
+	char user[128];
+	char password[256];
+	int db;
+};
+
+/* Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
+ * Returns -1 with a sentence in err (which never contains the password). */
+int store_url_parse(const char *url, struct store_url *out, char *err, size_t errsz);
+
+/* Never fails: connection happens on first use. url must already be valid. */
+struct store *store_open(const char *url, int64_t timeout_ms);
+void store_close(struct store *s);
+
+redisReply *store_command(struct store *s, const char *fmt, ...);
+redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen);
+/* Run a script: keys first (nkeys of them), then args. */
+redisReply *store_script(struct store *s, const struct store_script *script,
+			 int nkeys, const char *const *keys, int nargs, const char *const *args);
+
+/* Pipelining: queue commands with store_append(), then read each reply in order
+ * with store_read(). One network round trip for several commands. */
+int store_append(struct store *s, const char *fmt, ...);
+redisReply *store_read(struct store *s);
+
+const char *store_error(const struct store *s);
+bool store_connected(const struct store *s);
+
+/* Build "wk:{org}:suffix" into out. Returns -1 if it does not fit. */
+int store_key(char *out, size_t size, const char *org_id, const char *suffix);
+
+/* Readiness: a background thread PINGs Redis every interval and keeps a flag
+ * that /readyz reads without touching the network. */
+int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms);
+void store_monitor_stop(void);
+bool store_ready(void);
+
+#endif

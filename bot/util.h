@@ -1,0 +1,35 @@
+/* util.h - allocation that never returns NULL, clocks, small helpers.
+ *
+ * Contract: x*alloc() abort the process with a log line when memory runs out;
+ * callers never check for NULL. Every function here is thread-safe. */
+#ifndef WK_UTIL_H
+#define WK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t wk_now_ms(void);
+/* Monotonic microseconds, for durations only. */
+int64_t wk_mono_us(void);
+
+/* Bounded copy that always terminates dst (when size > 0); returns strlen(src),
+ * so truncation is detectable as ret >= size. */
+size_t wk_strlcpy(char *dst, const char *src, size_t size);
+
+/* Strict decimal parse of the whole string into [min, max]; false on any junk. */
+bool wk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Constant-time equality for secrets: time depends only on the lengths. */
+bool wk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+#endif

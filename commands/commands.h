@@ -1,0 +1,10 @@
+/* commands.h - one exported table entry per command file. */
+#ifndef WK_COMMANDS_H
+#define WK_COMMANDS_H
+
+#include "bot/dispatch.h"
+
+extern const struct command oncall_command;	/* commands/oncall.c */
+extern const struct command help_command;	/* commands/help.c */
+
+#endif

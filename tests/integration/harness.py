@@ -1,0 +1,721 @@
+"""harness.py - drive the real watchkeeper binary against a real redis-server and fake peers.
+
+Pieces (each usable on its own, see tests/README.md):
+  Redis        a private redis-server started through scripts/redis.sh (temp dir, Unix
+               socket + free loopback port, no persistence); .client() gives a Resp client.
+  Resp         a tiny RESP client over the Unix socket (arrays, bulk, ints, errors).
+  Daemon       the watchkeeper process: start with env, wait for GET /healthz, stop with
+               SIGTERM and check exit code 0 and a clean sanitizer report.
+  FakePeer     a threading HTTP server on 127.0.0.1:0 that records every request and
+               answers with configurable canned responses (Slack response_url, Web API).
+  World        Redis + FakePeer + Daemon wired together, plus request helpers.
+  slack_sign(), slack_command()   build exactly what Slack sends.
+  test()       the registry decorator run.py walks.
+
+Only the Python standard library is used.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+REDIS_SH = os.path.join(ROOT, "scripts", "redis.sh")
+CONFIG = os.path.join(ROOT, "config", "watchkeeper.example.json")
+
+SECRET = "integration_signing_secret_not_real"
+TEAM = "T0TEST"
+ORG = "slack:" + TEAM
+
+SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+# ---------------------------------------------------------------- registry
+
+TESTS = []  # (module, name, func, needs_world)
+
+
+def test(name=None, world=True):
+    """Register a test. `world=True` (default): the function takes the module's shared
+    World, flushed before each test. `world=False`: it takes nothing and builds what it
+    needs itself (for tests that stop the daemon or Redis)."""
+    def register(func):
+        TESTS.append((func.__module__, name or func.__name__, func, world))
+        return func
+    if callable(name):  # bare @test
+        func, name = name, None
+        return register(func)
+    return register
+
+
+# ---------------------------------------------------------------- assertions
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def check_eq(got, want, what):
+    if got != want:
+        raise TestFailure("%s: expected %r, got %r" % (what, want, got))
+
+
+def check_re(pattern, text, what):
+    if not re.search(pattern, text or "", re.I):
+        raise TestFailure("%s: %r does not match /%s/" % (what, short(text), pattern))
+
+
+def short(s, n=300):
+    if isinstance(s, bytes):
+        s = s.decode("utf-8", "replace")
+    s = str(s)
+    return s if len(s) <= n else s[:n] + "...(%d more)" % (len(s) - n)
+
+
+def wait_until(pred, timeout, interval=0.05):
+    """Poll pred() until it returns a truthy value or timeout s pass; return the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------- Redis
+
+class RespError(Exception):
+    """An error reply (-ERR ...) from Redis."""
+
+
+class Resp:
+    """A minimal synchronous RESP2 client over a Unix socket."""
+
+    def __init__(self, path, timeout=5.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.rf = self.sock.makefile("rb")
+
+    def close(self):
+        try:
+            self.rf.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if not isinstance(a, bytes):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+
+    def read(self):
+        line = self.rf.readline()
+        if not line.endswith(b"\r\n"):
+            raise ConnectionError("redis closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            return RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.rf.read(n + 2)
+            return data[:-2].decode("utf-8", "surrogateescape")
+        if kind == b"*":
+            n = int(rest)
+            if n < 0:
+                return None
+            return [self.read() for _ in range(n)]
+        raise ConnectionError("bad RESP type byte %r" % kind)
+
+    def __call__(self, *args):
+        """Run one command; error replies raise RespError (nested ones are returned)."""
+        self.send(*args)
+        r = self.read()
+        if isinstance(r, RespError):
+            raise r
+        return r
+
+    # conveniences used by tests
+    def keys(self, pattern="*"):
+        return sorted(self("KEYS", pattern))
+
+    def hgetall(self, key):
+        flat = self("HGETALL", key)
+        return dict(zip(flat[0::2], flat[1::2]))
+
+    def snapshot(self, pattern="wk:*"):
+        """Every matching key with its type and full value, for before/after comparisons."""
+        snap = {}
+        for k in self.keys(pattern):
+            t = self("TYPE", k)
+            if t == "string":
+                v = self("GET", k)
+            elif t == "hash":
+                v = self.hgetall(k)
+            elif t == "list":
+                v = self("LRANGE", k, 0, -1)
+            elif t == "set":
+                v = sorted(self("SMEMBERS", k))
+            elif t == "zset":
+                v = self("ZRANGE", k, 0, -1, "WITHSCORES")
+            elif t == "stream":
+                v = self("XRANGE", k, "-", "+")
+            else:
+                v = None
+            snap[k] = (t, v)
+        return snap
+
+
+class Redis:
+    """A private redis-server managed through scripts/redis.sh."""
+
+    def __init__(self):
+        # Short path: a Unix socket path must fit in 107 bytes.
+        self.dir = tempfile.mkdtemp(prefix="wk-it-", dir="/tmp")
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.url = "unix://" + self.sock
+        self._client = None
+
+    def start(self):
+        r = subprocess.run([REDIS_SH, "start", self.dir], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("redis.sh start failed: " + r.stderr.strip())
+        check_eq(r.stdout.strip(), self.url, "redis.sh start output")
+        with open(os.path.join(self.dir, "redis.port")) as f:
+            self.port = int(f.read())
+        return self
+
+    def stop(self):
+        if self._client:
+            self._client.close()
+            self._client = None
+        subprocess.run([REDIS_SH, "stop", self.dir], capture_output=True, timeout=30)
+
+    def client(self, timeout=5.0):
+        """A new connection (the caller closes it)."""
+        return Resp(self.sock, timeout)
+
+    @property
+    def r(self):
+        """The harness's own shared connection, reconnected after a restart."""
+        if self._client is None:
+            self._client = Resp(self.sock)
+        return self._client
+
+    def drop_client(self):
+        if self._client:
+            self._client.close()
+            self._client = None
+
+    def destroy(self):
+        self.stop()
+        for name in ("redis.log",):
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except OSError:
+                pass
+        try:
+            os.rmdir(self.dir)
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- HTTP
+
+class Response:
+    def __init__(self, status, headers, body, elapsed):
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
+        self.elapsed = elapsed
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def header(self, name):
+        return self.headers.get(name.lower(), "")
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise TestFailure("body is not JSON (%s): %r" % (e, short(self.body)))
+
+    def __repr__(self):
+        return "<HTTP %d %s>" % (self.status, short(self.body, 200))
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=5.0):
+    """One request on a fresh connection; returns Response."""
+    t0 = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        return Response(resp.status, hdrs, data, time.monotonic() - t0)
+    finally:
+        conn.close()
+
+
+def raw_http(port, request_head, body_chunks, timeout=5.0):
+    """Send a hand-made request (head bytes, then each chunk) and parse whatever answer
+    arrives. The server may answer and close early (413), so send errors are tolerated
+    and the answer is read anyway. Returns Response or raises TestFailure."""
+    t0 = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        try:
+            s.sendall(request_head)
+            for c in body_chunks:
+                s.sendall(c)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        data = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+                head, sep, rest = data.partition(b"\r\n\r\n")
+                if sep:
+                    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+                    if not m and not re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+                        # no length: the server closes when done (or sends no body)
+                        if re.match(rb"HTTP/1\.\d (1\d\d|204|304)", head):
+                            break
+                    if re.search(rb"(?im)^transfer-encoding:\s*chunked", head) and rest.endswith(b"0\r\n\r\n"):
+                        break
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            pass
+    finally:
+        s.close()
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    m = re.match(rb"HTTP/1\.\d (\d{3})", head)
+    if not m:
+        raise TestFailure("no HTTP response (got %r)" % short(data))
+    hdrs = {}
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        hdrs[k.strip().lower().decode()] = v.strip().decode("latin-1")
+    return Response(int(m.group(1)), hdrs, rest, time.monotonic() - t0)
+
+
+# ---------------------------------------------------------------- Slack wire format
+
+def slack_sign(secret, ts, body):
+    """Slack v0 request signature: v0= + hex HMAC-SHA256(secret, 'v0:{ts}:{body}')."""
+    if isinstance(body, str):
+        body = body.encode()
+    base = b"v0:" + str(ts).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slack_form(text="", user_id="U0ALICE", team_id=TEAM, command="/oncall",
+               response_url="https://hooks.slack.com/commands/T0TEST/1/abc",
+               channel_id="C0TEST", user_name=None, trigger_id="1111.2222.abcdef"):
+    """The form body of a slash command, fields in Slack's order (slack.md 1.2)."""
+    fields = [
+        ("token", "legacyTok"),
+        ("team_id", team_id),
+        ("team_domain", "acme-" + team_id.lower()),
+        ("channel_id", channel_id),
+        ("channel_name", "incidents"),
+        ("user_id", user_id),
+        ("user_name", user_name or user_id.lower()),
+        ("command", command),
+        ("text", text),
+        ("api_app_id", "A0TEST"),
+        ("is_enterprise_install", "false"),
+        ("response_url", response_url),
+        ("trigger_id", trigger_id),
+    ]
+    return urllib.parse.urlencode(fields).encode()
+
+
+def signed_headers(body, secret=SECRET, ts=None):
+    ts = int(time.time()) if ts is None else ts
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": slack_sign(secret, ts, body),
+    }
+
+
+def slack_command(text="", user_id="U0ALICE", team_id=TEAM, secret=SECRET, ts=None, **kw):
+    """(body, headers) of a signed slash command with a current timestamp."""
+    body = slack_form(text, user_id=user_id, team_id=team_id, **kw)
+    return body, signed_headers(body, secret, ts)
+
+
+def check_reply(resp, what="reply"):
+    """A slash-command message reply: 200, JSON, response_type, text, blocks. Returns dict."""
+    check(resp.status == 200, "%s: expected HTTP 200, got %d %r" % (what, resp.status, short(resp.body)))
+    ctype = resp.header("content-type")
+    check(ctype.startswith("application/json"), "%s: Content-Type %r, want application/json" % (what, ctype))
+    reply = resp.json()
+    check(isinstance(reply, dict), "%s: JSON is not an object: %r" % (what, short(resp.body)))
+    check(reply.get("response_type") in ("ephemeral", "in_channel"),
+          "%s: response_type %r" % (what, reply.get("response_type")))
+    check(isinstance(reply.get("text"), str) and reply["text"],
+          "%s: missing fallback text: %r" % (what, short(resp.body)))
+    blocks = reply.get("blocks")
+    check(isinstance(blocks, list) and blocks and all(isinstance(b, dict) and b.get("type") for b in blocks),
+          "%s: missing or malformed blocks: %r" % (what, short(resp.body)))
+    return reply
+
+
+# ---------------------------------------------------------------- fake peer
+
+class FakePeer:
+    """An HTTP server on 127.0.0.1:0 recording every request.
+
+    peer.requests: list of dicts {method, path, headers (lower-case), body (bytes), json}
+    peer.route(prefix, status, body, headers): canned answer for paths starting with prefix
+    (longest prefix wins); default 200 {"ok":true} as application/json.
+    """
+
+    def __init__(self):
+        self.requests = []
+        self.routes = {}
+        self.cond = threading.Condition()
+        peer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    out = b""
+                    while True:
+                        n = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if n == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return out
+                        out += self.rfile.read(n)
+                        self.rfile.readline()
+                n = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(n) if n else b""
+
+            def _handle(self):
+                body = self._body()
+                try:
+                    js = json.loads(body.decode("utf-8")) if body else None
+                except ValueError:
+                    js = None
+                req = {"method": self.command, "path": self.path,
+                       "headers": {k.lower(): v for k, v in self.headers.items()},
+                       "body": body, "json": js, "time": time.monotonic()}
+                status, rbody, rheaders = peer._answer(self.path)
+                self.send_response(status)
+                for k, v in rheaders.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(rbody)))
+                self.end_headers()
+                self.wfile.write(rbody)
+                with peer.cond:
+                    peer.requests.append(req)
+                    peer.cond.notify_all()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def route(self, prefix, status=200, body=b'{"ok":true}', headers=None):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        self.routes[prefix] = (status, body, headers or {"Content-Type": "application/json; charset=utf-8"})
+
+    def _answer(self, path):
+        best = None
+        for prefix in self.routes:
+            if path.startswith(prefix) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        if best is None:
+            return 200, b'{"ok":true}', {"Content-Type": "application/json; charset=utf-8"}
+        return self.routes[best]
+
+    def clear(self):
+        with self.cond:
+            self.requests = []
+        self.routes = {}
+
+    def wait_for(self, count=1, timeout=5.0, path_prefix=""):
+        """Wait until at least `count` requests whose path starts with path_prefix arrived."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = [r for r in self.requests if r["path"].startswith(path_prefix)]
+                left = deadline - time.monotonic()
+                if len(got) >= count or left <= 0:
+                    return got
+                self.cond.wait(left)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---------------------------------------------------------------- daemon
+
+def daemon_binary():
+    return os.environ.get("WK_BINARY") or os.path.join(ROOT, "build", "san", "watchkeeper")
+
+
+class Daemon:
+    """The watchkeeper process. stderr goes to a file so sanitizer output can be read."""
+
+    def __init__(self, env, args=None, binary=None):
+        self.binary = binary or daemon_binary()
+        self.env = env
+        self.args = args if args is not None else ["-c", CONFIG]
+        self.proc = None
+        fd, self.stderr_path = tempfile.mkstemp(prefix="wk-it-stderr-", suffix=".log")
+        os.close(fd)
+        self.port = int(env["WK_LISTEN"].rsplit(":", 1)[1])
+        self.stderr_seen = 0  # offset up to which sanitizer lines were already reported
+
+    def start(self, timeout=15.0):
+        self.errf = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([self.binary] + self.args, env=self.env, cwd=ROOT,
+                                     stdin=subprocess.DEVNULL, stdout=self.errf, stderr=self.errf)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise TestFailure("daemon exited with %d during start-up; stderr: %s"
+                                  % (self.proc.returncode, self.stderr_tail()))
+            try:
+                if http_request(self.port, "GET", "/healthz", timeout=1.0).status == 200:
+                    return self
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise TestFailure("GET /healthz did not answer 200 within %.0f s; stderr: %s"
+                                  % (timeout, self.stderr_tail()))
+            time.sleep(0.05)
+
+    def stderr_text(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stderr_tail(self, n=15):
+        lines = self.stderr_text().splitlines()
+        return "\n".join(lines[-n:]) if lines else "(empty)"
+
+    def new_sanitizer_report(self):
+        """Sanitizer lines written since the last call (with some context), or ''."""
+        text = self.stderr_text()
+        new = text[self.stderr_seen:]
+        self.stderr_seen = len(text)
+        lines = new.splitlines()
+        for i, line in enumerate(lines):
+            if SANITIZER_RE.search(line):
+                return "\n".join(lines[i:i + 25])
+        return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, wait, then check exit code 0 and no sanitizer report; raise TestFailure."""
+        if self.proc is None:
+            return
+        problems = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            problems.append("did not exit within %.0f s of SIGTERM (killed)" % timeout)
+        self.errf.close()
+        if rc != 0 and not problems:
+            problems.append("exit code %d after SIGTERM" % rc)
+        report = self.new_sanitizer_report()
+        if report:
+            problems.append("sanitizer report:\n" + report)
+        self.proc = None
+        if problems:
+            raise TestFailure("; ".join(problems) + ("" if report else "\nstderr tail:\n" + self.stderr_tail()))
+        os.unlink(self.stderr_path)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def daemon_env(redis_url, api_url, port=None, **extra):
+    """The environment for a daemon: the parent's, minus any WK_*, plus test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WK_")}
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    port = port or free_port()
+    env.update({
+        "WK_LISTEN": "127.0.0.1:%d" % port,
+        "WK_PUBLIC_URL": "http://127.0.0.1:%d" % port,
+        "WK_REDIS_URL": redis_url,
+        "WK_SLACK_SIGNING_SECRET": SECRET,
+        "WK_SLACK_BOT_TOKEN": "xoxb-integration-test",
+        "WK_SLACK_API_URL": api_url,
+        "WK_LOG_LEVEL": os.environ.get("WK_IT_LOG_LEVEL", "info"),
+        "WK_ROTATION_TIMEZONE": "Europe/Berlin",
+        "WK_ROTATION_HANDOFF": "monday 09:00",
+    })
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
+    return env
+
+
+class World:
+    """A private Redis, a FakePeer (Slack Web API and response_url target) and the daemon."""
+
+    def __init__(self, **env_overrides):
+        self.redis = Redis().start()
+        self.peer = FakePeer()
+        self.env = daemon_env(self.redis.url, self.peer.url + "/api", **env_overrides)
+        self.daemon = Daemon(self.env)
+        try:
+            self.daemon.start()
+        except BaseException:
+            self.peer.close()
+            self.redis.destroy()
+            raise
+        self.port = self.daemon.port
+
+    @property
+    def r(self):
+        return self.redis.r
+
+    def reset(self):
+        """Empty store and peer log between tests."""
+        self.redis.r("FLUSHALL")
+        self.peer.clear()
+
+    def http(self, method, path, body=None, headers=None, timeout=5.0):
+        return http_request(self.port, method, path, body, headers, timeout)
+
+    def post_signed(self, body, ts=None, secret=SECRET, path="/slack/commands", timeout=5.0):
+        if isinstance(body, str):
+            body = body.encode()
+        return self.http("POST", path, body, signed_headers(body, secret, ts), timeout)
+
+    def command(self, text="", user="U0ALICE", team=TEAM, timeout=5.0, **kw):
+        kw.setdefault("response_url", self.peer.url + "/commands/%s/1/abc" % team)
+        body, headers = slack_command(text, user_id=user, team_id=team, **kw)
+        return self.http("POST", "/slack/commands", body, headers, timeout)
+
+    def oncall(self, text="", user="U0ALICE", team=TEAM):
+        """Run `/oncall text` as user and return the checked reply dict."""
+        return check_reply(self.command(text, user, team), "/oncall %s (as %s)" % (text, user))
+
+    def rotation(self, team=TEAM):
+        return self.r("LRANGE", "wk:{slack:%s}:rotation:default" % team, 0, -1)
+
+    def role(self, user, team=TEAM):
+        return self.r("HGET", "wk:{slack:%s}:member:%s" % (team, user), "role")
+
+    def members(self, team=TEAM):
+        return sorted(self.r("SMEMBERS", "wk:{slack:%s}:members" % team))
+
+    def close(self):
+        """Stop everything; raises TestFailure if the daemon did not exit cleanly."""
+        try:
+            self.daemon.stop()
+        finally:
+            self.peer.close()
+            self.redis.destroy()
+
+
+@contextlib.contextmanager
+def own_world(**env_overrides):
+    """A World of one's own for a test that stops the daemon or Redis. Leaving the block
+    stops the daemon; an unclean exit fails the test (after any earlier failure)."""
+    w = World(**env_overrides)
+    try:
+        yield w
+    except BaseException as e:
+        tail = w.daemon.stderr_tail(12) if w.daemon.proc is not None else ""
+        try:
+            w.close()
+        except TestFailure as e2:
+            raise TestFailure("%s\nalso at shutdown: %s" % (e, e2)) from e
+        if isinstance(e, TestFailure) and tail:
+            raise TestFailure("%s\ndaemon stderr tail:\n%s" % (e, tail)) from e
+        raise
+    w.close()
+
+
+def run_cli(args, env, timeout=10.0):
+    """Run the binary with args; returns (exit code, stdout, stderr). Sanitizer output in
+    stderr fails the caller."""
+    try:
+        p = subprocess.run([daemon_binary()] + args, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("`watchkeeper %s` did not exit within %.0f s" % (" ".join(args), timeout))
+    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    m = SANITIZER_RE.search(err)
+    if m:
+        raise TestFailure("sanitizer report from %s:\n%s" % (" ".join(args), err[max(0, m.start() - 200):][:3000]))
+    return p.returncode, out, err

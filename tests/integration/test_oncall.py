@@ -1,0 +1,231 @@
+"""/oncall: membership on first contact, the rotation, owner-only changes, help and prefixes.
+
+Each test starts from an empty Redis; users: U0ALICE (first: owner), U0BOB (developer),
+U0CAROL / U0DAVE (added by mention).
+"""
+
+import threading
+import time
+
+from harness import ORG, TEAM, check, check_eq, check_re, check_reply, test
+
+ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+K = "wk:{%s}" % ORG
+
+
+def state(w):
+    """The Redis state a command could change, streams (audit log) left out."""
+    return {k: v for k, v in w.r.snapshot().items() if v[0] != "stream"}
+
+
+def mention(user):
+    return "<@%s>" % user
+
+
+@test("first user in a team becomes its owner (org, member, members, wk:orgs)")
+def _(w):
+    t0 = int(time.time() * 1000)
+    w.oncall("", ALICE)
+    check(w.r("SISMEMBER", "wk:orgs", ORG) == 1, "wk:orgs lacks %s: %r" % (ORG, w.r("SMEMBERS", "wk:orgs")))
+    org = w.r.hgetall(K + ":org")
+    check_eq(org.get("id"), ORG, "org.id")
+    check_eq(org.get("platform"), "slack", "org.platform")
+    check_eq(org.get("external_id"), TEAM, "org.external_id")
+    check_eq(org.get("owner"), ALICE, "org.owner")
+    created = org.get("created_ms", "")
+    check(created.isdigit() and abs(int(created) - t0) < 60000,
+          "org.created_ms %r is not a current epoch in ms" % created)
+    check_eq(w.role(ALICE), "owner", "alice's role")
+    check_eq(w.members(), [ALICE], "members")
+
+
+@test("status with an empty rotation says nobody is on call and suggests /oncall join")
+def _(w):
+    reply = w.oncall("", ALICE)
+    check_re(r"nobody|no one|no-one", reply["text"], "status text")
+    check_re(r"/oncall join", reply["text"], "status text")
+
+
+@test("join appends me; list and status mention me")
+def _(w):
+    reply = w.oncall("join", ALICE)
+    check_re(r"join|added|rotation", reply["text"], "join reply")
+    check_eq(w.rotation(), [ALICE], "rotation")
+    check(mention(ALICE) in w.oncall("list", ALICE)["text"], "list text lacks <@U0ALICE>")
+    status = w.oncall("", ALICE)["text"]
+    check(mention(ALICE) in status, "status text lacks <@U0ALICE>: %r" % status)
+
+
+@test("joining twice does not duplicate and says I'm already in it")
+def _(w):
+    w.oncall("join", ALICE)
+    reply = w.oncall("join", ALICE)
+    check_re(r"already", reply["text"], "second join reply")
+    check_eq(w.rotation(), [ALICE], "rotation")
+
+
+@test("second user joins as developer; list keeps join order")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    check_eq(w.role(BOB), "developer", "bob's role")
+    check_eq(w.role(ALICE), "owner", "alice's role")
+    check_eq(w.members(), sorted([ALICE, BOB]), "members")
+    check_eq(w.r.hgetall(K + ":org").get("owner"), ALICE, "org.owner")
+    check_eq(w.rotation(), [ALICE, BOB], "rotation")
+    text = w.oncall("list", BOB)["text"]
+    a, b = text.find(mention(ALICE)), text.find(mention(BOB))
+    check(0 <= a < b, "list text should name alice before bob: %r" % text)
+
+
+@test("status names who is on call now and who is next")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    text = w.oncall("", BOB)["text"]
+    check(mention(ALICE) in text and mention(BOB) in text, "status should name both: %r" % text)
+    check_re(r"next", text, "status text")
+
+
+@test("leave removes only me; leaving again changes nothing")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    w.oncall("leave", BOB)
+    check_eq(w.rotation(), [ALICE], "rotation after bob leaves")
+    reply = w.oncall("leave", BOB)
+    check_re(r"not|n't", reply["text"], "second leave reply")
+    check_eq(w.rotation(), [ALICE], "rotation after bob leaves again")
+    check_eq(w.role(BOB), "developer", "bob is still a member")
+
+
+@test("owner adds <@U0CAROL>: appended and created as developer")
+def _(w):
+    w.oncall("join", ALICE)
+    reply = w.oncall("add %s" % mention(CAROL), ALICE)
+    check(mention(CAROL) in reply["text"], "add reply should name carol: %r" % reply["text"])
+    check_eq(w.rotation(), [ALICE, CAROL], "rotation")
+    check_eq(w.role(CAROL), "developer", "carol's role")
+    check(CAROL in w.members(), "carol not in members")
+    check_eq(w.r.hgetall(K + ":org").get("owner"), ALICE, "org.owner")
+
+
+@test("owner adds <@U0DAVE|dave> (mention with a label)")
+def _(w):
+    w.oncall("", ALICE)
+    w.oncall("add <@%s|dave>" % DAVE, ALICE)
+    check_eq(w.rotation(), [DAVE], "rotation")
+    check_eq(w.role(DAVE), "developer", "dave's role")
+
+
+@test("owner adding someone already in the rotation does not duplicate")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    reply = w.oncall("add %s" % mention(BOB), ALICE)
+    check_re(r"already", reply["text"], "reply")
+    check_eq(w.rotation(), [ALICE, BOB], "rotation")
+
+
+@test("owner removes <@U0BOB>")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    w.oncall("join", CAROL)
+    reply = w.oncall("remove %s" % mention(BOB), ALICE)
+    check(mention(BOB) in reply["text"], "remove reply should name bob: %r" % reply["text"])
+    check_eq(w.rotation(), [ALICE, CAROL], "rotation")
+
+
+@test("developer's add is refused naming the owner role; Redis unchanged")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    before = state(w)
+    reply = w.oncall("add %s" % mention(CAROL), BOB)
+    check_re(r"owner", reply["text"], "refusal")
+    check_eq(state(w), before, "Redis state")
+
+
+@test("developer's remove is refused naming the owner role; Redis unchanged")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB)
+    before = state(w)
+    reply = w.oncall("remove %s" % mention(ALICE), BOB)
+    check_re(r"owner", reply["text"], "refusal")
+    check_eq(state(w), before, "Redis state")
+
+
+@test("plain @bob is explained as not a user; Redis unchanged")
+def _(w):
+    w.oncall("join", ALICE)
+    before = state(w)
+    reply = w.oncall("add @bob", ALICE)
+    check("@bob" in reply["text"], "reply should quote @bob: %r" % reply["text"])
+    check_re(r"(not|n't)\b.*\buser|\buser\b.*\b(not|n't)", reply["text"], "reply")
+    check_eq(state(w), before, "Redis state")
+
+
+@test("help and an unknown subcommand both answer Usage")
+def _(w):
+    check_re(r"Usage", w.oncall("help", ALICE)["text"], "/oncall help")
+    before = state(w)
+    check_re(r"Usage", w.oncall("bogus", ALICE)["text"], "/oncall bogus")
+    check_eq(state(w), before, "Redis state after /oncall bogus")
+    check_eq(w.rotation(), [], "rotation")
+
+
+@test("unique prefixes: /oncall li = list, /oncall jo = join")
+def _(w):
+    w.oncall("jo", ALICE)
+    check_eq(w.rotation(), [ALICE], "rotation after /oncall jo")
+    w.oncall("join", BOB)
+    check_eq(w.oncall("li", BOB)["text"], w.oncall("list", BOB)["text"], "/oncall li vs /oncall list")
+
+
+@test("subcommands are case-insensitive or answer Usage, never crash")
+def _(w):
+    reply = w.oncall("JOIN", ALICE)
+    if w.rotation() != [ALICE]:
+        check_re(r"Usage", reply["text"], "/oncall JOIN")
+
+
+@test("teams are separate orgs")
+def _(w):
+    w.oncall("join", ALICE)
+    w.oncall("join", BOB, team="T0OTHER")
+    check_eq(w.rotation(), [ALICE], "T0TEST rotation")
+    check_eq(w.rotation("T0OTHER"), [BOB], "T0OTHER rotation")
+    check_eq(w.role(BOB, "T0OTHER"), "owner", "bob's role in T0OTHER")
+    check_eq(w.r.hgetall("wk:{slack:T0OTHER}:org").get("owner"), BOB, "T0OTHER owner")
+    check_eq(w.role(BOB), None, "bob is no member of T0TEST")
+    check_eq(sorted(w.r("SMEMBERS", "wk:orgs")), sorted([ORG, "slack:T0OTHER"]), "wk:orgs")
+
+
+@test("8 concurrent first contacts: exactly one owner, nobody lost")
+def _(w):
+    users = ["U0CONC%d" % i for i in range(8)]
+    results = {}
+
+    def go(u):
+        try:
+            results[u] = w.command("join", u, timeout=10)
+        except Exception as e:  # reported below
+            results[u] = e
+    threads = [threading.Thread(target=go, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    for u in users:
+        res = results.get(u)
+        check(res is not None and not isinstance(res, Exception), "join as %s: %s" % (u, res))
+        check_reply(res, "join as %s" % u)
+    roles = {u: w.role(u) for u in users}
+    owners = [u for u, r in roles.items() if r == "owner"]
+    check_eq(len(owners), 1, "number of owners (roles %r)" % roles)
+    check_eq(w.r.hgetall(K + ":org").get("owner"), owners[0], "org.owner")
+    check(all(r in ("owner", "developer") for r in roles.values()), "roles %r" % roles)
+    check_eq(w.members(), sorted(users), "members")
+    check_eq(sorted(w.rotation()), sorted(users), "rotation (each once)")
