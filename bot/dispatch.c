@@ -169,10 +169,13 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			char shown[80];
 			reply_escape(shown, sizeof(shown), cl.argv[0]);
 			if (ambiguous) {
-				reply_textf(r, "`%s` is ambiguous, it could be:", shown);
+				const char *sep = "";
+				reply_textf(r, "`%s` is ambiguous, it could be ", shown);
 				for (const struct subcommand *s = c->subcommands; s->name; s++)
-					if (strncmp(s->name, cl.argv[0], strlen(cl.argv[0])) == 0)
-						reply_textf(r, " `%s`", s->name);
+					if (strncmp(s->name, cl.argv[0], strlen(cl.argv[0])) == 0) {
+						reply_textf(r, "%s`%s`", sep, s->name);
+						sep = " or ";
+					}
 				reply_textf(r, ".");
 			}
 			else

@@ -68,16 +68,14 @@ static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, st
 	}
 	rotation_shift_at(&ctx->cfg->rotation, ro.n, ctx->now_ms / 1000, &sh);
 	format_when(ctx, sh.end, until, sizeof(until));
-	reply_textf(r, "On call now: <@%s> until %s", ro.ids[sh.member], until);
-	reply_section(r, "*On call now:* <@%s>, until %s", ro.ids[sh.member], until);
+	reply_textf(r, "*On call now:* <@%s>, until %s", ro.ids[sh.member], until);
 	if (ro.n > 1) {
 		struct shift next;
 		rotation_shift_by_index(&ctx->cfg->rotation, ro.n, sh.index + 1, &next);
 		format_when(ctx, next.start, from, sizeof(from));
-		reply_textf(r, ". Next: <@%s> from %s.", ro.ids[next.member], from);
 		reply_section(r, "*Next:* <@%s>, from %s", ro.ids[next.member], from);
 	} else {
-		reply_textf(r, ". Nobody else is in the rotation.");
+		reply_section(r, "Nobody else is in the rotation.");
 	}
 	offer_join(ctx, &ro, r);
 	roster_free(&ro);
