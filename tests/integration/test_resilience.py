@@ -122,7 +122,9 @@ def _():
         check(st, "/readyz not 200 within 5 s of Redis restarting (last: %r)" % readyz(w))
         # Every worker must reconnect, not only the readiness probe.
         for u in ("U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"):
-            check_reply(w.command("join", u), "join as %s after restart" % u)
+            reply = check_reply(w.command("join", u), "join as %s after restart" % u)
+            check(u in w.rotation(), "join as %s after restart (readyz already 200) not stored; reply: %r"
+                  % (u, reply["text"]))
         check_eq(w.rotation(), ["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"], "rotation after restart")
         check_eq(w.role("U0ALICE"), "owner", "alice's role in the new (empty) store")
         m = re.search(r"(?m)^watchkeeper_redis_errors_total(\{[^}]*\})? ([0-9.eE+]+)$",
