@@ -227,7 +227,7 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	if (!slack_authentic(req, resp)) {
 		/* Slack's SSL check is the one unsigned request; look only after a failed check. */
 		if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) == 0 &&
-		    form.count == 1 && form_get(&form, "ssl_check") &&
+		    form_get(&form, "ssl_check") && !form_get(&form, "command") &&
 		    strcmp(form_get(&form, "ssl_check"), "1") == 0)
 			http_respond(resp, 200, "text/plain", "", 0);
 		form_free(&form);

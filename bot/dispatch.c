@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const struct command *dispatch_find_command(const char *name)
 {
@@ -31,13 +32,14 @@ const struct subcommand *dispatch_find_subcommand(const struct command *c, const
 	int matches = 0;
 
 	*ambiguous = 0;
+	/* Phones capitalise the first word; names are matched without case. */
 	for (const struct subcommand *s = c->subcommands; s->name; s++)
-		if (strcmp(s->name, name) == 0)
+		if (strcasecmp(s->name, name) == 0)
 			return s;
 	if (n == 0)
 		return NULL;
 	for (const struct subcommand *s = c->subcommands; s->name; s++)
-		if (strncmp(s->name, name, n) == 0) {
+		if (strncasecmp(s->name, name, n) == 0) {
 			found = s;
 			matches++;
 		}
@@ -157,7 +159,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		}
 		if (cl.argc == 0) {
 			sub = c->default_sub;
-		} else if (strcmp(cl.argv[0], "help") == 0) {
+		} else if (strcasecmp(cl.argv[0], "help") == 0) {
 			dispatch_help(c, r);
 			res = CMD_OK;
 			subname = "help";
@@ -172,7 +174,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 				const char *sep = "";
 				reply_textf(r, "`%s` is ambiguous, it could be ", shown);
 				for (const struct subcommand *s = c->subcommands; s->name; s++)
-					if (strncmp(s->name, cl.argv[0], strlen(cl.argv[0])) == 0) {
+					if (strncasecmp(s->name, cl.argv[0], strlen(cl.argv[0])) == 0) {
 						reply_textf(r, "%s`%s`", sep, s->name);
 						sep = " or ";
 					}

@@ -194,7 +194,9 @@ static int store_connect(struct store *s)
 
 	if (s->ctx)
 		return 0;
-	if (wk_now_ms() < s->next_attempt_ms) {
+	/* In backoff, unless the readiness monitor just saw Redis answer: then
+	 * reconnect at once instead of refusing users for the rest of the backoff. */
+	if (wk_now_ms() < s->next_attempt_ms && !store_ready()) {
 		if (!s->err[0])
 			snprintf(s->err, sizeof(s->err), "Redis is unreachable");
 		return -1;
@@ -236,24 +238,51 @@ static redisReply *store_checked(struct store *s, void *reply)
 	return reply;
 }
 
+/* A connection the server closed while idle (a Redis restart, a proxy's idle
+ * timeout) fails the next command with EOF or a reset. Such a command was not
+ * run by any live server, so it is sent once more on a fresh connection.
+ * Timeouts are not retried: the command may still run. */
+static bool stale_connection(const struct store *s)
+{
+	return s->ctx && (s->ctx->err == REDIS_ERR_EOF ||
+			  (s->ctx->err == REDIS_ERR_IO && errno != EAGAIN && errno != EWOULDBLOCK));
+}
+
+redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
+{
+	void *r;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (store_connect(s) < 0)
+			return NULL;
+		r = redisCommandArgv(s->ctx, argc, argv, argvlen);
+		if (r || attempt == 1 || !stale_connection(s))
+			break;
+		redisFree(s->ctx);
+		s->ctx = NULL;
+		s->nshas = 0;
+	}
+	return store_checked(s, r);
+}
+
 redisReply *store_command(struct store *s, const char *fmt, ...)
 {
 	va_list ap;
 	void *r;
 
-	if (store_connect(s) < 0)
-		return NULL;
-	va_start(ap, fmt);
-	r = redisvCommand(s->ctx, fmt, ap);
-	va_end(ap);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (store_connect(s) < 0)
+			return NULL;
+		va_start(ap, fmt);
+		r = redisvCommand(s->ctx, fmt, ap);
+		va_end(ap);
+		if (r || attempt == 1 || !stale_connection(s))
+			break;
+		redisFree(s->ctx);
+		s->ctx = NULL;
+		s->nshas = 0;
+	}
 	return store_checked(s, r);
-}
-
-redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
-{
-	if (store_connect(s) < 0)
-		return NULL;
-	return store_checked(s, redisCommandArgv(s->ctx, argc, argv, argvlen));
 }
 
 int store_append(struct store *s, const char *fmt, ...)

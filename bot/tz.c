@@ -753,7 +753,7 @@ static int read_zone_file(const char *name, unsigned char **data, size_t *len)
 	unsigned char *buf;
 	size_t got = 0;
 	ssize_t r;
-	int fd, n;
+	int fd, n, err;
 
 	if (!dir || !*dir)
 		dir = "/usr/share/zoneinfo";
@@ -766,10 +766,12 @@ static int read_zone_file(const char *name, unsigned char **data, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TZIF_FILE_MAX) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size > TZIF_FILE_MAX) {
+		/* A directory ("America") is just an unknown zone, not a fault. */
+		errno = S_ISDIR(st.st_mode) ? ENOENT : EINVAL;
+		goto fail;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
@@ -784,6 +786,12 @@ static int read_zone_file(const char *name, unsigned char **data, size_t *len)
 	*data = buf;
 	*len = got;
 	return 0;
+
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
 }
 
 const struct tz *tz_get(const char *name)
