@@ -29,7 +29,9 @@ SAN_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all san run test bench fuzz clean deps unit
+.PHONY: all san run test bench fuzz clean deps
+# Keep objects make would otherwise treat as intermediate and delete.
+.SECONDARY:
 all: build/watchkeeper
 
 deps:

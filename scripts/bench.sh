@@ -6,6 +6,7 @@
 # then runs wrk with scripts/bench_oncall.lua at 1, 16 and 64 connections (10 s each,
 # --latency) and prints req/s, p50, p99 and non-2xx counts, plus the daemon's idle RSS
 # (VmRSS before load) and peak RSS (VmHWM after). Everything stays on 127.0.0.1.
+# Logs and wrk output: build/bench/. Another load on the machine skews the figures.
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ TEAM=T0BENCH
 [ -x "$BIN" ] || { echo "bench.sh: $BIN not built (make all)" >&2; exit 1; }
 [ -f "$CONFIG" ] || { echo "bench.sh: no config file $CONFIG" >&2; exit 1; }
 mkdir -p "$DIR"
+RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Redis
 
 daemon_pid=
 cleanup() {
@@ -30,12 +32,13 @@ cleanup() {
 		for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
 		kill -KILL "$daemon_pid" 2>/dev/null || true
 	fi
-	scripts/redis.sh stop "$DIR/redis" || true
+	scripts/redis.sh stop "$RDIR" || true
+	rm -rf "$RDIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-redis_url=$(scripts/redis.sh start "$DIR/redis")
+redis_url=$(scripts/redis.sh start "$RDIR")
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 
@@ -88,7 +91,7 @@ for user in U0BENCH1 U0BENCH2 U0BENCH3; do
 	code=$(post)
 	[ "$code" = 200 ] || { echo "bench.sh: seeding /oncall join as $user answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
 done
-rot_len=$(redis-cli -s "$DIR/redis/redis.sock" LLEN "wk:{slack:$TEAM}:rotation:default")
+rot_len=$(redis-cli -s "$RDIR/redis.sock" LLEN "wk:{slack:$TEAM}:rotation:default")
 [ "$rot_len" = 3 ] || { echo "bench.sh: rotation has $rot_len members after seeding, want 3" >&2; exit 1; }
 
 sign U0BENCH1 ""

@@ -592,13 +592,16 @@ class Daemon:
             problems.append("sanitizer report:\n" + report)
         self.proc = None
         if problems:
-            raise TestFailure("; ".join(problems) + ("" if report else "\nstderr tail:\n" + self.stderr_tail()))
+            raise TestFailure("; ".join(problems) + " (full stderr: %s)" % self.stderr_path
+                              + ("" if report else "\nstderr tail:\n" + self.stderr_tail()))
         os.unlink(self.stderr_path)
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc is not None:
+            self.errf.close()
         self.proc = None
 
 
@@ -627,6 +630,22 @@ def daemon_env(redis_url, api_url, port=None, **extra):
     return env
 
 
+LIVE = []  # Worlds not closed yet: run.py kills what is left when it is interrupted
+
+
+def kill_leftovers():
+    """Hard-stop every World still open (no checks): for an interrupted run."""
+    for w in list(LIVE):
+        w.daemon.kill()
+        w.peer.close()
+        w.redis.destroy()
+        try:
+            os.unlink(w.daemon.stderr_path)
+        except OSError:
+            pass
+        LIVE.remove(w)
+
+
 class World:
     """A private Redis, a FakePeer (Slack Web API and response_url target) and the daemon."""
 
@@ -638,10 +657,12 @@ class World:
         try:
             self.daemon.start()
         except BaseException:
+            self.daemon.kill()
             self.peer.close()
             self.redis.destroy()
             raise
         self.port = self.daemon.port
+        LIVE.append(self)
 
     @property
     def r(self):
@@ -680,6 +701,8 @@ class World:
 
     def close(self):
         """Stop everything; raises TestFailure if the daemon did not exit cleanly."""
+        if self in LIVE:
+            LIVE.remove(self)
         try:
             self.daemon.stop()
         finally:

@@ -113,7 +113,15 @@ def main():
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     signal.signal(signal.SIGALRM, on_alarm)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        return run(args)
+    finally:
+        harness.kill_leftovers()  # only after an interruption is anything left
 
+
+def run(args):
     runner = Runner(args.verbose)
     binary = harness.daemon_binary()
     if not os.access(binary, os.X_OK):
@@ -151,7 +159,7 @@ def main():
                     continue
                 alive = runner.run_one(name, func, world if needs_world else None)
                 if needs_world and not alive:
-                    world_broken = "daemon died in an earlier test"
+                    # That test failed; the next one gets a fresh World.
                     try:
                         world.close()
                     except Exception:
