@@ -47,20 +47,47 @@ static void add_text_sections(json_t *blocks, const char *text)
 	}
 }
 
+/* Slack shows top-level text in notifications and reads it to screen-reader
+ * users, so it carries the whole message, not just the headline. */
+static void fallback_text(const struct reply *r, struct buf *fb)
+{
+	size_t n;
+
+	buf_adds(fb, buf_cstr(&r->text));
+	for (size_t i = 0; i < r->nsections; i++) {
+		if (!r->sections[i].text[0])
+			continue;
+		if (fb->len && fb->data[fb->len - 1] != '\n')
+			buf_addc(fb, '\n');
+		buf_adds(fb, r->sections[i].text);
+		for (size_t f = 0; f < r->sections[i].nfields; f++)
+			buf_printf(fb, "\n%s: %s", r->sections[i].fields[f].label,
+				   r->sections[i].fields[f].value);
+	}
+	n = fb->len;
+	if (n > SLACK_TEXT_MAX) {
+		n = SLACK_TEXT_MAX;
+		while (n && ((unsigned char)fb->data[n] & 0xC0) == 0x80)
+			n--;	/* cut on a character boundary */
+		fb->len = n;
+		fb->data[n] = '\0';
+	}
+}
+
 static int slack_render(const struct reply *r, struct buf *out)
 {
 	json_t *root = json_object(), *blocks = json_array();
-	const char *fallback = buf_cstr(&r->text);
+	struct buf fallback = BUF_INIT(64 * 1024);
 	char *dumped;
 	int rc;
 
-	if (!fallback[0] && r->nsections)
-		fallback = r->sections[0].text;
+	fallback_text(r, &fallback);
 	json_object_set_new(root, "response_type",
 			    json_string(r->visibility == REPLY_IN_CHANNEL ? "in_channel" : "ephemeral"));
 	if (r->replace_original)
 		json_object_set_new(root, "replace_original", json_true());
-	json_object_set_new(root, "text", json_string(fallback));
+	json_object_set_new(root, "text", json_string(buf_cstr(&fallback)));
+	buf_free(&fallback);
 	if (r->text.len)
 		add_text_sections(blocks, buf_cstr(&r->text));
 	for (size_t i = 0; i < r->nsections; i++) {

@@ -13,6 +13,11 @@
 #define WEEKS_MAX	52
 #define YEAR_MIN	1970
 #define YEAR_MAX	9999
+/* Handoff dates: 0001-01-02 and 9999-12-30 as tz_days_from_civil() day
+ * numbers, one day inside TZ_TIME_MIN/MAX so that no zone offset can push a
+ * handoff instant out of range and get it clamped. */
+#define DAY_MIN		INT64_C(-719161)
+#define DAY_MAX		INT64_C(2932895)
 /* The local-time estimate is off by at most one shift (a handoff moved by a
  * gap or fold, or a skipped day); a few steps bound the correction. */
 #define CORRECT_STEPS	4
@@ -93,18 +98,14 @@ static int calendar_start(const struct rotation_spec *r, int64_t k, int64_t *out
 {
 	int64_t step = r->unit == ROTATION_WEEKS ? (int64_t)r->length * 7 : r->length;
 	int64_t d0 = tz_days_from_civil(r->start_year, r->start_month, r->start_day);
-	/* One day inside years 1..9999 on both ends, so that the zone offset
-	 * cannot push the instant past TZ_TIME_MIN/MAX and get clamped. */
-	int64_t dmin = tz_days_from_civil(1, 1, 2);
-	int64_t dmax = tz_days_from_civil(9999, 12, 30);
 	int64_t day, year;
 	int month, mday;
 
-	/* Bound k before multiplying; dmax - dmin is about 3.65 million. */
-	if (k < -(dmax - dmin) || k > dmax - dmin)
+	/* Bound k before multiplying. */
+	if (k < -(DAY_MAX - DAY_MIN) || k > DAY_MAX - DAY_MIN)
 		return -1;
 	day = d0 + k * step;
-	if (day < dmin || day > dmax)
+	if (day < DAY_MIN || day > DAY_MAX)
 		return -1;
 	tz_civil_from_days(day, &year, &month, &mday);
 	*out = tz_from_local(r->zone, (int)year, month, mday,

@@ -29,6 +29,11 @@
  * the 52-hour window; a hostile file may have thousands, and then we give up
  * exactness instead of time. */
 #define WINDOW_STEPS	64
+/* Footer rules are expanded into the transition table up to this year, so
+ * that the years a rotation looks at cost a binary search, not a rule
+ * evaluation; later instants still use the rule. */
+#define EXTEND_YEAR	2200
+#define EXTEND_MAX	1024
 #define CACHE_BUCKETS	128
 
 struct tz_type {
@@ -60,8 +65,8 @@ struct tz {
 	char *name;
 	size_t n_trans;
 	int64_t *trans;		/* strictly ascending */
-	uint8_t *trans_type;	/* each < n_types */
-	size_t n_types;		/* 1..256 */
+	uint16_t *trans_type;	/* each < n_types */
+	size_t n_types;		/* 1..256, plus two added for the footer */
 	struct tz_type *types;
 	bool has_footer;
 	struct tz_posix footer;
@@ -464,14 +469,14 @@ void tz_to_local(const struct tz *z, int64_t t, struct tz_local *out)
 	memcpy(out->abbr, ty->abbr, sizeof(out->abbr));
 }
 
-/* Any t with t + offset(t) == L lies in [L - OFF_MAX, L - OFF_MIN]. Walk the
+/* Any t with t + offset(t) == wall lies in [wall - OFF_MAX, wall - OFF_MIN]. Walk the
  * spans of constant offset across that window in order: the first span that
- * contains its own candidate L - off gives the earliest occurrence (the fold
- * rule). If none does, L fell into a gap; read it with the offset from before
+ * contains its own candidate wall - off gives the earliest occurrence (the fold
+ * rule). If none does, wall fell into a gap; read it with the offset from before
  * the jump, which moves it forward by the gap's length. */
-static int64_t local_to_utc(const struct tz *z, int64_t L)
+static int64_t local_to_utc(const struct tz *z, int64_t wall)
 {
-	int64_t cur = L - OFF_MAX, hi = L - OFF_MIN;
+	int64_t cur = wall - OFF_MAX, hi = wall - OFF_MIN;
 	int64_t gap = 0, next, cand;
 	int32_t off = type_at(z, cur)->utoff, noff;
 	bool have_gap = false;
@@ -479,14 +484,14 @@ static int64_t local_to_utc(const struct tz *z, int64_t L)
 
 	for (i = 0; i < WINDOW_STEPS; i++) {
 		next = next_change(z, cur);
-		cand = L - off;
+		cand = wall - off;
 		if (cand >= cur && cand < next)
 			return cand;
 		if (next > hi)
 			break;
 		noff = type_at(z, next)->utoff;
-		if (!have_gap && noff > off && L >= next + off && L < next + noff) {
-			gap = L - off;
+		if (!have_gap && noff > off && wall >= next + off && wall < next + noff) {
+			gap = wall - off;
 			have_gap = true;
 		}
 		cur = next;
@@ -495,7 +500,7 @@ static int64_t local_to_utc(const struct tz *z, int64_t L)
 	if (have_gap)
 		return gap;
 	/* Only reachable with pathological data; any nearby answer will do. */
-	return L - type_at(z, L - type_at(z, L)->utoff)->utoff;
+	return wall - type_at(z, wall - type_at(z, wall)->utoff)->utoff;
 }
 
 int64_t tz_from_local(const struct tz *z, int year, int month, int day,
@@ -575,7 +580,7 @@ static const char *parse_block(struct tz *z, const struct tzif_hdr *h,
 
 	z->n_trans = h->timecnt;
 	z->trans = xcalloc(h->timecnt, sizeof(*z->trans));
-	z->trans_type = xcalloc(h->timecnt, 1);
+	z->trans_type = xcalloc(h->timecnt, sizeof(*z->trans_type));
 	for (i = 0; i < z->n_trans; i++) {
 		z->trans[i] = tsize == 8 ? be64(p + i * 8) : (int32_t)be32(p + i * 4);
 		if (i > 0 && z->trans[i] <= z->trans[i - 1])
@@ -612,6 +617,65 @@ static const char *parse_block(struct tz *z, const struct tzif_hdr *h,
 		z->types[i].abbr[n] = '\0';
 	}
 	return NULL;
+}
+
+static size_t type_index(struct tz *z, const struct tz_type *ty)
+{
+	size_t i;
+
+	for (i = 0; i < z->n_types; i++)
+		if (z->types[i].utoff == ty->utoff && z->types[i].is_dst == ty->is_dst &&
+		    strcmp(z->types[i].abbr, ty->abbr) == 0)
+			return i;
+	z->types = xrealloc(z->types, (z->n_types + 1) * sizeof(*z->types));
+	z->types[z->n_types] = *ty;
+	return z->n_types++;
+}
+
+/* Append the footer's switches after the last transition, up to EXTEND_YEAR.
+ * This is a pure cache: type_at() gives the same answer with or without it. */
+static void extend_with_footer(struct tz *z)
+{
+	const struct tz_posix *p = &z->footer;
+	int64_t horizon = tz_days_from_civil(EXTEND_YEAR, 1, 1) * SECS_PER_DAY;
+	int64_t cur, next;
+	const struct tz_type *prev, *ty;
+	size_t n = 0, cap = 0, i;
+	int64_t *at = NULL;
+	uint16_t *idx = NULL;
+
+	/* With no table at all the rule covers all time; nothing to extend. */
+	if (!p->has_dst || z->n_trans == 0 || z->trans[z->n_trans - 1] >= horizon)
+		return;
+	cur = z->trans[z->n_trans - 1];
+	prev = footer_type(p, cur);
+	for (i = 0; i < 4 * EXTEND_MAX && n < EXTEND_MAX; i++) {
+		next = footer_next(p, cur);
+		if (next >= horizon)
+			break;
+		ty = footer_type(p, next);
+		if (ty != prev) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				at = xrealloc(at, cap * sizeof(*at));
+				idx = xrealloc(idx, cap * sizeof(*idx));
+			}
+			at[n] = next;
+			idx[n] = (uint16_t)type_index(z, ty);
+			n++;
+			prev = ty;
+		}
+		cur = next;
+	}
+	if (n > 0) {
+		z->trans = xrealloc(z->trans, (z->n_trans + n) * sizeof(*z->trans));
+		z->trans_type = xrealloc(z->trans_type, (z->n_trans + n) * sizeof(*z->trans_type));
+		memcpy(z->trans + z->n_trans, at, n * sizeof(*at));
+		memcpy(z->trans_type + z->n_trans, idx, n * sizeof(*idx));
+		z->n_trans += n;
+	}
+	free(at);
+	free(idx);
 }
 
 static const char *parse_tzif(struct tz *z, const unsigned char *data, size_t len)
@@ -666,6 +730,7 @@ static const char *parse_tzif(struct tz *z, const unsigned char *data, size_t le
 	if (parse_posix(footer, &z->footer) < 0)
 		return "bad footer TZ string";
 	z->has_footer = true;
+	extend_with_footer(z);
 	return NULL;
 }
 

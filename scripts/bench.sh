@@ -43,7 +43,7 @@ port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); prin
 base=http://127.0.0.1:$port
 
 env -u WK_CONFIG \
-	WK_LISTEN=127.0.0.1:$port WK_PUBLIC_URL=$base WK_REDIS_URL=$redis_url \
+	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
 	WK_SLACK_SIGNING_SECRET=$SECRET WK_SLACK_BOT_TOKEN=xoxb-bench \
 	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
 	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon.log" 2>&1 &
@@ -112,7 +112,8 @@ to_ms() {
 }
 
 rows=()
-c64_rps= c64_p99=
+c64_rps=""
+c64_p99=""
 bad=0
 for c in $CONNS; do
 	t=2; [ "$c" -lt 2 ] && t=1

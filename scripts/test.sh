@@ -4,7 +4,7 @@
 # build/san/watchkeeper. Ends with one line `N passed, N failed` (totals) and exits non-zero
 # when anything failed, crashed, leaked, or was missing.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -27,7 +27,7 @@ for src in tests/unit/test_*.c; do
 	fi
 done
 for bin in build/san/tests/test_*; do
-	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
 	name=$(basename "$bin")
 	log=$LOGDIR/$name.log
 	echo "== $name"

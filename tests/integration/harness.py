@@ -58,9 +58,6 @@ def test(name=None, world=True):
     def register(func):
         TESTS.append((func.__module__, name or func.__name__, func, world))
         return func
-    if callable(name):  # bare @test
-        func, name = name, None
-        return register(func)
     return register
 
 

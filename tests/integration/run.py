@@ -150,8 +150,7 @@ def run(args):
             for _, name, func, needs_world in tests:
                 if needs_world and world is None and world_broken is None:
                     try:
-                        env = getattr(sys.modules[mod], "WORLD_ENV", {})
-                        world = harness.World(**env)
+                        world = harness.World()
                     except Exception as e:
                         world_broken = "could not start Redis + daemon: %s" % e
                 if needs_world and world is None:

@@ -1,8 +1,10 @@
 """HTTP surface: health, readiness, metrics, routing errors, body limits, ssl_check."""
 
+import http.client
 import re
+import socket
 
-from harness import check, check_eq, check_re, raw_http, short, test
+from harness import check, check_eq, check_re, raw_http, short, slack_form, test
 
 LIMIT = 65536  # WK_MAX_BODY_BYTES default
 
@@ -97,9 +99,8 @@ def _(w):
 
 @test("body just under the limit is read (signed, answered 200)")
 def _(w):
-    # A signed form of exactly LIMIT bytes: padding in an extra ignored field would be a
-    # repeated/unknown field question, so pad `text` and accept any 200 JSON answer.
-    from harness import slack_form
+    # A signed form of exactly LIMIT bytes (the padding goes into `text`): read, verified and
+    # answered (the reply says the text is too long; any 200 will do here).
     base = slack_form("x")
     pad = LIMIT - len(base)
     body = base.replace(b"text=x", b"text=" + b"y" * (pad + 1))
@@ -118,7 +119,6 @@ def _(w):
 
 @test("keep-alive: several requests on one connection")
 def _(w):
-    import http.client
     conn = http.client.HTTPConnection("127.0.0.1", w.port, timeout=5)
     try:
         for path, want in (("/healthz", 200), ("/nope", 404), ("/readyz", 200)):
@@ -132,7 +132,6 @@ def _(w):
 
 @test("a client that hangs up mid-request does not hurt the daemon")
 def _(w):
-    import socket
     for partial in (b"POST /slack/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\ntext=",
                     b"GET /heal", b"\x16\x03\x01\x00\xa5\x01\x00\x00"):
         s = socket.create_connection(("127.0.0.1", w.port), timeout=2)

@@ -51,7 +51,8 @@ def _(w):
     reply = w.oncall("join", ALICE)
     check_re(r"join|added|rotation", reply["text"], "join reply")
     check_eq(w.rotation(), [ALICE], "rotation")
-    check(mention(ALICE) in w.oncall("list", ALICE)["text"], "list text lacks <@U0ALICE>")
+    text = w.oncall("list", ALICE)["text"]
+    check(mention(ALICE) in text, "list text lacks <@U0ALICE>: %r" % text)
     status = w.oncall("", ALICE)["text"]
     check(mention(ALICE) in status, "status text lacks <@U0ALICE>: %r" % status)
 

@@ -160,6 +160,14 @@ static void test_far_future_footer(void **state)
 	check_switch("Europe/Berlin", 2866410000, 7200, 1, "CEST", 3600, 0, "CET");
 	check_switch("Australia/Sydney", 2848233600, 39600, 1, "AEDT", 36000, 0, "AEST");
 	check_switch("Australia/Sydney", 2863958400, 36000, 0, "AEST", 39600, 1, "AEDT");
+	/* Around 2200, where the cached expansion of the rule stops ... */
+	check_switch("Europe/Berlin", 7252419600, 7200, 1, "CEST", 3600, 0, "CET");
+	check_switch("Europe/Berlin", 7265725200, 3600, 0, "CET", 7200, 1, "CEST");
+	/* ... and past it, where the rule is evaluated directly (2300). */
+	check_switch("America/Chicago", 10419782400, -21600, 0, "CST", -18000, 1, "CDT");
+	check_switch("America/Chicago", 10440342000, -18000, 1, "CDT", -21600, 0, "CST");
+	check_switch("Australia/Sydney", 10421539200, 39600, 1, "AEDT", 36000, 0, "AEST");
+	check_switch("Australia/Sydney", 10437868800, 36000, 0, "AEST", 39600, 1, "AEDT");
 }
 
 static void test_before_first_transition(void **state)
