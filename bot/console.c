@@ -85,8 +85,8 @@ static bool handle_line(struct store *store, char *line)
 	wk_strlcpy(req.channel_id, "console", sizeof(req.channel_id));
 	reply_init(&r);
 
-	if (wk_parse_i64(p, 1, REPLY_MAX_BUTTONS, &choice)) {
-		if ((size_t)choice > con.nchoices) {
+	if (wk_parse_i64(p, 0, 1000000, &choice)) {
+		if (choice < 1 || (size_t)choice > con.nchoices) {
 			printf("There is no choice %lld here.\n", (long long)choice);
 			goto out;
 		}

@@ -96,7 +96,9 @@ void tz_shutdown(void);
 
 /* Proleptic Gregorian calendar helpers (pure integer arithmetic, no zones).
  * tz_days_from_civil() counts days since 1970-01-01 and accepts any month and
- * day (they are normalised); tz_civil_from_days() is its inverse. */
+ * day (they are normalised; keep |year|, |month| and |day| below 2^40 so
+ * nothing overflows); tz_civil_from_days() is its inverse.
+ * tz_days_in_month() returns 0 for a month outside 1..12. */
 int64_t tz_days_from_civil(int64_t year, int64_t month, int64_t day);
 void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 int tz_days_in_month(int64_t year, int month);
