@@ -17,11 +17,56 @@
 #define SLACK_TEXT_MAX 3000	/* section text limit */
 #define SLACK_ACK_BODY "{\"response_type\":\"ephemeral\",\"text\":\"Working on it\\u2026\"}"
 
+/* ---- Slack's three entities ---- */
+
+/* Slack sends &, < and > in typed text as &amp;, &lt; and &gt; (mentions stay
+ * raw <@U..>), and wants the same in what we send. Replies reach here with user
+ * text already stripped of < and > by reply_escape(), so every < or > left is
+ * our own mention markup and only & needs escaping. */
+static void slack_escape(const char *in, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '&')
+			buf_adds(out, "&amp;");
+		else
+			buf_addc(out, in[i]);
+	}
+}
+
+static char *slack_unescape(const char *in)
+{
+	static const struct {
+		const char *entity;
+		char c;
+	} entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' } };
+	struct buf out = BUF_INIT(0);
+
+	while (*in) {
+		size_t i;
+		for (i = 0; i < ARRAY_LEN(entities); i++)
+			if (strncmp(in, entities[i].entity, strlen(entities[i].entity)) == 0)
+				break;
+		if (i < ARRAY_LEN(entities)) {
+			buf_addc(&out, entities[i].c);
+			in += strlen(entities[i].entity);
+		} else {
+			buf_addc(&out, *in++);
+		}
+	}
+	return buf_detach(&out, NULL);
+}
+
 /* ---- rendering ---- */
 
 static json_t *mrkdwn(const char *text, size_t len)
 {
-	return json_pack("{s:s, s:s%}", "type", "mrkdwn", "text", text, len);
+	struct buf b = BUF_INIT(0);
+	json_t *j;
+
+	slack_escape(text, len, &b);
+	j = json_pack("{s:s, s:s%}", "type", "mrkdwn", "text", buf_cstr(&b), b.len);
+	buf_free(&b);
+	return j;
 }
 
 /* Slack caps section text at 3000 characters: split at line ends. */
@@ -63,6 +108,12 @@ static void fallback_text(const struct reply *r, struct buf *fb)
 		for (size_t f = 0; f < r->sections[i].nfields; f++)
 			buf_printf(fb, "\n%s: %s", r->sections[i].fields[f].label,
 				   r->sections[i].fields[f].value);
+	}
+	{
+		struct buf esc = BUF_INIT(0);
+		slack_escape(fb->data ? fb->data : "", fb->len, &esc);
+		buf_free(fb);
+		*fb = esc;
 	}
 	n = fb->len;
 	if (n > SLACK_TEXT_MAX) {
@@ -288,7 +339,7 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	if (job->req.response_url[0] && !url_acceptable(job->req.response_url))
 		job->req.response_url[0] = '\0';
 	free(job->req.text);
-	job->req.text = xstrdup(form_get(&form, "text") ? form_get(&form, "text") : "");
+	job->req.text = slack_unescape(form_get(&form, "text") ? form_get(&form, "text") : "");
 	form_free(&form);
 	job->call = http_call_begin(req, req->cfg->slack_ack_after_ms, "application/json", SLACK_ACK_BODY);
 	return submit(job, resp);

@@ -46,16 +46,6 @@ int org_id_make(enum platform p, const char *external, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* KEYS: member hash, members set. ARGV: platform, user, now, default role.
- * Returns the role (existing or newly given). */
-#define MEMBER_ENSURE_LUA \
-	"local role = redis.call('HGET', KEYS[1], 'role')\n" \
-	"if not role then\n" \
-	"  role = ARGV[4]\n" \
-	"  redis.call('HSET', KEYS[1], 'role', role, 'platform', ARGV[1], 'chat_id', ARGV[2], 'created_ms', ARGV[3])\n" \
-	"  redis.call('SADD', KEYS[2], ARGV[2])\n" \
-	"end\n"
-
 static const struct store_script org_touch_script = {
 	"org_touch",
 	/* KEYS: member hash, members set, org hash. ARGV: platform, user, now, -, org id, external */
@@ -66,29 +56,32 @@ static const struct store_script org_touch_script = {
 	"  created = 1\n"
 	"  ARGV[4] = 'owner'\n"
 	"end\n"
-	MEMBER_ENSURE_LUA
+	ORG_MEMBER_ENSURE_LUA
 	"return {created, role}\n"
 };
 
-static const struct store_script member_ensure_script = {
-	"member_ensure",
-	MEMBER_ENSURE_LUA
-	"return role\n"
-};
+/* The member hash and the members set of an org. */
+int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
+		       char *kmembers, size_t ssize)
+{
+	char suffix[96];
+
+	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
+	return store_key(kmember, msize, org_id, suffix) < 0 ||
+	       store_key(kmembers, ssize, org_id, "members") < 0 ? -1 : 0;
+}
 
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
 	      const char *user_id, int64_t now_ms, enum role *role, bool *org_created)
 {
-	char kmember[192], kmembers[160], korg[160], now[24], suffix[96];
+	char kmember[192], kmembers[160], korg[160], now[24];
 	redisReply *r;
 	int rc = -1;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
-	if (store_key(kmember, sizeof(kmember), org_id, suffix) < 0)
+	if (org_member_keys(org_id, user_id, kmember, sizeof(kmember), kmembers, sizeof(kmembers)) < 0 ||
+	    store_key(korg, sizeof(korg), org_id, "org") < 0)
 		return -1;
-	store_key(kmembers, sizeof(kmembers), org_id, "members");
-	store_key(korg, sizeof(korg), org_id, "org");
 	const char *keys[] = { kmember, kmembers, korg };
 	const char *args[] = { platform_name(p), user_id, now, "developer", org_id, external };
 	r = store_script(s, &org_touch_script, 3, keys, 6, args);
@@ -107,30 +100,6 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 		log_info("org.created", "org=%s owner=%s", org_id, user_id);
 	}
 out:
-	if (r)
-		freeReplyObject(r);
-	return rc;
-}
-
-int org_member_ensure(struct store *s, const char *org_id, enum platform p,
-		      const char *user_id, int64_t now_ms, enum role *role)
-{
-	char kmember[192], kmembers[160], now[24], suffix[96];
-	redisReply *r;
-	int rc = -1;
-
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
-	if (store_key(kmember, sizeof(kmember), org_id, suffix) < 0)
-		return -1;
-	store_key(kmembers, sizeof(kmembers), org_id, "members");
-	const char *keys[] = { kmember, kmembers };
-	const char *args[] = { platform_name(p), user_id, now, "developer" };
-	r = store_script(s, &member_ensure_script, 2, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_STRING) {
-		*role = role_parse(r->str);
-		rc = 0;
-	}
 	if (r)
 		freeReplyObject(r);
 	return rc;

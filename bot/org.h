@@ -35,8 +35,21 @@ bool org_member_id_valid(const char *id);
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
 	      const char *user_id, int64_t now_ms, enum role *role, bool *org_created);
 
-/* Ensure a member exists (created as developer when new). *role gets the role. */
-int org_member_ensure(struct store *s, const char *org_id, enum platform p,
-		      const char *user_id, int64_t now_ms, enum role *role);
+/* The member hash (wk:{org}:member:<id>) and members set (wk:{org}:members). */
+int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
+		    char *kmembers, size_t ssize);
+
+/* A Lua fragment for scripts that must make sure a member exists, so every
+ * script creates members the same way. It expects KEYS[1] = member hash,
+ * KEYS[2] = members set, ARGV[1] = platform, ARGV[2] = user id, ARGV[3] = now
+ * (ms), ARGV[4] = role for a new member, and leaves the member's role in the
+ * Lua local `role`. */
+#define ORG_MEMBER_ENSURE_LUA \
+	"local role = redis.call('HGET', KEYS[1], 'role')\n" \
+	"if not role then\n" \
+	"  role = ARGV[4]\n" \
+	"  redis.call('HSET', KEYS[1], 'role', role, 'platform', ARGV[1], 'chat_id', ARGV[2], 'created_ms', ARGV[3])\n" \
+	"  redis.call('SADD', KEYS[2], ARGV[2])\n" \
+	"end\n"
 
 #endif

@@ -124,8 +124,6 @@ const char *reply_escape(char *out, size_t size, const char *in)
 			c = '(';
 		else if (c == '>')
 			c = ')';
-		else if (c == '&')
-			c = '+';
 		else if ((unsigned char)c < 0x20 && c != '\n')
 			c = ' ';
 		out[o++] = c;

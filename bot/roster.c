@@ -1,5 +1,6 @@
 /* roster.c - see roster.h */
 #include "bot/roster.h"
+#include "bot/org.h"
 #include "bot/util.h"
 
 #include <stdio.h>
@@ -53,33 +54,28 @@ long roster_find(const struct roster *r, const char *id)
 
 static const struct store_script roster_add_script = {
 	"roster_add",
-	/* KEYS: rotation list, member hash, members set. ARGV: platform, user, now.
-	 * Returns {added, position}. */
-	"if redis.call('EXISTS', KEYS[2]) == 0 then\n"
-	"  redis.call('HSET', KEYS[2], 'role', 'developer', 'platform', ARGV[1], 'chat_id', ARGV[2], 'created_ms', ARGV[3])\n"
-	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
-	"end\n"
-	"local pos = redis.call('LPOS', KEYS[1], ARGV[2])\n"
+	/* KEYS: member hash, members set, rotation list. ARGV: platform, user, now,
+	 * role for a new member. Returns {added, position}. */
+	ORG_MEMBER_ENSURE_LUA
+	"local pos = redis.call('LPOS', KEYS[3], ARGV[2])\n"
 	"if pos then return {0, pos + 1} end\n"
-	"return {1, redis.call('RPUSH', KEYS[1], ARGV[2])}\n"
+	"return {1, redis.call('RPUSH', KEYS[3], ARGV[2])}\n"
 };
 
 int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
 	       int64_t now_ms, long *position, int *added)
 {
-	char klist[160], kmember[192], kmembers[160], now[24], suffix[96];
+	char klist[160], kmember[192], kmembers[160], now[24];
 	redisReply *r;
 	int rc = -1;
 
-	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
 	if (roster_key(klist, sizeof(klist), org_id) < 0 ||
-	    store_key(kmember, sizeof(kmember), org_id, suffix) < 0 ||
-	    store_key(kmembers, sizeof(kmembers), org_id, "members") < 0)
+	    org_member_keys(org_id, user_id, kmember, sizeof(kmember), kmembers, sizeof(kmembers)) < 0)
 		return -1;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	const char *keys[] = { klist, kmember, kmembers };
-	const char *args[] = { platform_name(p), user_id, now };
-	r = store_script(s, &roster_add_script, 3, keys, 3, args);
+	const char *keys[] = { kmember, kmembers, klist };
+	const char *args[] = { platform_name(p), user_id, now, role_name(ROLE_DEVELOPER) };
+	r = store_script(s, &roster_add_script, 3, keys, 4, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
 		*added = (int)r->element[0]->integer;

@@ -248,65 +248,50 @@ static bool stale_connection(const struct store *s)
 			  (s->ctx->err == REDIS_ERR_IO && errno != EAGAIN && errno != EWOULDBLOCK));
 }
 
-redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
+/* Send one formatted command (taken, freed here) and read its reply, resending
+ * once on a fresh connection when the old one turns out to be stale. */
+static redisReply *store_roundtrip(struct store *s, char *cmd, int len)
 {
-	void *r;
+	void *r = NULL;
 
+	if (len < 0) {
+		snprintf(s->err, sizeof(s->err), "could not format the Redis command");
+		return NULL;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (store_connect(s) < 0)
-			return NULL;
-		r = redisCommandArgv(s->ctx, argc, argv, argvlen);
-		if (r || attempt == 1 || !stale_connection(s))
 			break;
-		redisFree(s->ctx);
-		s->ctx = NULL;
-		s->nshas = 0;
+		r = NULL;
+		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK &&
+		    redisGetReply(s->ctx, &r) == REDIS_OK)
+			break;
+		r = NULL;
+		if (attempt == 1 || !stale_connection(s))
+			break;
+		store_disconnect(s);
 	}
-	return store_checked(s, r);
+	free(cmd);
+	return s->ctx || r ? store_checked(s, r) : NULL;
+}
+
+redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
+{
+	char *cmd = NULL;
+	int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+
+	return store_roundtrip(s, cmd, len);
 }
 
 redisReply *store_command(struct store *s, const char *fmt, ...)
 {
+	char *cmd = NULL;
 	va_list ap;
-	void *r;
+	int len;
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (store_connect(s) < 0)
-			return NULL;
-		va_start(ap, fmt);
-		r = redisvCommand(s->ctx, fmt, ap);
-		va_end(ap);
-		if (r || attempt == 1 || !stale_connection(s))
-			break;
-		redisFree(s->ctx);
-		s->ctx = NULL;
-		s->nshas = 0;
-	}
-	return store_checked(s, r);
-}
-
-int store_append(struct store *s, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	if (store_connect(s) < 0)
-		return -1;
 	va_start(ap, fmt);
-	rc = redisvAppendCommand(s->ctx, fmt, ap);
+	len = redisvFormatCommand(&cmd, fmt, ap);
 	va_end(ap);
-	return rc == REDIS_OK ? 0 : -1;
-}
-
-redisReply *store_read(struct store *s)
-{
-	void *r = NULL;
-
-	if (!s->ctx)
-		return NULL;
-	if (redisGetReply(s->ctx, &r) != REDIS_OK)
-		r = NULL;
-	return store_checked(s, r);
+	return store_roundtrip(s, cmd, len);
 }
 
 static const char *script_sha(struct store *s, const struct store_script *script)

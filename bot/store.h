@@ -56,11 +56,6 @@ redisReply *store_commandargv(struct store *s, int argc, const char **argv, cons
 redisReply *store_script(struct store *s, const struct store_script *script,
 			 int nkeys, const char *const *keys, int nargs, const char *const *args);
 
-/* Pipelining: queue commands with store_append(), then read each reply in order
- * with store_read(). One network round trip for several commands. */
-int store_append(struct store *s, const char *fmt, ...);
-redisReply *store_read(struct store *s);
-
 const char *store_error(const struct store *s);
 bool store_connected(const struct store *s);
 

@@ -4,6 +4,7 @@ Each test starts from an empty Redis; users: U0ALICE (first: owner), U0BOB (deve
 U0CAROL / U0DAVE (added by mention).
 """
 
+import json
 import threading
 import time
 
@@ -230,3 +231,12 @@ def _(w):
     check(all(r in ("owner", "developer") for r in roles.values()), "roles %r" % roles)
     check_eq(w.members(), sorted(users), "members")
     check_eq(sorted(w.rotation()), sorted(users), "rotation (each once)")
+
+
+@test("Slack entities: &amp; typed by the user comes back escaped once, never twice")
+def _(w):
+    reply = w.oncall("bogus&amp;x", "U0ALICE")   # Slack's form of the typed text "bogus&x"
+    check_re(r"`bogus&amp;x`", reply["text"], "fallback text")
+    check("&amp;amp;" not in json.dumps(reply), "double-escaped: %r" % reply["text"])
+    section = reply["blocks"][0]["text"]["text"]
+    check_re(r"`bogus&amp;x`", section, "section mrkdwn")
