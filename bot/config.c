@@ -60,6 +60,17 @@ static const struct config_key config_keys[] = {
 	  "the console's org name, [A-Za-z0-9_-]{1,32}" },
 	{ "console.user", "WK_CONSOLE_USER", STR(console_user), "you", 0, 0, 0,
 	  "the console user's name, [A-Za-z0-9._-]{1,32}" },
+	{ "smtp.url", "WK_SMTP_URL", STR(smtp_url), "", 0, 0, 0,
+	  "smtp://host:587 (STARTTLS required) or smtps://host:465; empty disables email" },
+	{ "smtp.user", "WK_SMTP_USER", STR(smtp_user), "", 0, 0, 0, "the SMTP login name" },
+	{ "smtp.password", "WK_SMTP_PASSWORD", STR(smtp_password), "", 0, 0, CFG_SECRET,
+	  "the SMTP password" },
+	{ "smtp.from", "WK_SMTP_FROM", STR(smtp_from), "", 0, 0, 0,
+	  "the sender, e.g. \"Watchkeeper <oncall@example.com>\"" },
+	{ "github.token", "WK_GITHUB_TOKEN", STR(github_token), "", 0, 0, CFG_SECRET,
+	  "a GitHub token that can read the org's members (read:org)" },
+	{ "github.api_url", "WK_GITHUB_API_URL", STR(github_api_url), "https://api.github.com", 0, 0, 0,
+	  "the GitHub REST API base URL (http:// or https://)" },
 };
 
 static char **key_str(struct config *cfg, const struct config_key *k)
@@ -337,6 +348,22 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 	}
 	if (!valid_name(cfg->console_org, 32, "_-") || !valid_name(cfg->console_user, 32, "._-")) {
 		snprintf(err, errsz, "config key \"console.org\"/\"console.user\": expected letters, digits, '.', '_' or '-', at most 32");
+		goto out;
+	}
+	if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
+		snprintf(err, errsz, "config key %s: expected smtp://host:port or smtps://host:port",
+			 key_label(from_env, "smtp.url", name, sizeof(name)));
+		goto out;
+	}
+	if (cfg->smtp_url[0] && !cfg->smtp_from[0]) {
+		snprintf(err, errsz, "config key %s: must be set when smtp.url is (the sender address)",
+			 key_label(from_env, "smtp.from", name, sizeof(name)));
+		goto out;
+	}
+	if (!is_http_url(cfg->github_api_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "github.api_url", name, sizeof(name)));
 		goto out;
 	}
 	if (derive_rotation(cfg, from_env, err, errsz) < 0)

@@ -40,6 +40,14 @@ struct config {
 
 	char *console_org;
 	char *console_user;
+
+	char *smtp_url;			/* smtp:// (STARTTLS required) or smtps://; empty = no email */
+	char *smtp_user;
+	char *smtp_password;		/* secret */
+	char *smtp_from;		/* "Watchkeeper <oncall@example.com>" */
+
+	char *github_token;		/* secret */
+	char *github_api_url;
 };
 
 /* Load path (may be NULL: defaults + environment only). */

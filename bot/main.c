@@ -9,6 +9,7 @@
 #include "bot/http_server.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
+#include "bot/operator.h"
 #include "bot/store.h"
 #include "bot/tz.h"
 #include "bot/workers.h"
@@ -24,6 +25,8 @@
 
 static const char usage_text[] =
 	"Usage: watchkeeper [-c FILE] [--console] [--check-config]\n"
+	"       watchkeeper orgs list|show|suspend|activate [ID] [-c FILE]\n"
+	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
 	"An on-call and incident chat-ops bot for Slack and Microsoft Teams.\n"
@@ -61,6 +64,10 @@ int main(int argc, char **argv)
 	char err[512];
 	pthread_t sig_thread;
 	int rc = 0;
+
+	/* `watchkeeper orgs ...` and `watchkeeper audit ...` are operator tools, not the daemon. */
+	if (argc > 1 && operator_is_command(argv[1]))
+		return operator_main(argc, argv);
 
 	for (int i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {

@@ -1,0 +1,21 @@
+/* operator.h - command-line tools for the operator, run against the same Redis
+ * as the daemon (config from -c FILE and the WK_* environment):
+ *
+ *   watchkeeper orgs list                 every org id with its mode and status
+ *   watchkeeper orgs show ID              one org: owner, members by role, teams, status
+ *   watchkeeper orgs suspend ID           members then only hear that it is suspended
+ *   watchkeeper orgs activate ID
+ *   watchkeeper audit verify --org ID     check the hash chain; name the first bad entry
+ *   watchkeeper audit export --org ID     the audit log as CSV on stdout
+ *
+ * Exit status: 0 success, 1 failure (a broken chain, an unknown org, Redis down),
+ * 2 usage or configuration errors. Messages go to stderr, data to stdout. */
+#ifndef WK_OPERATOR_H
+#define WK_OPERATOR_H
+
+#include <stdbool.h>
+
+bool operator_is_command(const char *arg);	/* "orgs" or "audit" */
+int operator_main(int argc, char **argv);
+
+#endif
