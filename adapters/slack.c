@@ -1,6 +1,7 @@
 /* slack.c - see slack.h */
 #include "adapters/slack.h"
 #include "adapters/adapter.h"
+#include "adapters/slack_api.h"
 #include "adapters/slack_verify.h"
 #include "bot/courier.h"
 #include "bot/dispatch.h"
@@ -204,10 +205,21 @@ static void deliver_late(struct slack_job *job, char *body, size_t len)
 	courier_post_json(job->req.response_url, NULL, body, len, "slack.response_url");
 }
 
+/* dispatch_env.user_email for Slack: users.info through the courier. */
+static int slack_email_of(const struct config *cfg, const char *user_id, char *email, size_t size)
+{
+	char why[160];
+	int rc = slack_user_email(cfg, user_id, email, size, why, sizeof(why));
+
+	if (rc != 0)
+		log_info("slack.users_info", "user=%s result=%d why=\"%s\"", user_id, rc, why);
+	return rc;
+}
+
 static void slack_job_run(struct worker *w, void *arg)
 {
 	struct slack_job *job = arg;
-	struct dispatch_env env = { w->store, w->cfg };
+	struct dispatch_env env = { w->store, w->cfg, slack_email_of };
 	struct reply r;
 	struct buf out = BUF_INIT(256 * 1024);
 	struct http_response resp = { 0 };

@@ -4,6 +4,7 @@
 #include "bot/dispatch.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
+#include "bot/org.h"
 #include "bot/util.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ static struct {
 	atomic_bool stop;
 	struct reply_button choices[REPLY_MAX_BUTTONS];	/* the last reply's buttons */
 	size_t nchoices;
-	char command[32];	/* the command that made them */
+	char user[33];		/* who is typing: console.user, or whom `/as` chose */
 } con;
 
 static void clear_choices(void)
@@ -65,7 +66,7 @@ static void prompt(void)
 /* Returns false when the console should end. */
 static bool handle_line(struct store *store, char *line)
 {
-	struct dispatch_env env = { store, con.cfg };
+	struct dispatch_env env = { store, con.cfg, NULL };
 	struct request req;
 	struct reply r;
 	int64_t choice;
@@ -77,11 +78,23 @@ static bool handle_line(struct store *store, char *line)
 		return true;
 	if (strcmp(p, "quit") == 0 || strcmp(p, "exit") == 0)
 		return false;
+	/* "/as bob": act as another local person, to try invites and roles alone. */
+	if (strncmp(p, "/as ", 4) == 0 || strncmp(p, "as ", 3) == 0) {
+		const char *name = strchr(p, ' ') + 1;
+		if (!org_member_id_valid(name) || strlen(name) >= sizeof(con.user)) {
+			printf("A console user name is letters, digits, '.', '_' or '-'.\n");
+		} else {
+			wk_strlcpy(con.user, name, sizeof(con.user));
+			printf("You are now @%s.\n", con.user);
+		}
+		fflush(stdout);
+		return true;
+	}
 
 	request_init(&req, PLATFORM_CONSOLE);
 	wk_strlcpy(req.org_external, con.cfg->console_org, sizeof(req.org_external));
-	wk_strlcpy(req.user_id, con.cfg->console_user, sizeof(req.user_id));
-	wk_strlcpy(req.user_name, con.cfg->console_user, sizeof(req.user_name));
+	wk_strlcpy(req.user_id, con.user, sizeof(req.user_id));
+	wk_strlcpy(req.user_name, con.user, sizeof(req.user_name));
 	wk_strlcpy(req.channel_id, "console", sizeof(req.channel_id));
 	reply_init(&r);
 
@@ -130,8 +143,8 @@ static void *console_main(void *arg)
 	bool discard = false;	/* inside an over-long line */
 
 	(void)arg;
-	printf("Watchkeeper console: you are @%s in org \"%s\". Try `/oncall help`; Ctrl-D quits.\n",
-	       con.cfg->console_user, con.cfg->console_org);
+	printf("Watchkeeper console: you are @%s in org \"%s\". Try `/oncall help`; `/as NAME` "
+	       "switches person; Ctrl-D quits.\n", con.user, con.cfg->console_org);
 	prompt();
 	while (!atomic_load(&con.stop)) {
 		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
@@ -177,6 +190,7 @@ static void *console_main(void *arg)
 int console_start(const struct config *cfg)
 {
 	con.cfg = cfg;
+	wk_strlcpy(con.user, cfg->console_user, sizeof(con.user));
 	if (pthread_create(&con.thread, NULL, console_main, NULL) != 0)
 		return -1;
 	con.started = true;

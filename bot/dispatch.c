@@ -2,10 +2,14 @@
 #include "bot/dispatch.h"
 #include "bot/cmdline.h"
 #include "bot/log.h"
+#include "bot/member.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
 
+#include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,39 +19,93 @@ const struct command *dispatch_find_command(const char *name)
 		name++;
 	for (size_t i = 0; command_table[i]; i++) {
 		const struct command *c = command_table[i];
-		if (strcmp(c->name, name) == 0)
+		if (strcasecmp(c->name, name) == 0)
 			return c;
 		for (size_t a = 0; c->aliases && c->aliases[a]; a++)
-			if (strcmp(c->aliases[a], name) == 0)
+			if (strcasecmp(c->aliases[a], name) == 0)
 				return c;
 	}
 	return NULL;
 }
 
-const struct subcommand *dispatch_find_subcommand(const struct command *c, const char *name,
-						  int *ambiguous)
+/* Split "team create" into its words; second is "" for one-word names. */
+static void sub_words(const char *name, char *first, size_t size, const char **second)
+{
+	const char *sp = strchr(name, ' ');
+	size_t n = sp ? (size_t)(sp - name) : strlen(name);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(first, name, n);
+	first[n] = '\0';
+	*second = sp ? sp + 1 : "";
+}
+
+/* Exact, then unique prefix, among the subcommands whose first word is `head`
+ * (two-word names) or that are one word (head == NULL). */
+static const struct subcommand *match(const struct command *c, const char *head, const char *word,
+				      int *ambiguous)
 {
 	const struct subcommand *found = NULL;
-	size_t n = strlen(name);
+	size_t n = strlen(word);
 	int matches = 0;
 
-	*ambiguous = 0;
-	/* Phones capitalise the first word; names are matched without case. */
-	for (const struct subcommand *s = c->subcommands; s->name; s++)
-		if (strcasecmp(s->name, name) == 0)
-			return s;
-	if (n == 0)
-		return NULL;
-	for (const struct subcommand *s = c->subcommands; s->name; s++)
-		if (strncasecmp(s->name, name, n) == 0) {
-			found = s;
-			matches++;
+	for (int pass = 0; pass < 2; pass++) {
+		for (const struct subcommand *s = c->subcommands; s->name; s++) {
+			char first[32];
+			const char *second;
+			sub_words(s->name, first, sizeof(first), &second);
+			if (head ? (!second[0] || strcasecmp(first, head) != 0) : second[0] != '\0')
+				continue;
+			const char *cand = head ? second : first;
+			if (pass == 0 && strcasecmp(cand, word) == 0)
+				return s;
+			if (pass == 1 && n && strncasecmp(cand, word, n) == 0) {
+				found = s;
+				matches++;
+			}
 		}
+	}
 	if (matches > 1) {
 		*ambiguous = 1;
 		return NULL;
 	}
 	return found;
+}
+
+const struct subcommand *dispatch_find_subcommand(const struct command *c, size_t argc,
+						  char **argv, size_t *used, int *ambiguous)
+{
+	const struct subcommand *s;
+
+	*ambiguous = 0;
+	*used = 0;
+	if (argc == 0)
+		return NULL;
+	if (argc >= 2 && (s = match(c, argv[0], argv[1], ambiguous))) {
+		*used = 2;
+		return s;
+	}
+	if (*ambiguous)
+		return NULL;
+	/* "team" alone names a group ("team create", ...): don't let it prefix-match
+	 * "team-mode"; only an exact one-word subcommand of that name may run. */
+	for (const struct subcommand *x = c->subcommands; x->name; x++) {
+		char first[32];
+		const char *second;
+		sub_words(x->name, first, sizeof(first), &second);
+		if (second[0] && strcasecmp(first, argv[0]) == 0) {
+			for (s = c->subcommands; s->name; s++)
+				if (strcasecmp(s->name, argv[0]) == 0) {
+					*used = 1;
+					return s;
+				}
+			return NULL;
+		}
+	}
+	if ((s = match(c, NULL, argv[0], ambiguous)))
+		*used = 1;
+	return s;
 }
 
 static void usage_line(struct buf *b, const struct command *c, const struct subcommand *s)
@@ -61,27 +119,63 @@ static void usage_line(struct buf *b, const struct command *c, const struct subc
 	buf_addc(b, '\n');
 }
 
-void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r)
+/* Usage of one subcommand, of all those sharing a first word (head), or of all. */
+static void usage(const struct command *c, const struct subcommand *sub, const char *head,
+		  struct reply *r)
 {
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT(16384);
 
 	if (sub) {
 		buf_adds(&b, "Usage: ");
 		usage_line(&b, c, sub);
 	} else {
-		buf_printf(&b, "Usage: `/%s [subcommand]`. Subcommands:\n", c->name);
-		for (const struct subcommand *s = c->subcommands; s->name; s++)
-			usage_line(&b, c, s);
-		buf_printf(&b, "`/%s help` shows this list.", c->name);
+		buf_printf(&b, "Usage: `/%s%s%s [subcommand]`. Subcommands:\n", c->name,
+			   head ? " " : "", head ? head : "");
+		for (const struct subcommand *s = c->subcommands; s->name; s++) {
+			char first[32];
+			const char *second;
+			sub_words(s->name, first, sizeof(first), &second);
+			if (!head || strcasecmp(first, head) == 0)
+				usage_line(&b, c, s);
+		}
+		if (!head)
+			buf_printf(&b, "`/%s help` shows this list.", c->name);
 	}
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
+}
+
+void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r)
+{
+	usage(c, sub, NULL, r);
 }
 
 void dispatch_help(const struct command *c, struct reply *r)
 {
 	reply_textf(r, "*/%s*: %s", c->name, c->summary);
 	dispatch_usage(c, NULL, r);
+}
+
+void dispatch_dump_json(FILE *out)
+{
+	json_t *all = json_array();
+	char *text;
+
+	for (size_t i = 0; command_table[i]; i++) {
+		const struct command *c = command_table[i];
+		for (const struct subcommand *s = c->subcommands; s->name; s++)
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b}",
+				"command", c->name, "subcommand", s->name, "args", s->args,
+				"example", s->example ? s->example : "", "min_role", role_name(s->min_role),
+				"team_only", (s->flags & CMD_TEAM_ONLY) != 0, "default", s == c->default_sub));
+		for (const struct command_action *a = c->actions; a && a->name; a++)
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "command", c->name,
+							     "action", a->name, "min_role", role_name(a->min_role)));
+	}
+	text = json_dumps(all, JSON_INDENT(1));
+	fprintf(out, "%s\n", text);
+	free(text);
+	json_decref(all);
 }
 
 static void refuse_role(const struct command *c, const char *what, enum role need, enum role have,
@@ -93,12 +187,66 @@ static void refuse_role(const struct command *c, const char *what, enum role nee
 		    need == ROLE_OWNER ? " to do it for you" : " to change your role");
 }
 
+static void refuse_non_member(struct reply *r)
+{
+	reply_textf(r, "You are not a member of this workspace's Watchkeeper yet. Ask an admin for "
+		       "an invite code, then type `/invite join CODE`.");
+}
+
+static void offer_team_mode(struct cmd_ctx *ctx, struct reply *r)
+{
+	reply_textf(r, "This workspace uses Watchkeeper in *solo* mode: invites, roles and teams "
+		       "need *team* mode.");
+	if (ctx->role == ROLE_OWNER) {
+		reply_section(r, "Switch to team mode? Your rotation and settings stay as they are.");
+		reply_button(r, "Switch to team mode", "invite.team_mode", "", BUTTON_PRIMARY);
+	} else {
+		reply_section(r, "Ask the owner to switch it with `/invite team-mode`.");
+	}
+}
+
+/* A non-member whose chat profile email matches an email invite becomes that
+ * member at once: the invite was meant for them. Returns 1 claimed, 0 not. */
+static int claim_by_email(const struct dispatch_env *env, struct cmd_ctx *ctx)
+{
+	char email[256], key[192], lower[256];
+	redisReply *r;
+	int claimed = 0;
+
+	if (!env->user_email ||
+	    env->user_email(env->cfg, ctx->req->user_id, email, sizeof(email)) != 0)
+		return 0;
+	wk_strlcpy(lower, email, sizeof(lower));
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (org_key(key, sizeof(key), ctx->org_id, "invited_emails") < 0)
+		return 0;
+	r = store_command(ctx->store, "HGET %s %s", key, lower);
+	if (r && r->type == REDIS_REPLY_STRING &&
+	    member_claim(ctx->store, ctx->org_id, r->str, ctx->req->user_id,
+			 platform_name(ctx->req->platform), ctx->req->user_id, "email", ctx->now_ms) == 0) {
+		struct member m;
+		if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) == 0) {
+			ctx->role = m.role;
+			claimed = 1;
+			log_info("member.claimed", "org=%s user=%s via=email", ctx->org_id, ctx->req->user_id);
+		}
+	}
+	if (r)
+		freeReplyObject(r);
+	return claimed;
+}
+
 static enum cmd_result run_action(const struct command *c, const char *action, struct cmd_ctx *ctx,
 				  struct reply *r)
 {
 	for (const struct command_action *a = c->actions; a && a->name; a++) {
 		if (strcmp(a->name, action) != 0)
 			continue;
+		if (ctx->role == ROLE_NONE && a->min_role > ROLE_NONE) {
+			refuse_non_member(r);
+			return CMD_REFUSED;
+		}
 		if (ctx->role < a->min_role) {
 			refuse_role(c, a->name, a->min_role, ctx->role, r);
 			return CMD_REFUSED;
@@ -127,15 +275,19 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	const struct subcommand *sub = NULL;
 	struct cmdline cl = { 0 };
 	struct cmd_ctx ctx = { 0 };
+	struct org_view view;
 	char org_id[96], err[160];
 	const char *subname = "";
 	int64_t started = wk_mono_us();
 	enum cmd_result res = CMD_REFUSED;
-	bool created;
+	size_t used = 0;
+	bool claimed = false;
 
 	c = dispatch_find_command(req->command);
 	if (!c) {
-		reply_textf(r, "I don't know the command `/%s`. Try `/oncall help`.", req->command);
+		char shown[40];
+		reply_escape(shown, sizeof(shown), req->command);
+		reply_textf(r, "I don't know the command `/%s`. Try `/oncall help`.", shown);
 		goto out;
 	}
 	if (org_id_make(req->platform, req->org_external, org_id, sizeof(org_id)) < 0 ||
@@ -165,28 +317,33 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			subname = "help";
 			goto out;
 		} else {
-			sub = dispatch_find_subcommand(c, cl.argv[0], &ambiguous);
+			sub = dispatch_find_subcommand(c, cl.argc, cl.argv, &used, &ambiguous);
 		}
 		if (!sub) {
 			char shown[80];
+			bool is_head = false;
 			reply_escape(shown, sizeof(shown), cl.argv[0]);
-			if (ambiguous) {
-				const char *sep = "";
-				reply_textf(r, "`%s` is ambiguous, it could be ", shown);
-				for (const struct subcommand *s = c->subcommands; s->name; s++)
-					if (strncasecmp(s->name, cl.argv[0], strlen(cl.argv[0])) == 0) {
-						reply_textf(r, "%s`%s`", sep, s->name);
-						sep = " or ";
-					}
-				reply_textf(r, ".");
+			for (const struct subcommand *s = c->subcommands; s->name; s++) {
+				char first[32];
+				const char *second;
+				sub_words(s->name, first, sizeof(first), &second);
+				if (second[0] && strcasecmp(first, cl.argv[0]) == 0)
+					is_head = true;
 			}
-			else
+			if (is_head) {
+				reply_textf(r, "`/%s %s` needs one of these:", c->name, shown);
+				usage(c, NULL, cl.argv[0], r);
+			} else if (ambiguous) {
+				reply_textf(r, "`%s` is ambiguous; type more of the subcommand's name.", shown);
+				dispatch_usage(c, NULL, r);
+			} else {
 				reply_textf(r, "`/%s` has no subcommand `%s`.", c->name, shown);
-			dispatch_usage(c, NULL, r);
+				dispatch_usage(c, NULL, r);
+			}
 			goto out;
 		}
 		subname = sub->name;
-		int nargs = cl.argc ? (int)cl.argc - 1 : 0;
+		int nargs = cl.argc ? (int)(cl.argc - used) : 0;
 		if (nargs < sub->min_args || nargs > sub->max_args) {
 			reply_textf(r, "`/%s %s` takes %s.", c->name, sub->name,
 				    sub->max_args == 0 ? "no arguments" : sub->args);
@@ -198,25 +355,41 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	}
 
 	if (org_touch(env->store, org_id, req->platform, req->org_external, req->user_id,
-		      ctx.now_ms, &ctx.role, &created) < 0) {
+		      ctx.now_ms, &view) < 0) {
 		res = store_failed(&ctx, r);
 		goto out;
 	}
+	ctx.role = view.role;
+	ctx.team_mode = view.team_mode;
+	if (view.suspended) {
+		reply_textf(r, "This workspace's Watchkeeper is suspended. Please contact the people who "
+			       "run Watchkeeper for you.");
+		goto out;
+	}
+	if (ctx.role == ROLE_NONE && view.has_email_placeholders)
+		claimed = claim_by_email(env, &ctx);
 
 	if (req->action_id[0]) {
 		const char *dot = strchr(req->action_id, '.');
 		res = run_action(c, dot ? dot + 1 : "", &ctx, r);
+	} else if (ctx.role == ROLE_NONE && sub->min_role > ROLE_NONE) {
+		refuse_non_member(r);
 	} else if (ctx.role < sub->min_role) {
 		refuse_role(c, sub->name, sub->min_role, ctx.role, r);
-		res = CMD_REFUSED;
+	} else if ((sub->flags & CMD_TEAM_ONLY) && !ctx.team_mode) {
+		offer_team_mode(&ctx, r);
 	} else {
-		res = sub->handler(&ctx, cl.argc ? (int)cl.argc - 1 : 0, cl.argc ? cl.argv + 1 : cl.argv, r);
+		res = sub->handler(&ctx, cl.argc ? (int)(cl.argc - used) : 0,
+				   cl.argc ? cl.argv + used : cl.argv, r);
 	}
 	if (res == CMD_STORE_ERROR)
 		store_failed(&ctx, r);
-	if (created && res == CMD_OK)
+	if (res == CMD_OK && view.created)
 		reply_section(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
 				 "you are its *owner*. `/%s help` lists what you can do.", c->name);
+	if (claimed && res != CMD_STORE_ERROR)
+		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
+				 "member with the *%s* role.", role_name(ctx.role));
 out:
 	cmdline_free(&cl);
 	metrics_command(c ? c->name : "unknown", subname, outcome_names[res],

@@ -12,8 +12,10 @@
 #ifndef WK_DISPATCH_H
 #define WK_DISPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bot/config.h"
 #include "bot/org.h"
@@ -32,7 +34,8 @@ struct cmd_ctx {
 	const struct config *cfg;
 	const struct request *req;
 	const char *org_id;
-	enum role role;		/* the caller's role */
+	enum role role;		/* the caller's role; ROLE_NONE for a non-member */
+	bool team_mode;		/* false: a solo org */
 	int64_t now_ms;
 };
 
@@ -41,13 +44,17 @@ typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **arg
 typedef enum cmd_result (*cmd_action_handler)(struct cmd_ctx *ctx, const char *value,
 					      struct reply *r);
 
+#define CMD_TEAM_ONLY 1u	/* offered only once the org is in team mode */
+
 struct subcommand {
-	const char *name;
+	const char *name;	/* one word, or two ("team create") */
 	const char *args;	/* usage of the arguments, e.g. "@user" */
 	const char *summary;	/* one line for help */
-	enum role min_role;
+	enum role min_role;	/* ROLE_NONE: non-members may run it too */
 	int min_args, max_args;	/* after the subcommand name */
 	cmd_handler handler;
+	const char *example;	/* valid arguments, for generated tests ("@user admin") */
+	unsigned flags;
 };
 
 struct command_action {
@@ -71,6 +78,9 @@ extern const struct command *const command_table[];
 struct dispatch_env {
 	struct store *store;
 	const struct config *cfg;
+	/* The platform's way to read a chat user's email, for claiming email
+	 * invites automatically: 0 found, 1 none visible, -1 failed. NULL = none. */
+	int (*user_email)(const struct config *cfg, const char *user_id, char *email, size_t size);
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the
@@ -78,11 +88,16 @@ struct dispatch_env {
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r);
 
-/* Lookup helpers, exposed for tests and for the role-matrix test of later issues. */
+/* Lookup helpers, exposed for tests. */
 const struct command *dispatch_find_command(const char *name);
-/* Exact name, then unique prefix. *ambiguous is set when several match. */
-const struct subcommand *dispatch_find_subcommand(const struct command *c, const char *name,
-						  int *ambiguous);
+/* Exact name, then unique prefix, without case. For two-word subcommands the
+ * first word must match exactly and the second by prefix; *used says how many
+ * of argv were consumed. *ambiguous is set when several match. */
+const struct subcommand *dispatch_find_subcommand(const struct command *c, size_t argc,
+						  char **argv, size_t *used, int *ambiguous);
+/* Every command and subcommand with its minimum role, as JSON, for the generated
+ * role-matrix test (`watchkeeper --commands`). */
+void dispatch_dump_json(FILE *out);
 void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r);
 void dispatch_help(const struct command *c, struct reply *r);
 

@@ -295,13 +295,15 @@ static const struct route *route_lookup(const char *method, const char *path, in
 	*status = 404;
 	allow[0] = '\0';
 	for (const struct route *r = http_routes; r->path; r++) {
-		if (strcmp(r->path, path) != 0)
+		size_t n = strlen(r->path);
+		bool prefix = n && r->path[n - 1] == '/';
+		if (prefix ? strncmp(r->path, path, n) != 0 || !path[n] : strcmp(r->path, path) != 0)
 			continue;
 		if (strcmp(r->method, method) == 0)
 			found = r;
 		*status = 405;
-		size_t n = strlen(allow);
-		snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "", r->method);
+		size_t used = strlen(allow);
+		snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", r->method);
 	}
 	return found;
 }
@@ -313,6 +315,7 @@ static void run_route(struct http_session *s)
 
 	req.method = s->method;
 	req.path = s->path;
+	req.path_rest = s->path + strlen(s->route->path);
 	req.body = buf_cstr(&s->body);
 	req.body_len = s->body.len;
 	req.cfg = srv.cfg;

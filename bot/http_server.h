@@ -28,6 +28,7 @@
 struct http_request {
 	const char *method;
 	const char *path;
+	const char *path_rest;	/* for prefix routes: what follows the prefix */
 	const char *body;	/* raw bytes as received, NUL-terminated for convenience */
 	size_t body_len;
 	/* Values of the route's wanted headers, in its order; "" when absent. */
@@ -50,7 +51,7 @@ typedef enum route_result (*route_fn)(struct http_request *req, struct http_resp
 
 struct route {
 	const char *method;
-	const char *path;
+	const char *path;	/* exact, or a prefix when it ends with '/' */
 	const char *name;	/* metrics label */
 	route_fn handler;
 	const char *headers[HTTP_MAX_ROUTE_HEADERS];	/* lowercase, e.g. "x-slack-signature" */

@@ -6,6 +6,7 @@
 #include "bot/config.h"
 #include "bot/console.h"
 #include "bot/courier.h"
+#include "bot/dispatch.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
 	"                      variables override it\n"
 	"      --console       also read commands on stdin as a local user\n"
 	"      --check-config  validate the configuration, print it (secrets hidden), exit\n"
+	"      --commands      print every command and subcommand with its role, as JSON\n"
 	"      --version       print the version\n"
 	"  -h, --help          this text\n";
 
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
 			console = true;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
 			check = true;
+		} else if (strcmp(argv[i], "--commands") == 0) {
+			dispatch_dump_json(stdout);
+			return 0;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("watchkeeper %s\n", WK_VERSION);
 			return 0;

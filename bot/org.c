@@ -1,8 +1,10 @@
 /* org.c - see org.h */
 #include "bot/org.h"
+#include "bot/audit.h"
 #include "bot/log.h"
 #include "bot/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,52 +48,84 @@ int org_id_make(enum platform p, const char *external, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static const struct store_script org_touch_script = {
-	"org_touch",
-	/* KEYS: member hash, members set, org hash. ARGV: platform, user, now, -, org id, external */
-	"local created = 0\n"
-	"if redis.call('EXISTS', KEYS[3]) == 0 then\n"
-	"  redis.call('HSET', KEYS[3], 'id', ARGV[5], 'platform', ARGV[1], 'external_id', ARGV[6],\n"
-	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'team')\n"
-	"  created = 1\n"
-	"  ARGV[4] = 'owner'\n"
-	"end\n"
-	ORG_MEMBER_ENSURE_LUA
-	"return {created, role}\n"
-};
-
-/* The member hash and the members set of an org. */
-int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
-		       char *kmembers, size_t ssize)
+int org_key(char *out, size_t size, const char *org_id, const char *fmt, ...)
 {
-	char suffix[96];
+	char suffix[160];
+	va_list ap;
+	int n;
 
-	snprintf(suffix, sizeof(suffix), "member:%s", user_id);
-	return store_key(kmember, msize, org_id, suffix) < 0 ||
-	       store_key(kmembers, ssize, org_id, "members") < 0 ? -1 : 0;
+	va_start(ap, fmt);
+	n = vsnprintf(suffix, sizeof(suffix), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(suffix))
+		return -1;
+	return store_key(out, size, org_id, suffix);
 }
 
-int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, int64_t now_ms, enum role *role, bool *org_created)
+int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
+		    char *kmembers, size_t ssize)
 {
-	char kmember[192], kmembers[160], korg[160], now[24];
+	return org_key(kmember, msize, org_id, "member:%s", user_id) < 0 ||
+	       org_key(kmembers, ssize, org_id, "members") < 0 ? -1 : 0;
+}
+
+static const struct store_script org_touch_script = {
+	"org_touch",
+	/* KEYS: org, member:<user>, members, owners, teams, team:default, invited_emails,
+	 *       team_names.
+	 * ARGV: platform, user, now, org id, external id. */
+	"local created = 0\n"
+	"if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
+	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'solo')\n"
+	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', ARGV[1], 'chat_id', ARGV[2],\n"
+	"             'created_ms', ARGV[3], 'notify', 'on')\n"
+	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
+	"  redis.call('SADD', KEYS[4], ARGV[2])\n"
+	"  redis.call('HSET', KEYS[5], 'default', 'default')\n"
+	"  redis.call('HSET', KEYS[8], 'default', 'default')\n"
+	"  redis.call('SADD', KEYS[6], ARGV[2])\n"
+	"  created = 1\n"
+	"end\n"
+	"local o = redis.call('HMGET', KEYS[1], 'mode', 'suspended')\n"
+	"local role = redis.call('HGET', KEYS[2], 'role') or ''\n"
+	"if redis.call('HGET', KEYS[2], 'placeholder') == '1' then role = '' end\n"
+	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7])}\n",
+	NULL
+};
+
+int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
+	      const char *user_id, int64_t now_ms, struct org_view *out)
+{
+	char k[8][192], now[24];
 	redisReply *r;
 	int rc = -1;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	if (org_member_keys(org_id, user_id, kmember, sizeof(kmember), kmembers, sizeof(kmembers)) < 0 ||
-	    store_key(korg, sizeof(korg), org_id, "org") < 0)
+	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
+	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0 ||
+	    org_key(k[2], sizeof(k[2]), org_id, "members") < 0 ||
+	    org_key(k[3], sizeof(k[3]), org_id, "owners") < 0 ||
+	    org_key(k[4], sizeof(k[4]), org_id, "teams") < 0 ||
+	    org_key(k[5], sizeof(k[5]), org_id, "team:default") < 0 ||
+	    org_key(k[6], sizeof(k[6]), org_id, "invited_emails") < 0 ||
+	    org_key(k[7], sizeof(k[7]), org_id, "team_names") < 0)
 		return -1;
-	const char *keys[] = { kmember, kmembers, korg };
-	const char *args[] = { platform_name(p), user_id, now, "developer", org_id, external };
-	r = store_script(s, &org_touch_script, 3, keys, 6, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING)
+	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7] };
+	const char *args[] = { platform_name(p), user_id, now, org_id, external };
+	r = store_script(s, &org_touch_script, 8, keys, 5, args);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||
+	    r->element[4]->type != REDIS_REPLY_INTEGER)
 		goto out;
-	*org_created = r->element[0]->integer == 1;
-	*role = role_parse(r->element[1]->str);
+	out->created = r->element[0]->integer == 1;
+	out->role = role_parse(r->element[1]->str);
+	out->team_mode = strcmp(r->element[2]->str, "team") == 0;
+	out->suspended = strcmp(r->element[3]->str, "1") == 0;
+	out->has_email_placeholders = r->element[4]->integer > 0;
 	rc = 0;
-	if (*org_created) {
+	if (out->created) {
 		/* The org index lives outside the org's slot, so it is a second step;
 		 * SADD is idempotent and the index is only used by operators. */
 		redisReply *x = store_command(s, "SADD wk:orgs %s", org_id);
@@ -100,6 +134,39 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 		log_info("org.created", "org=%s owner=%s", org_id, user_id);
 	}
 out:
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static const struct store_script team_mode_script = {
+	"org_team_mode",
+	/* KEYS: org, member:<actor>, audit, audit tip. ARGV: actor, platform, now. */
+	"if redis.call('HGET', KEYS[2], 'role') ~= 'owner' then return 2 end\n"
+	"if redis.call('HGET', KEYS[1], 'mode') == 'team' then return 1 end\n"
+	"redis.call('HSET', KEYS[1], 'mode', 'team')\n"
+	"wk_audit(KEYS[3], KEYS[4], ARGV[3], ARGV[1], ARGV[2], 'org.mode', 'org', 'solo', 'team')\n"
+	"return 0\n",
+	AUDIT_LUA
+};
+
+int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,
+			 const char *platform, int64_t now_ms)
+{
+	char korg[160], kmember[192], kaudit[160], ktip[160], now[24];
+	redisReply *r;
+	int rc = -1;
+
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	if (org_key(korg, sizeof(korg), org_id, "org") < 0 ||
+	    org_key(kmember, sizeof(kmember), org_id, "member:%s", actor) < 0 ||
+	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+		return -1;
+	const char *keys[] = { korg, kmember, kaudit, ktip };
+	const char *args[] = { actor, platform, now };
+	r = store_script(s, &team_mode_script, 4, keys, 3, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = (int)r->integer;
 	if (r)
 		freeReplyObject(r);
 	return rc;

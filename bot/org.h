@@ -1,13 +1,24 @@
-/* org.h - orgs, members and roles in Redis.
+/* org.h - orgs and their members in Redis.
  *
  * An org is one customer (a Slack workspace, a Teams tenant, the local
  * console). Its id is "<platform>:<external id>" (e.g. "slack:T0123"), which is
- * also the hash tag of all its keys: wk:{slack:T0123}:... The first user seen
- * in an org becomes its owner; later users become developers on first
- * contact (the invite issue replaces that with invitations).
+ * also the hash tag of all its keys. Keys (all under wk:{<org>}:):
+ *   org                 hash: id platform external_id owner created_ms mode(solo|team) suspended
+ *   members             set of member ids
+ *   owners              set of member ids whose role is owner (counted atomically)
+ *   member:<id>         hash: role platform chat_id created_ms name email phone tz notify
+ *                       placeholder(1) github left_github(1) invited_by
+ *   invited_emails      hash: lower-case email -> placeholder id, until claimed
+ *   github              hash: github login -> member id
+ *   teams               hash: team id -> name;  team:<id>  set of member ids
+ * A member id is the chat user id for people seen in chat, "p-<hex>" for a
+ * placeholder (an invited person not yet seen in chat).
  *
- * Thread: callers pass their own struct store. Errors: -1 means the store
- * failed (store_error() says why); nothing was written. */
+ * The first user seen in an org creates it, in solo mode, as its owner. Nobody
+ * else becomes a member except through an invite (bot/invite.h).
+ *
+ * Thread: callers pass their own store. Errors: -1 = the store failed, nothing
+ * written. */
 #ifndef WK_ORG_H
 #define WK_ORG_H
 
@@ -27,29 +38,33 @@ enum role role_parse(const char *name);	/* ROLE_NONE when unknown */
  * than [A-Za-z0-9._-] or is empty or too long (ids end up inside key names). */
 int org_id_make(enum platform p, const char *external, char *out, size_t size);
 
-/* Whether a user id is acceptable as a member id: same alphabet, 1..63 bytes. */
+/* Whether an id is acceptable as a member id: [A-Za-z0-9._-], 1..63 bytes. */
 bool org_member_id_valid(const char *id);
 
-/* Ensure the org and this member exist (one atomic step); returns the member's
- * role and whether the org was created just now. */
-int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, int64_t now_ms, enum role *role, bool *org_created);
+/* "wk:{org}:" + printf-style suffix into out; -1 when it doesn't fit. */
+int org_key(char *out, size_t size, const char *org_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-/* The member hash (wk:{org}:member:<id>) and members set (wk:{org}:members). */
+struct org_view {
+	bool created;		/* by this call */
+	bool team_mode;		/* false: solo */
+	bool suspended;
+	enum role role;		/* the caller's; ROLE_NONE when not a member */
+	bool has_email_placeholders;	/* someone invited by email is not claimed yet */
+};
+
+/* Create the org on first contact (caller becomes owner), then report the
+ * caller's standing. One atomic step. */
+int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
+	      const char *user_id, int64_t now_ms, struct org_view *out);
+
+/* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
+ * 1 already in team mode, 2 actor not an owner, -1 store failure. */
+int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,
+			 const char *platform, int64_t now_ms);
+
+/* Member hash and members set, for scripts. */
 int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
 		    char *kmembers, size_t ssize);
-
-/* A Lua fragment for scripts that must make sure a member exists, so every
- * script creates members the same way. It expects KEYS[1] = member hash,
- * KEYS[2] = members set, ARGV[1] = platform, ARGV[2] = user id, ARGV[3] = now
- * (ms), ARGV[4] = role for a new member, and leaves the member's role in the
- * Lua local `role`. */
-#define ORG_MEMBER_ENSURE_LUA \
-	"local role = redis.call('HGET', KEYS[1], 'role')\n" \
-	"if not role then\n" \
-	"  role = ARGV[4]\n" \
-	"  redis.call('HSET', KEYS[1], 'role', role, 'platform', ARGV[1], 'chat_id', ARGV[2], 'created_ms', ARGV[3])\n" \
-	"  redis.call('SADD', KEYS[2], ARGV[2])\n" \
-	"end\n"
 
 #endif

@@ -54,28 +54,31 @@ long roster_find(const struct roster *r, const char *id)
 
 static const struct store_script roster_add_script = {
 	"roster_add",
-	/* KEYS: member hash, members set, rotation list. ARGV: platform, user, now,
-	 * role for a new member. Returns {added, position}. */
-	ORG_MEMBER_ENSURE_LUA
+	/* KEYS: member hash, members set, rotation list. ARGV: platform, user.
+	 * Returns {added, position}; {-1, 0} when the user is not a member. */
+	"if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'placeholder') == '1' then\n"
+	"  return {-1, 0}\n"
+	"end\n"
 	"local pos = redis.call('LPOS', KEYS[3], ARGV[2])\n"
 	"if pos then return {0, pos + 1} end\n"
-	"return {1, redis.call('RPUSH', KEYS[3], ARGV[2])}\n"
+	"return {1, redis.call('RPUSH', KEYS[3], ARGV[2])}\n",
+	NULL
 };
 
 int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
 	       int64_t now_ms, long *position, int *added)
 {
-	char klist[160], kmember[192], kmembers[160], now[24];
+	char klist[160], kmember[192], kmembers[160];
 	redisReply *r;
 	int rc = -1;
 
+	(void)now_ms;
 	if (roster_key(klist, sizeof(klist), org_id) < 0 ||
 	    org_member_keys(org_id, user_id, kmember, sizeof(kmember), kmembers, sizeof(kmembers)) < 0)
 		return -1;
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	const char *keys[] = { kmember, kmembers, klist };
-	const char *args[] = { platform_name(p), user_id, now, role_name(ROLE_DEVELOPER) };
-	r = store_script(s, &roster_add_script, 3, keys, 4, args);
+	const char *args[] = { platform_name(p), user_id };
+	r = store_script(s, &roster_add_script, 3, keys, 2, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
 		*added = (int)r->element[0]->integer;

@@ -23,9 +23,9 @@ void roster_free(struct roster *r);
 /* Index of id in the roster, or -1. */
 long roster_find(const struct roster *r, const char *id);
 
-/* Append user (creating them as a developer member first when new, so an admin
- * can add someone who hasn't talked to the bot yet). *position is 1-based; it is
- * the existing position and *added = 0 when the user was already in it. */
+/* Append a member. *position is 1-based; it is the existing position and
+ * *added = 0 when the user was already in it; *added = -1 when the user is not a
+ * member of the org (invite them first). */
 int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
 	       int64_t now_ms, long *position, int *added);
 /* Remove user; *removed = 0 when they were not in it. */

@@ -1,6 +1,7 @@
 /* routes.c - every HTTP route of the daemon, in one table. */
 #include "adapters/slack.h"
 #include "bot/http_server.h"
+#include "bot/invite.h"
 #include "bot/metrics.h"
 #include "bot/store.h"
 
@@ -37,11 +38,41 @@ static enum route_result route_metrics(struct http_request *req, struct http_res
 	return ROUTE_DONE;
 }
 
+/* The page an invite link opens: how to use the code. The code is not checked
+ * here (that would be a guessing oracle without the per-user limit of
+ * `/invite join`); anything that isn't shaped like a code gets a 404. */
+static enum route_result route_join(struct http_request *req, struct http_response *resp)
+{
+	char code[INVITE_CODE_LEN + 1];
+	struct buf b = BUF_INIT(8192);
+
+	if (invite_code_normalize(req->path_rest, code) < 0) {
+		http_respond_text(resp, 404, "No such invite page.");
+		return ROUTE_DONE;
+	}
+	buf_printf(&b,
+		   "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+		   "<title>Join Watchkeeper</title></head>\n<body style=\"font-family: sans-serif; "
+		   "max-width: 36em; margin: 3em auto; line-height: 1.5\">\n"
+		   "<h1>You're invited to Watchkeeper</h1>\n"
+		   "<p>Watchkeeper runs your team's on-call from chat. To join, open your team's Slack "
+		   "workspace and type:</p>\n<pre style=\"font-size: 1.2em\">/invite join %s</pre>\n"
+		   "<p>Then try <code>/oncall</code> to see who is on call.</p>\n"
+		   "<p>The code works only in the workspace that invited you, and only until it "
+		   "expires or is used up.</p>\n</body></html>\n", code);
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
+	resp->body = buf_detach(&b, &resp->len);
+	return ROUTE_DONE;
+}
+
 const struct route http_routes[] = {
 	{ "GET", "/healthz", "healthz", route_healthz, { 0 } },
 	{ "GET", "/readyz", "readyz", route_readyz, { 0 } },
 	{ "GET", "/metrics", "metrics", route_metrics, { 0 } },
 	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS },
 	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS },
+	{ "GET", "/join/", "join", route_join, { 0 } },
 	{ 0 }
 };

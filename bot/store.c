@@ -1,5 +1,6 @@
 /* store.c - see store.h */
 #include "bot/store.h"
+#include "bot/buf.h"
 #include "bot/crypto.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
@@ -294,15 +295,31 @@ redisReply *store_command(struct store *s, const char *fmt, ...)
 	return store_roundtrip(s, cmd, len);
 }
 
+/* The full Lua text: prelude then source. Caller frees. */
+static char *script_text(const struct store_script *script)
+{
+	struct buf b = BUF_INIT(0);
+
+	if (script->prelude) {
+		buf_adds(&b, script->prelude);
+		buf_addc(&b, '\n');
+	}
+	buf_adds(&b, script->source);
+	return buf_detach(&b, NULL);
+}
+
 static const char *script_sha(struct store *s, const struct store_script *script)
 {
 	unsigned char digest[20];
+	char *text;
 
 	for (size_t i = 0; i < s->nshas; i++)
 		if (s->shas[i].script == script)
 			return s->shas[i].sha;
 	/* Redis names scripts by SHA-1; that is its choice, not a security use. */
-	EVP_Digest(script->source, strlen(script->source), digest, NULL, EVP_sha1(), NULL);
+	text = script_text(script);
+	EVP_Digest(text, strlen(text), digest, NULL, EVP_sha1(), NULL);
+	free(text);
 	if (s->nshas == SCRIPT_CACHE)
 		s->nshas = 0;	/* more scripts than slots: start over, cheap */
 	s->shas[s->nshas].script = script;
@@ -313,15 +330,11 @@ static const char *script_sha(struct store *s, const struct store_script *script
 redisReply *store_script(struct store *s, const struct store_script *script,
 			 int nkeys, const char *const *keys, int nargs, const char *const *args)
 {
-	const char *argv[40];
+	const char **argv = xmalloc((size_t)(nkeys + nargs + 3) * sizeof(*argv));
 	char numkeys[12];
 	int argc = 0;
-	redisReply *r;
+	redisReply *r = NULL;
 
-	if (nkeys + nargs + 3 > (int)ARRAY_LEN(argv)) {
-		snprintf(s->err, sizeof(s->err), "script %s: too many arguments", script->name);
-		return NULL;
-	}
 	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
 	argv[argc++] = "EVALSHA";
 	argv[argc++] = NULL;	/* sha, filled below */
@@ -331,17 +344,21 @@ redisReply *store_script(struct store *s, const struct store_script *script,
 	for (int i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
 	if (store_connect(s) < 0)
-		return NULL;
+		goto out;
 	argv[1] = script_sha(s, script);
 	r = store_commandargv(s, argc, argv, NULL);
 	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		char *text = script_text(script);
 		freeReplyObject(r);
 		argv[0] = "EVAL";
-		argv[1] = script->source;
+		argv[1] = text;
 		r = store_commandargv(s, argc, argv, NULL);
+		free(text);
 	}
 	if (r && r->type == REDIS_REPLY_ERROR)
-		log_error("store.script", "script=%s error=\"%.120s\"", script->name, r->str);
+		log_error("store.script", "script=%s error=\"%.160s\"", script->name, r->str);
+out:
+	free(argv);
 	return r;
 }
 

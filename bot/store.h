@@ -31,6 +31,7 @@ struct store;
 struct store_script {
 	const char *name;	/* for logs and errors */
 	const char *source;	/* Lua */
+	const char *prelude;	/* Lua put before source (e.g. AUDIT_LUA), or NULL */
 };
 
 struct store_url {

@@ -5,6 +5,7 @@
 
 const struct command *const command_table[] = {
 	&oncall_command,
+	&invite_command,
 	&help_command,
 	NULL,
 };

@@ -5,6 +5,7 @@
 #include "bot/dispatch.h"
 
 extern const struct command oncall_command;	/* commands/oncall.c */
+extern const struct command invite_command;	/* commands/invite.c */
 extern const struct command help_command;	/* commands/help.c */
 
 #endif

@@ -24,7 +24,7 @@ static enum cmd_result help_all(struct cmd_ctx *ctx, int argc, char **argv, stru
 }
 
 static const struct subcommand help_subcommands[] = {
-	{ "commands", "[command]", "lists the commands", ROLE_VIEWER, 0, 1, help_all },
+	{ "commands", "[command]", "lists the commands", ROLE_NONE, 0, 1, help_all, "oncall", 0 },
 	{ 0 }
 };
 

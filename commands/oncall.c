@@ -6,6 +6,7 @@
  * team. Members are kept in order in Redis (bot/roster.h); shifts are computed
  * from the order, never stored, so a change applies from the next computation. */
 #include "bot/cmdline.h"
+#include "bot/member.h"
 #include "bot/roster.h"
 #include "bot/rotation.h"
 #include "bot/tz.h"
@@ -13,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* "Mon 30 Nov 09:00 CET" in the rotation's zone. */
 static const char *format_when(const struct cmd_ctx *ctx, int64_t t, char *out, size_t size)
@@ -118,6 +120,11 @@ static enum cmd_result add_user(struct cmd_ctx *ctx, const char *user, bool self
 
 	if (roster_add(ctx->store, ctx->org_id, ctx->req->platform, user, ctx->now_ms, &pos, &added) < 0)
 		return CMD_STORE_ERROR;
+	if (added < 0) {
+		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet. Invite them "
+			       "first: `/invite link` or `/invite email`.", user);
+		return CMD_REFUSED;
+	}
 	if (!added) {
 		if (self)
 			reply_textf(r, "You are already in the rotation, at position %ld.", pos);
@@ -207,13 +214,126 @@ static enum cmd_result action_join(struct cmd_ctx *ctx, const char *value, struc
 	return add_user(ctx, ctx->req->user_id, true, r);
 }
 
+/* ---- /oncall me: people edit their own profile ---- */
+
+static enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct member m;
+	struct reply_section *sec;
+	int got;
+
+	(void)argc;
+	(void)argv;
+	got = member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m);
+	if (got < 0)
+		return CMD_STORE_ERROR;
+	if (got > 0) {
+		reply_textf(r, "You have no profile here yet.");
+		return CMD_OK;
+	}
+	reply_textf(r, "Your profile, <@%s> (*%s*):", m.id, role_name(m.role));
+	sec = reply_section(r, "Change a field with `/oncall me name|email|phone|tz|incidents VALUE`.");
+	reply_field(sec, "Name", m.name[0] ? m.name : "(not set)");
+	reply_field(sec, "Email", m.email[0] ? m.email : "(not set)");
+	reply_field(sec, "Phone", m.phone[0] ? m.phone : "(not set)");
+	reply_field(sec, "Time zone", m.tz[0] ? m.tz : "(not set)");
+	reply_field(sec, "Incident notifications", m.notify ? "on" : "off");
+	return CMD_OK;
+}
+
+static enum cmd_result set_field(struct cmd_ctx *ctx, enum member_field f, const char *label,
+				 const char *value, struct reply *r)
+{
+	char shown[300];
+
+	if (member_set_field(ctx->store, ctx->org_id, ctx->req->user_id, f, value) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "Your %s is now %s.", label, reply_escape(shown, sizeof(shown), value));
+	return CMD_OK;
+}
+
+static enum cmd_result refuse_value(const char *field, const char *why, struct reply *r)
+{
+	reply_textf(r, "I did not change your %s: %s.", field, why);
+	return CMD_REFUSED;
+}
+
+static enum cmd_result oncall_me_name(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct buf name = BUF_INIT(512);
+	char why[160];
+	enum cmd_result res;
+
+	for (int i = 0; i < argc; i++)
+		buf_printf(&name, "%s%s", i ? " " : "", argv[i]);
+	if (member_check_name(buf_cstr(&name), why, sizeof(why)) < 0)
+		res = refuse_value("name", why, r);
+	else
+		res = set_field(ctx, FIELD_NAME, "name", buf_cstr(&name), r);
+	buf_free(&name);
+	return res;
+}
+
+static enum cmd_result oncall_me_email(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char why[160];
+
+	(void)argc;
+	if (member_check_email(argv[0], why, sizeof(why)) < 0)
+		return refuse_value("email", why, r);
+	return set_field(ctx, FIELD_EMAIL, "email", argv[0], r);
+}
+
+static enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char why[200];
+
+	(void)argc;
+	if (member_check_phone(argv[0], why, sizeof(why)) < 0)
+		return refuse_value("phone", why, r);
+	return set_field(ctx, FIELD_PHONE, "phone", argv[0], r);
+}
+
+static enum cmd_result oncall_me_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	if (!tz_get(argv[0]))
+		return refuse_value("time zone", "that is not an IANA time zone; write it like "
+						 "Europe/Berlin or America/Chicago", r);
+	return set_field(ctx, FIELD_TZ, "time zone", argv[0], r);
+}
+
+static enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv,
+					   struct reply *r)
+{
+	(void)argc;
+	if (strcasecmp(argv[0], "on") != 0 && strcasecmp(argv[0], "off") != 0)
+		return refuse_value("incident notifications", "say `on` or `off`", r);
+	return set_field(ctx, FIELD_NOTIFY, "incident notifications setting",
+			 strcasecmp(argv[0], "on") == 0 ? "on" : "off", r);
+}
+
 static const struct subcommand oncall_subcommands[] = {
-	{ "now", "", "shows who is on call now and who is next", ROLE_VIEWER, 0, 0, oncall_now },
-	{ "list", "", "shows the rotation in order", ROLE_VIEWER, 0, 0, oncall_list },
-	{ "join", "", "adds you to the end of the rotation", ROLE_DEVELOPER, 0, 0, oncall_join },
-	{ "leave", "", "takes you out of the rotation", ROLE_DEVELOPER, 0, 0, oncall_leave },
-	{ "add", "@user", "adds someone to the end of the rotation", ROLE_OWNER, 1, 1, oncall_add },
-	{ "remove", "@user", "takes someone out of the rotation", ROLE_OWNER, 1, 1, oncall_remove },
+	{ "now", "", "shows who is on call now and who is next", ROLE_VIEWER, 0, 0, oncall_now, "", 0 },
+	{ "list", "", "shows the rotation in order", ROLE_VIEWER, 0, 0, oncall_list, "", 0 },
+	{ "join", "", "adds you to the end of the rotation", ROLE_DEVELOPER, 0, 0, oncall_join, "", 0 },
+	{ "leave", "", "takes you out of the rotation", ROLE_DEVELOPER, 0, 0, oncall_leave, "", 0 },
+	{ "add", "@user", "adds someone to the end of the rotation", ROLE_ADMIN, 1, 1, oncall_add,
+	  "@user", 0 },
+	{ "remove", "@user", "takes someone out of the rotation", ROLE_ADMIN, 1, 1, oncall_remove,
+	  "@user", 0 },
+	{ "me", "", "shows your profile: name, email, phone, time zone, notifications", ROLE_VIEWER,
+	  0, 0, oncall_me, "", 0 },
+	{ "me name", "NAME", "sets your display name", ROLE_DEVELOPER, 1, 8, oncall_me_name,
+	  "Alice Example", 0 },
+	{ "me email", "ADDRESS", "sets your email address", ROLE_DEVELOPER, 1, 1, oncall_me_email,
+	  "alice@example.com", 0 },
+	{ "me phone", "+E164", "sets your phone number for SMS, e.g. +15555550123", ROLE_DEVELOPER,
+	  1, 1, oncall_me_phone, "+15555550123", 0 },
+	{ "me tz", "ZONE", "sets your time zone, e.g. Europe/Berlin", ROLE_DEVELOPER, 1, 1,
+	  oncall_me_tz, "Europe/Berlin", 0 },
+	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
+	  1, 1, oncall_me_incidents, "off", 0 },
 	{ 0 }
 };
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bot/dispatch.h"
@@ -21,26 +22,67 @@ static void test_find_command(void **state)
 	assert_null(dispatch_find_command(""));
 }
 
+static const struct subcommand *find(const struct command *c, const char *text, size_t *used,
+				     int *amb)
+{
+	static char buf[128];
+	static char *argv[8];
+	size_t argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *tok = strtok(buf, " "); tok && argc < 8; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	return dispatch_find_subcommand(c, argc, argv, used, amb);
+}
+
 static void test_find_subcommand(void **state)
 {
 	int amb;
+	size_t used;
 	const struct subcommand *s;
 
 	(void)state;
-	s = dispatch_find_subcommand(&oncall_command, "list", &amb);
+	s = find(&oncall_command, "list", &used, &amb);
 	assert_non_null(s);
 	assert_string_equal(s->name, "list");
-	s = dispatch_find_subcommand(&oncall_command, "li", &amb);
-	assert_non_null(s);
+	assert_int_equal(used, 1);
+	s = find(&oncall_command, "li", &used, &amb);
 	assert_string_equal(s->name, "list");
-	s = dispatch_find_subcommand(&oncall_command, "l", &amb);
+	s = find(&oncall_command, "LIST", &used, &amb);
+	assert_string_equal(s->name, "list");
+	s = find(&oncall_command, "l", &used, &amb);
 	assert_null(s);
 	assert_int_equal(amb, 1);
-	s = dispatch_find_subcommand(&oncall_command, "rem", &amb);
+	s = find(&oncall_command, "rem", &used, &amb);
 	assert_string_equal(s->name, "remove");
-	s = dispatch_find_subcommand(&oncall_command, "bogus", &amb);
+	s = find(&oncall_command, "bogus", &used, &amb);
 	assert_null(s);
 	assert_int_equal(amb, 0);
+}
+
+static void test_two_word_subcommands(void **state)
+{
+	int amb;
+	size_t used;
+	const struct subcommand *s;
+
+	(void)state;
+	s = find(&oncall_command, "me", &used, &amb);
+	assert_string_equal(s->name, "me");
+	assert_int_equal(used, 1);
+	s = find(&oncall_command, "me phone +15555550123", &used, &amb);
+	assert_string_equal(s->name, "me phone");
+	assert_int_equal(used, 2);
+	s = find(&oncall_command, "me ph +15555550123", &used, &amb);
+	assert_string_equal(s->name, "me phone");
+	s = find(&invite_command, "team create ops", &used, &amb);
+	assert_string_equal(s->name, "team create");
+	assert_int_equal(used, 2);
+	s = find(&invite_command, "team re ops", &used, &amb);	/* rename or remove */
+	assert_null(s);
+	assert_int_equal(amb, 1);
+	s = find(&invite_command, "team", &used, &amb);
+	assert_null(s);
 }
 
 static void test_help_generated_from_table(void **state)
@@ -56,8 +98,8 @@ static void test_help_generated_from_table(void **state)
 		snprintf(needle, sizeof(needle), "`/oncall %s", s->name);
 		assert_non_null(strstr(r.sections[0].text, needle));
 	}
-	/* owner-only subcommands say so */
-	assert_non_null(strstr(r.sections[0].text, "`/oncall add @user` adds someone to the end of the rotation (owner)"));
+	/* admin-only subcommands say so */
+	assert_non_null(strstr(r.sections[0].text, "`/oncall add @user` adds someone to the end of the rotation (admin)"));
 	reply_free(&r);
 }
 
@@ -71,10 +113,12 @@ static void test_tables_well_formed(void **state)
 		for (const struct subcommand *s = c->subcommands; s->name; s++) {
 			assert_non_null(s->handler);
 			assert_non_null(s->summary);
-			assert_true(s->min_role >= ROLE_VIEWER && s->min_role <= ROLE_OWNER);
+			assert_true(s->min_role >= ROLE_NONE && s->min_role <= ROLE_OWNER);
+			assert_non_null(s->example);
 			assert_true(s->min_args <= s->max_args);
 			int amb;
-			assert_ptr_equal(dispatch_find_subcommand(c, s->name, &amb), s);
+			size_t used;
+			assert_ptr_equal(find(c, s->name, &used, &amb), s);
 		}
 	}
 }
@@ -96,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_command),
 		cmocka_unit_test(test_find_subcommand),
+		cmocka_unit_test(test_two_word_subcommands),
 		cmocka_unit_test(test_help_generated_from_table),
 		cmocka_unit_test(test_tables_well_formed),
 		cmocka_unit_test(test_reply_escape),

@@ -1,0 +1,46 @@
+/* team.h - teams inside an org: a named group of members that later owns
+ * rotations and services. Every org starts with the team "default", which
+ * can't be deleted; new members join it.
+ *
+ * Keys (under wk:{org}:): teams (hash id -> name), team_names (hash lower-case
+ * name -> id), team:<id> (set of member ids), seq (counter for ids "t<n>").
+ * Names: 1..32 characters of [A-Za-z0-9._-], unique ignoring case.
+ *
+ * Thread: callers pass their own store. Each change is one atomic script with
+ * its audit entry. Results: 0 done, a positive TEAM_* code, -1 store failure. */
+#ifndef WK_TEAM_H
+#define WK_TEAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/store.h"
+
+enum team_result {
+	TEAM_OK = 0,
+	TEAM_EXISTS,		/* the (new) name is taken */
+	TEAM_NOT_FOUND,
+	TEAM_IS_DEFAULT,	/* the default team can't be deleted or renamed */
+	TEAM_NOT_MEMBER,	/* the person is not a member of the org */
+	TEAM_UNCHANGED,		/* already in / not in the team */
+};
+
+struct team_info {
+	char id[24];
+	char name[40];
+	size_t members;
+};
+
+int team_name_valid(const char *name);
+int team_list(struct store *s, const char *org_id, struct team_info **out, size_t *n);
+int team_create(struct store *s, const char *org_id, const char *actor, const char *platform,
+		const char *name, int64_t now_ms);
+int team_rename(struct store *s, const char *org_id, const char *actor, const char *platform,
+		const char *name, const char *new_name, int64_t now_ms);
+int team_delete(struct store *s, const char *org_id, const char *actor, const char *platform,
+		const char *name, int64_t now_ms);
+/* add != 0 adds member to the team, else removes. */
+int team_member(struct store *s, const char *org_id, const char *actor, const char *platform,
+		const char *name, const char *member, int add, int64_t now_ms);
+
+#endif

@@ -1,0 +1,803 @@
+/* invite.c - `/invite`: who is in the org and with which role. Switching a solo
+ * org to team mode, invite codes and links, email invites, GitHub org sync,
+ * roles, removal, teams, and the audit log.
+ *
+ * Handlers check only what the tables can't express; membership, roles and
+ * team mode are checked by the dispatcher before they run. */
+#include "adapters/github.h"
+#include "bot/audit.h"
+#include "bot/invite.h"
+#include "bot/mail.h"
+#include "bot/member.h"
+#include "bot/team.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+#include "commands/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+/* "Tue 1 Dec 09:00 UTC" */
+static const char *format_utc(int64_t ms, char *out, size_t size)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tz_local l;
+
+	tz_to_local(tz_get("UTC"), ms / 1000, &l);
+	snprintf(out, size, "%s %d %s %d %02d:%02d UTC", wd[l.wday], l.day, mon[l.month - 1], l.year,
+		 l.hour, l.minute);
+	return out;
+}
+
+/* Roles an invite may give: everything but owner (owners are made, not invited). */
+static int invite_role(const char *word, enum role *role, struct reply *r)
+{
+	enum role x = role_parse(word);
+
+	if (x == ROLE_OWNER) {
+		reply_textf(r, "Invites can't make owners. Invite them as *admin*, then an owner can "
+			       "run `/invite role @user owner`.");
+		return -1;
+	}
+	if (x == ROLE_NONE) {
+		char shown[40];
+		reply_textf(r, "`%s` is not a role. Roles: admin, developer, viewer.",
+			    reply_escape(shown, sizeof(shown), word));
+		return -1;
+	}
+	*role = x;
+	return 0;
+}
+
+/* "7d", "24h", "30m", "2w" -> ms; 1 minute .. 90 days. */
+static int parse_duration(const char *s, int64_t *ms)
+{
+	int64_t n, unit;
+	size_t len = strlen(s);
+	char num[16];
+
+	if (len < 2 || len >= sizeof(num))
+		return -1;
+	switch (s[len - 1]) {
+	case 'm': unit = 60000; break;
+	case 'h': unit = 3600000; break;
+	case 'd': unit = DAY_MS; break;
+	case 'w': unit = 7 * DAY_MS; break;
+	default: return -1;
+	}
+	memcpy(num, s, len - 1);
+	num[len - 1] = '\0';
+	if (!wk_parse_i64(num, 1, 100000, &n) || n * unit > 90 * DAY_MS)
+		return -1;
+	*ms = n * unit;
+	return 0;
+}
+
+/* A person as typed; on failure the reply already says why. */
+static int resolve_person(struct cmd_ctx *ctx, const char *ref, char *id, size_t size,
+			  bool must_be_member, struct reply *r)
+{
+	enum member_ref res;
+	char shown[80];
+
+	if (member_resolve(ctx->store, ctx->org_id, ctx->req->platform, ref, id, size, &res) < 0)
+		return -2;
+	if (res == MEMBER_REF_FOUND || (res == MEMBER_REF_NOT_MEMBER && !must_be_member && id[0]))
+		return res == MEMBER_REF_FOUND ? 0 : 1;
+	reply_escape(shown, sizeof(shown), ref);
+	if (res == MEMBER_REF_NOT_MEMBER)
+		reply_textf(r, "`%s` is not a member of this workspace's Watchkeeper.", shown);
+	else
+		reply_textf(r, "`%s` is not a person I can find. Mention them with @ (pick the name "
+			       "from the list), or write github:login or their invited email.", shown);
+	return -1;
+}
+
+static void join_url(const struct cmd_ctx *ctx, const char *code, char *out, size_t size)
+{
+	const char *base = ctx->cfg->public_url;
+	size_t n = strlen(base);
+
+	snprintf(out, size, "%.*s/join/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base, code);
+}
+
+/* ---- status and team mode ---- */
+
+static enum cmd_result invite_status(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct member *m;
+	size_t n, pending = 0;
+
+	(void)argc;
+	(void)argv;
+	if (!ctx->team_mode) {
+		reply_textf(r, "This workspace uses Watchkeeper in *solo* mode: just you, no invites.");
+		if (ctx->role == ROLE_OWNER) {
+			reply_section(r, "Invite your team? Switching to team mode keeps your rotation and "
+					 "settings.");
+			reply_button(r, "Switch to team mode", "invite.team_mode", "", BUTTON_PRIMARY);
+		}
+		return CMD_OK;
+	}
+	if (member_list(ctx->store, ctx->org_id, &m, &n) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t i = 0; i < n; i++)
+		pending += m[i].placeholder;
+	free(m);
+	reply_textf(r, "*Team mode*: %zu member%s, %zu invited and not joined yet.", n - pending,
+		    n - pending == 1 ? "" : "s", pending);
+	reply_section(r, "Invite people with `/invite link`, `/invite email ADDRESS` or "
+			 "`/invite github ORG`; see them with `/invite members`.");
+	return CMD_OK;
+}
+
+static enum cmd_result invite_team_mode(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	(void)argv;
+	if (ctx->team_mode) {
+		reply_textf(r, "This workspace is already in team mode.");
+		return CMD_OK;
+	}
+	reply_textf(r, "Switch this workspace to *team* mode? You can then invite people, give them "
+		       "roles and make teams. Your rotation and settings stay as they are.");
+	reply_button(r, "Switch to team mode", "invite.team_mode", "", BUTTON_PRIMARY);
+	return CMD_OK;
+}
+
+static enum cmd_result action_team_mode(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	int rc;
+
+	(void)value;
+	r->replace_original = true;
+	rc = org_enable_team_mode(ctx->store, ctx->org_id, ctx->req->user_id,
+				  platform_name(ctx->req->platform), ctx->now_ms);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 2) {
+		reply_textf(r, "Only an owner can switch to team mode.");
+		return CMD_REFUSED;
+	}
+	reply_textf(r, rc == 1 ? "This workspace was already in team mode."
+			       : "This workspace is now in *team* mode. Invite people with "
+				 "`/invite link` or `/invite email ADDRESS`.");
+	return CMD_OK;
+}
+
+/* ---- creating invites ---- */
+
+static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct invite_new spec = { ROLE_DEVELOPER, ctx->now_ms + 7 * DAY_MS, 0 };
+	char code[INVITE_CODE_LEN + 1], id[INVITE_ID_LEN + 1], url[512], when[48];
+
+	for (int i = 0; i < argc; i++) {
+		int64_t v;
+		if (strcasecmp(argv[i], "expires") == 0 && i + 1 < argc) {
+			if (strcasecmp(argv[i + 1], "never") == 0) {
+				spec.expires_ms = 0;
+			} else if (parse_duration(argv[i + 1], &v) == 0) {
+				spec.expires_ms = ctx->now_ms + v;
+			} else {
+				reply_textf(r, "`expires` takes a duration from 1m to 90d, like `7d`, `24h` "
+					       "or `30m`, or `never`.");
+				return CMD_REFUSED;
+			}
+			i++;
+		} else if (strcasecmp(argv[i], "uses") == 0 && i + 1 < argc) {
+			if (strcasecmp(argv[i + 1], "unlimited") == 0) {
+				spec.max_uses = 0;
+			} else if (wk_parse_i64(argv[i + 1], 1, 10000, &v)) {
+				spec.max_uses = v;
+			} else {
+				reply_textf(r, "`uses` takes a number from 1 to 10000, or `unlimited`.");
+				return CMD_REFUSED;
+			}
+			i++;
+		} else if (invite_role(argv[i], &spec.role, r) < 0) {
+			dispatch_usage(&invite_command, NULL, r);
+			return CMD_REFUSED;
+		}
+	}
+	if (invite_create_link(ctx->store, ctx->org_id, ctx->req->user_id,
+			       platform_name(ctx->req->platform), &spec, ctx->now_ms, code, id) < 0)
+		return CMD_STORE_ERROR;
+	join_url(ctx, code, url, sizeof(url));
+	reply_textf(r, "Invite `%s` for the *%s* role: %s", id, role_name(spec.role), url);
+	reply_section(r, "Share the link, or have them type `/invite join %s`. %s, %s. The code is "
+			 "shown only now; `/invite revoke %s` cancels it.",
+		      code, spec.expires_ms ? "Expires " : "Never expires",
+		      spec.expires_ms ? format_utc(spec.expires_ms, when, sizeof(when)) : "",
+		      id);
+	if (spec.max_uses)
+		reply_section(r, "It works %lld time%s.", (long long)spec.max_uses,
+			      spec.max_uses == 1 ? "" : "s");
+	else
+		reply_section(r, "It works for any number of people until it expires.");
+	return CMD_OK;
+}
+
+static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct invite_new spec = { ROLE_DEVELOPER, ctx->now_ms + 14 * DAY_MS, 1 };
+	char code[INVITE_CODE_LEN + 1], id[INVITE_ID_LEN + 1], ph[64], url[512], why[200];
+	struct buf text = BUF_INIT(8192);
+	int rc;
+
+	if (member_check_email(argv[0], why, sizeof(why)) < 0) {
+		reply_textf(r, "I can't invite that: %s.", why);
+		return CMD_REFUSED;
+	}
+	if (argc > 1 && invite_role(argv[1], &spec.role, r) < 0)
+		return CMD_REFUSED;
+	rc = invite_create_email(ctx->store, ctx->org_id, ctx->req->user_id,
+				 platform_name(ctx->req->platform), argv[0], &spec, ctx->now_ms, code,
+				 id, ph, sizeof(ph));
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "%s already has a pending invite. `/invite list` shows it; revoke it "
+			       "first to send a new one.", argv[0]);
+		return CMD_REFUSED;
+	}
+	join_url(ctx, code, url, sizeof(url));
+	buf_printf(&text, "You have been invited to your team's on-call in Watchkeeper, with the %s role.\n\n"
+			  "In Slack, type:\n\n    /invite join %s\n\nor open %s\n\n"
+			  "If your Slack profile uses this email address, just use /oncall: you will "
+			  "be recognised. The invite expires in 14 days.\n",
+		   role_name(spec.role), code, url);
+	if (!mail_configured(ctx->cfg)) {
+		reply_textf(r, "Invited %s as *%s* (`%s`). Email is not set up here (smtp.url), so "
+			       "forward this to them:", argv[0], role_name(spec.role), id);
+		reply_section(r, "`/invite join %s` or %s", code, url);
+	} else if (mail_send(ctx->cfg, argv[0], "You're invited to Watchkeeper", buf_cstr(&text), NULL,
+			     why, sizeof(why)) < 0) {
+		reply_textf(r, "Invited %s as *%s* (`%s`), but mailing it failed: %s. Forward this "
+			       "to them yourself:", argv[0], role_name(spec.role), id, why);
+		reply_section(r, "`/invite join %s` or %s", code, url);
+	} else {
+		reply_textf(r, "Mailed an invite to %s for the *%s* role (`%s`). They join with the "
+			       "code in it, or automatically when their chat email matches.",
+			    argv[0], role_name(spec.role), id);
+	}
+	buf_free(&text);
+	return CMD_OK;
+}
+
+static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct github_member *gm = NULL;
+	struct github_sync_counts counts;
+	enum role role = ROLE_DEVELOPER;
+	char why[256];
+	size_t n = 0;
+	enum github_result gr;
+	enum cmd_result res = CMD_OK;
+
+	if (argc > 1 && invite_role(argv[1], &role, r) < 0)
+		return CMD_REFUSED;
+	gr = github_org_members(ctx->cfg, argv[0], &gm, &n, why, sizeof(why));
+	if (gr != GITHUB_OK) {
+		reply_textf(r, "GitHub sync did not run: %s", why);
+		free(gm);
+		return CMD_REFUSED;
+	}
+	const char **logins = xcalloc(n + 1, sizeof(*logins));
+	const char **emails = xcalloc(n + 1, sizeof(*emails));
+	for (size_t i = 0; i < n; i++) {
+		logins[i] = gm[i].login;
+		emails[i] = gm[i].email;
+	}
+	if (invite_github_sync(ctx->store, ctx->org_id, ctx->req->user_id,
+			       platform_name(ctx->req->platform), role, logins, emails, n, ctx->now_ms,
+			       &counts) < 0) {
+		res = CMD_STORE_ERROR;
+	} else {
+		char shown[48];
+		reply_textf(r, "GitHub org `%s`: %ld members. Added %ld as *%s* placeholder%s, %ld came "
+			       "back, %ld left the org (marked).",
+			    reply_escape(shown, sizeof(shown), argv[0]), counts.total, counts.added,
+			    role_name(role), counts.added == 1 ? "" : "s", counts.returned, counts.left);
+		reply_section(r, "People with a public GitHub email join automatically when their chat "
+				 "email matches; map the others with `/invite map @user github:login`.");
+	}
+	free(logins);
+	free(emails);
+	free(gm);
+	return res;
+}
+
+static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char user[64], ph[64];
+	int who;
+
+	(void)argc;
+	if (strncmp(argv[1], "github:", 7) != 0) {
+		reply_textf(r, "Map a person to a GitHub login like this: `/invite map @user github:octocat`.");
+		return CMD_REFUSED;
+	}
+	who = resolve_person(ctx, argv[0], user, sizeof(user), false, r);
+	if (who == -2)
+		return CMD_STORE_ERROR;
+	if (who < 0)
+		return CMD_REFUSED;
+	if (who == 0) {	/* already a member: attach the login, drop the placeholder */
+		int rc = invite_github_link(ctx->store, ctx->org_id, ctx->req->user_id,
+					    platform_name(ctx->req->platform), user, argv[1] + 7, ctx->now_ms);
+		if (rc < 0)
+			return CMD_STORE_ERROR;
+		if (rc == 1) {
+			reply_textf(r, "No GitHub placeholder `%s` is waiting; run `/invite github ORG` first.",
+				    argv[1]);
+			return CMD_REFUSED;
+		}
+		reply_textf(r, "<@%s> is now linked to `%s`.", user, argv[1]);
+		return CMD_OK;
+	}
+	enum member_ref res;
+	if (member_resolve(ctx->store, ctx->org_id, ctx->req->platform, argv[1], ph, sizeof(ph), &res) < 0)
+		return CMD_STORE_ERROR;
+	if (res != MEMBER_REF_FOUND) {
+		reply_textf(r, "No GitHub placeholder `%s` is waiting; run `/invite github ORG` first.", argv[1]);
+		return CMD_REFUSED;
+	}
+	int rc = member_claim(ctx->store, ctx->org_id, ph, user, platform_name(ctx->req->platform),
+			      ctx->req->user_id, "map", ctx->now_ms);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "`%s` is already taken by a member.", argv[1]);
+		return CMD_REFUSED;
+	}
+	reply_textf(r, "<@%s> joined as `%s` with that placeholder's role.", user, argv[1]);
+	return CMD_OK;
+}
+
+/* ---- joining ---- */
+
+static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct invite_join_result jr;
+	char code[INVITE_CODE_LEN + 1];
+
+	(void)argc;
+	if (invite_code_normalize(argv[0], code) < 0) {
+		reply_textf(r, "That is not an invite code: a code is 32 letters and digits, like the "
+			       "one in your invite link.");
+		return CMD_REFUSED;
+	}
+	if (invite_join(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			code, ctx->now_ms, &jr) < 0)
+		return CMD_STORE_ERROR;
+	switch (jr.outcome) {
+	case JOIN_OK:
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
+			    role_name(jr.role));
+		return CMD_OK;
+	case JOIN_CLAIM: {
+		int rc = member_claim(ctx->store, ctx->org_id, jr.placeholder, ctx->req->user_id,
+				      platform_name(ctx->req->platform), ctx->req->user_id, "code",
+				      ctx->now_ms);
+		if (rc < 0)
+			return CMD_STORE_ERROR;
+		if (rc == 1) {
+			reply_textf(r, "That invite was already used.");
+			return CMD_REFUSED;
+		}
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
+			    role_name(jr.role));
+		return CMD_OK;
+	}
+	case JOIN_ALREADY_MEMBER:
+		reply_textf(r, "You are already a member here, as *%s*.", role_name(jr.role));
+		return CMD_OK;
+	case JOIN_WRONG:
+		reply_textf(r, "That invite code is not valid here. Check it, or ask an admin for a new one.");
+		break;
+	case JOIN_EXPIRED:
+		reply_textf(r, "That invite has expired. Ask an admin for a new one.");
+		break;
+	case JOIN_USED_UP:
+		reply_textf(r, "That invite has been used as many times as it allows. Ask an admin for a new one.");
+		break;
+	case JOIN_REVOKED:
+		reply_textf(r, "That invite was revoked. Ask an admin for a new one.");
+		break;
+	case JOIN_RATE_LIMITED:
+		reply_textf(r, "Too many wrong invite codes. Try again in %lld minute%s.",
+			    (long long)(jr.retry_after_s + 59) / 60,
+			    (jr.retry_after_s + 59) / 60 == 1 ? "" : "s");
+		break;
+	}
+	return CMD_REFUSED;
+}
+
+/* ---- listing and revoking ---- */
+
+static enum cmd_result invite_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct invite_info *inv;
+	struct buf b = BUF_INIT(32768);
+	char when[48];
+	size_t n;
+
+	(void)argc;
+	(void)argv;
+	if (invite_list(ctx->store, ctx->org_id, &inv, &n) < 0)
+		return CMD_STORE_ERROR;
+	if (n == 0) {
+		reply_textf(r, "No invites yet. Make one with `/invite link` or `/invite email ADDRESS`.");
+		free(inv);
+		return CMD_OK;
+	}
+	reply_textf(r, "Invites, newest first:");
+	for (size_t i = 0; i < n; i++) {
+		const char *state = inv[i].revoked ? "revoked"
+				    : inv[i].expires_ms && inv[i].expires_ms <= ctx->now_ms ? "expired"
+				    : inv[i].max_uses && inv[i].uses >= inv[i].max_uses ? "used up"
+				    : "active";
+		buf_printf(&b, "`%s` %s %s, *%s*, used %lld%s%lld, %s%s, by <@%s>\n", inv[i].id,
+			   inv[i].kind, inv[i].email, role_name(inv[i].role), (long long)inv[i].uses,
+			   inv[i].max_uses ? "/" : "", (long long)inv[i].max_uses, state,
+			   inv[i].expires_ms && !inv[i].revoked ? "" : "",
+			   inv[i].created_by);
+		if (inv[i].expires_ms && strcmp(state, "active") == 0)
+			buf_printf(&b, "    expires %s\n", format_utc(inv[i].expires_ms, when, sizeof(when)));
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(inv);
+	return CMD_OK;
+}
+
+static enum cmd_result invite_revoke_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char shown[48];
+	int rc;
+
+	(void)argc;
+	rc = invite_revoke(ctx->store, ctx->org_id, ctx->req->user_id,
+			   platform_name(ctx->req->platform), argv[0], ctx->now_ms);
+	reply_escape(shown, sizeof(shown), argv[0]);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "No invite `%s` here. `/invite list` shows their ids.", shown);
+		return CMD_REFUSED;
+	}
+	reply_textf(r, rc == 2 ? "Invite `%s` was already revoked." : "Revoked invite `%s`.", shown);
+	return CMD_OK;
+}
+
+/* ---- members and roles ---- */
+
+static enum cmd_result invite_members(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct member *m;
+	struct buf b = BUF_INIT(64 * 1024);
+	size_t n;
+
+	(void)argc;
+	(void)argv;
+	if (member_list(ctx->store, ctx->org_id, &m, &n) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "%zu %s:", n, n == 1 ? "person" : "people");
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].placeholder)
+			buf_printf(&b, "• invited: %s%s%s, *%s*%s\n", m[i].email[0] ? m[i].email : "",
+				   m[i].email[0] && m[i].github[0] ? " " : "",
+				   m[i].github[0] ? m[i].github : "", role_name(m[i].role),
+				   m[i].left_github ? " (left the GitHub org)" : "");
+		else
+			buf_printf(&b, "• <@%s> *%s*%s\n", m[i].id, role_name(m[i].role),
+				   m[i].left_github ? " (left the GitHub org)" : "");
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(m);
+	return CMD_OK;
+}
+
+static enum cmd_result report_change(enum member_change c, const char *who, const char *what,
+				     struct reply *r)
+{
+	switch (c) {
+	case MEMBER_CHANGED:
+		return CMD_OK;
+	case MEMBER_UNCHANGED:
+		reply_textf(r, "%s already %s.", who, what);
+		return CMD_OK;
+	case MEMBER_NOT_FOUND:
+		reply_textf(r, "%s is not a member of this workspace's Watchkeeper.", who);
+		break;
+	case MEMBER_FORBIDDEN:
+		reply_textf(r, "That needs the *admin* role or higher.");
+		break;
+	case MEMBER_NEEDS_OWNER:
+		reply_textf(r, "Only an *owner* can make or change owners.");
+		break;
+	case MEMBER_LAST_OWNER:
+		reply_textf(r, "%s is the last owner: make someone else an owner first, so the "
+			       "workspace always has one.", who);
+		break;
+	}
+	return CMD_REFUSED;
+}
+
+static void mention_text(const struct cmd_ctx *ctx, const char *id, char *out, size_t size)
+{
+	(void)ctx;
+	if (strncmp(id, "p-", 2) == 0)
+		snprintf(out, size, "`%s`", id);
+	else
+		snprintf(out, size, "<@%s>", id);
+}
+
+static enum cmd_result invite_role_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char id[64], who[80], what[48];
+	enum member_change c;
+	enum role role = role_parse(argv[1]);
+	int rc;
+
+	(void)argc;
+	if (role == ROLE_NONE) {
+		reply_textf(r, "Roles are owner, admin, developer and viewer.");
+		return CMD_REFUSED;
+	}
+	rc = resolve_person(ctx, argv[0], id, sizeof(id), true, r);
+	if (rc == -2)
+		return CMD_STORE_ERROR;
+	if (rc < 0)
+		return CMD_REFUSED;
+	if (member_set_role(ctx->store, ctx->org_id, ctx->req->user_id,
+			    platform_name(ctx->req->platform), id, role, ctx->now_ms, &c) < 0)
+		return CMD_STORE_ERROR;
+	mention_text(ctx, id, who, sizeof(who));
+	snprintf(what, sizeof(what), "has the %s role", role_name(role));
+	if (c == MEMBER_CHANGED)
+		reply_textf(r, "%s is now *%s*.", who, role_name(role));
+	return report_change(c, who, what, r);
+}
+
+static enum cmd_result invite_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char id[64], who[80];
+	enum member_change c;
+	int rc;
+
+	(void)argc;
+	rc = resolve_person(ctx, argv[0], id, sizeof(id), true, r);
+	if (rc == -2)
+		return CMD_STORE_ERROR;
+	if (rc < 0)
+		return CMD_REFUSED;
+	if (member_remove(ctx->store, ctx->org_id, ctx->req->user_id,
+			  platform_name(ctx->req->platform), id, ctx->now_ms, &c) < 0)
+		return CMD_STORE_ERROR;
+	mention_text(ctx, id, who, sizeof(who));
+	if (c == MEMBER_CHANGED)
+		reply_textf(r, "Removed %s from this workspace's Watchkeeper (and its teams and rotation).", who);
+	return report_change(c, who, "is removed", r);
+}
+
+/* ---- teams ---- */
+
+static enum cmd_result team_result(int rc, const char *name, struct reply *r)
+{
+	char shown[48];
+
+	reply_escape(shown, sizeof(shown), name);
+	switch (rc) {
+	case TEAM_OK:
+		return CMD_OK;
+	case TEAM_EXISTS:
+		reply_textf(r, "There is already a team called `%s`.", shown);
+		break;
+	case TEAM_NOT_FOUND:
+		reply_textf(r, "There is no team `%s`. `/invite team list` shows them.", shown);
+		break;
+	case TEAM_IS_DEFAULT:
+		reply_textf(r, "The default team can't be renamed or deleted.");
+		break;
+	case TEAM_NOT_MEMBER:
+		reply_textf(r, "Only members of this workspace can be in its teams.");
+		break;
+	case TEAM_UNCHANGED:
+		reply_textf(r, "Nothing to change.");
+		return CMD_OK;
+	default:
+		return CMD_STORE_ERROR;
+	}
+	return CMD_REFUSED;
+}
+
+static int check_team_name(const char *name, struct reply *r)
+{
+	if (team_name_valid(name))
+		return 0;
+	reply_textf(r, "A team name is 1 to 32 letters, digits, '.', '_' or '-'.");
+	return -1;
+}
+
+static enum cmd_result team_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct team_info *t;
+	struct buf b = BUF_INIT(16384);
+	size_t n;
+
+	(void)argc;
+	(void)argv;
+	if (team_list(ctx->store, ctx->org_id, &t, &n) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "%zu team%s:", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "• `%s`: %zu member%s\n", t[i].name, t[i].members, t[i].members == 1 ? "" : "s");
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(t);
+	return CMD_OK;
+}
+
+static enum cmd_result team_create_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int rc;
+
+	(void)argc;
+	if (check_team_name(argv[0], r) < 0)
+		return CMD_REFUSED;
+	rc = team_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			 argv[0], ctx->now_ms);
+	if (rc == TEAM_OK)
+		reply_textf(r, "Created team `%s`. Add people with `/invite team add %s @user`.", argv[0], argv[0]);
+	return team_result(rc, argv[0], r);
+}
+
+static enum cmd_result team_rename_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int rc;
+
+	(void)argc;
+	if (check_team_name(argv[1], r) < 0)
+		return CMD_REFUSED;
+	rc = team_rename(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			 argv[0], argv[1], ctx->now_ms);
+	if (rc == TEAM_OK)
+		reply_textf(r, "Renamed team `%s` to `%s`.", argv[0], argv[1]);
+	return team_result(rc, argv[0], r);
+}
+
+static enum cmd_result team_delete_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int rc;
+
+	(void)argc;
+	rc = team_delete(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			 argv[0], ctx->now_ms);
+	if (rc == TEAM_OK)
+		reply_textf(r, "Deleted team `%s`. Its members stay in the workspace.", argv[0]);
+	return team_result(rc, argv[0], r);
+}
+
+static enum cmd_result team_member_cmd(struct cmd_ctx *ctx, char **argv, int add, struct reply *r)
+{
+	char id[64];
+	int rc = resolve_person(ctx, argv[1], id, sizeof(id), true, r);
+
+	if (rc == -2)
+		return CMD_STORE_ERROR;
+	if (rc < 0)
+		return CMD_REFUSED;
+	rc = team_member(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			 argv[0], id, add, ctx->now_ms);
+	if (rc == TEAM_OK)
+		reply_textf(r, add ? "Added <@%s> to team `%s`." : "Removed <@%s> from team `%s`.", id, argv[0]);
+	return team_result(rc, argv[0], r);
+}
+
+static enum cmd_result team_add_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return team_member_cmd(ctx, argv, 1, r);
+}
+
+static enum cmd_result team_remove_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return team_member_cmd(ctx, argv, 0, r);
+}
+
+/* ---- audit ---- */
+
+static enum cmd_result invite_audit(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct audit_entry *e;
+	struct buf b = BUF_INIT(64 * 1024);
+	int64_t want = 10;
+	size_t n;
+	char when[48];
+
+	if (argc == 1 && !wk_parse_i64(argv[0], 1, 100, &want)) {
+		reply_textf(r, "`/invite audit N` shows the last N entries, 1 to 100.");
+		return CMD_REFUSED;
+	}
+	if (audit_recent(ctx->store, ctx->org_id, (size_t)want, &e, &n) < 0)
+		return CMD_STORE_ERROR;
+	if (n == 0) {
+		reply_textf(r, "The audit log is empty.");
+		free(e);
+		return CMD_OK;
+	}
+	reply_textf(r, "The last %zu audit entr%s, newest first:", n, n == 1 ? "y" : "ies");
+	for (size_t i = 0; i < n; i++) {
+		char before[80], after[80], res[80];
+		buf_printf(&b, "%s <@%s> `%s` %s: %s → %s\n", format_utc(e[i].ts, when, sizeof(when)),
+			   e[i].actor, e[i].action, reply_escape(res, sizeof(res), e[i].resource),
+			   e[i].before[0] ? reply_escape(before, sizeof(before), e[i].before) : "∅",
+			   e[i].after[0] ? reply_escape(after, sizeof(after), e[i].after) : "∅");
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	audit_entries_free(e, n);
+	return CMD_OK;
+}
+
+static const struct subcommand invite_subcommands[] = {
+	{ "status", "", "shows the workspace's mode and how to invite", ROLE_VIEWER, 0, 0,
+	  invite_status, "", 0 },
+	{ "team-mode", "", "switches a solo workspace to team mode (asks first)", ROLE_OWNER, 0, 0,
+	  invite_team_mode, "", 0 },
+	{ "link", "[role] [expires 7d] [uses 10]", "makes an invite code and link", ROLE_ADMIN, 0, 5,
+	  invite_link, "developer expires 7d uses 10", CMD_TEAM_ONLY },
+	{ "email", "ADDRESS [role]", "invites someone by email", ROLE_ADMIN, 1, 2, invite_email,
+	  "new.person@example.com", CMD_TEAM_ONLY },
+	{ "github", "ORG [role]", "adds the members of a GitHub org as invited people", ROLE_ADMIN,
+	  1, 2, invite_github, "acme", CMD_TEAM_ONLY },
+	{ "map", "@user github:login", "links a chat user to an invited GitHub login", ROLE_ADMIN,
+	  2, 2, invite_map, "@user github:octocat", CMD_TEAM_ONLY },
+	{ "list", "", "shows invites and their state", ROLE_ADMIN, 0, 0, invite_list_cmd, "",
+	  CMD_TEAM_ONLY },
+	{ "revoke", "ID|CODE", "cancels an invite", ROLE_ADMIN, 1, 1, invite_revoke_cmd,
+	  "0123456789", CMD_TEAM_ONLY },
+	{ "join", "CODE", "joins this workspace with an invite code", ROLE_NONE, 1, 1,
+	  invite_join_cmd, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 },
+	{ "members", "", "lists members and their roles", ROLE_VIEWER, 0, 0, invite_members, "", 0 },
+	{ "role", "@user ROLE", "gives someone a role (owner, admin, developer, viewer)", ROLE_ADMIN,
+	  2, 2, invite_role_cmd, "@user viewer", CMD_TEAM_ONLY },
+	{ "remove", "@user", "removes someone from the workspace", ROLE_ADMIN, 1, 1, invite_remove,
+	  "@user", CMD_TEAM_ONLY },
+	{ "team list", "", "lists teams", ROLE_VIEWER, 0, 0, team_list_cmd, "", 0 },
+	{ "team create", "NAME", "makes a team", ROLE_ADMIN, 1, 1, team_create_cmd, "ops",
+	  CMD_TEAM_ONLY },
+	{ "team rename", "NAME NEW-NAME", "renames a team", ROLE_ADMIN, 2, 2, team_rename_cmd,
+	  "ops platform", CMD_TEAM_ONLY },
+	{ "team delete", "NAME", "deletes a team (not its members)", ROLE_ADMIN, 1, 1,
+	  team_delete_cmd, "ops", CMD_TEAM_ONLY },
+	{ "team add", "NAME @user", "adds someone to a team", ROLE_ADMIN, 2, 2, team_add_cmd,
+	  "default @user", CMD_TEAM_ONLY },
+	{ "team remove", "NAME @user", "takes someone out of a team", ROLE_ADMIN, 2, 2,
+	  team_remove_cmd, "default @user", CMD_TEAM_ONLY },
+	{ "audit", "[N]", "shows the last N admin actions", ROLE_ADMIN, 0, 1, invite_audit, "5", 0 },
+	{ 0 }
+};
+
+static const struct command_action invite_actions[] = {
+	{ "team_mode", ROLE_OWNER, action_team_mode },
+	{ 0 }
+};
+
+const struct command invite_command = {
+	.name = "invite",
+	.summary = "members, roles, invites and teams",
+	.subcommands = invite_subcommands,
+	.default_sub = &invite_subcommands[0],
+	.actions = invite_actions,
+};
