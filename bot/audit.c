@@ -315,7 +315,7 @@ static char *dup_field(const redisReply *r)
 int audit_recent(struct store *s, const char *org_id, size_t n, struct audit_entry **out,
 		 size_t *count)
 {
-	char kstream[160], ktip[160];
+	char kstream[160], ktip[160], count_s[24];
 	redisReply *r;
 
 	*out = NULL;
@@ -324,7 +324,9 @@ int audit_recent(struct store *s, const char *org_id, size_t n, struct audit_ent
 		return -1;
 	if (n == 0)
 		return 0;
-	r = store_command(s, "XREVRANGE %s + - COUNT %zu", kstream, n);
+	/* hiredis formats only a subset of printf conversions: pass text. */
+	snprintf(count_s, sizeof(count_s), "%zu", n);
+	r = store_command(s, "XREVRANGE %s + - COUNT %s", kstream, count_s);
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
 		if (r) {
 			char q[160];

@@ -386,7 +386,6 @@ int mail_send(const struct config *cfg, const char *to, const char *subject, con
 {
 	struct buf msg = BUF_INIT(MAX_MESSAGE);
 	struct courier_mail m;
-	char why[200];
 	int rc;
 
 	if (!mail_configured(cfg))
@@ -398,9 +397,7 @@ int mail_send(const struct config *cfg, const char *to, const char *subject, con
 	m.rcpt = to;
 	m.message = buf_cstr(&msg);
 	m.len = msg.len;
-	rc = courier_send_mail(cfg, &m, why, sizeof(why));
+	rc = courier_send_mail(cfg, &m, err, errsz);
 	buf_free(&msg);
-	if (rc < 0)
-		snprintf(err, errsz, "could not send the email: %s", why);
 	return rc;
 }

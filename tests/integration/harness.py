@@ -687,6 +687,52 @@ class World:
         """Run `/oncall text` as user and return the checked reply dict."""
         return check_reply(self.command(text, user, team), "/oncall %s (as %s)" % (text, user))
 
+    def invite(self, text="", user="U0ALICE", team=TEAM):
+        """Run `/invite text` as user and return the checked reply dict."""
+        return check_reply(self.command(text, user, team, command="/invite"),
+                           "/invite %s (as %s)" % (text, user))
+
+    def click(self, action_id, user="U0ALICE", team=TEAM, value="", wait=True):
+        """A signed block_actions click; waits for the answer at its response_url."""
+        path = "/actions/%s/%d" % (team, int(time.monotonic() * 1e6))
+        payload = {
+            "type": "block_actions", "user": {"id": user, "team_id": team},
+            "team": {"id": team, "domain": "acme"}, "channel": {"id": "C0TEST", "name": "x"},
+            "response_url": self.peer.url + path, "api_app_id": "A0TEST", "token": "legacyTok",
+            "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.2"},
+            "actions": [{"type": "button", "block_id": "wk_actions", "action_id": action_id,
+                         "value": value, "action_ts": "1.2"}],
+        }
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        r = self.post_signed(body, path="/slack/actions")
+        check(r.status == 200, "click %s: status %d %r" % (action_id, r.status, short(r.body)))
+        if not wait:
+            return None
+        got = self.peer.wait_for(1, timeout=5, path_prefix=path)
+        check(got, "click %s: no answer at response_url" % action_id)
+        return got[0]["json"]
+
+    def team_mode(self, owner="U0ALICE", team=TEAM):
+        """Create the org (owner's first contact) and switch it to team mode with the button."""
+        self.oncall("", owner, team)
+        js = self.click("invite.team_mode", owner, team)
+        check(self.r("HGET", "wk:{slack:%s}:org" % team, "mode") == "team",
+              "team mode not set: %r" % js)
+
+    def add_member(self, user, role="developer", owner="U0ALICE", team=TEAM):
+        """Make user a member the way people do: an invite link made by the owner, joined
+        with its code. Owners are made by promoting an admin."""
+        if self.r("HGET", "wk:{slack:%s}:org" % team, "mode") != "team":
+            self.team_mode(owner, team)
+        reply = self.invite("link %s" % ("admin" if role == "owner" else role), owner, team)
+        codes = re.findall(r"join ([a-z2-7]{32})", json.dumps(reply))
+        check(codes, "no invite code in %r" % short(reply["text"]))
+        joined = self.invite("join " + codes[0], user, team)
+        check("Welcome" in joined["text"], "join as %s: %r" % (user, joined["text"]))
+        if role == "owner":
+            self.invite("role <@%s> owner" % user, owner, team)
+        check(self.role(user, team) == role, "%s's role: %r, wanted %s" % (user, self.role(user, team), role))
+
     def rotation(self, team=TEAM):
         return self.r("LRANGE", "wk:{slack:%s}:rotation:default" % team, 0, -1)
 

@@ -5,6 +5,7 @@ answers through response_url with replace_original, and the change is in Redis.
 """
 
 import json
+import re
 import subprocess
 import time
 import urllib.parse
@@ -43,7 +44,8 @@ def _(w):
     elements = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
     check(elements and elements[0]["action_id"] == "oncall.join",
           "no oncall.join button in %r" % short(json.dumps(reply["blocks"])))
-    w.oncall("", "U0BOB")                    # bob becomes a developer member
+    w.add_member("U0BOB")                    # bob joins with an invite
+    w.peer.clear()
     r = click(w, "oncall.join", user="U0BOB")
     check_eq(r.status, 200, "click acknowledgement status")
     got = w.peer.wait_for(1, timeout=5, path_prefix="/actions/")
@@ -84,16 +86,31 @@ def _():
     redis = Redis().start()
     try:
         env = daemon_env(redis.url, "http://127.0.0.1:9/api", WK_SLACK_SIGNING_SECRET=None)
-        p = subprocess.run([daemon_binary(), "-c", "config/watchkeeper.example.json", "--console"],
-                           input=b"/oncall\n1\n/oncall add @bob\noncall list\n/oncall li\n9\n/nosuch\n",
-                           env=env, capture_output=True, timeout=30)
-        out, err = p.stdout.decode(), p.stderr.decode()
-        check_eq(p.returncode, 0, "exit status at end of input (stderr: %s)" % short(err, 600))
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            check(bad not in err, "sanitizer report: %s" % short(err, 800))
+
+        def console(lines):
+            p = subprocess.run([daemon_binary(), "-c", "config/watchkeeper.example.json", "--console"],
+                               input="".join(l + "\n" for l in lines).encode(), env=env,
+                               capture_output=True, timeout=30)
+            out, err = p.stdout.decode(), p.stderr.decode()
+            check_eq(p.returncode, 0, "exit status at end of input (stderr: %s)" % short(err, 600))
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                check(bad not in err, "sanitizer report: %s" % short(err, 800))
+            return out
+
+        out = console(["/oncall", "1", "/invite team-mode", "1", "/invite link"])
         check_re(r"Nobody is on call", out, "status with an empty rotation")
         check_re(r"\[1\] Join the rotation", out, "the button as a numbered choice")
         check_re(r"You joined the rotation at position 1", out, "choosing 1 clicks the button")
+        check_re(r"\[1\] Switch to team mode", out, "team mode offered as a choice")
+        check_re(r"now in \*team\* mode", out, "choosing 1 switches to team mode")
+        codes = re.findall(r"/invite join ([a-z2-7]{32})", out)
+        check(codes, "no invite code in the console output: %s" % short(out, 800))
+
+        out = console(["/as bob", "/oncall", "/invite join " + codes[0], "/as you", "/oncall add @bob",
+                       "/oncall li", "9", "/nosuch"])
+        check_re(r"You are now @bob", out, "/as bob")
+        check_re(r"not a member", out, "bob before joining")
+        check_re(r"Welcome! You joined .* as \*developer\*", out, "bob joins with the code")
         check_re(r"Added @bob to the rotation at position 2", out, "/oncall add @bob")
         check_re(r"1\. @you.*\n2\. @bob", out, "list order")
         check_re(r"no choice 9", out, "a number with no button")
@@ -102,6 +119,7 @@ def _():
         check_eq(c("LRANGE", "wk:{console:local}:rotation:default", 0, -1), ["you", "bob"],
                  "the console org's rotation in Redis")
         check_eq(c.hgetall("wk:{console:local}:member:you").get("role"), "owner", "console user's role")
+        check_eq(c.hgetall("wk:{console:local}:member:bob").get("role"), "developer", "bob's role")
         c.close()
     finally:
         redis.destroy()

@@ -66,9 +66,10 @@ def _(w):
     check_eq(w.rotation(), [ALICE], "rotation")
 
 
-@test("second user joins as developer; list keeps join order")
+@test("an invited developer joins; list keeps join order")
 def _(w):
     w.oncall("join", ALICE)
+    w.add_member(BOB, "developer")
     w.oncall("join", BOB)
     check_eq(w.role(BOB), "developer", "bob's role")
     check_eq(w.role(ALICE), "owner", "alice's role")
@@ -80,18 +81,31 @@ def _(w):
     check(0 <= a < b, "list text should name alice before bob: %r" % text)
 
 
+@test("someone who is not a member is told how to join, and nothing is written")
+def _(w):
+    w.oncall("join", ALICE)
+    before = state(w)
+    for text in ("", "join", "list", "me"):
+        reply = w.oncall(text, BOB)
+        check_re(r"not a member.*`/invite join CODE`", reply["text"], "/oncall %s as a stranger" % text)
+    check_eq(state(w), before, "Redis state")
+    check_eq(w.role(BOB), None, "bob's role")
+
+
 @test("status names who is on call now and who is next")
 def _(w):
     w.oncall("join", ALICE)
+    w.add_member(BOB)
     w.oncall("join", BOB)
     text = w.oncall("", BOB)["text"]
     check(mention(ALICE) in text and mention(BOB) in text, "status should name both: %r" % text)
-    check_re(r"next", text, "status text")
+    check_re(r"[Nn]ext", text, "status text")
 
 
 @test("leave removes only me; leaving again changes nothing")
 def _(w):
     w.oncall("join", ALICE)
+    w.add_member(BOB)
     w.oncall("join", BOB)
     w.oncall("leave", BOB)
     check_eq(w.rotation(), [ALICE], "rotation after bob leaves")
@@ -101,28 +115,37 @@ def _(w):
     check_eq(w.role(BOB), "developer", "bob is still a member")
 
 
-@test("owner adds <@U0CAROL>: appended and created as developer")
+@test("owner adds a member <@U0CAROL> to the rotation")
 def _(w):
     w.oncall("join", ALICE)
+    w.add_member(CAROL)
     reply = w.oncall("add %s" % mention(CAROL), ALICE)
     check(mention(CAROL) in reply["text"], "add reply should name carol: %r" % reply["text"])
     check_eq(w.rotation(), [ALICE, CAROL], "rotation")
     check_eq(w.role(CAROL), "developer", "carol's role")
-    check(CAROL in w.members(), "carol not in members")
-    check_eq(w.r.hgetall(K + ":org").get("owner"), ALICE, "org.owner")
+
+
+@test("adding someone who is not a member says to invite them; nothing written")
+def _(w):
+    w.oncall("join", ALICE)
+    before = state(w)
+    reply = w.oncall("add <@%s|dave>" % DAVE, ALICE)
+    check_re(r"not a member.*[Ii]nvite", reply["text"], "reply")
+    check_eq(state(w), before, "Redis state")
 
 
 @test("owner adds <@U0DAVE|dave> (mention with a label)")
 def _(w):
     w.oncall("", ALICE)
+    w.add_member(DAVE)
     w.oncall("add <@%s|dave>" % DAVE, ALICE)
     check_eq(w.rotation(), [DAVE], "rotation")
-    check_eq(w.role(DAVE), "developer", "dave's role")
 
 
 @test("owner adding someone already in the rotation does not duplicate")
 def _(w):
     w.oncall("join", ALICE)
+    w.add_member(BOB)
     w.oncall("join", BOB)
     reply = w.oncall("add %s" % mention(BOB), ALICE)
     check_re(r"already", reply["text"], "reply")
@@ -132,30 +155,32 @@ def _(w):
 @test("owner removes <@U0BOB>")
 def _(w):
     w.oncall("join", ALICE)
-    w.oncall("join", BOB)
-    w.oncall("join", CAROL)
+    for u in (BOB, CAROL):
+        w.add_member(u)
+        w.oncall("join", u)
     reply = w.oncall("remove %s" % mention(BOB), ALICE)
     check(mention(BOB) in reply["text"], "remove reply should name bob: %r" % reply["text"])
     check_eq(w.rotation(), [ALICE, CAROL], "rotation")
 
 
-@test("developer's add is refused naming the owner role; Redis unchanged")
+@test("developer's add is refused naming the admin role; Redis unchanged")
 def _(w):
     w.oncall("join", ALICE)
-    w.oncall("join", BOB)
+    w.add_member(BOB)
+    w.add_member(CAROL)
     before = state(w)
     reply = w.oncall("add %s" % mention(CAROL), BOB)
-    check_re(r"owner", reply["text"], "refusal")
+    check_re(r"needs the \*admin\* role", reply["text"], "refusal")
     check_eq(state(w), before, "Redis state")
 
 
-@test("developer's remove is refused naming the owner role; Redis unchanged")
+@test("developer's remove is refused naming the admin role; Redis unchanged")
 def _(w):
     w.oncall("join", ALICE)
-    w.oncall("join", BOB)
+    w.add_member(BOB)
     before = state(w)
     reply = w.oncall("remove %s" % mention(ALICE), BOB)
-    check_re(r"owner", reply["text"], "refusal")
+    check_re(r"needs the \*admin\* role", reply["text"], "refusal")
     check_eq(state(w), before, "Redis state")
 
 
@@ -182,8 +207,7 @@ def _(w):
 def _(w):
     w.oncall("jo", ALICE)
     check_eq(w.rotation(), [ALICE], "rotation after /oncall jo")
-    w.oncall("join", BOB)
-    check_eq(w.oncall("li", BOB)["text"], w.oncall("list", BOB)["text"], "/oncall li vs /oncall list")
+    check_eq(w.oncall("li", ALICE)["text"], w.oncall("list", ALICE)["text"], "/oncall li vs /oncall list")
 
 
 @test("subcommands are case-insensitive or answer Usage, never crash")
@@ -205,7 +229,7 @@ def _(w):
     check_eq(sorted(w.r("SMEMBERS", "wk:orgs")), sorted([ORG, "slack:T0OTHER"]), "wk:orgs")
 
 
-@test("8 concurrent first contacts: exactly one owner, nobody lost")
+@test("8 concurrent first contacts: exactly one owner; the others are told how to join")
 def _(w):
     users = ["U0CONC%d" % i for i in range(8)]
     results = {}
@@ -228,9 +252,12 @@ def _(w):
     owners = [u for u, r in roles.items() if r == "owner"]
     check_eq(len(owners), 1, "number of owners (roles %r)" % roles)
     check_eq(w.r.hgetall(K + ":org").get("owner"), owners[0], "org.owner")
-    check(all(r in ("owner", "developer") for r in roles.values()), "roles %r" % roles)
-    check_eq(w.members(), sorted(users), "members")
-    check_eq(sorted(w.rotation()), sorted(users), "rotation (each once)")
+    check(all(r is None for u, r in roles.items() if u != owners[0]), "roles %r" % roles)
+    check_eq(w.members(), owners, "members")
+    check_eq(w.rotation(), owners, "rotation")
+    for u in users:
+        if u != owners[0]:
+            check_re(r"not a member", results[u].json()["text"], "reply to %s" % u)
 
 
 @test("Slack entities: &amp; typed by the user comes back escaped once, never twice")
