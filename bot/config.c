@@ -351,8 +351,10 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		goto out;
 	}
 	if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
-	    strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
-		snprintf(err, errsz, "config key %s: expected smtp://host:port or smtps://host:port",
+	    strncmp(cfg->smtp_url, "smtps://", 8) != 0 &&
+	    strncmp(cfg->smtp_url, "smtp+insecure://", 16) != 0) {
+		snprintf(err, errsz, "config key %s: expected smtp://host:port (STARTTLS), smtps://host:port, "
+				     "or smtp+insecure://host:port for a local relay",
 			 key_label(from_env, "smtp.url", name, sizeof(name)));
 		goto out;
 	}

@@ -51,6 +51,8 @@ int store_url_parse(const char *url, struct store_url *out, char *err, size_t er
 struct store *store_open(const char *url, int64_t timeout_ms);
 void store_close(struct store *s);
 
+/* fmt is hiredis's, not printf's: %s and %b only, plus printf integer
+ * conversions hiredis 0.14 knows (%d, %lld, ...). It can't format %zu. */
 redisReply *store_command(struct store *s, const char *fmt, ...);
 redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen);
 /* Run a script: keys first (nkeys of them), then args. */
