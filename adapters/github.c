@@ -14,6 +14,13 @@
 #include <time.h>
 
 #define GITHUB_TIMEOUT_MS 15000
+/* The whole sync: bounds how long one command holds a worker (and shutdown). */
+#define GITHUB_BUDGET_MS 120000
+
+static int64_t mono_ms(void)
+{
+	return wk_mono_us() / 1000;
+}
 
 static const char *const github_headers[] = {
 	"Accept: application/vnd.github+json",
@@ -82,18 +89,23 @@ static enum github_result github_judge(const struct courier_response *r, const c
 	return GITHUB_FAILED;
 }
 
+static void github_request(const struct config *cfg, const char *url, struct courier_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = "GET";
+	req->url = url;
+	req->bearer = cfg->github_token;
+	req->headers = github_headers;
+	req->target = "github";
+	req->timeout_ms = GITHUB_TIMEOUT_MS;
+}
+
 static enum github_result github_get(const struct config *cfg, const char *url,
 				     struct courier_response *r, char *why, size_t whysize)
 {
-	struct courier_request req = {
-		.method = "GET",
-		.url = url,
-		.bearer = cfg->github_token,
-		.headers = github_headers,
-		.target = "github",
-		.timeout_ms = GITHUB_TIMEOUT_MS,
-	};
+	struct courier_request req;
 
+	github_request(cfg, url, &req);
 	if (courier_call(&req, r) < 0) {
 		snprintf(why, whysize, "could not reach GitHub: %s", r->error);
 		return GITHUB_FAILED;
@@ -171,6 +183,7 @@ enum github_result github_org_members(const struct config *cfg, const char *org,
 	char prefix[4200], nf[200];
 	bool truncated = false;
 	enum github_result res = GITHUB_FAILED;
+	int64_t budget_end = mono_ms() + GITHUB_BUDGET_MS;
 	int pages = 0;
 	size_t blen;
 
@@ -211,6 +224,11 @@ enum github_result github_org_members(const struct config *cfg, const char *org,
 		}
 		pages++;
 		buf_reset(&url);
+		if (res == GITHUB_OK && mono_ms() > budget_end) {
+			snprintf(why, whysize, "GitHub answered too slowly: the member list took over %d s",
+				 GITHUB_BUDGET_MS / 1000);
+			res = GITHUB_FAILED;
+		}
 		if (res == GITHUB_OK && r.link_next[0] && !truncated) {
 			if (strncmp(r.link_next, prefix, strlen(prefix)) != 0) {
 				log_warn("github.link_ignored", "org=%s reason=\"next page is outside github.api_url\"",
@@ -228,22 +246,44 @@ enum github_result github_org_members(const struct config *cfg, const char *org,
 	if (res != GITHUB_OK)
 		goto out;
 
-	for (size_t i = 0; i < count; i++) {
-		struct courier_response r;
+	/* A few lookups at once: 2000 one after another would hold a worker for minutes. */
+	for (size_t i = 0; i < count; i += COURIER_MAX_BATCH) {
+		struct courier_request req[COURIER_MAX_BATCH];
+		struct courier_response r[COURIER_MAX_BATCH];
+		struct buf u[COURIER_MAX_BATCH];
+		size_t k = count - i < COURIER_MAX_BATCH ? count - i : COURIER_MAX_BATCH;
 
-		buf_reset(&url);
-		buf_printf(&url, "%s/users/%s", buf_cstr(&base), m[i].login);
-		res = github_get(cfg, buf_cstr(&url), &r, why, whysize);
-		if (res == GITHUB_OK && r.status == 200)
-			public_email(&r, m[i].email, sizeof(m[i].email));
-		else if (res == GITHUB_OK && r.status != 404)	/* 404: the account vanished meanwhile */
-			res = github_judge(&r, "GitHub lost track of a member while reading it (404)",
-					   why, whysize);
-		courier_response_free(&r);
+		if (mono_ms() > budget_end) {
+			snprintf(why, whysize, "GitHub answered too slowly: reading %zu members took over %d s",
+				 count, GITHUB_BUDGET_MS / 1000);
+			res = GITHUB_FAILED;
+			goto out;
+		}
+		for (size_t j = 0; j < k; j++) {
+			buf_init(&u[j], 8192);
+			buf_printf(&u[j], "%s/users/%s", buf_cstr(&base), m[i + j].login);
+			github_request(cfg, buf_cstr(&u[j]), &req[j]);
+		}
+		courier_call_many(req, r, k);
+		for (size_t j = 0; j < k; j++) {
+			if (res == GITHUB_OK) {
+				if (r[j].status == 0) {
+					snprintf(why, whysize, "could not reach GitHub: %s", r[j].error);
+					res = GITHUB_FAILED;
+				} else if (r[j].status == 200) {
+					public_email(&r[j], m[i + j].email, sizeof(m[i + j].email));
+				} else if (r[j].status != 404) {	/* 404: the account vanished meanwhile */
+					res = github_judge(&r[j], "GitHub lost track of a member while reading it (404)",
+							   why, whysize);
+				}
+				if (m[i + j].email[0])
+					emails++;
+			}
+			courier_response_free(&r[j]);
+			buf_free(&u[j]);
+		}
 		if (res != GITHUB_OK)
 			goto out;
-		if (m[i].email[0])
-			emails++;
 	}
 	if (truncated)
 		snprintf(why, whysize,

@@ -12,7 +12,8 @@
  *      members.
  *   2. GET {api}/users/{login} per member for the public `email` (null, absent
  *      or not a valid address -> ""; a 404 there means the account vanished
- *      meanwhile: kept, with no email).
+ *      meanwhile: kept, with no email). Several lookups run at once
+ *      (courier_call_many()).
  * Logins that are not [A-Za-z0-9-]{1,39} are dropped (they end up in Redis
  * keys and chat text), as are duplicates.
  *
@@ -28,11 +29,13 @@
  *   GITHUB_RATE_LIMITED    403/429 with X-RateLimit-Remaining: 0 or Retry-After;
  *                          why says when to try again when GitHub said so
  *   GITHUB_FAILED          invalid org name, transport error, other statuses,
- *                          malformed JSON
+ *                          malformed JSON, or the whole call took over 120 s
  * All or nothing: an error on any page or user lookup (other than that 404)
  * fails the whole call, so the caller never syncs half a list.
  *
- * Thread: any worker (blocks; one request at a time, up to 2000 + 20 of them).
+ * Thread: any worker. Blocks: pages one after another, then the user lookups
+ * COURIER_MAX_BATCH at a time; at most 120 s in all (then GITHUB_FAILED), so
+ * one sync can't hold a worker, or the daemon's shutdown, much longer.
  * cfg is only read. */
 #ifndef WK_GITHUB_H
 #define WK_GITHUB_H

@@ -787,29 +787,55 @@ void courier_stop(int64_t grace_ms)
 	courier.started = false;
 }
 
-/* Queue d and wait for its outcome in w. d belongs to the courier from here on. */
-static void submit_and_wait(struct delivery *d, struct waiter *w)
+/* Queue d[0..n) and wait until every one has an outcome in w[i]. The
+ * deliveries belong to the courier from here on. */
+static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 {
 	struct timespec ts;
-	int64_t until = d->deadline_ms + WAIT_SLACK_MS;
+	int64_t until = 0;
+	size_t left = 0;
 
-	d->waiter = w;
-	if (enqueue(d) < 0) {
-		wk_strlcpy(w->resp.error, "the outbound courier is not running", sizeof(w->resp.error));
-		delivery_free(d);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!d[i])
+			continue;	/* refused before queueing: w[i] is final */
+		d[i]->waiter = &w[i];
+		if (enqueue(d[i]) < 0) {
+			wk_strlcpy(w[i].resp.error, "the outbound courier is not running",
+				   sizeof(w[i].resp.error));
+			w[i].done = true;
+			delivery_free(d[i]);
+			d[i] = NULL;
+			continue;
+		}
+		if (d[i]->deadline_ms + WAIT_SLACK_MS > until)
+			until = d[i]->deadline_ms + WAIT_SLACK_MS;
+		left++;
 	}
+	if (!left)
+		return;
 	ts.tv_sec = (time_t)(until / 1000);
 	ts.tv_nsec = (long)(until % 1000) * 1000000L;
 	pthread_mutex_lock(&courier.lock);
-	while (!w->done) {
-		if (pthread_cond_timedwait(&courier.done, &courier.lock, &ts) == ETIMEDOUT && !w->done) {
-			/* !done means the courier still holds d: detach so it never writes here. */
-			d->waiter = NULL;
-			wk_strlcpy(w->resp.error, "the outbound courier did not answer in time",
-				   sizeof(w->resp.error));
-			log_error("courier.call_abandoned", "target=%s", d->target);
+	for (;;) {
+		bool all = true;
+		int rc;
+
+		for (size_t i = 0; i < n; i++)
+			all = all && w[i].done;
+		if (all)
 			break;
+		rc = pthread_cond_timedwait(&courier.done, &courier.lock, &ts);
+		if (rc != ETIMEDOUT)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (w[i].done)
+				continue;
+			/* !done means the courier still holds d[i]: detach so it never writes here. */
+			d[i]->waiter = NULL;
+			w[i].done = true;
+			wk_strlcpy(w[i].resp.error, "the outbound courier did not answer in time",
+				   sizeof(w[i].resp.error));
+			log_error("courier.call_abandoned", "target=%s", d[i]->target);
 		}
 	}
 	pthread_mutex_unlock(&courier.lock);
@@ -826,39 +852,46 @@ static bool printable(const char *s, bool allow_space)
 	return true;
 }
 
-static int call_refuse(struct courier_response *resp, const char *target, const char *why)
+static void call_refuse(struct courier_response *resp, const char *target, const char *why)
 {
 	char q[200];
 
 	log_warn("courier.call_refused", "target=%s reason=%s", target, log_quote(q, sizeof(q), why));
 	wk_strlcpy(resp->error, why, sizeof(resp->error));
-	resp->body = xstrdup("");
-	return -1;
 }
 
-int courier_call(const struct courier_request *req, struct courier_response *resp)
+/* Check req and copy it into a new delivery; NULL (with resp->error) when it
+ * is refused. */
+static struct delivery *call_prepare(const struct courier_request *req,
+				     struct courier_response *resp)
 {
-	struct waiter w;
 	struct delivery *d;
 	const char *target = req->target && req->target[0] ? req->target : "http";
-	size_t ulen;
 
-	response_init(resp);
-	pthread_once(&cond_once, cond_init);
-	if (!req->url || !req->method)
-		return call_refuse(resp, target, "invalid request: no URL or method");
-	ulen = strlen(req->url);
-	if (ulen > MAX_URL || !printable(req->url, false) ||
-	    (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0))
-		return call_refuse(resp, target, "invalid request: the URL must be http(s):// without spaces or control bytes");
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
-		return call_refuse(resp, target, "invalid request: method must be GET or POST");
+	if (!req->url || !req->method) {
+		call_refuse(resp, target, "invalid request: no URL or method");
+		return NULL;
+	}
+	if (strlen(req->url) > MAX_URL || !printable(req->url, false) ||
+	    (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)) {
+		call_refuse(resp, target, "invalid request: the URL must be http(s):// without spaces or control bytes");
+		return NULL;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
+		call_refuse(resp, target, "invalid request: method must be GET or POST");
+		return NULL;
+	}
 	if (req->bearer && req->bearer[0] &&
-	    (strlen(req->bearer) > 560 || !printable(req->bearer, false)))
-		return call_refuse(resp, target, "invalid request: the bearer token has bad bytes or is too long");
-	for (const char *const *h = req->headers; h && *h; h++)
-		if (strlen(*h) > MAX_HEADER_LINE || !printable(*h, true) || !strchr(*h, ':'))
-			return call_refuse(resp, target, "invalid request: a header line is malformed");
+	    (strlen(req->bearer) > 560 || !printable(req->bearer, false))) {
+		call_refuse(resp, target, "invalid request: the bearer token has bad bytes or is too long");
+		return NULL;
+	}
+	for (const char *const *h = req->headers; h && *h; h++) {
+		if (strlen(*h) > MAX_HEADER_LINE || !printable(*h, true) || !strchr(*h, ':')) {
+			call_refuse(resp, target, "invalid request: a header line is malformed");
+			return NULL;
+		}
+	}
 
 	d = xcalloc(1, sizeof(*d));
 	d->kind = KIND_CALL;
@@ -886,14 +919,44 @@ int courier_call(const struct courier_request *req, struct courier_response *res
 	d->reset = -1;
 	d->retry_after = -1;
 	d->deadline_ms = mono_ms() + (req->timeout_ms > 0 ? req->timeout_ms : CALL_TIMEOUT_MS);
+	return d;
+}
 
-	memset(&w, 0, sizeof(w));
-	response_init(&w.resp);
-	submit_and_wait(d, &w);
-	*resp = w.resp;
-	if (!resp->body)
-		resp->body = xstrdup("");
-	return resp->status ? 0 : -1;
+size_t courier_call_many(const struct courier_request *reqs, struct courier_response *resps,
+			 size_t n)
+{
+	struct waiter w[COURIER_MAX_BATCH];
+	struct delivery *d[COURIER_MAX_BATCH];
+	size_t ok = 0;
+
+	pthread_once(&cond_once, cond_init);
+	for (size_t base = 0; base < n; base += COURIER_MAX_BATCH) {
+		size_t k = n - base < COURIER_MAX_BATCH ? n - base : COURIER_MAX_BATCH;
+
+		for (size_t i = 0; i < k; i++) {
+			memset(&w[i], 0, sizeof(w[i]));
+			response_init(&w[i].resp);
+			d[i] = call_prepare(&reqs[base + i], &w[i].resp);
+			if (!d[i])
+				w[i].done = true;
+		}
+		submit_and_wait(d, w, k);
+		for (size_t i = 0; i < k; i++) {
+			struct courier_response *r = &resps[base + i];
+
+			*r = w[i].resp;
+			if (!r->body)
+				r->body = xstrdup("");
+			if (r->status)
+				ok++;
+		}
+	}
+	return ok;
+}
+
+int courier_call(const struct courier_request *req, struct courier_response *resp)
+{
+	return courier_call_many(req, resp, 1) == 1 ? 0 : -1;
 }
 
 /* "Name <a@b>" -> "<a@b>"; "a@b" -> "<a@b>". NULL when there is no usable address. */
@@ -1005,7 +1068,7 @@ int courier_send_mail(const struct config *cfg, const struct courier_mail *m, ch
 
 	memset(&w, 0, sizeof(w));
 	response_init(&w.resp);
-	submit_and_wait(d, &w);
+	submit_and_wait(&d, &w, 1);
 	free(w.resp.body);
 	if (w.resp.status)
 		return 0;

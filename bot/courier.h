@@ -12,6 +12,7 @@
  *   courier_call()       one HTTP request/response for a thread that may block
  *                        (workers: Slack Web API, GitHub). No retries: the
  *                        caller sees status/Retry-After and decides.
+ *                        courier_call_many() sends a few at once.
  *   courier_send_mail()  one SMTP submission, blocking, no retries.
  *
  * The blocking calls copy everything they need from their arguments before
@@ -82,6 +83,16 @@ struct courier_response {
  * so courier_response_free() is always correct afterwards.
  * Thread: any thread except the courier's and the loop's; blocks. */
 int courier_call(const struct courier_request *req, struct courier_response *resp);
+
+/* Up to COURIER_MAX_BATCH requests at once (more are sent in consecutive
+ * batches of that size), for many independent lookups (GitHub users). Each
+ * resps[i] is exactly what courier_call(&reqs[i], &resps[i]) would give.
+ * Returns how many got an HTTP answer (the 0 results of courier_call). The
+ * batch is capped well below the courier's in-flight cap so one bulk job
+ * can't starve late chat replies and pages. */
+#define COURIER_MAX_BATCH 8
+size_t courier_call_many(const struct courier_request *reqs, struct courier_response *resps,
+			 size_t n);
 void courier_response_free(struct courier_response *resp);
 
 /* One mail to one recipient. message is the full RFC 5322 text with CRLF line

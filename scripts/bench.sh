@@ -2,7 +2,7 @@
 # bench.sh - run by `make bench` after `make all`: throughput and latency of signed `/oncall`
 # slash commands against the release daemon (build/watchkeeper) and a private Redis.
 #
-# Seeds an org (team T0BENCH) whose rotation has 3 members (three signed `/oncall join`),
+# Seeds an org (team T0BENCH) whose rotation has 3 members (invited, then `/oncall join`),
 # then runs wrk with scripts/bench_oncall.lua at 1, 16 and 64 connections (10 s each,
 # --latency) and prints req/s, p50, p99 and non-2xx counts, plus the daemon's idle RSS
 # (VmRSS before load) and peak RSS (VmHWM after). Everything stays on 127.0.0.1.
@@ -86,11 +86,44 @@ post() {
 		--data-binary "$WK_BENCH_BODY" "$base/slack/commands"
 }
 
-for user in U0BENCH1 U0BENCH2 U0BENCH3; do
-	sign "$user" join
-	code=$(post)
-	[ "$code" = 200 ] || { echo "bench.sh: seeding /oncall join as $user answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
-done
+# Seed through the product's own paths: U0BENCH1 creates the org, switches it to team
+# mode with the button, makes an invite link; U0BENCH2 and 3 join with its code; all three
+# join the rotation.
+"$PY" - "$SECRET" "$TEAM" "$base" <<'PY' || { echo "bench.sh: seeding failed" >&2; exit 1; }
+import hashlib, hmac, json, re, sys, time, urllib.parse, urllib.request
+secret, team, base = sys.argv[1:4]
+
+def post(path, body):
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(secret.encode(), ("v0:%s:%s" % (ts, body)).encode(), hashlib.sha256).hexdigest()
+    req = urllib.request.Request(base + path, body.encode(), {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.read().decode()
+
+def command(user, cmd, text):
+    return json.loads(post("/slack/commands", urllib.parse.urlencode([
+        ("team_id", team), ("user_id", user), ("command", cmd), ("text", text),
+        ("channel_id", "C0BENCH"), ("response_url", "http://127.0.0.1:1/bench")])))
+
+command("U0BENCH1", "/oncall", "join")
+post("/slack/actions", urllib.parse.urlencode({"payload": json.dumps({
+    "type": "block_actions", "user": {"id": "U0BENCH1"}, "team": {"id": team},
+    "response_url": "http://127.0.0.1:1/bench",
+    "actions": [{"action_id": "invite.team_mode", "value": ""}]})}))
+for _ in range(50):                       # the click is answered at once, applied by a worker
+    reply = command("U0BENCH1", "/invite", "link")
+    codes = re.findall(r"join ([a-z2-7]{32})", json.dumps(reply))
+    if codes:
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("no invite code: %r" % reply)
+for user in ("U0BENCH2", "U0BENCH3"):
+    command(user, "/invite", "join " + codes[0])
+    command(user, "/oncall", "join")
+PY
 rot_len=$(redis-cli -s "$RDIR/redis.sock" LLEN "wk:{slack:$TEAM}:rotation:default")
 [ "$rot_len" = 3 ] || { echo "bench.sh: rotation has $rot_len members after seeding, want 3" >&2; exit 1; }
 

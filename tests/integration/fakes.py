@@ -12,7 +12,8 @@
                uses: GET /orgs/ORG/members?per_page=100[&page=N] (Link pagination) and
                GET /users/LOGIN (public email or null). Modes: "ok", "401", "404",
                "ratelimit" (403 + X-RateLimit-Remaining: 0 + X-RateLimit-Reset),
-               "evil_link" (the next link points at another host). It checks the
+               "evil_link" (the next link points at another host), "user_error" (the
+               lookup of the middle member answers 502). It checks the
                Authorization and X-GitHub-Api-Version headers on every request and
                answers 401/400 when they are wrong; .requests records them all.
 
@@ -349,6 +350,8 @@ class FakeGitHub:
                              % (host, parts[1], per))
             return h.send(200, body, {"Link": ", ".join(links)} if links else None)
         if len(parts) == 2 and parts[0] == "users":
+            if self.mode == "user_error" and parts[1] == self.members[len(self.members) // 2]:
+                return h.send(502, {"message": "Server Error"})
             if parts[1] not in self.members:
                 return h.send(404, {"message": "Not Found"})
             return h.send(200, {"login": parts[1], "id": 1000 + self.members.index(parts[1]),

@@ -291,6 +291,21 @@ for _row in GITHUB_FAILURES:
     github_failure_test(*_row)
 
 
+@test("outbound: github sync with one failing user lookup (502) writes nothing", world=False)
+def _():
+    logins, emails = gh_members(150)
+    gh = FakeGitHub(org="acme", members=logins, emails=emails, token=GH_TOKEN, mode="user_error")
+    try:
+        with github_world(gh) as w:
+            team_org(w)
+            before = state(w)
+            reply = invite(w, "github acme developer")
+            check_re(r"502", everything(reply), "reply")
+            check_eq(state(w), before, "Redis state")
+    finally:
+        gh.close()
+
+
 @test("outbound: github re-sync marks the two members who left the org (left_github=1)", world=False)
 def _():
     logins, emails = gh_members(120)
