@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -124,8 +125,8 @@ static void delivery_free(struct delivery *d)
 	free(d->mail_from);
 	free(d->user);
 	if (d->password) {
-		/* Not a guarantee (copies may exist elsewhere), but don't leave it lying around. */
-		memset(d->password, 0, strlen(d->password));
+		/* Not a guarantee (libcurl keeps its own copy), but don't leave ours lying around. */
+		OPENSSL_cleanse(d->password, strlen(d->password));
 		free(d->password);
 	}
 	free(d);
@@ -418,6 +419,18 @@ static size_t read_mail(char *out, size_t size, size_t n, void *arg)
 	return k;
 }
 
+/* libcurl rewinds when it must resend (a reused connection that turned out
+ * dead); without this it would fail the mail instead. */
+static int seek_mail(void *arg, curl_off_t offset, int origin)
+{
+	struct delivery *d = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > d->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	d->sent = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 static int64_t remaining_ms(const struct delivery *d)
 {
 	int64_t left = d->deadline_ms - mono_ms();
@@ -488,6 +501,8 @@ static CURL *setup_mail(struct delivery *d)
 	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_mail);
 	curl_easy_setopt(e, CURLOPT_READDATA, d);
+	curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_mail);
+	curl_easy_setopt(e, CURLOPT_SEEKDATA, d);
 	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)d->len);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)remaining_ms(d));
 	return e;
@@ -796,8 +811,12 @@ static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 	size_t left = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		int64_t give_up;
+
 		if (!d[i])
 			continue;	/* refused before queueing: w[i] is final */
+		/* Read before enqueue(): from then on the courier may finish and free d[i]. */
+		give_up = d[i]->deadline_ms + WAIT_SLACK_MS;
 		d[i]->waiter = &w[i];
 		if (enqueue(d[i]) < 0) {
 			wk_strlcpy(w[i].resp.error, "the outbound courier is not running",
@@ -807,8 +826,8 @@ static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 			d[i] = NULL;
 			continue;
 		}
-		if (d[i]->deadline_ms + WAIT_SLACK_MS > until)
-			until = d[i]->deadline_ms + WAIT_SLACK_MS;
+		if (give_up > until)
+			until = give_up;
 		left++;
 	}
 	if (!left)
