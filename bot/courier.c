@@ -89,6 +89,7 @@ static struct {
 	struct delivery *active[MAX_IN_FLIGHT];	/* courier thread only */
 	size_t in_flight;
 	bool stopping;
+	bool calls_cancelled;	/* courier_cancel_calls(): blocking calls fail at once */
 	bool running;		/* accepting work: between start and the end of stop */
 	int64_t deadline_ms;
 	CURLM *multi;
@@ -196,7 +197,7 @@ static int enqueue(struct delivery *d)
 	struct delivery **pp;
 
 	pthread_mutex_lock(&courier.lock);
-	if (!courier.running) {
+	if (!courier.running || (d->waiter && courier.calls_cancelled)) {
 		pthread_mutex_unlock(&courier.lock);
 		return -1;
 	}
@@ -737,6 +738,7 @@ int courier_start(const struct config *cfg)
 		return -1;
 	curl_multi_setopt(courier.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)MAX_IN_FLIGHT);
 	courier.stopping = false;
+	courier.calls_cancelled = false;
 	courier.running = true;
 	if (pthread_create(&courier.thread, NULL, courier_main, NULL) != 0) {
 		courier.running = false;
@@ -746,6 +748,14 @@ int courier_start(const struct config *cfg)
 	}
 	courier.started = true;
 	return 0;
+}
+
+void courier_cancel_calls(void)
+{
+	pthread_mutex_lock(&courier.lock);
+	courier.calls_cancelled = true;
+	pthread_cond_broadcast(&courier.done);
+	pthread_mutex_unlock(&courier.lock);
 }
 
 /* After the thread ended: drop posts (logged), fail blocking calls. */
@@ -843,7 +853,8 @@ static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 			all = all && w[i].done;
 		if (all)
 			break;
-		rc = pthread_cond_timedwait(&courier.done, &courier.lock, &ts);
+		rc = courier.calls_cancelled ? ETIMEDOUT
+					     : pthread_cond_timedwait(&courier.done, &courier.lock, &ts);
 		if (rc != ETIMEDOUT)
 			continue;
 		for (size_t i = 0; i < n; i++) {
@@ -852,7 +863,8 @@ static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 			/* !done means the courier still holds d[i]: detach so it never writes here. */
 			d[i]->waiter = NULL;
 			w[i].done = true;
-			wk_strlcpy(w[i].resp.error, "the outbound courier did not answer in time",
+			wk_strlcpy(w[i].resp.error, courier.calls_cancelled
+				   ? "the daemon is shutting down" : "the outbound courier did not answer in time",
 				   sizeof(w[i].resp.error));
 			log_error("courier.call_abandoned", "target=%s", d[i]->target);
 		}

@@ -44,6 +44,10 @@ int courier_start(const struct config *cfg);
 void courier_post_json(const char *url, const char *bearer, char *body, size_t len,
 		       const char *target);
 void courier_stop(int64_t grace_ms);
+/* Shutdown, before workers_stop(): blocking calls (courier_call, courier_send_mail)
+ * waiting now or made later fail at once with "the daemon is shutting down", so a
+ * long GitHub sync can't hold the exit. Posts still go out until courier_stop(). */
+void courier_cancel_calls(void);
 
 struct courier_request {
 	const char *method;		/* "GET" or "POST" */

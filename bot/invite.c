@@ -415,12 +415,12 @@ int invite_revoke(struct store *s, const char *org_id, const char *actor, const 
 static const struct store_script github_sync_script = {
 	"invite_github_sync",
 	/* KEYS: github, members, team:default, invited_emails, audit, tip.
-	 * ARGV: key prefix, role, actor, platform, now, then login, email pairs.
+	 * ARGV: key prefix, role, actor, platform, now, complete (1/0), then login, email pairs.
 	 * Placeholder ids are derived from logins ("p-gh-<login>"), so a re-sync
 	 * finds the same ones. Returns {added, returned, left, total}. */
 	"local p = ARGV[1]\n"
 	"local seen, added, returned, left, total = {}, 0, 0, 0, 0\n"
-	"for i = 6, #ARGV, 2 do\n"
+	"for i = 7, #ARGV, 2 do\n"
 	"  local login, email = ARGV[i], ARGV[i + 1]\n"
 	"  seen[login] = true\n"
 	"  total = total + 1\n"
@@ -441,7 +441,7 @@ static const struct store_script github_sync_script = {
 	"    returned = returned + 1\n"
 	"  end\n"
 	"end\n"
-	"local known = redis.call('HGETALL', KEYS[1])\n"
+	"local known = ARGV[6] == '1' and redis.call('HGETALL', KEYS[1]) or {}\n"
 	"for i = 1, #known, 2 do\n"
 	"  local mkey = p .. 'member:' .. known[i + 1]\n"
 	"  if not seen[known[i]] and redis.call('EXISTS', mkey) == 1 and\n"
@@ -460,7 +460,7 @@ static const struct store_script github_sync_script = {
 
 int invite_github_sync(struct store *s, const char *org_id, const char *actor,
 		       const char *platform, enum role role, const char *const *logins,
-		       const char *const *emails, size_t n, int64_t now_ms,
+		       const char *const *emails, size_t n, int complete, int64_t now_ms,
 		       struct github_sync_counts *out)
 {
 	char kgh[160], kmembers[160], kteam[160], kemails[160], kaudit[160], ktip[160];
@@ -477,18 +477,19 @@ int invite_github_sync(struct store *s, const char *org_id, const char *actor,
 	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
 		return -1;
 	fmt_i64(now, sizeof(now), now_ms);
-	args = xcalloc(5 + 2 * n, sizeof(*args));
+	args = xcalloc(6 + 2 * n, sizeof(*args));
 	args[0] = prefix;
 	args[1] = role_name(role);
 	args[2] = actor;
 	args[3] = platform;
 	args[4] = now;
+	args[5] = complete ? "1" : "0";
 	for (size_t i = 0; i < n; i++) {
-		args[5 + 2 * i] = logins[i];
-		args[6 + 2 * i] = emails[i];
+		args[6 + 2 * i] = logins[i];
+		args[7 + 2 * i] = emails[i];
 	}
 	const char *keys[] = { kgh, kmembers, kteam, kemails, kaudit, ktip };
-	r = store_script(s, &github_sync_script, 6, keys, (int)(5 + 2 * n), args);
+	r = store_script(s, &github_sync_script, 6, keys, (int)(6 + 2 * n), args);
 	free(args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
 		out->added = (long)r->element[0]->integer;

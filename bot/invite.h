@@ -94,12 +94,12 @@ struct github_sync_counts {
 	long added, returned, left, total;
 };
 /* Reconcile the org's GitHub placeholders with a fresh member list: new logins
- * become placeholders with `role`, known ones who reappear are unmarked, and
- * those missing from the list are marked left_github. logins/emails have n
- * entries (emails[i] may be ""). */
+ * become placeholders with `role`, known ones who reappear are unmarked, and,
+ * when the list is complete (complete != 0), those missing from it are marked
+ * left_github. logins/emails have n entries (emails[i] may be ""). */
 int invite_github_sync(struct store *s, const char *org_id, const char *actor,
 		       const char *platform, enum role role, const char *const *logins,
-		       const char *const *emails, size_t n, int64_t now_ms,
+		       const char *const *emails, size_t n, int complete, int64_t now_ms,
 		       struct github_sync_counts *out);
 
 /* Link a GitHub placeholder to a chat user who is already a member: the member

@@ -137,6 +137,7 @@ int main(int argc, char **argv)
 	}
 
 	console_stop();
+	courier_cancel_calls();	/* free workers blocked in outbound calls */
 	workers_stop();
 	http_server_cleanup();
 	courier_stop(cfg.shutdown_grace_ms < 5000 ? cfg.shutdown_grace_ms : 5000);

@@ -276,7 +276,7 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 	struct github_member *gm = NULL;
 	struct github_sync_counts counts;
 	enum role role = ROLE_DEVELOPER;
-	char why[256];
+	char why[256] = "";
 	size_t n = 0;
 	enum github_result gr;
 	enum cmd_result res = CMD_OK;
@@ -296,8 +296,8 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 		emails[i] = gm[i].email;
 	}
 	if (invite_github_sync(ctx->store, ctx->org_id, ctx->req->user_id,
-			       platform_name(ctx->req->platform), role, logins, emails, n, ctx->now_ms,
-			       &counts) < 0) {
+			       platform_name(ctx->req->platform), role, logins, emails, n, !why[0],
+			       ctx->now_ms, &counts) < 0) {
 		res = CMD_STORE_ERROR;
 	} else {
 		char shown[48];
@@ -307,6 +307,8 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 			    role_name(role), counts.added == 1 ? "" : "s", counts.returned, counts.left);
 		reply_section(r, "People with a public GitHub email join automatically when their chat "
 				 "email matches; map the others with `/invite map @user github:login`.");
+		if (why[0])	/* the list was cut short: nobody was marked as having left */
+			reply_section(r, "Note: %s Nobody was marked as having left.", why);
 	}
 	free(logins);
 	free(emails);
