@@ -419,6 +419,7 @@ class FakePeer:
         peer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls per request
             protocol_version = "HTTP/1.1"
 
             def log_message(self, *a):
