@@ -3,7 +3,7 @@
  * rotations per team; callers only see these functions.
  *
  * Thread: callers pass their own store. Errors: -1 = store failure, nothing
- * written. Every change is one atomic step (a Lua script or one command). */
+ * written. Every change is one atomic script with its audit entry. */
 #ifndef WK_ROSTER_H
 #define WK_ROSTER_H
 
@@ -26,9 +26,10 @@ long roster_find(const struct roster *r, const char *id);
 /* Append a member. *position is 1-based; it is the existing position and
  * *added = 0 when the user was already in it; *added = -1 when the user is not a
  * member of the org (invite them first). */
-int roster_add(struct store *s, const char *org_id, enum platform p, const char *user_id,
-	       int64_t now_ms, long *position, int *added);
+int roster_add(struct store *s, const char *org_id, enum platform p, const char *actor,
+	       const char *user_id, int64_t now_ms, long *position, int *added);
 /* Remove user; *removed = 0 when they were not in it. */
-int roster_remove(struct store *s, const char *org_id, const char *user_id, int *removed);
+int roster_remove(struct store *s, const char *org_id, enum platform p, const char *actor,
+		  const char *user_id, int64_t now_ms, int *removed);
 
 #endif

@@ -118,7 +118,8 @@ static enum cmd_result add_user(struct cmd_ctx *ctx, const char *user, bool self
 	long pos;
 	int added;
 
-	if (roster_add(ctx->store, ctx->org_id, ctx->req->platform, user, ctx->now_ms, &pos, &added) < 0)
+	if (roster_add(ctx->store, ctx->org_id, ctx->req->platform, ctx->req->user_id, user,
+		       ctx->now_ms, &pos, &added) < 0)
 		return CMD_STORE_ERROR;
 	if (added < 0) {
 		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet. Invite them "
@@ -143,7 +144,8 @@ static enum cmd_result remove_user(struct cmd_ctx *ctx, const char *user, bool s
 {
 	int removed;
 
-	if (roster_remove(ctx->store, ctx->org_id, user, &removed) < 0)
+	if (roster_remove(ctx->store, ctx->org_id, ctx->req->platform, ctx->req->user_id, user,
+			  ctx->now_ms, &removed) < 0)
 		return CMD_STORE_ERROR;
 	if (self)
 		reply_textf(r, removed ? "You left the rotation." : "You are not in the rotation.");

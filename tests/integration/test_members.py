@@ -300,3 +300,20 @@ def _(w):
     check_eq(w.r("EXISTS", K + ":team:" + tid), 0, "team set gone")
     check_eq(w.role(BOB), "developer", "bob still a member")
     check_re(r"needs the \*admin\* role", w.invite("team create x", BOB)["text"], "developer creates")
+
+
+@test("rotation edits are audited and the chain verifies")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.oncall("join", ALICE)
+    w.oncall("add <@%s>" % BOB, ALICE)
+    w.oncall("remove <@%s>" % BOB, ALICE)
+    entries = [dict(zip(e[1][0::2], e[1][1::2])) for e in w.r("XRANGE", K + ":audit", "-", "+")]
+    got = [(e["action"], e["actor"], e["after"] or e["before"]) for e in entries if e["action"].startswith("rotation.")]
+    check_eq(got, [("rotation.add", ALICE, "member:%s at 1" % ALICE), ("rotation.add", ALICE, "member:%s at 2" % BOB),
+                   ("rotation.remove", ALICE, "member:" + BOB)], "rotation audit entries")
+    out = subprocess.run([daemon_binary(), "audit", "verify", "--org", ORG], env=w.env,
+                         capture_output=True, timeout=20)
+    check_eq(out.returncode, 0, "audit verify: %s %s" % (out.stdout.decode(), out.stderr.decode()))
+    check_re(r"chain intact", out.stdout.decode(), "audit verify output")
