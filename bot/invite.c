@@ -331,22 +331,12 @@ static void invite_from_pairs(struct invite_info *inv, const redisReply *h)
 
 int invite_list(struct store *s, const char *org_id, struct invite_info **out, size_t *n)
 {
-	char kinvites[160], prefix[160];
 	redisReply *r;
 
 	*out = NULL;
 	*n = 0;
-	if (org_key(kinvites, sizeof(kinvites), org_id, "invites") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+	if (!(r = org_list_script(s, &list_script, org_id, "invites")))
 		return -1;
-	const char *keys[] = { kinvites };
-	const char *args[] = { prefix };
-	r = store_script(s, &list_script, 1, keys, 1, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
 	*out = xcalloc(r->elements + 1, sizeof(**out));
 	for (size_t i = 0; i < r->elements; i++)
 		if (r->element[i]->type == REDIS_REPLY_ARRAY && r->element[i]->elements)

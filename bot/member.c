@@ -92,22 +92,12 @@ static int member_order(const void *a, const void *b)
 
 int member_list(struct store *s, const char *org_id, struct member **out, size_t *n)
 {
-	char kmembers[160], prefix[160];
 	redisReply *r;
 
 	*out = NULL;
 	*n = 0;
-	if (org_key(kmembers, sizeof(kmembers), org_id, "members") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+	if (!(r = org_list_script(s, &member_list_script, org_id, "members")))
 		return -1;
-	const char *keys[] = { kmembers };
-	const char *args[] = { prefix };
-	r = store_script(s, &member_list_script, 1, keys, 1, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
 	*out = xcalloc(r->elements / 2 + 1, sizeof(**out));
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		redisReply *id = r->element[i], *h = r->element[i + 1];

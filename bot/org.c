@@ -62,6 +62,25 @@ int org_key(char *out, size_t size, const char *org_id, const char *fmt, ...)
 	return store_key(out, size, org_id, suffix);
 }
 
+redisReply *org_list_script(struct store *s, const struct store_script *script,
+			    const char *org_id, const char *suffix)
+{
+	char key[192], prefix[160];
+	redisReply *r;
+
+	if (org_key(key, sizeof(key), org_id, "%s", suffix) < 0 ||
+	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+		return NULL;
+	const char *keys[] = { key };
+	const char *args[] = { prefix };
+	r = store_script(s, script, 1, keys, 1, args);
+	if (r && r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		r = NULL;
+	}
+	return r;
+}
+
 int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
 		    char *kmembers, size_t ssize)
 {

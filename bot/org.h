@@ -63,6 +63,12 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,
 			 const char *platform, int64_t now_ms);
 
+/* Run a read-only script whose KEYS[1] is wk:{org}:<suffix> and ARGV[1] the
+ * org's key prefix "wk:{org}:" (for keys it derives, all in the org's slot).
+ * Returns the reply when it is an array (caller frees), else NULL. */
+redisReply *org_list_script(struct store *s, const struct store_script *script,
+			    const char *org_id, const char *suffix);
+
 /* Member hash and members set, for scripts. */
 int org_member_keys(const char *org_id, const char *user_id, char *kmember, size_t msize,
 		    char *kmembers, size_t ssize);

@@ -23,7 +23,8 @@ int team_name_valid(const char *name)
 
 /* Every team script gets the same keys and arguments:
  * KEYS: teams, team_names, audit, tip.
- * ARGV: key prefix, actor, platform, now, lower(name), name, lower(arg2), arg2. */
+ * ARGV: key prefix, actor, platform, now, lower(name), name, then two that
+ * depend on the script (see run_team). */
 #define TEAM_PRELUDE_LUA \
 	"local p = ARGV[1]\n" \
 	"local id = redis.call('HGET', KEYS[2], ARGV[5])\n" \
@@ -96,12 +97,13 @@ static void lower_copy(char *out, size_t size, const char *in)
 	out[i] = '\0';
 }
 
+/* arg7/arg8 are the scripts' ARGV[7] and ARGV[8]: the new name (lower-case and
+ * as typed) for a rename, the verb and member id for membership changes. */
 static int run_team(struct store *s, const struct store_script *script, const char *org_id,
-		    const char *actor, const char *platform, const char *name, const char *arg2,
-		    int64_t now_ms)
+		    const char *actor, const char *platform, const char *name, const char *arg7,
+		    const char *arg8, int64_t now_ms)
 {
-	char kteams[160], knames[160], kaudit[160], ktip[160], prefix[160], now[24];
-	char lname[40], larg2[64];
+	char kteams[160], knames[160], kaudit[160], ktip[160], prefix[160], now[24], lname[40];
 	redisReply *r;
 	int rc = -1;
 
@@ -112,9 +114,8 @@ static int run_team(struct store *s, const struct store_script *script, const ch
 		return -1;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	lower_copy(lname, sizeof(lname), name);
-	lower_copy(larg2, sizeof(larg2), arg2);
 	const char *keys[] = { kteams, knames, kaudit, ktip };
-	const char *args[] = { prefix, actor, platform, now, lname, name, larg2, arg2 };
+	const char *args[] = { prefix, actor, platform, now, lname, name, arg7, arg8 };
 	r = store_script(s, script, 4, keys, 8, args);
 	if (r && r->type == REDIS_REPLY_INTEGER)
 		rc = (int)r->integer;
@@ -126,44 +127,29 @@ static int run_team(struct store *s, const struct store_script *script, const ch
 int team_create(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, int64_t now_ms)
 {
-	return run_team(s, &create_script, org_id, actor, platform, name, "", now_ms);
+	return run_team(s, &create_script, org_id, actor, platform, name, "", "", now_ms);
 }
 
 int team_rename(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, const char *new_name, int64_t now_ms)
 {
-	return run_team(s, &rename_script, org_id, actor, platform, name, new_name, now_ms);
+	char lnew[40];
+
+	lower_copy(lnew, sizeof(lnew), new_name);
+	return run_team(s, &rename_script, org_id, actor, platform, name, lnew, new_name, now_ms);
 }
 
 int team_delete(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, int64_t now_ms)
 {
-	return run_team(s, &delete_script, org_id, actor, platform, name, "", now_ms);
+	return run_team(s, &delete_script, org_id, actor, platform, name, "", "", now_ms);
 }
 
 int team_member(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, const char *member, int add, int64_t now_ms)
 {
-	char kteams[160], knames[160], kaudit[160], ktip[160], prefix[160], now[24], lname[40];
-	redisReply *r;
-	int rc = -1;
-
-	/* Same keys as run_team, but the second argument is a member id: keep its case. */
-	if (org_key(kteams, sizeof(kteams), org_id, "teams") < 0 ||
-	    org_key(knames, sizeof(knames), org_id, "team_names") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0 ||
-	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
-		return -1;
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	lower_copy(lname, sizeof(lname), name);
-	const char *keys[] = { kteams, knames, kaudit, ktip };
-	const char *args[] = { prefix, actor, platform, now, lname, name, add ? "add" : "remove", member };
-	r = store_script(s, &member_script, 4, keys, 8, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = (int)r->integer;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	return run_team(s, &member_script, org_id, actor, platform, name, add ? "add" : "remove",
+			member, now_ms);
 }
 
 static const struct store_script list_script = {
@@ -192,22 +178,12 @@ static int team_order(const void *a, const void *b)
 
 int team_list(struct store *s, const char *org_id, struct team_info **out, size_t *n)
 {
-	char kteams[160], prefix[160];
 	redisReply *r;
 
 	*out = NULL;
 	*n = 0;
-	if (org_key(kteams, sizeof(kteams), org_id, "teams") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+	if (!(r = org_list_script(s, &list_script, org_id, "teams")))
 		return -1;
-	const char *keys[] = { kteams };
-	const char *args[] = { prefix };
-	r = store_script(s, &list_script, 1, keys, 1, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
 	*out = xcalloc(r->elements / 3 + 1, sizeof(**out));
 	for (size_t i = 0; i + 2 < r->elements; i += 3) {
 		struct team_info *t = &(*out)[(*n)++];
