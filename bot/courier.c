@@ -276,7 +276,7 @@ static bool rel_has_next(const char *v, size_t n)
  * rel=next target into out, or leaves out empty (also when it would not fit:
  * a cut URL is a wrong URL). The value came from a peer: every step is bounded
  * by the string's end. */
-static void link_find_next(const char *v, char *out, size_t size)
+void courier_link_next(const char *v, char *out, size_t size)
 {
 	const char *p = v;
 
@@ -346,7 +346,7 @@ static void link_find_next(const char *v, char *out, size_t size)
 	}
 }
 
-static long parse_retry_after(const char *v)
+long courier_retry_after(const char *v)
 {
 	int64_t secs;
 
@@ -396,7 +396,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 	if (token_eq(p, nlen, "Link")) {
 		if (!d->link_next[0])
-			link_find_next(v, d->link_next, sizeof(d->link_next));
+			courier_link_next(v, d->link_next, sizeof(d->link_next));
 	} else if (token_eq(p, nlen, "X-RateLimit-Remaining")) {
 		int64_t x;
 		d->remaining = wk_parse_i64(v, 0, 1000000000, &x) ? (long)x : -1;
@@ -404,7 +404,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		int64_t x;
 		d->reset = wk_parse_i64(v, 0, INT64_C(1) << 40, &x) ? x : -1;
 	} else if (token_eq(p, nlen, "Retry-After")) {
-		d->retry_after = parse_retry_after(v);
+		d->retry_after = courier_retry_after(v);
 	}
 	return len;
 }

@@ -49,6 +49,14 @@ void courier_stop(int64_t grace_ms);
  * long GitHub sync can't hold the exit. Posts still go out until courier_stop(). */
 void courier_cancel_calls(void);
 
+/* Header parsers, exposed for the fuzz target. Values come from peers: both are
+ * bounded by the string's end and never fail loudly.
+ * courier_link_next: the first rel="next" URL of an RFC 8288 Link value into
+ * out, or "" (also when it would not fit). courier_retry_after: seconds from a
+ * Retry-After value (delta-seconds or an HTTP-date), -1 when unreadable. */
+void courier_link_next(const char *value, char *out, size_t size);
+long courier_retry_after(const char *value);
+
 struct courier_request {
 	const char *method;		/* "GET" or "POST" */
 	const char *url;		/* http:// or https:// only; never logged */
