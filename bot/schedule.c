@@ -1,0 +1,596 @@
+/* schedule.c - see schedule.h
+ *
+ * schedule_build works in three passes over [from, to):
+ *  1. each rotation yields pieces: its versions' grid shifts, clipped to the
+ *     version's span and cut to its weekly windows;
+ *  2. every piece and override edge becomes a boundary; each elementary
+ *     interval between two boundaries takes the best-priority piece covering
+ *     it, then the newest override covering it (a swap's override only while
+ *     the person it replaces is the one on call underneath);
+ *  3. adjacent intervals that say the same thing are merged.
+ * Pieces per rotation are already sorted, so pass 2 walks each rotation's list
+ * with one cursor: O((B + P) * R) for B boundaries, P pieces, R rotations. */
+#include "bot/schedule.h"
+#include "bot/log.h"
+#include "bot/org.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PIECES 200000	/* a bound on one build, far above 90 days of hourly shifts */
+
+struct piece {
+	int64_t start, end;
+	int64_t shift_index, shift_start, shift_end;
+	const char *member;
+};
+
+struct piece_list {
+	struct piece *p;
+	size_t n, alloc;
+};
+
+static int piece_add(struct piece_list *l, const struct piece *x)
+{
+	if (l->n == MAX_PIECES)
+		return -1;
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 64;
+		l->p = xrealloc(l->p, l->alloc * sizeof(*l->p));
+	}
+	l->p[l->n++] = *x;
+	return 0;
+}
+
+static int64_t version_end(const struct rotation_plan *r, size_t i)
+{
+	return i + 1 < r->nversions ? r->versions[i + 1].effective_from : TZ_TIME_MAX;
+}
+
+static size_t member_of(const struct rotation_version *v, int64_t k, int64_t k0)
+{
+	int64_t n = (int64_t)v->nmembers;
+	int64_t m = ((int64_t)v->first_member + (k - k0)) % n;
+	return (size_t)(m < 0 ? m + n : m);
+}
+
+/* Add [a, b) cut to the version's weekly windows (local times in its zone). */
+static int add_windowed(struct piece_list *l, const struct rotation_version *v, struct piece *x)
+{
+	int64_t a = x->start, b = x->end;
+	struct tz_local la;
+
+	if (!v->nwindows)
+		return piece_add(l, x);
+	tz_to_local(v->spec.zone, a, &la);
+	/* Windows opening the day before a can still cover a (past midnight). */
+	int64_t day = tz_days_from_civil(la.year, la.month, la.day) - 1;
+	for (;; day++) {
+		int64_t y;
+		int mo, d;
+		tz_civil_from_days(day, &y, &mo, &d);
+		int64_t day_start = tz_from_local(v->spec.zone, (int)y, mo, d, 0, 0, 0);
+		if (day_start >= b)
+			break;
+		int wday = (int)(((day % 7) + 11) % 7);	/* 1970-01-01 was a Thursday (4) */
+		for (size_t w = 0; w < v->nwindows; w++) {
+			const struct rotation_window *win = &v->windows[w];
+			if (!(win->days & (1u << wday)))
+				continue;
+			int64_t ws = tz_from_local(v->spec.zone, (int)y, mo, d, win->start_min / 60,
+						   win->start_min % 60, 0);
+			int end_day_offset = win->end_min <= win->start_min ? 1 : 0;
+			int end_min = win->end_min;
+			int64_t ey;
+			int emo, ed;
+			tz_civil_from_days(day + end_day_offset + (end_min == 1440 ? 1 : 0), &ey, &emo, &ed);
+			if (end_min == 1440)
+				end_min = 0;
+			int64_t we = tz_from_local(v->spec.zone, (int)ey, emo, ed, end_min / 60, end_min % 60, 0);
+			struct piece c = *x;
+			c.start = ws > a ? ws : a;
+			c.end = we < b ? we : b;
+			if (c.start < c.end && piece_add(l, &c) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int piece_order(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Pieces of one rotation in [from, to), sorted by start. */
+static int rotation_pieces(const struct rotation_plan *r, int64_t from, int64_t to,
+			   struct piece_list *out)
+{
+	for (size_t i = 0; i < r->nversions; i++) {
+		const struct rotation_version *v = &r->versions[i];
+		int64_t vs = v->effective_from > from ? v->effective_from : from;
+		int64_t ve = version_end(r, i) < to ? version_end(r, i) : to;
+		struct shift sh, first;
+
+		if (vs >= ve || v->nmembers == 0)
+			continue;
+		if (rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) < 0 ||
+		    rotation_shift_at(&v->spec, v->nmembers, vs, &sh) < 0)
+			continue;
+		for (int64_t k = sh.index;; k++) {
+			struct shift cur;
+			if (rotation_shift_by_index(&v->spec, v->nmembers, k, &cur) < 0 || cur.start >= ve)
+				break;
+			if (cur.end <= vs)
+				continue;
+			struct piece p = {
+				.start = cur.start > vs ? cur.start : vs,
+				.end = cur.end < ve ? cur.end : ve,
+				.shift_index = k,
+				.shift_start = cur.start > v->effective_from ? cur.start : v->effective_from,
+				.shift_end = cur.end < version_end(r, i) ? cur.end : version_end(r, i),
+				.member = v->members[member_of(v, k, first.index)],
+			};
+			if (add_windowed(out, v, &p) < 0)
+				return -1;
+		}
+	}
+	if (out->n > 1)
+		qsort(out->p, out->n, sizeof(*out->p), piece_order);
+	return 0;
+}
+
+static int i64_order(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int rotation_priority_order(const void *a, const void *b)
+{
+	const struct rotation_plan *const *x = a, *const *y = b;
+	if ((*x)->priority != (*y)->priority)
+		return (*x)->priority < (*y)->priority ? -1 : 1;
+	return strcmp((*x)->id, (*y)->id);
+}
+
+static bool same_segment(const struct segment *a, const struct segment *b)
+{
+	return a->end == b->start && a->source == b->source && a->shift_index == b->shift_index &&
+	       strcmp(a->member, b->member) == 0 && strcmp(a->rotation, b->rotation) == 0 &&
+	       strcmp(a->override_id, b->override_id) == 0;
+}
+
+int schedule_build(const struct team_plan *p, int64_t from, int64_t to, struct schedule *out)
+{
+	const struct rotation_plan **order = NULL;
+	struct piece_list *pieces = NULL;
+	size_t *cursor = NULL, nb = 0, alloc = 0;
+	int64_t *bounds = NULL;
+	int rc = -1;
+
+	out->seg = NULL;
+	out->n = 0;
+	if (from >= to || from < TZ_TIME_MIN || to > TZ_TIME_MAX)
+		return -1;
+	order = xcalloc(p->nrotations + 1, sizeof(*order));
+	pieces = xcalloc(p->nrotations + 1, sizeof(*pieces));
+	cursor = xcalloc(p->nrotations + 1, sizeof(*cursor));
+	for (size_t i = 0; i < p->nrotations; i++)
+		order[i] = &p->rotations[i];
+	qsort(order, p->nrotations, sizeof(*order), rotation_priority_order);
+
+	alloc = 2 + 2 * p->noverrides;
+	for (size_t i = 0; i < p->nrotations; i++) {
+		if (rotation_pieces(order[i], from, to, &pieces[i]) < 0)
+			goto out;
+		alloc += 2 * pieces[i].n;
+	}
+	bounds = xmalloc(alloc * sizeof(*bounds));
+	bounds[nb++] = from;
+	bounds[nb++] = to;
+	for (size_t i = 0; i < p->nrotations; i++)
+		for (size_t j = 0; j < pieces[i].n; j++) {
+			bounds[nb++] = pieces[i].p[j].start;
+			bounds[nb++] = pieces[i].p[j].end;
+		}
+	for (size_t i = 0; i < p->noverrides; i++) {
+		const struct override_def *o = &p->overrides[i];
+		if (o->start > from && o->start < to)
+			bounds[nb++] = o->start;
+		if (o->end > from && o->end < to)
+			bounds[nb++] = o->end;
+	}
+	qsort(bounds, nb, sizeof(*bounds), i64_order);
+
+	out->seg = xcalloc(nb, sizeof(*out->seg));
+	for (size_t b = 0; b + 1 < nb; b++) {
+		int64_t a = bounds[b], z = bounds[b + 1];
+		struct segment s = { .start = a, .end = z, .source = SEGMENT_ROTATION, .shift_index = 0 };
+
+		if (a == z || a < from || z > to)
+			continue;
+		for (size_t i = 0; i < p->nrotations; i++) {
+			struct piece_list *l = &pieces[i];
+			while (cursor[i] < l->n && l->p[cursor[i]].end <= a)
+				cursor[i]++;
+			/* Windows of one version may overlap: the cursor is at the first
+			 * piece that still runs; it covers a if it has started. */
+			if (!s.rotation[0] && cursor[i] < l->n && l->p[cursor[i]].start <= a) {
+				const struct piece *pc = &l->p[cursor[i]];
+				wk_strlcpy(s.member, pc->member, sizeof(s.member));
+				wk_strlcpy(s.rotation, order[i]->id, sizeof(s.rotation));
+				s.shift_index = pc->shift_index;
+				s.shift_start = pc->shift_start;
+				s.shift_end = pc->shift_end;
+			}
+		}
+		/* The newest override covering a wins; overrides are in creation order. */
+		for (size_t i = p->noverrides; i-- > 0;) {
+			const struct override_def *o = &p->overrides[i];
+			if (o->start > a || o->end < z)
+				continue;
+			if (o->replaces[0] && strcmp(o->replaces, s.member) != 0)
+				continue;	/* a swap whose shift moved: it no longer applies */
+			wk_strlcpy(s.member, o->member, sizeof(s.member));
+			s.source = o->source;
+			wk_strlcpy(s.override_id, o->id, sizeof(s.override_id));
+			break;
+		}
+		if (out->n && same_segment(&out->seg[out->n - 1], &s))
+			out->seg[out->n - 1].end = z;
+		else
+			out->seg[out->n++] = s;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < p->nrotations; i++)
+		free(pieces[i].p);
+	free(pieces);
+	free(cursor);
+	free(order);
+	free(bounds);
+	if (rc < 0)
+		schedule_free(out);
+	return rc;
+}
+
+void schedule_free(struct schedule *s)
+{
+	free(s->seg);
+	s->seg = NULL;
+	s->n = 0;
+}
+
+int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,
+			struct shift *sh)
+{
+	for (size_t i = r->nversions; i-- > 0;) {
+		if (r->versions[i].effective_from > t)
+			continue;
+		if (t >= version_end(r, i) || !r->versions[i].nmembers)
+			return -1;
+		*v = &r->versions[i];
+		return rotation_shift_at(&(*v)->spec, (*v)->nmembers, t, sh);
+	}
+	return -1;
+}
+
+int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *out)
+{
+	struct schedule s;
+	const struct rotation_plan *rot = NULL;
+
+	memset(out, 0, sizeof(*out));
+	/* Look back and ahead far enough to see the whole segment around t. */
+	if (schedule_build(p, t - 366 * 86400LL, t + 366 * 86400LL, &s) < 0)
+		return 1;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.seg[i].start > t || s.seg[i].end <= t)
+			continue;
+		wk_strlcpy(out->primary, s.seg[i].member, sizeof(out->primary));
+		wk_strlcpy(out->rotation, s.seg[i].rotation, sizeof(out->rotation));
+		out->since = s.seg[i].start;
+		out->until = s.seg[i].end;
+	}
+	schedule_free(&s);
+	if (!out->primary[0])
+		return 1;
+	for (size_t i = 0; i < p->nrotations; i++)
+		if (strcmp(p->rotations[i].id, out->rotation) == 0)
+			rot = &p->rotations[i];
+	if (rot) {
+		const struct rotation_version *v;
+		struct shift sh, first;
+		if (schedule_version_at(rot, t, &v, &sh) == 0 &&
+		    rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) == 0) {
+			/* Backups: the people before the primary in the rotation's order. */
+			char *slot[2] = { out->secondary, out->tertiary };
+			size_t filled = 0;
+			for (int64_t back = 1; back <= (int64_t)v->nmembers && filled < 2; back++) {
+				const char *m = v->members[member_of(v, sh.index - back, first.index)];
+				if (strcmp(m, out->primary) == 0 || (filled == 1 && strcmp(m, out->secondary) == 0))
+					continue;
+				wk_strlcpy(slot[filled++], m, SCHEDULE_MEMBER_LEN);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- rotations as JSON, the form they have in Redis ---- */
+
+static const char *const unit_names[] = { "hours", "days", "weeks" };
+
+const char *schedule_unit_name(enum rotation_unit u)
+{
+	return unit_names[u];
+}
+
+static void version_free(struct rotation_version *v)
+{
+	for (size_t i = 0; i < v->nmembers; i++)
+		free(v->members[i]);
+	free(v->members);
+	free(v->windows);
+	v->members = NULL;
+	v->windows = NULL;
+	v->nmembers = v->nwindows = 0;
+}
+
+void rotation_plan_free(struct rotation_plan *r)
+{
+	for (size_t i = 0; i < r->nversions; i++)
+		version_free(&r->versions[i]);
+	free(r->versions);
+	r->versions = NULL;
+	r->nversions = 0;
+}
+
+static int version_from_json(json_t *j, struct rotation_version *v)
+{
+	const char *tz = NULL, *start = NULL, *handoff = NULL, *unit = NULL;
+	json_t *members = NULL, *windows = NULL;
+	json_int_t from = 0, length = 0, first = 0;
+	int y, mo, d, h, mi;
+	json_error_t err;
+
+	memset(v, 0, sizeof(*v));
+	if (json_unpack_ex(j, &err, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s?o}", "from", &from,
+			   "tz", &tz, "start", &start, "handoff", &handoff, "unit", &unit, "length",
+			   &length, "members", &members, "first", &first, "windows", &windows) < 0 ||
+	    !json_is_array(members))
+		return -1;
+	if (sscanf(start, "%4d-%2d-%2d", &y, &mo, &d) != 3 || rotation_hhmm_parse(handoff, &h, &mi) < 0)
+		return -1;
+	v->effective_from = from;
+	wk_strlcpy(v->tz, tz, sizeof(v->tz));
+	v->spec.zone = tz_get(tz);
+	v->spec.start_year = y;
+	v->spec.start_month = mo;
+	v->spec.start_day = d;
+	v->spec.handoff_hour = h;
+	v->spec.handoff_minute = mi;
+	v->spec.length = (int)length;
+	v->spec.unit = ROTATION_WEEKS + 1;
+	for (int u = 0; u < 3; u++)
+		if (strcmp(unit, unit_names[u]) == 0)
+			v->spec.unit = (enum rotation_unit)u;
+	if (!v->spec.zone || v->spec.unit > ROTATION_WEEKS ||
+	    rotation_spec_validate(&v->spec, NULL, 0) < 0)
+		return -1;
+	v->members = xcalloc(json_array_size(members) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(members); i++) {
+		json_t *m = json_array_get(members, i);
+		if (json_is_string(m))
+			v->members[v->nmembers++] = xstrdup(json_string_value(m));
+	}
+	v->first_member = v->nmembers ? (size_t)first % v->nmembers : 0;
+	if (json_is_array(windows)) {
+		v->windows = xcalloc(json_array_size(windows) + 1, sizeof(*v->windows));
+		for (size_t i = 0; i < json_array_size(windows); i++) {
+			json_int_t days, ws, we;
+			if (json_unpack(json_array_get(windows, i), "{s:I, s:I, s:I}", "days", &days,
+					"start", &ws, "end", &we) < 0 || days < 1 || days > 127 || ws < 0 ||
+			    ws > 1439 || we < 1 || we > 1440)
+				continue;
+			v->windows[v->nwindows++] = (struct rotation_window){ (uint8_t)days, (int)ws, (int)we };
+		}
+	}
+	return 0;
+}
+
+int rotation_plan_from_json(const char *text, size_t len, struct rotation_plan *r)
+{
+	json_error_t err;
+	json_t *root = json_loadb(text, len, 0, &err), *versions = NULL;
+	const char *id = NULL, *name = NULL, *team = NULL;
+	json_int_t priority = 0, rev = 0;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!root || json_unpack(root, "{s:s, s:s, s:s, s:I, s:I, s:o}", "id", &id, "name", &name,
+				 "team", &team, "priority", &priority, "rev", &rev, "versions",
+				 &versions) < 0 || !json_is_array(versions))
+		goto out;
+	wk_strlcpy(r->id, id, sizeof(r->id));
+	wk_strlcpy(r->name, name, sizeof(r->name));
+	wk_strlcpy(r->team, team, sizeof(r->team));
+	r->priority = (int)priority;
+	r->rev = rev;
+	r->versions = xcalloc(json_array_size(versions) + 1, sizeof(*r->versions));
+	for (size_t i = 0; i < json_array_size(versions); i++) {
+		if (version_from_json(json_array_get(versions, i), &r->versions[r->nversions]) < 0) {
+			version_free(&r->versions[r->nversions]);
+			log_warn("schedule.load", "rotation=%s version=%zu reason=malformed", r->id, i);
+			continue;
+		}
+		r->nversions++;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	if (rc < 0)
+		rotation_plan_free(r);
+	return rc;
+}
+
+char *rotation_plan_to_json(const struct rotation_plan *r)
+{
+	json_t *versions = json_array();
+	json_t *root;
+	char *text;
+
+	for (size_t i = 0; i < r->nversions; i++) {
+		const struct rotation_version *v = &r->versions[i];
+		char start[16], handoff[8];
+		json_t *members = json_array(), *windows = json_array();
+
+		snprintf(start, sizeof(start), "%04d-%02d-%02d", v->spec.start_year, v->spec.start_month,
+			 v->spec.start_day);
+		snprintf(handoff, sizeof(handoff), "%02d:%02d", v->spec.handoff_hour, v->spec.handoff_minute);
+		for (size_t m = 0; m < v->nmembers; m++)
+			json_array_append_new(members, json_string(v->members[m]));
+		for (size_t w = 0; w < v->nwindows; w++)
+			json_array_append_new(windows, json_pack("{s:i, s:i, s:i}", "days", v->windows[w].days,
+								 "start", v->windows[w].start_min,
+								 "end", v->windows[w].end_min));
+		json_array_append_new(versions, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:o}",
+			"from", (json_int_t)v->effective_from, "tz", v->tz, "start", start, "handoff", handoff,
+			"unit", unit_names[v->spec.unit], "length", v->spec.length, "members", members,
+			"first", (json_int_t)v->first_member, "windows", windows));
+	}
+	root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o}", "id", r->id, "name", r->name, "team", r->team,
+			 "priority", r->priority, "rev", (json_int_t)r->rev, "versions", versions);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return text;
+}
+
+/* ---- loading ---- */
+
+static const struct store_script load_script = {
+	"schedule_load",
+	/* KEYS: team_rotations:<team>, overrides:<team>. ARGV: key prefix, from (s).
+	 * Returns {rotation JSON texts}, {override hashes ending after from}. */
+	"local rots, ovs = {}, {}\n"
+	"for _, rid in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+	"  local j = redis.call('GET', ARGV[1] .. 'rotation:' .. rid)\n"
+	"  if j then rots[#rots + 1] = j end\n"
+	"end\n"
+	"for _, oid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')) do\n"
+	"  local h = redis.call('HGETALL', ARGV[1] .. 'override:' .. oid)\n"
+	"  if #h > 0 then ovs[#ovs + 1] = h end\n"
+	"end\n"
+	"return {rots, ovs}\n",
+	NULL
+};
+
+static void override_from_pairs(struct override_def *o, const redisReply *h, int64_t *created)
+{
+	memset(o, 0, sizeof(*o));
+	o->source = SEGMENT_OVERRIDE;
+	*created = 0;
+	for (size_t i = 0; i + 1 < h->elements; i += 2) {
+		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
+		if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(k, "id") == 0)
+			wk_strlcpy(o->id, v, sizeof(o->id));
+		else if (strcmp(k, "start") == 0)
+			wk_parse_i64(v, TZ_TIME_MIN, TZ_TIME_MAX, &o->start);
+		else if (strcmp(k, "end") == 0)
+			wk_parse_i64(v, TZ_TIME_MIN, TZ_TIME_MAX, &o->end);
+		else if (strcmp(k, "member") == 0)
+			wk_strlcpy(o->member, v, sizeof(o->member));
+		else if (strcmp(k, "replaces") == 0)
+			wk_strlcpy(o->replaces, v, sizeof(o->replaces));
+		else if (strcmp(k, "source") == 0)
+			o->source = strcmp(v, "swap") == 0 ? SEGMENT_SWAP : SEGMENT_OVERRIDE;
+		else if (strcmp(k, "swap_id") == 0)
+			wk_strlcpy(o->swap_id, v, sizeof(o->swap_id));
+		else if (strcmp(k, "reason") == 0)
+			wk_strlcpy(o->reason, v, sizeof(o->reason));
+		else if (strcmp(k, "created_by") == 0)
+			wk_strlcpy(o->created_by, v, sizeof(o->created_by));
+		else if (strcmp(k, "created_ms") == 0)
+			wk_parse_i64(v, 0, INT64_MAX, created);
+	}
+}
+
+struct ov_sort {
+	struct override_def o;
+	int64_t created;
+};
+
+static int ov_created_order(const void *a, const void *b)
+{
+	const struct ov_sort *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->o.id, y->o.id);
+}
+
+int schedule_load(struct store *s, const char *org_id, const char *team_id, int64_t from,
+		  int64_t to, struct team_plan *out)
+{
+	char krots[192], kovs[192], prefix[160], fromtxt[24];
+	redisReply *r;
+	struct ov_sort *tmp;
+
+	memset(out, 0, sizeof(*out));
+	wk_strlcpy(out->team, team_id, sizeof(out->team));
+	if (org_key(krots, sizeof(krots), org_id, "team_rotations:%s", team_id) < 0 ||
+	    org_key(kovs, sizeof(kovs), org_id, "overrides:%s", team_id) < 0 ||
+	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+		return -1;
+	snprintf(fromtxt, sizeof(fromtxt), "%lld", (long long)from);
+	const char *keys[] = { krots, kovs };
+	const char *args[] = { prefix, fromtxt };
+	r = store_script(s, &load_script, 2, keys, 2, args);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	redisReply *rots = r->element[0], *ovs = r->element[1];
+	out->rotations = xcalloc(rots->elements + 1, sizeof(*out->rotations));
+	for (size_t i = 0; i < rots->elements; i++)
+		if (rots->element[i]->type == REDIS_REPLY_STRING &&
+		    rotation_plan_from_json(rots->element[i]->str, rots->element[i]->len,
+					    &out->rotations[out->nrotations]) == 0)
+			out->nrotations++;
+	tmp = xcalloc(ovs->elements + 1, sizeof(*tmp));
+	size_t n = 0;
+	for (size_t i = 0; i < ovs->elements; i++) {
+		if (ovs->element[i]->type != REDIS_REPLY_ARRAY)
+			continue;
+		override_from_pairs(&tmp[n].o, ovs->element[i], &tmp[n].created);
+		if (tmp[n].o.start < to && tmp[n].o.end > from && tmp[n].o.start < tmp[n].o.end)
+			n++;
+	}
+	qsort(tmp, n, sizeof(*tmp), ov_created_order);
+	out->overrides = xcalloc(n + 1, sizeof(*out->overrides));
+	for (size_t i = 0; i < n; i++)
+		out->overrides[i] = tmp[i].o;
+	out->noverrides = n;
+	free(tmp);
+	freeReplyObject(r);
+	return 0;
+}
+
+void team_plan_free(struct team_plan *p)
+{
+	for (size_t i = 0; i < p->nrotations; i++)
+		rotation_plan_free(&p->rotations[i]);
+	free(p->rotations);
+	free(p->overrides);
+	p->rotations = NULL;
+	p->overrides = NULL;
+	p->nrotations = p->noverrides = 0;
+}

@@ -1,0 +1,135 @@
+/* schedule.h - a team's final schedule: its rotations by priority, with
+ * overrides (admin-made, or made by approved swaps) on top.
+ *
+ * Two layers. The pure layer works on a struct team_plan already in memory and
+ * never touches Redis, so it is what the benchmark and unit tests drive and what
+ * the engine, reports and feeds call after one load:
+ *
+ *   schedule_build()  the segments of [from, to): who is on call, from what
+ *   schedule_chain()  primary, secondary, tertiary at one instant
+ *
+ * The store layer loads a plan (schedule_load()) with one Lua script.
+ *
+ * Rotations change over time without rewriting the past: a rotation is a list
+ * of versions, each effective from an instant. An edit appends a version that
+ * takes effect at the end of the shift in progress (so whoever is on call stays
+ * on call), and whose first shift goes to the member after them in the new
+ * order. Past shifts keep being computed from the versions that were in force,
+ * so reports about the past don't change.
+ *
+ * Restrictions: a rotation may be limited to weekly windows in its zone (e.g.
+ * Mon-Fri 08:00-18:00); outside them it has nobody, and a lower-priority
+ * rotation (e.g. after-hours) covers. Priority: lower number wins.
+ *
+ * All instants are UTC unix seconds; ranges are [start, end).
+ * Thread: pure functions are thread-safe; the store layer uses the caller's store. */
+#ifndef WK_SCHEDULE_H
+#define WK_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/rotation.h"
+#include "bot/store.h"
+
+#define SCHEDULE_ID_LEN 24
+#define SCHEDULE_MEMBER_LEN 64
+
+struct rotation_window {
+	uint8_t days;		/* bit d set = the window opens on weekday d (0 = Sunday) */
+	int start_min;		/* local minutes after midnight, 0..1439 */
+	int end_min;		/* 1..1440; end <= start means it runs past midnight */
+};
+
+struct rotation_version {
+	int64_t effective_from;	/* this version rules from here until the next one */
+	struct rotation_spec spec;	/* spec.zone from tz_get(tz) */
+	char tz[64];
+	char **members;		/* member ids in order, owned */
+	size_t nmembers;
+	size_t first_member;	/* member of the grid shift that contains effective_from */
+	struct rotation_window *windows;	/* none = always */
+	size_t nwindows;
+};
+
+struct rotation_plan {
+	char id[SCHEDULE_ID_LEN];
+	char name[40];
+	char team[SCHEDULE_ID_LEN];
+	int priority;
+	int64_t rev;		/* optimistic-concurrency revision in Redis */
+	struct rotation_version *versions;	/* sorted by effective_from */
+	size_t nversions;
+};
+
+enum segment_source { SEGMENT_ROTATION, SEGMENT_OVERRIDE, SEGMENT_SWAP };
+
+struct override_def {
+	char id[SCHEDULE_ID_LEN];
+	int64_t start, end;
+	char member[SCHEDULE_MEMBER_LEN];	/* who is on call instead */
+	char replaces[SCHEDULE_MEMBER_LEN];	/* whose time it takes, "" = whoever */
+	enum segment_source source;		/* SEGMENT_OVERRIDE or SEGMENT_SWAP */
+	char swap_id[SCHEDULE_ID_LEN];
+	char reason[128];
+	char created_by[SCHEDULE_MEMBER_LEN];
+};
+
+struct team_plan {
+	char team[SCHEDULE_ID_LEN];
+	struct rotation_plan *rotations;	/* any order; priority decides */
+	size_t nrotations;
+	struct override_def *overrides;
+	size_t noverrides;
+};
+
+struct segment {
+	int64_t start, end;
+	char member[SCHEDULE_MEMBER_LEN];	/* "" = nobody */
+	enum segment_source source;
+	char rotation[SCHEDULE_ID_LEN];	/* the rotation underneath (even when overridden) */
+	int64_t shift_index;		/* the rotation shift's grid index, for stable ids */
+	int64_t shift_start, shift_end;	/* the whole rotation shift this piece belongs to */
+	char override_id[SCHEDULE_ID_LEN];	/* for SEGMENT_OVERRIDE / SEGMENT_SWAP */
+};
+
+struct schedule {
+	struct segment *seg;	/* sorted, non-overlapping, adjacent equal pieces merged */
+	size_t n;
+};
+
+struct oncall_chain {
+	char primary[SCHEDULE_MEMBER_LEN];	/* "" when nobody is on call */
+	char secondary[SCHEDULE_MEMBER_LEN];	/* previous in the rotation, "" if none */
+	char tertiary[SCHEDULE_MEMBER_LEN];	/* the one before, "" if none */
+	int64_t since, until;		/* the primary's current segment */
+	char rotation[SCHEDULE_ID_LEN];
+};
+
+/* The final schedule of [from, to). Gaps (nobody on call) are segments with an
+ * empty member. 0, or -1 on a bad range or allocation limit. */
+int schedule_build(const struct team_plan *p, int64_t from, int64_t to, struct schedule *out);
+void schedule_free(struct schedule *s);
+
+/* Who is on call at t and who backs them up. 0, 1 = nobody on call. */
+int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *out);
+
+/* The grid shift of one rotation version at t (ignoring windows); -1 if none. */
+int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,
+			struct shift *sh);
+
+/* Rotations as stored in Redis (wk:{org}:rotation:<id>, a JSON text with a
+ * revision number; wk:{org}:team_rotations:<team> lists a team's ids). */
+int rotation_plan_from_json(const char *text, size_t len, struct rotation_plan *r);
+char *rotation_plan_to_json(const struct rotation_plan *r);	/* caller frees */
+void rotation_plan_free(struct rotation_plan *r);
+const char *schedule_unit_name(enum rotation_unit u);
+
+/* Load the team's rotations and the overrides that end after `from` (and start
+ * before `to`). -1 on store failure. */
+int schedule_load(struct store *s, const char *org_id, const char *team_id, int64_t from,
+		  int64_t to, struct team_plan *out);
+void team_plan_free(struct team_plan *p);
+
+#endif
