@@ -21,6 +21,37 @@ int team_name_valid(const char *name)
 	return 1;
 }
 
+static void lower_copy(char *out, size_t size, const char *in)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < size; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+int team_resolve(struct store *s, const char *org_id, const char *name, char *id, size_t size)
+{
+	char key[160], lname[40];
+	redisReply *r;
+	int rc = -1;
+
+	if (!team_name_valid(name))
+		return 1;
+	lower_copy(lname, sizeof(lname), name);
+	if (org_key(key, sizeof(key), org_id, "team_names") < 0)
+		return -1;
+	r = store_command(s, "HGET %s %s", key, lname);
+	if (r && r->type == REDIS_REPLY_STRING) {
+		wk_strlcpy(id, r->str, size);
+		rc = 0;
+	} else if (r && r->type == REDIS_REPLY_NIL) {
+		rc = 1;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 /* Every team script gets the same keys and arguments:
  * KEYS: teams, team_names, audit, tip.
  * ARGV: key prefix, actor, platform, now, lower(name), name, then two that
@@ -88,14 +119,6 @@ static const struct store_script member_script = {
 	"return 0\n",
 	AUDIT_LUA
 };
-
-static void lower_copy(char *out, size_t size, const char *in)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < size; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
-	out[i] = '\0';
-}
 
 /* arg7/arg8 are the scripts' ARGV[7] and ARGV[8]: the new name (lower-case and
  * as typed) for a rename, the verb and member id for membership changes. */

@@ -32,6 +32,8 @@ struct team_info {
 };
 
 int team_name_valid(const char *name);
+/* Team id for a name (any case): 0 found, 1 no such team, -1 store failure. */
+int team_resolve(struct store *s, const char *org_id, const char *name, char *id, size_t size);
 int team_list(struct store *s, const char *org_id, struct team_info **out, size_t *n);
 int team_create(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, int64_t now_ms);

@@ -1,177 +1,64 @@
-/* oncall.c - `/oncall`: who is on call now and next, the rotation order, and
- * joining, leaving, adding and removing people.
+/* oncall.c - `/oncall`: who is on call and the chain behind them, the team's
+ * schedule, rotations and their edits, overrides, and people's own profiles.
  *
- * The foundation has one weekly rotation per org whose handoff and zone come
- * from the config (rotation.*); the rotation issue moves them into Redis per
- * team. Members are kept in order in Redis (bot/roster.h); shifts are computed
- * from the order, never stored, so a change applies from the next computation. */
+ * A team (default: "default") has rotations (bot/rotations.h); its final
+ * schedule is computed from them with overrides on top (bot/schedule.h), never
+ * stored. Times people type are read in their own zone (/oncall me tz) or, if
+ * they set none, in the rotation's. */
 #include "bot/cmdline.h"
 #include "bot/member.h"
-#include "bot/roster.h"
-#include "bot/rotation.h"
+#include "bot/overrides.h"
+#include "bot/rotations.h"
+#include "bot/schedule.h"
+#include "bot/team.h"
 #include "bot/tz.h"
+#include "bot/util.h"
+#include "bot/when.h"
 #include "commands/commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* "Mon 30 Nov 09:00 CET" in the rotation's zone. */
-static const char *format_when(const struct cmd_ctx *ctx, int64_t t, char *out, size_t size)
+#define DAY 86400LL
+
+/* ---- context: which team, which zone, who ---- */
+
+/* Team argument (or the default team); on failure the reply says why. */
+static int pick_team(struct cmd_ctx *ctx, const char *name, char *id, size_t size, struct reply *r)
 {
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tz_local l;
+	int rc;
 
-	tz_to_local(ctx->cfg->rotation.zone, t, &l);
-	snprintf(out, size, "%s %d %s %02d:%02d %s", wd[l.wday], l.day, mon[l.month - 1], l.hour,
-		 l.minute, l.abbr);
-	return out;
-}
-
-static void describe_rotation(const struct cmd_ctx *ctx, char *out, size_t size)
-{
-	static const char *const wd[] = { "Sunday", "Monday", "Tuesday", "Wednesday",
-					  "Thursday", "Friday", "Saturday" };
-	const struct rotation_spec *spec = &ctx->cfg->rotation;
-	struct shift sh;
-	struct tz_local l;
-
-	/* The weekday comes from a real shift start, so it is right in any zone. */
-	rotation_shift_by_index(spec, 1, 0, &sh);
-	tz_to_local(spec->zone, sh.start, &l);
-	snprintf(out, size, "weekly, handoff %s %02d:%02d %s", wd[l.wday], spec->handoff_hour,
-		 spec->handoff_minute, ctx->cfg->rotation_timezone);
-}
-
-static void offer_join(struct cmd_ctx *ctx, const struct roster *ro, struct reply *r)
-{
-	if (roster_find(ro, ctx->req->user_id) < 0)
-		reply_button(r, "Join the rotation", "oncall.join", "", BUTTON_PRIMARY);
-}
-
-static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	struct roster ro;
-	struct shift sh;
-	char until[64], from[64];
-
-	(void)argc;
-	(void)argv;
-	if (roster_load(ctx->store, ctx->org_id, &ro) < 0)
-		return CMD_STORE_ERROR;
-	if (ro.n == 0) {
-		reply_textf(r, "Nobody is on call: the rotation is empty. Use `/oncall join` to take shifts, "
-			       "or `/oncall add @someone`.");
-		offer_join(ctx, &ro, r);
-		roster_free(&ro);
-		return CMD_OK;
+	if (!name) {
+		wk_strlcpy(id, "default", size);
+		return 0;
 	}
-	rotation_shift_at(&ctx->cfg->rotation, ro.n, ctx->now_ms / 1000, &sh);
-	format_when(ctx, sh.end, until, sizeof(until));
-	reply_textf(r, "*On call now:* <@%s>, until %s", ro.ids[sh.member], until);
-	if (ro.n > 1) {
-		struct shift next;
-		rotation_shift_by_index(&ctx->cfg->rotation, ro.n, sh.index + 1, &next);
-		format_when(ctx, next.start, from, sizeof(from));
-		reply_section(r, "*Next:* <@%s>, from %s", ro.ids[next.member], from);
-	} else {
-		reply_section(r, "Nobody else is in the rotation.");
+	rc = team_resolve(ctx->store, ctx->org_id, name, id, size);
+	if (rc == 1) {
+		char shown[48];
+		reply_textf(r, "There is no team `%s`. `/invite team list` shows them.",
+			    reply_escape(shown, sizeof(shown), name));
 	}
-	offer_join(ctx, &ro, r);
-	roster_free(&ro);
-	return CMD_OK;
+	return rc;
 }
 
-static enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+/* The zone a person reads and types times in: their own, else the team's
+ * first rotation's, else the configured default. */
+static const struct tz *zone_for(struct cmd_ctx *ctx, const struct team_plan *p)
 {
-	struct roster ro;
-	struct shift sh;
-	struct buf b = BUF_INIT(16384);
-	char desc[128];
+	struct member m;
+	const struct tz *z;
 
-	(void)argc;
-	(void)argv;
-	if (roster_load(ctx->store, ctx->org_id, &ro) < 0)
-		return CMD_STORE_ERROR;
-	describe_rotation(ctx, desc, sizeof(desc));
-	if (ro.n == 0) {
-		reply_textf(r, "The rotation (%s) is empty. Use `/oncall join` to take shifts.", desc);
-		offer_join(ctx, &ro, r);
-		roster_free(&ro);
-		return CMD_OK;
-	}
-	rotation_shift_at(&ctx->cfg->rotation, ro.n, ctx->now_ms / 1000, &sh);
-	reply_textf(r, "Rotation (%s), %zu %s:", desc, ro.n, ro.n == 1 ? "person" : "people");
-	for (size_t i = 0; i < ro.n; i++)
-		buf_printf(&b, "%zu. <@%s>%s\n", i + 1, ro.ids[i], i == sh.member ? "  (on call now)" : "");
-	reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-	offer_join(ctx, &ro, r);
-	roster_free(&ro);
-	return CMD_OK;
+	if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) == 0 && m.tz[0] &&
+	    (z = tz_get(m.tz)))
+		return z;
+	for (size_t i = 0; p && i < p->nrotations; i++)
+		if (p->rotations[i].nversions)
+			return p->rotations[i].versions[p->rotations[i].nversions - 1].spec.zone;
+	return ctx->cfg->rotation.zone;
 }
 
-static enum cmd_result add_user(struct cmd_ctx *ctx, const char *user, bool self, struct reply *r)
-{
-	long pos;
-	int added;
-
-	if (roster_add(ctx->store, ctx->org_id, ctx->req->platform, ctx->req->user_id, user,
-		       ctx->now_ms, &pos, &added) < 0)
-		return CMD_STORE_ERROR;
-	if (added < 0) {
-		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet. Invite them "
-			       "first: `/invite link` or `/invite email`.", user);
-		return CMD_REFUSED;
-	}
-	if (!added) {
-		if (self)
-			reply_textf(r, "You are already in the rotation, at position %ld.", pos);
-		else
-			reply_textf(r, "<@%s> is already in the rotation, at position %ld.", user, pos);
-		return CMD_OK;
-	}
-	if (self)
-		reply_textf(r, "You joined the rotation at position %ld.", pos);
-	else
-		reply_textf(r, "Added <@%s> to the rotation at position %ld.", user, pos);
-	return CMD_OK;
-}
-
-static enum cmd_result remove_user(struct cmd_ctx *ctx, const char *user, bool self, struct reply *r)
-{
-	int removed;
-
-	if (roster_remove(ctx->store, ctx->org_id, ctx->req->platform, ctx->req->user_id, user,
-			  ctx->now_ms, &removed) < 0)
-		return CMD_STORE_ERROR;
-	if (self)
-		reply_textf(r, removed ? "You left the rotation." : "You are not in the rotation.");
-	else if (removed)
-		reply_textf(r, "Removed <@%s> from the rotation.", user);
-	else
-		reply_textf(r, "<@%s> is not in the rotation.", user);
-	return CMD_OK;
-}
-
-static enum cmd_result oncall_join(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	(void)argc;
-	(void)argv;
-	return add_user(ctx, ctx->req->user_id, true, r);
-}
-
-static enum cmd_result oncall_leave(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	(void)argc;
-	(void)argv;
-	return remove_user(ctx, ctx->req->user_id, true, r);
-}
-
-/* A mention as the platform sends it: Slack resolves @names into <@U123>; the
- * console has no directory, so there "@bob" is the id itself. */
 static int parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t size, struct reply *r)
 {
 	char shown[80];
@@ -189,31 +76,798 @@ static int parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t siz
 	return -1;
 }
 
+static enum cmd_result rot_result(int rc, const char *name, struct reply *r)
+{
+	char shown[48];
+
+	reply_escape(shown, sizeof(shown), name ? name : "");
+	switch (rc) {
+	case ROT_OK:
+		return CMD_OK;
+	case ROT_NOT_FOUND:
+		if (name)
+			reply_textf(r, "There is no rotation `%s` here. `/oncall rotation list` shows them.", shown);
+		else
+			reply_textf(r, "This team has no rotation yet. An admin makes one with "
+				       "`/oncall rotation create NAME`, or `/oncall join` starts one.");
+		break;
+	case ROT_EXISTS:
+		reply_textf(r, "There is already a rotation `%s` in this team.", shown);
+		break;
+	case ROT_INVALID:
+		reply_textf(r, "That rotation setting is out of range.");
+		break;
+	case ROT_CONFLICT:
+		reply_textf(r, "Others kept changing that rotation at the same moment; please try again.");
+		break;
+	case ROT_ALREADY:
+		return CMD_OK;
+	default:
+		return CMD_STORE_ERROR;
+	}
+	return CMD_REFUSED;
+}
+
+/* The configured default rotation spec (until a team makes its own). */
+static void default_version(const struct cmd_ctx *ctx, struct rotation_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->spec = ctx->cfg->rotation;
+	wk_strlcpy(v->tz, ctx->cfg->rotation_timezone, sizeof(v->tz));
+}
+
+/* ---- now, list, schedule, when ---- */
+
+static void offer_join(struct cmd_ctx *ctx, const struct rotation_plan *r, struct reply *rep)
+{
+	const struct rotation_version *v = r && r->nversions ? &r->versions[r->nversions - 1] : NULL;
+
+	if (ctx->role < ROLE_DEVELOPER)
+		return;
+	for (size_t i = 0; v && i < v->nmembers; i++)
+		if (strcmp(v->members[i], ctx->req->user_id) == 0)
+			return;
+	reply_button(rep, "Join the rotation", "oncall.join", r ? r->name : "", BUTTON_PRIMARY);
+}
+
+static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], until[64], from[64];
+	struct team_plan p;
+	struct oncall_chain c;
+	int64_t now = ctx->now_ms / 1000;
+	const struct tz *z;
+
+	if (pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
+		return argc && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, team, now - 400 * DAY, now + 400 * DAY, &p) < 0)
+		return CMD_STORE_ERROR;
+	z = zone_for(ctx, &p);
+	if (schedule_chain(&p, now, &c) != 0) {
+		reply_textf(r, "Nobody is on call right now. Use `/oncall join` to take shifts, or "
+			       "`/oncall add @someone`.");
+		offer_join(ctx, p.nrotations ? &p.rotations[0] : NULL, r);
+		team_plan_free(&p);
+		return CMD_OK;
+	}
+	when_format(z, c.until, until, sizeof(until));
+	reply_textf(r, "*On call now:* <@%s>, until %s", c.primary, until);
+	if (c.secondary[0] || c.tertiary[0]) {
+		struct buf b = BUF_INIT(1024);
+		if (c.secondary[0])
+			buf_printf(&b, "1st backup: <@%s>", c.secondary);
+		if (c.tertiary[0])
+			buf_printf(&b, "%s2nd backup: <@%s>", b.len ? "; " : "", c.tertiary);
+		reply_section(r, "%s", buf_cstr(&b));
+		buf_free(&b);
+	}
+	struct oncall_chain next;
+	if (schedule_chain(&p, c.until, &next) == 0 && strcmp(next.primary, c.primary) != 0) {
+		when_format(z, next.since, from, sizeof(from));
+		reply_section(r, "*Next:* <@%s>, from %s", next.primary, from);
+	} else if (!c.secondary[0]) {
+		reply_section(r, "Nobody else is in the rotation.");
+	}
+	for (size_t i = 0; i < p.nrotations; i++)
+		if (strcmp(p.rotations[i].id, c.rotation) == 0)
+			offer_join(ctx, &p.rotations[i], r);
+	team_plan_free(&p);
+	return CMD_OK;
+}
+
+static void describe_version(const struct rotation_version *v, char *out, size_t size)
+{
+	static const char *const wd[] = { "Sunday", "Monday", "Tuesday", "Wednesday",
+					  "Thursday", "Friday", "Saturday" };
+	struct shift sh;
+	struct tz_local l;
+
+	if (v->spec.unit == ROTATION_WEEKS && rotation_shift_by_index(&v->spec, 1, 0, &sh) == 0) {
+		tz_to_local(v->spec.zone, sh.start, &l);
+		snprintf(out, size, "every %d week%s, handoff %s %02d:%02d %s", v->spec.length,
+			 v->spec.length == 1 ? "" : "s", wd[l.wday], v->spec.handoff_hour,
+			 v->spec.handoff_minute, v->tz);
+	} else {
+		snprintf(out, size, "every %d %s, handoff %02d:%02d %s", v->spec.length,
+			 v->spec.unit == ROTATION_DAYS ? (v->spec.length == 1 ? "day" : "days")
+						      : (v->spec.length == 1 ? "hour" : "hours"),
+			 v->spec.handoff_hour, v->spec.handoff_minute, v->tz);
+	}
+	for (size_t i = 0; i < v->nwindows; i++) {
+		size_t n = strlen(out);
+		snprintf(out + n, size - n, "%s %02d:%02d-%02d:%02d%s", i ? "," : "; only",
+			 v->windows[i].start_min / 60, v->windows[i].start_min % 60,
+			 v->windows[i].end_min / 60, v->windows[i].end_min % 60,
+			 v->windows[i].days == 0x7f ? " daily" : v->windows[i].days == 0x3e ? " weekdays"
+				: v->windows[i].days == 0x41 ? " weekends" : " some days");
+	}
+}
+
+static enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], desc[256], when[64];
+	struct team_plan p;
+	int64_t now = ctx->now_ms / 1000;
+
+	if (pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
+		return argc && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, team, now, now + 1, &p) < 0)
+		return CMD_STORE_ERROR;
+	if (p.nrotations == 0) {
+		reply_textf(r, "This team has no rotation yet. Use `/oncall join` to start one.");
+		offer_join(ctx, NULL, r);
+		team_plan_free(&p);
+		return CMD_OK;
+	}
+	reply_textf(r, "%zu rotation%s:", p.nrotations, p.nrotations == 1 ? "" : "s");
+	for (size_t i = 0; i < p.nrotations; i++) {
+		const struct rotation_plan *rot = &p.rotations[i];
+		const struct rotation_version *v = &rot->versions[rot->nversions - 1], *cur;
+		struct buf b = BUF_INIT(16384);
+		struct shift sh, first;
+		long on = -1;
+
+		if (schedule_version_at(rot, now, &cur, &sh) == 0 && cur == v &&
+		    rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) == 0) {
+			int64_t k = ((int64_t)v->first_member + sh.index - first.index) % (int64_t)v->nmembers;
+			on = (long)(k < 0 ? k + (int64_t)v->nmembers : k);
+		}
+		describe_version(v, desc, sizeof(desc));
+		buf_printf(&b, "*%s* (%s), %zu %s:\n", rot->name, desc, v->nmembers,
+			   v->nmembers == 1 ? "person" : "people");
+		for (size_t m = 0; m < v->nmembers; m++)
+			buf_printf(&b, "%zu. <@%s>%s\n", m + 1, v->members[m], (long)m == on ? "  (on call now)" : "");
+		if (v->effective_from > now)
+			buf_printf(&b, "This order takes effect at the next handoff, %s.\n",
+				   when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+		reply_section(r, "%s", buf_cstr(&b));
+		buf_free(&b);
+	}
+	offer_join(ctx, &p.rotations[0], r);
+	team_plan_free(&p);
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_schedule(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], a[64], b[64];
+	struct team_plan p;
+	struct schedule s;
+	int64_t days = 14, now = ctx->now_ms / 1000;
+	const char *team_name = NULL;
+	const struct tz *z;
+	struct buf out = BUF_INIT(64 * 1024);
+
+	for (int i = 0; i < argc; i++) {
+		if (!wk_parse_i64(argv[i], 1, 90, &days) && !team_name) {
+			team_name = argv[i];
+		} else if (i == argc - 1 && !wk_parse_i64(argv[i], 1, 90, &days)) {
+			reply_textf(r, "`/oncall schedule [team] [days]`: days is 1 to 90.");
+			return CMD_REFUSED;
+		}
+	}
+	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
+		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, team, now, now + days * DAY, &p) < 0)
+		return CMD_STORE_ERROR;
+	z = zone_for(ctx, &p);
+	if (schedule_build(&p, now, now + days * DAY, &s) < 0) {
+		team_plan_free(&p);
+		return CMD_STORE_ERROR;
+	}
+	reply_textf(r, "Schedule for the next %lld days (%s):", (long long)days, tz_name(z));
+	for (size_t i = 0; i < s.n; i++) {
+		const struct segment *g = &s.seg[i];
+		int64_t end = g->end;
+		/* One line per stretch of one person: shift turnovers to the same
+		 * person don't matter to a reader. */
+		while (i + 1 < s.n && s.seg[i + 1].source == g->source &&
+		       strcmp(s.seg[i + 1].member, g->member) == 0)
+			end = s.seg[++i].end;
+		buf_printf(&out, "`%s` → `%s`  %s%s%s%s\n", when_format(z, g->start, a, sizeof(a)),
+			   when_format(z, end, b, sizeof(b)), g->member[0] ? "<@" : "nobody",
+			   g->member, g->member[0] ? ">" : "",
+			   g->source == SEGMENT_OVERRIDE ? "  (override)" : g->source == SEGMENT_SWAP ? "  (swap)" : "");
+	}
+	if (!s.n)
+		buf_adds(&out, "Nobody is scheduled.\n");
+	reply_section(r, "%s", buf_cstr(&out));
+	buf_free(&out);
+	schedule_free(&s);
+	team_plan_free(&p);
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char who[64], a[64], b[64];
+	struct team_info *teams = NULL;
+	size_t nteams = 0, found = 0;
+	struct buf out = BUF_INIT(32 * 1024);
+	int64_t now = ctx->now_ms / 1000;
+
+	if (argc) {
+		if (parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
+			return CMD_REFUSED;
+	} else {
+		wk_strlcpy(who, ctx->req->user_id, sizeof(who));
+	}
+	if (team_list(ctx->store, ctx->org_id, &teams, &nteams) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t t = 0; t < nteams && found < 10; t++) {
+		struct team_plan p;
+		struct schedule s;
+		if (schedule_load(ctx->store, ctx->org_id, teams[t].id, now, now + 90 * DAY, &p) < 0)
+			continue;
+		const struct tz *z = zone_for(ctx, &p);
+		if (schedule_build(&p, now, now + 90 * DAY, &s) == 0) {
+			for (size_t i = 0; i < s.n && found < 10; i++) {
+				if (strcmp(s.seg[i].member, who) != 0)
+					continue;
+				buf_printf(&out, "%s → %s%s%s\n", when_format(z, s.seg[i].start, a, sizeof(a)),
+					   when_format(z, s.seg[i].end, b, sizeof(b)),
+					   strcmp(teams[t].id, "default") ? "  team " : "",
+					   strcmp(teams[t].id, "default") ? teams[t].name : "");
+				found++;
+			}
+			schedule_free(&s);
+		}
+		team_plan_free(&p);
+	}
+	free(teams);
+	if (!found)
+		reply_textf(r, "<@%s> has no shifts in the next 90 days.", who);
+	else {
+		reply_textf(r, "Next shifts of <@%s>:", who);
+		reply_section(r, "%s", buf_cstr(&out));
+	}
+	buf_free(&out);
+	return CMD_OK;
+}
+
+/* ---- joining, leaving, adding, removing ---- */
+
+struct member_edit {
+	const char *member;
+	int add;	/* 1 add, 0 remove */
+	long position;	/* 1-based for moves; 0 = append */
+	long result_position;
+};
+
+static int edit_members(struct rotation_version *v, void *arg)
+{
+	struct member_edit *e = arg;
+	long at = -1;
+
+	for (size_t i = 0; i < v->nmembers; i++)
+		if (strcmp(v->members[i], e->member) == 0)
+			at = (long)i;
+	if (e->add == 1 && e->position == 0) {
+		if (at >= 0) {
+			e->result_position = at + 1;
+			return ROT_ALREADY;
+		}
+		v->members = xrealloc(v->members, (v->nmembers + 2) * sizeof(char *));
+		v->members[v->nmembers++] = xstrdup(e->member);
+		e->result_position = (long)v->nmembers;
+		return 0;
+	}
+	if (at < 0)
+		return ROT_ALREADY;
+	char *m = v->members[at];
+	memmove(v->members + at, v->members + at + 1, (v->nmembers - (size_t)at - 1) * sizeof(char *));
+	v->nmembers--;
+	if (e->add == 0) {
+		free(m);
+		return 0;
+	}
+	/* a move: put it back at position */
+	size_t pos = (size_t)(e->position - 1) > v->nmembers ? v->nmembers : (size_t)(e->position - 1);
+	memmove(v->members + pos + 1, v->members + pos, (v->nmembers - pos) * sizeof(char *));
+	v->members[pos] = m;
+	v->nmembers++;
+	e->result_position = (long)pos + 1;
+	return 0;
+}
+
+/* Find the rotation a command means: by name in any team, or the default
+ * team's first one (created from the config when joining an empty team). */
+static int target_rotation(struct cmd_ctx *ctx, const char *name, bool create, char *team,
+			   size_t tsize, char *rname, size_t nsize)
+{
+	struct rotation_plan rp;
+	int rc;
+
+	wk_strlcpy(team, "default", tsize);
+	if (name) {
+		struct team_info *teams = NULL;
+		size_t n = 0;
+		if (team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
+			return ROT_STORE;
+		rc = ROT_NOT_FOUND;
+		for (size_t i = 0; i < n && rc == ROT_NOT_FOUND; i++) {
+			rc = rotations_find(ctx->store, ctx->org_id, teams[i].id, name, &rp);
+			if (rc == ROT_OK) {
+				wk_strlcpy(team, teams[i].id, tsize);
+				wk_strlcpy(rname, rp.name, nsize);
+				rotation_plan_free(&rp);
+			}
+		}
+		free(teams);
+		return rc;
+	}
+	rc = rotations_find(ctx->store, ctx->org_id, team, NULL, &rp);
+	if (rc == ROT_OK) {
+		wk_strlcpy(rname, rp.name, nsize);
+		rotation_plan_free(&rp);
+		return ROT_OK;
+	}
+	if (rc != ROT_NOT_FOUND || !create)
+		return rc;
+	struct rotation_version v;
+	char id[SCHEDULE_ID_LEN];
+	default_version(ctx, &v);
+	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			      team, "main", &v, 10, ctx->now_ms / 1000, id, sizeof(id));
+	if (rc == ROT_OK || rc == ROT_EXISTS) {
+		wk_strlcpy(rname, "main", nsize);
+		return ROT_OK;
+	}
+	return rc;
+}
+
+static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, const char *rotation,
+					 int add, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], rname[40], detail[96], when[64];
+	struct member_edit e = { user, add, 0, 0 };
+	struct member m;
+	bool self = strcmp(user, ctx->req->user_id) == 0;
+	int rc;
+
+	if (add) {
+		int got = member_get(ctx->store, ctx->org_id, user, &m);
+		if (got < 0)
+			return CMD_STORE_ERROR;
+		if (got > 0 || m.placeholder) {
+			reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet. Invite "
+				       "them first: `/invite link` or `/invite email`.", user);
+			return CMD_REFUSED;
+		}
+	}
+	rc = target_rotation(ctx, rotation, add, team, sizeof(team), rname, sizeof(rname));
+	if (rc != ROT_OK)
+		return rot_result(rc, rotation, r);
+	snprintf(detail, sizeof(detail), "member:%s", user);
+	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			    team, rname, ctx->now_ms / 1000, edit_members, &e,
+			    add ? "rotation.add" : "rotation.remove", detail);
+	if (rc == ROT_ALREADY) {
+		if (add)
+			reply_textf(r, self ? "You are already in the rotation, at position %ld."
+					    : "<@%2$s> is already in the rotation, at position %1$ld.",
+				    e.result_position, user);
+		else
+			reply_textf(r, self ? "You are not in the rotation." : "<@%s> is not in the rotation.", user);
+		return CMD_OK;
+	}
+	if (rc != ROT_OK)
+		return rot_result(rc, rotation, r);
+	struct rotation_plan rp;
+	int64_t eff = ctx->now_ms / 1000;
+	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
+		eff = rp.versions[rp.nversions - 1].effective_from;
+		when_format(rp.versions[rp.nversions - 1].spec.zone, eff, when, sizeof(when));
+		rotation_plan_free(&rp);
+	}
+	if (add && self)
+		reply_textf(r, "You joined the rotation at position %ld.", e.result_position);
+	else if (add)
+		reply_textf(r, "Added <@%s> to the rotation at position %ld.", user, e.result_position);
+	else if (self)
+		reply_textf(r, "You left the rotation.");
+	else
+		reply_textf(r, "Removed <@%s> from the rotation.", user);
+	if (eff > ctx->now_ms / 1000)
+		reply_section(r, "The shift in progress stays as it is; the new order starts at the "
+				 "next handoff, %s.", when);
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_join(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	return change_membership(ctx, ctx->req->user_id, argc ? argv[0] : NULL, 1, r);
+}
+
+static enum cmd_result oncall_leave(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	return change_membership(ctx, ctx->req->user_id, argc ? argv[0] : NULL, 0, r);
+}
+
 static enum cmd_result oncall_add(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char id[64];
 
-	(void)argc;
 	if (parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
-	return add_user(ctx, id, strcmp(id, ctx->req->user_id) == 0, r);
+	return change_membership(ctx, id, argc > 1 ? argv[1] : NULL, 1, r);
 }
 
 static enum cmd_result oncall_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char id[64];
 
-	(void)argc;
 	if (parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
-	return remove_user(ctx, id, strcmp(id, ctx->req->user_id) == 0, r);
+	return change_membership(ctx, id, argc > 1 ? argv[1] : NULL, 0, r);
 }
 
 static enum cmd_result action_join(struct cmd_ctx *ctx, const char *value, struct reply *r)
 {
-	(void)value;
 	r->replace_original = true;
-	return add_user(ctx, ctx->req->user_id, true, r);
+	return change_membership(ctx, ctx->req->user_id, value && value[0] ? value : NULL, 1, r);
+}
+
+/* ---- /oncall rotation ... ---- */
+
+static enum cmd_result rotation_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	return oncall_list(ctx, argc, argv, r);
+}
+
+struct spec_edit {
+	struct rotation_version v;	/* the wanted settings */
+	unsigned set;			/* which of them */
+};
+#define SET_LENGTH 1u
+#define SET_HANDOFF 2u
+#define SET_TZ 4u
+#define SET_WINDOWS 8u
+
+/* Parse "every 1w", "handoff mon 09:00" / "handoff 09:00", "tz Zone",
+ * "hours mon-fri 08:00-18:00" / "hours always", "priority N", "team NAME" from argv. */
+static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec_edit *e, int *priority,
+			 const char **team, struct reply *r)
+{
+	char why[200];
+
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i];
+		if (strcasecmp(k, "every") == 0 && i + 1 < argc) {
+			if (rotations_parse_length(argv[++i], &e->v.spec.unit, &e->v.spec.length, why, sizeof(why)) < 0)
+				goto bad;
+			e->set |= SET_LENGTH;
+		} else if (strcasecmp(k, "handoff") == 0 && i + 1 < argc) {
+			int wd = rotation_weekday_parse(argv[i + 1]);
+			if (wd >= 0 && i + 2 < argc) {
+				/* a weekly handoff day: anchor on a date with that weekday (2026-01-04 is a Sunday) */
+				e->v.spec.start_year = 2026;
+				e->v.spec.start_month = 1;
+				e->v.spec.start_day = 4 + wd;
+				i++;
+			}
+			if (rotation_hhmm_parse(argv[++i], &e->v.spec.handoff_hour, &e->v.spec.handoff_minute) < 0) {
+				snprintf(why, sizeof(why), "the handoff is a 24-hour time, with a weekday for weekly rotations: `handoff mon 09:00`");
+				goto bad;
+			}
+			e->set |= SET_HANDOFF;
+		} else if (strcasecmp(k, "tz") == 0 && i + 1 < argc) {
+			if (!(e->v.spec.zone = tz_get(argv[++i]))) {
+				snprintf(why, sizeof(why), "`%.40s` is not an IANA time zone such as Europe/Berlin", argv[i]);
+				goto bad;
+			}
+			wk_strlcpy(e->v.tz, argv[i], sizeof(e->v.tz));
+			e->set |= SET_TZ;
+		} else if (strcasecmp(k, "hours") == 0 && i + 1 < argc) {
+			free(e->v.windows);
+			e->v.windows = NULL;
+			e->v.nwindows = 0;
+			if (strcasecmp(argv[i + 1], "always") == 0) {
+				i++;
+			} else {
+				while (i + 2 < argc && strchr(argv[i + 2], '-') && strchr(argv[i + 2], ':')) {
+					struct rotation_window w;
+					if (rotations_parse_window(argv[i + 1], argv[i + 2], &w, why, sizeof(why)) < 0)
+						goto bad;
+					e->v.windows = xrealloc(e->v.windows, (e->v.nwindows + 1) * sizeof(w));
+					e->v.windows[e->v.nwindows++] = w;
+					i += 2;
+					if (i + 1 >= argc || strcasecmp(argv[i + 1], "and") != 0)
+						break;
+					i++;
+				}
+				if (!e->v.nwindows) {
+					rotations_parse_window("", "", &(struct rotation_window){ 0 }, why, sizeof(why));
+					goto bad;
+				}
+			}
+			e->set |= SET_WINDOWS;
+		} else if (priority && strcasecmp(k, "priority") == 0 && i + 1 < argc) {
+			int64_t v;
+			if (!wk_parse_i64(argv[++i], 1, 1000, &v)) {
+				snprintf(why, sizeof(why), "priority is a number from 1 (first) to 1000");
+				goto bad;
+			}
+			*priority = (int)v;
+		} else if (team && strcasecmp(k, "team") == 0 && i + 1 < argc) {
+			*team = argv[++i];
+		} else {
+			char shown[40];
+			snprintf(why, sizeof(why), "I don't understand `%s` here",
+				 reply_escape(shown, sizeof(shown), k));
+			goto bad;
+		}
+	}
+	(void)ctx;
+	return 0;
+bad:
+	reply_textf(r, "I did not change the rotation: %s.", why);
+	reply_section(r, "Options: `every 1w|24h|2d`, `handoff mon 09:00`, `tz Europe/Berlin`, "
+			 "`hours mon-fri 08:00-18:00` or `hours always`%s.",
+		      priority ? ", `priority N`, `team NAME`" : "");
+	return -1;
+}
+
+static enum cmd_result rotation_create_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct spec_edit e = { 0 };
+	char team[SCHEDULE_ID_LEN], id[SCHEDULE_ID_LEN], desc[256];
+	const char *team_name = NULL;
+	int priority = 10, rc;
+
+	default_version(ctx, &e.v);
+	if (!team_name_valid(argv[0])) {
+		reply_textf(r, "A rotation name is 1 to 32 letters, digits, '.', '_' or '-'.");
+		return CMD_REFUSED;
+	}
+	if (parse_options(ctx, argc - 1, argv + 1, &e, &priority, &team_name, r) < 0) {
+		free(e.v.windows);
+		return CMD_REFUSED;
+	}
+	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0) {
+		free(e.v.windows);
+		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	}
+	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			      team, argv[0], &e.v, priority, ctx->now_ms / 1000, id, sizeof(id));
+	if (rc == ROT_OK) {
+		describe_version(&e.v, desc, sizeof(desc));
+		reply_textf(r, "Created rotation `%s` (%s, priority %d). Add people with "
+			       "`/oncall add @user %s`.", argv[0], desc, priority, argv[0]);
+	}
+	free(e.v.windows);
+	return rot_result(rc, argv[0], r);
+}
+
+static int apply_spec(struct rotation_version *v, void *arg)
+{
+	struct spec_edit *e = arg;
+
+	if (e->set & SET_LENGTH) {
+		v->spec.unit = e->v.spec.unit;
+		v->spec.length = e->v.spec.length;
+	}
+	if (e->set & SET_HANDOFF) {
+		v->spec.handoff_hour = e->v.spec.handoff_hour;
+		v->spec.handoff_minute = e->v.spec.handoff_minute;
+		if (e->v.spec.start_year == 2026 && e->v.spec.start_month == 1) {
+			v->spec.start_year = 2026;
+			v->spec.start_month = 1;
+			v->spec.start_day = e->v.spec.start_day;
+		}
+	}
+	if (e->set & SET_TZ) {
+		v->spec.zone = e->v.spec.zone;
+		wk_strlcpy(v->tz, e->v.tz, sizeof(v->tz));
+	}
+	if (e->set & SET_WINDOWS) {
+		free(v->windows);
+		v->windows = xcalloc(e->v.nwindows + 1, sizeof(*v->windows));
+		if (e->v.nwindows)
+			memcpy(v->windows, e->v.windows, e->v.nwindows * sizeof(*v->windows));
+		v->nwindows = e->v.nwindows;
+	}
+	return 0;
+}
+
+static enum cmd_result rotation_set_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct spec_edit e = { 0 };
+	char team[SCHEDULE_ID_LEN], rname[40], when[64];
+	int rc;
+
+	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	default_version(ctx, &e.v);
+	if (parse_options(ctx, argc - 1, argv + 1, &e, NULL, NULL, r) < 0) {
+		free(e.v.windows);
+		return CMD_REFUSED;
+	}
+	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			    team, rname, ctx->now_ms / 1000, apply_spec, &e, "rotation.set", "settings");
+	free(e.v.windows);
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	struct rotation_plan rp;
+	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
+		char desc[256];
+		const struct rotation_version *v = &rp.versions[rp.nversions - 1];
+		describe_version(v, desc, sizeof(desc));
+		reply_textf(r, "Rotation `%s` is now %s, from %s on; shifts before that stay as they were.",
+			    rname, desc, when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+		rotation_plan_free(&rp);
+	}
+	return CMD_OK;
+}
+
+static enum cmd_result rotation_move_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], rname[40], id[64], detail[96];
+	struct member_edit e = { id, 2, 0, 0 };
+	int64_t pos;
+	int rc;
+
+	(void)argc;
+	if (parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
+		return CMD_REFUSED;
+	if (!wk_parse_i64(argv[2], 1, 1000, &pos)) {
+		reply_textf(r, "The position is a number from 1.");
+		return CMD_REFUSED;
+	}
+	e.position = pos;
+	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	snprintf(detail, sizeof(detail), "member:%s to %lld", id, (long long)pos);
+	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			    team, rname, ctx->now_ms / 1000, edit_members, &e, "rotation.move", detail);
+	if (rc == ROT_ALREADY) {
+		reply_textf(r, "<@%s> is not in rotation `%s`.", id, rname);
+		return CMD_REFUSED;
+	}
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	reply_textf(r, "<@%s> is now number %ld in rotation `%s`, from the next handoff on.", id,
+		    e.result_position, rname);
+	return CMD_OK;
+}
+
+static enum cmd_result rotation_delete_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], rname[40];
+	int rc;
+
+	(void)argc;
+	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	if (rc == ROT_OK)
+		rc = rotations_delete(ctx->store, ctx->org_id, ctx->req->user_id,
+				      platform_name(ctx->req->platform), team, rname, ctx->now_ms / 1000);
+	if (rc == ROT_OK)
+		reply_textf(r, "Deleted rotation `%s`.", rname);
+	return rot_result(rc, argv[0], r);
+}
+
+/* ---- overrides ---- */
+
+static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct override_def o = { 0 };
+	char who[64], id[SCHEDULE_ID_LEN], why[300], a[64], b[64];
+	struct team_plan p;
+	const struct tz *z;
+	int64_t now = ctx->now_ms / 1000, start, end;
+	int used, at = 1, rc;
+
+	if (parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
+		return CMD_REFUSED;
+	if (schedule_load(ctx->store, ctx->org_id, "default", now, now + 1, &p) < 0)
+		return CMD_STORE_ERROR;
+	z = zone_for(ctx, &p);
+	team_plan_free(&p);
+	if ((used = when_parse(z, now, now, argc - at, argv + at, &start, why, sizeof(why))) < 0)
+		goto bad;
+	at += used;
+	if ((used = when_parse(z, now, start, argc - at, argv + at, &end, why, sizeof(why))) < 0)
+		goto bad;
+	at += used;
+	if (end <= start || end <= now || end - start > 90 * DAY) {
+		snprintf(why, sizeof(why), "the end must come after the start and after now, at most 90 days later");
+		goto bad;
+	}
+	wk_strlcpy(o.member, who, sizeof(o.member));
+	o.start = start;
+	o.end = end;
+	o.source = SEGMENT_OVERRIDE;
+	for (int i = at; i < argc; i++) {
+		size_t n = strlen(o.reason);
+		snprintf(o.reason + n, sizeof(o.reason) - n, "%s%s", n ? " " : "", argv[i]);
+	}
+	rc = overrides_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			      "default", &o, now, id, sizeof(id));
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper.", who);
+		return CMD_REFUSED;
+	}
+	reply_textf(r, "Override `%s`: <@%s> is on call from %s to %s.", id, who,
+		    when_format(z, start, a, sizeof(a)), when_format(z, end, b, sizeof(b)));
+	return CMD_OK;
+bad:
+	reply_textf(r, "I did not add the override: %s.", why);
+	reply_section(r, "Usage: `/oncall override @user FROM TO [reason]`, e.g. "
+			 "`/oncall override @bob 2026-12-24 08:00 +48h covering for Alice`.");
+	return CMD_REFUSED;
+}
+
+static enum cmd_result oncall_overrides(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], a[64], b[64], reason[160];
+	struct team_plan p;
+	struct buf out = BUF_INIT(32 * 1024);
+	int64_t now = ctx->now_ms / 1000;
+
+	if (pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
+		return argc && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, team, now, now + 400 * DAY, &p) < 0)
+		return CMD_STORE_ERROR;
+	const struct tz *z = zone_for(ctx, &p);
+	for (size_t i = 0; i < p.noverrides; i++) {
+		const struct override_def *o = &p.overrides[i];
+		buf_printf(&out, "`%s` <@%s> %s → %s%s%s%s\n", o->id, o->member,
+			   when_format(z, o->start, a, sizeof(a)), when_format(z, o->end, b, sizeof(b)),
+			   o->source == SEGMENT_SWAP ? " (swap)" : "", o->reason[0] ? ": " : "",
+			   reply_escape(reason, sizeof(reason), o->reason));
+	}
+	if (p.noverrides) {
+		reply_textf(r, "%zu override%s now or ahead:", p.noverrides, p.noverrides == 1 ? "" : "s");
+		reply_section(r, "%s", buf_cstr(&out));
+	} else {
+		reply_textf(r, "No overrides now or ahead. Admins add one with `/oncall override @user FROM TO`.");
+	}
+	buf_free(&out);
+	team_plan_free(&p);
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char shown[40];
+	int rc;
+
+	(void)argc;
+	rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			      "default", argv[0], ctx->now_ms / 1000);
+	reply_escape(shown, sizeof(shown), argv[0]);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "There is no override `%s`. `/oncall overrides` lists them.", shown);
+		return CMD_REFUSED;
+	}
+	reply_textf(r, "Removed override `%s`.", shown);
+	return CMD_OK;
 }
 
 /* ---- /oncall me: people edit their own profile ---- */
@@ -316,14 +970,33 @@ static enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char *
 }
 
 static const struct subcommand oncall_subcommands[] = {
-	{ "now", "", "shows who is on call now and who is next", ROLE_VIEWER, 0, 0, oncall_now, "", 0 },
-	{ "list", "", "shows the rotation in order", ROLE_VIEWER, 0, 0, oncall_list, "", 0 },
-	{ "join", "", "adds you to the end of the rotation", ROLE_DEVELOPER, 0, 0, oncall_join, "", 0 },
-	{ "leave", "", "takes you out of the rotation", ROLE_DEVELOPER, 0, 0, oncall_leave, "", 0 },
-	{ "add", "@user", "adds someone to the end of the rotation", ROLE_ADMIN, 1, 1, oncall_add,
+	{ "now", "[team]", "shows who is on call now, the backups, and who is next", ROLE_VIEWER, 0, 1,
+	  oncall_now, "", 0 },
+	{ "list", "[team]", "shows the team's rotations in order", ROLE_VIEWER, 0, 1, oncall_list, "", 0 },
+	{ "schedule", "[team] [days]", "shows who is on call when, up to 90 days ahead", ROLE_VIEWER,
+	  0, 2, oncall_schedule, "7", 0 },
+	{ "when", "[@user]", "shows someone's next shifts (yours by default)", ROLE_VIEWER, 0, 1,
+	  oncall_when, "", 0 },
+	{ "join", "[rotation]", "adds you to the end of the rotation", ROLE_DEVELOPER, 0, 1, oncall_join, "", 0 },
+	{ "leave", "[rotation]", "takes you out of the rotation", ROLE_DEVELOPER, 0, 1, oncall_leave, "", 0 },
+	{ "add", "@user [rotation]", "adds someone to the end of a rotation", ROLE_ADMIN, 1, 2, oncall_add,
 	  "@user", 0 },
-	{ "remove", "@user", "takes someone out of the rotation", ROLE_ADMIN, 1, 1, oncall_remove,
+	{ "remove", "@user [rotation]", "takes someone out of a rotation", ROLE_ADMIN, 1, 2, oncall_remove,
 	  "@user", 0 },
+	{ "rotation list", "[team]", "lists rotations and their settings", ROLE_VIEWER, 0, 1,
+	  rotation_list_cmd, "", 0 },
+	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [priority N] [team NAME]",
+	  "makes a rotation", ROLE_ADMIN, 1, 16, rotation_create_cmd, "ops every 1d handoff 09:00", 0 },
+	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...]",
+	  "changes a rotation from its next handoff on", ROLE_ADMIN, 3, 16, rotation_set_cmd,
+	  "main every 2d", 0 },
+	{ "rotation move", "NAME @user POSITION", "moves someone within a rotation", ROLE_ADMIN, 3, 3,
+	  rotation_move_cmd, "main @user 1", 0 },
+	{ "rotation delete", "NAME", "deletes a rotation", ROLE_ADMIN, 1, 1, rotation_delete_cmd, "nosuch", 0 },
+	{ "override", "@user FROM TO [reason]", "puts someone on call for a while instead",
+	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },
+	{ "overrides", "[team]", "lists overrides now and ahead", ROLE_VIEWER, 0, 1, oncall_overrides, "", 0 },
+	{ "override remove", "ID", "removes an override", ROLE_ADMIN, 1, 1, oncall_override_remove, "o0", 0 },
 	{ "me", "", "shows your profile: name, email, phone, time zone, notifications", ROLE_VIEWER,
 	  0, 0, oncall_me, "", 0 },
 	{ "me name", "NAME", "sets your display name", ROLE_DEVELOPER, 1, 8, oncall_me_name,
@@ -349,7 +1022,7 @@ static const char *const oncall_aliases[] = { "who", NULL };
 const struct command oncall_command = {
 	.name = "oncall",
 	.aliases = oncall_aliases,
-	.summary = "who is on call, and the rotation",
+	.summary = "who is on call, schedules, rotations and overrides",
 	.subcommands = oncall_subcommands,
 	.default_sub = &oncall_subcommands[0],
 	.actions = oncall_actions,

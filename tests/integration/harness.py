@@ -734,8 +734,16 @@ class World:
             self.invite("role <@%s> owner" % user, owner, team)
         check(self.role(user, team) == role, "%s's role: %r, wanted %s" % (user, self.role(user, team), role))
 
-    def rotation(self, team=TEAM):
-        return self.r("LRANGE", "wk:{slack:%s}:rotation:default" % team, 0, -1)
+    def rotation(self, team=TEAM, name=None):
+        """Member order of the default team's rotation (the newest version: what the
+        next handoff uses), or [] when the team has none."""
+        org = "wk:{slack:%s}" % team
+        ids = sorted(self.r("SMEMBERS", org + ":team_rotations:default"))
+        for rid in ids:
+            rot = json.loads(self.r("GET", org + ":rotation:" + rid))
+            if name is None or rot["name"] == name:
+                return rot["versions"][-1]["members"]
+        return []
 
     def role(self, user, team=TEAM):
         return self.r("HGET", "wk:{slack:%s}:member:%s" % (team, user), "role")

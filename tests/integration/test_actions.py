@@ -53,18 +53,18 @@ def _(w):
     js = got[0]["json"]
     check_eq(js.get("replace_original"), True, "replace_original")
     check_re(r"joined the rotation", js.get("text", ""), "click reply")
-    check_eq(w.r("LRANGE", K + ":rotation:default", 0, -1), ["U0BOB"], "rotation after the click")
+    check_eq(w.rotation(), ["U0BOB"], "rotation after the click")
 
 
 @test("a click with a bad signature is refused and changes nothing")
 def _(w):
     w.oncall("", "U0ALICE")
-    before = w.r("LRANGE", K + ":rotation:default", 0, -1)
+    before = w.rotation()
     r = click(w, "oncall.join", user="U0BOB", secret="not-the-secret")
     check_eq(r.status, 401, "status")
     time.sleep(0.3)
     check_eq(len(w.peer.wait_for(1, timeout=0, path_prefix="/actions/")), 0, "posts to response_url")
-    check_eq(w.r("LRANGE", K + ":rotation:default", 0, -1), before, "rotation")
+    check_eq(w.rotation(), before, "rotation")
 
 
 @test("an unknown action or junk payload answers clearly, never crashes")
@@ -116,7 +116,8 @@ def _():
         check_re(r"no choice 9", out, "a number with no button")
         check_re(r"don't know the command `/nosuch`", out, "unknown command")
         c = redis.client()
-        check_eq(c("LRANGE", "wk:{console:local}:rotation:default", 0, -1), ["you", "bob"],
+        rid = sorted(c("SMEMBERS", "wk:{console:local}:team_rotations:default"))[0]
+        check_eq(json.loads(c("GET", "wk:{console:local}:rotation:" + rid))["versions"][-1]["members"], ["you", "bob"],
                  "the console org's rotation in Redis")
         check_eq(c.hgetall("wk:{console:local}:member:you").get("role"), "owner", "console user's role")
         check_eq(c.hgetall("wk:{console:local}:member:bob").get("role"), "developer", "bob's role")

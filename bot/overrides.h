@@ -1,0 +1,26 @@
+/* overrides.h - replacing the on-call person for a span, by an admin or by an
+ * approved swap. Overrides sit on top of the rotations (schedule.h); a swap's
+ * override names whom it replaces and applies only while that person is the
+ * one on call underneath.
+ *
+ * Keys (under wk:{org}:): overrides:<team> (sorted set of ids by end instant, so
+ * loading a window skips the past cheaply), override:<id> (hash). Ids "o<n>".
+ * Each change is one script with its audit entry. Thread: caller's store. */
+#ifndef WK_OVERRIDES_H
+#define WK_OVERRIDES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/schedule.h"
+
+/* 0 created (id filled), 1 the member is not a member of the org, -1 store. */
+int overrides_create(struct store *s, const char *org_id, const char *actor, const char *platform,
+		     const char *team, const struct override_def *o, int64_t now, char *id,
+		     size_t idsize);
+
+/* 0 removed, 1 no such override in that team, -1 store. */
+int overrides_remove(struct store *s, const char *org_id, const char *actor, const char *platform,
+		     const char *team, const char *id, int64_t now);
+
+#endif

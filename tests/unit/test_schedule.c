@@ -1,0 +1,199 @@
+/* The final schedule: versions, windows, priorities, overrides and swaps, and
+ * the escalation chain. Expected instants are written out by hand (UTC). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/schedule.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+
+/* 2026-11-02 (Mon) 09:00 Europe/Berlin = 08:00 UTC */
+#define MON_0900_BERLIN 1793606400LL
+#define H 3600LL
+#define D 86400LL
+
+static char *ids[] = { "A", "B", "C", "D" };
+
+static void weekly_version(struct rotation_version *v, int64_t from, size_t n, size_t first)
+{
+	memset(v, 0, sizeof(*v));
+	v->effective_from = from;
+	wk_strlcpy(v->tz, "Europe/Berlin", sizeof(v->tz));
+	v->spec = (struct rotation_spec){ tz_get("Europe/Berlin"), 2026, 11, 2, 9, 0, ROTATION_WEEKS, 1 };
+	v->members = ids;
+	v->nmembers = n;
+	v->first_member = first;
+}
+
+static void test_weekly_and_chain(void **state)
+{
+	struct rotation_version v;
+	struct rotation_plan r = { .id = "r1", .name = "main", .priority = 10, .versions = &v, .nversions = 1 };
+	struct team_plan p = { .rotations = &r, .nrotations = 1 };
+	struct schedule s;
+	struct oncall_chain c;
+
+	(void)state;
+	weekly_version(&v, MON_0900_BERLIN, 3, 0);
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN, MON_0900_BERLIN + 21 * D, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.seg[0].member, "A");
+	assert_string_equal(s.seg[1].member, "B");
+	assert_string_equal(s.seg[2].member, "C");
+	assert_int_equal(s.seg[1].start, MON_0900_BERLIN + 7 * D);
+	schedule_free(&s);
+	/* Before the first version nobody is on call: one gap segment. */
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN - D, MON_0900_BERLIN, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.seg[0].member, "");
+	schedule_free(&s);
+	/* Week 2: B on call; backups are the ones before B: A, then C. */
+	assert_int_equal(schedule_chain(&p, MON_0900_BERLIN + 8 * D, &c), 0);
+	assert_string_equal(c.primary, "B");
+	assert_string_equal(c.secondary, "A");
+	assert_string_equal(c.tertiary, "C");
+	assert_int_equal(c.until, MON_0900_BERLIN + 14 * D);
+}
+
+static void test_new_version_keeps_current_shift(void **state)
+{
+	struct rotation_version v[2];
+	struct rotation_plan r = { .id = "r1", .priority = 10, .versions = v, .nversions = 2 };
+	struct team_plan p = { .rotations = &r, .nrotations = 1 };
+	struct schedule s;
+
+	(void)state;
+	weekly_version(&v[0], MON_0900_BERLIN, 3, 0);
+	/* An edit during week 1 (A on call) adds D; it starts at the next handoff with
+	 * the one after A in the new order (B), so A keeps the week. */
+	weekly_version(&v[1], MON_0900_BERLIN + 7 * D, 4, 1);
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN, MON_0900_BERLIN + 28 * D, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.seg[0].member, "A");
+	assert_string_equal(s.seg[1].member, "B");
+	assert_string_equal(s.seg[2].member, "C");
+	assert_string_equal(s.seg[3].member, "D");
+	schedule_free(&s);
+}
+
+static void test_windows_and_priority(void **state)
+{
+	static char *night_ids[] = { "N1", "N2" };
+	struct rotation_version day, night;
+	struct rotation_window business = { 0x3e, 8 * 60, 18 * 60 };	/* Mon-Fri 08-18 */
+	struct rotation_plan r[2] = {
+		{ .id = "night", .priority = 2, .versions = &night, .nversions = 1 },
+		{ .id = "day", .priority = 1, .versions = &day, .nversions = 1 },
+	};
+	struct team_plan p = { .rotations = r, .nrotations = 2 };
+	struct schedule s;
+	int64_t mon0 = MON_0900_BERLIN - 9 * H;	/* Monday 00:00 Berlin (CET) */
+
+	(void)state;
+	weekly_version(&day, MON_0900_BERLIN - 7 * D, 1, 0);	/* A, business hours only */
+	day.windows = &business;
+	day.nwindows = 1;
+	weekly_version(&night, MON_0900_BERLIN - 7 * D, 2, 0);	/* N1 last week, N2 from 09:00 */
+	night.members = night_ids;
+	assert_int_equal(schedule_build(&p, mon0, mon0 + D, &s), 0);
+	/* 00-08 N1; 08-18 A, in two pieces because A's weekly shift turns over at
+	 * 09:00 (pieces keep their shift's identity); 18-24 N2. */
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.seg[0].member, "N1");
+	assert_int_equal(s.seg[0].end, mon0 + 8 * H);
+	assert_string_equal(s.seg[1].member, "A");
+	assert_string_equal(s.seg[1].rotation, "day");
+	assert_int_equal(s.seg[1].end, mon0 + 9 * H);
+	assert_string_equal(s.seg[2].member, "A");
+	assert_int_equal(s.seg[2].shift_index, s.seg[1].shift_index + 1);
+	assert_int_equal(s.seg[2].end, mon0 + 18 * H);
+	assert_string_equal(s.seg[3].member, "N2");
+	schedule_free(&s);
+	/* Saturday: the day rotation has no window, the night one covers all day. */
+	assert_int_equal(schedule_build(&p, mon0 + 5 * D, mon0 + 6 * D, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.seg[0].member, "N2");
+	schedule_free(&s);
+}
+
+static void test_overrides_and_swaps(void **state)
+{
+	struct rotation_version v;
+	struct rotation_plan r = { .id = "r1", .priority = 10, .versions = &v, .nversions = 1 };
+	struct override_def o[2] = {
+		{ .id = "o1", .start = MON_0900_BERLIN + 1 * D, .end = MON_0900_BERLIN + 2 * D,
+		  .member = "D", .source = SEGMENT_OVERRIDE },
+		/* a swap that takes C's time: C is not on call in week 1, so it does nothing */
+		{ .id = "o2", .start = MON_0900_BERLIN + 3 * D, .end = MON_0900_BERLIN + 4 * D,
+		  .member = "B", .replaces = "C", .source = SEGMENT_SWAP },
+	};
+	struct team_plan p = { .rotations = &r, .nrotations = 1, .overrides = o, .noverrides = 2 };
+	struct schedule s;
+
+	(void)state;
+	weekly_version(&v, MON_0900_BERLIN, 3, 0);
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN, MON_0900_BERLIN + 7 * D, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.seg[0].member, "A");
+	assert_string_equal(s.seg[1].member, "D");
+	assert_int_equal(s.seg[1].source, SEGMENT_OVERRIDE);
+	assert_string_equal(s.seg[1].override_id, "o1");
+	assert_int_equal(s.seg[1].start, MON_0900_BERLIN + D);
+	assert_string_equal(s.seg[2].member, "A");
+	schedule_free(&s);
+	/* the same swap on A's time applies */
+	wk_strlcpy(o[1].replaces, "A", sizeof(o[1].replaces));
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN, MON_0900_BERLIN + 7 * D, &s), 0);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.seg[3].member, "B");
+	assert_int_equal(s.seg[3].source, SEGMENT_SWAP);
+	schedule_free(&s);
+}
+
+static void test_json_round_trip(void **state)
+{
+	struct rotation_version v;
+	struct rotation_window w = { 0x3e, 480, 1080 };
+	struct rotation_plan r = { .id = "r7", .name = "day", .team = "default", .priority = 3, .rev = 9,
+				   .versions = &v, .nversions = 1 }, back;
+	char *json;
+
+	(void)state;
+	weekly_version(&v, MON_0900_BERLIN, 4, 2);
+	v.windows = &w;
+	v.nwindows = 1;
+	json = rotation_plan_to_json(&r);
+	assert_int_equal(rotation_plan_from_json(json, strlen(json), &back), 0);
+	assert_string_equal(back.id, "r7");
+	assert_int_equal(back.rev, 9);
+	assert_int_equal(back.nversions, 1);
+	assert_int_equal(back.versions[0].nmembers, 4);
+	assert_int_equal(back.versions[0].first_member, 2);
+	assert_int_equal(back.versions[0].nwindows, 1);
+	assert_int_equal(back.versions[0].windows[0].end_min, 1080);
+	assert_int_equal(back.versions[0].effective_from, MON_0900_BERLIN);
+	free(json);
+	rotation_plan_free(&back);
+	assert_int_equal(rotation_plan_from_json("{\"id\":1}", 8, &back), -1);
+	assert_int_equal(rotation_plan_from_json("garbage", 7, &back), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_weekly_and_chain),
+		cmocka_unit_test(test_new_version_keeps_current_shift),
+		cmocka_unit_test(test_windows_and_priority),
+		cmocka_unit_test(test_overrides_and_swaps),
+		cmocka_unit_test(test_json_round_trip),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	tz_shutdown();
+	return rc;
+}
