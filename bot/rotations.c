@@ -187,13 +187,11 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 	version_copy(&nv, &r->versions[r->nversions - 1]);
 	rc = fn(&nv, arg);
 	if (rc != 0) {
-		struct rotation_plan tmp = { .versions = &nv, .nversions = 1 };
-		rotation_plan_free(&tmp);
+		rotation_version_free(&nv);
 		return rc;
 	}
 	if (rotation_spec_validate(&nv.spec, NULL, 0) < 0) {
-		struct rotation_plan tmp = { .versions = &nv, .nversions = 1 };
-		rotation_plan_free(&tmp);
+		rotation_version_free(&nv);
 		return ROT_INVALID;
 	}
 	nv.effective_from = eff;
@@ -216,19 +214,14 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 			}
 		}
 	}
-	if (pending) {
-		struct rotation_plan tmp = { .versions = &r->versions[r->nversions - 1], .nversions = 1 };
-		rotation_plan_free(&tmp);
-		r->nversions--;
-	}
+	if (pending)
+		rotation_version_free(&r->versions[--r->nversions]);
 	/* Drop versions that ended long ago: reports look back a year at most. */
 	size_t drop = 0;
 	while (drop + 1 < r->nversions && r->versions[drop + 1].effective_from < now - KEEP_PAST_S)
 		drop++;
-	for (size_t i = 0; i < drop; i++) {
-		struct rotation_plan tmp = { .versions = &r->versions[i], .nversions = 1 };
-		rotation_plan_free(&tmp);
-	}
+	for (size_t i = 0; i < drop; i++)
+		rotation_version_free(&r->versions[i]);
 	memmove(r->versions, r->versions + drop, (r->nversions - drop) * sizeof(*r->versions));
 	r->nversions -= drop;
 	r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));

@@ -331,7 +331,7 @@ const char *schedule_unit_name(enum rotation_unit u)
 	return unit_names[u];
 }
 
-static void version_free(struct rotation_version *v)
+void rotation_version_free(struct rotation_version *v)
 {
 	for (size_t i = 0; i < v->nmembers; i++)
 		free(v->members[i]);
@@ -345,7 +345,7 @@ static void version_free(struct rotation_version *v)
 void rotation_plan_free(struct rotation_plan *r)
 {
 	for (size_t i = 0; i < r->nversions; i++)
-		version_free(&r->versions[i]);
+		rotation_version_free(&r->versions[i]);
 	free(r->versions);
 	r->versions = NULL;
 	r->nversions = 0;
@@ -425,7 +425,7 @@ int rotation_plan_from_json(const char *text, size_t len, struct rotation_plan *
 	r->versions = xcalloc(json_array_size(versions) + 1, sizeof(*r->versions));
 	for (size_t i = 0; i < json_array_size(versions); i++) {
 		if (version_from_json(json_array_get(versions, i), &r->versions[r->nversions]) < 0) {
-			version_free(&r->versions[r->nversions]);
+			rotation_version_free(&r->versions[r->nversions]);
 			log_warn("schedule.load", "rotation=%s version=%zu reason=malformed", r->id, i);
 			continue;
 		}

@@ -124,6 +124,7 @@ int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct r
 int rotation_plan_from_json(const char *text, size_t len, struct rotation_plan *r);
 char *rotation_plan_to_json(const struct rotation_plan *r);	/* caller frees */
 void rotation_plan_free(struct rotation_plan *r);
+void rotation_version_free(struct rotation_version *v);	/* its members and windows */
 const char *schedule_unit_name(enum rotation_unit u);
 
 /* Load the team's rotations and the overrides that end after `from` (and start
