@@ -311,8 +311,9 @@ def _(w):
     w.oncall("remove <@%s>" % BOB, ALICE)
     entries = [dict(zip(e[1][0::2], e[1][1::2])) for e in w.r("XRANGE", K + ":audit", "-", "+")]
     got = [(e["action"], e["actor"], e["after"] or e["before"]) for e in entries if e["action"].startswith("rotation.")]
-    check_eq(got, [("rotation.add", ALICE, "member:%s at 1" % ALICE), ("rotation.add", ALICE, "member:%s at 2" % BOB),
-                   ("rotation.remove", ALICE, "member:" + BOB)], "rotation audit entries")
+    check_eq(got, [("rotation.create", ALICE, "main"), ("rotation.add", ALICE, "member:" + ALICE),
+                   ("rotation.add", ALICE, "member:" + BOB), ("rotation.remove", ALICE, "member:" + BOB)],
+             "rotation audit entries")
     out = subprocess.run([daemon_binary(), "audit", "verify", "--org", ORG], env=w.env,
                          capture_output=True, timeout=20)
     check_eq(out.returncode, 0, "audit verify: %s %s" % (out.stdout.decode(), out.stderr.decode()))
