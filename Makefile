@@ -65,8 +65,12 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all build/bench_schedule
+	@build/bench_schedule
 	@scripts/bench.sh
+
+build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
 
 # Fuzz targets link the library objects built by clang with libFuzzer + ASan.
 FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
