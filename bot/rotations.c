@@ -214,7 +214,9 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 			}
 		}
 	}
-	if (pending)
+	/* A pending version is replaced; so is one that never had anyone in it: it
+	 * produced no shifts, so dropping it changes nothing that happened. */
+	if (pending || !r->versions[r->nversions - 1].nmembers)
 		rotation_version_free(&r->versions[--r->nversions]);
 	/* Drop versions that ended long ago: reports look back a year at most. */
 	size_t drop = 0;

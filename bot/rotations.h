@@ -4,7 +4,8 @@
  * effect when the shift in progress ends, so whoever is on call stays on call
  * and the first new shift goes to the person after them in the new order.
  * Several edits before that handoff fold into that one pending version. A
- * rotation with nobody on call right now changes at once.
+ * rotation with nobody on call right now changes at once (and a version that
+ * never had members is replaced, not kept).
  *
  * Each write is one script that checks the rotation's revision (optimistic
  * concurrency: two admins editing at once can't lose either change; the loser

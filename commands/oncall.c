@@ -545,7 +545,8 @@ struct spec_edit {
 #define SET_WINDOWS 8u
 
 /* Parse "every 1w", "handoff mon 09:00" / "handoff 09:00", "tz Zone",
- * "hours mon-fri 08:00-18:00" / "hours always", "priority N", "team NAME" from argv. */
+ * "hours mon-fri 08:00-18:00" / "hours always", and for creation "priority N",
+ * "team NAME", "members @a @b" from argv. */
 static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec_edit *e, int *priority,
 			 const char **team, struct reply *r)
 {
@@ -553,6 +554,22 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i];
+		if (priority && strcasecmp(k, "members") == 0) {
+			while (i + 1 < argc && (argv[i + 1][0] == '@' || argv[i + 1][0] == '<')) {
+				char id[64];
+				struct member m;
+				if (parse_user(ctx, argv[++i], id, sizeof(id), r) < 0)
+					return -1;
+				if (member_get(ctx->store, ctx->org_id, id, &m) != 0 || m.placeholder) {
+					reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet; "
+						       "invite them first.", id);
+					return -1;
+				}
+				e->v.members = xrealloc(e->v.members, (e->v.nmembers + 2) * sizeof(char *));
+				e->v.members[e->v.nmembers++] = xstrdup(id);
+			}
+			continue;
+		}
 		if (strcasecmp(k, "every") == 0 && i + 1 < argc) {
 			if (rotations_parse_length(argv[++i], &e->v.spec.unit, &e->v.spec.length, why, sizeof(why)) < 0)
 				goto bad;
@@ -618,13 +635,12 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 			goto bad;
 		}
 	}
-	(void)ctx;
 	return 0;
 bad:
 	reply_textf(r, "I did not change the rotation: %s.", why);
 	reply_section(r, "Options: `every 1w|24h|2d`, `handoff mon 09:00`, `tz Europe/Berlin`, "
 			 "`hours mon-fri 08:00-18:00` or `hours always`%s.",
-		      priority ? ", `priority N`, `team NAME`" : "");
+		      priority ? ", `priority N`, `team NAME`, `members @a @b`" : "");
 	return -1;
 }
 
@@ -641,21 +657,22 @@ static enum cmd_result rotation_create_cmd(struct cmd_ctx *ctx, int argc, char *
 		return CMD_REFUSED;
 	}
 	if (parse_options(ctx, argc - 1, argv + 1, &e, &priority, &team_name, r) < 0) {
-		free(e.v.windows);
+		rotation_version_free(&e.v);
 		return CMD_REFUSED;
 	}
 	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0) {
-		free(e.v.windows);
+		rotation_version_free(&e.v);
 		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
 	}
 	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			      team, argv[0], &e.v, priority, ctx->now_ms / 1000, id, sizeof(id));
 	if (rc == ROT_OK) {
 		describe_version(&e.v, desc, sizeof(desc));
-		reply_textf(r, "Created rotation `%s` (%s, priority %d). Add people with "
-			       "`/oncall add @user %s`.", argv[0], desc, priority, argv[0]);
+		reply_textf(r, "Created rotation `%s` (%s, priority %d) with %zu %s. Add people with "
+			       "`/oncall add @user %s`.", argv[0], desc, priority, e.v.nmembers,
+			    e.v.nmembers == 1 ? "person" : "people", argv[0]);
 	}
-	free(e.v.windows);
+	rotation_version_free(&e.v);
 	return rot_result(rc, argv[0], r);
 }
 
@@ -985,7 +1002,7 @@ static const struct subcommand oncall_subcommands[] = {
 	  "@user", 0 },
 	{ "rotation list", "[team]", "lists rotations and their settings", ROLE_VIEWER, 0, 1,
 	  rotation_list_cmd, "", 0 },
-	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [priority N] [team NAME]",
+	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [priority N] [team NAME] [members @a @b]",
 	  "makes a rotation", ROLE_ADMIN, 1, 16, rotation_create_cmd, "ops every 1d handoff 09:00", 0 },
 	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...]",
 	  "changes a rotation from its next handoff on", ROLE_ADMIN, 3, 16, rotation_set_cmd,

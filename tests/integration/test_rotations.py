@@ -69,10 +69,8 @@ def _(w):
     w.team_mode(ALICE)
     w.add_member(BOB)
     w.add_member(CAROL)
-    w.oncall("rotation create main every 1d", ALICE)
-    # Build the order while the rotation is empty so it applies at once.
-    for u in (ALICE, BOB, CAROL):
-        w.oncall("add <@%s>" % u, ALICE)
+    t = w.oncall("rotation create main every 1d members <@%s> <@%s> <@%s>" % (ALICE, BOB, CAROL), ALICE)["text"]
+    check_re(r"with 3 people", t, "created with members")
     text = everything(w.oncall("", BOB))
     check_re(r"On call now:\* <@%s>" % ALICE, text, "primary")
     check_re(r"1st backup: <@%s>; 2nd backup: <@%s>" % (CAROL, BOB), text, "backups")
