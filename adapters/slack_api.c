@@ -1,9 +1,11 @@
 /* slack_api.c - see slack_api.h */
 #include "adapters/slack_api.h"
+#include "adapters/adapter.h"
 #include "bot/buf.h"
 #include "bot/courier.h"
 #include "bot/log.h"
 #include "bot/mail.h"
+#include "bot/metrics.h"
 #include "bot/util.h"
 
 #include <jansson.h>
@@ -122,5 +124,342 @@ out:
 	json_decref(root);
 	courier_response_free(&r);
 	buf_free(&url);
+	return rc;
+}
+
+/* ---- direct messages ---- */
+
+#define DM_SENT_TTL_S 172800
+
+/* One Web API answer, judged the way Slack wants: by `ok`, not the status. */
+struct slack_answer {
+	json_t *root;		/* the parsed body when it had an ok field */
+	char code[64];		/* Slack's error code when ok:false */
+	long retry_after;	/* 429: seconds, or -1 */
+};
+
+/* POST body to <api>/<method>. 0 ok:true, 1 ok:false (a->code), -1 no usable
+ * answer (transport, 429, no ok field); why is set for 1 and -1. */
+static int slack_post(const struct config *cfg, const char *method, const char *ctype,
+		      const char *body, size_t len, struct slack_answer *a, char *why, size_t whysize)
+{
+	struct buf url = BUF_INIT(8192), target = BUF_INIT(64), hdr = BUF_INIT(128);
+	struct courier_response r;
+	struct courier_request req = {
+		.method = "POST",
+		.bearer = cfg->slack_bot_token,
+		.body = body,
+		.body_len = len,
+		.timeout_ms = SLACK_API_TIMEOUT_MS,
+	};
+	const char *headers[2] = { NULL, NULL };
+	json_error_t jerr;
+	json_t *ok;
+	int rc = -1;
+
+	a->root = NULL;
+	a->code[0] = '\0';
+	a->retry_after = -1;
+	if (buf_printf(&url, "%s/%s", cfg->slack_api_url, method) < 0 ||
+	    buf_printf(&target, "slack.%s", method) < 0 || buf_printf(&hdr, "Content-Type: %s", ctype) < 0) {
+		snprintf(why, whysize, "slack.api_url is too long");
+		memset(&r, 0, sizeof(r));
+		goto out_nocall;
+	}
+	headers[0] = buf_cstr(&hdr);
+	req.url = buf_cstr(&url);
+	req.target = buf_cstr(&target);
+	req.headers = headers;
+	if (courier_call(&req, &r) < 0) {
+		snprintf(why, whysize, "could not reach Slack %s: %s", method, r.error);
+		goto out;
+	}
+	if (r.status == 429) {
+		a->retry_after = r.retry_after;
+		if (r.retry_after >= 0)
+			snprintf(why, whysize, "Slack is rate limiting %s; Retry-After %ld seconds", method,
+				 r.retry_after);
+		else
+			snprintf(why, whysize, "Slack is rate limiting %s (429, no Retry-After)", method);
+		goto out;
+	}
+	a->root = json_loadb(r.body, r.body_len, 0, &jerr);
+	ok = json_object_get(a->root, "ok");
+	if (!json_is_boolean(ok)) {
+		snprintf(why, whysize, "Slack answered %s with HTTP %ld and no ok field", method, r.status);
+		json_decref(a->root);
+		a->root = NULL;
+		goto out;
+	}
+	if (!json_is_true(ok)) {
+		error_code(json_string_value(json_object_get(a->root, "error")), a->code, sizeof(a->code));
+		snprintf(why, whysize, "Slack %s said %s", method, a->code);
+		rc = 1;
+		goto out;
+	}
+	rc = 0;
+out:
+	courier_response_free(&r);
+out_nocall:
+	buf_free(&url);
+	buf_free(&target);
+	buf_free(&hdr);
+	return rc;
+}
+
+/* Codes after which sending the same thing to the same user again can't work. */
+static bool permanent_code(const char *code)
+{
+	static const char *const codes[] = {
+		"user_not_found", "user_not_visible", "user_disabled", "cannot_dm_bot",
+		"missing_scope", "msg_too_long", "no_text", "invalid_blocks", "restricted_action",
+		"not_allowed_token_type",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static int dm_cache_key(char *out, size_t size, const char *org_id, const char *user_id)
+{
+	int n = snprintf(out, size, "wk:{%s}:dm:%s", org_id, user_id);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* The DM channel with user_id: from the cache unless refresh, else
+ * conversations.open (and cached). 0, 1 permanent refusal, -1 retry later. */
+static int dm_channel(const struct config *cfg, struct store *s, const char *org_id,
+		      const char *user_id, bool refresh, char *ch, size_t chsize, long *retry_after,
+		      char *why, size_t whysize)
+{
+	char key[256], body[64];
+	struct slack_answer a;
+	const char *id;
+	redisReply *r;
+	int rc;
+
+	if (dm_cache_key(key, sizeof(key), org_id, user_id) < 0) {
+		snprintf(why, whysize, "org id too long");
+		return 1;
+	}
+	if (!refresh) {
+		r = store_command(s, "GET %s", key);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			snprintf(why, whysize, "Redis failed reading the DM channel: %s",
+				 r ? "error reply" : store_error(s));
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_STRING && slack_id_valid(r->str) && strlen(r->str) < chsize) {
+			wk_strlcpy(ch, r->str, chsize);
+			freeReplyObject(r);
+			return 0;
+		}
+		freeReplyObject(r);
+	}
+	/* The id is alphanumeric, so the form needs no encoding. */
+	snprintf(body, sizeof(body), "users=%s", user_id);
+	rc = slack_post(cfg, "conversations.open", "application/x-www-form-urlencoded", body,
+			strlen(body), &a, why, whysize);
+	if (rc < 0) {
+		if (retry_after)
+			*retry_after = a.retry_after;
+		return -1;
+	}
+	if (rc == 1)
+		return permanent_code(a.code) ? 1 : -1;
+	id = json_string_value(json_object_get(json_object_get(a.root, "channel"), "id"));
+	if (!slack_id_valid(id) || strlen(id) >= chsize) {
+		snprintf(why, whysize, "Slack conversations.open answered without a channel id");
+		json_decref(a.root);
+		return -1;
+	}
+	wk_strlcpy(ch, id, chsize);
+	json_decref(a.root);
+	r = store_command(s, "SET %s %s", key, ch);
+	if (r)
+		freeReplyObject(r);	/* only a cache: a failed write costs one more open later */
+	return 0;
+}
+
+/* chat.postMessage. 0, 1 permanent, -1 retry later, 3 channel_not_found. */
+static int dm_post(const struct config *cfg, const char *ch, const char *text, long *retry_after,
+		   char *why, size_t whysize)
+{
+	json_t *msg = json_pack("{s:s, s:s}", "channel", ch, "text", text);
+	struct slack_answer a;
+	char *body;
+	int rc;
+
+	if (!msg) {
+		snprintf(why, whysize, "the message is not valid UTF-8");
+		return 1;
+	}
+	body = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!body) {
+		snprintf(why, whysize, "could not encode the message");
+		return 1;
+	}
+	rc = slack_post(cfg, "chat.postMessage", "application/json; charset=utf-8", body, strlen(body),
+			&a, why, whysize);
+	free(body);
+	json_decref(a.root);
+	if (rc < 0 && retry_after)
+		*retry_after = a.retry_after;
+	if (rc == 1)
+		return strcmp(a.code, "channel_not_found") == 0 ? 3 : permanent_code(a.code) ? 1 : -1;
+	return rc;
+}
+
+/* Claim once_key. 0 claimed, 2 exists (why says how), -1 Redis failed. */
+static int once_claim(struct store *s, const char *once_key, char *why, size_t whysize)
+{
+	redisReply *r = store_command(s, "SET %s posting NX EX %d", once_key, DM_SENT_TTL_S);
+	int rc = -1;
+
+	if (r && r->type == REDIS_REPLY_STATUS) {
+		rc = 0;
+	} else if (r && r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		r = store_command(s, "GET %s", once_key);
+		if (r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "sent") == 0)
+			snprintf(why, whysize, "already delivered");
+		else
+			snprintf(why, whysize, "an earlier attempt stopped while posting; delivery unknown, "
+				 "not sent again");
+		rc = 2;
+	} else {
+		snprintf(why, whysize, "Redis failed: %s", r ? "error reply" : store_error(s));
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static void once_finish(struct store *s, const char *once_key, bool sent)
+{
+	redisReply *r;
+
+	if (sent)
+		r = store_command(s, "SET %s sent EX %d", once_key, DM_SENT_TTL_S);
+	else
+		r = store_command(s, "DEL %s", once_key);
+	if (r)
+		freeReplyObject(r);
+	/* A failed write after a post leaves "posting": a retry then skips (the
+	 * at-most-once side). After a failed post it may block one resend, same. */
+}
+
+int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
+		  const char *user_id, const char *text, const char *once_key, long *retry_after,
+		  char *why, size_t whysize)
+{
+	char ch[40];
+	bool claimed = false;
+	int rc;
+
+	why[0] = '\0';
+	if (retry_after)
+		*retry_after = -1;
+	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0]) {
+		snprintf(why, whysize, "sending Slack messages needs slack.bot_token (WK_SLACK_BOT_TOKEN)");
+		rc = 1;
+		goto out;
+	}
+	if (!slack_id_valid(user_id)) {
+		snprintf(why, whysize, "not a Slack user id");
+		rc = 1;
+		goto out;
+	}
+	rc = dm_channel(cfg, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
+	if (rc != 0)
+		goto out;
+	if (once_key) {
+		rc = once_claim(s, once_key, why, whysize);
+		if (rc != 0)
+			goto out;
+		claimed = true;
+	}
+	rc = dm_post(cfg, ch, text, retry_after, why, whysize);
+	if (rc == 3) {
+		/* The cached channel is gone (the user was deleted and re-added, a
+		 * workspace migration): open it afresh, once. */
+		rc = dm_channel(cfg, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
+		if (rc == 0) {
+			rc = dm_post(cfg, ch, text, retry_after, why, whysize);
+			if (rc == 3)
+				rc = -1;
+		}
+	}
+	if (claimed)
+		once_finish(s, once_key, rc == 0);
+out:
+	if (rc == 0) {
+		metrics_outbound("slack.dm", "sent");
+		log_info("slack.dm", "org=%s user=%s outcome=sent", org_id, user_id);
+	} else if (rc == 2) {
+		char q[200];
+		metrics_outbound("slack.dm", "duplicate");
+		log_info("slack.dm", "org=%s user=%s outcome=skipped why=%s", org_id, user_id,
+			 log_quote(q, sizeof(q), why));
+	} else {
+		char q[200];
+		metrics_outbound("slack.dm", rc == 1 ? "refused" : "failed");
+		log_warn("slack.dm", "org=%s user=%s outcome=%s why=%s", org_id,
+			 slack_id_valid(user_id) ? user_id : "-", rc == 1 ? "refused" : "failed",
+			 log_quote(q, sizeof(q), why));
+	}
+	return rc;
+}
+
+int slack_dm(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
+	     const char *text, char *why, size_t whysize)
+{
+	return slack_dm_once(cfg, s, org_id, user_id, text, NULL, NULL, why, whysize);
+}
+
+int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
+		   const char *user_id, const struct reply *r, char *why, size_t whysize)
+{
+	struct buf out = BUF_INIT(256 * 1024);
+	struct slack_answer a = { 0 };
+	char ch[64], *body = NULL;
+	json_t *msg = NULL;
+	json_error_t err;
+	int rc;
+
+	/* The same Block Kit the slash-command replies use, as a chat.postMessage. */
+	if (slack_adapter.render(r, &out) < 0 ||
+	    !(msg = json_loadb(buf_cstr(&out), out.len, 0, &err))) {
+		snprintf(why, whysize, "could not render the message");
+		buf_free(&out);
+		return 1;
+	}
+	buf_free(&out);
+	json_object_del(msg, "response_type");
+	json_object_del(msg, "replace_original");
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = dm_channel(cfg, s, org_id, user_id, attempt > 0, ch, sizeof(ch), NULL, why, whysize);
+		if (rc != 0)
+			break;
+		json_object_set_new(msg, "channel", json_string(ch));
+		free(body);
+		body = json_dumps(msg, JSON_COMPACT);
+		json_decref(a.root);
+		a.root = NULL;
+		rc = slack_post(cfg, "chat.postMessage", "application/json; charset=utf-8", body,
+				strlen(body), &a, why, whysize);
+		/* A cached channel that is gone: open it again, once. */
+		if (!(rc == 1 && strcmp(a.code, "channel_not_found") == 0))
+			break;
+	}
+	metrics_outbound("slack.dm", rc == 0 ? "sent" : "failed");
+	json_decref(a.root);
+	json_decref(msg);
+	free(body);
 	return rc;
 }

@@ -67,6 +67,8 @@ static const struct config_key config_keys[] = {
 	  "the SMTP password" },
 	{ "smtp.from", "WK_SMTP_FROM", STR(smtp_from), "", 0, 0, 0,
 	  "the sender, e.g. \"Watchkeeper <oncall@example.com>\"" },
+	{ "swap.expire_s", "WK_SWAP_EXPIRE_S", INT(swap_expire_s), "172800", 1, 2592000, 0,
+	  "seconds until an unanswered swap request expires, 1..2592000 (default 48 h)" },
 	{ "github.token", "WK_GITHUB_TOKEN", STR(github_token), "", 0, 0, CFG_SECRET,
 	  "a GitHub token that can read the org's members (read:org)" },
 	{ "github.api_url", "WK_GITHUB_API_URL", STR(github_api_url), "https://api.github.com", 0, 0, 0,

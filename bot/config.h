@@ -46,6 +46,8 @@ struct config {
 	char *smtp_password;		/* secret */
 	char *smtp_from;		/* "Watchkeeper <oncall@example.com>" */
 
+	int64_t swap_expire_s;		/* an unanswered swap request expires after this */
+
 	char *github_token;		/* secret */
 	char *github_api_url;
 };

@@ -415,11 +415,17 @@ static int on_writeable(struct lws *wsi, struct http_session *s)
 		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, s->resp.content_type,
 						(lws_filepos_t)s->out_len, &p, end))
 			return -1;
-		if (s->resp.header_name &&
-		    lws_add_http_header_by_name(wsi, (const unsigned char *)s->resp.header_name,
-						(const unsigned char *)s->resp.header_value,
-						(int)strlen(s->resp.header_value), &p, end))
-			return -1;
+		if (s->resp.header_name) {
+			/* lws 4.1 writes the name as given: it must end with the colon. */
+			char name[64];
+			size_t n = strlen(s->resp.header_name);
+			snprintf(name, sizeof(name), "%s%s", s->resp.header_name,
+				 n && s->resp.header_name[n - 1] == ':' ? "" : ":");
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+							(const unsigned char *)s->resp.header_value,
+							(int)strlen(s->resp.header_value), &p, end))
+				return -1;
+		}
 		if (s->close_after &&
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
 						 (const unsigned char *)"close", 5, &p, end))

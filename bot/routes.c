@@ -1,5 +1,6 @@
 /* routes.c - every HTTP route of the daemon, in one table. */
 #include "adapters/slack.h"
+#include "bot/feeds.h"
 #include "bot/http_server.h"
 #include "bot/invite.h"
 #include "bot/metrics.h"
@@ -74,5 +75,7 @@ const struct route http_routes[] = {
 	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS },
 	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS },
 	{ "GET", "/join/", "join", route_join, { 0 } },
+	{ "GET", "/ical/", "ical", feeds_route_ical, { 0 } },
+	{ "GET", "/export/", "export", feeds_route_export, { 0 } },
 	{ 0 }
 };

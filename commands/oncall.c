@@ -5,13 +5,19 @@
  * schedule is computed from them with overrides on top (bot/schedule.h), never
  * stored. Times people type are read in their own zone (/oncall me tz) or, if
  * they set none, in the rotation's. */
+#include "bot/audit.h"
 #include "bot/cmdline.h"
+#include "bot/feeds.h"
+#include "bot/handoff.h"
 #include "bot/member.h"
+#include "bot/notify.h"
 #include "bot/overrides.h"
 #include "bot/rotations.h"
 #include "bot/schedule.h"
+#include "bot/swap.h"
 #include "bot/team.h"
 #include "bot/tz.h"
+#include "bot/log.h"
 #include "bot/util.h"
 #include "bot/when.h"
 #include "commands/commands.h"
@@ -114,6 +120,13 @@ static void default_version(const struct cmd_ctx *ctx, struct rotation_version *
 	memset(v, 0, sizeof(*v));
 	v->spec = ctx->cfg->rotation;
 	wk_strlcpy(v->tz, ctx->cfg->rotation_timezone, sizeof(v->tz));
+}
+
+/* After any change to a team's schedule: move its next handoff timer. */
+static void schedule_changed(struct cmd_ctx *ctx, const char *team)
+{
+	if (handoff_reschedule(ctx->store, ctx->cfg, ctx->org_id, team, ctx->now_ms / 1000) < 0)
+		log_warn("handoff.reschedule", "org=%s team=%s reason=store", ctx->org_id, team);
 }
 
 /* ---- now, list, schedule, when ---- */
@@ -324,8 +337,9 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 			for (size_t i = 0; i < s.n && found < 10; i++) {
 				if (strcmp(s.seg[i].member, who) != 0)
 					continue;
-				buf_printf(&out, "%s → %s%s%s\n", when_format(z, s.seg[i].start, a, sizeof(a)),
-					   when_format(z, s.seg[i].end, b, sizeof(b)),
+				buf_printf(&out, "%s → %s  `%s.%lld`%s%s\n", when_format(z, s.seg[i].start, a, sizeof(a)),
+					   when_format(z, s.seg[i].end, b, sizeof(b)), s.seg[i].rotation,
+					   (long long)s.seg[i].shift_index,
 					   strcmp(teams[t].id, "default") ? "  team " : "",
 					   strcmp(teams[t].id, "default") ? teams[t].name : "");
 				found++;
@@ -473,6 +487,7 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 	}
 	if (rc != ROT_OK)
 		return rot_result(rc, rotation, r);
+	schedule_changed(ctx, team);
 	struct rotation_plan rp;
 	int64_t eff = ctx->now_ms / 1000;
 	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
@@ -667,6 +682,7 @@ static enum cmd_result rotation_create_cmd(struct cmd_ctx *ctx, int argc, char *
 	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			      team, argv[0], &e.v, priority, ctx->now_ms / 1000, id, sizeof(id));
 	if (rc == ROT_OK) {
+		schedule_changed(ctx, team);
 		describe_version(&e.v, desc, sizeof(desc));
 		reply_textf(r, "Created rotation `%s` (%s, priority %d) with %zu %s. Add people with "
 			       "`/oncall add @user %s`.", argv[0], desc, priority, e.v.nmembers,
@@ -726,6 +742,7 @@ static enum cmd_result rotation_set_cmd(struct cmd_ctx *ctx, int argc, char **ar
 	free(e.v.windows);
 	if (rc != ROT_OK)
 		return rot_result(rc, argv[0], r);
+	schedule_changed(ctx, team);
 	struct rotation_plan rp;
 	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
 		char desc[256];
@@ -765,6 +782,7 @@ static enum cmd_result rotation_move_cmd(struct cmd_ctx *ctx, int argc, char **a
 	}
 	if (rc != ROT_OK)
 		return rot_result(rc, argv[0], r);
+	schedule_changed(ctx, team);
 	reply_textf(r, "<@%s> is now number %ld in rotation `%s`, from the next handoff on.", id,
 		    e.result_position, rname);
 	return CMD_OK;
@@ -780,8 +798,10 @@ static enum cmd_result rotation_delete_cmd(struct cmd_ctx *ctx, int argc, char *
 	if (rc == ROT_OK)
 		rc = rotations_delete(ctx->store, ctx->org_id, ctx->req->user_id,
 				      platform_name(ctx->req->platform), team, rname, ctx->now_ms / 1000);
-	if (rc == ROT_OK)
+	if (rc == ROT_OK) {
+		schedule_changed(ctx, team);
 		reply_textf(r, "Deleted rotation `%s`.", rname);
+	}
 	return rot_result(rc, argv[0], r);
 }
 
@@ -828,6 +848,7 @@ static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **arg
 		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper.", who);
 		return CMD_REFUSED;
 	}
+	schedule_changed(ctx, "default");
 	reply_textf(r, "Override `%s`: <@%s> is on call from %s to %s.", id, who,
 		    when_format(z, start, a, sizeof(a)), when_format(z, end, b, sizeof(b)));
 	return CMD_OK;
@@ -883,7 +904,447 @@ static enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, cha
 		reply_textf(r, "There is no override `%s`. `/oncall overrides` lists them.", shown);
 		return CMD_REFUSED;
 	}
+	schedule_changed(ctx, "default");
 	reply_textf(r, "Removed override `%s`.", shown);
+	return CMD_OK;
+}
+
+/* ---- swaps ---- */
+
+/* The rotation shift someone means: "r1.2934" (from /oncall when) or a time
+ * inside it. It must be one of `member`'s own rotation shifts and not started. */
+static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const struct tz *z, int argc,
+		      char **argv, const char *member, struct swap_shift *out, int *used, struct reply *r)
+{
+	int64_t now = ctx->now_ms / 1000, t = 0, idx = -1;
+	char rot[SCHEDULE_ID_LEN] = "", why[300];
+	struct schedule s;
+	const char *dot = strchr(argv[0], '.');
+	bool found = false;
+
+	if (argv[0][0] == 'r' && dot && (size_t)(dot - argv[0]) < sizeof(rot) &&
+	    wk_parse_i64(dot + 1, INT64_MIN / 2, INT64_MAX / 2, &idx)) {
+		memcpy(rot, argv[0], (size_t)(dot - argv[0]));
+		rot[dot - argv[0]] = '\0';
+		*used = 1;
+	} else {
+		*used = when_parse(z, now, now, argc, argv, &t, why, sizeof(why));
+		if (*used < 0) {
+			reply_textf(r, "Which shift? Give its id from `/oncall when` (like `r1.2934`) or a time "
+				       "inside it: %s.", why);
+			return -1;
+		}
+	}
+	if (schedule_build(p, now, now + 90 * DAY, &s) < 0)
+		return -2;
+	for (size_t i = 0; i < s.n && !found; i++) {
+		const struct segment *g = &s.seg[i];
+		bool hit = rot[0] ? strcmp(g->rotation, rot) == 0 && g->shift_index == idx
+				  : g->start <= t && t < g->end;
+		if (!hit)
+			continue;
+		if (g->source != SEGMENT_ROTATION || strcmp(g->member, member) != 0)
+			break;
+		wk_strlcpy(out->rotation, g->rotation, sizeof(out->rotation));
+		out->index = g->shift_index;
+		out->start = g->shift_start;
+		out->end = g->shift_end;
+		found = true;
+	}
+	schedule_free(&s);
+	if (!found) {
+		reply_textf(r, "That is not one of %s rotation shifts in the next 90 days. `/oncall when%s` "
+			       "lists them with their ids.", strcmp(member, ctx->req->user_id) ? "their" : "your",
+			    strcmp(member, ctx->req->user_id) ? " @user" : "");
+		return -1;
+	}
+	if (out->start <= now) {
+		reply_textf(r, "That shift has already started; ask an admin for an override instead.");
+		return -1;
+	}
+	return 0;
+}
+
+static void swap_line(const struct cmd_ctx *ctx, const struct swap *sw, const struct tz *z, struct buf *b)
+{
+	char a[64], c[64];
+
+	(void)ctx;
+	buf_printf(b, "`%s` %s: <@%s> → <@%s>, shift %s–%s", sw->id, sw->kind == SWAP_TRADE ? "trade" : "cover",
+		   sw->requester, sw->peer, when_format(z, sw->give.start, a, sizeof(a)),
+		   when_format(z, sw->give.end, c, sizeof(c)));
+	if (sw->kind == SWAP_TRADE)
+		buf_printf(b, " for %s", when_format(z, sw->take.start, a, sizeof(a)));
+	buf_printf(b, " — *%s*\n", sw->state);
+}
+
+/* Buttons for whoever acts next on a swap, in the reply r. */
+static void swap_buttons(const struct swap *sw, const char *viewer, enum role role, struct reply *r)
+{
+	if (strcmp(sw->state, "requested") == 0 && strcmp(viewer, sw->peer) == 0) {
+		reply_button(r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
+		reply_button(r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
+	} else if (strcmp(sw->state, "accepted") == 0 && role >= ROLE_ADMIN) {
+		reply_button(r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
+		reply_button(r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
+	}
+}
+
+/* Tell the people a swap concerns what just happened, in DMs with the buttons
+ * they need next. The actor's own reply is the command's answer. */
+static void notify_swap(struct cmd_ctx *ctx, const struct swap *sw, const char *state)
+{
+	char a[64], b[64], what[256];
+	struct team_plan p;
+	const struct tz *z = ctx->cfg->rotation.zone;
+	int64_t now = ctx->now_ms / 1000;
+
+	if (schedule_load(ctx->store, ctx->org_id, sw->team, now, now + 1, &p) == 0) {
+		z = zone_for(ctx, &p);
+		team_plan_free(&p);
+	}
+	snprintf(what, sizeof(what), "%s %s–%s", sw->kind == SWAP_TRADE ? "trade" : "cover",
+		 when_format(z, sw->give.start, a, sizeof(a)), when_format(z, sw->give.end, b, sizeof(b)));
+	if (strcmp(state, "requested") == 0) {
+		struct reply r;
+		reply_init(&r);
+		reply_textf(&r, "<@%s> asks you to %s their shift %s–%s%s (swap `%s`).", sw->requester,
+			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)),
+			    sw->kind == SWAP_TRADE ? "; they take your next shift in return" : "", sw->id);
+		if (sw->reason[0]) {
+			char reason[160];
+			reply_section(&r, "Reason: %s", reply_escape(reason, sizeof(reason), sw->reason));
+		}
+		reply_button(&r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
+		reply_button(&r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
+		notify_member(ctx->store, ctx->cfg, ctx->org_id, sw->peer, &r);
+		reply_free(&r);
+		return;
+	}
+	if (strcmp(state, "accepted") == 0) {
+		struct member *m;
+		size_t n;
+		if (member_list(ctx->store, ctx->org_id, &m, &n) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				if (m[i].placeholder || m[i].role < ROLE_ADMIN)
+					continue;
+				struct reply r;
+				reply_init(&r);
+				reply_textf(&r, "<@%s> accepted to take <@%s>'s shift (%s, swap `%s`). Approve it?",
+					    sw->peer, sw->requester, what, sw->id);
+				reply_button(&r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
+				reply_button(&r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
+				notify_member(ctx->store, ctx->cfg, ctx->org_id, m[i].id, &r);
+				reply_free(&r);
+			}
+			free(m);
+		}
+	}
+	/* Both people hear every step they didn't take themselves. */
+	const char *people[2] = { sw->requester, sw->peer };
+	for (size_t i = 0; i < 2; i++) {
+		if (strcmp(people[i], ctx->req->user_id) == 0)
+			continue;
+		struct reply r;
+		reply_init(&r);
+		reply_textf(&r, "Swap `%s` (%s) is now *%s* (by <@%s>).", sw->id, what, state,
+			    ctx->req->user_id);
+		notify_member(ctx->store, ctx->cfg, ctx->org_id, people[i], &r);
+		reply_free(&r);
+	}
+}
+
+static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, int argc, char **argv,
+				    struct reply *r)
+{
+	struct swap sw = { 0 };
+	struct team_plan p;
+	const char *word = kind == SWAP_TRADE ? "with" : "by";
+	int64_t now = ctx->now_ms / 1000;
+	int used, rc, at;
+	char a[64], c[64];
+	struct buf line = BUF_INIT(1024);
+
+	if (schedule_load(ctx->store, ctx->org_id, "default", now - DAY, now + 91 * DAY, &p) < 0)
+		return CMD_STORE_ERROR;
+	const struct tz *z = zone_for(ctx, &p);
+	rc = find_shift(ctx, &p, z, argc, argv, ctx->req->user_id, &sw.give, &used, r);
+	if (rc < 0) {
+		team_plan_free(&p);
+		return rc == -2 ? CMD_STORE_ERROR : CMD_REFUSED;
+	}
+	at = used;
+	if (at + 1 >= argc || strcasecmp(argv[at], word) != 0) {
+		reply_textf(r, kind == SWAP_TRADE ? "Usage: `/oncall swap SHIFT with @peer [reason]`."
+						  : "Usage: `/oncall cover SHIFT by @peer [reason]`.");
+		team_plan_free(&p);
+		return CMD_REFUSED;
+	}
+	if (parse_user(ctx, argv[at + 1], sw.peer, sizeof(sw.peer), r) < 0) {
+		team_plan_free(&p);
+		return CMD_REFUSED;
+	}
+	if (strcmp(sw.peer, ctx->req->user_id) == 0) {
+		reply_textf(r, "Pick someone other than yourself.");
+		team_plan_free(&p);
+		return CMD_REFUSED;
+	}
+	for (int i = at + 2; i < argc; i++) {
+		size_t n = strlen(sw.reason);
+		snprintf(sw.reason + n, sizeof(sw.reason) - n, "%s%s", n ? " " : "", argv[i]);
+	}
+	sw.kind = kind;
+	if (kind == SWAP_TRADE) {
+		/* In return the requester takes the peer's next rotation shift. */
+		struct schedule s;
+		bool found = false;
+		if (schedule_build(&p, now, now + 90 * DAY, &s) == 0) {
+			for (size_t i = 0; i < s.n && !found; i++) {
+				const struct segment *g = &s.seg[i];
+				if (g->source != SEGMENT_ROTATION || strcmp(g->member, sw.peer) != 0 ||
+				    g->shift_start <= now || (g->shift_start < sw.give.end && g->shift_end > sw.give.start))
+					continue;
+				wk_strlcpy(sw.take.rotation, g->rotation, sizeof(sw.take.rotation));
+				sw.take.index = g->shift_index;
+				sw.take.start = g->shift_start;
+				sw.take.end = g->shift_end;
+				found = true;
+			}
+			schedule_free(&s);
+		}
+		if (!found) {
+			reply_textf(r, "<@%s> has no shift of their own in the next 90 days to trade; ask them "
+				       "to cover yours instead: `/oncall cover ... by @them`.", sw.peer);
+			team_plan_free(&p);
+			return CMD_REFUSED;
+		}
+	}
+	team_plan_free(&p);
+	wk_strlcpy(sw.team, "default", sizeof(sw.team));
+	wk_strlcpy(sw.requester, ctx->req->user_id, sizeof(sw.requester));
+	if (swap_policy_get(ctx->store, ctx->org_id, sw.policy, sizeof(sw.policy)) < 0)
+		return CMD_STORE_ERROR;
+	sw.deadline = now + ctx->cfg->swap_expire_s;
+	if (sw.give.start < sw.deadline)
+		sw.deadline = sw.give.start;
+	if (kind == SWAP_TRADE && sw.take.start < sw.deadline)
+		sw.deadline = sw.take.start;
+	rc = swap_create(ctx->store, ctx->org_id, platform_name(ctx->req->platform), &sw, now);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper.", sw.peer);
+		return CMD_REFUSED;
+	}
+	if (rc == 2) {
+		reply_textf(r, "That shift already has an open swap request. `/oncall swaps` shows it.");
+		return CMD_REFUSED;
+	}
+	swap_line(ctx, &sw, z, &line);
+	reply_textf(r, "Asked <@%s> to %s your shift %s–%s%s. They get Accept and Decline buttons%s; "
+		       "it expires %s. `/oncall swap cancel %s` withdraws it.",
+		    sw.peer, kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw.give.start, a, sizeof(a)),
+		    when_format(z, sw.give.end, c, sizeof(c)), kind == SWAP_TRADE ? " for their next one" : "",
+		    strcmp(sw.policy, "admin") == 0 ? ", then an admin approves" : "",
+		    when_format(z, sw.deadline, a, sizeof(a)), sw.id);
+	buf_free(&line);
+	notify_swap(ctx, &sw, "requested");
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_swap(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	return request_swap(ctx, SWAP_TRADE, argc, argv, r);
+}
+
+static enum cmd_result oncall_cover(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	return request_swap(ctx, SWAP_COVER, argc, argv, r);
+}
+
+static enum cmd_result oncall_swaps(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct swap *list;
+	size_t n, shown = 0;
+	struct team_plan p;
+	int64_t now = ctx->now_ms / 1000;
+
+	(void)argc;
+	(void)argv;
+	if (swap_list(ctx->store, ctx->org_id, ctx->req->user_id, ctx->role >= ROLE_ADMIN, &list, &n) < 0)
+		return CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, "default", now, now + 1, &p) < 0) {
+		free(list);
+		return CMD_STORE_ERROR;
+	}
+	const struct tz *z = zone_for(ctx, &p);
+	team_plan_free(&p);
+	reply_textf(r, n ? "Swaps%s:" : "No swaps%s yet.", ctx->role >= ROLE_ADMIN ? "" : " involving you");
+	for (size_t i = 0; i < n; i++) {
+		struct buf b = BUF_INIT(1024);
+		swap_line(ctx, &list[i], z, &b);
+		reply_section(r, "%s", buf_cstr(&b));
+		buf_free(&b);
+		/* Buttons for the first one waiting on this person (a reply holds few). */
+		if (!shown && r->nbuttons == 0) {
+			swap_buttons(&list[i], ctx->req->user_id, ctx->role, r);
+			shown = r->nbuttons > 0;
+		}
+	}
+	free(list);
+	return CMD_OK;
+}
+
+static enum cmd_result report_transition(struct cmd_ctx *ctx, enum swap_outcome o, const struct swap *sw,
+					 const char *id, struct reply *r)
+{
+	char shown[40];
+
+	reply_escape(shown, sizeof(shown), id);
+	switch (o) {
+	case SWAP_DONE:
+		schedule_changed(ctx, sw->team);
+		reply_textf(r, "Swap `%s` is now *%s*.", sw->id, sw->state);
+		if (strcmp(sw->state, "approved") == 0)
+			reply_section(r, "<@%s> takes the shift; `/oncall schedule` shows it. It can be undone "
+					 "until the shift starts: `/oncall swap undo %s`.", sw->peer, sw->id);
+		notify_swap(ctx, sw, sw->state);
+		return CMD_OK;
+	case SWAP_MISSING:
+		reply_textf(r, "There is no swap `%s`.", shown);
+		break;
+	case SWAP_NOT_YOURS:
+		reply_textf(r, "Swap `%s` is not yours to answer.", shown);
+		break;
+	case SWAP_NEEDS_ADMIN:
+		reply_textf(r, "That needs the *admin* role or higher.");
+		break;
+	case SWAP_ALREADY:
+		reply_textf(r, "Swap `%s` is already *%s*; nothing changed.", shown, sw->state);
+		break;
+	case SWAP_EXPIRED:
+		reply_textf(r, "Swap `%s` has expired; nothing changed.", shown);
+		break;
+	case SWAP_STARTED:
+		reply_textf(r, "Swap `%s` can't be undone: its shift has started.", shown);
+		break;
+	}
+	return CMD_REFUSED;
+}
+
+static enum cmd_result run_transition(struct cmd_ctx *ctx, const char *id, enum swap_action a,
+				      struct reply *r)
+{
+	enum swap_outcome o;
+	struct swap sw = { 0 };
+
+	if (swap_transition(ctx->store, ctx->org_id, id, a, ctx->req->user_id,
+			    platform_name(ctx->req->platform), ctx->now_ms / 1000, &o, &sw) < 0)
+		return CMD_STORE_ERROR;
+	return report_transition(ctx, o, &sw, id, r);
+}
+
+static enum cmd_result oncall_swap_cancel(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return run_transition(ctx, argv[0], SWAP_CANCEL, r);
+}
+
+static enum cmd_result oncall_swap_undo(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return run_transition(ctx, argv[0], SWAP_UNDO, r);
+}
+
+static enum cmd_result oncall_swap_policy(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int rc;
+
+	(void)argc;
+	if (strcasecmp(argv[0], "peer") != 0 && strcasecmp(argv[0], "admin") != 0) {
+		reply_textf(r, "The swap policy is `peer` (the peer's accept is enough) or `admin` (an admin "
+			       "approves after the peer accepts).");
+		return CMD_REFUSED;
+	}
+	rc = swap_policy_set(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			     strcasecmp(argv[0], "peer") == 0 ? "peer" : "admin", ctx->now_ms / 1000);
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "Swap policy: *%s*%s.", strcasecmp(argv[0], "peer") == 0 ? "peer" : "admin",
+		    rc == 1 ? " (unchanged)" : "");
+	return CMD_OK;
+}
+
+static enum cmd_result click(struct cmd_ctx *ctx, const char *value, enum swap_action a, struct reply *r)
+{
+	r->replace_original = true;
+	return run_transition(ctx, value, a, r);
+}
+
+static enum cmd_result action_swap_accept(struct cmd_ctx *ctx, const char *v, struct reply *r)
+{
+	return click(ctx, v, SWAP_ACCEPT, r);
+}
+
+static enum cmd_result action_swap_decline(struct cmd_ctx *ctx, const char *v, struct reply *r)
+{
+	return click(ctx, v, SWAP_DECLINE, r);
+}
+
+static enum cmd_result action_swap_approve(struct cmd_ctx *ctx, const char *v, struct reply *r)
+{
+	return click(ctx, v, SWAP_APPROVE, r);
+}
+
+static enum cmd_result action_swap_reject(struct cmd_ctx *ctx, const char *v, struct reply *r)
+{
+	return click(ctx, v, SWAP_REJECT, r);
+}
+
+static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], value[16], tzname[64], why[200], when[64];
+	const char *tz = NULL, *team_name = NULL;
+	int64_t next_ms = 0;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcasecmp(argv[i], "tz") == 0 && i + 1 < argc)
+			tz = argv[++i];
+		else if (strcasecmp(argv[i], "team") == 0 && i + 1 < argc)
+			team_name = argv[++i];
+		else {
+			reply_textf(r, "Usage: `/oncall reminder HH:MM|off [tz ZONE] [team NAME]`.");
+			return CMD_REFUSED;
+		}
+	}
+	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
+		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	rc = handoff_set_reminder(ctx->store, ctx->cfg, ctx->org_id, team, argv[0], tz, why, sizeof(why));
+	if (rc < 0)
+		return CMD_STORE_ERROR;
+	if (rc == 1) {
+		reply_textf(r, "I did not change the reminder: %s.", why);
+		return CMD_REFUSED;
+	}
+	if (handoff_get_reminder(ctx->store, ctx->cfg, ctx->org_id, team, value, sizeof(value), tzname,
+				 sizeof(tzname), &next_ms) < 0)
+		return CMD_STORE_ERROR;
+	char resource[64], after[96];
+	snprintf(resource, sizeof(resource), "team:%s", team);
+	snprintf(after, sizeof(after), "reminder %s %s", value, tzname);
+	if (audit_append(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			 "team.reminder", resource, "", after) < 0)
+		return CMD_STORE_ERROR;
+	if (strcmp(value, "off") == 0) {
+		reply_textf(r, "The daily on-call reminder is off for this team.");
+	} else {
+		const struct tz *z = tz_get(tzname);
+		reply_textf(r, "Whoever is on call gets a reminder every day at %s %s.", value, tzname);
+		if (next_ms && z)
+			reply_section(r, "Next: %s.", when_format(z, next_ms / 1000, when, sizeof(when)));
+	}
 	return CMD_OK;
 }
 
@@ -1014,6 +1475,26 @@ static const struct subcommand oncall_subcommands[] = {
 	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },
 	{ "overrides", "[team]", "lists overrides now and ahead", ROLE_VIEWER, 0, 1, oncall_overrides, "", 0 },
 	{ "override remove", "ID", "removes an override", ROLE_ADMIN, 1, 1, oncall_override_remove, "o0", 0 },
+	{ "swap", "SHIFT with @peer [reason]", "asks a peer to trade one of your shifts for their next one",
+	  ROLE_DEVELOPER, 3, 20, oncall_swap, "tomorrow with @user", 0 },
+	{ "cover", "SHIFT by @peer [reason]", "asks a peer to take one of your shifts", ROLE_DEVELOPER,
+	  3, 20, oncall_cover, "tomorrow by @user", 0 },
+	{ "swaps", "", "lists swaps (yours; all for admins) with buttons to answer", ROLE_VIEWER, 0, 0,
+	  oncall_swaps, "", 0 },
+	{ "swap cancel", "ID", "withdraws your request (admins: any swap)", ROLE_DEVELOPER, 1, 1,
+	  oncall_swap_cancel, "s0", 0 },
+	{ "swap undo", "ID", "undoes an approved swap before its shift starts", ROLE_DEVELOPER, 1, 1,
+	  oncall_swap_undo, "s0", 0 },
+	{ "swap policy", "peer|admin", "whether swaps also need an admin's approval", ROLE_ADMIN, 1, 1,
+	  oncall_swap_policy, "peer", 0 },
+	{ "reminder", "HH:MM|off [tz ZONE] [team NAME]", "sets the daily reminder to whoever is on call",
+	  ROLE_ADMIN, 1, 5, oncall_reminder, "08:30", 0 },
+	{ "ical", "", "gives you private calendar feed URLs (your shifts, your teams)", ROLE_VIEWER, 0, 0,
+	  feeds_cmd_ical, "", 0 },
+	{ "ical reset", "", "replaces your calendar feed URLs; the old ones stop working", ROLE_VIEWER,
+	  0, 0, feeds_cmd_ical_reset, "", 0 },
+	{ "report", "[team] [FROM] [TO]", "hours on call per person, with a CSV link", ROLE_VIEWER, 0, 3,
+	  feeds_cmd_report, "2026-01-01 2026-01-31", 0 },
 	{ "me", "", "shows your profile: name, email, phone, time zone, notifications", ROLE_VIEWER,
 	  0, 0, oncall_me, "", 0 },
 	{ "me name", "NAME", "sets your display name", ROLE_DEVELOPER, 1, 8, oncall_me_name,
@@ -1031,6 +1512,10 @@ static const struct subcommand oncall_subcommands[] = {
 
 static const struct command_action oncall_actions[] = {
 	{ "join", ROLE_DEVELOPER, action_join },
+	{ "swap_accept", ROLE_DEVELOPER, action_swap_accept },
+	{ "swap_decline", ROLE_DEVELOPER, action_swap_decline },
+	{ "swap_approve", ROLE_ADMIN, action_swap_approve },
+	{ "swap_reject", ROLE_ADMIN, action_swap_reject },
 	{ 0 }
 };
 

@@ -415,6 +415,7 @@ class FakePeer:
     def __init__(self):
         self.requests = []
         self.routes = {}
+        self.delays = {}
         self.cond = threading.Condition()
         peer = self
 
@@ -448,13 +449,20 @@ class FakePeer:
                 req = {"method": self.command, "path": self.path,
                        "headers": {k.lower(): v for k, v in self.headers.items()},
                        "body": body, "json": js, "time": time.monotonic()}
-                status, rbody, rheaders = peer._answer(self.path)
-                self.send_response(status)
-                for k, v in rheaders.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(rbody)))
-                self.end_headers()
-                self.wfile.write(rbody)
+                status, rbody, rheaders = peer._answer(self.path, req)
+                delay = peer._delay(self.path)
+                if delay:
+                    time.sleep(delay)  # a slow peer (route(..., delay=s))
+                try:
+                    self.send_response(status)
+                    for k, v in rheaders.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(rbody)))
+                    self.end_headers()
+                    self.wfile.write(rbody)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                    return  # the client is gone (e.g. a killed daemon): no answer was delivered
                 with peer.cond:
                     peer.requests.append(req)
                     peer.cond.notify_all()
@@ -468,26 +476,50 @@ class FakePeer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def route(self, prefix, status=200, body=b'{"ok":true}', headers=None):
+    def route(self, prefix, status=200, body=b'{"ok":true}', headers=None, delay=0):
+        """status and body may also be functions of the request dict (method, path, headers,
+        body, json) returning them, for answers that depend on what was asked (or on how
+        many came before). delay: seconds to wait before answering (a slow or hanging peer)."""
+        if not callable(body):
+            body = self._bytes(body)
+        self.routes[prefix] = (status, body, headers or {"Content-Type": "application/json; charset=utf-8"})
+        self.delays[prefix] = delay
+
+    @staticmethod
+    def _bytes(body):
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        self.routes[prefix] = (status, body, headers or {"Content-Type": "application/json; charset=utf-8"})
+        return body
 
-    def _answer(self, path):
+    def _best(self, path):
         best = None
         for prefix in self.routes:
             if path.startswith(prefix) and (best is None or len(prefix) > len(best)):
                 best = prefix
+        return best
+
+    def _answer(self, path, req=None):
+        best = self._best(path)
         if best is None:
             return 200, b'{"ok":true}', {"Content-Type": "application/json; charset=utf-8"}
-        return self.routes[best]
+        status, body, headers = self.routes[best]
+        if callable(status):
+            status = status(req)
+        if callable(body):
+            body = self._bytes(body(req))
+        return status, body, headers
+
+    def _delay(self, path):
+        best = self._best(path)
+        return self.delays.get(best, 0) if best is not None else 0
 
     def clear(self):
         with self.cond:
             self.requests = []
         self.routes = {}
+        self.delays = {}
 
     def wait_for(self, count=1, timeout=5.0, path_prefix=""):
         """Wait until at least `count` requests whose path starts with path_prefix arrived."""

@@ -53,8 +53,11 @@ static void test_find_subcommand(void **state)
 	s = find(&oncall_command, "l", &used, &amb);
 	assert_null(s);
 	assert_int_equal(amb, 1);
-	s = find(&oncall_command, "rem", &used, &amb);
+	s = find(&oncall_command, "remo", &used, &amb);
 	assert_string_equal(s->name, "remove");
+	s = find(&oncall_command, "rem", &used, &amb);	/* remove or reminder */
+	assert_null(s);
+	assert_int_equal(amb, 1);
 	s = find(&oncall_command, "bogus", &used, &amb);
 	assert_null(s);
 	assert_int_equal(amb, 0);
@@ -95,11 +98,11 @@ static void test_help_generated_from_table(void **state)
 	assert_int_equal(r.nsections, 1);
 	for (const struct subcommand *s = oncall_command.subcommands; s->name; s++) {
 		char needle[64];
-		snprintf(needle, sizeof(needle), "`/oncall %s", s->name);
+		snprintf(needle, sizeof(needle), "`/oncall %s", s->name);	/* every row, in order */
 		assert_non_null(strstr(r.sections[0].text, needle));
 	}
 	/* admin-only subcommands say so */
-	assert_non_null(strstr(r.sections[0].text, "`/oncall add @user` adds someone to the end of the rotation (admin)"));
+	assert_non_null(strstr(r.sections[0].text, "`/oncall add @user [rotation]` adds someone to the end of a rotation (admin)"));
 	reply_free(&r);
 }
 

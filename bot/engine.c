@@ -1,0 +1,268 @@
+/* engine.c - see engine.h */
+#include "bot/engine.h"
+#include "bot/handoff.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+#include "bot/util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BACKOFF_FIRST_MS 2000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define STORE_DOWN_WAIT_MS 1000
+#define ENGINE_MIN_SLEEP_MS 5
+
+static const struct {
+	const char *kind;
+	engine_handler fire;
+} handlers[] = {
+	{ "handoff", handoff_fire },
+	{ "reminder", reminder_fire },
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* CLOCK_MONOTONIC */
+	pthread_t thread;
+	bool started;
+	bool stopping;
+	const struct config *cfg;
+	int64_t lease_ms;
+	char owner[TIMER_OWNER_MAX];
+} engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- clock ---- */
+
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+static int64_t clock_offset_ms;
+
+static void clock_init(void)
+{
+	const char *v = getenv("WK_TEST_CLOCK_OFFSET_MS");
+	int64_t off;
+
+	if (!v || !v[0])
+		return;
+	/* +-100 years is far more than any test needs and keeps sums in range. */
+	if (!wk_parse_i64(v, -3155760000000LL, 3155760000000LL, &off)) {
+		log_warn("engine.clock", "WK_TEST_CLOCK_OFFSET_MS=ignored reason=\"not an integer\"");
+		return;
+	}
+	clock_offset_ms = off;
+	log_warn("engine.clock", "test_offset_ms=%lld note=\"test only: the engine's clock is shifted\"",
+		 (long long)off);
+}
+
+int64_t engine_now_ms(void)
+{
+	pthread_once(&clock_once, clock_init);
+	return wk_now_ms() + clock_offset_ms;
+}
+
+int engine_sent_key(char *out, size_t size, const char *org_id, const char *timer_id,
+		    int64_t due_ms, const char *recipient)
+{
+	int n = snprintf(out, size, "wk:{%s}:sent:%s:%lld:%s", org_id, timer_id, (long long)due_ms,
+			 recipient);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* ---- running one timer ---- */
+
+static engine_handler handler_for(const char *kind)
+{
+	for (size_t i = 0; i < ARRAY_LEN(handlers); i++)
+		if (strcmp(handlers[i].kind, kind) == 0)
+			return handlers[i].fire;
+	return NULL;
+}
+
+static int64_t backoff_ms(int64_t attempts)
+{
+	int64_t d = BACKOFF_FIRST_MS;
+
+	for (int64_t i = 0; i < attempts && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	return d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS;
+}
+
+static void run_timer(struct store *s, const struct timer_claim *t)
+{
+	engine_handler fire = handler_for(t->kind);
+	struct engine_ctx ctx = {
+		.store = s,
+		.cfg = engine.cfg,
+		.timer = t,
+		.now_ms = engine_now_ms(),
+		.owner = engine.owner,
+	};
+	int64_t t0 = wk_mono_us();
+	const char *outcome;
+	char q[TIMER_ID_MAX + 8];
+	int rc, fin;
+
+	log_quote(q, sizeof(q), t->id);
+	if (!fire) {
+		log_error("engine.unknown_kind", "id=%s kind=%s attempts=%lld", q, t->kind,
+			  (long long)t->attempts);
+		rc = -1;
+	} else {
+		rc = fire(&ctx);
+	}
+	if (rc == 0 && ctx.rearm_ms > 0) {
+		fin = timer_reschedule_after(s, t->id, t->fence, ctx.rearm_ms,
+					     ctx.rearm_payload[0] ? ctx.rearm_payload : NULL);
+		outcome = "rearmed";
+	} else if (rc == 0) {
+		fin = timer_done(s, t->id, t->fence);
+		outcome = "done";
+	} else {
+		int64_t at = ctx.retry_at_ms > 0 ? ctx.retry_at_ms : engine_now_ms() + backoff_ms(t->attempts);
+		fin = timer_retry(s, t->id, t->fence, at);
+		outcome = fin == 2 ? "dropped" : "retry";
+		if (fin == 1)
+			log_warn("engine.retry", "id=%s kind=%s attempts=%lld in_ms=%lld", q, t->kind,
+				 (long long)t->attempts + 1, (long long)(at - engine_now_ms()));
+	}
+	/* 0 = the fence moved on: the handler (or someone) re-scheduled this id,
+	 * which is how handoff_fire() arms the next handoff. Not an error. */
+	if (fin < 0)
+		log_error("engine.finish_failed", "id=%s kind=%s outcome=%s error=\"%s\"", q, t->kind,
+			  outcome, store_error(s));
+	else
+		log_debug("engine.timer", "id=%s kind=%s outcome=%s fence=%lld current=%d", q, t->kind,
+			  outcome, (long long)t->fence, fin);
+	/* dropped is counted by timers.c, once. */
+	if (fin != 2)
+		metrics_command("engine", t->kind, rc == 0 ? "ok" : "retry", wk_mono_us() - t0);
+}
+
+/* ---- the thread ---- */
+
+static bool stopping(void)
+{
+	bool v;
+
+	pthread_mutex_lock(&engine.lock);
+	v = engine.stopping;
+	pthread_mutex_unlock(&engine.lock);
+	return v;
+}
+
+/* Sleep up to ms, or until engine_stop(). */
+static void nap(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&engine.lock);
+	while (!engine.stopping)
+		if (pthread_cond_timedwait(&engine.cond, &engine.lock, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&engine.lock);
+}
+
+static void *engine_main(void *arg)
+{
+	struct store *s = store_open(engine.cfg->redis_url, engine.cfg->redis_timeout_ms);
+	struct timer_claim *claims = xcalloc(TIMER_CLAIM_MAX, sizeof(*claims));
+	bool store_down = false;
+
+	(void)arg;
+	log_info("engine.start", "owner=%s lease_ms=%lld", engine.owner, (long long)engine.lease_ms);
+	while (!stopping()) {
+		size_t n = 0, i;
+		int64_t next, now = engine_now_ms(), wait;
+
+		if (timer_claim(s, engine.owner, now, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n) < 0) {
+			if (!store_down)
+				log_warn("engine.claim_failed", "error=\"%s\"", store_error(s));
+			store_down = true;
+			nap(STORE_DOWN_WAIT_MS);
+			continue;
+		}
+		if (store_down)
+			log_info("engine.claim_ok", "note=\"Redis answers again\"");
+		store_down = false;
+		for (i = 0; i < n && !stopping(); i++)
+			run_timer(s, &claims[i]);
+		/* Shutting down with claims in hand: give them back now rather than
+		 * making another instance wait for the lease to run out. */
+		for (; i < n; i++)
+			timer_release(s, claims[i].id, claims[i].fence);
+		if (n == TIMER_CLAIM_MAX)
+			continue;	/* more may be due already */
+		wait = ENGINE_MAX_SLEEP_MS;
+		if (timer_next_due(s, &next) == 0) {
+			int64_t d = next - engine_now_ms();
+			if (d < wait)
+				wait = d;
+		}
+		/* A lease expiring this very millisecond is only taken once it is
+		 * strictly past: a short floor keeps that from becoming a busy loop. */
+		nap(wait < ENGINE_MIN_SLEEP_MS ? ENGINE_MIN_SLEEP_MS : wait);
+	}
+	free(claims);
+	store_close(s);
+	log_info("engine.stop", "owner=%s", engine.owner);
+	return NULL;
+}
+
+int engine_start(const struct config *cfg)
+{
+	pthread_condattr_t ca;
+	const char *v = getenv("WK_TEST_TIMER_LEASE_MS");
+	int64_t lease;
+
+	engine.cfg = cfg;
+	engine.lease_ms = ENGINE_LEASE_MS;
+	if (v && v[0]) {
+		if (wk_parse_i64(v, 100, 3600000, &lease)) {
+			engine.lease_ms = lease;
+			log_warn("engine.lease", "test_lease_ms=%lld note=\"test only\"", (long long)lease);
+		} else {
+			log_warn("engine.lease", "WK_TEST_TIMER_LEASE_MS=ignored reason=\"not 100..3600000\"");
+		}
+	}
+	(void)engine_now_ms();	/* read the test offset now, and log it at start-up */
+	timer_owner_make(engine.owner, sizeof(engine.owner));
+	engine.stopping = false;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&engine.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&engine.thread, NULL, engine_main, NULL) != 0) {
+		log_error("engine.start", "error=\"cannot create thread\"");
+		pthread_cond_destroy(&engine.cond);
+		return -1;
+	}
+	engine.started = true;
+	return 0;
+}
+
+void engine_stop(void)
+{
+	if (!engine.started)
+		return;
+	pthread_mutex_lock(&engine.lock);
+	engine.stopping = true;
+	pthread_cond_broadcast(&engine.cond);
+	pthread_mutex_unlock(&engine.lock);
+	pthread_join(engine.thread, NULL);
+	pthread_cond_destroy(&engine.cond);
+	engine.started = false;
+}

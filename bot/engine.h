@@ -1,0 +1,94 @@
+/* engine.h - the engine thread: runs durable timers (bot/timers.h) when due.
+ *
+ * One thread per instance, with its own store. Each tick it claims due timers
+ * (lease ENGINE_LEASE_MS), runs each one's handler by kind from a const table
+ * in engine.c ({ "handoff", handoff_fire }, { "reminder", reminder_fire }, the
+ * escalation steps later), then finishes the timer:
+ *   handler returns 0   done: timer_done(), or timer_reschedule_after() when
+ *                       the handler set ctx->rearm_ms (fire-and-rearm);
+ *                      -1   retry: timer_retry() at ctx->retry_at_ms, or with
+ *                       exponential backoff (2 s, 4 s, ... 5 min) when 0;
+ *                       after TIMER_MAX_ATTEMPTS the timer is dropped.
+ * A timer of a kind this build doesn't know is retried (a newer instance
+ * during a rolling upgrade may know it), and so dropped in the end.
+ * Then it sleeps until the next due instant but at most 1 s, because other
+ * instances add timers it is not told about; engine_stop() wakes it at once.
+ * Several instances run engines on one Redis: a claim is atomic, so each
+ * timer runs on one instance at a time.
+ *
+ * Effects are idempotent by timer id: before sending a notification a handler
+ * claims the key built by engine_sent_key(),
+ *   wk:{org}:sent:<timer id>:<due_ms>:<recipient>   (SET NX, 48 h expiry)
+ * and skips the send when it exists (see slack_dm_once() in
+ * adapters/slack_api.h). One key per recipient, so a handoff that reached the
+ * primary and then failed for a backup resends only to the backup.
+ * The window that remains, honestly:
+ *   - at most once: the key is set right before the one HTTP request that
+ *     delivers (chat.postMessage). If the process dies during that request,
+ *     the retry finds the key and does not resend, although Slack may never
+ *     have received the message. A lease that runs out while its holder is
+ *     still mid-request (a holder paused longer than the lease) is the same
+ *     case seen from the other instance.
+ *   - at least once: when a request fails without an answer (timeout, reset),
+ *     the key is released and the timer retried, so a message Slack did
+ *     accept but whose answer was lost is sent again.
+ *   Moving delivery to a Redis Stream with a consumer group (the notification
+ *   issue) closes the first window; Slack has no idempotency key for the second.
+ *
+ * Time: engine_now_ms() is the clock for timers and for the handoff code. It
+ * is wk_now_ms() plus WK_TEST_CLOCK_OFFSET_MS (TEST ONLY: an integer number of
+ * milliseconds, may be negative; read once, on first use; ignored when unset
+ * or malformed), so tests can stand just before a handoff. WK_TEST_TIMER_LEASE_MS
+ * (TEST ONLY, 100..3600000) replaces the 30 s lease. Never set either in
+ * production.
+ *
+ * Thread: engine_start()/engine_stop() from main only; engine_now_ms() and
+ * engine_sent_key() from any thread. */
+#ifndef WK_ENGINE_H
+#define WK_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/config.h"
+#include "bot/store.h"
+#include "bot/timers.h"
+
+#define ENGINE_LEASE_MS 30000
+#define ENGINE_MAX_SLEEP_MS 1000
+
+/* What a handler gets, and what it may ask for. */
+struct engine_ctx {
+	struct store *store;		/* the engine's own */
+	const struct config *cfg;
+	const struct timer_claim *timer;
+	int64_t now_ms;			/* engine_now_ms() when the handler started */
+	const char *owner;		/* this instance's lease owner id */
+	/* out, for a 0 return: re-arm instead of deleting */
+	int64_t rearm_ms;		/* 0 = delete the timer */
+	char rearm_payload[TIMER_PAYLOAD_MAX];	/* "" = keep the payload */
+	/* out, for a -1 return */
+	int64_t retry_at_ms;		/* 0 = the engine's backoff */
+};
+
+/* Return 0 when done (or nothing to do), -1 to be retried later. A handler
+ * may call timer_schedule() on its own id (the timer then belongs to the new
+ * schedule and the engine's fenced finish becomes a no-op). */
+typedef int (*engine_handler)(struct engine_ctx *ctx);
+
+/* Start the thread. cfg must outlive engine_stop(). 0, or -1 (logged). */
+int engine_start(const struct config *cfg);
+/* Wake and join the thread; a handler in progress finishes first (call after
+ * courier_cancel_calls(), so blocked Slack calls fail at once). Timers it had
+ * claimed but not run are released for other instances. Safe to call when
+ * engine_start() failed or never ran. */
+void engine_stop(void);
+
+/* The engine's clock (see above). Thread-safe. */
+int64_t engine_now_ms(void);
+
+/* "wk:{org}:sent:<timer id>:<due_ms>:<recipient>" into out; -1 if it doesn't fit. */
+int engine_sent_key(char *out, size_t size, const char *org_id, const char *timer_id,
+		    int64_t due_ms, const char *recipient);
+
+#endif

@@ -1,0 +1,951 @@
+/* feeds.c - see feeds.h */
+#include "bot/feeds.h"
+#include "bot/crypto.h"
+#include "bot/ical.h"
+#include "bot/log.h"
+#include "bot/member.h"
+#include "bot/org.h"
+#include "bot/report.h"
+#include "bot/schedule.h"
+#include "bot/team.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+#include "bot/workers.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TEAMS 64	/* teams a member feed looks through, and feeds one member gets */
+#define FIELD_SIZE (SCHEDULE_MEMBER_LEN + 8)	/* "member" or "team:<id>" */
+#define SHA_HEX CRYPTO_SHA256_HEX_SIZE
+
+/* ---- tokens ---- */
+
+int feeds_token_parse(const char *path_rest, const char *suffix, char token[FEEDS_TOKEN_HEX + 1])
+{
+	size_t n;
+
+	if (!path_rest || !suffix)
+		return -1;
+	n = strlen(path_rest);
+	if (n != FEEDS_TOKEN_HEX + strlen(suffix) || strcmp(path_rest + FEEDS_TOKEN_HEX, suffix) != 0)
+		return -1;
+	for (size_t i = 0; i < FEEDS_TOKEN_HEX; i++) {
+		char c = path_rest[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		token[i] = c;
+	}
+	token[FEEDS_TOKEN_HEX] = '\0';
+	return 0;
+}
+
+static void token_sha(const char *token, char sha[SHA_HEX])
+{
+	unsigned char d[CRYPTO_SHA256_LEN];
+
+	crypto_sha256(token, strlen(token), d);
+	crypto_hex(d, sizeof(d), sha);
+}
+
+/* A fresh token and its hash. -1 when the RNG fails. */
+static int token_new(char token[FEEDS_TOKEN_HEX + 1], char sha[SHA_HEX])
+{
+	unsigned char raw[FEEDS_TOKEN_BYTES];
+
+	if (crypto_random(raw, sizeof(raw)) < 0)
+		return -1;
+	crypto_hex(raw, sizeof(raw), token);
+	token_sha(token, sha);
+	return 0;
+}
+
+/* public_url without a trailing slash, so "<base>/ical/..." has one slash. */
+static void base_url(const struct config *cfg, char *out, size_t size)
+{
+	size_t n = wk_strlcpy(out, cfg->public_url, size);
+
+	if (n >= size)
+		n = size - 1;
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+}
+
+/* The host of public_url, for UIDs ("watchkeeper" when there is none). */
+static void uid_host(const struct config *cfg, char *out, size_t size)
+{
+	const char *p = strstr(cfg->public_url, "://");
+	size_t n = 0;
+
+	p = p ? p + 3 : cfg->public_url;
+	while (p[n] && p[n] != '/' && p[n] != ':' && p[n] != '?' && n + 1 < size)
+		n++;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	if (!n)
+		wk_strlcpy(out, "watchkeeper", size);
+}
+
+/* ---- small store helpers ---- */
+
+static bool reply_is_string(const redisReply *r)
+{
+	return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+/* GET key into a malloc'd string: 0 found, 1 missing, -1 store failure. */
+static int get_string(struct store *s, const char *key, char **out)
+{
+	redisReply *r = store_command(s, "GET %s", key);
+	int rc = -1;
+
+	*out = NULL;
+	if (r && r->type == REDIS_REPLY_STRING) {
+		*out = xstrndup(r->str, r->len);
+		rc = 0;
+	} else if (r && r->type == REDIS_REPLY_NIL) {
+		rc = 1;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* Org ids come back from our own Redis, but they end up inside key names:
+ * insist on the shape org_id_make() produces. */
+static bool org_id_sane(const char *org)
+{
+	size_t n = strlen(org);
+
+	if (n == 0 || n > 100)
+		return false;
+	for (const char *p = org; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr(":._-", *p)))
+			return false;
+	return true;
+}
+
+/* ---- display names ---- */
+
+struct names {
+	struct member *m;
+	size_t n;
+};
+
+static int member_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->id, ((const struct member *)b)->id);
+}
+
+static int names_load(struct store *s, const char *org, struct names *nm)
+{
+	if (member_list(s, org, &nm->m, &nm->n) < 0)
+		return -1;
+	if (nm->n > 1)
+		qsort(nm->m, nm->n, sizeof(*nm->m), member_by_id);
+	return 0;
+}
+
+static const char *names_lookup(void *ud, const char *id)
+{
+	const struct names *nm = ud;
+	struct member key;
+
+	if (!nm->n || wk_strlcpy(key.id, id, sizeof(key.id)) >= sizeof(key.id))
+		return NULL;
+	const struct member *m = bsearch(&key, nm->m, nm->n, sizeof(*nm->m), member_by_id);
+	return m && m->name[0] ? m->name : NULL;
+}
+
+/* ---- the team's zone ---- */
+
+/* The zone of the team's first rotation by priority (its version in force at
+ * `at`, else its first), or the configured one. */
+static const char *team_zone(const struct team_plan *p, int64_t at, const struct config *cfg)
+{
+	const struct rotation_plan *best = NULL;
+
+	for (size_t i = 0; i < p->nrotations; i++) {
+		const struct rotation_plan *c = &p->rotations[i];
+		if (!c->nversions)
+			continue;
+		if (!best || c->priority < best->priority ||
+		    (c->priority == best->priority && strcmp(c->id, best->id) < 0))
+			best = c;
+	}
+	if (best) {
+		const struct rotation_version *v = &best->versions[0];
+		for (size_t i = 0; i < best->nversions; i++)
+			if (best->versions[i].effective_from <= at)
+				v = &best->versions[i];
+		if (tz_get(v->tz))
+			return v->tz;
+	}
+	return cfg->rotation_timezone;
+}
+
+/* ---- GET /ical and /export, on a worker ---- */
+
+enum job_kind { JOB_ICAL, JOB_EXPORT };
+
+struct feed_job {
+	enum job_kind kind;
+	char token[FEEDS_TOKEN_HEX + 1];
+	struct http_call *call;
+};
+
+/* Extra header names carry their colon: Debian's libwebsockets 4.1.6 writes
+ * lws_add_http_header_by_name()'s name verbatim, then a space. */
+static void respond_store_down(struct http_response *resp)
+{
+	http_respond_text(resp, 503, "Watchkeeper can't reach its database right now; try again shortly.");
+	resp->header_name = "Retry-After:";
+	resp->header_value = "30";
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool jint(json_t *o, const char *k, int64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		return false;
+	*out = (int64_t)json_integer_value(v);
+	return true;
+}
+
+struct feed_rec {
+	char org[128];
+	bool team;		/* kind team, else member */
+	char id[SCHEDULE_MEMBER_LEN];
+	char member[SCHEDULE_MEMBER_LEN];
+};
+
+/* Parse and check a wk:feed:<sha> value; -1 when it is not one of ours. */
+static int feed_rec_parse(const char *text, struct feed_rec *f)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+	const char *org, *kind, *id, *member;
+	int rc = -1;
+
+	if (!json_is_object(j))
+		goto out;
+	org = jstr(j, "org");
+	kind = jstr(j, "kind");
+	id = jstr(j, "id");
+	member = jstr(j, "member");
+	if (!org || !kind || !id || !member || !org_id_sane(org) || !org_member_id_valid(id) ||
+	    !org_member_id_valid(member) || (strcmp(kind, "team") != 0 && strcmp(kind, "member") != 0))
+		goto out;
+	f->team = strcmp(kind, "team") == 0;
+	if (wk_strlcpy(f->org, org, sizeof(f->org)) >= sizeof(f->org) ||
+	    wk_strlcpy(f->id, id, sizeof(f->id)) >= sizeof(f->id) ||
+	    wk_strlcpy(f->member, member, sizeof(f->member)) >= sizeof(f->member))
+		goto out;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static void feed_field(const struct feed_rec *f, char *out, size_t size)
+{
+	if (f->team)
+		snprintf(out, size, "team:%s", f->id);
+	else
+		wk_strlcpy(out, "member", size);
+}
+
+static const struct store_script feed_check_script = {
+	"feeds_check",
+	/* KEYS: feeds:<member>, members, org, team:<id> (members again for a
+	 * member feed). ARGV: field, sha, member.
+	 * 0 valid, 1 revoked, 2 owner no longer a member (of the org, or of the
+	 * team for a team feed), 3 org suspended. */
+	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 1 end\n"
+	"if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return 2 end\n"
+	"if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return 2 end\n"
+	"if redis.call('HGET', KEYS[3], 'suspended') == '1' then return 3 end\n"
+	"return 0\n",
+	NULL
+};
+
+/* 0 valid, 1 not (any reason), -1 store failure. */
+static int feed_check(struct store *s, const struct feed_rec *f, const char *sha)
+{
+	char kfeeds[256], kmembers[192], korg[192], kteam[256], field[FIELD_SIZE];
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(kfeeds, sizeof(kfeeds), f->org, "feeds:%s", f->member) < 0 ||
+	    org_key(kmembers, sizeof(kmembers), f->org, "members") < 0 ||
+	    org_key(korg, sizeof(korg), f->org, "org") < 0 ||
+	    (f->team ? org_key(kteam, sizeof(kteam), f->org, "team:%s", f->id)
+		     : org_key(kteam, sizeof(kteam), f->org, "members")) < 0)
+		return 1;
+	feed_field(f, field, sizeof(field));
+	const char *keys[] = { kfeeds, kmembers, korg, kteam };
+	const char *args[] = { field, sha, f->member };
+	r = store_script(s, &feed_check_script, 4, keys, 3, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = r->integer == 0 ? 0 : 1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* Render one team's schedule into out. 0, -1 store failure, -2 too large. */
+static int add_team(struct store *s, struct buf *out, const struct feed_rec *f, const char *team,
+		    int64_t now, struct ical_context *cx)
+{
+	struct team_plan plan;
+	struct schedule sched;
+	int rc;
+
+	if (schedule_load(s, f->org, team, now - FEEDS_PAST_S, now + FEEDS_FUTURE_S, &plan) < 0)
+		return -1;
+	if (schedule_build(&plan, now - FEEDS_PAST_S, now + FEEDS_FUTURE_S, &sched) < 0) {
+		team_plan_free(&plan);
+		return -2;
+	}
+	cx->plan = &plan;
+	rc = ical_add(out, &sched, cx) < 0 ? -2 : 0;
+	cx->plan = NULL;
+	schedule_free(&sched);
+	team_plan_free(&plan);
+	return rc;
+}
+
+static void serve_ical(struct worker *w, const char *token, struct http_response *resp)
+{
+	char key[128], sha[SHA_HEX], host[128], calname[256];
+	char *text = NULL;
+	struct feed_rec f;
+	struct names nm = { NULL, 0 };
+	struct team_info *teams = NULL;
+	size_t nteams = 0;
+	struct buf out = BUF_INIT(FEEDS_MAX_BYTES);
+	int64_t now = wk_now_ms() / 1000;
+	int rc;
+
+	token_sha(token, sha);
+	snprintf(key, sizeof(key), "wk:feed:%s", sha);
+	rc = get_string(w->store, key, &text);
+	if (rc < 0)
+		goto store_down;
+	if (rc > 0 || feed_rec_parse(text, &f) < 0 || (rc = feed_check(w->store, &f, sha)) > 0) {
+		http_respond_text(resp, 404, "No such calendar feed. It may have been reset: run "
+					     "/oncall ical in chat for your current links.");
+		goto out;
+	}
+	if (rc < 0 || names_load(w->store, f.org, &nm) < 0 ||
+	    team_list(w->store, f.org, &teams, &nteams) < 0)
+		goto store_down;
+	uid_host(w->cfg, host, sizeof(host));
+	struct ical_context cx = { host, now, NULL, NULL, names_lookup, &nm };
+	if (f.team) {
+		const char *tname = f.id;
+		for (size_t i = 0; i < nteams; i++)
+			if (strcmp(teams[i].id, f.id) == 0)
+				tname = teams[i].name;
+		snprintf(calname, sizeof(calname), "On call: team %s", tname);
+		rc = ical_begin(&out, calname) < 0 ? -2 : add_team(w->store, &out, &f, f.id, now, &cx);
+	} else {
+		const char *who = names_lookup(&nm, f.id);
+		snprintf(calname, sizeof(calname), "On call: %s", who ? who : f.id);
+		cx.only_member = f.id;
+		rc = ical_begin(&out, calname) < 0 ? -2 : 0;
+		/* A person's shifts may be in any team's rotations, not only their teams'. */
+		for (size_t i = 0; i < nteams && i < MAX_TEAMS && rc == 0; i++)
+			rc = add_team(w->store, &out, &f, teams[i].id, now, &cx);
+	}
+	if (rc == 0 && ical_end(&out) < 0)
+		rc = -2;
+	if (rc == -1)
+		goto store_down;
+	if (rc < 0) {
+		log_warn("feeds.ical", "org=%s kind=%s reason=too_large", f.org, f.team ? "team" : "member");
+		http_respond_text(resp, 500, "This calendar is too large to serve.");
+		goto out;
+	}
+	log_info("feeds.ical", "org=%s kind=%s bytes=%zu", f.org, f.team ? "team" : "member", out.len);
+	resp->status = 200;
+	resp->content_type = "text/calendar; charset=utf-8";
+	resp->body = buf_detach(&out, &resp->len);
+	resp->header_name = "Cache-Control:";
+	resp->header_value = "private, max-age=300";
+	goto out;
+store_down:
+	respond_store_down(resp);
+out:
+	buf_free(&out);
+	free(text);
+	free(nm.m);
+	free(teams);
+}
+
+struct export_rec {
+	char org[128];
+	char team[SCHEDULE_ID_LEN];
+	char tz[TZ_NAME_MAX + 1];
+	int64_t from, to;
+};
+
+static int export_rec_parse(const char *text, struct export_rec *e)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+	const char *org, *team, *tz;
+	int rc = -1;
+
+	if (!json_is_object(j))
+		goto out;
+	org = jstr(j, "org");
+	team = jstr(j, "team");
+	tz = jstr(j, "tz");
+	if (!org || !team || !tz || !org_id_sane(org) || !org_member_id_valid(team) ||
+	    !jint(j, "from", &e->from) || !jint(j, "to", &e->to) || e->from >= e->to ||
+	    e->to - e->from > REPORT_MAX_RANGE_S ||
+	    wk_strlcpy(e->org, org, sizeof(e->org)) >= sizeof(e->org) ||
+	    wk_strlcpy(e->team, team, sizeof(e->team)) >= sizeof(e->team) ||
+	    wk_strlcpy(e->tz, tz, sizeof(e->tz)) >= sizeof(e->tz) || !tz_get(e->tz))
+		goto out;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static void serve_export(struct worker *w, const char *token, struct http_response *resp)
+{
+	char key[128], sha[SHA_HEX];
+	char *text = NULL;
+	struct export_rec e;
+	struct team_plan plan;
+	struct schedule sched;
+	struct report rep;
+	struct buf out = BUF_INIT(FEEDS_MAX_BYTES);
+	int rc;
+
+	token_sha(token, sha);
+	snprintf(key, sizeof(key), "wk:export:%s", sha);
+	rc = get_string(w->store, key, &text);
+	if (rc < 0) {
+		respond_store_down(resp);
+		goto out;
+	}
+	if (rc > 0 || export_rec_parse(text, &e) < 0) {
+		http_respond_text(resp, 404, "This report link has expired (links last 15 minutes) or "
+					     "never existed. Run /oncall report in chat for a new one.");
+		goto out;
+	}
+	if (schedule_load(w->store, e.org, e.team, e.from, e.to, &plan) < 0) {
+		respond_store_down(resp);
+		goto out;
+	}
+	rc = schedule_build(&plan, e.from, e.to, &sched);
+	team_plan_free(&plan);
+	if (rc < 0 || report_build(&sched, e.tz, e.from, e.to, &rep) < 0) {
+		if (rc == 0)
+			schedule_free(&sched);
+		http_respond_text(resp, 500, "This report could not be computed.");
+		goto out;
+	}
+	schedule_free(&sched);
+	rc = report_csv(&rep, &out);
+	report_free(&rep);
+	if (rc < 0) {
+		http_respond_text(resp, 500, "This report is too large to serve.");
+		goto out;
+	}
+	log_info("feeds.export", "org=%s team=%s bytes=%zu", e.org, e.team, out.len);
+	resp->status = 200;
+	resp->content_type = "text/csv; charset=utf-8";
+	resp->body = buf_detach(&out, &resp->len);
+	resp->header_name = "Content-Disposition:";
+	resp->header_value = "attachment; filename=\"oncall-report.csv\"";
+out:
+	buf_free(&out);
+	free(text);
+}
+
+static void feed_job_run(struct worker *w, void *arg)
+{
+	struct feed_job *job = arg;
+	struct http_response resp = { 0 };
+
+	if (job->kind == JOB_ICAL)
+		serve_ical(w, job->token, &resp);
+	else
+		serve_export(w, job->token, &resp);
+	/* No acknowledgement was asked for, so the call always takes resp (or
+	 * drops it when the client left); free whatever is left either way. */
+	http_call_finish(job->call, &resp);
+	http_response_free(&resp);
+	explicit_bzero(job->token, sizeof(job->token));
+	free(job);
+}
+
+/* Loop thread: shape check, then a worker does the rest. */
+static enum route_result feed_route(struct http_request *req, struct http_response *resp,
+				    enum job_kind kind)
+{
+	struct feed_job *job = xcalloc(1, sizeof(*job));
+
+	job->kind = kind;
+	if (feeds_token_parse(req->path_rest, kind == JOB_ICAL ? ".ics" : ".csv", job->token) < 0) {
+		free(job);
+		http_respond_text(resp, 404, kind == JOB_ICAL ? "No such calendar feed."
+							      : "No such report link.");
+		return ROUTE_DONE;
+	}
+	job->call = http_call_begin(req, 0, NULL, NULL);
+	if (workers_submit(feed_job_run, job) == 0)
+		return ROUTE_PENDING;
+	/* Only during shutdown: the worker's reference to the call must still go. */
+	struct http_response none = { 0 };
+	http_call_finish(job->call, &none);
+	http_response_free(&none);
+	free(job);
+	http_respond_text(resp, 503, "Watchkeeper is shutting down.");
+	return ROUTE_DONE;
+}
+
+enum route_result feeds_route_ical(struct http_request *req, struct http_response *resp)
+{
+	return feed_route(req, resp, JOB_ICAL);
+}
+
+enum route_result feeds_route_export(struct http_request *req, struct http_response *resp)
+{
+	return feed_route(req, resp, JOB_EXPORT);
+}
+
+/* ---- /oncall ical and /oncall ical reset ---- */
+
+struct wanted {
+	char field[FIELD_SIZE];	/* "member" or "team:<id>" */
+	char id[SCHEDULE_MEMBER_LEN];
+	char label[64];		/* team name, for the reply */
+	bool team;
+	char token[FEEDS_TOKEN_HEX + 1];	/* set when made by this call */
+	char sha[SHA_HEX];
+	bool made;
+};
+
+/* The feeds the caller should have: their own, and one per team they are in. */
+static int wanted_feeds(struct cmd_ctx *ctx, struct wanted *w, size_t max, size_t *n)
+{
+	struct team_info *teams = NULL;
+	size_t nteams = 0;
+	int rc = 0;
+
+	*n = 0;
+	memset(&w[0], 0, sizeof(w[0]));
+	wk_strlcpy(w[0].field, "member", sizeof(w[0].field));
+	wk_strlcpy(w[0].id, ctx->req->user_id, sizeof(w[0].id));
+	*n = 1;
+	if (team_list(ctx->store, ctx->org_id, &teams, &nteams) < 0)
+		return -1;
+	for (size_t i = 0; i < nteams && *n < max; i++) {
+		char key[192];
+		redisReply *r;
+
+		if (org_key(key, sizeof(key), ctx->org_id, "team:%s", teams[i].id) < 0)
+			continue;
+		r = store_command(ctx->store, "SISMEMBER %s %s", key, ctx->req->user_id);
+		if (!r || r->type != REDIS_REPLY_INTEGER) {
+			rc = -1;
+		} else if (r->integer == 1) {
+			struct wanted *x = &w[(*n)++];
+			memset(x, 0, sizeof(*x));
+			x->team = true;
+			snprintf(x->field, sizeof(x->field), "team:%s", teams[i].id);
+			wk_strlcpy(x->id, teams[i].id, sizeof(x->id));
+			wk_strlcpy(x->label, teams[i].name, sizeof(x->label));
+		}
+		if (r)
+			freeReplyObject(r);
+		if (rc < 0)
+			break;
+	}
+	free(teams);
+	return rc;
+}
+
+/* Make a token for x and write its global record. 0, -1 store, -2 RNG. */
+static int token_publish(struct cmd_ctx *ctx, struct wanted *x)
+{
+	char key[128];
+	json_t *j;
+	char *text;
+	redisReply *r;
+	int rc = -1;
+
+	if (token_new(x->token, x->sha) < 0)
+		return -2;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "org", ctx->org_id, "kind", x->team ? "team" : "member",
+		      "id", x->id, "member", ctx->req->user_id, "created_ms", (json_int_t)ctx->now_ms);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text)
+		return -1;
+	snprintf(key, sizeof(key), "wk:feed:%s", x->sha);
+	r = store_command(ctx->store, "SET %s %s NX", key, text);
+	if (reply_is_string(r))	/* OK; nil would mean a 192-bit collision */
+		rc = 0;
+	if (r)
+		freeReplyObject(r);
+	free(text);
+	return rc;
+}
+
+static void token_unpublish(struct store *s, const char *sha)
+{
+	char key[128];
+	redisReply *r;
+
+	snprintf(key, sizeof(key), "wk:feed:%s", sha);
+	/* Best effort: the per-org hash no longer names it, so it is dead anyway. */
+	if ((r = store_command(s, "DEL %s", key)))
+		freeReplyObject(r);
+}
+
+static void show_feeds(struct cmd_ctx *ctx, struct wanted *w, size_t n, struct reply *r)
+{
+	char base[512], label[160], esc[128];
+
+	base_url(ctx->cfg, base, sizeof(base));
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].team)
+			snprintf(label, sizeof(label), "Team %s", reply_escape(esc, sizeof(esc), w[i].label));
+		else
+			wk_strlcpy(label, "Your shifts", sizeof(label));
+		if (w[i].made)
+			reply_section(r, "*%s:* %s/ical/%s.ics", label, base, w[i].token);
+		else
+			reply_section(r, "*%s:* you already have a link. It was shown when it was made "
+					 "(Watchkeeper keeps only a fingerprint of it, so it can't show it again).",
+				      label);
+	}
+}
+
+enum cmd_result feeds_cmd_ical(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct wanted w[MAX_TEAMS + 1];
+	char kfeeds[256];
+	size_t n, made = 0;
+	enum cmd_result res = CMD_OK;
+
+	(void)argc;
+	(void)argv;
+	if (org_key(kfeeds, sizeof(kfeeds), ctx->org_id, "feeds:%s", ctx->req->user_id) < 0 ||
+	    wanted_feeds(ctx, w, ARRAY_LEN(w), &n) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		redisReply *x = store_command(ctx->store, "HEXISTS %s %s", kfeeds, w[i].field);
+		bool exists = x && x->type == REDIS_REPLY_INTEGER && x->integer == 1;
+		int rc;
+
+		if (!x || x->type != REDIS_REPLY_INTEGER) {
+			if (x)
+				freeReplyObject(x);
+			return CMD_STORE_ERROR;
+		}
+		freeReplyObject(x);
+		if (exists)
+			continue;
+		/* Record first, then claim the field: the field is what makes a token
+		 * valid, so a crash in between leaves only a dead record. */
+		if ((rc = token_publish(ctx, &w[i])) == -2) {
+			reply_textf(r, "Watchkeeper couldn't make a secure random link right now; try again.");
+			return CMD_REFUSED;
+		}
+		if (rc < 0)
+			return CMD_STORE_ERROR;
+		x = store_command(ctx->store, "HSETNX %s %s %s", kfeeds, w[i].field, w[i].sha);
+		if (!x || x->type != REDIS_REPLY_INTEGER) {
+			res = CMD_STORE_ERROR;
+		} else if (x->integer == 1) {
+			w[i].made = true;
+			made++;
+		} else {
+			token_unpublish(ctx->store, w[i].sha);	/* a concurrent call won */
+		}
+		if (x)
+			freeReplyObject(x);
+		if (res != CMD_OK) {
+			token_unpublish(ctx->store, w[i].sha);
+			return res;
+		}
+	}
+	if (made)
+		reply_textf(r, "Your calendar feeds. Subscribe to these URLs in Google Calendar, Outlook or "
+			       "Apple Calendar (\"add calendar from URL\"). Keep them private: anyone with a "
+			       "link can read that calendar. They are shown only this once.");
+	else
+		reply_textf(r, "You already have calendar feed links.");
+	show_feeds(ctx, w, n, r);
+	reply_section(r, "Lost a link, or shared one by mistake? `/oncall ical reset` replaces all of "
+			 "yours; the old ones stop working at once.");
+	log_info("feeds.create", "org=%s member=%s made=%zu", ctx->org_id, ctx->req->user_id, made);
+	return CMD_OK;
+}
+
+static const struct store_script feed_reset_script = {
+	"feeds_reset",
+	/* KEYS: feeds:<member>. ARGV: field, sha, field, sha, ...
+	 * Replaces the whole hash; returns the shas it held. */
+	"local old = redis.call('HVALS', KEYS[1])\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end\n"
+	"return old\n",
+	NULL
+};
+
+enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct wanted w[MAX_TEAMS + 1];
+	const char *args[2 * ARRAY_LEN(w)];
+	char kfeeds[256];
+	size_t n, old = 0;
+	redisReply *x;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if (org_key(kfeeds, sizeof(kfeeds), ctx->org_id, "feeds:%s", ctx->req->user_id) < 0 ||
+	    wanted_feeds(ctx, w, ARRAY_LEN(w), &n) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = token_publish(ctx, &w[i])) < 0) {
+			for (size_t k = 0; k < i; k++)
+				token_unpublish(ctx->store, w[k].sha);
+			if (rc == -2) {
+				reply_textf(r, "Watchkeeper couldn't make a secure random link right now; "
+					       "try again. Your old links still work.");
+				return CMD_REFUSED;
+			}
+			return CMD_STORE_ERROR;
+		}
+		w[i].made = true;
+		args[2 * i] = w[i].field;
+		args[2 * i + 1] = w[i].sha;
+	}
+	const char *keys[] = { kfeeds };
+	x = store_script(ctx->store, &feed_reset_script, 1, keys, (int)(2 * n), args);
+	if (!x || x->type != REDIS_REPLY_ARRAY) {
+		/* Unknown whether it ran: keep the new records (dead unless the hash
+		 * names them) rather than risk deleting live ones. */
+		if (x)
+			freeReplyObject(x);
+		return CMD_STORE_ERROR;
+	}
+	for (size_t i = 0; i < x->elements; i++)
+		if (x->element[i]->type == REDIS_REPLY_STRING && strlen(x->element[i]->str) == SHA_HEX - 1) {
+			token_unpublish(ctx->store, x->element[i]->str);
+			old++;
+		}
+	freeReplyObject(x);
+	reply_textf(r, "%s Your new calendar feeds are below; subscribe to them again. They are shown only "
+		       "this once: keep them private.",
+		    old ? "Your old calendar links no longer work." : "You had no calendar links yet.");
+	show_feeds(ctx, w, n, r);
+	log_info("feeds.reset", "org=%s member=%s revoked=%zu made=%zu", ctx->org_id, ctx->req->user_id,
+		 old, n);
+	return CMD_OK;
+}
+
+/* ---- /oncall report ---- */
+
+int feeds_parse_date(const char *s, int *year, int *month, int *day)
+{
+	int v[3] = { 0, 0, 0 };
+	static const int width[3] = { 4, 2, 2 };
+	const char *p = s;
+
+	for (int f = 0; f < 3; f++) {
+		for (int i = 0; i < width[f]; i++, p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			v[f] = v[f] * 10 + (*p - '0');
+		}
+		if (f < 2 && *p++ != '-')
+			return -1;
+	}
+	if (*p || v[0] < 1970 || v[0] > 9999 || v[1] < 1 || v[1] > 12 ||
+	    v[2] < 1 || v[2] > tz_days_in_month(v[0], v[1]))
+		return -1;
+	*year = v[0];
+	*month = v[1];
+	*day = v[2];
+	return 0;
+}
+
+/* An export link for the report's period; 0, -1 store, -2 RNG. */
+static int export_publish(struct cmd_ctx *ctx, const char *team, const struct report *rep,
+			  char token[FEEDS_TOKEN_HEX + 1])
+{
+	char sha[SHA_HEX], key[128];
+	json_t *j;
+	char *text;
+	redisReply *x;
+	int rc = -1;
+
+	if (token_new(token, sha) < 0)
+		return -2;
+	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "org", ctx->org_id, "team", team, "from",
+		      (json_int_t)rep->from, "to", (json_int_t)rep->to, "tz", rep->tz, "member",
+		      ctx->req->user_id, "created_ms", (json_int_t)ctx->now_ms);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text)
+		return -1;
+	snprintf(key, sizeof(key), "wk:export:%s", sha);
+	x = store_command(ctx->store, "SET %s %s EX %d", key, text, FEEDS_EXPORT_TTL_S);
+	if (reply_is_string(x))
+		rc = 0;
+	if (x)
+		freeReplyObject(x);
+	free(text);
+	return rc;
+}
+
+/* "2026-13-01" is a mistyped date, not a team name. */
+static bool looks_like_date(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[4] == '-';
+}
+
+struct ymd {
+	int y, m, d;
+	bool set;
+};
+
+enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN] = "default", tname[64] = "default", esc[160], token[FEEDS_TOKEN_HEX + 1];
+	char base[512];
+	struct ymd d[2] = { { 0, 0, 0, false }, { 0, 0, 0, false } };
+	struct team_plan plan;
+	struct schedule sched;
+	struct report rep;
+	const struct tz *z;
+	char zone[TZ_NAME_MAX + 1];
+	int64_t now = ctx->now_ms / 1000, from, to, lo, hi;
+	int i = 0, nd = 0, rc;
+
+	if (argc > 0 && feeds_parse_date(argv[0], &d[0].y, &d[0].m, &d[0].d) < 0) {
+		if (looks_like_date(argv[0])) {
+			reply_textf(r, "`%s` is not a date: use YYYY-MM-DD, e.g. 2026-01-31.",
+				    reply_escape(esc, sizeof(esc), argv[0]));
+			return CMD_REFUSED;
+		}
+		rc = team_resolve(ctx->store, ctx->org_id, argv[0], team, sizeof(team));
+		if (rc < 0)
+			return CMD_STORE_ERROR;
+		if (rc > 0) {
+			reply_textf(r, "There is no team or date `%s`. Dates are YYYY-MM-DD; "
+				       "`/invite team list` shows the teams.",
+				    reply_escape(esc, sizeof(esc), argv[0]));
+			return CMD_REFUSED;
+		}
+		wk_strlcpy(tname, argv[0], sizeof(tname));
+		i = 1;
+	}
+	for (; i < argc; i++) {
+		if (nd == 2 || feeds_parse_date(argv[i], &d[nd].y, &d[nd].m, &d[nd].d) < 0) {
+			reply_textf(r, "Usage: `/oncall report [team] [FROM] [TO]` with dates as YYYY-MM-DD "
+				       "(for example `/oncall report 2026-01-01 2026-01-31`).");
+			return CMD_REFUSED;
+		}
+		d[nd++].set = true;
+	}
+	if (nd == 2 && tz_days_from_civil(d[1].y, d[1].m, d[1].d) < tz_days_from_civil(d[0].y, d[0].m, d[0].d)) {
+		reply_textf(r, "The report's end date comes before its start date.");
+		return CMD_REFUSED;
+	}
+	/* Load a little more than the period (in UTC days) before knowing the
+	 * zone that says exactly where the local dates begin and end. */
+	if (nd) {
+		lo = (tz_days_from_civil(d[0].y, d[0].m, d[0].d) - 1) * 86400;
+		hi = nd == 2 ? (tz_days_from_civil(d[1].y, d[1].m, d[1].d) + 2) * 86400 : now;
+		if (hi <= lo)
+			hi = lo + 1;
+	} else {
+		lo = now - FEEDS_REPORT_DEFAULT_DAYS * INT64_C(86400);
+		hi = now;
+	}
+	if (schedule_load(ctx->store, ctx->org_id, team, lo, hi, &plan) < 0)
+		return CMD_STORE_ERROR;
+	/* Copied: the name lives in the plan, which is freed before the report is built. */
+	wk_strlcpy(zone, team_zone(&plan, now, ctx->cfg), sizeof(zone));
+	z = tz_get(zone);
+	if (!z) {
+		team_plan_free(&plan);
+		reply_textf(r, "The team's time zone is not known on this server.");
+		return CMD_REFUSED;
+	}
+	if (nd) {
+		from = tz_from_local(z, d[0].y, d[0].m, d[0].d, 0, 0, 0);
+		to = nd == 2 ? tz_from_local(z, d[1].y, d[1].m, d[1].d + 1, 0, 0, 0) : now;
+	} else {
+		from = lo;
+		to = hi;
+	}
+	{
+		struct tz_local last;
+		tz_to_local(z, to - 1, &last);
+		int64_t days = tz_days_from_civil(last.year, last.month, last.day) -
+			       (nd ? tz_days_from_civil(d[0].y, d[0].m, d[0].d) : 0) + 1;
+		if (from >= to) {
+			team_plan_free(&plan);
+			reply_textf(r, "The report's start date is in the future; give an end date too, or an "
+				       "earlier start.");
+			return CMD_REFUSED;
+		}
+		if (nd && days > FEEDS_REPORT_MAX_DAYS) {
+			team_plan_free(&plan);
+			reply_textf(r, "A report covers at most %d days; this one asks for %" PRId64 ".",
+				    FEEDS_REPORT_MAX_DAYS, days);
+			return CMD_REFUSED;
+		}
+	}
+	rc = schedule_build(&plan, from, to, &sched);
+	team_plan_free(&plan);
+	if (rc < 0 || report_build(&sched, zone, from, to, &rep) < 0) {
+		if (rc == 0)
+			schedule_free(&sched);
+		reply_textf(r, "That period is too long or too busy to report on; try a shorter one.");
+		return CMD_REFUSED;
+	}
+	schedule_free(&sched);
+	reply_textf(r, "On-call report for team *%s*", reply_escape(esc, sizeof(esc), tname));
+	report_render(&rep, r);
+	rc = export_publish(ctx, team, &rep, token);
+	report_free(&rep);
+	if (rc == -1)
+		return CMD_STORE_ERROR;
+	if (rc == 0) {
+		base_url(ctx->cfg, base, sizeof(base));
+		reply_section(r, "CSV: %s/export/%s.csv (this link works for %d minutes)", base, token,
+			      FEEDS_EXPORT_TTL_S / 60);
+	} else {
+		reply_section(r, "No CSV link this time: Watchkeeper couldn't make a secure random link.");
+	}
+	return CMD_OK;
+}

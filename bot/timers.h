@@ -1,0 +1,127 @@
+/* timers.h - durable timers in Redis: "do X at instant T", claimed by exactly
+ * one instance at a time, surviving crashes and restarts.
+ *
+ * Timers are data, not sleeps (DESIGN.md "State in Redis"). One queue serves
+ * every org, so an instance finds all due work with one range query:
+ *
+ *   wk:{timers}              zset  timer id -> due ms (waiting to be claimed)
+ *   wk:{timers}:leased       zset  timer id -> lease_until ms (claimed, running)
+ *   wk:{timers}:t:<id>       hash  kind org payload due_ms attempts fence
+ *                                  lease_owner lease_until
+ *
+ * These keys are global on purpose (not per org). They share the hash tag
+ * {timers}, so the scripts below may touch all three in one atomic step; in
+ * Redis Cluster the whole queue therefore lives in one slot on one node. That
+ * node sees one small script per engine tick per instance, which is far below
+ * what one Redis does; an org's own keys stay spread over the cluster.
+ *
+ * Life of a timer:
+ *   timer_schedule()  creates it, or moves it when the id exists (same id = same
+ *                     timer: never a duplicate). Scheduling it again with the
+ *                     same kind, org, payload and due is a no-op, so a timer a
+ *                     holder is running is not taken away from it for nothing.
+ *   timer_claim()     atomically takes due timers and leases them to one owner
+ *                     until now + lease. Each claim increments the timer's
+ *                     `fence` and returns it (a fencing token).
+ *   timer_done()      deletes it, timer_reschedule_after() re-arms it, and
+ *                     timer_retry() puts it back after a failure; all three
+ *                     act only while the caller's fence is still the timer's
+ *                     fence. A holder that was too slow (its lease expired and
+ *                     someone else claimed the timer) or whose timer was
+ *                     re-scheduled meanwhile gets 0 and changes nothing.
+ *   An expired lease (the holder crashed or hung) returns the timer to the due
+ *   set inside the next timer_claim() by any instance, with attempts + 1. After
+ *   TIMER_MAX_ATTEMPTS the timer is dropped: logged at error with its id and
+ *   kind, and counted in /metrics as
+ *   watchkeeper_commands_total{command="engine",subcommand=<kind>,outcome="dropped"}.
+ *
+ * Clock: due, now and lease deadlines are wall-clock milliseconds supplied by
+ * the caller (the engine passes engine_now_ms()), not Redis TIME, so every
+ * instance must run NTP; a skewed instance claims early or late by its skew.
+ *
+ * Ids: 1..TIMER_ID_MAX-1 bytes of [A-Za-z0-9:._-] (e.g. "handoff:slack:T0:default").
+ * kind: 1..TIMER_KIND_MAX-1 bytes of [a-z0-9_]. org: an org id (bot/org.h).
+ * payload: any text up to TIMER_PAYLOAD_MAX-1 bytes, handed back as is.
+ *
+ * Thread: callers pass their own store. Errors: -1 = invalid argument or the
+ * store failed (nothing changed, or the script did not run). */
+#ifndef WK_TIMERS_H
+#define WK_TIMERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/store.h"
+
+#define TIMER_ID_MAX 160
+#define TIMER_KIND_MAX 32
+#define TIMER_ORG_MAX 80
+#define TIMER_PAYLOAD_MAX 512
+#define TIMER_OWNER_MAX 128
+/* Expired leases (not handler failures) and timer_retry() calls a timer
+ * survives; the next one drops it. */
+#define TIMER_MAX_ATTEMPTS 10
+/* The most timers one timer_claim() takes. */
+#define TIMER_CLAIM_MAX 32
+
+struct timer_claim {
+	char id[TIMER_ID_MAX];
+	char kind[TIMER_KIND_MAX];
+	char org[TIMER_ORG_MAX];
+	char payload[TIMER_PAYLOAD_MAX];
+	int64_t due_ms;		/* the instant it was scheduled for (unchanged by retries) */
+	int64_t attempts;	/* earlier runs that did not finish (0 on the first) */
+	int64_t fence;		/* pass back to done/reschedule/retry */
+};
+
+bool timer_id_valid(const char *id);
+
+/* Create or move timer id. 0 done (or already exactly so), -1 on a bad
+ * argument or store failure. A holder of the old timer loses it (its fence no
+ * longer matches). */
+int timer_schedule(struct store *s, const char *id, const char *kind, const char *org,
+		   const char *payload, int64_t due_ms);
+/* Like timer_schedule(), but leaves an existing timer of that id (due or
+ * leased) untouched. 1 created, 0 it existed, -1 failure. */
+int timer_schedule_nx(struct store *s, const char *id, const char *kind, const char *org,
+		      const char *payload, int64_t due_ms);
+/* Delete it, leased or not. 0 (also when there was none), -1 failure. */
+int timer_cancel(struct store *s, const char *id);
+
+/* Take up to max (<= TIMER_CLAIM_MAX) timers due at or before now_ms, oldest
+ * first, leasing each to owner until now_ms + lease_ms. First, in the same
+ * atomic step, timers whose lease ran out before now_ms go back to the due set
+ * (or are dropped after TIMER_MAX_ATTEMPTS; logged and counted here). out must
+ * hold max entries; *n is how many were claimed. 0 or -1. */
+int timer_claim(struct store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
+		struct timer_claim *out, size_t *n);
+
+/* Fenced: 1 done, 0 stale (the fence moved on: someone else owns the timer
+ * now, or it was re-scheduled or cancelled), -1 failure. */
+int timer_done(struct store *s, const char *id, int64_t fence);
+/* Fire-and-rearm in one step: the timer becomes due at next_due_ms with a new
+ * payload (NULL keeps it), attempts back to 0. */
+int timer_reschedule_after(struct store *s, const char *id, int64_t fence, int64_t next_due_ms,
+			   const char *payload);
+/* The holder failed: the timer becomes claimable again at retry_at_ms with
+ * attempts + 1, keeping its due_ms (effects keyed by due_ms stay idempotent).
+ * 1 queued again, 2 dropped (attempts exhausted; logged and counted here),
+ * 0 stale, -1 failure. */
+int timer_retry(struct store *s, const char *id, int64_t fence, int64_t retry_at_ms);
+/* The holder gives the timer back unrun (shutting down): due again at once,
+ * attempts unchanged. 1, 0 stale, -1 failure. */
+int timer_release(struct store *s, const char *id, int64_t fence);
+
+/* The earliest instant anything may need the engine: the first due timer or
+ * the first lease to expire. 0 with *due_ms set, 1 nothing scheduled, -1. */
+int timer_next_due(struct store *s, int64_t *due_ms);
+
+/* The due instant of timer id (as scheduled, not a retry's). 0 found, 1 no
+ * such timer, -1 failure. */
+int timer_due(struct store *s, const char *id, int64_t *due_ms);
+
+/* "hostname:pid:8 random hex" into out (>= TIMER_OWNER_MAX), for leases and logs. */
+void timer_owner_make(char *out, size_t size);
+
+#endif

@@ -1,0 +1,176 @@
+"""Issue 4: shift swaps. Every path of the state machine and its races, through signed Slack
+requests and clicks against the real daemon and Redis; DMs checked at the fake Slack API."""
+
+import json
+import re
+import threading
+import time
+
+from harness import ORG, check, check_eq, check_re, own_world, test
+
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+K = "wk:{%s}" % ORG
+
+
+def setup(w, policy=None):
+    """Alice (owner), Bob and Carol (developers) in a daily rotation, in that order."""
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.add_member(CAROL)
+    w.oncall("rotation create main every 1d members <@%s> <@%s> <@%s>" % (ALICE, BOB, CAROL), ALICE)
+    if policy:
+        w.oncall("swap policy " + policy, ALICE)
+    w.peer.clear()          # drops recorded requests and canned answers
+    w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
+    w.peer.route("/api/chat.postMessage", body=b'{"ok":true,"channel":"D0DM","ts":"1.2"}')
+
+
+def next_shift(w, user):
+    """The id of user's next shift that hasn't started (from /oncall when)."""
+    text = w.oncall("when", user)["text"] + json.dumps(w.oncall("when", user))
+    ids = re.findall(r"`(r\d+\.-?\d+)`", text)
+    check(len(ids) >= 2, "no future shifts for %s: %s" % (user, text[:300]))
+    return ids[1]        # ids[0] may be the shift in progress
+
+
+def dms(w):
+    return [r["json"] for r in w.peer.requests if r["path"].startswith("/api/chat.postMessage")]
+
+
+def swap_id(text):
+    m = re.search(r"swap cancel (s\d+)", text)
+    check(m, "no swap id in %r" % text)
+    return m.group(1)
+
+
+def state(w, sid):
+    return w.r("HGET", K + ":swap:" + sid, "state")
+
+
+def overrides(w):
+    return sorted(w.r("ZRANGE", "%s:overrides:default" % K, 0, -1))
+
+
+@test("cover, policy peer: the peer gets a DM with buttons, accepts, the schedule changes, undo restores")
+def _(w):
+    setup(w)
+    shift = next_shift(w, ALICE)
+    t = w.oncall("cover %s by <@%s> dentist" % (shift, BOB), ALICE)["text"]
+    check_re(r"Asked <@%s> to cover" % BOB, t, "request reply")
+    sid = swap_id(t)
+    check_eq(state(w, sid), "requested", "state")
+    got = w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+    check(got, "no DM to the peer")
+    msg = got[0]["json"]
+    buttons = [e for b in msg.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+    check_eq([(b["action_id"], b["value"]) for b in buttons],
+             [("oncall.swap_accept", sid), ("oncall.swap_decline", sid)], "DM buttons")
+    check_re(r"asks you to cover.*dentist", json.dumps(msg), "DM text")
+    check_eq(got[0]["headers"].get("authorization"), "Bearer xoxb-integration-test", "bot token")
+    js = w.click("oncall.swap_accept", BOB, value=sid)
+    check_re(r"now \*approved\*", js["text"], "click answer")
+    check_eq(js.get("replace_original"), True, "the DM is replaced with the outcome")
+    check_eq(state(w, sid), "approved", "state after accept")
+    ov = overrides(w)
+    check_eq(len(ov), 1, "one override for a cover")
+    h = w.r.hgetall(K + ":override:" + ov[0])
+    check_eq((h["member"], h["replaces"], h["source"], h["swap_id"]), (BOB, ALICE, "swap", sid), "override")
+    sched = json.dumps(w.oncall("schedule 5", ALICE))
+    check_re(r"<@%s>  \(swap\)" % BOB, sched, "schedule shows the swap")
+    check_re(r"now \*undone\*", w.oncall("swap undo " + sid, BOB)["text"], "undo by the peer")
+    check_eq(overrides(w), [], "overrides after undo")
+    check_re(r"already \*undone\*", w.oncall("swap undo " + sid, ALICE)["text"], "undo twice")
+    actions = [dict(zip(e[1][0::2], e[1][1::2]))["action"] for e in w.r("XRANGE", K + ":audit", "-", "+")]
+    for a in ("swap.request", "swap.accept", "swap.undo"):
+        check(a in actions, "no %s in the audit log %r" % (a, actions))
+
+
+@test("trade, policy admin: accept, then admins approve with buttons; a developer can't approve")
+def _(w):
+    setup(w, policy="admin")
+    shift = next_shift(w, CAROL)
+    sid = swap_id(w.oncall("swap %s with <@%s>" % (shift, BOB), CAROL)["text"])
+    w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+    w.peer.requests.clear()
+    js = w.click("oncall.swap_accept", BOB, value=sid)
+    check_re(r"now \*accepted\*", js["text"], "accept under admin policy")
+    got = w.peer.wait_for(3, timeout=5, path_prefix="/api/chat.postMessage")
+    texts = [json.dumps(g["json"]) for g in got]
+    check(any("oncall.swap_approve" in t for t in texts), "no approval DM to an admin: %r" % texts)
+    check_re(r"needs the \*admin\* role", w.click("oncall.swap_approve", CAROL, value=sid)["text"], "developer")
+    check_eq(state(w, sid), "accepted", "still accepted")
+    check_re(r"now \*approved\*", w.click("oncall.swap_approve", ALICE, value=sid)["text"], "admin approves")
+    ov = [w.r.hgetall(K + ":override:" + o) for o in overrides(w)]
+    check_eq(sorted((o["member"], o["replaces"]) for o in ov), sorted([(BOB, CAROL), (CAROL, BOB)]),
+             "a trade makes two overrides")
+    check_re(r"can't|already", w.click("oncall.swap_reject", ALICE, value=sid)["text"], "reject after approve")
+
+
+@test("decline, cancel, wrong person, unknown id: one clear answer each, nothing applied")
+def _(w):
+    setup(w)
+    shift = next_shift(w, ALICE)
+    sid = swap_id(w.oncall("cover %s by <@%s>" % (shift, BOB), ALICE)["text"])
+    check_re(r"not yours", w.click("oncall.swap_accept", CAROL, value=sid)["text"], "someone else clicks")
+    check_re(r"already has an open swap", w.oncall("cover %s by <@%s>" % (shift, CAROL), ALICE)["text"],
+             "a second request for the same shift")
+    check_re(r"now \*declined\*", w.click("oncall.swap_decline", BOB, value=sid)["text"], "decline")
+    check_re(r"already \*declined\*", w.click("oncall.swap_accept", BOB, value=sid)["text"], "accept after decline")
+    sid2 = swap_id(w.oncall("cover %s by <@%s>" % (shift, CAROL), ALICE)["text"])
+    check_re(r"not yours", w.oncall("swap cancel " + sid2, BOB)["text"], "cancel by someone else")
+    check_re(r"now \*cancelled\*", w.oncall("swap cancel " + sid2, ALICE)["text"], "cancel")
+    check_re(r"already \*cancelled\*", w.click("oncall.swap_accept", CAROL, value=sid2)["text"], "late accept")
+    check_re(r"no swap `s999`", w.click("oncall.swap_accept", BOB, value="s999")["text"].lower(), "unknown")
+    check_eq(overrides(w), [], "no overrides")
+
+
+@test("races: accept and decline at the same moment, and double clicks, give exactly one outcome")
+def _(w):
+    setup(w)
+    for rnd in range(5):
+        shift = next_shift(w, ALICE)
+        sid = swap_id(w.oncall("cover %s by <@%s>" % (shift, BOB), ALICE)["text"])
+        answers = []
+
+        def go(action):
+            answers.append(w.click(action, BOB, value=sid)["text"])
+        threads = [threading.Thread(target=go, args=(a,)) for a in
+                   ("oncall.swap_accept", "oncall.swap_decline", "oncall.swap_accept", "oncall.swap_accept")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        final = state(w, sid)
+        check(final in ("approved", "declined"), "final state %r" % final)
+        done = [a for a in answers if "is now" in a]
+        check_eq(len(done), 1, "exactly one click took effect (round %d): %r" % (rnd, answers))
+        check_eq(len(overrides(w)), 1 if final == "approved" else 0, "overrides after round %d" % rnd)
+        if final == "approved":
+            w.oncall("swap undo " + sid, ALICE)
+        check_eq(overrides(w), [], "clean after round %d" % rnd)
+
+
+@test("refusals: not my shift, a shift in progress, myself", world=True)
+def _(w):
+    setup(w)
+    bob_shift = next_shift(w, BOB)
+    check_re(r"not one of your rotation shifts", w.oncall("cover %s by <@%s>" % (bob_shift, CAROL), ALICE)["text"],
+             "someone else's shift")
+    check_re(r"already started|not one of your", w.oncall("cover now by <@%s>" % BOB, ALICE)["text"],
+             "the shift in progress")
+    check_re(r"other than yourself", w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), ALICE), ALICE)["text"],
+             "myself")
+    check_eq(w.r("KEYS", K + ":swap:*"), [], "nothing written")
+
+
+@test("expiry: an unanswered request expires after swap.expire_s; a late click says so", world=False)
+def _():
+    with own_world(WK_SWAP_EXPIRE_S=2) as w:
+        setup(w)
+        sid = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
+        deadline = int(w.r("HGET", K + ":swap:" + sid, "deadline"))
+        check(deadline - time.time() <= 3, "deadline %d s away" % (deadline - time.time()))
+        time.sleep(max(0, deadline - time.time()) + 1)
+        check_re(r"expired", w.click("oncall.swap_accept", BOB, value=sid)["text"], "late accept")
+        check_eq(state(w, sid), "expired", "state")
+        check_eq(overrides(w), [], "nothing applied")
