@@ -1,6 +1,7 @@
 /* engine.c - see engine.h */
 #include "bot/engine.h"
 #include "bot/handoff.h"
+#include "bot/swap.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
@@ -24,6 +25,7 @@ static const struct {
 } handlers[] = {
 	{ "handoff", handoff_fire },
 	{ "reminder", reminder_fire },
+	{ "swap_expire", swap_expire_fire },
 };
 
 static struct {

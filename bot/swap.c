@@ -1,6 +1,12 @@
 /* swap.c - see swap.h */
 #include "bot/swap.h"
 #include "bot/audit.h"
+#include "bot/engine.h"
+#include "bot/log.h"
+#include "bot/member.h"
+#include "bot/notify.h"
+#include "bot/timers.h"
+#include "bot/when.h"
 #include "bot/org.h"
 #include "bot/util.h"
 
@@ -353,4 +359,158 @@ int swap_list(struct store *s, const char *org_id, const char *member, bool all,
 	}
 	freeReplyObject(r);
 	return 0;
+}
+
+/* ---- telling people ---- */
+
+static const struct tz *zone_of(struct store *s, const struct config *cfg, const char *org_id,
+				const char *member)
+{
+	struct member m;
+	const struct tz *z;
+
+	if (member_get(s, org_id, member, &m) == 0 && m.tz[0] && (z = tz_get(m.tz)))
+		return z;
+	return cfg->rotation.zone;
+}
+
+static void tell(struct store *s, const struct config *cfg, const char *org_id, const char *to,
+		 const struct swap *sw, const char *fmt_state, const char *actor, bool buttons)
+{
+	const struct tz *z = zone_of(s, cfg, org_id, to);
+	char a[64], b[64];
+	struct reply r;
+
+	reply_init(&r);
+	if (buttons && strcmp(fmt_state, "requested") == 0) {
+		reply_textf(&r, "<@%s> asks you to %s their shift %s–%s%s (swap `%s`).", sw->requester,
+			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)),
+			    sw->kind == SWAP_TRADE ? "; they take your next shift in return" : "", sw->id);
+		if (sw->reason[0]) {
+			char reason[160];
+			reply_section(&r, "Reason: %s", reply_escape(reason, sizeof(reason), sw->reason));
+		}
+		reply_button(&r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
+		reply_button(&r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
+	} else if (buttons) {
+		reply_textf(&r, "<@%s> accepted to take <@%s>'s shift %s–%s (swap `%s`). Approve it?",
+			    sw->peer, sw->requester, when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)), sw->id);
+		reply_button(&r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
+		reply_button(&r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
+	} else if (strcmp(fmt_state, "stale") == 0) {
+		reply_textf(&r, "Swap `%s` (%s–%s) no longer applies: a rotation change moved that shift, "
+			       "so nobody was swapped. Check `/oncall when` and ask again if you still need it.",
+			    sw->id, when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)));
+	} else {
+		reply_textf(&r, "Swap `%s` (%s %s–%s) is now *%s*", sw->id,
+			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)), fmt_state);
+		if (actor)
+			reply_textf(&r, " (by <@%s>)", actor);
+		reply_textf(&r, ".");
+	}
+	notify_member(s, cfg, org_id, to, &r);
+	reply_free(&r);
+}
+
+void swap_notify(struct store *s, const struct config *cfg, const char *org_id,
+		 const struct swap *sw, const char *state, const char *actor)
+{
+	if (strcmp(state, "requested") == 0) {
+		tell(s, cfg, org_id, sw->peer, sw, state, actor, true);
+		return;
+	}
+	if (strcmp(state, "accepted") == 0) {
+		struct member *m;
+		size_t n;
+		if (member_list(s, org_id, &m, &n) == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!m[i].placeholder && m[i].role >= ROLE_ADMIN)
+					tell(s, cfg, org_id, m[i].id, sw, state, actor, true);
+			free(m);
+		}
+	}
+	const char *people[2] = { sw->requester, sw->peer };
+	for (size_t i = 0; i < 2; i++)
+		if (!actor || strcmp(people[i], actor) != 0)
+			tell(s, cfg, org_id, people[i], sw, state, actor, false);
+}
+
+int swap_arm_expiry(struct store *s, const char *org_id, const struct swap *sw)
+{
+	char id[TIMER_ID_MAX];
+
+	snprintf(id, sizeof(id), "swap:%s:%s", org_id, sw->id);
+	return timer_schedule(s, id, "swap_expire", org_id, sw->id, sw->deadline * 1000);
+}
+
+int swap_expire_fire(struct engine_ctx *ctx)
+{
+	struct swap sw, after;
+	enum swap_outcome o;
+	const char *org = ctx->timer->org;
+	int64_t now = ctx->now_ms / 1000;
+
+	if (swap_get(ctx->store, org, ctx->timer->payload, &sw) != 0)
+		return 0;	/* gone, or a bad payload: nothing to expire */
+	if (strcmp(sw.state, "requested") != 0 && strcmp(sw.state, "accepted") != 0)
+		return 0;	/* answered in time */
+	if (now < sw.deadline) {
+		ctx->rearm_ms = sw.deadline * 1000;	/* fired early (clock skew): wait */
+		return 0;
+	}
+	/* Any action runs the expiry check first; "cancel" by the system changes
+	 * nothing else if it somehow got past it. */
+	if (swap_transition(ctx->store, org, sw.id, SWAP_CANCEL, "watchkeeper", "engine", now, &o, &after) < 0)
+		return -1;
+	if (o == SWAP_EXPIRED) {
+		log_info("swap.expired", "org=%s swap=%s", org, sw.id);
+		swap_notify(ctx->store, ctx->cfg, org, &after, "expired", NULL);
+	}
+	return 0;
+}
+
+void swap_check_stale(struct store *s, const struct config *cfg, const char *org_id,
+		      const char *team, int64_t now)
+{
+	struct swap *list;
+	size_t n;
+
+	if (swap_list(s, org_id, "", true, &list, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct swap *sw = &list[i];
+		struct team_plan p;
+		struct schedule sched;
+		bool applies = false;
+		char key[192];
+
+		if (strcmp(sw->state, "approved") != 0 || strcmp(sw->team, team) != 0 || sw->give.start <= now)
+			continue;
+		if (schedule_load(s, org_id, team, sw->give.start, sw->give.end, &p) < 0)
+			continue;
+		if (schedule_build(&p, sw->give.start, sw->give.end, &sched) == 0) {
+			for (size_t k = 0; k < sched.n; k++)
+				if (sched.seg[k].source == SEGMENT_SWAP && strcmp(sched.seg[k].member, sw->peer) == 0)
+					applies = true;
+			schedule_free(&sched);
+		}
+		team_plan_free(&p);
+		if (applies || org_key(key, sizeof(key), org_id, "swap:%s", sw->id) < 0)
+			continue;
+		/* HSETNX: tell people once, however many edits follow. */
+		redisReply *r = store_command(s, "HSETNX %s stale 1", key);
+		bool first = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+		if (r)
+			freeReplyObject(r);
+		if (first) {
+			log_info("swap.stale", "org=%s swap=%s", org_id, sw->id);
+			tell(s, cfg, org_id, sw->requester, sw, "stale", NULL, false);
+			tell(s, cfg, org_id, sw->peer, sw, "stale", NULL, false);
+		}
+	}
+	free(list);
 }

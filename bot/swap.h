@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bot/config.h"
 #include "bot/schedule.h"
 
 enum swap_kind { SWAP_TRADE, SWAP_COVER };
@@ -90,5 +91,23 @@ int swap_transition(struct store *s, const char *org_id, const char *id, enum sw
 /* Open or recent swaps that involve member (or all, for admins): newest first, at most 20. */
 int swap_list(struct store *s, const char *org_id, const char *member, bool all,
 	      struct swap **out, size_t *n);
+
+/* Tell the people a swap concerns what just happened (state), in DMs with the
+ * buttons they need next: the peer for a request, admins for an approval, both
+ * people for every other step they did not take themselves (actor; NULL = the
+ * system, e.g. expiry). Times in each recipient's own zone when set. */
+void swap_notify(struct store *s, const struct config *cfg, const char *org_id,
+		 const struct swap *sw, const char *state, const char *actor);
+
+/* The durable timer that expires an unanswered request at its deadline and
+ * tells both people (kind "swap_expire", run by the engine). */
+int swap_arm_expiry(struct store *s, const char *org_id, const struct swap *sw);
+struct engine_ctx;
+int swap_expire_fire(struct engine_ctx *ctx);
+
+/* After a rotation change: approved swaps whose shift moved (so their override
+ * no longer applies) are marked stale and both people are told, once. */
+void swap_check_stale(struct store *s, const struct config *cfg, const char *org_id,
+		      const char *team, int64_t now);
 
 #endif

@@ -127,6 +127,7 @@ static void schedule_changed(struct cmd_ctx *ctx, const char *team)
 {
 	if (handoff_reschedule(ctx->store, ctx->cfg, ctx->org_id, team, ctx->now_ms / 1000) < 0)
 		log_warn("handoff.reschedule", "org=%s team=%s reason=store", ctx->org_id, team);
+	swap_check_stale(ctx->store, ctx->cfg, ctx->org_id, team, ctx->now_ms / 1000);
 }
 
 /* ---- now, list, schedule, when ---- */
@@ -990,69 +991,9 @@ static void swap_buttons(const struct swap *sw, const char *viewer, enum role ro
 	}
 }
 
-/* Tell the people a swap concerns what just happened, in DMs with the buttons
- * they need next. The actor's own reply is the command's answer. */
 static void notify_swap(struct cmd_ctx *ctx, const struct swap *sw, const char *state)
 {
-	char a[64], b[64], what[256];
-	struct team_plan p;
-	const struct tz *z = ctx->cfg->rotation.zone;
-	int64_t now = ctx->now_ms / 1000;
-
-	if (schedule_load(ctx->store, ctx->org_id, sw->team, now, now + 1, &p) == 0) {
-		z = zone_for(ctx, &p);
-		team_plan_free(&p);
-	}
-	snprintf(what, sizeof(what), "%s %s–%s", sw->kind == SWAP_TRADE ? "trade" : "cover",
-		 when_format(z, sw->give.start, a, sizeof(a)), when_format(z, sw->give.end, b, sizeof(b)));
-	if (strcmp(state, "requested") == 0) {
-		struct reply r;
-		reply_init(&r);
-		reply_textf(&r, "<@%s> asks you to %s their shift %s–%s%s (swap `%s`).", sw->requester,
-			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
-			    when_format(z, sw->give.end, b, sizeof(b)),
-			    sw->kind == SWAP_TRADE ? "; they take your next shift in return" : "", sw->id);
-		if (sw->reason[0]) {
-			char reason[160];
-			reply_section(&r, "Reason: %s", reply_escape(reason, sizeof(reason), sw->reason));
-		}
-		reply_button(&r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
-		reply_button(&r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
-		notify_member(ctx->store, ctx->cfg, ctx->org_id, sw->peer, &r);
-		reply_free(&r);
-		return;
-	}
-	if (strcmp(state, "accepted") == 0) {
-		struct member *m;
-		size_t n;
-		if (member_list(ctx->store, ctx->org_id, &m, &n) == 0) {
-			for (size_t i = 0; i < n; i++) {
-				if (m[i].placeholder || m[i].role < ROLE_ADMIN)
-					continue;
-				struct reply r;
-				reply_init(&r);
-				reply_textf(&r, "<@%s> accepted to take <@%s>'s shift (%s, swap `%s`). Approve it?",
-					    sw->peer, sw->requester, what, sw->id);
-				reply_button(&r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
-				reply_button(&r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
-				notify_member(ctx->store, ctx->cfg, ctx->org_id, m[i].id, &r);
-				reply_free(&r);
-			}
-			free(m);
-		}
-	}
-	/* Both people hear every step they didn't take themselves. */
-	const char *people[2] = { sw->requester, sw->peer };
-	for (size_t i = 0; i < 2; i++) {
-		if (strcmp(people[i], ctx->req->user_id) == 0)
-			continue;
-		struct reply r;
-		reply_init(&r);
-		reply_textf(&r, "Swap `%s` (%s) is now *%s* (by <@%s>).", sw->id, what, state,
-			    ctx->req->user_id);
-		notify_member(ctx->store, ctx->cfg, ctx->org_id, people[i], &r);
-		reply_free(&r);
-	}
+	swap_notify(ctx->store, ctx->cfg, ctx->org_id, sw, state, ctx->req->user_id);
 }
 
 static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, int argc, char **argv,
@@ -1149,6 +1090,7 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		    strcmp(sw.policy, "admin") == 0 ? ", then an admin approves" : "",
 		    when_format(z, sw.deadline, a, sizeof(a)), sw.id);
 	buf_free(&line);
+	swap_arm_expiry(ctx->store, ctx->org_id, &sw);
 	notify_swap(ctx, &sw, "requested");
 	return CMD_OK;
 }

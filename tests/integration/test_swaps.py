@@ -170,7 +170,35 @@ def _():
         sid = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
         deadline = int(w.r("HGET", K + ":swap:" + sid, "deadline"))
         check(deadline - time.time() <= 3, "deadline %d s away" % (deadline - time.time()))
-        time.sleep(max(0, deadline - time.time()) + 1)
+        w.peer.requests.clear()
+        # Nobody clicks: the durable timer expires it and tells both people.
+        end = time.time() + (deadline - time.time()) + 5
+        while time.time() < end and state(w, sid) != "expired":
+            time.sleep(0.2)
+        check_eq(state(w, sid), "expired", "state after the deadline, without a click")
+        got = w.peer.wait_for(2, timeout=5, path_prefix="/api/chat.postMessage")
+        texts = [json.dumps(g["json"]) for g in got]
+        check_eq(sum("is now *expired*" in t for t in texts), 2, "expiry DMs to both people: %r" % texts)
         check_re(r"expired", w.click("oncall.swap_accept", BOB, value=sid)["text"], "late accept")
         check_eq(state(w, sid), "expired", "state")
         check_eq(overrides(w), [], "nothing applied")
+
+
+@test("a rotation change that moves an approved swap's shift tells both people, once")
+def _(w):
+    setup(w)
+    shift = next_shift(w, ALICE)
+    sid = swap_id(w.oncall("cover %s by <@%s>" % (shift, BOB), ALICE)["text"])
+    w.click("oncall.swap_accept", BOB, value=sid)
+    check_eq(state(w, sid), "approved", "approved")
+    w.peer.requests.clear()
+    w.oncall("remove <@%s>" % ALICE, ALICE)     # from the next handoff on, Alice has no shifts
+    got = w.peer.wait_for(2, timeout=5, path_prefix="/api/chat.postMessage")
+    texts = [json.dumps(g["json"]) for g in got]
+    check_eq(sum("no longer applies" in t for t in texts), 2, "stale notices: %r" % texts)
+    check_eq(w.r("HGET", K + ":swap:" + sid, "stale"), "1", "marked stale")
+    w.peer.requests.clear()
+    w.oncall("rotation set main every 1d", ALICE)    # another edit: no second notice
+    time.sleep(0.5)
+    check_eq([r for r in w.peer.requests if "no longer applies" in json.dumps(r.get("json"))], [],
+             "told only once")
