@@ -361,6 +361,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	}
 	ctx.role = view.role;
 	ctx.team_mode = view.team_mode;
+	ctx.tz = view.tz;
 	if (view.suspended) {
 		reply_textf(r, "This workspace's Watchkeeper is suspended. Please contact the people who "
 			       "run Watchkeeper for you.");

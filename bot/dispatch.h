@@ -36,6 +36,7 @@ struct cmd_ctx {
 	const char *org_id;
 	enum role role;		/* the caller's role; ROLE_NONE for a non-member */
 	bool team_mode;		/* false: a solo org */
+	const char *tz;		/* the caller's own IANA zone, "" when not set */
 	int64_t now_ms;
 };
 

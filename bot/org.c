@@ -109,7 +109,8 @@ static const struct store_script org_touch_script = {
 	"local o = redis.call('HMGET', KEYS[1], 'mode', 'suspended')\n"
 	"local role = redis.call('HGET', KEYS[2], 'role') or ''\n"
 	"if redis.call('HGET', KEYS[2], 'placeholder') == '1' then role = '' end\n"
-	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7])}\n",
+	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]),\n"
+	"        redis.call('HGET', KEYS[2], 'tz') or ''}\n",
 	NULL
 };
 
@@ -133,11 +134,12 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7] };
 	const char *args[] = { platform_name(p), user_id, now, org_id, external };
 	r = store_script(s, &org_touch_script, 8, keys, 5, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||
-	    r->element[4]->type != REDIS_REPLY_INTEGER)
+	    r->element[4]->type != REDIS_REPLY_INTEGER || r->element[5]->type != REDIS_REPLY_STRING)
 		goto out;
+	wk_strlcpy(out->tz, r->element[5]->str, sizeof(out->tz));
 	out->created = r->element[0]->integer == 1;
 	out->role = role_parse(r->element[1]->str);
 	out->team_mode = strcmp(r->element[2]->str, "team") == 0;

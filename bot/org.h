@@ -51,6 +51,7 @@ struct org_view {
 	bool suspended;
 	enum role role;		/* the caller's; ROLE_NONE when not a member */
 	bool has_email_placeholders;	/* someone invited by email is not claimed yet */
+	char tz[64];		/* the caller's own time zone, "" when not set */
 };
 
 /* Create the org on first contact (caller becomes owner), then report the

@@ -286,18 +286,28 @@ int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *ou
 	const struct rotation_plan *rot = NULL;
 
 	memset(out, 0, sizeof(*out));
-	/* Look back and ahead far enough to see the whole segment around t. */
-	if (schedule_build(p, t - 366 * 86400LL, t + 366 * 86400LL, &s) < 0)
-		return 1;
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.seg[i].start > t || s.seg[i].end <= t)
-			continue;
-		wk_strlcpy(out->primary, s.seg[i].member, sizeof(out->primary));
-		wk_strlcpy(out->rotation, s.seg[i].rotation, sizeof(out->rotation));
-		out->since = s.seg[i].start;
-		out->until = s.seg[i].end;
+	/* Build a window around t just wide enough to see the whole segment: start
+	 * with 8 days (a weekly shift) and widen while the segment reaches an edge. */
+	for (int64_t w = 8 * 86400LL;; w *= 4) {
+		bool cut = false;
+		if (w > 400 * 86400LL)
+			w = 400 * 86400LL;
+		if (schedule_build(p, t - w, t + w, &s) < 0)
+			return 1;
+		for (size_t i = 0; i < s.n; i++) {
+			if (s.seg[i].start > t || s.seg[i].end <= t)
+				continue;
+			wk_strlcpy(out->primary, s.seg[i].member, sizeof(out->primary));
+			wk_strlcpy(out->rotation, s.seg[i].rotation, sizeof(out->rotation));
+			out->since = s.seg[i].start;
+			out->until = s.seg[i].end;
+			cut = out->since == t - w || out->until == t + w;
+		}
+		schedule_free(&s);
+		if (!cut || w == 400 * 86400LL)
+			break;
+		memset(out, 0, sizeof(*out));
 	}
-	schedule_free(&s);
 	if (!out->primary[0])
 		return 1;
 	for (size_t i = 0; i < p->nrotations; i++)

@@ -53,11 +53,9 @@ static int pick_team(struct cmd_ctx *ctx, const char *name, char *id, size_t siz
  * first rotation's, else the configured default. */
 static const struct tz *zone_for(struct cmd_ctx *ctx, const struct team_plan *p)
 {
-	struct member m;
 	const struct tz *z;
 
-	if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) == 0 && m.tz[0] &&
-	    (z = tz_get(m.tz)))
+	if (ctx->tz && ctx->tz[0] && (z = tz_get(ctx->tz)))
 		return z;
 	for (size_t i = 0; p && i < p->nrotations; i++)
 		if (p->rotations[i].nversions)

@@ -124,7 +124,9 @@ for user in ("U0BENCH2", "U0BENCH3"):
     command(user, "/invite", "join " + codes[0])
     command(user, "/oncall", "join")
 PY
-rot_len=$(redis-cli -s "$RDIR/redis.sock" LLEN "wk:{slack:$TEAM}:rotation:default")
+rot_len=$(for rid in $(redis-cli -s "$RDIR/redis.sock" SMEMBERS "wk:{slack:$TEAM}:team_rotations:default"); do
+	redis-cli -s "$RDIR/redis.sock" GET "wk:{slack:$TEAM}:rotation:$rid"
+done | "$PY" -c 'import json,sys; print(sum(len(json.loads(l)["versions"][-1]["members"]) for l in sys.stdin if l.strip()))')
 [ "$rot_len" = 3 ] || { echo "bench.sh: rotation has $rot_len members after seeding, want 3" >&2; exit 1; }
 
 sign U0BENCH1 ""
