@@ -85,7 +85,8 @@ int rotations_create(struct store *s, const char *org_id, const char *actor, con
 	wk_strlcpy(r.team, team, sizeof(r.team));
 	r.priority = priority;
 	r.rev = 1;
-	v.effective_from = now;
+	/* A start date in the future: nobody from this rotation until then. */
+	v.effective_from = spec->effective_from > now ? spec->effective_from : now;
 	r.versions = &v;
 	r.nversions = 1;
 	json = rotation_plan_to_json(&r);
@@ -124,6 +125,9 @@ static void version_copy(struct rotation_version *dst, const struct rotation_ver
 	dst->members = xcalloc(src->nmembers + 1, sizeof(char *));
 	for (size_t i = 0; i < src->nmembers; i++)
 		dst->members[i] = xstrdup(src->members[i]);
+	dst->paused = xcalloc(src->npaused + 1, sizeof(char *));
+	for (size_t i = 0; i < src->npaused; i++)
+		dst->paused[i] = xstrdup(src->paused[i]);
 	dst->windows = xcalloc(src->nwindows + 1, sizeof(*dst->windows));
 	if (src->nwindows)
 		memcpy(dst->windows, src->windows, src->nwindows * sizeof(*src->windows));

@@ -42,6 +42,7 @@ typedef int (*rotation_edit_fn)(struct rotation_version *v, void *arg);
 int rotations_find(struct store *s, const char *org_id, const char *team, const char *name,
 		   struct rotation_plan *out);
 
+/* spec->effective_from later than now means the rotation starts then. */
 int rotations_create(struct store *s, const char *org_id, const char *actor, const char *platform,
 		     const char *team, const char *name, const struct rotation_version *spec,
 		     int priority, int64_t now, char *id, size_t idsize);

@@ -345,11 +345,14 @@ void rotation_version_free(struct rotation_version *v)
 {
 	for (size_t i = 0; i < v->nmembers; i++)
 		free(v->members[i]);
+	for (size_t i = 0; i < v->npaused; i++)
+		free(v->paused[i]);
 	free(v->members);
+	free(v->paused);
 	free(v->windows);
-	v->members = NULL;
+	v->members = v->paused = NULL;
 	v->windows = NULL;
-	v->nmembers = v->nwindows = 0;
+	v->nmembers = v->npaused = v->nwindows = 0;
 }
 
 void rotation_plan_free(struct rotation_plan *r)
@@ -364,15 +367,16 @@ void rotation_plan_free(struct rotation_plan *r)
 static int version_from_json(json_t *j, struct rotation_version *v)
 {
 	const char *tz = NULL, *start = NULL, *handoff = NULL, *unit = NULL;
-	json_t *members = NULL, *windows = NULL;
+	json_t *members = NULL, *windows = NULL, *paused = NULL;
 	json_int_t from = 0, length = 0, first = 0;
 	int y, mo, d, h, mi;
 	json_error_t err;
 
 	memset(v, 0, sizeof(*v));
-	if (json_unpack_ex(j, &err, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s?o}", "from", &from,
+	if (json_unpack_ex(j, &err, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s?o, s?o}", "from", &from,
 			   "tz", &tz, "start", &start, "handoff", &handoff, "unit", &unit, "length",
-			   &length, "members", &members, "first", &first, "windows", &windows) < 0 ||
+			   &length, "members", &members, "first", &first, "windows", &windows,
+			   "paused", &paused) < 0 ||
 	    !json_is_array(members))
 		return -1;
 	if (sscanf(start, "%4d-%2d-%2d", &y, &mo, &d) != 3 || rotation_hhmm_parse(handoff, &h, &mi) < 0)
@@ -400,6 +404,10 @@ static int version_from_json(json_t *j, struct rotation_version *v)
 			v->members[v->nmembers++] = xstrdup(json_string_value(m));
 	}
 	v->first_member = v->nmembers ? (size_t)first % v->nmembers : 0;
+	v->paused = xcalloc(json_array_size(paused) + 1, sizeof(char *));
+	for (size_t i = 0; json_is_array(paused) && i < json_array_size(paused); i++)
+		if (json_is_string(json_array_get(paused, i)))
+			v->paused[v->npaused++] = xstrdup(json_string_value(json_array_get(paused, i)));
 	if (json_is_array(windows)) {
 		v->windows = xcalloc(json_array_size(windows) + 1, sizeof(*v->windows));
 		for (size_t i = 0; i < json_array_size(windows); i++) {
@@ -458,21 +466,23 @@ char *rotation_plan_to_json(const struct rotation_plan *r)
 	for (size_t i = 0; i < r->nversions; i++) {
 		const struct rotation_version *v = &r->versions[i];
 		char start[16], handoff[8];
-		json_t *members = json_array(), *windows = json_array();
+		json_t *members = json_array(), *windows = json_array(), *paused = json_array();
 
 		snprintf(start, sizeof(start), "%04d-%02d-%02d", v->spec.start_year, v->spec.start_month,
 			 v->spec.start_day);
 		snprintf(handoff, sizeof(handoff), "%02d:%02d", v->spec.handoff_hour, v->spec.handoff_minute);
 		for (size_t m = 0; m < v->nmembers; m++)
 			json_array_append_new(members, json_string(v->members[m]));
+		for (size_t m = 0; m < v->npaused; m++)
+			json_array_append_new(paused, json_string(v->paused[m]));
 		for (size_t w = 0; w < v->nwindows; w++)
 			json_array_append_new(windows, json_pack("{s:i, s:i, s:i}", "days", v->windows[w].days,
 								 "start", v->windows[w].start_min,
 								 "end", v->windows[w].end_min));
-		json_array_append_new(versions, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:o}",
+		json_array_append_new(versions, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:o, s:o}",
 			"from", (json_int_t)v->effective_from, "tz", v->tz, "start", start, "handoff", handoff,
 			"unit", unit_names[v->spec.unit], "length", v->spec.length, "members", members,
-			"first", (json_int_t)v->first_member, "windows", windows));
+			"first", (json_int_t)v->first_member, "windows", windows, "paused", paused));
 	}
 	root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o}", "id", r->id, "name", r->name, "team", r->team,
 			 "priority", r->priority, "rev", (json_int_t)r->rev, "versions", versions);

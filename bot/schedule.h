@@ -46,8 +46,10 @@ struct rotation_version {
 	int64_t effective_from;	/* this version rules from here until the next one */
 	struct rotation_spec spec;	/* spec.zone from tz_get(tz) */
 	char tz[64];
-	char **members;		/* member ids in order, owned */
+	char **members;		/* member ids in order, owned: the active ones */
 	size_t nmembers;
+	char **paused;		/* deactivated members, "<position>:<id>", skipped by the math */
+	size_t npaused;
 	size_t first_member;	/* member of the grid shift that contains effective_from */
 	struct rotation_window *windows;	/* none = always */
 	size_t nwindows;

@@ -249,6 +249,10 @@ static enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, s
 			   v->nmembers == 1 ? "person" : "people");
 		for (size_t m = 0; m < v->nmembers; m++)
 			buf_printf(&b, "%zu. <@%s>%s\n", m + 1, v->members[m], (long)m == on ? "  (on call now)" : "");
+		for (size_t m = 0; m < v->npaused; m++) {
+			const char *colon = strchr(v->paused[m], ':');
+			buf_printf(&b, "paused: <@%s>\n", colon ? colon + 1 : v->paused[m]);
+		}
 		if (v->effective_from > now)
 			buf_printf(&b, "This order takes effect at the next handoff, %s.\n",
 				   when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
@@ -557,6 +561,7 @@ struct spec_edit {
 #define SET_HANDOFF 2u
 #define SET_TZ 4u
 #define SET_WINDOWS 8u
+#define SET_START 16u
 
 /* Parse "every 1w", "handoff mon 09:00" / "handoff 09:00", "tz Zone",
  * "hours mon-fri 08:00-18:00" / "hours always", and for creation "priority N",
@@ -633,6 +638,18 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 				}
 			}
 			e->set |= SET_WINDOWS;
+		} else if (priority && strcasecmp(k, "start") == 0 && i + 1 < argc) {
+			int y, mo, d;
+			char tail;
+			if (sscanf(argv[++i], "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || strlen(argv[i]) != 10 ||
+			    y < 2000 || mo < 1 || mo > 12 || d < 1 || d > tz_days_in_month(y, mo)) {
+				snprintf(why, sizeof(why), "the start is a date like 2026-12-01");
+				goto bad;
+			}
+			e->v.spec.start_year = y;
+			e->v.spec.start_month = mo;
+			e->v.spec.start_day = d;
+			e->set |= SET_START;
 		} else if (priority && strcasecmp(k, "priority") == 0 && i + 1 < argc) {
 			int64_t v;
 			if (!wk_parse_i64(argv[++i], 1, 1000, &v)) {
@@ -654,7 +671,7 @@ bad:
 	reply_textf(r, "I did not change the rotation: %s.", why);
 	reply_section(r, "Options: `every 1w|24h|2d`, `handoff mon 09:00`, `tz Europe/Berlin`, "
 			 "`hours mon-fri 08:00-18:00` or `hours always`%s.",
-		      priority ? ", `priority N`, `team NAME`, `members @a @b`" : "");
+		      priority ? ", `start 2026-12-01`, `priority N`, `team NAME`, `members @a @b`" : "");
 	return -1;
 }
 
@@ -678,14 +695,22 @@ static enum cmd_result rotation_create_cmd(struct cmd_ctx *ctx, int argc, char *
 		rotation_version_free(&e.v);
 		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
 	}
+	if (e.set & SET_START)	/* the first shift: the handoff on the start date */
+		e.v.effective_from = tz_from_local(e.v.spec.zone, e.v.spec.start_year, e.v.spec.start_month,
+						   e.v.spec.start_day, e.v.spec.handoff_hour,
+						   e.v.spec.handoff_minute, 0);
 	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			      team, argv[0], &e.v, priority, ctx->now_ms / 1000, id, sizeof(id));
 	if (rc == ROT_OK) {
 		schedule_changed(ctx, team);
 		describe_version(&e.v, desc, sizeof(desc));
+		char when[64];
 		reply_textf(r, "Created rotation `%s` (%s, priority %d) with %zu %s. Add people with "
 			       "`/oncall add @user %s`.", argv[0], desc, priority, e.v.nmembers,
 			    e.v.nmembers == 1 ? "person" : "people", argv[0]);
+		if (e.v.effective_from > ctx->now_ms / 1000)
+			reply_section(r, "It starts %s.", when_format(e.v.spec.zone, e.v.effective_from,
+								       when, sizeof(when)));
 	}
 	rotation_version_free(&e.v);
 	return rot_result(rc, argv[0], r);
@@ -785,6 +810,97 @@ static enum cmd_result rotation_move_cmd(struct cmd_ctx *ctx, int argc, char **a
 	reply_textf(r, "<@%s> is now number %ld in rotation `%s`, from the next handoff on.", id,
 		    e.result_position, rname);
 	return CMD_OK;
+}
+
+struct pause_edit {
+	const char *member;
+	bool pause;
+};
+
+/* Pausing takes someone out of the turn but remembers their place ("pos:id");
+ * resuming puts them back there. */
+static int edit_pause(struct rotation_version *v, void *arg)
+{
+	struct pause_edit *e = arg;
+	char entry[96];
+
+	if (e->pause) {
+		long at = -1;
+		for (size_t i = 0; i < v->nmembers; i++)
+			if (strcmp(v->members[i], e->member) == 0)
+				at = (long)i;
+		if (at < 0)
+			return ROT_ALREADY;
+		free(v->members[at]);
+		memmove(v->members + at, v->members + at + 1, (v->nmembers - (size_t)at - 1) * sizeof(char *));
+		v->nmembers--;
+		snprintf(entry, sizeof(entry), "%ld:%s", at, e->member);
+		v->paused = xrealloc(v->paused, (v->npaused + 2) * sizeof(char *));
+		v->paused[v->npaused++] = xstrdup(entry);
+		return 0;
+	}
+	for (size_t i = 0; i < v->npaused; i++) {
+		const char *colon = strchr(v->paused[i], ':');
+		int64_t pos;
+		char num[24];
+		if (!colon || strcmp(colon + 1, e->member) != 0 || (size_t)(colon - v->paused[i]) >= sizeof(num))
+			continue;
+		memcpy(num, v->paused[i], (size_t)(colon - v->paused[i]));
+		num[colon - v->paused[i]] = '\0';
+		if (!wk_parse_i64(num, 0, 100000, &pos) || (size_t)pos > v->nmembers)
+			pos = (int64_t)v->nmembers;
+		v->members = xrealloc(v->members, (v->nmembers + 2) * sizeof(char *));
+		memmove(v->members + pos + 1, v->members + pos, (v->nmembers - (size_t)pos) * sizeof(char *));
+		v->members[pos] = xstrdup(e->member);
+		v->nmembers++;
+		free(v->paused[i]);
+		memmove(v->paused + i, v->paused + i + 1, (v->npaused - i - 1) * sizeof(char *));
+		v->npaused--;
+		return 0;
+	}
+	return ROT_ALREADY;
+}
+
+static enum cmd_result pause_cmd(struct cmd_ctx *ctx, char **argv, bool pause, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], rname[40], id[64], detail[96];
+	struct pause_edit e = { id, pause };
+	int rc;
+
+	if (parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
+		return CMD_REFUSED;
+	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	snprintf(detail, sizeof(detail), "member:%s", id);
+	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
+			    team, rname, ctx->now_ms / 1000, edit_pause, &e,
+			    pause ? "rotation.pause" : "rotation.resume", detail);
+	if (rc == ROT_ALREADY) {
+		reply_textf(r, pause ? "<@%s> is not active in rotation `%s`." : "<@%s> is not paused in rotation `%s`.",
+			    id, rname);
+		return CMD_REFUSED;
+	}
+	if (rc != ROT_OK)
+		return rot_result(rc, argv[0], r);
+	schedule_changed(ctx, team);
+	reply_textf(r, pause ? "<@%s> is paused in rotation `%s` from the next handoff: skipped until "
+			       "`/oncall rotation resume %s @user`."
+			     : "<@%s> is back in rotation `%s`, in their old place, from the next handoff.",
+		    id, rname, rname);
+	return CMD_OK;
+}
+
+static enum cmd_result rotation_pause_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return pause_cmd(ctx, argv, true, r);
+}
+
+static enum cmd_result rotation_resume_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	(void)argc;
+	return pause_cmd(ctx, argv, false, r);
 }
 
 static enum cmd_result rotation_delete_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -1403,13 +1519,17 @@ static const struct subcommand oncall_subcommands[] = {
 	  "@user", 0 },
 	{ "rotation list", "[team]", "lists rotations and their settings", ROLE_VIEWER, 0, 1,
 	  rotation_list_cmd, "", 0 },
-	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [priority N] [team NAME] [members @a @b]",
+	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [start YYYY-MM-DD] [priority N] [team NAME] [members @a @b]",
 	  "makes a rotation", ROLE_ADMIN, 1, 16, rotation_create_cmd, "ops every 1d handoff 09:00", 0 },
 	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...]",
 	  "changes a rotation from its next handoff on", ROLE_ADMIN, 3, 16, rotation_set_cmd,
 	  "main every 2d", 0 },
 	{ "rotation move", "NAME @user POSITION", "moves someone within a rotation", ROLE_ADMIN, 3, 3,
 	  rotation_move_cmd, "main @user 1", 0 },
+	{ "rotation pause", "NAME @user", "skips someone in a rotation, keeping their place", ROLE_ADMIN,
+	  2, 2, rotation_pause_cmd, "main @user", 0 },
+	{ "rotation resume", "NAME @user", "puts a paused person back in their place", ROLE_ADMIN, 2, 2,
+	  rotation_resume_cmd, "main @user", 0 },
 	{ "rotation delete", "NAME", "deletes a rotation", ROLE_ADMIN, 1, 1, rotation_delete_cmd, "nosuch", 0 },
 	{ "override", "@user FROM TO [reason]", "puts someone on call for a while instead",
 	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },

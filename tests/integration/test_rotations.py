@@ -137,3 +137,25 @@ def _(w):
             check_re(r"(Mon|Tue|Wed|Thu|Fri) \d+ \w+ (08:00|\d\d:\d\d) CE", l, "alice works weekdays: " + l)
     check_re(r"Next shifts of <@%s>" % BOB, w.oncall("when <@%s>" % BOB, ALICE)["text"], "/oncall when")
     check_re(r"Next shifts of <@%s>" % ALICE, w.oncall("when", ALICE)["text"], "/oncall when (me)")
+
+
+@test("pause and resume keep a person's place; a start date delays the first shift")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.add_member(CAROL)
+    w.oncall("rotation create main every 1d members <@%s> <@%s> <@%s>" % (ALICE, BOB, CAROL), ALICE)
+    check_re(r"paused in rotation `main`", w.oncall("rotation pause main <@%s>" % BOB, ALICE)["text"], "pause")
+    v = rotations(w)["main"]["versions"][-1]
+    check_eq((v["members"], v["paused"]), ([ALICE, CAROL], ["1:" + BOB]), "stored after pause")
+    check_re(r"paused: <@%s>" % BOB, everything(w.oncall("list", ALICE)), "list shows paused")
+    order = re.findall(r"<@(U0[A-Z]+)>", everything(w.oncall("schedule 4", ALICE)))
+    check(BOB not in order[1:4], "bob skipped after the next handoff: %r" % order)
+    check_re(r"not active", w.oncall("rotation pause main <@%s>" % BOB, ALICE)["text"], "pause twice")
+    check_re(r"back in rotation", w.oncall("rotation resume main <@%s>" % BOB, ALICE)["text"], "resume")
+    v = rotations(w)["main"]["versions"][-1]
+    check_eq((v["members"], v["paused"]), ([ALICE, BOB, CAROL], []), "stored after resume")
+    t = w.oncall("rotation create later every 1w start 2030-01-07 members <@%s>" % CAROL, ALICE)["text"]
+    check_re(r"starts Mon 7 Jan", everything(w.oncall("rotation create later2 start 2030-01-07", ALICE)) + t,
+             "start date shown")
+    check_re(r"a date like", w.oncall("rotation create bad start 2030-02-30", ALICE)["text"], "bad date")
