@@ -925,7 +925,7 @@ static enum cmd_result rotation_delete_cmd(struct cmd_ctx *ctx, int argc, char *
 static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct override_def o = { 0 };
-	char who[64], id[SCHEDULE_ID_LEN], why[300], a[64], b[64];
+	char who[64], id[SCHEDULE_ID_LEN], why[300], a[64], b[64], team[SCHEDULE_ID_LEN] = "default";
 	struct team_plan p;
 	const struct tz *z;
 	int64_t now = ctx->now_ms / 1000, start, end;
@@ -943,6 +943,12 @@ static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **arg
 	if ((used = when_parse(z, now, start, argc - at, argv + at, &end, why, sizeof(why))) < 0)
 		goto bad;
 	at += used;
+	if (at + 1 < argc && strcasecmp(argv[at], "team") == 0) {
+		int t = pick_team(ctx, argv[at + 1], team, sizeof(team), r);
+		if (t != 0)
+			return t > 0 ? CMD_REFUSED : CMD_STORE_ERROR;
+		at += 2;
+	}
 	if (end <= start || end <= now || end - start > 90 * DAY) {
 		snprintf(why, sizeof(why), "the end must come after the start and after now, at most 90 days later");
 		goto bad;
@@ -956,20 +962,20 @@ static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **arg
 		snprintf(o.reason + n, sizeof(o.reason) - n, "%s%s", n ? " " : "", argv[i]);
 	}
 	rc = overrides_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			      "default", &o, now, id, sizeof(id));
+			      team, &o, now, id, sizeof(id));
 	if (rc < 0)
 		return CMD_STORE_ERROR;
 	if (rc == 1) {
 		reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper.", who);
 		return CMD_REFUSED;
 	}
-	schedule_changed(ctx, "default");
+	schedule_changed(ctx, team);
 	reply_textf(r, "Override `%s`: <@%s> is on call from %s to %s.", id, who,
 		    when_format(z, start, a, sizeof(a)), when_format(z, end, b, sizeof(b)));
 	return CMD_OK;
 bad:
 	reply_textf(r, "I did not add the override: %s.", why);
-	reply_section(r, "Usage: `/oncall override @user FROM TO [reason]`, e.g. "
+	reply_section(r, "Usage: `/oncall override @user FROM TO [team NAME] [reason]`, e.g. "
 			 "`/oncall override @bob 2026-12-24 08:00 +48h covering for Alice`.");
 	return CMD_REFUSED;
 }
@@ -1006,12 +1012,21 @@ static enum cmd_result oncall_overrides(struct cmd_ctx *ctx, int argc, char **ar
 
 static enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
+	struct team_info *teams = NULL;
 	char shown[40];
-	int rc;
+	size_t n = 0;
+	int rc = 1;
 
 	(void)argc;
-	rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			      "default", argv[0], ctx->now_ms / 1000);
+	if (team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t i = 0; i < n && rc == 1; i++) {
+		rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id,
+				      platform_name(ctx->req->platform), teams[i].id, argv[0], ctx->now_ms / 1000);
+		if (rc == 0)
+			schedule_changed(ctx, teams[i].id);
+	}
+	free(teams);
 	reply_escape(shown, sizeof(shown), argv[0]);
 	if (rc < 0)
 		return CMD_STORE_ERROR;
@@ -1019,7 +1034,6 @@ static enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, cha
 		reply_textf(r, "There is no override `%s`. `/oncall overrides` lists them.", shown);
 		return CMD_REFUSED;
 	}
-	schedule_changed(ctx, "default");
 	reply_textf(r, "Removed override `%s`.", shown);
 	return CMD_OK;
 }
@@ -1531,7 +1545,7 @@ static const struct subcommand oncall_subcommands[] = {
 	{ "rotation resume", "NAME @user", "puts a paused person back in their place", ROLE_ADMIN, 2, 2,
 	  rotation_resume_cmd, "main @user", 0 },
 	{ "rotation delete", "NAME", "deletes a rotation", ROLE_ADMIN, 1, 1, rotation_delete_cmd, "nosuch", 0 },
-	{ "override", "@user FROM TO [reason]", "puts someone on call for a while instead",
+	{ "override", "@user FROM TO [team NAME] [reason]", "puts someone on call for a while instead",
 	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },
 	{ "overrides", "[team]", "lists overrides now and ahead", ROLE_VIEWER, 0, 1, oncall_overrides, "", 0 },
 	{ "override remove", "ID", "removes an override", ROLE_ADMIN, 1, 1, oncall_override_remove, "o0", 0 },

@@ -159,3 +159,20 @@ def _(w):
     check_re(r"starts Mon 7 Jan", everything(w.oncall("rotation create later2 start 2030-01-07", ALICE)) + t,
              "start date shown")
     check_re(r"a date like", w.oncall("rotation create bad start 2030-02-30", ALICE)["text"], "bad date")
+
+
+@test("overrides in another team stay in that team")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.invite("team create ops", ALICE)
+    w.oncall("rotation create night team ops members <@%s>" % ALICE, ALICE)
+    t = w.oncall("override <@%s> now +1h team ops swap test" % BOB, ALICE)["text"]
+    oid = re.search(r"Override `(o\d+)`", t).group(1)
+    tid = w.r("HGET", K + ":team_names", "ops")
+    check_eq(w.r("ZRANGE", K + ":overrides:" + tid, 0, -1), [oid], "in ops' overrides")
+    check_eq(w.r("ZRANGE", K + ":overrides:default", 0, -1), [], "not in default's")
+    check_re(r"On call now:\* <@%s>" % BOB, w.oncall("now ops", ALICE)["text"], "ops now")
+    check_re(r"no such|There is no team", w.oncall("override <@%s> now +1h team nosuch" % BOB, ALICE)["text"],
+             "unknown team")
+    check_re(r"Removed override", w.oncall("override remove " + oid, ALICE)["text"], "removed from ops")
