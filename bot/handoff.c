@@ -1,5 +1,6 @@
 /* handoff.c - see handoff.h */
 #include "bot/handoff.h"
+#include "bot/when.h"
 #include "adapters/slack_api.h"
 #include "bot/log.h"
 #include "bot/member.h"
@@ -26,20 +27,6 @@ static int timer_id(char *out, size_t size, const char *kind, const char *org_id
 {
 	int n = snprintf(out, size, "%s:%s:%s", kind, org_id, team_id);
 	return n < 0 || (size_t)n >= size || !timer_id_valid(out) ? -1 : 0;
-}
-
-/* "Mon 2 Mar 09:00 CET" in zone z. */
-static const char *format_when(const struct tz *z, int64_t t, char *out, size_t size)
-{
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tz_local l;
-
-	tz_to_local(z, t, &l);
-	snprintf(out, size, "%s %d %s %02d:%02d %s", wd[l.wday], l.day, mon[l.month - 1], l.hour,
-		 l.minute, l.abbr);
-	return out;
 }
 
 /* The team's display name (its id when it has none). 0, 1 no such team, -1. */
@@ -452,7 +439,7 @@ int handoff_fire(struct engine_ctx *ctx)
 	if (recipient(&d, c.primary, &pm) == 0) {
 		const struct tz *z = member_zone(&pm, rz);
 		snprintf(text, sizeof(text), "You are on call from %s to %s (%s)",
-			 format_when(z, c.since, from_s, sizeof(from_s)), format_when(z, c.until, to_s, sizeof(to_s)),
+			 when_format(z, c.since, from_s, sizeof(from_s)), when_format(z, c.until, to_s, sizeof(to_s)),
 			 name);
 		deliver(&d, &pm, text);
 	}
@@ -462,7 +449,7 @@ int handoff_fire(struct engine_ctx *ctx)
 		if (!backups[i][0] || strcmp(backups[i], c.primary) == 0 || recipient(&d, backups[i], &m) != 0)
 			continue;
 		snprintf(text, sizeof(text), "You are %s backup for <@%s> until %s (%s)", ordinal[i], c.primary,
-			 format_when(member_zone(&m, rz), c.until, to_s, sizeof(to_s)), name);
+			 when_format(member_zone(&m, rz), c.until, to_s, sizeof(to_s)), name);
 		deliver(&d, &m, text);
 	}
 	if (d.retry && !give_up(&d, "handoff"))
@@ -506,7 +493,7 @@ int reminder_fire(struct engine_ctx *ctx)
 	tzone = team_zone(ctx->cfg, &set, &plan, now_s);
 	if (schedule_chain(&plan, now_s, &c) == 0 && recipient(&d, c.primary, &m) == 0) {
 		snprintf(text, sizeof(text), "Reminder: you are on call until %s (%s)",
-			 format_when(member_zone(&m, rotation_zone(ctx->cfg, &set, &plan, c.rotation, now_s)),
+			 when_format(member_zone(&m, rotation_zone(ctx->cfg, &set, &plan, c.rotation, now_s)),
 				     c.until, until, sizeof(until)),
 			 name);
 		deliver(&d, &m, text);
