@@ -280,6 +280,8 @@ void courier_link_next(const char *v, char *out, size_t size)
 {
 	const char *p = v;
 
+	if (size)
+		out[0] = '\0';	/* "" unless a rel=next URL is found */
 	while (*p) {
 		const char *url, *url_end;
 		bool next = false;

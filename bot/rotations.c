@@ -428,6 +428,8 @@ int rotations_parse_window(const char *days, const char *hours, struct rotation_
 	}
 	w->start_min = h1 * 60 + m1;
 	w->end_min = h2 * 60 + m2;
+	if (w->end_min == 0)
+		w->end_min = 1440;	/* "08:00-00:00" ends at midnight: the same as 24:00 */
 	if (w->start_min == w->end_min)
 		goto bad;
 	return 0;
