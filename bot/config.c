@@ -69,10 +69,23 @@ static const struct config_key config_keys[] = {
 	  "the sender, e.g. \"Watchkeeper <oncall@example.com>\"" },
 	{ "swap.expire_s", "WK_SWAP_EXPIRE_S", INT(swap_expire_s), "172800", 1, 2592000, 0,
 	  "seconds until an unanswered swap request expires, 1..2592000 (default 48 h)" },
+	{ "notify.senders", "WK_NOTIFY_SENDERS", INT(notify_senders), "4", 1, 16, 0,
+	  "threads sending notifications, 1..16" },
 	{ "github.token", "WK_GITHUB_TOKEN", STR(github_token), "", 0, 0, CFG_SECRET,
 	  "a GitHub token that can read the org's members (read:org)" },
 	{ "github.api_url", "WK_GITHUB_API_URL", STR(github_api_url), "https://api.github.com", 0, 0, 0,
 	  "the GitHub REST API base URL (http:// or https://)" },
+	{ "twilio.account_sid", "WK_TWILIO_ACCOUNT_SID", STR(twilio_account_sid), "", 0, 0, 0,
+	  "the Twilio Account SID, AC followed by 32 hex digits" },
+	{ "twilio.auth_token", "WK_TWILIO_AUTH_TOKEN", STR(twilio_auth_token), "", 0, 0, CFG_SECRET,
+	  "the Twilio Auth Token (signs webhooks and authenticates sends)" },
+	{ "twilio.from", "WK_TWILIO_FROM", STR(twilio_from), "", 0, 0, 0,
+	  "the sending number in E.164 form, e.g. +15005550006" },
+	{ "twilio.messaging_service_sid", "WK_TWILIO_MESSAGING_SERVICE_SID",
+	  STR(twilio_messaging_service_sid), "", 0, 0, 0,
+	  "a Messaging Service SID, MG followed by 32 hex digits" },
+	{ "twilio.api_url", "WK_TWILIO_API_URL", STR(twilio_api_url), "https://api.twilio.com", 0, 0, 0,
+	  "the Twilio REST API base URL (http:// or https://)" },
 };
 
 static char **key_str(struct config *cfg, const struct config_key *k)
@@ -232,6 +245,49 @@ static int is_http_url(const char *s)
 	return (strncmp(s, "http://", 7) == 0 && s[7]) || (strncmp(s, "https://", 8) == 0 && s[8]);
 }
 
+/* prefix followed by exactly 32 hex digits: the shape of Twilio SIDs (AC..., MG...). */
+static int is_twilio_sid(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) == 0 && strlen(s + n) == 32 &&
+	       strspn(s + n, "0123456789abcdefABCDEF") == 32;
+}
+
+/* Twilio settings: each one checked only when set. A channel missing some of
+ * its settings is not an error, it is simply not offered (twilio_configured). */
+static int check_twilio(const struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	const char *from = cfg->twilio_from;
+	size_t n = strlen(from);
+	char name[96];
+
+	if (cfg->twilio_account_sid[0] && !is_twilio_sid(cfg->twilio_account_sid, "AC")) {
+		snprintf(err, errsz, "config key %s: expected AC followed by 32 hex digits",
+			 key_label(from_env, "twilio.account_sid", name, sizeof(name)));
+		return -1;
+	}
+	if (cfg->twilio_messaging_service_sid[0] &&
+	    !is_twilio_sid(cfg->twilio_messaging_service_sid, "MG")) {
+		snprintf(err, errsz, "config key %s: expected MG followed by 32 hex digits",
+			 key_label(from_env, "twilio.messaging_service_sid", name, sizeof(name)));
+		return -1;
+	}
+	/* E.164, the same rule as a member's phone: + then 8..15 digits, no leading 0. */
+	if (n && !(from[0] == '+' && n >= 9 && n <= 16 && from[1] >= '1' && from[1] <= '9' &&
+		   strspn(from + 1, "0123456789") == n - 1)) {
+		snprintf(err, errsz, "config key %s: expected an E.164 number such as +15005550006",
+			 key_label(from_env, "twilio.from", name, sizeof(name)));
+		return -1;
+	}
+	if (!is_http_url(cfg->twilio_api_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "twilio.api_url", name, sizeof(name)));
+		return -1;
+	}
+	return 0;
+}
+
 /* Weekday of a civil date, 0 = Sunday (Sakamoto's method). */
 static int civil_weekday(int y, int m, int d)
 {
@@ -370,6 +426,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			 key_label(from_env, "github.api_url", name, sizeof(name)));
 		goto out;
 	}
+	if (check_twilio(cfg, from_env, err, errsz) < 0)
+		goto out;
 	if (derive_rotation(cfg, from_env, err, errsz) < 0)
 		goto out;
 	rc = 0;

@@ -47,9 +47,16 @@ struct config {
 	char *smtp_from;		/* "Watchkeeper <oncall@example.com>" */
 
 	int64_t swap_expire_s;		/* an unanswered swap request expires after this */
+	int64_t notify_senders;		/* outbox sender threads */
 
 	char *github_token;		/* secret */
 	char *github_api_url;
+
+	char *twilio_account_sid;	/* AC..., empty = no SMS */
+	char *twilio_auth_token;	/* secret: never logged */
+	char *twilio_from;		/* E.164 sender, or empty to use the Messaging Service */
+	char *twilio_messaging_service_sid;	/* MG..., or empty */
+	char *twilio_api_url;
 };
 
 /* Load path (may be NULL: defaults + environment only). */

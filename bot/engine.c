@@ -2,6 +2,7 @@
 #include "bot/engine.h"
 #include "bot/handoff.h"
 #include "bot/swap.h"
+#include "bot/outbox.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
@@ -26,6 +27,7 @@ static const struct {
 	{ "handoff", handoff_fire },
 	{ "reminder", reminder_fire },
 	{ "swap_expire", swap_expire_fire },
+	{ "notify_retry", outbox_retry_fire },
 };
 
 static struct {

@@ -8,6 +8,7 @@
 #include "bot/courier.h"
 #include "bot/dispatch.h"
 #include "bot/engine.h"
+#include "bot/outbox.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 		 url.path[0] ? "unix" : "tcp");
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || courier_start(&cfg) < 0 ||
-	    engine_start(&cfg) < 0 ||
+	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 ||
 	    (console && console_start(&cfg) < 0)) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 
 	console_stop();
 	courier_cancel_calls();	/* free workers blocked in outbound calls */
+	outbox_stop();
 	engine_stop();
 	workers_stop();
 	http_server_cleanup();

@@ -1,5 +1,6 @@
 /* routes.c - every HTTP route of the daemon, in one table. */
 #include "adapters/slack.h"
+#include "adapters/twilio_webhooks.h"
 #include "bot/feeds.h"
 #include "bot/http_server.h"
 #include "bot/invite.h"
@@ -74,6 +75,8 @@ const struct route http_routes[] = {
 	{ "GET", "/metrics", "metrics", route_metrics, { 0 } },
 	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS },
 	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS },
+	{ "POST", "/twilio/status", "twilio_status", twilio_route_status, TWILIO_HEADERS },
+	{ "POST", "/twilio/sms", "twilio_sms", twilio_route_sms, TWILIO_HEADERS },
 	{ "GET", "/join/", "join", route_join, { 0 } },
 	{ "GET", "/ical/", "ical", feeds_route_ical, { 0 } },
 	{ "GET", "/export/", "export", feeds_route_export, { 0 } },

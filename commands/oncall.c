@@ -11,6 +11,7 @@
 #include "bot/handoff.h"
 #include "bot/member.h"
 #include "bot/notify.h"
+#include "bot/outbox.h"
 #include "bot/overrides.h"
 #include "bot/rotations.h"
 #include "bot/schedule.h"
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DAY 86400LL
 
@@ -1418,6 +1420,87 @@ static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **arg
 	return CMD_OK;
 }
 
+/* ---- notifications ---- */
+
+/* A test page over each of my channels, then what happened to each: people
+ * must be able to check their setup before a real page. */
+static enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char chans[64], ids[4][24], name[4][8];
+	size_t n = 0;
+	struct buf b = BUF_INIT(2048);
+
+	(void)argc;
+	(void)argv;
+	if (outbox_channels_for(ctx->store, ctx->cfg, ctx->org_id, ctx->req->user_id, chans, sizeof(chans)) < 0)
+		return CMD_STORE_ERROR;
+	if (!chans[0]) {
+		reply_textf(r, "Watchkeeper has no way to reach you yet. Add an email with `/oncall me email "
+			       "ADDRESS` (and ask the operator to set up SMTP), or a phone with `/oncall me phone "
+			       "+E164`.");
+		return CMD_OK;
+	}
+	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < 4; c = strtok_r(NULL, ",", &save)) {
+		struct outbox_message m = { ctx->req->user_id, c, "", "test", "Watchkeeper test page",
+					    "This is a test page from Watchkeeper. Nothing is wrong; you can "
+					    "reach this channel.", "" };
+		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
+			return CMD_STORE_ERROR;
+		wk_strlcpy(name[n++], c, sizeof(name[0]));
+	}
+	/* Wait a little for the outcome; Slack gets an acknowledgement meanwhile. */
+	int64_t until = wk_mono_us() + 2500000;
+	struct outbox_status st[4];
+	for (;;) {
+		bool pending = false;
+		for (size_t i = 0; i < n; i++)
+			if (outbox_get(ctx->store, ctx->org_id, ids[i], &st[i]) == 0 &&
+			    strcmp(st[i].status, "sent") != 0 && strcmp(st[i].status, "delivered") != 0 &&
+			    strcmp(st[i].status, "failed") != 0)
+				pending = true;
+		if (!pending || wk_mono_us() > until)
+			break;
+		usleep(100000);
+	}
+	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		char err[180];
+		buf_printf(&b, "• %s: *%s*%s%s (`%s`)\n", name[i], st[i].status, st[i].error[0] ? ": " : "",
+			   st[i].error[0] ? reply_escape(err, sizeof(err), st[i].error) : "", ids[i]);
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	return CMD_OK;
+}
+
+static enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct outbox_status *list;
+	size_t n;
+	int64_t want = 10;
+	struct buf b = BUF_INIT(32 * 1024);
+
+	if (argc && !wk_parse_i64(argv[0], 1, 50, &want)) {
+		reply_textf(r, "`/oncall notifications N` shows the last N, 1 to 50.");
+		return CMD_REFUSED;
+	}
+	if (outbox_recent(ctx->store, ctx->org_id, (size_t)want, &list, &n) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, n ? "The last %zu notifications:" : "No notifications yet.", n);
+	for (size_t i = 0; i < n; i++) {
+		char err[180];
+		buf_printf(&b, "`%s` %s to <@%s> by %s: *%s*, %lld attempt%s%s%s\n", list[i].id, list[i].kind,
+			   list[i].member, list[i].channel, list[i].status, (long long)list[i].attempts,
+			   list[i].attempts == 1 ? "" : "s", list[i].error[0] ? ": " : "",
+			   list[i].error[0] ? reply_escape(err, sizeof(err), list[i].error) : "");
+	}
+	if (n)
+		reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(list);
+	return CMD_OK;
+}
+
 /* ---- /oncall me: people edit their own profile ---- */
 
 static enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -1579,6 +1662,10 @@ static const struct subcommand oncall_subcommands[] = {
 	  1, 1, oncall_me_phone, "+15555550123", 0 },
 	{ "me tz", "ZONE", "sets your time zone, e.g. Europe/Berlin", ROLE_DEVELOPER, 1, 1,
 	  oncall_me_tz, "Europe/Berlin", 0 },
+	{ "me test", "", "sends a test page over each of your channels and says what happened", ROLE_DEVELOPER,
+	  0, 0, oncall_me_test, "", 0 },
+	{ "notifications", "[N]", "shows the last notifications and their delivery", ROLE_ADMIN, 0, 1,
+	  oncall_notifications, "5", 0 },
 	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
 	  1, 1, oncall_me_incidents, "off", 0 },
 	{ 0 }

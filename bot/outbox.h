@@ -1,0 +1,80 @@
+/* outbox.h - the one path every notification takes: one message, to one
+ * person, over one channel, with an id.
+ *
+ *   enqueue    one script writes wk:{org}:notification:<id> (status queued) and
+ *              adds {org, id} to the stream wk:{notify}:q; a dedupe key makes
+ *              a repeated enqueue return the first id instead of a second message.
+ *   senders    N threads read the stream through the consumer group "couriers".
+ *              Before each attempt a script marks the notification `sending` with
+ *              a deadline (and counts the attempt): a second sender, or a restart,
+ *              never sends it again before that deadline. The result is written
+ *              back (sent / failed) and the entry acknowledged.
+ *   retries    a retryable failure (timeout, 5xx, 429) is retried with
+ *              exponential backoff and jitter through a durable timer
+ *              (kind "notify_retry"), at most OUTBOX_MAX_ATTEMPTS times.
+ *   fallback   a permanent failure (or running out of attempts) queues the same
+ *              message on the next channel of the notification's fallback list
+ *              at once ("sms,email").
+ *   reclaim    entries a dead instance had read but not acknowledged are taken
+ *              over with XAUTOCLAIM after OUTBOX_IDLE_MS; their notification's
+ *              deadline decides whether they may be sent again.
+ *
+ * Channels are rows of a table (outbox.c): slack (DM), email (SMTP), sms
+ * (Twilio, when configured). All HTTP and SMTP goes through the courier.
+ * Thread-safety: enqueue from any thread with its own store. */
+#ifndef WK_OUTBOX_H
+#define WK_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/config.h"
+#include "bot/store.h"
+
+#define OUTBOX_MAX_ATTEMPTS 5
+#define OUTBOX_LEASE_MS 60000
+#define OUTBOX_IDLE_MS 30000
+
+struct outbox_message {
+	const char *member;	/* member id */
+	const char *channel;	/* "slack", "email" or "sms" */
+	const char *fallback;	/* next channels, comma-separated, or "" */
+	const char *kind;	/* "test", "handoff", "page", ... (logs, listing) */
+	const char *subject;	/* email subject */
+	const char *text;
+	const char *dedupe;	/* "" = none */
+};
+
+/* 0 queued (id filled), 1 duplicate (id of the first), -1 store failure. */
+int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_message *m,
+		   int64_t now_ms, char *id, size_t idsize);
+
+struct outbox_status {
+	char id[24];
+	char member[64];
+	char channel[8];
+	char kind[16];
+	char status[12];	/* queued sending sent delivered failed retry */
+	char error[160];
+	char provider_id[64];
+	int64_t attempts, created_ms, updated_ms;
+};
+
+int outbox_get(struct store *s, const char *org_id, const char *id, struct outbox_status *out);
+/* The org's newest notifications, newest first. Caller frees. */
+int outbox_recent(struct store *s, const char *org_id, size_t n, struct outbox_status **out,
+		  size_t *count);
+
+/* Channels this daemon can use for a member right now ("slack", "sms", "email"),
+ * comma-separated into out; a channel without its settings (or the member
+ * without the address) is left out. */
+int outbox_channels_for(struct store *s, const struct config *cfg, const char *org_id,
+			const char *member, char *out, size_t size);
+
+int outbox_start(const struct config *cfg);
+void outbox_stop(void);
+
+struct engine_ctx;
+int outbox_retry_fire(struct engine_ctx *ctx);	/* timer kind "notify_retry" */
+
+#endif

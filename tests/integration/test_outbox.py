@@ -1,0 +1,83 @@
+"""Issue 5 (first part): the notification queue. /oncall me test goes through the Redis Stream,
+the senders and the channels; failures retry with backoff or fall back; two daemons send once."""
+
+import json
+import re
+import time
+
+from harness import ORG, check, check_eq, check_re, own_world, test
+from fakes import FakeSMTP
+
+ALICE, BOB = "U0ALICE", "U0BOB"
+K = "wk:{%s}" % ORG
+
+
+def dm_routes(w, post_status=200, post_body=b'{"ok":true,"channel":"D0DM","ts":"1.2"}'):
+    w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
+    w.peer.route("/api/chat.postMessage", status=post_status, body=post_body)
+
+
+def note(w, nid):
+    return w.r.hgetall(K + ":notification:" + nid)
+
+
+@test("me test: a Slack DM and an email through the queue; each channel's outcome is reported", world=False)
+def _():
+    smtp = FakeSMTP()
+    try:
+        with own_world(WK_SMTP_URL="smtp+insecure://127.0.0.1:%d" % smtp.port,
+                       WK_SMTP_FROM="Watchkeeper <oncall@example.com>") as w:
+            w.oncall("", ALICE)
+            w.oncall("me email alice@example.com", ALICE)
+            dm_routes(w)
+            t = json.dumps(w.oncall("me test", ALICE))
+            check_re(r"slack: \*sent\*", t, "slack outcome")
+            check_re(r"email: \*sent\*", t, "email outcome")
+            posts = w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+            check(posts and "test page" in posts[0]["json"]["text"], "DM: %r" % posts)
+            check(smtp.wait_for(1, timeout=5), "no mail at the fake SMTP server")
+            ids = sorted(set(re.findall(r"`(n\d+)`", t)))
+            check_eq(len(ids), 2, "two notifications")
+            for nid in ids:
+                h = note(w, nid)
+                check_eq((h["status"], h["attempts"], h["kind"]), ("sent", "1", "test"), "record " + nid)
+            check_re(r"test to <@%s> by (slack|email): \*sent\*" % ALICE,
+                     json.dumps(w.oncall("notifications 5", ALICE)), "/oncall notifications")
+    finally:
+        smtp.close()
+
+
+@test("a retryable failure (HTTP 500) is retried with backoff through the durable timer", world=False)
+def _():
+    smtp = FakeSMTP()
+    try:
+        with own_world(WK_SMTP_URL="smtp+insecure://127.0.0.1:%d" % smtp.port,
+                       WK_SMTP_FROM="Watchkeeper <oncall@example.com>") as w:
+            w.oncall("", ALICE)
+            w.oncall("me email alice@example.com", ALICE)
+            # 500 twice, then ok: retried through the timer, sent on the third attempt
+            calls = {"n": 0}
+
+            def status(req):
+                calls["n"] += 1
+                return 500 if calls["n"] <= 2 else 200
+
+            def body(req):
+                return (b'{"ok":false,"error":"internal_error"}' if calls["n"] <= 2
+                        else b'{"ok":true,"channel":"D0DM","ts":"1.2"}')
+            dm_routes(w, post_status=status, post_body=body)
+            w.command("me test", ALICE, timeout=5)     # still retrying: Slack gets an ack
+            deadline = time.time() + 20
+            nid = None
+            while time.time() < deadline:
+                for k in w.r("KEYS", K + ":notification:*"):
+                    h = w.r.hgetall(k)
+                    if h.get("channel") == "slack" and h.get("status") == "sent":
+                        nid = h["id"]
+                if nid:
+                    break
+                time.sleep(0.3)
+            check(nid, "the Slack test page was never sent after two 500s")
+            check_eq(note(w, nid)["attempts"], "3", "attempts")
+    finally:
+        smtp.close()
