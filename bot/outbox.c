@@ -1,6 +1,7 @@
 /* outbox.c - see outbox.h */
 #include "bot/outbox.h"
 #include "adapters/slack_api.h"
+#include "adapters/twilio.h"
 #include "bot/engine.h"
 #include "bot/log.h"
 #include "bot/mail.h"
@@ -58,11 +59,47 @@ static enum send_outcome send_email(const struct config *cfg, struct store *s, c
 	return strstr(why, "SMTP 5") ? SEND_PERMANENT : SEND_RETRY;
 }
 
+static enum send_outcome send_sms(const struct config *cfg, struct store *s, const struct item *it,
+				  char *why, size_t whysize)
+{
+	struct member m;
+	struct twilio_result res;
+	char callback[600], key[160];
+	size_t n = strlen(cfg->public_url);
+
+	if (member_get(s, it->org, it->member, &m) != 0 || !m.phone[0]) {
+		snprintf(why, whysize, "the member has no phone number");
+		return SEND_PERMANENT;
+	}
+	snprintf(callback, sizeof(callback), "%.*s/twilio/status",
+		 (int)(n && cfg->public_url[n - 1] == '/' ? n - 1 : n), cfg->public_url);
+	twilio_send_sms(cfg, m.phone, it->text, callback, &res);
+	if (res.outcome != TWILIO_SENT) {
+		snprintf(why, whysize, "%s", res.message);
+		return res.outcome == TWILIO_RETRY ? SEND_RETRY : SEND_PERMANENT;
+	}
+	/* The status callback names the message by Twilio's sid: map it back. */
+	if (res.sid[0] && snprintf(key, sizeof(key), "wk:notify:sid:%s", res.sid) < (int)sizeof(key)) {
+		redisReply *r = store_command(s, "HSET %s org %s id %s", key, it->org, it->id);
+		if (r)
+			freeReplyObject(r);
+		r = store_command(s, "EXPIRE %s 604800", key);
+		if (r)
+			freeReplyObject(r);
+		char nkey[192];
+		if (org_key(nkey, sizeof(nkey), it->org, "notification:%s", it->id) == 0 &&
+		    (r = store_command(s, "HSET %s provider_id %s", nkey, res.sid)))
+			freeReplyObject(r);
+	}
+	return SEND_SENT;
+}
+
 static const struct channel {
 	const char *name;
 	channel_send send;
 } channels[] = {
 	{ "slack", send_slack },
+	{ "sms", send_sms },
 	{ "email", send_email },
 };
 
@@ -87,6 +124,16 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
 		return 0;
 	if (strcmp(m.platform, "slack") == 0 && cfg->slack_bot_token[0])
 		snprintf(out + strlen(out), size - strlen(out), "%sslack", out[0] ? "," : "");
+	if (m.phone[0] && twilio_configured(cfg)) {
+		char key[96];
+		redisReply *r = NULL;
+		snprintf(key, sizeof(key), "wk:phone_optout:%s", m.phone);
+		r = store_command(s, "EXISTS %s", key);
+		if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)	/* they texted STOP */
+			snprintf(out + strlen(out), size - strlen(out), "%ssms", out[0] ? "," : "");
+		if (r)
+			freeReplyObject(r);
+	}
 	if (m.email[0] && mail_configured(cfg))
 		snprintf(out + strlen(out), size - strlen(out), "%semail", out[0] ? "," : "");
 	return 0;

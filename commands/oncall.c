@@ -5,6 +5,7 @@
  * schedule is computed from them with overrides on top (bot/schedule.h), never
  * stored. Times people type are read in their own zone (/oncall me tz) or, if
  * they set none, in the rotation's. */
+#include "adapters/twilio.h"
 #include "bot/audit.h"
 #include "bot/cmdline.h"
 #include "bot/feeds.h"
@@ -1576,9 +1577,22 @@ static enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **arg
 	char why[200];
 
 	(void)argc;
+	struct member m;
+	enum cmd_result res;
+
 	if (member_check_phone(argv[0], why, sizeof(why)) < 0)
 		return refuse_value("phone", why, r);
-	return set_field(ctx, FIELD_PHONE, "phone", argv[0], r);
+	if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) < 0)
+		return CMD_STORE_ERROR;
+	res = set_field(ctx, FIELD_PHONE, "phone", argv[0], r);
+	/* SMS replies are matched to people by this index (two keys in two slots:
+	 * two steps; a stale entry is ignored because the member's phone must match). */
+	if (res == CMD_OK) {
+		if (m.phone[0] && strcmp(m.phone, argv[0]) != 0)
+			twilio_phone_index_del(ctx->store, ctx->org_id, ctx->req->user_id, m.phone);
+		twilio_phone_index_set(ctx->store, ctx->org_id, ctx->req->user_id, argv[0]);
+	}
+	return res;
 }
 
 static enum cmd_result oncall_me_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)

@@ -81,3 +81,43 @@ def _():
             check_eq(note(w, nid)["attempts"], "3", "attempts")
     finally:
         smtp.close()
+
+
+@test("SMS test page through the queue to (fake) Twilio; the signed status callback marks it delivered; STOP drops the channel", world=False)
+def _():
+    from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, signed_post, sms_params, status_params
+    tw = FakeTwilio()
+    try:
+        with own_world(WK_TWILIO_ACCOUNT_SID=ACCOUNT_SID, WK_TWILIO_AUTH_TOKEN=AUTH_TOKEN, WK_TWILIO_FROM=FROM,
+                       WK_TWILIO_API_URL=tw.url) as w:
+            w.oncall("", ALICE)
+            phone = "+15555550123"
+            w.oncall("me phone " + phone, ALICE)
+            check_eq(w.r("GET", "wk:phone:" + phone), "%s|%s" % (ORG, ALICE), "phone index")
+            dm_routes(w)
+            t = json.dumps(w.oncall("me test", ALICE))
+            check_re(r"sms: \*sent\*", t, "sms outcome")
+            sent = [r for r in tw.requests if r.get("path", "").endswith("/Messages.json")]
+            check(sent, "nothing at the fake Twilio: %r" % tw.requests[:2])
+            form = {k: v[0] for k, v in (sent[-1].get("form") or {}).items()}
+            check(sent[-1]["auth_ok"], "Basic auth")
+            check_eq(form.get("To"), phone, "To")
+            check_eq(form.get("From"), FROM, "From")
+            check(form.get("StatusCallback", "").endswith("/twilio/status"), "StatusCallback %r" % form)
+            sms_ids = [h["id"] for h in (w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*"))
+                       if h.get("channel") == "sms"]
+            check_eq(len(sms_ids), 1, "one sms notification")
+            h = note(w, sms_ids[0])
+            sid = h.get("provider_id", "")
+            check(sid.startswith("SM"), "provider sid %r" % sid)
+            check_eq(w.r.hgetall("wk:notify:sid:" + sid), {"org": ORG, "id": sms_ids[0]}, "sid mapping")
+            r = signed_post(w.http, w.env["WK_PUBLIC_URL"], "/twilio/status",
+                            status_params(sid, "delivered"))
+            check_eq(r.status, 200, "status callback")
+            check_eq(note(w, sms_ids[0]).get("provider_status"), "delivered", "provider status")
+            r = signed_post(w.http, w.env["WK_PUBLIC_URL"], "/twilio/sms", sms_params(phone, "STOP"))
+            check_eq(r.status, 200, "STOP")
+            t = json.dumps(w.oncall("me test", ALICE))
+            check("sms:" not in t, "sms still offered after STOP: %s" % t[:300])
+    finally:
+        tw.close()
