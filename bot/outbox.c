@@ -315,6 +315,7 @@ struct sender {
 
 static struct {
 	const struct config *cfg;
+	int64_t lease_ms, idle_ms;	/* OUTBOX_LEASE_MS / OUTBOX_IDLE_MS unless a test shortens them */
 	struct sender senders[MAX_SENDERS];
 	size_t n;
 	atomic_bool stop;
@@ -392,7 +393,7 @@ static void attempt(struct sender *sd, const char *org, const char *id)
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0)
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
-	snprintf(lease, sizeof(lease), "%d", OUTBOX_LEASE_MS);
+	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
 	const char *keys[] = { key };
 	const char *args[] = { now, lease, sd->owner };
 	r = store_script(sd->store, &claim_script, 1, keys, 3, args);
@@ -479,15 +480,15 @@ static void *sender_main(void *arg)
 		freeReplyObject(r);
 		if (wk_now_ms() >= next_reclaim) {
 			/* Entries a crashed sender read but never acknowledged. */
-			char idle[16];
-			snprintf(idle, sizeof(idle), "%d", OUTBOX_IDLE_MS);
+			char idle[24];
+			snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
 			redisReply *c = store_command(sd->store, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 8", QUEUE, GROUP,
 						      sd->owner, idle);
 			if (c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2)
 				handle_entries(sd, c->element[1]);
 			if (c)
 				freeReplyObject(c);
-			next_reclaim = wk_now_ms() + 5000;
+			next_reclaim = wk_now_ms() + (ob.idle_ms < 5000 ? ob.idle_ms : 5000);
 		}
 	}
 	return NULL;
@@ -509,6 +510,13 @@ int outbox_start(const struct config *cfg)
 	char host[64] = "host";
 
 	ob.cfg = cfg;
+	ob.lease_ms = OUTBOX_LEASE_MS;
+	ob.idle_ms = OUTBOX_IDLE_MS;
+	/* Test-only: a short lease so crash tests don't wait a minute. */
+	const char *t = getenv("WK_TEST_NOTIFY_LEASE_MS");
+	int64_t v;
+	if (t && wk_parse_i64(t, 100, OUTBOX_LEASE_MS, &v))
+		ob.lease_ms = ob.idle_ms = v;
 	ob.n = (size_t)cfg->notify_senders;
 	if (ob.n > MAX_SENDERS)
 		ob.n = MAX_SENDERS;

@@ -19,6 +19,8 @@
  *              over with XAUTOCLAIM after OUTBOX_IDLE_MS; their notification's
  *              deadline decides whether they may be sent again.
  *
+ * WK_TEST_NOTIFY_LEASE_MS (test-only) shortens the lease and the idle time.
+ *
  * Channels are rows of a table (outbox.c): slack (DM), email (SMTP), sms
  * (Twilio, when configured). All HTTP and SMTP goes through the courier.
  * Thread-safety: enqueue from any thread with its own store. */
