@@ -41,6 +41,8 @@ struct family {
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct family http_requests, commands, outbound;
 static atomic_uint_fast64_t redis_errors;
+static atomic_llong queue_depth;
+static _Atomic double queue_oldest;
 
 static void histogram_observe(struct histogram *h, double seconds)
 {
@@ -126,6 +128,12 @@ void metrics_outbound(const char *target, const char *outcome)
 	pthread_mutex_unlock(&metrics_lock);
 }
 
+void metrics_notify_queue(int64_t depth, double oldest_seconds)
+{
+	atomic_store(&queue_depth, (long long)depth);
+	atomic_store(&queue_oldest, oldest_seconds);
+}
+
 void metrics_redis_error(void)
 {
 	atomic_fetch_add(&redis_errors, 1);
@@ -151,6 +159,13 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_redis_errors_total counter\n");
 	buf_printf(out, "watchkeeper_redis_errors_total %llu\n",
 		   (unsigned long long)atomic_load(&redis_errors));
+
+	buf_adds(out, "# HELP watchkeeper_notify_queue_depth Notifications queued and not yet acknowledged.\n"
+		      "# TYPE watchkeeper_notify_queue_depth gauge\n");
+	buf_printf(out, "watchkeeper_notify_queue_depth %lld\n", (long long)atomic_load(&queue_depth));
+	buf_adds(out, "# HELP watchkeeper_notify_queue_oldest_seconds Age of the oldest such notification.\n"
+		      "# TYPE watchkeeper_notify_queue_oldest_seconds gauge\n");
+	buf_printf(out, "watchkeeper_notify_queue_oldest_seconds %.3f\n", atomic_load(&queue_oldest));
 
 	pthread_mutex_lock(&metrics_lock);
 	buf_adds(out, "# HELP watchkeeper_http_requests_total HTTP requests by route and status.\n"

@@ -15,6 +15,8 @@ void metrics_command(const char *command, const char *subcommand, const char *ou
 		     int64_t duration_us);
 void metrics_redis_error(void);
 void metrics_outbound(const char *target, const char *outcome);
+/* The notification queue: entries not yet acknowledged, and the age of the oldest. */
+void metrics_notify_queue(int64_t depth, double oldest_seconds);
 int metrics_render(struct buf *out);
 void metrics_shutdown(void);
 

@@ -452,6 +452,58 @@ static void handle_entries(struct sender *sd, redisReply *entries)
 	}
 }
 
+/* Every few seconds one sender measures the queue and trims it: everything
+ * before the oldest entry that is unread or unacknowledged is done with. */
+static const struct store_script maintain_script = {
+	"outbox_maintain",
+	/* KEYS: queue. ARGV: group. Returns {depth, oldest id or ''}. */
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return {0, ''} end\n"
+	"local groups = redis.call('XINFO', 'GROUPS', KEYS[1])\n"
+	"local last, lag = '0-0', 0\n"
+	"for _, g in ipairs(groups) do\n"
+	"  local h = {}\n"
+	"  for i = 1, #g, 2 do h[g[i]] = g[i + 1] end\n"
+	"  if h.name == ARGV[1] then last = h['last-delivered-id']; lag = tonumber(h.lag) or 0 end\n"
+	"end\n"
+	"local pending = redis.call('XPENDING', KEYS[1], ARGV[1])\n"
+	"local oldest = pending[2]\n"
+	"if not oldest then\n"
+	"  local nxt = redis.call('XRANGE', KEYS[1], '(' .. last, '+', 'COUNT', 1)\n"
+	"  if #nxt > 0 then oldest = nxt[1][1] end\n"
+	"end\n"
+	"if oldest then redis.call('XTRIM', KEYS[1], 'MINID', oldest)\n"
+	"else\n"
+	"  local ms, seq = string.match(last, '^(%d+)-(%d+)$')\n"
+	"  if ms then redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (tonumber(seq) + 1)) end\n"
+	"end\n"
+	"return {pending[1] + lag, oldest or ''}\n",
+	NULL
+};
+
+static void maintain(struct sender *sd)
+{
+	const char *keys[] = { QUEUE };
+	const char *args[] = { GROUP };
+	redisReply *r = store_script(sd->store, &maintain_script, 1, keys, 1, args);
+
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER) {
+		double age = 0;
+		int64_t ms;
+		if (r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->str[0]) {
+			char id[32];
+			wk_strlcpy(id, r->element[1]->str, sizeof(id));
+			char *dash = strchr(id, '-');
+			if (dash)
+				*dash = '\0';
+			if (wk_parse_i64(id, 0, INT64_MAX, &ms))
+				age = (double)(wk_now_ms() - ms) / 1000.0;
+		}
+		metrics_notify_queue(r->element[0]->integer, age > 0 ? age : 0);
+	}
+	if (r)
+		freeReplyObject(r);
+}
+
 static void *sender_main(void *arg)
 {
 	struct sender *sd = arg;
@@ -489,6 +541,8 @@ static void *sender_main(void *arg)
 			if (c)
 				freeReplyObject(c);
 			next_reclaim = wk_now_ms() + (ob.idle_ms < 5000 ? ob.idle_ms : 5000);
+			if (sd == &ob.senders[0])
+				maintain(sd);
 		}
 	}
 	return NULL;
