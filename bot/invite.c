@@ -299,34 +299,26 @@ static const struct store_script list_script = {
 	NULL
 };
 
+static const struct store_field invite_fields[] = {
+	STORE_STR_FIELD("id", struct invite_info, id),
+	STORE_STR_FIELD("kind", struct invite_info, kind),
+	STORE_STR_FIELD("created_by", struct invite_info, created_by),
+	STORE_STR_FIELD("email", struct invite_info, email),
+	STORE_FLAG_FIELD("revoked", struct invite_info, revoked),
+	STORE_I64_FIELD("created_ms", struct invite_info, created_ms),
+	STORE_I64_FIELD("expires_ms", struct invite_info, expires_ms),
+	STORE_I64_FIELD("max_uses", struct invite_info, max_uses),
+	STORE_I64_FIELD("uses", struct invite_info, uses),
+};
+
 static void invite_from_pairs(struct invite_info *inv, const redisReply *h)
 {
 	memset(inv, 0, sizeof(*inv));
-	for (size_t i = 0; i + 1 < h->elements; i += 2) {
-		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
-		if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k, "id") == 0)
-			wk_strlcpy(inv->id, v, sizeof(inv->id));
-		else if (strcmp(k, "kind") == 0)
-			wk_strlcpy(inv->kind, v, sizeof(inv->kind));
-		else if (strcmp(k, "role") == 0)
-			inv->role = role_parse(v);
-		else if (strcmp(k, "created_by") == 0)
-			wk_strlcpy(inv->created_by, v, sizeof(inv->created_by));
-		else if (strcmp(k, "email") == 0)
-			wk_strlcpy(inv->email, v, sizeof(inv->email));
-		else if (strcmp(k, "revoked") == 0)
-			inv->revoked = strcmp(v, "1") == 0;
-		else if (strcmp(k, "created_ms") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &inv->created_ms);
-		else if (strcmp(k, "expires_ms") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &inv->expires_ms);
-		else if (strcmp(k, "max_uses") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &inv->max_uses);
-		else if (strcmp(k, "uses") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &inv->uses);
-	}
+	store_hash_fields(h, invite_fields, ARRAY_LEN(invite_fields), inv);
+	for (size_t i = 0; i + 1 < h->elements; i += 2)
+		if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, "role") == 0 &&
+		    h->element[i + 1]->type == REDIS_REPLY_STRING)
+			inv->role = role_parse(h->element[i + 1]->str);
 }
 
 int invite_list(struct store *s, const char *org_id, struct invite_info **out, size_t *n)

@@ -190,34 +190,23 @@ int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_mess
 	return rc;
 }
 
+static const struct store_field status_fields[] = {
+	STORE_STR_FIELD("id", struct outbox_status, id),
+	STORE_STR_FIELD("member", struct outbox_status, member),
+	STORE_STR_FIELD("channel", struct outbox_status, channel),
+	STORE_STR_FIELD("kind", struct outbox_status, kind),
+	STORE_STR_FIELD("status", struct outbox_status, status),
+	STORE_STR_FIELD("error", struct outbox_status, error),
+	STORE_STR_FIELD("provider_id", struct outbox_status, provider_id),
+	STORE_I64_FIELD("attempts", struct outbox_status, attempts),
+	STORE_I64_FIELD("created_ms", struct outbox_status, created_ms),
+	STORE_I64_FIELD("updated_ms", struct outbox_status, updated_ms),
+};
+
 static void status_from_pairs(struct outbox_status *o, const redisReply *h)
 {
 	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i + 1 < h->elements; i += 2) {
-		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
-		if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k, "id") == 0)
-			wk_strlcpy(o->id, v, sizeof(o->id));
-		else if (strcmp(k, "member") == 0)
-			wk_strlcpy(o->member, v, sizeof(o->member));
-		else if (strcmp(k, "channel") == 0)
-			wk_strlcpy(o->channel, v, sizeof(o->channel));
-		else if (strcmp(k, "kind") == 0)
-			wk_strlcpy(o->kind, v, sizeof(o->kind));
-		else if (strcmp(k, "status") == 0)
-			wk_strlcpy(o->status, v, sizeof(o->status));
-		else if (strcmp(k, "error") == 0)
-			wk_strlcpy(o->error, v, sizeof(o->error));
-		else if (strcmp(k, "provider_id") == 0)
-			wk_strlcpy(o->provider_id, v, sizeof(o->provider_id));
-		else if (strcmp(k, "attempts") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &o->attempts);
-		else if (strcmp(k, "created_ms") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &o->created_ms);
-		else if (strcmp(k, "updated_ms") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, &o->updated_ms);
-	}
+	store_hash_fields(h, status_fields, ARRAY_LEN(status_fields), o);
 }
 
 int outbox_get(struct store *s, const char *org_id, const char *id, struct outbox_status *out)

@@ -372,6 +372,28 @@ bool store_connected(const struct store *s)
 	return s->ctx != NULL;
 }
 
+void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst)
+{
+	if (!pairs || pairs->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+		const redisReply *k = pairs->element[i], *v = pairs->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		for (size_t f = 0; f < n; f++) {
+			char *at = (char *)dst + fields[f].offset;
+			if (strcmp(k->str, fields[f].name) != 0)
+				continue;
+			if (fields[f].type == STORE_STR)
+				wk_strlcpy(at, v->str, fields[f].size);
+			else if (fields[f].type == STORE_I64)
+				wk_parse_i64(v->str, INT64_MIN, INT64_MAX, (int64_t *)at);
+			else
+				*(bool *)at = strcmp(v->str, "1") == 0;
+		}
+	}
+}
+
 int store_key(char *out, size_t size, const char *org_id, const char *suffix)
 {
 	int n = snprintf(out, size, "wk:{%s}:%s", org_id, suffix);

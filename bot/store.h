@@ -62,6 +62,22 @@ redisReply *store_script(struct store *s, const struct store_script *script,
 const char *store_error(const struct store *s);
 bool store_connected(const struct store *s);
 
+/* Reading a hash (HGETALL's field/value pairs) into a struct by a table:
+ *   STORE_STR   copied into a char array of `size` (cut to fit)
+ *   STORE_I64   strict decimal into an int64_t (left alone when malformed)
+ *   STORE_FLAG  bool: true when the value is "1"
+ * Fields not in the table, and non-string values, are ignored. */
+enum store_field_type { STORE_STR, STORE_I64, STORE_FLAG };
+struct store_field {
+	const char *name;
+	enum store_field_type type;
+	size_t offset, size;
+};
+#define STORE_STR_FIELD(name, type, member) { name, STORE_STR, offsetof(type, member), sizeof(((type *)0)->member) }
+#define STORE_I64_FIELD(name, type, member) { name, STORE_I64, offsetof(type, member), sizeof(int64_t) }
+#define STORE_FLAG_FIELD(name, type, member) { name, STORE_FLAG, offsetof(type, member), sizeof(bool) }
+void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst);
+
 /* Build "wk:{org}:suffix" into out. Returns -1 if it does not fit. */
 int store_key(char *out, size_t size, const char *org_id, const char *suffix);
 

@@ -137,45 +137,35 @@ int swap_create(struct store *s, const char *org_id, const char *platform, struc
 	return rc;
 }
 
+static const struct store_field swap_fields[] = {
+	STORE_STR_FIELD("id", struct swap, id),
+	STORE_STR_FIELD("team", struct swap, team),
+	STORE_STR_FIELD("requester", struct swap, requester),
+	STORE_STR_FIELD("peer", struct swap, peer),
+	STORE_STR_FIELD("state", struct swap, state),
+	STORE_STR_FIELD("policy", struct swap, policy),
+	STORE_STR_FIELD("reason", struct swap, reason),
+	STORE_STR_FIELD("decided_by", struct swap, decided_by),
+	STORE_STR_FIELD("give_rotation", struct swap, give.rotation),
+	STORE_STR_FIELD("take_rotation", struct swap, take.rotation),
+	STORE_I64_FIELD("give_index", struct swap, give.index),
+	STORE_I64_FIELD("give_start", struct swap, give.start),
+	STORE_I64_FIELD("give_end", struct swap, give.end),
+	STORE_I64_FIELD("take_index", struct swap, take.index),
+	STORE_I64_FIELD("take_start", struct swap, take.start),
+	STORE_I64_FIELD("take_end", struct swap, take.end),
+	STORE_I64_FIELD("created_ms", struct swap, created_ms),
+	STORE_I64_FIELD("deadline", struct swap, deadline),
+};
+
 static void swap_from_pairs(struct swap *sw, const redisReply *h)
 {
 	memset(sw, 0, sizeof(*sw));
-	for (size_t i = 0; i + 1 < h->elements; i += 2) {
-		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
-		if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
-			continue;
-		static const struct {
-			const char *name;
-			size_t off, size;
-		} strs[] = {
-#define S(f) { #f, offsetof(struct swap, f), sizeof(((struct swap *)0)->f) }
-			S(id), S(team), S(requester), S(peer), S(state), S(policy), S(reason), S(decided_by),
-#undef S
-			{ "give_rotation", offsetof(struct swap, give.rotation), SCHEDULE_ID_LEN },
-			{ "take_rotation", offsetof(struct swap, take.rotation), SCHEDULE_ID_LEN },
-		};
-		static const struct {
-			const char *name;
-			size_t off;
-		} nums[] = {
-			{ "give_index", offsetof(struct swap, give.index) },
-			{ "give_start", offsetof(struct swap, give.start) },
-			{ "give_end", offsetof(struct swap, give.end) },
-			{ "take_index", offsetof(struct swap, take.index) },
-			{ "take_start", offsetof(struct swap, take.start) },
-			{ "take_end", offsetof(struct swap, take.end) },
-			{ "created_ms", offsetof(struct swap, created_ms) },
-			{ "deadline", offsetof(struct swap, deadline) },
-		};
-		for (size_t j = 0; j < ARRAY_LEN(strs); j++)
-			if (strcmp(k, strs[j].name) == 0)
-				wk_strlcpy((char *)sw + strs[j].off, v, strs[j].size);
-		for (size_t j = 0; j < ARRAY_LEN(nums); j++)
-			if (strcmp(k, nums[j].name) == 0)
-				wk_parse_i64(v, INT64_MIN, INT64_MAX, (int64_t *)((char *)sw + nums[j].off));
-		if (strcmp(k, "kind") == 0)
-			sw->kind = strcmp(v, "trade") == 0 ? SWAP_TRADE : SWAP_COVER;
-	}
+	store_hash_fields(h, swap_fields, ARRAY_LEN(swap_fields), sw);
+	for (size_t i = 0; i + 1 < h->elements; i += 2)
+		if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, "kind") == 0 &&
+		    h->element[i + 1]->type == REDIS_REPLY_STRING)
+			sw->kind = strcmp(h->element[i + 1]->str, "trade") == 0 ? SWAP_TRADE : SWAP_COVER;
 }
 
 int swap_get(struct store *s, const char *org_id, const char *id, struct swap *out)
