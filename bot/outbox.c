@@ -94,13 +94,17 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 	return SEND_SENT;
 }
 
+/* min_gap_ms: at most one message per person per this many ms on the channel
+ * (Slack allows about one message per second per conversation); a message that
+ * comes sooner waits, it isn't failed. */
 static const struct channel {
 	const char *name;
 	channel_send send;
+	int64_t min_gap_ms;
 } channels[] = {
-	{ "slack", send_slack },
-	{ "sms", send_sms },
-	{ "email", send_email },
+	{ "slack", send_slack, 1000 },
+	{ "sms", send_sms, 0 },
+	{ "email", send_email, 0 },
 };
 
 static const struct channel *channel_find(const char *name)
@@ -372,14 +376,57 @@ static void fall_back(struct sender *sd, const struct item *it)
 	log_info("notify.fallback", "org=%s notification=%s next=%s channel=%s", it->org, it->id, id, next);
 }
 
+/* The per-person pace of a channel, across every instance: one atomic SET NX
+ * PX. Returns true when the message may go now. */
+static bool pace_ok(struct sender *sd, const char *org, const char *id, const struct channel *ch)
+{
+	char key[192], gap[24], member[64] = "", mkey[192];
+	redisReply *r;
+	bool ok = true;
+
+	if (!ch->min_gap_ms)
+		return true;
+	if (org_key(mkey, sizeof(mkey), org, "notification:%s", id) < 0)
+		return true;
+	r = store_command(sd->store, "HGET %s member", mkey);
+	if (r && r->type == REDIS_REPLY_STRING)
+		wk_strlcpy(member, r->str, sizeof(member));
+	if (r)
+		freeReplyObject(r);
+	if (!member[0] || org_key(key, sizeof(key), org, "pace:%s:%s", ch->name, member) < 0)
+		return true;
+	snprintf(gap, sizeof(gap), "%lld", (long long)ch->min_gap_ms);
+	r = store_command(sd->store, "SET %s %s PX %s NX", key, id, gap);
+	if (r && r->type == REDIS_REPLY_NIL) {
+		/* Too soon after the last one: come back when the gap has passed. */
+		char tid[TIMER_ID_MAX];
+		snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
+		timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + ch->min_gap_ms);
+		ok = false;
+	}
+	if (r)
+		freeReplyObject(r);
+	return ok;
+}
+
 static void attempt(struct sender *sd, const char *org, const char *id)
 {
-	char key[192], now[24], lease[16], why[256] = "", q[300];
+	char key[192], now[24], lease[16], why[256] = "", q[300], chan[8] = "";
 	struct item it;
 	redisReply *r;
 	const struct channel *ch;
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0)
+		return;
+	r = store_command(sd->store, "HMGET %s channel status", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING)
+		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
+	bool open = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[1]->type == REDIS_REPLY_STRING &&
+		    (strcmp(r->element[1]->str, "queued") == 0 || strcmp(r->element[1]->str, "retry") == 0);
+	if (r)
+		freeReplyObject(r);
+	if (open && (ch = channel_find(chan)) && !pace_ok(sd, org, id, ch))
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);

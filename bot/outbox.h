@@ -22,7 +22,9 @@
  * WK_TEST_NOTIFY_LEASE_MS (test-only) shortens the lease and the idle time.
  *
  * Channels are rows of a table (outbox.c): slack (DM), email (SMTP), sms
- * (Twilio, when configured). All HTTP and SMTP goes through the courier.
+ * (Twilio, when configured), each with a per-person pace (Slack: one message a
+ * second per conversation) kept in Redis, so it holds across instances; a
+ * message that comes too soon waits for its turn. All HTTP and SMTP goes through the courier.
  * Thread-safety: enqueue from any thread with its own store. */
 #ifndef WK_OUTBOX_H
 #define WK_OUTBOX_H

@@ -245,3 +245,23 @@ def _():
         check_eq(len(sent), len(users), "sent: %r" % [(h["member"], h["status"]) for h in notes])
         check_eq(sorted(delivered.values()), [1] * len(users), "DMs per person: %r" % delivered)
         check(any(int(h["attempts"]) > 1 for h in notes), "no retries happened at 30 %% failures")
+
+
+@test("Slack pace: back-to-back messages to one person go out at least a second apart, none lost", world=False)
+def _():
+    import harness
+    with own_world() as w:
+        w.oncall("", ALICE)
+        w.peer.clear()
+        dm_routes(w)
+        for _ in range(3):
+            check_eq(w.command("me test", ALICE, timeout=5).status, 200, "me test")
+        ok = harness.wait_until(lambda: len([p for p in w.peer.requests
+                                             if p["path"].startswith("/api/chat.postMessage")]) == 3, 15)
+        posts = [p for p in w.peer.requests if p["path"].startswith("/api/chat.postMessage")]
+        check(ok, "posts: %d of 3" % len(posts))
+        times = sorted(p["time"] for p in posts)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        check(all(g >= 0.9 for g in gaps), "gaps between DMs to one person: %r" % gaps)
+        notes = [w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*")]
+        check(all(h["status"] == "sent" for h in notes) and len(notes) == 3, "records %r" % notes)
