@@ -378,22 +378,15 @@ static void fall_back(struct sender *sd, const struct item *it)
 
 /* The per-person pace of a channel, across every instance: one atomic SET NX
  * PX. Returns true when the message may go now. */
-static bool pace_ok(struct sender *sd, const char *org, const char *id, const struct channel *ch)
+static bool pace_ok(struct sender *sd, const char *org, const char *id, const char *member,
+		    const struct channel *ch)
 {
-	char key[192], gap[24], member[64] = "", mkey[192];
+	char key[192], gap[24];
 	redisReply *r;
 	bool ok = true;
 
-	if (!ch->min_gap_ms)
-		return true;
-	if (org_key(mkey, sizeof(mkey), org, "notification:%s", id) < 0)
-		return true;
-	r = store_command(sd->store, "HGET %s member", mkey);
-	if (r && r->type == REDIS_REPLY_STRING)
-		wk_strlcpy(member, r->str, sizeof(member));
-	if (r)
-		freeReplyObject(r);
-	if (!member[0] || org_key(key, sizeof(key), org, "pace:%s:%s", ch->name, member) < 0)
+	if (!ch->min_gap_ms || !member[0] ||
+	    org_key(key, sizeof(key), org, "pace:%s:%s", ch->name, member) < 0)
 		return true;
 	snprintf(gap, sizeof(gap), "%lld", (long long)ch->min_gap_ms);
 	r = store_command(sd->store, "SET %s %s PX %s NX", key, id, gap);
@@ -411,22 +404,25 @@ static bool pace_ok(struct sender *sd, const char *org, const char *id, const st
 
 static void attempt(struct sender *sd, const char *org, const char *id)
 {
-	char key[192], now[24], lease[16], why[256] = "", q[300], chan[8] = "";
+	char key[192], now[24], lease[16], why[256] = "", q[300], chan[8] = "", member[64] = "";
 	struct item it;
 	redisReply *r;
 	const struct channel *ch;
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0)
 		return;
-	r = store_command(sd->store, "HMGET %s channel status", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING)
-		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
-	bool open = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		    r->element[1]->type == REDIS_REPLY_STRING &&
+	r = store_command(sd->store, "HMGET %s channel status member", key);
+	bool open = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+		    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[2]->type == REDIS_REPLY_STRING &&
 		    (strcmp(r->element[1]->str, "queued") == 0 || strcmp(r->element[1]->str, "retry") == 0);
+	if (open) {
+		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
+		wk_strlcpy(member, r->element[2]->str, sizeof(member));
+	}
 	if (r)
 		freeReplyObject(r);
-	if (open && (ch = channel_find(chan)) && !pace_ok(sd, org, id, ch))
+	if (open && (ch = channel_find(chan)) && !pace_ok(sd, org, id, member, ch))
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
