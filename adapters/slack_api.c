@@ -285,21 +285,17 @@ static int dm_channel(const struct config *cfg, struct store *s, const char *org
 	return 0;
 }
 
-/* chat.postMessage. 0, 1 permanent, -1 retry later, 3 channel_not_found. */
-static int dm_post(const struct config *cfg, const char *ch, const char *text, long *retry_after,
+/* chat.postMessage of msg (text or blocks) into channel ch. 0, 1 permanent,
+ * -1 retry later, 3 channel_not_found. */
+static int dm_post(const struct config *cfg, const char *ch, json_t *msg, long *retry_after,
 		   char *why, size_t whysize)
 {
-	json_t *msg = json_pack("{s:s, s:s}", "channel", ch, "text", text);
 	struct slack_answer a;
 	char *body;
 	int rc;
 
-	if (!msg) {
-		snprintf(why, whysize, "the message is not valid UTF-8");
-		return 1;
-	}
+	json_object_set_new(msg, "channel", json_string(ch));
 	body = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
 	if (!body) {
 		snprintf(why, whysize, "could not encode the message");
 		return 1;
@@ -354,9 +350,11 @@ static void once_finish(struct store *s, const char *once_key, bool sent)
 	 * at-most-once side). After a failed post it may block one resend, same. */
 }
 
-int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
-		  const char *user_id, const char *text, const char *once_key, long *retry_after,
-		  char *why, size_t whysize)
+/* The one DM path: channel lookup, optional once-key, post, one reopen of a
+ * channel that is gone, logs and metrics. msg is a chat.postMessage body
+ * without "channel"; borrowed. */
+static int dm_send(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
+		   json_t *msg, const char *once_key, long *retry_after, char *why, size_t whysize)
 {
 	char ch[40];
 	bool claimed = false;
@@ -384,13 +382,13 @@ int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
 			goto out;
 		claimed = true;
 	}
-	rc = dm_post(cfg, ch, text, retry_after, why, whysize);
+	rc = dm_post(cfg, ch, msg, retry_after, why, whysize);
 	if (rc == 3) {
 		/* The cached channel is gone (the user was deleted and re-added, a
 		 * workspace migration): open it afresh, once. */
 		rc = dm_channel(cfg, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 0) {
-			rc = dm_post(cfg, ch, text, retry_after, why, whysize);
+			rc = dm_post(cfg, ch, msg, retry_after, why, whysize);
 			if (rc == 3)
 				rc = -1;
 		}
@@ -416,6 +414,24 @@ out:
 	return rc;
 }
 
+int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
+		  const char *user_id, const char *text, const char *once_key, long *retry_after,
+		  char *why, size_t whysize)
+{
+	json_t *msg = json_pack("{s:s}", "text", text);
+	int rc;
+
+	if (!msg) {
+		if (retry_after)
+			*retry_after = -1;
+		snprintf(why, whysize, "the message is not valid UTF-8");
+		return 1;
+	}
+	rc = dm_send(cfg, s, org_id, user_id, msg, once_key, retry_after, why, whysize);
+	json_decref(msg);
+	return rc;
+}
+
 int slack_dm(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
 	     const char *text, char *why, size_t whysize)
 {
@@ -423,11 +439,10 @@ int slack_dm(const struct config *cfg, struct store *s, const char *org_id, cons
 }
 
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
-		   const char *user_id, const struct reply *r, char *why, size_t whysize)
+		   const char *user_id, const struct reply *r, long *retry_after, char *why,
+		   size_t whysize)
 {
 	struct buf out = BUF_INIT(256 * 1024);
-	struct slack_answer a = { 0 };
-	char ch[64], *body = NULL;
 	json_t *msg = NULL;
 	json_error_t err;
 	int rc;
@@ -435,6 +450,8 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 	/* The same Block Kit the slash-command replies use, as a chat.postMessage. */
 	if (slack_adapter.render(r, &out) < 0 ||
 	    !(msg = json_loadb(buf_cstr(&out), out.len, 0, &err))) {
+		if (retry_after)
+			*retry_after = -1;
 		snprintf(why, whysize, "could not render the message");
 		buf_free(&out);
 		return 1;
@@ -442,24 +459,7 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 	buf_free(&out);
 	json_object_del(msg, "response_type");
 	json_object_del(msg, "replace_original");
-	for (int attempt = 0; attempt < 2; attempt++) {
-		rc = dm_channel(cfg, s, org_id, user_id, attempt > 0, ch, sizeof(ch), NULL, why, whysize);
-		if (rc != 0)
-			break;
-		json_object_set_new(msg, "channel", json_string(ch));
-		free(body);
-		body = json_dumps(msg, JSON_COMPACT);
-		json_decref(a.root);
-		a.root = NULL;
-		rc = slack_post(cfg, "chat.postMessage", "application/json; charset=utf-8", body,
-				strlen(body), &a, why, whysize);
-		/* A cached channel that is gone: open it again, once. */
-		if (!(rc == 1 && strcmp(a.code, "channel_not_found") == 0))
-			break;
-	}
-	metrics_outbound("slack.dm", rc == 0 ? "sent" : "failed");
-	json_decref(a.root);
+	rc = dm_send(cfg, s, org_id, user_id, msg, NULL, retry_after, why, whysize);
 	json_decref(msg);
-	free(body);
 	return rc;
 }

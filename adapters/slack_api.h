@@ -66,9 +66,11 @@ int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
 		  char *why, size_t whysize);
 
 /* A DM carrying a neutral reply rendered as Block Kit, buttons included (swap
- * requests, approvals). Same results as slack_dm(); no once-key. */
+ * requests, approvals, pages with an Acknowledge button). Same results as
+ * slack_dm(); no once-key; *retry_after as for slack_dm_once(). */
 struct reply;
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
-		   const char *user_id, const struct reply *r, char *why, size_t whysize);
+		   const char *user_id, const struct reply *r, long *retry_after, char *why,
+		   size_t whysize);
 
 #endif

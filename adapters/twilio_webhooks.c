@@ -4,6 +4,7 @@
 #include "bot/buf.h"
 #include "bot/form.h"
 #include "bot/log.h"
+#include "bot/page.h"
 #include "bot/org.h"
 #include "bot/store.h"
 #include "bot/util.h"
@@ -205,6 +206,23 @@ static bool set_optout(struct store *s, const char *phone, bool out)
 	return ok;
 }
 
+/* ACK <n> for a page (page.h) the sender was sent: true with the answer in
+ * text when n names one of their pages. */
+static bool sms_ack_page(struct store *s, const char *org, const char *member, unsigned long n,
+			 char *text, size_t size)
+{
+	char id[24];
+	enum page_ack_result res;
+
+	snprintf(id, sizeof(id), "p%lu", n);
+	if (page_ack(s, org, id, member, "sms", wk_now_ms(), &res) < 0 ||
+	    (res != PAGE_ACKED && res != PAGE_ALREADY))
+		return false;
+	snprintf(text, size, res == PAGE_ACKED ? "Acknowledged #%lu. Nothing more will be sent for it."
+					       : "#%lu was already acknowledged.", n);
+	return true;
+}
+
 /* Fills resp: a TwiML answer (text NULL = empty Response). */
 static void sms_run(struct worker *w, struct twilio_job *job, struct http_response *resp)
 {
@@ -234,15 +252,18 @@ static void sms_run(struct worker *w, struct twilio_job *job, struct http_respon
 	case SMS_ACK:
 	case SMS_RESOLVE:
 	case SMS_ESCALATE:
+		if (sr.action == SMS_ACK && sms_ack_page(w->store, org, member, sr.incident, text, sizeof(text))) {
+			respond_twiml(resp, 200, text);
+			break;
+		}
+		/* Not a page of theirs: kept for the incident that number names. */
 		if (!record_action(w->store, org, member, &sr, job->message_sid)) {
 			respond_twiml(resp, 200, "Watchkeeper could not record that just now. Please try again in a minute.");
 			log_warn("twilio.sms", "result=store_error action=%s", sms_action_name(sr.action));
 			return;
 		}
-		verb = sr.action == SMS_ACK ? "acknowledging" : sr.action == SMS_RESOLVE ? "resolving"
-											  : "escalating";
-		snprintf(text, sizeof(text), "Got it: %s incident %lu. (Incidents arrive with the incident "
-					     "issue; this is recorded.)", verb, sr.incident);
+		verb = sr.action == SMS_ACK ? "acknowledge" : sr.action == SMS_RESOLVE ? "resolve" : "escalate";
+		snprintf(text, sizeof(text), "Got it: %s #%lu.", verb, sr.incident);
 		respond_twiml(resp, 200, text);
 		break;
 	case SMS_STOP:

@@ -48,6 +48,10 @@ struct config {
 
 	int64_t swap_expire_s;		/* an unanswered swap request expires after this */
 	int64_t notify_senders;		/* outbox sender threads */
+	int64_t notify_sms_gap_s;	/* per person: at least this long between SMS */
+	int64_t notify_sms_per_hour;	/* per person: at most this many SMS an hour, 0 = no cap */
+	int64_t notify_email_gap_s;
+	int64_t notify_email_per_hour;
 
 	char *github_token;		/* secret */
 	char *github_api_url;

@@ -3,6 +3,7 @@
 #include "bot/handoff.h"
 #include "bot/swap.h"
 #include "bot/outbox.h"
+#include "bot/page.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
@@ -28,6 +29,7 @@ static const struct {
 	{ "reminder", reminder_fire },
 	{ "swap_expire", swap_expire_fire },
 	{ "notify_retry", outbox_retry_fire },
+	{ "page_step", page_step_fire },
 };
 
 static struct {

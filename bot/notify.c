@@ -19,7 +19,7 @@ int notify_member(struct store *s, const struct config *cfg, const char *org_id,
 		log_debug("notify.skip", "org=%s member=%s platform=%s", org_id, member_id, m.platform);
 		return 1;
 	}
-	rc = slack_dm_reply(cfg, s, org_id, member_id, r, why, sizeof(why));
+	rc = slack_dm_reply(cfg, s, org_id, member_id, r, NULL, why, sizeof(why));
 	if (rc != 0)
 		log_warn("notify.failed", "org=%s member=%s why=%s", org_id, member_id,
 			 log_quote(q, sizeof(q), why));

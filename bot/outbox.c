@@ -4,10 +4,12 @@
 #include "adapters/twilio.h"
 #include "bot/engine.h"
 #include "bot/log.h"
+#include "bot/buf.h"
 #include "bot/mail.h"
 #include "bot/member.h"
 #include "bot/metrics.h"
 #include "bot/org.h"
+#include "bot/reply.h"
 #include "bot/timers.h"
 #include "bot/util.h"
 
@@ -25,86 +27,199 @@
 enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT };
 
 struct item {
-	char org[96], id[24], member[64], channel[8], fallback[32], kind[16];
+	char org[96], id[24], member[64], channel[8], fallback[32], kind[16], page[24];
 	char subject[160], text[4096];
 	int64_t attempts;
 };
 
+/* What one claim took: one person, one channel, sent as one message. */
+struct batch {
+	struct item items[OUTBOX_BUNDLE_MAX];
+	size_t n;
+};
+
 /* ---- channels ---- */
 
+/* One send of a whole batch. retry_ms: at least this long before a retry
+ * (Retry-After), 0 = the usual backoff. */
 typedef enum send_outcome (*channel_send)(const struct config *cfg, struct store *s,
-					  const struct item *it, char *why, size_t whysize);
+					  const struct batch *b, char *why, size_t whysize,
+					  int64_t *retry_ms);
 
-static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct item *it,
-				    char *why, size_t whysize)
+/* The page number people answer with: "p42" -> "42". */
+static const char *page_number(const struct item *it)
 {
-	int rc = slack_dm(cfg, s, it->org, it->member, it->text, why, whysize);
+	return it->page[0] == 'p' ? it->page + 1 : it->page;
+}
+
+/* The text of a batch: one message as it is, several under one headline. */
+static void batch_text(const struct batch *b, struct buf *out)
+{
+	if (b->n == 1) {
+		buf_adds(out, b->items[0].text);
+		return;
+	}
+	buf_printf(out, "%zu notifications from Watchkeeper:", b->n);
+	for (size_t i = 0; i < b->n; i++)
+		buf_printf(out, "\n\n%zu. %s", i + 1, b->items[i].text);
+}
+
+static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct batch *b,
+				    char *why, size_t whysize, int64_t *retry_ms)
+{
+	struct reply r;
+	long retry_after = -1;
+	int rc;
+
+	reply_init(&r);
+	batch_text(b, &r.text);
+	for (size_t i = 0; i < b->n; i++) {
+		char label[48];
+		if (!b->items[i].page[0])
+			continue;
+		snprintf(label, sizeof(label), b->n == 1 ? "Acknowledge" : "Acknowledge #%s",
+			 page_number(&b->items[i]));
+		reply_button(&r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
+	}
+	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
+	reply_free(&r);
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
 	return rc == 0 ? SEND_SENT : rc == 1 ? SEND_PERMANENT : SEND_RETRY;
 }
 
-static enum send_outcome send_email(const struct config *cfg, struct store *s, const struct item *it,
-				    char *why, size_t whysize)
+/* How to acknowledge by SMS or mail: the page numbers in the batch. */
+static void ack_hint(const struct batch *b, const char *how, struct buf *out)
+{
+	size_t pages = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].page[0])
+			buf_printf(out, "%s%s", pages++ ? ", " : how, page_number(&b->items[i]));
+	if (pages)
+		buf_adds(out, pages == 1 ? " to acknowledge." : " with each number to acknowledge.");
+}
+
+static enum send_outcome send_email(const struct config *cfg, struct store *s, const struct batch *b,
+				    char *why, size_t whysize, int64_t *retry_ms)
 {
 	struct member m;
+	struct buf text = BUF_INIT(64 * 1024);
+	char subject[160];
+	int rc;
 
-	if (member_get(s, it->org, it->member, &m) != 0 || !m.email[0]) {
+	(void)retry_ms;
+	if (member_get(s, b->items[0].org, b->items[0].member, &m) != 0 || !m.email[0]) {
 		snprintf(why, whysize, "the member has no email address");
 		return SEND_PERMANENT;
 	}
+	batch_text(b, &text);
+	ack_hint(b, "\n\nAcknowledge with the button in chat, or text ACK ", &text);
+	if (b->n == 1)
+		wk_strlcpy(subject, b->items[0].subject[0] ? b->items[0].subject : "Watchkeeper", sizeof(subject));
+	else
+		snprintf(subject, sizeof(subject), "%zu notifications from Watchkeeper", b->n);
 	/* mail_send folds every failure into one error; a server that refused
 	 * the recipient says so with a 5xx code, which no retry will change. */
-	if (mail_send(cfg, m.email, it->subject[0] ? it->subject : "Watchkeeper", it->text, NULL, why,
-		      whysize) == 0)
+	rc = mail_send(cfg, m.email, subject, buf_cstr(&text), NULL, why, whysize);
+	buf_free(&text);
+	if (rc == 0)
 		return SEND_SENT;
 	return strstr(why, "SMTP 5") ? SEND_PERMANENT : SEND_RETRY;
 }
 
-static enum send_outcome send_sms(const struct config *cfg, struct store *s, const struct item *it,
-				  char *why, size_t whysize)
+/* Cut s to at most max characters (not bytes), on a character boundary. */
+static void utf8_cut(struct buf *s, size_t max)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < s->len; i++) {
+		if (((unsigned char)s->data[i] & 0xC0) != 0x80 && ++chars > max) {
+			s->len = i;
+			s->data[i] = '\0';
+			return;
+		}
+	}
+}
+
+static enum send_outcome send_sms(const struct config *cfg, struct store *s, const struct batch *b,
+				  char *why, size_t whysize, int64_t *retry_ms)
 {
 	struct member m;
 	struct twilio_result res;
+	struct buf body = BUF_INIT(16 * 1024), hint = BUF_INIT(512);
 	char callback[600], key[160];
 	size_t n = strlen(cfg->public_url);
 
-	if (member_get(s, it->org, it->member, &m) != 0 || !m.phone[0]) {
+	if (member_get(s, b->items[0].org, b->items[0].member, &m) != 0 || !m.phone[0]) {
 		snprintf(why, whysize, "the member has no phone number");
 		return SEND_PERMANENT;
 	}
+	/* The way to answer must survive Twilio's length cap: cut the text, not it. */
+	ack_hint(b, "\nReply ACK ", &hint);
+	batch_text(b, &body);
+	utf8_cut(&body, TWILIO_BODY_MAX_CHARS - 1 - hint.len);
+	buf_adds(&body, buf_cstr(&hint));
 	snprintf(callback, sizeof(callback), "%.*s/twilio/status",
 		 (int)(n && cfg->public_url[n - 1] == '/' ? n - 1 : n), cfg->public_url);
-	twilio_send_sms(cfg, m.phone, it->text, callback, &res);
+	twilio_send_sms(cfg, m.phone, buf_cstr(&body), callback, &res);
+	buf_free(&body);
+	buf_free(&hint);
 	if (res.outcome != TWILIO_SENT) {
 		snprintf(why, whysize, "%s", res.message);
+		if (res.retry_after > 0)
+			*retry_ms = res.retry_after * 1000;
 		return res.outcome == TWILIO_RETRY ? SEND_RETRY : SEND_PERMANENT;
 	}
-	/* The status callback names the message by Twilio's sid: map it back. */
+	/* The status callback names the message by Twilio's sid: map it back (to
+	 * the first of a bundle; one SMS has one status). */
+	const struct item *it = &b->items[0];
 	if (res.sid[0] && snprintf(key, sizeof(key), "wk:notify:sid:%s", res.sid) < (int)sizeof(key)) {
+		char nkey[192];
 		redisReply *r = store_command(s, "HSET %s org %s id %s", key, it->org, it->id);
 		if (r)
 			freeReplyObject(r);
 		r = store_command(s, "EXPIRE %s 604800", key);
 		if (r)
 			freeReplyObject(r);
-		char nkey[192];
-		if (org_key(nkey, sizeof(nkey), it->org, "notification:%s", it->id) == 0 &&
-		    (r = store_command(s, "HSET %s provider_id %s", nkey, res.sid)))
-			freeReplyObject(r);
+		for (size_t i = 0; i < b->n; i++)
+			if (org_key(nkey, sizeof(nkey), it->org, "notification:%s", b->items[i].id) == 0 &&
+			    (r = store_command(s, "HSET %s provider_id %s", nkey, res.sid)))
+				freeReplyObject(r);
 	}
 	return SEND_SENT;
 }
 
-/* min_gap_ms: at most one message per person per this many ms on the channel
- * (Slack allows about one message per second per conversation); a message that
- * comes sooner waits, it isn't failed. */
+static int64_t slack_gap_ms(const struct config *cfg)
+{
+	(void)cfg;
+	return 1000;	/* Slack: about one message a second per conversation */
+}
+
+static int64_t no_cap(const struct config *cfg)
+{
+	(void)cfg;
+	return 0;
+}
+
+static int64_t sms_gap_ms(const struct config *cfg) { return cfg->notify_sms_gap_s * 1000; }
+static int64_t sms_per_hour(const struct config *cfg) { return cfg->notify_sms_per_hour; }
+static int64_t email_gap_ms(const struct config *cfg) { return cfg->notify_email_gap_s * 1000; }
+static int64_t email_per_hour(const struct config *cfg) { return cfg->notify_email_per_hour; }
+
+/* The send interface a channel plugs into (Teams adds a row). The pace is per
+ * person and channel, held in Redis so it covers every instance: at most one
+ * message per min_gap, at most per_hour in any hour. A message that comes too
+ * soon waits for its turn, and what piles up meanwhile goes out as one. */
 static const struct channel {
 	const char *name;
 	channel_send send;
-	int64_t min_gap_ms;
+	int64_t (*min_gap_ms)(const struct config *cfg);
+	int64_t (*per_hour)(const struct config *cfg);
 } channels[] = {
-	{ "slack", send_slack, 1000 },
-	{ "sms", send_sms, 0 },
-	{ "email", send_email, 0 },
+	{ "slack", send_slack, slack_gap_ms, no_cap },
+	{ "sms", send_sms, sms_gap_ms, sms_per_hour },
+	{ "email", send_email, email_gap_ms, email_per_hour },
 };
 
 static const struct channel *channel_find(const char *name)
@@ -145,46 +260,58 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
 
 /* ---- the record and the stream ---- */
 
+/* One notification into the org's records and the shared queue, as a Lua
+ * function so a page can queue its first messages in the same script that
+ * creates it (page.c). p is the org's key prefix. Returns {0, id} queued,
+ * {1, first id} a duplicate of dedupe, {2, ''} its page is acknowledged. */
+const char OUTBOX_ENQUEUE_LUA[] =
+	"local function wk_enqueue(p, queue, org, member, channel, fallback, kind, subject, text,\n"
+	"                          dedupe, page, now)\n"
+	"  if dedupe ~= '' then\n"
+	"    local first = redis.call('GET', p .. 'notify_dedupe:' .. dedupe)\n"
+	"    if first then return {1, first} end\n"
+	"  end\n"
+	"  if page ~= '' and redis.call('HEXISTS', p .. 'page:' .. page, 'acked_ms') == 1 then\n"
+	"    return {2, ''}\n"
+	"  end\n"
+	"  local id = 'n' .. redis.call('INCR', p .. 'seq')\n"
+	"  redis.call('HSET', p .. 'notification:' .. id, 'id', id, 'org', org, 'member', member,\n"
+	"    'channel', channel, 'fallback', fallback, 'kind', kind, 'subject', subject, 'text', text,\n"
+	"    'page', page, 'status', 'queued', 'attempts', 0, 'created_ms', now, 'updated_ms', now)\n"
+	"  if dedupe ~= '' then redis.call('SET', p .. 'notify_dedupe:' .. dedupe, id, 'EX', 604800) end\n"
+	"  redis.call('ZADD', p .. 'notifications', now, id)\n"
+	"  redis.call('ZREMRANGEBYRANK', p .. 'notifications', 0, -5001)\n"
+	"  redis.call('ZADD', p .. 'waiting:' .. channel .. ':' .. member, now, id)\n"
+	"  redis.call('XADD', queue, '*', 'org', org, 'id', id)\n"
+	"  return {0, id}\n"
+	"end\n";
+
 static const struct store_script enqueue_script = {
 	"outbox_enqueue",
-	/* KEYS: seq, notifications (org list), queue. ARGV: key prefix, org, member, channel,
-	 * fallback, kind, subject, text, dedupe, now ms. Returns {0|1, id}. */
-	"local p = ARGV[1]\n"
-	"if ARGV[9] ~= '' then\n"
-	"  local first = redis.call('GET', p .. 'notify_dedupe:' .. ARGV[9])\n"
-	"  if first then return {1, first} end\n"
-	"end\n"
-	"local id = 'n' .. redis.call('INCR', KEYS[1])\n"
-	"redis.call('HSET', p .. 'notification:' .. id, 'id', id, 'org', ARGV[2], 'member', ARGV[3],\n"
-	"  'channel', ARGV[4], 'fallback', ARGV[5], 'kind', ARGV[6], 'subject', ARGV[7], 'text', ARGV[8],\n"
-	"  'status', 'queued', 'attempts', 0, 'created_ms', ARGV[10], 'updated_ms', ARGV[10])\n"
-	"if ARGV[9] ~= '' then redis.call('SET', p .. 'notify_dedupe:' .. ARGV[9], id, 'EX', 604800) end\n"
-	"redis.call('ZADD', KEYS[2], ARGV[10], id)\n"
-	"redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -5001)\n"
-	"redis.call('XADD', KEYS[3], '*', 'org', ARGV[2], 'id', id)\n"
-	"return {0, id}\n",
-	NULL
+	/* KEYS: queue. ARGV: key prefix, org, member, channel, fallback, kind,
+	 * subject, text, dedupe, page, now ms. */
+	"return wk_enqueue(ARGV[1], KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],\n"
+	"                  ARGV[8], ARGV[9], ARGV[10], ARGV[11])\n",
+	OUTBOX_ENQUEUE_LUA
 };
 
 int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_message *m,
 		   int64_t now_ms, char *id, size_t idsize)
 {
-	char kseq[160], klist[160], prefix[160], now[24];
+	char prefix[160], now[24];
 	redisReply *r;
 	int rc = -1;
 
-	if (org_key(kseq, sizeof(kseq), org_id, "seq") < 0 ||
-	    org_key(klist, sizeof(klist), org_id, "notifications") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0 || !channel_find(m->channel))
+	if (org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0 || !channel_find(m->channel))
 		return -1;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	/* The org's keys and the shared queue are written in one script: on one Redis
 	 * that is atomic; in Cluster the queue would need its own step (see README). */
-	const char *keys[] = { kseq, klist, QUEUE };
+	const char *keys[] = { QUEUE };
 	const char *args[] = { prefix, org_id, m->member, m->channel, m->fallback ? m->fallback : "",
 			       m->kind ? m->kind : "", m->subject ? m->subject : "", m->text,
-			       m->dedupe ? m->dedupe : "", now };
-	r = store_script(s, &enqueue_script, 3, keys, 10, args);
+			       m->dedupe ? m->dedupe : "", m->page ? m->page : "", now };
+	r = store_script(s, &enqueue_script, 1, keys, 11, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
 		wk_strlcpy(id, r->element[1]->str, idsize);
 		rc = (int)r->element[0]->integer;
@@ -275,28 +402,90 @@ int outbox_recent(struct store *s, const char *org_id, size_t n, struct outbox_s
 
 static const struct store_script claim_script = {
 	"outbox_claim",
-	/* KEYS: notification. ARGV: now ms, lease ms, owner.
-	 * Returns {'go', attempts} or {'done'|'busy'|'gone'}. */
+	/* KEYS: notification. ARGV: now ms, lease ms, owner, key prefix, bundle max.
+	 * Marks it `sending` until now + lease and counts the attempt; then does the
+	 * same for whatever else waits for the same person on the same channel (up
+	 * to bundle max in all), so a pile-up goes out as one message. Anything
+	 * whose page was acknowledged meanwhile is cancelled instead.
+	 * Returns {'go', id, ...}, {'busy', deadline ms} or {'done'|'gone'}. */
+	"local now, p = tonumber(ARGV[1]), ARGV[4]\n"
+	"local function acked(key)\n"
+	"  local page = redis.call('HGET', key, 'page')\n"
+	"  return page and page ~= '' and redis.call('HEXISTS', p .. 'page:' .. page, 'acked_ms') == 1\n"
+	"end\n"
+	"local function take(key)\n"
+	"  redis.call('HSET', key, 'status', 'sending', 'deadline_ms', now + tonumber(ARGV[2]),\n"
+	"             'owner', ARGV[3], 'updated_ms', now)\n"
+	"  redis.call('HINCRBY', key, 'attempts', 1)\n"
+	"end\n"
+	"local function cancel(key)\n"
+	"  redis.call('HSET', key, 'status', 'cancelled', 'error', 'acknowledged before it was sent',\n"
+	"             'updated_ms', now)\n"
+	"end\n"
 	"local st = redis.call('HGET', KEYS[1], 'status')\n"
 	"if not st then return {'gone'} end\n"
-	"if st == 'sent' or st == 'delivered' or st == 'failed' then return {'done'} end\n"
-	"if st == 'sending' and tonumber(redis.call('HGET', KEYS[1], 'deadline_ms')) > tonumber(ARGV[1]) then\n"
-	"  return {'busy'}\n"
+	"local ch, member, id = unpack(redis.call('HMGET', KEYS[1], 'channel', 'member', 'id'))\n"
+	"local waiting = p .. 'waiting:' .. ch .. ':' .. member\n"
+	"if st ~= 'queued' and st ~= 'retry' and st ~= 'sending' then\n"
+	"  redis.call('ZREM', waiting, id)\n"
+	"  return {'done'}\n"
 	"end\n"
-	"redis.call('HSET', KEYS[1], 'status', 'sending', 'deadline_ms', tonumber(ARGV[1]) + tonumber(ARGV[2]),\n"
-	"           'owner', ARGV[3], 'updated_ms', ARGV[1])\n"
-	"return {'go', redis.call('HINCRBY', KEYS[1], 'attempts', 1)}\n",
+	"local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline_ms'))\n"
+	"if st == 'sending' and deadline > now then return {'busy', tostring(deadline)} end\n"
+	"redis.call('ZREM', waiting, id)\n"
+	"if acked(KEYS[1]) then cancel(KEYS[1]); return {'done'} end\n"
+	"take(KEYS[1])\n"
+	"local out = {'go', id}\n"
+	"for _, other in ipairs(redis.call('ZRANGE', waiting, 0, tonumber(ARGV[5]) * 2)) do\n"
+	"  if #out > tonumber(ARGV[5]) then break end\n"
+	"  local key = p .. 'notification:' .. other\n"
+	"  local ost = redis.call('HGET', key, 'status')\n"
+	"  if ost == 'queued' or ost == 'retry' then\n"
+	"    redis.call('ZREM', waiting, other)\n"
+	"    if acked(key) then cancel(key) else take(key); out[#out + 1] = other end\n"
+	"  elseif ost ~= 'sending' then\n"
+	"    redis.call('ZREM', waiting, other)\n"
+	"  end\n"
+	"end\n"
+	"return out\n",
 	NULL
 };
 
 static const struct store_script finish_script = {
 	"outbox_finish",
-	/* KEYS: notification. ARGV: status, error, now ms, owner. Only the owner of
-	 * the current attempt may finish it. */
+	/* KEYS: notification. ARGV: status, error, now ms, owner, key prefix. Only the
+	 * owner of the current attempt may finish it. A retry waits again (and may
+	 * then be bundled with what came meanwhile). */
 	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[4] or\n"
 	"   redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], 'updated_ms', ARGV[3])\n"
+	"if ARGV[1] == 'retry' then\n"
+	"  local ch, member, id = unpack(redis.call('HMGET', KEYS[1], 'channel', 'member', 'id'))\n"
+	"  redis.call('ZADD', ARGV[5] .. 'waiting:' .. ch .. ':' .. member, ARGV[3], id)\n"
+	"end\n"
 	"return 1\n",
+	NULL
+};
+
+static const struct store_script pace_script = {
+	"outbox_pace",
+	/* KEYS: the person's sends on one channel (zset id -> ms). ARGV: now ms,
+	 * minimum gap ms, most per hour (0 = no cap), this send's id.
+	 * Returns 0 (go; recorded) or how many ms to wait. */
+	"local now, gap, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000)\n"
+	"local wait = 0\n"
+	"local last = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+	"if last[2] and now - tonumber(last[2]) < gap then wait = tonumber(last[2]) + gap - now end\n"
+	"if cap > 0 and redis.call('ZCARD', KEYS[1]) >= cap then\n"
+	"  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+	"  local w = tonumber(first[2]) + 3600000 - now\n"
+	"  if w > wait then wait = w end\n"
+	"end\n"
+	"if wait > 0 then return wait end\n"
+	"redis.call('ZADD', KEYS[1], now, ARGV[4])\n"
+	"redis.call('PEXPIRE', KEYS[1], math.max(gap, cap > 0 and 3600000 or 0) + 1000)\n"
+	"return 0\n",
 	NULL
 };
 
@@ -326,16 +515,17 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	wk_strlcpy(it->id, id, sizeof(it->id));
 	if (org_key(key, sizeof(key), org, "notification:%s", id) < 0)
 		return -1;
-	r = store_command(s, "HMGET %s member channel fallback kind subject text attempts", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 7 && r->element[0]->type == REDIS_REPLY_STRING) {
-		char *fields[] = { it->member, it->channel, it->fallback, it->kind, it->subject, it->text };
+	r = store_command(s, "HMGET %s member channel fallback kind subject text page attempts", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 8 && r->element[0]->type == REDIS_REPLY_STRING) {
+		char *fields[] = { it->member, it->channel, it->fallback, it->kind, it->subject, it->text,
+				   it->page };
 		size_t sizes[] = { sizeof(it->member), sizeof(it->channel), sizeof(it->fallback),
-				   sizeof(it->kind), sizeof(it->subject), sizeof(it->text) };
-		for (size_t i = 0; i < 6; i++)
+				   sizeof(it->kind), sizeof(it->subject), sizeof(it->text), sizeof(it->page) };
+		for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 			if (r->element[i]->type == REDIS_REPLY_STRING)
 				wk_strlcpy(fields[i], r->element[i]->str, sizes[i]);
-		if (r->element[6]->type == REDIS_REPLY_STRING)
-			wk_parse_i64(r->element[6]->str, 0, INT64_MAX, &it->attempts);
+		if (r->element[7]->type == REDIS_REPLY_STRING)
+			wk_parse_i64(r->element[7]->str, 0, INT64_MAX, &it->attempts);
 		rc = 0;
 	}
 	if (r)
@@ -345,23 +535,26 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 
 static void finish(struct sender *sd, const struct item *it, const char *status, const char *why)
 {
-	char key[192], now[24];
+	char key[192], now[24], prefix[160];
 	redisReply *r;
 
-	if (org_key(key, sizeof(key), it->org, "notification:%s", it->id) < 0)
+	if (org_key(key, sizeof(key), it->org, "notification:%s", it->id) < 0 ||
+	    org_key(prefix, sizeof(prefix), it->org, "%s", "") < 0)
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	const char *keys[] = { key };
-	const char *args[] = { status, why, now, sd->owner };
-	r = store_script(sd->store, &finish_script, 1, keys, 4, args);
+	const char *args[] = { status, why, now, sd->owner, prefix };
+	r = store_script(sd->store, &finish_script, 1, keys, 5, args);
 	if (r)
 		freeReplyObject(r);
 }
 
-/* Queue the same message on the next channel of the fallback list, at once. */
+/* Queue the same message on the next channel of the fallback list, at once.
+ * A page's messages are deduplicated per channel, so its own later step for
+ * that channel (page.c) finds this one and sends nothing more. */
 static void fall_back(struct sender *sd, const struct item *it)
 {
-	char next[16], rest[32], id[24];
+	char next[16], rest[32], id[24], dedupe[64] = "";
 	const char *comma = strchr(it->fallback, ',');
 	size_t n = comma ? (size_t)(comma - it->fallback) : strlen(it->fallback);
 
@@ -370,96 +563,146 @@ static void fall_back(struct sender *sd, const struct item *it)
 	memcpy(next, it->fallback, n);
 	next[n] = '\0';
 	wk_strlcpy(rest, comma ? comma + 1 : "", sizeof(rest));
-	struct outbox_message m = { it->member, next, rest, it->kind, it->subject, it->text, "" };
-	if (!channel_find(next) || outbox_enqueue(sd->store, it->org, &m, wk_now_ms(), id, sizeof(id)) < 0)
+	if (it->page[0])
+		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", it->page, next);
+	struct outbox_message m = { it->member, next, rest, it->kind, it->subject, it->text, dedupe,
+				    it->page };
+	int rc;
+	if (!channel_find(next) || (rc = outbox_enqueue(sd->store, it->org, &m, wk_now_ms(), id, sizeof(id))) < 0)
 		return;
-	log_info("notify.fallback", "org=%s notification=%s next=%s channel=%s", it->org, it->id, id, next);
+	log_info("notify.fallback", "org=%s notification=%s next=%s channel=%s outcome=%s", it->org, it->id,
+		 id[0] ? id : "-", next, rc == 0 ? "queued" : rc == 1 ? "already" : "acknowledged");
 }
 
-/* The per-person pace of a channel, across every instance: one atomic SET NX
- * PX. Returns true when the message may go now. */
-static bool pace_ok(struct sender *sd, const char *org, const char *id, const char *member,
-		    const struct channel *ch)
+static void wait_turn(struct sender *sd, const char *org, const char *id, int64_t wait_ms)
 {
-	char key[192], gap[24];
-	redisReply *r;
-	bool ok = true;
+	char tid[TIMER_ID_MAX];
 
-	if (!ch->min_gap_ms || !member[0] ||
+	snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
+	timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms);
+}
+
+/* The per-person pace of a channel across every instance (one script).
+ * Returns 0 when the message may go now, else the ms to wait. */
+static int64_t pace_wait(struct sender *sd, const char *org, const char *id, const char *member,
+			 const struct channel *ch)
+{
+	char key[192], now[24], gap[24], cap[24];
+	redisReply *r;
+	int64_t wait = 0, gap_ms = ch->min_gap_ms(ob.cfg), per_hour = ch->per_hour(ob.cfg);
+
+	if ((!gap_ms && !per_hour) || !member[0] ||
 	    org_key(key, sizeof(key), org, "pace:%s:%s", ch->name, member) < 0)
-		return true;
-	snprintf(gap, sizeof(gap), "%lld", (long long)ch->min_gap_ms);
-	r = store_command(sd->store, "SET %s %s PX %s NX", key, id, gap);
-	if (r && r->type == REDIS_REPLY_NIL) {
-		/* Too soon after the last one: come back when the gap has passed. */
-		char tid[TIMER_ID_MAX];
-		snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
-		timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + ch->min_gap_ms);
-		ok = false;
-	}
+		return 0;
+	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
+	snprintf(gap, sizeof(gap), "%lld", (long long)gap_ms);
+	snprintf(cap, sizeof(cap), "%lld", (long long)per_hour);
+	const char *keys[] = { key };
+	const char *args[] = { now, gap, cap, id };
+	r = store_script(sd->store, &pace_script, 1, keys, 4, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		wait = r->integer;
 	if (r)
 		freeReplyObject(r);
-	return ok;
+	return wait;
+}
+
+/* Everything the claim took, sent as one message, then each one's outcome. */
+static void send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
+{
+	char why[256] = "", q[300];
+	int64_t retry_ms = 0;
+	enum send_outcome o = ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct item *it = &b->items[i];
+		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_RETRY ? "retry" : "failed");
+		if (o == SEND_SENT) {
+			finish(sd, it, "sent", "");
+			log_info("notify.sent", "org=%s notification=%s channel=%s attempts=%lld bundle=%zu",
+				 it->org, it->id, it->channel, (long long)it->attempts, b->n);
+			continue;
+		}
+		log_warn("notify.attempt", "org=%s notification=%s channel=%s attempt=%lld outcome=%s why=%s",
+			 it->org, it->id, it->channel, (long long)it->attempts,
+			 o == SEND_RETRY ? "retry" : "permanent", log_quote(q, sizeof(q), why));
+		if (o == SEND_RETRY && it->attempts < OUTBOX_MAX_ATTEMPTS) {
+			/* 2 s, 4 s, 8 s, 16 s with up to 50 % jitter, through a durable
+			 * timer; longer when the provider said Retry-After. */
+			unsigned seed = (unsigned)wk_mono_us() ^ (unsigned)i;
+			int64_t delay = 1000LL << it->attempts;
+			delay += (int64_t)(rand_r(&seed) % (unsigned)(delay / 2 + 1));
+			if (retry_ms > delay)
+				delay = retry_ms;
+			finish(sd, it, "retry", why);
+			wait_turn(sd, it->org, it->id, delay);
+			continue;
+		}
+		finish(sd, it, "failed", why);
+		fall_back(sd, it);
+	}
 }
 
 static void attempt(struct sender *sd, const char *org, const char *id)
 {
-	char key[192], now[24], lease[16], why[256] = "", q[300], chan[8] = "", member[64] = "";
-	struct item it;
+	char key[192], now[24], lease[16], prefix[160], bundle[8], chan[8] = "", member[64] = "";
 	redisReply *r;
-	const struct channel *ch;
+	const struct channel *ch = NULL;
+	int64_t wait;
 
-	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0)
+	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0 ||
+	    org_key(prefix, sizeof(prefix), org, "%s", "") < 0)
 		return;
 	r = store_command(sd->store, "HMGET %s channel status member", key);
-	bool open = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-		    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-		    r->element[2]->type == REDIS_REPLY_STRING &&
-		    (strcmp(r->element[1]->str, "queued") == 0 || strcmp(r->element[1]->str, "retry") == 0);
+	bool valid = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+		     r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+		     r->element[2]->type == REDIS_REPLY_STRING;
+	/* waiting: not sent yet. A `sending` one goes straight to the claim, which
+	 * takes it over only when its holder's lease has run out. */
+	bool waiting = valid && (strcmp(r->element[1]->str, "queued") == 0 ||
+				 strcmp(r->element[1]->str, "retry") == 0);
+	bool open = waiting || (valid && strcmp(r->element[1]->str, "sending") == 0);
 	if (open) {
 		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
 		wk_strlcpy(member, r->element[2]->str, sizeof(member));
 	}
 	if (r)
 		freeReplyObject(r);
-	if (open && (ch = channel_find(chan)) && !pace_ok(sd, org, id, member, ch))
+	if (!open || !(ch = channel_find(chan)))
 		return;
+	if (waiting && (wait = pace_wait(sd, org, id, member, ch)) > 0) {
+		/* Too soon after the last one: come back when it is this one's turn;
+		 * whatever piles up meanwhile goes out with it, as one message. */
+		wait_turn(sd, org, id, wait);
+		return;
+	}
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
+	snprintf(bundle, sizeof(bundle), "%d", OUTBOX_BUNDLE_MAX);
 	const char *keys[] = { key };
-	const char *args[] = { now, lease, sd->owner };
-	r = store_script(sd->store, &claim_script, 1, keys, 3, args);
-	bool go = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
-		  r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "go") == 0;
+	const char *args[] = { now, lease, sd->owner, prefix, bundle };
+	r = store_script(sd->store, &claim_script, 1, keys, 5, args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "go") == 0) {
+		struct batch *b = xcalloc(1, sizeof(*b));
+		for (size_t i = 1; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING &&
+			    load_item(sd->store, org, r->element[i]->str, &b->items[b->n]) == 0 &&
+			    strcmp(b->items[b->n].channel, ch->name) == 0)
+				b->n++;
+		if (b->n)
+			send_batch(sd, b, ch);
+		free(b);
+	} else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		   r->element[1]->type == REDIS_REPLY_STRING) {
+		/* Someone else is sending it (maybe inside a bundle): look again when
+		 * their lease ends, so a sender that died mid-bundle loses nothing. */
+		int64_t deadline;
+		if (wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &deadline))
+			wait_turn(sd, org, id, deadline - wk_now_ms() + 200);
+	}
 	if (r)
 		freeReplyObject(r);
-	if (!go || load_item(sd->store, org, id, &it) < 0 || !(ch = channel_find(it.channel)))
-		return;
-
-	enum send_outcome o = ch->send(ob.cfg, sd->store, &it, why, sizeof(why));
-	metrics_outbound(it.channel, o == SEND_SENT ? "sent" : o == SEND_RETRY ? "retry" : "failed");
-	if (o == SEND_SENT) {
-		finish(sd, &it, "sent", "");
-		log_info("notify.sent", "org=%s notification=%s channel=%s attempts=%lld", org, id, it.channel,
-			 (long long)it.attempts);
-		return;
-	}
-	log_warn("notify.attempt", "org=%s notification=%s channel=%s attempt=%lld outcome=%s why=%s", org,
-		 id, it.channel, (long long)it.attempts, o == SEND_RETRY ? "retry" : "permanent",
-		 log_quote(q, sizeof(q), why));
-	if (o == SEND_RETRY && it.attempts < OUTBOX_MAX_ATTEMPTS) {
-		/* 2 s, 4 s, 8 s, 16 s with up to 50 % jitter, through a durable timer. */
-		char tid[TIMER_ID_MAX];
-		unsigned seed = (unsigned)wk_mono_us();
-		int64_t delay = 1000LL << it.attempts;
-		delay += (int64_t)(rand_r(&seed) % (unsigned)(delay / 2 + 1));
-		snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
-		finish(sd, &it, "retry", why);
-		timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + delay);
-		return;
-	}
-	finish(sd, &it, "failed", why);
-	fall_back(sd, &it);
 }
 
 static void handle_entries(struct sender *sd, redisReply *entries)

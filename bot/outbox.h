@@ -21,10 +21,20 @@
  *
  * WK_TEST_NOTIFY_LEASE_MS (test-only) shortens the lease and the idle time.
  *
+ *   bundling  a claim also takes whatever else waits for the same person on
+ *              the same channel (up to OUTBOX_BUNDLE_MAX): one message, one
+ *              outcome for all of them.
+ *   pages     a notification that belongs to a page (page.h) is cancelled, not
+ *              sent, once the page is acknowledged; its Slack DM carries an
+ *              Acknowledge button, its SMS and mail say how to answer.
+ *
  * Channels are rows of a table (outbox.c): slack (DM), email (SMTP), sms
- * (Twilio, when configured), each with a per-person pace (Slack: one message a
- * second per conversation) kept in Redis, so it holds across instances; a
- * message that comes too soon waits for its turn. All HTTP and SMTP goes through the courier.
+ * (Twilio, when configured); a Teams row plugs in the same way. Each has a
+ * per-person pace kept in Redis, so it holds across instances: Slack one
+ * message a second per conversation; SMS and email a minimum gap and a cap
+ * per hour (notify.sms_min_gap_s, notify.sms_per_hour, notify.email_...). A
+ * message that comes too soon waits for its turn and goes out with whatever
+ * piled up meanwhile. All HTTP and SMTP goes through the courier.
  * Thread-safety: enqueue from any thread with its own store. */
 #ifndef WK_OUTBOX_H
 #define WK_OUTBOX_H
@@ -38,6 +48,8 @@
 #define OUTBOX_MAX_ATTEMPTS 5
 #define OUTBOX_LEASE_MS 60000
 #define OUTBOX_IDLE_MS 30000
+/* The most notifications one message bundles. */
+#define OUTBOX_BUNDLE_MAX 10
 
 struct outbox_message {
 	const char *member;	/* member id */
@@ -47,9 +59,11 @@ struct outbox_message {
 	const char *subject;	/* email subject */
 	const char *text;
 	const char *dedupe;	/* "" = none */
+	const char *page;	/* the page it belongs to (page.h), or "" / NULL */
 };
 
-/* 0 queued (id filled), 1 duplicate (id of the first), -1 store failure. */
+/* 0 queued (id filled), 1 duplicate (id of the first), 2 not queued because its
+ * page is already acknowledged (id ""), -1 store failure. */
 int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_message *m,
 		   int64_t now_ms, char *id, size_t idsize);
 
@@ -58,11 +72,16 @@ struct outbox_status {
 	char member[64];
 	char channel[8];
 	char kind[16];
-	char status[12];	/* queued sending sent delivered failed retry */
+	char status[12];	/* queued sending retry sent failed cancelled */
 	char error[160];
 	char provider_id[64];
 	int64_t attempts, created_ms, updated_ms;
 };
+
+/* The Lua function wk_enqueue(p, queue, org, member, channel, fallback, kind,
+ * subject, text, dedupe, page, now) behind outbox_enqueue(), for scripts that
+ * queue notifications in the same atomic step as their own change (page.c). */
+extern const char OUTBOX_ENQUEUE_LUA[];
 
 int outbox_get(struct store *s, const char *org_id, const char *id, struct outbox_status *out);
 /* The org's newest notifications, newest first. Caller frees. */

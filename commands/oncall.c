@@ -23,6 +23,7 @@
 #include "bot/util.h"
 #include "bot/when.h"
 #include "commands/commands.h"
+#include "commands/oncall.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ static const struct tz *zone_for(struct cmd_ctx *ctx, const struct team_plan *p)
 	return ctx->cfg->rotation.zone;
 }
 
-static int parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t size, struct reply *r)
+int oncall_parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t size, struct reply *r)
 {
 	char shown[80];
 	int rc = ctx->req->platform == PLATFORM_CONSOLE ? cmdline_plain_mention(arg, id, size)
@@ -326,7 +327,7 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 	int64_t now = ctx->now_ms / 1000;
 
 	if (argc) {
-		if (parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
+		if (oncall_parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
 			return CMD_REFUSED;
 	} else {
 		wk_strlcpy(who, ctx->req->user_id, sizeof(who));
@@ -529,7 +530,7 @@ static enum cmd_result oncall_add(struct cmd_ctx *ctx, int argc, char **argv, st
 {
 	char id[64];
 
-	if (parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
+	if (oncall_parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
 	return change_membership(ctx, id, argc > 1 ? argv[1] : NULL, 1, r);
 }
@@ -538,7 +539,7 @@ static enum cmd_result oncall_remove(struct cmd_ctx *ctx, int argc, char **argv,
 {
 	char id[64];
 
-	if (parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
+	if (oncall_parse_user(ctx, argv[0], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
 	return change_membership(ctx, id, argc > 1 ? argv[1] : NULL, 0, r);
 }
@@ -580,7 +581,7 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 			while (i + 1 < argc && (argv[i + 1][0] == '@' || argv[i + 1][0] == '<')) {
 				char id[64];
 				struct member m;
-				if (parse_user(ctx, argv[++i], id, sizeof(id), r) < 0)
+				if (oncall_parse_user(ctx, argv[++i], id, sizeof(id), r) < 0)
 					return -1;
 				if (member_get(ctx->store, ctx->org_id, id, &m) != 0 || m.placeholder) {
 					reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet; "
@@ -790,7 +791,7 @@ static enum cmd_result rotation_move_cmd(struct cmd_ctx *ctx, int argc, char **a
 	int rc;
 
 	(void)argc;
-	if (parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
+	if (oncall_parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
 	if (!wk_parse_i64(argv[2], 1, 1000, &pos)) {
 		reply_textf(r, "The position is a number from 1.");
@@ -870,7 +871,7 @@ static enum cmd_result pause_cmd(struct cmd_ctx *ctx, char **argv, bool pause, s
 	struct pause_edit e = { id, pause };
 	int rc;
 
-	if (parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
+	if (oncall_parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
 	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
 	if (rc != ROT_OK)
@@ -934,7 +935,7 @@ static enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **arg
 	int64_t now = ctx->now_ms / 1000, start, end;
 	int used, at = 1, rc;
 
-	if (parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
+	if (oncall_parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
 		return CMD_REFUSED;
 	if (schedule_load(ctx->store, ctx->org_id, "default", now, now + 1, &p) < 0)
 		return CMD_STORE_ERROR;
@@ -1153,7 +1154,7 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
-	if (parse_user(ctx, argv[at + 1], sw.peer, sizeof(sw.peer), r) < 0) {
+	if (oncall_parse_user(ctx, argv[at + 1], sw.peer, sizeof(sw.peer), r) < 0) {
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
@@ -1421,87 +1422,6 @@ static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **arg
 	return CMD_OK;
 }
 
-/* ---- notifications ---- */
-
-/* A test page over each of my channels, then what happened to each: people
- * must be able to check their setup before a real page. */
-static enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	char chans[64], ids[4][24], name[4][8];
-	size_t n = 0;
-	struct buf b = BUF_INIT(2048);
-
-	(void)argc;
-	(void)argv;
-	if (outbox_channels_for(ctx->store, ctx->cfg, ctx->org_id, ctx->req->user_id, chans, sizeof(chans)) < 0)
-		return CMD_STORE_ERROR;
-	if (!chans[0]) {
-		reply_textf(r, "Watchkeeper has no way to reach you yet. Add an email with `/oncall me email "
-			       "ADDRESS` (and ask the operator to set up SMTP), or a phone with `/oncall me phone "
-			       "+E164`.");
-		return CMD_OK;
-	}
-	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < 4; c = strtok_r(NULL, ",", &save)) {
-		struct outbox_message m = { ctx->req->user_id, c, "", "test", "Watchkeeper test page",
-					    "This is a test page from Watchkeeper. Nothing is wrong; you can "
-					    "reach this channel.", "" };
-		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
-			return CMD_STORE_ERROR;
-		wk_strlcpy(name[n++], c, sizeof(name[0]));
-	}
-	/* Wait a little for the outcome; Slack gets an acknowledgement meanwhile. */
-	int64_t until = wk_mono_us() + 2500000;
-	struct outbox_status st[4];
-	for (;;) {
-		bool pending = false;
-		for (size_t i = 0; i < n; i++)
-			if (outbox_get(ctx->store, ctx->org_id, ids[i], &st[i]) == 0 &&
-			    strcmp(st[i].status, "sent") != 0 && strcmp(st[i].status, "delivered") != 0 &&
-			    strcmp(st[i].status, "failed") != 0)
-				pending = true;
-		if (!pending || wk_mono_us() > until)
-			break;
-		usleep(100000);
-	}
-	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++) {
-		char err[180];
-		buf_printf(&b, "• %s: *%s*%s%s (`%s`)\n", name[i], st[i].status, st[i].error[0] ? ": " : "",
-			   st[i].error[0] ? reply_escape(err, sizeof(err), st[i].error) : "", ids[i]);
-	}
-	reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-	return CMD_OK;
-}
-
-static enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	struct outbox_status *list;
-	size_t n;
-	int64_t want = 10;
-	struct buf b = BUF_INIT(32 * 1024);
-
-	if (argc && !wk_parse_i64(argv[0], 1, 50, &want)) {
-		reply_textf(r, "`/oncall notifications N` shows the last N, 1 to 50.");
-		return CMD_REFUSED;
-	}
-	if (outbox_recent(ctx->store, ctx->org_id, (size_t)want, &list, &n) < 0)
-		return CMD_STORE_ERROR;
-	reply_textf(r, n ? "The last %zu notifications:" : "No notifications yet.", n);
-	for (size_t i = 0; i < n; i++) {
-		char err[180];
-		buf_printf(&b, "`%s` %s to <@%s> by %s: *%s*, %lld attempt%s%s%s\n", list[i].id, list[i].kind,
-			   list[i].member, list[i].channel, list[i].status, (long long)list[i].attempts,
-			   list[i].attempts == 1 ? "" : "s", list[i].error[0] ? ": " : "",
-			   list[i].error[0] ? reply_escape(err, sizeof(err), list[i].error) : "");
-	}
-	if (n)
-		reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-	free(list);
-	return CMD_OK;
-}
-
 /* ---- /oncall me: people edit their own profile ---- */
 
 static enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -1678,6 +1598,14 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_me_tz, "Europe/Berlin", 0 },
 	{ "me test", "", "sends a test page over each of your channels and says what happened", ROLE_DEVELOPER,
 	  0, 0, oncall_me_test, "", 0 },
+	{ "me notify", "[chat now, sms after 2m, email after 5m | default]",
+	  "shows or sets how you are paged, step by step, until you acknowledge", ROLE_VIEWER, 0, 16,
+	  oncall_me_notify, "chat now sms 2m", 0 },
+	{ "notify default", "[chat now, sms after 2m, ... | builtin]",
+	  "shows or sets how people without their own rules are paged", ROLE_ADMIN, 0, 16,
+	  oncall_notify_default, "chat now email 5m", 0 },
+	{ "page", "@user MESSAGE", "pages someone through their contact rules until they acknowledge",
+	  ROLE_DEVELOPER, 2, 60, oncall_page, "@user the database is down", 0 },
 	{ "notifications", "[N]", "shows the last notifications and their delivery", ROLE_ADMIN, 0, 1,
 	  oncall_notifications, "5", 0 },
 	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
@@ -1691,6 +1619,7 @@ static const struct command_action oncall_actions[] = {
 	{ "swap_decline", ROLE_DEVELOPER, action_swap_decline },
 	{ "swap_approve", ROLE_ADMIN, action_swap_approve },
 	{ "swap_reject", ROLE_ADMIN, action_swap_reject },
+	{ "page_ack", ROLE_VIEWER, oncall_action_page_ack },
 	{ 0 }
 };
 

@@ -151,13 +151,12 @@ def _():
     with twilio_world() as w:
         known_phone(w)
         r = post(w, "/twilio/sms", sms_params(PHONE, "ACK 42"))
-        check_eq(twiml(r, "ACK 42"),
-                 "Got it: acknowledging incident 42. (Incidents arrive with the incident issue; "
-                 "this is recorded.)", "ACK answer")
-        check_re(r"<Message>Got it: acknowledging incident 42\.", r.text, "raw TwiML")
-        check_re(r"resolving incident 7\b", twiml(post(w, "/twilio/sms", sms_params(PHONE, " 7r\n")), "7r"),
+        # No page 42 for them: kept for the incident of that number.
+        check_eq(twiml(r, "ACK 42"), "Got it: acknowledge #42.", "ACK answer")
+        check_re(r"<Message>Got it: acknowledge #42\.</Message>", r.text, "raw TwiML")
+        check_re(r"resolve #7\b", twiml(post(w, "/twilio/sms", sms_params(PHONE, " 7r\n")), "7r"),
                  "RES answer")
-        check_re(r"escalating incident 9\b",
+        check_re(r"escalate #9\b",
                  twiml(post(w, "/twilio/sms", sms_params(PHONE, "esc9")), "esc9"), "ESC answer")
         entries = [dict(zip(e[1][0::2], e[1][1::2])) for e in w.r("XRANGE", ACTIONS_KEY, "-", "+")]
         check_eq([(e["member"], e["action"], e["incident"]) for e in entries],

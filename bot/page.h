@@ -1,0 +1,59 @@
+/* page.h - a page: one alert to one person, through their contact rules,
+ * until they acknowledge it.
+ *
+ * page_send() resolves the person's rules (contact.h) against what can reach
+ * them now (outbox_channels_for: "chat" becomes their platform's channel; a
+ * method without its address or settings is skipped), then
+ *   - schedules one durable timer (kind "page_step", id page:<org>:<page id>)
+ *     for the first step that has a delay, BEFORE anything is written, so a
+ *     crash can't leave a page whose later steps never run;
+ *   - in one script, writes wk:{org}:page:<id> and queues every step due now
+ *     (outbox.h), each with the later channels as its fallback.
+ * Every message of a page is deduplicated per channel ("page:<id>:<channel>"):
+ * a fallback that already sent the email at once makes the email step a no-op.
+ * The timer runs each step when its delay has passed, unless the page was
+ * acknowledged, and re-arms itself for the next one.
+ *
+ * page_ack() marks it acknowledged (the Acknowledge button, an SMS reply
+ * "ACK <n>"); nothing more is sent for it, and messages still queued are
+ * cancelled by the outbox.
+ *
+ * Ids: "p<n>" from the org's sequence; people see and answer with <n>.
+ * Keys: wk:{org}:page:<id>  hash  id member kind subject text steps created_ms
+ *                                 acked_ms acked_by acked_via
+ * Thread: callers pass their own store. Errors: -1 = the store failed. */
+#ifndef WK_PAGE_H
+#define WK_PAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/config.h"
+#include "bot/store.h"
+
+struct page_message {
+	const char *member;
+	const char *kind;	/* "page", "incident", ... */
+	const char *subject;	/* email subject */
+	const char *text;	/* neutral markup (reply.h), already escaped */
+};
+
+/* 0 sent (id and plan filled: "chat now, SMS after 2 min"), 1 no way to reach
+ * the person (plan says why), -1 store failure. */
+int page_send(struct store *s, const struct config *cfg, const char *org_id,
+	      const struct page_message *m, int64_t now_ms, char *id, size_t idsize, char *plan,
+	      size_t plansize);
+
+enum page_ack_result { PAGE_ACKED, PAGE_ALREADY, PAGE_NOT_FOUND, PAGE_NOT_YOURS };
+
+/* by: the member acknowledging (must be the paged person); via: "chat", "sms". */
+int page_ack(struct store *s, const char *org_id, const char *id, const char *by, const char *via,
+	     int64_t now_ms, enum page_ack_result *out);
+
+/* Page id from what people type: "42", "#42" or "p42" -> "p42". -1 if not one. */
+int page_id_from(const char *typed, char *id, size_t size);
+
+struct engine_ctx;
+int page_step_fire(struct engine_ctx *ctx);	/* timer kind "page_step" */
+
+#endif

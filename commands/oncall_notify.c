@@ -1,0 +1,267 @@
+/* oncall_notify.c - `/oncall` on reaching people: contact rules (`me notify`,
+ * `notify default`), pages (`page`, the Acknowledge button), test pages
+ * (`me test`) and the delivery log (`notifications`). The work itself is in
+ * bot/contact.c, bot/page.c and bot/outbox.c. */
+#include "bot/contact.h"
+#include "bot/member.h"
+#include "bot/outbox.h"
+#include "bot/page.h"
+#include "bot/util.h"
+#include "commands/oncall.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static const char *const source_names[] = {
+	[CONTACT_OWN] = "your own",
+	[CONTACT_ORG_DEFAULT] = "the org's default",
+	[CONTACT_BUILTIN_DEFAULT] = "the built-in default",
+};
+
+/* What each step of rules will do for this person now: which are skipped
+ * because there is no address or no provider. */
+static void rules_reach(struct cmd_ctx *ctx, const char *member, const struct contact_rules *rules,
+			struct reply *r)
+{
+	char available[64];
+	struct buf b = BUF_INIT(1024);
+
+	if (outbox_channels_for(ctx->store, ctx->cfg, ctx->org_id, member, available, sizeof(available)) < 0)
+		return;
+	for (size_t i = 0; i < rules->n; i++) {
+		const char *m = rules->rule[i].method;
+		bool ok = strcmp(m, "chat") == 0 ? strstr(available, "slack") != NULL : strstr(available, m) != NULL;
+		if (ok)
+			continue;
+		buf_printf(&b, "• %s is skipped: %s\n", strcmp(m, "sms") == 0 ? "SMS" : m,
+			   strcmp(m, "sms") == 0 ? "no phone (`/oncall me phone +E164`), SMS is not set up, or you "
+						   "texted STOP"
+			   : strcmp(m, "email") == 0 ? "no email (`/oncall me email ADDRESS`) or email is not set up"
+						     : "chat messages are not set up");
+	}
+	if (b.len)
+		reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+enum cmd_result oncall_me_notify(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct contact_rules rules;
+	enum contact_source source;
+	char why[200], desc[160];
+
+	if (argc == 1 && strcasecmp(argv[0], "default") == 0) {
+		if (contact_rules_set_member(ctx->store, ctx->org_id, ctx->req->user_id, NULL) < 0 ||
+		    contact_rules_get(ctx->store, ctx->org_id, ctx->req->user_id, &rules, &source) < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "You now follow %s: %s.", source_names[source],
+			    contact_rules_describe(&rules, desc, sizeof(desc)));
+		rules_reach(ctx, ctx->req->user_id, &rules, r);
+		return CMD_OK;
+	}
+	if (argc) {
+		if (ctx->role < ROLE_DEVELOPER) {
+			reply_textf(r, "Changing how you are paged needs the *developer* role or higher.");
+			return CMD_REFUSED;
+		}
+		if (contact_rules_parse(argc, argv, &rules, why, sizeof(why)) < 0) {
+			reply_textf(r, "I did not change how you are paged: %s.", why);
+			return CMD_REFUSED;
+		}
+		if (contact_rules_set_member(ctx->store, ctx->org_id, ctx->req->user_id, &rules) < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "When you are paged: %s, until you acknowledge.",
+			    contact_rules_describe(&rules, desc, sizeof(desc)));
+		rules_reach(ctx, ctx->req->user_id, &rules, r);
+		return CMD_OK;
+	}
+	if (contact_rules_get(ctx->store, ctx->org_id, ctx->req->user_id, &rules, &source) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "When you are paged (%s rules): %s, until you acknowledge.", source_names[source],
+		    contact_rules_describe(&rules, desc, sizeof(desc)));
+	rules_reach(ctx, ctx->req->user_id, &rules, r);
+	reply_section(r, "Change them with `/oncall me notify chat now, sms after 2m, email after 5m`, or "
+			 "follow the org's default with `/oncall me notify default`.");
+	return CMD_OK;
+}
+
+enum cmd_result oncall_notify_default(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct contact_rules rules;
+	enum contact_source source;
+	char why[200], desc[160];
+	bool builtin = argc == 1 && (strcasecmp(argv[0], "builtin") == 0 || strcasecmp(argv[0], "reset") == 0);
+
+	if (!argc) {
+		/* A member id that can't exist reads the org default alone. */
+		if (contact_rules_get(ctx->store, ctx->org_id, "-", &rules, &source) < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "The org's default for people without their own rules (%s): %s.",
+			    source == CONTACT_BUILTIN_DEFAULT ? "built in" : "set by an admin",
+			    contact_rules_describe(&rules, desc, sizeof(desc)));
+		return CMD_OK;
+	}
+	if (!builtin && contact_rules_parse(argc, argv, &rules, why, sizeof(why)) < 0) {
+		reply_textf(r, "I did not change the default: %s.", why);
+		return CMD_REFUSED;
+	}
+	if (contact_rules_set_default(ctx->store, ctx->org_id, ctx->req->user_id,
+				      platform_name(ctx->req->platform), builtin ? NULL : &rules,
+				      ctx->now_ms) < 0)
+		return CMD_STORE_ERROR;
+	if (builtin)
+		contact_rules_decode(CONTACT_BUILTIN, &rules);
+	reply_textf(r, "People without their own rules are now paged: %s, until they acknowledge.",
+		    contact_rules_describe(&rules, desc, sizeof(desc)));
+	return CMD_OK;
+}
+
+enum cmd_result oncall_page(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char who[64], id[24], plan[200], msg[600], shown[600], text[800], subject[200];
+	struct member target, me;
+	int got;
+
+	if (oncall_parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
+		return CMD_REFUSED;
+	got = member_get(ctx->store, ctx->org_id, who, &target);
+	if (got < 0)
+		return CMD_STORE_ERROR;
+	if (got > 0 || target.placeholder) {
+		reply_textf(r, "<@%s> is not a member here yet, so I can't page them. Invite them first "
+			       "with `/invite`.", who);
+		return CMD_REFUSED;
+	}
+	msg[0] = '\0';
+	for (int i = 1; i < argc; i++)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s%s", i > 1 ? " " : "", argv[i]);
+	reply_escape(shown, sizeof(shown), msg);
+	/* Plain words, no mentions: the same text goes out by SMS and mail. */
+	const char *from = member_get(ctx->store, ctx->org_id, ctx->req->user_id, &me) == 0 && me.name[0]
+				   ? me.name
+				   : ctx->req->user_name[0] ? ctx->req->user_name : ctx->req->user_id;
+	char from_shown[160];
+	reply_escape(from_shown, sizeof(from_shown), from);
+	snprintf(text, sizeof(text), "%s paged you: %s", from_shown, shown);
+	snprintf(subject, sizeof(subject), "Page from %s", from);
+	struct page_message m = { who, "page", subject, text };
+	got = page_send(ctx->store, ctx->cfg, ctx->org_id, &m, ctx->now_ms, id, sizeof(id), plan, sizeof(plan));
+	if (got < 0)
+		return CMD_STORE_ERROR;
+	if (got > 0) {
+		reply_textf(r, "I can't page <@%s>: %s. They can add a phone or email with `/oncall me`.", who,
+			    plan);
+		return CMD_REFUSED;
+	}
+	reply_textf(r, "Paging <@%s> (#%s): %s, until they acknowledge.", who, id + 1, plan);
+	return CMD_OK;
+}
+
+enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	enum page_ack_result res;
+
+	r->replace_original = false;
+	if (page_ack(ctx->store, ctx->org_id, value, ctx->req->user_id, "chat", ctx->now_ms, &res) < 0)
+		return CMD_STORE_ERROR;
+	switch (res) {
+	case PAGE_ACKED:
+		r->replace_original = true;
+		reply_textf(r, "You acknowledged page #%s. Nothing more will be sent for it.", value + 1);
+		return CMD_OK;
+	case PAGE_ALREADY:
+		reply_textf(r, "Page #%s was already acknowledged.", value + 1);
+		return CMD_OK;
+	case PAGE_NOT_YOURS:
+		reply_textf(r, "Page #%s was sent to someone else; only they can acknowledge it.", value + 1);
+		return CMD_REFUSED;
+	case PAGE_NOT_FOUND:
+		break;
+	}
+	reply_textf(r, "There is no such page (pages are kept for a week).");
+	return CMD_REFUSED;
+}
+
+
+/* A test page over each of my channels, then what happened to each: people
+ * must be able to check their setup before a real page. */
+enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char chans[64], ids[4][24], name[4][8];
+	size_t n = 0;
+	struct buf b = BUF_INIT(2048);
+
+	(void)argc;
+	(void)argv;
+	if (outbox_channels_for(ctx->store, ctx->cfg, ctx->org_id, ctx->req->user_id, chans, sizeof(chans)) < 0)
+		return CMD_STORE_ERROR;
+	if (!chans[0]) {
+		reply_textf(r, "Watchkeeper has no way to reach you yet. Add an email with `/oncall me email "
+			       "ADDRESS` (and ask the operator to set up SMTP), or a phone with `/oncall me phone "
+			       "+E164`.");
+		return CMD_OK;
+	}
+	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < 4; c = strtok_r(NULL, ",", &save)) {
+		struct outbox_message m = { ctx->req->user_id, c, "", "test", "Watchkeeper test page",
+					    "This is a test page from Watchkeeper. Nothing is wrong; you can "
+					    "reach this channel.", "", "" };
+		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
+			return CMD_STORE_ERROR;
+		wk_strlcpy(name[n++], c, sizeof(name[0]));
+	}
+	/* Wait a little for the outcome; Slack gets an acknowledgement meanwhile. */
+	int64_t until = wk_mono_us() + 2500000;
+	struct outbox_status st[4];
+	for (;;) {
+		bool pending = false;
+		for (size_t i = 0; i < n; i++)
+			if (outbox_get(ctx->store, ctx->org_id, ids[i], &st[i]) == 0 &&
+			    strcmp(st[i].status, "sent") != 0 && strcmp(st[i].status, "delivered") != 0 &&
+			    strcmp(st[i].status, "failed") != 0)
+				pending = true;
+		if (!pending || wk_mono_us() > until)
+			break;
+		usleep(100000);
+	}
+	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		char err[180];
+		buf_printf(&b, "• %s: *%s*%s%s (`%s`)\n", name[i], st[i].status, st[i].error[0] ? ": " : "",
+			   st[i].error[0] ? reply_escape(err, sizeof(err), st[i].error) : "", ids[i]);
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	return CMD_OK;
+}
+
+enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct outbox_status *list;
+	size_t n;
+	int64_t want = 10;
+	struct buf b = BUF_INIT(32 * 1024);
+
+	if (argc && !wk_parse_i64(argv[0], 1, 50, &want)) {
+		reply_textf(r, "`/oncall notifications N` shows the last N, 1 to 50.");
+		return CMD_REFUSED;
+	}
+	if (outbox_recent(ctx->store, ctx->org_id, (size_t)want, &list, &n) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, n ? "The last %zu notifications:" : "No notifications yet.", n);
+	for (size_t i = 0; i < n; i++) {
+		char err[180];
+		buf_printf(&b, "`%s` %s to <@%s> by %s: *%s*, %lld attempt%s%s%s\n", list[i].id, list[i].kind,
+			   list[i].member, list[i].channel, list[i].status, (long long)list[i].attempts,
+			   list[i].attempts == 1 ? "" : "s", list[i].error[0] ? ": " : "",
+			   list[i].error[0] ? reply_escape(err, sizeof(err), list[i].error) : "");
+	}
+	if (n)
+		reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(list);
+	return CMD_OK;
+}
+
