@@ -65,12 +65,21 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench_schedule
+	@$(MAKE) --no-print-directory all build/bench_schedule build/bench_sms build/fake_twilio
 	@build/bench_schedule
 	@scripts/bench.sh
+	@scripts/bench_sms.sh
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
+
+build/bench_sms: tests/bench/bench_sms.c $(REL_OBJ)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
+
+# The fake Twilio for the SMS bench: standalone, libc only.
+build/fake_twilio: tests/bench/fake_twilio.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $<
 
 # Fuzz targets link the library objects built by clang with libFuzzer + ASan.
 FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined

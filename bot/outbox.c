@@ -14,6 +14,7 @@
 #include "bot/util.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,30 +197,36 @@ static int64_t slack_gap_ms(const struct config *cfg)
 	return 1000;	/* Slack: about one message a second per conversation */
 }
 
-static int64_t no_cap(const struct config *cfg)
+static int64_t unlimited(const struct config *cfg)
 {
 	(void)cfg;
 	return 0;
 }
 
+static int64_t sms_in_flight(const struct config *cfg) { return cfg->twilio_max_in_flight; }
+static int64_t sms_per_second(const struct config *cfg) { return cfg->twilio_max_per_second; }
 static int64_t sms_gap_ms(const struct config *cfg) { return cfg->notify_sms_gap_s * 1000; }
 static int64_t sms_per_hour(const struct config *cfg) { return cfg->notify_sms_per_hour; }
 static int64_t email_gap_ms(const struct config *cfg) { return cfg->notify_email_gap_s * 1000; }
 static int64_t email_per_hour(const struct config *cfg) { return cfg->notify_email_per_hour; }
 
-/* The send interface a channel plugs into (Teams adds a row). The pace is per
- * person and channel, held in Redis so it covers every instance: at most one
- * message per min_gap, at most per_hour in any hour. A message that comes too
- * soon waits for its turn, and what piles up meanwhile goes out as one. */
+/* The send interface a channel plugs into (Teams adds a row).
+ * Per provider: at most in_flight sends at once from this instance (0 = the
+ * senders are the only bound) and per_second across all instances (0 = none).
+ * Per person, held in Redis so it covers every instance: at most one message
+ * per min_gap, at most per_hour in any hour. A message that comes too soon
+ * waits for its turn, and what piles up meanwhile goes out as one. */
 static const struct channel {
 	const char *name;
 	channel_send send;
+	int64_t (*in_flight)(const struct config *cfg);
+	int64_t (*per_second)(const struct config *cfg);
 	int64_t (*min_gap_ms)(const struct config *cfg);
 	int64_t (*per_hour)(const struct config *cfg);
 } channels[] = {
-	{ "slack", send_slack, slack_gap_ms, no_cap },
-	{ "sms", send_sms, sms_gap_ms, sms_per_hour },
-	{ "email", send_email, email_gap_ms, email_per_hour },
+	{ "slack", send_slack, unlimited, unlimited, slack_gap_ms, unlimited },
+	{ "sms", send_sms, sms_in_flight, sms_per_second, sms_gap_ms, sms_per_hour },
+	{ "email", send_email, unlimited, unlimited, email_gap_ms, email_per_hour },
 };
 
 static const struct channel *channel_find(const char *name)
@@ -500,6 +507,7 @@ static struct {
 	int64_t lease_ms, idle_ms;	/* OUTBOX_LEASE_MS / OUTBOX_IDLE_MS unless a test shortens them */
 	struct sender senders[MAX_SENDERS];
 	size_t n;
+	sem_t slots[ARRAY_LEN(channels)];	/* a channel's in_flight bound, when it has one */
 	atomic_bool stop;
 	bool started;
 } ob;
@@ -607,12 +615,46 @@ static int64_t pace_wait(struct sender *sd, const char *org, const char *id, con
 	return wait;
 }
 
+/* The provider's rate across every instance: one counter per channel and
+ * second in the queue's slot. Returns 0 to go now, else the ms to wait. */
+static int64_t rate_wait(struct sender *sd, const struct channel *ch)
+{
+	int64_t limit = ch->per_second(ob.cfg), now = wk_now_ms(), wait = 0;
+	char key[96];
+	redisReply *r;
+
+	if (!limit)
+		return 0;
+	snprintf(key, sizeof(key), "wk:{notify}:rate:%s:%lld", ch->name, (long long)(now / 1000));
+	r = store_command(sd->store, "INCR %s", key);
+	if (r && r->type == REDIS_REPLY_INTEGER) {
+		if (r->integer == 1) {
+			redisReply *e = store_command(sd->store, "EXPIRE %s 2", key);
+			if (e)
+				freeReplyObject(e);
+		}
+		if (r->integer > limit)	/* the next second, spread out a little */
+			wait = 1000 - now % 1000 + (int64_t)(wk_mono_us() % 200000) / 1000;
+	}
+	if (r)
+		freeReplyObject(r);
+	return wait;
+}
+
 /* Everything the claim took, sent as one message, then each one's outcome. */
 static void send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
 {
 	char why[256] = "", q[300];
 	int64_t retry_ms = 0;
+	size_t ci = (size_t)(ch - channels);
+	bool bounded = ch->in_flight(ob.cfg) > 0;
+
+	if (bounded)
+		while (sem_wait(&ob.slots[ci]) != 0)
+			;	/* EINTR */
 	enum send_outcome o = ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
+	if (bounded)
+		sem_post(&ob.slots[ci]);
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
@@ -670,7 +712,7 @@ static void attempt(struct sender *sd, const char *org, const char *id)
 		freeReplyObject(r);
 	if (!open || !(ch = channel_find(chan)))
 		return;
-	if (waiting && (wait = pace_wait(sd, org, id, member, ch)) > 0) {
+	if (waiting && ((wait = pace_wait(sd, org, id, member, ch)) > 0 || (wait = rate_wait(sd, ch)) > 0)) {
 		/* Too soon after the last one: come back when it is this one's turn;
 		 * whatever piles up meanwhile goes out with it, as one message. */
 		wait_turn(sd, org, id, wait);
@@ -846,6 +888,9 @@ int outbox_start(const struct config *cfg)
 	int64_t v;
 	if (t && wk_parse_i64(t, 100, OUTBOX_LEASE_MS, &v))
 		ob.lease_ms = ob.idle_ms = v;
+	for (size_t i = 0; i < ARRAY_LEN(channels); i++)
+		if (channels[i].in_flight(cfg) > 0)
+			sem_init(&ob.slots[i], 0, (unsigned)channels[i].in_flight(cfg));
 	ob.n = (size_t)cfg->notify_senders;
 	if (ob.n > MAX_SENDERS)
 		ob.n = MAX_SENDERS;
@@ -875,5 +920,8 @@ void outbox_stop(void)
 		pthread_join(ob.senders[i].thread, NULL);
 		store_close(ob.senders[i].store);
 	}
+	for (size_t i = 0; i < ARRAY_LEN(channels); i++)
+		if (channels[i].in_flight(ob.cfg) > 0)
+			sem_destroy(&ob.slots[i]);
 	ob.started = false;
 }

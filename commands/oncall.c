@@ -1599,7 +1599,7 @@ static const struct subcommand oncall_subcommands[] = {
 	{ "me test", "", "sends a test page over each of your channels and says what happened", ROLE_DEVELOPER,
 	  0, 0, oncall_me_test, "", 0 },
 	{ "me notify", "[chat now, sms after 2m, email after 5m | default]",
-	  "shows or sets how you are paged, step by step, until you acknowledge", ROLE_VIEWER, 0, 16,
+	  "shows or sets how you are paged, step by step, until you acknowledge", ROLE_DEVELOPER, 0, 16,
 	  oncall_me_notify, "chat now sms 2m", 0 },
 	{ "notify default", "[chat now, sms after 2m, ... | builtin]",
 	  "shows or sets how people without their own rules are paged", ROLE_ADMIN, 0, 16,

@@ -63,10 +63,6 @@ enum cmd_result oncall_me_notify(struct cmd_ctx *ctx, int argc, char **argv, str
 		return CMD_OK;
 	}
 	if (argc) {
-		if (ctx->role < ROLE_DEVELOPER) {
-			reply_textf(r, "Changing how you are paged needs the *developer* role or higher.");
-			return CMD_REFUSED;
-		}
 		if (contact_rules_parse(argc, argv, &rules, why, sizeof(why)) < 0) {
 			reply_textf(r, "I did not change how you are paged: %s.", why);
 			return CMD_REFUSED;

@@ -21,6 +21,7 @@ import http.server
 import json
 import re
 import threading
+import time
 import urllib.parse
 
 ACCOUNT_SID = "AC00000000000000000000000000000001"
@@ -118,7 +119,8 @@ class FakeTwilio:
             form = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         except (UnicodeDecodeError, ValueError):
             form = {}
-        rec = {"path": path, "headers": headers, "raw": raw, "form": form, "auth_ok": auth_ok}
+        rec = {"path": path, "headers": headers, "raw": raw, "form": form, "auth_ok": auth_ok,
+               "t": time.time()}
         with self.lock:
             self.requests.append(rec)
             fail = self.failures.pop(0) if self.failures else None

@@ -255,3 +255,20 @@ def _():
         check_re(r"can't page <@%s>: none of their contact methods" % ALICE,
                  w.oncall("page <@%s> hello" % ALICE, BOB)["text"], "unreachable")
         check_eq(w.r("KEYS", K + ":page:*"), before, "no page written")
+
+
+@test("Twilio rate across the org: with twilio.max_per_second=1 three people's SMS go out in three different seconds", world=False)
+def _():
+    with paging_world(WK_TWILIO_MAX_PER_SECOND="1") as w:
+        carol = "U0CAROL"
+        w.add_member(carol, "developer")
+        for i, who in enumerate((BOB, carol)):
+            w.oncall("me phone +1555555099%d" % i, who)
+        for who in (ALICE, BOB, carol):
+            w.oncall("me notify sms now", who)
+            page(w, "rate check", target=who, user=ALICE)
+        sent = wait_until(lambda: len(texts(w)) >= 3 and texts(w), 6, "three SMS")
+        seconds = sorted(int(r["t"]) for r in sent)
+        check_eq(len(set(seconds)), 3, "distinct seconds of the three sends: %r" % seconds)
+        check_eq(sorted(r["form"]["To"][0] for r in sent),
+                 sorted([PHONE, "+15555550990", "+15555550991"]), "one SMS each")
