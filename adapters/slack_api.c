@@ -311,53 +311,12 @@ static int dm_post(const struct config *cfg, const char *ch, json_t *msg, long *
 	return rc;
 }
 
-/* Claim once_key. 0 claimed, 2 exists (why says how), -1 Redis failed. */
-static int once_claim(struct store *s, const char *once_key, char *why, size_t whysize)
-{
-	redisReply *r = store_command(s, "SET %s posting NX EX %d", once_key, DM_SENT_TTL_S);
-	int rc = -1;
-
-	if (r && r->type == REDIS_REPLY_STATUS) {
-		rc = 0;
-	} else if (r && r->type == REDIS_REPLY_NIL) {
-		freeReplyObject(r);
-		r = store_command(s, "GET %s", once_key);
-		if (r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "sent") == 0)
-			snprintf(why, whysize, "already delivered");
-		else
-			snprintf(why, whysize, "an earlier attempt stopped while posting; delivery unknown, "
-				 "not sent again");
-		rc = 2;
-	} else {
-		snprintf(why, whysize, "Redis failed: %s", r ? "error reply" : store_error(s));
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
-}
-
-static void once_finish(struct store *s, const char *once_key, bool sent)
-{
-	redisReply *r;
-
-	if (sent)
-		r = store_command(s, "SET %s sent EX %d", once_key, DM_SENT_TTL_S);
-	else
-		r = store_command(s, "DEL %s", once_key);
-	if (r)
-		freeReplyObject(r);
-	/* A failed write after a post leaves "posting": a retry then skips (the
-	 * at-most-once side). After a failed post it may block one resend, same. */
-}
-
-/* The one DM path: channel lookup, optional once-key, post, one reopen of a
- * channel that is gone, logs and metrics. msg is a chat.postMessage body
- * without "channel"; borrowed. */
+/* The DM path: channel lookup, post, one reopen of a channel that is gone,
+ * logs and metrics. msg is a chat.postMessage body without "channel"; borrowed. */
 static int dm_send(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
-		   json_t *msg, const char *once_key, long *retry_after, char *why, size_t whysize)
+		   json_t *msg, long *retry_after, char *why, size_t whysize)
 {
 	char ch[40];
-	bool claimed = false;
 	int rc;
 
 	why[0] = '\0';
@@ -376,12 +335,6 @@ static int dm_send(const struct config *cfg, struct store *s, const char *org_id
 	rc = dm_channel(cfg, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
 	if (rc != 0)
 		goto out;
-	if (once_key) {
-		rc = once_claim(s, once_key, why, whysize);
-		if (rc != 0)
-			goto out;
-		claimed = true;
-	}
 	rc = dm_post(cfg, ch, msg, retry_after, why, whysize);
 	if (rc == 3) {
 		/* The cached channel is gone (the user was deleted and re-added, a
@@ -393,17 +346,10 @@ static int dm_send(const struct config *cfg, struct store *s, const char *org_id
 				rc = -1;
 		}
 	}
-	if (claimed)
-		once_finish(s, once_key, rc == 0);
 out:
 	if (rc == 0) {
 		metrics_outbound("slack.dm", "sent");
 		log_info("slack.dm", "org=%s user=%s outcome=sent", org_id, user_id);
-	} else if (rc == 2) {
-		char q[200];
-		metrics_outbound("slack.dm", "duplicate");
-		log_info("slack.dm", "org=%s user=%s outcome=skipped why=%s", org_id, user_id,
-			 log_quote(q, sizeof(q), why));
 	} else {
 		char q[200];
 		metrics_outbound("slack.dm", rc == 1 ? "refused" : "failed");
@@ -412,30 +358,6 @@ out:
 			 log_quote(q, sizeof(q), why));
 	}
 	return rc;
-}
-
-int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
-		  const char *user_id, const char *text, const char *once_key, long *retry_after,
-		  char *why, size_t whysize)
-{
-	json_t *msg = json_pack("{s:s}", "text", text);
-	int rc;
-
-	if (!msg) {
-		if (retry_after)
-			*retry_after = -1;
-		snprintf(why, whysize, "the message is not valid UTF-8");
-		return 1;
-	}
-	rc = dm_send(cfg, s, org_id, user_id, msg, once_key, retry_after, why, whysize);
-	json_decref(msg);
-	return rc;
-}
-
-int slack_dm(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
-	     const char *text, char *why, size_t whysize)
-{
-	return slack_dm_once(cfg, s, org_id, user_id, text, NULL, NULL, why, whysize);
 }
 
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
@@ -459,7 +381,7 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 	buf_free(&out);
 	json_object_del(msg, "response_type");
 	json_object_del(msg, "replace_original");
-	rc = dm_send(cfg, s, org_id, user_id, msg, NULL, retry_after, why, whysize);
+	rc = dm_send(cfg, s, org_id, user_id, msg, retry_after, why, whysize);
 	json_decref(msg);
 	return rc;
 }

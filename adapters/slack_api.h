@@ -30,44 +30,23 @@
 int slack_user_email(const struct config *cfg, const char *user_id, char *email, size_t size,
 		     char *why, size_t whysize);
 
-/* A direct message from the bot to one Slack user of org_id.
+/* A direct message from the bot to one Slack user of org_id: a neutral reply
+ * rendered as Block Kit (the same as slash-command replies), buttons included
+ * (swap requests, approvals, pages with an Acknowledge button). The outbox
+ * (bot/outbox.h) is the only caller: everything else queues notifications.
  *
  * conversations.open (form users=<user_id>) gives the DM channel id, cached in
  * wk:{org}:dm:<user_id> (no expiry: a DM channel id does not change); then
- * chat.postMessage {"channel":"D..","text":text}. text is Slack mrkdwn that the
- * caller has already escaped (&, <, > outside of <@U..> mentions). When Slack
- * says channel_not_found, the cached id is dropped and the open + post tried
- * once more.
+ * chat.postMessage. When Slack says channel_not_found, the cached id is
+ * dropped and the open + post tried once more.
  *   0   posted (ok:true).
  *   1   not posted, and retrying will not help: no bot token configured, an
  *       invalid user id, or a refusal for this user or text (user_not_found,
  *       user_disabled, cannot_dm_bot, msg_too_long, ...); why names it.
- *  -1   not posted, try again later: transport failure, 429 (why says
- *       Retry-After), 5xx, a malformed answer, other ok:false codes
- *       (invalid_auth, ...), or Redis failed.
+ *  -1   not posted, try again later: transport failure, 429, 5xx, a malformed
+ *       answer, other ok:false codes (invalid_auth, ...), or Redis failed.
+ *       *retry_after (if not NULL) gets a 429's Retry-After seconds, else -1.
  * s is the caller's store (channel cache). */
-int slack_dm(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
-	     const char *text, char *why, size_t whysize);
-
-/* slack_dm() that sends at most once per once_key (a key in the org's slot,
- * from engine_sent_key()). Right before chat.postMessage, and only then,
- *   SET once_key "posting" NX EX 172800
- * and if the key exists, nothing is sent and 2 is returned (why says whether
- * it was delivered, or an earlier attempt died mid-post and delivery is
- * unknown). After ok:true the key becomes "sent" (48 h); after any failure it
- * is deleted so a retry sends. The DM channel lookup happens before the key is
- * claimed, so a crash there leaves nothing behind. See engine.h for the
- * at-most-once window that remains.
- * Results: those of slack_dm(), plus 2 = already sent (or being sent). When
- * Slack answered 429, *retry_after (if not NULL) gets its Retry-After
- * seconds, else -1. */
-int slack_dm_once(const struct config *cfg, struct store *s, const char *org_id,
-		  const char *user_id, const char *text, const char *once_key, long *retry_after,
-		  char *why, size_t whysize);
-
-/* A DM carrying a neutral reply rendered as Block Kit, buttons included (swap
- * requests, approvals, pages with an Acknowledge button). Same results as
- * slack_dm(); no once-key; *retry_after as for slack_dm_once(). */
 struct reply;
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
 		   const char *user_id, const struct reply *r, long *retry_after, char *why,

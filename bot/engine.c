@@ -71,14 +71,6 @@ int64_t engine_now_ms(void)
 	return wk_now_ms() + clock_offset_ms;
 }
 
-int engine_sent_key(char *out, size_t size, const char *org_id, const char *timer_id,
-		    int64_t due_ms, const char *recipient)
-{
-	int n = snprintf(out, size, "wk:{%s}:sent:%s:%lld:%s", org_id, timer_id, (long long)due_ms,
-			 recipient);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
 /* ---- running one timer ---- */
 
 static engine_handler handler_for(const char *kind)

@@ -16,24 +16,13 @@
  * Several instances run engines on one Redis: a claim is atomic, so each
  * timer runs on one instance at a time.
  *
- * Effects are idempotent by timer id: before sending a notification a handler
- * claims the key built by engine_sent_key(),
- *   wk:{org}:sent:<timer id>:<due_ms>:<recipient>   (SET NX, 48 h expiry)
- * and skips the send when it exists (see slack_dm_once() in
- * adapters/slack_api.h). One key per recipient, so a handoff that reached the
- * primary and then failed for a backup resends only to the backup.
- * The window that remains, honestly:
- *   - at most once: the key is set right before the one HTTP request that
- *     delivers (chat.postMessage). If the process dies during that request,
- *     the retry finds the key and does not resend, although Slack may never
- *     have received the message. A lease that runs out while its holder is
- *     still mid-request (a holder paused longer than the lease) is the same
- *     case seen from the other instance.
- *   - at least once: when a request fails without an answer (timeout, reset),
- *     the key is released and the timer retried, so a message Slack did
- *     accept but whose answer was lost is sent again.
- *   Moving delivery to a Redis Stream with a consumer group (the notification
- *   issue) closes the first window; Slack has no idempotency key for the second.
+ * Effects are idempotent by timer id: a handler that notifies someone queues
+ * the message on the outbox (outbox.h) with a dedupe key built from the timer
+ * id, its due instant and the recipient, so a timer run twice (an expired
+ * lease, two instances, a crash after some recipients) queues each message
+ * once; the outbox then sends each queued message once (its own claim with a
+ * deadline; see outbox.h for the one window a provider without idempotency
+ * keys leaves).
  *
  * Time: engine_now_ms() is the clock for timers and for the handoff code. It
  * is wk_now_ms() plus WK_TEST_CLOCK_OFFSET_MS (TEST ONLY: an integer number of
@@ -42,8 +31,8 @@
  * (TEST ONLY, 100..3600000) replaces the 30 s lease. Never set either in
  * production.
  *
- * Thread: engine_start()/engine_stop() from main only; engine_now_ms() and
- * engine_sent_key() from any thread. */
+ * Thread: engine_start()/engine_stop() from main only; engine_now_ms() from
+ * any thread. */
 #ifndef WK_ENGINE_H
 #define WK_ENGINE_H
 
@@ -87,8 +76,5 @@ void engine_stop(void);
 /* The engine's clock (see above). Thread-safe. */
 int64_t engine_now_ms(void);
 
-/* "wk:{org}:sent:<timer id>:<due_ms>:<recipient>" into out; -1 if it doesn't fit. */
-int engine_sent_key(char *out, size_t size, const char *org_id, const char *timer_id,
-		    int64_t due_ms, const char *recipient);
 
 #endif

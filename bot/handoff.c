@@ -1,9 +1,9 @@
 /* handoff.c - see handoff.h */
 #include "bot/handoff.h"
 #include "bot/when.h"
-#include "adapters/slack_api.h"
 #include "bot/log.h"
 #include "bot/member.h"
+#include "bot/notify.h"
 #include "bot/org.h"
 #include "bot/rotation.h"
 #include "bot/schedule.h"
@@ -311,8 +311,7 @@ int handoff_get_reminder(struct store *s, const struct config *cfg, const char *
 struct delivery {
 	struct engine_ctx *ctx;
 	const char *org;
-	bool retry;		/* some recipient should be tried again */
-	long retry_after;	/* the largest Retry-After seen, seconds */
+	bool retry;		/* some recipient could not be queued: run again */
 };
 
 /* Look up who member_id is: 0 deliverable (m filled), 1 skip (logged). */
@@ -329,32 +328,23 @@ static int recipient(struct delivery *d, const char *member_id, struct member *m
 			 rc == 1 ? "not_a_member" : "placeholder");
 		return 1;
 	}
-	if (strcmp(m->platform, "slack") != 0) {
-		log_info("handoff.skip", "org=%s member=%s reason=\"no DM delivery for platform %s yet\"",
-			 d->org, member_id, m->platform[0] ? m->platform : "-");
-		return 1;
-	}
 	return 0;
 }
 
+/* Queue the DM on the outbox, once per timer run and recipient: a retried or
+ * re-run timer (two instances, a crash) finds the first and queues nothing. */
 static void deliver(struct delivery *d, const struct member *m, const char *text)
 {
 	const struct timer_claim *t = d->ctx->timer;
-	char key[512], why[256];
-	long ra = -1;
-	int rc;
+	char dedupe[TIMER_ID_MAX + 96];
+	struct reply r;
 
-	if (engine_sent_key(key, sizeof(key), d->org, t->id, t->due_ms, m->id) < 0) {
-		log_error("handoff.key", "org=%s member=%s reason=\"sent key too long\"", d->org, m->id);
-		return;
-	}
-	rc = slack_dm_once(d->ctx->cfg, d->ctx->store, d->org, m->id, text, key, &ra, why, sizeof(why));
-	if (rc < 0) {
+	snprintf(dedupe, sizeof(dedupe), "sent:%s:%lld:%s", t->id, (long long)t->due_ms, m->id);
+	reply_init(&r);
+	reply_textf(&r, "%s", text);
+	if (notify_member(d->ctx->store, d->ctx->cfg, d->org, m->id, "handoff", &r, dedupe) < 0)
 		d->retry = true;
-		if (ra > d->retry_after)
-			d->retry_after = ra;
-	}
-	/* 1 (refused for good) and 2 (sent before) are final; slack_dm_once logged them. */
+	reply_free(&r);
 }
 
 /* The zone to show a member times in: their profile's, else fallback. */
@@ -370,11 +360,8 @@ static bool give_up(struct delivery *d, const char *what)
 	const struct timer_claim *t = d->ctx->timer;
 	char q[TIMER_ID_MAX + 8];
 
-	if (t->attempts + 1 < GIVE_UP_AFTER) {
-		if (d->retry_after > 0)
-			d->ctx->retry_at_ms = d->ctx->now_ms + (int64_t)d->retry_after * 1000;
+	if (t->attempts + 1 < GIVE_UP_AFTER)
 		return false;
-	}
 	log_error("handoff.undelivered", "id=%s what=%s attempts=%lld note=\"giving up on the DMs not sent\"",
 		  log_quote(q, sizeof(q), t->id), what, (long long)t->attempts + 1);
 	return true;
@@ -398,7 +385,7 @@ static int parse_payload(const char *payload, char *team, size_t tsize, int64_t 
 int handoff_fire(struct engine_ctx *ctx)
 {
 	const struct timer_claim *t = ctx->timer;
-	struct delivery d = { .ctx = ctx, .org = t->org, .retry_after = -1 };
+	struct delivery d = { .ctx = ctx, .org = t->org, .retry = false };
 	char team[SCHEDULE_ID_LEN], name[64], q[TIMER_PAYLOAD_MAX + 8];
 	char text[512], from_s[48], to_s[48];
 	static const char *const ordinal[2] = { "1st", "2nd" };
@@ -467,7 +454,7 @@ out:
 int reminder_fire(struct engine_ctx *ctx)
 {
 	const struct timer_claim *t = ctx->timer;
-	struct delivery d = { .ctx = ctx, .org = t->org, .retry_after = -1 };
+	struct delivery d = { .ctx = ctx, .org = t->org, .retry = false };
 	char team[SCHEDULE_ID_LEN], name[64], text[512], until[48];
 	struct team_settings set;
 	struct team_plan plan;

@@ -31,13 +31,11 @@
  * the next local HH:MM (DST-correct: tz_from_local()), re-armed for the next
  * day each time it fires.
  *
- * Delivery is Slack DMs only for now (adapters/slack_api.h, idempotent per
- * recipient through engine_sent_key()); members on another platform, and
- * placeholders, are logged and skipped.
+ * Delivery: a chat DM queued on the outbox through notify_member(), deduplicated
+ * per timer run and recipient (engine.h); placeholders are logged and skipped.
  *
  * Time: these functions use engine_now_ms() (bot/engine.h) where they need now.
- * Thread: any thread that may block (they call Slack through the courier and
- * Redis through the caller's store). Errors: -1 = store failure. */
+ * Thread: any thread with its own store. Errors: -1 = store failure. */
 #ifndef WK_HANDOFF_H
 #define WK_HANDOFF_H
 

@@ -1,27 +1,59 @@
 /* notify.c - see notify.h */
 #include "bot/notify.h"
-#include "adapters/slack_api.h"
+#include "bot/buf.h"
 #include "bot/log.h"
 #include "bot/member.h"
+#include "bot/outbox.h"
+#include "bot/util.h"
 
 #include <string.h>
 
+/* The chat channel of the outbox that reaches a member of this platform. */
+static const struct {
+	const char *platform;
+	const char *channel;
+} chat_channels[] = {
+	{ "slack", "slack" },
+};
+
 int notify_member(struct store *s, const struct config *cfg, const char *org_id,
-		  const char *member_id, const struct reply *r)
+		  const char *member_id, const char *kind, const struct reply *r, const char *dedupe)
 {
 	struct member m;
-	char why[200], q[240];
+	struct buf text = BUF_INIT(8192);
+	char buttons[OUTBOX_BUTTONS_MAX], id[24];
+	const char *channel = NULL;
 	int rc;
 
-	if (member_get(s, org_id, member_id, &m) != 0 || m.placeholder)
-		return 1;
-	if (strcmp(m.platform, "slack") != 0) {
+	(void)cfg;
+	rc = member_get(s, org_id, member_id, &m);
+	if (rc != 0 || m.placeholder)
+		return rc < 0 ? -1 : 1;
+	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
+		if (strcmp(m.platform, chat_channels[i].platform) == 0)
+			channel = chat_channels[i].channel;
+	if (!channel) {
 		log_debug("notify.skip", "org=%s member=%s platform=%s", org_id, member_id, m.platform);
 		return 1;
 	}
-	rc = slack_dm_reply(cfg, s, org_id, member_id, r, NULL, why, sizeof(why));
-	if (rc != 0)
-		log_warn("notify.failed", "org=%s member=%s why=%s", org_id, member_id,
-			 log_quote(q, sizeof(q), why));
-	return rc == 0 ? 0 : -1;
+	buf_adds(&text, buf_cstr(&r->text));
+	for (size_t i = 0; i < r->nsections; i++) {
+		const struct reply_section *sec = &r->sections[i];
+		if (sec->text)
+			buf_printf(&text, "\n%s", sec->text);
+		for (size_t f = 0; f < sec->nfields; f++)
+			buf_printf(&text, "\n*%s:* %s", sec->fields[f].label, sec->fields[f].value);
+	}
+	if (outbox_buttons_encode(r, buttons, sizeof(buttons)) < 0)
+		log_warn("notify.buttons", "org=%s member=%s reason=\"too many to carry; sent without\"",
+			 org_id, member_id);
+	struct outbox_message msg = { .member = member_id, .channel = channel, .kind = kind,
+				      .text = buf_cstr(&text), .dedupe = dedupe, .buttons = buttons };
+	rc = outbox_enqueue(s, org_id, &msg, wk_now_ms(), id, sizeof(id));
+	buf_free(&text);
+	if (rc < 0) {
+		log_warn("notify.failed", "org=%s member=%s reason=store", org_id, member_id);
+		return -1;
+	}
+	return 0;
 }

@@ -2,13 +2,15 @@
  * direct message on their chat platform, with the reply's buttons (a swap
  * request's Accept / Decline, an approval's Approve / Reject).
  *
- * The platform comes from the member's profile; Slack members get a DM through
- * the courier. Members on the console (it has no inbox) are skipped: they see
- * the same buttons with `/oncall swaps`. Best effort for now: failures are
- * logged and counted; the notification issue moves this onto the durable
- * courier queue with retries and fallbacks.
+ * The message is queued on the outbox (outbox.h) for the member's chat
+ * channel: retried with backoff, paced, sent once even with several instances.
+ * The reply is flattened to one text (headline, then each section and its
+ * fields on their own lines); its buttons travel with it. Members on the
+ * console (it has no inbox) are skipped: they see the same buttons with
+ * `/oncall swaps`. dedupe ("" = none) makes a repeated call queue nothing.
  *
- * Thread: any worker, with its own store. Returns 0 sent, 1 skipped, -1 failed. */
+ * Thread: any worker, with its own store. Returns 0 queued (or already),
+ * 1 skipped, -1 the store failed. */
 #ifndef WK_NOTIFY_H
 #define WK_NOTIFY_H
 
@@ -17,6 +19,6 @@
 #include "bot/store.h"
 
 int notify_member(struct store *s, const struct config *cfg, const char *org_id,
-		  const char *member_id, const struct reply *r);
+		  const char *member_id, const char *kind, const struct reply *r, const char *dedupe);
 
 #endif

@@ -29,7 +29,7 @@ enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT };
 
 struct item {
 	char org[96], id[24], member[64], channel[8], fallback[32], kind[16], page[24];
-	char subject[160], text[4096];
+	char subject[160], text[4096], buttons[OUTBOX_BUTTONS_MAX];
 	int64_t attempts;
 };
 
@@ -51,6 +51,44 @@ typedef enum send_outcome (*channel_send)(const struct config *cfg, struct store
 static const char *page_number(const struct item *it)
 {
 	return it->page[0] == 'p' ? it->page + 1 : it->page;
+}
+
+/* Buttons travel with a notification as "label US action US value US style RS"
+ * (ASCII unit and record separators: labels and ids never contain them). */
+#define UNIT "\x1f"
+#define RECORD "\x1e"
+
+int outbox_buttons_encode(const struct reply *r, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < r->nbuttons; i++) {
+		const struct reply_button *b = &r->buttons[i];
+		int n = snprintf(out + len, size - len, "%s" UNIT "%s" UNIT "%s" UNIT "%d" RECORD, b->label,
+				 b->action_id, b->value, (int)b->style);
+		if (n < 0 || (size_t)n >= size - len) {
+			out[0] = '\0';
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+static void buttons_decode(const char *in, struct reply *r)
+{
+	char copy[OUTBOX_BUTTONS_MAX], *save = NULL;
+
+	wk_strlcpy(copy, in, sizeof(copy));
+	for (char *rec = strtok_r(copy, RECORD, &save); rec; rec = strtok_r(NULL, RECORD, &save)) {
+		char *f[4], *fs = NULL;
+		size_t n = 0;
+		for (char *t = strtok_r(rec, UNIT, &fs); t && n < 4; t = strtok_r(NULL, UNIT, &fs))
+			f[n++] = t;
+		if (n == 4)
+			reply_button(r, f[0], f[1], f[2], (enum button_style)(f[3][0] - '0'));
+	}
 }
 
 /* The text of a batch: one message as it is, several under one headline. */
@@ -76,6 +114,7 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 	batch_text(b, &r.text);
 	for (size_t i = 0; i < b->n; i++) {
 		char label[48];
+		buttons_decode(b->items[i].buttons, &r);
 		if (!b->items[i].page[0])
 			continue;
 		snprintf(label, sizeof(label), b->n == 1 ? "Acknowledge" : "Acknowledge #%s",
@@ -273,7 +312,7 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
  * {1, first id} a duplicate of dedupe, {2, ''} its page is acknowledged. */
 const char OUTBOX_ENQUEUE_LUA[] =
 	"local function wk_enqueue(p, queue, org, member, channel, fallback, kind, subject, text,\n"
-	"                          dedupe, page, now)\n"
+	"                          dedupe, page, now, buttons)\n"
 	"  if dedupe ~= '' then\n"
 	"    local first = redis.call('GET', p .. 'notify_dedupe:' .. dedupe)\n"
 	"    if first then return {1, first} end\n"
@@ -284,7 +323,8 @@ const char OUTBOX_ENQUEUE_LUA[] =
 	"  local id = 'n' .. redis.call('INCR', p .. 'seq')\n"
 	"  redis.call('HSET', p .. 'notification:' .. id, 'id', id, 'org', org, 'member', member,\n"
 	"    'channel', channel, 'fallback', fallback, 'kind', kind, 'subject', subject, 'text', text,\n"
-	"    'page', page, 'status', 'queued', 'attempts', 0, 'created_ms', now, 'updated_ms', now)\n"
+	"    'page', page, 'buttons', buttons or '', 'status', 'queued', 'attempts', 0,\n"
+	"    'created_ms', now, 'updated_ms', now)\n"
 	"  if dedupe ~= '' then redis.call('SET', p .. 'notify_dedupe:' .. dedupe, id, 'EX', 604800) end\n"
 	"  redis.call('ZADD', p .. 'notifications', now, id)\n"
 	"  redis.call('ZREMRANGEBYRANK', p .. 'notifications', 0, -5001)\n"
@@ -296,9 +336,9 @@ const char OUTBOX_ENQUEUE_LUA[] =
 static const struct store_script enqueue_script = {
 	"outbox_enqueue",
 	/* KEYS: queue. ARGV: key prefix, org, member, channel, fallback, kind,
-	 * subject, text, dedupe, page, now ms. */
+	 * subject, text, dedupe, page, now ms, buttons. */
 	"return wk_enqueue(ARGV[1], KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],\n"
-	"                  ARGV[8], ARGV[9], ARGV[10], ARGV[11])\n",
+	"                  ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12])\n",
 	OUTBOX_ENQUEUE_LUA
 };
 
@@ -317,8 +357,9 @@ int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_mess
 	const char *keys[] = { QUEUE };
 	const char *args[] = { prefix, org_id, m->member, m->channel, m->fallback ? m->fallback : "",
 			       m->kind ? m->kind : "", m->subject ? m->subject : "", m->text,
-			       m->dedupe ? m->dedupe : "", m->page ? m->page : "", now };
-	r = store_script(s, &enqueue_script, 1, keys, 11, args);
+			       m->dedupe ? m->dedupe : "", m->page ? m->page : "", now,
+			       m->buttons ? m->buttons : "" };
+	r = store_script(s, &enqueue_script, 1, keys, 12, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
 		wk_strlcpy(id, r->element[1]->str, idsize);
 		rc = (int)r->element[0]->integer;
@@ -523,17 +564,18 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	wk_strlcpy(it->id, id, sizeof(it->id));
 	if (org_key(key, sizeof(key), org, "notification:%s", id) < 0)
 		return -1;
-	r = store_command(s, "HMGET %s member channel fallback kind subject text page attempts", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 8 && r->element[0]->type == REDIS_REPLY_STRING) {
+	r = store_command(s, "HMGET %s member channel fallback kind subject text page buttons attempts", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 9 && r->element[0]->type == REDIS_REPLY_STRING) {
 		char *fields[] = { it->member, it->channel, it->fallback, it->kind, it->subject, it->text,
-				   it->page };
+				   it->page, it->buttons };
 		size_t sizes[] = { sizeof(it->member), sizeof(it->channel), sizeof(it->fallback),
-				   sizeof(it->kind), sizeof(it->subject), sizeof(it->text), sizeof(it->page) };
+				   sizeof(it->kind), sizeof(it->subject), sizeof(it->text), sizeof(it->page),
+				   sizeof(it->buttons) };
 		for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 			if (r->element[i]->type == REDIS_REPLY_STRING)
 				wk_strlcpy(fields[i], r->element[i]->str, sizes[i]);
-		if (r->element[7]->type == REDIS_REPLY_STRING)
-			wk_parse_i64(r->element[7]->str, 0, INT64_MAX, &it->attempts);
+		if (r->element[8]->type == REDIS_REPLY_STRING)
+			wk_parse_i64(r->element[8]->str, 0, INT64_MAX, &it->attempts);
 		rc = 0;
 	}
 	if (r)
@@ -573,8 +615,9 @@ static void fall_back(struct sender *sd, const struct item *it)
 	wk_strlcpy(rest, comma ? comma + 1 : "", sizeof(rest));
 	if (it->page[0])
 		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", it->page, next);
-	struct outbox_message m = { it->member, next, rest, it->kind, it->subject, it->text, dedupe,
-				    it->page };
+	struct outbox_message m = { .member = it->member, .channel = next, .fallback = rest,
+				    .kind = it->kind, .subject = it->subject, .text = it->text,
+				    .dedupe = dedupe, .page = it->page, .buttons = it->buttons };
 	int rc;
 	if (!channel_find(next) || (rc = outbox_enqueue(sd->store, it->org, &m, wk_now_ms(), id, sizeof(id))) < 0)
 		return;

@@ -60,7 +60,14 @@ struct outbox_message {
 	const char *text;
 	const char *dedupe;	/* "" = none */
 	const char *page;	/* the page it belongs to (page.h), or "" / NULL */
+	const char *buttons;	/* chat buttons, from outbox_buttons_encode(), or "" / NULL */
 };
+
+/* A reply's buttons in the form a notification carries them (at most
+ * OUTBOX_BUTTONS_MAX bytes); -1 and "" when they don't fit. */
+#define OUTBOX_BUTTONS_MAX 512
+struct reply;
+int outbox_buttons_encode(const struct reply *r, char *out, size_t size);
 
 /* 0 queued (id filled), 1 duplicate (id of the first), 2 not queued because its
  * page is already acknowledged (id ""), -1 store failure. */
@@ -79,7 +86,7 @@ struct outbox_status {
 };
 
 /* The Lua function wk_enqueue(p, queue, org, member, channel, fallback, kind,
- * subject, text, dedupe, page, now) behind outbox_enqueue(), for scripts that
+ * subject, text, dedupe, page, now, buttons) behind outbox_enqueue(), for scripts that
  * queue notifications in the same atomic step as their own change (page.c). */
 extern const char OUTBOX_ENQUEUE_LUA[];
 

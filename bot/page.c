@@ -276,8 +276,10 @@ int page_step_fire(struct engine_ctx *ctx)
 		char fb[32], dedupe[128], nid[24];
 		fallback_after(st, n, i, fb, sizeof(fb));
 		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", id, st[i].channel);
-		struct outbox_message m = { r->element[0]->str, st[i].channel, fb, r->element[1]->str,
-					    r->element[2]->str, r->element[3]->str, dedupe, id };
+		struct outbox_message m = { .member = r->element[0]->str, .channel = st[i].channel,
+					    .fallback = fb, .kind = r->element[1]->str,
+					    .subject = r->element[2]->str, .text = r->element[3]->str,
+					    .dedupe = dedupe, .page = id };
 		int q = outbox_enqueue(ctx->store, org, &m, wk_now_ms(), nid, sizeof(nid));
 		if (q < 0) {
 			rc = -1;

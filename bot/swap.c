@@ -402,7 +402,7 @@ static void tell(struct store *s, const struct config *cfg, const char *org_id, 
 			reply_textf(&r, " (by <@%s>)", actor);
 		reply_textf(&r, ".");
 	}
-	notify_member(s, cfg, org_id, to, &r);
+	notify_member(s, cfg, org_id, to, "swap", &r, "");
 	reply_free(&r);
 }
 

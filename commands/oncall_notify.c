@@ -201,9 +201,10 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 		return CMD_OK;
 	}
 	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < 4; c = strtok_r(NULL, ",", &save)) {
-		struct outbox_message m = { ctx->req->user_id, c, "", "test", "Watchkeeper test page",
-					    "This is a test page from Watchkeeper. Nothing is wrong; you can "
-					    "reach this channel.", "", "" };
+		struct outbox_message m = { .member = ctx->req->user_id, .channel = c, .kind = "test",
+					    .subject = "Watchkeeper test page",
+					    .text = "This is a test page from Watchkeeper. Nothing is wrong; "
+						    "you can reach this channel." };
 		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
 			return CMD_STORE_ERROR;
 		wk_strlcpy(name[n++], c, sizeof(name[0]));

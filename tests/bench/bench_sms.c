@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		char id[24], nid[24];
 		snprintf(id, sizeof(id), "U%08ld", i);
-		struct outbox_message m = { id, "sms", "", "bench", "", "Disk full on db1 (bench)", "", "" };
+		struct outbox_message m = { .member = id, .channel = "sms", .kind = "bench",
+					    .text = "Disk full on db1 (bench)" };
 		if (outbox_enqueue(s, org, &m, wk_now_ms(), nid, sizeof(nid)) != 0) {
 			fprintf(stderr, "bench_sms: enqueue failed at %ld\n", i);
 			return 1;

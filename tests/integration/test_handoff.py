@@ -169,10 +169,12 @@ def handoff_fires_once():
         arm_handoff(w, boundary)
         check_handoff_dms(w, rot, boundary)
         check_rearmed(w, boundary)
-        # one idempotency key per recipient, and DM channels cached for next time
-        sent = w.r.keys("wk:{%s}:sent:%s:*" % (ORG, HANDOFF_ID))
-        check_eq(len(sent), 3, "sent keys %r" % sent)
-        check(all(w.r("GET", k) == "sent" for k in sent), "sent keys not final")
+        # one dedupe key per recipient, each naming a notification that was sent, and DM
+        # channels cached for next time
+        sent = w.r.keys("wk:{%s}:notify_dedupe:sent:%s:*" % (ORG, HANDOFF_ID))
+        check_eq(len(sent), 3, "dedupe keys %r" % sent)
+        check(all(w.r("HGET", "wk:{%s}:notification:%s" % (ORG, w.r("GET", k)), "status") == "sent"
+                  for k in sent), "notifications not sent")
         check_eq(w.r("GET", "wk:{%s}:dm:%s" % (ORG, BOB)), "D" + BOB, "cached DM channel")
 
 
@@ -197,19 +199,22 @@ def handoff_two_daemons():
             second.stop()
 
 
-@test("handoff: a daemon killed mid-handoff delivers it once after the lease expires",
+@test("handoff: a daemon killed while the handoff DMs are being sent delivers each once after a restart",
       world=False)
 def handoff_survives_kill():
     boundary = ceil_hour(time.time()) + 2 * 3600
     with own_world(WK_TEST_CLOCK_OFFSET_MS=offset_for(boundary, 10),
-                   WK_TEST_TIMER_LEASE_MS=1500) as w:
+                   WK_TEST_TIMER_LEASE_MS=1500, WK_TEST_NOTIFY_LEASE_MS=1500) as w:
         fake_slack(w.peer, open_delay=3)  # conversations.open hangs: the kill lands in it
+
+        def sending():
+            return [k for k in w.r("KEYS", "wk:{%s}:notification:n*" % ORG)
+                    if w.r("HGET", k, "kind") == "handoff" and w.r("HGET", k, "status") == "sending"]
         rot = build_team(w)
         arm_handoff(w, boundary)
-        leased = harness.wait_until(lambda: w.r("ZSCORE", K_LEASED, HANDOFF_ID), 20)
-        check(leased, "the handoff was never claimed")
+        check(harness.wait_until(sending, 20), "no handoff DM was ever being sent")
         time.sleep(0.5)
-        w.daemon.proc.kill()  # SIGKILL while the DM to the primary is being opened
+        w.daemon.proc.kill()  # SIGKILL while DMs are being opened
         w.daemon.proc.wait()
         check_eq(posts(w.peer, "You are"), [], "handoff posts before the kill")
         fake_slack(w.peer)  # Slack answers at once again
