@@ -213,7 +213,7 @@ static bool permanent_code(const char *code)
 	static const char *const codes[] = {
 		"user_not_found", "user_not_visible", "user_disabled", "cannot_dm_bot",
 		"missing_scope", "msg_too_long", "no_text", "invalid_blocks", "restricted_action",
-		"not_allowed_token_type",
+		"not_allowed_token_type", "not_in_channel", "is_archived",
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
@@ -360,28 +360,71 @@ out:
 	return rc;
 }
 
-int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
-		   const char *user_id, const struct reply *r, long *retry_after, char *why,
-		   size_t whysize)
+/* The same Block Kit the slash-command replies use, as a chat.postMessage body
+ * (without "channel"). NULL with why set when it can't be rendered. */
+static json_t *message_from(const struct reply *r, char *why, size_t whysize)
 {
 	struct buf out = BUF_INIT(256 * 1024);
 	json_t *msg = NULL;
 	json_error_t err;
+
+	if (slack_adapter.render(r, &out) < 0 || !(msg = json_loadb(buf_cstr(&out), out.len, 0, &err)))
+		snprintf(why, whysize, "could not render the message");
+	buf_free(&out);
+	if (msg) {
+		json_object_del(msg, "response_type");
+		json_object_del(msg, "replace_original");
+	}
+	return msg;
+}
+
+int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
+		   const char *user_id, const struct reply *r, long *retry_after, char *why,
+		   size_t whysize)
+{
+	json_t *msg = message_from(r, why, whysize);
 	int rc;
 
-	/* The same Block Kit the slash-command replies use, as a chat.postMessage. */
-	if (slack_adapter.render(r, &out) < 0 ||
-	    !(msg = json_loadb(buf_cstr(&out), out.len, 0, &err))) {
+	if (!msg) {
 		if (retry_after)
 			*retry_after = -1;
-		snprintf(why, whysize, "could not render the message");
-		buf_free(&out);
 		return 1;
 	}
-	buf_free(&out);
-	json_object_del(msg, "response_type");
-	json_object_del(msg, "replace_original");
 	rc = dm_send(cfg, s, org_id, user_id, msg, retry_after, why, whysize);
 	json_decref(msg);
+	return rc;
+}
+
+int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
+		       long *retry_after, char *why, size_t whysize)
+{
+	json_t *msg;
+	int rc;
+
+	if (retry_after)
+		*retry_after = -1;
+	why[0] = '\0';
+	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0]) {
+		snprintf(why, whysize, "sending Slack messages needs slack.bot_token (WK_SLACK_BOT_TOKEN)");
+		return 1;
+	}
+	if (!slack_id_valid(channel_id)) {
+		snprintf(why, whysize, "not a Slack channel id");
+		return 1;
+	}
+	if (!(msg = message_from(r, why, whysize)))
+		return 1;
+	rc = dm_post(cfg, channel_id, msg, retry_after, why, whysize);
+	json_decref(msg);
+	if (rc == 3)
+		rc = 1;	/* the channel is gone: nothing to reopen */
+	if (rc == 1 && strstr(why, "not_in_channel"))
+		snprintf(why, whysize, "the app is not in that channel; invite it there first (/invite @Watchkeeper)");
+	metrics_outbound("slack.channel", rc == 0 ? "sent" : rc == 1 ? "refused" : "failed");
+	if (rc != 0) {
+		char q[200];
+		log_warn("slack.channel", "channel=%s outcome=%s why=%s", channel_id,
+			 rc == 1 ? "refused" : "failed", log_quote(q, sizeof(q), why));
+	}
 	return rc;
 }

@@ -52,4 +52,10 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 		   const char *user_id, const struct reply *r, long *retry_after, char *why,
 		   size_t whysize);
 
+/* The same, posted into a channel the bot is a member of (C.., G..): no
+ * conversations.open. Results as above; not_in_channel, channel_not_found and
+ * is_archived are permanent (1), and why says to invite the app. */
+int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
+		       long *retry_after, char *why, size_t whysize);
+
 #endif

@@ -4,6 +4,7 @@
 #include "bot/buf.h"
 #include "bot/form.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
 #include "bot/page.h"
 #include "bot/org.h"
 #include "bot/store.h"
@@ -126,6 +127,10 @@ static void status_run(struct worker *w, struct twilio_job *job)
 		if (r)
 			freeReplyObject(r);
 	}
+	/* Provider outcomes per channel, next to sent/retry/failed from the outbox. */
+	if (outcome == 1 && (strcmp(job->status, "delivered") == 0 || strcmp(job->status, "undelivered") == 0 ||
+			     strcmp(job->status, "failed") == 0))
+		metrics_outbound("sms", strcmp(job->status, "delivered") == 0 ? "delivered" : "undelivered");
 	log_info("twilio.status", "sid=%s status=%s error=%s result=%s", job->message_sid, job->status,
 		 job->error_code[0] ? job->error_code : "-",
 		 !org[0] ? "unmapped" : outcome == 1 ? "recorded" : outcome == 2 ? "stale" :

@@ -1,10 +1,12 @@
 /* handoff.c - see handoff.h */
 #include "bot/handoff.h"
 #include "bot/when.h"
+#include "bot/audit.h"
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/notify.h"
 #include "bot/org.h"
+#include "bot/outbox.h"
 #include "bot/rotation.h"
 #include "bot/schedule.h"
 #include "bot/timers.h"
@@ -54,6 +56,7 @@ static int team_name(struct store *s, const char *org_id, const char *team_id, c
 struct team_settings {
 	char reminder[8];	/* "HH:MM" or "off" */
 	char tz[TZ_NAME_MAX + 1];	/* "" = not set */
+	char announce[32];	/* Slack channel id for handoff announcements, "" = none */
 };
 
 static int settings_load(struct store *s, const char *org_id, const char *team_id,
@@ -64,13 +67,15 @@ static int settings_load(struct store *s, const char *org_id, const char *team_i
 	int rc = -1;
 
 	wk_strlcpy(out->reminder, HANDOFF_DEFAULT_REMINDER, sizeof(out->reminder));
-	out->tz[0] = '\0';
+	out->tz[0] = out->announce[0] = '\0';
 	if (org_key(key, sizeof(key), org_id, "team_settings:%s", team_id) < 0)
 		return -1;
-	r = store_command(s, "HMGET %s reminder tz", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+	r = store_command(s, "HMGET %s reminder tz announce", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
 		int h, m;
-		const redisReply *v = r->element[0], *z = r->element[1];
+		const redisReply *v = r->element[0], *z = r->element[1], *a = r->element[2];
+		if (a->type == REDIS_REPLY_STRING && handoff_channel_valid(a->str))
+			wk_strlcpy(out->announce, a->str, sizeof(out->announce));
 		/* Only values handoff_set_reminder() would write count; anything else
 		 * (a hand edit) reads as the default rather than breaking reminders. */
 		if (v->type == REDIS_REPLY_STRING &&
@@ -282,6 +287,52 @@ int handoff_set_reminder(struct store *s, const struct config *cfg, const char *
 	return rc < 0 ? -1 : 0;
 }
 
+bool handoff_channel_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 2 || n > 24 || (id[0] != 'C' && id[0] != 'G'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')))
+			return false;
+	return true;
+}
+
+static const struct store_script announce_script = {
+	"handoff_announce",
+	/* KEYS: team settings, audit, tip. ARGV: channel ('' = off), actor, platform, now ms, team. */
+	"local old = redis.call('HGET', KEYS[1], 'announce') or ''\n"
+	"if old == ARGV[1] then return 1 end\n"
+	"if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'announce')\n"
+	"else redis.call('HSET', KEYS[1], 'announce', ARGV[1]) end\n"
+	"wk_audit(KEYS[2], KEYS[3], ARGV[4], ARGV[2], ARGV[3], 'team.announce', 'team:' .. ARGV[5], old, ARGV[1])\n"
+	"return 0\n",
+	AUDIT_LUA
+};
+
+int handoff_set_announce(struct store *s, const char *org_id, const char *team_id, const char *channel,
+			 const char *actor, const char *platform, int64_t now_ms)
+{
+	char key[192], kaudit[160], ktip[160], now[24];
+	redisReply *r;
+	int rc = -1;
+
+	if ((channel[0] && !handoff_channel_valid(channel)) ||
+	    org_key(key, sizeof(key), org_id, "team_settings:%s", team_id) < 0 ||
+	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	const char *keys[] = { key, kaudit, ktip };
+	const char *args[] = { channel, actor, platform, now, team_id };
+	r = store_script(s, &announce_script, 3, keys, 5, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = 0;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 int handoff_get_reminder(struct store *s, const struct config *cfg, const char *org_id,
 			 const char *team_id, char *value, size_t vsize, char *tz, size_t tzsize,
 			 int64_t *next_ms)
@@ -345,6 +396,28 @@ static void deliver(struct delivery *d, const struct member *m, const char *text
 	if (notify_member(d->ctx->store, d->ctx->cfg, d->org, m->id, "handoff", &r, dedupe) < 0)
 		d->retry = true;
 	reply_free(&r);
+}
+
+/* The team's channel hears who took over, once per handoff (deduplicated
+ * like the DMs). */
+static void announce(struct delivery *d, const struct team_settings *set, const struct oncall_chain *c,
+		     const char *team_name_shown, const struct tz *z)
+{
+	const struct timer_claim *t = d->ctx->timer;
+	char dedupe[TIMER_ID_MAX + 64], until[48], text[600], id[24];
+
+	snprintf(text, sizeof(text), "On call now for *%s*: <@%s> until %s", team_name_shown, c->primary,
+		 when_format(z, c->until, until, sizeof(until)));
+	if (c->secondary[0] && strcmp(c->secondary, c->primary) != 0)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "; 1st backup <@%s>", c->secondary);
+	if (c->tertiary[0] && strcmp(c->tertiary, c->primary) != 0)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), ", 2nd backup <@%s>", c->tertiary);
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), ".");
+	snprintf(dedupe, sizeof(dedupe), "announce:%s:%lld", t->id, (long long)t->due_ms);
+	struct outbox_message m = { .member = set->announce, .channel = "slack_channel", .kind = "handoff",
+				    .text = text, .dedupe = dedupe };
+	if (outbox_enqueue(d->ctx->store, d->org, &m, wk_now_ms(), id, sizeof(id)) < 0)
+		d->retry = true;
 }
 
 /* The zone to show a member times in: their profile's, else fallback. */
@@ -439,6 +512,8 @@ int handoff_fire(struct engine_ctx *ctx)
 			 when_format(member_zone(&m, rz), c.until, to_s, sizeof(to_s)), name);
 		deliver(&d, &m, text);
 	}
+	if (set.announce[0])
+		announce(&d, &set, &c, name, rz);
 	if (d.retry && !give_up(&d, "handoff"))
 		goto out;
 	log_info("handoff.fired", "org=%s team=%s at=%lld primary=%s", t->org, team, (long long)at, c.primary);

@@ -39,6 +39,7 @@
 #ifndef WK_HANDOFF_H
 #define WK_HANDOFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,15 @@ int reminder_fire(struct engine_ctx *ctx);
 int handoff_set_reminder(struct store *s, const struct config *cfg, const char *org_id,
 			 const char *team_id, const char *value, const char *tz, char *why,
 			 size_t whysize);
+
+/* Announce each handoff of the team ("On call now for ...: <@U> until ...;
+ * 1st backup ...") in a Slack channel (C.. or G.. id; the app must be a member),
+ * through the outbox; channel "" turns it off. Audited. 0, or -1 on a bad
+ * channel id or store failure. The setting is field `announce` of the team's
+ * settings hash. */
+bool handoff_channel_valid(const char *id);
+int handoff_set_announce(struct store *s, const char *org_id, const char *team_id, const char *channel,
+			 const char *actor, const char *platform, int64_t now_ms);
 
 /* The team's effective reminder settings, for display: value ("HH:MM" or
  * "off"), zone name, and the next due instant in ms (0 when none is armed).

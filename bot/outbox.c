@@ -28,7 +28,7 @@
 enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT };
 
 struct item {
-	char org[96], id[24], member[64], channel[8], fallback[32], kind[16], page[24];
+	char org[96], id[24], member[64], channel[16], fallback[32], kind[16], page[24];
 	char subject[160], text[4096], buttons[OUTBOX_BUTTONS_MAX];
 	int64_t attempts;
 };
@@ -122,6 +122,26 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 		reply_button(&r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
 	}
 	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
+	reply_free(&r);
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
+	return rc == 0 ? SEND_SENT : rc == 1 ? SEND_PERMANENT : SEND_RETRY;
+}
+
+/* A post into a Slack channel: the batch's "member" is the channel id. */
+static enum send_outcome send_slack_channel(const struct config *cfg, struct store *s,
+					    const struct batch *b, char *why, size_t whysize, int64_t *retry_ms)
+{
+	struct reply r;
+	long retry_after = -1;
+	int rc;
+
+	(void)s;
+	reply_init(&r);
+	batch_text(b, &r.text);
+	for (size_t i = 0; i < b->n; i++)
+		buttons_decode(b->items[i].buttons, &r);
+	rc = slack_channel_post(cfg, b->items[0].member, &r, &retry_after, why, whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
@@ -264,6 +284,7 @@ static const struct channel {
 	int64_t (*per_hour)(const struct config *cfg);
 } channels[] = {
 	{ "slack", send_slack, unlimited, unlimited, slack_gap_ms, unlimited },
+	{ "slack_channel", send_slack_channel, unlimited, unlimited, slack_gap_ms, unlimited },
 	{ "sms", send_sms, sms_in_flight, sms_per_second, sms_gap_ms, sms_per_hour },
 	{ "email", send_email, unlimited, unlimited, email_gap_ms, email_per_hour },
 };
@@ -325,6 +346,10 @@ const char OUTBOX_ENQUEUE_LUA[] =
 	"    'channel', channel, 'fallback', fallback, 'kind', kind, 'subject', subject, 'text', text,\n"
 	"    'page', page, 'buttons', buttons or '', 'status', 'queued', 'attempts', 0,\n"
 	"    'created_ms', now, 'updated_ms', now)\n"
+	"  local key = p .. 'notification:' .. id\n"
+	"  redis.call('XADD', key .. ':events', 'MAXLEN', '~', 100, '*', 'status', 'queued', 'ts', now)\n"
+	"  redis.call('EXPIRE', key, 604800)\n"
+	"  redis.call('EXPIRE', key .. ':events', 604800)\n"
 	"  if dedupe ~= '' then redis.call('SET', p .. 'notify_dedupe:' .. dedupe, id, 'EX', 604800) end\n"
 	"  redis.call('ZADD', p .. 'notifications', now, id)\n"
 	"  redis.call('ZREMRANGEBYRANK', p .. 'notifications', 0, -5001)\n"
@@ -377,9 +402,18 @@ static const struct store_field status_fields[] = {
 	STORE_STR_FIELD("status", struct outbox_status, status),
 	STORE_STR_FIELD("error", struct outbox_status, error),
 	STORE_STR_FIELD("provider_id", struct outbox_status, provider_id),
+	STORE_STR_FIELD("provider_status", struct outbox_status, provider_status),
 	STORE_I64_FIELD("attempts", struct outbox_status, attempts),
 	STORE_I64_FIELD("created_ms", struct outbox_status, created_ms),
 	STORE_I64_FIELD("updated_ms", struct outbox_status, updated_ms),
+};
+
+static const struct store_field event_fields[] = {
+	STORE_STR_FIELD("status", struct outbox_event, status),
+	STORE_STR_FIELD("error", struct outbox_event, error),
+	STORE_STR_FIELD("sid", struct outbox_event, provider_id),
+	STORE_I64_FIELD("attempt", struct outbox_event, attempt),
+	STORE_I64_FIELD("ts", struct outbox_event, ts_ms),
 };
 
 static void status_from_pairs(struct outbox_status *o, const redisReply *h)
@@ -446,6 +480,34 @@ int outbox_recent(struct store *s, const char *org_id, size_t n, struct outbox_s
 	return 0;
 }
 
+int outbox_history(struct store *s, const char *org_id, const char *id, struct outbox_event **out,
+		   size_t *count)
+{
+	char key[200];
+	redisReply *r;
+
+	*out = NULL;
+	*count = 0;
+	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org_id, "notification:%s:events", id) < 0)
+		return 0;
+	r = store_command(s, "XRANGE %s - + COUNT 100", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	*out = xcalloc(r->elements + 1, sizeof(**out));
+	for (size_t i = 0; i < r->elements; i++) {
+		redisReply *e = r->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+			continue;
+		struct outbox_event *ev = &(*out)[(*count)++];
+		store_hash_fields(e->element[1], event_fields, ARRAY_LEN(event_fields), ev);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
 /* ---- one attempt ---- */
 
 static const struct store_script claim_script = {
@@ -461,14 +523,18 @@ static const struct store_script claim_script = {
 	"  local page = redis.call('HGET', key, 'page')\n"
 	"  return page and page ~= '' and redis.call('HEXISTS', p .. 'page:' .. page, 'acked_ms') == 1\n"
 	"end\n"
+	"local function event(key, ...)\n"
+	"  redis.call('XADD', key .. ':events', 'MAXLEN', '~', 100, '*', 'ts', now, ...)\n"
+	"end\n"
 	"local function take(key)\n"
 	"  redis.call('HSET', key, 'status', 'sending', 'deadline_ms', now + tonumber(ARGV[2]),\n"
 	"             'owner', ARGV[3], 'updated_ms', now)\n"
-	"  redis.call('HINCRBY', key, 'attempts', 1)\n"
+	"  event(key, 'status', 'sending', 'attempt', redis.call('HINCRBY', key, 'attempts', 1))\n"
 	"end\n"
 	"local function cancel(key)\n"
 	"  redis.call('HSET', key, 'status', 'cancelled', 'error', 'acknowledged before it was sent',\n"
 	"             'updated_ms', now)\n"
+	"  event(key, 'status', 'cancelled', 'error', 'acknowledged before it was sent')\n"
 	"end\n"
 	"local st = redis.call('HGET', KEYS[1], 'status')\n"
 	"if not st then return {'gone'} end\n"
@@ -507,6 +573,8 @@ static const struct store_script finish_script = {
 	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[4] or\n"
 	"   redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], 'updated_ms', ARGV[3])\n"
+	"redis.call('XADD', KEYS[1] .. ':events', 'MAXLEN', '~', 100, '*', 'ts', ARGV[3], 'status', ARGV[1],\n"
+	"           'error', ARGV[2])\n"
 	"if ARGV[1] == 'retry' then\n"
 	"  local ch, member, id = unpack(redis.call('HMGET', KEYS[1], 'channel', 'member', 'id'))\n"
 	"  redis.call('ZADD', ARGV[5] .. 'waiting:' .. ch .. ':' .. member, ARGV[3], id)\n"
@@ -730,7 +798,7 @@ static void send_batch(struct sender *sd, struct batch *b, const struct channel 
 
 static void attempt(struct sender *sd, const char *org, const char *id)
 {
-	char key[192], now[24], lease[16], prefix[160], bundle[8], chan[8] = "", member[64] = "";
+	char key[192], now[24], lease[16], prefix[160], bundle[8], chan[16] = "", member[64] = "";
 	redisReply *r;
 	const struct channel *ch = NULL;
 	int64_t wait;

@@ -77,11 +77,12 @@ int outbox_enqueue(struct store *s, const char *org_id, const struct outbox_mess
 struct outbox_status {
 	char id[24];
 	char member[64];
-	char channel[8];
+	char channel[16];
 	char kind[16];
 	char status[12];	/* queued sending retry sent failed cancelled */
 	char error[160];
 	char provider_id[64];
+	char provider_status[16];	/* from delivery reports (SMS): delivered, undelivered... */
 	int64_t attempts, created_ms, updated_ms;
 };
 
@@ -103,6 +104,19 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
 
 int outbox_start(const struct config *cfg);
 void outbox_stop(void);
+
+/* What happened to one notification, oldest first: queued, each attempt
+ * (sending), retry/sent/failed/cancelled with the error, and the provider's
+ * delivery reports (provider_id set). Caller frees. 0 (also for an unknown
+ * id: nothing), -1 store failure. */
+struct outbox_event {
+	char status[16];
+	char error[160];
+	char provider_id[64];
+	int64_t attempt, ts_ms;
+};
+int outbox_history(struct store *s, const char *org_id, const char *id, struct outbox_event **out,
+		   size_t *count);
 
 struct engine_ctx;
 int outbox_retry_fire(struct engine_ctx *ctx);	/* timer kind "notify_retry" */

@@ -42,7 +42,7 @@ static const char *channel_for(const char *method, const char *available)
 
 /* A page's steps as stored: "slack:0,sms:120" (channel:delay s). */
 struct step {
-	char channel[8];
+	char channel[16];
 	int64_t delay_s;
 };
 
@@ -273,7 +273,7 @@ int page_step_fire(struct engine_ctx *ctx)
 			ctx->rearm_ms = due;	/* the next step */
 			break;
 		}
-		char fb[32], dedupe[128], nid[24];
+		char fb[32], dedupe[160], nid[24];
 		fallback_after(st, n, i, fb, sizeof(fb));
 		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", id, st[i].channel);
 		struct outbox_message m = { .member = r->element[0]->str, .channel = st[i].channel,

@@ -1376,6 +1376,58 @@ static enum cmd_result action_swap_reject(struct cmd_ctx *ctx, const char *v, st
 	return click(ctx, v, SWAP_REJECT, r);
 }
 
+/* A Slack channel from what people type: `here` (where the command was
+ * typed) or a channel link <#C123|name>. "" when it is neither. */
+static void channel_from(const struct cmd_ctx *ctx, const char *arg, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (strcasecmp(arg, "here") == 0) {
+		wk_strlcpy(out, ctx->req->channel_id, size);
+	} else if (strncmp(arg, "<#", 2) == 0) {
+		size_t n = strcspn(arg + 2, "|>");
+		if (n < size && arg[2 + n]) {
+			memcpy(out, arg + 2, n);
+			out[n] = '\0';
+		}
+	}
+	if (!handoff_channel_valid(out))
+		out[0] = '\0';
+}
+
+static enum cmd_result oncall_announce(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char team[SCHEDULE_ID_LEN], channel[32] = "";
+	const char *team_name = NULL;
+	bool off = strcasecmp(argv[0], "off") == 0;
+
+	if (argc == 3 && strcasecmp(argv[1], "team") == 0)
+		team_name = argv[2];
+	else if (argc != 1) {
+		reply_textf(r, "Usage: `/oncall announce here|#channel|off [team NAME]`.");
+		return CMD_REFUSED;
+	}
+	if (ctx->req->platform != PLATFORM_SLACK) {
+		reply_textf(r, "Handoff announcements go to a Slack channel; run this in Slack.");
+		return CMD_REFUSED;
+	}
+	if (!off && (channel_from(ctx, argv[0], channel, sizeof(channel)), !channel[0])) {
+		reply_textf(r, "Say `here` for this channel, pick a channel with #, or `off`. Direct "
+			       "messages can't hold announcements.");
+		return CMD_REFUSED;
+	}
+	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
+		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (handoff_set_announce(ctx->store, ctx->org_id, team, channel, ctx->req->user_id,
+				 platform_name(ctx->req->platform), ctx->now_ms) < 0)
+		return CMD_STORE_ERROR;
+	if (off)
+		reply_textf(r, "Handoffs are no longer announced in a channel.");
+	else
+		reply_textf(r, "Each handoff will be announced in <#%s>. If the app is not in that channel "
+			       "yet, add it: `/invite @Watchkeeper`.", channel);
+	return CMD_OK;
+}
+
 static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char team[SCHEDULE_ID_LEN], value[16], tzname[64], why[200], when[64];
@@ -1578,6 +1630,8 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_swap_undo, "s0", 0 },
 	{ "swap policy", "peer|admin", "whether swaps also need an admin's approval", ROLE_ADMIN, 1, 1,
 	  oncall_swap_policy, "peer", 0 },
+	{ "announce", "here|#channel|off [team NAME]", "announces each handoff in a Slack channel",
+	  ROLE_ADMIN, 1, 3, oncall_announce, "off", 0 },
 	{ "reminder", "HH:MM|off [tz ZONE] [team NAME]", "sets the daily reminder to whoever is on call",
 	  ROLE_ADMIN, 1, 5, oncall_reminder, "08:30", 0 },
 	{ "ical", "", "gives you private calendar feed URLs (your shifts, your teams)", ROLE_VIEWER, 0, 0,
@@ -1606,7 +1660,8 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_notify_default, "chat now email 5m", 0 },
 	{ "page", "@user MESSAGE", "pages someone through their contact rules until they acknowledge",
 	  ROLE_DEVELOPER, 2, 60, oncall_page, "@user the database is down", 0 },
-	{ "notifications", "[N]", "shows the last notifications and their delivery", ROLE_ADMIN, 0, 1,
+	{ "notifications", "[N | ID]", "shows the last notifications and their delivery, or one's history",
+	  ROLE_ADMIN, 0, 1,
 	  oncall_notifications, "5", 0 },
 	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
 	  1, 1, oncall_me_incidents, "off", 0 },

@@ -186,7 +186,7 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
  * must be able to check their setup before a real page. */
 enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char chans[64], ids[4][24], name[4][8];
+	char chans[64], ids[4][24], name[4][16];
 	size_t n = 0;
 	struct buf b = BUF_INIT(2048);
 
@@ -234,6 +234,47 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 	return CMD_OK;
 }
 
+/* One notification and everything that happened to it. */
+static enum cmd_result notification_detail(struct cmd_ctx *ctx, const char *typed, struct reply *r)
+{
+	char id[24], err[180], shown[40];
+	struct outbox_status st;
+	struct outbox_event *ev;
+	size_t n;
+	struct buf b = BUF_INIT(32 * 1024);
+	int got;
+
+	wk_strlcpy(id, typed, sizeof(id));
+	id[0] = 'n';
+	got = outbox_get(ctx->store, ctx->org_id, id, &st);
+	if (got < 0)
+		return CMD_STORE_ERROR;
+	if (got > 0) {
+		reply_textf(r, "There is no notification `%s` (they are kept for a week).",
+			    reply_escape(shown, sizeof(shown), typed));
+		return CMD_REFUSED;
+	}
+	if (outbox_history(ctx->store, ctx->org_id, id, &ev, &n) < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, "`%s` %s to <@%s> by %s: *%s*%s%s%s", st.id, st.kind, st.member, st.channel, st.status,
+		    st.provider_id[0] ? " (provider id `" : "", st.provider_id, st.provider_id[0] ? "`)" : "");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&b, "• %lld.%03lld s: %s%s", (long long)((ev[i].ts_ms - st.created_ms) / 1000),
+			   (long long)((ev[i].ts_ms - st.created_ms) % 1000), ev[i].provider_id[0] ? "provider: " : "",
+			   ev[i].status);
+		if (ev[i].attempt)
+			buf_printf(&b, " (attempt %lld)", (long long)ev[i].attempt);
+		if (ev[i].error[0])
+			buf_printf(&b, ": %s", reply_escape(err, sizeof(err), ev[i].error));
+		buf_adds(&b, "\n");
+	}
+	if (n)
+		reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	free(ev);
+	return CMD_OK;
+}
+
 enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct outbox_status *list;
@@ -241,8 +282,11 @@ enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv,
 	int64_t want = 10;
 	struct buf b = BUF_INIT(32 * 1024);
 
+	if (argc && (argv[0][0] == 'n' || argv[0][0] == 'N'))
+		return notification_detail(ctx, argv[0], r);
 	if (argc && !wk_parse_i64(argv[0], 1, 50, &want)) {
-		reply_textf(r, "`/oncall notifications N` shows the last N, 1 to 50.");
+		reply_textf(r, "`/oncall notifications N` shows the last N, 1 to 50; "
+			       "`/oncall notifications n12` the history of one.");
 		return CMD_REFUSED;
 	}
 	if (outbox_recent(ctx->store, ctx->org_id, (size_t)want, &list, &n) < 0)
@@ -250,8 +294,10 @@ enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv,
 	reply_textf(r, n ? "The last %zu notifications:" : "No notifications yet.", n);
 	for (size_t i = 0; i < n; i++) {
 		char err[180];
-		buf_printf(&b, "`%s` %s to <@%s> by %s: *%s*, %lld attempt%s%s%s\n", list[i].id, list[i].kind,
-			   list[i].member, list[i].channel, list[i].status, (long long)list[i].attempts,
+		buf_printf(&b, "`%s` %s to <@%s> by %s: *%s*%s%s%s, %lld attempt%s%s%s\n", list[i].id,
+			   list[i].kind, list[i].member, list[i].channel, list[i].status,
+			   list[i].provider_status[0] ? " (provider: " : "", list[i].provider_status,
+			   list[i].provider_status[0] ? ")" : "", (long long)list[i].attempts,
 			   list[i].attempts == 1 ? "" : "s", list[i].error[0] ? ": " : "",
 			   list[i].error[0] ? reply_escape(err, sizeof(err), list[i].error) : "");
 	}

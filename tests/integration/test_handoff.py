@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import harness
-from harness import check, check_eq, own_world, test
+from harness import check, check_eq, check_re, own_world, test
 
 ORG = harness.ORG
 TEAM_ID = "default"
@@ -209,7 +209,8 @@ def handoff_survives_kill():
 
         def sending():
             return [k for k in w.r("KEYS", "wk:{%s}:notification:n*" % ORG)
-                    if w.r("HGET", k, "kind") == "handoff" and w.r("HGET", k, "status") == "sending"]
+                    if not k.endswith(":events") and w.r("HGET", k, "kind") == "handoff"
+                    and w.r("HGET", k, "status") == "sending"]
         rot = build_team(w)
         arm_handoff(w, boundary)
         check(harness.wait_until(sending, 20), "no handoff DM was ever being sent")
@@ -332,3 +333,30 @@ def check_handoff_dms_after_429(w, rot, boundary):
     check_eq(len(by["D" + third]), 1, "2nd backup once")
     check_eq(len(got), 4, "posts %r" % got)
     return primary
+
+
+@test("handoff: `/oncall announce here` posts each handoff into that channel once; refusals write nothing",
+      world=False)
+def handoff_announce():
+    boundary = ceil_hour(time.time()) + 2 * 3600
+    with own_world(WK_TEST_CLOCK_OFFSET_MS=offset_for(boundary, 10)) as w:
+        fake_slack(w.peer)
+        rot = build_team(w)
+        key = "wk:{%s}:team_settings:%s" % (ORG, TEAM_ID)
+        for bad in ("nowhere", "<#D0DIRECT|dm>"):
+            check_re(r"Say `here` for this channel", w.oncall("announce " + bad)["text"], bad)
+        check_re(r"needs the \*admin\* role", w.oncall("announce here", user=BOB)["text"], "developer")
+        check_eq(w.r("HGET", key, "announce"), None, "nothing written by refusals")
+        t = w.oncall("announce here")["text"]
+        check_re(r"announced in <#C0TEST>", t, "reply")
+        check_eq(w.r("HGET", key, "announce"), "C0TEST", "stored channel")
+        arm_handoff(w, boundary)
+        check_handoff_dms(w, rot, boundary)
+        primary, second, third = chain_at(rot, boundary)
+        got = [p for p in posts(w.peer, "On call now") if p[0] == "C0TEST"]
+        check_eq(len(got), 1, "announcements %r" % got)
+        check_re(r"On call now for \*default\*: <@%s> until .*1st backup <@%s>, 2nd backup <@%s>\."
+                 % (primary, second, third), got[0][1], "announcement text")
+        check_re(r"team\.announce", json.dumps(w.invite("audit 5")), "audited")
+        w.oncall("announce off")
+        check_eq(w.r("HGET", key, "announce"), None, "off")

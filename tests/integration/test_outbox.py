@@ -12,6 +12,11 @@ ALICE, BOB = "U0ALICE", "U0BOB"
 K = "wk:{%s}" % ORG
 
 
+def note_keys(w):
+    """The notification records (not their :events streams)."""
+    return [k for k in w.r("KEYS", K + ":notification:n*") if not k.endswith(":events")]
+
+
 def dm_routes(w, post_status=200, post_body=b'{"ok":true,"channel":"D0DM","ts":"1.2"}'):
     w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
     w.peer.route("/api/chat.postMessage", status=post_status, body=post_body)
@@ -66,7 +71,7 @@ def _():
         deadline = time.time() + 20
         nid = None
         while time.time() < deadline and not nid:
-            for k in w.r("KEYS", K + ":notification:*"):
+            for k in note_keys(w):
                 h = w.r.hgetall(k)
                 if h.get("channel") == "slack" and h.get("status") == "sent":
                     nid = h["id"]
@@ -74,6 +79,12 @@ def _():
         check(nid, "the Slack test page was never sent after two 500s")
         check_eq(note(w, nid)["attempts"], "3", "attempts")
         check_eq(calls["n"], 3, "chat.postMessage calls")
+        # The history of that notification, step by step.
+        t = json.dumps(w.oncall("notifications " + nid, ALICE), ensure_ascii=False)
+        steps = re.findall(r"\u2022 [0-9.]+ s: (\w+)(?: \(attempt (\d)\))?", t)
+        check_eq(steps, [("queued", ""), ("sending", "1"), ("retry", ""), ("sending", "2"), ("retry", ""),
+                         ("sending", "3"), ("sent", "")], "history of %s: %s" % (nid, t[:600]))
+        check_re(r"retry: Slack .*500", t, "the retry names the error")
 
 
 @test("SMS test page through the queue to (fake) Twilio; the signed status callback marks it delivered; STOP drops the channel", world=False)
@@ -97,7 +108,7 @@ def _():
             check_eq(form.get("To"), phone, "To")
             check_eq(form.get("From"), FROM, "From")
             check(form.get("StatusCallback", "").endswith("/twilio/status"), "StatusCallback %r" % form)
-            sms_ids = [h["id"] for h in (w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*"))
+            sms_ids = [h["id"] for h in (w.r.hgetall(k) for k in note_keys(w))
                        if h.get("channel") == "sms"]
             check_eq(len(sms_ids), 1, "one sms notification")
             h = note(w, sms_ids[0])
@@ -108,6 +119,13 @@ def _():
                             status_params(sid, "delivered"))
             check_eq(r.status, 200, "status callback")
             check_eq(note(w, sms_ids[0]).get("provider_status"), "delivered", "provider status")
+            metrics = w.http("GET", "/metrics").text
+            check_re(r'watchkeeper_outbound_requests_total\{target="sms",outcome="sent"\} 1\b', metrics,
+                     "sent counter")
+            check_re(r'watchkeeper_outbound_requests_total\{target="sms",outcome="delivered"\} 1\b', metrics,
+                     "delivered counter")
+            check_re(r"test to <@%s> by sms: \*sent\* \(provider: delivered\), 1 attempt" % ALICE,
+                     json.dumps(w.oncall("notifications", ALICE)), "the log shows the delivery report")
             r = signed_post(w.http, w.env["WK_PUBLIC_URL"], "/twilio/sms", sms_params(phone, "STOP"))
             check_eq(r.status, 200, "STOP")
             t = json.dumps(w.oncall("me test", ALICE))
@@ -140,11 +158,11 @@ def _():
                 check_eq(r.status, 200, "me test as %s" % u)
             deadline = time.time() + 10
             while time.time() < deadline:
-                done = [w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*")]
+                done = [w.r.hgetall(k) for k in note_keys(w)]
                 if len(done) >= len(users) and all(h.get("status") == "sent" for h in done):
                     break
                 time.sleep(0.2)
-            notes = [w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*")]
+            notes = [w.r.hgetall(k) for k in note_keys(w)]
             check_eq(sorted(h["member"] for h in notes), sorted(users), "one notification per user")
             check(all(h["status"] == "sent" and h["attempts"] == "1" for h in notes), "records %r" % notes)
             posts = [p for p in w.peer.requests if p["path"].startswith("/api/chat.postMessage")]
@@ -174,7 +192,7 @@ def _():
         sending = None
         deadline = time.time() + 5
         while time.time() < deadline and not sending:
-            for k in w.r("KEYS", K + ":notification:n*"):
+            for k in note_keys(w):
                 if w.r("HGET", k, "status") == "sending":
                     sending = k
             time.sleep(0.1)
@@ -231,9 +249,9 @@ def _():
             check_eq(w.command("me test", u, timeout=5).status, 200, "me test as %s" % u)
         ok = harness.wait_until(
             lambda: all(w.r("HGET", k, "status") in ("sent", "failed")
-                        for k in w.r("KEYS", K + ":notification:n*")) and
-            len(w.r("KEYS", K + ":notification:n*")) == len(users), 60)
-        notes = [w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*")]
+                        for k in note_keys(w)) and
+            len(note_keys(w)) == len(users), 60)
+        notes = [w.r.hgetall(k) for k in note_keys(w)]
         check(ok, "not all finished: %r" % sorted((h["member"], h["status"], h["attempts"]) for h in notes))
         check_eq(sorted(h["member"] for h in notes), sorted(users), "one notification per person")
         sent = [h for h in notes if h["status"] == "sent"]
@@ -259,5 +277,5 @@ def _():
         times = sorted(p["time"] for p in posts)
         gaps = [b - a for a, b in zip(times, times[1:])]
         check(all(g >= 0.9 for g in gaps), "gaps between DMs to one person: %r" % gaps)
-        notes = [w.r.hgetall(k) for k in w.r("KEYS", K + ":notification:n*")]
+        notes = [w.r.hgetall(k) for k in note_keys(w)]
         check(all(h["status"] == "sent" for h in notes) and len(notes) == 3, "records %r" % notes)

@@ -170,6 +170,7 @@ def _():
         sid = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
         deadline = int(w.r("HGET", K + ":swap:" + sid, "deadline"))
         check(deadline - time.time() <= 3, "deadline %d s away" % (deadline - time.time()))
+        w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")   # the request DM
         w.peer.requests.clear()
         # Nobody clicks: the durable timer expires it and tells both people.
         end = time.time() + (deadline - time.time()) + 5
