@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TWILIO_TIMEOUT_MS 15000
 #define SHA1_LEN 20
 #define SIG_B64_SIZE 29	/* base64 of 20 bytes is 28 characters, plus NUL */
 
@@ -185,7 +184,7 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 	req.body = buf_cstr(&form);
 	req.body_len = form.len;
 	req.target = "twilio";
-	req.timeout_ms = TWILIO_TIMEOUT_MS;
+	req.timeout_ms = cfg->twilio_timeout_ms;
 	rc = courier_call(&req, &resp);
 
 	OPENSSL_cleanse(cred.data, cred.len);

@@ -52,7 +52,7 @@ bool twilio_e164_valid(const char *s);
  * network traffic (PERMANENT, http_status 0) when the channel is not configured,
  * `to` is not E.164, or body is empty, not UTF-8 or over TWILIO_BODY_MAX_CHARS.
  * Returns 0 when out->outcome == TWILIO_SENT, else -1; *out is always filled.
- * Thread: a worker (blocks up to 15 s). */
+ * Thread: a worker (blocks up to twilio.timeout_ms, 15 s by default). */
 int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 		    const char *status_callback_url, struct twilio_result *out);
 

@@ -92,6 +92,8 @@ static const struct config_key config_keys[] = {
 	{ "twilio.messaging_service_sid", "WK_TWILIO_MESSAGING_SERVICE_SID",
 	  STR(twilio_messaging_service_sid), "", 0, 0, 0,
 	  "a Messaging Service SID, MG followed by 32 hex digits" },
+	{ "twilio.timeout_ms", "WK_TWILIO_TIMEOUT_MS", INT(twilio_timeout_ms), "15000", 500, 60000, 0,
+	  "how long one SMS request may take before it counts as failed and is retried, 500..60000" },
 	{ "twilio.max_in_flight", "WK_TWILIO_MAX_IN_FLIGHT", INT(twilio_max_in_flight), "8", 1, 16, 0,
 	  "SMS requests to Twilio at once from one instance, 1..16" },
 	{ "twilio.max_per_second", "WK_TWILIO_MAX_PER_SECOND", INT(twilio_max_per_second), "0", 0, 10000, 0,

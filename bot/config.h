@@ -52,6 +52,7 @@ struct config {
 	int64_t notify_sms_per_hour;	/* per person: at most this many SMS an hour, 0 = no cap */
 	int64_t notify_email_gap_s;
 	int64_t notify_email_per_hour;
+	int64_t twilio_timeout_ms;	/* one SMS request, connection included */
 	int64_t twilio_max_in_flight;	/* SMS requests at once, per instance */
 	int64_t twilio_max_per_second;	/* SMS sends a second across instances, 0 = no limit */
 

@@ -177,21 +177,6 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	return rc;
 }
 
-int page_id_from(const char *typed, char *id, size_t size)
-{
-	const char *d = typed;
-
-	if (*d == '#' || *d == 'p' || *d == 'P')
-		d++;
-	if (!isdigit((unsigned char)*d) || *d == '0' || strlen(d) > 15)
-		return -1;
-	for (const char *c = d; *c; c++)
-		if (!isdigit((unsigned char)*c))
-			return -1;
-	snprintf(id, size, "p%s", d);
-	return 0;
-}
-
 static const struct store_script ack_script = {
 	"page_ack",
 	/* KEYS: page. ARGV: member, via, now ms. 0 acked, 1 already, 2 none, 3 not theirs. */

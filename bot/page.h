@@ -50,9 +50,6 @@ enum page_ack_result { PAGE_ACKED, PAGE_ALREADY, PAGE_NOT_FOUND, PAGE_NOT_YOURS 
 int page_ack(struct store *s, const char *org_id, const char *id, const char *by, const char *via,
 	     int64_t now_ms, enum page_ack_result *out);
 
-/* Page id from what people type: "42", "#42" or "p42" -> "p42". -1 if not one. */
-int page_id_from(const char *typed, char *id, size_t size);
-
 struct engine_ctx;
 int page_step_fire(struct engine_ctx *ctx);	/* timer kind "page_step" */
 

@@ -226,8 +226,16 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		char err[180];
-		buf_printf(&b, "• %s: *%s*%s%s (`%s`)\n", name[i], st[i].status, st[i].error[0] ? ": " : "",
+		buf_printf(&b, "• %s: *%s*%s%s (`%s`)", name[i], st[i].status, st[i].error[0] ? ": " : "",
 			   st[i].error[0] ? reply_escape(err, sizeof(err), st[i].error) : "", ids[i]);
+		/* SMS has a second step: the carrier's delivery report, which comes later. */
+		if (st[i].provider_status[0])
+			buf_printf(&b, ", Twilio says *%s*", st[i].provider_status);
+		else if (strcmp(name[i], "sms") == 0 && strcmp(st[i].status, "sent") == 0 && ctx->role >= ROLE_ADMIN)
+			buf_printf(&b, "; the delivery report shows in `/oncall notifications %s`", ids[i]);
+		else if (strcmp(name[i], "sms") == 0 && strcmp(st[i].status, "sent") == 0)
+			buf_adds(&b, "; the carrier's delivery report comes later");
+		buf_adds(&b, "\n");
 	}
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);

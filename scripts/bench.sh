@@ -25,13 +25,10 @@ TEAM=T0BENCH
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Redis
 
+. scripts/bench_common.sh
 daemon_pid=
 cleanup() {
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-	fi
+	bench_stop "$daemon_pid"
 	scripts/redis.sh stop "$RDIR" || true
 	rm -rf "$RDIR"
 }
@@ -48,13 +45,7 @@ env -u WK_CONFIG \
 	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
 	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon.log" 2>&1 &
 daemon_pid=$!
-
-for _ in $(seq 1 100); do
-	curl -fsS -o /dev/null --max-time 1 "$base/healthz" 2>/dev/null && break
-	kill -0 "$daemon_pid" 2>/dev/null || { echo "bench.sh: daemon exited; log:" >&2; tail -n 20 "$DIR/daemon.log" >&2; exit 1; }
-	sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "$base/healthz" || { echo "bench.sh: /healthz never answered" >&2; exit 1; }
+bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon.log"
 
 # sign USER TEXT -> exports WK_BENCH_BODY, WK_BENCH_TS, WK_BENCH_SIG
 sign() {

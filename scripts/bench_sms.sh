@@ -19,16 +19,11 @@ ORG=slack:T0SMSBENCH
 
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-sms-XXXXXX)
+. scripts/bench_common.sh
 daemon_pid=
 fake_pid=
 cleanup() {
-	for pid in $daemon_pid $fake_pid; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -TERM "$pid" 2>/dev/null || true
-			for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	done
+	bench_stop "$daemon_pid" "$fake_pid"
 	scripts/redis.sh stop "$RDIR" || true
 	rm -rf "$RDIR"
 }
@@ -51,11 +46,7 @@ env -u WK_CONFIG \
 	WK_TWILIO_API_URL="http://127.0.0.1:$fake_port" WK_NOTIFY_SENDERS=${WK_BENCH_SENDERS:-16} WK_TWILIO_MAX_IN_FLIGHT=16 \
 	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon-sms.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 1 100); do
-	curl -fsS -o /dev/null --max-time 1 "$base/healthz" 2>/dev/null && break
-	kill -0 "$daemon_pid" 2>/dev/null || { echo "bench_sms.sh: daemon exited; log:" >&2; tail -n 20 "$DIR/daemon-sms.log" >&2; exit 1; }
-	sleep 0.1
-done
+bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon-sms.log"
 
 echo
 echo "watchkeeper bench: SMS fan-out, $N notifications to $N people through the outbox"

@@ -75,6 +75,7 @@ class FakeTwilio:
         self.token = token
         self.requests = []
         self.failures = []
+        self.hang_s = 3.0
         self.counter = 0
         self.lock = threading.Lock()
         fake = self
@@ -89,6 +90,8 @@ class FakeTwilio:
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n) if n else b""
                 status, body, extra = fake._answer(self.path, dict(self.headers.items()), raw)
+                if extra.pop("hang", None):
+                    time.sleep(fake.hang_s)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -130,6 +133,7 @@ class FakeTwilio:
             return self._error(404, 20404, "The requested resource was not found")
         if not auth_ok:
             return self._error(401, 20003, "Authenticate")
+        hang = fail == "hang"       # answer 201, but only after hang_s: the client gives up first
         if fail == "500":
             return 500, {"code": 20500, "message": "Internal Server Error", "status": 500}, {}
         if fail == "429":
@@ -148,7 +152,8 @@ class FakeTwilio:
                      "body": one["Body"], "num_segments": "1", "direction": "outbound-api",
                      "error_code": None, "error_message": None, "account_sid": self.account_sid,
                      "api_version": "2010-04-01",
-                     "uri": "/2010-04-01/Accounts/%s/Messages/%s.json" % (self.account_sid, sid)}, {}
+                     "uri": "/2010-04-01/Accounts/%s/Messages/%s.json" % (self.account_sid, sid)}, \
+            ({"hang": True} if hang else {})
 
     def close(self):
         self.server.shutdown()

@@ -277,3 +277,18 @@ def _():
         check_eq(len(set(seconds)), 3, "distinct seconds of the three sends: %r" % seconds)
         check_eq(sorted(r["form"]["To"][0] for r in sent),
                  sorted([PHONE, "+15555550990", "+15555550991"]), "one SMS each")
+
+
+@test("Twilio hangs: the request times out and is retried; Twilio took both, so the page was texted twice (documented)", world=False)
+def _():
+    with paging_world(WK_TWILIO_TIMEOUT_MS="1000") as w:
+        w.oncall("me notify sms now", ALICE)
+        w.tw.fail_next("hang")
+        page(w, "slow carrier")
+        wait_until(lambda: any(w.r("HGET", k, "status") == "sent" for k in note_keys(w)), 10, "the SMS sent")
+        h = w.r.hgetall(note_keys(w)[0])
+        check_eq((h["status"], h["attempts"]), ("sent", "2"), "record")
+        check_re(r"(?i)tim(ed|e) ?out|Operation timed out|timeout", " ".join(
+            e[1][e[1].index("error") + 1] for e in w.r("XRANGE", note_keys(w)[0] + ":events", "-", "+")
+            if "error" in e[1]), "the retry names the timeout")
+        check_eq(len(texts(w)), 2, "requests at Twilio (the hung one was accepted too)")
