@@ -561,7 +561,10 @@ static const struct store_script claim_script = {
 	"    redis.call('ZREM', waiting, other)\n"
 	"  end\n"
 	"end\n"
-	"return out\n",
+	"-- Oldest first: ids grow with the org's sequence.\n"
+	"local ids = {unpack(out, 2)}\n"
+	"table.sort(ids, function(a, b) return tonumber(string.sub(a, 2)) < tonumber(string.sub(b, 2)) end)\n"
+	"return {'go', unpack(ids)}\n",
 	NULL
 };
 

@@ -28,8 +28,16 @@
  *              sent, once the page is acknowledged; its Slack DM carries an
  *              Acknowledge button, its SMS and mail say how to answer.
  *
- * Channels are rows of a table (outbox.c): slack (DM), email (SMTP), sms
- * (Twilio, when configured); a Teams row plugs in the same way. Each has a
+ *   history   every status change is appended to wk:{org}:notification:<id>:events
+ *              (queued, sending with the attempt, retry/sent/failed/cancelled
+ *              with the error; Twilio's delivery reports join it), kept a week
+ *              like the record itself.
+ *
+ * Channels are rows of a table (outbox.c): slack (DM), slack_channel (a post
+ * into a channel; the notification's member is the channel id), email (SMTP),
+ * sms (Twilio, when configured); a Teams row plugs in the same way: a name, a
+ * send function that gets the batch and says sent / retry / permanent, and
+ * its limits. Each has a
  * per-person pace kept in Redis, so it holds across instances: Slack one
  * message a second per conversation; SMS and email a minimum gap and a cap
  * per hour (notify.sms_min_gap_s, notify.sms_per_hour, notify.email_...). A
