@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import random
 import re
 import threading
 import time
@@ -76,6 +77,9 @@ class FakeTwilio:
         self.requests = []
         self.failures = []
         self.hang_s = 3.0
+        self.random_failures = None       # (probability, [kinds]) for requests without a queued failure
+        self.rng = random.Random(7)
+        self._local = threading.local()
         self.counter = 0
         self.lock = threading.Lock()
         fake = self
@@ -90,6 +94,7 @@ class FakeTwilio:
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n) if n else b""
                 status, body, extra = fake._answer(self.path, dict(self.headers.items()), raw)
+                fake._local.rec["status"] = status      # what this request was answered
                 if extra.pop("hang", None):
                     time.sleep(fake.hang_s)
                 data = json.dumps(body).encode()
@@ -124,9 +129,12 @@ class FakeTwilio:
             form = {}
         rec = {"path": path, "headers": headers, "raw": raw, "form": form, "auth_ok": auth_ok,
                "t": time.time()}
+        self._local.rec = rec
         with self.lock:
             self.requests.append(rec)
             fail = self.failures.pop(0) if self.failures else None
+            if fail is None and self.random_failures and self.rng.random() < self.random_failures[0]:
+                fail = self.rng.choice(self.random_failures[1])
             self.counter += 1
             n = self.counter
         if path != "/2010-04-01/Accounts/%s/Messages.json" % self.account_sid:

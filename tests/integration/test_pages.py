@@ -292,3 +292,39 @@ def _():
             e[1][e[1].index("error") + 1] for e in w.r("XRANGE", note_keys(w)[0] + ":events", "-", "+")
             if "error" in e[1]), "the retry names the timeout")
         check_eq(len(texts(w)), 2, "requests at Twilio (the hung one was accepted too)")
+
+
+@test("faults: 30 % random Twilio failures (500, 429, 21211): each page ends as one SMS, or one email after a bad number; none lost, none doubled", world=False)
+def _():
+    with paging_world() as w:
+        people = ["U0P%d" % i for i in range(6)]
+        for i, u in enumerate(people):
+            w.add_member(u, "developer")
+            w.oncall("me phone +1555555020%d" % i, u)
+            w.oncall("me email p%d@example.com" % i, u)
+            w.oncall("me notify sms now, email after 60s", u)
+        w.tw.random_failures = (0.3, ["500", "429", "21211"])
+        for u in people:
+            page(w, "fault drill", target=u, user=ALICE)
+
+        def settled():
+            recs = [w.r.hgetall(k) for k in note_keys(w)]
+            sms_done = [h for h in recs if h["channel"] == "sms" and h["status"] in ("sent", "failed")]
+            mails_due = sum(1 for h in sms_done if h["status"] == "failed")
+            return len(sms_done) == len(people) and len(w.smtp.messages) >= mails_due
+        wait_until(settled, 60, "every page to settle")
+        time.sleep(1)
+        accepted = [r["form"]["To"][0] for r in texts(w) if r.get("status") == 201]
+        failed_sms = [w.r.hgetall(k) for k in note_keys(w)
+                      if w.r("HGET", k, "channel") == "sms" and w.r("HGET", k, "status") == "failed"]
+        mailed = sorted(m["rcpts"][0] for m in w.smtp.messages)
+        check_eq(len(accepted), len(set(accepted)), "an SMS accepted twice: %r" % accepted)
+        for h in failed_sms:
+            check_re(r"21211", h["error"], "only a bad number fails for good")
+        check_eq(len(accepted) + len(mailed), len(people), "each page ended exactly once: sms %r, mail %r"
+                 % (accepted, mailed))
+        check_eq(len(mailed), len(failed_sms), "one email per failed SMS")
+        check_eq(len(mailed), len(set(mailed)), "an email sent twice")
+        statuses = [r.get("status") for r in texts(w)]
+        check(any(st in (500, 429) for st in statuses) and 400 in statuses,
+              "the drill had no retryable or no permanent failure: %r" % statuses)
