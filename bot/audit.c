@@ -651,3 +651,38 @@ int audit_export_csv(struct store *s, const char *org_id, FILE *out)
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
+
+static const struct store_script set_field_script = {
+	"audit_set_field",
+	/* KEYS: settings hash, audit, tip. ARGV: field, value ('' = delete), absent,
+	 * actor, platform, now ms, action, resource. */
+	"local old = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[3]\n"
+	"local new = ARGV[2] ~= '' and ARGV[2] or ARGV[3]\n"
+	"if old == new then return 1 end\n"
+	"if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1])\n"
+	"else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end\n"
+	"wk_audit(KEYS[2], KEYS[3], ARGV[6], ARGV[4], ARGV[5], ARGV[7], ARGV[8], old, new)\n"
+	"return 0\n",
+	AUDIT_LUA
+};
+
+int audit_set_field(struct store *s, const char *org_id, const struct audited_setting *set,
+		    const char *value, const char *actor, const char *platform, int64_t now_ms)
+{
+	char kaudit[160], ktip[160], now[24];
+	redisReply *r;
+	int rc = -1;
+
+	if (audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	const char *keys[] = { set->key, kaudit, ktip };
+	const char *args[] = { set->field, value, set->absent, actor, platform, now, set->action,
+			       set->resource };
+	r = store_script(s, &set_field_script, 3, keys, 8, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = (int)r->integer;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

@@ -53,6 +53,17 @@ void audit_entries_free(struct audit_entry *e, size_t n);
 int audit_append(struct store *s, const char *org_id, const char *actor, const char *platform,
 		 const char *action, const char *resource, const char *before, const char *after);
 
+/* One field of a settings hash (key, in the org's slot), changed and audited in
+ * one script: value "" deletes the field; absent is what a missing field
+ * means (its "before" in the entry). 0 changed, 1 already so (nothing
+ * written), -1 store failure. */
+struct audited_setting {
+	const char *key, *field, *absent;
+	const char *action, *resource;	/* the audit entry's, e.g. "swap.policy", "settings" */
+};
+int audit_set_field(struct store *s, const char *org_id, const struct audited_setting *set,
+		    const char *value, const char *actor, const char *platform, int64_t now_ms);
+
 enum audit_verdict { AUDIT_INTACT, AUDIT_BROKEN, AUDIT_STORE_ERROR };
 /* Walk the whole chain. On AUDIT_BROKEN, report names the first bad entry (its
  * stream id and position) and what is wrong with it. *checked = entries read. */

@@ -266,37 +266,15 @@ int contact_rules_set_member(struct store *s, const char *org_id, const char *me
 	return rc;
 }
 
-static const struct store_script default_script = {
-	"contact_rules_default",
-	/* KEYS: settings, audit, tip. ARGV: rules ('' = built-in), actor, platform, now ms. */
-	"local old = redis.call('HGET', KEYS[1], 'notify_rules') or ''\n"
-	"if old == ARGV[1] then return 1 end\n"
-	"if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'notify_rules')\n"
-	"else redis.call('HSET', KEYS[1], 'notify_rules', ARGV[1]) end\n"
-	"wk_audit(KEYS[2], KEYS[3], ARGV[4], ARGV[2], ARGV[3], 'notify.default', 'settings', old, ARGV[1])\n"
-	"return 0\n",
-	AUDIT_LUA
-};
-
 int contact_rules_set_default(struct store *s, const char *org_id, const char *actor,
 			      const char *platform, const struct contact_rules *rules, int64_t now_ms)
 {
-	char key[160], kaudit[160], ktip[160], enc[128] = "", now[24];
-	redisReply *r;
-	int rc = -1;
+	char key[160], enc[128] = "";
 
-	if (org_key(key, sizeof(key), org_id, "settings") < 0 ||
-	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+	if (org_key(key, sizeof(key), org_id, "settings") < 0)
 		return -1;
 	if (rules)
 		contact_rules_encode(rules, enc, sizeof(enc));
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	const char *keys[] = { key, kaudit, ktip };
-	const char *args[] = { enc, actor, platform, now };
-	r = store_script(s, &default_script, 3, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = 0;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	const struct audited_setting set = { key, "notify_rules", "", "notify.default", "settings" };
+	return audit_set_field(s, org_id, &set, enc, actor, platform, now_ms) < 0 ? -1 : 0;
 }

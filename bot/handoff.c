@@ -299,38 +299,17 @@ bool handoff_channel_valid(const char *id)
 	return true;
 }
 
-static const struct store_script announce_script = {
-	"handoff_announce",
-	/* KEYS: team settings, audit, tip. ARGV: channel ('' = off), actor, platform, now ms, team. */
-	"local old = redis.call('HGET', KEYS[1], 'announce') or ''\n"
-	"if old == ARGV[1] then return 1 end\n"
-	"if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'announce')\n"
-	"else redis.call('HSET', KEYS[1], 'announce', ARGV[1]) end\n"
-	"wk_audit(KEYS[2], KEYS[3], ARGV[4], ARGV[2], ARGV[3], 'team.announce', 'team:' .. ARGV[5], old, ARGV[1])\n"
-	"return 0\n",
-	AUDIT_LUA
-};
-
 int handoff_set_announce(struct store *s, const char *org_id, const char *team_id, const char *channel,
 			 const char *actor, const char *platform, int64_t now_ms)
 {
-	char key[192], kaudit[160], ktip[160], now[24];
-	redisReply *r;
-	int rc = -1;
+	char key[192], resource[96];
 
 	if ((channel[0] && !handoff_channel_valid(channel)) ||
-	    org_key(key, sizeof(key), org_id, "team_settings:%s", team_id) < 0 ||
-	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+	    org_key(key, sizeof(key), org_id, "team_settings:%s", team_id) < 0)
 		return -1;
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	const char *keys[] = { key, kaudit, ktip };
-	const char *args[] = { channel, actor, platform, now, team_id };
-	r = store_script(s, &announce_script, 3, keys, 5, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = 0;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	snprintf(resource, sizeof(resource), "team:%s", team_id);
+	const struct audited_setting set = { key, "announce", "", "team.announce", resource };
+	return audit_set_field(s, org_id, &set, channel, actor, platform, now_ms) < 0 ? -1 : 0;
 }
 
 int handoff_get_reminder(struct store *s, const struct config *cfg, const char *org_id,

@@ -37,36 +37,15 @@ int swap_policy_get(struct store *s, const char *org_id, char *policy, size_t si
 	return rc;
 }
 
-static const struct store_script policy_script = {
-	"swap_policy",
-	/* KEYS: settings, audit, tip. ARGV: policy, actor, platform, now ms. */
-	"local old = redis.call('HGET', KEYS[1], 'swap_policy') or 'peer'\n"
-	"if old == ARGV[1] then return 1 end\n"
-	"redis.call('HSET', KEYS[1], 'swap_policy', ARGV[1])\n"
-	"wk_audit(KEYS[2], KEYS[3], ARGV[4], ARGV[2], ARGV[3], 'swap.policy', 'settings', old, ARGV[1])\n"
-	"return 0\n",
-	AUDIT_LUA
-};
-
 int swap_policy_set(struct store *s, const char *org_id, const char *actor, const char *platform,
 		    const char *policy, int64_t now)
 {
-	char key[160], kaudit[160], ktip[160], nowms[24];
-	redisReply *r;
-	int rc = -1;
+	char key[160];
 
-	if (org_key(key, sizeof(key), org_id, "settings") < 0 ||
-	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
+	if (org_key(key, sizeof(key), org_id, "settings") < 0)
 		return -1;
-	i64(nowms, sizeof(nowms), now * 1000);
-	const char *keys[] = { key, kaudit, ktip };
-	const char *args[] = { policy, actor, platform, nowms };
-	r = store_script(s, &policy_script, 3, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = (int)r->integer;
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	const struct audited_setting set = { key, "swap_policy", "peer", "swap.policy", "settings" };
+	return audit_set_field(s, org_id, &set, policy, actor, platform, now * 1000);
 }
 
 static const struct store_script create_script = {
