@@ -654,33 +654,38 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	return rc;
 }
 
-static void finish(struct sender *sd, const struct item *it, const char *status, const char *why)
+/* The outcome of an attempt into the record. False when Redis did not take it
+ * (then the stream entry stays unacknowledged and is taken up again). */
+static bool finish(struct sender *sd, const struct item *it, const char *status, const char *why)
 {
 	char key[192], now[24], prefix[160];
 	redisReply *r;
+	bool ok;
 
 	if (org_key(key, sizeof(key), it->org, "notification:%s", it->id) < 0 ||
 	    org_key(prefix, sizeof(prefix), it->org, "%s", "") < 0)
-		return;
+		return true;	/* nothing that could ever be written */
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	const char *keys[] = { key };
 	const char *args[] = { status, why, now, sd->owner, prefix };
 	r = store_script(sd->store, &finish_script, 1, keys, 5, args);
+	ok = r && r->type == REDIS_REPLY_INTEGER;
 	if (r)
 		freeReplyObject(r);
+	return ok;
 }
 
 /* Queue the same message on the next channel of the fallback list, at once.
  * A page's messages are deduplicated per channel, so its own later step for
  * that channel (page.c) finds this one and sends nothing more. */
-static void fall_back(struct sender *sd, const struct item *it)
+static bool fall_back(struct sender *sd, const struct item *it)
 {
 	char next[16], rest[32], id[24], dedupe[64] = "";
 	const char *comma = strchr(it->fallback, ',');
 	size_t n = comma ? (size_t)(comma - it->fallback) : strlen(it->fallback);
 
 	if (!n || n >= sizeof(next))
-		return;
+		return true;
 	memcpy(next, it->fallback, n);
 	next[n] = '\0';
 	wk_strlcpy(rest, comma ? comma + 1 : "", sizeof(rest));
@@ -690,18 +695,22 @@ static void fall_back(struct sender *sd, const struct item *it)
 				    .kind = it->kind, .subject = it->subject, .text = it->text,
 				    .dedupe = dedupe, .page = it->page, .buttons = it->buttons };
 	int rc;
-	if (!channel_find(next) || (rc = outbox_enqueue(sd->store, it->org, &m, wk_now_ms(), id, sizeof(id))) < 0)
-		return;
+	if (!channel_find(next))
+		return true;
+	if ((rc = outbox_enqueue(sd->store, it->org, &m, wk_now_ms(), id, sizeof(id))) < 0)
+		return false;
 	log_info("notify.fallback", "org=%s notification=%s next=%s channel=%s outcome=%s", it->org, it->id,
 		 id[0] ? id : "-", next, rc == 0 ? "queued" : rc == 1 ? "already" : "acknowledged");
+	return true;
 }
 
-static void wait_turn(struct sender *sd, const char *org, const char *id, int64_t wait_ms)
+/* Come back to it later, through a durable timer. False when Redis failed. */
+static bool wait_turn(struct sender *sd, const char *org, const char *id, int64_t wait_ms)
 {
 	char tid[TIMER_ID_MAX];
 
 	snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
-	timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms);
+	return timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms) == 0;
 }
 
 /* The per-person pace of a channel across every instance (one script).
@@ -755,10 +764,12 @@ static int64_t rate_wait(struct sender *sd, const struct channel *ch)
 	return wait;
 }
 
-/* Everything the claim took, sent as one message, then each one's outcome. */
-static void send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
+/* Everything the claim took, sent as one message, then each one's outcome.
+ * False when an outcome could not be recorded. */
+static bool send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
 {
 	char why[256] = "", q[300];
+	bool recorded = true;
 	int64_t retry_ms = 0;
 	size_t ci = (size_t)(ch - channels);
 	bool bounded = ch->in_flight(ob.cfg) > 0;
@@ -774,7 +785,7 @@ static void send_batch(struct sender *sd, struct batch *b, const struct channel 
 		const struct item *it = &b->items[i];
 		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_RETRY ? "retry" : "failed");
 		if (o == SEND_SENT) {
-			finish(sd, it, "sent", "");
+			recorded &= finish(sd, it, "sent", "");
 			log_info("notify.sent", "org=%s notification=%s channel=%s attempts=%lld bundle=%zu",
 				 it->org, it->id, it->channel, (long long)it->attempts, b->n);
 			continue;
@@ -790,17 +801,20 @@ static void send_batch(struct sender *sd, struct batch *b, const struct channel 
 			delay += (int64_t)(rand_r(&seed) % (unsigned)(delay / 2 + 1));
 			if (retry_ms > delay)
 				delay = retry_ms;
-			finish(sd, it, "retry", why);
-			wait_turn(sd, it->org, it->id, delay);
+			recorded &= finish(sd, it, "retry", why) && wait_turn(sd, it->org, it->id, delay);
 			continue;
 		}
-		finish(sd, it, "failed", why);
-		fall_back(sd, it);
+		recorded &= finish(sd, it, "failed", why) && fall_back(sd, it);
 	}
+	return recorded;
 }
 
-static void attempt(struct sender *sd, const char *org, const char *id)
+/* One stream entry (or timer) for notification id. Returns whether its fate is
+ * recorded in Redis (sent, failed, waiting on a timer, or nothing to do); when
+ * not, the caller leaves the stream entry unacknowledged, so it is retried. */
+static bool attempt(struct sender *sd, const char *org, const char *id)
 {
+	bool recorded = false;
 	char key[192], now[24], lease[16], prefix[160], bundle[8], chan[16] = "", member[64] = "";
 	redisReply *r;
 	const struct channel *ch = NULL;
@@ -808,8 +822,13 @@ static void attempt(struct sender *sd, const char *org, const char *id)
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0 ||
 	    org_key(prefix, sizeof(prefix), org, "%s", "") < 0)
-		return;
+		return true;	/* not ours to send */
 	r = store_command(sd->store, "HMGET %s channel status member", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return false;
+	}
 	bool valid = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
 		     r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
 		     r->element[2]->type == REDIS_REPLY_STRING;
@@ -822,15 +841,13 @@ static void attempt(struct sender *sd, const char *org, const char *id)
 		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
 		wk_strlcpy(member, r->element[2]->str, sizeof(member));
 	}
-	if (r)
-		freeReplyObject(r);
+	freeReplyObject(r);
 	if (!open || !(ch = channel_find(chan)))
-		return;
+		return true;	/* done, cancelled, gone, or a channel this build doesn't know */
 	if (waiting && ((wait = pace_wait(sd, org, id, member, ch)) > 0 || (wait = rate_wait(sd, ch)) > 0)) {
 		/* Too soon after the last one: come back when it is this one's turn;
 		 * whatever piles up meanwhile goes out with it, as one message. */
-		wait_turn(sd, org, id, wait);
-		return;
+		return wait_turn(sd, org, id, wait);
 	}
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
@@ -841,24 +858,29 @@ static void attempt(struct sender *sd, const char *org, const char *id)
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(r->element[0]->str, "go") == 0) {
 		struct batch *b = xcalloc(1, sizeof(*b));
-		for (size_t i = 1; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING &&
-			    load_item(sd->store, org, r->element[i]->str, &b->items[b->n]) == 0 &&
-			    strcmp(b->items[b->n].channel, ch->name) == 0)
+		bool loaded = true;
+		for (size_t i = 1; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++) {
+			if (r->element[i]->type != REDIS_REPLY_STRING ||
+			    load_item(sd->store, org, r->element[i]->str, &b->items[b->n]) < 0)
+				loaded = false;	/* it stays `sending` until its lease ends */
+			else if (strcmp(b->items[b->n].channel, ch->name) == 0)
 				b->n++;
-		if (b->n)
-			send_batch(sd, b, ch);
+		}
+		recorded = (b->n ? send_batch(sd, b, ch) : true) && loaded;
 		free(b);
 	} else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 		   r->element[1]->type == REDIS_REPLY_STRING) {
 		/* Someone else is sending it (maybe inside a bundle): look again when
 		 * their lease ends, so a sender that died mid-bundle loses nothing. */
 		int64_t deadline;
-		if (wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &deadline))
-			wait_turn(sd, org, id, deadline - wk_now_ms() + 200);
+		recorded = wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &deadline) &&
+			   wait_turn(sd, org, id, deadline - wk_now_ms() + 200);
+	} else if (r && r->type == REDIS_REPLY_ARRAY) {
+		recorded = true;	/* done or gone */
 	}
 	if (r)
 		freeReplyObject(r);
+	return recorded;
 }
 
 static void handle_entries(struct sender *sd, redisReply *entries)
@@ -875,8 +897,14 @@ static void handle_entries(struct sender *sd, redisReply *entries)
 			else if (strcmp(f->element[k]->str, "id") == 0)
 				id = f->element[k + 1]->str;
 		}
-		if (org && id)
-			attempt(sd, org, id);
+		/* An entry whose outcome Redis did not take stays pending: XAUTOCLAIM
+		 * hands it out again after the idle time, and the claim's deadline
+		 * keeps that from racing a send still in progress. */
+		if (org && id && !attempt(sd, org, id)) {
+			log_warn("notify.unrecorded", "org=%s notification=%s entry=%s note=\"Redis failed; retried "
+				 "after the idle time\"", org, id, e->element[0]->str);
+			continue;
+		}
 		redisReply *ack = store_command(sd->store, "XACK %s %s %s", QUEUE, GROUP, e->element[0]->str);
 		if (ack)
 			freeReplyObject(ack);

@@ -3,6 +3,7 @@ the senders and the channels; failures retry with backoff or fall back; two daem
 
 import json
 import re
+import threading
 import time
 
 from harness import ORG, check, check_eq, check_re, own_world, test
@@ -279,3 +280,40 @@ def _():
         check(all(g >= 0.9 for g in gaps), "gaps between DMs to one person: %r" % gaps)
         notes = [w.r.hgetall(k) for k in note_keys(w)]
         check(all(h["status"] == "sent" for h in notes) and len(notes) == 3, "records %r" % notes)
+
+
+@test("Redis stops taking writes right after a failed send: the entry stays pending and the retry still happens", world=False)
+def _():
+    with own_world(WK_TEST_NOTIFY_LEASE_MS=1500) as w:
+        w.oncall("", ALICE)
+        w.peer.clear()
+        calls = {"n": 0}
+
+        def status(req):
+            calls["n"] += 1
+            return 500 if calls["n"] == 1 else 200
+
+        def body(req):
+            return (b'{"ok":false,"error":"internal_error"}' if calls["n"] == 1
+                    else b'{"ok":true,"channel":"D0DM","ts":"1.2"}')
+        w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
+        w.peer.route("/api/chat.postMessage", status=status, body=body, delay=1.0)
+        # The command waits for the outcome; run it aside so the pause lands during the
+        # first post: while it hangs, Redis stops taking writes for 4 s, so the retry
+        # can't be recorded when the 500 arrives.
+        threading.Thread(target=lambda: w.command("me test", ALICE, timeout=8), daemon=True).start()
+        deadline = time.time() + 5
+        while time.time() < deadline and not any(w.r("HGET", k, "status") == "sending" for k in note_keys(w)):
+            time.sleep(0.05)
+        w.r("CLIENT", "PAUSE", "4000", "WRITE")
+        nid = None
+        deadline = time.time() + 25
+        while time.time() < deadline and not nid:
+            for k in note_keys(w):
+                if w.r("HGET", k, "status") == "sent":
+                    nid = k
+            time.sleep(0.3)
+        check(nid, "the notification was lost after Redis refused the retry: %r"
+              % [w.r.hgetall(k) for k in note_keys(w)])
+        check_eq(calls["n"], 2, "chat.postMessage calls (the 500, then one success)")
+        check("event=notify.unrecorded" in w.daemon.stderr_text(), "no notify.unrecorded in the log")
