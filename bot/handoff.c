@@ -236,13 +236,12 @@ out:
 }
 
 int handoff_set_reminder(struct store *s, const struct config *cfg, const char *org_id,
-			 const char *team_id, const char *value, const char *tz, char *why,
-			 size_t whysize)
+			 const char *team_id, const char *value, const char *tz, const char *actor,
+			 const char *platform, char *why, size_t whysize)
 {
-	char key[192], name[64];
+	char key[192], name[64], resource[96];
 	struct team_settings set;
 	struct team_plan plan;
-	redisReply *r;
 	int64_t now_s = engine_now_ms() / 1000;
 	int h, m, rc;
 
@@ -262,13 +261,15 @@ int handoff_set_reminder(struct store *s, const struct config *cfg, const char *
 	}
 	if (org_key(key, sizeof(key), org_id, "team_settings:%s", team_id) < 0)
 		return -1;
-	if (tz)
-		r = store_command(s, "HSET %s reminder %s tz %s", key, value, tz);
-	else
-		r = store_command(s, "HSET %s reminder %s", key, value);
-	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
-	if (r)
-		freeReplyObject(r);
+	/* Each field changes with its own audit entry, in one script each. */
+	snprintf(resource, sizeof(resource), "team:%s", team_id);
+	const struct audited_setting reminder = { key, "reminder", HANDOFF_DEFAULT_REMINDER, "team.reminder",
+						  resource };
+	const struct audited_setting zone = { key, "tz", "", "team.reminder_tz", resource };
+	int64_t now_ms = engine_now_ms();
+	rc = audit_set_field(s, org_id, &reminder, value, actor, platform, now_ms);
+	if (rc >= 0 && tz)
+		rc = audit_set_field(s, org_id, &zone, tz, actor, platform, now_ms);
 	if (rc < 0) {
 		snprintf(why, whysize, "the store is unavailable; try again");
 		return -1;

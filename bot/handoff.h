@@ -66,12 +66,14 @@ int reminder_fire(struct engine_ctx *ctx);
 
 /* Set the team's reminder: value "HH:MM" (00:00..23:59, local) or "off";
  * tz an IANA zone, or NULL to keep the current one (default: see above).
- * Writes the settings, then (re)schedules or cancels the reminder timer.
+ * Writes the settings (each changed field with its audit entry, team.reminder
+ * and team.reminder_tz, by actor on platform), then (re)schedules or cancels
+ * the reminder timer.
  * 0 done; 1 refused, with a sentence in why (bad time, unknown zone, no such
  * team); -1 store failure (why says so). */
 int handoff_set_reminder(struct store *s, const struct config *cfg, const char *org_id,
-			 const char *team_id, const char *value, const char *tz, char *why,
-			 size_t whysize);
+			 const char *team_id, const char *value, const char *tz, const char *actor,
+			 const char *platform, char *why, size_t whysize);
 
 /* Announce each handoff of the team ("On call now for ...: <@U> until ...;
  * 1st backup ...") in a Slack channel (C.. or G.. id; the app must be a member),

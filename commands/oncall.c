@@ -1447,7 +1447,8 @@ static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **arg
 	}
 	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
 		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
-	rc = handoff_set_reminder(ctx->store, ctx->cfg, ctx->org_id, team, argv[0], tz, why, sizeof(why));
+	rc = handoff_set_reminder(ctx->store, ctx->cfg, ctx->org_id, team, argv[0], tz, ctx->req->user_id,
+				  platform_name(ctx->req->platform), why, sizeof(why));
 	if (rc < 0)
 		return CMD_STORE_ERROR;
 	if (rc == 1) {
@@ -1456,12 +1457,6 @@ static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **arg
 	}
 	if (handoff_get_reminder(ctx->store, ctx->cfg, ctx->org_id, team, value, sizeof(value), tzname,
 				 sizeof(tzname), &next_ms) < 0)
-		return CMD_STORE_ERROR;
-	char resource[64], after[96];
-	snprintf(resource, sizeof(resource), "team:%s", team);
-	snprintf(after, sizeof(after), "reminder %s %s", value, tzname);
-	if (audit_append(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			 "team.reminder", resource, "", after) < 0)
 		return CMD_STORE_ERROR;
 	if (strcmp(value, "off") == 0) {
 		reply_textf(r, "The daily on-call reminder is off for this team.");

@@ -238,6 +238,7 @@ def reminder_fires_once():
         if reminder_command_wired(w):
             reply = w.oncall("reminder %s" % hhmm)
             check(hhmm in reply["text"], "/oncall reminder: %r" % reply["text"])
+            check_re(r"team\.reminder.*%s" % hhmm, json.dumps(w.invite("audit 3")), "the change is audited")
         else:
             note("no `/oncall reminder` command yet; writing what handoff_set_reminder() writes")
             w.r("HSET", "wk:{%s}:team_settings:%s" % (ORG, TEAM_ID), "reminder", hhmm, "tz", "UTC")
