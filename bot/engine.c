@@ -26,6 +26,7 @@ static const struct {
 	engine_handler fire;
 } handlers[] = {
 	{ "handoff", handoff_fire },
+	{ "handoff_sweep", handoff_sweep_fire },
 	{ "reminder", reminder_fire },
 	{ "swap_expire", swap_expire_fire },
 	{ "notify_retry", outbox_retry_fire },
@@ -69,6 +70,28 @@ int64_t engine_now_ms(void)
 {
 	pthread_once(&clock_once, clock_init);
 	return wk_now_ms() + clock_offset_ms;
+}
+
+/* The sweep's first run after start; WK_TEST_SWEEP_MS (test only) shortens it
+ * and its period. */
+static int64_t test_sweep_ms(void)
+{
+	const char *v = getenv("WK_TEST_SWEEP_MS");
+	int64_t ms;
+
+	return v && wk_parse_i64(v, 100, HANDOFF_SWEEP_MS, &ms) ? ms : 0;
+}
+
+int64_t engine_sweep_first_ms(void)
+{
+	int64_t t = test_sweep_ms();
+	return t ? t : HANDOFF_SWEEP_FIRST_MS;
+}
+
+int64_t engine_sweep_period_ms(void)
+{
+	int64_t t = test_sweep_ms();
+	return t ? t : HANDOFF_SWEEP_MS;
 }
 
 /* ---- running one timer ---- */
@@ -180,12 +203,19 @@ static void *engine_main(void *arg)
 	struct timer_claim *claims = xcalloc(TIMER_CLAIM_MAX, sizeof(*claims));
 	bool store_down = false;
 
+	bool sweep_armed = false;
+
 	(void)arg;
 	log_info("engine.start", "owner=%s lease_ms=%lld", engine.owner, (long long)engine.lease_ms);
 	while (!stopping()) {
 		size_t n = 0, i;
 		int64_t next, now = engine_now_ms(), wait;
 
+		/* The periodic sweep is one timer shared by every instance: only
+		 * created when missing, so restarts don't keep pushing it back. */
+		if (!sweep_armed)
+			sweep_armed = timer_schedule_nx(s, HANDOFF_SWEEP_ID, "handoff_sweep", HANDOFF_SWEEP_ORG, "",
+							now + engine_sweep_first_ms()) >= 0;
 		if (timer_claim(s, engine.owner, now, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n) < 0) {
 			if (!store_down)
 				log_warn("engine.claim_failed", "error=\"%s\"", store_error(s));

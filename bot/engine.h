@@ -74,6 +74,11 @@ int engine_start(const struct config *cfg);
 void engine_stop(void);
 
 /* The engine's clock (see above). Thread-safe. */
+/* When the periodic handoff sweep (handoff.h) first runs after start and how
+ * often after that: HANDOFF_SWEEP_FIRST_MS / HANDOFF_SWEEP_MS, or
+ * WK_TEST_SWEEP_MS (TEST ONLY, 100 ms .. 1 h) for both. */
+int64_t engine_sweep_first_ms(void);
+int64_t engine_sweep_period_ms(void);
 int64_t engine_now_ms(void);
 
 

@@ -9,6 +9,7 @@
 #include "bot/outbox.h"
 #include "bot/rotation.h"
 #include "bot/schedule.h"
+#include "bot/team.h"
 #include "bot/timers.h"
 #include "bot/tz.h"
 #include "bot/util.h"
@@ -548,5 +549,52 @@ int reminder_fire(struct engine_ctx *ctx)
 	 * for days sends one reminder, not one per missed day. */
 	ctx->rearm_ms = next_local(tzone, now_s > due_s ? now_s : due_s, h, mm) * 1000;
 	team_plan_free(&plan);
+	return 0;
+}
+
+/* ---- the sweep ---- */
+
+/* Every org, by its wk:{org}:org hash; SCAN keeps Redis responsive. */
+int handoff_sweep_fire(struct engine_ctx *ctx)
+{
+	char cursor[32] = "0";
+	size_t orgs = 0, teams = 0, failed = 0;
+	int64_t now_s = ctx->now_ms / 1000;
+
+	do {
+		redisReply *r = store_command(ctx->store, "SCAN %s MATCH wk:{*}:org COUNT 500", cursor);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		wk_strlcpy(cursor, r->element[0]->str, sizeof(cursor));
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			const redisReply *k = r->element[1]->element[i];
+			char org[TIMER_ORG_MAX];
+			const char *open, *close;
+			struct team_info *list = NULL;
+			size_t n = 0;
+			if (k->type != REDIS_REPLY_STRING || !(open = strchr(k->str, '{')) ||
+			    !(close = strchr(open, '}')) || (size_t)(close - open - 1) >= sizeof(org) ||
+			    strcmp(close, "}:org") != 0)
+				continue;
+			memcpy(org, open + 1, (size_t)(close - open - 1));
+			org[close - open - 1] = '\0';
+			orgs++;
+			if (team_list(ctx->store, org, &list, &n) < 0) {
+				failed++;
+				continue;
+			}
+			for (size_t t = 0; t < n; t++, teams++)
+				if (handoff_reschedule(ctx->store, ctx->cfg, org, list[t].id, now_s) < 0)
+					failed++;
+			free(list);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	log_info("handoff.sweep", "orgs=%zu teams=%zu failed=%zu", orgs, teams, failed);
+	ctx->rearm_ms = ctx->now_ms + engine_sweep_period_ms();
 	return 0;
 }

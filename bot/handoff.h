@@ -64,6 +64,17 @@ int handoff_reschedule(struct store *s, const struct config *cfg, const char *or
 int handoff_fire(struct engine_ctx *ctx);
 int reminder_fire(struct engine_ctx *ctx);
 
+/* The sweep (kind "handoff_sweep", one timer for all instances, id
+ * HANDOFF_SWEEP_ID): every HANDOFF_SWEEP_MS it re-arms the handoff and reminder
+ * timers of every team of every org (handoff_reschedule(), a no-op for timers
+ * already right). A timer dropped after too many failed runs, or never armed
+ * because Redis failed right after a change, comes back within the hour. */
+#define HANDOFF_SWEEP_ID "sweep:handoffs"
+#define HANDOFF_SWEEP_ORG "system:sweep"
+#define HANDOFF_SWEEP_FIRST_MS (5 * 60 * 1000LL)
+#define HANDOFF_SWEEP_MS (60 * 60 * 1000LL)
+int handoff_sweep_fire(struct engine_ctx *ctx);
+
 /* Set the team's reminder: value "HH:MM" (00:00..23:59, local) or "off";
  * tz an IANA zone, or NULL to keep the current one (default: see above).
  * Writes the settings (each changed field with its audit entry, team.reminder

@@ -361,3 +361,22 @@ def handoff_announce():
         check_re(r"team\.announce", json.dumps(w.invite("audit 5")), "audited")
         w.oncall("announce off")
         check_eq(w.r("HGET", key, "announce"), None, "off")
+
+
+@test("sweep: a handoff timer that was lost (dropped, or never armed) is armed again by the periodic sweep",
+      world=False)
+def handoff_sweep():
+    with own_world(WK_TEST_SWEEP_MS=1000) as w:
+        fake_slack(w.peer)
+        build_team(w)
+        due = harness.wait_until(lambda: w.r("ZSCORE", K_DUE, HANDOFF_ID), 5)
+        check(due, "no handoff timer after building the team")
+        check(w.r("ZSCORE", K_DUE, "sweep:handoffs"), "the sweep timer is not armed")
+        # Lose it the way a dropped timer is lost: gone from the queue and its hash.
+        w.r("ZREM", K_DUE, HANDOFF_ID)
+        w.r("DEL", K_TIMER + HANDOFF_ID)
+        back = harness.wait_until(lambda: w.r("ZSCORE", K_DUE, HANDOFF_ID), 5)
+        check_eq(back, due, "the handoff timer after the sweep")
+        check_eq(w.r("HGET", K_TIMER + HANDOFF_ID, "kind"), "handoff", "its kind")
+        check(harness.wait_until(lambda: "event=handoff.sweep orgs=1 teams=1 failed=0" in w.daemon.stderr_text(), 5),
+              "no sweep log line")
