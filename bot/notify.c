@@ -8,31 +8,20 @@
 
 #include <string.h>
 
-/* The chat channel of the outbox that reaches a member of this platform. */
-static const struct {
-	const char *platform;
-	const char *channel;
-} chat_channels[] = {
-	{ "slack", "slack" },
-};
-
 int notify_member(struct store *s, const struct config *cfg, const char *org_id,
 		  const char *member_id, const char *kind, const struct reply *r, const char *dedupe)
 {
 	struct member m;
 	struct buf text = BUF_INIT(8192);
 	char buttons[OUTBOX_BUTTONS_MAX], id[24];
-	const char *channel = NULL;
+	const char *channel;
 	int rc;
 
 	(void)cfg;
 	rc = member_get(s, org_id, member_id, &m);
 	if (rc != 0 || m.placeholder)
 		return rc < 0 ? -1 : 1;
-	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
-		if (strcmp(m.platform, chat_channels[i].platform) == 0)
-			channel = chat_channels[i].channel;
-	if (!channel) {
+	if (!(channel = outbox_chat_channel(m.platform))) {
 		log_debug("notify.skip", "org=%s member=%s platform=%s", org_id, member_id, m.platform);
 		return 1;
 	}

@@ -289,6 +289,30 @@ static const struct channel {
 	{ "email", send_email, unlimited, unlimited, email_gap_ms, email_per_hour },
 };
 
+/* Which channel carries "chat" for people of each platform (Teams adds a row). */
+static const struct {
+	const char *platform;
+	const char *channel;
+} chat_channels[] = {
+	{ "slack", "slack" },
+};
+
+const char *outbox_chat_channel(const char *platform)
+{
+	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
+		if (strcmp(chat_channels[i].platform, platform) == 0)
+			return chat_channels[i].channel;
+	return NULL;
+}
+
+bool outbox_is_chat_channel(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
+		if (strcmp(chat_channels[i].channel, name) == 0)
+			return true;
+	return false;
+}
+
 static const struct channel *channel_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_LEN(channels); i++)

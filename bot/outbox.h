@@ -47,6 +47,7 @@
 #ifndef WK_OUTBOX_H
 #define WK_OUTBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +110,11 @@ int outbox_recent(struct store *s, const char *org_id, size_t n, struct outbox_s
  * without the address) is left out. */
 int outbox_channels_for(struct store *s, const struct config *cfg, const char *org_id,
 			const char *member, char *out, size_t size);
+
+/* The channel that carries chat messages to people of a platform ("slack"
+ * for "slack"), NULL when there is none; and whether a channel is one. */
+const char *outbox_chat_channel(const char *platform);
+bool outbox_is_chat_channel(const char *name);
 
 int outbox_start(const struct config *cfg);
 void outbox_stop(void);

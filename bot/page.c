@@ -8,36 +8,23 @@
 #include "bot/timers.h"
 #include "bot/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define QUEUE "wk:{notify}:q"
 
-/* Channels that carry "chat", in the order tried: the person's platform. */
-static const char *const chat_channels[] = { "slack", "teams" };
-
-static bool in_list(const char *list, const char *name)
+bool page_channel_for(const char *method, const char *available, char *out, size_t size)
 {
-	size_t n = strlen(name);
+	char copy[64], *save = NULL;
 
-	for (const char *p = list; (p = strstr(p, name)); p += n)
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+	wk_strlcpy(copy, available, sizeof(copy));
+	for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+		if (strcmp(method, "chat") == 0 ? outbox_is_chat_channel(c) : strcmp(method, c) == 0) {
+			wk_strlcpy(out, c, size);
 			return true;
+		}
 	return false;
-}
-
-/* The channel a rule's method uses for this person, or NULL when none can
- * reach them (available: outbox_channels_for). */
-static const char *channel_for(const char *method, const char *available)
-{
-	if (strcmp(method, "chat") != 0)
-		return in_list(available, method) ? method : NULL;
-	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
-		if (in_list(available, chat_channels[i]))
-			return chat_channels[i];
-	return NULL;
 }
 
 /* A page's steps as stored: "slack:0,sms:120" (channel:delay s). */
@@ -112,14 +99,12 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	    outbox_channels_for(s, cfg, org_id, m->member, available, sizeof(available)) < 0)
 		return -1;
 	for (size_t i = 0; i < rules.n; i++) {
-		const char *ch = channel_for(rules.rule[i].method, available);
-		if (!ch)
+		if (!page_channel_for(rules.rule[i].method, available, st[n].channel, sizeof(st[n].channel)))
 			continue;	/* no phone: no SMS step, and so on */
-		wk_strlcpy(st[n].channel, ch, sizeof(st[n].channel));
 		st[n].delay_s = rules.rule[i].delay_s;
 		used.rule[used.n++] = rules.rule[i];
 		snprintf(steps + strlen(steps), sizeof(steps) - strlen(steps), "%s%s:%lld", n ? "," : "",
-			 ch, (long long)st[n].delay_s);
+			 st[n].channel, (long long)st[n].delay_s);
 		n++;
 	}
 	if (!n) {

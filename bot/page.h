@@ -25,6 +25,7 @@
 #ifndef WK_PAGE_H
 #define WK_PAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,11 @@ enum page_ack_result { PAGE_ACKED, PAGE_ALREADY, PAGE_NOT_FOUND, PAGE_NOT_YOURS 
 /* by: the member acknowledging (must be the paged person); via: "chat", "sms". */
 int page_ack(struct store *s, const char *org_id, const char *id, const char *by, const char *via,
 	     int64_t now_ms, enum page_ack_result *out);
+
+/* The channel a contact rule's method ("chat", "sms", "email") uses, given the
+ * channels that can reach the person now (outbox_channels_for(), which offers
+ * a chat channel only for their own platform); false when none can. */
+bool page_channel_for(const char *method, const char *available, char *out, size_t size);
 
 struct engine_ctx;
 int page_step_fire(struct engine_ctx *ctx);	/* timer kind "page_step" */

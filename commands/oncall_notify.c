@@ -33,8 +33,8 @@ static void rules_reach(struct cmd_ctx *ctx, const char *member, const struct co
 		return;
 	for (size_t i = 0; i < rules->n; i++) {
 		const char *m = rules->rule[i].method;
-		bool ok = strcmp(m, "chat") == 0 ? strstr(available, "slack") != NULL : strstr(available, m) != NULL;
-		if (ok)
+		char ch[16];
+		if (page_channel_for(m, available, ch, sizeof(ch)))
 			continue;
 		buf_printf(&b, "• %s is skipped: %s\n", strcmp(m, "sms") == 0 ? "SMS" : m,
 			   strcmp(m, "sms") == 0 ? "no phone (`/oncall me phone +E164`), SMS is not set up, or you "
