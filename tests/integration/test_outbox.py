@@ -18,6 +18,17 @@ def note_keys(w):
     return [k for k in w.r("KEYS", K + ":notification:n*") if not k.endswith(":events")]
 
 
+def wait_status(w, status, timeout):
+    """The key of the first notification in `status`, or None after timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for k in note_keys(w):
+            if w.r("HGET", k, "status") == status:
+                return k
+        time.sleep(0.05)
+    return None
+
+
 def dm_routes(w, post_status=200, post_body=b'{"ok":true,"channel":"D0DM","ts":"1.2"}'):
     w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
     w.peer.route("/api/chat.postMessage", status=post_status, body=post_body)
@@ -190,13 +201,7 @@ def _():
         w.peer.clear()
         w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}', delay=4)
         w.command("me test", ALICE, timeout=5)          # the sender now hangs in conversations.open
-        sending = None
-        deadline = time.time() + 5
-        while time.time() < deadline and not sending:
-            for k in note_keys(w):
-                if w.r("HGET", k, "status") == "sending":
-                    sending = k
-            time.sleep(0.1)
+        sending = wait_status(w, "sending", 5)
         check(sending, "no notification in `sending`")
         w.daemon.proc.kill()                             # SIGKILL mid-send
         w.daemon.proc.wait()
@@ -302,17 +307,9 @@ def _():
         # first post: while it hangs, Redis stops taking writes for 4 s, so the retry
         # can't be recorded when the 500 arrives.
         threading.Thread(target=lambda: w.command("me test", ALICE, timeout=8), daemon=True).start()
-        deadline = time.time() + 5
-        while time.time() < deadline and not any(w.r("HGET", k, "status") == "sending" for k in note_keys(w)):
-            time.sleep(0.05)
+        check(wait_status(w, "sending", 5), "no notification in `sending`")
         w.r("CLIENT", "PAUSE", "4000", "WRITE")
-        nid = None
-        deadline = time.time() + 25
-        while time.time() < deadline and not nid:
-            for k in note_keys(w):
-                if w.r("HGET", k, "status") == "sent":
-                    nid = k
-            time.sleep(0.3)
+        nid = wait_status(w, "sent", 25)
         check(nid, "the notification was lost after Redis refused the retry: %r"
               % [w.r.hgetall(k) for k in note_keys(w)])
         check_eq(calls["n"], 2, "chat.postMessage calls (the 500, then one success)")
