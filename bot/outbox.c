@@ -536,12 +536,18 @@ int outbox_history(struct store *s, const char *org_id, const char *id, struct o
 
 static const struct store_script claim_script = {
 	"outbox_claim",
-	/* KEYS: notification. ARGV: now ms, lease ms, owner, key prefix, bundle max.
-	 * Marks it `sending` until now + lease and counts the attempt; then does the
-	 * same for whatever else waits for the same person on the same channel (up
-	 * to bundle max in all), so a pile-up goes out as one message. Anything
+	/* KEYS: notification. ARGV: now ms, lease ms, owner, key prefix, bundle max,
+	 * limits ("channel:gap ms:per hour:per second,...").
+	 * A message not sent yet first waits its turn: the person's pace on the
+	 * channel (at most one per gap, per_hour in any hour; in the org's slot) and
+	 * the provider's rate (per second, in the queue's slot, across instances).
+	 * Then it is marked `sending` until now + lease and the attempt counted;
+	 * the same is done for whatever else waits for that person on that channel
+	 * (up to bundle max in all), so a pile-up goes out as one message. Anything
 	 * whose page was acknowledged meanwhile is cancelled instead.
-	 * Returns {'go', id, ...}, {'busy', deadline ms} or {'done'|'gone'}. */
+	 * Returns {'go', id, ...} (oldest first), {'wait', ms}, {'busy', deadline ms},
+	 * {'done'|'gone'}, or {'unknown'} for a channel not in limits (a newer
+	 * instance's: left for it). */
 	"local now, p = tonumber(ARGV[1]), ARGV[4]\n"
 	"local function acked(key)\n"
 	"  local page = redis.call('HGET', key, 'page')\n"
@@ -560,18 +566,44 @@ static const struct store_script claim_script = {
 	"             'updated_ms', now)\n"
 	"  event(key, 'status', 'cancelled', 'error', 'acknowledged before it was sent')\n"
 	"end\n"
-	"local st = redis.call('HGET', KEYS[1], 'status')\n"
+	"local st, ch, member, id, deadline = unpack(redis.call('HMGET', KEYS[1], 'status', 'channel',\n"
+	"                                                      'member', 'id', 'deadline_ms'))\n"
 	"if not st then return {'gone'} end\n"
-	"local ch, member, id = unpack(redis.call('HMGET', KEYS[1], 'channel', 'member', 'id'))\n"
 	"local waiting = p .. 'waiting:' .. ch .. ':' .. member\n"
 	"if st ~= 'queued' and st ~= 'retry' and st ~= 'sending' then\n"
 	"  redis.call('ZREM', waiting, id)\n"
 	"  return {'done'}\n"
 	"end\n"
-	"local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline_ms'))\n"
-	"if st == 'sending' and deadline > now then return {'busy', tostring(deadline)} end\n"
+	"if st == 'sending' and tonumber(deadline) > now then return {'busy', deadline} end\n"
+	"if acked(KEYS[1]) then redis.call('ZREM', waiting, id); cancel(KEYS[1]); return {'done'} end\n"
+	"local gap, cap, rate = string.match(',' .. ARGV[6], ',' .. ch .. ':(%d+):(%d+):(%d+)')\n"
+	"if not gap then return {'unknown'} end\n"
+	"gap, cap, rate = tonumber(gap), tonumber(cap), tonumber(rate)\n"
+	"if st ~= 'sending' then\n"
+	"  local pace, wait = p .. 'pace:' .. ch .. ':' .. member, 0\n"
+	"  if gap > 0 or cap > 0 then\n"
+	"    redis.call('ZREMRANGEBYSCORE', pace, '-inf', now - 3600000)\n"
+	"    local last = redis.call('ZREVRANGE', pace, 0, 0, 'WITHSCORES')\n"
+	"    if last[2] and now - tonumber(last[2]) < gap then wait = tonumber(last[2]) + gap - now end\n"
+	"    if cap > 0 and redis.call('ZCARD', pace) >= cap then\n"
+	"      local first = redis.call('ZRANGE', pace, 0, 0, 'WITHSCORES')\n"
+	"      wait = math.max(wait, tonumber(first[2]) + 3600000 - now)\n"
+	"    end\n"
+	"  end\n"
+	"  if wait > 0 then return {'wait', tostring(wait)} end\n"
+	"  if rate > 0 then\n"
+	"    local second = 'wk:{notify}:rate:' .. ch .. ':' .. math.floor(now / 1000)\n"
+	"    if redis.call('INCR', second) == 1 then redis.call('EXPIRE', second, 2) end\n"
+	"    if tonumber(redis.call('GET', second)) > rate then\n"
+	"      return {'wait', tostring(1000 - now % 1000 + math.random(0, 199))}\n"
+	"    end\n"
+	"  end\n"
+	"  if gap > 0 or cap > 0 then\n"
+	"    redis.call('ZADD', pace, now, id)\n"
+	"    redis.call('PEXPIRE', pace, math.max(gap, cap > 0 and 3600000 or 0) + 1000)\n"
+	"  end\n"
+	"end\n"
 	"redis.call('ZREM', waiting, id)\n"
-	"if acked(KEYS[1]) then cancel(KEYS[1]); return {'done'} end\n"
 	"take(KEYS[1])\n"
 	"local out = {'go', id}\n"
 	"for _, other in ipairs(redis.call('ZRANGE', waiting, 0, tonumber(ARGV[5]) * 2)) do\n"
@@ -610,28 +642,6 @@ static const struct store_script finish_script = {
 	NULL
 };
 
-static const struct store_script pace_script = {
-	"outbox_pace",
-	/* KEYS: the person's sends on one channel (zset id -> ms). ARGV: now ms,
-	 * minimum gap ms, most per hour (0 = no cap), this send's id.
-	 * Returns 0 (go; recorded) or how many ms to wait. */
-	"local now, gap, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000)\n"
-	"local wait = 0\n"
-	"local last = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-	"if last[2] and now - tonumber(last[2]) < gap then wait = tonumber(last[2]) + gap - now end\n"
-	"if cap > 0 and redis.call('ZCARD', KEYS[1]) >= cap then\n"
-	"  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-	"  local w = tonumber(first[2]) + 3600000 - now\n"
-	"  if w > wait then wait = w end\n"
-	"end\n"
-	"if wait > 0 then return wait end\n"
-	"redis.call('ZADD', KEYS[1], now, ARGV[4])\n"
-	"redis.call('PEXPIRE', KEYS[1], math.max(gap, cap > 0 and 3600000 or 0) + 1000)\n"
-	"return 0\n",
-	NULL
-};
-
 struct sender {
 	pthread_t thread;
 	struct store *store;
@@ -644,6 +654,7 @@ static struct {
 	struct sender senders[MAX_SENDERS];
 	size_t n;
 	sem_t slots[ARRAY_LEN(channels)];	/* a channel's in_flight bound, when it has one */
+	char limits[256];	/* for the claim: "channel:gap ms:per hour:per second,..." */
 	atomic_bool stop;
 	bool started;
 } ob;
@@ -737,57 +748,6 @@ static bool wait_turn(struct sender *sd, const char *org, const char *id, int64_
 	return timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms) == 0;
 }
 
-/* The per-person pace of a channel across every instance (one script).
- * Returns 0 when the message may go now, else the ms to wait. */
-static int64_t pace_wait(struct sender *sd, const char *org, const char *id, const char *member,
-			 const struct channel *ch)
-{
-	char key[192], now[24], gap[24], cap[24];
-	redisReply *r;
-	int64_t wait = 0, gap_ms = ch->min_gap_ms(ob.cfg), per_hour = ch->per_hour(ob.cfg);
-
-	if ((!gap_ms && !per_hour) || !member[0] ||
-	    org_key(key, sizeof(key), org, "pace:%s:%s", ch->name, member) < 0)
-		return 0;
-	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
-	snprintf(gap, sizeof(gap), "%lld", (long long)gap_ms);
-	snprintf(cap, sizeof(cap), "%lld", (long long)per_hour);
-	const char *keys[] = { key };
-	const char *args[] = { now, gap, cap, id };
-	r = store_script(sd->store, &pace_script, 1, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		wait = r->integer;
-	if (r)
-		freeReplyObject(r);
-	return wait;
-}
-
-/* The provider's rate across every instance: one counter per channel and
- * second in the queue's slot. Returns 0 to go now, else the ms to wait. */
-static int64_t rate_wait(struct sender *sd, const struct channel *ch)
-{
-	int64_t limit = ch->per_second(ob.cfg), now = wk_now_ms(), wait = 0;
-	char key[96];
-	redisReply *r;
-
-	if (!limit)
-		return 0;
-	snprintf(key, sizeof(key), "wk:{notify}:rate:%s:%lld", ch->name, (long long)(now / 1000));
-	r = store_command(sd->store, "INCR %s", key);
-	if (r && r->type == REDIS_REPLY_INTEGER) {
-		if (r->integer == 1) {
-			redisReply *e = store_command(sd->store, "EXPIRE %s 2", key);
-			if (e)
-				freeReplyObject(e);
-		}
-		if (r->integer > limit)	/* the next second, spread out a little */
-			wait = 1000 - now % 1000 + (int64_t)(wk_mono_us() % 200000) / 1000;
-	}
-	if (r)
-		freeReplyObject(r);
-	return wait;
-}
-
 /* Everything the claim took, sent as one message, then each one's outcome.
  * False when an outcome could not be recorded. */
 static bool send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
@@ -839,71 +799,56 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 static bool attempt(struct sender *sd, const char *org, const char *id)
 {
 	bool recorded = false;
-	char key[192], now[24], lease[16], prefix[160], bundle[8], chan[16] = "", member[64] = "";
+	char key[192], now[24], lease[16], prefix[160], bundle[8];
 	redisReply *r;
-	const struct channel *ch = NULL;
-	int64_t wait;
+	const struct channel *ch;
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0 ||
 	    org_key(prefix, sizeof(prefix), org, "%s", "") < 0)
 		return true;	/* not ours to send */
-	r = store_command(sd->store, "HMGET %s channel status member", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return false;
-	}
-	bool valid = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-		     r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-		     r->element[2]->type == REDIS_REPLY_STRING;
-	/* waiting: not sent yet. A `sending` one goes straight to the claim, which
-	 * takes it over only when its holder's lease has run out. */
-	bool waiting = valid && (strcmp(r->element[1]->str, "queued") == 0 ||
-				 strcmp(r->element[1]->str, "retry") == 0);
-	bool open = waiting || (valid && strcmp(r->element[1]->str, "sending") == 0);
-	if (open) {
-		wk_strlcpy(chan, r->element[0]->str, sizeof(chan));
-		wk_strlcpy(member, r->element[2]->str, sizeof(member));
-	}
-	freeReplyObject(r);
-	if (!open || !(ch = channel_find(chan)))
-		return true;	/* done, cancelled, gone, or a channel this build doesn't know */
-	if (waiting && ((wait = pace_wait(sd, org, id, member, ch)) > 0 || (wait = rate_wait(sd, ch)) > 0)) {
-		/* Too soon after the last one: come back when it is this one's turn;
-		 * whatever piles up meanwhile goes out with it, as one message. */
-		return wait_turn(sd, org, id, wait);
-	}
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
 	snprintf(bundle, sizeof(bundle), "%d", OUTBOX_BUNDLE_MAX);
 	const char *keys[] = { key };
-	const char *args[] = { now, lease, sd->owner, prefix, bundle };
-	r = store_script(sd->store, &claim_script, 1, keys, 5, args);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "go") == 0) {
+	const char *args[] = { now, lease, sd->owner, prefix, bundle, ob.limits };
+	r = store_script(sd->store, &claim_script, 1, keys, 6, args);
+	if (!r || r->type != REDIS_REPLY_ARRAY || !r->elements || r->element[0]->type != REDIS_REPLY_STRING) {
+		if (r)
+			freeReplyObject(r);
+		return false;
+	}
+	const char *verdict = r->element[0]->str;
+	int64_t ms = 0;
+	bool has_ms = r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
+		      wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &ms);
+	if (strcmp(verdict, "go") == 0) {
 		struct batch *b = xcalloc(1, sizeof(*b));
 		bool loaded = true;
 		for (size_t i = 1; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++) {
 			if (r->element[i]->type != REDIS_REPLY_STRING ||
 			    load_item(sd->store, org, r->element[i]->str, &b->items[b->n]) < 0)
 				loaded = false;	/* it stays `sending` until its lease ends */
-			else if (strcmp(b->items[b->n].channel, ch->name) == 0)
+			else
 				b->n++;
 		}
-		recorded = (b->n ? send_batch(sd, b, ch) : true) && loaded;
+		/* The claim only takes channels named in ob.limits: all in the table. */
+		ch = b->n ? channel_find(b->items[0].channel) : NULL;
+		recorded = (ch ? send_batch(sd, b, ch) : true) && loaded;
 		free(b);
-	} else if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		   r->element[1]->type == REDIS_REPLY_STRING) {
+	} else if (strcmp(verdict, "wait") == 0 && has_ms) {
+		/* Too soon after the last one for this person, or over the provider's
+		 * rate: come back at its turn; what piles up meanwhile goes with it. */
+		recorded = wait_turn(sd, org, id, ms);
+	} else if (strcmp(verdict, "busy") == 0 && has_ms) {
 		/* Someone else is sending it (maybe inside a bundle): look again when
 		 * their lease ends, so a sender that died mid-bundle loses nothing. */
-		int64_t deadline;
-		recorded = wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &deadline) &&
-			   wait_turn(sd, org, id, deadline - wk_now_ms() + 200);
-	} else if (r && r->type == REDIS_REPLY_ARRAY) {
-		recorded = true;	/* done or gone */
+		recorded = wait_turn(sd, org, id, ms - wk_now_ms() + 200);
+	} else {
+		/* done or gone: nothing to do; unknown: leave the entry pending for an
+		 * instance that knows the channel. */
+		recorded = strcmp(verdict, "unknown") != 0;
 	}
-	if (r)
-		freeReplyObject(r);
+	freeReplyObject(r);
 	return recorded;
 }
 
@@ -1054,9 +999,15 @@ int outbox_start(const struct config *cfg)
 	int64_t v;
 	if (t && wk_parse_i64(t, 100, OUTBOX_LEASE_MS, &v))
 		ob.lease_ms = ob.idle_ms = v;
-	for (size_t i = 0; i < ARRAY_LEN(channels); i++)
-		if (channels[i].in_flight(cfg) > 0)
-			sem_init(&ob.slots[i], 0, (unsigned)channels[i].in_flight(cfg));
+	ob.limits[0] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(channels); i++) {
+		const struct channel *c = &channels[i];
+		size_t len = strlen(ob.limits);
+		snprintf(ob.limits + len, sizeof(ob.limits) - len, "%s%s:%lld:%lld:%lld", i ? "," : "", c->name,
+			 (long long)c->min_gap_ms(cfg), (long long)c->per_hour(cfg), (long long)c->per_second(cfg));
+		if (c->in_flight(cfg) > 0)
+			sem_init(&ob.slots[i], 0, (unsigned)c->in_flight(cfg));
+	}
 	ob.n = (size_t)cfg->notify_senders;
 	if (ob.n > MAX_SENDERS)
 		ob.n = MAX_SENDERS;
