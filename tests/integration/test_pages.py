@@ -328,3 +328,17 @@ def _():
         statuses = [r.get("status") for r in texts(w)]
         check(any(st in (500, 429) for st in statuses) and 400 in statuses,
               "the drill had no retryable or no permanent failure: %r" % statuses)
+
+
+@test("page: a person without a phone skips the SMS step; the email keeps its own delay", world=False)
+def _():
+    with paging_world() as w:
+        w.oncall("me email bob@example.com", BOB)
+        w.oncall("me notify sms now, email after 2s", BOB)
+        t0 = time.time()
+        n, t = page(w, "no phone here", target=BOB, user=ALICE)
+        check_re(r"Paging <@%s> \(#%s\): email after 2 s, until they acknowledge" % (BOB, n), t, "the plan")
+        mails = w.smtp.wait_for(1, timeout=5)
+        check(mails and time.time() - t0 >= 1.9, "email after %.2f s" % (time.time() - t0))
+        check_eq(mails[0]["rcpts"], ["bob@example.com"], "rcpt")
+        check_eq(texts(w), [], "SMS to someone without a phone")
