@@ -9,43 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void copy_reply_str(char *dst, size_t size, const redisReply *r)
-{
-	if (r && r->type == REDIS_REPLY_STRING)
-		wk_strlcpy(dst, r->str, size);
-	else if (size)
-		dst[0] = '\0';
-}
+/* What a member hash holds, read by one table; the role and the notify switch
+ * are words and are read apart. */
+static const struct store_field member_fields[] = {
+	STORE_FLAG_FIELD("placeholder", struct member, placeholder),
+	STORE_FLAG_FIELD("left_github", struct member, left_github),
+	STORE_STR_FIELD("platform", struct member, platform),
+	STORE_STR_FIELD("name", struct member, name),
+	STORE_STR_FIELD("email", struct member, email),
+	STORE_STR_FIELD("phone", struct member, phone),
+	STORE_STR_FIELD("tz", struct member, tz),
+	STORE_STR_FIELD("github", struct member, github),
+};
 
-static void member_from_pairs(struct member *m, const char *id, redisReply *const *el, size_t n)
+static void member_from_pairs(struct member *m, const char *id, const redisReply *h)
 {
 	memset(m, 0, sizeof(*m));
 	wk_strlcpy(m->id, id, sizeof(m->id));
+	store_hash_fields(h, member_fields, ARRAY_LEN(member_fields), m);
 	m->notify = true;
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		const char *k = el[i]->str, *v = el[i + 1]->str;
-		if (el[i]->type != REDIS_REPLY_STRING || el[i + 1]->type != REDIS_REPLY_STRING)
+	for (size_t i = 0; i + 1 < h->elements; i += 2) {
+		const redisReply *k = h->element[i], *v = h->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
-		if (strcmp(k, "role") == 0)
-			m->role = role_parse(v);
-		else if (strcmp(k, "placeholder") == 0)
-			m->placeholder = strcmp(v, "1") == 0;
-		else if (strcmp(k, "left_github") == 0)
-			m->left_github = strcmp(v, "1") == 0;
-		else if (strcmp(k, "notify") == 0)
-			m->notify = strcmp(v, "off") != 0;
-		else if (strcmp(k, "platform") == 0)
-			copy_reply_str(m->platform, sizeof(m->platform), el[i + 1]);
-		else if (strcmp(k, "name") == 0)
-			copy_reply_str(m->name, sizeof(m->name), el[i + 1]);
-		else if (strcmp(k, "email") == 0)
-			copy_reply_str(m->email, sizeof(m->email), el[i + 1]);
-		else if (strcmp(k, "phone") == 0)
-			copy_reply_str(m->phone, sizeof(m->phone), el[i + 1]);
-		else if (strcmp(k, "tz") == 0)
-			copy_reply_str(m->tz, sizeof(m->tz), el[i + 1]);
-		else if (strcmp(k, "github") == 0)
-			copy_reply_str(m->github, sizeof(m->github), el[i + 1]);
+		if (strcmp(k->str, "role") == 0)
+			m->role = role_parse(v->str);
+		else if (strcmp(k->str, "notify") == 0)
+			m->notify = strcmp(v->str, "off") != 0;
 	}
 }
 
@@ -61,7 +51,7 @@ int member_get(struct store *s, const char *org_id, const char *id, struct membe
 	if (r && r->type == REDIS_REPLY_ARRAY) {
 		rc = r->elements ? 0 : 1;
 		if (!rc)
-			member_from_pairs(out, id, r->element, r->elements);
+			member_from_pairs(out, id, r);
 	}
 	if (r)
 		freeReplyObject(r);
@@ -103,7 +93,7 @@ int member_list(struct store *s, const char *org_id, struct member **out, size_t
 		redisReply *id = r->element[i], *h = r->element[i + 1];
 		if (id->type != REDIS_REPLY_STRING || h->type != REDIS_REPLY_ARRAY || !h->elements)
 			continue;
-		member_from_pairs(&(*out)[*n], id->str, h->element, h->elements);
+		member_from_pairs(&(*out)[*n], id->str, h);
 		(*n)++;
 	}
 	freeReplyObject(r);

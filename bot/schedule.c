@@ -510,35 +510,34 @@ static const struct store_script load_script = {
 	NULL
 };
 
+static const struct store_field override_fields[] = {
+	STORE_STR_FIELD("id", struct override_def, id),
+	STORE_I64_FIELD("start", struct override_def, start),
+	STORE_I64_FIELD("end", struct override_def, end),
+	STORE_STR_FIELD("member", struct override_def, member),
+	STORE_STR_FIELD("replaces", struct override_def, replaces),
+	STORE_STR_FIELD("swap_id", struct override_def, swap_id),
+	STORE_STR_FIELD("reason", struct override_def, reason),
+	STORE_STR_FIELD("created_by", struct override_def, created_by),
+};
+
 static void override_from_pairs(struct override_def *o, const redisReply *h, int64_t *created)
 {
 	memset(o, 0, sizeof(*o));
+	store_hash_fields(h, override_fields, ARRAY_LEN(override_fields), o);
+	/* Instants outside what the zone code handles read as "no override". */
+	if (o->start < TZ_TIME_MIN || o->start > TZ_TIME_MAX || o->end < TZ_TIME_MIN || o->end > TZ_TIME_MAX)
+		o->start = o->end = 0;
 	o->source = SEGMENT_OVERRIDE;
 	*created = 0;
 	for (size_t i = 0; i + 1 < h->elements; i += 2) {
-		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
-		if (h->element[i]->type != REDIS_REPLY_STRING || h->element[i + 1]->type != REDIS_REPLY_STRING)
+		const redisReply *k = h->element[i], *v = h->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
-		if (strcmp(k, "id") == 0)
-			wk_strlcpy(o->id, v, sizeof(o->id));
-		else if (strcmp(k, "start") == 0)
-			wk_parse_i64(v, TZ_TIME_MIN, TZ_TIME_MAX, &o->start);
-		else if (strcmp(k, "end") == 0)
-			wk_parse_i64(v, TZ_TIME_MIN, TZ_TIME_MAX, &o->end);
-		else if (strcmp(k, "member") == 0)
-			wk_strlcpy(o->member, v, sizeof(o->member));
-		else if (strcmp(k, "replaces") == 0)
-			wk_strlcpy(o->replaces, v, sizeof(o->replaces));
-		else if (strcmp(k, "source") == 0)
-			o->source = strcmp(v, "swap") == 0 ? SEGMENT_SWAP : SEGMENT_OVERRIDE;
-		else if (strcmp(k, "swap_id") == 0)
-			wk_strlcpy(o->swap_id, v, sizeof(o->swap_id));
-		else if (strcmp(k, "reason") == 0)
-			wk_strlcpy(o->reason, v, sizeof(o->reason));
-		else if (strcmp(k, "created_by") == 0)
-			wk_strlcpy(o->created_by, v, sizeof(o->created_by));
-		else if (strcmp(k, "created_ms") == 0)
-			wk_parse_i64(v, 0, INT64_MAX, created);
+		if (strcmp(k->str, "source") == 0)
+			o->source = strcmp(v->str, "swap") == 0 ? SEGMENT_SWAP : SEGMENT_OVERRIDE;
+		else if (strcmp(k->str, "created_ms") == 0)
+			wk_parse_i64(v->str, 0, INT64_MAX, created);
 	}
 }
 
