@@ -318,6 +318,19 @@ static enum cmd_result oncall_schedule(struct cmd_ctx *ctx, int argc, char **arg
 	return CMD_OK;
 }
 
+#define WHEN_MAX 10	/* shifts /oncall when lists */
+
+struct when_line {
+	int64_t start;
+	char text[200];
+};
+
+static int when_line_order(const void *a, const void *b)
+{
+	const struct when_line *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char who[64], a[64], b[64];
@@ -334,27 +347,38 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 	}
 	if (team_list(ctx->store, ctx->org_id, &teams, &nteams) < 0)
 		return CMD_STORE_ERROR;
-	for (size_t t = 0; t < nteams && found < 10; t++) {
+	/* The next WHEN_MAX shifts over all teams, soonest first: each team's own
+	 * soonest ones are candidates, then they are merged by start. */
+	struct when_line *lines = xcalloc(nteams * WHEN_MAX + 1, sizeof(*lines));
+	size_t nlines = 0;
+	for (size_t t = 0; t < nteams; t++) {
 		struct team_plan p;
 		struct schedule s;
+		size_t mine = 0;
 		if (schedule_load(ctx->store, ctx->org_id, teams[t].id, now, now + 90 * DAY, &p) < 0)
 			continue;
 		const struct tz *z = zone_for(ctx, &p);
 		if (schedule_build(&p, now, now + 90 * DAY, &s) == 0) {
-			for (size_t i = 0; i < s.n && found < 10; i++) {
+			for (size_t i = 0; i < s.n && mine < WHEN_MAX; i++) {
 				if (strcmp(s.seg[i].member, who) != 0)
 					continue;
-				buf_printf(&out, "%s → %s  `%s.%lld`%s%s\n", when_format(z, s.seg[i].start, a, sizeof(a)),
-					   when_format(z, s.seg[i].end, b, sizeof(b)), s.seg[i].rotation,
-					   (long long)s.seg[i].shift_index,
-					   strcmp(teams[t].id, "default") ? "  team " : "",
-					   strcmp(teams[t].id, "default") ? teams[t].name : "");
-				found++;
+				lines[nlines].start = s.seg[i].start;
+				snprintf(lines[nlines].text, sizeof(lines[nlines].text), "%s → %s  `%s.%lld`%s%s\n",
+					 when_format(z, s.seg[i].start, a, sizeof(a)),
+					 when_format(z, s.seg[i].end, b, sizeof(b)), s.seg[i].rotation,
+					 (long long)s.seg[i].shift_index, strcmp(teams[t].id, "default") ? "  team " : "",
+					 strcmp(teams[t].id, "default") ? teams[t].name : "");
+				nlines++;
+				mine++;
 			}
 			schedule_free(&s);
 		}
 		team_plan_free(&p);
 	}
+	qsort(lines, nlines, sizeof(*lines), when_line_order);
+	for (; found < nlines && found < WHEN_MAX; found++)
+		buf_adds(&out, lines[found].text);
+	free(lines);
 	free(teams);
 	if (!found)
 		reply_textf(r, "<@%s> has no shifts in the next 90 days.", who);
@@ -1136,10 +1160,22 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 	const char *word = kind == SWAP_TRADE ? "with" : "by";
 	int64_t now = ctx->now_ms / 1000;
 	int used, rc, at;
-	char a[64], c[64];
+	char a[64], c[64], team[SCHEDULE_ID_LEN];
+	const char *team_name = NULL;
 	struct buf line = BUF_INIT(1024);
 
-	if (schedule_load(ctx->store, ctx->org_id, "default", now - DAY, now + 91 * DAY, &p) < 0)
+	/* "... with @peer team NAME [reason]": a team option right after the peer. */
+	for (int k = 2; k + 1 < argc; k++)
+		if (strcasecmp(argv[k], "team") == 0 && strcasecmp(argv[k - 2], word) == 0) {
+			team_name = argv[k + 1];
+			for (int j = k; j + 2 < argc; j++)
+				argv[j] = argv[j + 2];
+			argc -= 2;
+			break;
+		}
+	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
+		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (schedule_load(ctx->store, ctx->org_id, team, now - DAY, now + 91 * DAY, &p) < 0)
 		return CMD_STORE_ERROR;
 	const struct tz *z = zone_for(ctx, &p);
 	rc = find_shift(ctx, &p, z, argc, argv, ctx->req->user_id, &sw.give, &used, r);
@@ -1149,8 +1185,8 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 	}
 	at = used;
 	if (at + 1 >= argc || strcasecmp(argv[at], word) != 0) {
-		reply_textf(r, kind == SWAP_TRADE ? "Usage: `/oncall swap SHIFT with @peer [reason]`."
-						  : "Usage: `/oncall cover SHIFT by @peer [reason]`.");
+		reply_textf(r, kind == SWAP_TRADE ? "Usage: `/oncall swap SHIFT with @peer [team NAME] [reason]`."
+						  : "Usage: `/oncall cover SHIFT by @peer [team NAME] [reason]`.");
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
@@ -1194,7 +1230,7 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		}
 	}
 	team_plan_free(&p);
-	wk_strlcpy(sw.team, "default", sizeof(sw.team));
+	wk_strlcpy(sw.team, team, sizeof(sw.team));
 	wk_strlcpy(sw.requester, ctx->req->user_id, sizeof(sw.requester));
 	if (swap_policy_get(ctx->store, ctx->org_id, sw.policy, sizeof(sw.policy)) < 0)
 		return CMD_STORE_ERROR;
@@ -1613,9 +1649,9 @@ static const struct subcommand oncall_subcommands[] = {
 	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },
 	{ "overrides", "[team]", "lists overrides now and ahead", ROLE_VIEWER, 0, 1, oncall_overrides, "", 0 },
 	{ "override remove", "ID", "removes an override", ROLE_ADMIN, 1, 1, oncall_override_remove, "o0", 0 },
-	{ "swap", "SHIFT with @peer [reason]", "asks a peer to trade one of your shifts for their next one",
+	{ "swap", "SHIFT with @peer [team NAME] [reason]", "asks a peer to trade one of your shifts for their next one",
 	  ROLE_DEVELOPER, 3, 20, oncall_swap, "tomorrow with @user", 0 },
-	{ "cover", "SHIFT by @peer [reason]", "asks a peer to take one of your shifts", ROLE_DEVELOPER,
+	{ "cover", "SHIFT by @peer [team NAME] [reason]", "asks a peer to take one of your shifts", ROLE_DEVELOPER,
 	  3, 20, oncall_cover, "tomorrow by @user", 0 },
 	{ "swaps", "", "lists swaps (yours; all for admins) with buttons to answer", ROLE_VIEWER, 0, 0,
 	  oncall_swaps, "", 0 },

@@ -203,3 +203,28 @@ def _(w):
     time.sleep(0.5)
     check_eq([r for r in w.peer.requests if "no longer applies" in json.dumps(r.get("json"))], [],
              "told only once")
+
+
+@test("swaps in another team: `cover SHIFT by @peer team NAME` finds the shift there and writes that team's override")
+def _(w):
+    setup(w)
+    w.invite("team create ops2", ALICE)
+    w.oncall("rotation create second every 1d team ops2 members <@%s> <@%s>" % (ALICE, CAROL), ALICE)
+    tid = [k for k, v in w.r.hgetall(K + ":teams").items() if v == "ops2"]
+    check_eq(len(tid), 1, "team ops2 exists")
+    text = json.dumps(w.oncall("when", ALICE))
+    ids = re.findall(r"`(r\d+\.-?\d+)`[^`]*team ops2", text)
+    check(ids, "no ops2 shift for Alice in /oncall when: %s" % text[:400])
+    t = w.oncall("cover %s by <@%s>" % (ids[-1], CAROL), ALICE)["text"]
+    check_re(r"not .*found|no shift|isn't|is not", t, "without `team` the shift is looked for in the default team")
+    t = w.oncall("cover %s by <@%s> team ops2 holiday" % (ids[-1], CAROL), ALICE)["text"]
+    sid = swap_id(t)
+    check_eq(w.r("HGET", K + ":swap:" + sid, "team"), tid[0], "the swap's team")
+    check_eq(w.r("HGET", K + ":swap:" + sid, "reason"), "holiday", "the reason after the team option")
+    w.click("oncall.swap_accept", CAROL, value=sid)
+    check_eq(state(w, sid), "approved", "approved")
+    ov = w.r("ZRANGE", "%s:overrides:%s" % (K, tid[0]), 0, -1)
+    check_eq(len(ov), 1, "the override is in ops2")
+    check_eq(overrides(w), [], "nothing in the default team")
+    check_re(r"no team|No team|not a team|unknown team",
+             w.oncall("cover %s by <@%s> team nosuch" % (ids[-1], CAROL), ALICE)["text"], "unknown team")
