@@ -202,6 +202,18 @@ static void utf8_cut(struct buf *s, size_t max)
 	}
 }
 
+static const struct store_script sid_script = {
+	"outbox_sid",
+	/* KEYS: wk:notify:sid:<sid>. ARGV: org, key prefix, sid, notification ids.
+	 * The status callback names the message by Twilio's sid: map it to the
+	 * first of a bundle (one SMS has one status); all record the sid. */
+	"redis.call('HSET', KEYS[1], 'org', ARGV[1], 'id', ARGV[4])\n"
+	"redis.call('EXPIRE', KEYS[1], 604800)\n"
+	"for i = 4, #ARGV do redis.call('HSET', ARGV[2] .. 'notification:' .. ARGV[i], 'provider_id', ARGV[3]) end\n"
+	"return 1\n",
+	NULL
+};
+
 static enum send_outcome send_sms(const struct config *cfg, struct store *s, const struct batch *b,
 				  char *why, size_t whysize, int64_t *retry_ms)
 {
@@ -233,19 +245,20 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 	}
 	/* The status callback names the message by Twilio's sid: map it back (to
 	 * the first of a bundle; one SMS has one status). */
-	const struct item *it = &b->items[0];
-	if (res.sid[0] && snprintf(key, sizeof(key), "wk:notify:sid:%s", res.sid) < (int)sizeof(key)) {
-		char nkey[192];
-		redisReply *r = store_command(s, "HSET %s org %s id %s", key, it->org, it->id);
-		if (r)
-			freeReplyObject(r);
-		r = store_command(s, "EXPIRE %s 604800", key);
-		if (r)
-			freeReplyObject(r);
+	char prefix[160];
+	if (res.sid[0] && snprintf(key, sizeof(key), "wk:notify:sid:%s", res.sid) < (int)sizeof(key) &&
+	    org_key(prefix, sizeof(prefix), b->items[0].org, "%s", "") == 0) {
+		const char *args[3 + OUTBOX_BUNDLE_MAX];
+		int nargs = 0;
+		args[nargs++] = b->items[0].org;
+		args[nargs++] = prefix;
+		args[nargs++] = res.sid;
 		for (size_t i = 0; i < b->n; i++)
-			if (org_key(nkey, sizeof(nkey), it->org, "notification:%s", b->items[i].id) == 0 &&
-			    (r = store_command(s, "HSET %s provider_id %s", nkey, res.sid)))
-				freeReplyObject(r);
+			args[nargs++] = b->items[i].id;
+		const char *keys[] = { key };
+		redisReply *r = store_script(s, &sid_script, 1, keys, nargs, args);
+		if (r)
+			freeReplyObject(r);	/* only bookkeeping: a lost mapping costs a delivery report */
 	}
 	return SEND_SENT;
 }
@@ -358,6 +371,8 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
 const char OUTBOX_ENQUEUE_LUA[] =
 	"local function wk_enqueue(p, queue, org, member, channel, fallback, kind, subject, text,\n"
 	"                          dedupe, page, now, buttons)\n"
+	"  -- A page sends at most once per channel, whichever step or fallback gets there first.\n"
+	"  if dedupe == '' and page ~= '' then dedupe = 'page:' .. page .. ':' .. channel end\n"
 	"  if dedupe ~= '' then\n"
 	"    local first = redis.call('GET', p .. 'notify_dedupe:' .. dedupe)\n"
 	"    if first then return {1, first} end\n"
@@ -711,11 +726,11 @@ static bool finish(struct sender *sd, const struct item *it, const char *status,
 }
 
 /* Queue the same message on the next channel of the fallback list, at once.
- * A page's messages are deduplicated per channel, so its own later step for
- * that channel (page.c) finds this one and sends nothing more. */
+ * A page's messages are deduplicated per channel (wk_enqueue), so its own later
+ * step for that channel (page.c) finds this one and sends nothing more. */
 static bool fall_back(struct sender *sd, const struct item *it)
 {
-	char next[16], rest[32], id[24], dedupe[64] = "";
+	char next[16], rest[32], id[24];
 	const char *comma = strchr(it->fallback, ',');
 	size_t n = comma ? (size_t)(comma - it->fallback) : strlen(it->fallback);
 
@@ -724,11 +739,9 @@ static bool fall_back(struct sender *sd, const struct item *it)
 	memcpy(next, it->fallback, n);
 	next[n] = '\0';
 	wk_strlcpy(rest, comma ? comma + 1 : "", sizeof(rest));
-	if (it->page[0])
-		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", it->page, next);
 	struct outbox_message m = { .member = it->member, .channel = next, .fallback = rest,
 				    .kind = it->kind, .subject = it->subject, .text = it->text,
-				    .dedupe = dedupe, .page = it->page, .buttons = it->buttons };
+				    .page = it->page, .buttons = it->buttons };
 	int rc;
 	if (!channel_find(next))
 		return true;

@@ -68,7 +68,9 @@ struct outbox_message {
 	const char *subject;	/* email subject */
 	const char *text;
 	const char *dedupe;	/* "" = none */
-	const char *page;	/* the page it belongs to (page.h), or "" / NULL */
+	const char *page;	/* the page it belongs to (page.h), or "" / NULL; a page's
+				 * messages are deduplicated per channel ("page:<id>:<channel>")
+				 * unless dedupe is given */
 	const char *buttons;	/* chat buttons, from outbox_buttons_encode(), or "" / NULL */
 };
 

@@ -71,7 +71,7 @@ static const struct store_script create_script = {
 	"local queued = 0\n"
 	"for i = 10, #ARGV, 2 do\n"
 	"  local r = wk_enqueue(p, KEYS[1], org, ARGV[4], ARGV[i], ARGV[i + 1], ARGV[5], ARGV[6], ARGV[7],\n"
-	"                       'page:' .. id .. ':' .. ARGV[i], id, now)\n"
+	"                       '', id, now)\n"
 	"  if r[1] == 0 then queued = queued + 1 end\n"
 	"end\n"
 	"return queued\n",
@@ -243,13 +243,12 @@ int page_step_fire(struct engine_ctx *ctx)
 			ctx->rearm_ms = due;	/* the next step */
 			break;
 		}
-		char fb[32], dedupe[160], nid[24];
+		char fb[32], nid[24];
 		fallback_after(st, n, i, fb, sizeof(fb));
-		snprintf(dedupe, sizeof(dedupe), "page:%s:%s", id, st[i].channel);
 		struct outbox_message m = { .member = r->element[0]->str, .channel = st[i].channel,
 					    .fallback = fb, .kind = r->element[1]->str,
 					    .subject = r->element[2]->str, .text = r->element[3]->str,
-					    .dedupe = dedupe, .page = id };
+					    .page = id };
 		int q = outbox_enqueue(ctx->store, org, &m, wk_now_ms(), nid, sizeof(nid));
 		if (q < 0) {
 			rc = -1;

@@ -9,7 +9,8 @@
  *     crash can't leave a page whose later steps never run;
  *   - in one script, writes wk:{org}:page:<id> and queues every step due now
  *     (outbox.h), each with the later channels as its fallback.
- * Every message of a page is deduplicated per channel ("page:<id>:<channel>"):
+ * Every message of a page is deduplicated per channel ("page:<id>:<channel>", by
+ * the outbox):
  * a fallback that already sent the email at once makes the email step a no-op.
  * The timer runs each step when its delay has passed, unless the page was
  * acknowledged, and re-arms itself for the next one.
