@@ -3,6 +3,7 @@
 #include "adapters/adapter.h"
 #include "bot/buf.h"
 #include "bot/courier.h"
+#include "bot/form.h"
 #include "bot/log.h"
 #include "bot/mail.h"
 #include "bot/metrics.h"
@@ -14,6 +15,9 @@
 #include <string.h>
 
 #define SLACK_API_TIMEOUT_MS 10000
+/* Pages of 200 messages read when looking for a message: a DM gets far fewer
+ * since one attempt; past this the answer is "could not check". */
+#define SLACK_HISTORY_PAGES 5
 
 static bool slack_id_valid(const char *id)
 {
@@ -136,20 +140,22 @@ struct slack_answer {
 	json_t *root;		/* the parsed body when it had an ok field */
 	char code[64];		/* Slack's error code when ok:false */
 	long retry_after;	/* 429: seconds, or -1 */
+	bool maybe_sent;	/* no answer, but the request may have reached Slack */
 };
 
-/* POST body to <api>/<method>. 0 ok:true, 1 ok:false (a->code), -1 no usable
- * answer (transport, 429, no ok field); why is set for 1 and -1. */
+/* POST body to <api>/<method>, or with ctype NULL a GET of <api>/<method>?body.
+ * 0 ok:true, 1 ok:false (a->code), -1 no usable answer (transport, 429, no ok
+ * field); why is set for 1 and -1. */
 static int slack_post(const struct config *cfg, const char *method, const char *ctype,
 		      const char *body, size_t len, struct slack_answer *a, char *why, size_t whysize)
 {
 	struct buf url = BUF_INIT(8192), target = BUF_INIT(64), hdr = BUF_INIT(128);
 	struct courier_response r;
 	struct courier_request req = {
-		.method = "POST",
+		.method = ctype ? "POST" : "GET",
 		.bearer = cfg->slack_bot_token,
-		.body = body,
-		.body_len = len,
+		.body = ctype ? body : NULL,
+		.body_len = ctype ? len : 0,
 		.timeout_ms = SLACK_API_TIMEOUT_MS,
 	};
 	const char *headers[2] = { NULL, NULL };
@@ -160,18 +166,23 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 	a->root = NULL;
 	a->code[0] = '\0';
 	a->retry_after = -1;
-	if (buf_printf(&url, "%s/%s", cfg->slack_api_url, method) < 0 ||
-	    buf_printf(&target, "slack.%s", method) < 0 || buf_printf(&hdr, "Content-Type: %s", ctype) < 0) {
+	a->maybe_sent = false;
+	if (buf_printf(&url, "%s/%s%s%.*s", cfg->slack_api_url, method, ctype ? "" : "?",
+		       ctype ? 0 : (int)len, ctype ? "" : body) < 0 ||
+	    buf_printf(&target, "slack.%s", method) < 0 ||
+	    (ctype && buf_printf(&hdr, "Content-Type: %s", ctype) < 0)) {
 		snprintf(why, whysize, "slack.api_url is too long");
 		memset(&r, 0, sizeof(r));
 		goto out_nocall;
 	}
-	headers[0] = buf_cstr(&hdr);
+	headers[0] = ctype ? buf_cstr(&hdr) : NULL;
 	req.url = buf_cstr(&url);
 	req.target = buf_cstr(&target);
 	req.headers = headers;
 	if (courier_call(&req, &r) < 0) {
-		snprintf(why, whysize, "could not reach Slack %s: %s", method, r.error);
+		a->maybe_sent = r.maybe_sent;
+		snprintf(why, whysize, "%s Slack %s: %s", r.maybe_sent ? "no answer from" : "could not reach",
+			 method, r.error);
 		goto out;
 	}
 	if (r.status == 429) {
@@ -285,16 +296,22 @@ static int dm_channel(const struct config *cfg, struct store *s, const char *org
 	return 0;
 }
 
-/* chat.postMessage of msg (text or blocks) into channel ch. 0, 1 permanent,
- * -1 retry later, 3 channel_not_found. */
-static int dm_post(const struct config *cfg, const char *ch, json_t *msg, long *retry_after,
-		   char *why, size_t whysize)
+/* chat.postMessage of msg (text or blocks) into channel ch, with note as the
+ * message's metadata when given. 0, 1 permanent, -1 retry later, 2 unknown
+ * (the post may have reached Slack), 3 channel_not_found. */
+static int dm_post(const struct config *cfg, const char *ch, json_t *msg, const struct slack_note *note,
+		   long *retry_after, char *why, size_t whysize)
 {
 	struct slack_answer a;
 	char *body;
 	int rc;
 
 	json_object_set_new(msg, "channel", json_string(ch));
+	if (note)
+		json_object_set_new(msg, "metadata",
+				    json_pack("{s:s, s:{s:s, s:s, s:s}}", "event_type", SLACK_NOTE_EVENT,
+					      "event_payload", "org", note->org, "ref", note->ref, "ids",
+					      note->ids));
 	body = json_dumps(msg, JSON_COMPACT);
 	if (!body) {
 		snprintf(why, whysize, "could not encode the message");
@@ -306,15 +323,22 @@ static int dm_post(const struct config *cfg, const char *ch, json_t *msg, long *
 	json_decref(a.root);
 	if (rc < 0 && retry_after)
 		*retry_after = a.retry_after;
+	if (rc < 0 && a.maybe_sent)
+		return 2;
 	if (rc == 1)
 		return strcmp(a.code, "channel_not_found") == 0 ? 3 : permanent_code(a.code) ? 1 : -1;
 	return rc;
 }
 
+static const char *outcome_word(int rc)
+{
+	return rc == 0 ? "sent" : rc == 1 ? "refused" : rc == 2 ? "unknown" : "failed";
+}
+
 /* The DM path: channel lookup, post, one reopen of a channel that is gone,
  * logs and metrics. msg is a chat.postMessage body without "channel"; borrowed. */
 static int dm_send(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
-		   json_t *msg, long *retry_after, char *why, size_t whysize)
+		   json_t *msg, const struct slack_note *note, long *retry_after, char *why, size_t whysize)
 {
 	char ch[40];
 	int rc;
@@ -335,13 +359,13 @@ static int dm_send(const struct config *cfg, struct store *s, const char *org_id
 	rc = dm_channel(cfg, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
 	if (rc != 0)
 		goto out;
-	rc = dm_post(cfg, ch, msg, retry_after, why, whysize);
+	rc = dm_post(cfg, ch, msg, note, retry_after, why, whysize);
 	if (rc == 3) {
 		/* The cached channel is gone (the user was deleted and re-added, a
 		 * workspace migration): open it afresh, once. */
 		rc = dm_channel(cfg, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 0) {
-			rc = dm_post(cfg, ch, msg, retry_after, why, whysize);
+			rc = dm_post(cfg, ch, msg, note, retry_after, why, whysize);
 			if (rc == 3)
 				rc = -1;
 		}
@@ -352,9 +376,9 @@ out:
 		log_info("slack.dm", "org=%s user=%s outcome=sent", org_id, user_id);
 	} else {
 		char q[200];
-		metrics_outbound("slack.dm", rc == 1 ? "refused" : "failed");
+		metrics_outbound("slack.dm", outcome_word(rc));
 		log_warn("slack.dm", "org=%s user=%s outcome=%s why=%s", org_id,
-			 slack_id_valid(user_id) ? user_id : "-", rc == 1 ? "refused" : "failed",
+			 slack_id_valid(user_id) ? user_id : "-", outcome_word(rc),
 			 log_quote(q, sizeof(q), why));
 	}
 	return rc;
@@ -379,8 +403,8 @@ static json_t *message_from(const struct reply *r, char *why, size_t whysize)
 }
 
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
-		   const char *user_id, const struct reply *r, long *retry_after, char *why,
-		   size_t whysize)
+		   const char *user_id, const struct reply *r, const struct slack_note *note,
+		   long *retry_after, char *why, size_t whysize)
 {
 	json_t *msg = message_from(r, why, whysize);
 	int rc;
@@ -390,13 +414,13 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 			*retry_after = -1;
 		return 1;
 	}
-	rc = dm_send(cfg, s, org_id, user_id, msg, retry_after, why, whysize);
+	rc = dm_send(cfg, s, org_id, user_id, msg, note, retry_after, why, whysize);
 	json_decref(msg);
 	return rc;
 }
 
 int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       long *retry_after, char *why, size_t whysize)
+		       const struct slack_note *note, long *retry_after, char *why, size_t whysize)
 {
 	json_t *msg;
 	int rc;
@@ -414,17 +438,105 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 	}
 	if (!(msg = message_from(r, why, whysize)))
 		return 1;
-	rc = dm_post(cfg, channel_id, msg, retry_after, why, whysize);
+	rc = dm_post(cfg, channel_id, msg, note, retry_after, why, whysize);
 	json_decref(msg);
 	if (rc == 3)
 		rc = 1;	/* the channel is gone: nothing to reopen */
 	if (rc == 1 && strstr(why, "not_in_channel"))
 		snprintf(why, whysize, "the app is not in that channel; invite it there first (/invite @Watchkeeper)");
-	metrics_outbound("slack.channel", rc == 0 ? "sent" : rc == 1 ? "refused" : "failed");
+	metrics_outbound("slack.channel", outcome_word(rc));
 	if (rc != 0) {
 		char q[200];
-		log_warn("slack.channel", "channel=%s outcome=%s why=%s", channel_id,
-			 rc == 1 ? "refused" : "failed", log_quote(q, sizeof(q), why));
+		log_warn("slack.channel", "channel=%s outcome=%s why=%s", channel_id, outcome_word(rc),
+			 log_quote(q, sizeof(q), why));
 	}
 	return rc;
+}
+
+/* ---- was it posted? ---- */
+
+/* Mark in found[] every ref that a wk_notification message of org_id in one
+ * conversations.history page names. */
+static void match_page(json_t *messages, const char *org_id, const char *const *refs, size_t n,
+		       bool *found)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(messages, i, m) {
+		json_t *meta = json_object_get(m, "metadata");
+		json_t *p = json_object_get(meta, "event_payload");
+		const char *type = json_string_value(json_object_get(meta, "event_type"));
+		const char *org = json_string_value(json_object_get(p, "org"));
+		const char *ref = json_string_value(json_object_get(p, "ref"));
+
+		if (!type || !org || !ref || strcmp(type, SLACK_NOTE_EVENT) != 0 || strcmp(org, org_id) != 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(refs[k], ref) == 0)
+				found[k] = true;
+	}
+}
+
+int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
+		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
+		      size_t n, bool *found, long *retry_after, char *why, size_t whysize)
+{
+	char ch[40], oldest[32], cursor[256] = "";
+	int rc;
+
+	why[0] = '\0';
+	*retry_after = -1;
+	for (size_t k = 0; k < n; k++)
+		found[k] = false;
+	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(conversation))
+		return 0;	/* nothing could have been posted */
+	if (dm) {
+		rc = dm_channel(cfg, s, org_id, conversation, false, ch, sizeof(ch), retry_after, why, whysize);
+		if (rc == 1)
+			return 0;	/* Slack refuses a DM with them: nothing was posted */
+		if (rc < 0)
+			return -1;
+	} else {
+		wk_strlcpy(ch, conversation, sizeof(ch));
+	}
+	/* A minute before the first attempt: our clock and Slack's may disagree. */
+	snprintf(oldest, sizeof(oldest), "%lld.000000",
+		 (long long)(since_ms > 60000 ? since_ms / 1000 - 60 : 0));
+	for (int page = 0; page < SLACK_HISTORY_PAGES; page++) {
+		struct buf q = BUF_INIT(2048);
+		struct slack_answer a;
+		const char *next;
+
+		form_encode_pair(&q, "channel", ch);
+		form_encode_pair(&q, "oldest", oldest);
+		form_encode_pair(&q, "include_all_metadata", "true");
+		form_encode_pair(&q, "limit", "200");
+		if (cursor[0])
+			form_encode_pair(&q, "cursor", cursor);
+		rc = slack_post(cfg, "conversations.history", NULL, buf_cstr(&q), q.len, &a, why, whysize);
+		buf_free(&q);
+		if (rc != 0) {
+			*retry_after = a.retry_after;
+			json_decref(a.root);
+			if (rc == 1 && (strcmp(a.code, "channel_not_found") == 0 ||
+					strcmp(a.code, "not_in_channel") == 0))
+				return 0;	/* nothing of ours can be in there */
+			return -1;
+		}
+		match_page(json_object_get(a.root, "messages"), org_id, refs, n, found);
+		next = json_is_true(json_object_get(a.root, "has_more"))
+			       ? json_string_value(json_object_get(json_object_get(a.root, "response_metadata"),
+								   "next_cursor"))
+			       : NULL;
+		if (!next || !next[0] || strlen(next) >= sizeof(cursor)) {
+			json_decref(a.root);
+			return 0;
+		}
+		wk_strlcpy(cursor, next, sizeof(cursor));
+		json_decref(a.root);
+	}
+	snprintf(why, whysize, "Slack conversations.history has more than %d pages since the first attempt",
+		 SLACK_HISTORY_PAGES);
+	return -1;
 }

@@ -13,7 +13,9 @@
 #ifndef WK_SLACK_API_H
 #define WK_SLACK_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bot/config.h"
 #include "bot/store.h"
@@ -30,10 +32,23 @@
 int slack_user_email(const struct config *cfg, const char *user_id, char *email, size_t size,
 		     char *why, size_t whysize);
 
+/* What marks a notification's message in Slack: message metadata (not shown to
+ * people) of event type SLACK_NOTE_EVENT with the org, the attempt's reference
+ * and the notification ids it carries, so that after an attempt with an
+ * unknown outcome the outbox can look for the message instead of posting it
+ * twice (slack_find_posted()). All three strings are borrowed. */
+#define SLACK_NOTE_EVENT "wk_notification"
+struct slack_note {
+	const char *org;
+	const char *ref;	/* e.g. "n12-3fa9" */
+	const char *ids;	/* "n12,n13" */
+};
+
 /* A direct message from the bot to one Slack user of org_id: a neutral reply
  * rendered as Block Kit (the same as slash-command replies), buttons included
- * (swap requests, approvals, pages with an Acknowledge button). The outbox
- * (bot/outbox.h) is the only caller: everything else queues notifications.
+ * (swap requests, approvals, pages with an Acknowledge button), carrying note
+ * as metadata when note is not NULL. The outbox (bot/outbox.h) is the only
+ * caller: everything else queues notifications.
  *
  * conversations.open (form users=<user_id>) gives the DM channel id, cached in
  * wk:{org}:dm:<user_id> (no expiry: a DM channel id does not change); then
@@ -43,19 +58,39 @@ int slack_user_email(const struct config *cfg, const char *user_id, char *email,
  *   1   not posted, and retrying will not help: no bot token configured, an
  *       invalid user id, or a refusal for this user or text (user_not_found,
  *       user_disabled, cannot_dm_bot, msg_too_long, ...); why names it.
- *  -1   not posted, try again later: transport failure, 429, 5xx, a malformed
- *       answer, other ok:false codes (invalid_auth, ...), or Redis failed.
- *       *retry_after (if not NULL) gets a 429's Retry-After seconds, else -1.
+ *  -1   not posted, try again later: transport failure before the post left,
+ *       429, 5xx, a malformed answer, other ok:false codes (invalid_auth, ...),
+ *       or Redis failed. *retry_after (if not NULL) gets a 429's Retry-After
+ *       seconds, else -1.
+ *   2   unknown: chat.postMessage went out but no answer came (timeout, a
+ *       dropped connection, shutdown): Slack may have posted it. Look with
+ *       slack_find_posted() before posting again.
  * s is the caller's store (channel cache). */
 struct reply;
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,
-		   const char *user_id, const struct reply *r, long *retry_after, char *why,
-		   size_t whysize);
+		   const char *user_id, const struct reply *r, const struct slack_note *note,
+		   long *retry_after, char *why, size_t whysize);
 
 /* The same, posted into a channel the bot is a member of (C.., G..): no
  * conversations.open. Results as above; not_in_channel, channel_not_found and
  * is_archived are permanent (1), and why says to invite the app. */
 int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       long *retry_after, char *why, size_t whysize);
+		       const struct slack_note *note, long *retry_after, char *why, size_t whysize);
+
+/* Was a message marked with one of refs[0..n) posted since since_ms? Reads
+ * conversations.history (include_all_metadata=true, oldest a minute before
+ * since_ms, pages of 200 following the cursor, at most 5) of user_id's DM
+ * (dm true: the cached channel, or conversations.open) or of the channel
+ * `conversation`, and sets found[k] for each refs[k] named by a
+ * SLACK_NOTE_EVENT message of org_id. One call covers every unknown message
+ * of that conversation. Needs the im:history scope (channels:history /
+ * groups:history for channels).
+ *   0   looked (found[] says what is there; all false when nothing could
+ *       have been posted: no token, Slack refuses that DM, channel gone)
+ *  -1   could not look: transport, 429 (*retry_after seconds, else -1), 5xx,
+ *       other refusals, or more pages than that; why says which. */
+int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
+		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
+		      size_t n, bool *found, long *retry_after, char *why, size_t whysize);
 
 #endif

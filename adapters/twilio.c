@@ -1,10 +1,12 @@
 /* twilio.c - see twilio.h */
 #include "adapters/twilio.h"
 #include "bot/courier.h"
+#include "bot/form.h"
 #include "bot/log.h"
 #include "bot/utf8.h"
 #include "bot/util.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+/* Pages of 50 read when looking for a message sent since one attempt. */
+#define TWILIO_LIST_PAGES 5
 #define SHA1_LEN 20
 #define SIG_B64_SIZE 29	/* base64 of 20 bytes is 28 characters, plus NUL */
 
@@ -36,31 +40,6 @@ bool twilio_e164_valid(const char *s)
 }
 
 /* ---- sending ---- */
-
-/* application/x-www-form-urlencoded: unreserved bytes as is, space as '+',
- * everything else %XX, so no value can smuggle a '&' or '='. */
-static void form_add(struct buf *b, const char *name, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	if (b->len)
-		buf_addc(b, '&');
-	buf_adds(b, name);
-	buf_addc(b, '=');
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		unsigned char c = *p;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			buf_addc(b, (char)c);
-		} else if (c == ' ') {
-			buf_addc(b, '+');
-		} else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
-		}
-	}
-}
 
 enum twilio_outcome twilio_classify(long http_status, long error_code)
 {
@@ -128,16 +107,42 @@ static void read_answer(const struct courier_response *resp, struct twilio_resul
 	json_decref(root);
 }
 
+/* "Authorization: Basic base64(sid:token)", built here because the courier
+ * knows only bearer tokens; wiped by basic_auth_free(), never logged. */
+static char *basic_auth(const struct config *cfg)
+{
+	struct buf cred = BUF_INIT(1024);
+	unsigned char *b64;
+	size_t size;
+	char *auth;
+
+	buf_printf(&cred, "%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+	size = 4 * ((cred.len + 2) / 3) + 1;
+	b64 = xmalloc(size);
+	EVP_EncodeBlock(b64, (const unsigned char *)buf_cstr(&cred), (int)cred.len);
+	auth = xmalloc(size + 32);
+	snprintf(auth, size + 32, "Authorization: Basic %s", (const char *)b64);
+	OPENSSL_cleanse(cred.data, cred.len);
+	OPENSSL_cleanse(b64, size);
+	free(b64);
+	buf_free(&cred);
+	return auth;
+}
+
+static void basic_auth_free(char *auth)
+{
+	OPENSSL_cleanse(auth, strlen(auth));
+	free(auth);
+}
+
 int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 		    const char *status_callback_url, struct twilio_result *out)
 {
-	struct buf form = BUF_INIT(64 * 1024), url = BUF_INIT(4096), cred = BUF_INIT(1024);
+	struct buf form = BUF_INIT(64 * 1024), url = BUF_INIT(4096);
 	struct courier_request req = { 0 };
 	struct courier_response resp;
-	unsigned char *b64 = NULL;
 	char *auth = NULL;
 	const char *headers[3];
-	size_t auth_size;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -156,24 +161,17 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 		wk_strlcpy(out->message, "The message text is empty, not UTF-8 or longer than 1600 characters.", sizeof(out->message));
 		return -1;
 	}
-	form_add(&form, "To", to);
+	form_encode_pair(&form, "To", to);
 	if (cfg->twilio_from[0])
-		form_add(&form, "From", cfg->twilio_from);
+		form_encode_pair(&form, "From", cfg->twilio_from);
 	else
-		form_add(&form, "MessagingServiceSid", cfg->twilio_messaging_service_sid);
-	form_add(&form, "Body", body);
+		form_encode_pair(&form, "MessagingServiceSid", cfg->twilio_messaging_service_sid);
+	form_encode_pair(&form, "Body", body);
 	if (status_callback_url && status_callback_url[0])
-		form_add(&form, "StatusCallback", status_callback_url);
+		form_encode_pair(&form, "StatusCallback", status_callback_url);
 	base_url(&url, cfg->twilio_api_url, cfg->twilio_account_sid);
 
-	/* Authorization: Basic base64(sid:token). Built here because the courier
-	 * knows only bearer tokens; wiped after use, never logged. */
-	buf_printf(&cred, "%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
-	auth_size = 4 * ((cred.len + 2) / 3) + 1;
-	b64 = xmalloc(auth_size);
-	EVP_EncodeBlock(b64, (const unsigned char *)buf_cstr(&cred), (int)cred.len);
-	auth = xmalloc(auth_size + 32);
-	snprintf(auth, auth_size + 32, "Authorization: Basic %s", (const char *)b64);
+	auth = basic_auth(cfg);
 	headers[0] = auth;
 	headers[1] = "Content-Type: application/x-www-form-urlencoded";
 	headers[2] = NULL;
@@ -187,21 +185,19 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 	req.timeout_ms = cfg->twilio_timeout_ms;
 	rc = courier_call(&req, &resp);
 
-	OPENSSL_cleanse(cred.data, cred.len);
-	OPENSSL_cleanse(b64, auth_size);
-	OPENSSL_cleanse(auth, strlen(auth));
-	free(b64);
-	free(auth);
-	buf_free(&cred);
+	basic_auth_free(auth);
 
 	out->http_status = rc == 0 ? resp.status : 0;
+	out->maybe_sent = rc != 0 && resp.maybe_sent;
 	if (rc == 0)
 		read_answer(&resp, out);
 	out->outcome = twilio_classify(out->http_status, out->error_code);
 	if (out->outcome == TWILIO_RETRY)
 		out->retry_after = resp.retry_after;
 	if (rc != 0)
-		snprintf(out->message, sizeof(out->message), "Twilio could not be reached: %s", resp.error);
+		snprintf(out->message, sizeof(out->message), "%s: %.120s", out->maybe_sent
+			 ? "Twilio did not answer (it may have taken the message)" : "Twilio could not be reached",
+			 resp.error);
 	else if (out->outcome == TWILIO_SENT)
 		snprintf(out->message, sizeof(out->message), "Twilio accepted the message%s%s.",
 			 out->sid[0] ? " " : "", out->sid);
@@ -217,6 +213,107 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 	buf_free(&form);
 	buf_free(&url);
 	return out->outcome == TWILIO_SENT ? 0 : -1;
+}
+
+/* ---- was it sent? ---- */
+
+/* Mark refs named in the bodies of one page of the Messages list; false once an
+ * entry created before since_s shows up (the list is newest first). */
+static bool match_messages(json_t *messages, int64_t since_s, const char *const *refs, size_t n,
+			   bool *found)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(messages, i, m) {
+		const char *created = json_string_value(json_object_get(m, "date_created"));
+		const char *body = json_string_value(json_object_get(m, "body"));
+		time_t when = created ? curl_getdate(created, NULL) : -1;
+
+		if (when >= 0 && (int64_t)when < since_s)
+			return false;
+		for (size_t k = 0; body && k < n; k++)
+			if (strstr(body, refs[k]))
+				found[k] = true;
+	}
+	return true;
+}
+
+int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
+		     const char *const *refs, size_t n, bool *found, long *retry_after, char *why,
+		     size_t whysize)
+{
+	struct buf url = BUF_INIT(8192), q = BUF_INIT(256);
+	char *auth = NULL;
+	const char *headers[2] = { NULL, NULL };
+	int rc = -1;
+	/* A minute of slack: Twilio's clock and ours may disagree. */
+	int64_t since_s = since_ms / 1000 - 60;
+
+	why[0] = '\0';
+	*retry_after = -1;
+	for (size_t k = 0; k < n; k++)
+		found[k] = false;
+	if (!twilio_configured(cfg) || !twilio_e164_valid(to))
+		return 0;	/* nothing could have been sent */
+	base_url(&url, cfg->twilio_api_url, cfg->twilio_account_sid);
+	form_encode_pair(&q, "To", to);
+	form_encode_pair(&q, "PageSize", "50");
+	buf_printf(&url, "?%s", buf_cstr(&q));
+	auth = basic_auth(cfg);
+	headers[0] = auth;
+	for (int page = 0; page < TWILIO_LIST_PAGES; page++) {
+		struct courier_request req = { .method = "GET", .url = buf_cstr(&url), .headers = headers,
+					       .target = "twilio.list", .timeout_ms = cfg->twilio_timeout_ms };
+		struct courier_response resp;
+		json_error_t jerr;
+		json_t *root = NULL;
+		const char *next;
+
+		if (courier_call(&req, &resp) < 0) {
+			snprintf(why, whysize, "could not list Twilio messages: %s", resp.error);
+			courier_response_free(&resp);
+			goto out;
+		}
+		if (resp.status != 200) {
+			*retry_after = resp.status == 429 ? resp.retry_after : -1;
+			snprintf(why, whysize, "Twilio answered the message list with HTTP %ld", resp.status);
+			courier_response_free(&resp);
+			goto out;
+		}
+		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+		courier_response_free(&resp);
+		if (!json_is_array(json_object_get(root, "messages"))) {
+			snprintf(why, whysize, "Twilio's message list has no messages array");
+			json_decref(root);
+			goto out;
+		}
+		bool more = match_messages(json_object_get(root, "messages"), since_s, refs, n, found);
+		next = json_string_value(json_object_get(root, "next_page_uri"));
+		if (!more || !next || next[0] != '/') {
+			json_decref(root);
+			rc = 0;
+			goto out;
+		}
+		/* next_page_uri is a path on the API host: keep our base's scheme and host. */
+		buf_reset(&url);
+		{
+			const char *api = cfg->twilio_api_url;
+			const char *host = strstr(api, "://");
+			const char *slash = host ? strchr(host + 3, '/') : NULL;
+			size_t len = slash ? (size_t)(slash - api) : strlen(api);
+			buf_add(&url, api, len);
+			buf_adds(&url, next);
+		}
+		json_decref(root);
+	}
+	snprintf(why, whysize, "Twilio's message list has more than %d pages since the first attempt",
+		 TWILIO_LIST_PAGES);
+out:
+	basic_auth_free(auth);
+	buf_free(&url);
+	buf_free(&q);
+	return rc;
 }
 
 /* ---- webhook signatures ---- */

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bot/buf.h"
 #include "bot/config.h"
@@ -38,6 +39,9 @@ struct twilio_result {
 	char sid[64];		/* SM.../MM... on SENT; "" when absent or malformed */
 	char status[32];	/* initial status ("queued", "accepted"...), "" when absent */
 	char message[200];	/* one sentence for logs and people; never holds a secret */
+	bool maybe_sent;	/* RETRY without an answer after the request went out
+				 * (timeout, dropped connection): Twilio may have
+				 * created the message; look with twilio_find_sent() */
 };
 
 /* Whether SMS can be sent: account SID, auth token and From or Messaging Service SID set. */
@@ -56,6 +60,19 @@ bool twilio_e164_valid(const char *s);
 int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 		    const char *status_callback_url, struct twilio_result *out);
 
+/* Was an SMS whose body contains one of refs[0..n) created for `to` since
+ * since_ms? Lists GET .../Messages.json?To=<to>&PageSize=50 (newest first,
+ * following next_page_uri, at most 5 pages) and stops at the first entry whose
+ * date_created is more than a minute before since_ms. To is the only filter:
+ * a queued message has no date_sent yet, and with a Messaging Service there is
+ * no From. Sets found[k] for refs[k] seen in a body.
+ *   0   looked (all false also when SMS is not configured or `to` invalid)
+ *  -1   could not look (transport, non-200, malformed list); why says which,
+ *       *retry_after gets a 429's Retry-After seconds, else -1.
+ * Thread: any that may block (courier_call). */
+int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
+		     const char *const *refs, size_t n, bool *found, long *retry_after, char *why,
+		     size_t whysize);
 /* The outcome for an HTTP status and Twilio error code (0 = none): 2xx SENT;
  * 0 (no answer), 429, 5xx RETRY; everything else PERMANENT. Exposed for tests. */
 enum twilio_outcome twilio_classify(long http_status, long error_code);

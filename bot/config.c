@@ -40,6 +40,9 @@ static const struct config_key config_keys[] = {
 	  "bytes, 1024..16777216" },
 	{ "shutdown_grace_ms", "WK_SHUTDOWN_GRACE_MS", INT(shutdown_grace_ms), "10000", 0, 600000, 0,
 	  "milliseconds to finish in-flight requests on SIGTERM, 0..600000" },
+	{ "shutdown.drain_ms", "WK_SHUTDOWN_DRAIN_MS", INT(shutdown_drain_ms), "10000", 0, 600000, 0,
+	  "milliseconds notification sends in flight may take to finish on SIGTERM before they are "
+	  "cut off (their outcome then counts as unknown and is checked), 0..600000" },
 	{ "log_level", "WK_LOG_LEVEL", STR(log_level), "info", 0, 0, 0,
 	  "one of debug, info, warn, error" },
 	{ "slack.signing_secret", "WK_SLACK_SIGNING_SECRET", STR(slack_signing_secret), "", 0, 0,
@@ -71,6 +74,9 @@ static const struct config_key config_keys[] = {
 	  "seconds until an unanswered swap request expires, 1..2592000 (default 48 h)" },
 	{ "notify.senders", "WK_NOTIFY_SENDERS", INT(notify_senders), "4", 1, 16, 0,
 	  "threads sending notifications, 1..16" },
+	{ "notify.verify_max_wait_s", "WK_NOTIFY_VERIFY_MAX_WAIT_S", INT(notify_verify_max_wait_s), "30", 0,
+	  3600, 0, "seconds to keep trying to check whether a message with an unknown outcome arrived "
+	  "before sending it again anyway, 0..3600" },
 	{ "notify.sms_min_gap_s", "WK_NOTIFY_SMS_MIN_GAP_S", INT(notify_sms_gap_s), "10", 0, 3600, 0,
 	  "seconds between two SMS to one person; what comes sooner waits and is bundled, 0..3600" },
 	{ "notify.sms_per_hour", "WK_NOTIFY_SMS_PER_HOUR", INT(notify_sms_per_hour), "20", 0, 1000, 0,

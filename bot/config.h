@@ -26,6 +26,7 @@ struct config {
 	int64_t workers;
 	int64_t max_body_bytes;
 	int64_t shutdown_grace_ms;
+	int64_t shutdown_drain_ms;	/* outbox sends in flight may finish this long */
 	char *log_level;
 
 	char *slack_signing_secret;	/* secret: never logged */
@@ -48,6 +49,7 @@ struct config {
 
 	int64_t swap_expire_s;		/* an unanswered swap request expires after this */
 	int64_t notify_senders;		/* outbox sender threads */
+	int64_t notify_verify_max_wait_s;	/* look for an unknown send this long, then resend */
 	int64_t notify_sms_gap_s;	/* per person: at least this long between SMS */
 	int64_t notify_sms_per_hour;	/* per person: at most this many SMS an hour, 0 = no cap */
 	int64_t notify_email_gap_s;

@@ -64,6 +64,9 @@ struct delivery {
 	struct curl_slist *headers;	/* HTTP headers, or the SMTP recipient list */
 	CURL *easy;		/* while in flight */
 	struct waiter *waiter;	/* blocking kinds; NULL once the caller gave up */
+	bool started;		/* handed to libcurl (under courier.lock): the peer may
+				 * have the request from here on */
+	bool request_sent;	/* libcurl wrote request bytes (CURLINFO_REQUEST_SIZE > 0) */
 	struct delivery *next;
 
 	/* What the answer said so far (courier thread only while in flight). */
@@ -181,6 +184,7 @@ static void finish_sync(struct delivery *d, long status, const char *error)
 			r->retry_after = d->retry_after;
 		} else {
 			clean_copy(r->error, sizeof(r->error), error);
+			r->maybe_sent = d->request_sent;
 		}
 		d->waiter->done = true;
 		d->waiter = NULL;
@@ -643,6 +647,14 @@ static void finish_transfer(CURLMsg *msg)
 
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+	{
+		long sent_bytes = 0;
+		/* Bytes of the request went out: a failure from here on (timeout, reset)
+		 * leaves the peer's side unknown. */
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_REQUEST_SIZE, &sent_bytes) == CURLE_OK &&
+		    sent_bytes > 0)
+			d->request_sent = true;
+	}
 	curl_multi_remove_handle(courier.multi, msg->easy_handle);
 	curl_easy_cleanup(msg->easy_handle);
 	d->easy = NULL;
@@ -682,6 +694,7 @@ static void start_due(void)
 		} else if (slots && d->not_before_ms <= now) {
 			*pp = d->next;
 			d->next = NULL;
+			d->started = true;
 			*tail = d;
 			tail = &d->next;
 			slots--;
@@ -807,6 +820,7 @@ void courier_stop(int64_t grace_ms)
 		curl_multi_remove_handle(multi, d->easy);
 		curl_easy_cleanup(d->easy);
 		d->easy = NULL;
+		d->request_sent = true;	/* cut off mid-transfer: the peer may have it */
 		drain_one(d);
 	}
 	courier.in_flight = 0;
@@ -862,9 +876,11 @@ static void submit_and_wait(struct delivery **d, struct waiter *w, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			if (w[i].done)
 				continue;
-			/* !done means the courier still holds d[i]: detach so it never writes here. */
+			/* !done means the courier still holds d[i]: detach so it never writes here.
+			 * Once handed to libcurl the peer may have it: the outcome is unknown. */
 			d[i]->waiter = NULL;
 			w[i].done = true;
+			w[i].resp.maybe_sent = d[i]->started;
 			wk_strlcpy(w[i].resp.error, courier.calls_cancelled
 				   ? "the daemon is shutting down" : "the outbound courier did not answer in time",
 				   sizeof(w[i].resp.error));

@@ -31,6 +31,7 @@
 #ifndef WK_COURIER_H
 #define WK_COURIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,12 @@ struct courier_response {
 	long retry_after;		/* Retry-After in seconds (an HTTP-date is turned into
 					 * seconds from now), -1 when absent */
 	char error[160];		/* transfer error sentence when status == 0, else "" */
+	bool maybe_sent;		/* status == 0 only: the request may have reached the
+					 * peer (bytes were written before a timeout or a
+					 * dropped connection, or the caller stopped waiting
+					 * while it was in flight). A non-idempotent call
+					 * (a message post) then has an unknown outcome: look
+					 * before sending it again. false: it never left. */
 };
 
 /* Send req and wait for the answer. Header names are matched case-insensitively.

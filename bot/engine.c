@@ -1,6 +1,7 @@
 /* engine.c - see engine.h */
 #include "bot/engine.h"
 #include "bot/handoff.h"
+#include "bot/heartbeat.h"
 #include "bot/swap.h"
 #include "bot/outbox.h"
 #include "bot/page.h"
@@ -42,6 +43,9 @@ static struct {
 	const struct config *cfg;
 	int64_t lease_ms;
 	char owner[TIMER_OWNER_MAX];
+	/* Claimed and not finished yet: the heartbeat renews their leases. */
+	struct timer_claim held[TIMER_CLAIM_MAX];
+	size_t nheld;
 } engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- clock ---- */
@@ -164,6 +168,49 @@ static void run_timer(struct store *s, const struct timer_claim *t)
 		metrics_command("engine", t->kind, rc == 0 ? "ok" : "retry", wk_mono_us() - t0);
 }
 
+/* ---- leases ---- */
+
+static void hold(const struct timer_claim *claims, size_t n)
+{
+	pthread_mutex_lock(&engine.lock);
+	for (size_t i = 0; i < n; i++)
+		engine.held[i] = claims[i];
+	engine.nheld = n;
+	pthread_mutex_unlock(&engine.lock);
+}
+
+/* claims[i] is finished (or given back): no longer renewed. */
+static void unhold(const struct timer_claim *t)
+{
+	pthread_mutex_lock(&engine.lock);
+	for (size_t i = 0; i < engine.nheld; i++) {
+		if (strcmp(engine.held[i].id, t->id) == 0 && engine.held[i].fence == t->fence) {
+			engine.held[i] = engine.held[--engine.nheld];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&engine.lock);
+}
+
+/* Heartbeat thread: what the engine holds stays leased to it while it runs. */
+static void engine_renew(struct store *s, int64_t now_ms, void *arg)
+{
+	struct timer_claim *copy;
+	size_t n;
+
+	(void)now_ms;
+	(void)arg;
+	pthread_mutex_lock(&engine.lock);
+	n = engine.nheld;
+	copy = n ? xcalloc(n, sizeof(*copy)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		copy[i] = engine.held[i];
+	pthread_mutex_unlock(&engine.lock);
+	if (n && timer_renew(s, engine.owner, copy, n, engine_now_ms() + engine.lease_ms) < 0)
+		log_warn("engine.renew_failed", "held=%zu error=\"%s\"", n, store_error(s));
+	free(copy);
+}
+
 /* ---- the thread ---- */
 
 static bool stopping(void)
@@ -226,12 +273,17 @@ static void *engine_main(void *arg)
 		if (store_down)
 			log_info("engine.claim_ok", "note=\"Redis answers again\"");
 		store_down = false;
-		for (i = 0; i < n && !stopping(); i++)
+		hold(claims, n);
+		for (i = 0; i < n && !stopping(); i++) {
 			run_timer(s, &claims[i]);
+			unhold(&claims[i]);
+		}
 		/* Shutting down with claims in hand: give them back now rather than
 		 * making another instance wait for the lease to run out. */
-		for (; i < n; i++)
+		for (; i < n; i++) {
 			timer_release(s, claims[i].id, claims[i].fence);
+			unhold(&claims[i]);
+		}
 		if (n == TIMER_CLAIM_MAX)
 			continue;	/* more may be due already */
 		wait = ENGINE_MAX_SLEEP_MS;
@@ -268,6 +320,12 @@ int engine_start(const struct config *cfg)
 	}
 	(void)engine_now_ms();	/* read the test offset now, and log it at start-up */
 	timer_owner_make(engine.owner, sizeof(engine.owner));
+	/* Short leases, renewed while held: a dead instance's timers are taken
+	 * over within a lease and a tick. */
+	if (heartbeat_add(engine_renew, NULL, engine.lease_ms / 3) < 0) {
+		log_error("engine.start", "error=\"no heartbeat slot\"");
+		return -1;
+	}
 	engine.stopping = false;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -1,7 +1,7 @@
 /* engine.h - the engine thread: runs durable timers (bot/timers.h) when due.
  *
  * One thread per instance, with its own store. Each tick it claims due timers
- * (lease ENGINE_LEASE_MS), runs each one's handler by kind from a const table
+ * (lease ENGINE_LEASE_MS, renewed by the heartbeat while held), runs each one's handler by kind from a const table
  * in engine.c ({ "handoff", handoff_fire }, { "reminder", reminder_fire }, the
  * escalation steps later), then finishes the timer:
  *   handler returns 0   done: timer_done(), or timer_reschedule_after() when
@@ -28,7 +28,7 @@
  * is wk_now_ms() plus WK_TEST_CLOCK_OFFSET_MS (TEST ONLY: an integer number of
  * milliseconds, may be negative; read once, on first use; ignored when unset
  * or malformed), so tests can stand just before a handoff. WK_TEST_TIMER_LEASE_MS
- * (TEST ONLY, 100..3600000) replaces the 30 s lease. Never set either in
+ * (TEST ONLY, 100..3600000) replaces the 3 s lease. Never set either in
  * production.
  *
  * Thread: engine_start()/engine_stop() from main only; engine_now_ms() from
@@ -43,7 +43,10 @@
 #include "bot/store.h"
 #include "bot/timers.h"
 
-#define ENGINE_LEASE_MS 30000
+/* Short: the heartbeat (heartbeat.h) renews a lease every third of it while
+ * the timer is held, so only a dead (or cut-off) instance lets one lapse, and
+ * another instance takes the timer over within a lease and a tick. */
+#define ENGINE_LEASE_MS 3000
 #define ENGINE_MAX_SLEEP_MS 1000
 
 /* What a handler gets, and what it may ask for. */
@@ -65,11 +68,13 @@ struct engine_ctx {
  * schedule and the engine's fenced finish becomes a no-op). */
 typedef int (*engine_handler)(struct engine_ctx *ctx);
 
-/* Start the thread. cfg must outlive engine_stop(). 0, or -1 (logged). */
+/* Start the thread (and register the lease renewal with the heartbeat: call
+ * before heartbeat_start()). cfg must outlive engine_stop(). 0, or -1 (logged). */
 int engine_start(const struct config *cfg);
-/* Wake and join the thread; a handler in progress finishes first (call after
- * courier_cancel_calls(), so blocked Slack calls fail at once). Timers it had
- * claimed but not run are released for other instances. Safe to call when
+/* Wake and join the thread; a handler in progress finishes first (handlers
+ * only touch Redis and queue notifications, so this is quick). Timers it had
+ * claimed but not run are released for other instances. Call before
+ * heartbeat_stop(), so leases stay renewed until the end. Safe to call when
  * engine_start() failed or never ran. */
 void engine_stop(void);
 

@@ -1,5 +1,6 @@
 /* form.c - see form.h */
 #include "bot/form.h"
+#include "bot/buf.h"
 #include "bot/utf8.h"
 #include "bot/util.h"
 
@@ -192,4 +193,27 @@ void form_free(struct form *f)
 	free(f->fields);
 	f->fields = NULL;
 	f->count = 0;
+}
+
+void form_encode_pair(struct buf *b, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if (b->len)
+		buf_addc(b, '&');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		unsigned char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			buf_addc(b, (char)c);
+		} else if (c == ' ') {
+			buf_addc(b, '+');
+		} else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
 }

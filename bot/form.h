@@ -60,4 +60,11 @@ const char *form_get(const struct form *f, const char *key);
  * empty or already freed form. */
 void form_free(struct form *f);
 
+/* Append "name=value" to b (with a leading '&' when b is not empty), encoded
+ * for an application/x-www-form-urlencoded body or a URL query: unreserved
+ * bytes as is, space as '+', everything else %XX, so no value can smuggle a
+ * '&' or '='. For requests we send (Twilio forms, Slack queries). */
+struct buf;
+void form_encode_pair(struct buf *b, const char *name, const char *value);
+
 #endif

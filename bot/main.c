@@ -1,13 +1,27 @@
 /* main.c - the watchkeeper daemon: command line, startup, and orderly shutdown.
  *
  * Threads: this thread becomes the libwebsockets loop; a signal thread turns
- * SIGTERM/SIGINT into http_server_stop(); workers, the courier, the Redis
- * readiness monitor and (with --console) the console run beside it. */
+ * SIGTERM/SIGINT into a drain (http_server_stop(), outbox_drain_begin());
+ * workers, the courier, the outbox senders, the engine, the heartbeat, the
+ * Redis readiness monitor and (with --console) the console run beside it.
+ *
+ * Shutdown order, so that nothing in flight is lost or sent twice:
+ *   1. the signal: /readyz and new requests answer 503, the outbox senders take
+ *      no new entries (what they read but did not start goes back on the queue);
+ *   2. HTTP requests in flight finish (shutdown_grace_ms);
+ *   3. notification sends in flight finish and record their outcome, for up to
+ *      shutdown.drain_ms (concurrently with 2, which began at the signal);
+ *   4. only then courier_cancel_calls() cuts off what is left: a cut-off send
+ *      is recorded with an unknown outcome and looked up before anyone sends
+ *      it again; workers blocked in outbound calls are freed;
+ *   5. senders, engine, workers, courier; the heartbeat last, so every lease
+ *      held until here stays renewed. */
 #include "bot/config.h"
 #include "bot/console.h"
 #include "bot/courier.h"
 #include "bot/dispatch.h"
 #include "bot/engine.h"
+#include "bot/heartbeat.h"
 #include "bot/outbox.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
@@ -55,6 +69,7 @@ static void *signal_main(void *arg)
 		if (sig == SIGUSR1)	/* main's "we are done" */
 			return NULL;
 		log_info("daemon.signal", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		outbox_drain_begin();
 		http_server_stop();
 	}
 }
@@ -131,7 +146,7 @@ int main(int argc, char **argv)
 		 url.path[0] ? "unix" : "tcp");
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || courier_start(&cfg) < 0 ||
-	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 ||
+	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
 	    (console && console_start(&cfg) < 0)) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
@@ -140,10 +155,12 @@ int main(int argc, char **argv)
 	}
 
 	console_stop();
-	courier_cancel_calls();	/* free workers blocked in outbound calls */
+	outbox_drain(cfg.shutdown_drain_ms);	/* sends in flight finish and are recorded */
+	courier_cancel_calls();	/* then cut off what is left; frees blocked workers */
 	outbox_stop();
 	engine_stop();
 	workers_stop();
+	heartbeat_stop();
 	http_server_cleanup();
 	courier_stop(cfg.shutdown_grace_ms < 5000 ? cfg.shutdown_grace_ms : 5000);
 	store_monitor_stop();

@@ -41,6 +41,7 @@ struct family {
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct family http_requests, commands, outbound;
 static atomic_uint_fast64_t redis_errors;
+static atomic_uint_fast64_t notify_unverified;
 static atomic_llong queue_depth;
 static _Atomic double queue_oldest;
 
@@ -134,6 +135,11 @@ void metrics_notify_queue(int64_t depth, double oldest_seconds)
 	atomic_store(&queue_oldest, oldest_seconds);
 }
 
+void metrics_notify_unverified(void)
+{
+	atomic_fetch_add(&notify_unverified, 1);
+}
+
 void metrics_redis_error(void)
 {
 	atomic_fetch_add(&redis_errors, 1);
@@ -160,6 +166,11 @@ int metrics_render(struct buf *out)
 	buf_printf(out, "watchkeeper_redis_errors_total %llu\n",
 		   (unsigned long long)atomic_load(&redis_errors));
 
+	buf_adds(out, "# HELP watchkeeper_notify_unverified_total Messages sent again after an unknown outcome "
+		      "without being able to check whether the first one arrived (a possible duplicate).\n"
+		      "# TYPE watchkeeper_notify_unverified_total counter\n");
+	buf_printf(out, "watchkeeper_notify_unverified_total %llu\n",
+		   (unsigned long long)atomic_load(&notify_unverified));
 	buf_adds(out, "# HELP watchkeeper_notify_queue_depth Notifications queued and not yet acknowledged.\n"
 		      "# TYPE watchkeeper_notify_queue_depth gauge\n");
 	buf_printf(out, "watchkeeper_notify_queue_depth %lld\n", (long long)atomic_load(&queue_depth));

@@ -14,6 +14,9 @@ void metrics_http_request(const char *route, int status, int64_t duration_us);
 void metrics_command(const char *command, const char *subcommand, const char *outcome,
 		     int64_t duration_us);
 void metrics_redis_error(void);
+/* A notification sent again although the check for an earlier, unknown
+ * attempt could not be made in time (notify.verify_max_wait_s). */
+void metrics_notify_unverified(void);
 void metrics_outbound(const char *target, const char *outcome);
 /* The notification queue: entries not yet acknowledged, and the age of the oldest. */
 void metrics_notify_queue(int64_t depth, double oldest_seconds);

@@ -3,6 +3,7 @@
 #include "adapters/slack_api.h"
 #include "adapters/twilio.h"
 #include "bot/engine.h"
+#include "bot/heartbeat.h"
 #include "bot/log.h"
 #include "bot/buf.h"
 #include "bot/mail.h"
@@ -13,30 +14,41 @@
 #include "bot/timers.h"
 #include "bot/util.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define QUEUE "wk:{notify}:q"
 #define GROUP "couriers"
 #define MAX_SENDERS 16
+/* Entries one sender reads at a time (and renews while it works through them). */
+#define READ_COUNT 8
 
-enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT };
+/* SEND_UNKNOWN: the request went out and no answer came (a timeout, a dropped
+ * connection, a cut-off at shutdown): the provider may have it. */
+enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT, SEND_UNKNOWN };
 
 struct item {
 	char org[96], id[24], member[64], channel[16], fallback[32], kind[16], page[24];
 	char subject[160], text[4096], buttons[OUTBOX_BUTTONS_MAX];
+	char refs[OUTBOX_REFS_MAX];	/* the references of its attempts, comma-separated */
 	int64_t attempts;
+	int64_t first_ms;	/* its first attempt */
+	int64_t unknown_ms;	/* since when its last attempt's outcome is unknown, 0 = known */
 };
 
 /* What one claim took: one person, one channel, sent as one message. */
 struct batch {
 	struct item items[OUTBOX_BUNDLE_MAX];
 	size_t n;
+	char ref[32];		/* this attempt's reference: in the message (SMS text, Slack metadata) */
+	char ids[OUTBOX_BUNDLE_MAX * 24];	/* "n1,n2,..." */
 };
 
 /* ---- channels ---- */
@@ -46,6 +58,13 @@ struct batch {
 typedef enum send_outcome (*channel_send)(const struct config *cfg, struct store *s,
 					  const struct batch *b, char *why, size_t whysize,
 					  int64_t *retry_ms);
+
+/* Did an earlier attempt of the batch's items with an unknown outcome arrive?
+ * refs[0..n) are those attempts' references, since_ms the first of them.
+ * 0 looked (found[k] for refs[k]), -1 could not look (why, retry_ms). */
+typedef int (*channel_verify)(const struct config *cfg, struct store *s, const struct batch *b,
+			      int64_t since_ms, const char *const *refs, size_t n, bool *found,
+			      char *why, size_t whysize, int64_t *retry_ms);
 
 /* The page number people answer with: "p42" -> "42". */
 static const char *page_number(const struct item *it)
@@ -103,6 +122,8 @@ static void batch_text(const struct batch *b, struct buf *out)
 		buf_printf(out, "\n\n%zu. %s", i + 1, b->items[i].text);
 }
 
+static enum send_outcome slack_outcome(int rc);
+
 static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct batch *b,
 				    char *why, size_t whysize, int64_t *retry_ms)
 {
@@ -121,11 +142,45 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 			 page_number(&b->items[i]));
 		reply_button(&r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
 	}
-	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
+	struct slack_note note = { b->items[0].org, b->ref, b->ids };
+	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &note, &retry_after, why,
+			    whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
-	return rc == 0 ? SEND_SENT : rc == 1 ? SEND_PERMANENT : SEND_RETRY;
+	return slack_outcome(rc);
+}
+
+static enum send_outcome slack_outcome(int rc)
+{
+	return rc == 0 ? SEND_SENT : rc == 1 ? SEND_PERMANENT : rc == 2 ? SEND_UNKNOWN : SEND_RETRY;
+}
+
+static int verify_slack_in(const struct config *cfg, struct store *s, const struct batch *b, bool dm,
+			   int64_t since_ms, const char *const *refs, size_t n, bool *found, char *why,
+			   size_t whysize, int64_t *retry_ms)
+{
+	long retry_after = -1;
+	int rc = slack_find_posted(cfg, s, b->items[0].org, b->items[0].member, dm, since_ms, refs, n,
+				   found, &retry_after, why, whysize);
+
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
+	return rc;
+}
+
+static int verify_slack(const struct config *cfg, struct store *s, const struct batch *b,
+			int64_t since_ms, const char *const *refs, size_t n, bool *found, char *why,
+			size_t whysize, int64_t *retry_ms)
+{
+	return verify_slack_in(cfg, s, b, true, since_ms, refs, n, found, why, whysize, retry_ms);
+}
+
+static int verify_slack_channel(const struct config *cfg, struct store *s, const struct batch *b,
+				int64_t since_ms, const char *const *refs, size_t n, bool *found,
+				char *why, size_t whysize, int64_t *retry_ms)
+{
+	return verify_slack_in(cfg, s, b, false, since_ms, refs, n, found, why, whysize, retry_ms);
 }
 
 /* A post into a Slack channel: the batch's "member" is the channel id. */
@@ -141,11 +196,12 @@ static enum send_outcome send_slack_channel(const struct config *cfg, struct sto
 	batch_text(b, &r.text);
 	for (size_t i = 0; i < b->n; i++)
 		buttons_decode(b->items[i].buttons, &r);
-	rc = slack_channel_post(cfg, b->items[0].member, &r, &retry_after, why, whysize);
+	struct slack_note note = { b->items[0].org, b->ref, b->ids };
+	rc = slack_channel_post(cfg, b->items[0].member, &r, &note, &retry_after, why, whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
-	return rc == 0 ? SEND_SENT : rc == 1 ? SEND_PERMANENT : SEND_RETRY;
+	return slack_outcome(rc);
 }
 
 /* How to acknowledge by SMS or mail: the page numbers in the batch. */
@@ -227,8 +283,11 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 		snprintf(why, whysize, "the member has no phone number");
 		return SEND_PERMANENT;
 	}
-	/* The way to answer must survive Twilio's length cap: cut the text, not it. */
+	/* The way to answer, and the reference that lets us find this message in
+	 * Twilio's list after an unknown outcome, must survive the length cap: cut
+	 * the text, not them. */
 	ack_hint(b, "\nReply ACK ", &hint);
+	buf_printf(&hint, "\nRef %s", b->ref);
 	batch_text(b, &body);
 	utf8_cut(&body, TWILIO_BODY_MAX_CHARS - 1 - hint.len);
 	buf_adds(&body, buf_cstr(&hint));
@@ -241,6 +300,8 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 		snprintf(why, whysize, "%s", res.message);
 		if (res.retry_after > 0)
 			*retry_ms = res.retry_after * 1000;
+		if (res.maybe_sent)
+			return SEND_UNKNOWN;
 		return res.outcome == TWILIO_RETRY ? SEND_RETRY : SEND_PERMANENT;
 	}
 	/* The status callback names the message by Twilio's sid: map it back (to
@@ -261,6 +322,24 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 			freeReplyObject(r);	/* only bookkeeping: a lost mapping costs a delivery report */
 	}
 	return SEND_SENT;
+}
+
+static int verify_sms(const struct config *cfg, struct store *s, const struct batch *b, int64_t since_ms,
+		      const char *const *refs, size_t n, bool *found, char *why, size_t whysize,
+		      int64_t *retry_ms)
+{
+	struct member m;
+	long retry_after = -1;
+	int rc;
+
+	if (member_get(s, b->items[0].org, b->items[0].member, &m) != 0) {
+		snprintf(why, whysize, "could not read the member's phone number");
+		return -1;
+	}
+	rc = twilio_find_sent(cfg, m.phone, since_ms, refs, n, found, &retry_after, why, whysize);
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
+	return rc;
 }
 
 static int64_t slack_gap_ms(const struct config *cfg)
@@ -287,19 +366,23 @@ static int64_t email_per_hour(const struct config *cfg) { return cfg->notify_ema
  * senders are the only bound) and per_second across all instances (0 = none).
  * Per person, held in Redis so it covers every instance: at most one message
  * per min_gap, at most per_hour in any hour. A message that comes too soon
- * waits for its turn, and what piles up meanwhile goes out as one. */
+ * waits for its turn, and what piles up meanwhile goes out as one.
+ * verify: how to find out whether an attempt with an unknown outcome arrived
+ * (NULL: the channel is at-least-once; SMTP has no way to ask). */
 static const struct channel {
 	const char *name;
 	channel_send send;
+	channel_verify verify;
 	int64_t (*in_flight)(const struct config *cfg);
 	int64_t (*per_second)(const struct config *cfg);
 	int64_t (*min_gap_ms)(const struct config *cfg);
 	int64_t (*per_hour)(const struct config *cfg);
 } channels[] = {
-	{ "slack", send_slack, unlimited, unlimited, slack_gap_ms, unlimited },
-	{ "slack_channel", send_slack_channel, unlimited, unlimited, slack_gap_ms, unlimited },
-	{ "sms", send_sms, sms_in_flight, sms_per_second, sms_gap_ms, sms_per_hour },
-	{ "email", send_email, unlimited, unlimited, email_gap_ms, email_per_hour },
+	{ "slack", send_slack, verify_slack, unlimited, unlimited, slack_gap_ms, unlimited },
+	{ "slack_channel", send_slack_channel, verify_slack_channel, unlimited, unlimited, slack_gap_ms,
+	  unlimited },
+	{ "sms", send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms, sms_per_hour },
+	{ "email", send_email, NULL, unlimited, unlimited, email_gap_ms, email_per_hour },
 };
 
 /* Which channel carries "chat" for people of each platform (Teams adds a row). */
@@ -552,7 +635,7 @@ int outbox_history(struct store *s, const char *org_id, const char *id, struct o
 static const struct store_script claim_script = {
 	"outbox_claim",
 	/* KEYS: notification. ARGV: now ms, lease ms, owner, key prefix, bundle max,
-	 * limits ("channel:gap ms:per hour:per second,...").
+	 * limits ("channel:gap ms:per hour:per second,..."), refs max bytes.
 	 * A message not sent yet first waits its turn: the person's pace on the
 	 * channel (at most one per gap, per_hour in any hour; in the org's slot) and
 	 * the provider's rate (per second, in the queue's slot, across instances).
@@ -560,9 +643,15 @@ static const struct store_script claim_script = {
 	 * the same is done for whatever else waits for that person on that channel
 	 * (up to bundle max in all), so a pile-up goes out as one message. Anything
 	 * whose page was acknowledged meanwhile is cancelled instead.
-	 * Returns {'go', id, ...} (oldest first), {'wait', ms}, {'busy', deadline ms},
-	 * {'done'|'gone'}, or {'unknown'} for a channel not in limits (a newer
-	 * instance's: left for it). */
+	 * A `sending` mark whose deadline passed means its holder stopped mid-send
+	 * (died, or lost Redis and so its lease): the outcome of that attempt is
+	 * unknown (unknown_ms), and the sender looks for it before sending again.
+	 * Each taken notification gets the attempt's reference (the first id and
+	 * a tag of the org) appended to its refs: the message carries it, so a
+	 * later look can find it.
+	 * Returns {'go', ref, id, ...} (oldest first), {'wait', ms}, {'busy',
+	 * deadline ms}, {'done'|'gone'}, or {'unknown'} for a channel not in
+	 * limits (a newer instance's: left for it). */
 	"local now, p = tonumber(ARGV[1]), ARGV[4]\n"
 	"local function acked(key)\n"
 	"  local page = redis.call('HGET', key, 'page')\n"
@@ -574,6 +663,7 @@ static const struct store_script claim_script = {
 	"local function take(key)\n"
 	"  redis.call('HSET', key, 'status', 'sending', 'deadline_ms', now + tonumber(ARGV[2]),\n"
 	"             'owner', ARGV[3], 'updated_ms', now)\n"
+	"  redis.call('HSETNX', key, 'first_ms', now)\n"
 	"  event(key, 'status', 'sending', 'attempt', redis.call('HINCRBY', key, 'attempts', 1))\n"
 	"end\n"
 	"local function cancel(key)\n"
@@ -591,6 +681,11 @@ static const struct store_script claim_script = {
 	"end\n"
 	"if st == 'sending' and tonumber(deadline) > now then return {'busy', deadline} end\n"
 	"if acked(KEYS[1]) then redis.call('ZREM', waiting, id); cancel(KEYS[1]); return {'done'} end\n"
+	"if st == 'sending' then\n"
+	"  redis.call('HSET', KEYS[1], 'unknown_ms', now)\n"
+	"  event(KEYS[1], 'status', 'unknown', 'error', 'its sender stopped mid-send (' ..\n"
+	"        (redis.call('HGET', KEYS[1], 'owner') or '?') .. '); looking before sending again')\n"
+	"end\n"
 	"local gap, cap, rate = string.match(',' .. ARGV[6], ',' .. ch .. ':(%d+):(%d+):(%d+)')\n"
 	"if not gap then return {'unknown'} end\n"
 	"gap, cap, rate = tonumber(gap), tonumber(cap), tonumber(rate)\n"
@@ -635,18 +730,32 @@ static const struct store_script claim_script = {
 	"-- Oldest first: ids grow with the org's sequence.\n"
 	"local ids = {unpack(out, 2)}\n"
 	"table.sort(ids, function(a, b) return tonumber(string.sub(a, 2)) < tonumber(string.sub(b, 2)) end)\n"
-	"return {'go', unpack(ids)}\n",
+	"local ref = ids[1] .. '-' .. string.sub(redis.sha1hex(p), 1, 4)\n"
+	"for _, other in ipairs(ids) do\n"
+	"  local key = p .. 'notification:' .. other\n"
+	"  local refs = redis.call('HGET', key, 'refs')\n"
+	"  refs = (refs and refs ~= '') and (refs .. ',' .. ref) or ref\n"
+	"  -- The last few attempts are enough: each unknown one is looked for before the next.\n"
+	"  while #refs > tonumber(ARGV[7]) do refs = string.gsub(refs, '^[^,]*,', '', 1) end\n"
+	"  redis.call('HSET', key, 'refs', refs)\n"
+	"end\n"
+	"return {'go', ref, unpack(ids)}\n",
 	NULL
 };
 
 static const struct store_script finish_script = {
 	"outbox_finish",
-	/* KEYS: notification. ARGV: status, error, now ms, owner, key prefix. Only the
-	 * owner of the current attempt may finish it. A retry waits again (and may
-	 * then be bundled with what came meanwhile). */
+	/* KEYS: notification. ARGV: status, error, now ms, owner, key prefix,
+	 * unknown ("set": this attempt's outcome is unknown; "clear": it is known;
+	 * "keep"), uncount ("1": the attempt sent nothing, so it does not count).
+	 * Only the owner of the current attempt may finish it. A retry waits again
+	 * (and may then be bundled with what came meanwhile). */
 	"if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[4] or\n"
 	"   redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return 0 end\n"
 	"redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], 'updated_ms', ARGV[3])\n"
+	"if ARGV[6] == 'set' then redis.call('HSET', KEYS[1], 'unknown_ms', ARGV[3])\n"
+	"elseif ARGV[6] == 'clear' then redis.call('HDEL', KEYS[1], 'unknown_ms') end\n"
+	"if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end\n"
 	"redis.call('XADD', KEYS[1] .. ':events', 'MAXLEN', '~', 100, '*', 'ts', ARGV[3], 'status', ARGV[1],\n"
 	"           'error', ARGV[2])\n"
 	"if ARGV[1] == 'retry' then\n"
@@ -657,22 +766,191 @@ static const struct store_script finish_script = {
 	NULL
 };
 
+/* What a sender holds right now: the notifications it marked `sending` and
+ * the stream entries it read and has not finished. The heartbeat renews both
+ * (outbox_renew), so another instance takes them over only when this one is
+ * gone; a renewal that fails means the lease may be someone else's by now, so
+ * no new provider call starts under it. */
+struct hold {
+	pthread_mutex_t lock;
+	uint64_t gen;		/* bumped whenever the set changes */
+	char keys[OUTBOX_BUNDLE_MAX][192];
+	size_t nkeys;
+	char entries[READ_COUNT][40];
+	size_t nentries;
+	int64_t valid_until;	/* wall ms: the lease is ours until then (last renewal + lease) */
+	bool lost;		/* a renewal found a mark that is no longer ours */
+};
+
 struct sender {
 	pthread_t thread;
 	struct store *store;
 	char owner[96];
+	struct hold hold;
+	atomic_bool done;	/* the thread has finished its last entry */
 };
 
 static struct {
 	const struct config *cfg;
-	int64_t lease_ms, idle_ms;	/* OUTBOX_LEASE_MS / OUTBOX_IDLE_MS unless a test shortens them */
+	int64_t lease_ms, idle_ms;	/* OUTBOX_LEASE_MS / OUTBOX_IDLE_MS unless a test changes them */
 	struct sender senders[MAX_SENDERS];
 	size_t n;
 	sem_t slots[ARRAY_LEN(channels)];	/* a channel's in_flight bound, when it has one */
 	char limits[256];	/* for the claim: "channel:gap ms:per hour:per second,..." */
-	atomic_bool stop;
+	atomic_bool draining;	/* take no new entries; finish the one in hand */
+	pthread_mutex_t lock;	/* with `idle`: outbox_drain() waits for the senders */
+	pthread_cond_t idle;
 	bool started;
-} ob;
+} ob = { .lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER };
+
+/* ---- holds ---- */
+
+static void hold_entries(struct sender *sd, redisReply *entries)
+{
+	struct hold *h = &sd->hold;
+
+	pthread_mutex_lock(&h->lock);
+	h->nentries = 0;
+	for (size_t i = 0; i < entries->elements && h->nentries < READ_COUNT; i++) {
+		redisReply *e = entries->element[i];
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING)
+			wk_strlcpy(h->entries[h->nentries++], e->element[0]->str, sizeof(h->entries[0]));
+	}
+	h->gen++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void hold_entry_done(struct sender *sd, const char *entry)
+{
+	struct hold *h = &sd->hold;
+
+	pthread_mutex_lock(&h->lock);
+	for (size_t i = 0; i < h->nentries; i++) {
+		if (strcmp(h->entries[i], entry) == 0) {
+			memmove(h->entries[i], h->entries[h->nentries - 1], sizeof(h->entries[0]));
+			h->nentries--;
+			break;
+		}
+	}
+	h->gen++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The claim just marked these `sending` until now + lease. */
+static void hold_batch(struct sender *sd, const char *org, const struct batch *b, int64_t claimed_ms)
+{
+	struct hold *h = &sd->hold;
+
+	pthread_mutex_lock(&h->lock);
+	h->nkeys = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (org_key(h->keys[h->nkeys], sizeof(h->keys[0]), org, "notification:%s", b->items[i].id) == 0)
+			h->nkeys++;
+	h->valid_until = claimed_ms + ob.lease_ms;
+	h->lost = false;
+	h->gen++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void hold_release(struct sender *sd)
+{
+	struct hold *h = &sd->hold;
+
+	pthread_mutex_lock(&h->lock);
+	h->nkeys = 0;
+	h->gen++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* May a provider call start under the current marks? A margin keeps a call
+ * from starting just as the lease runs out. */
+static bool hold_ok(struct sender *sd)
+{
+	struct hold *h = &sd->hold;
+	bool ok;
+
+	pthread_mutex_lock(&h->lock);
+	ok = !h->lost && wk_now_ms() + ob.lease_ms / 4 < h->valid_until;
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+static const struct store_script renew_script = {
+	"outbox_renew",
+	/* KEYS: the queue, then notifications. ARGV: owner, deadline ms, group,
+	 * consumer, entry count, entry ids. Each mark still ours (owner and
+	 * `sending`) gets the new deadline; the entries' idle time starts over, so
+	 * no other instance reclaims them while this one works. Returns how many
+	 * marks were ours. */
+	"local held = 0\n"
+	"for i = 2, #KEYS do\n"
+	"  local v = redis.call('HMGET', KEYS[i], 'owner', 'status')\n"
+	"  if v[1] == ARGV[1] and v[2] == 'sending' then\n"
+	"    redis.call('HSET', KEYS[i], 'deadline_ms', ARGV[2])\n"
+	"    held = held + 1\n"
+	"  end\n"
+	"end\n"
+	"local n = tonumber(ARGV[5])\n"
+	"if n > 0 then\n"
+	"  redis.call('XCLAIM', KEYS[1], ARGV[3], ARGV[4], 0, unpack(ARGV, 6, 5 + n), 'JUSTID')\n"
+	"end\n"
+	"return held\n",
+	NULL
+};
+
+static void renew_one(struct store *s, struct sender *sd, int64_t now_ms)
+{
+	struct hold *h = &sd->hold, copy;
+	char deadline[24], count[8];
+	const char *keys[1 + OUTBOX_BUNDLE_MAX], *args[5 + READ_COUNT];
+	redisReply *r;
+
+	pthread_mutex_lock(&h->lock);
+	copy.gen = h->gen;
+	copy.nkeys = h->nkeys;
+	copy.nentries = h->nentries;
+	memcpy(copy.keys, h->keys, sizeof(copy.keys));
+	memcpy(copy.entries, h->entries, sizeof(copy.entries));
+	pthread_mutex_unlock(&h->lock);
+	if (!copy.nkeys && !copy.nentries)
+		return;
+	snprintf(deadline, sizeof(deadline), "%lld", (long long)(now_ms + ob.lease_ms));
+	snprintf(count, sizeof(count), "%zu", copy.nentries);
+	keys[0] = QUEUE;
+	for (size_t i = 0; i < copy.nkeys; i++)
+		keys[1 + i] = copy.keys[i];
+	args[0] = sd->owner;
+	args[1] = deadline;
+	args[2] = GROUP;
+	args[3] = sd->owner;
+	args[4] = count;
+	for (size_t i = 0; i < copy.nentries; i++)
+		args[5 + i] = copy.entries[i];
+	r = store_script(s, &renew_script, 1 + (int)copy.nkeys, keys, 5 + (int)copy.nentries, args);
+	pthread_mutex_lock(&h->lock);
+	if (h->gen == copy.gen && r && r->type == REDIS_REPLY_INTEGER) {
+		if ((size_t)r->integer == copy.nkeys)
+			h->valid_until = now_ms + ob.lease_ms;
+		else
+			h->lost = true;	/* someone took a mark over: hands off */
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (!r || r->type != REDIS_REPLY_INTEGER)
+		log_warn("notify.renew_failed", "owner=%s error=\"%s\"", sd->owner, store_error(s));
+	else if ((size_t)r->integer != copy.nkeys)
+		log_warn("notify.lease_lost", "owner=%s held=%lld of=%zu", sd->owner, (long long)r->integer,
+			 copy.nkeys);
+	if (r)
+		freeReplyObject(r);
+}
+
+/* Heartbeat thread. */
+static void outbox_renew(struct store *s, int64_t now_ms, void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < ob.n; i++)
+		renew_one(s, &ob.senders[i], now_ms);
+}
 
 static int load_item(struct store *s, const char *org, const char *id, struct item *it)
 {
@@ -685,18 +963,21 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	wk_strlcpy(it->id, id, sizeof(it->id));
 	if (org_key(key, sizeof(key), org, "notification:%s", id) < 0)
 		return -1;
-	r = store_command(s, "HMGET %s member channel fallback kind subject text page buttons attempts", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 9 && r->element[0]->type == REDIS_REPLY_STRING) {
+	r = store_command(s, "HMGET %s member channel fallback kind subject text page buttons refs attempts "
+			  "first_ms unknown_ms", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 12 && r->element[0]->type == REDIS_REPLY_STRING) {
 		char *fields[] = { it->member, it->channel, it->fallback, it->kind, it->subject, it->text,
-				   it->page, it->buttons };
+				   it->page, it->buttons, it->refs };
 		size_t sizes[] = { sizeof(it->member), sizeof(it->channel), sizeof(it->fallback),
 				   sizeof(it->kind), sizeof(it->subject), sizeof(it->text), sizeof(it->page),
-				   sizeof(it->buttons) };
+				   sizeof(it->buttons), sizeof(it->refs) };
+		int64_t *nums[] = { &it->attempts, &it->first_ms, &it->unknown_ms };
 		for (size_t i = 0; i < ARRAY_LEN(fields); i++)
 			if (r->element[i]->type == REDIS_REPLY_STRING)
 				wk_strlcpy(fields[i], r->element[i]->str, sizes[i]);
-		if (r->element[8]->type == REDIS_REPLY_STRING)
-			wk_parse_i64(r->element[8]->str, 0, INT64_MAX, &it->attempts);
+		for (size_t i = 0; i < ARRAY_LEN(nums); i++)
+			if (r->element[ARRAY_LEN(fields) + i]->type == REDIS_REPLY_STRING)
+				wk_parse_i64(r->element[ARRAY_LEN(fields) + i]->str, 0, INT64_MAX, nums[i]);
 		rc = 0;
 	}
 	if (r)
@@ -704,9 +985,12 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	return rc;
 }
 
-/* The outcome of an attempt into the record. False when Redis did not take it
- * (then the stream entry stays unacknowledged and is taken up again). */
-static bool finish(struct sender *sd, const struct item *it, const char *status, const char *why)
+/* The outcome of an attempt into the record. unknown: "set", "clear" or
+ * "keep" (finish_script); uncount: the attempt sent nothing. False when Redis
+ * did not take it (then the stream entry stays unacknowledged and is taken up
+ * again). */
+static bool finish(struct sender *sd, const struct item *it, const char *status, const char *why,
+		   const char *unknown, bool uncount)
 {
 	char key[192], now[24], prefix[160];
 	redisReply *r;
@@ -717,8 +1001,8 @@ static bool finish(struct sender *sd, const struct item *it, const char *status,
 		return true;	/* nothing that could ever be written */
 	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
 	const char *keys[] = { key };
-	const char *args[] = { status, why, now, sd->owner, prefix };
-	r = store_script(sd->store, &finish_script, 1, keys, 5, args);
+	const char *args[] = { status, why, now, sd->owner, prefix, unknown, uncount ? "1" : "0" };
+	r = store_script(sd->store, &finish_script, 1, keys, 7, args);
 	ok = r && r->type == REDIS_REPLY_INTEGER;
 	if (r)
 		freeReplyObject(r);
@@ -761,8 +1045,116 @@ static bool wait_turn(struct sender *sd, const char *org, const char *id, int64_
 	return timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms) == 0;
 }
 
+/* "n1,n2,..." of the batch, for the message's metadata. */
+static void batch_ids(struct batch *b)
+{
+	size_t len = 0;
+
+	b->ids[0] = '\0';
+	for (size_t i = 0; i < b->n; i++) {
+		int w = snprintf(b->ids + len, sizeof(b->ids) - len, "%s%s", i ? "," : "", b->items[i].id);
+		if (w < 0 || (size_t)w >= sizeof(b->ids) - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* Drop items[i] from the batch (it was found, or is finished otherwise). */
+static void batch_remove(struct batch *b, size_t i)
+{
+	memmove(&b->items[i], &b->items[i + 1], (b->n - i - 1) * sizeof(b->items[0]));
+	b->n--;
+}
+
+/* Before sending items whose last attempt has an unknown outcome, look for
+ * that attempt at the provider: found means sent. Returns false when the batch
+ * must not be sent now (it waits, or Redis failed: *recorded says which). */
+static bool verify_batch(struct sender *sd, struct batch *b, const struct channel *ch, bool *recorded)
+{
+	const char *refs[OUTBOX_BUNDLE_MAX * 8];
+	char copies[OUTBOX_BUNDLE_MAX][OUTBOX_REFS_MAX], why[256] = "", q[300];
+	size_t owner_of[ARRAY_LEN(refs)], n = 0;
+	bool found[ARRAY_LEN(refs)], unknown = false;
+	int64_t since = INT64_MAX, unknown_since = INT64_MAX, retry_ms = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct item *it = &b->items[i];
+		char *save = NULL;
+		if (!it->unknown_ms)
+			continue;
+		unknown = true;
+		if (it->first_ms && it->first_ms < since)
+			since = it->first_ms;
+		if (it->unknown_ms < unknown_since)
+			unknown_since = it->unknown_ms;
+		wk_strlcpy(copies[i], it->refs, sizeof(copies[i]));
+		for (char *t = strtok_r(copies[i], ",", &save); t && n < ARRAY_LEN(refs); t = strtok_r(NULL, ",", &save)) {
+			owner_of[n] = i;
+			refs[n++] = t;
+		}
+	}
+	if (!unknown || !ch->verify)
+		return true;	/* nothing to look for, or no way to (email: at-least-once) */
+	if (since == INT64_MAX)
+		since = unknown_since;
+	if (!hold_ok(sd)) {
+		*recorded = false;	/* the marks may be someone else's by now: hands off */
+		return false;
+	}
+	if (ch->verify(ob.cfg, sd->store, b, since, refs, n, found, why, sizeof(why), &retry_ms) == 0) {
+		bool was_found[OUTBOX_BUNDLE_MAX] = { false };
+		for (size_t k = 0; k < n; k++)
+			if (found[k])
+				was_found[owner_of[k]] = true;
+		for (size_t i = b->n; i-- > 0;) {
+			struct item *it = &b->items[i];
+			if (!it->unknown_ms)
+				continue;
+			if (was_found[i]) {
+				/* The earlier attempt arrived: this one sends nothing. */
+				log_info("notify.verified", "org=%s notification=%s channel=%s outcome=found",
+					 it->org, it->id, it->channel);
+				metrics_outbound(it->channel, "sent");
+				*recorded &= finish(sd, it, "sent", "found at the provider after an unknown outcome",
+						    "clear", true);
+				batch_remove(b, i);
+			} else {
+				log_info("notify.verified", "org=%s notification=%s channel=%s outcome=not_found",
+					 it->org, it->id, it->channel);
+				it->unknown_ms = 0;
+			}
+		}
+		return b->n > 0;
+	}
+	if (wk_now_ms() - unknown_since < ob.cfg->notify_verify_max_wait_s * 1000) {
+		/* Could not look (rate limited, Slack down): look again shortly. */
+		log_warn("notify.verify_failed", "org=%s notification=%s channel=%s why=%s", b->items[0].org,
+			 b->items[0].id, ch->name, log_quote(q, sizeof(q), why));
+		if (retry_ms < 2000)
+			retry_ms = 2000;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct item *it = &b->items[i];
+			*recorded &= finish(sd, it, "retry", why, "keep", true) &&
+				     wait_turn(sd, it->org, it->id, retry_ms);
+		}
+		return false;
+	}
+	/* A duplicate page beats a lost one: send, and count it. */
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->items[i].unknown_ms)
+			continue;
+		metrics_notify_unverified();
+		log_warn("notify.unverified", "org=%s notification=%s channel=%s note=\"could not check for %llds; "
+			 "sending again\" why=%s", b->items[i].org, b->items[i].id, ch->name,
+			 (long long)ob.cfg->notify_verify_max_wait_s, log_quote(q, sizeof(q), why));
+		b->items[i].unknown_ms = 0;
+	}
+	return true;
+}
+
 /* Everything the claim took, sent as one message, then each one's outcome.
- * False when an outcome could not be recorded. */
+ * False when an outcome could not be recorded (or must not be: the lease was
+ * lost), so the stream entry stays pending. */
 static bool send_batch(struct sender *sd, struct batch *b, const struct channel *ch)
 {
 	char why[256] = "", q[300];
@@ -771,6 +1163,16 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 	size_t ci = (size_t)(ch - channels);
 	bool bounded = ch->in_flight(ob.cfg) > 0;
 
+	if (!verify_batch(sd, b, ch, &recorded))
+		return recorded;
+	batch_ids(b);
+	if (!hold_ok(sd)) {
+		/* The lease may have passed to another instance: start nothing; the
+		 * taker looks for (and sends) it. */
+		log_warn("notify.lease_lost", "org=%s notification=%s note=\"not sending\"", b->items[0].org,
+			 b->items[0].id);
+		return false;
+	}
 	if (bounded)
 		while (sem_wait(&ob.slots[ci]) != 0)
 			;	/* EINTR */
@@ -780,16 +1182,24 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
-		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_RETRY ? "retry" : "failed");
+		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_PERMANENT ? "failed" : "retry");
 		if (o == SEND_SENT) {
-			recorded &= finish(sd, it, "sent", "");
+			recorded &= finish(sd, it, "sent", "", "clear", false);
 			log_info("notify.sent", "org=%s notification=%s channel=%s attempts=%lld bundle=%zu",
 				 it->org, it->id, it->channel, (long long)it->attempts, b->n);
 			continue;
 		}
 		log_warn("notify.attempt", "org=%s notification=%s channel=%s attempt=%lld outcome=%s why=%s",
 			 it->org, it->id, it->channel, (long long)it->attempts,
-			 o == SEND_RETRY ? "retry" : "permanent", log_quote(q, sizeof(q), why));
+			 o == SEND_RETRY ? "retry" : o == SEND_UNKNOWN ? "unknown" : "permanent",
+			 log_quote(q, sizeof(q), why));
+		if (o == SEND_UNKNOWN && it->attempts <= OUTBOX_MAX_ATTEMPTS) {
+			/* The provider may have it: the next attempt looks first, a little
+			 * later, when the provider has settled. */
+			recorded &= finish(sd, it, "retry", why, "set", false) &&
+				    wait_turn(sd, it->org, it->id, retry_ms > 2000 ? retry_ms : 2000);
+			continue;
+		}
 		if (o == SEND_RETRY && it->attempts < OUTBOX_MAX_ATTEMPTS) {
 			/* 2 s, 4 s, 8 s, 16 s with up to 50 % jitter, through a durable
 			 * timer; longer when the provider said Retry-After. */
@@ -798,10 +1208,11 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 			delay += (int64_t)(rand_r(&seed) % (unsigned)(delay / 2 + 1));
 			if (retry_ms > delay)
 				delay = retry_ms;
-			recorded &= finish(sd, it, "retry", why) && wait_turn(sd, it->org, it->id, delay);
+			recorded &= finish(sd, it, "retry", why, "clear", false) &&
+				    wait_turn(sd, it->org, it->id, delay);
 			continue;
 		}
-		recorded &= finish(sd, it, "failed", why) && fall_back(sd, it);
+		recorded &= finish(sd, it, "failed", why, "clear", false) && fall_back(sd, it);
 	}
 	return recorded;
 }
@@ -812,19 +1223,21 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 static bool attempt(struct sender *sd, const char *org, const char *id)
 {
 	bool recorded = false;
-	char key[192], now[24], lease[16], prefix[160], bundle[8];
+	char key[192], now[24], lease[16], prefix[160], bundle[8], refmax[8];
 	redisReply *r;
 	const struct channel *ch;
+	int64_t claimed_ms = wk_now_ms();
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org, "notification:%s", id) < 0 ||
 	    org_key(prefix, sizeof(prefix), org, "%s", "") < 0)
 		return true;	/* not ours to send */
-	snprintf(now, sizeof(now), "%lld", (long long)wk_now_ms());
+	snprintf(now, sizeof(now), "%lld", (long long)claimed_ms);
 	snprintf(lease, sizeof(lease), "%lld", (long long)ob.lease_ms);
 	snprintf(bundle, sizeof(bundle), "%d", OUTBOX_BUNDLE_MAX);
+	snprintf(refmax, sizeof(refmax), "%d", OUTBOX_REFS_MAX - 1);
 	const char *keys[] = { key };
-	const char *args[] = { now, lease, sd->owner, prefix, bundle, ob.limits };
-	r = store_script(sd->store, &claim_script, 1, keys, 6, args);
+	const char *args[] = { now, lease, sd->owner, prefix, bundle, ob.limits, refmax };
+	r = store_script(sd->store, &claim_script, 1, keys, 7, args);
 	if (!r || r->type != REDIS_REPLY_ARRAY || !r->elements || r->element[0]->type != REDIS_REPLY_STRING) {
 		if (r)
 			freeReplyObject(r);
@@ -834,19 +1247,22 @@ static bool attempt(struct sender *sd, const char *org, const char *id)
 	int64_t ms = 0;
 	bool has_ms = r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
 		      wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &ms);
-	if (strcmp(verdict, "go") == 0) {
+	if (strcmp(verdict, "go") == 0 && r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING) {
 		struct batch *b = xcalloc(1, sizeof(*b));
 		bool loaded = true;
-		for (size_t i = 1; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++) {
+		wk_strlcpy(b->ref, r->element[1]->str, sizeof(b->ref));
+		for (size_t i = 2; i < r->elements && b->n < OUTBOX_BUNDLE_MAX; i++) {
 			if (r->element[i]->type != REDIS_REPLY_STRING ||
 			    load_item(sd->store, org, r->element[i]->str, &b->items[b->n]) < 0)
 				loaded = false;	/* it stays `sending` until its lease ends */
 			else
 				b->n++;
 		}
+		hold_batch(sd, org, b, claimed_ms);
 		/* The claim only takes channels named in ob.limits: all in the table. */
 		ch = b->n ? channel_find(b->items[0].channel) : NULL;
 		recorded = (ch ? send_batch(sd, b, ch) : true) && loaded;
+		hold_release(sd);
 		free(b);
 	} else if (strcmp(verdict, "wait") == 0 && has_ms) {
 		/* Too soon after the last one for this person, or over the provider's
@@ -865,11 +1281,55 @@ static bool attempt(struct sender *sd, const char *org, const char *id)
 	return recorded;
 }
 
+static const struct store_script requeue_script = {
+	"outbox_requeue",
+	/* KEYS: queue. ARGV: group, entry ids. Shutting down with entries read but
+	 * not started: each goes back as a new entry (and the old one is
+	 * acknowledged) in one step, so any instance takes it at once instead of
+	 * waiting for the idle time. */
+	"for i = 2, #ARGV do\n"
+	"  local e = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])\n"
+	"  if e[1] then redis.call('XADD', KEYS[1], '*', unpack(e[1][2])) end\n"
+	"  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])\n"
+	"end\n"
+	"return #ARGV - 1\n",
+	NULL
+};
+
+static void requeue(struct sender *sd, redisReply *entries, size_t from)
+{
+	const char *args[1 + READ_COUNT];
+	int n = 0;
+
+	args[n++] = GROUP;
+	for (size_t i = from; i < entries->elements && n < 1 + READ_COUNT; i++) {
+		redisReply *e = entries->element[i];
+		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING)
+			args[n++] = e->element[0]->str;
+	}
+	if (n == 1)
+		return;
+	const char *keys[] = { QUEUE };
+	redisReply *r = store_script(sd->store, &requeue_script, 1, keys, n, args);
+	log_info("notify.requeued", "owner=%s entries=%d ok=%d", sd->owner, n - 1,
+		 r && r->type == REDIS_REPLY_INTEGER);
+	if (r)
+		freeReplyObject(r);	/* if it failed they stay pending and are reclaimed after the idle time */
+}
+
 static void handle_entries(struct sender *sd, redisReply *entries)
 {
-	for (size_t i = 0; entries && entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+	if (!entries || entries->type != REDIS_REPLY_ARRAY)
+		return;
+	hold_entries(sd, entries);
+	for (size_t i = 0; i < entries->elements; i++) {
 		redisReply *e = entries->element[i];
 		const char *org = NULL, *id = NULL;
+		if (atomic_load(&ob.draining)) {
+			/* Shutdown began: finish nothing more from this read. */
+			requeue(sd, entries, i);
+			break;
+		}
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
 			continue;
 		redisReply *f = e->element[1];
@@ -883,14 +1343,20 @@ static void handle_entries(struct sender *sd, redisReply *entries)
 		 * hands it out again after the idle time, and the claim's deadline
 		 * keeps that from racing a send still in progress. */
 		if (org && id && !attempt(sd, org, id)) {
-			log_warn("notify.unrecorded", "org=%s notification=%s entry=%s note=\"Redis failed; retried "
-				 "after the idle time\"", org, id, e->element[0]->str);
+			log_warn("notify.unrecorded", "org=%s notification=%s entry=%s note=\"not recorded; "
+				 "taken up again after the idle time\"", org, id, e->element[0]->str);
+			hold_entry_done(sd, e->element[0]->str);
 			continue;
 		}
 		redisReply *ack = store_command(sd->store, "XACK %s %s %s", QUEUE, GROUP, e->element[0]->str);
 		if (ack)
 			freeReplyObject(ack);
+		hold_entry_done(sd, e->element[0]->str);
 	}
+	pthread_mutex_lock(&sd->hold.lock);
+	sd->hold.nentries = 0;
+	sd->hold.gen++;
+	pthread_mutex_unlock(&sd->hold.lock);
 }
 
 /* Every few seconds one sender measures the queue and trims it: everything
@@ -950,9 +1416,9 @@ static void *sender_main(void *arg)
 	struct sender *sd = arg;
 	int64_t next_reclaim = 0;
 
-	while (!atomic_load(&ob.stop)) {
-		redisReply *r = store_command(sd->store, "XREADGROUP GROUP %s %s COUNT 8 BLOCK 500 STREAMS %s >",
-					      GROUP, sd->owner, QUEUE);
+	while (!atomic_load(&ob.draining)) {
+		redisReply *r = store_command(sd->store, "XREADGROUP GROUP %s %s COUNT %d BLOCK 500 STREAMS %s >",
+					      GROUP, sd->owner, READ_COUNT, QUEUE);
 		if (!r) {
 			usleep(200000);	/* Redis down: the store backs off */
 			continue;
@@ -971,21 +1437,25 @@ static void *sender_main(void *arg)
 			handle_entries(sd, r->element[0]->element[1]);
 		}
 		freeReplyObject(r);
-		if (wk_now_ms() >= next_reclaim) {
-			/* Entries a crashed sender read but never acknowledged. */
+		if (!atomic_load(&ob.draining) && wk_now_ms() >= next_reclaim) {
+			/* Entries whose reader stopped renewing them: it died, or lost Redis. */
 			char idle[24];
 			snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
-			redisReply *c = store_command(sd->store, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 8", QUEUE, GROUP,
-						      sd->owner, idle);
+			redisReply *c = store_command(sd->store, "XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
+						      sd->owner, idle, READ_COUNT);
 			if (c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2)
 				handle_entries(sd, c->element[1]);
 			if (c)
 				freeReplyObject(c);
-			next_reclaim = wk_now_ms() + (ob.idle_ms < 5000 ? ob.idle_ms : 5000);
+			next_reclaim = wk_now_ms() + (ob.idle_ms / 3 < 1000 ? ob.idle_ms / 3 : 1000);
 			if (sd == &ob.senders[0])
 				maintain(sd);
 		}
 	}
+	pthread_mutex_lock(&ob.lock);
+	atomic_store(&sd->done, true);
+	pthread_cond_broadcast(&ob.idle);
+	pthread_mutex_unlock(&ob.lock);
 	return NULL;
 }
 
@@ -999,7 +1469,6 @@ int outbox_retry_fire(struct engine_ctx *ctx)
 		freeReplyObject(r);
 	return ok ? 0 : -1;
 }
-
 int outbox_start(const struct config *cfg)
 {
 	char host[64] = "host";
@@ -1007,11 +1476,12 @@ int outbox_start(const struct config *cfg)
 	ob.cfg = cfg;
 	ob.lease_ms = OUTBOX_LEASE_MS;
 	ob.idle_ms = OUTBOX_IDLE_MS;
-	/* Test-only: a short lease so crash tests don't wait a minute. */
+	/* Test-only: another lease (and idle time), e.g. to cut a sender off. */
 	const char *t = getenv("WK_TEST_NOTIFY_LEASE_MS");
 	int64_t v;
-	if (t && wk_parse_i64(t, 100, OUTBOX_LEASE_MS, &v))
+	if (t && wk_parse_i64(t, 300, 600000, &v))
 		ob.lease_ms = ob.idle_ms = v;
+	atomic_store(&ob.draining, false);
 	ob.limits[0] = '\0';
 	for (size_t i = 0; i < ARRAY_LEN(channels); i++) {
 		const struct channel *c = &channels[i];
@@ -1024,15 +1494,19 @@ int outbox_start(const struct config *cfg)
 	ob.n = (size_t)cfg->notify_senders;
 	if (ob.n > MAX_SENDERS)
 		ob.n = MAX_SENDERS;
+	if (heartbeat_add(outbox_renew, NULL, ob.lease_ms / 3) < 0)
+		return -1;
 	gethostname(host, sizeof(host) - 1);
 	for (size_t i = 0; i < ob.n; i++) {
 		struct sender *sd = &ob.senders[i];
-		unsigned char rnd[4] = { 0 };
 		snprintf(sd->owner, sizeof(sd->owner), "%s:%d:%zu:%08x", host, (int)getpid(), i,
-			 (unsigned)wk_mono_us() ^ (unsigned)(rnd[0] | i << 8));
+			 (unsigned)wk_mono_us() ^ (unsigned)(i << 8));
+		pthread_mutex_init(&sd->hold.lock, NULL);
+		atomic_store(&sd->done, false);
 		sd->store = store_open(cfg->redis_url, cfg->redis_timeout_ms + 1000);
 		if (pthread_create(&sd->thread, NULL, sender_main, sd) != 0) {
 			store_close(sd->store);
+			pthread_mutex_destroy(&sd->hold.lock);
 			ob.n = i;
 			return -1;
 		}
@@ -1041,17 +1515,54 @@ int outbox_start(const struct config *cfg)
 	return 0;
 }
 
+void outbox_drain_begin(void)
+{
+	atomic_store(&ob.draining, true);
+}
+
+bool outbox_drain(int64_t drain_ms)
+{
+	struct timespec until;
+	bool all = true;
+
+	outbox_drain_begin();
+	if (!ob.started)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(drain_ms / 1000);
+	until.tv_nsec += (long)(drain_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ob.lock);
+	for (;;) {
+		all = true;
+		for (size_t i = 0; i < ob.n; i++)
+			all = all && atomic_load(&ob.senders[i].done);
+		if (all || pthread_cond_timedwait(&ob.idle, &ob.lock, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&ob.lock);
+	if (!all)
+		log_warn("notify.drain", "note=\"sends still in flight after %lld ms; cutting them off (their "
+			 "outcome is checked by whoever sends next)\"", (long long)drain_ms);
+	return all;
+}
+
 void outbox_stop(void)
 {
 	if (!ob.started)
 		return;
-	atomic_store(&ob.stop, true);
+	outbox_drain_begin();
 	for (size_t i = 0; i < ob.n; i++) {
 		pthread_join(ob.senders[i].thread, NULL);
 		store_close(ob.senders[i].store);
+		pthread_mutex_destroy(&ob.senders[i].hold.lock);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(channels); i++)
 		if (channels[i].in_flight(ob.cfg) > 0)
 			sem_destroy(&ob.slots[i]);
+	ob.n = 0;
 	ob.started = false;
 }

@@ -55,8 +55,14 @@
 #include "bot/store.h"
 
 #define OUTBOX_MAX_ATTEMPTS 5
-#define OUTBOX_LEASE_MS 60000
-#define OUTBOX_IDLE_MS 30000
+/* A `sending` mark and a read stream entry are leased this long and renewed
+ * every third of it by the heartbeat while the sender works: another instance
+ * takes a dead one's work over within a lease and a second. */
+#define OUTBOX_LEASE_MS 3000
+#define OUTBOX_IDLE_MS 3000
+/* The references of a notification's last attempts (comma-separated) kept for
+ * looking an attempt up at the provider. */
+#define OUTBOX_REFS_MAX 160
 /* The most notifications one message bundles. */
 #define OUTBOX_BUNDLE_MAX 10
 
@@ -118,7 +124,23 @@ int outbox_channels_for(struct store *s, const struct config *cfg, const char *o
 const char *outbox_chat_channel(const char *platform);
 bool outbox_is_chat_channel(const char *name);
 
+/* Start the senders (and register the lease renewal with the heartbeat: call
+ * before heartbeat_start()). 0 or -1. */
 int outbox_start(const struct config *cfg);
+/* Shutdown, in this order:
+ *   outbox_drain_begin()  (any thread, e.g. the signal thread) senders take no
+ *                         new entries; each finishes the batch in hand, and the
+ *                         rest of its read goes back on the queue for others.
+ *   outbox_drain(ms)      the same, then wait up to ms for the senders to finish
+ *                         the calls in flight and record their outcomes; false
+ *                         when some are still at it.
+ *   courier_cancel_calls() cuts off what is left: those attempts end with an
+ *                         unknown outcome, recorded, and looked up by whoever
+ *                         sends next (never blindly sent again).
+ *   outbox_stop()         joins the senders.
+ * Then engine_stop() and heartbeat_stop(): leases stay renewed until the end. */
+void outbox_drain_begin(void);
+bool outbox_drain(int64_t drain_ms);
 void outbox_stop(void);
 
 /* What happened to one notification, oldest first: queued, each attempt

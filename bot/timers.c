@@ -403,6 +403,49 @@ int timer_release(struct store *s, const char *id, int64_t fence)
 	return retry(s, id, fence, 0, false);
 }
 
+/* ---- renew ---- */
+
+static const struct store_script renew_script = {
+	"timer_renew",
+	/* KEYS: leased. ARGV: hash prefix, owner, lease_until, then id, fence pairs.
+	 * A lease is extended only while the timer is still leased to owner under
+	 * that fence. Returns how many were. */
+	"local held = 0\n"
+	"for i = 4, #ARGV, 2 do\n"
+	"  local h = ARGV[1] .. ARGV[i]\n"
+	"  local v = redis.call('HMGET', h, 'fence', 'lease_owner')\n"
+	"  if v[1] == ARGV[i + 1] and v[2] == ARGV[2] and redis.call('ZSCORE', KEYS[1], ARGV[i]) then\n"
+	"    redis.call('ZADD', KEYS[1], ARGV[3], ARGV[i])\n"
+	"    redis.call('HSET', h, 'lease_until', ARGV[3])\n"
+	"    held = held + 1\n"
+	"  end\n"
+	"end\n"
+	"return held\n",
+	NULL
+};
+
+int timer_renew(struct store *s, const char *owner, const struct timer_claim *held, size_t n,
+		int64_t lease_until_ms)
+{
+	char until[24], fences[TIMER_CLAIM_MAX][24];
+	const char *args[3 + 2 * TIMER_CLAIM_MAX];
+	int nargs = 0;
+
+	if (n > TIMER_CLAIM_MAX)
+		n = TIMER_CLAIM_MAX;
+	snprintf(until, sizeof(until), "%lld", (long long)lease_until_ms);
+	args[nargs++] = K_PREFIX;
+	args[nargs++] = owner;
+	args[nargs++] = until;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(fences[i], sizeof(fences[i]), "%lld", (long long)held[i].fence);
+		args[nargs++] = held[i].id;
+		args[nargs++] = fences[i];
+	}
+	const char *keys[] = { K_LEASED };
+	return int_result(store_script(s, &renew_script, 1, keys, nargs, args));
+}
+
 /* ---- next due ---- */
 
 static int first_score(struct store *s, const char *key, int64_t *out)

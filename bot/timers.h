@@ -113,6 +113,12 @@ int timer_retry(struct store *s, const char *id, int64_t fence, int64_t retry_at
  * attempts unchanged. 1, 0 stale, -1 failure. */
 int timer_release(struct store *s, const char *id, int64_t fence);
 
+/* The holder is still at it: extend the leases of held[0..n) (ids and fences
+ * as claimed) to lease_until_ms, each only while it is still leased to owner
+ * under that fence. Returns how many were extended, -1 on store failure. */
+int timer_renew(struct store *s, const char *owner, const struct timer_claim *held, size_t n,
+		int64_t lease_until_ms);
+
 /* The earliest instant anything may need the engine: the first due timer or
  * the first lease to expire. 0 with *due_ms set, 1 nothing scheduled, -1. */
 int timer_next_due(struct store *s, int64_t *due_ms);

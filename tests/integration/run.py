@@ -105,7 +105,7 @@ class Runner:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", help="daemon binary (default $WK_BINARY or build/san/watchkeeper)")
-    ap.add_argument("-k", dest="match", help="run only tests whose name contains this")
+    ap.add_argument("-k", dest="match", help="run only tests whose name contains this (or of the module of that name)")
     ap.add_argument("-v", dest="verbose", action="store_true")
     args = ap.parse_args()
     if args.binary:
@@ -141,7 +141,7 @@ def run(args):
                 modules.append(mod)
         t_start = time.monotonic()
         for mod in modules:
-            tests = [t for t in harness.TESTS if t[0] == mod and (not args.match or args.match in t[1])]
+            tests = [t for t in harness.TESTS if t[0] == mod and (not args.match or args.match in t[1] or args.match == mod)]
             if not tests:
                 continue
             print("# %s" % mod, flush=True)
