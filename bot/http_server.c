@@ -2,6 +2,7 @@
 #include "bot/http_server.h"
 #include "bot/buf.h"
 #include "bot/log.h"
+#include "bot/outbox.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
 #include "bot/workers.h"
@@ -562,7 +563,10 @@ int http_server_run(const struct config *cfg)
 			drain_check(NULL);	/* wake the loop regularly from now on */
 		}
 		drain_completions();
-		if ((srv.active == 0 && workers_busy() == 0) || wk_mono_us() > srv.drain_deadline_us)
+		/* Notification sends in flight keep the listener up too, so /readyz
+		 * says 503 (not "connection refused") for the whole drain. */
+		if ((srv.active == 0 && workers_busy() == 0 && !outbox_busy()) ||
+		    wk_mono_us() > srv.drain_deadline_us)
 			break;
 	}
 	if (srv.active)

@@ -798,6 +798,7 @@ static struct {
 	sem_t slots[ARRAY_LEN(channels)];	/* a channel's in_flight bound, when it has one */
 	char limits[256];	/* for the claim: "channel:gap ms:per hour:per second,..." */
 	atomic_bool draining;	/* take no new entries; finish the one in hand */
+	_Atomic int64_t drain_started_ms;	/* monotonic ms of outbox_drain_begin(), 0 before */
 	pthread_mutex_t lock;	/* with `idle`: outbox_drain() waits for the senders */
 	pthread_cond_t idle;
 	bool started;
@@ -1179,6 +1180,8 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 	enum send_outcome o = ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
 	if (bounded)
 		sem_post(&ob.slots[ci]);
+	/* The call is over; the outcomes below are fenced by the owner anyway. */
+	hold_release(sd);
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
@@ -1482,6 +1485,7 @@ int outbox_start(const struct config *cfg)
 	if (t && wk_parse_i64(t, 300, 600000, &v))
 		ob.lease_ms = ob.idle_ms = v;
 	atomic_store(&ob.draining, false);
+	atomic_store(&ob.drain_started_ms, 0);
 	ob.limits[0] = '\0';
 	for (size_t i = 0; i < ARRAY_LEN(channels); i++) {
 		const struct channel *c = &channels[i];
@@ -1517,20 +1521,36 @@ int outbox_start(const struct config *cfg)
 
 void outbox_drain_begin(void)
 {
+	int64_t zero = 0;
+
 	atomic_store(&ob.draining, true);
+	atomic_compare_exchange_strong(&ob.drain_started_ms, &zero, wk_mono_us() / 1000);
+}
+
+bool outbox_busy(void)
+{
+	for (size_t i = 0; ob.started && i < ob.n; i++)
+		if (!atomic_load(&ob.senders[i].done))
+			return true;
+	return false;
 }
 
 bool outbox_drain(int64_t drain_ms)
 {
 	struct timespec until;
 	bool all = true;
+	int64_t left;
 
 	outbox_drain_begin();
 	if (!ob.started)
 		return true;
+	/* The drain began at the signal: what is left of it. */
+	left = atomic_load(&ob.drain_started_ms) + drain_ms - wk_mono_us() / 1000;
+	if (left < 0)
+		left = 0;
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(drain_ms / 1000);
-	until.tv_nsec += (long)(drain_ms % 1000) * 1000000L;
+	until.tv_sec += (time_t)(left / 1000);
+	until.tv_nsec += (long)(left % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;

@@ -131,9 +131,11 @@ int outbox_start(const struct config *cfg);
  *   outbox_drain_begin()  (any thread, e.g. the signal thread) senders take no
  *                         new entries; each finishes the batch in hand, and the
  *                         rest of its read goes back on the queue for others.
- *   outbox_drain(ms)      the same, then wait up to ms for the senders to finish
- *                         the calls in flight and record their outcomes; false
- *                         when some are still at it.
+ *   outbox_drain(ms)      the same, then wait until ms after the drain began for
+ *                         the senders to finish the calls in flight and record
+ *                         their outcomes; false when some are still at it.
+ *                         outbox_busy() says whether any sender is still at it
+ *                         (the HTTP loop keeps answering 503 meanwhile).
  *   courier_cancel_calls() cuts off what is left: those attempts end with an
  *                         unknown outcome, recorded, and looked up by whoever
  *                         sends next (never blindly sent again).
@@ -141,6 +143,7 @@ int outbox_start(const struct config *cfg);
  * Then engine_stop() and heartbeat_stop(): leases stay renewed until the end. */
 void outbox_drain_begin(void);
 bool outbox_drain(int64_t drain_ms);
+bool outbox_busy(void);
 void outbox_stop(void);
 
 /* What happened to one notification, oldest first: queued, each attempt

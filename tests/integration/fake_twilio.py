@@ -6,7 +6,11 @@ It checks Basic auth (AccountSid:AuthToken) and the form (To E.164, exactly one 
 From / MessagingServiceSid present, Body non-empty, StatusCallback optional) and
 answers 201 with a Message resource shaped like protocols/twilio.md 3.1. Tell it to
 fail with .fail_next(kind): "500", "429" (with Retry-After), "21211" (HTTP 400 error
-body). Requests are recorded in .requests (dicts: path, headers, form, auth_ok).
+body), "hang" (the message is created, the answer comes after hang_s). Requests are
+recorded in .requests (dicts: path, headers, form, auth_ok).
+GET .../Messages.json?To=...&PageSize=N lists the messages created so far, newest first,
+with date_created in RFC 2822 and next_page_uri paging (.list_fail = "500" or "429" refuses
+lists); .created holds them all, .count_to(phone) counts those created for one number.
 
 sign(), signed_post(): build what Twilio sends to the daemon's webhooks: a form body
 and X-Twilio-Signature = base64(HMAC-SHA1(token, url + sorted name+value)).
@@ -81,6 +85,9 @@ class FakeTwilio:
         self.rng = random.Random(7)
         self._local = threading.local()
         self.counter = 0
+        self.created = []                 # every message created, oldest first
+        self.list_fail = None
+        self.lists = 0
         self.lock = threading.Lock()
         fake = self
 
@@ -106,10 +113,51 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self):
+                status, body = fake._list(self.path, dict(self.headers.items()))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def count_to(self, phone):
+        with self.lock:
+            return sum(1 for m in self.created if m["to"] == phone)
+
+    def _list(self, path, headers):
+        headers = {k.lower(): v for k, v in headers.items()}
+        want = "Basic " + base64.b64encode(("%s:%s" % (self.account_sid, self.token)).encode()).decode()
+        u = urllib.parse.urlparse(path)
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query).items()}
+        with self.lock:
+            self.lists += 1
+            if u.path != "/2010-04-01/Accounts/%s/Messages.json" % self.account_sid:
+                return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+            if not hmac.compare_digest(headers.get("authorization", ""), want):
+                return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+            if self.list_fail == "500":
+                return 500, {"code": 20500, "message": "Internal Server Error", "status": 500}
+            if self.list_fail == "429":
+                return 429, {"code": 20429, "message": "Too Many Requests", "status": 429}
+            rows = [m for m in reversed(self.created) if "To" not in q or m["to"] == q["To"]]
+        size = max(1, min(1000, int(q.get("PageSize", "50"))))
+        page = int(q.get("Page", "0"))
+        chunk = rows[page * size:(page + 1) * size]
+        nxt = None
+        if (page + 1) * size < len(rows):
+            nq = dict(q, Page=str(page + 1))
+            nxt = u.path + "?" + urllib.parse.urlencode(nq)
+        return 200, {"messages": chunk, "page": page, "page_size": size, "next_page_uri": nxt,
+                     "uri": path}
 
     def fail_next(self, kind):
         with self.lock:
@@ -155,6 +203,11 @@ class FakeTwilio:
         if ("From" in one) == ("MessagingServiceSid" in one) or not one.get("Body"):
             return self._error(400, 21602, "Message body or sender is required")
         sid = "SM%032x" % n
+        msg = {"sid": sid, "to": to, "from": one.get("From"), "body": one["Body"],
+               "status": "queued", "account_sid": self.account_sid,
+               "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+        with self.lock:
+            self.created.append(msg)    # created at Twilio, whether or not the answer arrives
         return 201, {"sid": sid, "status": "queued" if "From" in one else "accepted", "to": to,
                      "from": one.get("From"), "messaging_service_sid": one.get("MessagingServiceSid"),
                      "body": one["Body"], "num_segments": "1", "direction": "outbound-api",

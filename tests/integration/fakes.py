@@ -17,6 +17,14 @@
                Authorization and X-GitHub-Api-Version headers on every request and
                answers 401/400 when they are wrong; .requests records them all.
 
+  FakeSlack    stateful Slack Web API parts the outbox uses, installed as routes on the
+               harness's FakePeer: conversations.open (DM channel "D" + user id),
+               chat.postMessage (the message is posted as soon as the request arrives, even
+               when the client is gone before the answer, which is what makes an outcome
+               unknown), conversations.history (newest first, `oldest`, cursor pages of
+               `limit`, metadata only with include_all_metadata=true). .posted(channel)
+               counts a channel's messages; .history_fail = "429" / "500" refuses reads.
+
 The harness's FakePeer (harness.py) stays the Slack Web API / response_url peer.
 """
 
@@ -369,3 +377,83 @@ class FakeGitHub:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeSlack:
+    TOKEN = "xoxb-integration-test"
+
+    def __init__(self, peer, post_delay=0.0):
+        self.lock = threading.Lock()
+        self.messages = {}          # channel -> [message], oldest first
+        self.history_calls = 0
+        self.history_fail = None
+        self.seq = 0
+        json_ct = {"Content-Type": "application/json; charset=utf-8"}
+        peer.route("/api/conversations.open", body=self._open)
+        peer.route("/api/chat.postMessage", body=self._post, delay=post_delay)
+        peer.route("/api/conversations.history", status=self._history_status, body=self._history,
+                   headers=dict(json_ct, **{"Retry-After": "1"}))
+
+    def _auth_ok(self, req):
+        return req["headers"].get("authorization") == "Bearer " + self.TOKEN
+
+    def _open(self, req):
+        if not self._auth_ok(req):
+            return {"ok": False, "error": "invalid_auth"}
+        form = urllib.parse.parse_qs(req["body"].decode())
+        user = form.get("users", [""])[0]
+        return {"ok": True, "channel": {"id": "D" + user}}
+
+    def _post(self, req):
+        js = req["json"] or {}
+        if not self._auth_ok(req):
+            return {"ok": False, "error": "invalid_auth"}
+        ch = js.get("channel", "")
+        with self.lock:
+            self.seq += 1
+            ts = "%d.%06d" % (int(time.time()), self.seq)
+            m = {"type": "message", "ts": ts, "text": js.get("text", ""), "bot_id": "B0FAKE",
+                 "app_id": "A0FAKE", "_metadata": js.get("metadata"), "_t": time.time()}
+            self.messages.setdefault(ch, []).append(m)
+        return {"ok": True, "channel": ch, "ts": ts}
+
+    def _history_status(self, req):
+        return {"429": 429, "500": 500}.get(self.history_fail, 200)
+
+    def _history(self, req):
+        with self.lock:
+            self.history_calls += 1
+        if self.history_fail == "429":
+            return {"ok": False, "error": "ratelimited"}
+        if self.history_fail == "500":
+            return {"ok": False, "error": "internal_error"}
+        if not self._auth_ok(req):
+            return {"ok": False, "error": "invalid_auth"}
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(req["path"]).query).items()}
+        ch = q.get("channel", "")
+        oldest = float(q.get("oldest", "0"))
+        limit = max(1, min(999, int(q.get("limit", "100"))))
+        start = int(q.get("cursor", "0") or 0)
+        with self.lock:
+            if ch not in self.messages and not ch.startswith("D"):
+                return {"ok": False, "error": "channel_not_found"}
+            rows = [m for m in reversed(self.messages.get(ch, [])) if float(m["ts"]) > oldest]
+        page = rows[start:start + limit]
+        out = []
+        for m in page:
+            o = {k: v for k, v in m.items() if not k.startswith("_")}
+            if q.get("include_all_metadata") == "true" and m["_metadata"]:
+                o["metadata"] = m["_metadata"]
+            out.append(o)
+        more = start + limit < len(rows)
+        return {"ok": True, "messages": out, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def posted(self, channel):
+        with self.lock:
+            return len(self.messages.get(channel, []))
+
+    def counts(self):
+        with self.lock:
+            return {ch: len(ms) for ch, ms in self.messages.items()}
+
