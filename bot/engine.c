@@ -35,11 +35,10 @@ static const struct {
 };
 
 static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* CLOCK_MONOTONIC */
+	pthread_mutex_t lock;	/* held[] */
+	struct wk_sleeper sleep;
 	pthread_t thread;
 	bool started;
-	bool stopping;
 	const struct config *cfg;
 	int64_t lease_ms;
 	char owner[TIMER_OWNER_MAX];
@@ -215,33 +214,13 @@ static void engine_renew(struct store *s, int64_t now_ms, void *arg)
 
 static bool stopping(void)
 {
-	bool v;
-
-	pthread_mutex_lock(&engine.lock);
-	v = engine.stopping;
-	pthread_mutex_unlock(&engine.lock);
-	return v;
+	return wk_sleeper_stopping(&engine.sleep);
 }
 
 /* Sleep up to ms, or until engine_stop(). */
 static void nap(int64_t ms)
 {
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&engine.lock);
-	while (!engine.stopping)
-		if (pthread_cond_timedwait(&engine.cond, &engine.lock, &ts) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&engine.lock);
+	wk_sleeper_nap(&engine.sleep, ms);
 }
 
 static void *engine_main(void *arg)
@@ -304,7 +283,6 @@ static void *engine_main(void *arg)
 
 int engine_start(const struct config *cfg)
 {
-	pthread_condattr_t ca;
 	const char *v = getenv("WK_TEST_TIMER_LEASE_MS");
 	int64_t lease;
 
@@ -326,14 +304,10 @@ int engine_start(const struct config *cfg)
 		log_error("engine.start", "error=\"no heartbeat slot\"");
 		return -1;
 	}
-	engine.stopping = false;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&engine.cond, &ca);
-	pthread_condattr_destroy(&ca);
+	wk_sleeper_init(&engine.sleep);
 	if (pthread_create(&engine.thread, NULL, engine_main, NULL) != 0) {
 		log_error("engine.start", "error=\"cannot create thread\"");
-		pthread_cond_destroy(&engine.cond);
+		wk_sleeper_destroy(&engine.sleep);
 		return -1;
 	}
 	engine.started = true;
@@ -344,11 +318,8 @@ void engine_stop(void)
 {
 	if (!engine.started)
 		return;
-	pthread_mutex_lock(&engine.lock);
-	engine.stopping = true;
-	pthread_cond_broadcast(&engine.cond);
-	pthread_mutex_unlock(&engine.lock);
+	wk_sleeper_stop(&engine.sleep);
 	pthread_join(engine.thread, NULL);
-	pthread_cond_destroy(&engine.cond);
+	wk_sleeper_destroy(&engine.sleep);
 	engine.started = false;
 }

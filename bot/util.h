@@ -5,6 +5,7 @@
 #ifndef WK_UTIL_H
 #define WK_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -21,6 +22,21 @@ char *xstrndup(const char *s, size_t n);
 int64_t wk_now_ms(void);
 /* Monotonic microseconds, for durations only. */
 int64_t wk_mono_us(void);
+
+/* A thread's stoppable sleep: nap up to ms, woken early by wk_sleeper_stop().
+ * Waits on CLOCK_MONOTONIC, so a wall-clock step neither cuts a nap short nor
+ * stretches it. init before the thread starts; destroy after it ended. */
+struct wk_sleeper {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+};
+void wk_sleeper_init(struct wk_sleeper *s);
+/* true once stopping (at once, or when woken by wk_sleeper_stop()). */
+bool wk_sleeper_nap(struct wk_sleeper *s, int64_t ms);
+bool wk_sleeper_stopping(struct wk_sleeper *s);
+void wk_sleeper_stop(struct wk_sleeper *s);
+void wk_sleeper_destroy(struct wk_sleeper *s);
 
 /* Bounded copy that always terminates dst (when size > 0); returns strlen(src),
  * so truncation is detectable as ret >= size. */
