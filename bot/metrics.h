@@ -14,6 +14,8 @@ void metrics_http_request(const char *route, int status, int64_t duration_us);
 void metrics_command(const char *command, const char *subcommand, const char *outcome,
 		     int64_t duration_us);
 void metrics_redis_error(void);
+/* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */
+void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);
 /* The notification queue: entries not yet acknowledged, and the age of the oldest. */
 void metrics_notify_queue(int64_t depth, double oldest_seconds);
