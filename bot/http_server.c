@@ -519,6 +519,7 @@ static void run_route(struct http_session *s)
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 
+	conn_reading_stop(conn_of(s->wsi));	/* read in time: the handler's pace is its own */
 	req.method = s->method;
 	req.path = s->path;
 	req.path_rest = s->path + strlen(s->route->path);

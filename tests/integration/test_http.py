@@ -6,6 +6,7 @@ import re
 import resource
 import select
 import socket
+import threading
 import time
 
 from harness import (TestFailure, check, check_eq, check_re, http_request, own_world, raw_http, short,
@@ -201,9 +202,16 @@ def trickle(port, head, piece, timeout, gap=0.1):
         s.close()
 
 
+# Keeps Redis busy for ARGV[1] ms: every command waits behind it.
+BUSY_LUA = """local t = redis.call('TIME')
+local start = t[1] * 1000000 + t[2]
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > ARGV[1] * 1000
+return 1"""
+
+
 @test("a body trickled past http.request_timeout_ms gets 408 and the connection closes", world=False)
 def _():
-    with own_world(WK_HTTP_REQUEST_TIMEOUT_MS=1000) as w:
+    with own_world(WK_HTTP_REQUEST_TIMEOUT_MS=1000, WK_REDIS_TIMEOUT_MS=5000) as w:
         head = (b"POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Content-Type: application/x-www-form-urlencoded\r\n"
                 b"Content-Length: 5000\r\n\r\ntext=")
@@ -227,6 +235,25 @@ def _():
         finally:
             conn.close()
         check_eq(w.post_signed(slack_form("")).status, 200, "a signed command in time")
+        # The deadline covers reading the request, not the handler: a command waiting
+        # 1.5 s for Redis is answered, not cut.
+        busy = w.redis.client(timeout=10)
+
+        def block():
+            try:
+                busy("EVAL", BUSY_LUA, 0, 1500)
+            finally:
+                busy.close()
+        blocker = threading.Thread(target=block)
+        blocker.start()
+        time.sleep(0.2)
+        try:
+            r = w.post_signed(slack_form("", user_id="U0SLOW"), timeout=10)
+        except (OSError, http.client.HTTPException) as e:
+            raise TestFailure("a command slower than the deadline was cut: %r" % e)
+        finally:
+            blocker.join()
+        check_eq(r.status, 200, "a command slower than the deadline")
         m = re.search(r'(?m)^watchkeeper_http_connections_cut_total\{reason="timeout"\} (\d+)$',
                       w.http("GET", "/metrics").text)
         check(m and int(m.group(1)) >= 2, "watchkeeper_http_connections_cut_total{reason=\"timeout\"} >= 2")
