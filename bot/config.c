@@ -43,6 +43,8 @@ static const struct config_key config_keys[] = {
 	  "milliseconds to read a whole request (headers and body), 100..600000; slower gets 408 or is closed" },
 	{ "http.max_conns", "WK_HTTP_MAX_CONNS", INT(http_max_conns), "0", 0, 1000000, 0,
 	  "HTTP connections at once, 0..1000000; 0 = the descriptor limit (RLIMIT_NOFILE) minus a reserve" },
+	{ "http.max_conns_per_addr", "WK_HTTP_MAX_CONNS_PER_ADDR", INT(http_max_conns_per_addr), "0", 0,
+	  1000000, 0, "HTTP connections at once from one address, 0..1000000; 0 = no per-address cap" },
 	{ "shutdown_grace_ms", "WK_SHUTDOWN_GRACE_MS", INT(shutdown_grace_ms), "10000", 0, 600000, 0,
 	  "milliseconds to finish in-flight requests on SIGTERM, 0..600000" },
 	{ "log_level", "WK_LOG_LEVEL", STR(log_level), "info", 0, 0, 0,

@@ -27,6 +27,7 @@ struct config {
 	int64_t max_body_bytes;
 	int64_t http_request_timeout_ms;	/* whole request, headers and body */
 	int64_t http_max_conns;		/* 0 = derived from RLIMIT_NOFILE (http_server.c) */
+	int64_t http_max_conns_per_addr;	/* 0 = off */
 	int64_t shutdown_grace_ms;
 	char *log_level;
 

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 
 #define SESSION_BUCKETS 1024
+#define ADDR_BUCKETS 1024
+#define ADDR_MAX 48		/* an IPv6 address as text, with room to spare */
 #define WRITE_CHUNK 16384
 #define HEADER_VALUE_MAX 512
 /* Connections let in past max_conns, for health probes only, when no connection
@@ -50,6 +52,14 @@ struct http_conn {
 	bool reading;
 	bool reserve;		/* let in on the probe reserve */
 	bool closing;		/* being closed: no longer counted */
+	char addr[ADDR_MAX];	/* the peer's address, "" when per-address counting is off */
+};
+
+/* Open connections per peer address, for http.max_conns_per_addr. */
+struct addr_count {
+	struct addr_count *next;
+	size_t n;
+	char addr[ADDR_MAX];
 };
 
 struct http_session {
@@ -87,6 +97,8 @@ static struct {
 	size_t max_conns;
 	int64_t request_timeout_us;
 	struct http_conn *reading_head, *reading_tail;	/* loop thread only */
+	size_t max_per_addr;		/* 0 = no per-address cap */
+	struct addr_count *addrs[ADDR_BUCKETS];		/* loop thread only */
 	uint64_t next_id;		/* loop thread only */
 	pthread_mutex_t lock;		/* guards done_head */
 	struct completion *done_head;
@@ -246,6 +258,57 @@ static void conn_reading_stop(struct http_conn *c)
 	lws_sul_cancel(&c->deadline_sul);
 }
 
+/* Where addr's count is (or would be linked) in its bucket. An entry exists only
+ * while its count is above 0. */
+static struct addr_count **addr_slot(const char *addr)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct addr_count **pp;
+
+	for (const char *p = addr; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (pp = &srv.addrs[h % ADDR_BUCKETS]; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->addr, addr) == 0)
+			break;
+	return pp;
+}
+
+static size_t addr_conns(const char *addr)
+{
+	struct addr_count *a = *addr_slot(addr);
+	return a ? a->n : 0;
+}
+
+static void addr_hold(const char *addr)
+{
+	struct addr_count **pp = addr_slot(addr);
+
+	if (!*pp) {
+		*pp = xcalloc(1, sizeof(**pp));
+		wk_strlcpy((*pp)->addr, addr, sizeof((*pp)->addr));
+	}
+	(*pp)->n++;
+}
+
+static void addr_release(const char *addr)
+{
+	struct addr_count **pp = addr_slot(addr);
+	struct addr_count *a = *pp;
+
+	if (a && --a->n == 0) {
+		*pp = a->next;
+		free(a);
+	}
+}
+
+/* c no longer counts against the caps (closing, or gone). */
+static void conn_uncount(struct http_conn *c)
+{
+	srv.conns--;
+	if (c->addr[0])
+		addr_release(c->addr);
+}
+
 /* Close c now, from outside its own callback (a timer, or another connection's
  * accept): lws closes the socket before returning, so the descriptor is free for
  * the next accept of the same burst, and conn_destroy() frees c. */
@@ -255,7 +318,7 @@ static void conn_close(struct http_conn *c)
 		return;
 	conn_reading_stop(c);
 	c->closing = true;
-	srv.conns--;
+	conn_uncount(c);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);	/* c is gone */
 }
 
@@ -264,13 +327,37 @@ static void conn_kill_timer(lws_sorted_usec_list_t *sul)
 	conn_close(lws_container_of(sul, struct http_conn, deadline_sul));
 }
 
+/* The oldest connection from addr still reading its request, or NULL. */
+static struct http_conn *oldest_reading_from(const char *addr)
+{
+	for (struct http_conn *c = srv.reading_head; c; c = c->next)
+		if (strcmp(c->addr, addr) == 0)
+			return c;
+	return NULL;
+}
+
 /* A new connection: let it in (closing the oldest one still reading its request
- * when the server is full), let it in on the probe reserve, or refuse it (-1). */
+ * when the server, or its address, is full), let it in on the probe reserve, or
+ * refuse it (-1). */
 static int conn_admit(struct lws *wsi)
 {
 	struct http_conn *c;
+	char addr[ADDR_MAX] = "";
 	bool reserve = false;
 
+	if (srv.max_per_addr) {
+		if (!lws_get_peer_simple(wsi, addr, sizeof(addr)) || !addr[0])
+			wk_strlcpy(addr, "?", sizeof(addr));
+		if (addr_conns(addr) >= srv.max_per_addr) {
+			struct http_conn *own = oldest_reading_from(addr);
+			if (!own) {
+				metrics_http_limit("refused");
+				return -1;
+			}
+			metrics_http_limit("evicted");
+			conn_close(own);
+		}
+	}
 	if (srv.conns >= srv.max_conns) {
 		struct http_conn *oldest = srv.reading_head;
 		if (oldest) {
@@ -289,6 +376,10 @@ static int conn_admit(struct lws *wsi)
 	c->reserve = reserve;
 	lws_set_opaque_user_data(wsi, c);
 	srv.conns++;
+	if (addr[0]) {
+		wk_strlcpy(c->addr, addr, sizeof(c->addr));
+		addr_hold(addr);
+	}
 	conn_reading_start(c);
 	return 0;
 }
@@ -301,7 +392,7 @@ static void conn_destroy(struct lws *wsi)
 		return;
 	conn_reading_stop(c);
 	if (!c->closing)
-		srv.conns--;
+		conn_uncount(c);
 	lws_set_opaque_user_data(wsi, NULL);
 	free(c);
 }
@@ -786,8 +877,10 @@ static int derive_limits(const struct config *cfg)
 			 "reason=\"lowered to fit the descriptor limit; raise LimitNOFILE\"",
 			 (long long)cfg->http_max_conns, srv.max_conns, (long long)nofile);
 	srv.request_timeout_us = cfg->http_request_timeout_ms * 1000;
-	log_info("http.limits", "max_conns=%zu probe_reserve=%d nofile=%lld request_timeout_ms=%lld",
-		 srv.max_conns, PROBE_RESERVE, (long long)nofile, (long long)cfg->http_request_timeout_ms);
+	srv.max_per_addr = (size_t)cfg->http_max_conns_per_addr;
+	log_info("http.limits", "max_conns=%zu max_conns_per_addr=%zu probe_reserve=%d nofile=%lld "
+		 "request_timeout_ms=%lld", srv.max_conns, srv.max_per_addr, PROBE_RESERVE,
+		 (long long)nofile, (long long)cfg->http_request_timeout_ms);
 	return 0;
 }
 

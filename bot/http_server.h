@@ -17,6 +17,10 @@
  *   oldest connection still reading its request. With none to close, a few more
  *   connections are let in for HTTP_ROUTE_PROBE routes only (/healthz, /readyz);
  *   any other request on those gets 503.
+ * - Optionally at most http.max_conns_per_addr from one peer address: past it,
+ *   that address's oldest connection still reading its request is closed (or,
+ *   with none, the new one). Behind a reverse proxy all requests share one
+ *   address, so this stays off there and the proxy limits clients.
  *
  * Logs never show a secret path: every log line that prints a request path
  * passes it through http_path_for_log(), which cuts what follows the prefix of a

@@ -264,7 +264,7 @@ def _():
 ATTACKERS = 1100
 
 
-@test("with ulimit -n 1024, /healthz and /readyz answer within 2 s while 1,100 slow bodies hold connections",
+@test("with ulimit -n 1024, /healthz and /readyz answer within 2 s while 1,100 slow requests hold connections",
       world=False)
 def _():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -275,15 +275,16 @@ def _():
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     # A long deadline: here only the cap may keep the daemon reachable.
     with own_world(nofile=1024, WK_HTTP_REQUEST_TIMEOUT_MS=60000) as w:
-        head = (b"POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/x-www-form-urlencoded\r\n"
-                b"Content-Length: 60000\r\n\r\ntext=")
+        slow_body = (b"POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 60000\r\n\r\ntext=")
+        slow_headers = b"POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
         socks = []
         try:
-            for _ in range(ATTACKERS):
+            for i in range(ATTACKERS):  # from 127.0.0.1, like the probes below
                 s = socket.create_connection(("127.0.0.1", w.port), timeout=5)
                 try:
-                    s.sendall(head)
+                    s.sendall(slow_body if i % 2 else slow_headers)
                 except OSError:
                     pass
                 socks.append(s)
@@ -347,3 +348,35 @@ def _():
         for prefix in ("/join/", "/ical/", "/export/"):
             check('path="%s[redacted]"' % prefix in log, "no redacted %s line in the debug log" % prefix)
         check('path="/healthz"' in log, "other paths are logged in full")
+
+
+@test("http.max_conns_per_addr: one address past its cap loses its oldest slow connection", world=False)
+def _():
+    with own_world(WK_HTTP_MAX_CONNS_PER_ADDR=20, WK_HTTP_REQUEST_TIMEOUT_MS=60000) as w:
+        head = (b"POST /slack/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Length: 1000\r\n\r\ntext=")
+        socks = []
+        try:
+            for _ in range(30):
+                s = socket.create_connection(("127.0.0.1", w.port), timeout=5)
+                s.sendall(head)
+                socks.append(s)
+                time.sleep(0.01)  # accepted in this order
+            r = http_request(w.port, "GET", "/healthz", timeout=2)
+            check_eq(r.status, 200, "GET /healthz from the same address")
+
+            def closed(s):
+                readable, _, _ = select.select([s], [], [], 0)
+                if not readable:
+                    return False
+                try:
+                    return s.recv(1) == b""
+                except ConnectionResetError:
+                    return True
+            time.sleep(0.5)
+            gone = [i for i, s in enumerate(socks) if closed(s)]
+            # 30 slow ones and the probe from one address with a cap of 20: the 11 oldest go
+            check_eq(gone, list(range(11)), "connections closed by the server")
+        finally:
+            for s in socks:
+                s.close()
