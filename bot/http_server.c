@@ -464,9 +464,10 @@ static void conn_deadline(lws_sorted_usec_list_t *sul)
 	struct http_session *s = lws_wsi_user(c->wsi);
 	char path[300];
 
+	/* Debug only: a flood of slow clients must not flood the log; the metric counts them. */
 	metrics_http_limit("timeout");
 	if (s && s->state == S_READING) {
-		log_info("http.timeout", "path=%s phase=body read=%zu",
+		log_debug("http.timeout", "path=%s phase=body read=%zu",
 			 http_path_for_log(s->path, path, sizeof(path)), s->body.len);
 		s->close_after = true;
 		session_respond_text(s, 408, "Request timeout: the request was not complete in time.");
