@@ -259,7 +259,9 @@ static bool slack_authentic(struct http_request *req, struct http_response *resp
 				 (int64_t)time(NULL));
 	if (v == SLACK_VERIFY_OK)
 		return true;
-	log_warn("slack.auth", "path=%s reason=\"%s\"", req->path, slack_verify_reason(v));
+	char path[300];
+	log_warn("slack.auth", "path=%s reason=\"%s\"", http_path_for_log(req->path, path, sizeof(path)),
+		 slack_verify_reason(v));
 	http_respond_text(resp, 401, "Invalid Slack request signature.");
 	return false;
 }

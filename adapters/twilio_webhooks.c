@@ -324,6 +324,7 @@ static bool authentic(struct http_request *req, struct http_response *resp, stru
 {
 	struct buf url = BUF_INIT(8192);
 	char err[FORM_ERR_SIZE];
+	char path[300];
 	bool ok;
 
 	if (!twilio_configured(req->cfg)) {
@@ -333,7 +334,8 @@ static bool authentic(struct http_request *req, struct http_response *resp, stru
 	/* The signature covers the decoded parameters, so the (strict, side-effect
 	 * free) decoder runs first; a body it refuses cannot be verified. */
 	if (form_parse(req->body, req->body_len, form, err, sizeof(err)) < 0) {
-		log_warn("twilio.auth", "path=%s reason=\"malformed form\"", req->path);
+		log_warn("twilio.auth", "path=%s reason=\"malformed form\"",
+			 http_path_for_log(req->path, path, sizeof(path)));
 		http_respond_text(resp, 403, "Invalid Twilio request signature.");
 		return false;
 	}
@@ -341,7 +343,7 @@ static bool authentic(struct http_request *req, struct http_response *resp, stru
 	ok = twilio_signature_valid(req->cfg->twilio_auth_token, buf_cstr(&url), form, req->headers[0]);
 	buf_free(&url);
 	if (!ok) {
-		log_warn("twilio.auth", "path=%s reason=\"%s\"", req->path,
+		log_warn("twilio.auth", "path=%s reason=\"%s\"", http_path_for_log(req->path, path, sizeof(path)),
 			 req->headers[0][0] ? "signature mismatch" : "missing X-Twilio-Signature");
 		form_free(form);
 		http_respond_text(resp, 403, "Invalid Twilio request signature.");

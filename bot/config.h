@@ -25,6 +25,9 @@ struct config {
 	int64_t redis_timeout_ms;
 	int64_t workers;
 	int64_t max_body_bytes;
+	int64_t http_request_timeout_ms;	/* whole request, headers and body */
+	int64_t http_max_conns;		/* 0 = derived from RLIMIT_NOFILE (http_server.c) */
+	int64_t http_max_conns_per_addr;	/* 0 = off */
 	int64_t shutdown_grace_ms;
 	int64_t shutdown_drain_ms;	/* outbox sends in flight may finish this long */
 	char *log_level;

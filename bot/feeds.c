@@ -204,8 +204,7 @@ struct feed_job {
 static void respond_store_down(struct http_response *resp)
 {
 	http_respond_text(resp, 503, "Watchkeeper can't reach its database right now; try again shortly.");
-	resp->header_name = "Retry-After:";
-	resp->header_value = "30";
+	http_response_add_header(resp, "Retry-After", "30");
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -383,8 +382,7 @@ static void serve_ical(struct worker *w, const char *token, struct http_response
 	resp->status = 200;
 	resp->content_type = "text/calendar; charset=utf-8";
 	resp->body = buf_detach(&out, &resp->len);
-	resp->header_name = "Cache-Control:";
-	resp->header_value = "private, max-age=300";
+	http_response_add_header(resp, "Cache-Control", "private, max-age=300");
 	goto out;
 store_down:
 	respond_store_down(resp);
@@ -473,8 +471,7 @@ static void serve_export(struct worker *w, const char *token, struct http_respon
 	resp->status = 200;
 	resp->content_type = "text/csv; charset=utf-8";
 	resp->body = buf_detach(&out, &resp->len);
-	resp->header_name = "Content-Disposition:";
-	resp->header_value = "attachment; filename=\"oncall-report.csv\"";
+	http_response_add_header(resp, "Content-Disposition", "attachment; filename=\"oncall-report.csv\"");
 out:
 	buf_free(&out);
 	free(text);

@@ -12,10 +12,22 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define SESSION_BUCKETS 1024
+#define ADDR_BUCKETS 1024
+#define ADDR_MAX 48		/* an IPv6 address as text, with room to spare */
 #define WRITE_CHUNK 16384
 #define HEADER_VALUE_MAX 512
+/* Connections let in past max_conns, for health probes only, when no connection
+ * that is still reading its request can be closed to make room. */
+#define PROBE_RESERVE 8
+/* Descriptors kept out of max_conns: stdio, the listener, lws's own pipes, the
+ * probe reserve, resolver and log files (the fixed part), plus Redis connections
+ * and curl handles, about two per thread that may hold them. */
+#define FD_RESERVE_FIXED 48
+/* After a 408 the client gets this long to take it before the connection is cut. */
+#define LATE_ANSWER_GRACE_US (1000 * LWS_US_PER_MS)
 
 enum call_state { CALL_PENDING, CALL_DONE, CALL_ACKED };
 
@@ -28,6 +40,28 @@ struct http_call {
 };
 
 enum session_state { S_IDLE, S_READING, S_PENDING, S_RESPONDING };
+
+/* One per accepted connection, from accept (LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
+ * to LWS_CALLBACK_WSI_DESTROY, hung on the wsi as its opaque user data. It exists
+ * before lws allocates the session (which happens only once headers are complete),
+ * so it is what the deadline and the connection cap work with. Loop thread only. */
+struct http_conn {
+	struct lws *wsi;
+	lws_sorted_usec_list_t deadline_sul;
+	/* the reading list, oldest request first, while reading a request */
+	struct http_conn *prev, *next;
+	bool reading;
+	bool reserve;		/* let in on the probe reserve */
+	bool closing;		/* being closed: no longer counted */
+	char addr[ADDR_MAX];	/* the peer's address, "" when per-address counting is off */
+};
+
+/* Open connections per peer address, for http.max_conns_per_addr. */
+struct addr_count {
+	struct addr_count *next;
+	size_t n;
+	char addr[ADDR_MAX];
+};
 
 struct http_session {
 	struct lws *wsi;
@@ -60,6 +94,12 @@ static struct {
 	struct lws_context *ctx;
 	struct http_session *table[SESSION_BUCKETS];	/* loop thread only */
 	size_t active;			/* sessions pending or responding; loop thread only */
+	size_t conns;			/* connections open and not closing; loop thread only */
+	size_t max_conns;
+	int64_t request_timeout_us;
+	struct http_conn *reading_head, *reading_tail;	/* loop thread only */
+	size_t max_per_addr;		/* 0 = no per-address cap */
+	struct addr_count *addrs[ADDR_BUCKETS];		/* loop thread only */
 	uint64_t next_id;		/* loop thread only */
 	pthread_mutex_t lock;		/* guards done_head */
 	struct completion *done_head;
@@ -90,6 +130,49 @@ void http_respond_text(struct http_response *resp, int status, const char *text)
 	resp->status = status;
 	resp->content_type = "text/plain; charset=utf-8";
 	resp->body = buf_detach(&b, &resp->len);
+}
+
+void http_response_add_header(struct http_response *resp, const char *name, const char *value)
+{
+	if (resp->n_headers >= HTTP_MAX_RESPONSE_HEADERS) {
+		log_error("http.header", "name=%s error=\"more than %d extra headers\"", name,
+			  HTTP_MAX_RESPONSE_HEADERS);
+		abort();
+	}
+	resp->headers[resp->n_headers].name = name;
+	resp->headers[resp->n_headers].value = value;
+	resp->n_headers++;
+}
+
+void http_respond_html(struct http_response *resp, int status, char *body, size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = "text/html; charset=utf-8";
+	resp->body = body;
+	resp->len = len;
+	http_response_add_header(resp, "X-Content-Type-Options", "nosniff");
+	/* Our pages use inline style attributes and nothing else: no scripts, no
+	 * frames, no forms, no fetches. */
+	http_response_add_header(resp, "Content-Security-Policy",
+				 "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+				 "form-action 'none'; frame-ancestors 'none'");
+	http_response_add_header(resp, "Referrer-Policy", "no-referrer");
+}
+
+const char *http_path_for_log(const char *path, char *out, size_t size)
+{
+	char cut[320];
+
+	for (const struct route *r = http_routes; r->path; r++) {
+		size_t n = strlen(r->path);
+		if ((r->flags & HTTP_ROUTE_SECRET_REST) && n && r->path[n - 1] == '/' &&
+		    strncmp(r->path, path, n) == 0 && path[n]) {
+			snprintf(cut, sizeof(cut), "%s[redacted]", r->path);
+			return log_quote(out, size, cut);
+		}
+	}
+	return log_quote(out, size, path);
 }
 
 void http_response_free(struct http_response *resp)
@@ -123,6 +206,196 @@ static struct http_session *table_find(uint64_t id)
 		if (s->call && s->call->id == id)
 			return s;
 	return NULL;
+}
+
+/* ---- connections: the request deadline and the cap (loop thread only) ---- */
+
+static struct http_conn *conn_of(struct lws *wsi)
+{
+	return wsi ? lws_get_opaque_user_data(wsi) : NULL;
+}
+
+static void conn_deadline(lws_sorted_usec_list_t *sul);
+
+static void reading_unlink(struct http_conn *c)
+{
+	if (!c->reading)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv.reading_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		srv.reading_tail = c->prev;
+	c->prev = c->next = NULL;
+	c->reading = false;
+}
+
+/* The server starts waiting for a request on c: its deadline starts now. */
+static void conn_reading_start(struct http_conn *c)
+{
+	if (!c || c->closing)
+		return;
+	reading_unlink(c);
+	c->reading = true;
+	c->prev = srv.reading_tail;
+	if (srv.reading_tail)
+		srv.reading_tail->next = c;
+	else
+		srv.reading_head = c;
+	srv.reading_tail = c;
+	lws_sul_schedule(srv.ctx, 0, &c->deadline_sul, conn_deadline,
+			 (lws_usec_t)srv.request_timeout_us);
+}
+
+/* The request is read (or answered early): no deadline, not a candidate to close. */
+static void conn_reading_stop(struct http_conn *c)
+{
+	if (!c)
+		return;
+	reading_unlink(c);
+	lws_sul_cancel(&c->deadline_sul);
+}
+
+/* Where addr's count is (or would be linked) in its bucket. An entry exists only
+ * while its count is above 0. */
+static struct addr_count **addr_slot(const char *addr)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct addr_count **pp;
+
+	for (const char *p = addr; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (pp = &srv.addrs[h % ADDR_BUCKETS]; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->addr, addr) == 0)
+			break;
+	return pp;
+}
+
+static size_t addr_conns(const char *addr)
+{
+	struct addr_count *a = *addr_slot(addr);
+	return a ? a->n : 0;
+}
+
+static void addr_hold(const char *addr)
+{
+	struct addr_count **pp = addr_slot(addr);
+
+	if (!*pp) {
+		*pp = xcalloc(1, sizeof(**pp));
+		wk_strlcpy((*pp)->addr, addr, sizeof((*pp)->addr));
+	}
+	(*pp)->n++;
+}
+
+static void addr_release(const char *addr)
+{
+	struct addr_count **pp = addr_slot(addr);
+	struct addr_count *a = *pp;
+
+	if (a && --a->n == 0) {
+		*pp = a->next;
+		free(a);
+	}
+}
+
+/* c no longer counts against the caps (closing, or gone). */
+static void conn_uncount(struct http_conn *c)
+{
+	srv.conns--;
+	if (c->addr[0])
+		addr_release(c->addr);
+}
+
+/* Close c now, from outside its own callback (a timer, or another connection's
+ * accept): lws closes the socket before returning, so the descriptor is free for
+ * the next accept of the same burst, and conn_destroy() frees c. */
+static void conn_close(struct http_conn *c)
+{
+	if (c->closing)
+		return;
+	conn_reading_stop(c);
+	c->closing = true;
+	conn_uncount(c);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);	/* c is gone */
+}
+
+static void conn_kill_timer(lws_sorted_usec_list_t *sul)
+{
+	conn_close(lws_container_of(sul, struct http_conn, deadline_sul));
+}
+
+/* The oldest connection from addr still reading its request, or NULL. */
+static struct http_conn *oldest_reading_from(const char *addr)
+{
+	for (struct http_conn *c = srv.reading_head; c; c = c->next)
+		if (strcmp(c->addr, addr) == 0)
+			return c;
+	return NULL;
+}
+
+/* A new connection: let it in (closing the oldest one still reading its request
+ * when the server, or its address, is full), let it in on the probe reserve, or
+ * refuse it (-1). */
+static int conn_admit(struct lws *wsi)
+{
+	struct http_conn *c;
+	char addr[ADDR_MAX] = "";
+	bool reserve = false;
+
+	if (srv.max_per_addr) {
+		if (!lws_get_peer_simple(wsi, addr, sizeof(addr)) || !addr[0])
+			wk_strlcpy(addr, "?", sizeof(addr));
+		if (addr_conns(addr) >= srv.max_per_addr) {
+			struct http_conn *own = oldest_reading_from(addr);
+			if (!own) {
+				metrics_http_limit("refused");
+				return -1;
+			}
+			metrics_http_limit("evicted");
+			conn_close(own);
+		}
+	}
+	if (srv.conns >= srv.max_conns) {
+		struct http_conn *oldest = srv.reading_head;
+		if (oldest) {
+			log_debug("http.evict", "conns=%zu reason=full", srv.conns);
+			metrics_http_limit("evicted");
+			conn_close(oldest);
+		} else if (srv.conns < srv.max_conns + PROBE_RESERVE) {
+			reserve = true;
+		} else {
+			metrics_http_limit("refused");
+			return -1;
+		}
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->wsi = wsi;
+	c->reserve = reserve;
+	lws_set_opaque_user_data(wsi, c);
+	srv.conns++;
+	if (addr[0]) {
+		wk_strlcpy(c->addr, addr, sizeof(c->addr));
+		addr_hold(addr);
+	}
+	conn_reading_start(c);
+	return 0;
+}
+
+static void conn_destroy(struct lws *wsi)
+{
+	struct http_conn *c = conn_of(wsi);
+
+	if (!c)
+		return;
+	conn_reading_stop(c);
+	if (!c->closing)
+		conn_uncount(c);
+	lws_set_opaque_user_data(wsi, NULL);
+	free(c);
 }
 
 static void call_release(struct http_call *c)
@@ -161,6 +434,7 @@ static void session_clear(struct http_session *s)
 /* Queue resp (taken) for writing on this session. */
 static void session_respond(struct http_session *s, struct http_response *resp)
 {
+	conn_reading_stop(conn_of(s->wsi));
 	if (s->state != S_PENDING)
 		srv.active++;
 	s->state = S_RESPONDING;
@@ -180,6 +454,30 @@ static void session_respond_text(struct http_session *s, int status, const char 
 	struct http_response r = { 0 };
 	http_respond_text(&r, status, text);
 	session_respond(s, &r);
+}
+
+/* The request deadline passed. A body still coming in gets 408 (the client can
+ * read an answer); a connection still in its headers, or idle between requests,
+ * is closed (lws gives no way to answer before the headers are complete). */
+static void conn_deadline(lws_sorted_usec_list_t *sul)
+{
+	struct http_conn *c = lws_container_of(sul, struct http_conn, deadline_sul);
+	struct http_session *s = lws_wsi_user(c->wsi);
+	char path[300];
+
+	/* Debug only: a flood of slow clients must not flood the log; the metric counts them. */
+	metrics_http_limit("timeout");
+	if (s && s->state == S_READING) {
+		log_debug("http.timeout", "path=%s phase=body read=%zu",
+			 http_path_for_log(s->path, path, sizeof(path)), s->body.len);
+		s->close_after = true;
+		session_respond_text(s, 408, "Request timeout: the request was not complete in time.");
+		/* Cut it if the client does not take the answer either. */
+		lws_sul_schedule(srv.ctx, 0, &c->deadline_sul, conn_kill_timer, LATE_ANSWER_GRACE_US);
+		return;
+	}
+	log_debug("http.timeout", "phase=headers");
+	conn_close(c);
 }
 
 /* ---- calls (shared with workers) ---- */
@@ -314,6 +612,7 @@ static void run_route(struct http_session *s)
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 
+	conn_reading_stop(conn_of(s->wsi));	/* read in time: the handler's pace is its own */
 	req.method = s->method;
 	req.path = s->path;
 	req.path_rest = s->path + strlen(s->route->path);
@@ -334,6 +633,7 @@ static void run_route(struct http_session *s)
 
 static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 {
+	struct http_conn *conn = conn_of(wsi);
 	char allow[64], cl[24];
 	int status;
 
@@ -348,15 +648,30 @@ static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 	if (atomic_load(&srv.stop_requested)) {
 		s->close_after = true;
 		session_respond_text(s, 503, "Watchkeeper is shutting down; retry on another instance.");
-		s->resp.header_name = "Retry-After";
-		s->resp.header_value = "5";
+		http_response_add_header(&s->resp, "Retry-After", "5");
+		return 0;
+	}
+	if (conn && conn->reserve) {
+		/* Let in past the cap for health probes only; one request, then close. */
+		s->close_after = true;
+		if (!s->route || !(s->route->flags & HTTP_ROUTE_PROBE)) {
+			metrics_http_limit("busy");
+			session_respond_text(s, 503, "Watchkeeper is at its connection limit; retry shortly.");
+			http_response_add_header(&s->resp, "Retry-After", "1");
+			return 0;
+		}
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		/* lws 4.1 does not decode chunked bodies; the body's size must be known
+		 * up front (Slack and Twilio send Content-Length), so say so at once. */
+		s->close_after = true;
+		session_respond_text(s, 411, "Length required: send the body with Content-Length, not chunked.");
 		return 0;
 	}
 	if (!s->route) {
 		if (status == 405) {
 			session_respond_text(s, 405, "Method not allowed for this path.");
-			s->resp.header_name = "Allow";
-			s->resp.header_value = strstr(allow, "POST") ? "POST" : "GET";
+			http_response_add_header(&s->resp, "Allow", strstr(allow, "POST") ? "POST" : "GET");
 		} else {
 			session_respond_text(s, 404, "No such page.");
 		}
@@ -416,15 +731,14 @@ static int on_writeable(struct lws *wsi, struct http_session *s)
 		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, s->resp.content_type,
 						(lws_filepos_t)s->out_len, &p, end))
 			return -1;
-		if (s->resp.header_name) {
+		for (size_t i = 0; i < s->resp.n_headers; i++) {
 			/* lws 4.1 writes the name as given: it must end with the colon. */
+			const struct http_header *h = &s->resp.headers[i];
 			char name[64];
-			size_t n = strlen(s->resp.header_name);
-			snprintf(name, sizeof(name), "%s%s", s->resp.header_name,
-				 n && s->resp.header_name[n - 1] == ':' ? "" : ":");
+			snprintf(name, sizeof(name), "%s:", h->name);
 			if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-							(const unsigned char *)s->resp.header_value,
-							(int)strlen(s->resp.header_value), &p, end))
+							(const unsigned char *)h->value,
+							(int)strlen(h->value), &p, end))
 				return -1;
 		}
 		if (s->close_after &&
@@ -455,13 +769,18 @@ static int on_writeable(struct lws *wsi, struct http_session *s)
 	}
 	metrics_http_request(s->route ? s->route->name : "unmatched", s->resp.status,
 			     wk_mono_us() - s->started_us);
-	log_debug("http.request", "method=%s path=%s status=%d us=%lld", s->method, s->path,
-		  s->resp.status, (long long)(wk_mono_us() - s->started_us));
+	char path[300];
+	log_debug("http.request", "method=%s path=%s status=%d us=%lld", s->method,
+		  http_path_for_log(s->path, path, sizeof(path)), s->resp.status,
+		  (long long)(wk_mono_us() - s->started_us));
 	bool close_now = s->close_after;
 	session_clear(s);
 	if (close_now)
 		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	conn_reading_start(conn_of(wsi));	/* kept alive: the next request's deadline runs */
+	return 0;
 }
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -470,6 +789,11 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	struct http_session *s = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		return conn_admit(wsi);
+	case LWS_CALLBACK_WSI_DESTROY:
+		conn_destroy(wsi);
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, s, in);
 	case LWS_CALLBACK_HTTP_BODY:
@@ -526,11 +850,49 @@ void http_server_stop(void)
 	pthread_mutex_unlock(&srv.lock);
 }
 
+/* max_conns: http.max_conns, at most the descriptor limit minus what the rest of
+ * the daemon needs, so that accepting never runs out of descriptors (lws would
+ * then stop accepting altogether, health probes included). -1 when the limit is
+ * too low to serve at all. */
+static int derive_limits(const struct config *cfg)
+{
+	struct rlimit rl;
+	int64_t nofile = 1024, reserve, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT32_MAX ? INT32_MAX
+										 : (int64_t)rl.rlim_cur;
+	reserve = FD_RESERVE_FIXED + PROBE_RESERVE +
+		  2 * (cfg->workers + cfg->notify_senders + cfg->twilio_max_in_flight);
+	room = nofile - reserve;
+	if (room < 16) {
+		log_error("http.limits", "nofile=%lld reserve=%lld error=\"the descriptor limit is too low; "
+			  "raise it (LimitNOFILE= in the systemd unit, ulimit -n)\"",
+			  (long long)nofile, (long long)reserve);
+		return -1;
+	}
+	srv.max_conns = (size_t)room;
+	if (cfg->http_max_conns > 0 && cfg->http_max_conns <= room)
+		srv.max_conns = (size_t)cfg->http_max_conns;
+	else if (cfg->http_max_conns > room)
+		log_warn("http.limits", "key=http.max_conns wanted=%lld max_conns=%zu nofile=%lld "
+			 "reason=\"lowered to fit the descriptor limit; raise LimitNOFILE\"",
+			 (long long)cfg->http_max_conns, srv.max_conns, (long long)nofile);
+	srv.request_timeout_us = cfg->http_request_timeout_ms * 1000;
+	srv.max_per_addr = (size_t)cfg->http_max_conns_per_addr;
+	log_info("http.limits", "max_conns=%zu max_conns_per_addr=%zu probe_reserve=%d nofile=%lld "
+		 "request_timeout_ms=%lld", srv.max_conns, srv.max_per_addr, PROBE_RESERVE,
+		 (long long)nofile, (long long)cfg->http_request_timeout_ms);
+	return 0;
+}
+
 int http_server_run(const struct config *cfg)
 {
 	struct lws_context_creation_info info;
 
 	srv.cfg = cfg;
+	if (derive_limits(cfg) < 0)
+		return -1;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 	memset(&info, 0, sizeof(info));
 	info.port = cfg->listen_port;
@@ -538,6 +900,8 @@ int http_server_run(const struct config *cfg)
 	info.protocols = protocols;
 	info.vhost_name = "watchkeeper";
 	info.timeout_secs = 20;
+	/* Our own deadline (conn_deadline) cuts slow headers first; this is lws's backstop. */
+	info.timeout_secs_ah_idle = (unsigned)(cfg->http_request_timeout_ms / 1000 + 2);
 	info.keepalive_timeout = 30;
 	info.max_http_header_data = 4096;
 	struct lws_context *ctx = lws_create_context(&info);

@@ -1,8 +1,30 @@
 /* http_server.h - the HTTP server on the libwebsockets loop thread.
  *
- * Routes are one const table (bot/routes.c): method, path, handler. The server
- * answers 404 for unknown paths, 405 (with Allow) for a known path with another
- * method, and 413 when a body exceeds max_body_bytes, before any handler runs.
+ * Routes are one const table (bot/routes.c): method, path, handler, flags. The
+ * server answers 404 for unknown paths, 405 (with Allow) for a known path with
+ * another method, 413 when a body exceeds max_body_bytes and 411 for a request
+ * with Transfer-Encoding (chunked bodies are not read; Slack and Twilio send
+ * Content-Length), before any handler runs.
+ *
+ * Limits (loop thread, see http_server.c):
+ * - One deadline per request, http.request_timeout_ms, from the moment the server
+ *   starts waiting for it (the connection's accept, or the end of the previous
+ *   response on a kept-alive connection) until its body is complete. A request
+ *   still reading its body then gets 408 and the connection closes; one still in
+ *   its headers (or an idle kept-alive connection) is closed.
+ * - At most max_conns connections (http.max_conns, or RLIMIT_NOFILE minus a reserve
+ *   for Redis, curl and the workers). A new connection past the cap closes the
+ *   oldest connection still reading its request. With none to close, a few more
+ *   connections are let in for HTTP_ROUTE_PROBE routes only (/healthz, /readyz);
+ *   any other request on those gets 503.
+ * - Optionally at most http.max_conns_per_addr from one peer address: past it,
+ *   that address's oldest connection still reading its request is closed (or,
+ *   with none, the new one). Behind a reverse proxy all requests share one
+ *   address, so this stays off there and the proxy limits clients.
+ *
+ * Logs never show a secret path: every log line that prints a request path
+ * passes it through http_path_for_log(), which cuts what follows the prefix of a
+ * route flagged HTTP_ROUTE_SECRET_REST.
  *
  * Threads: route handlers run on the loop thread and must not block. A handler
  * either fills the response at once (ROUTE_DONE) or hands the work to a worker
@@ -24,6 +46,7 @@
 #include "bot/config.h"
 
 #define HTTP_MAX_ROUTE_HEADERS 4
+#define HTTP_MAX_RESPONSE_HEADERS 4
 
 struct http_request {
 	const char *method;
@@ -37,17 +60,34 @@ struct http_request {
 	struct http_session *session;	/* private to the server */
 };
 
+/* An extra response header. Both strings are static (or outlive the response);
+ * the name is given without the colon, e.g. "Retry-After". */
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
 struct http_response {
 	int status;
 	const char *content_type;	/* static string */
 	char *body;			/* malloc'd, owned by the response */
 	size_t len;
-	const char *header_name;	/* one optional extra header, static strings */
-	const char *header_value;
+	/* Extra headers, in order, added with http_response_add_header(). */
+	struct http_header headers[HTTP_MAX_RESPONSE_HEADERS];
+	size_t n_headers;
 };
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING };
 typedef enum route_result (*route_fn)(struct http_request *req, struct http_response *resp);
+
+/* Route flags. */
+enum {
+	/* What follows the prefix is a secret (an invite code, a feed token): logs
+	 * show the prefix only. */
+	HTTP_ROUTE_SECRET_REST = 1u << 0,
+	/* A health probe: may use the connections kept in reserve when the server is full. */
+	HTTP_ROUTE_PROBE = 1u << 1,
+};
 
 struct route {
 	const char *method;
@@ -55,6 +95,7 @@ struct route {
 	const char *name;	/* metrics label */
 	route_fn handler;
 	const char *headers[HTTP_MAX_ROUTE_HEADERS];	/* lowercase, e.g. "x-slack-signature" */
+	unsigned flags;		/* HTTP_ROUTE_* */
 };
 
 extern const struct route http_routes[];	/* bot/routes.c, terminated by a zeroed entry */
@@ -63,7 +104,19 @@ extern const struct route http_routes[];	/* bot/routes.c, terminated by a zeroed
 void http_respond(struct http_response *resp, int status, const char *content_type,
 		  const char *body, size_t len);
 void http_respond_text(struct http_response *resp, int status, const char *text);
+/* An HTML page (body taken, malloc'd) with the headers every page of ours sends:
+ * nosniff, a Content-Security-Policy that allows nothing but inline style
+ * attributes, and no Referer (page URLs may carry a secret). */
+void http_respond_html(struct http_response *resp, int status, char *body, size_t len);
+/* Add an extra header (name without the colon; both strings static). More than
+ * HTTP_MAX_RESPONSE_HEADERS is a programming error and aborts. */
+void http_response_add_header(struct http_response *resp, const char *name, const char *value);
 void http_response_free(struct http_response *resp);
+
+/* path made fit for a log line: quoted with log_quote() and, when a route with
+ * HTTP_ROUTE_SECRET_REST matches it (any method), cut after the route's prefix
+ * ("/join/[redacted]"). Returns out. Any thread. */
+const char *http_path_for_log(const char *path, char *out, size_t size);
 
 struct http_call;
 /* Loop thread, inside a route handler that will return ROUTE_PENDING. */

@@ -39,7 +39,7 @@ struct family {
 };
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct family http_requests, commands, outbound;
+static struct family http_requests, commands, outbound, http_limits;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
 static atomic_llong queue_depth;
@@ -129,6 +129,20 @@ void metrics_outbound(const char *target, const char *outcome)
 	pthread_mutex_unlock(&metrics_lock);
 }
 
+void metrics_http_limit(const char *reason)
+{
+	char labels[160], r[40];
+	struct series *s;
+
+	label_value(r, sizeof(r), reason);
+	snprintf(labels, sizeof(labels), "reason=\"%s\"", r);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&http_limits, labels);
+	if (s)
+		s->count++;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
 void metrics_notify_queue(int64_t depth, double oldest_seconds)
 {
 	atomic_store(&queue_depth, (long long)depth);
@@ -188,6 +202,13 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_http_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < http_requests.n; i++)
 		render_histogram(out, "watchkeeper_http_request_duration_seconds", &http_requests.s[i]);
+	buf_adds(out, "# HELP watchkeeper_http_connections_cut_total HTTP connections cut by a limit: "
+		      "timeout (request not read in time), evicted (oldest reading one, server full), "
+		      "refused (server full), busy (reserve used by a non-probe request).\n"
+		      "# TYPE watchkeeper_http_connections_cut_total counter\n");
+	for (size_t i = 0; i < http_limits.n; i++)
+		buf_printf(out, "watchkeeper_http_connections_cut_total{%s} %llu\n", http_limits.s[i].labels,
+			   (unsigned long long)http_limits.s[i].count);
 	buf_adds(out, "# HELP watchkeeper_commands_total Chat commands run, by outcome.\n"
 		      "# TYPE watchkeeper_commands_total counter\n");
 	for (size_t i = 0; i < commands.n; i++)
@@ -212,6 +233,8 @@ void metrics_shutdown(void)
 	free(http_requests.s);
 	free(commands.s);
 	free(outbound.s);
+	free(http_limits.s);
+	memset(&http_limits, 0, sizeof(http_limits));
 	memset(&http_requests, 0, sizeof(http_requests));
 	memset(&commands, 0, sizeof(commands));
 	memset(&outbound, 0, sizeof(outbound));

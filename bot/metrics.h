@@ -17,6 +17,8 @@ void metrics_redis_error(void);
 /* A notification sent again although the check for an earlier, unknown
  * attempt could not be made in time (notify.verify_max_wait_s). */
 void metrics_notify_unverified(void);
+/* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */
+void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);
 /* The notification queue: entries not yet acknowledged, and the age of the oldest. */
 void metrics_notify_queue(int64_t depth, double oldest_seconds);

@@ -22,8 +22,7 @@ static enum route_result route_readyz(struct http_request *req, struct http_resp
 		http_respond_text(resp, 200, "ready");
 	} else {
 		http_respond_text(resp, 503, "not ready: Redis is unreachable");
-		resp->header_name = "Retry-After";
-		resp->header_value = "1";
+		http_response_add_header(resp, "Retry-After", "1");
 	}
 	return ROUTE_DONE;
 }
@@ -47,6 +46,8 @@ static enum route_result route_join(struct http_request *req, struct http_respon
 {
 	char code[INVITE_CODE_LEN + 1];
 	struct buf b = BUF_INIT(8192);
+	char *body;
+	size_t len;
 
 	if (invite_code_normalize(req->path_rest, code) < 0) {
 		http_respond_text(resp, 404, "No such invite page.");
@@ -63,22 +64,24 @@ static enum route_result route_join(struct http_request *req, struct http_respon
 		   "<p>Then try <code>/oncall</code> to see who is on call.</p>\n"
 		   "<p>The code works only in the workspace that invited you, and only until it "
 		   "expires or is used up.</p>\n</body></html>\n", code);
-	resp->status = 200;
-	resp->content_type = "text/html; charset=utf-8";
-	resp->body = buf_detach(&b, &resp->len);
+	body = buf_detach(&b, &len);
+	http_respond_html(resp, 200, body, len);
 	return ROUTE_DONE;
 }
 
+/* Flags: HTTP_ROUTE_PROBE may use the connections kept for health checks when the
+ * server is full; HTTP_ROUTE_SECRET_REST keeps what follows the prefix (an invite
+ * code, a feed or export token) out of every log line. */
 const struct route http_routes[] = {
-	{ "GET", "/healthz", "healthz", route_healthz, { 0 } },
-	{ "GET", "/readyz", "readyz", route_readyz, { 0 } },
-	{ "GET", "/metrics", "metrics", route_metrics, { 0 } },
-	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS },
-	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS },
-	{ "POST", "/twilio/status", "twilio_status", twilio_route_status, TWILIO_HEADERS },
-	{ "POST", "/twilio/sms", "twilio_sms", twilio_route_sms, TWILIO_HEADERS },
-	{ "GET", "/join/", "join", route_join, { 0 } },
-	{ "GET", "/ical/", "ical", feeds_route_ical, { 0 } },
-	{ "GET", "/export/", "export", feeds_route_export, { 0 } },
+	{ "GET", "/healthz", "healthz", route_healthz, { 0 }, HTTP_ROUTE_PROBE },
+	{ "GET", "/readyz", "readyz", route_readyz, { 0 }, HTTP_ROUTE_PROBE },
+	{ "GET", "/metrics", "metrics", route_metrics, { 0 }, 0 },
+	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS, 0 },
+	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS, 0 },
+	{ "POST", "/twilio/status", "twilio_status", twilio_route_status, TWILIO_HEADERS, 0 },
+	{ "POST", "/twilio/sms", "twilio_sms", twilio_route_sms, TWILIO_HEADERS, 0 },
+	{ "GET", "/join/", "join", route_join, { 0 }, HTTP_ROUTE_SECRET_REST },
+	{ "GET", "/ical/", "ical", feeds_route_ical, { 0 }, HTTP_ROUTE_SECRET_REST },
+	{ "GET", "/export/", "export", feeds_route_export, { 0 }, HTTP_ROUTE_SECRET_REST },
 	{ 0 }
 };

@@ -23,6 +23,7 @@ import http.server
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -546,9 +547,10 @@ def daemon_binary():
 class Daemon:
     """The watchkeeper process. stderr goes to a file so sanitizer output can be read."""
 
-    def __init__(self, env, args=None, binary=None):
+    def __init__(self, env, args=None, binary=None, nofile=None):
         self.binary = binary or daemon_binary()
         self.env = env
+        self.nofile = nofile  # descriptor limit for the daemon, like `ulimit -n N`
         self.args = args if args is not None else ["-c", CONFIG]
         self.proc = None
         fd, self.stderr_path = tempfile.mkstemp(prefix="wk-it-stderr-", suffix=".log")
@@ -558,8 +560,14 @@ class Daemon:
 
     def start(self, timeout=15.0):
         self.errf = open(self.stderr_path, "ab")
+        nofile = self.nofile
+
+        def limit():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([self.binary] + self.args, env=self.env, cwd=ROOT,
-                                     stdin=subprocess.DEVNULL, stdout=self.errf, stderr=self.errf)
+                                     stdin=subprocess.DEVNULL, stdout=self.errf, stderr=self.errf,
+                                     preexec_fn=limit if nofile else None)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -679,11 +687,12 @@ def kill_leftovers():
 class World:
     """A private Redis, a FakePeer (Slack Web API and response_url target) and the daemon."""
 
-    def __init__(self, **env_overrides):
+    def __init__(self, nofile=None, **env_overrides):
+        """nofile: the daemon's descriptor limit (as `ulimit -n`), default inherited."""
         self.redis = Redis().start()
         self.peer = FakePeer()
         self.env = daemon_env(self.redis.url, self.peer.url + "/api", **env_overrides)
-        self.daemon = Daemon(self.env)
+        self.daemon = Daemon(self.env, nofile=nofile)
         try:
             self.daemon.start()
         except BaseException:

@@ -17,7 +17,8 @@
 static const char *const env_keys[] = {
 	"WK_LISTEN", "WK_PUBLIC_URL", "WK_REDIS_URL", "WK_SLACK_SIGNING_SECRET", "WK_SLACK_BOT_TOKEN",
 	"WK_SLACK_API_URL", "WK_ROTATION_TIMEZONE", "WK_ROTATION_HANDOFF", "WK_ROTATION_START",
-	"WK_WORKERS", "WK_LOG_LEVEL", "WK_REDIS_TIMEOUT_MS", "WK_MAX_BODY_BYTES", NULL
+	"WK_WORKERS", "WK_LOG_LEVEL", "WK_REDIS_TIMEOUT_MS", "WK_MAX_BODY_BYTES",
+	"WK_HTTP_REQUEST_TIMEOUT_MS", "WK_HTTP_MAX_CONNS", NULL
 };
 
 static int clean_env(void **state)
@@ -61,6 +62,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.slack_api_url, "https://slack.com/api");
 	assert_int_equal(cfg.max_body_bytes, 65536);
 	assert_int_equal(cfg.slack_ack_after_ms, 2000);
+	assert_int_equal(cfg.http_request_timeout_ms, 10000);
+	assert_int_equal(cfg.http_max_conns, 0);	/* derived from RLIMIT_NOFILE */
 	assert_int_equal(cfg.rotation.handoff_hour, 9);
 	/* 2026-01-05 is a Monday: the default start stays put. */
 	assert_int_equal(cfg.rotation.start_day, 5);
@@ -121,6 +124,13 @@ static void test_errors_name_the_key(void **state)
 	load_fails_naming(path, "line");
 	path = write_file("{\"log_level\":\"loud\"}");
 	load_fails_naming(path, "log_level");
+	path = write_file("{\"http\":{\"request_timeout_ms\":50}}");
+	load_fails_naming(path, "http.request_timeout_ms");
+	path = write_file("{\"http\":{\"max_conns\":-1}}");
+	load_fails_naming(path, "http.max_conns");
+	setenv("WK_HTTP_REQUEST_TIMEOUT_MS", "10s", 1);
+	load_fails_naming(NULL, "WK_HTTP_REQUEST_TIMEOUT_MS");
+	unsetenv("WK_HTTP_REQUEST_TIMEOUT_MS");
 	unlink(path);
 	load_fails_naming("/nonexistent/watchkeeper.json", "/nonexistent/watchkeeper.json");
 }
