@@ -232,3 +232,48 @@ def _():
                 check(all(c == 1 for c in counts.values()), "round %d: SMS per person %r" % (rnd, counts))
     finally:
         tw.close()
+
+
+@test("a dead instance's claimed timers are taken over by another within seconds (3 s leases, renewed while held)", world=False)
+def _():
+    with own_world() as w:
+        env = dict(w.env)
+        port = harness.free_port()
+        env["WK_LISTEN"] = "127.0.0.1:%d" % port
+        env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
+        other = harness.Daemon(env)
+        other.start()
+        try:
+            other.signal(signal.SIGSTOP)        # only the victim claims for now
+            victim_pid = ":%d:" % w.daemon.proc.pid
+            held = []
+            due = int(time.time() * 1000) + 300
+            for i in range(400):                # notify_retry timers for notifications that are gone
+                tid = "notify:%s:x%d" % (ORG, i)
+                w.r("HSET", "wk:{timers}:t:" + tid, "kind", "notify_retry", "org", ORG, "payload",
+                    "x%d" % i, "due_ms", str(due), "attempts", "0", "fence", "0")
+                w.r("ZADD", "wk:{timers}", str(due), tid)
+
+            def victim_holds():
+                ids = w.r("ZRANGE", "wk:{timers}:leased", "0", "-1")
+                return [t for t in ids if victim_pid in (w.r("HGET", "wk:{timers}:t:" + t, "lease_owner") or "")]
+            check(harness.wait_until(lambda: victim_holds(), 10, 0.001), "the victim never held a timer")
+            w.daemon.proc.kill()
+            w.daemon.proc.wait()
+            t_kill = time.monotonic()
+            held = victim_holds()
+            other.signal(signal.SIGCONT)
+            check(held, "nothing was leased to the victim when it died")
+            ok = harness.wait_until(lambda: w.r("ZCARD", "wk:{timers}:leased") == 0 and
+                                    w.r("ZCARD", "wk:{timers}") <= 1, 15, 0.05)  # the handoff sweep stays
+            took = time.monotonic() - t_kill
+            print("# timer takeover: %d timers held by the killed instance all ran %.2f s after kill -9"
+                  % (len(held), took))
+            check(ok, "timers left: due %r leased %r" % (w.r("ZCARD", "wk:{timers}"), w.r("ZCARD", "wk:{timers}:leased")))
+            check(took < 8, "takeover took %.1f s" % took)
+        finally:
+            if other.alive():
+                other.signal(signal.SIGCONT)
+                other.stop()
+            w.daemon.kill()
+            w.daemon.start()    # own_world stops it at the end
