@@ -194,6 +194,8 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 			snprintf(why, whysize, "Slack is rate limiting %s (429, no Retry-After)", method);
 		goto out;
 	}
+	/* A 5xx from Slack's edge says nothing about whether the call got through. */
+	a->maybe_sent = r.status >= 500;
 	a->root = json_loadb(r.body, r.body_len, 0, &jerr);
 	ok = json_object_get(a->root, "ok");
 	if (!json_is_boolean(ok)) {

@@ -59,12 +59,12 @@ struct slack_note {
  *       invalid user id, or a refusal for this user or text (user_not_found,
  *       user_disabled, cannot_dm_bot, msg_too_long, ...); why names it.
  *  -1   not posted, try again later: transport failure before the post left,
- *       429, 5xx, a malformed answer, other ok:false codes (invalid_auth, ...),
+ *       429, a malformed answer, other ok:false codes (invalid_auth, ...),
  *       or Redis failed. *retry_after (if not NULL) gets a 429's Retry-After
  *       seconds, else -1.
  *   2   unknown: chat.postMessage went out but no answer came (timeout, a
- *       dropped connection, shutdown): Slack may have posted it. Look with
- *       slack_find_posted() before posting again.
+ *       dropped connection, shutdown) or the answer was a 5xx: Slack may have
+ *       posted it. Look with slack_find_posted() before posting again.
  * s is the caller's store (channel cache). */
 struct reply;
 int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id,

@@ -188,7 +188,9 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 	basic_auth_free(auth);
 
 	out->http_status = rc == 0 ? resp.status : 0;
-	out->maybe_sent = rc != 0 && resp.maybe_sent;
+	/* No answer after the request went out, or a 5xx (which a gateway may send
+	 * after Twilio took the message): it may exist. A 429 was not processed. */
+	out->maybe_sent = (rc != 0 && resp.maybe_sent) || (rc == 0 && resp.status >= 500);
 	if (rc == 0)
 		read_answer(&resp, out);
 	out->outcome = twilio_classify(out->http_status, out->error_code);

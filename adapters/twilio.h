@@ -40,8 +40,9 @@ struct twilio_result {
 	char status[32];	/* initial status ("queued", "accepted"...), "" when absent */
 	char message[200];	/* one sentence for logs and people; never holds a secret */
 	bool maybe_sent;	/* RETRY without an answer after the request went out
-				 * (timeout, dropped connection): Twilio may have
-				 * created the message; look with twilio_find_sent() */
+				 * (timeout, dropped connection) or with a 5xx: Twilio
+				 * may have created the message; look with
+				 * twilio_find_sent(). false for 429 (not processed). */
 };
 
 /* Whether SMS can be sent: account SID, auth token and From or Messaging Service SID set. */
