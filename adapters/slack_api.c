@@ -457,14 +457,15 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 
 /* ---- was it posted? ---- */
 
-/* Mark in found[] every ref that a wk_notification message of org_id in one
- * conversations.history page names. */
-static void match_page(json_t *messages, const char *org_id, const char *const *refs, size_t n,
-		       bool *found)
+int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
+			bool *found, char *cursor, size_t cursize)
 {
+	json_t *messages = json_object_get(answer, "messages"), *m;
+	const char *next;
 	size_t i;
-	json_t *m;
 
+	if (!json_is_array(messages))
+		return -1;
 	json_array_foreach(messages, i, m) {
 		json_t *meta = json_object_get(m, "metadata");
 		json_t *p = json_object_get(meta, "event_payload");
@@ -475,9 +476,17 @@ static void match_page(json_t *messages, const char *org_id, const char *const *
 		if (!type || !org || !ref || strcmp(type, SLACK_NOTE_EVENT) != 0 || strcmp(org, org_id) != 0)
 			continue;
 		for (size_t k = 0; k < n; k++)
-			if (strcmp(refs[k], ref) == 0)
+			if (refs[k][0] && strcmp(refs[k], ref) == 0)
 				found[k] = true;
 	}
+	if (!json_is_true(json_object_get(answer, "has_more")))
+		return 0;
+	/* More pages: without a usable cursor the rest can't be read, which is
+	 * not the same as "not there". */
+	next = json_string_value(json_object_get(json_object_get(answer, "response_metadata"), "next_cursor"));
+	if (!next || !next[0] || wk_strlcpy(cursor, next, cursize) >= cursize)
+		return -1;
+	return 1;
 }
 
 int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
@@ -508,7 +517,6 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 	for (int page = 0; page < SLACK_HISTORY_PAGES; page++) {
 		struct buf q = BUF_INIT(2048);
 		struct slack_answer a;
-		const char *next;
 
 		form_encode_pair(&q, "channel", ch);
 		form_encode_pair(&q, "oldest", oldest);
@@ -526,17 +534,13 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 				return 0;	/* nothing of ours can be in there */
 			return -1;
 		}
-		match_page(json_object_get(a.root, "messages"), org_id, refs, n, found);
-		next = json_is_true(json_object_get(a.root, "has_more"))
-			       ? json_string_value(json_object_get(json_object_get(a.root, "response_metadata"),
-								   "next_cursor"))
-			       : NULL;
-		if (!next || !next[0] || strlen(next) >= sizeof(cursor)) {
-			json_decref(a.root);
-			return 0;
-		}
-		wk_strlcpy(cursor, next, sizeof(cursor));
+		rc = slack_history_match(a.root, org_id, refs, n, found, cursor, sizeof(cursor));
 		json_decref(a.root);
+		if (rc <= 0) {
+			if (rc < 0)
+				snprintf(why, whysize, "Slack conversations.history answered without messages or a usable cursor");
+			return rc;
+		}
 	}
 	snprintf(why, whysize, "Slack conversations.history has more than %d pages since the first attempt",
 		 SLACK_HISTORY_PAGES);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bot/config.h"
 #include "bot/store.h"
 
@@ -92,5 +94,13 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
 		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
 		      size_t n, bool *found, long *retry_after, char *why, size_t whysize);
+
+/* One conversations.history answer (ok:true, parsed; hostile input): sets
+ * found[k] for each refs[k] a SLACK_NOTE_EVENT message of org_id names.
+ * 0 the last page, 1 more pages (cursor holds the next one), -1 malformed (no
+ * messages array, or more pages without a cursor that fits cursize).
+ * Exposed for unit tests and the fuzz target. */
+int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
+			bool *found, char *cursor, size_t cursize);
 
 #endif

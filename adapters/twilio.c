@@ -219,26 +219,34 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 
 /* ---- was it sent? ---- */
 
-/* Mark refs named in the bodies of one page of the Messages list; false once an
- * entry created before since_s shows up (the list is newest first). */
-static bool match_messages(json_t *messages, int64_t since_s, const char *const *refs, size_t n,
-			   bool *found)
+int twilio_list_match(json_t *page, int64_t since_ms, const char *const *refs, size_t n, bool *found,
+		      char *next, size_t nextsize)
 {
+	json_t *messages = json_object_get(page, "messages"), *m;
+	const char *uri;
 	size_t i;
-	json_t *m;
 
+	if (!json_is_array(messages))
+		return -1;
 	json_array_foreach(messages, i, m) {
 		const char *created = json_string_value(json_object_get(m, "date_created"));
 		const char *body = json_string_value(json_object_get(m, "body"));
 		time_t when = created ? curl_getdate(created, NULL) : -1;
 
-		if (when >= 0 && (int64_t)when < since_s)
-			return false;
+		/* Newest first: everything from here on is older than the first attempt. */
+		if (when >= 0 && (int64_t)when * 1000 < since_ms)
+			return 0;
 		for (size_t k = 0; body && k < n; k++)
-			if (strstr(body, refs[k]))
+			if (refs[k][0] && strstr(body, refs[k]))
 				found[k] = true;
 	}
-	return true;
+	uri = json_string_value(json_object_get(page, "next_page_uri"));
+	if (!uri || !uri[0])
+		return 0;
+	/* A path on the API host, nothing else: the caller keeps our scheme and host. */
+	if (uri[0] != '/' || uri[1] == '/' || wk_strlcpy(next, uri, nextsize) >= nextsize)
+		return -1;
+	return 1;
 }
 
 int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
@@ -249,8 +257,7 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 	char *auth = NULL;
 	const char *headers[2] = { NULL, NULL };
 	int rc = -1;
-	/* A minute of slack: Twilio's clock and ours may disagree. */
-	int64_t since_s = since_ms / 1000 - 60;
+	char next[1024];
 
 	why[0] = '\0';
 	*retry_after = -1;
@@ -258,6 +265,8 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 		found[k] = false;
 	if (!twilio_configured(cfg) || !twilio_e164_valid(to))
 		return 0;	/* nothing could have been sent */
+	/* A minute of slack: Twilio's clock and ours may disagree. */
+	since_ms -= 60000;
 	base_url(&url, cfg->twilio_api_url, cfg->twilio_account_sid);
 	form_encode_pair(&q, "To", to);
 	form_encode_pair(&q, "PageSize", "50");
@@ -270,7 +279,6 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 		struct courier_response resp;
 		json_error_t jerr;
 		json_t *root = NULL;
-		const char *next;
 
 		if (courier_call(&req, &resp) < 0) {
 			snprintf(why, whysize, "could not list Twilio messages: %s", resp.error);
@@ -290,11 +298,12 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 			json_decref(root);
 			goto out;
 		}
-		bool more = match_messages(json_object_get(root, "messages"), since_s, refs, n, found);
-		next = json_string_value(json_object_get(root, "next_page_uri"));
-		if (!more || !next || next[0] != '/') {
-			json_decref(root);
-			rc = 0;
+		int more = twilio_list_match(root, since_ms, refs, n, found, next, sizeof(next));
+		json_decref(root);
+		if (more <= 0) {
+			if (more < 0)
+				snprintf(why, whysize, "Twilio's message list has a next page we cannot follow");
+			rc = more;
 			goto out;
 		}
 		/* next_page_uri is a path on the API host: keep our base's scheme and host. */
@@ -307,7 +316,6 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 			buf_add(&url, api, len);
 			buf_adds(&url, next);
 		}
-		json_decref(root);
 	}
 	snprintf(why, whysize, "Twilio's message list has more than %d pages since the first attempt",
 		 TWILIO_LIST_PAGES);

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bot/buf.h"
 #include "bot/config.h"
 #include "bot/form.h"
@@ -74,6 +76,14 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 		     const char *const *refs, size_t n, bool *found, long *retry_after, char *why,
 		     size_t whysize);
+/* One page of the Messages list (parsed; hostile input), newest first: sets
+ * found[k] for each refs[k] a body contains, up to the first entry whose
+ * date_created (RFC 2822) is before since_ms. 0 done (that entry reached, or
+ * the last page), 1 more pages (next holds next_page_uri, a path on the API
+ * host), -1 malformed (no messages array, or a next page that is not a plain
+ * path or does not fit). Exposed for unit tests and the fuzz target. */
+int twilio_list_match(json_t *page, int64_t since_ms, const char *const *refs, size_t n, bool *found,
+		      char *next, size_t nextsize);
 /* The outcome for an HTTP status and Twilio error code (0 = none): 2xx SENT;
  * 0 (no answer), 429, 5xx RETRY; everything else PERMANENT. Exposed for tests. */
 enum twilio_outcome twilio_classify(long http_status, long error_code);

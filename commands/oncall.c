@@ -1466,7 +1466,7 @@ static enum cmd_result oncall_announce(struct cmd_ctx *ctx, int argc, char **arg
 
 static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char team[SCHEDULE_ID_LEN], value[16], tzname[64], why[200], when[64];
+	char team[SCHEDULE_ID_LEN], value[16], zone_name[64], why[200], when[64];
 	const char *tz = NULL, *team_name = NULL;
 	int64_t next_ms = 0;
 	int rc;
@@ -1491,14 +1491,14 @@ static enum cmd_result oncall_reminder(struct cmd_ctx *ctx, int argc, char **arg
 		reply_textf(r, "I did not change the reminder: %s.", why);
 		return CMD_REFUSED;
 	}
-	if (handoff_get_reminder(ctx->store, ctx->cfg, ctx->org_id, team, value, sizeof(value), tzname,
-				 sizeof(tzname), &next_ms) < 0)
+	if (handoff_get_reminder(ctx->store, ctx->cfg, ctx->org_id, team, value, sizeof(value), zone_name,
+				 sizeof(zone_name), &next_ms) < 0)
 		return CMD_STORE_ERROR;
 	if (strcmp(value, "off") == 0) {
 		reply_textf(r, "The daily on-call reminder is off for this team.");
 	} else {
-		const struct tz *z = tz_get(tzname);
-		reply_textf(r, "Whoever is on call gets a reminder every day at %s %s.", value, tzname);
+		const struct tz *z = tz_get(zone_name);
+		reply_textf(r, "Whoever is on call gets a reminder every day at %s %s.", value, zone_name);
 		if (next_ms && z)
 			reply_section(r, "Next: %s.", when_format(z, next_ms / 1000, when, sizeof(when)));
 	}
