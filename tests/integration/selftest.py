@@ -81,6 +81,8 @@ def t_redis():
         check("wk:{timers}:t:sweep:handoffs" not in snap and "wk:{timers}:leased" not in snap,
               "sweep timer in a snapshot: %r" % sorted(snap))
         check("wk:{timers}:t:sweep:handoffs" in c.snapshot("*", background=True), "background=True")
+        c("SET", "wk:{slack:T1}:replay:0af3", "1")
+        check("wk:{slack:T1}:replay:0af3" not in c.snapshot("*"), "replay record in a snapshot")
         check(os.path.exists(r.sock), "socket exists")
         port_ok = r.port > 0
         check(port_ok, "port")

@@ -35,7 +35,7 @@ def _(w):
     body, headers = signed_command(w, "link admin", command="/invite")
     first = check_reply(send(w, body, headers), "first /invite link admin")
     check_eq(len(codes_in(first)), 1, "codes in the first reply")
-    before = w.r.snapshot("*")
+    before = w.r.snapshot("*", background=True)
     w.peer.clear()
 
     again = send(w, body, headers)
@@ -43,7 +43,7 @@ def _(w):
     reply = check_reply(again, "replay")
     check_eq(codes_in(reply), [], "invite codes in the replay's reply")
     check_re(r"already", reply["text"], "the replay's reply")
-    check_eq(w.r.snapshot("*"), before, "Redis after the replay")
+    check_eq(w.r.snapshot("*", background=True), before, "Redis after the replay")
     time.sleep(0.3)
     check_eq(len(w.peer.requests), 0, "requests at the fake peer after the replay")
 
@@ -68,10 +68,10 @@ def _(w):
     body, headers = signed_command(w, "ical reset")
     first = check_reply(send(w, body, headers), "ical reset")
     check_re(r"/ical/", json.dumps(first), "feed URLs in the first reply")
-    before = w.r.snapshot("*")
+    before = w.r.snapshot("*", background=True)
     again = check_reply(send(w, body, headers), "replayed ical reset")
     check(("/ical/" not in json.dumps(again)), "feed URL in the replay's reply: %r" % short(again["text"]))
-    check_eq(w.r.snapshot("*"), before, "Redis after the replay")
+    check_eq(w.r.snapshot("*", background=True), before, "Redis after the replay")
 
 
 @test("replay: a replayed `/oncall page` pages once; a new signature pages again")
@@ -127,14 +127,14 @@ def _(w):
     check_eq(r.status, 200, "first click")
     check(w.peer.wait_for(1, timeout=5, path_prefix=path), "no answer to the first click")
     check_eq(w.rotation(), [ALICE], "rotation after the click")
-    before = w.r.snapshot("*")
+    before = w.r.snapshot("*", background=True)
     w.peer.clear()
 
     r = send(w, body, headers, "/slack/actions")
     check_eq(r.status, 200, "replayed click (%r)" % short(r.body))
     time.sleep(1.0)
     check_eq(len(w.peer.requests), 0, "requests at the fake peer after the replayed click")
-    check_eq(w.r.snapshot("*"), before, "Redis after the replayed click")
+    check_eq(w.r.snapshot("*", background=True), before, "Redis after the replayed click")
 
 
 @test("replay: requests that differ only in signature are not replays of each other")
