@@ -805,7 +805,6 @@ static const struct command_check invite_checks[] = {
 	{ "github", "/invite list" },
 	{ "revoke", "/invite list" },
 	{ "map", "/invite members" },
-	{ "join", "/invite status" },
 	{ "role", "/invite members" },
 	{ "remove", "/invite members" },
 	{ "team create", "/invite team list" },

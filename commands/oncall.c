@@ -1741,8 +1741,6 @@ static const struct command_check oncall_checks[] = {
 	{ "me incidents", "/oncall me" },
 	{ "me notify", "/oncall me notify" },
 	{ "notify default", "/oncall me notify" },
-	{ "page", "/oncall notifications" },
-	{ "me test", "/oncall notifications" },
 	{ 0 }
 };
 
