@@ -149,3 +149,27 @@ def _(w):
     check_reply(send(w, b_body, b_headers), "bob joins")
     check_eq(w.rotation(), [ALICE, BOB], "rotation")
     check(len(w.r.keys(K + ":replay:*")) >= 2, "one replay key per request: %r" % w.r.keys(K + ":replay:*"))
+
+
+@test("replay: a copy sent to another instance on the same Redis is refused too", world=False)
+def _():
+    import harness
+    with harness.own_world() as w:
+        w.team_mode(ALICE)
+        env2 = dict(w.env)
+        port2 = harness.free_port()
+        env2["WK_LISTEN"] = "127.0.0.1:%d" % port2
+        env2["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port2
+        second = harness.Daemon(env2)
+        second.start()
+        try:
+            body, headers = signed_command(w, "link admin", command="/invite")
+            first = check_reply(send(w, body, headers), "/invite link admin at the first instance")
+            check_eq(len(codes_in(first)), 1, "codes in the first reply")
+            before = w.r.snapshot("*", background=True)
+            again = check_reply(harness.http_request(port2, "POST", "/slack/commands", body, dict(headers)),
+                                "the same request at the second instance")
+            check_eq(codes_in(again), [], "invite codes in the second instance's reply")
+            check_eq(w.r.snapshot("*", background=True), before, "Redis after the copy")
+        finally:
+            second.stop()
