@@ -225,7 +225,7 @@ static void slack_job_run(struct worker *w, void *arg)
 	struct http_response resp = { 0 };
 
 	reply_init(&r);
-	dispatch_request(&env, &job->req, &r);
+	enum cmd_result res = dispatch_request(&env, &job->req, &r);
 	if (slack_render(&r, &out) < 0) {
 		buf_reset(&out);
 		buf_adds(&out, "{\"response_type\":\"ephemeral\",\"text\":\"That answer was too long to show.\"}");
@@ -234,8 +234,8 @@ static void slack_job_run(struct worker *w, void *arg)
 	resp.status = 200;
 	resp.content_type = "application/json";
 	resp.body = buf_detach(&out, &resp.len);
-	if (!job->call || !http_call_finish(job->call, &resp)) {
-		deliver_late(job, resp.body, resp.len);
+	if ((!job->call || !http_call_finish(job->call, &resp)) && res != CMD_REPLAYED) {
+		deliver_late(job, resp.body, resp.len);	/* a replay gets its 200 and nothing else */
 		resp.body = NULL;
 	}
 	http_response_free(&resp);
@@ -286,6 +286,18 @@ static bool copy_field(char *dst, size_t size, const char *value, bool required,
 		return false;
 	}
 	return true;
+}
+
+/* A verified request's signature is unique to that delivery (Slack signs each
+ * one with its own timestamp), so it names the delivery for replay protection
+ * until the timestamp leaves the window. */
+static void mark_delivery(struct request *r, const struct http_request *req)
+{
+	int64_t ts = 0;
+
+	wk_strlcpy(r->replay_id, req->headers[1] + 3, sizeof(r->replay_id));	/* after "v0=" */
+	wk_parse_i64(req->headers[0], 0, INT64_MAX, &ts);
+	r->replay_until = (long long)(ts + SLACK_VERIFY_MAX_SKEW);
 }
 
 static bool url_acceptable(const char *url)
@@ -352,6 +364,7 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	}
 	if (job->req.response_url[0] && !url_acceptable(job->req.response_url))
 		job->req.response_url[0] = '\0';
+	mark_delivery(&job->req, req);
 	free(job->req.text);
 	job->req.text = slack_unescape(form_get(&form, "text") ? form_get(&form, "text") : "");
 	form_free(&form);
@@ -417,6 +430,7 @@ enum route_result slack_route_actions(struct http_request *req, struct http_resp
 	job->req.command[cmdlen] = '\0';
 	if (!url_acceptable(job->req.response_url))
 		job->req.response_url[0] = '\0';
+	mark_delivery(&job->req, req);
 	json_decref(p);
 	form_free(&form);
 	http_respond(resp, 200, "text/plain", "", 0);	/* Slack wants the 200 now; the answer follows */

@@ -5,6 +5,9 @@
  * neutral struct request and hand it to a worker. Replies are rendered as Block
  * Kit JSON. A slash command not answered within slack.ack_after_ms is
  * acknowledged, and its real reply goes to response_url through the courier.
+ * Each verified request carries its signature as request.replay_id (valid until
+ * its timestamp + SLACK_VERIFY_MAX_SKEW), so dispatch runs it once; a replay is
+ * answered 200 and posts nothing to response_url.
  * Loop thread only. */
 #ifndef WK_SLACK_H
 #define WK_SLACK_H

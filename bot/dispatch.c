@@ -257,16 +257,44 @@ static enum cmd_result run_action(const struct command *c, const char *action, s
 	return CMD_REFUSED;
 }
 
-static enum cmd_result store_failed(struct cmd_ctx *ctx, struct reply *r)
+/* What the user hears when the store failed. `what` is the command as typed
+ * ("`/oncall join`", "that button"), check the command that shows the state;
+ * ran says whether the handler ran (false: the org lookup failed first). */
+static enum cmd_result store_failed(struct cmd_ctx *ctx, const char *what, const char *check,
+				    bool ran, struct reply *r)
 {
-	log_warn("dispatch.store", "org=%s error=\"%s\"", ctx->org_id, store_error(ctx->store));
+	bool unknown = store_unanswered(ctx->store);
+
+	log_warn("dispatch.store", "org=%s outcome=%s error=\"%s\"", ctx->org_id,
+		 unknown ? "unknown" : "not_applied", store_error(ctx->store));
 	reply_reset(r);
-	reply_textf(r, "Watchkeeper can't reach its database right now, so nothing was changed. "
-		       "Please try again in a minute.");
+	if (!unknown) {
+		reply_textf(r, "Watchkeeper can't reach its database right now, so nothing was changed. "
+			       "Please try again in a minute.");
+	} else if (!ran) {
+		/* Only org_touch went out: it creates a missing org and changes nothing
+		 * else, so doing it twice is harmless. */
+		reply_textf(r, "Watchkeeper's database did not answer in time, so %s was not run. "
+			       "If this was the first command in this workspace, the workspace may or may "
+			       "not have been set up with you as its owner; running the command again is "
+			       "safe. Please try again in a minute.", what);
+	} else {
+		reply_textf(r, "Watchkeeper's database did not answer in time, so %s may or may not "
+			       "have been applied. Check with `%s` before trying again.", what,
+			    check);
+	}
 	return CMD_STORE_ERROR;
 }
 
-static const char *const outcome_names[] = { "ok", "refused", "store_error" };
+static const char *check_for(const struct command *c, const char *name)
+{
+	for (const struct command_check *k = c->checks; k && k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k->check;
+	return NULL;
+}
+
+static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed" };
 
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r)
@@ -282,6 +310,10 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	enum cmd_result res = CMD_REFUSED;
 	size_t used = 0;
 	bool claimed = false;
+	char what[96], help[48];
+	const char *check = NULL;
+	int64_t replay_ttl_ms = 0;
+	int touched;
 
 	c = dispatch_find_command(req->command);
 	if (!c) {
@@ -354,9 +386,33 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		subname = req->action_id;
 	}
 
-	if (org_touch(env->store, org_id, req->platform, req->org_external, req->user_id,
-		      ctx.now_ms, &view) < 0) {
-		res = store_failed(&ctx, r);
+	if (req->action_id[0]) {
+		const char *dot = strchr(req->action_id, '.');
+		check = check_for(c, dot ? dot + 1 : "");
+		snprintf(what, sizeof(what), "that button");
+	} else {
+		check = check_for(c, sub->name);
+		snprintf(what, sizeof(what), "`/%s %s`", c->name, sub->name);
+	}
+	if (!check) {
+		snprintf(help, sizeof(help), "/%s help", c->name);
+		check = help;	/* lists the commands that show what is stored */
+	}
+	store_unanswered_clear(env->store);
+	if (req->replay_id[0]) {
+		int64_t ttl = (int64_t)req->replay_until * 1000 - ctx.now_ms + 1000;
+		replay_ttl_ms = ttl > 1000 ? ttl : 1000;
+	}
+	touched = org_touch(env->store, org_id, req->platform, req->org_external, req->user_id,
+			    req->replay_id, replay_ttl_ms, ctx.now_ms, &view);
+	if (touched < 0) {
+		res = store_failed(&ctx, what, check, false, r);
+		goto out;
+	}
+	if (touched == ORG_REPLAYED) {
+		log_warn("dispatch.replay", "org=%s user=%s command=%s", org_id, req->user_id, c->name);
+		reply_textf(r, "This request was already received; it was not run again.");
+		res = CMD_REPLAYED;
 		goto out;
 	}
 	ctx.role = view.role;
@@ -384,7 +440,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 				   cl.argc ? cl.argv + used : cl.argv, r);
 	}
 	if (res == CMD_STORE_ERROR)
-		store_failed(&ctx, r);
+		store_failed(&ctx, what, check, true, r);
 	if (res == CMD_OK && view.created)
 		reply_section(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
 				 "you are its *owner*. `/%s help` lists what you can do.", c->name);

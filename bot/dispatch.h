@@ -26,7 +26,10 @@
 enum cmd_result {
 	CMD_OK,		/* reply holds the answer */
 	CMD_REFUSED,	/* reply holds a sentence saying what was wrong; nothing changed */
-	CMD_STORE_ERROR	/* the store failed; dispatch replaces the reply with an apology */
+	CMD_STORE_ERROR,	/* the store failed; dispatch replaces the reply with an apology */
+	CMD_REPLAYED	/* dispatch only: a second delivery of a request that already ran
+			 * (same replay_id); nothing was done, the reply says so briefly and
+			 * the platform should send nothing anywhere else */
 };
 
 struct cmd_ctx {
@@ -64,6 +67,17 @@ struct command_action {
 	cmd_action_handler handler;
 };
 
+/* For a subcommand (or button action) that changes something: a read-only
+ * command that shows the result. When Redis took the change but gave no answer
+ * in time, the reply says the change may or may not have been applied and
+ * names this command to look with. name is a subcommand's name or an action's
+ * (an action and a subcommand of the same name share one entry). Subcommands
+ * without an entry get "/<command> help". */
+struct command_check {
+	const char *name;	/* "join", "rotation create", "swap_accept" */
+	const char *check;	/* "/oncall list" */
+};
+
 struct command {
 	const char *name;
 	const char *const *aliases;	/* NULL-terminated, or NULL */
@@ -71,6 +85,7 @@ struct command {
 	const struct subcommand *subcommands;	/* terminated by a zeroed entry */
 	const struct subcommand *default_sub;	/* run when no arguments are given */
 	const struct command_action *actions;	/* terminated by a zeroed entry, or NULL */
+	const struct command_check *checks;	/* terminated by a zeroed entry, or NULL */
 };
 
 /* The registry: commands/commands.c, NULL-terminated. */
@@ -85,7 +100,18 @@ struct dispatch_env {
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the
- * reply with something to show; returns the handler's result. */
+ * reply with something to show; returns the handler's result.
+ *
+ * Replays: a request with a replay_id runs at most once per org. The check is
+ * folded into the org lookup (org_touch, one round trip); a second delivery
+ * within replay_until gets CMD_REPLAYED and a one-line reply, and nothing is
+ * written or sent.
+ *
+ * Store failures: when the store fails, the reply says so honestly. Nothing
+ * reached Redis (store_unanswered() false): "nothing was changed, try again".
+ * A command went out and got no answer in time: the change may or may not
+ * have been applied, and the reply names the subcommand's `check` command to
+ * look with before trying again. */
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r);
 

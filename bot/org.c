@@ -91,8 +91,11 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 static const struct store_script org_touch_script = {
 	"org_touch",
 	/* KEYS: org, member:<user>, members, owners, teams, team:default, invited_emails,
-	 *       team_names.
-	 * ARGV: platform, user, now, org id, external id. */
+	 *       team_names[, replay:<id>].
+	 * ARGV: platform, user, now, org id, external id[, replay ttl ms]. */
+	"if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[6]) then\n"
+	"  return {'replay'}\n"
+	"end\n"
 	"local created = 0\n"
 	"if redis.call('EXISTS', KEYS[1]) == 0 then\n"
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
@@ -115,13 +118,15 @@ static const struct store_script org_touch_script = {
 };
 
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, int64_t now_ms, struct org_view *out)
+	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
+	      struct org_view *out)
 {
-	char k[8][192], now[24];
+	char k[9][192], now[24], ttl[24];
 	redisReply *r;
-	int rc = -1;
+	int rc = -1, nkeys = 8, nargs = 5;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)(replay_ttl_ms > 0 ? replay_ttl_ms : 1));
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
 	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0 ||
 	    org_key(k[2], sizeof(k[2]), org_id, "members") < 0 ||
@@ -131,9 +136,20 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 	    org_key(k[6], sizeof(k[6]), org_id, "invited_emails") < 0 ||
 	    org_key(k[7], sizeof(k[7]), org_id, "team_names") < 0)
 		return -1;
-	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7] };
-	const char *args[] = { platform_name(p), user_id, now, org_id, external };
-	r = store_script(s, &org_touch_script, 8, keys, 5, args);
+	if (replay_id && replay_id[0]) {
+		if (org_key(k[8], sizeof(k[8]), org_id, "replay:%s", replay_id) < 0)
+			return -1;
+		nkeys = 9;
+		nargs = 6;
+	}
+	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8] };
+	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl };
+	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {
+		rc = ORG_REPLAYED;
+		goto out;
+	}
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||

@@ -11,6 +11,8 @@
  *   invited_emails      hash: lower-case email -> placeholder id, until claimed
  *   github              hash: github login -> member id
  *   teams               hash: team id -> name;  team:<id>  set of member ids
+ *   replay:<id>         string "1": a request with this one-delivery id ran
+ *                       (expires when the platform would refuse it anyway)
  * A member id is the chat user id for people seen in chat, "p-<hex>" for a
  * placeholder (an invited person not yet seen in chat).
  *
@@ -55,9 +57,17 @@ struct org_view {
 };
 
 /* Create the org on first contact (caller becomes owner), then report the
- * caller's standing. One atomic step. */
+ * caller's standing. One atomic step (one round trip).
+ *
+ * replay_id (may be NULL or ""): the request's one-delivery id. In the same
+ * step, before anything else, wk:{org}:replay:<replay_id> is SET NX with a
+ * time to live of replay_ttl_ms; when it already exists the request is a
+ * replay: nothing is written and ORG_REPLAYED is returned (out untouched).
+ * Returns 0, ORG_REPLAYED, or -1 when the store failed. */
+#define ORG_REPLAYED 1
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, int64_t now_ms, struct org_view *out);
+	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
+	      struct org_view *out);
 
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */

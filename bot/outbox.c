@@ -1420,8 +1420,10 @@ static void *sender_main(void *arg)
 	int64_t next_reclaim = 0;
 
 	while (!atomic_load(&ob.draining)) {
-		redisReply *r = store_command(sd->store, "XREADGROUP GROUP %s %s COUNT %d BLOCK 500 STREAMS %s >",
-					      GROUP, sd->owner, READ_COUNT, QUEUE);
+		/* No stream (nothing queued yet, or a flushed Redis) is a state, not an error. */
+		redisReply *r = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
+							"XREADGROUP GROUP %s %s COUNT %d BLOCK 500 STREAMS %s >",
+							GROUP, sd->owner, READ_COUNT, QUEUE);
 		if (!r) {
 			usleep(200000);	/* Redis down: the store backs off */
 			continue;
@@ -1429,7 +1431,9 @@ static void *sender_main(void *arg)
 		if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "NOGROUP")) {
 			/* No stream until the first notification; then the group reads it from
 			 * the start (0). Creating it earlier would leave a key in an idle Redis. */
-			redisReply *g = store_command(sd->store, "XGROUP CREATE %s %s 0", QUEUE, GROUP);
+			redisReply *g = store_command_expecting(
+				sd->store, STORE_EXPECT("BUSYGROUP", "ERR The XGROUP subcommand requires the key to exist"),
+				"XGROUP CREATE %s %s 0", QUEUE, GROUP);
 			bool none = !g || g->type == REDIS_REPLY_ERROR;
 			if (g)
 				freeReplyObject(g);
@@ -1444,8 +1448,9 @@ static void *sender_main(void *arg)
 			/* Entries whose reader stopped renewing them: it died, or lost Redis. */
 			char idle[24];
 			snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
-			redisReply *c = store_command(sd->store, "XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
-						      sd->owner, idle, READ_COUNT);
+			redisReply *c = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
+								"XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
+								sd->owner, idle, READ_COUNT);
 			if (c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2)
 				handle_entries(sd, c->element[1]);
 			if (c)

@@ -22,6 +22,13 @@ struct request {
 	/* Button clicks: action_id non-empty means this is an action, not a command. */
 	char action_id[64];
 	char action_value[256];
+	/* Replay protection: an id the platform gives exactly one delivery (Slack:
+	 * the hex of its request signature) and the unix time after which the
+	 * platform's own check refuses the request anyway. Empty: no protection
+	 * needed (the console). dispatch runs a request with a given replay_id once
+	 * per org; a second delivery is answered and does nothing. */
+	char replay_id[80];
+	long long replay_until;
 };
 
 const char *platform_name(enum platform p);

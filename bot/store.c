@@ -33,6 +33,8 @@ struct store {
 	int64_t next_attempt_ms;	/* no reconnect before this */
 	unsigned seed;
 	char err[160];
+	bool unanswered;	/* a command went out whole and no answer came back */
+	bool probe;		/* the readiness monitor's: never waits out a backoff */
 	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
 	size_t nshas;
 };
@@ -196,8 +198,10 @@ static int store_connect(struct store *s)
 	if (s->ctx)
 		return 0;
 	/* In backoff, unless the readiness monitor just saw Redis answer: then
-	 * reconnect at once instead of refusing users for the rest of the backoff. */
-	if (wk_now_ms() < s->next_attempt_ms && !store_ready()) {
+	 * reconnect at once instead of refusing users for the rest of the backoff.
+	 * The monitor itself probes at its own fixed interval, so /readyz turns
+	 * 200 within one interval of Redis coming back. */
+	if (wk_now_ms() < s->next_attempt_ms && !s->probe && !store_ready()) {
 		if (!s->err[0])
 			snprintf(s->err, sizeof(s->err), "Redis is unreachable");
 		return -1;
@@ -223,9 +227,19 @@ static int store_connect(struct store *s)
 	return 0;
 }
 
+static bool expected_error(const redisReply *r, const char *const *expected)
+{
+	for (size_t i = 0; expected && expected[i]; i++)
+		if (strncmp(r->str, expected[i], strlen(expected[i])) == 0)
+			return true;
+	return false;
+}
+
 /* A NULL reply means the connection is in an unknown state (a timeout may leave
- * a reply in flight): drop it, so the next command never reads a stale answer. */
-static redisReply *store_checked(struct store *s, void *reply)
+ * a reply in flight): drop it, so the next command never reads a stale answer.
+ * An error reply counts in watchkeeper_redis_errors_total unless the caller
+ * named it as an expected state. */
+static redisReply *store_checked(struct store *s, void *reply, const char *const *expected)
 {
 	if (!reply) {
 		char msg[160];
@@ -234,7 +248,7 @@ static redisReply *store_checked(struct store *s, void *reply)
 		store_fail(s, msg);
 		return NULL;
 	}
-	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR && !expected_error(reply, expected))
 		metrics_redis_error();
 	return reply;
 }
@@ -250,37 +264,58 @@ static bool stale_connection(const struct store *s)
 }
 
 /* Send one formatted command (taken, freed here) and read its reply, resending
- * once on a fresh connection when the old one turns out to be stale. */
-static redisReply *store_roundtrip(struct store *s, char *cmd, int len)
+ * once on a fresh connection when the old one turns out to be stale.
+ *
+ * The write is done here rather than inside redisGetReply() so we know whether
+ * the whole command left: one that did and got no answer (a timeout) may still
+ * run, and s->unanswered says so; one that didn't was never run (Redis only
+ * runs complete commands, and drops a partial one with the connection). */
+static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const char *const *expected)
 {
 	void *r = NULL;
+	bool sent = false;
 
 	if (len < 0) {
 		snprintf(s->err, sizeof(s->err), "could not format the Redis command");
 		return NULL;
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
+		int done = 0;
+
 		if (store_connect(s) < 0)
 			break;
 		r = NULL;
-		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK &&
-		    redisGetReply(s->ctx, &r) == REDIS_OK)
-			break;
+		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK) {
+			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
+				;
+			sent = done;
+			if (done && redisGetReply(s->ctx, &r) == REDIS_OK)
+				break;
+		}
 		r = NULL;
 		if (attempt == 1 || !stale_connection(s))
 			break;
+		sent = false;	/* a closed connection: no live server read it */
 		store_disconnect(s);
 	}
 	free(cmd);
-	return s->ctx || r ? store_checked(s, r) : NULL;
+	if (!r && sent)
+		s->unanswered = true;
+	return s->ctx || r ? store_checked(s, r, expected) : NULL;
 }
 
 redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen)
 {
+	return store_commandargv_expecting(s, NULL, argc, argv, argvlen);
+}
+
+redisReply *store_commandargv_expecting(struct store *s, const char *const *expected, int argc,
+					const char **argv, const size_t *argvlen)
+{
 	char *cmd = NULL;
 	int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
 
-	return store_roundtrip(s, cmd, len);
+	return store_roundtrip(s, cmd, len, expected);
 }
 
 redisReply *store_command(struct store *s, const char *fmt, ...)
@@ -292,7 +327,19 @@ redisReply *store_command(struct store *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	len = redisvFormatCommand(&cmd, fmt, ap);
 	va_end(ap);
-	return store_roundtrip(s, cmd, len);
+	return store_roundtrip(s, cmd, len, NULL);
+}
+
+redisReply *store_command_expecting(struct store *s, const char *const *expected, const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	va_end(ap);
+	return store_roundtrip(s, cmd, len, expected);
 }
 
 /* The full Lua text: prelude then source. Caller frees. */
@@ -330,6 +377,17 @@ static const char *script_sha(struct store *s, const struct store_script *script
 redisReply *store_script(struct store *s, const struct store_script *script,
 			 int nkeys, const char *const *keys, int nargs, const char *const *args)
 {
+	return store_script_expecting(s, NULL, script, nkeys, keys, nargs, args);
+}
+
+redisReply *store_script_expecting(struct store *s, const char *const *expected,
+				   const struct store_script *script, int nkeys,
+				   const char *const *keys, int nargs, const char *const *args)
+{
+	/* The EVALSHA's error is judged here, not in store_checked(): NOSCRIPT is
+	 * how Redis says "send me the text" (after a restart or a SCRIPT FLUSH),
+	 * a normal state answered below; any other error is the script's. */
+	static const char *const any_error[] = { "", NULL };
 	const char **argv = xmalloc((size_t)(nkeys + nargs + 3) * sizeof(*argv));
 	char numkeys[12];
 	int argc = 0;
@@ -346,16 +404,18 @@ redisReply *store_script(struct store *s, const struct store_script *script,
 	if (store_connect(s) < 0)
 		goto out;
 	argv[1] = script_sha(s, script);
-	r = store_commandargv(s, argc, argv, NULL);
+	r = store_commandargv_expecting(s, any_error, argc, argv, NULL);
 	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 		char *text = script_text(script);
 		freeReplyObject(r);
 		argv[0] = "EVAL";
 		argv[1] = text;
-		r = store_commandargv(s, argc, argv, NULL);
+		r = store_commandargv_expecting(s, expected, argc, argv, NULL);
 		free(text);
+	} else if (r && r->type == REDIS_REPLY_ERROR && !expected_error(r, expected)) {
+		metrics_redis_error();
 	}
-	if (r && r->type == REDIS_REPLY_ERROR)
+	if (r && r->type == REDIS_REPLY_ERROR && !expected_error(r, expected))
 		log_error("store.script", "script=%s error=\"%.160s\"", script->name, r->str);
 out:
 	free(argv);
@@ -370,6 +430,16 @@ const char *store_error(const struct store *s)
 bool store_connected(const struct store *s)
 {
 	return s->ctx != NULL;
+}
+
+bool store_unanswered(const struct store *s)
+{
+	return s->unanswered;
+}
+
+void store_unanswered_clear(struct store *s)
+{
+	s->unanswered = false;
 }
 
 void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst)
@@ -420,6 +490,7 @@ static void *monitor_main(void *arg)
 	bool was_ready = true;
 
 	(void)arg;
+	s->probe = true;
 	pthread_mutex_lock(&monitor.lock);
 	while (monitor.running) {
 		pthread_mutex_unlock(&monitor.lock);

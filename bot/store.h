@@ -8,8 +8,14 @@
  *
  * Replies: every function returning a redisReply * hands ownership to the
  * caller (freeReplyObject). NULL means "no answer": not connected, timed out or
- * the connection broke; store_error() says why. A Redis error reply
- * (REDIS_REPLY_ERROR) is returned as a reply, not as NULL.
+ * the connection broke; store_error() says why, and store_unanswered() says
+ * whether Redis may have run it anyway. A Redis error reply (REDIS_REPLY_ERROR)
+ * is returned as a reply, not as NULL.
+ *
+ * Metrics: every NULL and every error reply counts once in
+ * watchkeeper_redis_errors_total, except error replies the caller names as
+ * expected (the *_expecting variants), so that counter only moves when
+ * something is wrong.
  *
  * Scripts: state changes are Lua scripts (one atomic step each). A script is a
  * static const struct store_script; store_script() runs it with EVALSHA and
@@ -55,12 +61,47 @@ void store_close(struct store *s);
  * conversions hiredis 0.14 knows (%d, %lld, ...). It can't format %zu. */
 redisReply *store_command(struct store *s, const char *fmt, ...);
 redisReply *store_commandargv(struct store *s, int argc, const char **argv, const size_t *argvlen);
-/* Run a script: keys first (nkeys of them), then args. */
+/* Run a script: keys first (nkeys of them), then args. NOSCRIPT is handled
+ * (and not counted); any other error reply is counted and logged. */
 redisReply *store_script(struct store *s, const struct store_script *script,
 			 int nkeys, const char *const *keys, int nargs, const char *const *args);
 
+/* Expected error replies. Some error replies are states, not failures: NOGROUP
+ * from XREADGROUP/XAUTOCLAIM before the stream and its group exist, BUSYGROUP
+ * from XGROUP CREATE when the group already does. The *_expecting variants take
+ * a NULL-terminated list of prefixes (compared with the start of the error
+ * text, case-sensitive, e.g. "NOGROUP"); an error reply that starts with one of
+ * them is returned exactly as usual but is neither counted in
+ * watchkeeper_redis_errors_total nor logged. Any other error reply, and NULL (no
+ * answer), still count. expected may be NULL (= the plain functions).
+ * STORE_EXPECT("NOGROUP", "BUSYGROUP") builds such a list in place:
+ *
+ *     r = store_command_expecting(s, STORE_EXPECT("NOGROUP"),
+ *                                 "XREADGROUP GROUP %s %s ... STREAMS %s >", ...);
+ *     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0)
+ *             ... no stream yet: the normal state of an idle Redis ...
+ */
+#define STORE_EXPECT(...) ((const char *const[]){ __VA_ARGS__, NULL })
+redisReply *store_command_expecting(struct store *s, const char *const *expected, const char *fmt, ...);
+redisReply *store_commandargv_expecting(struct store *s, const char *const *expected, int argc,
+					const char **argv, const size_t *argvlen);
+redisReply *store_script_expecting(struct store *s, const char *const *expected,
+				   const struct store_script *script, int nkeys,
+				   const char *const *keys, int nargs, const char *const *args);
+
 const char *store_error(const struct store *s);
 bool store_connected(const struct store *s);
+
+/* Whether a command may have run although it got no answer. A command that was
+ * written to Redis in full and then got none (the timeout passed, or the
+ * connection broke while waiting) may still run, or may already have: its
+ * outcome is unknown, and this turns true. A command that never left (no
+ * connection, refused, in backoff, or cut off while being written: Redis runs
+ * only complete commands) cannot have run and leaves it alone. Sticky until
+ * store_unanswered_clear(): dispatch clears it before each request and, on a
+ * store failure, tells the user "nothing was changed" only while it is false. */
+bool store_unanswered(const struct store *s);
+void store_unanswered_clear(struct store *s);
 
 /* Reading a hash (HGETALL's field/value pairs) into a struct by a table:
  *   STORE_STR   copied into a char array of `size` (cut to fit)
@@ -82,7 +123,9 @@ void store_hash_fields(const redisReply *pairs, const struct store_field *fields
 int store_key(char *out, size_t size, const char *org_id, const char *suffix);
 
 /* Readiness: a background thread PINGs Redis every interval and keeps a flag
- * that /readyz reads without touching the network. */
+ * that /readyz reads without touching the network. The probe never waits out
+ * a reconnect backoff (it is one PING per interval), so the flag turns true
+ * within about one interval of Redis answering again. */
 int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms);
 void store_monitor_stop(void);
 bool store_ready(void);

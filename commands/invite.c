@@ -796,10 +796,30 @@ static const struct command_action invite_actions[] = {
 	{ 0 }
 };
 
+/* What to look at when Redis took a change but did not answer in time. */
+static const struct command_check invite_checks[] = {
+	{ "team-mode", "/invite status" },
+	{ "team_mode", "/invite status" },
+	{ "link", "/invite list" },
+	{ "email", "/invite list" },
+	{ "github", "/invite list" },
+	{ "revoke", "/invite list" },
+	{ "map", "/invite members" },
+	{ "role", "/invite members" },
+	{ "remove", "/invite members" },
+	{ "team create", "/invite team list" },
+	{ "team rename", "/invite team list" },
+	{ "team delete", "/invite team list" },
+	{ "team add", "/invite team list" },
+	{ "team remove", "/invite team list" },
+	{ 0 }
+};
+
 const struct command invite_command = {
 	.name = "invite",
 	.summary = "members, roles, invites and teams",
 	.subcommands = invite_subcommands,
 	.default_sub = &invite_subcommands[0],
 	.actions = invite_actions,
+	.checks = invite_checks,
 };

@@ -1711,6 +1711,39 @@ static const struct command_action oncall_actions[] = {
 
 static const char *const oncall_aliases[] = { "who", NULL };
 
+/* What to look at when Redis took a change but did not answer in time. */
+static const struct command_check oncall_checks[] = {
+	{ "join", "/oncall list" },
+	{ "leave", "/oncall list" },
+	{ "add", "/oncall list" },
+	{ "remove", "/oncall list" },
+	{ "rotation create", "/oncall rotation list" },
+	{ "rotation set", "/oncall rotation list" },
+	{ "rotation move", "/oncall rotation list" },
+	{ "rotation pause", "/oncall rotation list" },
+	{ "rotation resume", "/oncall rotation list" },
+	{ "rotation delete", "/oncall rotation list" },
+	{ "override", "/oncall overrides" },
+	{ "override remove", "/oncall overrides" },
+	{ "swap", "/oncall swaps" },
+	{ "cover", "/oncall swaps" },
+	{ "swap cancel", "/oncall swaps" },
+	{ "swap undo", "/oncall swaps" },
+	{ "swap_accept", "/oncall swaps" },
+	{ "swap_decline", "/oncall swaps" },
+	{ "swap_approve", "/oncall swaps" },
+	{ "swap_reject", "/oncall swaps" },
+	{ "ical reset", "/oncall ical" },
+	{ "me name", "/oncall me" },
+	{ "me email", "/oncall me" },
+	{ "me phone", "/oncall me" },
+	{ "me tz", "/oncall me" },
+	{ "me incidents", "/oncall me" },
+	{ "me notify", "/oncall me notify" },
+	{ "notify default", "/oncall me notify" },
+	{ 0 }
+};
+
 const struct command oncall_command = {
 	.name = "oncall",
 	.aliases = oncall_aliases,
@@ -1718,4 +1751,5 @@ const struct command oncall_command = {
 	.subcommands = oncall_subcommands,
 	.default_sub = &oncall_subcommands[0],
 	.actions = oncall_actions,
+	.checks = oncall_checks,
 };

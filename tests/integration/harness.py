@@ -110,6 +110,15 @@ class RespError(Exception):
     """An error reply (-ERR ...) from Redis."""
 
 
+# Timers the daemon arms by itself (bot/handoff.h HANDOFF_SWEEP_ID; bot/timers.h keys): the
+# hourly handoff sweep is one timer shared by all instances, created by the engine shortly
+# after start and re-armed each time it fires. Snapshots leave it out by default.
+BACKGROUND_TIMERS = ("sweep:handoffs",)
+TIMER_QUEUES = ("wk:{timers}", "wk:{timers}:leased")
+BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS)
+REPLAY_KEY_RE = re.compile(r"^wk:\{[^}]*\}:replay:[0-9a-f]+$")
+
+
 class Resp:
     """A minimal synchronous RESP2 client over a Unix socket."""
 
@@ -174,10 +183,20 @@ class Resp:
         flat = self("HGETALL", key)
         return dict(zip(flat[0::2], flat[1::2]))
 
-    def snapshot(self, pattern="wk:*"):
-        """Every matching key with its type and full value, for before/after comparisons."""
+    def snapshot(self, pattern="wk:*", background=False):
+        """Every matching key with its type and full value, for before/after comparisons.
+
+        Without background=True the daemon's own bookkeeping is left out: the shared
+        handoff sweep timer (BACKGROUND_TIMERS), which the engine arms by itself shortly
+        after start and re-arms when it fires, whatever a test does, and the replay records
+        (wk:{org}:replay:<signature>, one per signed request received, expiring after the
+        signature's 300 s window). "Nothing written" comparisons are about state, and must
+        not depend on when the sweep runs or on the request that was refused being
+        recorded as received."""
         snap = {}
         for k in self.keys(pattern):
+            if not background and (k in BACKGROUND_TIMER_KEYS or REPLAY_KEY_RE.match(k)):
+                continue
             t = self("TYPE", k)
             if t == "string":
                 v = self("GET", k)
@@ -189,6 +208,11 @@ class Resp:
                 v = sorted(self("SMEMBERS", k))
             elif t == "zset":
                 v = self("ZRANGE", k, 0, -1, "WITHSCORES")
+                if not background and k in TIMER_QUEUES:
+                    pairs = [(m, sc) for m, sc in zip(v[0::2], v[1::2]) if m not in BACKGROUND_TIMERS]
+                    if not pairs:
+                        continue
+                    v = [x for pair in pairs for x in pair]
             elif t == "stream":
                 v = self("XRANGE", k, "-", "+")
             else:
@@ -349,10 +373,23 @@ def slack_sign(secret, ts, body):
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+_trigger_seq = [0]
+
+
+def new_trigger_id():
+    """A fresh trigger_id. Slack gives every slash command and click its own, so two
+    deliveries never have the same bytes; the daemon refuses a second delivery of the same
+    signed bytes as a replay."""
+    _trigger_seq[0] += 1
+    return "%d.%d.%x" % (os.getpid(), _trigger_seq[0], int(time.time() * 1e6))
+
+
 def slack_form(text="", user_id="U0ALICE", team_id=TEAM, command="/oncall",
                response_url="https://hooks.slack.com/commands/T0TEST/1/abc",
-               channel_id="C0TEST", user_name=None, trigger_id="1111.2222.abcdef"):
-    """The form body of a slash command, fields in Slack's order (slack.md 1.2)."""
+               channel_id="C0TEST", user_name=None, trigger_id=None):
+    """The form body of a slash command, fields in Slack's order (slack.md 1.2); a fresh
+    trigger_id unless one is given."""
+    trigger_id = trigger_id or new_trigger_id()
     fields = [
         ("token", "legacyTok"),
         ("team_id", team_id),
@@ -702,6 +739,13 @@ class World:
             raise
         self.port = self.daemon.port
         LIVE.append(self)
+        # The engine arms the shared sweep timer once, shortly after start. Wait for it, so
+        # it happens before any test's FLUSHALL and never in the middle of a test.
+        armed = wait_until(lambda: self.r("EXISTS", BACKGROUND_TIMER_KEYS[0]), 10.0)
+        if not armed:
+            self.close()
+            raise TestFailure("the engine did not arm %s within 10 s of start"
+                              % BACKGROUND_TIMER_KEYS[0])
 
     @property
     def r(self):
@@ -741,7 +785,7 @@ class World:
             "type": "block_actions", "user": {"id": user, "team_id": team},
             "team": {"id": team, "domain": "acme"}, "channel": {"id": "C0TEST", "name": "x"},
             "response_url": self.peer.url + path, "api_app_id": "A0TEST", "token": "legacyTok",
-            "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.2"},
+            "trigger_id": new_trigger_id(), "container": {"type": "message", "message_ts": "1.2"},
             "actions": [{"type": "button", "block_id": "wk_actions", "action_id": action_id,
                          "value": value, "action_ts": "1.2"}],
         }

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 
 from harness import (ORG, TEAM, Redis, check, check_eq, check_re, daemon_binary, daemon_env,
-                     short, test)
+                     short, test, new_trigger_id)
 
 K = "wk:{%s}" % ORG
 
@@ -24,7 +24,7 @@ def click(w, action_id, user="U0BOB", team=TEAM, value="", path="/actions/T0TEST
         "api_app_id": "A0TEST", "token": "legacyTok",
         "container": {"type": "message", "message_ts": "1700000001.000100",
                       "channel_id": "C0TEST", "is_ephemeral": True},
-        "trigger_id": "1111.2222.feedface",
+        "trigger_id": new_trigger_id(),
         "team": {"id": team, "domain": "acme"},
         "channel": {"id": "C0TEST", "name": "incidents"},
         "response_url": w.peer.url + path,

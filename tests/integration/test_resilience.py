@@ -135,3 +135,85 @@ def _():
         m = re.search(r"(?m)^watchkeeper_redis_errors_total(\{[^}]*\})? ([0-9.eE+]+)$",
                       w.http("GET", "/metrics").text)
         check(m and float(m.group(2)) >= 1, "watchkeeper_redis_errors_total not counted: %r" % (m and m.group(0)))
+
+
+# A Lua script that keeps Redis busy (single-threaded: nobody else is served) for `ms`.
+BUSY_LUA = ("local s = redis.call('TIME') local n repeat n = redis.call('TIME') "
+            "until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) >= tonumber(ARGV[1]) * 1000 return 1")
+
+
+def busy_redis(w, ms):
+    """Block Redis for ms from another connection; returns the thread (join it)."""
+    c = w.redis.client(timeout=ms / 1000.0 + 10)
+
+    def run():
+        try:
+            c("EVAL", BUSY_LUA, 0, ms)
+        finally:
+            c.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    time.sleep(0.2)  # the script is running
+    return t
+
+
+@test("Redis stalls mid-write: the reply says the outcome is unknown, and the write lands", world=False)
+def _():
+    # 700 ms: above the outbox's 500 ms blocking read, well below the 2 s stall.
+    with own_world(WK_REDIS_TIMEOUT_MS=700) as w:
+        check_reply(w.command("", team="T0WARM"))  # Redis knows the scripts now
+        org_key = "wk:{slack:%s}:org" % TEAM
+        check_eq(w.r("EXISTS", org_key), 0, "the org before")
+        t = busy_redis(w, 2000)
+        try:
+            reply = check_reply(w.command("join", "U0ALICE", timeout=5), "join while Redis stalls")
+        finally:
+            t.join(15)
+        text = reply["text"]
+        check(not re.search(r"nothing was changed", text, re.I),
+              "the reply claims nothing changed although the command went out: %r" % text)
+        check_re(r"did not answer in time", text, "reply")
+        check_re(r"may or may not", text, "reply")
+        # The stalled command ran when Redis woke: the org (and Alice as its owner) exists,
+        # so "may or may not" was the honest answer. The join itself did not run.
+        check(wait_until(lambda: w.r("EXISTS", org_key), 3.0), "the org was not created after Redis woke")
+        check_eq(w.role("U0ALICE"), "owner", "alice's role")
+        check_eq(w.rotation(), [], "rotation (the join was not run)")
+        # Running it again is safe and works.
+        check_reply(w.command("join", "U0ALICE"), "join again")
+        check_eq(w.rotation(), ["U0ALICE"], "rotation after trying again")
+
+
+@test("Redis down: the reply says nothing was changed (the command never left)", world=False)
+def _():
+    with own_world() as w:
+        check_reply(w.command("", "U0ALICE"))
+        w.redis.drop_client()
+        w.redis.stop()
+        check(wait_until(lambda: readyz(w) == 503, 3.5, 0.1), "/readyz not 503 after Redis stopped")
+        reply = check_reply(w.command("join", "U0ALICE", timeout=5), "join while Redis is down")
+        check_re(r"nothing was changed", reply["text"], "reply")
+        check(not re.search(r"may or may not", reply["text"], re.I), "reply: %r" % reply["text"])
+        w.redis.start()
+
+
+@test("Redis back after a long outage: /readyz is 200 within ~1 s of commands working again", world=False)
+def _():
+    with own_world() as w:
+        check_reply(w.command("", "U0ALICE"))
+        for rnd in range(2):
+            w.redis.drop_client()
+            w.redis.stop()
+            check(wait_until(lambda: readyz(w) == 503, 3.5, 0.1), "round %d: /readyz not 503" % rnd)
+            time.sleep(6.0)  # long enough for any reconnect backoff to reach its cap
+            w.redis.start()
+
+            def works():
+                r = w.command("", "U0ALICE", timeout=5)
+                return r.status == 200 and not re.search(r"database", r.text, re.I)
+            check(wait_until(works, 10.0, 0.05), "round %d: commands did not work again" % rnd)
+            t_ok = time.monotonic()
+            st = wait_until(lambda: readyz(w) == 200, 3.0, 0.05)
+            lag = time.monotonic() - t_ok
+            check(st, "round %d: /readyz not 200 within 3 s of a command working" % rnd)
+            check(lag <= 1.5, "round %d: /readyz turned 200 %.2f s after commands worked again" % (rnd, lag))

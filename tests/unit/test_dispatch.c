@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,6 +127,50 @@ static void test_tables_well_formed(void **state)
 	}
 }
 
+/* Every "check with ..." advice names a real subcommand or action of its command, and the
+ * advice is a command that exists and that whoever may run the change may run too. */
+static void test_checks_name_real_commands(void **state)
+{
+	(void)state;
+	for (size_t i = 0; command_table[i]; i++) {
+		const struct command *c = command_table[i];
+		for (const struct command_check *k = c->checks; k && k->name; k++) {
+			bool found = false;
+			enum role need = ROLE_OWNER;
+			for (const struct subcommand *s = c->subcommands; s->name; s++)
+				if (strcmp(s->name, k->name) == 0) {
+					found = true;
+					need = s->min_role < need ? s->min_role : need;
+				}
+			for (const struct command_action *a = c->actions; a && a->name; a++)
+				if (strcmp(a->name, k->name) == 0) {
+					found = true;
+					need = a->min_role < need ? a->min_role : need;
+				}
+			if (!found)
+				fail_msg("/%s check entry \"%s\" names no subcommand or action", c->name, k->name);
+
+			char text[64], *argv[4];
+			size_t argc = 0, used = 0;
+			int ambiguous = 0;
+			assert_true(k->check[0] == '/');
+			snprintf(text, sizeof(text), "%s", k->check + 1);
+			for (char *tok = strtok(text, " "); tok && argc < 4; tok = strtok(NULL, " "))
+				argv[argc++] = tok;
+			const struct command *rc = dispatch_find_command(argv[0]);
+			assert_non_null(rc);
+			const struct subcommand *rs = argc > 1
+				? dispatch_find_subcommand(rc, argc - 1, argv + 1, &used, &ambiguous)
+				: rc->default_sub;
+			if (!rs || (argc > 1 && used != argc - 1))
+				fail_msg("check \"%s\" for /%s %s is not a command", k->check, c->name, k->name);
+			if (rs->min_role > need)
+				fail_msg("check \"%s\" needs %s; /%s %s only %s", k->check,
+					 role_name(rs->min_role), c->name, k->name, role_name(need));
+		}
+	}
+}
+
 static void test_reply_escape(void **state)
 {
 	char out[64];
@@ -147,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_help_generated_from_table),
 		cmocka_unit_test(test_tables_well_formed),
 		cmocka_unit_test(test_reply_escape),
+		cmocka_unit_test(test_checks_name_real_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

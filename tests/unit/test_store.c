@@ -1,0 +1,191 @@
+/* The store against a real, private redis-server (scripts/redis.sh): which failures
+ * count in watchkeeper_redis_errors_total, and which failed commands may still have run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot/buf.h"
+#include "bot/metrics.h"
+#include "bot/store.h"
+
+static char dir[] = "/tmp/wk-unit-store-XXXXXX";
+static char url[256];
+
+static int redis_start(void **state)
+{
+	char cmd[512];
+	FILE *p;
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "scripts/redis.sh start %s", dir);
+	p = popen(cmd, "r");
+	if (!p || !fgets(url, sizeof(url), p)) {
+		if (p)
+			pclose(p);
+		return -1;
+	}
+	url[strcspn(url, "\n")] = '\0';
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+static int redis_stop(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "scripts/redis.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static double redis_errors(void)
+{
+	struct buf b = BUF_INIT(0);
+	const char *at;
+	double v = -1;
+
+	metrics_render(&b);
+	at = strstr(buf_cstr(&b), "\nwatchkeeper_redis_errors_total ");
+	if (at)
+		v = strtod(at + strlen("\nwatchkeeper_redis_errors_total "), NULL);
+	buf_free(&b);
+	return v;
+}
+
+static void test_expected_errors_not_counted(void **state)
+{
+	struct store *s = store_open(url, 2000);
+	redisReply *r;
+	double before;
+
+	(void)state;
+	r = store_command(s, "DEL wk:{t}:q");
+	freeReplyObject(r);
+
+	/* NOGROUP: the normal state before a stream and its group exist. */
+	before = redis_errors();
+	r = store_command_expecting(s, STORE_EXPECT("NOGROUP"),
+				    "XREADGROUP GROUP g c COUNT 1 STREAMS %s >", "wk:{t}:q");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);	/* returned as usual */
+	assert_true(strncmp(r->str, "NOGROUP", 7) == 0);
+	freeReplyObject(r);
+	assert_true(redis_errors() == before);
+
+	/* The same error when not expected counts once. */
+	r = store_command(s, "XREADGROUP GROUP g c COUNT 1 STREAMS %s >", "wk:{t}:q");
+	freeReplyObject(r);
+	assert_true(redis_errors() == before + 1);
+
+	/* An error other than the expected ones still counts. */
+	r = store_command_expecting(s, STORE_EXPECT("NOGROUP", "BUSYGROUP"), "INCR %s %s", "a", "b");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	assert_true(redis_errors() == before + 2);
+
+	/* BUSYGROUP from creating a group twice. */
+	r = store_command(s, "XGROUP CREATE %s g 0 MKSTREAM", "wk:{t}:q");
+	freeReplyObject(r);
+	r = store_command_expecting(s, STORE_EXPECT("BUSYGROUP"), "XGROUP CREATE %s g 0", "wk:{t}:q");
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	assert_true(redis_errors() == before + 2);
+
+	/* A script's own error (redis.error_reply) can be expected too; NOSCRIPT never counts. */
+	static const struct store_script fails = { "test_fails",
+		"return redis.error_reply('WKSTATE nothing to do')", NULL };
+	r = store_command(s, "SCRIPT FLUSH");
+	freeReplyObject(r);
+	r = store_script_expecting(s, STORE_EXPECT("WKSTATE"), &fails, 0, NULL, 0, NULL);
+	assert_int_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	assert_true(redis_errors() == before + 2);
+	r = store_script(s, &fails, 0, NULL, 0, NULL);
+	freeReplyObject(r);
+	assert_true(redis_errors() == before + 3);
+	store_close(s);
+}
+
+static void test_never_sent_is_not_unanswered(void **state)
+{
+	struct store *s = store_open("unix:///nonexistent/wk-unit/redis.sock", 200);
+	redisReply *r;
+
+	(void)state;
+	store_unanswered_clear(s);
+	r = store_command(s, "SET %s %s", "k", "v");
+	assert_null(r);
+	assert_false(store_unanswered(s));
+	store_close(s);
+}
+
+struct busy {
+	int ms;
+};
+
+static void *keep_busy(void *arg)
+{
+	struct busy *b = arg;
+	struct store *s = store_open(url, 10000);
+	char ms[16];
+	redisReply *r;
+
+	snprintf(ms, sizeof(ms), "%d", b->ms);
+	r = store_command(s, "EVAL %s 0 %s",
+			  "local s = redis.call('TIME') local n repeat n = redis.call('TIME') "
+			  "until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) >= tonumber(ARGV[1]) * 1000 "
+			  "return 1", ms);
+	if (r)
+		freeReplyObject(r);
+	store_close(s);
+	return NULL;
+}
+
+static void test_timeout_is_unanswered_and_may_apply(void **state)
+{
+	struct store *s = store_open(url, 200), *check = store_open(url, 5000);
+	struct busy b = { 1200 };
+	pthread_t t;
+	redisReply *r;
+
+	(void)state;
+	r = store_command(s, "DEL wk:{t}:landed");	/* connected before Redis stalls */
+	freeReplyObject(r);
+	assert_int_equal(pthread_create(&t, NULL, keep_busy, &b), 0);
+	usleep(200 * 1000);
+	store_unanswered_clear(s);
+	r = store_command(s, "SET wk:{t}:landed yes");
+	assert_null(r);				/* no answer within 200 ms */
+	assert_true(store_unanswered(s));	/* ... but it went out whole */
+	pthread_join(t, NULL);
+	/* Redis ran it when it woke: "unknown" was the honest answer. */
+	r = store_command(check, "GET wk:{t}:landed");
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "yes");
+	freeReplyObject(r);
+	store_unanswered_clear(s);
+	assert_false(store_unanswered(s));
+	store_close(s);
+	store_close(check);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expected_errors_not_counted),
+		cmocka_unit_test(test_never_sent_is_not_unanswered),
+		cmocka_unit_test(test_timeout_is_unanswered_and_may_apply),
+	};
+	return cmocka_run_group_tests(tests, redis_start, redis_stop);
+}
