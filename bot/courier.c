@@ -67,6 +67,8 @@ struct delivery {
 	bool started;		/* handed to libcurl (under courier.lock): the peer may
 				 * have the request from here on */
 	bool request_sent;	/* libcurl wrote request bytes (CURLINFO_REQUEST_SIZE > 0) */
+	courier_guard guard;	/* checked on the courier thread right before it starts */
+	void *guard_arg;
 	struct delivery *next;
 
 	/* What the answer said so far (courier thread only while in flight). */
@@ -101,6 +103,17 @@ static struct {
 } courier = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pthread_once_t cond_once = PTHREAD_ONCE_INIT;
+/* courier_guard_set(): the calling thread's guard for the calls it makes. */
+static _Thread_local struct {
+	courier_guard fn;
+	void *arg;
+} thread_guard;
+
+void courier_guard_set(courier_guard fn, void *arg)
+{
+	thread_guard.fn = fn;
+	thread_guard.arg = arg;
+}
 static atomic_bool insecure_warned;
 
 /* The condition variable waits on the monotonic clock, so a wall-clock step
@@ -520,6 +533,13 @@ static CURL *setup_mail(struct delivery *d)
 static void start_transfer(struct delivery *d)
 {
 	CURL *e;
+
+	if (d->guard && !d->guard(d->guard_arg)) {
+		log_warn("courier.not_started", "target=%s reason=\"its guard said no (lease lost)\"", d->target);
+		metrics_outbound(d->target, "failed");
+		finish_sync(d, 0, "not started: the sender no longer holds this message");
+		return;
+	}
 
 	if (d->kind == KIND_POST)
 		e = setup_post(d);
@@ -944,6 +964,8 @@ static struct delivery *call_prepare(const struct courier_request *req,
 
 	d = xcalloc(1, sizeof(*d));
 	d->kind = KIND_CALL;
+	d->guard = thread_guard.fn;
+	d->guard_arg = thread_guard.arg;
 	d->get = strcmp(req->method, "GET") == 0;
 	d->url = xstrdup(req->url);
 	if (!d->get) {

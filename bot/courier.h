@@ -37,6 +37,16 @@
 
 #include "bot/config.h"
 
+/* A guard on the calls the current thread makes until it is cleared (NULL):
+ * the courier asks it on its own thread right before a call goes out, and a
+ * call it refuses fails unsent (status 0, maybe_sent false, an error saying
+ * so). The outbox sets one around each send, so a sender whose lease lapsed
+ * while it was stuck between its own check and the call (frozen, cut off from
+ * Redis) starts no provider call that a taker may already have made. fn runs
+ * on the courier thread and must not block. */
+typedef bool (*courier_guard)(void *arg);
+void courier_guard_set(courier_guard fn, void *arg);
+
 /* The largest response body courier_call() accepts; a longer one fails the call. */
 #define COURIER_MAX_RESPONSE (1024 * 1024)
 

@@ -6,6 +6,7 @@
 #include "bot/heartbeat.h"
 #include "bot/log.h"
 #include "bot/buf.h"
+#include "bot/courier.h"
 #include "bot/mail.h"
 #include "bot/member.h"
 #include "bot/metrics.h"
@@ -27,8 +28,10 @@
 #define QUEUE "wk:{notify}:q"
 #define GROUP "couriers"
 #define MAX_SENDERS 16
-/* Entries one sender reads at a time (and renews while it works through them). */
-#define READ_COUNT 8
+/* Entries one sender reads at a time. One: an entry a busy sender read but
+ * has not started would wait behind its send (seconds with a slow provider)
+ * while other senders, here or on other instances, sit idle. */
+#define READ_COUNT 1
 
 /* SEND_UNKNOWN: the request went out and no answer came (a timeout, a dropped
  * connection, a cut-off at shutdown): the provider may have it. */
@@ -734,7 +737,8 @@ static const struct store_script claim_script = {
 	"for _, other in ipairs(ids) do\n"
 	"  local key = p .. 'notification:' .. other\n"
 	"  local refs = redis.call('HGET', key, 'refs')\n"
-	"  refs = (refs and refs ~= '') and (refs .. ',' .. ref) or ref\n"
+	"  if not refs or refs == '' then refs = ref\n"
+	"  elseif not string.find(',' .. refs .. ',', ',' .. ref .. ',', 1, true) then refs = refs .. ',' .. ref end\n"
 	"  -- The last few attempts are enough: each unknown one is looked for before the next.\n"
 	"  while #refs > tonumber(ARGV[7]) do refs = string.gsub(refs, '^[^,]*,', '', 1) end\n"
 	"  redis.call('HSET', key, 'refs', refs)\n"
@@ -864,7 +868,8 @@ static void hold_release(struct sender *sd)
 }
 
 /* May a provider call start under the current marks? A margin keeps a call
- * from starting just as the lease runs out. */
+ * from starting just as the lease runs out. Also the courier's guard for the
+ * sender's calls (courier_guard_set()), asked on the courier thread. */
 static bool hold_ok(struct sender *sd)
 {
 	struct hold *h = &sd->hold;
@@ -874,6 +879,11 @@ static bool hold_ok(struct sender *sd)
 	ok = !h->lost && wk_now_ms() + ob.lease_ms / 4 < h->valid_until;
 	pthread_mutex_unlock(&h->lock);
 	return ok;
+}
+
+static bool sender_guard(void *arg)
+{
+	return hold_ok(arg);
 }
 
 static const struct store_script renew_script = {
@@ -1177,7 +1187,11 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 	if (bounded)
 		while (sem_wait(&ob.slots[ci]) != 0)
 			;	/* EINTR */
+	/* Checked again right before each request leaves: this thread may stall
+	 * (a frozen process, a slow conversations.open) between here and the post. */
+	courier_guard_set(sender_guard, sd);
 	enum send_outcome o = ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
+	courier_guard_set(NULL, NULL);
 	if (bounded)
 		sem_post(&ob.slots[ci]);
 	/* The call is over; the outcomes below are fenced by the owner anyway. */
@@ -1451,11 +1465,14 @@ static void *sender_main(void *arg)
 			redisReply *c = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
 								"XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
 								sd->owner, idle, READ_COUNT);
-			if (c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2)
+			bool took = c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2 &&
+				    c->element[1]->type == REDIS_REPLY_ARRAY && c->element[1]->elements;
+			if (took)
 				handle_entries(sd, c->element[1]);
 			if (c)
 				freeReplyObject(c);
-			next_reclaim = wk_now_ms() + (ob.idle_ms / 3 < 1000 ? ob.idle_ms / 3 : 1000);
+			/* One at a time, but straight on while a dead reader left more. */
+			next_reclaim = took ? 0 : wk_now_ms() + (ob.idle_ms / 3 < 1000 ? ob.idle_ms / 3 : 1000);
 			if (sd == &ob.senders[0])
 				maintain(sd);
 		}

@@ -277,3 +277,46 @@ def _():
                 other.stop()
             w.daemon.kill()
             w.daemon.start()    # own_world stops it at the end
+
+
+@test("an instance frozen mid-send (SIGSTOP) is taken over; when it wakes, its late answer changes nothing and nobody gets a second DM", world=False)
+def _():
+    with own_world() as w:
+        w.team_mode(ALICE)
+        users = add_people(w, "FZ", 16)
+        env = dict(w.env)
+        port = harness.free_port()
+        env["WK_LISTEN"] = "127.0.0.1:%d" % port
+        env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
+        frozen = harness.Daemon(env)
+        frozen.start()
+        try:
+            w.peer.clear()
+            fs = FakeSlack(w.peer, post_delay=1.0)
+            for u in users:
+                page(w, u, "frozen instance")
+            pid = ":%d:" % frozen.proc.pid
+
+            def frozen_sending():
+                for k in note_keys(w):
+                    h = w.r.hgetall(k)
+                    if h.get("status") == "sending" and pid in h.get("owner", ""):
+                        return k
+                return None
+            check(harness.wait_until(frozen_sending, 15, 0.01), "the frozen instance never held a send")
+            frozen.signal(signal.SIGSTOP)
+            held = frozen_sending()
+            check(held, "lost the send before freezing it")
+            ok = harness.wait_until(lambda: w.r("HGET", held, "status") == "sent", 20, 0.05)
+            check(ok, "not taken over: %r" % w.r.hgetall(held))
+            owner = w.r("HGET", held, "owner")
+            check(pid not in owner, "the frozen instance still owns it: %r" % owner)
+            frozen.signal(signal.SIGCONT)
+            all_sent(w, users, 30)
+            time.sleep(2)                       # its late answer arrives and is fenced off
+            check_once(fs, users, "frozen instance")
+            check_eq(w.r("HGET", held, "owner"), owner, "owner after the wake-up (the late finish wrote nothing)")
+        finally:
+            if frozen.alive():
+                frozen.signal(signal.SIGCONT)
+                frozen.stop()
