@@ -24,6 +24,7 @@ struct config {
 	char *redis_url;
 	int64_t redis_timeout_ms;
 	int64_t workers;
+	int64_t workers_max_per_org;	/* 0 = workers / 2, at least 1 */
 	int64_t max_body_bytes;
 	int64_t shutdown_grace_ms;
 	char *log_level;
