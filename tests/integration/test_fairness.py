@@ -34,13 +34,13 @@ def other_org(w):
     return tokens[0]
 
 
-def flood(w, n, user, text="me test", team=harness.TEAM):
+def flood(w, n, user, text="me test", team=harness.TEAM, command="/oncall"):
     """n commands at once from one user, each in its own thread; returns the threads."""
     threads = []
     for i in range(n):
         def run(i=i):
             try:
-                w.command(text, user, team=team, timeout=30,
+                w.command(text, user, team=team, timeout=30, command=command,
                           response_url=w.peer.url + "/commands/flood/%d" % i)
             except Exception:
                 pass    # the flood's own answers are not what this test measures
@@ -139,3 +139,52 @@ def _(w):
     check_re(r"slack: \*sent\*", late, "the result names the final status")
     posted = [p for p in w.peer.requests if p["path"].startswith("/api/chat.postMessage")]
     check(posted and got[0]["time"] >= posted[0]["time"] + 3.0, "the result came before Slack answered")
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never says a word (a hung SMTP relay)."""
+
+    def __init__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@test("fairness: one org's commands stuck on a hung service take at most its share of workers", world=False)
+def _():
+    smtp = SilentServer()
+    try:
+        with harness.own_world(WK_SMTP_URL="smtp+insecure://127.0.0.1:%d" % smtp.port,
+                               WK_SMTP_FROM="Watchkeeper <oncall@example.com>") as w:
+            w.oncall("", ALICE)
+            w.r("HSET", K + ":org", "mode", "team")
+            token = other_org(w)
+            # /invite email still mails synchronously (bounded by the courier's SMTP timeouts):
+            # six of them from one org must not take every worker from everyone else.
+            threads = []
+            for i in range(6):
+                threads += flood(w, 1, ALICE, text="email x%d@example.com" % i, command="/invite")
+            time.sleep(0.5)
+            others_answered_fast(w, token, rounds=2)
+            check("workers=4 max_per_key=2 max_per_class=3" in w.daemon.stderr_text(),
+                  "the bounds in the start-up log")
+    finally:
+        smtp.close()
