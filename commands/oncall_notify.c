@@ -200,8 +200,61 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
  * (the URL last: it is the only long field). */
 
 #define ME_TEST_POLL_MS 300
+#define ME_TEST_POLL_MAX_MS 2000
 #define ME_TEST_BOUND_MS 60000
 #define ME_TEST_MAX 4
+/* Test pages one person may have waiting for their outcome. Each keeps a timer
+ * polling on the engine thread, which also runs everyone's handoffs and page
+ * escalations: one person repeating `me test` must not load it without end. */
+#define ME_TEST_MAX_PENDING 3
+
+/* wk:{org}:me_test:<member>: zset of that member's pending me_test timer ids,
+ * scored by their bound. Approximate under races (a check, then an add), which
+ * is all a cap on test pages needs. 1 = room, 0 = full, -1 = store failure. */
+static int me_test_room(struct cmd_ctx *ctx, int64_t now)
+{
+	char key[256], lo[24];
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(key, sizeof(key), ctx->org_id, "me_test:%s", ctx->req->user_id) < 0)
+		return -1;
+	snprintf(lo, sizeof(lo), "%lld", (long long)now);
+	r = store_command(ctx->store, "ZREMRANGEBYSCORE %s -inf %s", key, lo);
+	if (r && r->type != REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		r = store_command(ctx->store, "ZCARD %s", key);
+		if (r && r->type == REDIS_REPLY_INTEGER)
+			rc = r->integer < ME_TEST_MAX_PENDING;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* Note (or, with add false, forget) one pending test timer of the member. */
+static int me_test_pending(struct store *st, const char *org_id, const char *member, const char *timer_id,
+			   int64_t bound, bool add)
+{
+	char key[256], score[24];
+	redisReply *r;
+	int rc;
+
+	if (org_key(key, sizeof(key), org_id, "me_test:%s", member) < 0)
+		return -1;
+	snprintf(score, sizeof(score), "%lld", (long long)bound);
+	r = add ? store_command(st, "ZADD %s %s %s", key, score, timer_id)
+		: store_command(st, "ZREM %s %s", key, timer_id);
+	rc = r && r->type != REDIS_REPLY_ERROR ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0 && add) {
+		r = store_command(st, "PEXPIRE %s %lld", key, (long long)ME_TEST_BOUND_MS * 2);
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
 
 static bool status_final(const char *status)
 {
@@ -232,6 +285,14 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 			       "+E164`.");
 		return CMD_OK;
 	}
+	int room = me_test_room(ctx, now);
+	if (room < 0)
+		return CMD_STORE_ERROR;
+	if (!room) {
+		reply_textf(r, "You have %d test pages on their way already; their results follow. Try again "
+			       "once they are in.", ME_TEST_MAX_PENDING);
+		return CMD_REFUSED;
+	}
 	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < ME_TEST_MAX; c = strtok_r(NULL, ",", &save)) {
 		struct outbox_message m = { .member = ctx->req->user_id, .channel = c, .kind = "test",
 					    .subject = "Watchkeeper test page",
@@ -253,7 +314,8 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 			    buf_cstr(&shown));
 		goto out;
 	}
-	if (timer_schedule(ctx->store, timer_id, "me_test", ctx->org_id, payload, now + ME_TEST_POLL_MS) < 0) {
+	if (me_test_pending(ctx->store, ctx->org_id, ctx->req->user_id, timer_id, now + ME_TEST_BOUND_MS, true) < 0 ||
+	    timer_schedule(ctx->store, timer_id, "me_test", ctx->org_id, payload, now + ME_TEST_POLL_MS) < 0) {
 		res = CMD_STORE_ERROR;
 		goto out;
 	}
@@ -360,13 +422,18 @@ int oncall_me_test_fire(struct engine_ctx *ctx)
 		n++;
 	}
 	if (pending && ctx->now_ms < bound) {
-		ctx->rearm_ms = ctx->now_ms + ME_TEST_POLL_MS;
+		/* Often at first (most outcomes come within a second), then less. */
+		int64_t wait = (ctx->now_ms - (bound - ME_TEST_BOUND_MS)) / 4;
+		ctx->rearm_ms = ctx->now_ms + (wait < ME_TEST_POLL_MS ? ME_TEST_POLL_MS
+					       : wait > ME_TEST_POLL_MAX_MS ? ME_TEST_POLL_MAX_MS : wait);
 		return 0;
 	}
 	reply_init(&r);
 	me_test_report(ctx, strcmp(admin_s, "1") == 0, n, ids, name, st, &r);
 	rc = member[0] ? me_test_deliver(ctx, platform, member, url, &r) : 0;
 	reply_free(&r);
+	if (rc == 0 && member[0])
+		me_test_pending(ctx->store, ctx->timer->org, member, ctx->timer->id, 0, false);	/* else it expires */
 	return rc;
 }
 

@@ -188,3 +188,18 @@ def _():
                   "the bounds in the start-up log")
     finally:
         smtp.close()
+
+
+@test("me test: at most 3 per person wait for their outcome; more are answered without sending anything")
+def _(w):
+    w.oncall("", ALICE)
+    hang_slack(w)
+    texts = [json.dumps(harness.check_reply(w.command("me test", ALICE), "me test %d" % i)) for i in range(5)]
+    check_eq([bool(re.search(r"Sent a test page", t)) for t in texts], [True] * 3 + [False] * 2,
+             "which were sent: %r" % [t[:120] for t in texts])
+    check_re(r"3 test pages on their way already", texts[4], "the refusal")
+    notes = [k for k in w.r("KEYS", K + ":notification:n*") if not k.endswith(":events")]
+    check_eq(len(notes), 3, "notifications queued")
+    # Another person is not held back by Alice's.
+    w.add_member(BOB)
+    check_re(r"Sent a test page", json.dumps(w.oncall("me test", BOB)), "bob's me test")

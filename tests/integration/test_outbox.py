@@ -286,8 +286,12 @@ def _():
         w.oncall("", ALICE)
         w.peer.clear()
         dm_routes(w)
-        for _ in range(3):
+        # Each test page is asked for once the previous one went out (`me test` answers at
+        # once; three at once would pile up and go out as one bundled message).
+        for i in range(3):
             check_eq(w.command("me test", ALICE, timeout=5).status, 200, "me test")
+            harness.wait_until(lambda: len([p for p in w.peer.requests
+                                            if p["path"].startswith("/api/chat.postMessage")]) > i, 5)
         ok = harness.wait_until(lambda: len([p for p in w.peer.requests
                                              if p["path"].startswith("/api/chat.postMessage")]) == 3, 15)
         posts = [p for p in w.peer.requests if p["path"].startswith("/api/chat.postMessage")]
