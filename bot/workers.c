@@ -182,6 +182,8 @@ static void *worker_main(void *arg)
 
 int workers_start(const struct config *cfg)
 {
+	pool.stopping = false;	/* a pool may be started again after workers_stop() */
+	pool.next_class = 0;
 	pool.n = (size_t)cfg->workers;
 	/* Half the pool per key by default: one org can't take every worker. */
 	pool.per_key = cfg->workers_max_per_org > 0 ? (size_t)cfg->workers_max_per_org
