@@ -98,7 +98,6 @@ struct dispatch_env {
 	 * delivering that reply late (Slack: response_url). -1 = no lookup could
 	 * start: the request goes on as a non-member's. NULL hook = no lookups. */
 	int (*lookup_email)(const struct dispatch_env *env, const struct request *req);
-	void *platform;				/* the adapter's own, for lookup_email */
 	const struct dispatch_email *email;	/* the second pass's answer, else NULL */
 };
 

@@ -191,9 +191,10 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
  * must be able to check their setup before a real page. The handler only
  * queues the messages and answers; waiting for the outcome on a worker would
  * let a hung provider hold the pool. A durable timer (kind "me_test", so it
- * survives a restart and runs on one instance) looks at the notifications
- * every ME_TEST_POLL_MS and posts the result to the command's response_url once
- * every one is final, or after ME_TEST_BOUND_MS with whatever is known then.
+ * survives a restart and runs on one instance) looks at the notifications,
+ * every ME_TEST_POLL_MS at first and backing off to ME_TEST_POLL_MAX_MS, and
+ * posts the result to the command's response_url once every one is final, or
+ * after ME_TEST_BOUND_MS with whatever is known then (saying what still runs).
  *
  * Timer id: me_test:<org>:<first notification id>. Payload, space-separated:
  * <bound ms> <admin 0|1> <platform> <id>:<channel>[,<id>:<channel>...] <response_url|->

@@ -319,12 +319,13 @@ def _():
                     else b'{"ok":true,"channel":"D0DM","ts":"1.2"}')
         w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
         w.peer.route("/api/chat.postMessage", status=status, body=body, delay=1.0)
-        # The command waits for the outcome; run it aside so the pause lands during the
-        # first post: while it hangs, Redis stops taking writes for 4 s, so the retry
-        # can't be recorded when the 500 arrives.
+        # The pause lands during the first post: while it hangs, Redis stops taking writes
+        # for 6 s, so the retry can't be recorded when the 500 arrives. (Writes before the
+        # post, such as caching the DM channel, wait out their own 1 s timeout first: the
+        # pause must outlast those and the post and then the record's own timeout.)
         threading.Thread(target=lambda: w.command("me test", ALICE, timeout=8), daemon=True).start()
         check(wait_status(w, "sending", 5), "no notification in `sending`")
-        w.r("CLIENT", "PAUSE", "4000", "WRITE")
+        w.r("CLIENT", "PAUSE", "6000", "WRITE")
         nid = wait_status(w, "sent", 25)
         check(nid, "the notification was lost after Redis refused the retry: %r"
               % [w.r.hgetall(k) for k in note_keys(w)])
