@@ -5,9 +5,11 @@
  * jobs queued or running and is freed when both reach zero, so a spray of
  * distinct keys (random feed tokens) costs memory only while it waits.
  *
- * Waking: a submit signals one worker. A finishing worker looks for the next
- * job itself, which is enough: only a finish frees a slot under the bounds, and
- * it frees exactly one. */
+ * Waking: a worker is woken only when there is a job it may start, since a
+ * wake-up that finds every waiting job held back by a bound is a wasted context
+ * switch per request under load. A submit wakes one when its job may start at
+ * once; a finishing worker takes the next job itself and wakes another only if
+ * one more may start. */
 #include "bot/workers.h"
 #include "bot/log.h"
 #include "bot/util.h"
@@ -147,6 +149,21 @@ static struct job *pick(struct lane **from)
 	return NULL;
 }
 
+/* Lock held. Whether some waiting job may start now (what pick() would find). */
+static bool runnable(void)
+{
+	for (size_t c = 0; c < WORK_CLASSES; c++) {
+		const struct klass *k = &pool.classes[c];
+
+		if (k->running >= pool.per_class)
+			continue;
+		for (const struct lane *l = k->ring_head; l; l = l->ring_next)
+			if (l->running < pool.per_key)
+				return true;
+	}
+	return false;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -165,6 +182,8 @@ static void *worker_main(void *arg)
 		}
 		pool.queued--;
 		pool.running++;
+		if (pool.queued && runnable())
+			pthread_cond_signal(&pool.cond);	/* more may start: hand it on */
 		pthread_mutex_unlock(&pool.lock);
 		j->fn(w, j->arg);
 		free(j);
@@ -233,7 +252,8 @@ int workers_submit(enum work_class cls, const char *key, job_fn fn, void *arg)
 	if (!l->in_ring)
 		ring_push(&pool.classes[cls], l);
 	pool.queued++;
-	pthread_cond_signal(&pool.cond);
+	if (l->running < pool.per_key && pool.classes[cls].running < pool.per_class)
+		pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
 	return 0;
 }
