@@ -69,6 +69,7 @@ bench: deps
 	@build/bench_schedule
 	@scripts/bench.sh
 	@scripts/bench_sms.sh
+	@scripts/bench_fair.py
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)

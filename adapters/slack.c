@@ -1,7 +1,7 @@
 /* slack.c - see slack.h */
 #include "adapters/slack.h"
 #include "adapters/adapter.h"
-#include "adapters/slack_api.h"
+#include "adapters/slack_users.h"
 #include "adapters/slack_verify.h"
 #include "bot/courier.h"
 #include "bot/dispatch.h"
@@ -192,8 +192,25 @@ const struct adapter_ops slack_adapter = {
 
 struct slack_job {
 	struct request req;
-	struct http_call *call;	/* NULL for button clicks: Slack got its 200 already */
+	struct http_call *call;	/* NULL for button clicks and second passes: Slack got its answer */
+	/* Second pass of an email-invite claim: users.info's answer. */
+	bool looked_up;
+	struct courier_response lookup;
 };
+
+static void slack_job_free(struct slack_job *job)
+{
+	request_free(&job->req);
+	if (job->looked_up)
+		courier_response_free(&job->lookup);
+	free(job);
+}
+
+/* The fairness key: one workspace's work waits in its own queue. */
+static void job_key(const struct slack_job *job, char *key, size_t size)
+{
+	snprintf(key, size, "slack:%s", job->req.org_external);
+}
 
 static void deliver_late(struct slack_job *job, char *body, size_t len)
 {
@@ -205,25 +222,63 @@ static void deliver_late(struct slack_job *job, char *body, size_t len)
 	courier_post_json(job->req.response_url, NULL, body, len, "slack.response_url");
 }
 
-/* dispatch_env.user_email for Slack: users.info through the courier. */
-static int slack_email_of(const struct config *cfg, const char *user_id, char *email, size_t size)
-{
-	char why[160];
-	int rc = slack_user_email(cfg, user_id, email, size, why, sizeof(why));
+static void slack_job_run(struct worker *w, void *arg);
 
-	if (rc != 0)
-		log_info("slack.users_info", "user=%s result=%d why=\"%s\"", user_id, rc, why);
-	return rc;
+/* Courier completion thread: users.info answered (or failed). Only hands the
+ * answer to the pool; the claim and the command run on a worker. */
+static void lookup_answered(void *arg, struct courier_response *resp)
+{
+	struct slack_job *job = arg;
+	char key[WORK_KEY_MAX];
+
+	job->looked_up = true;
+	job->lookup = *resp;
+	job_key(job, key, sizeof(key));
+	if (workers_submit(job->req.action_id[0] ? WORK_ACTION : WORK_COMMAND, key, slack_job_run, job) == 0)
+		return;
+	static const char bye[] = "{\"response_type\":\"ephemeral\",\"text\":\"Watchkeeper is restarting; "
+				  "please run that again in a minute.\"}";
+	deliver_late(job, xstrdup(bye), sizeof(bye) - 1);
+	slack_job_free(job);
+}
+
+/* dispatch_env.lookup_email: a copy of the request goes along with the
+ * users.info call and comes back to the pool with its answer. */
+static int slack_lookup_email(const struct dispatch_env *env, const struct request *req)
+{
+	struct slack_job *again = xcalloc(1, sizeof(*again));
+
+	again->req = *req;
+	again->req.text = xstrdup(req->text);
+	/* The second pass is this request's own continuation, not a replay of it. */
+	again->req.replay_id[0] = '\0';
+	if (slack_users_info_start(env->cfg, req->user_id, lookup_answered, again) < 0) {
+		log_info("slack.users_info", "user=%s result=-1 why=\"no bot token or not a Slack user id\"",
+			 req->user_id);
+		slack_job_free(again);
+		return -1;
+	}
+	return 0;
 }
 
 static void slack_job_run(struct worker *w, void *arg)
 {
 	struct slack_job *job = arg;
-	struct dispatch_env env = { w->store, w->cfg, slack_email_of };
+	struct dispatch_email email = { 0 };
+	struct dispatch_env env = { w->store, w->cfg, slack_lookup_email, NULL };
 	struct reply r;
 	struct buf out = BUF_INIT(256 * 1024);
 	struct http_response resp = { 0 };
 
+	if (job->looked_up) {
+		char why[200], q[240];
+
+		email.rc = slack_users_info_email(&job->lookup, email.email, sizeof(email.email), why, sizeof(why));
+		if (email.rc != 0)
+			log_info("slack.users_info", "user=%s result=%d why=%s", job->req.user_id, email.rc,
+				 log_quote(q, sizeof(q), why));
+		env.email = &email;
+	}
 	reply_init(&r);
 	enum cmd_result res = dispatch_request(&env, &job->req, &r);
 	if (slack_render(&r, &out) < 0) {
@@ -239,8 +294,7 @@ static void slack_job_run(struct worker *w, void *arg)
 		resp.body = NULL;
 	}
 	http_response_free(&resp);
-	request_free(&job->req);
-	free(job);
+	slack_job_free(job);
 }
 
 /* ---- inbound (loop thread) ---- */
@@ -307,7 +361,10 @@ static bool url_acceptable(const char *url)
 
 static enum route_result submit(struct slack_job *job, struct http_response *resp)
 {
-	if (workers_submit(slack_job_run, job) == 0)
+	char key[WORK_KEY_MAX];
+
+	job_key(job, key, sizeof(key));
+	if (workers_submit(job->req.action_id[0] ? WORK_ACTION : WORK_COMMAND, key, slack_job_run, job) == 0)
 		return ROUTE_PENDING;
 	/* Only during shutdown: the call's worker reference must still be dropped. */
 	if (job->call) {

@@ -355,8 +355,13 @@ static bool authentic(struct http_request *req, struct http_response *resp, stru
 static enum route_result submit(struct http_request *req, struct twilio_job *job,
 				struct http_response *resp)
 {
+	char key[WORK_KEY_MAX];
+
+	/* Webhooks are unauthenticated as to org until Redis is read: an SMS
+	 * reply is keyed by its sender, delivery reports share one key. */
+	snprintf(key, sizeof(key), "twilio:%s", job->hook == HOOK_SMS ? job->from : "status");
 	job->call = http_call_begin(req, 0, NULL, NULL);
-	if (workers_submit(twilio_job_run, job) == 0)
+	if (workers_submit(WORK_WEBHOOK, key, twilio_job_run, job) == 0)
 		return ROUTE_PENDING;
 	{
 		struct http_response none = { 0 };

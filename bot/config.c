@@ -36,6 +36,8 @@ static const struct config_key config_keys[] = {
 	{ "redis.timeout_ms", "WK_REDIS_TIMEOUT_MS", INT(redis_timeout_ms), "1000", 10, 60000, 0,
 	  "milliseconds, 10..60000" },
 	{ "workers", "WK_WORKERS", INT(workers), "4", 1, 64, 0, "a number of threads, 1..64" },
+	{ "workers_max_per_org", "WK_WORKERS_MAX_PER_ORG", INT(workers_max_per_org), "0", 0, 64, 0,
+	  "jobs one org (or feed token, or SMS sender) may run at once, 0..64, at most workers; 0 = half the workers" },
 	{ "max_body_bytes", "WK_MAX_BODY_BYTES", INT(max_body_bytes), "65536", 1024, 16777216, 0,
 	  "bytes, 1024..16777216" },
 	{ "http.request_timeout_ms", "WK_HTTP_REQUEST_TIMEOUT_MS", INT(http_request_timeout_ms), "10000",
@@ -451,6 +453,13 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 	if (!is_http_url(cfg->github_api_url)) {
 		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
 			 key_label(from_env, "github.api_url", name, sizeof(name)));
+		goto out;
+	}
+	if (cfg->workers_max_per_org > cfg->workers) {
+		snprintf(err, errsz, "config key %s: %lld is more than workers (%lld): one org could take "
+				     "every worker",
+			 key_label(from_env, "workers_max_per_org", name, sizeof(name)),
+			 (long long)cfg->workers_max_per_org, (long long)cfg->workers);
 		goto out;
 	}
 	if (check_twilio(cfg, from_env, err, errsz) < 0)

@@ -24,6 +24,7 @@ struct config {
 	char *redis_url;
 	int64_t redis_timeout_ms;
 	int64_t workers;
+	int64_t workers_max_per_org;	/* 0 = workers / 2, at least 1 */
 	int64_t max_body_bytes;
 	int64_t http_request_timeout_ms;	/* whole request, headers and body */
 	int64_t http_max_conns;		/* 0 = derived from RLIMIT_NOFILE (http_server.c) */

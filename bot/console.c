@@ -66,7 +66,7 @@ static void prompt(void)
 /* Returns false when the console should end. */
 static bool handle_line(struct store *store, char *line)
 {
-	struct dispatch_env env = { store, con.cfg, NULL };
+	struct dispatch_env env = { .store = store, .cfg = con.cfg };
 	struct request req;
 	struct reply r;
 	int64_t choice;

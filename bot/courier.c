@@ -1146,3 +1146,145 @@ int courier_send_mail(const struct config *cfg, const struct courier_mail *m, ch
 	snprintf(err, errsz, "%s", w.resp.error[0] ? w.resp.error : "sending failed");
 	return -1;
 }
+
+/* ---- asynchronous calls ----
+ *
+ * An async call is an ordinary KIND_CALL delivery whose waiter lives on the
+ * heap instead of a caller's stack. One completion thread does what a blocked
+ * caller does in submit_and_wait() (same lock, same condition, same rules for
+ * giving up and for shutdown) for every pending async call at once, and runs
+ * the callbacks outside the lock. It exists only while calls are pending: it
+ * is started by the first call and ends when none is left, so an idle daemon
+ * and its shutdown need no extra step. */
+
+struct async_call {
+	struct waiter w;
+	struct delivery *d;	/* the courier's while !w.done */
+	int64_t give_up_ms;	/* monotonic */
+	courier_done_fn done;
+	void *arg;
+	struct async_call *next;
+};
+
+static struct async_call *async_pending;	/* under courier.lock */
+static bool async_thread_running;		/* under courier.lock */
+
+static void async_finish(struct async_call *a)
+{
+	struct courier_response resp = a->w.resp;
+
+	if (!resp.body)
+		resp.body = xstrdup("");
+	a->done(a->arg, &resp);
+	free(a);
+}
+
+static void *async_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&courier.lock);
+	for (;;) {
+		struct async_call **pp = &async_pending, *finished = NULL, *a;
+		int64_t now = mono_ms(), until = INT64_MAX;
+
+		while ((a = *pp)) {
+			if (!a->w.done && (courier.calls_cancelled || now >= a->give_up_ms)) {
+				/* The courier still holds a->d: detach so it never writes here. */
+				a->d->waiter = NULL;
+				a->w.done = true;
+				wk_strlcpy(a->w.resp.error, courier.calls_cancelled
+					   ? "the daemon is shutting down" : "the outbound courier did not answer in time",
+					   sizeof(a->w.resp.error));
+				log_error("courier.call_abandoned", "target=%s", a->d->target);
+			}
+			if (a->w.done) {
+				*pp = a->next;
+				a->next = finished;
+				finished = a;
+			} else {
+				if (a->give_up_ms < until)
+					until = a->give_up_ms;
+				pp = &a->next;
+			}
+		}
+		if (finished) {
+			pthread_mutex_unlock(&courier.lock);
+			while ((a = finished)) {
+				finished = a->next;
+				async_finish(a);
+			}
+			pthread_mutex_lock(&courier.lock);
+			continue;
+		}
+		if (!async_pending)
+			break;
+		struct timespec ts = { .tv_sec = (time_t)(until / 1000), .tv_nsec = (long)(until % 1000) * 1000000L };
+		pthread_cond_timedwait(&courier.done, &courier.lock, &ts);
+	}
+	async_thread_running = false;
+	pthread_mutex_unlock(&courier.lock);
+	return NULL;
+}
+
+void courier_call_async(const struct courier_request *req, courier_done_fn done, void *arg)
+{
+	struct async_call *a = xcalloc(1, sizeof(*a));
+	struct delivery *d;
+
+	pthread_once(&cond_once, cond_init);
+	response_init(&a->w.resp);
+	a->done = done;
+	a->arg = arg;
+	d = call_prepare(req, &a->w.resp);
+	if (!d) {
+		async_finish(a);
+		return;
+	}
+	a->d = d;
+	a->give_up_ms = d->deadline_ms + WAIT_SLACK_MS;
+	d->waiter = &a->w;
+	/* Registered before the delivery is queued, so the completion thread sees
+	 * the call however soon the courier finishes it. */
+	pthread_mutex_lock(&courier.lock);
+	if (!courier.running || courier.calls_cancelled) {
+		pthread_mutex_unlock(&courier.lock);
+		wk_strlcpy(a->w.resp.error, courier.calls_cancelled ? "the daemon is shutting down"
+				: "the outbound courier is not running", sizeof(a->w.resp.error));
+		delivery_free(d);
+		async_finish(a);
+		return;
+	}
+	if (!async_thread_running) {
+		pthread_t t;
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &attr, async_main, NULL) != 0) {
+			pthread_attr_destroy(&attr);
+			pthread_mutex_unlock(&courier.lock);
+			wk_strlcpy(a->w.resp.error, "could not start the completion thread",
+				   sizeof(a->w.resp.error));
+			delivery_free(d);
+			async_finish(a);
+			return;
+		}
+		pthread_attr_destroy(&attr);
+		async_thread_running = true;
+	}
+	a->next = async_pending;
+	async_pending = a;
+	pthread_mutex_unlock(&courier.lock);
+	if (enqueue(d) < 0) {
+		/* Stopped in between: fail it here unless the completion thread already did. */
+		pthread_mutex_lock(&courier.lock);
+		if (!a->w.done) {
+			d->waiter = NULL;
+			a->w.done = true;
+			wk_strlcpy(a->w.resp.error, "the outbound courier is not running", sizeof(a->w.resp.error));
+			pthread_cond_broadcast(&courier.done);
+		}
+		pthread_mutex_unlock(&courier.lock);
+		delivery_free(d);
+	}
+}

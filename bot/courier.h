@@ -124,6 +124,22 @@ size_t courier_call_many(const struct courier_request *reqs, struct courier_resp
 			 size_t n);
 void courier_response_free(struct courier_response *resp);
 
+/* courier_call() without waiting, for workers (a handler never waits on an
+ * outside service). req is copied and checked as by courier_call(). done(arg,
+ * resp) runs exactly once with resp filled exactly as courier_call() would
+ * fill it (status 0 and error on failure, including a refused request, a
+ * timeout and shutdown); done owns resp (courier_response_free()).
+ *
+ * done runs on a small completion thread of the courier's, or on the calling
+ * thread itself when the call is refused at once (invalid request, courier not
+ * running, shutdown begun). It must not block and must not touch Redis: hand
+ * the result to the worker pool (workers_submit()) and return; when that
+ * refuses (shutting down), free arg. From courier_cancel_calls() on, pending
+ * calls complete at once with "the daemon is shutting down".
+ * Thread: any thread except the loop's. */
+typedef void (*courier_done_fn)(void *arg, struct courier_response *resp);
+void courier_call_async(const struct courier_request *req, courier_done_fn done, void *arg);
+
 /* One mail to one recipient. message is the full RFC 5322 text with CRLF line
  * ends, without SMTP dot-stuffing and without the final "." line (libcurl adds
  * both); rcpt is a bare address (no angle brackets). */

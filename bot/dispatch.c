@@ -209,14 +209,13 @@ static void offer_team_mode(struct cmd_ctx *ctx, struct reply *r)
  * member at once: the invite was meant for them. Returns 1 claimed, 0 not. */
 static int claim_by_email(const struct dispatch_env *env, struct cmd_ctx *ctx)
 {
-	char email[256], key[192], lower[256];
+	char key[192], lower[256];
 	redisReply *r;
 	int claimed = 0;
 
-	if (!env->user_email ||
-	    env->user_email(env->cfg, ctx->req->user_id, email, sizeof(email)) != 0)
+	if (!env->email || env->email->rc != 0)
 		return 0;
-	wk_strlcpy(lower, email, sizeof(lower));
+	wk_strlcpy(lower, env->email->email, sizeof(lower));
 	for (char *p = lower; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (org_key(key, sizeof(key), ctx->org_id, "invited_emails") < 0)
@@ -294,7 +293,7 @@ static const char *check_for(const struct command *c, const char *name)
 	return NULL;
 }
 
-static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed" };
+static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred" };
 
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r)
@@ -423,8 +422,15 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			       "run Watchkeeper for you.");
 		goto out;
 	}
-	if (ctx.role == ROLE_NONE && view.has_email_placeholders)
-		claimed = claim_by_email(env, &ctx);
+	if (ctx.role == ROLE_NONE && view.has_email_placeholders) {
+		if (env->email) {
+			claimed = claim_by_email(env, &ctx);
+		} else if (env->lookup_email && env->lookup_email(env, req) == 0) {
+			reply_textf(r, "Checking whether you have an invite\u2026 The answer follows in a moment.");
+			res = CMD_DEFERRED;
+			goto out;
+		}
+	}
 
 	if (req->action_id[0]) {
 		const char *dot = strchr(req->action_id, '.');

@@ -27,9 +27,11 @@ enum cmd_result {
 	CMD_OK,		/* reply holds the answer */
 	CMD_REFUSED,	/* reply holds a sentence saying what was wrong; nothing changed */
 	CMD_STORE_ERROR,	/* the store failed; dispatch replaces the reply with an apology */
-	CMD_REPLAYED	/* dispatch only: a second delivery of a request that already ran
+	CMD_REPLAYED,	/* dispatch only: a second delivery of a request that already ran
 			 * (same replay_id); nothing was done, the reply says so briefly and
 			 * the platform should send nothing anywhere else */
+	CMD_DEFERRED	/* dispatch only: answered "checking…"; the platform runs it again
+			 * once the chat user's email is known (dispatch_env.lookup_email) */
 };
 
 struct cmd_ctx {
@@ -91,12 +93,27 @@ struct command {
 /* The registry: commands/commands.c, NULL-terminated. */
 extern const struct command *const command_table[];
 
+/* A chat user's profile email as the platform reported it: rc 0 found (email
+ * set), 1 none visible, -1 the lookup failed. */
+struct dispatch_email {
+	int rc;
+	char email[256];
+};
+
 struct dispatch_env {
 	struct store *store;
 	const struct config *cfg;
-	/* The platform's way to read a chat user's email, for claiming email
-	 * invites automatically: 0 found, 1 none visible, -1 failed. NULL = none. */
-	int (*user_email)(const struct config *cfg, const char *user_id, char *email, size_t size);
+	/* Claiming email invites automatically: a non-member in an org with
+	 * pending email invites may be one of them, which only their chat profile
+	 * email tells, and reading it is a call to the platform that must not hold
+	 * a worker. So the first pass (email == NULL) calls lookup_email(env, req),
+	 * which starts the lookup and returns 0; dispatch then answers at once
+	 * ("Checking whether you have an invite…") and returns CMD_DEFERRED, and
+	 * the platform runs the same request again, with email set to the answer,
+	 * delivering that reply late (Slack: response_url). -1 = no lookup could
+	 * start: the request goes on as a non-member's. NULL hook = no lookups. */
+	int (*lookup_email)(const struct dispatch_env *env, const struct request *req);
+	const struct dispatch_email *email;	/* the second pass's answer, else NULL */
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the

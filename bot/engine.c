@@ -8,6 +8,7 @@
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/util.h"
+#include "commands/oncall.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@ static const struct {
 	{ "swap_expire", swap_expire_fire },
 	{ "notify_retry", outbox_retry_fire },
 	{ "page_step", page_step_fire },
+	{ "me_test", oncall_me_test_fire },
 };
 
 static struct {

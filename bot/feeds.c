@@ -499,6 +499,7 @@ static enum route_result feed_route(struct http_request *req, struct http_respon
 				    enum job_kind kind)
 {
 	struct feed_job *job = xcalloc(1, sizeof(*job));
+	char key[WORK_KEY_MAX];
 
 	job->kind = kind;
 	if (feeds_token_parse(req->path_rest, kind == JOB_ICAL ? ".ics" : ".csv", job->token) < 0) {
@@ -508,7 +509,10 @@ static enum route_result feed_route(struct http_request *req, struct http_respon
 		return ROUTE_DONE;
 	}
 	job->call = http_call_begin(req, 0, NULL, NULL);
-	if (workers_submit(feed_job_run, job) == 0)
+	/* Unauthenticated until a worker reads Redis: the token is what names the
+	 * client (one calendar app polling one feed) without a lookup. */
+	snprintf(key, sizeof(key), "feed:%s", job->token);
+	if (workers_submit(WORK_FEED, key, feed_job_run, job) == 0)
 		return ROUTE_PENDING;
 	/* Only during shutdown: the worker's reference to the call must still go. */
 	struct http_response none = { 0 };

@@ -16,6 +16,10 @@ enum cmd_result oncall_me_notify(struct cmd_ctx *ctx, int argc, char **argv, str
 enum cmd_result oncall_notify_default(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_page(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+/* Timer kind "me_test" (bot/engine.c): posts the test pages' outcome to the
+ * command's response_url once known. Engine thread. */
+struct engine_ctx;
+int oncall_me_test_fire(struct engine_ctx *ctx);
 enum cmd_result oncall_notifications(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, struct reply *r);
 

@@ -2,10 +2,14 @@
  * `notify default`), pages (`page`, the Acknowledge button), test pages
  * (`me test`) and the delivery log (`notifications`). The work itself is in
  * bot/contact.c, bot/page.c and bot/outbox.c. */
+#include "adapters/adapter.h"
 #include "bot/contact.h"
+#include "bot/courier.h"
+#include "bot/engine.h"
 #include "bot/member.h"
 #include "bot/outbox.h"
 #include "bot/page.h"
+#include "bot/timers.h"
 #include "bot/util.h"
 #include "commands/oncall.h"
 
@@ -13,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 static const char *const source_names[] = {
 	[CONTACT_OWN] = "your own",
@@ -182,13 +185,96 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
 }
 
 
-/* A test page over each of my channels, then what happened to each: people
- * must be able to check their setup before a real page. */
+/* ---- `/oncall me test` ----
+ *
+ * A test page over each of my channels, then what happened to each: people
+ * must be able to check their setup before a real page. The handler only
+ * queues the messages and answers; waiting for the outcome on a worker would
+ * let a hung provider hold the pool. A durable timer (kind "me_test", so it
+ * survives a restart and runs on one instance) looks at the notifications,
+ * every ME_TEST_POLL_MS at first and backing off to ME_TEST_POLL_MAX_MS, and
+ * posts the result to the command's response_url once every one is final, or
+ * after ME_TEST_BOUND_MS with whatever is known then (saying what still runs).
+ *
+ * Timer id: me_test:<org>:<first notification id>. Payload, space-separated:
+ * <bound ms> <admin 0|1> <platform> <id>:<channel>[,<id>:<channel>...] <response_url|->
+ * (the URL last: it is the only long field). */
+
+#define ME_TEST_POLL_MS 300
+#define ME_TEST_POLL_MAX_MS 2000
+#define ME_TEST_BOUND_MS 60000
+#define ME_TEST_MAX 4
+/* Test pages one person may have waiting for their outcome. Each keeps a timer
+ * polling on the engine thread, which also runs everyone's handoffs and page
+ * escalations: one person repeating `me test` must not load it without end. */
+#define ME_TEST_MAX_PENDING 3
+
+/* wk:{org}:me_test:<member>: zset of that member's pending me_test timer ids,
+ * scored by their bound. Approximate under races (a check, then an add), which
+ * is all a cap on test pages needs. 1 = room, 0 = full, -1 = store failure. */
+static int me_test_room(struct cmd_ctx *ctx, int64_t now)
+{
+	char key[256], lo[24];
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(key, sizeof(key), ctx->org_id, "me_test:%s", ctx->req->user_id) < 0)
+		return -1;
+	snprintf(lo, sizeof(lo), "%lld", (long long)now);
+	r = store_command(ctx->store, "ZREMRANGEBYSCORE %s -inf %s", key, lo);
+	if (r && r->type != REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		r = store_command(ctx->store, "ZCARD %s", key);
+		if (r && r->type == REDIS_REPLY_INTEGER)
+			rc = r->integer < ME_TEST_MAX_PENDING;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* Note (or, with add false, forget) one pending test timer of the member. */
+static int me_test_pending(struct store *st, const char *org_id, const char *member, const char *timer_id,
+			   int64_t bound, bool add)
+{
+	char key[256], score[24];
+	redisReply *r;
+	int rc;
+
+	if (org_key(key, sizeof(key), org_id, "me_test:%s", member) < 0)
+		return -1;
+	snprintf(score, sizeof(score), "%lld", (long long)bound);
+	r = add ? store_command(st, "ZADD %s %s %s", key, score, timer_id)
+		: store_command(st, "ZREM %s %s", key, timer_id);
+	rc = r && r->type != REDIS_REPLY_ERROR ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0 && add) {
+		r = store_command(st, "PEXPIRE %s %lld", key, (long long)ME_TEST_BOUND_MS * 2);
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
+
+static bool status_final(const char *status)
+{
+	static const char *const final[] = { "sent", "delivered", "failed", "cancelled" };
+
+	for (size_t i = 0; i < ARRAY_LEN(final); i++)
+		if (strcmp(status, final[i]) == 0)
+			return true;
+	return false;
+}
+
 enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char chans[64], ids[4][24], name[4][16];
+	char chans[64], ids[ME_TEST_MAX][24], name[ME_TEST_MAX][16], timer_id[TIMER_ID_MAX];
+	char payload[TIMER_PAYLOAD_MAX];
+	struct buf list = BUF_INIT(256), shown = BUF_INIT(256);
 	size_t n = 0;
-	struct buf b = BUF_INIT(2048);
+	int64_t now = engine_now_ms();
+	enum cmd_result res = CMD_OK;
 
 	(void)argc;
 	(void)argv;
@@ -200,29 +286,54 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 			       "+E164`.");
 		return CMD_OK;
 	}
-	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < 4; c = strtok_r(NULL, ",", &save)) {
+	int room = me_test_room(ctx, now);
+	if (room < 0)
+		return CMD_STORE_ERROR;
+	if (!room) {
+		reply_textf(r, "You have %d test pages on their way already; their results follow. Try again "
+			       "once they are in.", ME_TEST_MAX_PENDING);
+		return CMD_REFUSED;
+	}
+	for (char *save = NULL, *c = strtok_r(chans, ",", &save); c && n < ME_TEST_MAX; c = strtok_r(NULL, ",", &save)) {
 		struct outbox_message m = { .member = ctx->req->user_id, .channel = c, .kind = "test",
 					    .subject = "Watchkeeper test page",
 					    .text = "This is a test page from Watchkeeper. Nothing is wrong; "
 						    "you can reach this channel." };
 		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
 			return CMD_STORE_ERROR;
-		wk_strlcpy(name[n++], c, sizeof(name[0]));
+		wk_strlcpy(name[n], c, sizeof(name[0]));
+		buf_printf(&list, "%s%s:%s", n ? "," : "", ids[n], name[n]);
+		buf_printf(&shown, "%s%s (`%s`)", n ? ", " : "", name[n], ids[n]);
+		n++;
 	}
-	/* Wait a little for the outcome; Slack gets an acknowledgement meanwhile. */
-	int64_t until = wk_mono_us() + 2500000;
-	struct outbox_status st[4];
-	for (;;) {
-		bool pending = false;
-		for (size_t i = 0; i < n; i++)
-			if (outbox_get(ctx->store, ctx->org_id, ids[i], &st[i]) == 0 &&
-			    strcmp(st[i].status, "sent") != 0 && strcmp(st[i].status, "delivered") != 0 &&
-			    strcmp(st[i].status, "failed") != 0)
-				pending = true;
-		if (!pending || wk_mono_us() > until)
-			break;
-		usleep(100000);
+	snprintf(timer_id, sizeof(timer_id), "me_test:%s:%s", ctx->org_id, ids[0]);
+	if ((size_t)snprintf(payload, sizeof(payload), "%lld %d %s %s %s", (long long)(now + ME_TEST_BOUND_MS),
+			     ctx->role >= ROLE_ADMIN, platform_name(ctx->req->platform), buf_cstr(&list),
+			     ctx->req->response_url[0] ? ctx->req->response_url : "-") >= sizeof(payload)) {
+		/* Only an absurdly long response_url gets here: no follow-up then. */
+		reply_textf(r, "Test page sent over %s. `/oncall notifications` shows what happened.",
+			    buf_cstr(&shown));
+		goto out;
 	}
+	if (me_test_pending(ctx->store, ctx->org_id, ctx->req->user_id, timer_id, now + ME_TEST_BOUND_MS, true) < 0 ||
+	    timer_schedule(ctx->store, timer_id, "me_test", ctx->org_id, payload, now + ME_TEST_POLL_MS) < 0) {
+		res = CMD_STORE_ERROR;
+		goto out;
+	}
+	reply_textf(r, "Sent a test page over %s; the results follow in a moment.", buf_cstr(&shown));
+out:
+	buf_free(&list);
+	buf_free(&shown);
+	return res;
+}
+
+/* What happened to each test page, as the reply the user sees. */
+static void me_test_report(struct engine_ctx *ctx, bool admin, size_t n, char ids[][24], char name[][16],
+			   const struct outbox_status *st, struct reply *r)
+{
+	struct buf b = BUF_INIT(2048);
+
+	(void)ctx;
 	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		char err[180];
@@ -231,15 +342,100 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 		/* SMS has a second step: the carrier's delivery report, which comes later. */
 		if (st[i].provider_status[0])
 			buf_printf(&b, ", Twilio says *%s*", st[i].provider_status);
-		else if (strcmp(name[i], "sms") == 0 && strcmp(st[i].status, "sent") == 0 && ctx->role >= ROLE_ADMIN)
+		else if (strcmp(name[i], "sms") == 0 && strcmp(st[i].status, "sent") == 0 && admin)
 			buf_printf(&b, "; the delivery report shows in `/oncall notifications %s`", ids[i]);
 		else if (strcmp(name[i], "sms") == 0 && strcmp(st[i].status, "sent") == 0)
 			buf_adds(&b, "; the carrier's delivery report comes later");
+		else if (!status_final(st[i].status))
+			buf_printf(&b, "; still trying: `/oncall notifications %s` shows what happens next", ids[i]);
 		buf_adds(&b, "\n");
 	}
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
-	return CMD_OK;
+}
+
+/* Post the result where the command came from: its response_url (rendered
+ * for the platform), else a chat message to the member. */
+static int me_test_deliver(struct engine_ctx *ctx, const char *platform, const char *member,
+			   const char *response_url, const struct reply *r)
+{
+	if (strcmp(response_url, "-") != 0 && strcmp(platform, "slack") == 0) {
+		struct buf out = BUF_INIT(256 * 1024);
+		char *body;
+		size_t len;
+
+		if (slack_adapter.render(r, &out) < 0) {
+			buf_free(&out);
+			return 0;	/* cannot happen with four lines; nothing to retry */
+		}
+		body = buf_detach(&out, &len);
+		courier_post_json(response_url, NULL, body, len, "slack.response_url");
+		return 0;
+	}
+	const char *chat = outbox_chat_channel(platform);
+	if (!chat)
+		return 0;	/* the console: `/oncall notifications` shows it */
+	struct outbox_message m = { .member = member, .channel = chat, .kind = "test_result",
+				    .subject = "Watchkeeper test page results", .text = buf_cstr(&r->text),
+				    .dedupe = ctx->timer->id };
+	char id[24];
+	return outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id)) < 0 ? -1 : 0;
+}
+
+int oncall_me_test_fire(struct engine_ctx *ctx)
+{
+	char payload[TIMER_PAYLOAD_MAX], ids[ME_TEST_MAX][24], name[ME_TEST_MAX][16], member[64] = "";
+	char *save = NULL, *bound_s, *admin_s, *platform, *list, *url;
+	struct outbox_status st[ME_TEST_MAX];
+	int64_t bound;
+	size_t n = 0;
+	bool pending = false;
+	struct reply r;
+	int rc;
+
+	wk_strlcpy(payload, ctx->timer->payload, sizeof(payload));
+	bound_s = strtok_r(payload, " ", &save);
+	admin_s = strtok_r(NULL, " ", &save);
+	platform = strtok_r(NULL, " ", &save);
+	list = strtok_r(NULL, " ", &save);
+	url = strtok_r(NULL, "", &save);
+	if (!bound_s || !admin_s || !platform || !list || !url || !wk_parse_i64(bound_s, 0, INT64_MAX, &bound))
+		return 0;	/* not ours to understand: drop it */
+	for (char *s2 = NULL, *item = strtok_r(list, ",", &s2); item && n < ME_TEST_MAX;
+	     item = strtok_r(NULL, ",", &s2)) {
+		char *colon = strchr(item, ':');
+		if (!colon)
+			return 0;
+		*colon = '\0';
+		wk_strlcpy(ids[n], item, sizeof(ids[0]));
+		wk_strlcpy(name[n], colon + 1, sizeof(name[0]));
+		int got = outbox_get(ctx->store, ctx->timer->org, ids[n], &st[n]);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
+			memset(&st[n], 0, sizeof(st[n]));
+			wk_strlcpy(st[n].status, "expired", sizeof(st[n].status));
+		} else if (!status_final(st[n].status)) {
+			pending = true;
+		}
+		if (!member[0] && got == 0)
+			wk_strlcpy(member, st[n].member, sizeof(member));
+		n++;
+	}
+	if (pending && ctx->now_ms < bound) {
+		/* Often at first (most outcomes come within a second), then less. */
+		int64_t wait = (ctx->now_ms - (bound - ME_TEST_BOUND_MS)) / 4;
+		ctx->rearm_ms = ctx->now_ms + (wait < ME_TEST_POLL_MS ? ME_TEST_POLL_MS
+					       : wait > ME_TEST_POLL_MAX_MS ? ME_TEST_POLL_MAX_MS : wait);
+		return 0;
+	}
+	reply_init(&r);
+	me_test_report(ctx, strcmp(admin_s, "1") == 0, n, ids, name, st, &r);
+	rc = member[0] ? me_test_deliver(ctx, platform, member, url, &r) : 0;
+	reply_free(&r);
+	if (rc == 0 && member[0])
+		me_test_pending(ctx->store, ctx->timer->org, member, ctx->timer->id, 0, false);	/* else it expires */
+	return rc;
 }
 
 /* One notification and everything that happened to it. */

@@ -175,7 +175,14 @@ def _(w):
     check(ph and ph.startswith("p-"), "placeholder for bob@example.com: %r" % ph)
     check_eq(w.r("HGET", K + ":member:" + ph, "placeholder"), "1", "placeholder flag")
     check_re(r"already has a pending invite", w.invite("email bob@example.com", ALICE)["text"], "again")
-    check_re(r"Welcome.*\*admin\*", w.invite("join " + code, BOB)["text"], "claim by code")
+    # Bob is not a member and an email invite is pending: the answer says it checks his
+    # Slack email first (users.info), and the join's own answer follows at response_url.
+    path = "/commands/claim/%d" % int(time.monotonic() * 1e6)
+    first = w.command("join " + code, BOB, command="/invite", response_url=w.peer.url + path)
+    check_re(r"Checking whether you have an invite", first.text, "first answer")
+    late = w.peer.wait_for(1, timeout=10, path_prefix=path)
+    check(late, "no answer at response_url")
+    check_re(r"Welcome.*\*admin\*", late[0]["json"]["text"], "claim by code")
     check_eq(w.role(BOB), "admin", "bob's role")
     check_eq(w.r("EXISTS", K + ":member:" + ph), 0, "placeholder gone")
     check_eq(w.r("HGET", K + ":member:" + BOB, "email"), "bob@example.com", "email carried over")

@@ -51,6 +51,19 @@ def invite(w, text, user=ALICE, timeout=40):
     return js
 
 
+def claim_answer(w, user, text="", timeout=15):
+    """A command from a non-member while email invites are pending: the answer comes at once
+    ("Checking whether you have an invite"), the command's real answer at response_url once
+    users.info answered. Returns that late reply."""
+    path = "/commands/%s/claim%d" % (TEAM, int(time.monotonic() * 1e6))
+    resp = w.command(text, user, response_url=w.peer.url + path)
+    check_eq(resp.status, 200, "HTTP status")
+    check_re(r"Checking whether you have an invite", everything(resp.json()), "the immediate answer")
+    got = w.peer.wait_for(1, timeout=timeout, path_prefix=path)
+    check(got, "no answer at response_url after users.info")
+    return got[0]["json"]
+
+
 def team_org(w):
     """The org with U0ALICE as owner, in team mode."""
     w.oncall("", ALICE)
@@ -353,7 +366,8 @@ def _(w):
     ph = members_where(w, email="bob@example.com", placeholder="1")
     check_eq(len(ph), 1, "placeholder for bob")
     w.peer.route("/api/users.info", body={"ok": True, "user": {"id": BOB, "profile": {"email": "bob@example.com"}}})
-    w.oncall("", BOB)
+    late = claim_answer(w, BOB)
+    check_re(r"Welcome: your email invite matched.*\*developer\*", everything(late), "the late answer")
     check_eq(w.r.hgetall(K + ":member:" + BOB).get("role"), "developer", "bob's role")
     check_eq(w.r("EXISTS", K + ":member:" + ph[0]), 0, "the placeholder hash is gone")
     check(BOB in w.members(), "bob not in the members set: %r" % w.members())
@@ -375,6 +389,7 @@ def _(w):
                          ("<html>oops", 502)):
         w.peer.route("/api/users.info", status=status, body=body,
                      headers={"Content-Type": "application/json", "Retry-After": "3"})
-        w.command("", BOB)
+        late = claim_answer(w, BOB)
+        check_re(r"not a member", everything(late), "the late answer with users.info %r" % (body,))
         check_eq(w.r("EXISTS", K + ":member:" + BOB), 0, "bob became a member with users.info %r" % (body,))
         check_eq(members_where(w, email="bob@example.com", placeholder="1"), ph, "placeholder")

@@ -51,9 +51,11 @@ def twiml(resp, what):
 
 
 def snap(w):
-    """Redis as a dict, without the notifier's own queue (another component's
-    background work, not something a webhook wrote)."""
-    return {k: v for k, v in w.r.snapshot("*").items() if not k.startswith("wk:{notify}")}
+    """Redis as a dict, without the notifier's own queue and the durable timers
+    (other components' background work, such as the handoff sweep the engine arms
+    at start-up whenever it gets to it, not something a webhook wrote)."""
+    return {k: v for k, v in w.r.snapshot("*").items()
+            if not k.startswith("wk:{notify}") and not k.startswith("wk:{timers}")}
 
 
 def known_phone(w, phone=PHONE, member=MEMBER):
