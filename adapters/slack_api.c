@@ -18,7 +18,7 @@
  * since one attempt; past this the answer is "could not check". */
 #define SLACK_HISTORY_PAGES 5
 
-static bool slack_id_valid(const char *id)
+bool slack_id_valid(const char *id)
 {
 	size_t n = 0;
 
@@ -31,9 +31,7 @@ static bool slack_id_valid(const char *id)
 	return n > 0;
 }
 
-/* Copy an error code from Slack into out, keeping only [a-z0-9_.] so a
- * hostile answer can't put markup or control bytes into chat text. */
-static void error_code(const char *in, char *out, size_t size)
+void slack_error_code(const char *in, char *out, size_t size)
 {
 	size_t o = 0;
 
@@ -119,7 +117,7 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 		goto out;
 	}
 	if (!json_is_true(ok)) {
-		error_code(json_string_value(json_object_get(a->root, "error")), a->code, sizeof(a->code));
+		slack_error_code(json_string_value(json_object_get(a->root, "error")), a->code, sizeof(a->code));
 		snprintf(why, whysize, "Slack %s said %s", method, a->code);
 		rc = 1;
 		goto out;

@@ -23,6 +23,13 @@
 #include "bot/config.h"
 #include "bot/store.h"
 
+/* A Slack id (user, channel, team): [A-Za-z0-9]{1,32}. */
+bool slack_id_valid(const char *id);
+/* Slack's error code into out with only [a-z0-9_.] kept, so a hostile answer
+ * can't put markup or control bytes into chat text or logs; "unknown_error"
+ * when nothing is left. */
+void slack_error_code(const char *in, char *out, size_t size);
+
 /* What marks a notification's message in Slack: message metadata (not shown to
  * people) of event type SLACK_NOTE_EVENT with the org, the attempt's reference
  * and the notification ids it carries, so that after an attempt with an

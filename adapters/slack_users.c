@@ -1,5 +1,6 @@
 /* slack_users.c - see slack_users.h */
 #include "adapters/slack_users.h"
+#include "adapters/slack_api.h"
 #include "bot/buf.h"
 #include "bot/mail.h"
 #include "bot/util.h"
@@ -10,17 +11,6 @@
 #include <string.h>
 
 #define USERS_INFO_TIMEOUT_MS 10000
-
-static bool id_valid(const char *id)
-{
-	size_t n = 0;
-
-	for (; id[n]; n++)
-		if (n >= 32 || !((id[n] >= 'A' && id[n] <= 'Z') || (id[n] >= 'a' && id[n] <= 'z') ||
-				 (id[n] >= '0' && id[n] <= '9')))
-			return false;
-	return n > 0;
-}
 
 int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done,
 			   void *arg)
@@ -33,7 +23,7 @@ int slack_users_info_start(const struct config *cfg, const char *user_id, courie
 		.timeout_ms = USERS_INFO_TIMEOUT_MS,
 	};
 
-	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !id_valid(user_id))
+	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(user_id))
 		return -1;
 	/* The id is alphanumeric, so it needs no URL encoding. */
 	if (buf_printf(&url, "%s/users.info?user=%s", cfg->slack_api_url, user_id) < 0) {
@@ -44,19 +34,6 @@ int slack_users_info_start(const struct config *cfg, const char *user_id, courie
 	courier_call_async(&req, done, arg);	/* copies req */
 	buf_free(&url);
 	return 0;
-}
-
-/* Slack's error code with only [a-z0-9_.] kept: it goes into logs. */
-static void error_code(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (; in && *in && o + 1 < size; in++)
-		if ((*in >= 'a' && *in <= 'z') || (*in >= '0' && *in <= '9') || *in == '_' || *in == '.')
-			out[o++] = *in;
-	out[o] = '\0';
-	if (!o)
-		wk_strlcpy(out, "unknown_error", size);
 }
 
 int slack_users_info_email(const struct courier_response *resp, char *email, size_t size, char *why,
@@ -86,7 +63,7 @@ int slack_users_info_email(const struct courier_response *resp, char *email, siz
 		goto out;
 	}
 	if (!json_is_true(ok)) {
-		error_code(json_string_value(json_object_get(root, "error")), code, sizeof(code));
+		slack_error_code(json_string_value(json_object_get(root, "error")), code, sizeof(code));
 		snprintf(why, whysize, "Slack users.info said %s", code);
 		if (strcmp(code, "user_not_found") == 0 || strcmp(code, "user_not_visible") == 0 ||
 		    strcmp(code, "missing_scope") == 0)

@@ -756,6 +756,17 @@ class World:
     def r(self):
         return self.redis.r
 
+    def another_daemon(self):
+        """A second instance on the same Redis and fake peers, on a port of its own, started.
+        The caller stops it (.stop() checks a clean exit)."""
+        env = dict(self.env)
+        port = free_port()
+        env["WK_LISTEN"] = "127.0.0.1:%d" % port
+        env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
+        d = Daemon(env)
+        d.start()
+        return d
+
     def reset(self):
         """Empty store and peer log between tests."""
         self.redis.r("FLUSHALL")

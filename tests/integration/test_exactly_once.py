@@ -53,6 +53,16 @@ def check_once(fs, users, what):
     check(not bad, "%s: DMs per person not exactly 1: %r" % (what, bad))
 
 
+def page_round(w, prefix, n, text, post_delay):
+    """n new people, a fake Slack answering posts after post_delay, and one page each."""
+    users = add_people(w, prefix, n)
+    w.peer.clear()
+    fs = FakeSlack(w.peer, post_delay=post_delay)
+    for u in users:
+        page(w, u, text)
+    return users, fs
+
+
 def wait_posted(fs, n, timeout):
     return harness.wait_until(lambda: sum(fs.counts().values()) >= n, timeout, 0.02)
 
@@ -62,11 +72,7 @@ def _():
     with own_world() as w:
         w.team_mode(ALICE)
         for rnd in range(3):
-            users = add_people(w, "ST%d" % rnd, 20)
-            w.peer.clear()
-            fs = FakeSlack(w.peer, post_delay=0.3)
-            for u in users:
-                page(w, u, "round %d" % rnd)
+            users, fs = page_round(w, "ST%d" % rnd, 20, "round %d" % rnd, 0.3)
             t0 = time.monotonic()
             w.daemon.stop()                 # SIGTERM; exit 0 and a clean sanitizer report
             stopped = time.monotonic() - t0
@@ -83,11 +89,7 @@ def _():
     with own_world() as w:
         w.team_mode(ALICE)
         for rnd in range(2):
-            users = add_people(w, "KL%d" % rnd, 30)
-            w.peer.clear()
-            fs = FakeSlack(w.peer, post_delay=0.3)
-            for u in users:
-                page(w, u, "round %d" % rnd)
+            users, fs = page_round(w, "KL%d" % rnd, 30, "round %d" % rnd, 0.3)
             check(wait_posted(fs, 8, 20), "fewer than 8 posts: %r" % fs.counts())
             w.daemon.proc.kill()
             w.daemon.proc.wait()
@@ -105,22 +107,12 @@ def _():
 def _():
     with own_world() as w:
         w.team_mode(ALICE)
-        users = add_people(w, "TI", 24)
         others = []
         try:
             for _ in range(2):
-                env = dict(w.env)
-                port = harness.free_port()
-                env["WK_LISTEN"] = "127.0.0.1:%d" % port
-                env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
-                d = harness.Daemon(env)
-                d.start()
-                others.append(d)
-            w.peer.clear()
-            fs = FakeSlack(w.peer, post_delay=1.0)
+                others.append(w.another_daemon())
+            users, fs = page_round(w, "TI", 24, "three instances", 1.0)
             victim = others[0]
-            for u in users:
-                page(w, u, "three instances")
             pid = str(victim.proc.pid)
 
             def victim_sending():
@@ -237,12 +229,7 @@ def _():
 @test("a dead instance's claimed timers are taken over by another within seconds (3 s leases, renewed while held)", world=False)
 def _():
     with own_world() as w:
-        env = dict(w.env)
-        port = harness.free_port()
-        env["WK_LISTEN"] = "127.0.0.1:%d" % port
-        env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
-        other = harness.Daemon(env)
-        other.start()
+        other = w.another_daemon()
         try:
             other.signal(signal.SIGSTOP)        # only the victim claims for now
             victim_pid = ":%d:" % w.daemon.proc.pid
@@ -283,18 +270,9 @@ def _():
 def _():
     with own_world() as w:
         w.team_mode(ALICE)
-        users = add_people(w, "FZ", 16)
-        env = dict(w.env)
-        port = harness.free_port()
-        env["WK_LISTEN"] = "127.0.0.1:%d" % port
-        env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port
-        frozen = harness.Daemon(env)
-        frozen.start()
+        frozen = w.another_daemon()
         try:
-            w.peer.clear()
-            fs = FakeSlack(w.peer, post_delay=1.0)
-            for u in users:
-                page(w, u, "frozen instance")
+            users, fs = page_round(w, "FZ", 16, "frozen instance", 1.0)
             pid = ":%d:" % frozen.proc.pid
 
             def frozen_sending():

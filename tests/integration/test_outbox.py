@@ -166,12 +166,8 @@ def _():
         users = ["U0OB%d" % i for i in range(12)]
         for u in users:
             w.add_member(u)
-        env2 = dict(w.env)
-        port2 = harness.free_port()
-        env2["WK_LISTEN"] = "127.0.0.1:%d" % port2
-        env2["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port2
-        second = harness.Daemon(env2)
-        second.start()
+        second = w.another_daemon()
+        port2 = second.port
         try:
             w.peer.clear()
             dm_routes(w)

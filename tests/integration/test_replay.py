@@ -156,12 +156,8 @@ def _():
     import harness
     with harness.own_world() as w:
         w.team_mode(ALICE)
-        env2 = dict(w.env)
-        port2 = harness.free_port()
-        env2["WK_LISTEN"] = "127.0.0.1:%d" % port2
-        env2["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port2
-        second = harness.Daemon(env2)
-        second.start()
+        second = w.another_daemon()
+        port2 = second.port
         try:
             body, headers = signed_command(w, "link admin", command="/invite")
             first = check_reply(send(w, body, headers), "/invite link admin at the first instance")
