@@ -318,28 +318,34 @@ redisReply *store_commandargv_expecting(struct store *s, const char *const *expe
 	return store_roundtrip(s, cmd, len, expected);
 }
 
-redisReply *store_command(struct store *s, const char *fmt, ...)
+static redisReply *vcommand(struct store *s, const char *const *expected, const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
+	int len = redisvFormatCommand(&cmd, fmt, ap);
+
+	return store_roundtrip(s, cmd, len, expected);
+}
+
+redisReply *store_command(struct store *s, const char *fmt, ...)
+{
 	va_list ap;
-	int len;
+	redisReply *r;
 
 	va_start(ap, fmt);
-	len = redisvFormatCommand(&cmd, fmt, ap);
+	r = vcommand(s, NULL, fmt, ap);
 	va_end(ap);
-	return store_roundtrip(s, cmd, len, NULL);
+	return r;
 }
 
 redisReply *store_command_expecting(struct store *s, const char *const *expected, const char *fmt, ...)
 {
-	char *cmd = NULL;
 	va_list ap;
-	int len;
+	redisReply *r;
 
 	va_start(ap, fmt);
-	len = redisvFormatCommand(&cmd, fmt, ap);
+	r = vcommand(s, expected, fmt, ap);
 	va_end(ap);
-	return store_roundtrip(s, cmd, len, expected);
+	return r;
 }
 
 /* The full Lua text: prelude then source. Caller frees. */
