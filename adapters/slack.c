@@ -182,10 +182,25 @@ static int slack_render(const struct reply *r, struct buf *out)
 	return rc;
 }
 
+static void slack_post_late(const char *response_url, const struct reply *r)
+{
+	struct buf out = BUF_INIT(256 * 1024);
+	char *body;
+	size_t len;
+
+	if (slack_render(r, &out) < 0) {
+		buf_reset(&out);
+		buf_adds(&out, "{\"response_type\":\"ephemeral\",\"text\":\"That answer was too long to show.\"}");
+	}
+	body = buf_detach(&out, &len);
+	courier_post_json(response_url, NULL, body, len, "slack.response_url");
+}
+
 const struct adapter_ops slack_adapter = {
 	.name = "slack",
 	.platform = PLATFORM_SLACK,
 	.render = slack_render,
+	.post_late = slack_post_late,
 };
 
 /* ---- work on a worker thread ---- */

@@ -1065,10 +1065,10 @@ static char *envelope_from(const char *from)
 	return out;
 }
 
-int courier_send_mail(const struct config *cfg, const struct courier_mail *m, char *err,
-		      size_t errsz)
+/* The delivery for one mail, or NULL with err set when it can't be sent. */
+static struct delivery *mail_delivery(const struct config *cfg, const struct courier_mail *m, char *err,
+				      size_t errsz)
 {
-	struct waiter w;
 	struct delivery *d;
 	const char *url = cfg->smtp_url ? cfg->smtp_url : "";
 	char rcpt[260];
@@ -1078,7 +1078,7 @@ int courier_send_mail(const struct config *cfg, const struct courier_mail *m, ch
 	pthread_once(&cond_once, cond_init);
 	if (!url[0]) {
 		snprintf(err, errsz, "email is not configured (smtp.url / WK_SMTP_URL is empty)");
-		return -1;
+		return NULL;
 	}
 	if (strncmp(url, "smtp+insecure://", 16) == 0) {
 		use_ssl = CURLUSESSL_NONE;
@@ -1089,25 +1089,25 @@ int courier_send_mail(const struct config *cfg, const struct courier_mail *m, ch
 		use_ssl = CURLUSESSL_ALL;
 	} else {
 		snprintf(err, errsz, "smtp.url must start with smtp://, smtps:// or smtp+insecure://");
-		return -1;
+		return NULL;
 	}
 	if (strlen(url) > MAX_URL || !printable(url, false)) {
 		snprintf(err, errsz, "smtp.url contains spaces or control characters");
-		return -1;
+		return NULL;
 	}
 	if (!m->rcpt || !m->rcpt[0] || strlen(m->rcpt) > 254 || !printable(m->rcpt, false) ||
 	    strpbrk(m->rcpt, "<>,") || !strchr(m->rcpt, '@')) {
 		snprintf(err, errsz, "the recipient is not a plain email address");
-		return -1;
+		return NULL;
 	}
 	if (!m->message || m->len == 0) {
 		snprintf(err, errsz, "the message is empty");
-		return -1;
+		return NULL;
 	}
 	from = envelope_from(cfg->smtp_from ? cfg->smtp_from : "");
 	if (!from) {
 		snprintf(err, errsz, "smtp.from has no usable sender address");
-		return -1;
+		return NULL;
 	}
 
 	d = xcalloc(1, sizeof(*d));
@@ -1137,6 +1137,17 @@ int courier_send_mail(const struct config *cfg, const struct courier_mail *m, ch
 	buf_init(&d->rbody, 1);
 	d->deadline_ms = mono_ms() + MAIL_TIMEOUT_MS;
 
+	return d;
+}
+
+int courier_send_mail(const struct config *cfg, const struct courier_mail *m, char *err,
+		      size_t errsz)
+{
+	struct waiter w;
+	struct delivery *d = mail_delivery(cfg, m, err, errsz);
+
+	if (!d)
+		return -1;
 	memset(&w, 0, sizeof(w));
 	response_init(&w.resp);
 	submit_and_wait(&d, &w, 1);
@@ -1226,6 +1237,8 @@ static void *async_main(void *arg)
 	return NULL;
 }
 
+static void async_submit(struct async_call *a, struct delivery *d);
+
 void courier_call_async(const struct courier_request *req, courier_done_fn done, void *arg)
 {
 	struct async_call *a = xcalloc(1, sizeof(*a));
@@ -1240,6 +1253,12 @@ void courier_call_async(const struct courier_request *req, courier_done_fn done,
 		async_finish(a);
 		return;
 	}
+	async_submit(a, d);
+}
+
+/* Hand d to the courier with a's heap waiter, watched by the completion thread. */
+static void async_submit(struct async_call *a, struct delivery *d)
+{
 	a->d = d;
 	a->give_up_ms = d->deadline_ms + WAIT_SLACK_MS;
 	d->waiter = &a->w;
@@ -1287,4 +1306,22 @@ void courier_call_async(const struct courier_request *req, courier_done_fn done,
 		pthread_mutex_unlock(&courier.lock);
 		delivery_free(d);
 	}
+}
+
+void courier_send_mail_async(const struct config *cfg, const struct courier_mail *m, courier_done_fn done,
+			     void *arg)
+{
+	struct async_call *a = xcalloc(1, sizeof(*a));
+	struct delivery *d;
+
+	pthread_once(&cond_once, cond_init);
+	response_init(&a->w.resp);
+	a->done = done;
+	a->arg = arg;
+	d = mail_delivery(cfg, m, a->w.resp.error, sizeof(a->w.resp.error));
+	if (!d) {
+		async_finish(a);
+		return;
+	}
+	async_submit(a, d);
 }

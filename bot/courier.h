@@ -163,5 +163,11 @@ struct courier_mail {
  * Thread: any thread except the courier's and the loop's; blocks (30 s at most). */
 int courier_send_mail(const struct config *cfg, const struct courier_mail *m, char *err,
 		      size_t errsz);
+/* The same without waiting (a handler never waits on SMTP): done(arg, resp)
+ * runs once as for courier_call_async(), resp->status != 0 when the server
+ * accepted the message, else resp->error says why in one sentence (never the
+ * password). m is copied. */
+void courier_send_mail_async(const struct config *cfg, const struct courier_mail *m, courier_done_fn done,
+			     void *arg);
 
 #endif

@@ -401,3 +401,24 @@ int mail_send(const struct config *cfg, const char *to, const char *subject, con
 	buf_free(&msg);
 	return rc;
 }
+
+int mail_send_async(const struct config *cfg, const char *to, const char *subject, const char *text,
+		    const char *html, courier_done_fn done, void *arg, char *err, size_t errsz)
+{
+	struct buf msg = BUF_INIT(MAX_MESSAGE);
+	struct courier_mail m;
+
+	if (!mail_configured(cfg))
+		return fail(err, errsz, "email is not configured (smtp.url / WK_SMTP_URL is empty)");
+	if (mail_build(cfg->smtp_from, to, subject, text, html, wk_now_ms(), &msg, err, errsz) < 0) {
+		buf_free(&msg);
+		return -1;
+	}
+	m.rcpt = to;
+	m.message = buf_cstr(&msg);
+	m.len = msg.len;
+	courier_send_mail_async(cfg, &m, done, arg);	/* copies the message */
+	buf_free(&msg);
+	return 0;
+}
+

@@ -25,6 +25,7 @@
 
 #include "bot/buf.h"
 #include "bot/config.h"
+#include "bot/courier.h"
 
 /* Upper bounds on what the caller hands in (bytes). */
 #define MAIL_MAX_SUBJECT 400
@@ -53,5 +54,12 @@ int mail_build(const char *from, const char *to, const char *subject, const char
  * courier_send_mail(). 0 when the mail server accepted the message. */
 int mail_send(const struct config *cfg, const char *to, const char *subject, const char *text,
 	      const char *html, char *err, size_t errsz);
+/* The same without waiting, for command handlers: 0 when the message was built
+ * and handed to the courier (done(arg, resp) then runs once, on the courier's
+ * completion thread: resp->status != 0 means the server took it, else
+ * resp->error says why; done owns resp and must not block); -1 with err when
+ * it could not even be built (done is not called). */
+int mail_send_async(const struct config *cfg, const char *to, const char *subject, const char *text,
+		    const char *html, courier_done_fn done, void *arg, char *err, size_t errsz);
 
 #endif

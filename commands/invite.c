@@ -4,6 +4,7 @@
  *
  * Handlers check only what the tables can't express; membership, roles and
  * team mode are checked by the dispatcher before they run. */
+#include "adapters/adapter.h"
 #include "adapters/github.h"
 #include "bot/audit.h"
 #include "bot/invite.h"
@@ -14,6 +15,7 @@
 #include "bot/util.h"
 #include "commands/commands.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +226,78 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 	return CMD_OK;
 }
 
+/* What the mail's outcome needs to tell the inviter. The join code lives only
+ * here, in memory, until the answer is posted (Redis keeps its hash). */
+struct invite_mail {
+	enum platform platform;
+	enum role role;
+	char response_url[512];
+	char to[256], id[INVITE_ID_LEN + 1], code[INVITE_CODE_LEN + 1], url[512];
+};
+
+static void forward_this(struct reply *r, const char *code, const char *url)
+{
+	reply_section(r, "`/invite join %s` or %s", code, url);
+}
+
+/* The courier's completion thread: the SMTP server answered (or not). Only
+ * queues the late answer; no Redis, no waiting. */
+static void invite_mailed(void *arg, struct courier_response *resp)
+{
+	struct invite_mail *im = arg;
+	struct reply r;
+
+	reply_init(&r);
+	if (resp->status) {
+		reply_textf(&r, "Mailed an invite to %s for the *%s* role (`%s`). They join with the code in it, "
+				"or automatically when their chat email matches.", im->to, role_name(im->role), im->id);
+	} else {
+		reply_textf(&r, "Invited %s as *%s* (`%s`), but mailing it failed: %s. Forward this to them "
+				"yourself:", im->to, role_name(im->role), im->id, resp->error);
+		forward_this(&r, im->code, im->url);
+	}
+	adapter_post_late(im->platform, im->response_url, &r);
+	reply_free(&r);
+	courier_response_free(resp);
+	OPENSSL_cleanse(im, sizeof(*im));
+	free(im);
+}
+
+/* Mail the invite without waiting when the answer has somewhere to go later
+ * (Slack's response_url); the console, which has not, waits. Fills r. */
+static void mail_invite(struct cmd_ctx *ctx, const char *to, enum role role, const char *id,
+			const char *code, const char *url, const char *text, struct reply *r)
+{
+	const struct adapter_ops *a = adapter_for(ctx->req->platform);
+	char why[200];
+
+	if (a && a->post_late && ctx->req->response_url[0]) {
+		struct invite_mail *im = xcalloc(1, sizeof(*im));
+		im->platform = ctx->req->platform;
+		im->role = role;
+		wk_strlcpy(im->response_url, ctx->req->response_url, sizeof(im->response_url));
+		wk_strlcpy(im->to, to, sizeof(im->to));
+		wk_strlcpy(im->id, id, sizeof(im->id));
+		wk_strlcpy(im->code, code, sizeof(im->code));
+		wk_strlcpy(im->url, url, sizeof(im->url));
+		if (mail_send_async(ctx->cfg, to, "You're invited to Watchkeeper", text, NULL, invite_mailed, im,
+				    why, sizeof(why)) == 0) {
+			reply_textf(r, "Invited %s as *%s* (`%s`); mailing the invite now. You'll see here whether "
+				       "it went out.", to, role_name(role), id);
+			return;
+		}
+		OPENSSL_cleanse(im, sizeof(*im));
+		free(im);
+	} else if (mail_send(ctx->cfg, to, "You're invited to Watchkeeper", text, NULL, why, sizeof(why)) == 0) {
+		reply_textf(r, "Mailed an invite to %s for the *%s* role (`%s`). They join with the code in it, "
+			       "or automatically when their chat email matches.", to, role_name(role), id);
+		return;
+	}
+	reply_textf(r, "Invited %s as *%s* (`%s`), but mailing it failed: %s. Forward this to them yourself:",
+		    to, role_name(role), id, why);
+	forward_this(r, code, url);
+}
+
 static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct invite_new spec = { ROLE_DEVELOPER, ctx->now_ms + 14 * DAY_MS, 1 };
@@ -256,16 +330,9 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 	if (!mail_configured(ctx->cfg)) {
 		reply_textf(r, "Invited %s as *%s* (`%s`). Email is not set up here (smtp.url), so "
 			       "forward this to them:", argv[0], role_name(spec.role), id);
-		reply_section(r, "`/invite join %s` or %s", code, url);
-	} else if (mail_send(ctx->cfg, argv[0], "You're invited to Watchkeeper", buf_cstr(&text), NULL,
-			     why, sizeof(why)) < 0) {
-		reply_textf(r, "Invited %s as *%s* (`%s`), but mailing it failed: %s. Forward this "
-			       "to them yourself:", argv[0], role_name(spec.role), id, why);
-		reply_section(r, "`/invite join %s` or %s", code, url);
+		forward_this(r, code, url);
 	} else {
-		reply_textf(r, "Mailed an invite to %s for the *%s* role (`%s`). They join with the "
-			       "code in it, or automatically when their chat email matches.",
-			    argv[0], role_name(spec.role), id);
+		mail_invite(ctx, argv[0], spec.role, id, code, url, buf_cstr(&text), r);
 	}
 	buf_free(&text);
 	return CMD_OK;

@@ -359,19 +359,10 @@ static void me_test_report(struct engine_ctx *ctx, bool admin, size_t n, char id
 static int me_test_deliver(struct engine_ctx *ctx, const char *platform, const char *member,
 			   const char *response_url, const struct reply *r)
 {
-	if (strcmp(response_url, "-") != 0 && strcmp(platform, "slack") == 0) {
-		struct buf out = BUF_INIT(256 * 1024);
-		char *body;
-		size_t len;
+	const struct adapter_ops *a = adapter_named(platform);
 
-		if (slack_adapter.render(r, &out) < 0) {
-			buf_free(&out);
-			return 0;	/* cannot happen with four lines; nothing to retry */
-		}
-		body = buf_detach(&out, &len);
-		courier_post_json(response_url, NULL, body, len, "slack.response_url");
+	if (strcmp(response_url, "-") != 0 && a && adapter_post_late(a->platform, response_url, r) == 0)
 		return 0;
-	}
 	const char *chat = outbox_chat_channel(platform);
 	if (!chat)
 		return 0;	/* the console: `/oncall notifications` shows it */
