@@ -14,7 +14,8 @@
  *   4. only then courier_cancel_calls() cuts off what is left: a cut-off send
  *      is recorded with an unknown outcome and looked up before anyone sends
  *      it again; workers blocked in outbound calls are freed;
- *   5. senders, engine, workers, courier; the heartbeat last, so every lease
+ *   5. the jobs lane (its queued GitHub syncs are dropped with a late answer),
+ *      senders, engine, workers, courier; the heartbeat last, so every lease
  *      held until here stays renewed. */
 #include "bot/config.h"
 #include "bot/console.h"
@@ -22,6 +23,7 @@
 #include "bot/dispatch.h"
 #include "bot/engine.h"
 #include "bot/heartbeat.h"
+#include "bot/jobs.h"
 #include "bot/outbox.h"
 #include "bot/http_server.h"
 #include "bot/log.h"
@@ -145,7 +147,7 @@ int main(int argc, char **argv)
 	log_info("daemon.start", "version=%s workers=%lld redis=%s", WK_VERSION, (long long)cfg.workers,
 		 url.path[0] ? "unix" : "tcp");
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
-	    workers_start(&cfg) < 0 || courier_start(&cfg) < 0 ||
+	    workers_start(&cfg) < 0 || jobs_start() < 0 || courier_start(&cfg) < 0 ||
 	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
 	    (console && console_start(&cfg) < 0)) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 	console_stop();
 	outbox_drain(cfg.shutdown_drain_ms);	/* sends in flight finish and are recorded */
 	courier_cancel_calls();	/* then cut off what is left; frees blocked workers */
+	jobs_stop();		/* a GitHub sync cut off above hands off to the workers */
 	outbox_stop();
 	engine_stop();
 	workers_stop();

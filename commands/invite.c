@@ -8,11 +8,13 @@
 #include "adapters/github.h"
 #include "bot/audit.h"
 #include "bot/invite.h"
+#include "bot/jobs.h"
 #include "bot/mail.h"
 #include "bot/member.h"
 #include "bot/team.h"
 #include "bot/tz.h"
 #include "bot/util.h"
+#include "bot/workers.h"
 #include "commands/commands.h"
 
 #include <openssl/crypto.h>
@@ -338,23 +340,19 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 	return CMD_OK;
 }
 
-static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+/* The sync's answer from what GitHub said: writes the placeholders and fills r.
+ * -1 when the store failed (r untouched). */
+static int github_synced(struct store *s, const char *org_id, const char *user_id, enum platform platform,
+			 enum role role, const char *gh_org, enum github_result gr, struct github_member *gm,
+			 size_t n, const char *why, int64_t now_ms, struct reply *r)
 {
-	struct github_member *gm = NULL;
 	struct github_sync_counts counts;
-	enum role role = ROLE_DEVELOPER;
-	char why[256] = "";
-	size_t n = 0;
-	enum github_result gr;
-	enum cmd_result res = CMD_OK;
+	char shown[48];
+	int rc = 0;
 
-	if (argc > 1 && invite_role(argv[1], &role, r) < 0)
-		return CMD_REFUSED;
-	gr = github_org_members(ctx->cfg, argv[0], &gm, &n, why, sizeof(why));
 	if (gr != GITHUB_OK) {
 		reply_textf(r, "GitHub sync did not run: %s", why);
-		free(gm);
-		return CMD_REFUSED;
+		return 0;
 	}
 	const char **logins = xcalloc(n + 1, sizeof(*logins));
 	const char **emails = xcalloc(n + 1, sizeof(*emails));
@@ -362,15 +360,13 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 		logins[i] = gm[i].login;
 		emails[i] = gm[i].email;
 	}
-	if (invite_github_sync(ctx->store, ctx->org_id, ctx->req->user_id,
-			       platform_name(ctx->req->platform), role, logins, emails, n, !why[0],
-			       ctx->now_ms, &counts) < 0) {
-		res = CMD_STORE_ERROR;
+	if (invite_github_sync(s, org_id, user_id, platform_name(platform), role, logins, emails, n, !why[0],
+			       now_ms, &counts) < 0) {
+		rc = -1;
 	} else {
-		char shown[48];
 		reply_textf(r, "GitHub org `%s`: %ld members. Added %ld as *%s* placeholder%s, %ld came "
 			       "back, %ld left the org (marked).",
-			    reply_escape(shown, sizeof(shown), argv[0]), counts.total, counts.added,
+			    reply_escape(shown, sizeof(shown), gh_org), counts.total, counts.added,
 			    role_name(role), counts.added == 1 ? "" : "s", counts.returned, counts.left);
 		reply_section(r, "People with a public GitHub email join automatically when their chat "
 				 "email matches; map the others with `/invite map @user github:login`.");
@@ -379,8 +375,114 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 	}
 	free(logins);
 	free(emails);
-	free(gm);
-	return res;
+	return rc;
+}
+
+/* A sync read on the jobs lane (bot/jobs.h) and written on a worker. */
+struct github_job {
+	const struct config *cfg;	/* main's: outlives jobs_stop() */
+	char org_id[96], user_id[64], gh_org[40], response_url[512];
+	enum platform platform;
+	enum role role;
+	enum github_result gr;
+	struct github_member *gm;
+	size_t n;
+	char why[256];
+};
+
+static void github_job_free(struct github_job *j)
+{
+	free(j->gm);
+	free(j);
+}
+
+static void github_job_late(struct github_job *j, const char *text)
+{
+	struct reply r;
+
+	reply_init(&r);
+	reply_textf(&r, "%s", text);
+	adapter_post_late(j->platform, j->response_url, &r);
+	reply_free(&r);
+}
+
+/* Worker: write what GitHub said and answer at the response_url. */
+static void github_job_write(struct worker *w, void *arg)
+{
+	struct github_job *j = arg;
+	struct reply r;
+
+	reply_init(&r);
+	if (github_synced(w->store, j->org_id, j->user_id, j->platform, j->role, j->gh_org, j->gr, j->gm, j->n,
+			  j->why, wk_now_ms(), &r) < 0) {
+		reply_free(&r);
+		reply_init(&r);
+		reply_textf(&r, "GitHub org `%s` was read, but Redis failed while saving the invited people; "
+				"nothing was changed. Run `/invite github %s` again.", j->gh_org, j->gh_org);
+	}
+	adapter_post_late(j->platform, j->response_url, &r);
+	reply_free(&r);
+	github_job_free(j);
+}
+
+static void github_job_drop(void *arg)
+{
+	struct github_job *j = arg;
+
+	github_job_late(j, "Watchkeeper restarted before the GitHub sync ran; nothing was changed. "
+			   "Run it again.");
+	github_job_free(j);
+}
+
+/* Jobs lane: only GitHub, no Redis. */
+static void github_job_read(void *arg)
+{
+	struct github_job *j = arg;
+	char key[WORK_KEY_MAX];
+
+	j->gr = github_org_members(j->cfg, j->gh_org, &j->gm, &j->n, j->why, sizeof(j->why));
+	snprintf(key, sizeof(key), "%s", j->org_id);
+	if (workers_submit(WORK_COMMAND, key, github_job_write, j) < 0)
+		github_job_drop(j);
+}
+
+static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	const struct adapter_ops *a = adapter_for(ctx->req->platform);
+	enum role role = ROLE_DEVELOPER;
+	char shown[48];
+
+	if (argc > 1 && invite_role(argv[1], &role, r) < 0)
+		return CMD_REFUSED;
+	if (!ctx->cfg->github_token || !ctx->cfg->github_token[0] || !github_name_valid(argv[0]) ||
+	    !a || !a->post_late || !ctx->req->response_url[0]) {
+		/* Refusals GitHub need not be asked for, and the console (which has no
+		 * later answer) read at once. */
+		struct github_member *gm = NULL;
+		size_t n = 0;
+		char why[256] = "";
+		enum github_result gr = github_org_members(ctx->cfg, argv[0], &gm, &n, why, sizeof(why));
+		int rc = github_synced(ctx->store, ctx->org_id, ctx->req->user_id, ctx->req->platform, role,
+				       argv[0], gr, gm, n, why, ctx->now_ms, r);
+		free(gm);
+		return rc < 0 ? CMD_STORE_ERROR : gr == GITHUB_OK ? CMD_OK : CMD_REFUSED;
+	}
+	struct github_job *j = xcalloc(1, sizeof(*j));
+	j->cfg = ctx->cfg;
+	wk_strlcpy(j->org_id, ctx->org_id, sizeof(j->org_id));
+	wk_strlcpy(j->user_id, ctx->req->user_id, sizeof(j->user_id));
+	wk_strlcpy(j->gh_org, argv[0], sizeof(j->gh_org));
+	wk_strlcpy(j->response_url, ctx->req->response_url, sizeof(j->response_url));
+	j->platform = ctx->req->platform;
+	j->role = role;
+	if (jobs_submit(ctx->org_id, github_job_read, github_job_drop, j) < 0) {
+		free(j);
+		reply_textf(r, "Watchkeeper is shutting down; run the GitHub sync again in a minute.");
+		return CMD_REFUSED;
+	}
+	reply_textf(r, "Reading the members of GitHub org `%s`; the result follows here.",
+		    reply_escape(shown, sizeof(shown), argv[0]));
+	return CMD_OK;
 }
 
 static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
