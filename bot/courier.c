@@ -1239,16 +1239,22 @@ static void *async_main(void *arg)
 
 static void async_submit(struct async_call *a, struct delivery *d);
 
-void courier_call_async(const struct courier_request *req, courier_done_fn done, void *arg)
+static struct async_call *async_new(courier_done_fn done, void *arg)
 {
 	struct async_call *a = xcalloc(1, sizeof(*a));
-	struct delivery *d;
 
 	pthread_once(&cond_once, cond_init);
 	response_init(&a->w.resp);
 	a->done = done;
 	a->arg = arg;
-	d = call_prepare(req, &a->w.resp);
+	return a;
+}
+
+void courier_call_async(const struct courier_request *req, courier_done_fn done, void *arg)
+{
+	struct async_call *a = async_new(done, arg);
+	struct delivery *d = call_prepare(req, &a->w.resp);
+
 	if (!d) {
 		async_finish(a);
 		return;
@@ -1311,14 +1317,9 @@ static void async_submit(struct async_call *a, struct delivery *d)
 void courier_send_mail_async(const struct config *cfg, const struct courier_mail *m, courier_done_fn done,
 			     void *arg)
 {
-	struct async_call *a = xcalloc(1, sizeof(*a));
-	struct delivery *d;
+	struct async_call *a = async_new(done, arg);
+	struct delivery *d = mail_delivery(cfg, m, a->w.resp.error, sizeof(a->w.resp.error));
 
-	pthread_once(&cond_once, cond_init);
-	response_init(&a->w.resp);
-	a->done = done;
-	a->arg = arg;
-	d = mail_delivery(cfg, m, a->w.resp.error, sizeof(a->w.resp.error));
 	if (!d) {
 		async_finish(a);
 		return;

@@ -381,23 +381,29 @@ out:
 	return rc;
 }
 
+/* The full message for to, from cfg->smtp_from, dated now: 0, or -1 with err. */
+static int build_for(const struct config *cfg, const char *to, const char *subject, const char *text,
+		     const char *html, struct buf *msg, struct courier_mail *m, char *err, size_t errsz)
+{
+	if (!mail_configured(cfg))
+		return fail(err, errsz, "email is not configured (smtp.url / WK_SMTP_URL is empty)");
+	if (mail_build(cfg->smtp_from, to, subject, text, html, wk_now_ms(), msg, err, errsz) < 0)
+		return -1;
+	m->rcpt = to;
+	m->message = buf_cstr(msg);
+	m->len = msg->len;
+	return 0;
+}
+
 int mail_send(const struct config *cfg, const char *to, const char *subject, const char *text,
 	      const char *html, char *err, size_t errsz)
 {
 	struct buf msg = BUF_INIT(MAX_MESSAGE);
 	struct courier_mail m;
-	int rc;
+	int rc = build_for(cfg, to, subject, text, html, &msg, &m, err, errsz);
 
-	if (!mail_configured(cfg))
-		return fail(err, errsz, "email is not configured (smtp.url / WK_SMTP_URL is empty)");
-	if (mail_build(cfg->smtp_from, to, subject, text, html, wk_now_ms(), &msg, err, errsz) < 0) {
-		buf_free(&msg);
-		return -1;
-	}
-	m.rcpt = to;
-	m.message = buf_cstr(&msg);
-	m.len = msg.len;
-	rc = courier_send_mail(cfg, &m, err, errsz);
+	if (rc == 0)
+		rc = courier_send_mail(cfg, &m, err, errsz);
 	buf_free(&msg);
 	return rc;
 }
@@ -407,18 +413,10 @@ int mail_send_async(const struct config *cfg, const char *to, const char *subjec
 {
 	struct buf msg = BUF_INIT(MAX_MESSAGE);
 	struct courier_mail m;
+	int rc = build_for(cfg, to, subject, text, html, &msg, &m, err, errsz);
 
-	if (!mail_configured(cfg))
-		return fail(err, errsz, "email is not configured (smtp.url / WK_SMTP_URL is empty)");
-	if (mail_build(cfg->smtp_from, to, subject, text, html, wk_now_ms(), &msg, err, errsz) < 0) {
-		buf_free(&msg);
-		return -1;
-	}
-	m.rcpt = to;
-	m.message = buf_cstr(&msg);
-	m.len = msg.len;
-	courier_send_mail_async(cfg, &m, done, arg);	/* copies the message */
+	if (rc == 0)
+		courier_send_mail_async(cfg, &m, done, arg);	/* copies the message */
 	buf_free(&msg);
-	return 0;
+	return rc;
 }
-
