@@ -38,7 +38,7 @@ void slack_error_code(const char *in, char *out, size_t size);
 #define SLACK_NOTE_EVENT "wk_notification"
 struct slack_note {
 	const char *org;
-	const char *ref;	/* e.g. "n12-3fa9" */
+	const char *ref;	/* the attempt's, e.g. "r12-3fa9" */
 	const char *ids;	/* "n12,n13" */
 };
 

@@ -219,6 +219,19 @@ int twilio_send_sms(const struct config *cfg, const char *to, const char *body,
 
 /* ---- was it sent? ---- */
 
+/* Our bodies end with the line "Ref <ref>": only that counts, so text a person
+ * typed into a page can never pass for a reference. */
+static bool ends_with_ref(const char *body, const char *ref)
+{
+	size_t blen = strlen(body), rlen = strlen(ref);
+
+	if (!rlen || blen < rlen + 4)
+		return false;
+	const char *tail = body + blen - rlen - 4;
+	return strncmp(tail, "Ref ", 4) == 0 && strcmp(tail + 4, ref) == 0 &&
+	       (tail == body || tail[-1] == '\n');
+}
+
 int twilio_list_match(json_t *page, int64_t since_ms, const char *const *refs, size_t n, bool *found,
 		      char *next, size_t nextsize)
 {
@@ -237,7 +250,7 @@ int twilio_list_match(json_t *page, int64_t since_ms, const char *const *refs, s
 		if (when >= 0 && (int64_t)when * 1000 < since_ms)
 			return 0;
 		for (size_t k = 0; body && k < n; k++)
-			if (refs[k][0] && strstr(body, refs[k]))
+			if (ends_with_ref(body, refs[k]))
 				found[k] = true;
 	}
 	uri = json_string_value(json_object_get(page, "next_page_uri"));

@@ -77,7 +77,7 @@ int twilio_find_sent(const struct config *cfg, const char *to, int64_t since_ms,
 		     const char *const *refs, size_t n, bool *found, long *retry_after, char *why,
 		     size_t whysize);
 /* One page of the Messages list (parsed; hostile input), newest first: sets
- * found[k] for each refs[k] a body contains, up to the first entry whose
+ * found[k] for each refs[k] a body ends with (as its last line, "Ref <ref>"), up to the first entry whose
  * date_created (RFC 2822) is before since_ms. 0 done (that entry reached, or
  * the last page), 1 more pages (next holds next_page_uri, a path on the API
  * host), -1 malformed (no messages array, or a next page that is not a plain

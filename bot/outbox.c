@@ -649,9 +649,9 @@ static const struct store_script claim_script = {
 	 * A `sending` mark whose deadline passed means its holder stopped mid-send
 	 * (died, or lost Redis and so its lease): the outcome of that attempt is
 	 * unknown (unknown_ms), and the sender looks for it before sending again.
-	 * Each taken notification gets the attempt's reference (the first id and
-	 * a tag of the org) appended to its refs: the message carries it, so a
-	 * later look can find it.
+	 * Each taken notification gets the attempt's reference (a number of the
+	 * org's that no other attempt gets, and a tag of the org) appended to its
+	 * refs: the message carries it, so a later look can find it.
 	 * Returns {'go', ref, id, ...} (oldest first), {'wait', ms}, {'busy',
 	 * deadline ms}, {'done'|'gone'}, or {'unknown'} for a channel not in
 	 * limits (a newer instance's: left for it). */
@@ -733,7 +733,8 @@ static const struct store_script claim_script = {
 	"-- Oldest first: ids grow with the org's sequence.\n"
 	"local ids = {unpack(out, 2)}\n"
 	"table.sort(ids, function(a, b) return tonumber(string.sub(a, 2)) < tonumber(string.sub(b, 2)) end)\n"
-	"local ref = ids[1] .. '-' .. string.sub(redis.sha1hex(p), 1, 4)\n"
+	"-- One ref per attempt (never reused, or a later look could find an earlier message).\n"
+	"local ref = 'r' .. redis.call('INCR', p .. 'refseq') .. '-' .. string.sub(redis.sha1hex(p), 1, 4)\n"
 	"for _, other in ipairs(ids) do\n"
 	"  local key = p .. 'notification:' .. other\n"
 	"  local refs = redis.call('HGET', key, 'refs')\n"

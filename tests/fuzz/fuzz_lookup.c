@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *refs[] = { "n1-0000", "Ref n2-abcd", "" };
+	const char *refs[] = { "r1-0000", "r2-abcd", "" };
 	bool found[3] = { false, false, false };
 	char cursor[32], next[64];
 	json_error_t err;

@@ -294,7 +294,7 @@ def _():
         check_eq(len(texts(w)), 1, "SMS requests at Twilio")
         check_eq(w.tw.count_to(PHONE), 1, "messages Twilio created for Alice")
         check(w.tw.lists >= 1, "Twilio's list was never read")
-        check_re(r"Ref n\d+-[0-9a-f]{4}$", sms_body(texts(w)[0]), "the SMS carries its reference")
+        check_re(r"\nRef r\d+-[0-9a-f]{4}$", sms_body(texts(w)[0]), "the SMS carries its reference")
 
 
 @test("faults: 30 % random Twilio failures (500, 429, 21211): each page ends as one SMS, or one email after a bad number; none lost, none doubled", world=False)

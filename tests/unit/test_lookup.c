@@ -78,26 +78,28 @@ static void twilio_stops_at_the_first_attempt(void **state)
 {
 	/* 2026-12-05 02:00:00 UTC */
 	int64_t first = (int64_t)1796436000 * 1000;
-	const char *refs[] = { "Ref n12-3fa9", "Ref n13-3fa9" };
-	bool found[2] = { false, false };
+	const char *refs[] = { "r12-3fa9", "r13-3fa9", "r14-3fa9" };
+	bool found[3] = { false, false, false };
 	char next[128] = "";
 	json_t *page = parse("{\"messages\":["
-			     "{\"body\":\"paged\\nRef n12-3fa9\",\"date_created\":\"Sat, 05 Dec 2026 02:00:05 +0000\"},"
+			     "{\"body\":\"paged\\nRef r12-3fa9\",\"date_created\":\"Sat, 05 Dec 2026 02:00:05 +0000\"},"
+			     "{\"body\":\"someone typed Ref r14-3fa9 into a page\\nRef r99-3fa9\",\"date_created\":\"Sat, 05 Dec 2026 02:00:04 +0000\"},"
 			     "{\"body\":\"older\",\"date_created\":\"Sat, 05 Dec 2026 01:59:59 +0000\"},"
-			     "{\"body\":\"before the attempt\\nRef n13-3fa9\",\"date_created\":\"Sat, 05 Dec 2026 01:00:00 +0000\"}],"
+			     "{\"body\":\"before the attempt\\nRef r13-3fa9\",\"date_created\":\"Sat, 05 Dec 2026 01:00:00 +0000\"}],"
 			     "\"next_page_uri\":\"/2010-04-01/Accounts/AC1/Messages.json?Page=1\"}");
 
 	(void)state;
 	/* The entry before the first attempt ends the search, next page or not. */
-	assert_int_equal(twilio_list_match(page, first, refs, 2, found, next, sizeof(next)), 0);
+	assert_int_equal(twilio_list_match(page, first, refs, 3, found, next, sizeof(next)), 0);
 	assert_true(found[0]);
 	assert_false(found[1]);
+	assert_false(found[2]);	/* only the last line counts, not typed text */
 	json_decref(page);
 }
 
 static void twilio_pages_and_hostile_next(void **state)
 {
-	const char *refs[] = { "Ref n1-0000" };
+	const char *refs[] = { "r1-0000" };
 	bool found[1] = { false };
 	char next[64] = "";
 	json_t *more = parse("{\"messages\":[{\"body\":\"x\",\"date_created\":\"Sat, 05 Dec 2026 03:00:00 +0000\"}],"
