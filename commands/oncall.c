@@ -1160,7 +1160,7 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 	const char *word = kind == SWAP_TRADE ? "with" : "by";
 	int64_t now = ctx->now_ms / 1000;
 	int used, rc, at;
-	char a[64], c[64], team[SCHEDULE_ID_LEN];
+	char a[64], c[64], expires[64], team[SCHEDULE_ID_LEN];
 	const char *team_name = NULL;
 	struct buf line = BUF_INIT(1024);
 
@@ -1256,7 +1256,7 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		    sw.peer, kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw.give.start, a, sizeof(a)),
 		    when_format(z, sw.give.end, c, sizeof(c)), kind == SWAP_TRADE ? " for their next one" : "",
 		    strcmp(sw.policy, "admin") == 0 ? ", then an admin approves" : "",
-		    when_format(z, sw.deadline, a, sizeof(a)), sw.id);
+		    when_format(z, sw.deadline, expires, sizeof(expires)), sw.id);
 	buf_free(&line);
 	swap_arm_expiry(ctx->store, ctx->org_id, &sw);
 	notify_swap(ctx, &sw, "requested");

@@ -229,3 +229,22 @@ def _(w):
     check_eq(overrides(w), [], "nothing in the default team")
     check_re(r"There is no team `nosuch`",
              w.oncall("cover %s by <@%s> team nosuch" % (ids[-1], CAROL), ALICE)["text"], "unknown team")
+
+
+@test("the request's reply shows its real expiry (swap.expire_s), not the shift's start", world=False)
+def _():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    with own_world(WK_SWAP_EXPIRE_S=3600) as w:
+        setup(w)
+        shift = next_shift(w, ALICE)
+        t = w.oncall("cover %s by <@%s> dentist" % (shift, BOB), ALICE)["text"]
+        sid = swap_id(t)
+        m = re.search(r"your shift (.+?)–(.+?)\. .*it expires (.+?)\. ", t)
+        check(m, "no shift and expiry in %r" % t)
+        deadline = int(w.r("HGET", K + ":swap:" + sid, "deadline"))
+        local = datetime.fromtimestamp(deadline, ZoneInfo("Europe/Berlin"))
+        want = "%s %d %s %02d:%02d %s" % (local.strftime("%a"), local.day, local.strftime("%b"), local.hour,
+                                          local.minute, local.tzname())
+        check_eq(m.group(3), want, "expiry shown (deadline %d, an hour from now)" % deadline)
+        check(m.group(3) != m.group(1), "the expiry repeats the shift's start: %r" % t)
