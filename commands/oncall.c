@@ -1041,21 +1041,23 @@ static enum cmd_result oncall_overrides(struct cmd_ctx *ctx, int argc, char **ar
 static enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct team_info *teams = NULL;
-	char shown[40];
+	char shown[40], id[32];
 	size_t n = 0;
 	int rc = 1;
 
 	(void)argc;
+	/* Ids are shown as `o19`; people type 19 too. */
+	snprintf(id, sizeof(id), "%s%s", argv[0][0] >= '0' && argv[0][0] <= '9' ? "o" : "", argv[0]);
 	if (team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
 		return CMD_STORE_ERROR;
 	for (size_t i = 0; i < n && rc == 1; i++) {
 		rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id,
-				      platform_name(ctx->req->platform), teams[i].id, argv[0], ctx->now_ms / 1000);
+				      platform_name(ctx->req->platform), teams[i].id, id, ctx->now_ms / 1000);
 		if (rc == 0)
 			schedule_changed(ctx, teams[i].id);
 	}
 	free(teams);
-	reply_escape(shown, sizeof(shown), argv[0]);
+	reply_escape(shown, sizeof(shown), id);
 	if (rc < 0)
 		return CMD_STORE_ERROR;
 	if (rc == 1) {

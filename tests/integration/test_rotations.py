@@ -94,6 +94,11 @@ def _(w):
     check_re(r"Removed override", w.oncall("override remove " + oid, ALICE)["text"], "removed")
     check_re(r"On call now:\* <@%s>" % ALICE, w.oncall("", ALICE)["text"], "alice back")
     check_re(r"no override `o999`", w.oncall("override remove o999", ALICE)["text"].lower(), "unknown id")
+    # The number alone works too (people type what they see without the o).
+    t = w.oncall("override <@%s> now +1h again" % BOB, ALICE)["text"]
+    oid = re.search(r"Override `(o\d+)`", t).group(1)
+    check_re(r"Removed override `%s`" % oid, w.oncall("override remove " + oid[1:], ALICE)["text"], "by number")
+    check_eq(w.r("EXISTS", K + ":override:" + oid), 0, "the override is gone")
     actions = [dict(zip(e[1][0::2], e[1][1::2]))["action"] for e in w.r("XRANGE", K + ":audit", "-", "+")]
     check("override.create" in actions and "override.remove" in actions, "audit %r" % actions)
 
