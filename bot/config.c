@@ -326,6 +326,14 @@ static int civil_weekday(int y, int m, int d)
 	return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
 }
 
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 static int derive_rotation(struct config *cfg, const int *from_env, char *err, size_t errsz)
 {
 	struct rotation_spec *r = &cfg->rotation;
@@ -349,7 +357,7 @@ static int derive_rotation(struct config *cfg, const int *from_env, char *err, s
 	}
 	if (sscanf(cfg->rotation_start, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
 	    strlen(cfg->rotation_start) != 10 || y < 1970 || y > 2200 || m < 1 || m > 12 ||
-	    d < 1 || d > 31) {
+	    d < 1 || d > days_in_month(y, m)) {
 		snprintf(err, errsz, "config key %s: expected a date YYYY-MM-DD, got \"%.64s\"",
 			 key_label(from_env, "rotation.start", name, sizeof(name)), cfg->rotation_start);
 		return -1;
@@ -380,6 +388,10 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			goto out;
 	if (path) {
 		root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (!root && jerr.line < 1) {	/* not a parse error: the file could not be read */
+			snprintf(err, errsz, "config file %s: %s", path, jerr.text);
+			goto out;
+		}
 		if (!root) {
 			snprintf(err, errsz, "config file %s: %s (line %d, column %d)", path, jerr.text,
 				 jerr.line, jerr.column);

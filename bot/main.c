@@ -106,6 +106,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_text, stdout);
 			return 0;
+		} else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			fprintf(stderr, "watchkeeper: %s needs a file name, e.g. %s /etc/watchkeeper/watchkeeper.json\n",
+				argv[i], argv[i]);
+			return EXIT_CONFIG;
 		} else {
 			fprintf(stderr, "watchkeeper: unknown argument \"%s\"\n\n%s", argv[i], usage_text);
 			return EXIT_CONFIG;

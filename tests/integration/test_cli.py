@@ -19,6 +19,7 @@ BAD_VALUES = [
     ("WK_MAX_BODY_BYTES", "lots", r"max.?body"),
     ("WK_ROTATION_TIMEZONE", "Mars/Olympus_Mons", r"time.?zone"),
     ("WK_ROTATION_HANDOFF", "someday 25:00", r"handoff"),
+    ("WK_ROTATION_START", "2026-02-30", r"rotation.?start"),
 ]
 
 
@@ -75,3 +76,14 @@ def _(w):
     rc, out, err = run_cli(["-c", "/nonexistent/watchkeeper.json", "--check-config"], env_for(w))
     check(rc != 0, "exit code 0 for a missing config file")
     check_re(r"/nonexistent/watchkeeper\.json", err, "stderr")
+    check(not re.search(r"line -1|column -1", err), "a read error reported as a parse position: %r" % err)
+    check_re(r"(?i)no such file", err, "stderr says why")
+
+
+@test("-c without a file name says so and exits 2")
+def _(w):
+    rc, out, err = run_cli(["-c"], env_for(w))
+    check_eq(rc, 2, "exit code")
+    check_re(r"-c needs a file name", err, "stderr")
+    check(not re.search(r"unknown argument", err), "called an unknown argument: %r" % err)
+
