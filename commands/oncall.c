@@ -340,8 +340,18 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 	int64_t now = ctx->now_ms / 1000;
 
 	if (argc) {
+		struct member m;
+		int got;
 		if (oncall_parse_user(ctx, argv[0], who, sizeof(who), r) < 0)
 			return CMD_REFUSED;
+		if ((got = member_get(ctx->store, ctx->org_id, who, &m)) < 0)
+			return CMD_STORE_ERROR;
+		if (got > 0) {
+			/* "no shifts" would read as "they are free", not "who is that?". */
+			reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper; `/invite` brings "
+				       "people in.", who);
+			return CMD_REFUSED;
+		}
 	} else {
 		wk_strlcpy(who, ctx->req->user_id, sizeof(who));
 	}
