@@ -181,6 +181,7 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 {
 	struct invite_new spec = { ROLE_DEVELOPER, ctx->now_ms + 7 * DAY_MS, 0 };
 	char code[INVITE_CODE_LEN + 1], id[INVITE_ID_LEN + 1], url[512], when[48];
+	bool role_given = false;
 
 	for (int i = 0; i < argc; i++) {
 		int64_t v;
@@ -205,9 +206,16 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 				return CMD_REFUSED;
 			}
 			i++;
+		} else if (role_given) {
+			/* "developer admin" must not quietly become an admin invite. */
+			reply_textf(r, "An invite has one role; `%s` came after another. Write one of "
+				       "`viewer`, `developer` or `admin`.", argv[i]);
+			return CMD_REFUSED;
 		} else if (invite_role(argv[i], &spec.role, r) < 0) {
 			dispatch_usage(&invite_command, NULL, r);
 			return CMD_REFUSED;
+		} else {
+			role_given = true;
 		}
 	}
 	if (invite_create_link(ctx->store, ctx->org_id, ctx->req->user_id,
@@ -215,16 +223,19 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 		return CMD_STORE_ERROR;
 	join_url(ctx, code, url, sizeof(url));
 	reply_textf(r, "Invite `%s` for the *%s* role: %s", id, role_name(spec.role), url);
-	reply_section(r, "Share the link, or have them type `/invite join %s`. %s, %s. The code is "
-			 "shown only now; `/invite revoke %s` cancels it.",
-		      code, spec.expires_ms ? "Expires " : "Never expires",
-		      spec.expires_ms ? format_utc(spec.expires_ms, when, sizeof(when)) : "",
-		      id);
-	if (spec.max_uses)
-		reply_section(r, "It works %lld time%s.", (long long)spec.max_uses,
-			      spec.max_uses == 1 ? "" : "s");
+	reply_section(r, "Share the link, or have them type `/invite join %s`. The code is shown only "
+			 "now; `/invite revoke %s` cancels it.", code, id);
+	if (spec.expires_ms)
+		format_utc(spec.expires_ms, when, sizeof(when));
+	if (spec.max_uses == 1)
+		reply_section(r, "One person can use it%s%s.", spec.expires_ms ? ", until " : "; it never expires",
+			      spec.expires_ms ? when : "");
+	else if (spec.max_uses)
+		reply_section(r, "Up to %lld people can use it%s%s.", (long long)spec.max_uses,
+			      spec.expires_ms ? ", until " : "; it never expires", spec.expires_ms ? when : "");
 	else
-		reply_section(r, "It works for any number of people until it expires.");
+		reply_section(r, "Any number of people can use it%s%s.", spec.expires_ms ? " until " : "; it never expires",
+			      spec.expires_ms ? when : "");
 	return CMD_OK;
 }
 
@@ -615,11 +626,11 @@ static enum cmd_result invite_list_cmd(struct cmd_ctx *ctx, int argc, char **arg
 				    : inv[i].expires_ms && inv[i].expires_ms <= ctx->now_ms ? "expired"
 				    : inv[i].max_uses && inv[i].uses >= inv[i].max_uses ? "used up"
 				    : "active";
-		buf_printf(&b, "`%s` %s %s, *%s*, used %lld%s%lld, %s%s, by <@%s>\n", inv[i].id,
-			   inv[i].kind, inv[i].email, role_name(inv[i].role), (long long)inv[i].uses,
-			   inv[i].max_uses ? "/" : "", (long long)inv[i].max_uses, state,
-			   inv[i].expires_ms && !inv[i].revoked ? "" : "",
-			   inv[i].created_by);
+		buf_printf(&b, "`%s` %s%s%s, *%s*, used %lld", inv[i].id, inv[i].kind, inv[i].email[0] ? " " : "",
+			   inv[i].email, role_name(inv[i].role), (long long)inv[i].uses);
+		if (inv[i].max_uses)
+			buf_printf(&b, " of %lld", (long long)inv[i].max_uses);
+		buf_printf(&b, ", %s, by <@%s>\n", state, inv[i].created_by);
 		if (inv[i].expires_ms && strcmp(state, "active") == 0)
 			buf_printf(&b, "    expires %s\n", format_utc(inv[i].expires_ms, when, sizeof(when)));
 	}

@@ -423,6 +423,11 @@ def slack_command(text="", user_id="U0ALICE", team_id=TEAM, secret=SECRET, ts=No
     return body, signed_headers(body, secret, ts)
 
 
+def everything(reply):
+    """All text a reply shows: fallback text plus every block (for searching)."""
+    return reply.get("text", "") + "\n" + json.dumps(reply.get("blocks", []), ensure_ascii=False)
+
+
 def check_reply(resp, what="reply"):
     """A slash-command message reply: 200, JSON, response_type, text, blocks. Returns dict."""
     check(resp.status == 200, "%s: expected HTTP 200, got %d %r" % (what, resp.status, short(resp.body)))

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from harness import (ORG, check, check_eq, check_re, daemon_binary, short, test)
+from harness import (ORG, check, everything, check_eq, check_re, daemon_binary, short, test)
 
 ALICE, BOB, CAROL, DAVE, EVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0EVE"
 K = "wk:{%s}" % ORG
@@ -149,6 +149,26 @@ def _(w):
     actions = [e[1][e[1].index("action") + 1] for e in w.r("XRANGE", K + ":audit", "-", "+")]
     for a in ("invite.create", "invite.use", "invite.revoke"):
         check(a in actions, "no %s audit entry in %r" % (a, actions))
+
+
+@test("invite texts read as sentences: expiry, uses, the list; two roles are refused")
+def _(w):
+    w.team_mode(ALICE)
+    one = everything(w.invite("link uses 1 expires 1d", ALICE))
+    check_re(r"One person can use it, until \w{3} \d+ \w{3}( \d{4})? \d\d:\d\d", one, "one use with an expiry")
+    many = everything(w.invite("link uses 5 expires never", ALICE))
+    check_re(r"Up to 5 people can use it; it never expires\.", many, "five uses, no expiry")
+    anyone = everything(w.invite("link", ALICE))
+    check_re(r"Any number of people can use it until \w{3} \d+", anyone, "default link")
+    for t in (one, many, anyone):
+        check(not re.search(r"Expires ,|expires, \.|It works 1 time", t), "broken sentence in %r" % t)
+    listing = everything(w.invite("list", ALICE))
+    check_re(r"link, \*developer\*, used 0 of 5, active", listing, "listing of a 5-use link")
+    check(not re.search(r"link , |used 00", listing), "broken listing: %r" % listing)
+    before = w.r.snapshot()
+    t = w.invite("link developer admin", ALICE)["text"]
+    check_re(r"one role", t, "two roles refused")
+    check_eq(w.r.snapshot(), before, "nothing written for a refused invite")
 
 
 @test("invites can't make owners; the /join page explains the code; junk codes answer clearly")

@@ -18,7 +18,7 @@ import re
 import time
 
 from fakes import FakeGitHub, FakeSMTP
-from harness import ORG, TEAM, check, check_eq, check_re, own_world, short, test
+from harness import everything, ORG, TEAM, check, check_eq, check_re, own_world, short, test
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 K = "wk:{%s}" % ORG
@@ -29,11 +29,6 @@ GH_TOKEN = "ghp_integration_test"
 
 
 # ---------------------------------------------------------------- helpers
-
-def everything(reply):
-    """All text a reply shows: fallback text plus every block (for searching)."""
-    return reply.get("text", "") + "\n" + json.dumps(reply.get("blocks", []), ensure_ascii=False)
-
 
 def invite(w, text, user=ALICE, timeout=40):
     """Run `/invite text` as user; return the final reply dict. A command that takes longer
