@@ -229,6 +229,8 @@ static const struct store_script transition_script = {
 	"  if not admin then return {'needs_admin', st} end\n"
 	"  if st ~= 'accepted' then return {'already', st} end\n"
 	"  if action == 'reject' then return set('rejected') end\n"
+	"  -- The policy asks for someone else's judgement: not the requester's or the peer's.\n"
+	"  if actor == h.requester or actor == h.peer then return {'own_request', st} end\n"
 	"  apply()\n"
 	"  return set('approved')\n"
 	"elseif action == 'cancel' then\n"
@@ -265,7 +267,7 @@ int swap_transition(struct store *s, const char *org_id, const char *id, enum sw
 		{ "done", SWAP_DONE },		 { "missing", SWAP_MISSING },
 		{ "not_yours", SWAP_NOT_YOURS }, { "needs_admin", SWAP_NEEDS_ADMIN },
 		{ "already", SWAP_ALREADY },	 { "expired", SWAP_EXPIRED },
-		{ "started", SWAP_STARTED },
+		{ "started", SWAP_STARTED },	 { "own_request", SWAP_OWN_REQUEST },
 	};
 	char key[192], kaudit[160], ktip[160], prefix[160], nows[24], nowms[24];
 	redisReply *r;

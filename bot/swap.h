@@ -70,6 +70,7 @@ enum swap_outcome {
 	SWAP_ALREADY,		/* it is no longer in a state that allows this (state says which) */
 	SWAP_EXPIRED,		/* the deadline passed (it is expired now) */
 	SWAP_STARTED,		/* an approved swap can't be undone once its shift started */
+	SWAP_OWN_REQUEST,	/* an admin may not approve a swap they asked for or take part in */
 };
 
 /* "peer" (default) or "admin". */

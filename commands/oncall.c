@@ -1331,6 +1331,9 @@ static enum cmd_result report_transition(struct cmd_ctx *ctx, enum swap_outcome 
 		if (strcmp(sw->state, "approved") == 0)
 			reply_section(r, "<@%s> takes the shift; `/oncall schedule` shows it. It can be undone "
 					 "until the shift starts: `/oncall swap undo %s`.", sw->peer, sw->id);
+		else if (strcmp(sw->state, "accepted") == 0)
+			reply_section(r, "It now waits for an admin to approve it (the swap policy is *admin*); "
+					 "nothing changes until then.");
 		notify_swap(ctx, sw, sw->state);
 		return CMD_OK;
 	case SWAP_MISSING:
@@ -1350,6 +1353,10 @@ static enum cmd_result report_transition(struct cmd_ctx *ctx, enum swap_outcome 
 		break;
 	case SWAP_STARTED:
 		reply_textf(r, "Swap `%s` can't be undone: its shift has started.", shown);
+		break;
+	case SWAP_OWN_REQUEST:
+		reply_textf(r, "Swap `%s` is yours: another *admin* approves it (the swap policy asks for "
+			       "someone else's approval).", shown);
 		break;
 	}
 	return CMD_REFUSED;

@@ -106,6 +106,22 @@ def _(w):
     check_re(r"can't|already", w.click("oncall.swap_reject", ALICE, value=sid)["text"], "reject after approve")
 
 
+@test("policy admin: an admin can't approve a swap they asked for; another admin can")
+def _(w):
+    setup(w, policy="admin")
+    shift = next_shift(w, ALICE)
+    sid = swap_id(w.oncall("cover %s by <@%s>" % (shift, BOB), ALICE)["text"])
+    js = w.click("oncall.swap_accept", BOB, value=sid)
+    check_re(r"now \*accepted\*", js["text"], "peer accepts")
+    check_re(r"waits for an admin to approve it", json.dumps(js), "the peer is told what happens next")
+    t = w.click("oncall.swap_approve", ALICE, value=sid)["text"]
+    check_re(r"is yours: another \*admin\* approves it", t, "the requester approving her own swap")
+    check_eq(state(w, sid), "accepted", "still waiting for another admin")
+    check_eq(overrides(w), [], "nothing applied")
+    w.invite("role <@%s> admin" % CAROL, ALICE)
+    check_re(r"now \*approved\*", w.click("oncall.swap_approve", CAROL, value=sid)["text"], "another admin")
+
+
 @test("decline, cancel, wrong person, unknown id: one clear answer each, nothing applied")
 def _(w):
     setup(w)
