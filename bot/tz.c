@@ -2,6 +2,7 @@
 #include "bot/tz.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -919,3 +921,34 @@ void tz_shutdown(void)
 	}
 	pthread_mutex_unlock(&cache_lock);
 }
+
+int tz_canonical(const char *typed, char *out, size_t size)
+{
+	const char *dir = getenv("WK_ZONEINFO_DIR");
+	char copy[256], name[256] = "", path[PATH_MAX], *save = NULL;
+
+	if (!typed || !name_valid(typed) || wk_strlcpy(copy, typed, sizeof(copy)) >= sizeof(copy))
+		return -1;
+	if (!dir || !*dir)
+		dir = "/usr/share/zoneinfo";
+	for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		struct dirent *e;
+		bool hit = false;
+		size_t len = strlen(name);
+		DIR *d;
+
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) || !(d = opendir(path)))
+			return -1;
+		while (!hit && (e = readdir(d)))
+			if (e->d_name[0] != '.' && strcasecmp(e->d_name, part) == 0)
+				hit = snprintf(name + len, sizeof(name) - len, "%s%s", len ? "/" : "", e->d_name) <
+				      (int)(sizeof(name) - len);
+		closedir(d);
+		if (!hit)
+			return -1;
+	}
+	if (!tz_get(name) || wk_strlcpy(out, name, size) >= size)
+		return -1;
+	return 0;
+}
+

@@ -66,6 +66,11 @@ const struct tz *tz_get(const char *name);
 /* The name the zone was loaded under. */
 const char *tz_name(const struct tz *z);
 
+/* The zone's own spelling of a name typed in any case ("europe/berlin" ->
+ * "Europe/Berlin"), found component by component in the zoneinfo directory.
+ * 0 with out filled when it names a zone tz_get() loads, else -1. */
+int tz_canonical(const char *typed, char *out, size_t size);
+
 /* Seconds east of UTC in force at UTC instant t; *is_dst (when not NULL) is set
  * to 1 during daylight saving time, else 0. Instants before the zone's first
  * transition use its first time type; instants after the last transition use

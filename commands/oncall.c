@@ -1619,11 +1619,14 @@ static enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **arg
 
 static enum cmd_result oncall_me_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
+	char zone[128];
+
 	(void)argc;
-	if (!tz_get(argv[0]))
+	/* "europe/berlin" means Europe/Berlin: stored in the zone's own spelling. */
+	if (!tz_get(argv[0]) && tz_canonical(argv[0], zone, sizeof(zone)) < 0)
 		return refuse_value("time zone", "that is not an IANA time zone; write it like "
 						 "Europe/Berlin or America/Chicago", r);
-	return set_field(ctx, FIELD_TZ, "time zone", argv[0], r);
+	return set_field(ctx, FIELD_TZ, "time zone", tz_get(argv[0]) ? argv[0] : zone, r);
 }
 
 static enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv,

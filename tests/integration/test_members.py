@@ -293,6 +293,11 @@ def _(w):
     check_re(r"E\.164", w.oncall("me phone 555-1234", ALICE)["text"], "bad phone")
     check_re(r"time zone is now Europe/Berlin", w.oncall("me tz Europe/Berlin", ALICE)["text"], "tz")
     check_re(r"not an IANA time zone", w.oncall("me tz Mars/Base", ALICE)["text"], "bad tz")
+    w.oncall("me tz america/new_YORK", ALICE)
+    check_eq(w.r("HGET", K + ":member:" + ALICE, "tz"), "America/New_York",
+             "a zone typed in another case is found and stored in its own spelling")
+    check_re(r"time zone is now Europe/Berlin", w.oncall("me tz europe/BERLIN", ALICE)["text"], "case")
+    check_re(r"not an IANA time zone", w.oncall("me tz europe/../../etc/passwd", ALICE)["text"], "no escape")
     check_re(r"email is now", w.oncall("me email alice@example.com", ALICE)["text"], "email")
     check_re(r"not an email address", w.oncall("me email alice@", ALICE)["text"], "bad email")
     check_re(r"off", w.oncall("me incidents off", ALICE)["text"], "notifications off")
