@@ -279,12 +279,17 @@ static enum cmd_result oncall_schedule(struct cmd_ctx *ctx, int argc, char **arg
 	struct buf out = BUF_INIT(64 * 1024);
 
 	for (int i = 0; i < argc; i++) {
-		if (!wk_parse_i64(argv[i], 1, 90, &days) && !team_name) {
-			team_name = argv[i];
-		} else if (i == argc - 1 && !wk_parse_i64(argv[i], 1, 90, &days)) {
-			reply_textf(r, "`/oncall schedule [team] [days]`: days is 1 to 90.");
+		/* A number is always days (120 is too many days, not a team). */
+		bool number = strspn(argv[i], "0123456789") == strlen(argv[i]);
+		if ((number && !wk_parse_i64(argv[i], 1, 90, &days)) || (!number && team_name)) {
+			char shown[24];
+			reply_textf(r, "`/oncall schedule [team] [days]`: days is 1 to 90%s%s%s.",
+				    number ? " (not " : "", number ? reply_escape(shown, sizeof(shown), argv[i]) : "",
+				    number ? ")" : "");
 			return CMD_REFUSED;
 		}
+		if (!number)
+			team_name = argv[i];
 	}
 	if (pick_team(ctx, team_name, team, sizeof(team), r) != 0)
 		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
@@ -295,7 +300,7 @@ static enum cmd_result oncall_schedule(struct cmd_ctx *ctx, int argc, char **arg
 		team_plan_free(&p);
 		return CMD_STORE_ERROR;
 	}
-	reply_textf(r, "Schedule for the next %lld days (%s):", (long long)days, tz_name(z));
+	reply_textf(r, "Schedule for the next %lld day%s (%s):", (long long)days, days == 1 ? "" : "s", tz_name(z));
 	for (size_t i = 0; i < s.n; i++) {
 		const struct segment *g = &s.seg[i];
 		int64_t end = g->end;

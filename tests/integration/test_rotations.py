@@ -142,6 +142,10 @@ def _(w):
             check_re(r"(Mon|Tue|Wed|Thu|Fri) \d+ \w+ (08:00|\d\d:\d\d) CE", l, "alice works weekdays: " + l)
     check_re(r"Next shifts of <@%s>" % BOB, w.oncall("when <@%s>" % BOB, ALICE)["text"], "/oncall when")
     check_re(r"Next shifts of <@%s>" % ALICE, w.oncall("when", ALICE)["text"], "/oncall when (me)")
+    t = w.oncall("schedule 120", ALICE)["text"]
+    check_re(r"days is 1 to 90 \(not 120\)", t, "too many days is not a team name")
+    check_re(r"next 1 day \(", w.oncall("schedule 1", ALICE)["text"], "one day, singular")
+    check_re(r"next 7 days \(", w.oncall("schedule 7", ALICE)["text"], "seven days")
     t = w.oncall("when <@U0NOBODY>", ALICE)["text"]
     check_re(r"<@U0NOBODY> is not a member", t, "/oncall when for someone not in the org")
     check(not re.search(r"no shifts", t), "called a stranger free: %r" % t)
