@@ -276,15 +276,16 @@ static void invite_mailed(void *arg, struct courier_response *resp)
 	free(im);
 }
 
-/* Mail the invite without waiting when the answer has somewhere to go later
- * (Slack's response_url); the console, which has not, waits. Fills r. */
+/* Mail the invite without waiting when the platform has late answers (Slack's
+ * response_url); the console, on its own thread and without them, waits.
+ * Fills r. */
 static void mail_invite(struct cmd_ctx *ctx, const char *to, enum role role, const char *id,
 			const char *code, const char *url, const char *text, struct reply *r)
 {
 	const struct adapter_ops *a = adapter_for(ctx->req->platform);
 	char why[200];
 
-	if (a && a->post_late && ctx->req->response_url[0]) {
+	if (a && a->post_late) {	/* chat: never wait; the console (its own thread) may */
 		struct invite_mail *im = xcalloc(1, sizeof(*im));
 		im->platform = ctx->req->platform;
 		im->role = role;
@@ -466,9 +467,10 @@ static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv,
 	if (argc > 1 && invite_role(argv[1], &role, r) < 0)
 		return CMD_REFUSED;
 	if (!ctx->cfg->github_token || !ctx->cfg->github_token[0] || !github_name_valid(argv[0]) ||
-	    !a || !a->post_late || !ctx->req->response_url[0]) {
-		/* Refusals GitHub need not be asked for, and the console (which has no
-		 * later answer) read at once. */
+	    !a || !a->post_late) {
+		/* Refusals that need no network (github_org_members() answers them at
+		 * once), and the console, which runs on its own thread, not a worker,
+		 * and has no later answer: read here. A chat request never waits. */
 		struct github_member *gm = NULL;
 		size_t n = 0;
 		char why[256] = "";
