@@ -184,7 +184,6 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
 	return CMD_REFUSED;
 }
 
-
 /* ---- `/oncall me test` ----
  *
  * A test page over each of my channels, then what happened to each: people
