@@ -2,9 +2,9 @@
 #include "bot/console.h"
 #include "adapters/adapter.h"
 #include "bot/dispatch.h"
-#include "bot/http_server.h"
 #include "bot/log.h"
 #include "bot/org.h"
+#include "bot/outbox.h"
 #include "bot/util.h"
 
 #include <errno.h>
@@ -20,13 +20,18 @@
 
 static struct {
 	const struct config *cfg;
+	void (*quit)(void);
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
+	/* Guards stdout and everything below: the senders show messages
+	 * (console_show) while the console thread prints replies. */
+	pthread_mutex_t lock;
 	struct reply_button choices[REPLY_MAX_BUTTONS];	/* the last reply's buttons */
 	size_t nchoices;
 	char user[33];		/* who is typing: console.user, or whom `/as` chose */
-} con;
+	char org_id[96];	/* the console org's id, "console:<org>" */
+} con = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void clear_choices(void)
 {
@@ -38,7 +43,8 @@ static void clear_choices(void)
 	con.nchoices = 0;
 }
 
-static void print_reply(const struct reply *r)
+/* Render r and make its buttons the numbered choices. Called with con.lock. */
+static void print_reply_locked(const struct reply *r)
 {
 	struct buf out = BUF_INIT(256 * 1024);
 
@@ -53,6 +59,42 @@ static void print_reply(const struct reply *r)
 		con.choices[i].label = xstrdup(r->buttons[i].label);
 	}
 	con.nchoices = r->nbuttons;
+}
+
+static void print_reply(const struct reply *r)
+{
+	pthread_mutex_lock(&con.lock);
+	print_reply_locked(r);
+	pthread_mutex_unlock(&con.lock);
+}
+
+void console_show(const struct outbox_preview *p)
+{
+	struct reply text;
+
+	pthread_mutex_lock(&con.lock);
+	if (p->address && p->address[0])
+		printf("\n(would send by %s to %s:)\n", p->channel, p->address);
+	else
+		printf("\n(would send by %s to @%s:)\n", p->channel, p->member);
+	/* Buttons become choices only for the person typing: a click acts as them. */
+	if (strcmp(p->org, con.org_id) == 0 && strcmp(p->member, con.user) == 0) {
+		print_reply_locked(p->reply);
+	} else {
+		reply_init(&text);
+		buf_adds(&text.text, buf_cstr(&p->reply->text));
+		for (size_t i = 0; i < p->reply->nbuttons; i++)
+			buf_printf(&text.text, "%s[%s]", i ? " " : "\n", p->reply->buttons[i].label);
+		if (p->reply->nbuttons)
+			buf_printf(&text.text, " (for @%s: `/as %s` to choose)", p->member, p->member);
+		struct buf out = BUF_INIT(256 * 1024);
+		shell_adapter.render(&text, &out);
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
+		buf_free(&out);
+		reply_free(&text);
+	}
+	fflush(stdout);
+	pthread_mutex_unlock(&con.lock);
 }
 
 static void prompt(void)
@@ -81,12 +123,15 @@ static bool handle_line(struct store *store, char *line)
 	/* "/as bob": act as another local person, to try invites and roles alone. */
 	if (strncmp(p, "/as ", 4) == 0 || strncmp(p, "as ", 3) == 0) {
 		const char *name = strchr(p, ' ') + 1;
+		pthread_mutex_lock(&con.lock);
 		if (!org_member_id_valid(name) || strlen(name) >= sizeof(con.user)) {
 			printf("A console user name is letters, digits, '.', '_' or '-'.\n");
 		} else {
 			wk_strlcpy(con.user, name, sizeof(con.user));
+			clear_choices();	/* the last reply's buttons were someone else's */
 			printf("You are now @%s.\n", con.user);
 		}
+		pthread_mutex_unlock(&con.lock);
 		fflush(stdout);
 		return true;
 	}
@@ -99,8 +144,14 @@ static bool handle_line(struct store *store, char *line)
 	reply_init(&r);
 
 	if (wk_parse_i64(p, 0, 1000000, &choice)) {
-		if (choice < 1 || (size_t)choice > con.nchoices) {
-			printf("There is no choice %lld here.\n", (long long)choice);
+		pthread_mutex_lock(&con.lock);
+		if (!con.nchoices || choice < 1 || (size_t)choice > con.nchoices) {
+			if (!con.nchoices)
+				printf("The last reply had nothing to choose from. Type a command, e.g. "
+				       "`/oncall help`.\n");
+			else
+				printf("Choose a number from 1 to %zu.\n", con.nchoices);
+			pthread_mutex_unlock(&con.lock);
 			goto out;
 		}
 		const struct reply_button *b = &con.choices[choice - 1];
@@ -112,6 +163,7 @@ static bool handle_line(struct store *store, char *line)
 		req.command[n] = '\0';
 		wk_strlcpy(req.action_id, b->action_id, sizeof(req.action_id));
 		wk_strlcpy(req.action_value, b->value, sizeof(req.action_value));
+		pthread_mutex_unlock(&con.lock);
 	} else {
 		if (*p == '/')
 			p++;
@@ -180,16 +232,20 @@ static void *console_main(void *arg)
 			len = 0;
 		}
 	}
+	pthread_mutex_lock(&con.lock);
 	clear_choices();
+	pthread_mutex_unlock(&con.lock);
 	store_close(store);
 	if (!atomic_load(&con.stop))
-		http_server_stop();	/* the user left: stop the daemon too */
+		con.quit();	/* the user left: stop the daemon too */
 	return NULL;
 }
 
-int console_start(const struct config *cfg)
+int console_start(const struct config *cfg, void (*quit)(void))
 {
 	con.cfg = cfg;
+	con.quit = quit;
+	snprintf(con.org_id, sizeof(con.org_id), "console:%s", cfg->console_org);
 	wk_strlcpy(con.user, cfg->console_user, sizeof(con.user));
 	if (pthread_create(&con.thread, NULL, console_main, NULL) != 0)
 		return -1;

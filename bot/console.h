@@ -8,8 +8,15 @@
 #define WK_CONSOLE_H
 
 #include "bot/config.h"
+#include "bot/outbox.h"
 
-int console_start(const struct config *cfg);
-void console_stop(void);	/* after http_server_run() returned */
+/* quit runs on the console thread when the user leaves (Ctrl-D, `quit`): it
+ * begins the same drain as SIGTERM. */
+int console_start(const struct config *cfg, void (*quit)(void));
+void console_stop(void);
+/* The outbox's preview (outbox_set_preview): prints what a person would have
+ * received, marked "(would send by SMS to +1…:)"; a chat message to the person
+ * typing brings its buttons as numbered choices. Any thread. */
+void console_show(const struct outbox_preview *p);	/* after http_server_run() returned */
 
 #endif

@@ -886,7 +886,7 @@ static int derive_limits(const struct config *cfg)
 	return 0;
 }
 
-int http_server_run(const struct config *cfg)
+int http_server_run(const struct config *cfg, void (*listening)(void))
 {
 	struct lws_context_creation_info info;
 
@@ -914,6 +914,8 @@ int http_server_run(const struct config *cfg)
 		return -1;
 	}
 	log_info("http.listen", "listen=%s:%d", cfg->listen_host, cfg->listen_port);
+	if (listening)
+		listening();
 
 	for (;;) {
 		if (lws_service(srv.ctx, 0) < 0)

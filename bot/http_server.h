@@ -129,8 +129,10 @@ bool http_call_finish(struct http_call *call, struct http_response *resp);
 
 /* Run the loop until http_server_stop(); then finish in-flight requests (new
  * ones get 503) for up to cfg->shutdown_grace_ms. Returns 0, or -1 if the
- * listener could not be set up. */
-int http_server_run(const struct config *cfg);
+ * listener could not be set up. listening (may be NULL) runs once on this
+ * thread as soon as the port is bound, before any request is served: what must
+ * not start unless the daemon really listens (the console) starts there. */
+int http_server_run(const struct config *cfg, void (*listening)(void));
 /* Any thread, async-signal context excluded. */
 void http_server_stop(void);
 /* After workers_stop(): free answers that arrived too late to send. */

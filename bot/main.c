@@ -59,6 +59,15 @@ static const char usage_text[] =
 	"  -h, --help          this text\n";
 
 static sigset_t stop_signals;
+static const struct config *console_cfg;
+
+/* SIGTERM, SIGINT and the console's quit: new requests get 503, notifications
+ * in flight finish, then everything stops (the order is main's). */
+static void daemon_stop(void)
+{
+	outbox_drain_begin();
+	http_server_stop();
+}
 
 static void *signal_main(void *arg)
 {
@@ -71,8 +80,17 @@ static void *signal_main(void *arg)
 		if (sig == SIGUSR1)	/* main's "we are done" */
 			return NULL;
 		log_info("daemon.signal", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
-		outbox_drain_begin();
-		http_server_stop();
+		daemon_stop();
+	}
+}
+
+/* The console only opens once the port is ours: a second daemon on the same
+ * address must fail before it takes a single command. */
+static void start_console(void)
+{
+	if (console_start(console_cfg, daemon_stop) < 0) {
+		log_error("daemon.start", "error=\"cannot start the console\"");
+		daemon_stop();
 	}
 }
 
@@ -150,13 +168,15 @@ int main(int argc, char **argv)
 		log_warn("slack.disabled", "reason=\"slack.signing_secret (WK_SLACK_SIGNING_SECRET) is empty; /slack/* answers 401\"");
 	log_info("daemon.start", "version=%s workers=%lld redis=%s", WK_VERSION, (long long)cfg.workers,
 		 url.path[0] ? "unix" : "tcp");
+	console_cfg = &cfg;
+	if (console)
+		outbox_set_preview(console_show);	/* before the senders start */
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || jobs_start() < 0 || courier_start(&cfg) < 0 ||
-	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
-	    (console && console_start(&cfg) < 0)) {
+	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
-	} else if (http_server_run(&cfg) < 0) {
+	} else if (http_server_run(&cfg, console ? start_console : NULL) < 0) {
 		rc = 1;
 	}
 

@@ -8,6 +8,18 @@
 
 #include <string.h>
 
+void notify_flatten(const struct reply *r, struct buf *out)
+{
+	buf_adds(out, buf_cstr(&r->text));
+	for (size_t i = 0; i < r->nsections; i++) {
+		const struct reply_section *sec = &r->sections[i];
+		if (sec->text)
+			buf_printf(out, "\n%s", sec->text);
+		for (size_t f = 0; f < sec->nfields; f++)
+			buf_printf(out, "\n*%s:* %s", sec->fields[f].label, sec->fields[f].value);
+	}
+}
+
 int notify_member(struct store *s, const struct config *cfg, const char *org_id,
 		  const char *member_id, const char *kind, const struct reply *r, const char *dedupe)
 {
@@ -25,14 +37,7 @@ int notify_member(struct store *s, const struct config *cfg, const char *org_id,
 		log_debug("notify.skip", "org=%s member=%s platform=%s", org_id, member_id, m.platform);
 		return 1;
 	}
-	buf_adds(&text, buf_cstr(&r->text));
-	for (size_t i = 0; i < r->nsections; i++) {
-		const struct reply_section *sec = &r->sections[i];
-		if (sec->text)
-			buf_printf(&text, "\n%s", sec->text);
-		for (size_t f = 0; f < sec->nfields; f++)
-			buf_printf(&text, "\n*%s:* %s", sec->fields[f].label, sec->fields[f].value);
-	}
+	notify_flatten(r, &text);
 	if (outbox_buttons_encode(r, buttons, sizeof(buttons)) < 0)
 		log_warn("notify.buttons", "org=%s member=%s reason=\"too many to carry; sent without\"",
 			 org_id, member_id);

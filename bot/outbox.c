@@ -34,8 +34,9 @@
 #define READ_COUNT 1
 
 /* SEND_UNKNOWN: the request went out and no answer came (a timeout, a dropped
- * connection, a cut-off at shutdown): the provider may have it. */
-enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT, SEND_UNKNOWN };
+ * connection, a cut-off at shutdown): the provider may have it. SEND_SHOWN:
+ * nothing was sent; the console showed what would have been (outbox_set_preview). */
+enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT, SEND_UNKNOWN, SEND_SHOWN };
 
 struct item {
 	char org[96], id[24], member[64], channel[16], fallback[32], kind[16], page[24];
@@ -127,6 +128,22 @@ static void batch_text(const struct batch *b, struct buf *out)
 
 static enum send_outcome slack_outcome(int rc);
 
+/* A batch as a chat message: its text, the buttons it carries, and an
+ * Acknowledge button per page. */
+static void chat_reply(const struct batch *b, struct reply *r)
+{
+	batch_text(b, &r->text);
+	for (size_t i = 0; i < b->n; i++) {
+		char label[48];
+		buttons_decode(b->items[i].buttons, r);
+		if (!b->items[i].page[0])
+			continue;
+		snprintf(label, sizeof(label), b->n == 1 ? "Acknowledge" : "Acknowledge #%s",
+			 page_number(&b->items[i]));
+		reply_button(r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
+	}
+}
+
 static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct batch *b,
 				    char *why, size_t whysize, int64_t *retry_ms)
 {
@@ -135,16 +152,7 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 	int rc;
 
 	reply_init(&r);
-	batch_text(b, &r.text);
-	for (size_t i = 0; i < b->n; i++) {
-		char label[48];
-		buttons_decode(b->items[i].buttons, &r);
-		if (!b->items[i].page[0])
-			continue;
-		snprintf(label, sizeof(label), b->n == 1 ? "Acknowledge" : "Acknowledge #%s",
-			 page_number(&b->items[i]));
-		reply_button(&r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
-	}
+	chat_reply(b, &r);
 	struct slack_note note = { b->items[0].org, b->ref, b->ids };
 	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &note, &retry_after, why,
 			    whysize);
@@ -207,6 +215,9 @@ static enum send_outcome send_slack_channel(const struct config *cfg, struct sto
 	return slack_outcome(rc);
 }
 
+#define SMS_ACK_HOW "\nReply ACK "
+#define EMAIL_ACK_HOW "\n\nAcknowledge with the button in chat, or text ACK "
+
 /* How to acknowledge by SMS or mail: the page numbers in the batch. */
 static void ack_hint(const struct batch *b, const char *how, struct buf *out)
 {
@@ -233,7 +244,7 @@ static enum send_outcome send_email(const struct config *cfg, struct store *s, c
 		return SEND_PERMANENT;
 	}
 	batch_text(b, &text);
-	ack_hint(b, "\n\nAcknowledge with the button in chat, or text ACK ", &text);
+	ack_hint(b, EMAIL_ACK_HOW, &text);
 	if (b->n == 1)
 		wk_strlcpy(subject, b->items[0].subject[0] ? b->items[0].subject : "Watchkeeper", sizeof(subject));
 	else
@@ -289,7 +300,7 @@ static enum send_outcome send_sms(const struct config *cfg, struct store *s, con
 	/* The way to answer, and the reference that lets us find this message in
 	 * Twilio's list after an unknown outcome, must survive the length cap: cut
 	 * the text, not them. */
-	ack_hint(b, "\nReply ACK ", &hint);
+	ack_hint(b, SMS_ACK_HOW, &hint);
 	buf_printf(&hint, "\nRef %s", b->ref);
 	batch_text(b, &body);
 	utf8_cut(&body, TWILIO_BODY_MAX_CHARS - 1 - hint.len);
@@ -357,6 +368,27 @@ static int64_t unlimited(const struct config *cfg)
 	return 0;
 }
 
+static bool slack_configured(const struct config *cfg)
+{
+	return cfg->slack_bot_token[0] != '\0';
+}
+
+static bool never_configured(const struct config *cfg)
+{
+	(void)cfg;
+	return false;
+}
+
+/* The console channel on an instance without a console (another instance
+ * sharing the Redis): nobody here can show it. */
+static enum send_outcome send_nowhere(const struct config *cfg, struct store *s, const struct batch *b,
+				      char *why, size_t whysize, int64_t *retry_ms)
+{
+	(void)cfg, (void)s, (void)b, (void)retry_ms;
+	snprintf(why, whysize, "console messages are shown only by an instance running --console");
+	return SEND_PERMANENT;
+}
+
 static int64_t sms_in_flight(const struct config *cfg) { return cfg->twilio_max_in_flight; }
 static int64_t sms_per_second(const struct config *cfg) { return cfg->twilio_max_per_second; }
 static int64_t sms_gap_ms(const struct config *cfg) { return cfg->notify_sms_gap_s * 1000; }
@@ -374,6 +406,8 @@ static int64_t email_per_hour(const struct config *cfg) { return cfg->notify_ema
  * (NULL: the channel is at-least-once; SMTP has no way to ask). */
 static const struct channel {
 	const char *name;
+	const char *label;	/* for people: "SMS", "chat" */
+	bool (*configured)(const struct config *cfg);	/* can this instance reach the provider? */
 	channel_send send;
 	channel_verify verify;
 	int64_t (*in_flight)(const struct config *cfg);
@@ -381,11 +415,17 @@ static const struct channel {
 	int64_t (*min_gap_ms)(const struct config *cfg);
 	int64_t (*per_hour)(const struct config *cfg);
 } channels[] = {
-	{ "slack", send_slack, verify_slack, unlimited, unlimited, slack_gap_ms, unlimited },
-	{ "slack_channel", send_slack_channel, verify_slack_channel, unlimited, unlimited, slack_gap_ms,
+	{ "slack", "chat", slack_configured, send_slack, verify_slack, unlimited, unlimited, slack_gap_ms,
 	  unlimited },
-	{ "sms", send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms, sms_per_hour },
-	{ "email", send_email, NULL, unlimited, unlimited, email_gap_ms, email_per_hour },
+	{ "slack_channel", "chat", slack_configured, send_slack_channel, verify_slack_channel, unlimited,
+	  unlimited, slack_gap_ms, unlimited },
+	{ "sms", "SMS", twilio_configured, send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms,
+	  sms_per_hour },
+	{ "email", "email", mail_configured, send_email, NULL, unlimited, unlimited, email_gap_ms,
+	  email_per_hour },
+	/* Chat for the console's people: there is no provider, only the preview. */
+	{ "console", "chat", never_configured, send_nowhere, NULL, unlimited, unlimited, unlimited,
+	  unlimited },
 };
 
 /* Which channel carries "chat" for people of each platform (Teams adds a row). */
@@ -394,13 +434,18 @@ static const struct {
 	const char *channel;
 } chat_channels[] = {
 	{ "slack", "slack" },
+	{ "console", "console" },
 };
+
+static outbox_preview_fn preview;	/* set before any sender starts, read-only after */
 
 const char *outbox_chat_channel(const char *platform)
 {
 	for (size_t i = 0; i < ARRAY_LEN(chat_channels); i++)
 		if (strcmp(chat_channels[i].platform, platform) == 0)
-			return chat_channels[i].channel;
+			/* The console's people have chat only where a console shows it. */
+			return strcmp(chat_channels[i].channel, "console") != 0 || preview ? chat_channels[i].channel
+											 : NULL;
 	return NULL;
 }
 
@@ -420,31 +465,49 @@ static const struct channel *channel_find(const char *name)
 	return NULL;
 }
 
+void outbox_set_preview(outbox_preview_fn show)
+{
+	preview = show;
+}
+
+bool outbox_previewed(const struct config *cfg, const char *channel)
+{
+	const struct channel *ch = channel_find(channel);
+
+	return preview && ch && !ch->configured(cfg);
+}
+
 int outbox_channels_for(struct store *s, const struct config *cfg, const char *org_id,
 			const char *member, char *out, size_t size)
 {
 	struct member m;
+	struct buf b = BUF_INIT(size);
 	int got = member_get(s, org_id, member, &m);
+	const char *chat;
 
 	out[0] = '\0';
 	if (got < 0)
 		return -1;
 	if (got > 0 || m.placeholder)
 		return 0;
-	if (strcmp(m.platform, "slack") == 0 && cfg->slack_bot_token[0])
-		snprintf(out + strlen(out), size - strlen(out), "%sslack", out[0] ? "," : "");
-	if (m.phone[0] && twilio_configured(cfg)) {
+	/* With a console, a channel this instance cannot reach is still offered:
+	 * the console shows what would have gone out. */
+	if ((chat = outbox_chat_channel(m.platform)) && (preview || channel_find(chat)->configured(cfg)))
+		buf_printf(&b, "%s%s", b.len ? "," : "", chat);
+	if (m.phone[0] && (preview || twilio_configured(cfg))) {
 		char key[96];
 		redisReply *r = NULL;
 		snprintf(key, sizeof(key), "wk:phone_optout:%s", m.phone);
 		r = store_command(s, "EXISTS %s", key);
 		if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)	/* they texted STOP */
-			snprintf(out + strlen(out), size - strlen(out), "%ssms", out[0] ? "," : "");
+			buf_printf(&b, "%ssms", b.len ? "," : "");
 		if (r)
 			freeReplyObject(r);
 	}
-	if (m.email[0] && mail_configured(cfg))
-		snprintf(out + strlen(out), size - strlen(out), "%semail", out[0] ? "," : "");
+	if (m.email[0] && (preview || mail_configured(cfg)))
+		buf_printf(&b, "%semail", b.len ? "," : "");
+	wk_strlcpy(out, buf_cstr(&b), size);
+	buf_free(&b);
 	return 0;
 }
 
@@ -1164,6 +1227,32 @@ static bool verify_batch(struct sender *sd, struct batch *b, const struct channe
 	return true;
 }
 
+/* The console's preview of a batch on a channel this instance cannot reach:
+ * the message as its person would get it, and where it would have gone. */
+static enum send_outcome show_batch(struct sender *sd, const struct batch *b, const struct channel *ch,
+				    char *why, size_t whysize)
+{
+	struct member m;
+	struct reply r;
+	struct outbox_preview pv = { .org = b->items[0].org, .member = b->items[0].member, .channel = ch->label };
+	bool chat = outbox_is_chat_channel(ch->name);
+
+	reply_init(&r);
+	if (chat) {
+		chat_reply(b, &r);
+	} else {
+		batch_text(b, &r.text);
+		ack_hint(b, strcmp(ch->name, "sms") == 0 ? SMS_ACK_HOW : EMAIL_ACK_HOW, &r.text);
+		if (member_get(sd->store, pv.org, pv.member, &m) == 0)
+			pv.address = strcmp(ch->name, "sms") == 0 ? m.phone : m.email;
+	}
+	pv.reply = &r;
+	preview(&pv);
+	reply_free(&r);
+	snprintf(why, whysize, "%s", chat ? "shown in the console" : "not configured here; shown in the console");
+	return SEND_SHOWN;
+}
+
 /* Everything the claim took, sent as one message, then each one's outcome.
  * False when an outcome could not be recorded (or must not be: the lease was
  * lost), so the stream entry stays pending. */
@@ -1191,7 +1280,8 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 	/* Checked again right before each request leaves: this thread may stall
 	 * (a frozen process, a slow conversations.open) between here and the post. */
 	courier_guard_set(sender_guard, sd);
-	enum send_outcome o = ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
+	enum send_outcome o = preview && !ch->configured(ob.cfg) ? show_batch(sd, b, ch, why, sizeof(why))
+				: ch->send(ob.cfg, sd->store, b, why, sizeof(why), &retry_ms);
 	courier_guard_set(NULL, NULL);
 	if (bounded)
 		sem_post(&ob.slots[ci]);
@@ -1200,7 +1290,12 @@ static bool send_batch(struct sender *sd, struct batch *b, const struct channel 
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct item *it = &b->items[i];
-		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_PERMANENT ? "failed" : "retry");
+		metrics_outbound(it->channel, o == SEND_SENT ? "sent" : o == SEND_SHOWN ? "shown"
+					      : o == SEND_PERMANENT ? "failed" : "retry");
+		if (o == SEND_SHOWN) {
+			recorded &= finish(sd, it, "shown", why, "clear", false);
+			continue;
+		}
 		if (o == SEND_SENT) {
 			recorded &= finish(sd, it, "sent", "", "clear", false);
 			log_info("notify.sent", "org=%s notification=%s channel=%s attempts=%lld bundle=%zu",

@@ -119,8 +119,28 @@ int outbox_recent(struct store *s, const char *org_id, size_t n, struct outbox_s
 int outbox_channels_for(struct store *s, const struct config *cfg, const char *org_id,
 			const char *member, char *out, size_t size);
 
+/* What the console shows instead of sending: a message for member over a
+ * channel this instance cannot reach. address is the phone or email it would
+ * go to ("" for chat). Everything is only valid during the call, which runs on
+ * a sender thread. */
+struct outbox_preview {
+	const char *org, *member;
+	const char *channel;	/* "chat", "SMS", "email" */
+	const char *address;
+	const struct reply *reply;	/* text, and for chat the buttons */
+};
+typedef void (*outbox_preview_fn)(const struct outbox_preview *p);
+/* With a preview (the console, before outbox_start()), every channel a person
+ * has an address for is offered even without its provider's settings, and a
+ * message on such a channel is shown instead of sent: its record says
+ * `shown`, with "not configured here; shown in the console". NULL: none. */
+void outbox_set_preview(outbox_preview_fn show);
+/* Would a message on channel be shown in the console rather than sent? */
+bool outbox_previewed(const struct config *cfg, const char *channel);
+
 /* The channel that carries chat messages to people of a platform ("slack"
- * for "slack"), NULL when there is none; and whether a channel is one. */
+ * for "slack", "console" for "console"), NULL when there is none; and whether
+ * a channel is one. */
 const char *outbox_chat_channel(const char *platform);
 bool outbox_is_chat_channel(const char *name);
 

@@ -38,8 +38,9 @@ enum cmd_result oncall_announce(struct cmd_ctx *ctx, int argc, char **argv, stru
 		reply_textf(r, "Usage: `/oncall announce here|#channel|off [team NAME]`.");
 		return CMD_REFUSED;
 	}
-	if (ctx->req->platform != PLATFORM_SLACK) {
-		reply_textf(r, "Handoff announcements go to a Slack channel; run this in Slack.");
+	if (!off && ctx->req->platform != PLATFORM_SLACK) {
+		reply_textf(r, "Handoff announcements go to a Slack channel, and there is none here: run "
+			       "`/oncall announce here` in Slack. `/oncall announce off` works anywhere.");
 		return CMD_REFUSED;
 	}
 	if (!off && (channel_from(ctx, argv[0], channel, sizeof(channel)), !channel[0])) {

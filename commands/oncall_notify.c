@@ -7,6 +7,7 @@
 #include "bot/courier.h"
 #include "bot/engine.h"
 #include "bot/member.h"
+#include "bot/notify.h"
 #include "bot/outbox.h"
 #include "bot/page.h"
 #include "bot/timers.h"
@@ -258,7 +259,7 @@ static int me_test_pending(struct store *st, const char *org_id, const char *mem
 
 static bool status_final(const char *status)
 {
-	static const char *const final[] = { "sent", "delivered", "failed", "cancelled" };
+	static const char *const final[] = { "sent", "delivered", "failed", "cancelled", "shown" };
 
 	for (size_t i = 0; i < ARRAY_LEN(final); i++)
 		if (strcmp(status, final[i]) == 0)
@@ -274,6 +275,7 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 	size_t n = 0;
 	int64_t now = engine_now_ms();
 	enum cmd_result res = CMD_OK;
+	bool previewed = false;
 
 	(void)argc;
 	(void)argv;
@@ -301,6 +303,7 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 		if (outbox_enqueue(ctx->store, ctx->org_id, &m, ctx->now_ms, ids[n], sizeof(ids[n])) < 0)
 			return CMD_STORE_ERROR;
 		wk_strlcpy(name[n], c, sizeof(name[0]));
+		previewed |= outbox_previewed(ctx->cfg, c);
 		buf_printf(&list, "%s%s:%s", n ? "," : "", ids[n], name[n]);
 		buf_printf(&shown, "%s%s (`%s`)", n ? ", " : "", name[n], ids[n]);
 		n++;
@@ -319,7 +322,11 @@ enum cmd_result oncall_me_test(struct cmd_ctx *ctx, int argc, char **argv, struc
 		res = CMD_STORE_ERROR;
 		goto out;
 	}
-	reply_textf(r, "Sent a test page over %s; the results follow in a moment.", buf_cstr(&shown));
+	if (previewed)	/* the console: say so rather than pretend a delivery */
+		reply_textf(r, "Showing a test page for %s here in the console (what is not configured is "
+			       "not sent); the results follow in a moment.", buf_cstr(&shown));
+	else
+		reply_textf(r, "Sent a test page over %s; the results follow in a moment.", buf_cstr(&shown));
 out:
 	buf_free(&list);
 	buf_free(&shown);
@@ -333,9 +340,14 @@ static void me_test_report(struct engine_ctx *ctx, bool admin, size_t n, char id
 	struct buf b = BUF_INIT(2048);
 
 	(void)ctx;
-	reply_textf(r, "Test page sent over %zu channel%s:", n, n == 1 ? "" : "s");
+	reply_textf(r, "Test page over %zu channel%s:", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		char err[180];
+		if (strcmp(st[i].status, "shown") == 0) {	/* the console's preview: nothing went out */
+			buf_printf(&b, "• %s: %s (`%s`)\n", name[i], reply_escape(err, sizeof(err), st[i].error),
+				   ids[i]);
+			continue;
+		}
 		buf_printf(&b, "• %s: *%s*%s%s (`%s`)", name[i], st[i].status, st[i].error[0] ? ": " : "",
 			   st[i].error[0] ? reply_escape(err, sizeof(err), st[i].error) : "", ids[i]);
 		/* SMS has a second step: the carrier's delivery report, which comes later. */
@@ -365,11 +377,15 @@ static int me_test_deliver(struct engine_ctx *ctx, const char *platform, const c
 	const char *chat = outbox_chat_channel(platform);
 	if (!chat)
 		return 0;	/* the console: `/oncall notifications` shows it */
+	struct buf text = BUF_INIT(8192);
+	notify_flatten(r, &text);
 	struct outbox_message m = { .member = member, .channel = chat, .kind = "test_result",
-				    .subject = "Watchkeeper test page results", .text = buf_cstr(&r->text),
+				    .subject = "Watchkeeper test page results", .text = buf_cstr(&text),
 				    .dedupe = ctx->timer->id };
 	char id[24];
-	return outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id)) < 0 ? -1 : 0;
+	int rc = outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id));
+	buf_free(&text);
+	return rc < 0 ? -1 : 0;
 }
 
 int oncall_me_test_fire(struct engine_ctx *ctx)

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # redis.sh - a private, throw-away redis-server for development, tests and benchmarks.
 #
-#   scripts/redis.sh start DIR   start redis in DIR (socket DIR/redis.sock, a free loopback
+#   scripts/redis.sh start DIR [--keep]
+#                                start redis in DIR (socket DIR/redis.sock, a free loopback
 #                                TCP port in DIR/redis.port, pidfile DIR/redis.pid, log
 #                                DIR/redis.log), wait for PING, print unix://DIR/redis.sock
-#   scripts/redis.sh stop DIR    stop it (SHUTDOWN NOSAVE, then SIGTERM/SIGKILL if needed)
+#   scripts/redis.sh stop DIR    stop it (SHUTDOWN, then SIGTERM/SIGKILL if needed)
 #   scripts/redis.sh url DIR     print the URL of a running one
 #
-# Nothing is persisted (--save '' --appendonly no). DIR is created if missing.
+# Without --keep nothing is persisted (--save '' --appendonly no): tests and benchmarks.
+# With --keep (make run) the data lives in DIR as an append-only file, fsynced every
+# second, and the next start in the same DIR loads it. DIR is created if missing.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop|url DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 start DIR [--keep] | stop DIR | url DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = start ] && [ "$3" = --keep ]; } || usage
 cmd=$1
 dir=$2
+appendonly=no
+[ "${3:-}" = --keep ] && appendonly=yes
 
 free_port() {
 	/usr/bin/python3 -c 'import socket
@@ -54,7 +59,7 @@ start() {
 		port=$(free_port)
 		redis-server --port "$port" --bind 127.0.0.1 \
 			--unixsocket "$dir/redis.sock" --unixsocketperm 700 \
-			--save '' --appendonly no --dir "$dir" \
+			--save '' --appendonly "$appendonly" --appendfsync everysec --dir "$dir" \
 			--daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
 			--protected-mode yes
 		# Wait up to 5 s for PING; a lost race for the port makes redis exit: retry.
@@ -83,7 +88,8 @@ stop() {
 	[ -d "$dir" ] || return 0
 	local pid i
 	pid=$(running_pid) || { rm -f "$dir/redis.sock" "$dir/redis.pid"; return 0; }
-	# timeout: a redis under CLIENT PAUSE would hold SHUTDOWN back.
+	# timeout: a redis under CLIENT PAUSE would hold SHUTDOWN back. NOSAVE skips only
+	# the RDB snapshot; an append-only file (--keep) is flushed and kept.
 	timeout 2 redis-cli -s "$dir/redis.sock" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
 	for i in $(seq 1 100); do
 		alive "$pid" || break
