@@ -206,15 +206,20 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 				return CMD_REFUSED;
 			}
 			i++;
-		} else if (role_given) {
-			/* "developer admin" must not quietly become an admin invite. */
-			reply_textf(r, "An invite has one role; `%s` came after another. Write one of "
-				       "`viewer`, `developer` or `admin`.", argv[i]);
-			return CMD_REFUSED;
-		} else if (invite_role(argv[i], &spec.role, r) < 0) {
-			dispatch_usage(&invite_command, NULL, r);
-			return CMD_REFUSED;
 		} else {
+			enum role role;
+			if (invite_role(argv[i], &role, r) < 0) {
+				reply_section(r, "Usage: `/invite link [role] [expires 7d] [uses 10]`, e.g. "
+						 "`/invite link developer expires 2d uses 3`.");
+				return CMD_REFUSED;
+			}
+			if (role_given) {
+				/* "developer admin" must not quietly become an admin invite. */
+				reply_textf(r, "An invite has one role; `%s` came after another. Write one of "
+					       "`viewer`, `developer` or `admin`.", argv[i]);
+				return CMD_REFUSED;
+			}
+			spec.role = role;
 			role_given = true;
 		}
 	}

@@ -168,6 +168,11 @@ def _(w):
     before = w.r.snapshot()
     t = w.invite("link developer admin", ALICE)["text"]
     check_re(r"one role", t, "two roles refused")
+    # A word that is no role or option gets one usage line, not the whole help.
+    bad = everything(w.invite("link developer 3 uses", ALICE))
+    check_re(r"`3` is not a role\..*Usage: `/invite link \[role\] \[expires 7d\] \[uses 10\]`", bad,
+             "a stray word in /invite link")
+    check("team create" not in bad, "the whole help for one stray word: %r" % short(bad))
     check_eq(w.r.snapshot(), before, "nothing written for a refused invite")
 
 
