@@ -1,5 +1,6 @@
 /* config.c - see config.h */
 #include "bot/config.h"
+#include "bot/secrets.h"
 #include "bot/log.h"
 #include "bot/tz.h"
 #include "bot/util.h"
@@ -115,6 +116,10 @@ static const struct config_key config_keys[] = {
 	  "SMS sends a second across all instances (your Twilio sender's rate), 0 = no limit" },
 	{ "twilio.api_url", "WK_TWILIO_API_URL", STR(twilio_api_url), "https://api.twilio.com", 0, 0, 0,
 	  "the Twilio REST API base URL (http:// or https://)" },
+	{ "secrets.key", "WK_SECRET_KEY", STR(secret_key), "", 0, 0, CFG_SECRET,
+	  "32 random bytes in base64 (`openssl rand -base64 32`) that seal third-party secrets in Redis" },
+	{ "secrets.key_previous", "WK_SECRET_KEY_PREVIOUS", STR(secret_key_previous), "", 0, 0, CFG_SECRET,
+	  "the secrets.key before a rotation, still accepted for opening" },
 };
 
 static char **key_str(struct config *cfg, const struct config_key *k)
@@ -461,6 +466,14 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "config key %s: must be set when smtp.url is (the sender address)",
 			 key_label(from_env, "smtp.from", name, sizeof(name)));
 		goto out;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *key = i ? "secrets.key_previous" : "secrets.key";
+		char why[160];
+		if (secrets_check_key(i ? cfg->secret_key_previous : cfg->secret_key, why, sizeof(why)) < 0) {
+			snprintf(err, errsz, "config key %s: %s", key_label(from_env, key, name, sizeof(name)), why);
+			goto out;
+		}
 	}
 	if (!is_http_url(cfg->github_api_url)) {
 		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",

@@ -70,6 +70,9 @@ struct config {
 	char *twilio_from;		/* E.164 sender, or empty to use the Messaging Service */
 	char *twilio_messaging_service_sid;	/* MG..., or empty */
 	char *twilio_api_url;
+
+	char *secret_key;		/* secret: base64 of 32 bytes, "" = none (bot/secrets.h) */
+	char *secret_key_previous;	/* secret: the key before a rotation */
 };
 
 /* Load path (may be NULL: defaults + environment only). */

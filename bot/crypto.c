@@ -4,10 +4,13 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -134,6 +137,102 @@ int crypto_random(void *out, size_t n)
 		}
 		p += chunk;
 		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+size_t crypto_base64_encode(const void *in, size_t n, char *out, size_t size)
+{
+	size_t need = CRYPTO_BASE64_SIZE(n);
+
+	if (size < need || n > INT_MAX / 2)
+		return 0;
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+int crypto_base64_decode(const char *in, void *out, size_t size, size_t *outlen)
+{
+	size_t n = strlen(in), pad = 0;
+	unsigned char *tmp;
+	int got;
+
+	/* Strict: whole quads of the standard alphabet, '=' only at the end. */
+	if (n == 0 || n % 4 || n > INT_MAX / 2)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+			  c == '/';
+		if (c == '=' && i >= n - 2 && (i == n - 1 || in[n - 1] == '='))
+			pad++;
+		else if (!ok)
+			return -1;
+	}
+	if (n / 4 * 3 - pad > size)
+		return -1;
+	tmp = malloc(n / 4 * 3 + 1);
+	if (!tmp)
+		return -1;
+	got = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
+	if (got < 0 || (size_t)got < pad) {
+		free(tmp);
+		return -1;
+	}
+	*outlen = (size_t)got - pad;	/* EVP_DecodeBlock counts the padding as bytes */
+	memcpy(out, tmp, *outlen);
+	OPENSSL_cleanse(tmp, (size_t)got);
+	free(tmp);
+	return 0;
+}
+
+int crypto_aes256gcm_seal(const unsigned char key[CRYPTO_AES_KEY_LEN], const void *aad, size_t aadlen,
+			  const void *plain, size_t n, unsigned char *out)
+{
+	EVP_CIPHER_CTX *c;
+	int len = 0, ok;
+
+	if (n > INT_MAX - 64 || aadlen > INT_MAX || crypto_random(out, CRYPTO_GCM_NONCE_LEN) < 0)
+		return -1;
+	if (!(c = EVP_CIPHER_CTX_new()))
+		crypto_fatal("gcm_new");
+	ok = EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, CRYPTO_GCM_NONCE_LEN, NULL) == 1 &&
+	     EVP_EncryptInit_ex(c, NULL, NULL, key, out) == 1 &&
+	     (aadlen == 0 || EVP_EncryptUpdate(c, NULL, &len, aad, (int)aadlen) == 1) &&
+	     EVP_EncryptUpdate(c, out + CRYPTO_GCM_NONCE_LEN, &len, plain, (int)n) == 1 &&
+	     EVP_EncryptFinal_ex(c, out + CRYPTO_GCM_NONCE_LEN + len, &len) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, CRYPTO_GCM_TAG_LEN, out + CRYPTO_GCM_NONCE_LEN + n) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (!ok)
+		crypto_fatal("gcm_seal");
+	return 0;
+}
+
+int crypto_aes256gcm_open(const unsigned char key[CRYPTO_AES_KEY_LEN], const void *aad, size_t aadlen,
+			  const unsigned char *in, size_t inlen, unsigned char *plain)
+{
+	EVP_CIPHER_CTX *c;
+	size_t n;
+	int len = 0, ok;
+
+	if (inlen < CRYPTO_GCM_OVERHEAD || inlen > INT_MAX || aadlen > INT_MAX)
+		return -1;
+	n = inlen - CRYPTO_GCM_OVERHEAD;
+	if (!(c = EVP_CIPHER_CTX_new()))
+		crypto_fatal("gcm_new");
+	ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, CRYPTO_GCM_NONCE_LEN, NULL) == 1 &&
+	     EVP_DecryptInit_ex(c, NULL, NULL, key, in) == 1 &&
+	     (aadlen == 0 || EVP_DecryptUpdate(c, NULL, &len, aad, (int)aadlen) == 1) &&
+	     EVP_DecryptUpdate(c, plain, &len, in + CRYPTO_GCM_NONCE_LEN, (int)n) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPTO_GCM_TAG_LEN,
+				 (void *)(in + CRYPTO_GCM_NONCE_LEN + n)) == 1 &&
+	     EVP_DecryptFinal_ex(c, plain + len, &len) == 1;	/* checks the tag */
+	EVP_CIPHER_CTX_free(c);
+	if (!ok) {
+		OPENSSL_cleanse(plain, n);
+		ERR_clear_error();
+		return -1;
 	}
 	return 0;
 }

@@ -9,7 +9,8 @@
  * return void and callers never check. crypto_random() is different: an
  * entropy source can be unavailable for a while, so it reports failure.
  *
- * Comparing MACs: never memcmp() them; use wk_secret_equal() (bot/util.h). */
+ * Comparing MACs: never memcmp() them; use wk_secret_equal() (bot/util.h).
+ * Secrets at rest (AES-256-GCM under WK_SECRET_KEY) use bot/secrets.h. */
 #ifndef WK_CRYPTO_H
 #define WK_CRYPTO_H
 
@@ -56,5 +57,31 @@ void crypto_hex(const unsigned char *in, size_t n, char *out);
  * line) when the generator cannot produce output, in which case out holds no
  * usable bytes. */
 int crypto_random(void *out, size_t n);
+
+/* Standard base64 with padding. Encoding needs CRYPTO_BASE64_SIZE(n) bytes
+ * (with the NUL) and returns the text length, 0 when out is too small.
+ * Decoding is strict (whole quads, the standard alphabet, '=' only at the
+ * end; no whitespace): 0 and *outlen, or -1 for anything else or when the
+ * result would not fit size. */
+#define CRYPTO_BASE64_SIZE(n) (((n) + 2) / 3 * 4 + 1)
+size_t crypto_base64_encode(const void *in, size_t n, char *out, size_t size);
+int crypto_base64_decode(const char *in, void *out, size_t size, size_t *outlen);
+
+/* AES-256-GCM with a fresh random 96-bit nonce per message. The sealed form
+ * is nonce || ciphertext || tag, CRYPTO_GCM_OVERHEAD bytes longer than the
+ * plaintext. aad is authenticated, not encrypted (say what the secret belongs
+ * to, so a sealed value copied to another record does not open there).
+ * seal: out holds n + CRYPTO_GCM_OVERHEAD bytes; -1 only when no nonce could
+ * be drawn. open: plain holds inlen - CRYPTO_GCM_OVERHEAD bytes; -1 when the
+ * input is too short or was not sealed under this key and aad (then nothing
+ * of plain is usable). */
+#define CRYPTO_AES_KEY_LEN 32
+#define CRYPTO_GCM_NONCE_LEN 12
+#define CRYPTO_GCM_TAG_LEN 16
+#define CRYPTO_GCM_OVERHEAD (CRYPTO_GCM_NONCE_LEN + CRYPTO_GCM_TAG_LEN)
+int crypto_aes256gcm_seal(const unsigned char key[CRYPTO_AES_KEY_LEN], const void *aad, size_t aadlen,
+			  const void *plain, size_t n, unsigned char *out);
+int crypto_aes256gcm_open(const unsigned char key[CRYPTO_AES_KEY_LEN], const void *aad, size_t aadlen,
+			  const unsigned char *in, size_t inlen, unsigned char *plain);
 
 #endif
