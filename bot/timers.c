@@ -71,24 +71,12 @@ static void dropped(const char *id, const char *kind, const char *org, long long
 
 static const struct store_script schedule_script = {
 	"timer_schedule",
-	/* KEYS: due, leased, hash. ARGV: id, kind, org, payload, due_ms, nx ("1" = keep
-	 * an existing timer). Returns 1 written, 0 left as it was. */
-	"if redis.call('EXISTS', KEYS[3]) == 1 then\n"
-	"  if ARGV[6] == '1' then return 0 end\n"
-	"  local v = redis.call('HMGET', KEYS[3], 'kind', 'org', 'payload', 'due_ms')\n"
-	"  if v[1] == ARGV[2] and v[2] == ARGV[3] and v[3] == ARGV[4] and v[4] == ARGV[5] then\n"
-	"    return 0\n"
-	"  end\n"
-	/* Whoever holds the old timer must not finish or re-arm the new one. */
-	"  redis.call('HINCRBY', KEYS[3], 'fence', 1)\n"
-	"end\n"
-	"redis.call('HSET', KEYS[3], 'kind', ARGV[2], 'org', ARGV[3], 'payload', ARGV[4],\n"
-	"           'due_ms', ARGV[5], 'attempts', 0)\n"
-	"redis.call('HDEL', KEYS[3], 'lease_owner', 'lease_until')\n"
-	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
-	"redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])\n"
-	"return 1\n",
-	NULL
+	/* KEYS: due, leased, hash (the same keys wk_timer_schedule derives). ARGV:
+	 * id, kind, org, payload, due_ms, nx ("1" = keep an existing timer).
+	 * Returns 1 written, 0 left as it was. */
+	"if ARGV[6] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return 0 end\n"
+	"return wk_timer_schedule(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])\n",
+	TIMERS_LUA
 };
 
 static int schedule(struct store *s, const char *id, const char *kind, const char *org,
@@ -130,11 +118,9 @@ int timer_schedule_nx(struct store *s, const char *id, const char *kind, const c
 static const struct store_script cancel_script = {
 	"timer_cancel",
 	/* KEYS: due, leased, hash. ARGV: id. */
-	"redis.call('DEL', KEYS[3])\n"
-	"redis.call('ZREM', KEYS[1], ARGV[1])\n"
-	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
+	"wk_timer_cancel(ARGV[1])\n"
 	"return 1\n",
-	NULL
+	TIMERS_LUA
 };
 
 int timer_cancel(struct store *s, const char *id)

@@ -127,6 +127,38 @@ int timer_next_due(struct store *s, int64_t *due_ms);
  * such timer, -1 failure. */
 int timer_due(struct store *s, const char *id, int64_t *due_ms);
 
+/* The same operations as Lua functions, for a script that must arm, move or
+ * cancel a timer in the same atomic step as the state change it belongs to
+ * (an incident's escalation step): use as a store_script prelude. The caller
+ * validates id, kind, org and payload as timer_schedule() does.
+ *   wk_timer_schedule(id, kind, org, payload, due_ms) -> 1 written, 0 unchanged
+ *     (due_ms as a decimal string, e.g. ARGV: a Lua number may print as 1.7e+12)
+ *   wk_timer_cancel(id)
+ * Both touch the global {timers} keys: such a script is not Redis Cluster
+ * safe, which DESIGN.md accepts ("Scaling past one machine"). */
+#define TIMERS_LUA \
+	"local function wk_timer_schedule(id, kind, org, payload, due)\n" \
+	"  local h = 'wk:{timers}:t:' .. id\n" \
+	"  if redis.call('EXISTS', h) == 1 then\n" \
+	"    local v = redis.call('HMGET', h, 'kind', 'org', 'payload', 'due_ms')\n" \
+	"    if v[1] == kind and v[2] == org and v[3] == payload and v[4] == tostring(due) then\n" \
+	"      return 0\n" \
+	"    end\n" \
+	/* Whoever holds the old timer must not finish or re-arm the new one. */ \
+	"    redis.call('HINCRBY', h, 'fence', 1)\n" \
+	"  end\n" \
+	"  redis.call('HSET', h, 'kind', kind, 'org', org, 'payload', payload, 'due_ms', due, 'attempts', 0)\n" \
+	"  redis.call('HDEL', h, 'lease_owner', 'lease_until')\n" \
+	"  redis.call('ZREM', 'wk:{timers}:leased', id)\n" \
+	"  redis.call('ZADD', 'wk:{timers}', due, id)\n" \
+	"  return 1\n" \
+	"end\n" \
+	"local function wk_timer_cancel(id)\n" \
+	"  redis.call('DEL', 'wk:{timers}:t:' .. id)\n" \
+	"  redis.call('ZREM', 'wk:{timers}', id)\n" \
+	"  redis.call('ZREM', 'wk:{timers}:leased', id)\n" \
+	"end\n"
+
 /* "hostname:pid:8 random hex" into out (>= TIMER_OWNER_MAX), for leases and logs. */
 void timer_owner_make(char *out, size_t size);
 
