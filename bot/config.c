@@ -116,6 +116,11 @@ static const struct config_key config_keys[] = {
 	  "SMS sends a second across all instances (your Twilio sender's rate), 0 = no limit" },
 	{ "twilio.api_url", "WK_TWILIO_API_URL", STR(twilio_api_url), "https://api.twilio.com", 0, 0, 0,
 	  "the Twilio REST API base URL (http:// or https://)" },
+	{ "incidents.step_delays_s", "WK_INCIDENTS_STEP_DELAYS_S", STR(incidents_step_delays_s), "0,300,600", 0,
+	  0, 0, "the default escalation: seconds after an incident opens that its primary, 1st backup and 2nd "
+	  "backup are paged, 1 to 3 rising numbers from 0..86400, e.g. 0,300,600" },
+	{ "incidents.repeats", "WK_INCIDENTS_REPEATS", INT(incidents_repeats), "0", 0, 10, 0,
+	  "how many more times the default escalation runs when nobody acknowledges, 0..10" },
 	{ "secrets.key", "WK_SECRET_KEY", STR(secret_key), "", 0, 0, CFG_SECRET,
 	  "32 random bytes in base64 (`openssl rand -base64 32`) that seal third-party secrets in Redis" },
 	{ "secrets.key_previous", "WK_SECRET_KEY_PREVIOUS", STR(secret_key_previous), "", 0, 0, CFG_SECRET,
@@ -322,6 +327,23 @@ static int check_twilio(const struct config *cfg, const int *from_env, char *err
 	return 0;
 }
 
+/* "0,300,600": 1..3 rising delays in seconds. */
+static int check_step_delays(const char *s)
+{
+	char copy[64], *save = NULL;
+	int64_t last = -1, v;
+	int n = 0;
+
+	if (wk_strlcpy(copy, s, sizeof(copy)) >= sizeof(copy))
+		return -1;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (++n > 3 || !wk_parse_i64(t, 0, 86400, &v) || v <= last)
+			return -1;
+		last = v;
+	}
+	return n ? 0 : -1;
+}
+
 /* Weekday of a civil date, 0 = Sunday (Sakamoto's method). */
 static int civil_weekday(int y, int m, int d)
 {
@@ -465,6 +487,12 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 	if (cfg->smtp_url[0] && !cfg->smtp_from[0]) {
 		snprintf(err, errsz, "config key %s: must be set when smtp.url is (the sender address)",
 			 key_label(from_env, "smtp.from", name, sizeof(name)));
+		goto out;
+	}
+	if (check_step_delays(cfg->incidents_step_delays_s) < 0) {
+		snprintf(err, errsz, "config key %s: expected 1 to 3 rising numbers of seconds from 0..86400, "
+				     "like 0,300,600",
+			 key_label(from_env, "incidents.step_delays_s", name, sizeof(name)));
 		goto out;
 	}
 	for (size_t i = 0; i < 2; i++) {

@@ -71,6 +71,9 @@ struct config {
 	char *twilio_messaging_service_sid;	/* MG..., or empty */
 	char *twilio_api_url;
 
+	char *incidents_step_delays_s;	/* "0,300,600": primary, 1st, 2nd backup (escalation.h) */
+	int64_t incidents_repeats;	/* rounds of the default policy after the first */
+
 	char *secret_key;		/* secret: base64 of 32 bytes, "" = none (bot/secrets.h) */
 	char *secret_key_previous;	/* secret: the key before a rotation */
 };

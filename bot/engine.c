@@ -1,5 +1,6 @@
 /* engine.c - see engine.h */
 #include "bot/engine.h"
+#include "bot/escalation.h"
 #include "bot/handoff.h"
 #include "bot/heartbeat.h"
 #include "bot/swap.h"
@@ -33,6 +34,7 @@ static const struct {
 	{ "swap_expire", swap_expire_fire },
 	{ "notify_retry", outbox_retry_fire },
 	{ "page_step", page_step_fire },
+	{ "inc_step", escalation_step_fire },
 	{ "me_test", oncall_me_test_fire },
 };
 

@@ -62,19 +62,27 @@ static void fallback_after(const struct step *st, size_t n, size_t i, char *out,
 static const struct store_script create_script = {
 	"page_create",
 	/* KEYS: queue. ARGV: key prefix, org, page id, member, kind, subject, text,
-	 * steps, now ms, then per step due now: channel, fallback.
-	 * Returns the number of notifications queued. */
+	 * steps, now ms, dedupe key ("" = none), incident ("" = none), then per
+	 * step due now: channel, fallback.
+	 * Returns {queued notifications, page id}: with a dedupe key already used,
+	 * {-1, the first page's id} and nothing is written. */
 	"local p, org, id, now = ARGV[1], ARGV[2], ARGV[3], ARGV[9]\n"
+	"if ARGV[10] ~= '' then\n"
+	"  local first = redis.call('GET', p .. 'page_dedupe:' .. ARGV[10])\n"
+	"  if first then return {-1, first} end\n"
+	"  redis.call('SET', p .. 'page_dedupe:' .. ARGV[10], id, 'EX', 604800)\n"
+	"end\n"
 	"redis.call('HSET', p .. 'page:' .. id, 'id', id, 'member', ARGV[4], 'kind', ARGV[5],\n"
 	"  'subject', ARGV[6], 'text', ARGV[7], 'steps', ARGV[8], 'created_ms', now)\n"
+	"if ARGV[11] ~= '' then redis.call('HSET', p .. 'page:' .. id, 'incident', ARGV[11]) end\n"
 	"redis.call('EXPIRE', p .. 'page:' .. id, 604800)\n"
 	"local queued = 0\n"
-	"for i = 10, #ARGV, 2 do\n"
+	"for i = 12, #ARGV, 2 do\n"
 	"  local r = wk_enqueue(p, KEYS[1], org, ARGV[4], ARGV[i], ARGV[i + 1], ARGV[5], ARGV[6], ARGV[7],\n"
 	"                       '', id, now)\n"
 	"  if r[1] == 0 then queued = queued + 1 end\n"
 	"end\n"
-	"return queued\n",
+	"return {queued, id}\n",
 	OUTBOX_ENQUEUE_LUA
 };
 
@@ -134,10 +142,12 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 			break;
 		}
 
-	char now[24], fallbacks[CONTACT_MAX_RULES][32];
-	const char *args[9 + 2 * CONTACT_MAX_RULES];
+	char now[24], fallbacks[CONTACT_MAX_RULES][32], incident[24] = "";
+	const char *args[11 + 2 * CONTACT_MAX_RULES];
 	int nargs = 0;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	if (m->incident > 0)
+		snprintf(incident, sizeof(incident), "%lld", (long long)m->incident);
 	args[nargs++] = prefix;
 	args[nargs++] = org_id;
 	args[nargs++] = id;
@@ -147,6 +157,8 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	args[nargs++] = m->text;
 	args[nargs++] = steps;
 	args[nargs++] = now;
+	args[nargs++] = m->dedupe ? m->dedupe : "";
+	args[nargs++] = incident;
 	for (size_t i = 0; i < n && st[i].delay_s == 0; i++) {
 		fallback_after(st, n, i, fallbacks[i], sizeof(fallbacks[i]));
 		args[nargs++] = st[i].channel;
@@ -154,7 +166,13 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	}
 	const char *keys[] = { QUEUE };
 	r = store_script(s, &create_script, 1, keys, nargs, args);
-	int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	int rc = -1;
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		rc = r->element[0]->integer < 0 ? 2 : 0;
+		if (rc == 2)	/* sent before (a retry after a crash): that page stands */
+			wk_strlcpy(id, r->element[1]->str, idsize);
+	}
 	if (r)
 		freeReplyObject(r);
 	if (rc == 0)
@@ -204,6 +222,23 @@ int page_ack(struct store *s, const char *org_id, const char *id, const char *by
 		log_info("page.acked", "org=%s page=%s by=%s via=%s", org_id, id, by, via);
 	}
 	return rc;
+}
+
+int64_t page_incident(struct store *s, const char *org_id, const char *id)
+{
+	char key[192];
+	int64_t n = 0;
+	redisReply *r;
+
+	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org_id, "page:%s", id) < 0)
+		return 0;
+	r = store_command(s, "HGET %s incident", key);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_STRING)
+		wk_parse_i64(r->str, 1, INT64_MAX, &n);
+	freeReplyObject(r);
+	return n;
 }
 
 int page_step_fire(struct engine_ctx *ctx)

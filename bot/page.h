@@ -21,7 +21,8 @@
  *
  * Ids: "p<n>" from the org's sequence; people see and answer with <n>.
  * Keys: wk:{org}:page:<id>  hash  id member kind subject text steps created_ms
- *                                 acked_ms acked_by acked_via
+ *                                 incident acked_ms acked_by acked_via
+ *       wk:{org}:page_dedupe:<key>  string  the page id sent under that key (7 days)
  * Thread: callers pass their own store. Errors: -1 = the store failed. */
 #ifndef WK_PAGE_H
 #define WK_PAGE_H
@@ -38,10 +39,13 @@ struct page_message {
 	const char *kind;	/* "page", "incident", ... */
 	const char *subject;	/* email subject */
 	const char *text;	/* neutral markup (reply.h), already escaped */
+	const char *dedupe;	/* NULL/"" = none; else a second page with it sends nothing */
+	int64_t incident;	/* 0, or the incident it pages for: acking the page acks it */
 };
 
 /* 0 sent (id and plan filled: "chat now, SMS after 2 min"), 1 no way to reach
- * the person (plan says why), -1 store failure. */
+ * the person (plan says why), 2 a page with the same dedupe exists (id is
+ * that page's; nothing was sent now), -1 store failure. */
 int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	      const struct page_message *m, int64_t now_ms, char *id, size_t idsize, char *plan,
 	      size_t plansize);
@@ -51,6 +55,8 @@ enum page_ack_result { PAGE_ACKED, PAGE_ALREADY, PAGE_NOT_FOUND, PAGE_NOT_YOURS 
 /* by: the member acknowledging (must be the paged person); via: "chat", "sms". */
 int page_ack(struct store *s, const char *org_id, const char *id, const char *by, const char *via,
 	     int64_t now_ms, enum page_ack_result *out);
+/* The incident a page was sent for: its number, 0 for none (or no such page), -1. */
+int64_t page_incident(struct store *s, const char *org_id, const char *id);
 
 /* The channel a contact rule's method ("chat", "sms", "email") uses, given the
  * channels that can reach the person now (outbox_channels_for(), which offers

@@ -6,6 +6,7 @@
 const struct command *const command_table[] = {
 	&oncall_command,
 	&invite_command,
+	&incident_command,
 	&help_command,
 	NULL,
 };

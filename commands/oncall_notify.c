@@ -6,6 +6,7 @@
 #include "bot/contact.h"
 #include "bot/courier.h"
 #include "bot/engine.h"
+#include "bot/incident.h"
 #include "bot/member.h"
 #include "bot/notify.h"
 #include "bot/outbox.h"
@@ -147,7 +148,7 @@ enum cmd_result oncall_page(struct cmd_ctx *ctx, int argc, char **argv, struct r
 	reply_escape(from_shown, sizeof(from_shown), from);
 	snprintf(text, sizeof(text), "%s paged you: %s", from_shown, shown);
 	snprintf(subject, sizeof(subject), "Page from %s", from);
-	struct page_message m = { who, "page", subject, text };
+	struct page_message m = { .member = who, .kind = "page", .subject = subject, .text = text };
 	got = page_send(ctx->store, ctx->cfg, ctx->org_id, &m, ctx->now_ms, id, sizeof(id), plan, sizeof(plan));
 	if (got < 0)
 		return CMD_STORE_ERROR;
@@ -168,10 +169,20 @@ enum cmd_result oncall_action_page_ack(struct cmd_ctx *ctx, const char *value, s
 	if (page_ack(ctx->store, ctx->org_id, value, ctx->req->user_id, "chat", ctx->now_ms, &res) < 0)
 		return CMD_STORE_ERROR;
 	switch (res) {
-	case PAGE_ACKED:
+	case PAGE_ACKED: {
+		/* A page for an incident acknowledges the incident: its escalation stops. */
+		int64_t inc = page_incident(ctx->store, ctx->org_id, value);
+		struct incident_change c = { .action = INC_ACK, .by = ctx->req->user_id, .via = "page" };
+		struct incident_result ir;
 		r->replace_original = true;
+		if (inc > 0 && incident_change(ctx->store, ctx->org_id, inc, &c, ctx->now_ms, &ir) == 0 &&
+		    ir.outcome == INC_DONE) {
+			reply_textf(r, "You acknowledged INC-%lld; nobody else is paged for it.", (long long)inc);
+			return CMD_OK;
+		}
 		reply_textf(r, "You acknowledged page #%s. Nothing more will be sent for it.", value + 1);
 		return CMD_OK;
+	}
 	case PAGE_ALREADY:
 		reply_textf(r, "Page #%s was already acknowledged.", value + 1);
 		return CMD_OK;

@@ -1,0 +1,362 @@
+/* escalation.c - see escalation.h */
+#include "bot/escalation.h"
+#include "bot/buf.h"
+#include "bot/engine.h"
+#include "bot/incident.h"
+#include "bot/log.h"
+#include "bot/member.h"
+#include "bot/org.h"
+#include "bot/page.h"
+#include "bot/schedule.h"
+#include "bot/timers.h"
+#include "bot/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_S 86400LL
+
+int escalation_policy_parse(const char *text, struct escalation_policy *out)
+{
+	char copy[INCIDENT_POLICY_MAX], *save = NULL, *part;
+
+	memset(out, 0, sizeof(*out));
+	if (wk_strlcpy(copy, text, sizeof(copy)) >= sizeof(copy))
+		return -1;
+	part = strtok_r(copy, "|", &save);
+	if (!part || part[0] != 'r')
+		return -1;
+	char *colon = strchr(part, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (!wk_parse_i64(part + 1, 0, 100, &out->repeats) || !wk_parse_i64(colon + 1, 0, 7 * DAY_S, &out->round_s))
+		return -1;
+	while ((part = strtok_r(NULL, "|", &save))) {
+		struct escalation_step *st;
+		char *tsave = NULL;
+		if (out->nsteps == ESCALATION_MAX_STEPS || !(colon = strchr(part, ':')))
+			return -1;
+		st = &out->steps[out->nsteps++];
+		*colon = '\0';
+		if (!wk_parse_i64(part, 0, DAY_S, &st->delay_s))
+			return -1;
+		for (char *t = strtok_r(colon + 1, ",", &tsave); t; t = strtok_r(NULL, ",", &tsave)) {
+			if (st->ntargets == ESCALATION_MAX_TARGETS ||
+			    wk_strlcpy(st->targets[st->ntargets], t, sizeof(st->targets[0])) >= sizeof(st->targets[0]))
+				return -1;
+			st->ntargets++;
+		}
+	}
+	return out->nsteps ? 0 : -1;
+}
+
+int escalation_policy_format(const struct escalation_policy *p, char *out, size_t size)
+{
+	struct buf b = BUF_INIT(INCIDENT_POLICY_MAX);
+	int rc = 0;
+
+	buf_printf(&b, "r%lld:%lld", (long long)p->repeats, (long long)p->round_s);
+	for (size_t i = 0; i < p->nsteps; i++) {
+		buf_printf(&b, "|%lld:", (long long)p->steps[i].delay_s);
+		for (size_t t = 0; t < p->steps[i].ntargets; t++)
+			buf_printf(&b, "%s%s", t ? "," : "", p->steps[i].targets[t]);
+	}
+	if (b.len >= size || b.len >= INCIDENT_POLICY_MAX)
+		rc = -1;
+	else
+		wk_strlcpy(out, buf_cstr(&b), size);
+	buf_free(&b);
+	return rc;
+}
+
+void escalation_default_policy(const struct config *cfg, struct escalation_policy *out)
+{
+	static const char *const chain[] = { "primary", "backup1", "backup2" };
+	char copy[64], *save = NULL;
+	size_t i = 0;
+
+	memset(out, 0, sizeof(*out));
+	wk_strlcpy(copy, cfg->incidents_step_delays_s, sizeof(copy));
+	for (char *t = strtok_r(copy, ",", &save); t && i < 3; t = strtok_r(NULL, ",", &save), i++) {
+		wk_parse_i64(t, 0, DAY_S, &out->steps[i].delay_s);
+		wk_strlcpy(out->steps[i].targets[0], chain[i], sizeof(out->steps[i].targets[0]));
+		out->steps[i].ntargets = 1;
+	}
+	out->nsteps = i;
+	out->repeats = cfg->incidents_repeats;
+	/* A new round after the last step has had as long as the one before it. */
+	int64_t last = out->nsteps ? out->steps[out->nsteps - 1].delay_s : 0;
+	int64_t gap = out->nsteps > 1 ? last - out->steps[out->nsteps - 2].delay_s : 300;
+	out->round_s = last + (gap > 0 ? gap : 300);
+}
+
+static void describe_delay(int64_t s, char *out, size_t size)
+{
+	if (s == 0)
+		snprintf(out, size, "at once");
+	else if (s % 60 == 0)
+		snprintf(out, size, "after %lld min", (long long)(s / 60));
+	else
+		snprintf(out, size, "after %lld s", (long long)s);
+}
+
+void escalation_target_describe(const char *target, char *out, size_t size)
+{
+	if (strcmp(target, "primary") == 0)
+		snprintf(out, size, "whoever is on call");
+	else if (strcmp(target, "backup1") == 0)
+		snprintf(out, size, "the 1st backup");
+	else if (strcmp(target, "backup2") == 0)
+		snprintf(out, size, "the 2nd backup");
+	else if (strncmp(target, "member:", 7) == 0)
+		snprintf(out, size, "<@%s>", target + 7);
+	else if (strncmp(target, "team:", 5) == 0)
+		snprintf(out, size, "everyone in team %s", target + 5);
+	else
+		snprintf(out, size, "%s", target);
+}
+
+void escalation_policy_describe(const struct escalation_policy *p, char *out, size_t size)
+{
+	struct buf b = BUF_INIT(1024);
+
+	for (size_t i = 0; i < p->nsteps; i++) {
+		char delay[32];
+		describe_delay(p->steps[i].delay_s, delay, sizeof(delay));
+		buf_printf(&b, "%s%zu. ", i ? "\n" : "", i + 1);
+		for (size_t t = 0; t < p->steps[i].ntargets; t++) {
+			char who[96];
+			escalation_target_describe(p->steps[i].targets[t], who, sizeof(who));
+			buf_printf(&b, "%s%s", t ? " and " : "", who);
+		}
+		buf_printf(&b, ", %s", delay);
+	}
+	if (p->repeats)
+		buf_printf(&b, "\nThen again from step 1, up to %lld more time%s.", (long long)p->repeats,
+			   p->repeats == 1 ? "" : "s");
+	wk_strlcpy(out, buf_cstr(&b), size);
+	buf_free(&b);
+}
+
+/* ---- running a step ---- */
+
+/* The people one target names now, appended to people (deduplicated).
+ * -1 store failure. */
+static int target_people(struct engine_ctx *ctx, const struct incident *inc, const char *target,
+			 char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max)
+{
+	const char *who[64];
+	size_t nwho = 0;
+	struct oncall_chain chain;
+	struct team_plan plan;
+	bool have_plan = false;
+	int64_t now = ctx->now_ms / 1000;
+	const char *team = inc->team[0] ? inc->team : "default";
+
+	if (strcmp(target, "primary") == 0 || strcmp(target, "backup1") == 0 || strcmp(target, "backup2") == 0) {
+		if (schedule_load(ctx->store, ctx->timer->org, team, now - 400 * DAY_S, now + 400 * DAY_S, &plan) < 0)
+			return -1;
+		have_plan = true;
+		if (schedule_chain(&plan, now, &chain) == 0) {
+			const char *m = strcmp(target, "primary") == 0   ? chain.primary
+					: strcmp(target, "backup1") == 0 ? chain.secondary
+									 : chain.tertiary;
+			if (m[0])
+				who[nwho++] = m;
+		}
+	} else if (strncmp(target, "member:", 7) == 0 && org_member_id_valid(target + 7)) {
+		who[nwho++] = target + 7;
+	}
+	for (size_t i = 0; i < nwho; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < *n; k++)
+			dup |= strcmp(people[k], who[i]) == 0;
+		if (!dup && *n < max) {
+			wk_strlcpy(people[*n], who[i], SCHEDULE_MEMBER_LEN);
+			roles[*n] = target;
+			(*n)++;
+		}
+	}
+	if (have_plan)
+		team_plan_free(&plan);
+	return 0;
+}
+
+static const char *role_words(const char *target)
+{
+	return strcmp(target, "primary") == 0   ? "You are on call"
+	       : strcmp(target, "backup1") == 0 ? "You are 1st backup"
+	       : strcmp(target, "backup2") == 0 ? "You are 2nd backup"
+						: "You were asked to handle this";
+}
+
+/* Page everyone the step names. *paged: how many were reached (now or on an
+ * earlier try of this same step). -1 store failure. */
+static int run_step(struct engine_ctx *ctx, const struct incident *inc, const struct escalation_step *st,
+		    size_t step, size_t *paged)
+{
+	char people[ESCALATION_MAX_TARGETS * 4][SCHEDULE_MEMBER_LEN];
+	const char *roles[ESCALATION_MAX_TARGETS * 4];
+	size_t n = 0;
+	const char *org = ctx->timer->org;
+
+	*paged = 0;
+	for (size_t t = 0; t < st->ntargets; t++)
+		if (target_people(ctx, inc, st->targets[t], people, roles, &n, ARRAY_LEN(people)) < 0)
+			return -1;
+	for (size_t i = 0; i < n; i++) {
+		char text[1024], subject[256], dedupe[160], id[24], plan[160], since[64] = "", line[512];
+		int64_t waited = (ctx->now_ms - inc->created_ms) / 60000;
+		if (step > 0 && waited > 0)
+			snprintf(since, sizeof(since), ", not acknowledged after %lld min", (long long)waited);
+		snprintf(text, sizeof(text), "%s for INC-%lld [%s] %s%s%s%s.", role_words(roles[i]),
+			 (long long)inc->n, inc->severity, inc->summary, inc->service[0] ? " (service " : "",
+			 inc->service[0] ? inc->service : "", inc->service[0] ? ")" : "");
+		if (since[0])
+			snprintf(text + strlen(text) - 1, sizeof(text) - strlen(text) + 1, "%s.", since);
+		snprintf(subject, sizeof(subject), "INC-%lld [%s] %s", (long long)inc->n, inc->severity, inc->summary);
+		snprintf(dedupe, sizeof(dedupe), "inc:%lld:%lld:%lld:%zu:%s", (long long)inc->n, (long long)inc->epoch,
+			 (long long)inc->round, step, people[i]);
+		struct page_message m = { .member = people[i], .kind = "incident", .subject = subject, .text = text,
+					  .dedupe = dedupe, .incident = inc->n };
+		int got = page_send(ctx->store, ctx->cfg, org, &m, ctx->now_ms, id, sizeof(id), plan, sizeof(plan));
+		if (got < 0)
+			return -1;
+		if (got == 2) {	/* this step ran before a crash: that page stands */
+			(*paged)++;
+			continue;
+		}
+		char role[96];
+		escalation_target_describe(roles[i], role, sizeof(role));
+		if (got == 1) {
+			snprintf(line, sizeof(line), "step %zu: could not page <@%s> (%s): %s", step + 1, people[i], role,
+				 plan);
+			incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
+			continue;
+		}
+		if (incident_add_page(ctx->store, org, inc->n, id) < 0)
+			return -1;
+		snprintf(line, sizeof(line), "step %zu: paged <@%s> (%s): %s (page %s)", step + 1, people[i], role,
+			 plan, id);
+		incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
+		(*paged)++;
+	}
+	return 0;
+}
+
+static const struct store_script advance_script = {
+	"escalation_advance",
+	/* ARGV: prefix, n, epoch, step that ran, next step, next round, next base ms,
+	 * next due ms ("" = the policy is done), timer id, org, now, end text.
+	 * Moves the incident on only if nothing changed it meanwhile.
+	 * Returns 1 moved, 0 stale. */
+	"local k = ARGV[1] .. 'inc:' .. ARGV[2]\n"
+	"local v = redis.call('HMGET', k, 'state', 'epoch', 'step')\n"
+	"if v[1] ~= 'triggered' or v[2] ~= ARGV[3] or v[3] ~= ARGV[4] then return 0 end\n"
+	"redis.call('HSET', k, 'step', ARGV[5], 'round', ARGV[6], 'esc_base_ms', ARGV[7])\n"
+	"if ARGV[8] ~= '' then\n"
+	"  wk_timer_schedule(ARGV[9], 'inc_step', ARGV[10], ARGV[3], ARGV[8])\n"
+	"else\n"
+	"  redis.call('XADD', k .. ':tl', 'MAXLEN', '~', 1000, '*', 'ts', ARGV[11], 'kind', 'exhausted',\n"
+	"             'by', '', 'text', ARGV[12])\n"
+	"end\n"
+	"return 1\n",
+	TIMERS_LUA
+};
+
+/* Record that step `ran` is done and arm the next one (next == p->nsteps: the
+ * policy is done, and the timeline says so). 1 moved, 0 stale, -1. */
+static int advance(struct engine_ctx *ctx, const struct incident *inc, const struct escalation_policy *p,
+		   int64_t ran, int64_t next, int64_t round, int64_t base_ms)
+{
+	char prefix[160], n_s[24], epoch[24], ran_s[24], next_s[24], round_s[24], base[24], due[24] = "", now[24];
+	char tid[TIMER_ID_MAX], end[160];
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(prefix, sizeof(prefix), ctx->timer->org, "%s", "") < 0)
+		return -1;
+	snprintf(n_s, sizeof(n_s), "%lld", (long long)inc->n);
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)inc->epoch);
+	snprintf(ran_s, sizeof(ran_s), "%lld", (long long)ran);
+	snprintf(next_s, sizeof(next_s), "%lld", (long long)next);
+	snprintf(round_s, sizeof(round_s), "%lld", (long long)round);
+	snprintf(base, sizeof(base), "%lld", (long long)base_ms);
+	snprintf(now, sizeof(now), "%lld", (long long)ctx->now_ms);
+	if ((size_t)next < p->nsteps)
+		snprintf(due, sizeof(due), "%lld", (long long)(base_ms + p->steps[next].delay_s * 1000));
+	snprintf(end, sizeof(end), "nobody acknowledged after %lld round%s of the escalation policy",
+		 (long long)(inc->round + 1), inc->round ? "s" : "");
+	incident_timer_id(ctx->timer->org, inc->n, tid, sizeof(tid));
+	const char *args[] = { prefix, n_s, epoch, ran_s, next_s, round_s, base, due, tid, ctx->timer->org, now, end };
+	r = store_script(ctx->store, &advance_script, 0, NULL, (int)ARRAY_LEN(args), args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = (int)r->integer;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int escalation_step_fire(struct engine_ctx *ctx)
+{
+	struct incident inc;
+	struct escalation_policy p;
+	int64_t epoch, n;
+	const char *org = ctx->timer->org;
+	char *colon = strrchr(ctx->timer->id, ':');
+
+	if (!colon || !wk_parse_i64(colon + 1, 1, INT64_MAX, &n) ||
+	    !wk_parse_i64(ctx->timer->payload, 0, INT64_MAX, &epoch))
+		return 0;	/* not ours to understand */
+	int got = incident_get(ctx->store, org, n, &inc);
+	if (got != 0)
+		return got < 0 ? -1 : 0;
+	if (inc.state != INCIDENT_TRIGGERED || inc.epoch != epoch)
+		return 0;	/* acknowledged, resolved, or moved on since this timer was armed */
+	if (escalation_policy_parse(inc.policy, &p) < 0) {
+		log_error("escalation.policy", "org=%s incident=%lld note=\"unreadable policy; nobody paged\"", org,
+			  (long long)n);
+		incident_timeline_add(ctx->store, org, n, "error", "", "the escalation policy could not be read",
+				      ctx->now_ms);
+		return 0;
+	}
+	/* Run the due step; a step that reaches nobody does not wait out its
+	 * delay, so the next one runs at once (at most one full pass). */
+	for (size_t guard = 0; guard <= p.nsteps * (size_t)(p.repeats + 1); guard++) {
+		int64_t step = inc.step, round = inc.round, base = inc.esc_base_ms;
+		size_t paged = 0;
+		if (step >= (int64_t)p.nsteps)
+			return 0;	/* the policy ran out earlier: nothing more */
+		if (base + p.steps[step].delay_s * 1000 > ctx->now_ms + 50) {
+			/* Not due yet (an early claim): wait for it. */
+			ctx->rearm_ms = base + p.steps[step].delay_s * 1000;
+			return 0;
+		}
+		if (run_step(ctx, &inc, &p.steps[step], (size_t)step, &paged) < 0)
+			return -1;
+		int64_t next = step + 1, next_round = round, next_base = base;
+		if ((size_t)next >= p.nsteps && round < p.repeats) {
+			/* Again from the top, round_s after this round began. */
+			next = 0;
+			next_round = round + 1;
+			next_base = base + p.round_s * 1000;
+		}
+		if (!paged) {
+			incident_timeline_add(ctx->store, org, n, "step", "", "nobody to page at this step; going on",
+					      ctx->now_ms);
+			if ((size_t)next < p.nsteps)	/* skip the wait: the next step is due now */
+				next_base = ctx->now_ms - p.steps[next].delay_s * 1000;
+		}
+		int moved = advance(ctx, &inc, &p, step, next, next_round, next_base);
+		if (moved <= 0)
+			return moved < 0 ? -1 : 0;
+		if (paged || (size_t)next >= p.nsteps)
+			return 0;
+		inc.step = next;
+		inc.round = next_round;
+		inc.esc_base_ms = next_base;
+	}
+	return 0;
+}

@@ -1,0 +1,432 @@
+/* incident.c - see incident.h */
+#include "bot/incident.h"
+#include "bot/log.h"
+#include "bot/org.h"
+#include "bot/timers.h"
+#include "bot/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const severity_names[SEV_COUNT] = { "critical", "error", "warning", "info" };
+static const char *const state_names[] = { "triggered", "acknowledged", "resolved" };
+
+const char *incident_severity_name(enum incident_severity s)
+{
+	return s >= 0 && s < SEV_COUNT ? severity_names[s] : "error";
+}
+
+int incident_severity_parse(const char *s)
+{
+	for (int i = 0; i < SEV_COUNT; i++)
+		if (strcasecmp(s, severity_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *incident_state_name(enum incident_state st)
+{
+	return state_names[st];
+}
+
+int64_t incident_parse_id(const char *s)
+{
+	int64_t n;
+
+	if (strncasecmp(s, "INC-", 4) == 0)
+		s += 4;
+	else if (s[0] == '#')
+		s++;
+	return wk_parse_i64(s, 1, INT64_MAX / 2, &n) ? n : -1;
+}
+
+void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size)
+{
+	snprintf(out, size, "inc:%s:%lld", org_id, (long long)n);
+}
+
+/* The policy's step delays in Lua: "r<repeats>:<round s>|<delay s>:<targets>|..."
+ * (escalation.h). */
+#define POLICY_LUA \
+	"local function wk_policy(policy)\n" \
+	"  local delays, repeats, first = {}, 0, true\n" \
+	"  for part in string.gmatch(policy, '[^|]+') do\n" \
+	"    if first then repeats = tonumber(string.match(part, '^r(%d+)')) or 0; first = false\n" \
+	"    else delays[#delays + 1] = tonumber(string.match(part, '^(%d+):')) or 0 end\n" \
+	"  end\n" \
+	"  return delays, repeats\n" \
+	"end\n" \
+	"local function wk_tl(k, now, kind, by, text)\n" \
+	"  redis.call('XADD', k .. ':tl', 'MAXLEN', '~', 1000, '*', 'ts', now, 'kind', kind, 'by', by,\n" \
+	"             'text', text)\n" \
+	"end\n"
+
+static const struct store_script open_script = {
+	"incident_open",
+	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
+	 * opened_by, policy, first step due, timeline text, timer id, org,
+	 * repeat text ("" = no timeline entry for a repeat).
+	 * Returns {0, n} opened, {1, n} a repeat of open incident n. */
+	"local p, now = ARGV[1], ARGV[2]\n"
+	"local dkey = ''\n"
+	"if ARGV[8] ~= '' then\n"
+	"  dkey = p .. 'inc_dedup:' .. ARGV[5] .. ':' .. ARGV[8]\n"
+	"  local n = redis.call('GET', dkey)\n"
+	"  if n then\n"
+	"    local k = p .. 'inc:' .. n\n"
+	"    redis.call('HSET', k, 'last_seen_ms', now)\n"
+	"    redis.call('HINCRBY', k, 'repeats', 1)\n"
+	"    if ARGV[15] ~= '' then wk_tl(k, now, 'repeat', ARGV[9], ARGV[15]) end\n"
+	"    return {1, tonumber(n)}\n"
+	"  end\n"
+	"end\n"
+	"local n = redis.call('INCR', p .. 'inc_seq')\n"
+	"local k = p .. 'inc:' .. n\n"
+	"redis.call('HSET', k, 'n', n, 'summary', ARGV[3], 'severity', ARGV[4], 'service', ARGV[5],\n"
+	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', ARGV[8], 'opened_by', ARGV[9], 'state', 'triggered',\n"
+	"  'created_ms', now, 'last_seen_ms', now, 'repeats', 0, 'epoch', 1, 'step', 0, 'round', 0,\n"
+	"  'esc_base_ms', ARGV[11], 'policy', ARGV[10])\n"
+	"redis.call('ZADD', p .. 'incs', now, n)\n"
+	"redis.call('ZADD', p .. 'incs_open', now, n)\n"
+	"if dkey ~= '' then redis.call('SET', dkey, n) end\n"
+	"wk_tl(k, now, 'opened', ARGV[9], ARGV[12])\n"
+	"wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', ARGV[11])\n"
+	"return {0, n}\n",
+	TIMERS_LUA POLICY_LUA
+};
+
+int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
+		  const char *repeat_text, int64_t *n, bool *existing)
+{
+	char prefix[160], now[24], due[24], tid[TIMER_ID_MAX];
+	redisReply *r;
+	int rc = -1;
+
+	*n = 0;
+	*existing = false;
+	if (org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	snprintf(due, sizeof(due), "%lld", (long long)in->first_step_due_ms);
+	snprintf(tid, sizeof(tid), "inc:%s:", org_id);	/* the script appends the number */
+	const char *args[] = { prefix, now, in->summary, in->severity, in->service, in->team, in->type,
+			       in->dedup ? in->dedup : "", in->opened_by, in->policy, due, in->timeline, tid,
+			       org_id, repeat_text ? repeat_text : "" };
+	r = store_script(s, &open_script, 0, NULL, (int)ARRAY_LEN(args), args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		*existing = r->element[0]->integer == 1;
+		*n = r->element[1]->integer;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0 && !*existing)
+		log_info("incident.opened", "org=%s incident=%lld severity=%s service=%s", org_id, (long long)*n,
+			 in->severity, in->service);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+static const char *const fields[] = {
+	"n", "summary", "severity", "service", "team", "type", "dedup", "opened_by", "state", "created_ms",
+	"last_seen_ms", "repeats", "epoch", "step", "round", "esc_base_ms", "policy", "acked_ms", "resolved_ms",
+	"acked_by", "resolved_by", "assignee",
+};
+
+static int64_t num(const redisReply *v)
+{
+	int64_t x = 0;
+
+	if (v->type == REDIS_REPLY_STRING)
+		wk_parse_i64(v->str, INT64_MIN, INT64_MAX, &x);
+	return x;
+}
+
+static void str(const redisReply *v, char *out, size_t size)
+{
+	wk_strlcpy(out, v->type == REDIS_REPLY_STRING ? v->str : "", size);
+}
+
+static int from_reply(const redisReply *r, struct incident *o)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != ARRAY_LEN(fields))
+		return -1;
+	if (r->element[0]->type != REDIS_REPLY_STRING)
+		return 1;
+	memset(o, 0, sizeof(*o));
+	o->n = num(r->element[0]);
+	str(r->element[1], o->summary, sizeof(o->summary));
+	str(r->element[2], o->severity, sizeof(o->severity));
+	str(r->element[3], o->service, sizeof(o->service));
+	str(r->element[4], o->team, sizeof(o->team));
+	str(r->element[5], o->type, sizeof(o->type));
+	str(r->element[6], o->dedup, sizeof(o->dedup));
+	str(r->element[7], o->opened_by, sizeof(o->opened_by));
+	o->state = INCIDENT_TRIGGERED;
+	for (size_t i = 0; i < ARRAY_LEN(state_names); i++)
+		if (r->element[8]->type == REDIS_REPLY_STRING && strcmp(r->element[8]->str, state_names[i]) == 0)
+			o->state = (enum incident_state)i;
+	o->created_ms = num(r->element[9]);
+	o->last_seen_ms = num(r->element[10]);
+	o->repeats = num(r->element[11]);
+	o->epoch = num(r->element[12]);
+	o->step = num(r->element[13]);
+	o->round = num(r->element[14]);
+	o->esc_base_ms = num(r->element[15]);
+	str(r->element[16], o->policy, sizeof(o->policy));
+	o->acked_ms = num(r->element[17]);
+	o->resolved_ms = num(r->element[18]);
+	str(r->element[19], o->acked_by, sizeof(o->acked_by));
+	str(r->element[20], o->resolved_by, sizeof(o->resolved_by));
+	str(r->element[21], o->assignee, sizeof(o->assignee));
+	return 0;
+}
+
+static int hmget(struct store *s, const char *key, struct incident *out)
+{
+	const char *argv[2 + ARRAY_LEN(fields)];
+	int argc = 0;
+	redisReply *r;
+	int rc;
+
+	argv[argc++] = "HMGET";
+	argv[argc++] = key;
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+		argv[argc++] = fields[i];
+	r = store_commandargv(s, argc, argv, NULL);
+	rc = r ? from_reply(r, out) : -1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int incident_get(struct store *s, const char *org_id, int64_t n, struct incident *out)
+{
+	char key[192];
+
+	if (n < 1 || org_key(key, sizeof(key), org_id, "inc:%lld", (long long)n) < 0)
+		return 1;
+	return hmget(s, key, out);
+}
+
+int incident_list(struct store *s, const char *org_id, enum incident_filter f, size_t max, struct incident **out,
+		  size_t *count)
+{
+	char key[192];
+	redisReply *r;
+
+	*out = NULL;
+	*count = 0;
+	if (org_key(key, sizeof(key), org_id, f == INC_LIST_OPEN ? "incs_open" : "incs") < 0)
+		return -1;
+	r = store_command(s, "ZREVRANGE %s 0 %lld", key, (long long)max - 1);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
+	for (size_t i = 0; i < r->elements; i++) {
+		int64_t n;
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    !wk_parse_i64(r->element[i]->str, 1, INT64_MAX, &n))
+			continue;
+		int got = incident_get(s, org_id, n, &(*out)[*count]);
+		if (got < 0) {
+			freeReplyObject(r);
+			free(*out);
+			*out = NULL;
+			*count = 0;
+			return -1;
+		}
+		if (got == 0)
+			(*count)++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* ---- changes ---- */
+
+static const struct store_script change_script = {
+	"incident_change",
+	/* ARGV: prefix, n, action, by, via, text, now, timer id, org.
+	 * Returns {outcome, by, epoch, step}: outcome 0 done, 1 already acked (by
+	 * = who), 2 resolved, 3 not triggered, 4 last step, 5 missing. */
+	"local p, n, action, by, via, text, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]\n"
+	"local k = p .. 'inc:' .. n\n"
+	"local v = redis.call('HMGET', k, 'state', 'acked_by', 'epoch', 'step', 'policy', 'service', 'dedup')\n"
+	"local state, epoch, step = v[1], tonumber(v[3] or '0'), tonumber(v[4] or '0')\n"
+	"if not state then return {5, '', 0, 0} end\n"
+	"if action == 'note' then\n"
+	"  wk_tl(k, now, 'note', by, text)\n"
+	"  return {0, '', epoch, step}\n"
+	"end\n"
+	"if state == 'resolved' then return {2, v[2] or '', epoch, step} end\n"
+	"local function stop_pages()\n"
+	"  for _, id in ipairs(redis.call('SMEMBERS', k .. ':pages')) do\n"
+	"    local pk = p .. 'page:' .. id\n"
+	"    if redis.call('EXISTS', pk) == 1 and redis.call('HEXISTS', pk, 'acked_ms') == 0 then\n"
+	"      redis.call('HSET', pk, 'acked_ms', now, 'acked_by', by, 'acked_via', 'incident')\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"if action == 'ack' then\n"
+	"  if state == 'acknowledged' then return {1, v[2] or '', epoch, step} end\n"
+	"  epoch = epoch + 1\n"
+	"  redis.call('HSET', k, 'state', 'acknowledged', 'acked_ms', now, 'acked_by', by, 'epoch', epoch)\n"
+	"  stop_pages()\n"
+	"  wk_timer_cancel(ARGV[8])\n"
+	"  wk_tl(k, now, 'ack', by, 'acknowledged via ' .. via)\n"
+	"elseif action == 'resolve' then\n"
+	"  epoch = epoch + 1\n"
+	"  redis.call('HSET', k, 'state', 'resolved', 'resolved_ms', now, 'resolved_by', by, 'epoch', epoch)\n"
+	"  redis.call('ZREM', p .. 'incs_open', n)\n"
+	"  if v[7] and v[7] ~= '' then\n"
+	"    local dkey = p .. 'inc_dedup:' .. (v[6] or '') .. ':' .. v[7]\n"
+	"    if redis.call('GET', dkey) == n then redis.call('DEL', dkey) end\n"
+	"  end\n"
+	"  stop_pages()\n"
+	"  wk_timer_cancel(ARGV[8])\n"
+	"  wk_tl(k, now, 'resolve', by, text ~= '' and text or ('resolved via ' .. via))\n"
+	"elseif action == 'escalate' then\n"
+	"  if state ~= 'triggered' then return {3, v[2] or '', epoch, step} end\n"
+	"  local delays = wk_policy(v[5] or '')\n"
+	"  if step >= #delays then return {4, '', epoch, step} end\n"
+	/* The step runs now; the later ones keep their gaps after it. */
+	"  epoch = epoch + 1\n"
+	"  redis.call('HSET', k, 'epoch', epoch, 'esc_base_ms', tonumber(now) - delays[step + 1] * 1000)\n"
+	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), now)\n"
+	"  wk_tl(k, now, 'escalate', by, 'escalated to step ' .. (step + 1) .. ' by hand')\n"
+	"elseif action == 'reassign' then\n"
+	/* A one-step policy for the new person, from now. */
+	"  epoch = epoch + 1\n"
+	"  step = 0\n"
+	"  redis.call('HSET', k, 'state', 'triggered', 'epoch', epoch, 'step', 0, 'round', 0,\n"
+	"             'esc_base_ms', now, 'assignee', text, 'policy', 'r0:0|0:member:' .. text)\n"
+	"  redis.call('HDEL', k, 'acked_ms', 'acked_by')\n"
+	"  stop_pages()\n"
+	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), now)\n"
+	"  wk_tl(k, now, 'reassign', by, 'reassigned to <@' .. text .. '>')\n"
+	"end\n"
+	"return {0, '', epoch, step}\n",
+	TIMERS_LUA POLICY_LUA
+};
+
+int incident_change(struct store *s, const char *org_id, int64_t n, const struct incident_change *c,
+		    int64_t now_ms, struct incident_result *out)
+{
+	static const char *const actions[] = { "ack", "resolve", "escalate", "reassign", "note" };
+	static const enum incident_outcome outcomes[] = { INC_DONE, INC_ALREADY_ACKED, INC_IS_RESOLVED,
+							  INC_NOT_TRIGGERED, INC_LAST_STEP, INC_MISSING };
+	char prefix[160], num_s[24], now[24], tid[TIMER_ID_MAX];
+	redisReply *r;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->outcome = INC_MISSING;
+	if (n < 1 || org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+		return 0;
+	snprintf(num_s, sizeof(num_s), "%lld", (long long)n);
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	incident_timer_id(org_id, n, tid, sizeof(tid));
+	const char *args[] = { prefix, num_s, actions[c->action], c->by, c->via ? c->via : "chat",
+			       c->text ? c->text : "", now, tid, org_id };
+	r = store_script(s, &change_script, 0, NULL, (int)ARRAY_LEN(args), args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[0]->integer >= 0 && r->element[0]->integer < (long long)ARRAY_LEN(outcomes) &&
+	    r->element[2]->type == REDIS_REPLY_INTEGER && r->element[3]->type == REDIS_REPLY_INTEGER) {
+		out->outcome = outcomes[r->element[0]->integer];
+		str(r->element[1], out->by, sizeof(out->by));
+		out->epoch = r->element[2]->integer;
+		out->step = r->element[3]->integer;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0 && out->outcome == INC_DONE && c->action != INC_NOTE)
+		log_info("incident.change", "org=%s incident=%lld action=%s by=%s", org_id, (long long)n,
+			 actions[c->action], c->by);
+	return rc;
+}
+
+int incident_timeline_add(struct store *s, const char *org_id, int64_t n, const char *kind, const char *by,
+			  const char *text, int64_t now_ms)
+{
+	char key[192], now[24];
+	redisReply *r;
+	int rc;
+
+	if (org_key(key, sizeof(key), org_id, "inc:%lld:tl", (long long)n) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	const char *argv[] = { "XADD", key, "MAXLEN", "~", "1000", "*", "ts", now, "kind", kind, "by", by,
+			       "text", text };
+	r = store_commandargv(s, (int)ARRAY_LEN(argv), argv, NULL);
+	rc = r && r->type == REDIS_REPLY_STRING ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int incident_timeline(struct store *s, const char *org_id, int64_t n, size_t max, struct incident_event **out,
+		      size_t *count)
+{
+	char key[192];
+	redisReply *r;
+
+	*out = NULL;
+	*count = 0;
+	if (org_key(key, sizeof(key), org_id, "inc:%lld:tl", (long long)n) < 0)
+		return -1;
+	r = store_command(s, "XRANGE %s - + COUNT %lld", key, (long long)max);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		struct incident_event *ev = &(*out)[*count];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+			continue;
+		const redisReply *f = e->element[1];
+		for (size_t j = 0; j + 1 < f->elements; j += 2) {
+			const char *name = f->element[j]->str, *val = f->element[j + 1]->str;
+			if (!name || !val)
+				continue;
+			if (strcmp(name, "ts") == 0)
+				wk_parse_i64(val, 0, INT64_MAX, &ev->ts);
+			else if (strcmp(name, "kind") == 0)
+				wk_strlcpy(ev->kind, val, sizeof(ev->kind));
+			else if (strcmp(name, "by") == 0)
+				wk_strlcpy(ev->by, val, sizeof(ev->by));
+			else if (strcmp(name, "text") == 0)
+				wk_strlcpy(ev->text, val, sizeof(ev->text));
+		}
+		(*count)++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id)
+{
+	char key[192];
+	redisReply *r;
+	int rc;
+
+	if (org_key(key, sizeof(key), org_id, "inc:%lld:pages", (long long)n) < 0)
+		return -1;
+	r = store_command(s, "SADD %s %s", key, page_id);
+	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

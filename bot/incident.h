@@ -1,0 +1,149 @@
+/* incident.h - incidents: triggered -> acknowledged -> resolved, with a
+ * timeline, deduplication of repeated alerts, and the escalation they run.
+ *
+ * Every change is one Lua script: two people pressing Acknowledge at once give
+ * one ack, and the loser learns who won. The script that changes the state
+ * also arms, moves or cancels the escalation step timer (TIMERS_LUA) in the
+ * same atomic step, and bumps the incident's escalation epoch, so a step timer
+ * armed before the change does nothing when it fires (a fencing token; see
+ * bot/escalation.h for the steps themselves).
+ *
+ * Keys (org prefix p = wk:{org}:):
+ *   p inc_seq                  counter: incident numbers 1, 2, ... (INC-42)
+ *   p inc:<n>                  hash  n summary severity service team type dedup
+ *                                    opened_by state created_ms last_seen_ms
+ *                                    repeats epoch step round esc_base_ms policy
+ *                                    acked_ms acked_by resolved_ms resolved_by
+ *                                    assignee
+ *   p inc:<n>:tl               stream  the timeline: ts kind by text
+ *   p inc:<n>:pages            set   page ids (bot/page.h) it created
+ *   p incs                     zset  n -> created_ms, every incident
+ *   p incs_open                zset  n -> created_ms, not resolved
+ *   p inc_dedup:<svc>:<key>    string n, while that incident is open
+ *
+ * The step timer: id "inc:<org>:<n>", kind "inc_step", payload "<epoch>".
+ *
+ * Thread: callers pass their own store. Errors: -1 = the store failed or gave
+ * no answer (nothing, or everything, was applied: one script). */
+#ifndef WK_INCIDENT_H
+#define WK_INCIDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bot/store.h"
+
+#define INCIDENT_SUMMARY_MAX 200	/* bytes of a summary people see in lists */
+#define INCIDENT_TEXT_MAX 1000		/* a note, a timeline entry */
+#define INCIDENT_POLICY_MAX 512
+#define INCIDENT_DEDUP_MAX 128
+#define INCIDENT_NAME_MAX 48		/* service, team, type */
+
+enum incident_state { INCIDENT_TRIGGERED, INCIDENT_ACKNOWLEDGED, INCIDENT_RESOLVED };
+
+/* Severities in order; the names people type and see. */
+enum incident_severity { SEV_CRITICAL, SEV_ERROR, SEV_WARNING, SEV_INFO, SEV_COUNT };
+const char *incident_severity_name(enum incident_severity s);
+/* Exact name, any case; -1 when it is none. */
+int incident_severity_parse(const char *s);
+
+struct incident {
+	int64_t n;
+	char summary[INCIDENT_SUMMARY_MAX + 1];
+	char severity[12];
+	char service[INCIDENT_NAME_MAX], team[INCIDENT_NAME_MAX], type[16];
+	char dedup[INCIDENT_DEDUP_MAX];
+	char opened_by[64];
+	enum incident_state state;
+	int64_t created_ms, last_seen_ms, repeats;
+	int64_t epoch;		/* bumped by every change that stops or redirects escalation */
+	int64_t step, round;	/* the next step to run, and which repeat of the policy */
+	int64_t esc_base_ms;	/* the instant step delays count from */
+	char policy[INCIDENT_POLICY_MAX];	/* the policy it started with (escalation.h) */
+	int64_t acked_ms, resolved_ms;
+	char acked_by[64], resolved_by[64], assignee[64];
+};
+
+struct incident_new {
+	const char *summary, *severity, *service, *team, *type;
+	const char *dedup;	/* "" = none; else one open incident per (service, dedup) */
+	const char *opened_by;	/* a member id, or "alertmanager" for a webhook */
+	const char *policy;	/* snapshot of the escalation policy to run */
+	int64_t first_step_due_ms;	/* when the first step fires (usually now) */
+	const char *timeline;	/* the "opened" entry's text */
+};
+
+/* Open an incident, or when dedup names an open one, count a repeat on it
+ * (last_seen, repeats; a timeline entry only when repeat_text is not NULL).
+ * *n its number, *existing whether it was already open. The first step's
+ * timer is armed in the same step. 0 or -1. */
+int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
+		  const char *repeat_text, int64_t *n, bool *existing);
+
+/* 0 found, 1 no such incident, -1. */
+int incident_get(struct store *s, const char *org_id, int64_t n, struct incident *out);
+
+enum incident_action { INC_ACK, INC_RESOLVE, INC_ESCALATE, INC_REASSIGN, INC_NOTE };
+
+enum incident_outcome {
+	INC_DONE,		/* applied */
+	INC_ALREADY_ACKED,	/* someone acknowledged first: out.by says who */
+	INC_IS_RESOLVED,	/* nothing to do any more */
+	INC_NOT_TRIGGERED,	/* escalate on an acknowledged incident */
+	INC_LAST_STEP,		/* escalate with no step left: the last one ran again */
+	INC_MISSING		/* no such incident */
+};
+
+struct incident_change {
+	enum incident_action action;
+	const char *by;		/* member id */
+	const char *via;	/* "chat", "sms", "button", "alertmanager" ... */
+	const char *text;	/* note text, resolve note, or the reassignee for INC_REASSIGN */
+};
+
+struct incident_result {
+	enum incident_outcome outcome;
+	char by[64];		/* INC_ALREADY_ACKED: who did */
+	int64_t epoch;		/* the incident's epoch after the change */
+	int64_t step;		/* INC_ESCALATE: the step that now runs */
+};
+
+/* One atomic change. Ack, resolve, escalate and reassign bump the epoch and
+ * move the step timer: ack and resolve cancel it, escalate and reassign make
+ * it due at now (escalate with the next step; reassign pages the new assignee
+ * from step 0 of a one-person policy). Ack and resolve also acknowledge the
+ * pages the incident created, so their queued messages are not sent. */
+int incident_change(struct store *s, const char *org_id, int64_t n, const struct incident_change *c,
+		    int64_t now_ms, struct incident_result *out);
+
+/* Append a timeline entry (escalation steps, pages, deliveries). 0 or -1. */
+int incident_timeline_add(struct store *s, const char *org_id, int64_t n, const char *kind, const char *by,
+			  const char *text, int64_t now_ms);
+
+struct incident_event {
+	int64_t ts;
+	char kind[16], by[64];
+	char text[INCIDENT_TEXT_MAX + 1];
+};
+/* Up to max timeline entries, oldest first; *count set. Caller frees *out. */
+int incident_timeline(struct store *s, const char *org_id, int64_t n, size_t max, struct incident_event **out,
+		      size_t *count);
+
+enum incident_filter { INC_LIST_OPEN, INC_LIST_ALL };
+/* Newest first, at most max. Caller frees *out. */
+int incident_list(struct store *s, const char *org_id, enum incident_filter f, size_t max, struct incident **out,
+		  size_t *count);
+
+/* "INC-42", "42", "inc-42" -> 42; -1 when it is not an incident number. */
+int64_t incident_parse_id(const char *s);
+
+/* The step timer's id for an incident, for the engine and tests. */
+void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size);
+
+/* Remember a page the incident created (acked with it). 0 or -1. */
+int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id);
+
+const char *incident_state_name(enum incident_state st);
+
+#endif

@@ -1,0 +1,469 @@
+/* incident.c - `/incident`: open, look at and act on incidents, and see the
+ * escalation policy they run (bot/incident.h, bot/escalation.h).
+ *
+ * Viewers read; developers and up act. Every change is one atomic step in
+ * Redis, so two people pressing Acknowledge at once give one ack and the
+ * second is told who was first. */
+#include "bot/escalation.h"
+#include "bot/incident.h"
+#include "bot/cmdline.h"
+#include "bot/member.h"
+#include "bot/org.h"
+#include "bot/team.h"
+#include "bot/tz.h"
+#include "bot/util.h"
+#include "bot/when.h"
+#include "commands/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LIST_MAX 20
+#define TIMELINE_MAX 50
+
+static const struct tz *zone(const struct cmd_ctx *ctx)
+{
+	const struct tz *z = ctx->tz && ctx->tz[0] ? tz_get(ctx->tz) : NULL;
+
+	return z ? z : ctx->cfg->rotation.zone;
+}
+
+/* The incident number argument, or a refusal naming what was typed. */
+static int64_t pick(const char *arg, struct reply *r)
+{
+	int64_t n = incident_parse_id(arg);
+	char shown[40];
+
+	if (n < 0)
+		reply_textf(r, "`%s` is not an incident number. Write it like `INC-42` or `42`; `/incident list` "
+			       "shows them.", reply_escape(shown, sizeof(shown), arg));
+	return n;
+}
+
+static void buttons(const struct incident *inc, struct reply *r)
+{
+	char v[24];
+
+	if (inc->state == INCIDENT_RESOLVED)
+		return;
+	snprintf(v, sizeof(v), "%lld", (long long)inc->n);
+	if (inc->state == INCIDENT_TRIGGERED) {
+		reply_button(r, "Acknowledge", "incident.ack", v, BUTTON_PRIMARY);
+		reply_button(r, "Escalate", "incident.escalate", v, BUTTON_DEFAULT);
+	}
+	reply_button(r, "Resolve", "incident.resolve", v, BUTTON_DEFAULT);
+}
+
+/* "INC-7 *triggered* [critical] summary (service api)" */
+static void headline(const struct incident *inc, struct buf *b)
+{
+	char shown[INCIDENT_SUMMARY_MAX * 2];
+
+	buf_printf(b, "*INC-%lld* %s [%s] %s", (long long)inc->n, incident_state_name(inc->state), inc->severity,
+		   reply_escape(shown, sizeof(shown), inc->summary));
+	if (inc->service[0])
+		buf_printf(b, " (service %s)", inc->service);
+}
+
+/* ---- open ---- */
+
+static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct buf summary = BUF_INIT(INCIDENT_SUMMARY_MAX + 1), line = BUF_INIT(512);
+	const char *severity = "critical", *service = "", *team_name = NULL;
+	char team[INCIDENT_NAME_MAX] = "default", policy_text[INCIDENT_POLICY_MAX], described[512], shown[64];
+	struct escalation_policy policy;
+	enum cmd_result res = CMD_OK;
+	int64_t n;
+	bool existing;
+
+	for (int i = 0; i < argc; i++) {
+		if (strncasecmp(argv[i], "sev=", 4) == 0 || strncasecmp(argv[i], "severity=", 9) == 0) {
+			const char *v = strchr(argv[i], '=') + 1;
+			int s = incident_severity_parse(v);
+			if (s < 0) {
+				reply_textf(r, "`%s` is not a severity. Use one of critical, error, warning, info.",
+					    reply_escape(shown, sizeof(shown), v));
+				res = CMD_REFUSED;
+				goto out;
+			}
+			severity = incident_severity_name((enum incident_severity)s);
+		} else if (strncasecmp(argv[i], "service=", 8) == 0) {
+			service = argv[i] + 8;
+		} else if (strncasecmp(argv[i], "team=", 5) == 0) {
+			team_name = argv[i] + 5;
+		} else {
+			buf_printf(&summary, "%s%s", summary.len ? " " : "", argv[i]);
+		}
+	}
+	if (!summary.len) {
+		reply_textf(r, "Say what is wrong: `/incident open The checkout API returns 500 sev=critical`.");
+		res = CMD_REFUSED;
+		goto out;
+	}
+	if (summary.len > INCIDENT_SUMMARY_MAX || strlen(service) >= INCIDENT_NAME_MAX ||
+	    (service[0] && !team_name_valid(service))) {
+		reply_textf(r, "A summary is at most %d characters and a service name is letters, digits, '-' "
+			       "or '_'.", INCIDENT_SUMMARY_MAX);
+		res = CMD_REFUSED;
+		goto out;
+	}
+	if (team_name) {
+		int rc = team_resolve(ctx->store, ctx->org_id, team_name, team, sizeof(team));
+		if (rc != 0) {
+			if (rc > 0)
+				reply_textf(r, "There is no team `%s`. `/invite team list` shows them.",
+					    reply_escape(shown, sizeof(shown), team_name));
+			res = rc > 0 ? CMD_REFUSED : CMD_STORE_ERROR;
+			goto out;
+		}
+	}
+	escalation_default_policy(ctx->cfg, &policy);
+	if (escalation_policy_format(&policy, policy_text, sizeof(policy_text)) < 0) {
+		res = CMD_STORE_ERROR;
+		goto out;
+	}
+	buf_printf(&line, "opened by <@%s>: %s", ctx->req->user_id, buf_cstr(&summary));
+	struct incident_new in = { .summary = buf_cstr(&summary), .severity = severity, .service = service,
+				   .team = team, .type = "manual", .dedup = "", .opened_by = ctx->req->user_id,
+				   .policy = policy_text, .first_step_due_ms = ctx->now_ms,
+				   .timeline = buf_cstr(&line) };
+	if (incident_open(ctx->store, ctx->org_id, &in, ctx->now_ms, NULL, &n, &existing) < 0) {
+		res = CMD_STORE_ERROR;
+		goto out;
+	}
+	struct incident inc;
+	if (incident_get(ctx->store, ctx->org_id, n, &inc) != 0) {
+		res = CMD_STORE_ERROR;
+		goto out;
+	}
+	buf_reset(&line);
+	headline(&inc, &line);
+	reply_textf(r, "Opened %s.", buf_cstr(&line));
+	escalation_policy_describe(&policy, described, sizeof(described));
+	reply_section(r, "Paging until someone acknowledges:\n%s", described);
+	buttons(&inc, r);
+out:
+	buf_free(&summary);
+	buf_free(&line);
+	return res;
+}
+
+/* ---- reading ---- */
+
+static enum cmd_result incident_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct incident *list;
+	size_t n;
+	bool mine = argc && strcasecmp(argv[0], "mine") == 0, all = argc && strcasecmp(argv[0], "all") == 0;
+	struct buf b = BUF_INIT(4096);
+	size_t shown = 0;
+
+	if (argc && !mine && !all && strcasecmp(argv[0], "open") != 0) {
+		reply_textf(r, "Usage: `/incident list [open|mine|all]`.");
+		return CMD_REFUSED;
+	}
+	if (incident_list(ctx->store, ctx->org_id, all ? INC_LIST_ALL : INC_LIST_OPEN, mine ? 200 : LIST_MAX, &list,
+			  &n) < 0)
+		return CMD_STORE_ERROR;
+	for (size_t i = 0; i < n && shown < LIST_MAX; i++) {
+		if (mine && strcmp(list[i].assignee, ctx->req->user_id) != 0 &&
+		    strcmp(list[i].opened_by, ctx->req->user_id) != 0 && strcmp(list[i].acked_by, ctx->req->user_id) != 0)
+			continue;
+		char when[64];
+		when_format(zone(ctx), list[i].created_ms / 1000, when, sizeof(when));
+		buf_adds(&b, "• ");
+		headline(&list[i], &b);
+		buf_printf(&b, ", opened %s\n", when);
+		shown++;
+	}
+	free(list);
+	if (!shown)
+		reply_textf(r, "%s", all ? "There are no incidents yet." : mine ? "No open incidents of yours."
+											     : "No open incidents.");
+	else {
+		reply_textf(r, "%s:", all ? "Incidents, newest first" : mine ? "Your open incidents" : "Open incidents");
+		reply_section(r, "%s", buf_cstr(&b));
+	}
+	buf_free(&b);
+	return CMD_OK;
+}
+
+static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct incident inc;
+	struct incident_event *ev;
+	size_t count;
+	struct buf b = BUF_INIT(8192);
+	int64_t n = pick(argv[0], r);
+	int got;
+
+	(void)argc;
+	if (n < 0)
+		return CMD_REFUSED;
+	if ((got = incident_get(ctx->store, ctx->org_id, n, &inc)) != 0) {
+		if (got < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "There is no INC-%lld. `/incident list all` shows them.", (long long)n);
+		return CMD_REFUSED;
+	}
+	if (incident_timeline(ctx->store, ctx->org_id, n, TIMELINE_MAX, &ev, &count) < 0)
+		return CMD_STORE_ERROR;
+	headline(&inc, &b);
+	reply_textf(r, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	if (inc.repeats)
+		buf_printf(&b, "The alert came again %lld time%s.\n", (long long)inc.repeats, inc.repeats == 1 ? "" : "s");
+	for (size_t i = 0; i < count; i++) {
+		char when[64], text[INCIDENT_TEXT_MAX * 2];
+		when_format(zone(ctx), ev[i].ts / 1000, when, sizeof(when));
+		/* Entries are stored as written by us; user text in them was escaped then. */
+		wk_strlcpy(text, ev[i].text, sizeof(text));
+		buf_printf(&b, "• %s — %s\n", when, text);
+	}
+	free(ev);
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	buttons(&inc, r);
+	return CMD_OK;
+}
+
+static enum cmd_result incident_policy_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	struct escalation_policy p;
+	char described[512], team[INCIDENT_NAME_MAX] = "default", shown[64];
+
+	if (argc) {
+		int rc = team_resolve(ctx->store, ctx->org_id, argv[0], team, sizeof(team));
+		if (rc != 0) {
+			if (rc < 0)
+				return CMD_STORE_ERROR;
+			reply_textf(r, "There is no team `%s`. `/invite team list` shows them.",
+				    reply_escape(shown, sizeof(shown), argv[0]));
+			return CMD_REFUSED;
+		}
+	}
+	escalation_default_policy(ctx->cfg, &p);
+	escalation_policy_describe(&p, described, sizeof(described));
+	reply_textf(r, "Escalation policy of team *%s* (the built-in default):", argc ? argv[0] : "default");
+	reply_section(r, "%s", described);
+	return CMD_OK;
+}
+
+/* ---- changes ---- */
+
+/* One change and the sentence for its outcome. */
+static enum cmd_result change(struct cmd_ctx *ctx, int64_t n, enum incident_action a, const char *text,
+			      const char *via, struct reply *r)
+{
+	struct incident_change c = { .action = a, .by = ctx->req->user_id, .via = via, .text = text };
+	struct incident_result res;
+	struct incident inc;
+
+	if (incident_change(ctx->store, ctx->org_id, n, &c, ctx->now_ms, &res) < 0)
+		return CMD_STORE_ERROR;
+	switch (res.outcome) {
+	case INC_MISSING:
+		reply_textf(r, "There is no INC-%lld. `/incident list` shows the open ones.", (long long)n);
+		return CMD_REFUSED;
+	case INC_IS_RESOLVED:
+		reply_textf(r, "INC-%lld is resolved already; nothing more to do. A new problem is a new incident: "
+			       "`/incident open`.", (long long)n);
+		return CMD_REFUSED;
+	case INC_ALREADY_ACKED:
+		reply_textf(r, "<@%s> acknowledged INC-%lld first; nothing more is paged for it.", res.by,
+			    (long long)n);
+		return CMD_OK;
+	case INC_NOT_TRIGGERED:
+		reply_textf(r, "INC-%lld is acknowledged, so it is not escalating. `/incident reassign %lld @user` "
+			       "hands it to someone else.", (long long)n, (long long)n);
+		return CMD_REFUSED;
+	case INC_LAST_STEP:
+		reply_textf(r, "INC-%lld is past the last step of its escalation policy; there is nobody further "
+			       "to page. `/incident reassign %lld @user` pages someone you choose.", (long long)n,
+			    (long long)n);
+		return CMD_REFUSED;
+	case INC_DONE:
+		break;
+	}
+	if (incident_get(ctx->store, ctx->org_id, n, &inc) != 0)
+		return CMD_STORE_ERROR;
+	switch (a) {
+	case INC_ACK:
+		reply_textf(r, "You acknowledged INC-%lld; nobody else is paged for it.", (long long)n);
+		break;
+	case INC_RESOLVE:
+		reply_textf(r, "You resolved INC-%lld.", (long long)n);
+		break;
+	case INC_ESCALATE:
+		reply_textf(r, "Escalated INC-%lld: step %lld of its policy runs now.", (long long)n,
+			    (long long)res.step + 1);
+		break;
+	case INC_REASSIGN:
+		reply_textf(r, "INC-%lld is now <@%s>'s; paging them now.", (long long)n, text);
+		break;
+	case INC_NOTE:
+		reply_textf(r, "Added your note to INC-%lld.", (long long)n);
+		break;
+	}
+	struct buf b = BUF_INIT(512);
+	headline(&inc, &b);
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	buttons(&inc, r);
+	return CMD_OK;
+}
+
+static enum cmd_result incident_ack_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int64_t n = pick(argv[0], r);
+
+	(void)argc;
+	return n < 0 ? CMD_REFUSED : change(ctx, n, INC_ACK, "", "chat", r);
+}
+
+static enum cmd_result incident_escalate_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	int64_t n = pick(argv[0], r);
+
+	(void)argc;
+	return n < 0 ? CMD_REFUSED : change(ctx, n, INC_ESCALATE, "", "chat", r);
+}
+
+/* The rest of the words as one escaped text ("" when none). */
+static void rest_text(int argc, char **argv, int from, char *out, size_t size)
+{
+	struct buf b = BUF_INIT(INCIDENT_TEXT_MAX);
+
+	for (int i = from; i < argc; i++)
+		buf_printf(&b, "%s%s", i > from ? " " : "", argv[i]);
+	reply_escape(out, size, buf_cstr(&b));
+	buf_free(&b);
+}
+
+static enum cmd_result incident_resolve_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char note[INCIDENT_TEXT_MAX], text[INCIDENT_TEXT_MAX + 64] = "";
+	int64_t n = pick(argv[0], r);
+
+	if (n < 0)
+		return CMD_REFUSED;
+	rest_text(argc, argv, 1, note, sizeof(note));
+	if (note[0])
+		snprintf(text, sizeof(text), "resolved: %s", note);
+	return change(ctx, n, INC_RESOLVE, text, "chat", r);
+}
+
+static enum cmd_result incident_note_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char note[INCIDENT_TEXT_MAX];
+	int64_t n = pick(argv[0], r);
+
+	if (n < 0)
+		return CMD_REFUSED;
+	rest_text(argc, argv, 1, note, sizeof(note));
+	return change(ctx, n, INC_NOTE, note, "chat", r);
+}
+
+static enum cmd_result incident_reassign_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
+{
+	char who[64], shown[80];
+	int64_t n = pick(argv[0], r);
+	struct member m;
+	int got;
+
+	(void)argc;
+	if (n < 0)
+		return CMD_REFUSED;
+	if ((ctx->req->platform == PLATFORM_CONSOLE ? cmdline_plain_mention(argv[1], who, sizeof(who))
+						     : cmdline_mention(argv[1], who, sizeof(who))) != 0 ||
+	    !org_member_id_valid(who)) {
+		reply_textf(r, "`%s` is not a user. Mention them with @.", reply_escape(shown, sizeof(shown), argv[1]));
+		return CMD_REFUSED;
+	}
+	if ((got = member_get(ctx->store, ctx->org_id, who, &m)) != 0) {
+		if (got < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "<@%s> is not a member here, so they can't be paged.", who);
+		return CMD_REFUSED;
+	}
+	return change(ctx, n, INC_REASSIGN, who, "chat", r);
+}
+
+/* ---- buttons ---- */
+
+static enum cmd_result click(struct cmd_ctx *ctx, const char *value, enum incident_action a, struct reply *r)
+{
+	int64_t n = incident_parse_id(value);
+
+	r->replace_original = false;
+	if (n < 0) {
+		reply_textf(r, "That button is out of date.");
+		return CMD_REFUSED;
+	}
+	return change(ctx, n, a, "", "button", r);
+}
+
+static enum cmd_result action_ack(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	return click(ctx, value, INC_ACK, r);
+}
+
+static enum cmd_result action_resolve(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	return click(ctx, value, INC_RESOLVE, r);
+}
+
+static enum cmd_result action_escalate(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	return click(ctx, value, INC_ESCALATE, r);
+}
+
+static const struct subcommand incident_subcommands[] = {
+	{ "list", "[open|mine|all]", "lists incidents, open ones by default", ROLE_VIEWER, 0, 1, incident_list_cmd,
+	  "", 0 },
+	{ "open", "SUMMARY [sev=critical|error|warning|info] [service=NAME] [team=NAME]",
+	  "opens an incident and pages the team's on-call until someone acknowledges", ROLE_DEVELOPER, 1, 60,
+	  incident_open_cmd, "the database is down sev=error", 0 },
+	{ "show", "ID", "shows an incident and its whole timeline", ROLE_VIEWER, 1, 1, incident_show_cmd, "1", 0 },
+	{ "ack", "ID", "acknowledges an incident: its escalation stops", ROLE_DEVELOPER, 1, 1, incident_ack_cmd,
+	  "1", 0 },
+	{ "resolve", "ID [note]", "resolves an incident", ROLE_DEVELOPER, 1, 60, incident_resolve_cmd, "1 fixed", 0 },
+	{ "escalate", "ID", "pages the next step of the escalation policy now", ROLE_DEVELOPER, 1, 1,
+	  incident_escalate_cmd, "1", 0 },
+	{ "reassign", "ID @user", "hands an incident to someone and pages them now", ROLE_DEVELOPER, 2, 2,
+	  incident_reassign_cmd, "1 @user", 0 },
+	{ "note", "ID TEXT", "adds a note to an incident's timeline", ROLE_DEVELOPER, 2, 60, incident_note_cmd,
+	  "1 rolled back the deploy", 0 },
+	{ "policy show", "[team]", "shows the escalation policy incidents run", ROLE_VIEWER, 0, 1, incident_policy_cmd,
+	  "", 0 },
+	{ 0 }
+};
+
+static const struct command_action incident_actions[] = {
+	{ "ack", ROLE_DEVELOPER, action_ack },
+	{ "resolve", ROLE_DEVELOPER, action_resolve },
+	{ "escalate", ROLE_DEVELOPER, action_escalate },
+	{ 0 }
+};
+
+static const struct command_check incident_checks[] = {
+	{ "open", "/incident list" },
+	{ "ack", "/incident list" },
+	{ "resolve", "/incident list" },
+	{ "escalate", "/incident list" },
+	{ "reassign", "/incident list" },
+	{ "note", "/incident list" },
+	{ 0 }
+};
+
+const struct command incident_command = {
+	.name = "incident",
+	.summary = "open, acknowledge, escalate and resolve incidents",
+	.subcommands = incident_subcommands,
+	.default_sub = &incident_subcommands[0],
+	.actions = incident_actions,
+	.checks = incident_checks,
+};

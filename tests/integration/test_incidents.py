@@ -1,0 +1,203 @@
+"""Issue 11: incidents and their escalation, end to end through signed Slack requests.
+
+The default policy pages the team's primary at once, the 1st backup after a delay and the
+2nd backup after another (shortened here to 2 s and 4 s with WK_INCIDENTS_STEP_DELAYS_S);
+acknowledging, by command, button or the page's own button, stops it; resolving stops it;
+escalating runs the next step at once. What the people got is counted at the fake Slack.
+"""
+
+import json
+import re
+import threading
+import time
+
+from harness import ORG, check, check_eq, check_re, check_reply, everything, own_world, short, test
+from fakes import FakeSlack
+
+ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+K = "wk:{%s}" % ORG
+DELAYS = "0,2,4"
+
+
+def incident(w, text, user=ALICE):
+    return check_reply(w.command(text, user, command="/incident"), "/incident %s (as %s)" % (text, user))
+
+
+def number(reply):
+    m = re.search(r"INC-(\d+)", reply["text"])
+    check(m, "no incident number in %r" % short(reply["text"]))
+    return int(m.group(1))
+
+
+def chain(w):
+    """(primary, 1st backup, 2nd backup) as /oncall names them."""
+    t = everything(w.oncall("", ALICE))
+    ids = re.findall(r"On call now:\*? <@(U0\w+)>.*?1st backup: <@(U0\w+)>.*?2nd backup: <@(U0\w+)>", t)
+    check(ids, "no full chain in %r" % short(t, 600))
+    return ids[0]
+
+
+def pages_to(slack, user, n=None):
+    """The incident DMs user got (texts), for incident n or any."""
+    tag = "INC-%d " % n if n else "INC-"
+    with slack.lock:
+        return [m["text"] for m in slack.messages.get("D" + user, []) if tag in m["text"]]
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    check(False, "timed out waiting for " + what)
+
+
+class team:
+    """A daemon with a fake Slack and a rotation of Alice, Bob and Carol (Dave: viewer)."""
+
+    def __enter__(self):
+        self.ctx = own_world(WK_INCIDENTS_STEP_DELAYS_S=DELAYS)
+        w = self.ctx.__enter__()
+        w.slack = FakeSlack(w.peer)
+        w.add_member(BOB, "developer")
+        w.add_member(CAROL, "developer")
+        w.add_member(DAVE, "viewer")
+        made = w.oncall("rotation create ops every 1d handoff 09:00 members <@%s> <@%s> <@%s>"
+                        % (ALICE, BOB, CAROL))
+        check_re(r"ops", made["text"], "rotation create")
+        w.chain = chain(w)
+        return w
+
+    def __exit__(self, *exc):
+        return self.ctx.__exit__(*exc)
+
+
+@test("an incident pages the primary at once, the 1st backup after 2 s, the 2nd after 4 s; timeline "
+      "and Redis say so", world=False)
+def _():
+    with team() as w:
+        primary, backup1, backup2 = w.chain
+        t0 = time.time()
+        opened = incident(w, "open The checkout API returns 500 sev=error service=checkout", BOB)
+        n = number(opened)
+        check_re(r"Opened \*INC-%d\* triggered \[error\] The checkout API returns 500 \(service checkout\)" % n,
+                 opened["text"], "the open reply")
+        check_re(r"whoever is on call, at once.*1st backup, after 2 s.*2nd backup, after 4 s",
+                 everything(opened), "the policy in the reply")
+        check("incident.ack" in json.dumps(opened), "no Acknowledge button on %r" % short(everything(opened)))
+        first = wait_for(lambda: pages_to(w.slack, primary), 3, "the primary's page")
+        check_re(r"You are on call for INC-%d \[error\] The checkout API returns 500" % n, first[0],
+                 "the primary's DM")
+        check(time.time() - t0 < 2.0, "the primary was paged only after %.1f s" % (time.time() - t0))
+        check_eq(pages_to(w.slack, backup1), [], "the 1st backup before 2 s")
+        got = wait_for(lambda: pages_to(w.slack, backup1), 5, "the 1st backup's page")
+        check(time.time() - t0 >= 1.8, "the 1st backup was paged after only %.1f s" % (time.time() - t0))
+        check_re(r"You are 1st backup for INC-%d" % n, got[0], "the 1st backup's DM")
+        got = wait_for(lambda: pages_to(w.slack, backup2), 5, "the 2nd backup's page")
+        check_re(r"You are 2nd backup for INC-%d" % n, got[0], "the 2nd backup's DM")
+        time.sleep(1.0)
+        for u in (primary, backup1, backup2):
+            check_eq(len(pages_to(w.slack, u)), 1, "pages to %s" % u)
+        check_eq(w.r("HGET", K + ":inc:%d" % n, "state"), "triggered", "state in Redis")
+        shown = everything(incident(w, "show INC-%d" % n, DAVE))
+        for who, step in ((primary, 1), (backup1, 2), (backup2, 3)):
+            check_re(r"step %d: paged <@%s>" % (step, who), shown, "the timeline")
+        check_re(r"nobody acknowledged after 1 round", shown, "the end of the policy in the timeline")
+
+
+@test("acknowledging stops the escalation: by command, by the channel button, by the page's own "
+      "button; the second to press is told who was first", world=False)
+def _():
+    with team() as w:
+        primary, backup1, backup2 = w.chain
+        n = number(incident(w, "open disk full on db-1", BOB))
+        wait_for(lambda: pages_to(w.slack, primary), 3, "the primary's page")
+        acked = incident(w, "ack %d" % n, primary)
+        check_re(r"You acknowledged INC-%d" % n, acked["text"], "ack by command")
+        time.sleep(2.8)
+        check_eq(pages_to(w.slack, backup1), [], "the 1st backup after an ack")
+        check_eq(w.r("HGET", K + ":inc:%d" % n, "acked_by"), primary, "who acknowledged, in Redis")
+        again = incident(w, "ack INC-%d" % n, CAROL)
+        check_re(r"<@%s> acknowledged INC-%d first" % (primary, n), again["text"], "the second ack")
+
+        # The channel button.
+        m = number(incident(w, "open second problem", BOB))
+        js = w.click("incident.ack", backup2, value=str(m))
+        check_re(r"You acknowledged INC-%d" % m, json.dumps(js), "ack by button")
+        check_eq(w.r("HGET", K + ":inc:%d" % m, "state"), "acknowledged", "state after the button")
+
+        # The page's own Acknowledge button (the DM the primary got).
+        k = number(incident(w, "open third problem", BOB))
+        wait_for(lambda: pages_to(w.slack, primary, k), 3, "the primary's page for the third incident")
+        page = w.r("SMEMBERS", K + ":inc:%d:pages" % k)
+        check_eq(len(page), 1, "pages of the third incident so far")
+        js = w.click("oncall.page_ack", primary, value=page[0])
+        check_re(r"You acknowledged INC-%d" % k, json.dumps(js), "the page's button")
+        check_eq(w.r("HGET", K + ":inc:%d" % k, "state"), "acknowledged", "the incident, acked by its page")
+        time.sleep(2.8)
+        check_eq(len(pages_to(w.slack, backup1)), 0, "the 1st backup after every ack")
+
+
+@test("two people acknowledge at the same instant: one ack, the other is told who won", world=False)
+def _():
+    with team() as w:
+        n = number(incident(w, "open race", BOB))
+        out = {}
+
+        def ack(u):
+            out[u] = incident(w, "ack %d" % n, u)["text"]
+
+        ts = [threading.Thread(target=ack, args=(u,)) for u in (BOB, CAROL)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        won = [u for u, t in out.items() if t.startswith("You acknowledged")]
+        check_eq(len(won), 1, "winners among %r" % out)
+        lost = [u for u in out if u not in won][0]
+        check_re(r"<@%s> acknowledged INC-%d first" % (won[0], n), out[lost], "the loser's reply")
+        acks = [e for e in w.r("XRANGE", K + ":inc:%d:tl" % n, "-", "+") if "ack" in e[1]]
+        check_eq(len(acks), 1, "ack entries in the timeline")
+
+
+@test("escalate runs the next step at once; resolve stops everything; notes and reassign; viewers "
+      "read but can't act", world=False)
+def _():
+    with team() as w:
+        primary, backup1, backup2 = w.chain
+        n = number(incident(w, "open slow queries", BOB))
+        wait_for(lambda: pages_to(w.slack, primary), 3, "the primary's page")
+        t0 = time.time()
+        esc = incident(w, "escalate %d" % n, BOB)
+        check_re(r"Escalated INC-%d: step 2 of its policy runs now" % n, esc["text"], "escalate")
+        wait_for(lambda: pages_to(w.slack, backup1), 1.5, "the 1st backup right after escalate")
+        check(time.time() - t0 < 1.5, "escalate took %.1f s" % (time.time() - t0))
+        refused = w.command("ack %d" % n, DAVE, command="/incident").json()
+        check_re(r"developer", refused["text"], "a viewer's ack names the role it needs")
+        check_eq(w.r("HGET", K + ":inc:%d" % n, "state"), "triggered", "a viewer's ack changed nothing")
+        incident(w, "note %d rolled back the deploy" % n, CAROL)
+        res = incident(w, "resolve %d the index was missing" % n, CAROL)
+        check_re(r"You resolved INC-%d" % n, res["text"], "resolve")
+        time.sleep(4.5)
+        check_eq(pages_to(w.slack, backup2), [], "the 2nd backup after a resolve")
+        shown = everything(incident(w, "show %d" % n, DAVE))
+        check_re(r"rolled back the deploy", shown, "the note in the timeline")
+        check_re(r"resolved: the index was missing", shown, "the resolve note")
+        check_re(r"There is no INC-999", incident(w, "show 999", DAVE)["text"], "a missing incident")
+        check_re(r"is resolved already", incident(w, "ack %d" % n, BOB)["text"], "ack after resolve")
+        check_eq(w.r("ZSCORE", K + ":incs_open", str(n)), None, "no longer open in Redis")
+        open_list = incident(w, "list", DAVE)["text"]
+        check_re(r"No open incidents", open_list, "the open list after resolve")
+        check_re(r"INC-%d" % n, everything(incident(w, "list all", DAVE)), "list all")
+
+        m = number(incident(w, "open needs an expert", BOB))
+        wait_for(lambda: pages_to(w.slack, primary, m), 3, "the primary's page for the second incident")
+        who = CAROL if primary != CAROL else BOB
+        ra = incident(w, "reassign %d <@%s>" % (m, who), ALICE)
+        check_re(r"INC-%d is now <@%s>'s" % (m, who), ra["text"], "reassign")
+        got = wait_for(lambda: pages_to(w.slack, who, m), 3, "the new assignee's page")
+        check_re(r"You were asked to handle this for INC-%d" % m, got[0], "the assignee's DM")
+        check_eq(w.r("HGET", K + ":inc:%d" % m, "assignee"), who, "the assignee in Redis")
+        check_re(r"not an incident number", incident(w, "show banana", DAVE)["text"], "a bad id")
