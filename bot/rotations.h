@@ -38,7 +38,8 @@ enum rotations_result {
 typedef int (*rotation_edit_fn)(struct rotation_version *v, void *arg);
 
 /* Find a team's rotation by name (case-insensitive); NULL name = the team's only
- * (or first by priority) rotation. Fills *out (free with rotation_plan_free). */
+ * (or first by schedule_rotation_order()) rotation. Fills *out (free with
+ * rotation_plan_free). */
 int rotations_find(struct store *s, const char *org_id, const char *team, const char *name,
 		   struct rotation_plan *out);
 
@@ -53,6 +54,15 @@ int rotations_create(struct store *s, const char *org_id, const char *actor, con
 int rotations_edit(struct store *s, const char *org_id, const char *actor, const char *platform,
 		   const char *team, const char *name, int64_t now, rotation_edit_fn fn, void *arg,
 		   const char *action, const char *detail);
+
+/* The same, and the rotation's priority (1..1000, lower first; 0 = keep)
+ * from now on, in one write: a team lead re-ranking rotations means the
+ * schedule from this moment, so it doesn't wait for a handoff. Shifts before
+ * now keep the priority they had. fn may be NULL (priority only).
+ * ROT_ALREADY when nothing would change. */
+int rotations_edit_priority(struct store *s, const char *org_id, const char *actor, const char *platform,
+			    const char *team, const char *name, int64_t now, int priority,
+			    rotation_edit_fn fn, void *arg, const char *action, const char *detail);
 
 int rotations_delete(struct store *s, const char *org_id, const char *actor, const char *platform,
 		     const char *team, const char *name, int64_t now);
