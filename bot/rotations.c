@@ -182,12 +182,8 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 
 	if (!r->nversions)
 		return ROT_INVALID;
-	if (schedule_version_at(r, now, &cur, &sh) == 0) {
-		struct shift first;
-		rotation_shift_at(&cur->spec, cur->nmembers, cur->effective_from, &first);
-		int64_t k = ((int64_t)cur->first_member + sh.index - first.index) % (int64_t)cur->nmembers;
-		primary = cur->members[k < 0 ? k + (int64_t)cur->nmembers : k];
-	}
+	if (schedule_version_at(r, now, &cur, &sh) == 0 && schedule_version_member(cur, now) >= 0)
+		primary = cur->members[schedule_version_member(cur, now)];
 	version_copy(&nv, &r->versions[r->nversions - 1]);
 	rc = fn(&nv, arg);
 	if (rc != 0) {
@@ -268,15 +264,12 @@ static int priority_now(struct rotation_plan *r, int64_t now, int priority)
 	if (same)
 		return ROT_ALREADY;
 	struct rotation_version *cur = &r->versions[from];
-	struct shift sh, first;
-	if (cur->effective_from < now && cur->priority != priority && cur->nmembers &&
-	    rotation_shift_at(&cur->spec, cur->nmembers, now, &sh) == 0 &&
-	    rotation_shift_at(&cur->spec, cur->nmembers, cur->effective_from, &first) == 0) {
+	long on = schedule_version_member(cur, now);
+	if (cur->effective_from < now && cur->priority != priority && on >= 0) {
 		struct rotation_version split;
-		int64_t k = ((int64_t)cur->first_member + sh.index - first.index) % (int64_t)cur->nmembers;
 		version_copy(&split, cur);
 		split.effective_from = now;
-		split.first_member = (size_t)(k < 0 ? k + (int64_t)cur->nmembers : k);
+		split.first_member = (size_t)on;	/* the shift in progress keeps its person */
 		r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));
 		memmove(r->versions + from + 2, r->versions + from + 1,
 			(r->nversions - from - 1) * sizeof(*r->versions));

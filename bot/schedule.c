@@ -359,6 +359,16 @@ void schedule_free(struct schedule *s)
 	s->n = 0;
 }
 
+long schedule_version_member(const struct rotation_version *v, int64_t t)
+{
+	struct shift sh, first;
+
+	if (!v->nmembers || rotation_shift_at(&v->spec, v->nmembers, t, &sh) < 0 ||
+	    rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) < 0)
+		return -1;
+	return (long)member_of(v, sh.index, first.index);
+}
+
 int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,
 			struct shift *sh)
 {

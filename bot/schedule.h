@@ -139,6 +139,11 @@ int schedule_rotation_order(const void *a, const void *b);
 int schedule_hidden(const struct team_plan *p, size_t idx, int64_t from, int64_t to, size_t *by,
 		    size_t maxby, size_t *nby);
 
+/* The index into v->members of the person whose grid shift of v contains t
+ * (windows aside; v's span not checked), or -1 when v has nobody or t is out
+ * of range. */
+long schedule_version_member(const struct rotation_version *v, int64_t t);
+
 /* The grid shift of one rotation version at t (ignoring windows); -1 if none. */
 int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,
 			struct shift *sh);

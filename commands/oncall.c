@@ -305,8 +305,8 @@ enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct r
 	if (p.nrotations == 1)
 		reply_textf(r, "1 rotation:");
 	else
-		reply_textf(r, "%zu rotations, first in line first (where their hours overlap, the lower "
-			       "priority number is on call):", p.nrotations);
+		reply_textf(r, "%zu rotations, by priority (where their hours overlap, the lower number "
+			       "is on call):", p.nrotations);
 	for (size_t i = 0; i < p.nrotations; i++) {
 		const struct rotation_plan *rot = &p.rotations[i];
 		const struct rotation_version *v = &rot->versions[rot->nversions - 1];
@@ -325,13 +325,10 @@ enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct r
 			/* Not in the order shown: left or moved out (their shift runs to
 			 * the handoff), or on call by an override. */
 			const struct rotation_version *cur;
-			struct shift sh, first;
-			bool own = false;
-			if (schedule_version_at(rot, now, &cur, &sh) == 0 &&
-			    rotation_shift_at(&cur->spec, cur->nmembers, cur->effective_from, &first) == 0) {
-				int64_t k = ((int64_t)cur->first_member + sh.index - first.index) % (int64_t)cur->nmembers;
-				own = strcmp(cur->members[k < 0 ? k + (int64_t)cur->nmembers : k], c.primary) == 0;
-			}
+			struct shift sh;
+			long k;
+			bool own = schedule_version_at(rot, now, &cur, &sh) == 0 &&
+				   (k = schedule_version_member(cur, now)) >= 0 && strcmp(cur->members[k], c.primary) == 0;
 			buf_printf(&b, own ? "On call now: <@%s>, until the next handoff\n"
 					   : "On call now instead: <@%s> (override)\n", c.primary);
 		}
