@@ -110,10 +110,9 @@ static int all_rotations(struct cmd_ctx *ctx, const char *user, struct rot_ref *
 /* "rotation `night`", with its team when that is not the default one. */
 static const char *rot_label(const char *name, const char *team_name, char *out, size_t size)
 {
-	char shown[48];
-
+	/* Both names are checked to be [A-Za-z0-9._-] when made: safe in `code`. */
 	if (team_name && team_name[0])
-		snprintf(out, size, "rotation `%s` (team %s)", name, reply_escape(shown, sizeof(shown), team_name));
+		snprintf(out, size, "rotation `%s` (team `%s`)", name, team_name);
 	else
 		snprintf(out, size, "rotation `%s`", name);
 	return out;
@@ -157,6 +156,8 @@ static void team_label(struct cmd_ctx *ctx, const char *team, char *out, size_t 
 	free(teams);
 }
 
+#define ASK_MAX 15	/* rotations a question lists */
+
 /* A bare command with several rotations to choose from: say which exist and
  * how to name one; the person's own join and leave get a button per rotation. */
 static enum cmd_result ask_which(struct cmd_ctx *ctx, const char *user, const struct rot_ref *refs, size_t n,
@@ -166,26 +167,33 @@ static enum cmd_result ask_which(struct cmd_ctx *ctx, const char *user, const st
 	const char *verb = add ? (self ? "join" : "add") : (self ? "leave" : "remove");
 	char label[128], who[80];
 	struct buf b = BUF_INIT(8192);
-	size_t shown = 0;
+	size_t shown = 0, in = 0;
 
 	if (self)
 		wk_strlcpy(who, "", sizeof(who));
 	else
 		snprintf(who, sizeof(who), "<@%s> ", user);
-	if (add)
+	for (size_t i = 0; i < n; i++)
+		in += refs[i].position != 0;
+	if (add && in == n)
+		reply_textf(r, self ? "You are already in all %zu rotations; nothing was changed."
+				    : "<@%2$s> is already in all %1$zu rotations; nothing was changed.", n, user);
+	else if (add)
 		reply_textf(r, "There are %zu rotations; which one? Nothing was changed.", n);
 	else
 		reply_textf(r, self ? "You are in %zu rotations; which one do you want to leave? Nothing was changed."
 				    : "<@%2$s> is in %1$zu rotations; which one? Nothing was changed.", n, user);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && i < ASK_MAX; i++) {
 		buf_printf(&b, "• %s, priority %d", rot_label(refs[i].name, refs[i].team_name, label, sizeof(label)),
 			   refs[i].priority);
 		if (add && refs[i].position)
 			buf_printf(&b, self ? " (you are number %ld)" : " (already number %ld)", refs[i].position);
 		buf_adds(&b, "\n");
 	}
+	if (n > ASK_MAX)
+		buf_printf(&b, "… and %zu more: `/oncall rotation list TEAM` shows a team's.\n", n - ASK_MAX);
 	/* The mention stays outside `code`: Slack shows it as a name there. */
-	buf_printf(&b, "Name it: /oncall %s %s%s, e.g. /oncall %s %s%s", verb, who, "ROTATION", verb, who, refs[0].name);
+	buf_printf(&b, "Name it: /oncall %s %sROTATION, e.g. /oncall %s %s%s", verb, who, verb, who, refs[0].name);
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
 	for (size_t i = 0; self && i < n && shown < REPLY_MAX_BUTTONS; i++) {

@@ -215,6 +215,7 @@ def _(w):
     check_re(r"You joined rotation `night` at position 1", js["text"], "the button joins that one")
     check_re(r"You joined rotation `day` at position 1", w.oncall("join day", BOB)["text"], "join by name")
     reply = w.oncall("join", BOB)
+    check_re(r"You are already in all 2 rotations; nothing was changed", reply["text"], "in all of them")
     check_re(r"you are number 1", everything(reply), "says where I already am")
     check_eq(buttons(reply), [], "no button for rotations I am in")
     # leave: asks when in several, acts on the only one, names it every time
@@ -253,7 +254,7 @@ def _(w):
              "add to the only rotation")
     w.invite("team create ops", ALICE)
     w.oncall("rotation create pager team ops", ALICE)
-    check_re(r"You joined rotation `pager` \(team ops\) at position 1", w.oncall("join pager", BOB)["text"],
+    check_re(r"You joined rotation `pager` \(team `ops`\) at position 1", w.oncall("join pager", BOB)["text"],
              "team named")
 
 
