@@ -312,3 +312,37 @@ def _(w):
     t = w.oncall("rotation pause day <@%s>" % BOB, ALICE)["text"]
     check_re(r"skipped until /oncall rotation resume day <@%s>" % BOB, t, "the command to resume bob")
     check("@user" not in t, "placeholder in %r" % t)
+
+
+def put_daily(w, rid, name, members, days_ago):
+    """A daily 09:00 UTC rotation in its stored form, in force since days_ago days."""
+    start = time.gmtime(time.time() - days_ago * 86400)
+    frm = int(time.mktime(time.struct_time((start.tm_year, start.tm_mon, start.tm_mday, 9, 0, 0, 0, 0, 0)))
+              - time.timezone)
+    rot = {"id": rid, "name": name, "team": "default", "priority": 10, "rev": 1, "versions": [{
+        "from": frm, "tz": "UTC", "start": time.strftime("%Y-%m-%d", start), "handoff": "09:00",
+        "unit": "days", "length": 1, "members": members, "first": 0, "windows": []}]}
+    w.r("SET", K + ":rotation:" + rid, json.dumps(rot, separators=(",", ":")))  # compact, as stored
+    w.r("SADD", K + ":team_rotations:default", rid)
+    w.r("HSET", K + ":rotation_names:default", name, rid)
+    return frm
+
+
+@test("issue 10 item 5: a priority change splits the version in force at now; the past keeps its priority")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.add_member(CAROL)
+    frm = put_daily(w, "r1", "main", [ALICE, BOB], 3)
+    put_daily(w, "r2", "night", [CAROL], 3)
+    check_re(r"On call now:\* <@U0(ALICE|BOB)>", w.oncall("", ALICE)["text"], "main first (made first)")
+    t = w.oncall("rotation set night priority 5", ALICE)["text"]
+    check_re(r"priority 5 from now on.*On call now: <@%s>" % CAROL, t, "the reply says who is on call now")
+    now = time.time()
+    v = rotations(w)["night"]["versions"]
+    check_eq(len(v), 2, "the version in force is split at now: %r" % v)
+    check_eq((v[0]["from"], v[0]["priority"]), (frm, 10), "the past keeps its priority")
+    check(abs(v[1]["from"] - now) < 10 and v[1]["priority"] == 5, "from now on: %r" % v[1])
+    check_eq((v[1]["members"], v[1]["first"]), ([CAROL], 0), "same people, same shift")
+    check_eq((rotations(w)["main"]["priority"], rotations(w)["main"]["rev"]), (10, 1), "main untouched")
+    check_re(r"On call now:\* <@%s>" % CAROL, w.oncall("", ALICE)["text"], "/oncall: night now")
