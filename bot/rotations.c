@@ -169,6 +169,19 @@ static void reanchor(struct rotation_version *v, int64_t eff)
 	v->spec.start_day = d;
 }
 
+/* Drop versions that ended long ago: reports look back a year at most. */
+static void prune_past(struct rotation_plan *r, int64_t now)
+{
+	size_t drop = 0;
+
+	while (drop + 1 < r->nversions && r->versions[drop + 1].effective_from < now - KEEP_PAST_S)
+		drop++;
+	for (size_t i = 0; i < drop; i++)
+		rotation_version_free(&r->versions[i]);
+	memmove(r->versions, r->versions + drop, (r->nversions - drop) * sizeof(*r->versions));
+	r->nversions -= drop;
+}
+
 /* Build the next version of r from fn's edit, as it takes effect at the next handoff. */
 static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn fn, void *arg)
 {
@@ -218,14 +231,6 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 	 * produced no shifts, so dropping it changes nothing that happened. */
 	if (pending || !r->versions[r->nversions - 1].nmembers)
 		rotation_version_free(&r->versions[--r->nversions]);
-	/* Drop versions that ended long ago: reports look back a year at most. */
-	size_t drop = 0;
-	while (drop + 1 < r->nversions && r->versions[drop + 1].effective_from < now - KEEP_PAST_S)
-		drop++;
-	for (size_t i = 0; i < drop; i++)
-		rotation_version_free(&r->versions[i]);
-	memmove(r->versions, r->versions + drop, (r->nversions - drop) * sizeof(*r->versions));
-	r->nversions -= drop;
 	r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));
 	r->versions[r->nversions++] = nv;
 	return ROT_OK;
@@ -302,8 +307,10 @@ static int change_plan(struct rotation_plan *r, int64_t now, const struct edit_c
 	if (c->fn) {
 		int erc = next_version(r, now, c->fn, c->arg);
 		if (erc != ROT_ALREADY)
-			return erc;
+			rc = erc;
 	}
+	if (rc == ROT_OK)
+		prune_past(r, now);
 	return rc;
 }
 
