@@ -5,7 +5,9 @@
  * and the first new shift goes to the person after them in the new order.
  * Several edits before that handoff fold into that one pending version. A
  * rotation with nobody on call right now changes at once (and a version that
- * never had members is replaced, not kept).
+ * never had members is replaced, not kept). The one exception is priority
+ * (rotations_edit_priority()): it applies from now on, by splitting the
+ * version in force at now, so the past still keeps the priority it had.
  *
  * Each write is one script that checks the rotation's revision (optimistic
  * concurrency: two admins editing at once can't lose either change; the loser
