@@ -249,13 +249,13 @@ int oncall_hidden_note(const struct team_plan *p, size_t i, int64_t now, char *o
 		if (h->priority < best)
 			best = h->priority;
 	}
-	buf_printf(&b, " cover%s all its hours (the lower number wins). ", nby == 1 ? "s" : "");
+	buf_printf(&b, " cover%s all its hours (the lower number wins), so it has no shifts. ", nby == 1 ? "s" : "");
 	if (best > 1)
-		buf_printf(&b, "`/oncall rotation set %s priority %d` puts it first.", rot->name, best - 1);
-	else if (rot->priority < 1000)
-		buf_printf(&b, "Give `%s` a larger number, e.g. `/oncall rotation set %s priority %d`, or "
-			       "limit its hours (`hours mon-fri 08:00-18:00`).",
-			   p->rotations[by[0]].name, p->rotations[by[0]].name, rot->priority + 1);
+		buf_printf(&b, "To put it first: `/oncall rotation set %s priority %d`", rot->name, best - 1);
+	else
+		buf_printf(&b, "To put it first, give `%s` a larger number: `/oncall rotation set %s priority %d`",
+			   p->rotations[by[0]].name, p->rotations[by[0]].name, rot->priority < 1000 ? rot->priority + 1 : 1000);
+	buf_printf(&b, "; or limit `%s` to some hours (`hours mon-fri 08:00-18:00`).", p->rotations[by[0]].name);
 	wk_strlcpy(out, buf_cstr(&b), size);
 	buf_free(&b);
 	return 1;

@@ -266,7 +266,7 @@ def _(w):
     t = everything(w.oncall("rotation create night every 48h members <@%s>" % BOB, ALICE))
     check_re(r"Note: `night` \(priority 10\) never comes up: `main` \(priority 10, the same, and made first\) "
              r"covers all its hours", t, "create warns it is hidden")
-    check_re(r"`/oncall rotation set night priority 9` puts it first", t, "and says how to fix it")
+    check_re(r"To put it first: `/oncall rotation set night priority 9`", t, "and says how to fix it")
     lst = everything(w.oncall("list", ALICE))
     check_re(r"\*main\* \(priority 10;.*\*night\* \(priority 10;", lst, "list shows priorities, in order")
     check_re(r"never comes up", lst, "list warns too")
