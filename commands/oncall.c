@@ -499,7 +499,8 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 static const struct subcommand oncall_subcommands[] = {
 	{ "now", "[team]", "shows who is on call now, the backups, and who is next", ROLE_VIEWER, 0, 1,
 	  oncall_now, "", 0 },
-	{ "list", "[team]", "shows the team's rotations by priority, and who is on call", ROLE_VIEWER, 0, 1, oncall_list, "", 0 },
+	{ "list", "[team]", "shows the team's rotations by priority, and who is on call", ROLE_VIEWER, 0, 1,
+	  oncall_list, "", 0 },
 	{ "schedule", "[team] [days]", "shows who is on call when, up to 90 days ahead", ROLE_VIEWER,
 	  0, 2, oncall_schedule, "7", 0 },
 	{ "when", "[@user]", "shows someone's next shifts (yours by default)", ROLE_VIEWER, 0, 1,

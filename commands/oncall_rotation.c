@@ -210,8 +210,8 @@ static enum cmd_result ask_which(struct cmd_ctx *ctx, const char *user, const st
 /* The rotation a bare command means: the only one there is (join/add make
  * `main` in the default team when there is none), or for leave/remove the
  * only one the person is in. 1 when the reply already says what to do. */
-static int bare_rotation(struct cmd_ctx *ctx, const char *user, int add, char *team, size_t tsize, char *rname,
-			 size_t nsize, enum cmd_result *res, struct reply *r)
+static int bare_rotation(struct cmd_ctx *ctx, const char *user, int add, char *team, size_t tsize,
+			 char *rname, size_t nsize, enum cmd_result *res, struct reply *r)
 {
 	struct rot_ref *refs = NULL, *in = NULL;
 	size_t n = 0, nin = 0;
