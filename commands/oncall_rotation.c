@@ -481,9 +481,16 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 		} else if (team && strcasecmp(k, "team") == 0 && i + 1 < argc) {
 			*team = argv[++i];
 		} else {
+			/* the last two only when creating */
+			static const char *const keys[] = { "every", "handoff", "tz", "hours", "priority", "start", "team" };
 			char shown[40];
-			snprintf(why, sizeof(why), "I don't understand `%s` here",
-				 reply_escape(shown, sizeof(shown), k));
+			bool known = false;
+			for (size_t x = 0; x < ARRAY_LEN(keys) - (create ? 0 : 2); x++)
+				known = known || strcasecmp(k, keys[x]) == 0;
+			reply_escape(shown, sizeof(shown), k);
+			/* A known option at the end of the line only lacks its value. */
+			snprintf(why, sizeof(why), known && i + 1 == argc ? "`%s` needs a value after it"
+									  : "I don't understand `%s` here", shown);
 			goto bad;
 		}
 	}

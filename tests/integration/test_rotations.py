@@ -286,6 +286,7 @@ def _(w):
     check(not re.search(r"<@%s>  \(on call now\)" % ALICE, lst), "only one person on call now: %s" % lst[:600])
     check_re(r"already has priority 5", w.oncall("rotation set night priority 5", ALICE)["text"], "no change")
     check_re(r"priority is a number from 1", w.oncall("rotation set night priority 0", ALICE)["text"], "bounds")
+    check_re(r"`priority` needs a value", w.oncall("rotation set night every 1d priority", ALICE)["text"], "no value")
     check_eq(rotations(w)["night"]["priority"], 5, "a refused set changes nothing")
     # both at once: priority now, the rest at the next handoff
     t = w.oncall("rotation set night priority 3 every 1d", ALICE)["text"]
