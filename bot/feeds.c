@@ -174,8 +174,7 @@ static const char *team_zone(const struct team_plan *p, int64_t at, const struct
 		const struct rotation_plan *c = &p->rotations[i];
 		if (!c->nversions)
 			continue;
-		if (!best || c->priority < best->priority ||
-		    (c->priority == best->priority && strcmp(c->id, best->id) < 0))
+		if (!best || schedule_rotation_order(c, best) < 0)
 			best = c;
 	}
 	if (best) {

@@ -217,16 +217,29 @@ static int event_description(struct buf *d, const struct segment *g, const struc
 	const struct override_def *o = find_override(cx->plan, g->override_id);
 	int rc = 0;
 
+	/* A swap's override is made by whoever approved it; what a reader wants
+	 * is who asked and why, which the swap itself holds. */
+	bool swap = g->source == SEGMENT_SWAP && o && o->swap_requester[0];
+
 	if (g->source == SEGMENT_OVERRIDE)
 		rc |= buf_adds(d, "Override");
 	else if (g->source == SEGMENT_SWAP)
-		rc |= buf_adds(d, "Swap");
+		rc |= buf_adds(d, swap && strcmp(o->swap_kind, "cover") == 0 ? "Cover" : "Swap");
 	else
 		rc |= buf_adds(d, "Shift");
+	if (swap && o->swap_id[0])
+		rc |= buf_printf(d, " %s", o->swap_id);
 	if (g->rotation[0])
 		rc |= buf_printf(d, " in rotation %s", rot && rot->name[0] ? rot->name : g->rotation);
 	rc |= buf_addc(d, '.');
-	if (o) {
+	if (swap) {
+		rc |= buf_printf(d, "\nAsked by: %s", name_of(cx, o->swap_requester));
+		rc |= buf_printf(d, "\nReason: %s", o->swap_reason[0] ? o->swap_reason : "none given");
+		if (o->replaces[0])
+			rc |= buf_printf(d, "\nTakes over from: %s", name_of(cx, o->replaces));
+		if (o->created_by[0])
+			rc |= buf_printf(d, "\nApproved by: %s", name_of(cx, o->created_by));
+	} else if (o) {
 		if (o->replaces[0])
 			rc |= buf_printf(d, "\nTakes over from: %s", name_of(cx, o->replaces));
 		if (o->created_by[0])

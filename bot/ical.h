@@ -8,9 +8,11 @@
  *   DTSTAMP   the dtstamp argument, UTC
  *   DTSTART, DTEND   the segment, UTC form (YYYYMMDDTHHMMSSZ): no VTIMEZONE needed
  *   SUMMARY   "On call: <name>", "On call: <name> (override)" or "... (swap)"
- *   DESCRIPTION  shift, override or swap; the rotation; for overrides and swaps
- *             whose time it took, who made it and why (when a plan is given);
- *             always "Member id: <id>", so scripts can tell who without names
+ *   DESCRIPTION  shift, override, swap or cover; the rotation; for overrides
+ *             whose time it took, who made it and why; for a shift gained by
+ *             a swap or cover, its id, who asked for it and why, whose time it
+ *             took and who approved it (when a plan is given); always
+ *             "Member id: <id>", so scripts can tell who without names
  *   TRANSP    TRANSPARENT: being on call doesn't make anyone look busy
  *
  * UIDs: "<rotation>-<shift index>-<member>-<anchor>@<uid_host>", with

@@ -33,7 +33,7 @@ int rotations_find(struct store *s, const char *org_id, const char *team, const 
 		return ROT_STORE;
 	for (size_t i = 0; i < p.nrotations; i++) {
 		bool match = name ? strcasecmp(p.rotations[i].name, name) == 0
-				  : found < 0 || p.rotations[i].priority < p.rotations[found].priority;
+				  : found < 0 || schedule_rotation_order(&p.rotations[i], &p.rotations[found]) < 0;
 		if (match)
 			found = (int)i;
 	}
@@ -169,6 +169,19 @@ static void reanchor(struct rotation_version *v, int64_t eff)
 	v->spec.start_day = d;
 }
 
+/* Drop versions that ended long ago: reports look back a year at most. */
+static void prune_past(struct rotation_plan *r, int64_t now)
+{
+	size_t drop = 0;
+
+	while (drop + 1 < r->nversions && r->versions[drop + 1].effective_from < now - KEEP_PAST_S)
+		drop++;
+	for (size_t i = 0; i < drop; i++)
+		rotation_version_free(&r->versions[i]);
+	memmove(r->versions, r->versions + drop, (r->nversions - drop) * sizeof(*r->versions));
+	r->nversions -= drop;
+}
+
 /* Build the next version of r from fn's edit, as it takes effect at the next handoff. */
 static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn fn, void *arg)
 {
@@ -182,12 +195,8 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 
 	if (!r->nversions)
 		return ROT_INVALID;
-	if (schedule_version_at(r, now, &cur, &sh) == 0) {
-		struct shift first;
-		rotation_shift_at(&cur->spec, cur->nmembers, cur->effective_from, &first);
-		int64_t k = ((int64_t)cur->first_member + sh.index - first.index) % (int64_t)cur->nmembers;
-		primary = cur->members[k < 0 ? k + (int64_t)cur->nmembers : k];
-	}
+	if (schedule_version_at(r, now, &cur, &sh) == 0 && schedule_version_member(cur, now) >= 0)
+		primary = cur->members[schedule_version_member(cur, now)];
 	version_copy(&nv, &r->versions[r->nversions - 1]);
 	rc = fn(&nv, arg);
 	if (rc != 0) {
@@ -222,14 +231,6 @@ static int next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn f
 	 * produced no shifts, so dropping it changes nothing that happened. */
 	if (pending || !r->versions[r->nversions - 1].nmembers)
 		rotation_version_free(&r->versions[--r->nversions]);
-	/* Drop versions that ended long ago: reports look back a year at most. */
-	size_t drop = 0;
-	while (drop + 1 < r->nversions && r->versions[drop + 1].effective_from < now - KEEP_PAST_S)
-		drop++;
-	for (size_t i = 0; i < drop; i++)
-		rotation_version_free(&r->versions[i]);
-	memmove(r->versions, r->versions + drop, (r->nversions - drop) * sizeof(*r->versions));
-	r->nversions -= drop;
 	r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));
 	r->versions[r->nversions++] = nv;
 	return ROT_OK;
@@ -249,10 +250,84 @@ static const struct store_script edit_script = {
 	AUDIT_LUA
 };
 
+/* Priority from now on: versions that start later take it; the one in force
+ * since before now is split at now, so the shifts before keep the priority
+ * they had (reports about the past don't change) and the shift in progress
+ * goes on with the same person, only ranked differently. */
+static int priority_now(struct rotation_plan *r, int64_t now, int priority)
+{
+	size_t from = r->nversions;
+	bool same = r->priority == priority;
+
+	for (size_t i = 0; i < r->nversions; i++)
+		if (r->versions[i].effective_from <= now)
+			from = i;
+	if (from == r->nversions)
+		from = 0;	/* nothing in force yet: every version is the future */
+	for (size_t i = from; i < r->nversions; i++)
+		same = same && r->versions[i].priority == priority;
+	if (same)
+		return ROT_ALREADY;
+	struct rotation_version *cur = &r->versions[from];
+	long on = schedule_version_member(cur, now);
+	if (cur->effective_from < now && cur->priority != priority && on >= 0) {
+		struct rotation_version split;
+		version_copy(&split, cur);
+		split.effective_from = now;
+		split.first_member = (size_t)on;	/* the shift in progress keeps its person */
+		r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));
+		memmove(r->versions + from + 2, r->versions + from + 1,
+			(r->nversions - from - 1) * sizeof(*r->versions));
+		r->versions[from + 1] = split;
+		r->nversions++;
+		from++;
+	}
+	for (size_t i = from; i < r->nversions; i++)
+		r->versions[i].priority = priority;
+	r->priority = priority;
+	return ROT_OK;
+}
+
+struct edit_change {
+	int priority;		/* 0 = keep */
+	rotation_edit_fn fn;	/* NULL = no change from the next handoff */
+	void *arg;
+};
+
+static int change_plan(struct rotation_plan *r, int64_t now, const struct edit_change *c)
+{
+	int rc = ROT_ALREADY, prc;
+
+	if (!r->nversions)
+		return ROT_INVALID;
+	if (c->priority && (prc = priority_now(r, now, c->priority)) != ROT_ALREADY)
+		rc = prc;
+	if (rc != ROT_OK && rc != ROT_ALREADY)
+		return rc;
+	if (c->fn) {
+		int erc = next_version(r, now, c->fn, c->arg);
+		if (erc != ROT_ALREADY)
+			rc = erc;
+	}
+	if (rc == ROT_OK)
+		prune_past(r, now);
+	return rc;
+}
+
 int rotations_edit(struct store *s, const char *org_id, const char *actor, const char *platform,
 		   const char *team, const char *name, int64_t now, rotation_edit_fn fn, void *arg,
 		   const char *action, const char *detail)
 {
+	return rotations_edit_priority(s, org_id, actor, platform, team, name, now, 0, fn, arg, action,
+				       detail);
+}
+
+int rotations_edit_priority(struct store *s, const char *org_id, const char *actor, const char *platform,
+			    const char *team, const char *name, int64_t now, int priority,
+			    rotation_edit_fn fn, void *arg, const char *action, const char *detail)
+{
+	const struct edit_change change = { priority, fn, arg };
+
 	for (int attempt = 0; attempt < EDIT_ATTEMPTS; attempt++) {
 		struct rotation_plan r;
 		char key[192], kaudit[160], ktip[160], rev[24], nowms[24], resource[48];
@@ -263,7 +338,7 @@ int rotations_edit(struct store *s, const char *org_id, const char *actor, const
 		if (rc != ROT_OK)
 			return rc;
 		snprintf(rev, sizeof(rev), "%lld", (long long)r.rev);
-		rc = next_version(&r, now, fn, arg);
+		rc = change_plan(&r, now, &change);
 		if (rc != ROT_OK) {
 			rotation_plan_free(&r);
 			return rc;

@@ -5,7 +5,9 @@
  * and the first new shift goes to the person after them in the new order.
  * Several edits before that handoff fold into that one pending version. A
  * rotation with nobody on call right now changes at once (and a version that
- * never had members is replaced, not kept).
+ * never had members is replaced, not kept). The one exception is priority
+ * (rotations_edit_priority()): it applies from now on, by splitting the
+ * version in force at now, so the past still keeps the priority it had.
  *
  * Each write is one script that checks the rotation's revision (optimistic
  * concurrency: two admins editing at once can't lose either change; the loser
@@ -38,7 +40,8 @@ enum rotations_result {
 typedef int (*rotation_edit_fn)(struct rotation_version *v, void *arg);
 
 /* Find a team's rotation by name (case-insensitive); NULL name = the team's only
- * (or first by priority) rotation. Fills *out (free with rotation_plan_free). */
+ * (or first by schedule_rotation_order()) rotation. Fills *out (free with
+ * rotation_plan_free). */
 int rotations_find(struct store *s, const char *org_id, const char *team, const char *name,
 		   struct rotation_plan *out);
 
@@ -53,6 +56,15 @@ int rotations_create(struct store *s, const char *org_id, const char *actor, con
 int rotations_edit(struct store *s, const char *org_id, const char *actor, const char *platform,
 		   const char *team, const char *name, int64_t now, rotation_edit_fn fn, void *arg,
 		   const char *action, const char *detail);
+
+/* The same, and the rotation's priority (1..1000, lower first; 0 = keep)
+ * from now on, in one write: a team lead re-ranking rotations means the
+ * schedule from this moment, so it doesn't wait for a handoff. Shifts before
+ * now keep the priority they had. fn may be NULL (priority only).
+ * ROT_ALREADY when nothing would change. */
+int rotations_edit_priority(struct store *s, const char *org_id, const char *actor, const char *platform,
+			    const char *team, const char *name, int64_t now, int priority,
+			    rotation_edit_fn fn, void *arg, const char *action, const char *detail);
 
 int rotations_delete(struct store *s, const char *org_id, const char *actor, const char *platform,
 		     const char *team, const char *name, int64_t now);

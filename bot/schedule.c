@@ -5,8 +5,9 @@
  *     version's span and cut to its weekly windows;
  *  2. every piece and override edge becomes a boundary; each elementary
  *     interval between two boundaries takes the best-priority piece covering
- *     it, then the newest override covering it (a swap's override only while
- *     the person it replaces is the one on call underneath);
+ *     it (a piece has its version's priority; on a tie the rotation made
+ *     first), then the newest override covering it (a swap's override only
+ *     while the person it replaces is the one on call underneath);
  *  3. adjacent intervals that say the same thing are merged.
  * Pieces per rotation are already sorted, so pass 2 walks each rotation's list
  * with one cursor: O((B + P) * R) for B boundaries, P pieces, R rotations. */
@@ -26,6 +27,7 @@ struct piece {
 	int64_t start, end;
 	int64_t shift_index, shift_start, shift_end;
 	const char *member;
+	int priority;
 };
 
 struct piece_list {
@@ -134,6 +136,7 @@ static int rotation_pieces(const struct rotation_plan *r, int64_t from, int64_t 
 				.shift_start = cur.start > v->effective_from ? cur.start : v->effective_from,
 				.shift_end = cur.end < version_end(r, i) ? cur.end : version_end(r, i),
 				.member = v->members[member_of(v, k, first.index)],
+				.priority = v->priority ? v->priority : r->priority,
 			};
 			if (add_windowed(out, v, &p) < 0)
 				return -1;
@@ -150,12 +153,26 @@ static int i64_order(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int rotation_priority_order(const void *a, const void *b)
+/* Ids are "r<n>" from one counter: the shorter one is older ("r9" < "r10"). */
+static int created_order(const struct rotation_plan *x, const struct rotation_plan *y)
 {
-	const struct rotation_plan *const *x = a, *const *y = b;
-	if ((*x)->priority != (*y)->priority)
-		return (*x)->priority < (*y)->priority ? -1 : 1;
-	return strcmp((*x)->id, (*y)->id);
+	size_t a = strlen(x->id), b = strlen(y->id);
+	if (a != b)
+		return a < b ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int rotation_created_order(const void *a, const void *b)
+{
+	return created_order(*(const struct rotation_plan *const *)a, *(const struct rotation_plan *const *)b);
+}
+
+int schedule_rotation_order(const void *a, const void *b)
+{
+	const struct rotation_plan *x = a, *y = b;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return created_order(x, y);
 }
 
 static bool same_segment(const struct segment *a, const struct segment *b)
@@ -182,7 +199,7 @@ int schedule_build(const struct team_plan *p, int64_t from, int64_t to, struct s
 	cursor = xcalloc(p->nrotations + 1, sizeof(*cursor));
 	for (size_t i = 0; i < p->nrotations; i++)
 		order[i] = &p->rotations[i];
-	qsort(order, p->nrotations, sizeof(*order), rotation_priority_order);
+	qsort(order, p->nrotations, sizeof(*order), rotation_created_order);
 
 	alloc = 2 + 2 * p->noverrides;
 	for (size_t i = 0; i < p->nrotations; i++) {
@@ -214,20 +231,27 @@ int schedule_build(const struct team_plan *p, int64_t from, int64_t to, struct s
 
 		if (a == z || a < from || z > to)
 			continue;
+		const struct piece *best = NULL;
+		size_t best_rot = 0;
 		for (size_t i = 0; i < p->nrotations; i++) {
 			struct piece_list *l = &pieces[i];
 			while (cursor[i] < l->n && l->p[cursor[i]].end <= a)
 				cursor[i]++;
 			/* Windows of one version may overlap: the cursor is at the first
-			 * piece that still runs; it covers a if it has started. */
-			if (!s.rotation[0] && cursor[i] < l->n && l->p[cursor[i]].start <= a) {
-				const struct piece *pc = &l->p[cursor[i]];
-				wk_strlcpy(s.member, pc->member, sizeof(s.member));
-				wk_strlcpy(s.rotation, order[i]->id, sizeof(s.rotation));
-				s.shift_index = pc->shift_index;
-				s.shift_start = pc->shift_start;
-				s.shift_end = pc->shift_end;
+			 * piece that still runs; it covers a if it has started. Rotations
+			 * are in creation order, so a tie keeps the older one. */
+			if (cursor[i] < l->n && l->p[cursor[i]].start <= a &&
+			    (!best || l->p[cursor[i]].priority < best->priority)) {
+				best = &l->p[cursor[i]];
+				best_rot = i;
 			}
+		}
+		if (best) {
+			wk_strlcpy(s.member, best->member, sizeof(s.member));
+			wk_strlcpy(s.rotation, order[best_rot]->id, sizeof(s.rotation));
+			s.shift_index = best->shift_index;
+			s.shift_start = best->shift_start;
+			s.shift_end = best->shift_end;
 		}
 		/* The newest override covering a wins; overrides are in creation order. */
 		for (size_t i = p->noverrides; i-- > 0;) {
@@ -259,11 +283,90 @@ out:
 	return rc;
 }
 
+int schedule_hidden(const struct team_plan *p, size_t idx, int64_t from, int64_t to, size_t *by,
+		    size_t maxby, size_t *nby)
+{
+	static char standin_id[] = "?";
+	static char *standin[] = { standin_id };
+	const struct rotation_plan *r;
+	struct rotation_version *vs;
+	struct rotation_plan *rots;
+	struct schedule mine, all;
+	int hidden = -1;
+
+	*nby = 0;
+	if (idx >= p->nrotations)
+		return -1;
+	r = &p->rotations[idx];
+	/* Its hours are what it would cover with anyone in it: a rotation made
+	 * empty is judged before people are added, when a warning still helps. */
+	vs = xcalloc(r->nversions + 1, sizeof(*vs));
+	for (size_t i = 0; i < r->nversions; i++) {
+		vs[i] = r->versions[i];
+		if (!vs[i].nmembers) {
+			vs[i].members = standin;
+			vs[i].nmembers = 1;
+			vs[i].first_member = 0;
+		}
+	}
+	rots = xcalloc(p->nrotations + 1, sizeof(*rots));
+	memcpy(rots, p->rotations, p->nrotations * sizeof(*rots));
+	rots[idx].versions = vs;
+	struct team_plan solo = { .rotations = &rots[idx], .nrotations = 1 };
+	struct team_plan team = { .rotations = rots, .nrotations = p->nrotations };
+	if (schedule_build(&solo, from, to, &mine) < 0)
+		goto out;
+	if (schedule_build(&team, from, to, &all) < 0) {
+		schedule_free(&mine);
+		goto out;
+	}
+	hidden = 0;
+	for (size_t i = 0, j = 0; i < mine.n; i++) {
+		if (!mine.seg[i].member[0])
+			continue;
+		hidden = 1;
+		while (j < all.n && all.seg[j].end <= mine.seg[i].start)
+			j++;
+		for (size_t k = j; k < all.n && all.seg[k].start < mine.seg[i].end; k++) {
+			size_t w = 0;
+			if (strcmp(all.seg[k].rotation, r->id) == 0) {
+				hidden = 0;
+				*nby = 0;
+				goto done;
+			}
+			while (w < p->nrotations && strcmp(p->rotations[w].id, all.seg[k].rotation) != 0)
+				w++;
+			bool seen = w == p->nrotations;
+			for (size_t x = 0; x < *nby && !seen; x++)
+				seen = by[x] == w;
+			if (!seen && *nby < maxby)
+				by[(*nby)++] = w;
+		}
+	}
+done:
+	schedule_free(&mine);
+	schedule_free(&all);
+out:
+	free(vs);
+	free(rots);
+	return hidden;
+}
+
 void schedule_free(struct schedule *s)
 {
 	free(s->seg);
 	s->seg = NULL;
 	s->n = 0;
+}
+
+long schedule_version_member(const struct rotation_version *v, int64_t t)
+{
+	struct shift sh, first;
+
+	if (!v->nmembers || rotation_shift_at(&v->spec, v->nmembers, t, &sh) < 0 ||
+	    rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) < 0)
+		return -1;
+	return (long)member_of(v, sh.index, first.index);
 }
 
 int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,
@@ -368,17 +471,20 @@ static int version_from_json(json_t *j, struct rotation_version *v)
 {
 	const char *tz = NULL, *start = NULL, *handoff = NULL, *unit = NULL;
 	json_t *members = NULL, *windows = NULL, *paused = NULL;
-	json_int_t from = 0, length = 0, first = 0;
+	json_int_t from = 0, length = 0, first = 0, priority = 0;
 	int y, mo, d, h, mi;
 	json_error_t err;
 
 	memset(v, 0, sizeof(*v));
-	if (json_unpack_ex(j, &err, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s?o, s?o}", "from", &from,
-			   "tz", &tz, "start", &start, "handoff", &handoff, "unit", &unit, "length",
+	if (json_unpack_ex(j, &err, 0, "{s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s?o, s?o, s?I}", "from",
+			   &from, "tz", &tz, "start", &start, "handoff", &handoff, "unit", &unit, "length",
 			   &length, "members", &members, "first", &first, "windows", &windows,
-			   "paused", &paused) < 0 ||
+			   "paused", &paused, "priority", &priority) < 0 ||
 	    !json_is_array(members))
 		return -1;
+	/* Versions written before priorities were kept per version have none:
+	 * they take the rotation's (the caller fills in 0). */
+	v->priority = priority >= 1 && priority <= 1000 ? (int)priority : 0;
 	if (sscanf(start, "%4d-%2d-%2d", &y, &mo, &d) != 3 || rotation_hhmm_parse(handoff, &h, &mi) < 0)
 		return -1;
 	v->effective_from = from;
@@ -447,6 +553,8 @@ int rotation_plan_from_json(const char *text, size_t len, struct rotation_plan *
 			log_warn("schedule.load", "rotation=%s version=%zu reason=malformed", r->id, i);
 			continue;
 		}
+		if (!r->versions[r->nversions].priority)
+			r->versions[r->nversions].priority = r->priority;
 		r->nversions++;
 	}
 	rc = 0;
@@ -479,10 +587,11 @@ char *rotation_plan_to_json(const struct rotation_plan *r)
 			json_array_append_new(windows, json_pack("{s:i, s:i, s:i}", "days", v->windows[w].days,
 								 "start", v->windows[w].start_min,
 								 "end", v->windows[w].end_min));
-		json_array_append_new(versions, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:o, s:o}",
+		json_array_append_new(versions, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:o, s:o, s:i}",
 			"from", (json_int_t)v->effective_from, "tz", v->tz, "start", start, "handoff", handoff,
 			"unit", unit_names[v->spec.unit], "length", v->spec.length, "members", members,
-			"first", (json_int_t)v->first_member, "windows", windows, "paused", paused));
+			"first", (json_int_t)v->first_member, "windows", windows, "paused", paused,
+			"priority", v->priority ? v->priority : r->priority));
 	}
 	root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o}", "id", r->id, "name", r->name, "team", r->team,
 			 "priority", r->priority, "rev", (json_int_t)r->rev, "versions", versions);
@@ -496,7 +605,9 @@ char *rotation_plan_to_json(const struct rotation_plan *r)
 static const struct store_script load_script = {
 	"schedule_load",
 	/* KEYS: team_rotations:<team>, overrides:<team>. ARGV: key prefix, from (s).
-	 * Returns {rotation JSON texts}, {override hashes ending after from}. */
+	 * Returns {rotation JSON texts}, {override hashes ending after from}; an
+	 * override a swap made carries the swap's requester, reason and kind too
+	 * (calendars show who asked and why). */
 	"local rots, ovs = {}, {}\n"
 	"for _, rid in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
 	"  local j = redis.call('GET', ARGV[1] .. 'rotation:' .. rid)\n"
@@ -504,6 +615,14 @@ static const struct store_script load_script = {
 	"end\n"
 	"for _, oid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')) do\n"
 	"  local h = redis.call('HGETALL', ARGV[1] .. 'override:' .. oid)\n"
+	"  local sid\n"
+	"  for i = 1, #h, 2 do if h[i] == 'swap_id' then sid = h[i + 1] end end\n"
+	"  if sid and sid ~= '' then\n"
+	"    local w = redis.call('HMGET', ARGV[1] .. 'swap:' .. sid, 'requester', 'reason', 'kind')\n"
+	"    h[#h + 1] = 'swap_requester'; h[#h + 1] = w[1] or ''\n"
+	"    h[#h + 1] = 'swap_reason'; h[#h + 1] = w[2] or ''\n"
+	"    h[#h + 1] = 'swap_kind'; h[#h + 1] = w[3] or ''\n"
+	"  end\n"
 	"  if #h > 0 then ovs[#ovs + 1] = h end\n"
 	"end\n"
 	"return {rots, ovs}\n",
@@ -519,6 +638,9 @@ static const struct store_field override_fields[] = {
 	STORE_STR_FIELD("swap_id", struct override_def, swap_id),
 	STORE_STR_FIELD("reason", struct override_def, reason),
 	STORE_STR_FIELD("created_by", struct override_def, created_by),
+	STORE_STR_FIELD("swap_requester", struct override_def, swap_requester),
+	STORE_STR_FIELD("swap_reason", struct override_def, swap_reason),
+	STORE_STR_FIELD("swap_kind", struct override_def, swap_kind),
 };
 
 static void override_from_pairs(struct override_def *o, const redisReply *h, int64_t *created)

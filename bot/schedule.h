@@ -19,7 +19,10 @@
  *
  * Restrictions: a rotation may be limited to weekly windows in its zone (e.g.
  * Mon-Fri 08:00-18:00); outside them it has nobody, and a lower-priority
- * rotation (e.g. after-hours) covers. Priority: lower number wins.
+ * rotation (e.g. after-hours) covers. Priority: lower number wins; between
+ * equal priorities the rotation made first wins (schedule_rotation_order()).
+ * Priority is kept per version, so a priority change can take effect at once
+ * without changing who was on call before it (rotations_edit_priority()).
  *
  * All instants are UTC unix seconds; ranges are [start, end).
  * Thread: pure functions are thread-safe; the store layer uses the caller's store. */
@@ -53,13 +56,14 @@ struct rotation_version {
 	size_t first_member;	/* member of the grid shift that contains effective_from */
 	struct rotation_window *windows;	/* none = always */
 	size_t nwindows;
+	int priority;		/* 1..1000 while this version rules; 0 = the rotation's */
 };
 
 struct rotation_plan {
 	char id[SCHEDULE_ID_LEN];
 	char name[40];
 	char team[SCHEDULE_ID_LEN];
-	int priority;
+	int priority;		/* the newest version's: what lists show */
 	int64_t rev;		/* optimistic-concurrency revision in Redis */
 	struct rotation_version *versions;	/* sorted by effective_from */
 	size_t nversions;
@@ -76,6 +80,11 @@ struct override_def {
 	char swap_id[SCHEDULE_ID_LEN];
 	char reason[128];
 	char created_by[SCHEDULE_MEMBER_LEN];
+	/* For SEGMENT_SWAP, read from the swap itself by schedule_load(): who asked
+	 * for it, their reason, "trade" or "cover" ("" when the swap is gone). */
+	char swap_requester[SCHEDULE_MEMBER_LEN];
+	char swap_reason[128];
+	char swap_kind[8];
 };
 
 struct team_plan {
@@ -116,6 +125,24 @@ void schedule_free(struct schedule *s);
 
 /* Who is on call at t and who backs them up. 0, 1 = nobody on call. */
 int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *out);
+
+/* Rotations in the order the schedule ranks them (now): priority, then the
+ * one made first. A qsort comparator over struct rotation_plan. */
+int schedule_rotation_order(const void *a, const void *b);
+
+/* Whether rotation p->rotations[idx] is fully hidden over [from, to): it
+ * would have someone on call (or would, once it has members) at some time
+ * there, but every such hour goes to rotations ranked before it. Those are
+ * written to by[] (up to maxby, indexes into p->rotations; *nby how many).
+ * Overrides are not counted: they don't take a rotation's hours for good.
+ * 1 hidden, 0 not, -1 on a bad range or allocation limit. */
+int schedule_hidden(const struct team_plan *p, size_t idx, int64_t from, int64_t to, size_t *by,
+		    size_t maxby, size_t *nby);
+
+/* The index into v->members of the person whose grid shift of v contains t
+ * (windows aside; v's span not checked), or -1 when v has nobody or t is out
+ * of range. */
+long schedule_version_member(const struct rotation_version *v, int64_t t);
 
 /* The grid shift of one rotation version at t (ignoring windows); -1 if none. */
 int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct rotation_version **v,

@@ -123,16 +123,33 @@ void oncall_schedule_changed(struct cmd_ctx *ctx, const char *team)
 
 /* ---- now, list, schedule, when ---- */
 
-static void oncall_offer_join(struct cmd_ctx *ctx, const struct rotation_plan *r, struct reply *rep)
+static bool oncall_in_rotation(const struct rotation_plan *r, const char *user)
 {
-	const struct rotation_version *v = r && r->nversions ? &r->versions[r->nversions - 1] : NULL;
+	const struct rotation_version *v = r->nversions ? &r->versions[r->nversions - 1] : NULL;
+
+	for (size_t i = 0; v && i < v->nmembers; i++)
+		if (strcmp(v->members[i], user) == 0)
+			return true;
+	return false;
+}
+
+/* A Join button for rotation r, or (r NULL) for whichever the person picks
+ * when they are in none of the team's; not for people already in it. */
+static void oncall_offer_join(struct cmd_ctx *ctx, const struct team_plan *p, const struct rotation_plan *r,
+			      struct reply *rep)
+{
+	char label[64];
 
 	if (ctx->role < ROLE_DEVELOPER)
 		return;
-	for (size_t i = 0; v && i < v->nmembers; i++)
-		if (strcmp(v->members[i], ctx->req->user_id) == 0)
+	for (size_t i = 0; p && i < p->nrotations; i++)
+		if ((!r || &p->rotations[i] == r) && oncall_in_rotation(&p->rotations[i], ctx->req->user_id))
 			return;
-	reply_button(rep, "Join the rotation", "oncall.join", r ? r->name : "", BUTTON_PRIMARY);
+	if (r && p && p->nrotations > 1)
+		snprintf(label, sizeof(label), "Join %s", r->name);
+	else
+		wk_strlcpy(label, "Join the rotation", sizeof(label));
+	reply_button(rep, label, "oncall.join", r ? r->name : "", BUTTON_PRIMARY);
 }
 
 static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -151,7 +168,7 @@ static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, st
 	if (schedule_chain(&p, now, &c) != 0) {
 		reply_textf(r, "Nobody is on call right now. Use `/oncall join` to take shifts, or "
 			       "`/oncall add @someone`.");
-		oncall_offer_join(ctx, p.nrotations ? &p.rotations[0] : NULL, r);
+		oncall_offer_join(ctx, &p, p.nrotations == 1 ? &p.rotations[0] : NULL, r);
 		team_plan_free(&p);
 		return CMD_OK;
 	}
@@ -175,7 +192,7 @@ static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, st
 	}
 	for (size_t i = 0; i < p.nrotations; i++)
 		if (strcmp(p.rotations[i].id, c.rotation) == 0)
-			oncall_offer_join(ctx, &p.rotations[i], r);
+			oncall_offer_join(ctx, &p, &p.rotations[i], r);
 	team_plan_free(&p);
 	return CMD_OK;
 }
@@ -208,10 +225,66 @@ void oncall_describe_version(const struct rotation_version *v, char *out, size_t
 	}
 }
 
+#define HIDDEN_HORIZON (28 * DAY)	/* four weeks show every weekly window */
+
+int oncall_hidden_note(const struct team_plan *p, size_t i, int64_t now, char *out, size_t size)
+{
+	const struct rotation_plan *rot = &p->rotations[i];
+	size_t by[4], nby = 0;
+	int64_t from = now;
+	struct buf b = BUF_INIT(1024);
+	int best = 1001;
+
+	out[0] = '\0';
+	/* From when it starts: a rotation that begins next year is judged then. */
+	if (rot->nversions && rot->versions[0].effective_from > from)
+		from = rot->versions[0].effective_from;
+	if (schedule_hidden(p, i, from, from + HIDDEN_HORIZON, by, ARRAY_LEN(by), &nby) != 1 || !nby)
+		return 0;
+	buf_printf(&b, "`%s` (priority %d) never comes up: ", rot->name, rot->priority);
+	for (size_t k = 0; k < nby; k++) {
+		const struct rotation_plan *h = &p->rotations[by[k]];
+		buf_printf(&b, "%s`%s` (priority %d%s)", k ? (k + 1 == nby ? " and " : ", ") : "", h->name,
+			   h->priority, h->priority == rot->priority ? ", the same, and made first" : "");
+		if (h->priority < best)
+			best = h->priority;
+	}
+	buf_printf(&b, " cover%s all its hours (the lower number wins), so it has no shifts. ", nby == 1 ? "s" : "");
+	if (best > 1)
+		buf_printf(&b, "To put it first: `/oncall rotation set %s priority %d`", rot->name, best - 1);
+	else
+		buf_printf(&b, "To put it first, give `%s` a larger number: `/oncall rotation set %s priority %d`",
+			   p->rotations[by[0]].name, p->rotations[by[0]].name, rot->priority < 1000 ? rot->priority + 1 : 1000);
+	buf_printf(&b, "; or limit `%s` to some hours (`hours mon-fri 08:00-18:00`).", p->rotations[by[0]].name);
+	wk_strlcpy(out, buf_cstr(&b), size);
+	buf_free(&b);
+	return 1;
+}
+
+int oncall_hidden_notes(struct cmd_ctx *ctx, const char *team, struct reply *r)
+{
+	struct team_plan p;
+	int64_t now = ctx->now_ms / 1000;
+	char note[1024];
+	int n = 0;
+
+	if (schedule_load(ctx->store, ctx->org_id, team, now, now + 1, &p) < 0)
+		return 0;
+	qsort(p.rotations, p.nrotations, sizeof(*p.rotations), schedule_rotation_order);
+	for (size_t i = 0; i < p.nrotations; i++)
+		if (oncall_hidden_note(&p, i, now, note, sizeof(note))) {
+			reply_section(r, "Note: %s", note);
+			n++;
+		}
+	team_plan_free(&p);
+	return n;
+}
+
 enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char team[SCHEDULE_ID_LEN], desc[256], when[64];
+	char team[SCHEDULE_ID_LEN], desc[256], when[64], note[1024];
 	struct team_plan p;
+	struct oncall_chain c;
 	int64_t now = ctx->now_ms / 1000;
 
 	if (oncall_pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
@@ -220,28 +293,45 @@ enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct r
 		return CMD_STORE_ERROR;
 	if (p.nrotations == 0) {
 		reply_textf(r, "This team has no rotation yet. Use `/oncall join` to start one.");
-		oncall_offer_join(ctx, NULL, r);
+		oncall_offer_join(ctx, NULL, NULL, r);
 		team_plan_free(&p);
 		return CMD_OK;
 	}
-	reply_textf(r, "%zu rotation%s:", p.nrotations, p.nrotations == 1 ? "" : "s");
+	/* In the order the schedule ranks them; "on call now" is the person
+	 * `/oncall` names (overrides included), marked in the rotation they came from. */
+	qsort(p.rotations, p.nrotations, sizeof(*p.rotations), schedule_rotation_order);
+	if (schedule_chain(&p, now, &c) != 0)
+		memset(&c, 0, sizeof(c));
+	if (p.nrotations == 1)
+		reply_textf(r, "1 rotation:");
+	else
+		reply_textf(r, "%zu rotations, by priority (where their hours overlap, the lower number "
+			       "is on call):", p.nrotations);
 	for (size_t i = 0; i < p.nrotations; i++) {
 		const struct rotation_plan *rot = &p.rotations[i];
-		const struct rotation_version *v = &rot->versions[rot->nversions - 1], *cur;
+		const struct rotation_version *v = &rot->versions[rot->nversions - 1];
 		struct buf b = BUF_INIT(16384);
-		struct shift sh, first;
-		long on = -1;
+		bool from_here = c.primary[0] && strcmp(c.rotation, rot->id) == 0, marked = false;
 
-		if (schedule_version_at(rot, now, &cur, &sh) == 0 && cur == v &&
-		    rotation_shift_at(&v->spec, v->nmembers, v->effective_from, &first) == 0) {
-			int64_t k = ((int64_t)v->first_member + sh.index - first.index) % (int64_t)v->nmembers;
-			on = (long)(k < 0 ? k + (int64_t)v->nmembers : k);
-		}
 		oncall_describe_version(v, desc, sizeof(desc));
-		buf_printf(&b, "*%s* (%s), %zu %s:\n", rot->name, desc, v->nmembers,
+		buf_printf(&b, "*%s* (priority %d; %s), %zu %s:\n", rot->name, rot->priority, desc, v->nmembers,
 			   v->nmembers == 1 ? "person" : "people");
-		for (size_t m = 0; m < v->nmembers; m++)
-			buf_printf(&b, "%zu. <@%s>%s\n", m + 1, v->members[m], (long)m == on ? "  (on call now)" : "");
+		for (size_t m = 0; m < v->nmembers; m++) {
+			bool on = from_here && strcmp(v->members[m], c.primary) == 0;
+			buf_printf(&b, "%zu. <@%s>%s\n", m + 1, v->members[m], on ? "  (on call now)" : "");
+			marked = marked || on;
+		}
+		if (from_here && !marked) {
+			/* Not in the order shown: left or moved out (their shift runs to
+			 * the handoff), or on call by an override. */
+			const struct rotation_version *cur;
+			struct shift sh;
+			long k;
+			bool own = schedule_version_at(rot, now, &cur, &sh) == 0 &&
+				   (k = schedule_version_member(cur, now)) >= 0 && strcmp(cur->members[k], c.primary) == 0;
+			buf_printf(&b, own ? "On call now: <@%s>, until the next handoff\n"
+					   : "On call now instead: <@%s> (override)\n", c.primary);
+		}
 		for (size_t m = 0; m < v->npaused; m++) {
 			const char *colon = strchr(v->paused[m], ':');
 			buf_printf(&b, "paused: <@%s>\n", colon ? colon + 1 : v->paused[m]);
@@ -249,10 +339,12 @@ enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct r
 		if (v->effective_from > now)
 			buf_printf(&b, "This order takes effect at the next handoff, %s.\n",
 				   when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+		if (oncall_hidden_note(&p, i, now, note, sizeof(note)))
+			buf_printf(&b, "Note: %s\n", note);
 		reply_section(r, "%s", buf_cstr(&b));
 		buf_free(&b);
 	}
-	oncall_offer_join(ctx, &p.rotations[0], r);
+	oncall_offer_join(ctx, &p, p.nrotations == 1 ? &p.rotations[0] : NULL, r);
 	team_plan_free(&p);
 	return CMD_OK;
 }
@@ -296,17 +388,27 @@ static enum cmd_result oncall_schedule(struct cmd_ctx *ctx, int argc, char **arg
 		/* One line per stretch of one person: shift turnovers to the same
 		 * person don't matter to a reader. */
 		while (i + 1 < s.n && s.seg[i + 1].source == g->source &&
-		       strcmp(s.seg[i + 1].member, g->member) == 0)
+		       strcmp(s.seg[i + 1].member, g->member) == 0 &&
+		       (p.nrotations < 2 || strcmp(s.seg[i + 1].rotation, g->rotation) == 0))
 			end = s.seg[++i].end;
-		buf_printf(&out, "`%s` → `%s`  %s%s%s%s\n", when_format(z, g->start, a, sizeof(a)),
+		/* With several rotations, say which one each stretch comes from. */
+		const char *from_rot = "";
+		for (size_t k = 0; p.nrotations > 1 && g->member[0] && k < p.nrotations; k++)
+			if (strcmp(p.rotations[k].id, g->rotation) == 0)
+				from_rot = p.rotations[k].name;
+		buf_printf(&out, "`%s` → `%s`  %s%s%s%s%s%s\n", when_format(z, g->start, a, sizeof(a)),
 			   when_format(z, end, b, sizeof(b)), g->member[0] ? "<@" : "nobody",
 			   g->member, g->member[0] ? ">" : "",
-			   g->source == SEGMENT_OVERRIDE ? "  (override)" : g->source == SEGMENT_SWAP ? "  (swap)" : "");
+			   g->source == SEGMENT_OVERRIDE ? "  (override)" : g->source == SEGMENT_SWAP ? "  (swap)" : "",
+			   from_rot[0] ? "  " : "", from_rot);
 	}
 	if (!s.n)
 		buf_adds(&out, "Nobody is scheduled.\n");
 	reply_section(r, "%s", buf_cstr(&out));
 	buf_free(&out);
+	/* A rotation that never shows up here gets a reason, not silence. */
+	if (p.nrotations > 1)
+		oncall_hidden_notes(ctx, team, r);
 	schedule_free(&s);
 	team_plan_free(&p);
 	return CMD_OK;
@@ -397,7 +499,8 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 static const struct subcommand oncall_subcommands[] = {
 	{ "now", "[team]", "shows who is on call now, the backups, and who is next", ROLE_VIEWER, 0, 1,
 	  oncall_now, "", 0 },
-	{ "list", "[team]", "shows the team's rotations in order", ROLE_VIEWER, 0, 1, oncall_list, "", 0 },
+	{ "list", "[team]", "shows the team's rotations by priority, and who is on call", ROLE_VIEWER, 0, 1,
+	  oncall_list, "", 0 },
 	{ "schedule", "[team] [days]", "shows who is on call when, up to 90 days ahead", ROLE_VIEWER,
 	  0, 2, oncall_schedule, "7", 0 },
 	{ "when", "[@user]", "shows someone's next shifts (yours by default)", ROLE_VIEWER, 0, 1,
@@ -412,8 +515,8 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_rotation_list, "", 0 },
 	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [start YYYY-MM-DD] [priority N] [team NAME] [members @a @b]",
 	  "makes a rotation", ROLE_ADMIN, 1, 16, oncall_rotation_create, "ops every 1d handoff 09:00", 0 },
-	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...]",
-	  "changes a rotation from its next handoff on", ROLE_ADMIN, 3, 16, oncall_rotation_set,
+	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...] [priority N]",
+	  "changes a rotation from its next handoff on (priority: at once)", ROLE_ADMIN, 3, 16, oncall_rotation_set,
 	  "main every 2d", 0 },
 	{ "rotation move", "NAME @user POSITION", "moves someone within a rotation", ROLE_ADMIN, 3, 3,
 	  oncall_rotation_move, "main @user 1", 0 },
@@ -478,6 +581,7 @@ static const struct subcommand oncall_subcommands[] = {
 
 static const struct command_action oncall_actions[] = {
 	{ "join", ROLE_DEVELOPER, oncall_action_join },
+	{ "leave", ROLE_DEVELOPER, oncall_action_leave },
 	{ "swap_accept", ROLE_DEVELOPER, oncall_action_swap_accept },
 	{ "swap_decline", ROLE_DEVELOPER, oncall_action_swap_decline },
 	{ "swap_approve", ROLE_ADMIN, oncall_action_swap_approve },

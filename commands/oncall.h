@@ -4,6 +4,7 @@
 #define WK_COMMANDS_ONCALL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bot/dispatch.h"
 
@@ -32,6 +33,12 @@ void oncall_schedule_changed(struct cmd_ctx *ctx, const char *team);
 /* A rotation version's settings in one line ("every 1w, handoff Mon 09:00, ..."). */
 void oncall_describe_version(const struct rotation_version *v, char *out, size_t size);
 enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+/* Why rotation p->rotations[i] never comes up in the next four weeks (from
+ * its start), naming the rotations that take all its hours and the command
+ * that changes that, into out; 0 (out "") when it does come up. */
+int oncall_hidden_note(const struct team_plan *p, size_t i, int64_t now, char *out, size_t size);
+/* The same for every rotation of a team, as "Note: ..." sections; how many. */
+int oncall_hidden_notes(struct cmd_ctx *ctx, const char *team, struct reply *r);
 
 /* commands/oncall_rotation.c */
 enum cmd_result oncall_join(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
@@ -39,6 +46,7 @@ enum cmd_result oncall_leave(struct cmd_ctx *ctx, int argc, char **argv, struct 
 enum cmd_result oncall_add(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_action_join(struct cmd_ctx *ctx, const char *value, struct reply *r);
+enum cmd_result oncall_action_leave(struct cmd_ctx *ctx, const char *value, struct reply *r);
 enum cmd_result oncall_rotation_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_rotation_create(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_rotation_set(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);

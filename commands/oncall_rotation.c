@@ -7,6 +7,7 @@
 #include "bot/when.h"
 #include "commands/oncall.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- joining, leaving, adding, removing ---- */
@@ -54,58 +55,217 @@ static int edit_members(struct rotation_version *v, void *arg)
 	return 0;
 }
 
-/* Find the rotation a command means: by name in any team, or the default
- * team's first one (created from the config when joining an empty team). */
-static int target_rotation(struct cmd_ctx *ctx, const char *name, bool create, char *team,
-			   size_t tsize, char *rname, size_t nsize)
-{
-	struct rotation_plan rp;
-	int rc;
+/* A rotation a bare join/leave/add/remove could mean. */
+struct rot_ref {
+	char team[SCHEDULE_ID_LEN];
+	char team_name[40];	/* "" for the default team */
+	char name[40];
+	int priority;
+	long position;		/* the person's 1-based place in the newest order, 0 = not in it */
+};
 
-	wk_strlcpy(team, "default", tsize);
-	if (name) {
-		struct team_info *teams = NULL;
-		size_t n = 0;
-		if (team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
-			return ROT_STORE;
-		rc = ROT_NOT_FOUND;
-		for (size_t i = 0; i < n && rc == ROT_NOT_FOUND; i++) {
-			rc = rotations_find(ctx->store, ctx->org_id, teams[i].id, name, &rp);
-			if (rc == ROT_OK) {
-				wk_strlcpy(team, teams[i].id, tsize);
-				wk_strlcpy(rname, rp.name, nsize);
-				rotation_plan_free(&rp);
-			}
+/* Every rotation of the org, team by team in schedule order, with user's
+ * place in each. -1 store failure. */
+static int all_rotations(struct cmd_ctx *ctx, const char *user, struct rot_ref **out, size_t *n)
+{
+	struct team_info *teams = NULL;
+	size_t nteams = 0;
+	int64_t now = ctx->now_ms / 1000;
+
+	*out = NULL;
+	*n = 0;
+	if (team_list(ctx->store, ctx->org_id, &teams, &nteams) < 0)
+		return -1;
+	for (size_t t = 0; t < nteams; t++) {
+		struct team_plan p;
+		if (schedule_load(ctx->store, ctx->org_id, teams[t].id, now, now + 1, &p) < 0) {
+			free(teams);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -1;
 		}
-		free(teams);
-		return rc;
+		qsort(p.rotations, p.nrotations, sizeof(*p.rotations), schedule_rotation_order);
+		*out = xrealloc(*out, (*n + p.nrotations + 1) * sizeof(**out));
+		for (size_t i = 0; i < p.nrotations; i++) {
+			const struct rotation_plan *rp = &p.rotations[i];
+			const struct rotation_version *v = rp->nversions ? &rp->versions[rp->nversions - 1] : NULL;
+			struct rot_ref *x = &(*out)[(*n)++];
+			memset(x, 0, sizeof(*x));
+			wk_strlcpy(x->team, teams[t].id, sizeof(x->team));
+			if (strcmp(teams[t].id, "default") != 0)
+				wk_strlcpy(x->team_name, teams[t].name, sizeof(x->team_name));
+			wk_strlcpy(x->name, rp->name, sizeof(x->name));
+			x->priority = rp->priority;
+			for (size_t m = 0; v && m < v->nmembers; m++)
+				if (strcmp(v->members[m], user) == 0)
+					x->position = (long)m + 1;
+		}
+		team_plan_free(&p);
 	}
-	rc = rotations_find(ctx->store, ctx->org_id, team, NULL, &rp);
-	if (rc == ROT_OK) {
-		wk_strlcpy(rname, rp.name, nsize);
-		rotation_plan_free(&rp);
-		return ROT_OK;
+	free(teams);
+	return 0;
+}
+
+/* "rotation `night`", with its team when that is not the default one. */
+static const char *rot_label(const char *name, const char *team_name, char *out, size_t size)
+{
+	/* Both names are checked to be [A-Za-z0-9._-] when made: safe in `code`. */
+	if (team_name && team_name[0])
+		snprintf(out, size, "rotation `%s` (team `%s`)", name, team_name);
+	else
+		snprintf(out, size, "rotation `%s`", name);
+	return out;
+}
+
+/* Find the rotation a command names, in any team. */
+static int target_rotation(struct cmd_ctx *ctx, const char *name, char *team, size_t tsize, char *rname,
+			   size_t nsize)
+{
+	struct team_info *teams = NULL;
+	struct rotation_plan rp;
+	size_t n = 0;
+	int rc = ROT_NOT_FOUND;
+
+	if (team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
+		return ROT_STORE;
+	for (size_t i = 0; i < n && rc == ROT_NOT_FOUND; i++) {
+		rc = rotations_find(ctx->store, ctx->org_id, teams[i].id, name, &rp);
+		if (rc == ROT_OK) {
+			wk_strlcpy(team, teams[i].id, tsize);
+			wk_strlcpy(rname, rp.name, nsize);
+			rotation_plan_free(&rp);
+		}
 	}
-	if (rc != ROT_NOT_FOUND || !create)
-		return rc;
+	free(teams);
+	return rc;
+}
+
+/* A team's name for a reply ("" for the default team). */
+static void team_label(struct cmd_ctx *ctx, const char *team, char *out, size_t size)
+{
+	struct team_info *teams = NULL;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (strcmp(team, "default") == 0 || team_list(ctx->store, ctx->org_id, &teams, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(teams[i].id, team) == 0)
+			wk_strlcpy(out, teams[i].name, size);
+	free(teams);
+}
+
+#define ASK_MAX 15	/* rotations a question lists */
+
+/* A bare command with several rotations to choose from: say which exist and
+ * how to name one; the person's own join and leave get a button per rotation. */
+static enum cmd_result ask_which(struct cmd_ctx *ctx, const char *user, const struct rot_ref *refs, size_t n,
+				 bool add, struct reply *r)
+{
+	bool self = strcmp(user, ctx->req->user_id) == 0;
+	const char *verb = add ? (self ? "join" : "add") : (self ? "leave" : "remove");
+	char label[128], who[80];
+	struct buf b = BUF_INIT(8192);
+	size_t shown = 0, in = 0;
+
+	if (self)
+		wk_strlcpy(who, "", sizeof(who));
+	else
+		snprintf(who, sizeof(who), "<@%s> ", user);
+	for (size_t i = 0; i < n; i++)
+		in += refs[i].position != 0;
+	if (add && in == n)
+		reply_textf(r, self ? "You are already in all %zu rotations; nothing was changed."
+				    : "<@%2$s> is already in all %1$zu rotations; nothing was changed.", n, user);
+	else if (add)
+		reply_textf(r, "There are %zu rotations; which one? Nothing was changed.", n);
+	else
+		reply_textf(r, self ? "You are in %zu rotations; which one do you want to leave? Nothing was changed."
+				    : "<@%2$s> is in %1$zu rotations; which one? Nothing was changed.", n, user);
+	for (size_t i = 0; i < n && i < ASK_MAX; i++) {
+		buf_printf(&b, "• %s, priority %d", rot_label(refs[i].name, refs[i].team_name, label, sizeof(label)),
+			   refs[i].priority);
+		if (add && refs[i].position)
+			buf_printf(&b, self ? " (you are number %ld)" : " (already number %ld)", refs[i].position);
+		buf_adds(&b, "\n");
+	}
+	if (n > ASK_MAX)
+		buf_printf(&b, "… and %zu more: `/oncall rotation list TEAM` shows a team's.\n", n - ASK_MAX);
+	/* The mention stays outside `code`: Slack shows it as a name there. */
+	buf_printf(&b, "Name it: /oncall %s %sROTATION, e.g. /oncall %s %s%s", verb, who, verb, who, refs[0].name);
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
+	for (size_t i = 0; self && i < n && shown < REPLY_MAX_BUTTONS; i++) {
+		char text[64];
+		if (add && refs[i].position)
+			continue;
+		snprintf(text, sizeof(text), "%s %s", add ? "Join" : "Leave", refs[i].name);
+		reply_button(r, text, add ? "oncall.join" : "oncall.leave", refs[i].name, BUTTON_DEFAULT);
+		shown++;
+	}
+	return CMD_OK;
+}
+
+/* The rotation a bare command means: the only one there is (join/add make
+ * `main` in the default team when there is none), or for leave/remove the
+ * only one the person is in. 1 when the reply already says what to do. */
+static int bare_rotation(struct cmd_ctx *ctx, const char *user, int add, char *team, size_t tsize,
+			 char *rname, size_t nsize, enum cmd_result *res, struct reply *r)
+{
+	struct rot_ref *refs = NULL, *in = NULL;
+	size_t n = 0, nin = 0;
+	bool self = strcmp(user, ctx->req->user_id) == 0;
+
+	*res = CMD_OK;
+	if (all_rotations(ctx, user, &refs, &n) < 0) {
+		*res = CMD_STORE_ERROR;
+		return 1;
+	}
+	in = xcalloc(n + 1, sizeof(*in));
+	for (size_t i = 0; i < n; i++)
+		if (add || refs[i].position)
+			in[nin++] = refs[i];
+	free(refs);
+	if (nin == 1) {
+		wk_strlcpy(team, in[0].team, tsize);
+		wk_strlcpy(rname, in[0].name, nsize);
+		free(in);
+		return 0;
+	}
+	if (nin > 1) {
+		*res = ask_which(ctx, user, in, nin, add, r);
+		free(in);
+		return 1;
+	}
+	free(in);
+	if (!add) {
+		reply_textf(r, self ? "You are not in any rotation." : "<@%s> is not in any rotation.", user);
+		return 1;
+	}
+	/* No rotation at all: the first join starts one from the configuration. */
 	struct rotation_version v;
 	char id[SCHEDULE_ID_LEN];
+	int rc;
 	oncall_default_version(ctx, &v);
 	rc = rotations_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			      team, "main", &v, 10, ctx->now_ms / 1000, id, sizeof(id));
-	if (rc == ROT_OK || rc == ROT_EXISTS) {
-		wk_strlcpy(rname, "main", nsize);
-		return ROT_OK;
+			      "default", "main", &v, 10, ctx->now_ms / 1000, id, sizeof(id));
+	if (rc != ROT_OK && rc != ROT_EXISTS) {
+		*res = oncall_rot_result(rc, NULL, r);
+		return 1;
 	}
-	return rc;
+	wk_strlcpy(team, "default", tsize);
+	wk_strlcpy(rname, "main", nsize);
+	return 0;
 }
 
 static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, const char *rotation,
 					 int add, struct reply *r)
 {
-	char team[SCHEDULE_ID_LEN], rname[40], detail[96], when[64];
+	char team[SCHEDULE_ID_LEN], rname[40], detail[96], when[64], tname[40], label[128];
 	struct member_edit e = { user, add, 0, 0 };
 	struct member m;
+	enum cmd_result res;
 	bool self = strcmp(user, ctx->req->user_id) == 0;
 	int rc;
 
@@ -119,20 +279,26 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 			return CMD_REFUSED;
 		}
 	}
-	rc = target_rotation(ctx, rotation, add, team, sizeof(team), rname, sizeof(rname));
-	if (rc != ROT_OK)
-		return oncall_rot_result(rc, rotation, r);
+	if (rotation) {
+		rc = target_rotation(ctx, rotation, team, sizeof(team), rname, sizeof(rname));
+		if (rc != ROT_OK)
+			return oncall_rot_result(rc, rotation, r);
+	} else if (bare_rotation(ctx, user, add, team, sizeof(team), rname, sizeof(rname), &res, r)) {
+		return res;
+	}
+	team_label(ctx, team, tname, sizeof(tname));
+	rot_label(rname, tname, label, sizeof(label));
 	snprintf(detail, sizeof(detail), "member:%s", user);
 	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			    team, rname, ctx->now_ms / 1000, edit_members, &e,
 			    add ? "rotation.add" : "rotation.remove", detail);
 	if (rc == ROT_ALREADY) {
 		if (add)
-			reply_textf(r, self ? "You are already in the rotation, at position %ld."
-					    : "<@%2$s> is already in the rotation, at position %1$ld.",
-				    e.result_position, user);
+			reply_textf(r, self ? "You are already in %s, at position %ld."
+					    : "<@%3$s> is already in %1$s, at position %2$ld.",
+				    label, e.result_position, user);
 		else
-			reply_textf(r, self ? "You are not in the rotation." : "<@%s> is not in the rotation.", user);
+			reply_textf(r, self ? "You are not in %s." : "<@%2$s> is not in %1$s.", label, user);
 		return CMD_OK;
 	}
 	if (rc != ROT_OK)
@@ -146,13 +312,13 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 		rotation_plan_free(&rp);
 	}
 	if (add && self)
-		reply_textf(r, "You joined the rotation at position %ld.", e.result_position);
+		reply_textf(r, "You joined %s at position %ld.", label, e.result_position);
 	else if (add)
-		reply_textf(r, "Added <@%s> to the rotation at position %ld.", user, e.result_position);
+		reply_textf(r, "Added <@%s> to %s at position %ld.", user, label, e.result_position);
 	else if (self)
-		reply_textf(r, "You left the rotation.");
+		reply_textf(r, "You left %s.", label);
 	else
-		reply_textf(r, "Removed <@%s> from the rotation.", user);
+		reply_textf(r, "Removed <@%s> from %s.", user, label);
 	if (eff > ctx->now_ms / 1000)
 		reply_section(r, "The shift in progress stays as it is; the new order starts at the "
 				 "next handoff, %s.", when);
@@ -193,6 +359,12 @@ enum cmd_result oncall_action_join(struct cmd_ctx *ctx, const char *value, struc
 	return change_membership(ctx, ctx->req->user_id, value && value[0] ? value : NULL, 1, r);
 }
 
+enum cmd_result oncall_action_leave(struct cmd_ctx *ctx, const char *value, struct reply *r)
+{
+	r->replace_original = true;
+	return change_membership(ctx, ctx->req->user_id, value && value[0] ? value : NULL, 0, r);
+}
+
 /* ---- /oncall rotation ... ---- */
 
 enum cmd_result oncall_rotation_list(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -211,16 +383,18 @@ struct spec_edit {
 #define SET_START 16u
 
 /* Parse "every 1w", "handoff mon 09:00" / "handoff 09:00", "tz Zone",
- * "hours mon-fri 08:00-18:00" / "hours always", and for creation "priority N",
- * "team NAME", "members @a @b" from argv. */
+ * "hours mon-fri 08:00-18:00" / "hours always", "priority N", and for
+ * creation (team != NULL) "start DATE", "team NAME", "members @a @b" from argv. */
 static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec_edit *e, int *priority,
 			 const char **team, struct reply *r)
 {
+	bool create = team != NULL;
+
 	char why[200];
 
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i];
-		if (priority && strcasecmp(k, "members") == 0) {
+		if (create && strcasecmp(k, "members") == 0) {
 			while (i + 1 < argc && (argv[i + 1][0] == '@' || argv[i + 1][0] == '<')) {
 				char id[64];
 				struct member m;
@@ -285,7 +459,7 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 				}
 			}
 			e->set |= SET_WINDOWS;
-		} else if (priority && strcasecmp(k, "start") == 0 && i + 1 < argc) {
+		} else if (create && strcasecmp(k, "start") == 0 && i + 1 < argc) {
 			int y, mo, d;
 			char tail;
 			if (sscanf(argv[++i], "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || strlen(argv[i]) != 10 ||
@@ -297,7 +471,7 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 			e->v.spec.start_month = mo;
 			e->v.spec.start_day = d;
 			e->set |= SET_START;
-		} else if (priority && strcasecmp(k, "priority") == 0 && i + 1 < argc) {
+		} else if (strcasecmp(k, "priority") == 0 && i + 1 < argc) {
 			int64_t v;
 			if (!wk_parse_i64(argv[++i], 1, 1000, &v)) {
 				snprintf(why, sizeof(why), "priority is a number from 1 (first) to 1000");
@@ -307,9 +481,16 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 		} else if (team && strcasecmp(k, "team") == 0 && i + 1 < argc) {
 			*team = argv[++i];
 		} else {
+			/* the last two only when creating */
+			static const char *const keys[] = { "every", "handoff", "tz", "hours", "priority", "start", "team" };
 			char shown[40];
-			snprintf(why, sizeof(why), "I don't understand `%s` here",
-				 reply_escape(shown, sizeof(shown), k));
+			bool known = false;
+			for (size_t x = 0; x < ARRAY_LEN(keys) - (create ? 0 : 2); x++)
+				known = known || strcasecmp(k, keys[x]) == 0;
+			reply_escape(shown, sizeof(shown), k);
+			/* A known option at the end of the line only lacks its value. */
+			snprintf(why, sizeof(why), known && i + 1 == argc ? "`%s` needs a value after it"
+									  : "I don't understand `%s` here", shown);
 			goto bad;
 		}
 	}
@@ -317,8 +498,8 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 bad:
 	reply_textf(r, "I did not change the rotation: %s.", why);
 	reply_section(r, "Options: `every 1w|24h|2d`, `handoff mon 09:00`, `tz Europe/Berlin`, "
-			 "`hours mon-fri 08:00-18:00` or `hours always`%s.",
-		      priority ? ", `start 2026-12-01`, `priority N`, `team NAME`, `members @a @b`" : "");
+			 "`hours mon-fri 08:00-18:00` or `hours always`, `priority N` (1 comes first)%s.",
+		      create ? ", `start 2026-12-01`, `team NAME`, `members @a @b`" : "");
 	return -1;
 }
 
@@ -358,6 +539,7 @@ enum cmd_result oncall_rotation_create(struct cmd_ctx *ctx, int argc, char **arg
 		if (e.v.effective_from > ctx->now_ms / 1000)
 			reply_section(r, "It starts %s.", when_format(e.v.spec.zone, e.v.effective_from,
 								       when, sizeof(when)));
+		oncall_hidden_notes(ctx, team, r);
 	}
 	rotation_version_free(&e.v);
 	return oncall_rot_result(rc, argv[0], r);
@@ -397,20 +579,31 @@ static int apply_spec(struct rotation_version *v, void *arg)
 enum cmd_result oncall_rotation_set(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct spec_edit e = { 0 };
-	char team[SCHEDULE_ID_LEN], rname[40], when[64];
-	int rc;
+	char team[SCHEDULE_ID_LEN], rname[40], when[64], detail[48];
+	int rc, priority = 0;
 
-	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	rc = target_rotation(ctx, argv[0], team, sizeof(team), rname, sizeof(rname));
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
 	oncall_default_version(ctx, &e.v);
-	if (parse_options(ctx, argc - 1, argv + 1, &e, NULL, NULL, r) < 0) {
+	if (parse_options(ctx, argc - 1, argv + 1, &e, &priority, NULL, r) < 0) {
 		free(e.v.windows);
 		return CMD_REFUSED;
 	}
-	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			    team, rname, ctx->now_ms / 1000, apply_spec, &e, "rotation.set", "settings");
+	if (priority)
+		snprintf(detail, sizeof(detail), "%spriority %d", e.set ? "settings, " : "", priority);
+	else
+		wk_strlcpy(detail, "settings", sizeof(detail));
+	/* Priority takes effect now (a lead re-ranking rotations means the schedule
+	 * from this moment); the rest from the next handoff, like every edit. */
+	rc = rotations_edit_priority(ctx->store, ctx->org_id, ctx->req->user_id,
+				     platform_name(ctx->req->platform), team, rname, ctx->now_ms / 1000, priority,
+				     e.set ? apply_spec : NULL, &e, "rotation.set", detail);
 	free(e.v.windows);
+	if (rc == ROT_ALREADY) {
+		reply_textf(r, "Rotation `%s` already has priority %d; nothing changed.", rname, priority);
+		return CMD_OK;
+	}
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
 	oncall_schedule_changed(ctx, team);
@@ -418,11 +611,28 @@ enum cmd_result oncall_rotation_set(struct cmd_ctx *ctx, int argc, char **argv, 
 	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
 		char desc[256];
 		const struct rotation_version *v = &rp.versions[rp.nversions - 1];
-		oncall_describe_version(v, desc, sizeof(desc));
-		reply_textf(r, "Rotation `%s` is now %s, from %s on; shifts before that stay as they were.",
-			    rname, desc, when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+		if (priority) {
+			struct team_plan p;
+			struct oncall_chain c;
+			int64_t now = ctx->now_ms / 1000;
+			reply_textf(r, "Rotation `%s` has priority %d from now on (the lower number is on call "
+				       "where rotations overlap); shifts before now keep the old one.", rname, priority);
+			if (schedule_load(ctx->store, ctx->org_id, team, now, now + 1, &p) == 0) {
+				if (schedule_chain(&p, now, &c) == 0)
+					reply_textf(r, " On call now: <@%s>.", c.primary);
+				else
+					reply_textf(r, " Nobody is on call now.");
+				team_plan_free(&p);
+			}
+		}
+		if (e.set) {
+			oncall_describe_version(v, desc, sizeof(desc));
+			reply_textf(r, "%sRotation `%s` is now %s, from %s on; shifts before that stay as they were.",
+				    priority ? " " : "", rname, desc, when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+		}
 		rotation_plan_free(&rp);
 	}
+	oncall_hidden_notes(ctx, team, r);
 	return CMD_OK;
 }
 
@@ -441,7 +651,7 @@ enum cmd_result oncall_rotation_move(struct cmd_ctx *ctx, int argc, char **argv,
 		return CMD_REFUSED;
 	}
 	e.position = pos;
-	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	rc = target_rotation(ctx, argv[0], team, sizeof(team), rname, sizeof(rname));
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
 	snprintf(detail, sizeof(detail), "member:%s to %lld", id, (long long)pos);
@@ -516,7 +726,7 @@ static enum cmd_result pause_cmd(struct cmd_ctx *ctx, char **argv, bool pause, s
 
 	if (oncall_parse_user(ctx, argv[1], id, sizeof(id), r) < 0)
 		return CMD_REFUSED;
-	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	rc = target_rotation(ctx, argv[0], team, sizeof(team), rname, sizeof(rname));
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
 	snprintf(detail, sizeof(detail), "member:%s", id);
@@ -531,10 +741,14 @@ static enum cmd_result pause_cmd(struct cmd_ctx *ctx, char **argv, bool pause, s
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
 	oncall_schedule_changed(ctx, team);
-	reply_textf(r, pause ? "<@%s> is paused in rotation `%s` from the next handoff: skipped until "
-			       "`/oncall rotation resume %s @user`."
-			     : "<@%s> is back in rotation `%s`, in their old place, from the next handoff.",
-		    id, rname, rname);
+	/* The command to undo it, for this person: the mention stays outside
+	 * `code`, where Slack shows it as their name. */
+	if (pause)
+		reply_textf(r, "<@%s> is paused in rotation `%s` from the next handoff: skipped until "
+			       "/oncall rotation resume %s <@%s>", id, rname, rname, id);
+	else
+		reply_textf(r, "<@%s> is back in rotation `%s`, in their old place, from the next handoff.",
+			    id, rname);
 	return CMD_OK;
 }
 
@@ -556,7 +770,7 @@ enum cmd_result oncall_rotation_delete(struct cmd_ctx *ctx, int argc, char **arg
 	int rc;
 
 	(void)argc;
-	rc = target_rotation(ctx, argv[0], false, team, sizeof(team), rname, sizeof(rname));
+	rc = target_rotation(ctx, argv[0], team, sizeof(team), rname, sizeof(rname));
 	if (rc == ROT_OK)
 		rc = rotations_delete(ctx->store, ctx->org_id, ctx->req->user_id,
 				      platform_name(ctx->req->platform), team, rname, ctx->now_ms / 1000);

@@ -52,7 +52,7 @@ def _(w):
     check(got, "nothing POSTed to the click's response_url")
     js = got[0]["json"]
     check_eq(js.get("replace_original"), True, "replace_original")
-    check_re(r"joined the rotation", js.get("text", ""), "click reply")
+    check_re(r"joined rotation `main`", js.get("text", ""), "click reply")
     check_eq(w.rotation(), ["U0BOB"], "rotation after the click")
 
 
@@ -100,7 +100,7 @@ def _():
         out = console(["/oncall", "1", "/invite team-mode", "1", "/invite link"])
         check_re(r"Nobody is on call", out, "status with an empty rotation")
         check_re(r"\[1\] Join the rotation", out, "the button as a numbered choice")
-        check_re(r"You joined the rotation at position 1", out, "choosing 1 clicks the button")
+        check_re(r"You joined rotation `main` at position 1", out, "choosing 1 clicks the button")
         check_re(r"\[1\] Switch to team mode", out, "team mode offered as a choice")
         check_re(r"now in \*team\* mode", out, "choosing 1 switches to team mode")
         codes = re.findall(r"/invite join ([a-z2-7]{32})", out)
@@ -111,7 +111,7 @@ def _():
         check_re(r"You are now @bob", out, "/as bob")
         check_re(r"not a member", out, "bob before joining")
         check_re(r"Welcome! You joined .* as \*developer\*", out, "bob joins with the code")
-        check_re(r"Added @bob to the rotation at position 2", out, "/oncall add @bob")
+        check_re(r"Added @bob to rotation `main` at position 2", out, "/oncall add @bob")
         check_re(r"1\. @you.*\n2\. @bob", out, "list order")
         check_re(r"nothing to choose from|Choose a number", out, "a number with no button")
         check_re(r"don't know the command `/nosuch`", out, "unknown command")

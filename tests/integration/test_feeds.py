@@ -477,3 +477,34 @@ def _(w):
         check(not re.search(CSV_RE, everything(reply)), "%s: a CSV link anyway" % text)
     check(re.search(CSV_RE, everything(w.oncall("report 2024-01-01 2024-12-31", ALICE))),
           "366 days (a leap year, both ends included) are accepted")
+
+
+@test("feeds: a shift gained by a cover says who asked for it and why (issue 10 item 18)")
+def _(w):
+    need_icalendar()
+    three_members(w)
+    w.peer.route("/api/conversations.open", body=b'{"ok":true,"channel":{"id":"D0DM"}}')
+    w.peer.route("/api/chat.postMessage", body=b'{"ok":true,"channel":"D0DM","ts":"1.2"}')
+    w.oncall("me name Alice Example", ALICE)
+    w.oncall("me name Bob Example", BOB)
+    w.oncall("rotation create main every 1d members <@%s> <@%s> <@%s>" % (ALICE, BOB, CAROL), ALICE)
+    when = everything(w.oncall("when", ALICE))
+    shifts = re.findall(r"`(r\d+\.-?\d+)`", when)
+    check(len(shifts) >= 2, "alice's shifts: %s" % short(when))
+    t = w.oncall("cover %s by <@%s> dentist, then school pickup" % (shifts[1], BOB), ALICE)["text"]
+    sid = re.search(r"swap cancel (s\d+)", t)
+    check(sid, "no swap id in %r" % t)
+    sid = sid.group(1)
+    js = w.click("oncall.swap_accept", BOB, value=sid)
+    check_re(r"approved", js["text"], "bob accepts")
+    feeds = feeds_in(w.oncall("ical", CAROL))
+    _, events = check_calendar(fetch(w, feeds["Team default"]), "team feed")
+    swaps = [e for e in events if str(e.get("SUMMARY")).endswith("(swap)")]
+    check_eq(len(swaps), 1, "one event gained by the cover")
+    d = str(swaps[0].get("DESCRIPTION"))
+    check_eq(member_of(swaps[0]), BOB, "the cover's event is bob's")
+    check_re(r"^Cover %s in rotation main\." % sid, d, "says it is a cover, which one")
+    check_re(r"Asked by: Alice Example", d, "who asked")
+    check_re(r"Reason: dentist, then school pickup", d, "why")
+    check_re(r"Takes over from: Alice Example", d, "whose shift")
+    check_re(r"Approved by: Bob Example", d, "who agreed")

@@ -364,6 +364,56 @@ static void test_hostile_text(void **state)
 	buf_free(&out);
 }
 
+/* A shift gained by a swap names who asked for it and why (the swap's own
+ * reason, escaped), not the internal "swap s2 (r1.7)" of its override. */
+static void test_swap_event(void **state)
+{
+	struct segment g[] = { seg(T, T + H, "U2", SEGMENT_SWAP, "r1", 7, T, "o5") };
+	struct override_def ov;
+	struct rotation_plan rot;
+	struct team_plan plan;
+	struct schedule s = { g, 1 };
+	struct ical_context cx = { "h", 1700000000, NULL, &plan, names, NULL };
+	struct buf out = BUF_INIT(0);
+	char v[4][256];
+	char *doc;
+
+	(void)state;
+	memset(&ov, 0, sizeof(ov));
+	memset(&rot, 0, sizeof(rot));
+	memset(&plan, 0, sizeof(plan));
+	wk_strlcpy(ov.id, "o5", sizeof(ov.id));
+	wk_strlcpy(ov.swap_id, "s2", sizeof(ov.swap_id));
+	wk_strlcpy(ov.reason, "swap s2 (r1.7)", sizeof(ov.reason));
+	wk_strlcpy(ov.replaces, "U3", sizeof(ov.replaces));
+	wk_strlcpy(ov.created_by, "U2", sizeof(ov.created_by));
+	wk_strlcpy(ov.swap_requester, "U1", sizeof(ov.swap_requester));
+	wk_strlcpy(ov.swap_reason, "school pickup, sorry", sizeof(ov.swap_reason));
+	wk_strlcpy(ov.swap_kind, "trade", sizeof(ov.swap_kind));
+	ov.source = SEGMENT_SWAP;
+	wk_strlcpy(rot.id, "r1", sizeof(rot.id));
+	wk_strlcpy(rot.name, "main", sizeof(rot.name));
+	plan.rotations = &rot;
+	plan.nrotations = 1;
+	plan.overrides = &ov;
+	plan.noverrides = 1;
+	assert_int_equal(ical_render(&s, "x", "h", 1700000000, NULL, &out), 0);	/* no plan: still valid */
+	buf_reset(&out);
+	assert_int_equal(ical_begin(&out, "x"), 0);
+	assert_int_equal(ical_add(&out, &s, &cx), 0);
+	assert_int_equal(ical_end(&out), 0);
+	doc = check_and_unfold(out.data, out.len);
+	assert_int_equal(values(doc, "DESCRIPTION", v, 4), 1);
+	assert_non_null(strstr(v[0], "Swap s2 in rotation main."));
+	assert_non_null(strstr(v[0], "\\nAsked by: Zoë"));
+	assert_non_null(strstr(v[0], "\\nReason: school pickup\\, sorry"));
+	assert_non_null(strstr(v[0], "\\nTakes over from: U3"));
+	assert_non_null(strstr(v[0], "\\nApproved by: U2"));
+	assert_null(strstr(v[0], "(r1.7)"));
+	free(doc);
+	buf_free(&out);
+}
+
 static void test_cap(void **state)
 {
 	struct segment g[] = { seg(T, T + H, "U1", SEGMENT_ROTATION, "r1", 1, T, "") };
@@ -385,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_document),
 		cmocka_unit_test(test_stable_uids),
 		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_swap_event),
 		cmocka_unit_test(test_cap),
 	};
 

@@ -156,6 +156,84 @@ static void test_overrides_and_swaps(void **state)
 	schedule_free(&s);
 }
 
+/* Equal priorities: the rotation made first wins ("r9" before "r10", not by
+ * string order); a version's own priority rules while it is in force. */
+static void test_priority_ties_and_versions(void **state)
+{
+	static char *other[] = { "X" };
+	struct rotation_version a, b[2];
+	struct rotation_plan r[2] = {
+		{ .id = "r10", .priority = 10, .versions = b, .nversions = 2 },
+		{ .id = "r9", .priority = 10, .versions = &a, .nversions = 1 },
+	};
+	struct team_plan p = { .rotations = r, .nrotations = 2 };
+	struct schedule s;
+
+	(void)state;
+	weekly_version(&a, MON_0900_BERLIN, 1, 0);			/* r9: A, always */
+	weekly_version(&b[0], MON_0900_BERLIN, 1, 0);			/* r10: X, always */
+	weekly_version(&b[1], MON_0900_BERLIN + 2 * D, 1, 0);		/* from Wednesday: priority 5 */
+	b[0].members = b[1].members = other;
+	b[0].priority = 10;
+	b[1].priority = 5;
+	r[0].priority = 5;
+	assert_int_equal(schedule_build(&p, MON_0900_BERLIN, MON_0900_BERLIN + 4 * D, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.seg[0].member, "A");	/* the older one, at the same priority */
+	assert_string_equal(s.seg[0].rotation, "r9");
+	assert_int_equal(s.seg[0].end, MON_0900_BERLIN + 2 * D);
+	assert_string_equal(s.seg[1].member, "X");	/* its new priority, from its version on */
+	schedule_free(&s);
+	/* Sorting for lists: priority now, then age. */
+	qsort(r, 2, sizeof(r[0]), schedule_rotation_order);
+	assert_string_equal(r[0].id, "r10");
+	r[0].priority = 10;
+	qsort(r, 2, sizeof(r[0]), schedule_rotation_order);
+	assert_string_equal(r[0].id, "r9");
+}
+
+/* A rotation covered at all its hours by ones ranked before it is hidden, and
+ * the reply can name them; one with windows of its own that others leave
+ * free is not. An empty rotation is judged by the hours it would cover. */
+static void test_hidden(void **state)
+{
+	static char *night_ids[] = { "N1" };
+	struct rotation_version main_v, day, night;
+	struct rotation_window business = { 0x3e, 8 * 60, 18 * 60 };
+	struct rotation_plan r[3] = {
+		{ .id = "r1", .name = "main", .priority = 10, .versions = &main_v, .nversions = 1 },
+		{ .id = "r2", .name = "night", .priority = 10, .versions = &night, .nversions = 1 },
+		{ .id = "r3", .name = "day", .priority = 1, .versions = &day, .nversions = 1 },
+	};
+	struct team_plan p = { .rotations = r, .nrotations = 3 };
+	size_t by[4], nby;
+	int64_t from = MON_0900_BERLIN, to = MON_0900_BERLIN + 28 * D;
+
+	(void)state;
+	weekly_version(&main_v, MON_0900_BERLIN, 2, 0);
+	weekly_version(&night, MON_0900_BERLIN, 1, 0);
+	night.members = night_ids;
+	weekly_version(&day, MON_0900_BERLIN, 0, 0);	/* no one in it yet */
+	day.windows = &business;
+	day.nwindows = 1;
+	/* night: main (same priority, older) takes every hour */
+	assert_int_equal(schedule_hidden(&p, 1, from, to, by, 4, &nby), 1);
+	assert_int_equal(nby, 1);
+	assert_int_equal(by[0], 0);
+	/* day: empty, but priority 1 in business hours: it would come up */
+	assert_int_equal(schedule_hidden(&p, 2, from, to, by, 4, &nby), 0);
+	/* main: day takes business hours, main keeps the rest */
+	assert_int_equal(schedule_hidden(&p, 0, from, to, by, 4, &nby), 0);
+	/* night first: now main is the hidden one */
+	r[1].priority = 5;
+	night.priority = 5;
+	assert_int_equal(schedule_hidden(&p, 1, from, to, by, 4, &nby), 0);
+	assert_int_equal(schedule_hidden(&p, 0, from, to, by, 4, &nby), 1);
+	assert_int_equal(nby, 1);	/* night (day has nobody yet: it takes no hours) */
+	assert_int_equal(by[0], 1);
+	assert_int_equal(schedule_hidden(&p, 3, from, to, by, 4, &nby), -1);
+}
+
 static void test_json_round_trip(void **state)
 {
 	struct rotation_version v;
@@ -178,7 +256,16 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(back.versions[0].nwindows, 1);
 	assert_int_equal(back.versions[0].windows[0].end_min, 1080);
 	assert_int_equal(back.versions[0].effective_from, MON_0900_BERLIN);
+	assert_int_equal(back.versions[0].priority, 3);	/* written per version */
 	free(json);
+	rotation_plan_free(&back);
+	/* Stored before versions had a priority: they take the rotation's. */
+	static const char old[] = "{\"id\":\"r1\",\"name\":\"main\",\"team\":\"default\",\"priority\":7,"
+		"\"rev\":1,\"versions\":[{\"from\":1793606400,\"tz\":\"UTC\",\"start\":\"2026-11-02\","
+		"\"handoff\":\"09:00\",\"unit\":\"weeks\",\"length\":1,\"members\":[\"A\"],\"first\":0}]}";
+	assert_int_equal(rotation_plan_from_json(old, strlen(old), &back), 0);
+	assert_int_equal(back.nversions, 1);
+	assert_int_equal(back.versions[0].priority, 7);
 	rotation_plan_free(&back);
 	assert_int_equal(rotation_plan_from_json("{\"id\":1}", 8, &back), -1);
 	assert_int_equal(rotation_plan_from_json("garbage", 7, &back), -1);
@@ -192,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_windows_and_priority),
 		cmocka_unit_test(test_overrides_and_swaps),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_priority_ties_and_versions),
+		cmocka_unit_test(test_hidden),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_shutdown();
