@@ -189,7 +189,7 @@ def _():
     first = Console(run_env(rundir, port), args=[os.path.join(ROOT, "scripts", "run.sh")])
     try:
         first.type("/oncall join")
-        first.wait_for(r"You joined the rotation")
+        first.wait_for(r"You joined (the )?rotation")
         second = subprocess.run([os.path.join(ROOT, "scripts", "run.sh")], input=b"/oncall leave\n",
                                 env=run_env(rundir, free_port()), capture_output=True, timeout=30)
         check_eq(second.returncode, 1, "the second make run's exit status")
