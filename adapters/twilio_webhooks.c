@@ -3,6 +3,7 @@
 #include "adapters/twilio.h"
 #include "bot/buf.h"
 #include "bot/form.h"
+#include "bot/incident.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/page.h"
@@ -17,7 +18,6 @@
 
 #define TWIML_TYPE "text/xml; charset=utf-8"
 #define EVENTS_MAXLEN "100"		/* status changes kept per notification */
-#define SMS_ACTIONS_MAXLEN "10000"	/* a backlog for the incident work to consume */
 
 #define HELP_TEXT "Watchkeeper: reply ACK 42, RES 42 or ESC 42 (42 = the incident number) to " \
 		  "acknowledge, resolve or escalate. Reply STOP to stop texts, START to resume."
@@ -160,42 +160,6 @@ static int sender_of(struct store *s, const char *phone, char *org, size_t osize
 	return rc;
 }
 
-static bool record_action(struct store *s, const char *org, const char *member,
-			  const struct sms_reply *sr, const char *message_sid)
-{
-	char key[512], incident[24], now[24];
-	const char *argv[16];
-	size_t argc = 0;
-	redisReply *r;
-	bool ok;
-
-	if (org_key(key, sizeof(key), org, "sms_actions") < 0)
-		return false;
-	snprintf(incident, sizeof(incident), "%lu", sr->incident);
-	snprintf(now, sizeof(now), "%" PRId64, wk_now_ms());
-	argv[argc++] = "XADD";
-	argv[argc++] = key;
-	argv[argc++] = "MAXLEN";
-	argv[argc++] = "~";
-	argv[argc++] = SMS_ACTIONS_MAXLEN;
-	argv[argc++] = "*";
-	argv[argc++] = "member";
-	argv[argc++] = member;
-	argv[argc++] = "action";
-	argv[argc++] = sms_action_name(sr->action);
-	argv[argc++] = "incident";
-	argv[argc++] = incident;
-	argv[argc++] = "ts";
-	argv[argc++] = now;
-	argv[argc++] = "message_sid";
-	argv[argc++] = message_sid;
-	r = store_commandargv(s, (int)argc, argv, NULL);
-	ok = r && r->type == REDIS_REPLY_STRING;
-	if (r)
-		freeReplyObject(r);
-	return ok;
-}
-
 static bool set_optout(struct store *s, const char *phone, bool out)
 {
 	char key[64], now[24];
@@ -209,6 +173,55 @@ static bool set_optout(struct store *s, const char *phone, bool out)
 	if (r)
 		freeReplyObject(r);
 	return ok;
+}
+
+/* ACK|RES|ESC <n> for INC-<n>, when the sender was paged for it. 1 done (the
+ * answer in text), 0 not theirs, -1 store failure. */
+static int sms_incident(struct store *s, const char *org, const char *member, const struct sms_reply *sr,
+			char *text, size_t size)
+{
+	static const struct {
+		enum sms_action sms;
+		enum incident_action action;
+		const char *done;
+	} map[] = {
+		{ SMS_ACK, INC_ACK, "Acknowledged INC-%lu. Nobody else is paged for it." },
+		{ SMS_RESOLVE, INC_RESOLVE, "Resolved INC-%lu." },
+		{ SMS_ESCALATE, INC_ESCALATE, "Escalated INC-%lu: the next step is paged now." },
+	};
+	struct incident_result res;
+	int paged = incident_paged(s, org, (int64_t)sr->incident, member);
+
+	if (paged <= 0)
+		return paged;
+	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
+		if (map[i].sms != sr->action)
+			continue;
+		struct incident_change c = { .action = map[i].action, .by = member, .via = "sms" };
+		if (incident_change(s, org, (int64_t)sr->incident, &c, wk_now_ms(), &res) < 0)
+			return -1;
+		switch (res.outcome) {
+		case INC_DONE:
+			snprintf(text, size, map[i].done, sr->incident);
+			break;
+		case INC_ALREADY_ACKED:
+			snprintf(text, size, "INC-%lu was already acknowledged.", sr->incident);
+			break;
+		case INC_IS_RESOLVED:
+			snprintf(text, size, "INC-%lu is resolved already.", sr->incident);
+			break;
+		case INC_NOT_TRIGGERED:
+			snprintf(text, size, "INC-%lu is acknowledged, so it is not escalating.", sr->incident);
+			break;
+		case INC_LAST_STEP:
+			snprintf(text, size, "INC-%lu has no further step to escalate to.", sr->incident);
+			break;
+		case INC_MISSING:
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 /* ACK <n> for a page (page.h) the sender was sent: true with the answer in
@@ -233,7 +246,6 @@ static void sms_run(struct worker *w, struct twilio_job *job, struct http_respon
 {
 	char org[128], member[80], text[256];
 	struct sms_reply sr;
-	const char *verb;
 	int who;
 
 	sms_reply_parse(job->body, &sr);
@@ -256,21 +268,21 @@ static void sms_run(struct worker *w, struct twilio_job *job, struct http_respon
 	switch (sr.action) {
 	case SMS_ACK:
 	case SMS_RESOLVE:
-	case SMS_ESCALATE:
-		if (sr.action == SMS_ACK && sms_ack_page(w->store, org, member, sr.incident, text, sizeof(text))) {
-			respond_twiml(resp, 200, text);
-			break;
-		}
-		/* Not a page of theirs: kept for the incident that number names. */
-		if (!record_action(w->store, org, member, &sr, job->message_sid)) {
+	case SMS_ESCALATE: {
+		int rc = sms_incident(w->store, org, member, &sr, text, sizeof(text));
+		if (rc == 0 && sr.action == SMS_ACK)
+			rc = sms_ack_page(w->store, org, member, sr.incident, text, sizeof(text)) ? 1 : 0;
+		if (rc < 0) {
 			respond_twiml(resp, 200, "Watchkeeper could not record that just now. Please try again in a minute.");
 			log_warn("twilio.sms", "result=store_error action=%s", sms_action_name(sr.action));
 			return;
 		}
-		verb = sr.action == SMS_ACK ? "acknowledge" : sr.action == SMS_RESOLVE ? "resolve" : "escalate";
-		snprintf(text, sizeof(text), "Got it: %s #%lu.", verb, sr.incident);
+		if (rc == 0)
+			snprintf(text, sizeof(text), "You were not paged for incident %lu, so this number can't "
+						     "act on it. Reply with the number from your page.", sr.incident);
 		respond_twiml(resp, 200, text);
 		break;
+	}
 	case SMS_STOP:
 	case SMS_START:
 		/* Twilio's Advanced Opt-Out answers STOP/START itself (and blocks our replies

@@ -18,8 +18,9 @@
  * POST /twilio/sms: From is looked up in the phone index (twilio.h). A sender
  *   who is unknown, or whose member profile no longer has that phone, gets a
  *   polite TwiML answer and nothing is written. For a known sender:
- *     ACK/RES/ESC n -> XADD wk:{org}:sms_actions {member, action, incident, ts,
- *                      message_sid} and a TwiML confirmation
+ *     ACK/RES/ESC n -> acknowledge, resolve or escalate INC-n when the sender was
+ *                      paged for it (incident.h); else ACK n acknowledges their
+ *                      page p<n> (page.h); a TwiML answer says what happened
  *     STOP...       -> SET wk:phone_optout:<E164> <ms>; empty <Response/> (Twilio
  *                      itself confirms opt-outs, and blocks replies after STOP)
  *     START...      -> DEL wk:phone_optout:<E164>; empty <Response/> (Twilio confirms)

@@ -236,7 +236,7 @@ static int run_step(struct engine_ctx *ctx, const struct incident *inc, const st
 			incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
 			continue;
 		}
-		if (incident_add_page(ctx->store, org, inc->n, id) < 0)
+		if (incident_add_page(ctx->store, org, inc->n, id, people[i]) < 0)
 			return -1;
 		snprintf(line, sizeof(line), "step %zu: paged <@%s> (%s): %s (page %s)", step + 1, people[i], role,
 			 plan, id);

@@ -416,16 +416,41 @@ int incident_timeline(struct store *s, const char *org_id, int64_t n, size_t max
 	return 0;
 }
 
-int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id)
+int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id, const char *member)
+{
+	char pages[192], people[192];
+	redisReply *r;
+	int rc;
+
+	if (org_key(pages, sizeof(pages), org_id, "inc:%lld:pages", (long long)n) < 0 ||
+	    org_key(people, sizeof(people), org_id, "inc:%lld:people", (long long)n) < 0)
+		return -1;
+	const char *argv[] = { "SADD", pages, page_id };
+	const char *argv2[] = { "SADD", people, member };
+	r = store_commandargv(s, 3, argv, NULL);
+	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0) {
+		r = store_commandargv(s, 3, argv2, NULL);
+		rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
+
+int incident_paged(struct store *s, const char *org_id, int64_t n, const char *member)
 {
 	char key[192];
 	redisReply *r;
 	int rc;
 
-	if (org_key(key, sizeof(key), org_id, "inc:%lld:pages", (long long)n) < 0)
-		return -1;
-	r = store_command(s, "SADD %s %s", key, page_id);
-	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	if (n < 1 || org_key(key, sizeof(key), org_id, "inc:%lld:people", (long long)n) < 0)
+		return 0;
+	const char *argv[] = { "SISMEMBER", key, member };
+	r = store_commandargv(s, 3, argv, NULL);
+	rc = r && r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
 	if (r)
 		freeReplyObject(r);
 	return rc;

@@ -17,6 +17,7 @@
  *                                    assignee
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
+ *   p inc:<n>:people           set   members it paged (SMS "ACK <n>" from them means it)
  *   p incs                     zset  n -> created_ms, every incident
  *   p incs_open                zset  n -> created_ms, not resolved
  *   p inc_dedup:<svc>:<key>    string n, while that incident is open
@@ -141,8 +142,11 @@ int64_t incident_parse_id(const char *s);
 /* The step timer's id for an incident, for the engine and tests. */
 void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size);
 
-/* Remember a page the incident created (acked with it). 0 or -1. */
-int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id);
+/* Remember a page the incident created (acked with it) and whom it paged.
+ * 0 or -1. */
+int incident_add_page(struct store *s, const char *org_id, int64_t n, const char *page_id, const char *member);
+/* Was member paged for incident n? 1 yes, 0 no (or no such incident), -1. */
+int incident_paged(struct store *s, const char *org_id, int64_t n, const char *member);
 
 const char *incident_state_name(enum incident_state st);
 

@@ -11,6 +11,7 @@
 #include "bot/member.h"
 #include "bot/metrics.h"
 #include "bot/org.h"
+#include "bot/page.h"
 #include "bot/reply.h"
 #include "bot/timers.h"
 #include "bot/util.h"
@@ -40,6 +41,7 @@ enum send_outcome { SEND_SENT, SEND_RETRY, SEND_PERMANENT, SEND_UNKNOWN, SEND_SH
 
 struct item {
 	char org[96], id[24], member[64], channel[16], fallback[32], kind[16], page[24];
+	int64_t incident;	/* the incident its page is for, 0 = none: people answer with its number */
 	char subject[160], text[4096], buttons[OUTBOX_BUTTONS_MAX];
 	char refs[OUTBOX_REFS_MAX];	/* the references of its attempts, comma-separated */
 	int64_t attempts;
@@ -70,9 +72,14 @@ typedef int (*channel_verify)(const struct config *cfg, struct store *s, const s
 			      int64_t since_ms, const char *const *refs, size_t n, bool *found,
 			      char *why, size_t whysize, int64_t *retry_ms);
 
-/* The page number people answer with: "p42" -> "42". */
-static const char *page_number(const struct item *it)
+/* The number people answer with: the incident's for an incident page ("ACK
+ * 42" = INC-42), else the page's ("p42" -> "42"). */
+static const char *page_number(const struct item *it, char *buf, size_t size)
 {
+	if (it->incident > 0) {
+		snprintf(buf, size, "%lld", (long long)it->incident);
+		return buf;
+	}
 	return it->page[0] == 'p' ? it->page + 1 : it->page;
 }
 
@@ -134,12 +141,15 @@ static void chat_reply(const struct batch *b, struct reply *r)
 {
 	batch_text(b, &r->text);
 	for (size_t i = 0; i < b->n; i++) {
-		char label[48];
+		char label[48], num[24];
 		buttons_decode(b->items[i].buttons, r);
 		if (!b->items[i].page[0])
 			continue;
-		snprintf(label, sizeof(label), b->n == 1 ? "Acknowledge" : "Acknowledge #%s",
-			 page_number(&b->items[i]));
+		if (b->n == 1)
+			snprintf(label, sizeof(label), "Acknowledge");
+		else
+			snprintf(label, sizeof(label), b->items[i].incident ? "Acknowledge INC-%s" : "Acknowledge #%s",
+				 page_number(&b->items[i], num, sizeof(num)));
 		reply_button(r, label, "oncall.page_ack", b->items[i].page, BUTTON_PRIMARY);
 	}
 }
@@ -222,10 +232,11 @@ static enum send_outcome send_slack_channel(const struct config *cfg, struct sto
 static void ack_hint(const struct batch *b, const char *how, struct buf *out)
 {
 	size_t pages = 0;
+	char num[24];
 
 	for (size_t i = 0; i < b->n; i++)
 		if (b->items[i].page[0])
-			buf_printf(out, "%s%s", pages++ ? ", " : how, page_number(&b->items[i]));
+			buf_printf(out, "%s%s", pages++ ? ", " : how, page_number(&b->items[i], num, sizeof(num)));
 	if (pages)
 		buf_adds(out, pages == 1 ? " to acknowledge." : " with each number to acknowledge.");
 }
@@ -1057,6 +1068,8 @@ static int load_item(struct store *s, const char *org, const char *id, struct it
 	}
 	if (r)
 		freeReplyObject(r);
+	if (rc == 0 && it->page[0] && (it->incident = page_incident(s, org, it->page)) < 0)
+		rc = -1;
 	return rc;
 }
 

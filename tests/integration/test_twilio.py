@@ -6,6 +6,8 @@ Sending (twilio_send_sms) has no chat entry point yet, so it is covered by unit 
 fake_twilio.FakeTwilio is here for that path once it is wired.
 """
 
+import re
+import time
 import xml.etree.ElementTree as ET
 
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, sign, signed_post, sms_params, status_params
@@ -20,9 +22,9 @@ EVENTS_KEY = NOTE_KEY + ":events"
 ACTIONS_KEY = "wk:{%s}:sms_actions" % ORG
 
 
-def twilio_world():
+def twilio_world(**env):
     return own_world(WK_TWILIO_ACCOUNT_SID=ACCOUNT_SID, WK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-                     WK_TWILIO_FROM=FROM)
+                     WK_TWILIO_FROM=FROM, **env)
 
 
 def public(w):
@@ -148,22 +150,38 @@ def _():
         check_eq(snap(w), before, "Redis after a malformed mapping")
 
 
-@test("twilio: inbound ACK/RES/ESC from a known phone are recorded and confirmed", world=False)
+@test("twilio: ACK/RES/ESC <n> act on INC-<n> when the sender was paged for it; other numbers "
+      "are refused with nothing written", world=False)
 def _():
-    with twilio_world() as w:
+    with twilio_world(WK_INCIDENTS_STEP_DELAYS_S="0,60") as w:
         known_phone(w)
+        before = snap(w)
         r = post(w, "/twilio/sms", sms_params(PHONE, "ACK 42"))
-        # No page 42 for them: kept for the incident of that number.
-        check_eq(twiml(r, "ACK 42"), "Got it: acknowledge #42.", "ACK answer")
-        check_re(r"<Message>Got it: acknowledge #42\.</Message>", r.text, "raw TwiML")
-        check_re(r"resolve #7\b", twiml(post(w, "/twilio/sms", sms_params(PHONE, " 7r\n")), "7r"),
-                 "RES answer")
-        check_re(r"escalate #9\b",
-                 twiml(post(w, "/twilio/sms", sms_params(PHONE, "esc9")), "esc9"), "ESC answer")
-        entries = [dict(zip(e[1][0::2], e[1][1::2])) for e in w.r("XRANGE", ACTIONS_KEY, "-", "+")]
-        check_eq([(e["member"], e["action"], e["incident"]) for e in entries],
-                 [(MEMBER, "ack", "42"), (MEMBER, "resolve", "7"), (MEMBER, "escalate", "9")], "sms_actions")
-        check(all(e["ts"].isdigit() and e["message_sid"].startswith("SM") for e in entries), repr(entries))
+        check_eq(twiml(r, "ACK 42"), "You were not paged for incident 42, so this number can't act on it. "
+                 "Reply with the number from your page.", "ACK for nothing of theirs")
+        check_re(r"<Message>You were not paged for incident 42", r.text, "raw TwiML")
+        for body in (" 7r\n", "esc9"):
+            check_re(r"not paged for incident", twiml(post(w, "/twilio/sms", sms_params(PHONE, body)), body),
+                     "RES/ESC for nothing of theirs")
+        check_eq(snap(w), before, "Redis after actions on incidents that are not theirs")
+        check_eq(w.r("EXISTS", ACTIONS_KEY), 0, "no sms_actions backlog any more")
+        # Now an incident that pages them (the only person in the rotation).
+        w.oncall("rotation create ops every 1d members <@%s>" % MEMBER, MEMBER)
+        opened = w.command("open the disk is full", MEMBER, command="/incident").json()
+        n = int(re.search(r"INC-(\d+)", opened["text"]).group(1))
+        people = "wk:{%s}:inc:%d:people" % (ORG, n)
+        deadline = time.time() + 5
+        while time.time() < deadline and not w.r("SISMEMBER", people, MEMBER):
+            time.sleep(0.05)
+        check_eq(w.r("SISMEMBER", people, MEMBER), 1, "the member was paged for INC-%d" % n)
+        check_eq(twiml(post(w, "/twilio/sms", sms_params(PHONE, "ACK %d" % n)), "ACK n"),
+                 "Acknowledged INC-%d. Nobody else is paged for it." % n, "ACK for their incident")
+        check_eq(w.r("HGET", "wk:{%s}:inc:%d" % (ORG, n), "state"), "acknowledged", "state after ACK by SMS")
+        check_eq(twiml(post(w, "/twilio/sms", sms_params(PHONE, "ack %d" % n)), "ACK again"),
+                 "INC-%d was already acknowledged." % n, "a second ACK")
+        check_eq(twiml(post(w, "/twilio/sms", sms_params(PHONE, "RES %d" % n)), "RES n"),
+                 "Resolved INC-%d." % n, "RES for their incident")
+        check_eq(w.r("HGET", "wk:{%s}:inc:%d" % (ORG, n), "resolved_by"), MEMBER, "resolved by SMS")
         # Junk and HELP: how to answer, nothing written.
         before = snap(w)
         for body in ("what is going on <b>&amp;", "HELP", "", "ACK 42 " + "x" * 200):
