@@ -19,8 +19,11 @@ int overrides_create(struct store *s, const char *org_id, const char *actor, con
 		     const char *team, const struct override_def *o, int64_t now, char *id,
 		     size_t idsize);
 
-/* 0 removed, 1 no such override in that team, -1 store. */
+/* 0 removed, 1 no such override in that team, -1 store; 2 refused, nothing
+ * written: an approved swap made it (its id in swap_id). Taking away one of a
+ * swap's overrides would leave the swap "approved" but half applied (a trade
+ * has two), so the swap is taken back as a whole instead: swap undo/cancel. */
 int overrides_remove(struct store *s, const char *org_id, const char *actor, const char *platform,
-		     const char *team, const char *id, int64_t now);
+		     const char *team, const char *id, int64_t now, char *swap_id, size_t swap_size);
 
 #endif

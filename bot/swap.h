@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "bot/config.h"
+#include "bot/reply.h"
 #include "bot/schedule.h"
 
 enum swap_kind { SWAP_TRADE, SWAP_COVER };
@@ -92,6 +93,17 @@ int swap_transition(struct store *s, const char *org_id, const char *id, enum sw
 /* Open or recent swaps that involve member (or all, for admins): newest first, at most 20. */
 int swap_list(struct store *s, const char *org_id, const char *member, bool all,
 	      struct swap **out, size_t *n);
+
+/* Who and which shift(s), for messages and next to buttons: "cover: <@b> takes
+ * <@a>'s shift Mon 14 Dec 09:00–Tue 15 Dec 09:00" (a trade names both shifts).
+ * Times in zone z. */
+void swap_describe(const struct swap *sw, const struct tz *z, char *out, size_t size);
+
+/* The buttons for the next step, labelled with the swap's id ("Accept s3",
+ * "Approve s3") so that someone with several pending knows which one a button
+ * answers: peer (Accept / Decline) or admin (Approve / Reject). */
+enum swap_deciders { SWAP_BY_PEER, SWAP_BY_ADMIN };
+void swap_add_buttons(struct reply *r, const struct swap *sw, enum swap_deciders who);
 
 /* Tell the people a swap concerns what just happened (state), in DMs with the
  * buttons they need next: the peer for a request, admins for an approval, both

@@ -104,7 +104,7 @@ enum cmd_result oncall_overrides(struct cmd_ctx *ctx, int argc, char **argv, str
 enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct team_info *teams = NULL;
-	char shown[40], id[32];
+	char shown[40], id[32], swap_id[SCHEDULE_ID_LEN] = "";
 	size_t n = 0;
 	int rc = 1;
 
@@ -115,7 +115,8 @@ enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **arg
 		return CMD_STORE_ERROR;
 	for (size_t i = 0; i < n && rc == 1; i++) {
 		rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id,
-				      platform_name(ctx->req->platform), teams[i].id, id, ctx->now_ms / 1000);
+				      platform_name(ctx->req->platform), teams[i].id, id, ctx->now_ms / 1000,
+				      swap_id, sizeof(swap_id));
 		if (rc == 0)
 			oncall_schedule_changed(ctx, teams[i].id);
 	}
@@ -125,6 +126,23 @@ enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **arg
 		return CMD_STORE_ERROR;
 	if (rc == 1) {
 		reply_textf(r, "There is no override `%s`. `/oncall overrides` lists them.", shown);
+		return CMD_REFUSED;
+	}
+	if (rc == 2) {
+		/* Refused rather than undoing the swap here: a trade has two overrides
+		 * and two people, and taking it back is a decision about both. */
+		struct swap sw = { 0 };
+		char a[64], b[64];
+		const struct tz *z = oncall_zone_for(ctx, NULL);
+		if (swap_get(ctx->store, ctx->org_id, swap_id, &sw) < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "Override `%s` is part of swap `%s` (%s: <@%s> → <@%s>, shift %s–%s); removing "
+			       "it alone would leave the swap half applied. Nothing was removed.", shown, swap_id,
+			    sw.kind == SWAP_TRADE ? "trade" : "cover", sw.requester, sw.peer,
+			    when_format(z, sw.give.start, a, sizeof(a)), when_format(z, sw.give.end, b, sizeof(b)));
+		reply_section(r, "Take back the whole swap with `/oncall swap undo %s` (before its shift starts) "
+				 "or `/oncall swap cancel %s` (admins, any time); both people are told.",
+			      swap_id, swap_id);
 		return CMD_REFUSED;
 	}
 	reply_textf(r, "Removed override `%s`.", shown);
@@ -200,16 +218,20 @@ static void swap_line(const struct cmd_ctx *ctx, const struct swap *sw, const st
 	buf_printf(b, " — *%s*\n", sw->state);
 }
 
-/* Buttons for whoever acts next on a swap, in the reply r. */
-static void swap_buttons(const struct swap *sw, const char *viewer, enum role role, struct reply *r)
+/* Buttons for whoever acts next on a swap, in the reply r, after a line that
+ * says which swap they answer (the list above them may hold several). */
+static void swap_buttons(const struct swap *sw, const char *viewer, enum role role, const struct tz *z,
+			 struct reply *r)
 {
-	if (strcmp(sw->state, "requested") == 0 && strcmp(viewer, sw->peer) == 0) {
-		reply_button(r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
-		reply_button(r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
-	} else if (strcmp(sw->state, "accepted") == 0 && role >= ROLE_ADMIN) {
-		reply_button(r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
-		reply_button(r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
-	}
+	bool peer = strcmp(sw->state, "requested") == 0 && strcmp(viewer, sw->peer) == 0;
+	bool admin = strcmp(sw->state, "accepted") == 0 && role >= ROLE_ADMIN;
+	char what[400];
+
+	if (!peer && !admin)
+		return;
+	swap_describe(sw, z, what, sizeof(what));
+	reply_section(r, "The buttons answer swap `%s` (%s).", sw->id, what);
+	swap_add_buttons(r, sw, peer ? SWAP_BY_PEER : SWAP_BY_ADMIN);
 }
 
 static void notify_swap(struct cmd_ctx *ctx, const struct swap *sw, const char *state)
@@ -363,7 +385,7 @@ enum cmd_result oncall_swaps(struct cmd_ctx *ctx, int argc, char **argv, struct 
 		buf_free(&b);
 		/* Buttons for the first one waiting on this person (a reply holds few). */
 		if (!shown && r->nbuttons == 0) {
-			swap_buttons(&list[i], ctx->req->user_id, ctx->role, r);
+			swap_buttons(&list[i], ctx->req->user_id, ctx->role, z, r);
 			shown = r->nbuttons > 0;
 		}
 	}

@@ -264,3 +264,54 @@ def _():
                                           local.minute, local.tzname())
         check_eq(m.group(3), want, "expiry shown (deadline %d, an hour from now)" % deadline)
         check(m.group(3) != m.group(1), "the expiry repeats the shift's start: %r" % t)
+
+
+def buttons_of(msg):
+    return [(e["text"]["text"], e["action_id"], e["value"])
+            for b in msg.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+@test("issue 10 item 6: removing one override of an approved swap is refused and points to swap undo")
+def _(w):
+    setup(w, policy=None)
+    sid = swap_id(w.oncall("swap %s with <@%s>" % (next_shift(w, CAROL), BOB), CAROL)["text"])
+    w.click("oncall.swap_accept", BOB, value=sid)
+    check_eq(state(w, sid), "approved", "approved")
+    ov = overrides(w)
+    check_eq(len(ov), 2, "a trade has two overrides")
+    before = w.r.snapshot()
+    t = w.oncall("override remove " + ov[0], ALICE)["text"]
+    check_re(r"part of swap `%s`.*half applied.*Nothing was removed" % sid, t, "refusal names the swap")
+    check_re(r"/oncall swap undo %s" % sid, json.dumps(w.oncall("override remove " + ov[0], ALICE)),
+             "points to swap undo")
+    check_eq(w.r.snapshot(), before, "nothing written")
+    check_eq(state(w, sid), "approved", "the swap is untouched")
+    check_re(r"now \*undone\*", w.oncall("swap undo " + sid, ALICE)["text"], "undo as pointed to")
+    check_eq(overrides(w), [], "both overrides gone with the undo")
+
+
+@test("issue 10 item 16: Approve/Reject and Accept/Decline say which swap (id, who, which shift)")
+def _(w):
+    setup(w, policy="admin")
+    w.invite("role <@%s> admin" % CAROL, ALICE)
+    s1 = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
+    got = w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+    check_eq([b[0] for b in buttons_of(got[0]["json"])], ["Accept " + s1, "Decline " + s1], "DM button labels")
+    w.peer.requests.clear()
+    w.click("oncall.swap_accept", BOB, value=s1)
+    got = w.peer.wait_for(2, timeout=5, path_prefix="/api/chat.postMessage")
+    asks = [g["json"] for g in got if "oncall.swap_approve" in json.dumps(g["json"])]
+    check(asks, "no approval DM: %r" % [json.dumps(g["json"])[:200] for g in got])
+    check_eq([b[0] for b in buttons_of(asks[0])], ["Approve " + s1, "Reject " + s1], "approval DM labels")
+    check_re(r"accepted swap `%s` \(cover: <@%s> takes <@%s>'s shift \w{3} \d+ \w{3} \d\d:\d\d" % (s1, BOB, ALICE),
+             json.dumps(asks[0]), "the approval DM names who and which shift")
+    # A second pending swap: the list's buttons say which one they answer.
+    s2 = swap_id(w.oncall("swap %s with <@%s>" % (next_shift(w, BOB), CAROL), BOB)["text"])
+    w.click("oncall.swap_accept", CAROL, value=s2)
+    js = w.oncall("swaps", CAROL)
+    labels = [b[0] for b in buttons_of(js)] if "blocks" in js else []
+    text = json.dumps(js)
+    check(labels in (["Approve " + s1, "Reject " + s1], ["Approve " + s2, "Reject " + s2]),
+          "list buttons name a swap: %r" % labels)
+    shown = labels[0].split()[1]
+    check_re(r"The buttons answer swap `%s` \((cover|trade): " % shown, text, "the line above the buttons")
