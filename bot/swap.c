@@ -398,6 +398,13 @@ static void tell(struct store *s, const struct config *cfg, const char *org_id, 
 		swap_describe(sw, z, what, sizeof(what));
 		reply_textf(&r, "<@%s> accepted swap `%s` (%s). Approve it?", sw->peer, sw->id, what);
 		swap_add_buttons(&r, sw, SWAP_BY_ADMIN);
+	} else if (strcmp(fmt_state, "removed") == 0) {
+		reply_textf(&r, "Swap `%s` (%s %s–%s) is *cancelled*: <@%s> was removed from Watchkeeper%s%s%s. "
+			       "Nothing of it applies; check `/oncall when`.", sw->id,
+			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)),
+			    strcmp(to, sw->requester) == 0 ? sw->peer : sw->requester, actor ? " by <@" : "",
+			    actor ? actor : "", actor ? ">" : "");
 	} else if (strcmp(fmt_state, "stale") == 0) {
 		reply_textf(&r, "Swap `%s` (%s–%s) no longer applies: a rotation change moved that shift, "
 			       "so nobody was swapped. Check `/oncall when` and ask again if you still need it.",

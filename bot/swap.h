@@ -108,7 +108,8 @@ void swap_add_buttons(struct reply *r, const struct swap *sw, enum swap_deciders
 /* Tell the people a swap concerns what just happened (state), in DMs with the
  * buttons they need next: the peer for a request, admins for an approval, both
  * people for every other step they did not take themselves (actor; NULL = the
- * system, e.g. expiry). Times in each recipient's own zone when set. */
+ * system, e.g. expiry). Times in each recipient's own zone when set. State
+ * "removed": cancelled because the other person was removed (removal.h). */
 void swap_notify(struct store *s, const struct config *cfg, const char *org_id,
 		 const struct swap *sw, const char *state, const char *actor);
 
