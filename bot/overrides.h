@@ -1,7 +1,8 @@
 /* overrides.h - replacing the on-call person for a span, by an admin or by an
- * approved swap. Overrides sit on top of the rotations (schedule.h); a swap's
- * override names whom it replaces and applies only while that person is the
- * one on call underneath.
+ * approved swap. Overrides sit on top of the rotations (schedule.h), each on
+ * top of the older ones; a swap's override names whom it replaces and applies
+ * only while that person is the one on call beneath it (by the rotation or by
+ * an older override: a swap can pass on hours someone got by an override).
  *
  * Keys (under wk:{org}:): overrides:<team> (sorted set of ids by end instant, so
  * loading a window skips the past cheaply), override:<id> (hash). Ids "o<n>".

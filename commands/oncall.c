@@ -364,13 +364,27 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 		const struct tz *z = oncall_zone_for(ctx, &p);
 		if (schedule_build(&p, now, now + 90 * DAY, &s) == 0) {
 			for (size_t i = 0; i < s.n && mine < WHEN_MAX; i++) {
-				if (strcmp(s.seg[i].member, who) != 0)
+				const struct segment *g = &s.seg[i];
+				char id[48];
+				int64_t end = g->end;
+				if (strcmp(g->member, who) != 0)
 					continue;
-				lines[nlines].start = s.seg[i].start;
-				snprintf(lines[nlines].text, sizeof(lines[nlines].text), "%s → %s  `%s.%lld`%s%s\n",
-					 when_format(z, s.seg[i].start, a, sizeof(a)),
-					 when_format(z, s.seg[i].end, b, sizeof(b)), s.seg[i].rotation,
-					 (long long)s.seg[i].shift_index, strcmp(teams[t].id, "default") ? "  team " : "",
+				/* The id `swap`/`cover` take: a rotation shift's, or the
+				 * override's (an override's hours, a shift gained by a swap),
+				 * listed once even where rotation handoffs cut it up. */
+				if (g->source == SEGMENT_ROTATION) {
+					snprintf(id, sizeof(id), "%s.%lld", g->rotation, (long long)g->shift_index);
+				} else {
+					wk_strlcpy(id, g->override_id, sizeof(id));
+					while (i + 1 < s.n && s.seg[i + 1].start == end && s.seg[i + 1].source == g->source &&
+					       strcmp(s.seg[i + 1].override_id, g->override_id) == 0)
+						end = s.seg[++i].end;
+				}
+				lines[nlines].start = g->start;
+				snprintf(lines[nlines].text, sizeof(lines[nlines].text), "%s → %s  `%s`%s%s%s\n",
+					 when_format(z, g->start, a, sizeof(a)), when_format(z, end, b, sizeof(b)), id,
+					 g->source == SEGMENT_SWAP ? " (swap)" : g->source == SEGMENT_OVERRIDE ? " (override)" : "",
+					 strcmp(teams[t].id, "default") ? "  team " : "",
 					 strcmp(teams[t].id, "default") ? teams[t].name : "");
 				nlines++;
 				mine++;

@@ -151,13 +151,17 @@ enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **arg
 
 /* ---- swaps ---- */
 
-/* The rotation shift someone means: "r1.2934" (from /oncall when) or a time
- * inside it. It must be one of `member`'s own rotation shifts and not started. */
+/* The shift someone means: an id from /oncall when (a rotation shift's
+ * "r1.2934", or an override's "o12": an override's hours or a shift gained by a
+ * swap) or a time inside it. It must be `member`'s own (on call there in the
+ * final schedule) and not started. An override's shift is the whole override;
+ * the swap's override then replaces member on top of it, so it stops applying
+ * if that override goes (schedule.h). */
 static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const struct tz *z, int argc,
 		      char **argv, const char *member, struct swap_shift *out, int *used, struct reply *r)
 {
 	int64_t now = ctx->now_ms / 1000, t = 0, idx = -1;
-	char rot[SCHEDULE_ID_LEN] = "", why[300];
+	char rot[SCHEDULE_ID_LEN] = "", ov[SCHEDULE_ID_LEN] = "", why[300];
 	struct schedule s;
 	const char *dot = strchr(argv[0], '.');
 	bool found = false;
@@ -167,11 +171,15 @@ static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const stru
 		memcpy(rot, argv[0], (size_t)(dot - argv[0]));
 		rot[dot - argv[0]] = '\0';
 		*used = 1;
+	} else if (argv[0][0] == 'o' && strlen(argv[0]) < sizeof(ov) && argv[0][1] &&
+		   strspn(argv[0] + 1, "0123456789") == strlen(argv[0] + 1)) {
+		wk_strlcpy(ov, argv[0], sizeof(ov));
+		*used = 1;
 	} else {
 		*used = when_parse(z, now, now, argc, argv, &t, why, sizeof(why));
 		if (*used < 0) {
-			reply_textf(r, "Which shift? Give its id from `/oncall when` (like `r1.2934`) or a time "
-				       "inside it: %s.", why);
+			reply_textf(r, "Which shift? Give its id from `/oncall when` (like `r1.2934` or `o12`) or a "
+				       "time inside it: %s.", why);
 			return -1;
 		}
 	}
@@ -179,22 +187,36 @@ static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const stru
 		return -2;
 	for (size_t i = 0; i < s.n && !found; i++) {
 		const struct segment *g = &s.seg[i];
-		bool hit = rot[0] ? strcmp(g->rotation, rot) == 0 && g->shift_index == idx
-				  : g->start <= t && t < g->end;
-		if (!hit)
+		bool by_time = !rot[0] && !ov[0];
+		bool hit = rot[0] ? g->source == SEGMENT_ROTATION && strcmp(g->rotation, rot) == 0 && g->shift_index == idx
+			 : ov[0] ? g->source != SEGMENT_ROTATION && strcmp(g->override_id, ov) == 0
+				 : g->start <= t && t < g->end;
+		/* By id, other pieces of the shift (cut by an override) are skipped. */
+		if (!hit || strcmp(g->member, member) != 0) {
+			if (hit && by_time)
+				break;
 			continue;
-		if (g->source != SEGMENT_ROTATION || strcmp(g->member, member) != 0)
-			break;
-		wk_strlcpy(out->rotation, g->rotation, sizeof(out->rotation));
-		out->index = g->shift_index;
-		out->start = g->shift_start;
-		out->end = g->shift_end;
-		found = true;
+		}
+		if (g->source == SEGMENT_ROTATION) {
+			wk_strlcpy(out->rotation, g->rotation, sizeof(out->rotation));
+			out->index = g->shift_index;
+			out->start = g->shift_start;
+			out->end = g->shift_end;
+			found = true;
+		}
+		for (size_t k = 0; k < p->noverrides && g->source != SEGMENT_ROTATION; k++)
+			if (strcmp(p->overrides[k].id, g->override_id) == 0) {
+				wk_strlcpy(out->rotation, g->override_id, sizeof(out->rotation));
+				out->index = 0;
+				out->start = p->overrides[k].start;
+				out->end = p->overrides[k].end;
+				found = true;
+			}
 	}
 	schedule_free(&s);
 	if (!found) {
-		reply_textf(r, "That is not one of %s rotation shifts in the next 90 days. `/oncall when%s` "
-			       "lists them with their ids.", strcmp(member, ctx->req->user_id) ? "their" : "your",
+		reply_textf(r, "That is not one of %s shifts in the next 90 days. `/oncall when%s` lists them "
+			       "with their ids.", strcmp(member, ctx->req->user_id) ? "their" : "your",
 			    strcmp(member, ctx->req->user_id) ? " @user" : "");
 		return -1;
 	}

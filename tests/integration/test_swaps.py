@@ -170,7 +170,7 @@ def _(w):
 def _(w):
     setup(w)
     bob_shift = next_shift(w, BOB)
-    check_re(r"not one of your rotation shifts", w.oncall("cover %s by <@%s>" % (bob_shift, CAROL), ALICE)["text"],
+    check_re(r"not one of your shifts", w.oncall("cover %s by <@%s>" % (bob_shift, CAROL), ALICE)["text"],
              "someone else's shift")
     check_re(r"already started|not one of your", w.oncall("cover now by <@%s>" % BOB, ALICE)["text"],
              "the shift in progress")
@@ -232,7 +232,7 @@ def _(w):
     ids = re.findall(r"`(r\d+\.-?\d+)`[^`]*team ops2", text)
     check(ids, "no ops2 shift for Alice in /oncall when: %s" % text[:400])
     t = w.oncall("cover %s by <@%s>" % (ids[-1], CAROL), ALICE)["text"]
-    check_re(r"That is not one of your rotation shifts", t,
+    check_re(r"That is not one of your shifts", t,
              "without `team` the shift is looked for in the default team")
     t = w.oncall("cover %s by <@%s> team ops2 holiday" % (ids[-1], CAROL), ALICE)["text"]
     sid = swap_id(t)
@@ -315,3 +315,51 @@ def _(w):
           "list buttons name a swap: %r" % labels)
     shown = labels[0].split()[1]
     check_re(r"The buttons answer swap `%s` \((cover|trade): " % shown, text, "the line above the buttons")
+
+
+def when_ids(w, user):
+    return re.findall(r"`((?:r\d+\.-?\d+)|(?:o\d+))`", w.oncall("when", user)["text"] +
+                      json.dumps(w.oncall("when", user).get("blocks", [])))
+
+
+@test("issue 10 item 7: every shift /oncall when lists (override hours, a shift gained by a swap) "
+      "can be passed on with swap/cover")
+def _(w):
+    setup(w)
+    # Bob gets hours through an admin override, and Alice's next shift through a cover.
+    t = w.oncall("override <@%s> tomorrow 20:00 tomorrow 22:00 release" % BOB, ALICE)["text"]
+    o_admin = re.search(r"Override `(o\d+)`", t).group(1)
+    s1 = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
+    w.click("oncall.swap_accept", BOB, value=s1)
+    check_eq(state(w, s1), "approved", "Alice's shift went to Bob")
+    o_swap = [o for o in overrides(w) if w.r("HGET", K + ":override:" + o, "swap_id") == s1][0]
+    listed = w.oncall("when", BOB)["text"] + json.dumps(w.oncall("when", BOB))
+    check_re(r"`%s` \(override\)" % o_admin, listed, "the override's hours are listed by its id")
+    check_re(r"`%s` \(swap\)" % o_swap, listed, "the shift gained by the swap is listed by its id")
+    # Every id listed is accepted (the one in progress, if any, is refused as started, not as not-mine).
+    for sid in dict.fromkeys(when_ids(w, BOB)):
+        t = w.oncall("cover %s by <@%s>" % (sid, CAROL), BOB)["text"]
+        check(not re.search(r"not one of", t), "`cover %s` refused: %s" % (sid, t))
+        m = re.search(r"swap cancel (s\d+)", t)
+        if m and sid not in (o_admin, o_swap):
+            w.oncall("swap cancel " + m.group(1), BOB)
+    # Carol accepts the cover of the swap-gained shift: she is on call there, on top of Bob's swap.
+    s2 = [s for s in w.r("ZRANGE", K + ":swaps", 0, -1)
+          if w.r("HGET", K + ":swap:" + s, "give_rotation") == o_swap][0]
+    w.click("oncall.swap_accept", CAROL, value=s2)
+    check_eq(state(w, s2), "approved", "passed on")
+    start = int(w.r("HGET", K + ":override:" + o_swap, "start"))
+    carol = w.oncall("when", CAROL)["text"] + json.dumps(w.oncall("when", CAROL))
+    check_re(r"\(swap\)", carol, "Carol has the passed-on shift: %s" % carol)
+    check(o_swap not in json.dumps(w.oncall("when", BOB)), "Bob no longer has it")
+    s3 = [s for s in w.r("ZRANGE", K + ":swaps", 0, -1)
+          if w.r("HGET", K + ":swap:" + s, "give_rotation") == o_admin][0]
+    w.click("oncall.swap_accept", CAROL, value=s3)
+    check_re(r"\(swap\)", json.dumps(w.oncall("when", CAROL)), "Carol has the override's hours")
+    # Undoing the first swap takes the ground from under the second: it no longer applies.
+    w.peer.requests.clear()
+    check_re(r"now \*undone\*", w.oncall("swap undo " + s1, ALICE)["text"], "undo the first swap")
+    got = w.peer.wait_for(4, timeout=5, path_prefix="/api/chat.postMessage")
+    check(any("no longer applies" in json.dumps(g["json"]) for g in got), "second swap marked stale")
+    check_re(r"<@%s>" % ALICE, json.dumps(w.oncall("schedule 5", ALICE)), "Alice has her shift back")
+    check(start > 0, "start read")
