@@ -35,7 +35,8 @@ static const struct store_script remove_script = {
 	"if not tr then return 'not_found' end\n"
 	"local refused = guard(tr == 'owner', tr == 'owner')\n"
 	"if refused then return refused end\n"
-	/* Check that the plan still describes what is stored, before any write. */
+	/* Check that the plan still describes what is stored, before any write
+	 * (a script is not rolled back: nothing below may fail half way). */
 	"local i = 7\n"
 	"local nteams = tonumber(ARGV[i]); i = i + 1\n"
 	"if redis.call('HLEN', p .. 'teams') ~= nteams then return 'conflict' end\n"
@@ -79,7 +80,7 @@ static const struct store_script remove_script = {
 	"    local st = h[3]\n"
 	"    if st == 'requested' or st == 'accepted' or (st == 'approved' and first > nows) then\n"
 	"      for oid in string.gmatch(st == 'approved' and h[7] or '', '[^,]+') do\n"
-	"        redis.call('ZREM', p .. 'overrides:' .. h[8], oid)\n"
+	"        redis.call('ZREM', p .. 'overrides:' .. (h[8] or 'default'), oid)\n"
 	"        redis.call('DEL', p .. 'override:' .. oid)\n"
 	"      end\n"
 	"      redis.call('HSET', k, 'state', 'cancelled', 'decided_by', ARGV[1], 'decided_ms', ARGV[4])\n"
@@ -95,7 +96,8 @@ static const struct store_script remove_script = {
 	"    local k = p .. 'override:' .. oid\n"
 	"    local h = redis.call('HMGET', k, 'member', 'start', 'end')\n"
 	"    if h[1] == t then\n"
-	"      local gone = tonumber(h[2]) >= nows\n"
+	"      h[2], h[3] = h[2] or '0', h[3] or '0'\n"
+	"      local gone = (tonumber(h[2]) or 0) >= nows\n"
 	"      if gone then\n"
 	"        redis.call('ZREM', z, oid)\n"
 	"        redis.call('DEL', k)\n"

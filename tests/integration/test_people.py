@@ -7,7 +7,7 @@ import json
 import re
 import time
 
-from harness import ORG, check, check_eq, check_re, test
+from harness import ORG, check, check_eq, check_re, test, wait_until
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
 K = "wk:{%s}" % ORG
@@ -142,3 +142,50 @@ def _(w):
     check_eq(w.r.snapshot(), before, "nothing written")
     check_eq(w.peer.requests and [r for r in w.peer.requests if r["path"].startswith("/api/chat")], [],
              "nobody told anything")
+
+
+@test("an approved swap of theirs that has not started is cancelled: its overrides go, the peer is told")
+def _(w):
+    setup(w)
+    t = w.oncall("cover %s by <@%s>" % (future_shift(w, DAVE), BOB), DAVE)["text"]
+    sid = re.search(r"swap cancel (s\d+)", t).group(1)
+    w.click("oncall.swap_accept", BOB, value=sid)
+    check_eq(w.r("HGET", K + ":swap:" + sid, "state"), "approved", "approved")
+    ov = w.r("HGET", K + ":swap:" + sid, "overrides")
+    w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+    w.peer.requests.clear()
+    js = w.invite("remove <@%s>" % DAVE, ALICE)
+    check_re(r"Swaps cancelled \(the other person was told\): `%s`" % sid, json.dumps(js), "listed")
+    check_eq(w.r("HGET", K + ":swap:" + sid, "state"), "cancelled", "state")
+    check_eq(w.r("ZRANGE", K + ":overrides:default", 0, -1).count(ov), 0, "the swap's override is gone")
+    check_eq(w.r("EXISTS", K + ":override:" + ov), 0, "its hash too")
+    told = wait_until(lambda: [t for t in posted(w) if "`%s`" % sid in t and "was removed" in t], 5)
+    check_eq(len(told), 1, "Bob told once: %r" % posted(w))
+
+
+@test("a removal racing rotation edits is all or nothing: never half applied")
+def _(w):
+    setup(w)
+    import threading
+    answers = []
+
+    def edits():
+        for i in range(12):
+            w.oncall("rotation move <@%s> %d" % (BOB, 2 + i % 2), ALICE)
+
+    def remove():
+        time.sleep(0.05)
+        answers.append(w.invite("remove <@%s>" % DAVE, ALICE)["text"])
+    threads = [threading.Thread(target=edits), threading.Thread(target=remove)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    check_eq(len(answers), 1, "the removal answered")
+    if answers[0].startswith("Removed"):
+        check_eq(w.role(DAVE), None, "member gone")
+        check(all(DAVE not in m for m in newest_members(w).values()), "and out of the rotation")
+        check_re(r"<@%s>" % CAROL, w.oncall("", ALICE)["text"], "Carol took over")
+    else:
+        check_re(r"nothing was changed", answers[0], "a conflict says nothing changed")
+        check_eq(w.role(DAVE), "developer", "still a member")
