@@ -28,7 +28,7 @@ static const struct store_script remove_script = {
 	 *   number of takeovers; per takeover: team, start, end, member, reason.
 	 * Returns a refusal word, 'conflict' (the plan no longer fits; nothing
 	 * written), or {'changed', {takeover override ids}, {cancelled swap ids},
-	 * {team, id, start, end, 'removed'|'ended', ...}}. */
+	 * {team, id, start, end, ...} of the overrides removed}. */
 	MEMBER_GUARD_LUA
 	"local p, t, nows = ARGV[5], ARGV[3], tonumber(ARGV[6])\n"
 	"local tr = redis.call('HGET', KEYS[2], 'role')\n"
@@ -94,20 +94,14 @@ static const struct store_script remove_script = {
 	"  local z = p .. 'overrides:' .. team\n"
 	"  for _, oid in ipairs(redis.call('ZRANGEBYSCORE', z, '(' .. ARGV[6], '+inf')) do\n"
 	"    local k = p .. 'override:' .. oid\n"
+	/* Not started: removed. One running now stays as it was (it is history);
+	 * a takeover below covers the rest of it. */
 	"    local h = redis.call('HMGET', k, 'member', 'start', 'end')\n"
-	"    if h[1] == t then\n"
-	"      h[2], h[3] = h[2] or '0', h[3] or '0'\n"
-	"      local gone = (tonumber(h[2]) or 0) >= nows\n"
-	"      if gone then\n"
-	"        redis.call('ZREM', z, oid)\n"
-	"        redis.call('DEL', k)\n"
-	"      else\n"
-	"        redis.call('HSET', k, 'end', ARGV[6])\n"
-	"        redis.call('ZADD', z, ARGV[6], oid)\n"
-	"      end\n"
-	"      audit('override.remove', 'override:' .. oid, 'member:' .. t .. ' ' .. h[2] .. '-' .. h[3],\n"
-	"            gone and '' or ('ends ' .. ARGV[6]))\n"
-	"      for _, v in ipairs({team, oid, h[2], h[3], gone and 'removed' or 'ended'}) do ovs[#ovs + 1] = v end\n"
+	"    if h[1] == t and (tonumber(h[2]) or 0) >= nows then\n"
+	"      redis.call('ZREM', z, oid)\n"
+	"      redis.call('DEL', k)\n"
+	"      audit('override.remove', 'override:' .. oid, 'member:' .. t .. ' ' .. h[2] .. '-' .. (h[3] or ''), '')\n"
+	"      for _, v in ipairs({team, oid, h[2], h[3] or '0'}) do ovs[#ovs + 1] = v end\n"
 	"    end\n"
 	"  end\n"
 	"end\n"
@@ -214,22 +208,21 @@ static bool swap_cancelled(const struct swap *sw, const char *target, int64_t no
 	       (strcmp(sw->state, "approved") == 0 && first > now);
 }
 
-/* The team's overrides as the script leaves them: target's own ones end now
- * (or go, if not started), the overrides of the swaps it cancels go. */
+/* The team's overrides as the script leaves them: target's own ones that have
+ * not started go, and so do those of the swaps it cancels. *until moves to the
+ * end of one of theirs that is running (target is on call until then). */
 static int plan_overrides(struct store *s, const char *org_id, const char *target, int64_t now,
-			  struct team_plan *p)
+			  struct team_plan *p, int64_t *until)
 {
 	size_t keep = 0;
 
 	for (size_t i = 0; i < p->noverrides; i++) {
 		struct override_def *o = &p->overrides[i];
 		bool drop = false;
-		if (strcmp(o->member, target) == 0) {
-			if (o->start >= now)
-				drop = true;
-			else if (o->end > now)
-				o->end = now;
-		}
+		if (strcmp(o->member, target) == 0 && o->start >= now)
+			drop = true;
+		else if (strcmp(o->member, target) == 0 && o->end > *until)
+			*until = o->end;
 		if (!drop && o->source == SEGMENT_SWAP && o->swap_id[0]) {
 			struct swap sw;
 			int got = swap_get(s, org_id, o->swap_id, &sw);
@@ -275,15 +268,16 @@ static void add_takeover(struct removal *out, const struct team_plan *p, const c
 }
 
 /* Where target is still on call once the edits apply: the rest of shifts
- * already under way. One takeover per stretch of one rotation shift; a stretch
- * breaks where another override sits in between (it may hide target there,
- * and a newer override spanning it would win over it). */
+ * already under way and of an override of theirs running now. One takeover
+ * per stretch of one rotation shift (the backups are that shift's); it
+ * replaces only target, on top of everything older, so time of others inside
+ * the stretch stays theirs. */
 static int plan_takeovers(const struct team_plan *p, const char *target, int64_t now, int64_t until,
 			  struct removal *out)
 {
 	struct schedule sched;
 	struct segment run = { 0 };
-	bool open = false, broken = false;
+	bool open = false;
 	int64_t end = 0;
 
 	if (until <= now)
@@ -292,11 +286,9 @@ static int plan_takeovers(const struct team_plan *p, const char *target, int64_t
 		return -1;
 	for (size_t i = 0; i < sched.n; i++) {
 		const struct segment *g = &sched.seg[i];
-		if (strcmp(g->member, target) != 0) {
-			broken = broken || g->source != SEGMENT_ROTATION;
+		if (strcmp(g->member, target) != 0)
 			continue;
-		}
-		if (open && !broken && strcmp(g->rotation, run.rotation) == 0 && g->shift_index == run.shift_index) {
+		if (open && strcmp(g->rotation, run.rotation) == 0 && g->shift_index == run.shift_index) {
 			end = g->end;
 			continue;
 		}
@@ -305,7 +297,6 @@ static int plan_takeovers(const struct team_plan *p, const char *target, int64_t
 		run = *g;
 		end = g->end;
 		open = true;
-		broken = false;
 	}
 	if (open)
 		add_takeover(out, p, target, &run, end);
@@ -369,7 +360,7 @@ static int plan_team(struct store *s, const char *org_id, const struct team_info
 		free(json);
 	}
 	if (rc == 0)
-		rc = plan_overrides(s, org_id, target, now, &p);
+		rc = plan_overrides(s, org_id, target, now, &p, &until);
 	if (rc == 0)
 		rc = plan_takeovers(&p, target, now, until < now + AHEAD_S ? until : now + AHEAD_S, out);
 	team_plan_free(&p);
@@ -396,11 +387,11 @@ static void read_done(const redisReply *r, struct removal *out)
 			wk_strlcpy(out->takeovers[i].override_id, made->element[i]->str,
 				   sizeof(out->takeovers[i].override_id));
 	strings_of(swaps, &out->swaps, &out->nswaps);
-	out->overrides = xcalloc(ovs->elements / 5 + 1, sizeof(*out->overrides));
-	for (size_t i = 0; i + 4 < ovs->elements; i += 5) {
+	out->overrides = xcalloc(ovs->elements / 4 + 1, sizeof(*out->overrides));
+	for (size_t i = 0; i + 3 < ovs->elements; i += 4) {
 		struct removal_override *o = &out->overrides[out->noverrides];
 		bool ok = true;
-		for (size_t k = 0; k < 5; k++)
+		for (size_t k = 0; k < 4; k++)
 			ok = ok && ovs->element[i + k]->type == REDIS_REPLY_STRING;
 		if (!ok)
 			continue;
@@ -408,7 +399,6 @@ static void read_done(const redisReply *r, struct removal *out)
 		wk_strlcpy(o->id, ovs->element[i + 1]->str, sizeof(o->id));
 		wk_parse_i64(ovs->element[i + 2]->str, INT64_MIN, INT64_MAX, &o->start);
 		wk_parse_i64(ovs->element[i + 3]->str, INT64_MIN, INT64_MAX, &o->end);
-		o->ended = strcmp(ovs->element[i + 4]->str, "ended") == 0;
 		out->noverrides++;
 	}
 }

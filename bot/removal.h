@@ -8,12 +8,13 @@
  *    others' shifts don't move; a rotation they were the only active member
  *    of has nobody from now on;
  *  - hands the rest of each shift of theirs already under way (on call now,
- *    or later in a shift that has started) to the 1st backup of that shift,
- *    through an override made by the remover that replaces only them;
+ *    or later in a shift that has started, or through an override or swap
+ *    running now) to the 1st backup of that shift, through an override made
+ *    by the remover that replaces only them;
  *  - cancels their open swaps (requested, accepted) and the approved ones
  *    whose shifts have not started (their overrides go with them);
- *  - removes their overrides that have not started and ends the one running
- *    now;
+ *  - removes their overrides that have not started (one running now stays
+ *    as history, the takeover covers its rest);
  *  - removes them from the org, its teams and indexes (member.h).
  * It is planned in C from one read of the schedule and checked in the script:
  * when a team, rotation or taker changed in between, nothing is written and
@@ -45,11 +46,10 @@ struct removal_takeover {
 	int64_t start, end;		/* start == the removal's instant: on call now */
 };
 
-struct removal_override {
+struct removal_override {	/* one removed */
 	char team[SCHEDULE_ID_LEN];
 	char id[SCHEDULE_ID_LEN];
-	int64_t start, end;		/* as they were */
-	bool ended;			/* it was running: it ends now instead */
+	int64_t start, end;
 };
 
 struct removal {

@@ -772,10 +772,10 @@ static void removal_report(struct cmd_ctx *ctx, const struct removal *rm, struct
 				       "until %s (override `%s`); they got a DM.\n", t->member, t->rotation,
 				   when_format(z, t->end, y, sizeof(y)), t->override_id);
 		else
-			buf_printf(&b, "The rest of a shift in `%s` already under way, %s to %s, goes to <@%s> "
-				       "(1st backup; override `%s`); they got a DM.\n", t->rotation,
+			buf_printf(&b, "Later in their shift or override under way, %s to %s in `%s`: <@%s> takes "
+				       "over (1st backup; override `%s`); they got a DM.\n",
 				   when_format(z, t->start, x, sizeof(x)), when_format(z, t->end, y, sizeof(y)),
-				   t->member, t->override_id);
+				   t->rotation, t->member, t->override_id);
 	}
 	if (rm->nswaps) {
 		buf_adds(&b, "Swaps cancelled (the other person was told):");
@@ -784,11 +784,11 @@ static void removal_report(struct cmd_ctx *ctx, const struct removal *rm, struct
 		buf_adds(&b, ".\n");
 	}
 	if (rm->noverrides) {
-		buf_adds(&b, "Their overrides:");
+		buf_adds(&b, "Their overrides removed:");
 		for (size_t i = 0; i < rm->noverrides; i++) {
 			const struct removal_override *o = &rm->overrides[i];
-			buf_printf(&b, "%s `%s` %s → %s%s", i ? ";" : "", o->id, when_format(z, o->start, x, sizeof(x)),
-				   when_format(z, o->end, y, sizeof(y)), o->ended ? " (was running: ended now)" : " (removed)");
+			buf_printf(&b, "%s `%s` %s → %s", i ? ";" : "", o->id, when_format(z, o->start, x, sizeof(x)),
+				   when_format(z, o->end, y, sizeof(y)));
 		}
 		buf_adds(&b, ".\n");
 	}

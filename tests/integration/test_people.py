@@ -77,7 +77,7 @@ def _(w):
     check(m, "the reply names who takes over: %s" % text[:800])
     takeover = m.group(1)
     check_re(r"Swaps cancelled \(the other person was told\): `%s`" % sid, text, "swap listed")
-    check_re(r"`%s` [^;]*→[^;]*\(removed\)" % oid, js["text"], "override listed")
+    check_re(r"Their overrides removed: `%s` [^;.]*→" % oid, js["text"], "override listed")
 
     # Redis: out of both rotations, member gone, the takeover override, swap cancelled, override gone.
     check(all(DAVE not in m for m in newest_members(w).values()), "Dave in a default rotation")
@@ -107,20 +107,28 @@ def _(w):
         check(a in actions, "no %s in the audit log" % a)
 
 
-@test("removing someone not on call: no takeover; an override running now ends now and is listed")
+@test("removing someone on call through an override running now: Dave's 1st backup takes the rest of it")
 def _(w):
     setup(w)
     t = w.oncall("override <@%s> now +2h covering" % BOB, ALICE)["text"]
     oid = re.search(r"Override `(o\d+)`", t).group(1)
+    end = int(w.r("HGET", K + ":override:" + oid, "end"))
     time.sleep(1.1)                  # the override has started
+    check_re(r"<@%s>" % BOB, w.oncall("", ALICE)["text"], "Bob on call through the override")
     js = w.invite("remove <@%s>" % BOB, ALICE)
     text = json.dumps(js)
     check_re(r"its teams and 1 rotation \(`main`", js["text"], "headline")
-    check(not re.search(r"takes over", text), "no takeover: Bob was on call only through an override: %s" % text)
-    check_re(r"`%s` .*→.*\(was running: ended now\)" % oid, js["text"], "the running override is listed")
-    h = w.r.hgetall(K + ":override:" + oid)
-    check(int(h["end"]) <= time.time() + 1, "the running override ends now: %r" % h)
-    check_re(r"<@%s>" % DAVE, w.oncall("", ALICE)["text"], "Dave (underneath) is on call again")
+    m = re.search(r"On call now: <@%s> \(1st backup\) takes over the rest of the shift in `main`, until [^(]+"
+                  r"\(override `(o\d+)`\)" % CAROL, text)
+    check(m, "Carol (the shift's 1st backup; Dave is the one underneath) takes over: %s" % text[:600])
+    # One takeover per rotation shift the override spans (a handoff may fall inside it).
+    takes = sorted((int(h["start"]), int(h["end"]), h["member"]) for h in
+                   (w.r.hgetall(K + ":override:" + o) for o in w.r("ZRANGE", K + ":overrides:default", 0, -1))
+                   if h.get("replaces") == BOB)
+    check(takes and takes[0][2] == CAROL and takes[-1][1] == end and
+          all(a[1] == b[0] for a, b in zip(takes, takes[1:])), "takeovers cover the override's rest: %r" % takes)
+    check_eq(w.r("HGET", K + ":override:" + oid, "end"), str(end), "the running override is kept as history")
+    check_re(r"<@%s>" % CAROL, w.oncall("", ALICE)["text"], "Carol on call now, not Dave")
 
 
 @test("the only member of a rotation: it has nobody from now, and no takeover is invented")
