@@ -345,12 +345,13 @@ static int plan_team(struct store *s, const char *org_id, const struct team_info
 				 * and a lower-priority one covers, as when it has no members. */
 				if (!nv->nmembers && nv->effective_from > now)
 					nv->effective_from = now;
+				bool other = strcmp(team->id, "default") != 0;
 				json = rotation_plan_to_json(r);
 				out->rotations = xrealloc(out->rotations, (out->nrotations + 1) * sizeof(*out->rotations));
-				snprintf(out->rotations[out->nrotations++], sizeof(*out->rotations), "`%s`%s%s%s",
-					 r->name, strcmp(team->id, "default") ? " (team " : "",
-					 strcmp(team->id, "default") ? team->name : "",
-					 strcmp(team->id, "default") ? ")" : "");
+				snprintf(out->rotations[out->nrotations++], sizeof(*out->rotations), "`%s`%s%s%s%s%s",
+					 r->name, other || !nv->nmembers ? " (" : "", other ? "team " : "",
+					 other ? team->name : "", other && !nv->nmembers ? ", " : "",
+					 !nv->nmembers ? "nobody left: empty from now)" : other ? ")" : "");
 			}
 			rc = rc == ROT_OK || rc == ROT_ALREADY ? 0 : -1;
 		}

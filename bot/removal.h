@@ -55,7 +55,7 @@ struct removal_override {	/* one removed */
 struct removal {
 	enum member_change change;	/* MEMBER_CHANGED, or why nothing was done */
 	int64_t now;			/* the removal's instant (unix s) */
-	char (*rotations)[96];		/* "`name`" or "`name` (team T)", taken out of */
+	char (*rotations)[128];	/* "`name`", "`name` (team T)", "... nobody left ...", taken out of */
 	size_t nrotations;
 	struct removal_takeover *takeovers;
 	size_t ntakeovers;

@@ -761,9 +761,12 @@ static enum cmd_result invite_role_cmd(struct cmd_ctx *ctx, int argc, char **arg
 /* What a removal changed besides the membership, in the remover's zone. */
 static void removal_report(struct cmd_ctx *ctx, const struct removal *rm, struct reply *r)
 {
-	const struct tz *z = ctx->tz && ctx->tz[0] && tz_get(ctx->tz) ? tz_get(ctx->tz) : ctx->cfg->rotation.zone;
+	const struct tz *z = ctx->tz && ctx->tz[0] ? tz_get(ctx->tz) : NULL;
 	struct buf b = BUF_INIT(8192);
 	char x[64], y[64];
+
+	if (!z)
+		z = ctx->cfg->rotation.zone;
 
 	for (size_t i = 0; i < rm->ntakeovers; i++) {
 		const struct removal_takeover *t = &rm->takeovers[i];

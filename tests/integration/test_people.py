@@ -137,7 +137,8 @@ def _(w):
     w.invite("team create solo", ALICE)
     w.oncall("rotation create lone every 1w team solo members <@%s>" % BOB, ALICE)
     check_re(r"<@%s>" % BOB, w.oncall("now solo", ALICE)["text"], "Bob on call in team solo")
-    w.invite("remove <@%s>" % BOB, ALICE)
+    check_re(r"`lone` \(team solo, nobody left: empty from now\)", w.invite("remove <@%s>" % BOB, ALICE)["text"],
+             "the reply says the rotation is empty now")
     check_re(r"Nobody is on call", w.oncall("now solo", ALICE)["text"], "team solo has nobody now")
 
 
