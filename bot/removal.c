@@ -245,26 +245,54 @@ static const char *rotation_name(const struct team_plan *p, const char *id)
 	return id;
 }
 
-static void add_takeover(struct removal *out, const struct team_plan *p, const char *target,
-			 const struct segment *run, int64_t end)
+/* A backup who can take over: a member of the org (rotations written before
+ * removals cleaned them up may still name people who left). */
+static int can_take(struct store *s, const char *org_id, const char *id)
+{
+	struct member m;
+	int got;
+
+	if (!id[0])
+		return 0;
+	if ((got = member_get(s, org_id, id, &m)) < 0)
+		return -1;
+	return got == 0 && !m.placeholder;
+}
+
+static int add_takeover(struct store *s, const char *org_id, struct removal *out, const struct team_plan *p,
+			const char *target, const struct segment *run, int64_t end)
 {
 	struct oncall_chain c;
 	struct removal_takeover *t;
+	const char *who = "";
+	int backup = 0;
 
-	/* The 1st backup of that shift: the one before target in its rotation. */
-	if (schedule_chain(p, run->start, &c) != 0 || strcmp(c.primary, target) != 0 || !c.secondary[0]) {
+	/* The shift's 1st backup (the one before its rotation member), else the 2nd. */
+	if (schedule_chain(p, run->start, &c) == 0 && strcmp(c.primary, target) == 0) {
+		const char *backups[] = { c.secondary, c.tertiary };
+		for (size_t i = 0; i < ARRAY_LEN(backups) && !who[0]; i++) {
+			int ok = can_take(s, org_id, backups[i]);
+			if (ok < 0)
+				return -1;
+			if (ok && strcmp(backups[i], target) != 0) {
+				who = backups[i];
+				backup = (int)i + 1;
+			}
+		}
+	}
+	if (!who[0])
 		log_warn("removal.no_backup", "team=%s rotation=%s start=%lld", p->team, run->rotation,
 			 (long long)run->start);
-		return;
-	}
 	out->takeovers = xrealloc(out->takeovers, (out->ntakeovers + 1) * sizeof(*out->takeovers));
 	t = &out->takeovers[out->ntakeovers++];
 	memset(t, 0, sizeof(*t));
 	wk_strlcpy(t->team, p->team, sizeof(t->team));
 	wk_strlcpy(t->rotation, rotation_name(p, run->rotation), sizeof(t->rotation));
-	wk_strlcpy(t->member, c.secondary, sizeof(t->member));
+	wk_strlcpy(t->member, who, sizeof(t->member));
+	t->backup = backup;
 	t->start = run->start;
 	t->end = end;
+	return 0;
 }
 
 /* Where target is still on call once the edits apply: the rest of shifts
@@ -272,19 +300,20 @@ static void add_takeover(struct removal *out, const struct team_plan *p, const c
  * per stretch of one rotation shift (the backups are that shift's); it
  * replaces only target, on top of everything older, so time of others inside
  * the stretch stays theirs. */
-static int plan_takeovers(const struct team_plan *p, const char *target, int64_t now, int64_t until,
-			  struct removal *out)
+static int plan_takeovers(struct store *s, const char *org_id, const struct team_plan *p, const char *target,
+			  int64_t now, int64_t until, struct removal *out)
 {
 	struct schedule sched;
 	struct segment run = { 0 };
 	bool open = false;
 	int64_t end = 0;
+	int rc = 0;
 
 	if (until <= now)
 		return 0;
 	if (schedule_build(p, now, until, &sched) < 0)
 		return -1;
-	for (size_t i = 0; i < sched.n; i++) {
+	for (size_t i = 0; i < sched.n && rc == 0; i++) {
 		const struct segment *g = &sched.seg[i];
 		if (strcmp(g->member, target) != 0)
 			continue;
@@ -293,15 +322,15 @@ static int plan_takeovers(const struct team_plan *p, const char *target, int64_t
 			continue;
 		}
 		if (open)
-			add_takeover(out, p, target, &run, end);
+			rc = add_takeover(s, org_id, out, p, target, &run, end);
 		run = *g;
 		end = g->end;
 		open = true;
 	}
-	if (open)
-		add_takeover(out, p, target, &run, end);
+	if (open && rc == 0)
+		rc = add_takeover(s, org_id, out, p, target, &run, end);
 	schedule_free(&sched);
-	return 0;
+	return rc;
 }
 
 static bool version_has(const struct rotation_version *v, const char *id)
@@ -363,7 +392,7 @@ static int plan_team(struct store *s, const char *org_id, const struct team_info
 	if (rc == 0)
 		rc = plan_overrides(s, org_id, target, now, &p, &until);
 	if (rc == 0)
-		rc = plan_takeovers(&p, target, now, until < now + AHEAD_S ? until : now + AHEAD_S, out);
+		rc = plan_takeovers(s, org_id, &p, target, now, until < now + AHEAD_S ? until : now + AHEAD_S, out);
 	team_plan_free(&p);
 	return rc;
 }
@@ -383,9 +412,10 @@ static void read_done(const redisReply *r, struct removal *out)
 	const redisReply *made = r->element[1], *swaps = r->element[2], *ovs = r->element[3];
 
 	out->change = MEMBER_CHANGED;
-	for (size_t i = 0; i < made->elements && i < out->ntakeovers; i++)
-		if (made->element[i]->type == REDIS_REPLY_STRING)
-			wk_strlcpy(out->takeovers[i].override_id, made->element[i]->str,
+	/* In order, one for each takeover that has someone. */
+	for (size_t i = 0, k = 0; i < out->ntakeovers && k < made->elements; i++)
+		if (out->takeovers[i].member[0] && made->element[k]->type == REDIS_REPLY_STRING)
+			wk_strlcpy(out->takeovers[i].override_id, made->element[k++]->str,
 				   sizeof(out->takeovers[i].override_id));
 	strings_of(swaps, &out->swaps, &out->nswaps);
 	out->overrides = xcalloc(ovs->elements / 4 + 1, sizeof(*out->overrides));
@@ -439,9 +469,14 @@ static int attempt(struct store *s, const char *org_id, const char *actor, const
 			goto done;
 		wk_strlcpy(out->teams[out->nteams++], teams[i].id, sizeof(*out->teams));
 	}
-	arg_add(&args, "%zu", out->ntakeovers);
+	size_t ntakes = 0;
+	for (size_t i = 0; i < out->ntakeovers; i++)
+		ntakes += out->takeovers[i].member[0] != '\0';
+	arg_add(&args, "%zu", ntakes);
 	for (size_t i = 0; i < out->ntakeovers; i++) {
 		const struct removal_takeover *t = &out->takeovers[i];
+		if (!t->member[0])
+			continue;
 		arg_add(&args, "%s", t->team);
 		arg_add(&args, "%lld", (long long)t->start);
 		arg_add(&args, "%lld", (long long)t->end);

@@ -10,7 +10,9 @@
  *  - hands the rest of each shift of theirs already under way (on call now,
  *    or later in a shift that has started, or through an override or swap
  *    running now) to the 1st backup of that shift, through an override made
- *    by the remover that replaces only them;
+ *    by the remover that replaces only them (the 2nd backup when the 1st is
+ *    no member; when neither is, the reply says so and the time stays theirs
+ *    until the handoff);
  *  - cancels their open swaps (requested, accepted) and the approved ones
  *    whose shifts have not started (their overrides go with them);
  *  - removes their overrides that have not started (one running now stays
@@ -41,7 +43,8 @@
 struct removal_takeover {
 	char team[SCHEDULE_ID_LEN];
 	char rotation[40];		/* the rotation's name */
-	char member[SCHEDULE_MEMBER_LEN];	/* who takes over (the 1st backup) */
+	char member[SCHEDULE_MEMBER_LEN];	/* who takes over; "": nobody can */
+	int backup;			/* 1 or 2: which backup of the shift they are */
 	char override_id[SCHEDULE_ID_LEN];
 	int64_t start, end;		/* start == the removal's instant: on call now */
 };

@@ -770,15 +770,20 @@ static void removal_report(struct cmd_ctx *ctx, const struct removal *rm, struct
 
 	for (size_t i = 0; i < rm->ntakeovers; i++) {
 		const struct removal_takeover *t = &rm->takeovers[i];
-		if (t->start <= rm->now)
-			buf_printf(&b, "On call now: <@%s> (1st backup) takes over the rest of the shift in `%s`, "
-				       "until %s (override `%s`); they got a DM.\n", t->member, t->rotation,
-				   when_format(z, t->end, y, sizeof(y)), t->override_id);
+		if (!t->member[0])
+			buf_printf(&b, "Nobody can take over %s to %s in `%s`: its backups are not members. "
+				       "Make an override (`/oncall override @user FROM TO`).\n",
+				   when_format(z, t->start, x, sizeof(x)), when_format(z, t->end, y, sizeof(y)), t->rotation);
+		else if (t->start <= rm->now)
+			buf_printf(&b, "On call now: <@%s> (%s backup) takes over the rest of the shift in `%s`, "
+				       "until %s (override `%s`); they got a DM.\n", t->member,
+				   t->backup == 1 ? "1st" : "2nd", t->rotation, when_format(z, t->end, y, sizeof(y)),
+				   t->override_id);
 		else
 			buf_printf(&b, "Later in their shift or override under way, %s to %s in `%s`: <@%s> takes "
-				       "over (1st backup; override `%s`); they got a DM.\n",
+				       "over (%s backup; override `%s`); they got a DM.\n",
 				   when_format(z, t->start, x, sizeof(x)), when_format(z, t->end, y, sizeof(y)),
-				   t->rotation, t->member, t->override_id);
+				   t->rotation, t->member, t->backup == 1 ? "1st" : "2nd", t->override_id);
 	}
 	if (rm->nswaps) {
 		buf_adds(&b, "Swaps cancelled (the other person was told):");

@@ -198,3 +198,15 @@ def _(w):
     else:
         check_re(r"nothing was changed", answers[0], "a conflict says nothing changed")
         check_eq(w.role(DAVE), "developer", "still a member")
+
+
+@test("a 1st backup who is no longer a member (left before removals cleaned up) is skipped for the 2nd")
+def _(w):
+    setup(w)
+    # Legacy data: Carol left the org while an older version left her in the rotation.
+    w.r("DEL", K + ":member:" + CAROL)
+    w.r("SREM", K + ":members", CAROL)
+    js = w.invite("remove <@%s>" % DAVE, ALICE)
+    check_re(r"On call now: <@%s> \(2nd backup\) takes over" % BOB, json.dumps(js),
+             "Bob (the 2nd backup) takes over: %s" % js["text"])
+    check_re(r"<@%s>" % BOB, w.oncall("", ALICE)["text"], "Bob on call now")
