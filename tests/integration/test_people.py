@@ -44,8 +44,8 @@ def newest_members(w, team="default"):
 def future_shift(w, user):
     text = json.dumps(w.oncall("when", user))
     ids = re.findall(r"`(r\d+\.-?\d+)`", text)
-    check(len(ids) >= 2, "no future shift for %s: %s" % (user, text[:300]))
-    return ids[1]
+    check(ids, "no future shift for %s: %s" % (user, text[:300]))
+    return ids[0]
 
 
 def posted(w):

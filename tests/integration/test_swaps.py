@@ -29,8 +29,8 @@ def next_shift(w, user):
     """The id of user's next shift that hasn't started (from /oncall when)."""
     text = w.oncall("when", user)["text"] + json.dumps(w.oncall("when", user))
     ids = re.findall(r"`(r\d+\.-?\d+)`", text)
-    check(len(ids) >= 2, "no future shifts for %s: %s" % (user, text[:300]))
-    return ids[1]        # ids[0] may be the shift in progress
+    check(ids, "no future shifts for %s: %s" % (user, text[:300]))
+    return ids[0]        # the shift under way is listed without an id
 
 
 def dms(w):
@@ -336,10 +336,12 @@ def _(w):
     listed = w.oncall("when", BOB)["text"] + json.dumps(w.oncall("when", BOB))
     check_re(r"`%s` \(override\)" % o_admin, listed, "the override's hours are listed by its id")
     check_re(r"`%s` \(swap\)" % o_swap, listed, "the shift gained by the swap is listed by its id")
-    # Every id listed is accepted (the one in progress, if any, is refused as started, not as not-mine).
+    # Every id listed is accepted; the shift under way (Alice's, now) is listed without one.
+    check_re(r"^Next shifts of <@%s>:\n[^`\n]*\(under way\)\n" % ALICE, w.oncall("when", ALICE)["text"],
+             "the shift under way has no id to pass on")
     for sid in dict.fromkeys(when_ids(w, BOB)):
         t = w.oncall("cover %s by <@%s>" % (sid, CAROL), BOB)["text"]
-        check(not re.search(r"not one of", t), "`cover %s` refused: %s" % (sid, t))
+        check_re(r"^Asked <@%s> to cover" % CAROL, t, "`cover %s` accepted" % sid)
         m = re.search(r"swap cancel (s\d+)", t)
         if m and sid not in (o_admin, o_swap):
             w.oncall("swap cancel " + m.group(1), BOB)
