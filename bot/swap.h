@@ -1,6 +1,8 @@
 /* swap.h - shift swaps that peers accept and admins approve.
  *
- * A swap is a request about one future rotation shift of the requester:
+ * A swap is a request about one future shift of the requester (a rotation
+ * shift, or the time of an override they are on call through, which is how a
+ * shift gained by a swap is passed on):
  *   trade  the peer takes the requester's shift, the requester takes the
  *          peer's next shift in return;
  *   cover  the peer takes the requester's shift, nothing back.
@@ -42,7 +44,8 @@
 enum swap_kind { SWAP_TRADE, SWAP_COVER };
 
 struct swap_shift {
-	char rotation[SCHEDULE_ID_LEN];
+	char rotation[SCHEDULE_ID_LEN];	/* the rotation; or the override ("o12", index 0)
+					 * when the requester has the time through one */
 	int64_t index, start, end;
 };
 
