@@ -154,7 +154,7 @@ int member_resolve(struct store *s, const char *org_id, enum platform p, const c
 	return rc;
 }
 
-static enum member_change change_parse(const redisReply *r)
+enum member_change member_change_parse(const char *word)
 {
 	static const struct {
 		const char *word;
@@ -163,24 +163,13 @@ static enum member_change change_parse(const redisReply *r)
 		{ "changed", MEMBER_CHANGED },	     { "unchanged", MEMBER_UNCHANGED },
 		{ "not_found", MEMBER_NOT_FOUND },   { "forbidden", MEMBER_FORBIDDEN },
 		{ "needs_owner", MEMBER_NEEDS_OWNER }, { "last_owner", MEMBER_LAST_OWNER },
+		{ "conflict", MEMBER_CONFLICT },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(words); i++)
-		if (strcmp(r->str, words[i].word) == 0)
+		if (strcmp(word, words[i].word) == 0)
 			return words[i].c;
 	return MEMBER_NOT_FOUND;
 }
-
-/* The checks shared by role changes and removal, in Lua: actor and target roles,
- * owner-only changes, and the last owner. KEYS[1] actor hash, KEYS[2] target hash,
- * KEYS[3] owners set; `touches_owner` says whether the change makes or unmakes one. */
-#define MEMBER_GUARD_LUA \
-	"local function guard(touches_owner, demotes_owner)\n" \
-	"  local ar = redis.call('HGET', KEYS[1], 'role')\n" \
-	"  if ar ~= 'admin' and ar ~= 'owner' then return 'forbidden' end\n" \
-	"  if touches_owner and ar ~= 'owner' then return 'needs_owner' end\n" \
-	"  if demotes_owner and redis.call('SCARD', KEYS[3]) <= 1 then return 'last_owner' end\n" \
-	"  return nil\n" \
-	"end\n"
 
 static const struct store_script set_role_script = {
 	"member_set_role",
@@ -200,32 +189,6 @@ static const struct store_script set_role_script = {
 	AUDIT_LUA
 };
 
-static const struct store_script remove_script = {
-	"member_remove",
-	/* KEYS: member:<actor>, member:<target>, owners, members, audit, tip.
-	 * ARGV: actor, platform, target, now, key prefix. */
-	MEMBER_GUARD_LUA
-	"local tr = redis.call('HGET', KEYS[2], 'role')\n"
-	"if not tr then return 'not_found' end\n"
-	"local refused = guard(tr == 'owner', tr == 'owner')\n"
-	"if refused then return refused end\n"
-	"local p, t = ARGV[5], ARGV[3]\n"
-	"local email = redis.call('HGET', KEYS[2], 'email')\n"
-	"local gh = redis.call('HGET', KEYS[2], 'github')\n"
-	"if email and redis.call('HGET', p .. 'invited_emails', string.lower(email)) == t then\n"
-	"  redis.call('HDEL', p .. 'invited_emails', string.lower(email)) end\n"
-	"if gh and redis.call('HGET', p .. 'github', gh) == t then redis.call('HDEL', p .. 'github', gh) end\n"
-	"for _, team in ipairs(redis.call('HKEYS', p .. 'teams')) do\n"
-	"  redis.call('SREM', p .. 'team:' .. team, t) end\n"
-	"redis.call('LREM', p .. 'rotation:default', 0, t)\n"
-	"redis.call('DEL', KEYS[2])\n"
-	"redis.call('SREM', KEYS[4], t)\n"
-	"redis.call('SREM', KEYS[3], t)\n"
-	"wk_audit(KEYS[5], KEYS[6], ARGV[4], ARGV[1], ARGV[2], 'member.remove', 'member:' .. t, tr, '')\n"
-	"return 'changed'\n",
-	AUDIT_LUA
-};
-
 static int run_change(struct store *s, const struct store_script *script, int nkeys,
 		      const char *const *keys, int nargs, const char *const *args,
 		      enum member_change *out)
@@ -234,10 +197,10 @@ static int run_change(struct store *s, const struct store_script *script, int nk
 	int rc = -1;
 
 	if (r && r->type == REDIS_REPLY_STATUS) {	/* Lua strings come back as bulk; be lenient */
-		*out = change_parse(r);
+		*out = member_change_parse(r->str);
 		rc = 0;
 	} else if (r && r->type == REDIS_REPLY_STRING) {
-		*out = change_parse(r);
+		*out = member_change_parse(r->str);
 		rc = 0;
 	}
 	if (r)
@@ -259,24 +222,6 @@ int member_set_role(struct store *s, const char *org_id, const char *actor, cons
 	const char *keys[] = { ka, kt, kowners, kaudit, ktip };
 	const char *args[] = { actor, platform, target, role_name(role), now };
 	return run_change(s, &set_role_script, 5, keys, 5, args, out);
-}
-
-int member_remove(struct store *s, const char *org_id, const char *actor, const char *platform,
-		  const char *target, int64_t now_ms, enum member_change *out)
-{
-	char ka[192], kt[192], kowners[160], kmembers[160], kaudit[160], ktip[160], now[24], prefix[160];
-
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	if (org_key(ka, sizeof(ka), org_id, "member:%s", actor) < 0 ||
-	    org_key(kt, sizeof(kt), org_id, "member:%s", target) < 0 ||
-	    org_key(kowners, sizeof(kowners), org_id, "owners") < 0 ||
-	    org_key(kmembers, sizeof(kmembers), org_id, "members") < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0 ||
-	    audit_keys(org_id, kaudit, sizeof(kaudit), ktip, sizeof(ktip)) < 0)
-		return -1;
-	const char *keys[] = { ka, kt, kowners, kmembers, kaudit, ktip };
-	const char *args[] = { actor, platform, target, now, prefix };
-	return run_change(s, &remove_script, 6, keys, 5, args, out);
 }
 
 static const char *const field_names[] = { "name", "email", "phone", "tz", "notify" };

@@ -50,12 +50,28 @@ enum member_change {
 	MEMBER_FORBIDDEN,	/* actor's role is too low for this change */
 	MEMBER_NEEDS_OWNER,	/* only an owner may make or unmake owners */
 	MEMBER_LAST_OWNER,	/* would leave the org without an owner */
+	MEMBER_CONFLICT,	/* what the change depends on kept changing; nothing done */
 };
+
+/* A script's answer word ("changed", "last_owner", ...) as a member_change. */
+enum member_change member_change_parse(const char *word);
+
+/* The checks shared by role changes and removal (removal.c), in Lua: actor and
+ * target roles, owner-only changes, and the last owner. Defines guard(): KEYS[1]
+ * actor hash, KEYS[2] target hash, KEYS[3] owners set; `touches_owner` says
+ * whether the change makes or unmakes one. */
+#define MEMBER_GUARD_LUA \
+	"local function guard(touches_owner, demotes_owner)\n" \
+	"  local ar = redis.call('HGET', KEYS[1], 'role')\n" \
+	"  if ar ~= 'admin' and ar ~= 'owner' then return 'forbidden' end\n" \
+	"  if touches_owner and ar ~= 'owner' then return 'needs_owner' end\n" \
+	"  if demotes_owner and redis.call('SCARD', KEYS[3]) <= 1 then return 'last_owner' end\n" \
+	"  return nil\n" \
+	"end\n"
 
 int member_set_role(struct store *s, const char *org_id, const char *actor, const char *platform,
 		    const char *target, enum role role, int64_t now_ms, enum member_change *out);
-int member_remove(struct store *s, const char *org_id, const char *actor, const char *platform,
-		  const char *target, int64_t now_ms, enum member_change *out);
+/* Removing a member: removal.h (it reaches into rotations, overrides and swaps). */
 
 /* Profile fields people edit themselves. value is already validated. */
 enum member_field { FIELD_NAME, FIELD_EMAIL, FIELD_PHONE, FIELD_TZ, FIELD_NOTIFY };

@@ -63,9 +63,11 @@ int overrides_create(struct store *s, const char *org_id, const char *actor, con
 
 static const struct store_script remove_script = {
 	"override_remove",
-	/* KEYS: overrides:<team>, override:<id>, audit, tip. ARGV: id, actor, platform, now ms. */
+	/* KEYS: overrides:<team>, override:<id>, audit, tip. ARGV: id, actor, platform, now ms.
+	 * Returns 0, 1 (no such override) or the id of the swap that owns it. */
 	"if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 1 end\n"
-	"local h = redis.call('HMGET', KEYS[2], 'member', 'start', 'end', 'source')\n"
+	"local h = redis.call('HMGET', KEYS[2], 'member', 'start', 'end', 'source', 'swap_id')\n"
+	"if h[4] == 'swap' and h[5] and h[5] ~= '' then return h[5] end\n"
 	"redis.call('ZREM', KEYS[1], ARGV[1])\n"
 	"redis.call('DEL', KEYS[2])\n"
 	"wk_audit(KEYS[3], KEYS[4], ARGV[4], ARGV[2], ARGV[3], (h[4] or 'override') .. '.remove',\n"
@@ -75,7 +77,7 @@ static const struct store_script remove_script = {
 };
 
 int overrides_remove(struct store *s, const char *org_id, const char *actor, const char *platform,
-		     const char *team, const char *id, int64_t now)
+		     const char *team, const char *id, int64_t now, char *swap_id, size_t swap_size)
 {
 	char kovs[192], kov[192], kaudit[160], ktip[160], nowms[24];
 	redisReply *r;
@@ -91,8 +93,12 @@ int overrides_remove(struct store *s, const char *org_id, const char *actor, con
 	const char *keys[] = { kovs, kov, kaudit, ktip };
 	const char *args[] = { id, actor, platform, nowms };
 	r = store_script(s, &remove_script, 4, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
+	if (r && r->type == REDIS_REPLY_INTEGER) {
 		rc = (int)r->integer;
+	} else if (r && r->type == REDIS_REPLY_STRING) {
+		wk_strlcpy(swap_id, r->str, swap_size);
+		rc = 2;
+	}
 	if (r)
 		freeReplyObject(r);
 	return rc;

@@ -374,6 +374,15 @@ int rotations_edit_priority(struct store *s, const char *org_id, const char *act
 	return ROT_CONFLICT;
 }
 
+int rotations_next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn fn, void *arg)
+{
+	int rc = next_version(r, now, fn, arg);
+
+	if (rc == ROT_OK)
+		r->rev++;
+	return rc;
+}
+
 static const struct store_script delete_script = {
 	"rotation_delete",
 	/* KEYS: rotation_names:<team>, team_rotations:<team>, rotation:<id>, audit, tip.

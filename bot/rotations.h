@@ -66,6 +66,12 @@ int rotations_edit_priority(struct store *s, const char *org_id, const char *act
 			    const char *team, const char *name, int64_t now, int priority,
 			    rotation_edit_fn fn, void *arg, const char *action, const char *detail);
 
+/* What rotations_edit() would write, in memory only: fn's edit as the version
+ * that takes effect at the next handoff, revision counted up. For a change
+ * that lands in one script together with others (removing a person from every
+ * rotation at once, removal.c, which checks the old revision itself). */
+int rotations_next_version(struct rotation_plan *r, int64_t now, rotation_edit_fn fn, void *arg);
+
 int rotations_delete(struct store *s, const char *org_id, const char *actor, const char *platform,
 		     const char *team, const char *name, int64_t now);
 

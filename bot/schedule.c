@@ -6,8 +6,8 @@
  *  2. every piece and override edge becomes a boundary; each elementary
  *     interval between two boundaries takes the best-priority piece covering
  *     it (a piece has its version's priority; on a tie the rotation made
- *     first), then the newest override covering it (a swap's override only
- *     while the person it replaces is the one on call underneath);
+ *     first), then the overrides covering it, each on top of the older ones
+ *     (a swap's override only while the person it replaces is the one beneath);
  *  3. adjacent intervals that say the same thing are merged.
  * Pieces per rotation are already sorted, so pass 2 walks each rotation's list
  * with one cursor: O((B + P) * R) for B boundaries, P pieces, R rotations. */
@@ -253,17 +253,20 @@ int schedule_build(const struct team_plan *p, int64_t from, int64_t to, struct s
 			s.shift_start = best->shift_start;
 			s.shift_end = best->shift_end;
 		}
-		/* The newest override covering a wins; overrides are in creation order. */
-		for (size_t i = p->noverrides; i-- > 0;) {
+		/* Overrides in creation order, each on top of the ones before: the
+		 * newest covering a wins. One that names whom it replaces applies only
+		 * while that person is the one on call beneath it (a swap whose shift
+		 * moved no longer applies; a swap of time someone got by an override
+		 * stops when that override goes). */
+		for (size_t i = 0; i < p->noverrides; i++) {
 			const struct override_def *o = &p->overrides[i];
 			if (o->start > a || o->end < z)
 				continue;
 			if (o->replaces[0] && strcmp(o->replaces, s.member) != 0)
-				continue;	/* a swap whose shift moved: it no longer applies */
+				continue;
 			wk_strlcpy(s.member, o->member, sizeof(s.member));
 			s.source = o->source;
 			wk_strlcpy(s.override_id, o->id, sizeof(s.override_id));
-			break;
 		}
 		if (out->n && same_segment(&out->seg[out->n - 1], &s))
 			out->seg[out->n - 1].end = z;
@@ -671,8 +674,13 @@ struct ov_sort {
 static int ov_created_order(const void *a, const void *b)
 {
 	const struct ov_sort *x = a, *y = b;
+	size_t lx = strlen(x->o.id), ly = strlen(y->o.id);
 	if (x->created != y->created)
 		return x->created < y->created ? -1 : 1;
+	/* The same second (swaps stamp whole seconds): ids come from one counter,
+	 * "o9" before "o10". */
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
 	return strcmp(x->o.id, y->o.id);
 }
 

@@ -345,6 +345,36 @@ static const struct tz *zone_of(struct store *s, const struct config *cfg, const
 	return cfg->rotation.zone;
 }
 
+void swap_describe(const struct swap *sw, const struct tz *z, char *out, size_t size)
+{
+	char a[64], b[64], c[64], d[64];
+
+	when_format(z, sw->give.start, a, sizeof(a));
+	when_format(z, sw->give.end, b, sizeof(b));
+	if (sw->kind == SWAP_TRADE)
+		snprintf(out, size, "trade: <@%s> takes <@%s>'s shift %s–%s, <@%s> takes <@%s>'s shift %s–%s",
+			 sw->peer, sw->requester, a, b, sw->requester, sw->peer,
+			 when_format(z, sw->take.start, c, sizeof(c)), when_format(z, sw->take.end, d, sizeof(d)));
+	else
+		snprintf(out, size, "cover: <@%s> takes <@%s>'s shift %s–%s", sw->peer, sw->requester, a, b);
+}
+
+void swap_add_buttons(struct reply *r, const struct swap *sw, enum swap_deciders who)
+{
+	static const struct {
+		const char *yes, *yes_action, *no, *no_action;
+	} choices[] = {
+		[SWAP_BY_PEER] = { "Accept", "oncall.swap_accept", "Decline", "oncall.swap_decline" },
+		[SWAP_BY_ADMIN] = { "Approve", "oncall.swap_approve", "Reject", "oncall.swap_reject" },
+	};
+	char label[48];
+
+	snprintf(label, sizeof(label), "%s %s", choices[who].yes, sw->id);
+	reply_button(r, label, choices[who].yes_action, sw->id, BUTTON_PRIMARY);
+	snprintf(label, sizeof(label), "%s %s", choices[who].no, sw->id);
+	reply_button(r, label, choices[who].no_action, sw->id, BUTTON_DANGER);
+}
+
 static void tell(struct store *s, const struct config *cfg, const char *org_id, const char *to,
 		 const struct swap *sw, const char *fmt_state, const char *actor, bool buttons)
 {
@@ -362,14 +392,19 @@ static void tell(struct store *s, const struct config *cfg, const char *org_id, 
 			char reason[160];
 			reply_section(&r, "Reason: %s", reply_escape(reason, sizeof(reason), sw->reason));
 		}
-		reply_button(&r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
-		reply_button(&r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
+		swap_add_buttons(&r, sw, SWAP_BY_PEER);
 	} else if (buttons) {
-		reply_textf(&r, "<@%s> accepted to take <@%s>'s shift %s–%s (swap `%s`). Approve it?",
-			    sw->peer, sw->requester, when_format(z, sw->give.start, a, sizeof(a)),
-			    when_format(z, sw->give.end, b, sizeof(b)), sw->id);
-		reply_button(&r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
-		reply_button(&r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
+		char what[400];
+		swap_describe(sw, z, what, sizeof(what));
+		reply_textf(&r, "<@%s> accepted swap `%s` (%s). Approve it?", sw->peer, sw->id, what);
+		swap_add_buttons(&r, sw, SWAP_BY_ADMIN);
+	} else if (strcmp(fmt_state, "removed") == 0) {
+		reply_textf(&r, "Swap `%s` (%s %s–%s) is *cancelled*: <@%s> was removed from Watchkeeper%s%s%s. "
+			       "Nothing of it applies; check `/oncall when`.", sw->id,
+			    sw->kind == SWAP_TRADE ? "trade" : "cover", when_format(z, sw->give.start, a, sizeof(a)),
+			    when_format(z, sw->give.end, b, sizeof(b)),
+			    strcmp(to, sw->requester) == 0 ? sw->peer : sw->requester, actor ? " by <@" : "",
+			    actor ? actor : "", actor ? ">" : "");
 	} else if (strcmp(fmt_state, "stale") == 0) {
 		reply_textf(&r, "Swap `%s` (%s–%s) no longer applies: a rotation change moved that shift, "
 			       "so nobody was swapped. Check `/oncall when` and ask again if you still need it.",

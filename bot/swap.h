@@ -1,6 +1,8 @@
 /* swap.h - shift swaps that peers accept and admins approve.
  *
- * A swap is a request about one future rotation shift of the requester:
+ * A swap is a request about one future shift of the requester (a rotation
+ * shift, or the time of an override they are on call through, which is how a
+ * shift gained by a swap is passed on):
  *   trade  the peer takes the requester's shift, the requester takes the
  *          peer's next shift in return;
  *   cover  the peer takes the requester's shift, nothing back.
@@ -36,12 +38,14 @@
 #include <stdint.h>
 
 #include "bot/config.h"
+#include "bot/reply.h"
 #include "bot/schedule.h"
 
 enum swap_kind { SWAP_TRADE, SWAP_COVER };
 
 struct swap_shift {
-	char rotation[SCHEDULE_ID_LEN];
+	char rotation[SCHEDULE_ID_LEN];	/* the rotation; or the override ("o12", index 0)
+					 * when the requester has the time through one */
 	int64_t index, start, end;
 };
 
@@ -93,10 +97,22 @@ int swap_transition(struct store *s, const char *org_id, const char *id, enum sw
 int swap_list(struct store *s, const char *org_id, const char *member, bool all,
 	      struct swap **out, size_t *n);
 
+/* Who and which shift(s), for messages and next to buttons: "cover: <@b> takes
+ * <@a>'s shift Mon 14 Dec 09:00–Tue 15 Dec 09:00" (a trade names both shifts).
+ * Times in zone z. */
+void swap_describe(const struct swap *sw, const struct tz *z, char *out, size_t size);
+
+/* The buttons for the next step, labelled with the swap's id ("Accept s3",
+ * "Approve s3") so that someone with several pending knows which one a button
+ * answers: peer (Accept / Decline) or admin (Approve / Reject). */
+enum swap_deciders { SWAP_BY_PEER, SWAP_BY_ADMIN };
+void swap_add_buttons(struct reply *r, const struct swap *sw, enum swap_deciders who);
+
 /* Tell the people a swap concerns what just happened (state), in DMs with the
  * buttons they need next: the peer for a request, admins for an approval, both
  * people for every other step they did not take themselves (actor; NULL = the
- * system, e.g. expiry). Times in each recipient's own zone when set. */
+ * system, e.g. expiry). Times in each recipient's own zone when set. State
+ * "removed": cancelled because the other person was removed (removal.h). */
 void swap_notify(struct store *s, const struct config *cfg, const char *org_id,
 		 const struct swap *sw, const char *state, const char *actor);
 

@@ -466,13 +466,34 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 		const struct tz *z = oncall_zone_for(ctx, &p);
 		if (schedule_build(&p, now, now + 90 * DAY, &s) == 0) {
 			for (size_t i = 0; i < s.n && mine < WHEN_MAX; i++) {
-				if (strcmp(s.seg[i].member, who) != 0)
+				const struct segment *g = &s.seg[i];
+				char id[48];
+				int64_t end = g->end;
+				if (strcmp(g->member, who) != 0)
 					continue;
-				lines[nlines].start = s.seg[i].start;
-				snprintf(lines[nlines].text, sizeof(lines[nlines].text), "%s → %s  `%s.%lld`%s%s\n",
-					 when_format(z, s.seg[i].start, a, sizeof(a)),
-					 when_format(z, s.seg[i].end, b, sizeof(b)), s.seg[i].rotation,
-					 (long long)s.seg[i].shift_index, strcmp(teams[t].id, "default") ? "  team " : "",
+				int64_t began = g->shift_start;
+				/* The id `swap`/`cover` take: a rotation shift's, or the
+				 * override's (an override's hours, a shift gained by a swap),
+				 * listed once even where rotation handoffs cut it up. A shift
+				 * under way gets none: it can't be passed on any more. */
+				if (g->source == SEGMENT_ROTATION) {
+					snprintf(id, sizeof(id), "`%s.%lld`", g->rotation, (long long)g->shift_index);
+				} else {
+					snprintf(id, sizeof(id), "`%s`", g->override_id);
+					for (size_t k = 0; k < p.noverrides; k++)
+						if (strcmp(p.overrides[k].id, g->override_id) == 0)
+							began = p.overrides[k].start;
+					while (i + 1 < s.n && s.seg[i + 1].start == end && s.seg[i + 1].source == g->source &&
+					       strcmp(s.seg[i + 1].override_id, g->override_id) == 0)
+						end = s.seg[++i].end;
+				}
+				if (began <= now)
+					wk_strlcpy(id, "(under way)", sizeof(id));
+				lines[nlines].start = g->start;
+				snprintf(lines[nlines].text, sizeof(lines[nlines].text), "%s → %s  %s%s%s%s\n",
+					 when_format(z, g->start, a, sizeof(a)), when_format(z, end, b, sizeof(b)), id,
+					 g->source == SEGMENT_SWAP ? " (swap)" : g->source == SEGMENT_OVERRIDE ? " (override)" : "",
+					 strcmp(teams[t].id, "default") ? "  team " : "",
 					 strcmp(teams[t].id, "default") ? teams[t].name : "");
 				nlines++;
 				mine++;

@@ -104,7 +104,7 @@ enum cmd_result oncall_overrides(struct cmd_ctx *ctx, int argc, char **argv, str
 enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct team_info *teams = NULL;
-	char shown[40], id[32];
+	char shown[40], id[32], swap_id[SCHEDULE_ID_LEN] = "";
 	size_t n = 0;
 	int rc = 1;
 
@@ -115,7 +115,8 @@ enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **arg
 		return CMD_STORE_ERROR;
 	for (size_t i = 0; i < n && rc == 1; i++) {
 		rc = overrides_remove(ctx->store, ctx->org_id, ctx->req->user_id,
-				      platform_name(ctx->req->platform), teams[i].id, id, ctx->now_ms / 1000);
+				      platform_name(ctx->req->platform), teams[i].id, id, ctx->now_ms / 1000,
+				      swap_id, sizeof(swap_id));
 		if (rc == 0)
 			oncall_schedule_changed(ctx, teams[i].id);
 	}
@@ -127,19 +128,40 @@ enum cmd_result oncall_override_remove(struct cmd_ctx *ctx, int argc, char **arg
 		reply_textf(r, "There is no override `%s`. `/oncall overrides` lists them.", shown);
 		return CMD_REFUSED;
 	}
+	if (rc == 2) {
+		/* Refused rather than undoing the swap here: a trade has two overrides
+		 * and two people, and taking it back is a decision about both. */
+		struct swap sw = { 0 };
+		char a[64], b[64];
+		const struct tz *z = oncall_zone_for(ctx, NULL);
+		if (swap_get(ctx->store, ctx->org_id, swap_id, &sw) < 0)
+			return CMD_STORE_ERROR;
+		reply_textf(r, "Override `%s` is part of swap `%s` (%s: <@%s> → <@%s>, shift %s–%s); removing "
+			       "it alone would leave the swap half applied. Nothing was removed.", shown, swap_id,
+			    sw.kind == SWAP_TRADE ? "trade" : "cover", sw.requester, sw.peer,
+			    when_format(z, sw.give.start, a, sizeof(a)), when_format(z, sw.give.end, b, sizeof(b)));
+		reply_section(r, "Take back the whole swap with `/oncall swap undo %s` (before its shift starts) "
+				 "or `/oncall swap cancel %s` (admins, any time); both people are told.",
+			      swap_id, swap_id);
+		return CMD_REFUSED;
+	}
 	reply_textf(r, "Removed override `%s`.", shown);
 	return CMD_OK;
 }
 
 /* ---- swaps ---- */
 
-/* The rotation shift someone means: "r1.2934" (from /oncall when) or a time
- * inside it. It must be one of `member`'s own rotation shifts and not started. */
+/* The shift someone means: an id from /oncall when (a rotation shift's
+ * "r1.2934", or an override's "o12": an override's hours or a shift gained by a
+ * swap) or a time inside it. It must be `member`'s own (on call there in the
+ * final schedule) and not started. An override's shift is the whole override;
+ * the swap's override then replaces member on top of it, so it stops applying
+ * if that override goes (schedule.h). */
 static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const struct tz *z, int argc,
 		      char **argv, const char *member, struct swap_shift *out, int *used, struct reply *r)
 {
 	int64_t now = ctx->now_ms / 1000, t = 0, idx = -1;
-	char rot[SCHEDULE_ID_LEN] = "", why[300];
+	char rot[SCHEDULE_ID_LEN] = "", ov[SCHEDULE_ID_LEN] = "", why[300];
 	struct schedule s;
 	const char *dot = strchr(argv[0], '.');
 	bool found = false;
@@ -149,11 +171,15 @@ static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const stru
 		memcpy(rot, argv[0], (size_t)(dot - argv[0]));
 		rot[dot - argv[0]] = '\0';
 		*used = 1;
+	} else if (argv[0][0] == 'o' && strlen(argv[0]) < sizeof(ov) && argv[0][1] &&
+		   strspn(argv[0] + 1, "0123456789") == strlen(argv[0] + 1)) {
+		wk_strlcpy(ov, argv[0], sizeof(ov));
+		*used = 1;
 	} else {
 		*used = when_parse(z, now, now, argc, argv, &t, why, sizeof(why));
 		if (*used < 0) {
-			reply_textf(r, "Which shift? Give its id from `/oncall when` (like `r1.2934`) or a time "
-				       "inside it: %s.", why);
+			reply_textf(r, "Which shift? Give its id from `/oncall when` (like `r1.2934` or `o12`) or a "
+				       "time inside it: %s.", why);
 			return -1;
 		}
 	}
@@ -161,22 +187,36 @@ static int find_shift(struct cmd_ctx *ctx, const struct team_plan *p, const stru
 		return -2;
 	for (size_t i = 0; i < s.n && !found; i++) {
 		const struct segment *g = &s.seg[i];
-		bool hit = rot[0] ? strcmp(g->rotation, rot) == 0 && g->shift_index == idx
-				  : g->start <= t && t < g->end;
-		if (!hit)
+		bool by_time = !rot[0] && !ov[0];
+		bool hit = rot[0] ? g->source == SEGMENT_ROTATION && strcmp(g->rotation, rot) == 0 && g->shift_index == idx
+			 : ov[0] ? g->source != SEGMENT_ROTATION && strcmp(g->override_id, ov) == 0
+				 : g->start <= t && t < g->end;
+		/* By id, other pieces of the shift (cut by an override) are skipped. */
+		if (!hit || strcmp(g->member, member) != 0) {
+			if (hit && by_time)
+				break;
 			continue;
-		if (g->source != SEGMENT_ROTATION || strcmp(g->member, member) != 0)
-			break;
-		wk_strlcpy(out->rotation, g->rotation, sizeof(out->rotation));
-		out->index = g->shift_index;
-		out->start = g->shift_start;
-		out->end = g->shift_end;
-		found = true;
+		}
+		if (g->source == SEGMENT_ROTATION) {
+			wk_strlcpy(out->rotation, g->rotation, sizeof(out->rotation));
+			out->index = g->shift_index;
+			out->start = g->shift_start;
+			out->end = g->shift_end;
+			found = true;
+		}
+		for (size_t k = 0; k < p->noverrides && g->source != SEGMENT_ROTATION; k++)
+			if (strcmp(p->overrides[k].id, g->override_id) == 0) {
+				wk_strlcpy(out->rotation, g->override_id, sizeof(out->rotation));
+				out->index = 0;
+				out->start = p->overrides[k].start;
+				out->end = p->overrides[k].end;
+				found = true;
+			}
 	}
 	schedule_free(&s);
 	if (!found) {
-		reply_textf(r, "That is not one of %s rotation shifts in the next 90 days. `/oncall when%s` "
-			       "lists them with their ids.", strcmp(member, ctx->req->user_id) ? "their" : "your",
+		reply_textf(r, "That is not one of %s shifts in the next 90 days. `/oncall when%s` lists them "
+			       "with their ids.", strcmp(member, ctx->req->user_id) ? "their" : "your",
 			    strcmp(member, ctx->req->user_id) ? " @user" : "");
 		return -1;
 	}
@@ -200,16 +240,20 @@ static void swap_line(const struct cmd_ctx *ctx, const struct swap *sw, const st
 	buf_printf(b, " — *%s*\n", sw->state);
 }
 
-/* Buttons for whoever acts next on a swap, in the reply r. */
-static void swap_buttons(const struct swap *sw, const char *viewer, enum role role, struct reply *r)
+/* Buttons for whoever acts next on a swap, in the reply r, after a line that
+ * says which swap they answer (the list above them may hold several). */
+static void swap_buttons(const struct swap *sw, const char *viewer, enum role role, const struct tz *z,
+			 struct reply *r)
 {
-	if (strcmp(sw->state, "requested") == 0 && strcmp(viewer, sw->peer) == 0) {
-		reply_button(r, "Accept", "oncall.swap_accept", sw->id, BUTTON_PRIMARY);
-		reply_button(r, "Decline", "oncall.swap_decline", sw->id, BUTTON_DANGER);
-	} else if (strcmp(sw->state, "accepted") == 0 && role >= ROLE_ADMIN) {
-		reply_button(r, "Approve", "oncall.swap_approve", sw->id, BUTTON_PRIMARY);
-		reply_button(r, "Reject", "oncall.swap_reject", sw->id, BUTTON_DANGER);
-	}
+	bool peer = strcmp(sw->state, "requested") == 0 && strcmp(viewer, sw->peer) == 0;
+	bool admin = strcmp(sw->state, "accepted") == 0 && role >= ROLE_ADMIN;
+	char what[400];
+
+	if (!peer && !admin)
+		return;
+	swap_describe(sw, z, what, sizeof(what));
+	reply_section(r, "The buttons answer swap `%s` (%s).", sw->id, what);
+	swap_add_buttons(r, sw, peer ? SWAP_BY_PEER : SWAP_BY_ADMIN);
 }
 
 static void notify_swap(struct cmd_ctx *ctx, const struct swap *sw, const char *state)
@@ -363,7 +407,7 @@ enum cmd_result oncall_swaps(struct cmd_ctx *ctx, int argc, char **argv, struct 
 		buf_free(&b);
 		/* Buttons for the first one waiting on this person (a reply holds few). */
 		if (!shown && r->nbuttons == 0) {
-			swap_buttons(&list[i], ctx->req->user_id, ctx->role, r);
+			swap_buttons(&list[i], ctx->req->user_id, ctx->role, z, r);
 			shown = r->nbuttons > 0;
 		}
 	}

@@ -29,8 +29,8 @@ def next_shift(w, user):
     """The id of user's next shift that hasn't started (from /oncall when)."""
     text = w.oncall("when", user)["text"] + json.dumps(w.oncall("when", user))
     ids = re.findall(r"`(r\d+\.-?\d+)`", text)
-    check(len(ids) >= 2, "no future shifts for %s: %s" % (user, text[:300]))
-    return ids[1]        # ids[0] may be the shift in progress
+    check(ids, "no future shifts for %s: %s" % (user, text[:300]))
+    return ids[0]        # the shift under way is listed without an id
 
 
 def dms(w):
@@ -170,7 +170,7 @@ def _(w):
 def _(w):
     setup(w)
     bob_shift = next_shift(w, BOB)
-    check_re(r"not one of your rotation shifts", w.oncall("cover %s by <@%s>" % (bob_shift, CAROL), ALICE)["text"],
+    check_re(r"not one of your shifts", w.oncall("cover %s by <@%s>" % (bob_shift, CAROL), ALICE)["text"],
              "someone else's shift")
     check_re(r"already started|not one of your", w.oncall("cover now by <@%s>" % BOB, ALICE)["text"],
              "the shift in progress")
@@ -232,7 +232,7 @@ def _(w):
     ids = re.findall(r"`(r\d+\.-?\d+)`[^`]*team ops2", text)
     check(ids, "no ops2 shift for Alice in /oncall when: %s" % text[:400])
     t = w.oncall("cover %s by <@%s>" % (ids[-1], CAROL), ALICE)["text"]
-    check_re(r"That is not one of your rotation shifts", t,
+    check_re(r"That is not one of your shifts", t,
              "without `team` the shift is looked for in the default team")
     t = w.oncall("cover %s by <@%s> team ops2 holiday" % (ids[-1], CAROL), ALICE)["text"]
     sid = swap_id(t)
@@ -264,3 +264,104 @@ def _():
                                           local.minute, local.tzname())
         check_eq(m.group(3), want, "expiry shown (deadline %d, an hour from now)" % deadline)
         check(m.group(3) != m.group(1), "the expiry repeats the shift's start: %r" % t)
+
+
+def buttons_of(msg):
+    return [(e["text"]["text"], e["action_id"], e["value"])
+            for b in msg.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+@test("issue 10 item 6: removing one override of an approved swap is refused and points to swap undo")
+def _(w):
+    setup(w, policy=None)
+    sid = swap_id(w.oncall("swap %s with <@%s>" % (next_shift(w, CAROL), BOB), CAROL)["text"])
+    w.click("oncall.swap_accept", BOB, value=sid)
+    check_eq(state(w, sid), "approved", "approved")
+    ov = overrides(w)
+    check_eq(len(ov), 2, "a trade has two overrides")
+    before = w.r.snapshot()
+    t = w.oncall("override remove " + ov[0], ALICE)["text"]
+    check_re(r"part of swap `%s`.*half applied.*Nothing was removed" % sid, t, "refusal names the swap")
+    check_re(r"/oncall swap undo %s" % sid, json.dumps(w.oncall("override remove " + ov[0], ALICE)),
+             "points to swap undo")
+    check_eq(w.r.snapshot(), before, "nothing written")
+    check_eq(state(w, sid), "approved", "the swap is untouched")
+    check_re(r"now \*undone\*", w.oncall("swap undo " + sid, ALICE)["text"], "undo as pointed to")
+    check_eq(overrides(w), [], "both overrides gone with the undo")
+
+
+@test("issue 10 item 16: Approve/Reject and Accept/Decline say which swap (id, who, which shift)")
+def _(w):
+    setup(w, policy="admin")
+    w.invite("role <@%s> admin" % CAROL, ALICE)
+    s1 = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
+    got = w.peer.wait_for(1, timeout=5, path_prefix="/api/chat.postMessage")
+    check_eq([b[0] for b in buttons_of(got[0]["json"])], ["Accept " + s1, "Decline " + s1], "DM button labels")
+    w.peer.requests.clear()
+    w.click("oncall.swap_accept", BOB, value=s1)
+    got = w.peer.wait_for(2, timeout=5, path_prefix="/api/chat.postMessage")
+    asks = [g["json"] for g in got if "oncall.swap_approve" in json.dumps(g["json"])]
+    check(asks, "no approval DM: %r" % [json.dumps(g["json"])[:200] for g in got])
+    check_eq([b[0] for b in buttons_of(asks[0])], ["Approve " + s1, "Reject " + s1], "approval DM labels")
+    check_re(r"accepted swap `%s` \(cover: <@%s> takes <@%s>'s shift \w{3} \d+ \w{3} \d\d:\d\d" % (s1, BOB, ALICE),
+             json.dumps(asks[0]), "the approval DM names who and which shift")
+    # A second pending swap: the list's buttons say which one they answer.
+    s2 = swap_id(w.oncall("swap %s with <@%s>" % (next_shift(w, BOB), CAROL), BOB)["text"])
+    w.click("oncall.swap_accept", CAROL, value=s2)
+    js = w.oncall("swaps", CAROL)
+    labels = [b[0] for b in buttons_of(js)] if "blocks" in js else []
+    text = json.dumps(js)
+    check(labels in (["Approve " + s1, "Reject " + s1], ["Approve " + s2, "Reject " + s2]),
+          "list buttons name a swap: %r" % labels)
+    shown = labels[0].split()[1]
+    check_re(r"The buttons answer swap `%s` \((cover|trade): " % shown, text, "the line above the buttons")
+
+
+def when_ids(w, user):
+    return re.findall(r"`((?:r\d+\.-?\d+)|(?:o\d+))`", w.oncall("when", user)["text"] +
+                      json.dumps(w.oncall("when", user).get("blocks", [])))
+
+
+@test("issue 10 item 7: every shift /oncall when lists (override hours, a shift gained by a swap) "
+      "can be passed on with swap/cover")
+def _(w):
+    setup(w)
+    # Bob gets hours through an admin override, and Alice's next shift through a cover.
+    t = w.oncall("override <@%s> tomorrow 20:00 tomorrow 22:00 release" % BOB, ALICE)["text"]
+    o_admin = re.search(r"Override `(o\d+)`", t).group(1)
+    s1 = swap_id(w.oncall("cover %s by <@%s>" % (next_shift(w, ALICE), BOB), ALICE)["text"])
+    w.click("oncall.swap_accept", BOB, value=s1)
+    check_eq(state(w, s1), "approved", "Alice's shift went to Bob")
+    o_swap = [o for o in overrides(w) if w.r("HGET", K + ":override:" + o, "swap_id") == s1][0]
+    listed = w.oncall("when", BOB)["text"] + json.dumps(w.oncall("when", BOB))
+    check_re(r"`%s` \(override\)" % o_admin, listed, "the override's hours are listed by its id")
+    check_re(r"`%s` \(swap\)" % o_swap, listed, "the shift gained by the swap is listed by its id")
+    # Every id listed is accepted; the shift under way (Alice's, now) is listed without one.
+    check_re(r"^Next shifts of <@%s>:\n[^`\n]*\(under way\)\n" % ALICE, w.oncall("when", ALICE)["text"],
+             "the shift under way has no id to pass on")
+    for sid in dict.fromkeys(when_ids(w, BOB)):
+        t = w.oncall("cover %s by <@%s>" % (sid, CAROL), BOB)["text"]
+        check_re(r"^Asked <@%s> to cover" % CAROL, t, "`cover %s` accepted" % sid)
+        m = re.search(r"swap cancel (s\d+)", t)
+        if m and sid not in (o_admin, o_swap):
+            w.oncall("swap cancel " + m.group(1), BOB)
+    # Carol accepts the cover of the swap-gained shift: she is on call there, on top of Bob's swap.
+    s2 = [s for s in w.r("ZRANGE", K + ":swaps", 0, -1)
+          if w.r("HGET", K + ":swap:" + s, "give_rotation") == o_swap][0]
+    w.click("oncall.swap_accept", CAROL, value=s2)
+    check_eq(state(w, s2), "approved", "passed on")
+    start = int(w.r("HGET", K + ":override:" + o_swap, "start"))
+    carol = w.oncall("when", CAROL)["text"] + json.dumps(w.oncall("when", CAROL))
+    check_re(r"\(swap\)", carol, "Carol has the passed-on shift: %s" % carol)
+    check(o_swap not in json.dumps(w.oncall("when", BOB)), "Bob no longer has it")
+    s3 = [s for s in w.r("ZRANGE", K + ":swaps", 0, -1)
+          if w.r("HGET", K + ":swap:" + s, "give_rotation") == o_admin][0]
+    w.click("oncall.swap_accept", CAROL, value=s3)
+    check_re(r"\(swap\)", json.dumps(w.oncall("when", CAROL)), "Carol has the override's hours")
+    # Undoing the first swap takes the ground from under the second: it no longer applies.
+    w.peer.requests.clear()
+    check_re(r"now \*undone\*", w.oncall("swap undo " + s1, ALICE)["text"], "undo the first swap")
+    got = w.peer.wait_for(4, timeout=5, path_prefix="/api/chat.postMessage")
+    check(any("no longer applies" in json.dumps(g["json"]) for g in got), "second swap marked stale")
+    check_re(r"<@%s>" % ALICE, json.dumps(w.oncall("schedule 5", ALICE)), "Alice has her shift back")
+    check(start > 0, "start read")
