@@ -179,7 +179,7 @@ def _(w):
     page = w.http("GET", "/join/" + code)
     check_eq(page.status, 200, "/join/<code>")
     check("text/html" in page.header("content-type"), "content type %r" % page.header("content-type"))
-    check("/invite join " + code in page.text, "page lacks the command: %r" % short(page.text))
+    check("/oncall invite join " + code in page.text, "page lacks the command: %r" % short(page.text))
     check_eq(w.http("GET", "/join/<script>").status, 404, "/join/<script>")
     check_eq(w.http("GET", "/join/").status, 404, "/join/")
     check_re(r"not an invite code", w.invite("join nope", BOB)["text"], "junk code")
