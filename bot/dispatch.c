@@ -1,5 +1,6 @@
 /* dispatch.c - see dispatch.h */
 #include "bot/dispatch.h"
+#include "bot/dispatch_find.h"
 #include "bot/cmdline.h"
 #include "bot/log.h"
 #include "bot/member.h"
@@ -14,269 +15,11 @@
 #include <string.h>
 #include <strings.h>
 
-const struct command *dispatch_find_command(const char *name)
-{
-	if (name[0] == '/')
-		name++;
-	for (size_t i = 0; command_table[i]; i++) {
-		const struct command *c = command_table[i];
-		if (strcasecmp(c->name, name) == 0)
-			return c;
-		for (size_t a = 0; c->aliases && c->aliases[a]; a++)
-			if (strcasecmp(c->aliases[a], name) == 0)
-				return c;
-	}
-	return NULL;
-}
-
-/* Split "team create" into its words; second is "" for one-word names. */
-static void sub_words(const char *name, char *first, size_t size, const char **second)
-{
-	const char *sp = strchr(name, ' ');
-	size_t n = sp ? (size_t)(sp - name) : strlen(name);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(first, name, n);
-	first[n] = '\0';
-	*second = sp ? sp + 1 : "";
-}
-
-static const struct command *main_command(void)
-{
-	return command_table[0];
-}
-
-/* ---- lookup ---- */
-
-/* What a first word can be: a one-word subcommand, a group's first word
- * ("rotation"), or (after the main command) another command. */
-enum word_kind { WORD_NONE, WORD_SUB, WORD_HEAD, WORD_COMMAND };
-
-struct word {
-	enum word_kind kind;
-	const char *name;		/* the whole word as the table spells it */
-	size_t len;
-	const struct subcommand *sub;	/* WORD_SUB */
-	const struct command *cmd;	/* WORD_COMMAND */
-};
-
-#define MAX_WORDS 96
-
-/* Every distinct first word of c, subcommands before groups. */
-static size_t first_words(const struct command *c, struct word *w, size_t max)
-{
-	size_t n = 0;
-
-	for (int pass = 0; pass < 2; pass++)
-		for (const struct subcommand *s = c->subcommands; s->name && n < max; s++) {
-			size_t len = strcspn(s->name, " ");
-			bool two = s->name[len] != '\0', seen = false;
-			if (two != (pass == 1))
-				continue;
-			for (size_t i = 0; i < n && !seen; i++)
-				seen = w[i].len == len && strncasecmp(w[i].name, s->name, len) == 0;
-			if (!seen)
-				w[n++] = (struct word){ two ? WORD_HEAD : WORD_SUB, s->name, len, two ? NULL : s, NULL };
-		}
-	for (size_t i = 1; c == main_command() && command_table[i] && n < max; i++)
-		w[n++] = (struct word){ WORD_COMMAND, command_table[i]->name, strlen(command_table[i]->name),
-					NULL, command_table[i] };
-	return n;
-}
-
-/* Append "`a`, `b`" style names to cands. */
-static void add_cand(char *cands, size_t size, const char *name, size_t len)
-{
-	size_t have = strlen(cands);
-
-	if (have + 1 < size)
-		snprintf(cands + have, size - have, "%s`%.*s`", have ? ", " : "", (int)len, name);
-}
-
-/* The first word: exact, else unique prefix. *count: how many matched. */
-static struct word match_first(const struct command *c, const char *word, int *count, char *cands,
-			       size_t csize)
-{
-	struct word w[MAX_WORDS], found = { 0 };
-	size_t n = first_words(c, w, MAX_WORDS), wl = strlen(word);
-
-	*count = 0;
-	for (size_t i = 0; i < n; i++)
-		if (w[i].len == wl && strncasecmp(w[i].name, word, wl) == 0) {
-			*count = 1;
-			return w[i];
-		}
-	for (size_t i = 0; wl && i < n; i++)
-		if (w[i].len > wl && strncasecmp(w[i].name, word, wl) == 0) {
-			found = w[i];
-			(*count)++;
-			add_cand(cands, csize, w[i].name, w[i].len);
-		}
-	return found;
-}
-
-/* Two-word subcommands matching (w0, w1), exact beating prefix word by word. */
-static const struct subcommand *match_two(const struct command *c, const char *w0, const char *w1,
-					  bool second_exact, int *count, char *cands, size_t csize)
-{
-	const struct subcommand *found = NULL;
-	bool exact0 = false, exact1 = false;
-	size_t l0 = strlen(w0), l1 = strlen(w1);
-
-	for (const struct subcommand *s = c->subcommands; s->name; s++) {
-		char first[32];
-		const char *second;
-		sub_words(s->name, first, sizeof(first), &second);
-		if (second[0] && strcasecmp(first, w0) == 0)
-			exact0 = true;
-	}
-	for (const struct subcommand *s = c->subcommands; s->name; s++) {
-		char first[32];
-		const char *second;
-		sub_words(s->name, first, sizeof(first), &second);
-		if (second[0] && (exact0 ? strcasecmp(first, w0) == 0 : l0 && strncasecmp(first, w0, l0) == 0) &&
-		    strcasecmp(second, w1) == 0)
-			exact1 = true;
-	}
-	*count = 0;
-	for (const struct subcommand *s = c->subcommands; s->name; s++) {
-		char first[32];
-		const char *second;
-		sub_words(s->name, first, sizeof(first), &second);
-		if (!second[0] || !(exact0 ? strcasecmp(first, w0) == 0 : l0 && strncasecmp(first, w0, l0) == 0))
-			continue;
-		if (exact1 ? strcasecmp(second, w1) != 0
-			   : second_exact || !l1 || strncasecmp(second, w1, l1) != 0)
-			continue;
-		found = s;
-		(*count)++;
-		add_cand(cands, csize, s->name, strlen(s->name));
-	}
-	return found;
-}
-
-struct lookup {
-	const struct command *cmd;	/* the command the words are for */
-	size_t base;			/* words naming cmd after the main command: 0 or 1 */
-	const struct subcommand *sub;
-	size_t used;			/* words naming sub (after base) */
-	struct word first;		/* what the first word matched, when sub is NULL */
-	int ambiguous;			/* 2: between two-word subcommands */
-	char cands[256];		/* ambiguous: the candidates */
-};
-
-static void lookup(const struct command *c, size_t argc, char **argv, struct lookup *L)
-{
-	int n1 = 0, n2 = 0;
-	struct word w;
-	char cands2[256] = "";
-
-	L->cmd = c;
-	L->base = 0;
-	L->sub = NULL;
-	L->used = 0;
-	L->ambiguous = 0;
-	L->cands[0] = '\0';
-	memset(&L->first, 0, sizeof(L->first));
-	if (argc == 0) {
-		L->sub = c->default_sub;
-		return;
-	}
-	w = match_first(c, argv[0], &n1, L->cands, sizeof(L->cands));
-	if (argc >= 2) {
-		/* "swap cancel" is a row, but in "swap tomorrow ..." the second word is swap's argument. */
-		bool exact = n1 == 1 && w.kind == WORD_SUB && w.sub->max_args > 0;
-		const struct subcommand *s = match_two(c, argv[0], argv[1], exact, &n2, cands2, sizeof(cands2));
-		if (n2 == 1) {
-			L->sub = s;
-			L->used = 2;
-			return;
-		}
-		if (n2 > 1) {
-			L->ambiguous = 2;
-			wk_strlcpy(L->cands, cands2, sizeof(L->cands));
-			return;
-		}
-	}
-	if (n1 > 1) {
-		L->ambiguous = 1;
-		return;
-	}
-	L->first = w;
-	if (w.kind == WORD_SUB) {
-		L->sub = w.sub;
-		L->used = 1;
-	} else if (w.kind == WORD_COMMAND) {
-		lookup(w.cmd, argc - 1, argv + 1, L);
-		L->base = 1;
-	}
-}
-
-const struct subcommand *dispatch_find_subcommand(const struct command *c, size_t argc,
-						  char **argv, size_t *used, int *ambiguous)
-{
-	struct lookup L = { 0 };
-
-	lookup(c, argc, argv, &L);
-	*ambiguous = L.ambiguous != 0;
-	*used = L.used;
-	if (argc == 0 || L.base)
-		return NULL;
-	return L.sub;
-}
-
-/* Optimal string alignment distance (edits and swaps of neighbours), for
- * "did you mean"; words are short, and anything long is no typo of ours. */
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t d[34][34];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[la][lb];
-}
-
-/* The closest of the candidates to word, close enough to be a typo of it. */
-static const struct word *closest(const struct word *w, size_t n, const char *word)
-{
-	size_t wl = strlen(word), best = 99;
-	const struct word *pick = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, wl, w[i].name, w[i].len);
-		if (d < best) {
-			best = d;
-			pick = &w[i];
-		}
-	}
-	/* One edit in a short word, two in a longer one. */
-	return pick && best <= (wl >= 5 ? 2u : 1u) ? pick : NULL;
-}
-
 /* ---- names as typed ---- */
 
 const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, char *out, size_t size)
 {
-	const char *main_name = main_command()->name;
+	const char *main_name = dispatch_find_main()->name;
 
 	if (ctx && ctx->req && ctx->cfg && ctx->req->platform == PLATFORM_SLACK &&
 	    ctx->cfg->slack_ncommands) {
@@ -287,7 +30,7 @@ const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, c
 			}
 		main_name = ctx->cfg->slack_command[0].name;
 	}
-	if (c == main_command())
+	if (c == dispatch_find_main())
 		snprintf(out, size, "/%s", main_name);
 	else
 		snprintf(out, size, "/%s %s", main_name, c->name);
@@ -327,23 +70,6 @@ const char *dispatch_rest(const struct cmd_ctx *ctx, int i)
 	return cmdline_rest(ctx->line, ctx->first + (size_t)i);
 }
 
-bool dispatch_word_taken(const char *word, char *meaning, size_t size)
-{
-	struct word w[MAX_WORDS];
-	size_t n = first_words(main_command(), w, MAX_WORDS), wl = strlen(word);
-
-	if (strcasecmp(word, "help") == 0) {
-		wk_strlcpy(meaning, "help", size);
-		return true;
-	}
-	for (size_t i = 0; wl && i < n; i++)
-		if (w[i].len >= wl && strncasecmp(w[i].name, word, wl) == 0) {
-			snprintf(meaning, size, "%.*s", (int)w[i].len, w[i].name);
-			return true;
-		}
-	return false;
-}
-
 /* ---- usage and help ---- */
 
 static void usage_line(struct buf *b, const char *typed, const struct command *c,
@@ -375,11 +101,11 @@ static void usage(const struct cmd_ctx *ctx, const struct command *c, const stru
 		for (const struct subcommand *s = c->subcommands; s->name; s++) {
 			char first[32];
 			const char *second;
-			sub_words(s->name, first, sizeof(first), &second);
+			dispatch_find_split(s->name, first, sizeof(first), &second);
 			if (!head || (second[0] && strcasecmp(first, head) == 0))
 				usage_line(&b, typed, c, s);
 		}
-		for (size_t i = 1; !head && c == main_command() && command_table[i]; i++)
+		for (size_t i = 1; !head && c == dispatch_find_main() && command_table[i]; i++)
 			buf_printf(&b, "`%s ...` %s: `%s help`\n",
 				   dispatch_typed(ctx, command_table[i], other, sizeof(other)),
 				   command_table[i]->summary, other);
@@ -413,7 +139,7 @@ static void group_line(struct buf *b, const char *typed, const struct command *c
 	for (const struct subcommand *s = c->subcommands; s->name; s++) {
 		char first[32];
 		const char *second;
-		sub_words(s->name, first, sizeof(first), &second);
+		dispatch_find_split(s->name, first, sizeof(first), &second);
 		if (second[0] && strcasecmp(first, head) == 0)
 			buf_printf(b, "%s%s", n++ ? "|" : "", second);
 	}
@@ -422,12 +148,12 @@ static void group_line(struct buf *b, const char *typed, const struct command *c
 
 /* No such subcommand: say so, offer the nearest name, and one short line, not
  * the whole help. not_team: the word was also looked up as a team. */
-static void refuse_unknown(const struct cmd_ctx *ctx, const struct lookup *L, size_t argc,
+static void refuse_unknown(const struct cmd_ctx *ctx, const struct dispatch_lookup *L, size_t argc,
 			   char **argv, bool not_team, struct reply *r)
 {
 	const struct command *c = L->cmd;
-	struct word w[MAX_WORDS];
-	const struct word *near = NULL;
+	struct dispatch_word w[DISPATCH_MAX_WORDS];
+	const struct dispatch_word *near = NULL;
 	struct buf b = BUF_INIT(4096);
 	char typed[80], shown[80], shown2[80];
 	size_t at = L->base;
@@ -443,17 +169,17 @@ static void refuse_unknown(const struct cmd_ctx *ctx, const struct lookup *L, si
 	}
 	if (L->first.kind == WORD_HEAD) {
 		/* "rotation" alone, or with a second word that isn't one of its rows */
-		struct word second[MAX_WORDS];
+		struct dispatch_word second[DISPATCH_MAX_WORDS];
 		size_t n = 0;
-		for (const struct subcommand *s = c->subcommands; s->name && n < MAX_WORDS; s++) {
+		for (const struct subcommand *s = c->subcommands; s->name && n < DISPATCH_MAX_WORDS; s++) {
 			char first[32];
 			const char *sw;
-			sub_words(s->name, first, sizeof(first), &sw);
+			dispatch_find_split(s->name, first, sizeof(first), &sw);
 			if (sw[0] && strlen(first) == L->first.len &&
 			    strncasecmp(first, L->first.name, L->first.len) == 0)
-				second[n++] = (struct word){ WORD_SUB, sw, strlen(sw), s, NULL };
+				second[n++] = (struct dispatch_word){ WORD_SUB, sw, strlen(sw), s, NULL };
 		}
-		if (argc > at + 1 && (near = closest(second, n, argv[at + 1]))) {
+		if (argc > at + 1 && (near = dispatch_find_closest(second, n, argv[at + 1]))) {
 			reply_textf(r, "`%s %.*s` has no `%s`. Did you mean `%s %s`?", typed,
 				    (int)L->first.len, L->first.name,
 				    reply_escape(shown2, sizeof(shown2), argv[at + 1]), typed, near->sub->name);
@@ -467,7 +193,7 @@ static void refuse_unknown(const struct cmd_ctx *ctx, const struct lookup *L, si
 		buf_free(&b);
 		return;
 	}
-	near = closest(w, first_words(c, w, MAX_WORDS), argc > at ? argv[at] : "");
+	near = dispatch_find_closest(w, dispatch_find_firsts(c, w, DISPATCH_MAX_WORDS), argc > at ? argv[at] : "");
 	if (not_team)
 		reply_textf(r, "`%s` has no subcommand `%s`, and there is no team `%s`.", typed, shown, shown);
 	else
@@ -486,7 +212,7 @@ static void refuse_unknown(const struct cmd_ctx *ctx, const struct lookup *L, si
 			buf_printf(&b, "`%s ...` %s", dispatch_typed(ctx, near->cmd, other, sizeof(other)),
 				   near->cmd->summary);
 	} else {
-		size_t n = first_words(c, w, MAX_WORDS);
+		size_t n = dispatch_find_firsts(c, w, DISPATCH_MAX_WORDS);
 		buf_printf(&b, "Usage: `%s SUBCOMMAND ...`, one of: ", typed);
 		for (size_t i = 0; i < n; i++)
 			buf_printf(&b, "%s%.*s", i ? ", " : "", (int)w[i].len, w[i].name);
@@ -669,7 +395,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		char shown[40];
 		reply_escape(shown, sizeof(shown), req->command);
 		reply_textf(r, "I don't know the command `/%s`. Try `%s help`.", shown,
-			    dispatch_typed(&ctx, main_command(), typed, sizeof(typed)));
+			    dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 		goto out;
 	}
 	if (org_id_make(req->platform, req->org_external, org_id, sizeof(org_id)) < 0 ||
@@ -682,7 +408,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	ctx.now_ms = wk_now_ms();
 
 	if (!req->action_id[0]) {
-		struct lookup L;
+		struct dispatch_lookup L;
 		size_t at;
 		int n;
 
@@ -697,15 +423,15 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		/* "help" is every command's own word (and never the help command's,
 		 * which lists the commands); "/oncall help invite" = "/oncall invite help". */
 		if (cl.argc && strcasecmp(cl.argv[0], "help") == 0)
-			L = (struct lookup){ .cmd = c };
+			L = (struct dispatch_lookup){ .cmd = c };
 		else
-			lookup(c, cl.argc, cl.argv, &L);
+			dispatch_find_lookup(c, cl.argc, cl.argv, &L);
 		if (cl.argc > L.base && strcasecmp(cl.argv[L.base], "help") == 0) {
 			const struct command *hc = L.cmd;
 			char junk[256] = "";
-			struct word w = { 0 };
+			struct dispatch_word w = { 0 };
 			if (!L.base && cl.argc > 1)
-				w = match_first(c, cl.argv[1], &n, junk, sizeof(junk));
+				w = dispatch_find_first(c, cl.argv[1], &n, junk, sizeof(junk));
 			if (w.kind == WORD_COMMAND && n == 1)
 				hc = w.cmd;
 			dispatch_help(&ctx, hc, r);
@@ -778,7 +504,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	 * org is touched, so an unknown word writes nothing, as any refusal. */
 	if (team_first && (touched = team_resolve(env->store, org_id, cl.argv[0], err, sizeof(err))) != 0) {
 		if (touched > 0) {
-			struct lookup L = { .cmd = c };
+			struct dispatch_lookup L = { .cmd = c };
 			refuse_unknown(&ctx, &L, cl.argc, cl.argv, true, r);
 		} else {
 			res = store_failed(&ctx, what, check, false, r);
@@ -837,7 +563,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	if (res == CMD_OK && view.created)
 		reply_section(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
 				 "you are its *owner*. `%s help` lists what you can do.",
-			      dispatch_typed(&ctx, main_command(), typed, sizeof(typed)));
+			      dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 	if (claimed && res != CMD_STORE_ERROR)
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));

@@ -97,6 +97,21 @@ def _(w):
     check_eq(w.r.snapshot(), before, "Redis after the refusal")
 
 
+@test("swap: a reason past the old 32-word cap, with quotes, is stored as typed")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.oncall("rotation create main every 1d members %s %s" % (m(ALICE), m(BOB)), ALICE)
+    text = w.oncall("when", ALICE)["text"] + json.dumps(w.oncall("when", ALICE))
+    ids = re.findall(r"`(r\d+\.-?\d+)`", text)
+    check(len(ids) >= 2, "no future shifts: %r" % short(text))
+    reason = 'the "kids" ' + " ".join(["x"] * 34)
+    t = w.oncall("swap %s with %s %s" % (ids[1], m(BOB), reason), ALICE)["text"]
+    sid = re.search(r"swap cancel (s\d+)", t)
+    check(sid, "no swap made: %r" % t)
+    check_eq(w.r("HGET", K + ":swap:" + sid.group(1), "reason"), reason, "stored reason")
+
+
 @test("rotation create with every option of the README and four members (18 arguments) works")
 def _(w):
     for u in (BOB, CAROL, DAVE):
