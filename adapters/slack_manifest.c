@@ -54,10 +54,9 @@ static void usage_hint(struct buf *b, const struct command *c)
 			buf_printf(&hint, "%s%.*s", hint.len ? "|" : "[", (int)n, s->name);
 	}
 	for (size_t i = 1; c == command_table[0] && command_table[i]; i++)
-		buf_printf(&hint, "|%s%s", command_table[i]->name,
-			   strcmp(command_table[i]->name, "help") == 0 ? "" : " ...");
-	if (c != command_table[0])
-		buf_adds(&hint, "|help");
+		if (dispatch_nested(command_table[i]))
+			buf_printf(&hint, "|%s ...", command_table[i]->name);
+	buf_adds(&hint, "|help");
 	buf_addc(&hint, ']');
 	quoted(b, buf_cstr(&hint));
 	buf_free(&hint);
@@ -71,7 +70,7 @@ static void description(struct buf *b, const struct command *c)
 									       : c->summary[0],
 		   c->summary + 1);
 	for (size_t i = 1; c == command_table[0] && command_table[i]; i++)
-		if (strcmp(command_table[i]->name, "help") != 0)
+		if (dispatch_nested(command_table[i]))
 			buf_printf(&d, "; %s: %s", command_table[i]->name, command_table[i]->summary);
 	quoted(b, buf_cstr(&d));
 	buf_free(&d);

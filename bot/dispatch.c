@@ -21,8 +21,13 @@ const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, c
 {
 	const char *main_name = dispatch_find_main()->name;
 
-	if (ctx && ctx->req && ctx->cfg && ctx->req->platform == PLATFORM_SLACK &&
-	    ctx->cfg->slack_ncommands) {
+	/* Teams and the console keep every command's own name; Slack reserves
+	 * some (/invite), so there commands are reached through the main one. */
+	if (ctx && ctx->req && ctx->req->platform != PLATFORM_SLACK) {
+		snprintf(out, size, "/%s", c->name);
+		return out;
+	}
+	if (ctx && ctx->req && ctx->cfg && ctx->cfg->slack_ncommands) {
 		for (size_t i = 1; i < ctx->cfg->slack_ncommands; i++)
 			if (strcmp(ctx->cfg->slack_command[i].command, c->name) == 0) {
 				snprintf(out, size, "/%s", ctx->cfg->slack_command[i].name);
@@ -106,9 +111,10 @@ static void usage(const struct cmd_ctx *ctx, const struct command *c, const stru
 				usage_line(&b, typed, c, s);
 		}
 		for (size_t i = 1; !head && c == dispatch_find_main() && command_table[i]; i++)
-			buf_printf(&b, "`%s ...` %s: `%s help`\n",
-				   dispatch_typed(ctx, command_table[i], other, sizeof(other)),
-				   command_table[i]->summary, other);
+			if (dispatch_nested(command_table[i]))
+				buf_printf(&b, "`%s ...` %s: `%s help`\n",
+					   dispatch_typed(ctx, command_table[i], other, sizeof(other)),
+					   command_table[i]->summary, other);
 		if (!head)
 			buf_printf(&b, "`%s help` shows this list.", typed);
 	}

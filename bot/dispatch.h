@@ -158,10 +158,11 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
  * spacing kept, trailing blanks dropped); "" past the end or for a button. */
 const char *dispatch_rest(const struct cmd_ctx *ctx, int i);
 
-/* How people type command c where ctx's request came from, into out:
- * "/oncall", "/oncall invite"; on Slack with the registered names
- * ("/oncall-prod invite", or "/incident-prod" for a command registered under
- * its own name). ctx may be NULL: the table's own names. Returns out. */
+/* How people type command c where ctx's request came from, into out. On
+ * Slack, through the registered names: "/oncall", "/oncall invite" (or
+ * "/oncall-prod invite", or "/invite-prod" for a command registered under a
+ * name of its own); on Teams and the console, the command's own name
+ * ("/invite"). ctx NULL: "/oncall invite", which works everywhere. Returns out. */
 const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, char *out,
 			   size_t size);
 
@@ -174,6 +175,10 @@ const char *dispatch_typed_name(const struct cmd_ctx *ctx, const char *name, cha
  * a prefix of one. Then *meaning gets what it would run ("rotation"). Team
  * names must not be taken, so that `/oncall TEAM` always means the team. */
 bool dispatch_word_taken(const char *word, char *meaning, size_t size);
+
+/* Whether c is also a subcommand of the main command (`/oncall invite`): every
+ * command but the main one and `help`, which is every command's own word. */
+bool dispatch_nested(const struct command *c);
 
 /* Lookup helpers, exposed for tests. */
 const struct command *dispatch_find_command(const char *name);

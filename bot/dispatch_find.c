@@ -39,6 +39,11 @@ const struct command *dispatch_find_main(void)
 	return command_table[0];
 }
 
+bool dispatch_nested(const struct command *c)
+{
+	return c != command_table[0] && strcasecmp(c->name, "help") != 0;
+}
+
 size_t dispatch_find_firsts(const struct command *c, struct dispatch_word *w, size_t max)
 {
 	size_t n = 0;
@@ -56,7 +61,8 @@ size_t dispatch_find_firsts(const struct command *c, struct dispatch_word *w, si
 								 two ? NULL : s, NULL };
 		}
 	for (size_t i = 1; c == dispatch_find_main() && command_table[i] && n < max; i++)
-		w[n++] = (struct dispatch_word){ WORD_COMMAND, command_table[i]->name,
+		if (dispatch_nested(command_table[i]))
+			w[n++] = (struct dispatch_word){ WORD_COMMAND, command_table[i]->name,
 						 strlen(command_table[i]->name), NULL, command_table[i] };
 	return n;
 }
