@@ -14,9 +14,10 @@
 import json
 import os
 import re
+import subprocess
 
-from harness import (ORG, ROOT, check, check_eq, check_re, everything, free_port, own_world,
-                     run_cli, short, test)
+from harness import (ORG, ROOT, Redis, check, check_eq, check_re, daemon_binary, daemon_env,
+                     everything, free_port, own_world, run_cli, short, test)
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
 K = "wk:{%s}" % ORG
@@ -209,6 +210,28 @@ def _(w):
         check_re(r"`/oncall invite link \[role\]", h, "/oncall %s" % text)
     r = w.oncall("", "U0STRANGER")
     check_re(r"`/oncall invite join CODE`", r["text"], "non-member hint")
+
+
+@test("console: plain `invite ...` and `/oncall invite ...` both work; hints keep the plain words",
+      world=False)
+def _():
+    redis = Redis().start()
+    try:
+        env = daemon_env(redis.url, "http://127.0.0.1:9/api", WK_SLACK_SIGNING_SECRET=None)
+        p = subprocess.run([daemon_binary(), "-c", "config/watchkeeper.example.json", "--console"],
+                           input=b"/oncall\ninvite team-mode\n1\n/oncall invite link\ninvite members\n"
+                                 b"/oncall rot li\n/oncall rotaton\n",
+                           env=env, cwd=ROOT, capture_output=True, timeout=30)
+        out, err = p.stdout.decode(), p.stderr.decode()
+        check_eq(p.returncode, 0, "exit status (stderr: %s)" % short(err, 600))
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            check(bad not in err, "sanitizer report: %s" % short(err, 800))
+        check_re(r"now in \*team\* mode", out, "plain `invite team-mode`")
+        check_re(r"`/invite join [a-z2-7]{32}`", out, "`/oncall invite link` in the console, plain hint")
+        check_re(r"@you.*owner", out, "plain `invite members`")
+        check_re(r"Did you mean `/oncall rotation`\?", out, "did you mean in the console")
+    finally:
+        redis.destroy()
 
 
 @test("team create refuses subcommand names and their prefixes, so /oncall TEAM stays a team")
