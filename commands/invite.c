@@ -792,7 +792,7 @@ static enum cmd_result team_result(int rc, const char *name, struct reply *r)
 		reply_textf(r, "There is already a team called `%s`.", shown);
 		break;
 	case TEAM_NOT_FOUND:
-		reply_textf(r, "There is no team `%s`. `/invite team list` shows them.", shown);
+		reply_textf(r, "There is no team `%s`. `%s team list` shows them.", shown, INV(NULL));
 		break;
 	case TEAM_IS_DEFAULT:
 		reply_textf(r, "The default team can't be renamed or deleted.");

@@ -265,12 +265,14 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
-	if (strlen(dispatch_rest(ctx, at + 2)) >= sizeof(sw.reason)) {
+	/* The reason as typed: after the peer and the team option (taken out of argv above). */
+	const char *reason = dispatch_rest(ctx, at + 2 + (team_name ? 2 : 0));
+	if (strlen(reason) >= sizeof(sw.reason)) {
 		reply_textf(r, "The reason is longer than %zu bytes; say it in fewer words.", sizeof(sw.reason) - 1);
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
-	wk_strlcpy(sw.reason, dispatch_rest(ctx, at + 2), sizeof(sw.reason));	/* as typed */
+	wk_strlcpy(sw.reason, reason, sizeof(sw.reason));
 	sw.kind = kind;
 	if (kind == SWAP_TRADE) {
 		/* In return the requester takes the peer's next rotation shift. */
