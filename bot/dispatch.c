@@ -175,21 +175,13 @@ static void refuse_unknown(const struct cmd_ctx *ctx, const struct dispatch_look
 	}
 	if (L->first.kind == WORD_HEAD) {
 		/* "rotation" alone, or with a second word that isn't one of its rows */
-		struct dispatch_word second[DISPATCH_MAX_WORDS];
-		size_t n = 0;
-		for (const struct subcommand *s = c->subcommands; s->name && n < DISPATCH_MAX_WORDS; s++) {
-			char first[32];
-			const char *sw;
-			dispatch_find_split(s->name, first, sizeof(first), &sw);
-			if (sw[0] && strlen(first) == L->first.len &&
-			    strncasecmp(first, L->first.name, L->first.len) == 0)
-				second[n++] = (struct dispatch_word){ WORD_SUB, sw, strlen(sw), s, NULL };
-		}
-		if (argc > at + 1 && (near = dispatch_find_closest(second, n, argv[at + 1]))) {
+		const struct subcommand *s = argc > at + 1
+			? dispatch_find_near_second(c, L->first.name, L->first.len, argv[at + 1]) : NULL;
+		if (s) {
 			reply_textf(r, "`%s %.*s` has no `%s`. Did you mean `%s %s`?", typed,
 				    (int)L->first.len, L->first.name,
-				    reply_escape(shown2, sizeof(shown2), argv[at + 1]), typed, near->sub->name);
-			usage(ctx, c, near->sub, NULL, r);
+				    reply_escape(shown2, sizeof(shown2), argv[at + 1]), typed, s->name);
+			usage(ctx, c, s, NULL, r);
 		} else {
 			char head[32];
 			snprintf(head, sizeof(head), "%.*s", (int)L->first.len, L->first.name);
@@ -471,6 +463,15 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			goto out;
 		}
 		int nargs = (int)(cl.argc - at);
+		const struct subcommand *near = L.used == 1 && nargs
+			? dispatch_find_near_second(c, sub->name, strlen(sub->name), cl.argv[at]) : NULL;
+		if (near && (nargs < sub->min_args || nargs > sub->max_args)) {
+			/* "swap cancle s1": swap's arguments don't fit, and "swap cancel" is near */
+			reply_textf(r, "`%s %s` takes %s. Did you mean `%s %s`?", typed, sub->name,
+				    sub->max_args ? sub->args : "no arguments", typed, near->name);
+			dispatch_usage(&ctx, c, near, r);
+			goto out;
+		}
 		if (nargs > sub->max_args && sub->max_args > 0) {
 			reply_textf(r, "`%s %s` takes at most %d argument%s; that was %d.", typed, sub->name,
 				    sub->max_args, sub->max_args == 1 ? "" : "s", nargs);

@@ -259,3 +259,21 @@ bool dispatch_word_taken(const char *word, char *meaning, size_t size)
 	return false;
 }
 
+
+const struct subcommand *dispatch_find_near_second(const struct command *c, const char *head,
+						   size_t hlen, const char *word)
+{
+	struct dispatch_word second[DISPATCH_MAX_WORDS];
+	const struct dispatch_word *near;
+	size_t n = 0;
+
+	for (const struct subcommand *s = c->subcommands; s->name && n < DISPATCH_MAX_WORDS; s++) {
+		char first[32];
+		const char *sw;
+		dispatch_find_split(s->name, first, sizeof(first), &sw);
+		if (sw[0] && strlen(first) == hlen && strncasecmp(first, head, hlen) == 0)
+			second[n++] = (struct dispatch_word){ WORD_SUB, sw, strlen(sw), s, NULL };
+	}
+	near = dispatch_find_closest(second, n, word);
+	return near ? near->sub : NULL;
+}

@@ -59,4 +59,9 @@ void dispatch_find_lookup(const struct command *c, size_t argc, char **argv, str
 const struct dispatch_word *dispatch_find_closest(const struct dispatch_word *w, size_t n,
 						  const char *word);
 
+/* The row of c's group head (the first hlen bytes of head, "swap") whose
+ * second word is nearest to word ("cancle": "swap cancel"), or NULL. */
+const struct subcommand *dispatch_find_near_second(const struct command *c, const char *head,
+						   size_t hlen, const char *word);
+
 #endif

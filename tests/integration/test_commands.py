@@ -177,6 +177,12 @@ def _(w):
     check_re(r"Did you mean `/oncall schedule`\?", everything(r), "/oncall scedule")
     r = w.oncall("rotation lsit", ALICE)
     check_re(r"Did you mean `/oncall rotation list`\?", everything(r), "/oncall rotation lsit")
+    r = w.oncall("swap cancle s1", ALICE)
+    check_re(r"Did you mean `/oncall swap cancel`\?", everything(r), "/oncall swap cancle s1")
+    short_reply(r, "/oncall swap cancle s1")
+    r = w.oncall("me nmae Alice", ALICE)
+    check_re(r"`/oncall me` takes no arguments\. Did you mean `/oncall me name`\?", everything(r),
+             "/oncall me nmae Alice")
     r = w.invite("memebrs", ALICE)
     check_re(r"Did you mean `/oncall invite members`\?", everything(r), "/invite memebrs")
     r = w.oncall("xyzzy", ALICE)
