@@ -122,6 +122,39 @@ static void test_two_word_prefixes(void **state)
 	assert_null(s);
 }
 
+/* Issue 10 item 11: commands are named as people type them where they are. */
+static void test_typed_names(void **state)
+{
+	struct config cfg;
+	struct request req;
+	struct cmd_ctx ctx = { 0 };
+	char out[80];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&req, 0, sizeof(req));
+	ctx.cfg = &cfg;
+	ctx.req = &req;
+	assert_string_equal(dispatch_typed(NULL, &invite_command, out, sizeof(out)), "/oncall invite");
+	assert_string_equal(dispatch_typed(NULL, &oncall_command, out, sizeof(out)), "/oncall");
+	req.platform = PLATFORM_CONSOLE;	/* the console keeps the plain words */
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/invite");
+	req.platform = PLATFORM_SLACK;
+	cfg.slack_ncommands = 1;
+	snprintf(cfg.slack_command[0].name, sizeof(cfg.slack_command[0].name), "oncall-prod");
+	snprintf(cfg.slack_command[0].command, sizeof(cfg.slack_command[0].command), "oncall");
+	assert_string_equal(dispatch_typed(&ctx, &oncall_command, out, sizeof(out)), "/oncall-prod");
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/oncall-prod invite");
+	cfg.slack_ncommands = 2;
+	snprintf(cfg.slack_command[1].name, sizeof(cfg.slack_command[1].name), "invite-prod");
+	snprintf(cfg.slack_command[1].command, sizeof(cfg.slack_command[1].command), "invite");
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/invite-prod");
+	assert_string_equal(dispatch_typed_name(&ctx, "invite", out, sizeof(out)), "/invite-prod");
+	assert_false(dispatch_nested(&oncall_command));
+	assert_false(dispatch_nested(&help_command));
+	assert_true(dispatch_nested(&invite_command));
+}
+
 /* Team names must never shadow a subcommand: `/oncall TEAM`. */
 static void test_word_taken(void **state)
 {
@@ -241,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_two_word_subcommands),
 		cmocka_unit_test(test_two_word_prefixes),
 		cmocka_unit_test(test_word_taken),
+		cmocka_unit_test(test_typed_names),
 		cmocka_unit_test(test_help_generated_from_table),
 		cmocka_unit_test(test_tables_well_formed),
 		cmocka_unit_test(test_reply_escape),
