@@ -27,6 +27,7 @@
 /* `/invite` as people type it here ("/oncall invite", dispatch_typed()): Slack
  * keeps /invite for itself. The buffer lives until the end of the statement. */
 #define INV(ctx) dispatch_typed((ctx), &invite_command, (char[80]){ 0 }, 80)
+#define MAIN(ctx) dispatch_typed((ctx), command_table[0], (char[80]){ 0 }, 80)
 
 /* "Tue 1 Dec 09:00 UTC" */
 static const char *format_utc(int64_t ms, char *out, size_t size)
@@ -340,10 +341,11 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 	}
 	join_url(ctx, code, url, sizeof(url));
 	buf_printf(&text, "You have been invited to your team's on-call in Watchkeeper, with the %s role.\n\n"
-			  "In Slack, type:\n\n    %s join %s\n\nor open %s\n\n"
-			  "If your Slack profile uses this email address, just use /oncall: you will "
+			  "In Slack, type:\n\n    /%s invite join %s\n\nor open %s\n\n"
+			  "If your Slack profile uses this email address, just use /%s: you will "
 			  "be recognised. The invite expires in 14 days.\n",
-		   role_name(spec.role), INV(ctx), code, url);
+		   role_name(spec.role), ctx->cfg->slack_command[0].name, code, url,
+		   ctx->cfg->slack_command[0].name);
 	if (!mail_configured(ctx->cfg)) {
 		reply_textf(r, "Invited %s as *%s* (`%s`). Email is not set up here (smtp.url), so "
 			       "forward this to them:", argv[0], role_name(spec.role), id);
@@ -568,8 +570,8 @@ static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **arg
 		return CMD_STORE_ERROR;
 	switch (jr.outcome) {
 	case JOIN_OK:
-		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
-			    role_name(jr.role));
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `%s`.",
+			    role_name(jr.role), MAIN(ctx));
 		return CMD_OK;
 	case JOIN_CLAIM: {
 		int rc = member_claim(ctx->store, ctx->org_id, jr.placeholder, ctx->req->user_id,
@@ -581,8 +583,8 @@ static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **arg
 			reply_textf(r, "That invite was already used.");
 			return CMD_REFUSED;
 		}
-		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
-			    role_name(jr.role));
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `%s`.",
+			    role_name(jr.role), MAIN(ctx));
 		return CMD_OK;
 	}
 	case JOIN_ALREADY_MEMBER:
