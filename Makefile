@@ -46,6 +46,15 @@ build/rel/%.o: %.c
 
 san: build/san/watchkeeper $(UNIT_BIN)
 
+# Slash command names Slack keeps for itself, from their list in config/, as C
+# string literals for adapters/slack_manifest.c. A line that isn't a comment,
+# blank or "/name" is copied as is, so the compiler rejects it.
+build/gen/slack_reserved.inc: config/slack-reserved-commands.txt
+	@mkdir -p $(dir $@)
+	sed -e '/^#/d' -e '/^[[:space:]]*$$/d' -e 's|^/\([a-z0-9_-]*\)[[:space:]]*$$|"\1",|' $< > $@
+build/rel/adapters/slack_manifest.o build/san/adapters/slack_manifest.o \
+build/fuzz/obj/adapters/slack_manifest.o: build/gen/slack_reserved.inc
+
 build/san/watchkeeper: $(SAN_OBJ) build/san/bot/main.o
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 

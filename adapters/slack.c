@@ -1,5 +1,6 @@
 /* slack.c - see slack.h */
 #include "adapters/slack.h"
+#include "adapters/slack_manifest.h"
 #include "adapters/adapter.h"
 #include "adapters/slack_users.h"
 #include "adapters/slack_verify.h"
@@ -436,6 +437,11 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	}
 	if (job->req.response_url[0] && !url_acceptable(job->req.response_url))
 		job->req.response_url[0] = '\0';
+	/* A registered name (slack.commands, "oncall-prod") runs its command; the
+	 * table's own names still work for an app set up before they were configurable. */
+	const char *mapped = slack_name_command(req->cfg, job->req.command);
+	if (mapped)
+		wk_strlcpy(job->req.command, mapped, sizeof(job->req.command));
 	mark_delivery(&job->req, req);
 	free(job->req.text);
 	job->req.text = slack_unescape(form_get(&form, "text") ? form_get(&form, "text") : "");

@@ -40,7 +40,21 @@ static size_t smart_quote_len(const unsigned char *s, size_t n, size_t i)
 	return 0;
 }
 
-int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz)
+/* Length of text without its trailing separators. */
+static size_t trimmed_len(const unsigned char *s, size_t n)
+{
+	while (n > 0) {
+		if (sep_len(s, n, n - 1) == 1)
+			n--;
+		else if (n >= 2 && sep_len(s, n, n - 2) == 2)
+			n -= 2;
+		else
+			break;
+	}
+	return n;
+}
+
+int cmdline_split_max(const char *text, size_t max, struct cmdline *out, char *err, size_t errsz)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t n = strnlen(text, CMDLINE_MAX_TEXT + 1);
@@ -50,6 +64,8 @@ int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz
 
 	out->argc = 0;
 	out->argv = NULL;
+	out->typed = NULL;
+	out->start = NULL;
 	if (n > CMDLINE_MAX_TEXT) {
 		snprintf(err, errsz, "command text is longer than %d bytes", CMDLINE_MAX_TEXT);
 		return -1;
@@ -58,13 +74,22 @@ int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz
 		snprintf(err, errsz, "command text is not valid UTF-8");
 		return -1;
 	}
+	if (max > CMDLINE_MAX_ARGS)
+		max = CMDLINE_MAX_ARGS;
+	n = trimmed_len(s, n);
 	/*
-	 * One block: argv[CMDLINE_MAX_ARGS + 1], then the arguments. Dropping
-	 * separators and quotes only shrinks the text, and each argument adds
-	 * one NUL, so n + CMDLINE_MAX_ARGS bytes hold any accepted split.
+	 * One block: argv[CMDLINE_MAX_ARGS + 1], start[CMDLINE_MAX_ARGS], the
+	 * typed text, then the arguments. Dropping separators and quotes only
+	 * shrinks the text (the rest argument is a plain copy), and each argument
+	 * adds one NUL, so n + CMDLINE_MAX_ARGS bytes hold any accepted split.
 	 */
-	argv = xmalloc((CMDLINE_MAX_ARGS + 1) * sizeof(char *) + n + CMDLINE_MAX_ARGS);
-	arena = (char *)(argv + CMDLINE_MAX_ARGS + 1);
+	argv = xmalloc((CMDLINE_MAX_ARGS + 1) * sizeof(char *) + CMDLINE_MAX_ARGS * sizeof(size_t) +
+		       (n + 1) + n + CMDLINE_MAX_ARGS);
+	out->start = (size_t *)(argv + CMDLINE_MAX_ARGS + 1);
+	out->typed = (char *)(out->start + CMDLINE_MAX_ARGS);
+	memcpy(out->typed, text, n);
+	out->typed[n] = '\0';
+	arena = out->typed + n + 1;
 
 	for (;;) {
 		enum quote q = QUOTE_NONE;
@@ -80,6 +105,14 @@ int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz
 			goto fail;
 		}
 		arg = arena;
+		out->start[out->argc] = i;
+		if (max && out->argc + 1 == max) {	/* the rest, as typed */
+			memcpy(arg, text + i, n - i);
+			arg[n - i] = '\0';
+			arena += n - i + 1;
+			argv[out->argc++] = arg;
+			break;
+		}
 		while (i < n) {
 			if (q == QUOTE_NONE && sep_len(s, n, i) > 0)
 				break;
@@ -117,7 +150,21 @@ int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz
 fail:
 	free(argv);
 	out->argc = 0;
+	out->typed = NULL;
+	out->start = NULL;
 	return -1;
+}
+
+int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz)
+{
+	return cmdline_split_max(text, 0, out, err, errsz);
+}
+
+const char *cmdline_rest(const struct cmdline *cl, size_t i)
+{
+	if (!cl || i >= cl->argc || !cl->typed)
+		return "";
+	return cl->typed + cl->start[i];
 }
 
 void cmdline_free(struct cmdline *cl)
@@ -125,6 +172,8 @@ void cmdline_free(struct cmdline *cl)
 	free(cl->argv);
 	cl->argv = NULL;
 	cl->argc = 0;
+	cl->typed = NULL;
+	cl->start = NULL;
 }
 
 static bool is_upper_or_digit(char c)

@@ -33,7 +33,10 @@
 #include <stddef.h>
 
 #define CMDLINE_MAX_TEXT 4000
-#define CMDLINE_MAX_ARGS 32
+/* Enough for a rotation of 200 people named in one line; free text after a
+ * command's fixed arguments is one argument (cmdline_split_max), so words of
+ * a message never count toward this. */
+#define CMDLINE_MAX_ARGS 256
 #define CMDLINE_MAX_ARG 512
 #define CMDLINE_ERR_SIZE 96
 
@@ -45,6 +48,8 @@
 struct cmdline {
 	size_t argc;
 	char **argv;	/* argc strings, then NULL; all owned by the cmdline */
+	char *typed;	/* the text with trailing blanks dropped (owned), for cmdline_rest() */
+	size_t *start;	/* argc offsets into typed: where each argument begins */
 };
 
 /*
@@ -55,6 +60,22 @@ struct cmdline {
  * Each argument is itself well-formed UTF-8 and contains no NUL.
  */
 int cmdline_split(const char *text, struct cmdline *out, char *err, size_t errsz);
+
+/*
+ * Like cmdline_split(), but makes at most max arguments (max 0: no limit but
+ * CMDLINE_MAX_ARGS): when the text holds more, argument max is the rest of
+ * the text as typed, from its first character (quotes and spacing kept, not
+ * checked; trailing blanks dropped) and bounded only by CMDLINE_MAX_TEXT. So
+ * free text after a command's fixed arguments ("page @bob the db is down")
+ * is one argument, and a stray quote in it is no error.
+ */
+int cmdline_split_max(const char *text, size_t max, struct cmdline *out, char *err, size_t errsz);
+
+/*
+ * The text as typed from argument i to the end (trailing blanks dropped), or
+ * "" when i >= argc. Valid until cmdline_free().
+ */
+const char *cmdline_rest(const struct cmdline *cl, size_t i);
 
 /* Release the arguments and leave *cl empty. Safe on an empty cmdline. */
 void cmdline_free(struct cmdline *cl);

@@ -1,6 +1,8 @@
 /* config.c - see config.h */
 #include "bot/config.h"
 #include "bot/secrets.h"
+#include "adapters/slack_manifest.h"
+#include "bot/dispatch.h"
 #include "bot/log.h"
 #include "bot/tz.h"
 #include "bot/util.h"
@@ -63,6 +65,9 @@ static const struct config_key config_keys[] = {
 	  "the Slack Web API base URL (http:// or https://)" },
 	{ "slack.ack_after_ms", "WK_SLACK_ACK_AFTER_MS", INT(slack_ack_after_ms), "2000", 100, 2800, 0,
 	  "milliseconds before a slow command is acknowledged, 100..2800 (Slack waits 3000)" },
+	{ "slack.commands", "WK_SLACK_COMMANDS", STR(slack_commands), "oncall", 0, 0, 0,
+	  "slash command names, comma-separated: the main command first, then NAME=COMMAND for a "
+	  "command with a name of its own, e.g. \"oncall-prod\" or \"oncall-prod,invite-prod=invite\"" },
 	{ "rotation.timezone", "WK_ROTATION_TIMEZONE", STR(rotation_timezone), "UTC", 0, 0, 0,
 	  "an IANA time zone such as Europe/Berlin" },
 	{ "rotation.handoff", "WK_ROTATION_HANDOFF", STR(rotation_handoff), "monday 09:00", 0, 0, 0,
@@ -344,6 +349,72 @@ static int check_step_delays(const char *s)
 	return n ? 0 : -1;
 }
 
+/* slack.commands into cfg->slack_command[]: each name 1..31 of [a-z0-9_-],
+ * none that Slack keeps for itself, none twice; a COMMAND must be one in the
+ * table. The first entry is the main command. */
+static int parse_slack_commands(struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	const char *p = cfg->slack_commands;
+	char name[96], item[80];
+
+	key_label(from_env, "slack.commands", name, sizeof(name));
+	cfg->slack_ncommands = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		struct config_slack_command *e = &cfg->slack_command[cfg->slack_ncommands];
+		const char *eq;
+		const struct command *c;
+
+		if (n >= sizeof(item) || cfg->slack_ncommands == CONFIG_SLACK_COMMANDS) {
+			snprintf(err, errsz, "config key %s: expected at most %d names of at most %d characters",
+				 name, CONFIG_SLACK_COMMANDS, CONFIG_SLACK_NAME_SIZE - 1);
+			return -1;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n + (p[n] == ',');
+		eq = strchr(item, '=');
+		if (eq)
+			item[eq++ - item] = '\0';
+		c = cfg->slack_ncommands == 0 ? command_table[0] : eq ? dispatch_find_command(eq) : NULL;
+		if (!valid_name(item[0] == '/' ? item + 1 : item, CONFIG_SLACK_NAME_SIZE - 1, "_-") ||
+		    strpbrk(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) {
+			snprintf(err, errsz, "config key %s: \"%.40s\" is not a slash command name "
+					     "(lowercase letters, digits, '-' and '_', at most %d)",
+				 name, item, CONFIG_SLACK_NAME_SIZE - 1);
+			return -1;
+		}
+		if (!c || (cfg->slack_ncommands == 0 && eq && strcmp(eq, c->name) != 0)) {
+			snprintf(err, errsz, "config key %s: \"%.40s\" needs =COMMAND naming a command "
+					     "other than the first's, e.g. invite-prod=invite",
+				 name, item);
+			return -1;
+		}
+		wk_strlcpy(e->name, item[0] == '/' ? item + 1 : item, sizeof(e->name));
+		wk_strlcpy(e->command, c->name, sizeof(e->command));
+		if (slack_name_reserved(e->name)) {
+			snprintf(err, errsz, "config key %s: Slack keeps /%s for itself (see "
+					     "config/slack-reserved-commands.txt); pick another name",
+				 name, e->name);
+			return -1;
+		}
+		for (size_t i = 0; i < cfg->slack_ncommands; i++)
+			if (strcmp(cfg->slack_command[i].name, e->name) == 0 ||
+			    strcmp(cfg->slack_command[i].command, e->command) == 0) {
+				snprintf(err, errsz, "config key %s: /%s or its command is named twice",
+					 name, e->name);
+				return -1;
+			}
+		cfg->slack_ncommands++;
+	}
+	if (cfg->slack_ncommands == 0) {
+		snprintf(err, errsz, "config key %s: expected at least the main command's name, e.g. oncall",
+			 name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Weekday of a civil date, 0 = Sunday (Sakamoto's method). */
 static int civil_weekday(int y, int m, int d)
 {
@@ -516,6 +587,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		goto out;
 	}
 	if (check_twilio(cfg, from_env, err, errsz) < 0)
+		goto out;
+	if (parse_slack_commands(cfg, from_env, err, errsz) < 0)
 		goto out;
 	if (derive_rotation(cfg, from_env, err, errsz) < 0)
 		goto out;

@@ -17,6 +17,9 @@
 
 #include "bot/rotation.h"
 
+#define CONFIG_SLACK_COMMANDS 8	/* registered slash commands at most */
+#define CONFIG_SLACK_NAME_SIZE 32	/* Slack: '/' and 1..31 more */
+
 struct config {
 	char *listen_host;
 	int listen_port;
@@ -37,6 +40,16 @@ struct config {
 	char *slack_bot_token;		/* secret: never logged */
 	char *slack_api_url;
 	int64_t slack_ack_after_ms;
+	/* The slash commands the Slack app registers (slack.commands): the first
+	 * is the main command (/oncall, which reaches every other command as a
+	 * subcommand); each further NAME=COMMAND registers another command under
+	 * its own name. "oncall" or "oncall-prod,incident-prod=incident". */
+	char *slack_commands;
+	struct config_slack_command {
+		char name[CONFIG_SLACK_NAME_SIZE];	/* without the '/' */
+		char command[CONFIG_SLACK_NAME_SIZE];	/* the table's name, e.g. "oncall" */
+	} slack_command[CONFIG_SLACK_COMMANDS];	/* derived, validated */
+	size_t slack_ncommands;
 
 	char *rotation_timezone;
 	char *rotation_handoff;		/* "monday 09:00" */

@@ -1,9 +1,11 @@
 /* dispatch.c - see dispatch.h */
 #include "bot/dispatch.h"
+#include "bot/dispatch_find.h"
 #include "bot/cmdline.h"
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/metrics.h"
+#include "bot/team.h"
 #include "bot/util.h"
 
 #include <ctype.h>
@@ -13,106 +15,74 @@
 #include <string.h>
 #include <strings.h>
 
-const struct command *dispatch_find_command(const char *name)
+/* ---- names as typed ---- */
+
+const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, char *out, size_t size)
 {
-	if (name[0] == '/')
-		name++;
-	for (size_t i = 0; command_table[i]; i++) {
-		const struct command *c = command_table[i];
-		if (strcasecmp(c->name, name) == 0)
-			return c;
-		for (size_t a = 0; c->aliases && c->aliases[a]; a++)
-			if (strcasecmp(c->aliases[a], name) == 0)
-				return c;
+	const char *main_name = dispatch_find_main()->name;
+
+	/* Teams and the console keep every command's own name; Slack reserves
+	 * some (/invite), so there commands are reached through the main one. */
+	if (ctx && ctx->req && ctx->req->platform != PLATFORM_SLACK) {
+		snprintf(out, size, "/%s", c->name);
+		return out;
 	}
-	return NULL;
-}
-
-/* Split "team create" into its words; second is "" for one-word names. */
-static void sub_words(const char *name, char *first, size_t size, const char **second)
-{
-	const char *sp = strchr(name, ' ');
-	size_t n = sp ? (size_t)(sp - name) : strlen(name);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(first, name, n);
-	first[n] = '\0';
-	*second = sp ? sp + 1 : "";
-}
-
-/* Exact, then unique prefix, among the subcommands whose first word is `head`
- * (two-word names) or that are one word (head == NULL). */
-static const struct subcommand *match(const struct command *c, const char *head, const char *word,
-				      int *ambiguous)
-{
-	const struct subcommand *found = NULL;
-	size_t n = strlen(word);
-	int matches = 0;
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (const struct subcommand *s = c->subcommands; s->name; s++) {
-			char first[32];
-			const char *second;
-			sub_words(s->name, first, sizeof(first), &second);
-			if (head ? (!second[0] || strcasecmp(first, head) != 0) : second[0] != '\0')
-				continue;
-			const char *cand = head ? second : first;
-			if (pass == 0 && strcasecmp(cand, word) == 0)
-				return s;
-			if (pass == 1 && n && strncasecmp(cand, word, n) == 0) {
-				found = s;
-				matches++;
+	if (ctx && ctx->req && ctx->cfg && ctx->cfg->slack_ncommands) {
+		for (size_t i = 1; i < ctx->cfg->slack_ncommands; i++)
+			if (strcmp(ctx->cfg->slack_command[i].command, c->name) == 0) {
+				snprintf(out, size, "/%s", ctx->cfg->slack_command[i].name);
+				return out;
 			}
-		}
+		main_name = ctx->cfg->slack_command[0].name;
 	}
-	if (matches > 1) {
-		*ambiguous = 1;
-		return NULL;
-	}
-	return found;
+	if (c == dispatch_find_main())
+		snprintf(out, size, "/%s", main_name);
+	else
+		snprintf(out, size, "/%s %s", main_name, c->name);
+	return out;
 }
 
-const struct subcommand *dispatch_find_subcommand(const struct command *c, size_t argc,
-						  char **argv, size_t *used, int *ambiguous)
+/* A check from a table ("/invite list") as typed here ("/oncall invite list"). */
+static const char *typed_check(const struct cmd_ctx *ctx, const char *check, char *out, size_t size)
 {
-	const struct subcommand *s;
+	char word[32], typed[80];
+	size_t n = strcspn(check + 1, " ");
+	const struct command *c;
 
-	*ambiguous = 0;
-	*used = 0;
-	if (argc == 0)
-		return NULL;
-	if (argc >= 2 && (s = match(c, argv[0], argv[1], ambiguous))) {
-		*used = 2;
-		return s;
+	snprintf(word, sizeof(word), "%.*s", (int)n, check + 1);
+	if (check[0] != '/' || !(c = dispatch_find_command(word))) {
+		wk_strlcpy(out, check, size);
+		return out;
 	}
-	if (*ambiguous)
-		return NULL;
-	/* "team" alone names a group ("team create", ...): don't let it prefix-match
-	 * "team-mode"; only an exact one-word subcommand of that name may run. */
-	for (const struct subcommand *x = c->subcommands; x->name; x++) {
-		char first[32];
-		const char *second;
-		sub_words(x->name, first, sizeof(first), &second);
-		if (second[0] && strcasecmp(first, argv[0]) == 0) {
-			for (s = c->subcommands; s->name; s++)
-				if (strcasecmp(s->name, argv[0]) == 0) {
-					*used = 1;
-					return s;
-				}
-			return NULL;
-		}
-	}
-	if ((s = match(c, NULL, argv[0], ambiguous)))
-		*used = 1;
-	return s;
+	snprintf(out, size, "%s%s", dispatch_typed(ctx, c, typed, sizeof(typed)), check + 1 + n);
+	return out;
 }
 
-static void usage_line(struct buf *b, const struct command *c, const struct subcommand *s)
+const char *dispatch_typed_name(const struct cmd_ctx *ctx, const char *name, char *out, size_t size)
+{
+	const struct command *c = dispatch_find_command(name);
+
+	if (c)
+		return dispatch_typed(ctx, c, out, size);
+	snprintf(out, size, "/%s", name);
+	return out;
+}
+
+const char *dispatch_rest(const struct cmd_ctx *ctx, int i)
+{
+	if (!ctx->line || i < 0)
+		return "";
+	return cmdline_rest(ctx->line, ctx->first + (size_t)i);
+}
+
+/* ---- usage and help ---- */
+
+static void usage_line(struct buf *b, const char *typed, const struct command *c,
+		       const struct subcommand *s)
 {
 	if (s == c->default_sub)
-		buf_printf(b, "`/%s` or ", c->name);
-	buf_printf(b, "`/%s %s%s%s`", c->name, s->name, s->args[0] ? " " : "", s->args);
+		buf_printf(b, "`%s` or ", typed);
+	buf_printf(b, "`%s %s%s%s`", typed, s->name, s->args[0] ? " " : "", s->args);
 	buf_printf(b, " %s", s->summary);
 	if (s->min_role > ROLE_DEVELOPER)
 		buf_printf(b, " (%s)", role_name(s->min_role));
@@ -120,40 +90,134 @@ static void usage_line(struct buf *b, const struct command *c, const struct subc
 }
 
 /* Usage of one subcommand, of all those sharing a first word (head), or of all. */
-static void usage(const struct command *c, const struct subcommand *sub, const char *head,
-		  struct reply *r)
+static void usage(const struct cmd_ctx *ctx, const struct command *c, const struct subcommand *sub,
+		  const char *head, struct reply *r)
 {
 	struct buf b = BUF_INIT(16384);
+	char typed[80], other[80];
 
+	dispatch_typed(ctx, c, typed, sizeof(typed));
 	if (sub) {
 		buf_adds(&b, "Usage: ");
-		usage_line(&b, c, sub);
+		usage_line(&b, typed, c, sub);
 	} else {
-		buf_printf(&b, "Usage: `/%s%s%s [subcommand]`. Subcommands:\n", c->name,
+		buf_printf(&b, "Usage: `%s%s%s [subcommand]`. Subcommands:\n", typed,
 			   head ? " " : "", head ? head : "");
 		for (const struct subcommand *s = c->subcommands; s->name; s++) {
 			char first[32];
 			const char *second;
-			sub_words(s->name, first, sizeof(first), &second);
-			if (!head || strcasecmp(first, head) == 0)
-				usage_line(&b, c, s);
+			dispatch_find_split(s->name, first, sizeof(first), &second);
+			if (!head || (second[0] && strcasecmp(first, head) == 0))
+				usage_line(&b, typed, c, s);
 		}
+		for (size_t i = 1; !head && c == dispatch_find_main() && command_table[i]; i++)
+			if (dispatch_nested(command_table[i]))
+				buf_printf(&b, "`%s ...` %s: `%s help`\n",
+					   dispatch_typed(ctx, command_table[i], other, sizeof(other)),
+					   command_table[i]->summary, other);
 		if (!head)
-			buf_printf(&b, "`/%s help` shows this list.", c->name);
+			buf_printf(&b, "`%s help` shows this list.", typed);
 	}
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
 }
 
-void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r)
+void dispatch_usage(const struct cmd_ctx *ctx, const struct command *c, const struct subcommand *sub,
+		    struct reply *r)
 {
-	usage(c, sub, NULL, r);
+	usage(ctx, c, sub, NULL, r);
 }
 
-void dispatch_help(const struct command *c, struct reply *r)
+void dispatch_help(const struct cmd_ctx *ctx, const struct command *c, struct reply *r)
 {
-	reply_textf(r, "*/%s*: %s", c->name, c->summary);
-	dispatch_usage(c, NULL, r);
+	char typed[80];
+
+	reply_textf(r, "*%s*: %s", dispatch_typed(ctx, c, typed, sizeof(typed)), c->summary);
+	dispatch_usage(ctx, c, NULL, r);
+}
+
+/* A group in one line: "`/oncall rotation list|create|set|...`". */
+static void group_line(struct buf *b, const char *typed, const struct command *c, const char *head)
+{
+	int n = 0;
+
+	buf_printf(b, "`%s %s ", typed, head);
+	for (const struct subcommand *s = c->subcommands; s->name; s++) {
+		char first[32];
+		const char *second;
+		dispatch_find_split(s->name, first, sizeof(first), &second);
+		if (second[0] && strcasecmp(first, head) == 0)
+			buf_printf(b, "%s%s", n++ ? "|" : "", second);
+	}
+	buf_adds(b, " ...`");
+}
+
+/* No such subcommand: say so, offer the nearest name, and one short line, not
+ * the whole help. not_team: the word was also looked up as a team. */
+static void refuse_unknown(const struct cmd_ctx *ctx, const struct dispatch_lookup *L, size_t argc,
+			   char **argv, bool not_team, struct reply *r)
+{
+	const struct command *c = L->cmd;
+	struct dispatch_word w[DISPATCH_MAX_WORDS];
+	const struct dispatch_word *near = NULL;
+	struct buf b = BUF_INIT(4096);
+	char typed[80], shown[80], shown2[80];
+	size_t at = L->base;
+
+	dispatch_typed(ctx, c, typed, sizeof(typed));
+	reply_escape(shown, sizeof(shown), argc > at ? argv[at] : "");
+	if (L->ambiguous) {
+		bool two = L->ambiguous == 2 && argc > at + 1;	/* "`me name`, `me notify`" */
+		reply_textf(r, "`%s %s%s%s` could be %s; type more of it.", typed, shown, two ? " " : "",
+			    two ? reply_escape(shown2, sizeof(shown2), argv[at + 1]) : "", L->cands);
+		buf_free(&b);
+		return;
+	}
+	if (L->first.kind == WORD_HEAD) {
+		/* "rotation" alone, or with a second word that isn't one of its rows */
+		const struct subcommand *s = argc > at + 1
+			? dispatch_find_near_second(c, L->first.name, L->first.len, argv[at + 1]) : NULL;
+		if (s) {
+			reply_textf(r, "`%s %.*s` has no `%s`. Did you mean `%s %s`?", typed,
+				    (int)L->first.len, L->first.name,
+				    reply_escape(shown2, sizeof(shown2), argv[at + 1]), typed, s->name);
+			usage(ctx, c, s, NULL, r);
+		} else {
+			char head[32];
+			snprintf(head, sizeof(head), "%.*s", (int)L->first.len, L->first.name);
+			reply_textf(r, "`%s %s` needs one of these:", typed, head);
+			usage(ctx, c, NULL, head, r);
+		}
+		buf_free(&b);
+		return;
+	}
+	near = dispatch_find_closest(w, dispatch_find_firsts(c, w, DISPATCH_MAX_WORDS), argc > at ? argv[at] : "");
+	if (not_team)
+		reply_textf(r, "`%s` has no subcommand `%s`, and there is no team `%s`.", typed, shown, shown);
+	else
+		reply_textf(r, "`%s` has no subcommand `%s`.", typed, shown);
+	if (near) {
+		char other[80];
+		buf_printf(&b, "Did you mean `%s %.*s`? ", typed, (int)near->len, near->name);
+		if (near->kind == WORD_SUB)
+			usage_line(&b, typed, c, near->sub);
+		else if (near->kind == WORD_HEAD) {
+			char head[32];
+			snprintf(head, sizeof(head), "%.*s", (int)near->len, near->name);
+			group_line(&b, typed, c, head);
+		}
+		else
+			buf_printf(&b, "`%s ...` %s", dispatch_typed(ctx, near->cmd, other, sizeof(other)),
+				   near->cmd->summary);
+	} else {
+		size_t n = dispatch_find_firsts(c, w, DISPATCH_MAX_WORDS);
+		buf_printf(&b, "Usage: `%s SUBCOMMAND ...`, one of: ", typed);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "%s%.*s", i ? ", " : "", (int)w[i].len, w[i].name);
+		buf_printf(&b, ". `%s help` explains them.", typed);
+	}
+	reply_section(r, "%s", buf_cstr(&b));
+	buf_free(&b);
 }
 
 void dispatch_dump_json(FILE *out)
@@ -178,19 +242,22 @@ void dispatch_dump_json(FILE *out)
 	json_decref(all);
 }
 
-static void refuse_role(const struct command *c, const char *what, enum role need, enum role have,
+static void refuse_role(const char *typed, const char *what, enum role need, enum role have,
 			struct reply *r)
 {
-	reply_textf(r, "`/%s %s` needs the *%s* role%s; you are %s *%s*. Ask an owner%s.", c->name,
+	reply_textf(r, "`%s %s` needs the *%s* role%s; you are %s *%s*. Ask an owner%s.", typed,
 		    what, role_name(need), need == ROLE_OWNER ? "" : " or higher",
 		    have == ROLE_ADMIN || have == ROLE_OWNER ? "an" : "a", role_name(have),
 		    need == ROLE_OWNER ? " to do it for you" : " to change your role");
 }
 
-static void refuse_non_member(struct reply *r)
+static void refuse_non_member(const struct cmd_ctx *ctx, struct reply *r)
 {
+	char typed[80];
+
 	reply_textf(r, "You are not a member of this workspace's Watchkeeper yet. Ask an admin for "
-		       "an invite code, then type `/invite join CODE`.");
+		       "an invite code, then type `%s join CODE`.",
+		    dispatch_typed_name(ctx, "invite", typed, sizeof(typed)));
 }
 
 static void offer_team_mode(struct cmd_ctx *ctx, struct reply *r)
@@ -201,7 +268,9 @@ static void offer_team_mode(struct cmd_ctx *ctx, struct reply *r)
 		reply_section(r, "Switch to team mode? Your rotation and settings stay as they are.");
 		reply_button(r, "Switch to team mode", "invite.team_mode", "", BUTTON_PRIMARY);
 	} else {
-		reply_section(r, "Ask the owner to switch it with `/invite team-mode`.");
+		char typed[80];
+		reply_section(r, "Ask the owner to switch it with `%s team-mode`.",
+			      dispatch_typed_name(ctx, "invite", typed, sizeof(typed)));
 	}
 }
 
@@ -239,20 +308,23 @@ static int claim_by_email(const struct dispatch_env *env, struct cmd_ctx *ctx)
 static enum cmd_result run_action(const struct command *c, const char *action, struct cmd_ctx *ctx,
 				  struct reply *r)
 {
+	char typed[80];
+
+	dispatch_typed(ctx, c, typed, sizeof(typed));
 	for (const struct command_action *a = c->actions; a && a->name; a++) {
 		if (strcmp(a->name, action) != 0)
 			continue;
 		if (ctx->role == ROLE_NONE && a->min_role > ROLE_NONE) {
-			refuse_non_member(r);
+			refuse_non_member(ctx, r);
 			return CMD_REFUSED;
 		}
 		if (ctx->role < a->min_role) {
-			refuse_role(c, a->name, a->min_role, ctx->role, r);
+			refuse_role(typed, a->name, a->min_role, ctx->role, r);
 			return CMD_REFUSED;
 		}
 		return a->handler(ctx, ctx->req->action_value, r);
 	}
-	reply_textf(r, "That button is no longer supported. Run `/%s` again.", c->name);
+	reply_textf(r, "That button is no longer supported. Run `%s` again.", typed);
 	return CMD_REFUSED;
 }
 
@@ -308,17 +380,20 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	int64_t started = wk_mono_us();
 	enum cmd_result res = CMD_REFUSED;
 	size_t used = 0;
-	bool claimed = false;
-	char what[96], help[48];
+	bool claimed = false, team_first = false;
+	char what[160], help[160], typed[80];
 	const char *check = NULL;
 	int64_t replay_ttl_ms = 0;
 	int touched;
 
+	ctx.cfg = env->cfg;
+	ctx.req = req;
 	c = dispatch_find_command(req->command);
 	if (!c) {
 		char shown[40];
 		reply_escape(shown, sizeof(shown), req->command);
-		reply_textf(r, "I don't know the command `/%s`. Try `/oncall help`.", shown);
+		reply_textf(r, "I don't know the command `/%s`. Try `%s help`.", shown,
+			    dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 		goto out;
 	}
 	if (org_id_make(req->platform, req->org_external, org_id, sizeof(org_id)) < 0 ||
@@ -327,77 +402,122 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		goto out;
 	}
 	ctx.store = env->store;
-	ctx.cfg = env->cfg;
-	ctx.req = req;
 	ctx.org_id = org_id;
 	ctx.now_ms = wk_now_ms();
 
 	if (!req->action_id[0]) {
-		int ambiguous = 0;
+		struct dispatch_lookup L;
+		size_t at;
+		int n;
 
-		if (cmdline_split(req->text, &cl, err, sizeof(err)) < 0) {
-			reply_textf(r, "I couldn't read that: %s.", err);
-			dispatch_usage(c, NULL, r);
+		/* Enough words to find the subcommand (a command reached through the
+		 * main one, two words) and no more: the free text after them may hold
+		 * anything, even a stray quote. */
+		if (cmdline_split_max(req->text, 4, &cl, err, sizeof(err)) < 0) {
+			reply_textf(r, "I couldn't read that: %s. `%s help` shows how each command is "
+				       "written.", err, dispatch_typed(&ctx, c, typed, sizeof(typed)));
 			goto out;
 		}
-		if (cl.argc == 0) {
-			sub = c->default_sub;
-		} else if (strcasecmp(cl.argv[0], "help") == 0) {
-			dispatch_help(c, r);
+		/* "help" is every command's own word (and never the help command's,
+		 * which lists the commands); "/oncall help invite" = "/oncall invite help". */
+		if (cl.argc && strcasecmp(cl.argv[0], "help") == 0)
+			L = (struct dispatch_lookup){ .cmd = c };
+		else
+			dispatch_find_lookup(c, cl.argc, cl.argv, &L);
+		if (cl.argc > L.base && strcasecmp(cl.argv[L.base], "help") == 0) {
+			const struct command *hc = L.cmd;
+			char junk[256] = "";
+			struct dispatch_word w = { 0 };
+			if (!L.base && cl.argc > 1)
+				w = dispatch_find_first(c, cl.argv[1], &n, junk, sizeof(junk));
+			if (w.kind == WORD_COMMAND && n == 1)
+				hc = w.cmd;
+			dispatch_help(&ctx, hc, r);
 			res = CMD_OK;
 			subname = "help";
 			goto out;
-		} else {
-			sub = dispatch_find_subcommand(c, cl.argc, cl.argv, &used, &ambiguous);
+		}
+		c = L.cmd;
+		sub = L.sub;
+		at = L.base + L.used;
+		if (!sub && !L.ambiguous && L.first.kind == WORD_NONE && !L.base &&
+		    (c->default_sub->flags & CMD_TEAM_FIRST) &&
+		    cl.argc <= (size_t)c->default_sub->max_args) {
+			sub = c->default_sub;	/* `/oncall TEAM`, if TEAM is a team (below) */
+			team_first = true;
+			at = 0;
 		}
 		if (!sub) {
-			char shown[80];
-			bool is_head = false;
-			reply_escape(shown, sizeof(shown), cl.argv[0]);
-			for (const struct subcommand *s = c->subcommands; s->name; s++) {
-				char first[32];
-				const char *second;
-				sub_words(s->name, first, sizeof(first), &second);
-				if (second[0] && strcasecmp(first, cl.argv[0]) == 0)
-					is_head = true;
-			}
-			if (is_head) {
-				reply_textf(r, "`/%s %s` needs one of these:", c->name, shown);
-				usage(c, NULL, cl.argv[0], r);
-			} else if (ambiguous) {
-				reply_textf(r, "`%s` is ambiguous; type more of the subcommand's name.", shown);
-				dispatch_usage(c, NULL, r);
-			} else {
-				reply_textf(r, "`/%s` has no subcommand `%s`.", c->name, shown);
-				dispatch_usage(c, NULL, r);
-			}
+			refuse_unknown(&ctx, &L, cl.argc, cl.argv, false, r);
 			goto out;
 		}
 		subname = sub->name;
-		int nargs = cl.argc ? (int)(cl.argc - used) : 0;
-		if (nargs < sub->min_args || nargs > sub->max_args) {
-			reply_textf(r, "`/%s %s` takes %s.", c->name, sub->name,
-				    sub->max_args == 0 ? "no arguments" : sub->args);
-			dispatch_usage(c, sub, r);
+		dispatch_typed(&ctx, c, typed, sizeof(typed));
+		/* Now every word, up to the last argument of a CMD_REST row, which
+		 * takes the rest of the line as typed. */
+		cmdline_free(&cl);
+		if (cmdline_split_max(req->text, sub->flags & CMD_REST ? at + (size_t)sub->max_args : 0,
+				      &cl, err, sizeof(err)) < 0) {
+			reply_textf(r, "I couldn't read that: %s.", err);
+			dispatch_usage(&ctx, c, sub, r);
 			goto out;
 		}
+		int nargs = (int)(cl.argc - at);
+		const struct subcommand *near = L.used == 1 && nargs
+			? dispatch_find_near_second(c, sub->name, strlen(sub->name), cl.argv[at]) : NULL;
+		if (near && (nargs < sub->min_args || nargs > sub->max_args)) {
+			/* "swap cancle s1": swap's arguments don't fit, and "swap cancel" is near */
+			reply_textf(r, "`%s %s` takes %s. Did you mean `%s %s`?", typed, sub->name,
+				    sub->max_args ? sub->args : "no arguments", typed, near->name);
+			dispatch_usage(&ctx, c, near, r);
+			goto out;
+		}
+		if (nargs > sub->max_args && sub->max_args > 0) {
+			reply_textf(r, "`%s %s` takes at most %d argument%s; that was %d.", typed, sub->name,
+				    sub->max_args, sub->max_args == 1 ? "" : "s", nargs);
+			dispatch_usage(&ctx, c, sub, r);
+			goto out;
+		}
+		if (nargs < sub->min_args || nargs > sub->max_args) {
+			reply_textf(r, "`%s %s` takes %s.", typed, sub->name,
+				    sub->max_args == 0 ? "no arguments" : sub->args);
+			dispatch_usage(&ctx, c, sub, r);
+			goto out;
+		}
+		ctx.line = &cl;
+		ctx.first = at;
+		used = at;
 	} else {
 		subname = req->action_id;
 	}
 
+	dispatch_typed(&ctx, c, typed, sizeof(typed));
 	if (req->action_id[0]) {
 		const char *dot = strchr(req->action_id, '.');
 		check = check_for(c, dot ? dot + 1 : "");
 		snprintf(what, sizeof(what), "that button");
 	} else {
 		check = check_for(c, sub->name);
-		snprintf(what, sizeof(what), "`/%s %s`", c->name, sub->name);
+		snprintf(what, sizeof(what), "`%s %s`", typed, sub->name);
 	}
-	if (!check) {
-		snprintf(help, sizeof(help), "/%s help", c->name);
+	if (check) {
+		check = typed_check(&ctx, check, help, sizeof(help));
+	} else {
+		snprintf(help, sizeof(help), "%s help", typed);
 		check = help;	/* lists the commands that show what is stored */
 	}
 	store_unanswered_clear(env->store);
+	/* `/oncall WORD`: a team, or a word we don't know. Looked up before the
+	 * org is touched, so an unknown word writes nothing, as any refusal. */
+	if (team_first && (touched = team_resolve(env->store, org_id, cl.argv[0], err, sizeof(err))) != 0) {
+		if (touched > 0) {
+			struct dispatch_lookup L = { .cmd = c };
+			refuse_unknown(&ctx, &L, cl.argc, cl.argv, true, r);
+		} else {
+			res = store_failed(&ctx, what, check, false, r);
+		}
+		goto out;
+	}
 	if (req->replay_id[0]) {
 		int64_t ttl = (int64_t)req->replay_until * 1000 - ctx.now_ms + 1000;
 		replay_ttl_ms = ttl > 1000 ? ttl : 1000;
@@ -436,9 +556,9 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		const char *dot = strchr(req->action_id, '.');
 		res = run_action(c, dot ? dot + 1 : "", &ctx, r);
 	} else if (ctx.role == ROLE_NONE && sub->min_role > ROLE_NONE) {
-		refuse_non_member(r);
+		refuse_non_member(&ctx, r);
 	} else if (ctx.role < sub->min_role) {
-		refuse_role(c, sub->name, sub->min_role, ctx.role, r);
+		refuse_role(typed, sub->name, sub->min_role, ctx.role, r);
 	} else if ((sub->flags & CMD_TEAM_ONLY) && !ctx.team_mode) {
 		offer_team_mode(&ctx, r);
 	} else {
@@ -449,7 +569,8 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		store_failed(&ctx, what, check, true, r);
 	if (res == CMD_OK && view.created)
 		reply_section(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
-				 "you are its *owner*. `/%s help` lists what you can do.", c->name);
+				 "you are its *owner*. `%s help` lists what you can do.",
+			      dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 	if (claimed && res != CMD_STORE_ERROR)
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));

@@ -2,10 +2,18 @@
  *
  * Each file in commands/ exports one const struct command (name, aliases,
  * subcommands with usage and minimum role, button actions). dispatch_request()
- * looks the command and subcommand up (exact names, aliases, unique prefixes),
- * checks the argument count, makes sure the org and member exist, checks the
- * role, and only then calls the handler, so handlers are straight-line code.
- * `help` for every command is generated from the same tables.
+ * looks the command and subcommand up (exact names, aliases, unique prefixes
+ * of either word of a two-word subcommand), checks the argument count, makes
+ * sure the org and member exist, checks the role, and only then calls the
+ * handler, so handlers are straight-line code. `help` for every command is
+ * generated from the same tables.
+ *
+ * The main command (command_table[0], `/oncall`) also reaches every other
+ * command as a subcommand: `/oncall invite link` is `/invite link`. Slack
+ * keeps some names for itself (`/invite`) and an Enterprise Grid needs names
+ * unique per install, so on Slack only configured names are registered
+ * (config slack.commands, adapters/slack_manifest.h) and every reply names
+ * commands the way they are typed there (dispatch_typed()).
  *
  * Thread: dispatch runs on a worker (or the console thread) with that thread's
  * own store. Nothing here touches sockets. */
@@ -34,6 +42,8 @@ enum cmd_result {
 			 * once the chat user's email is known (dispatch_env.lookup_email) */
 };
 
+struct cmdline;
+
 struct cmd_ctx {
 	struct store *store;
 	const struct config *cfg;
@@ -43,6 +53,9 @@ struct cmd_ctx {
 	bool team_mode;		/* false: a solo org */
 	const char *tz;		/* the caller's own IANA zone, "" when not set */
 	int64_t now_ms;
+	/* The typed words, for dispatch_rest(); NULL outside a typed command. */
+	const struct cmdline *line;
+	size_t first;		/* the word of line that is the handler's argv[0] */
 };
 
 typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **argv,
@@ -51,6 +64,15 @@ typedef enum cmd_result (*cmd_action_handler)(struct cmd_ctx *ctx, const char *v
 					      struct reply *r);
 
 #define CMD_TEAM_ONLY 1u	/* offered only once the org is in team mode */
+/* The last argument, argv[max_args - 1], is the rest of the line as typed
+ * (quotes and spacing kept): free text such as a page message needs no quotes
+ * and has no word limit. A handler whose text starts at a varying word reads
+ * it with dispatch_rest(). */
+#define CMD_REST 2u
+/* On a default subcommand whose first argument is a team: `/oncall TEAM`
+ * runs it for that team when TEAM is no subcommand (names and prefixes of
+ * subcommands win; `team create` refuses them, see dispatch_word_taken()). */
+#define CMD_TEAM_FIRST 4u
 
 struct subcommand {
 	const char *name;	/* one word, or two ("team create") */
@@ -132,17 +154,48 @@ struct dispatch_env {
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r);
 
+/* The handler's arguments from argv[i] on, as the user typed them (quotes and
+ * spacing kept, trailing blanks dropped); "" past the end or for a button. */
+const char *dispatch_rest(const struct cmd_ctx *ctx, int i);
+
+/* How people type command c where ctx's request came from, into out. On
+ * Slack, through the registered names: "/oncall", "/oncall invite" (or
+ * "/oncall-prod invite", or "/invite-prod" for a command registered under a
+ * name of its own); on Teams and the console, the command's own name
+ * ("/invite"). ctx NULL: "/oncall invite", which works everywhere. Returns out. */
+const char *dispatch_typed(const struct cmd_ctx *ctx, const struct command *c, char *out,
+			   size_t size);
+
+/* dispatch_typed() of the command called name ("invite"), for hints in other
+ * commands' replies. */
+const char *dispatch_typed_name(const struct cmd_ctx *ctx, const char *name, char *out, size_t size);
+
+/* Whether word, as the first word after the main command, means something
+ * other than a team: a subcommand, a group ("rotation"), another command, or
+ * a prefix of one. Then *meaning gets what it would run ("rotation"). Team
+ * names must not be taken, so that `/oncall TEAM` always means the team. */
+bool dispatch_word_taken(const char *word, char *meaning, size_t size);
+
+/* Whether c is also a subcommand of the main command (`/oncall invite`): every
+ * command but the main one and `help`, which is every command's own word. */
+bool dispatch_nested(const struct command *c);
+
 /* Lookup helpers, exposed for tests. */
 const struct command *dispatch_find_command(const char *name);
-/* Exact name, then unique prefix, without case. For two-word subcommands the
- * first word must match exactly and the second by prefix; *used says how many
- * of argv were consumed. *ambiguous is set when several match. */
+/* Exact name, then unique prefix, without case, for each word of a two-word
+ * subcommand ("rot li" is "rotation list"); exact beats prefix word by word.
+ * When the first word is itself a subcommand taking arguments ("swap"), the
+ * second must be exact, since it may be an argument. *used says how many of
+ * argv were consumed. *ambiguous is set when several match. Another command's
+ * name is not a subcommand here (dispatch_request() handles those). */
 const struct subcommand *dispatch_find_subcommand(const struct command *c, size_t argc,
 						  char **argv, size_t *used, int *ambiguous);
 /* Every command and subcommand with its minimum role, as JSON, for the generated
  * role-matrix test (`watchkeeper --commands`). */
 void dispatch_dump_json(FILE *out);
-void dispatch_usage(const struct command *c, const struct subcommand *sub, struct reply *r);
-void dispatch_help(const struct command *c, struct reply *r);
+/* Usage of one subcommand (sub) or all of c; ctx as in dispatch_typed(). */
+void dispatch_usage(const struct cmd_ctx *ctx, const struct command *c,
+		    const struct subcommand *sub, struct reply *r);
+void dispatch_help(const struct cmd_ctx *ctx, const struct command *c, struct reply *r);
 
 #endif

@@ -859,9 +859,11 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 		if (rc < 0)
 			return CMD_STORE_ERROR;
 		if (rc > 0) {
+			char inv[80];
 			reply_textf(r, "There is no team or date `%s`. Dates are YYYY-MM-DD; "
-				       "`/invite team list` shows the teams.",
-				    reply_escape(esc, sizeof(esc), argv[0]));
+				       "`%s team list` shows the teams.",
+				    reply_escape(esc, sizeof(esc), argv[0]),
+				    dispatch_typed_name(ctx, "invite", inv, sizeof(inv)));
 			return CMD_REFUSED;
 		}
 		wk_strlcpy(tname, argv[0], sizeof(tname));

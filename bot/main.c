@@ -17,6 +17,7 @@
  *   5. the jobs lane (its queued GitHub syncs are dropped with a late answer),
  *      senders, engine, workers, courier; the heartbeat last, so every lease
  *      held until here stays renewed. */
+#include "adapters/slack_manifest.h"
 #include "bot/config.h"
 #include "bot/console.h"
 #include "bot/courier.h"
@@ -46,6 +47,7 @@ static const char usage_text[] =
 	"Usage: watchkeeper [-c FILE] [--console] [--check-config]\n"
 	"       watchkeeper orgs list|show|suspend|activate [ID] [-c FILE]\n"
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
+	"       watchkeeper manifest slack [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
 	"An on-call and incident chat-ops bot for Slack and Microsoft Teams.\n"
@@ -55,6 +57,8 @@ static const char usage_text[] =
 	"      --console       also read commands on stdin as a local user\n"
 	"      --check-config  validate the configuration, print it (secrets hidden), exit\n"
 	"      --commands      print every command and subcommand with its role, as JSON\n"
+	"  manifest slack      print the Slack app manifest (YAML) for this configuration:\n"
+	"                      public_url and the slash command names (slack.commands)\n"
 	"      --version       print the version\n"
 	"  -h, --help          this text\n";
 
@@ -97,7 +101,7 @@ static void start_console(void)
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
-	bool console = false, check = false;
+	bool console = false, check = false, manifest = false;
 	struct config cfg;
 	struct store_url url;
 	char err[512];
@@ -111,6 +115,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
 			path = argv[++i];
+		} else if (i == 1 && i + 1 < argc && strcmp(argv[i], "manifest") == 0 &&
+			   strcmp(argv[i + 1], "slack") == 0) {
+			manifest = true;	/* generated, so it can't drift from the table */
+			i++;
 		} else if (strcmp(argv[i], "--console") == 0) {
 			console = true;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
@@ -144,6 +152,12 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		tz_shutdown();
 		return EXIT_CONFIG;
+	}
+	if (manifest) {
+		slack_manifest_write(&cfg, stdout);
+		config_free(&cfg);
+		tz_shutdown();
+		return 0;
 	}
 	if (check) {
 		printf("configuration OK\n");

@@ -60,10 +60,11 @@ static enum route_result route_join(struct http_request *req, struct http_respon
 		   "max-width: 36em; margin: 3em auto; line-height: 1.5\">\n"
 		   "<h1>You're invited to Watchkeeper</h1>\n"
 		   "<p>Watchkeeper runs your team's on-call from chat. To join, open your team's Slack "
-		   "workspace and type:</p>\n<pre style=\"font-size: 1.2em\">/invite join %s</pre>\n"
-		   "<p>Then try <code>/oncall</code> to see who is on call.</p>\n"
+		   "workspace and type:</p>\n<pre style=\"font-size: 1.2em\">/%s invite join %s</pre>\n"
+		   "<p>Then try <code>/%s</code> to see who is on call.</p>\n"
 		   "<p>The code works only in the workspace that invited you, and only until it "
-		   "expires or is used up.</p>\n</body></html>\n", code);
+		   "expires or is used up.</p>\n</body></html>\n",
+		   req->cfg->slack_command[0].name, code, req->cfg->slack_command[0].name);
 	body = buf_detach(&b, &len);
 	http_respond_html(resp, 200, body, len);
 	return ROUTE_DONE;

@@ -26,6 +26,10 @@
 #include <strings.h>
 
 #define DAY_MS (24LL * 3600 * 1000)
+/* `/invite` as people type it here ("/oncall invite", dispatch_typed()): Slack
+ * keeps /invite for itself. The buffer lives until the end of the statement. */
+#define INV(ctx) dispatch_typed((ctx), &invite_command, (char[80]){ 0 }, 80)
+#define MAIN(ctx) dispatch_typed((ctx), command_table[0], (char[80]){ 0 }, 80)
 
 /* "Tue 1 Dec 09:00 UTC" */
 static const char *format_utc(int64_t ms, char *out, size_t size)
@@ -48,7 +52,7 @@ static int invite_role(const char *word, enum role *role, struct reply *r)
 
 	if (x == ROLE_OWNER) {
 		reply_textf(r, "Invites can't make owners. Invite them as *admin*, then an owner can "
-			       "run `/invite role @user owner`.");
+			       "run `%s role @user owner`.", INV(NULL));
 		return -1;
 	}
 	if (x == ROLE_NONE) {
@@ -138,8 +142,8 @@ static enum cmd_result invite_status(struct cmd_ctx *ctx, int argc, char **argv,
 	free(m);
 	reply_textf(r, "*Team mode*: %zu member%s, %zu invited and not joined yet.", n - pending,
 		    n - pending == 1 ? "" : "s", pending);
-	reply_section(r, "Invite people with `/invite link`, `/invite email ADDRESS` or "
-			 "`/invite github ORG`; see them with `/invite members`.");
+	reply_section(r, "Invite people with `%1$s link`, `%1$s email ADDRESS` or "
+			 "`%1$s github ORG`; see them with `%1$s members`.", INV(ctx));
 	return CMD_OK;
 }
 
@@ -173,7 +177,7 @@ static enum cmd_result action_team_mode(struct cmd_ctx *ctx, const char *value, 
 	}
 	reply_textf(r, rc == 1 ? "This workspace was already in team mode."
 			       : "This workspace is now in *team* mode. Invite people with "
-				 "`/invite link` or `/invite email ADDRESS`.");
+				 "`%1$s link` or `%1$s email ADDRESS`.", INV(ctx));
 	return CMD_OK;
 }
 
@@ -211,8 +215,10 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 		} else {
 			enum role role;
 			if (invite_role(argv[i], &role, r) < 0) {
-				reply_section(r, "Usage: `/invite link [role] [expires 7d] [uses 10]`, e.g. "
-						 "`/invite link developer expires 2d uses 3`.");
+				char typed[64];
+				dispatch_typed_name(ctx, "invite", typed, sizeof(typed));
+				reply_section(r, "Usage: `%s link [role] [expires 7d] [uses 10]`, e.g. "
+						 "`%s link developer expires 2d uses 3`.", typed, typed);
 				return CMD_REFUSED;
 			}
 			if (role_given) {
@@ -230,8 +236,8 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 		return CMD_STORE_ERROR;
 	join_url(ctx, code, url, sizeof(url));
 	reply_textf(r, "Invite `%s` for the *%s* role: %s", id, role_name(spec.role), url);
-	reply_section(r, "Share the link, or have them type `/invite join %s`. The code is shown only "
-			 "now; `/invite revoke %s` cancels it.", code, id);
+	reply_section(r, "Share the link, or have them type `%1$s join %2$s`. The code is shown only "
+			 "now; `%1$s revoke %3$s` cancels it.", INV(ctx), code, id);
 	if (spec.expires_ms)
 		format_utc(spec.expires_ms, when, sizeof(when));
 	if (spec.max_uses == 1)
@@ -257,7 +263,7 @@ struct invite_mail {
 
 static void forward_this(struct reply *r, const char *code, const char *url)
 {
-	reply_section(r, "`/invite join %s` or %s", code, url);
+	reply_section(r, "`%s join %s` or %s", INV(NULL), code, url);
 }
 
 /* The courier's completion thread: the SMTP server answered (or not). Only
@@ -338,16 +344,17 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 	if (rc < 0)
 		return CMD_STORE_ERROR;
 	if (rc == 1) {
-		reply_textf(r, "%s already has a pending invite. `/invite list` shows it; revoke it "
-			       "first to send a new one.", argv[0]);
+		reply_textf(r, "%s already has a pending invite. `%s list` shows it; revoke it "
+			       "first to send a new one.", argv[0], INV(ctx));
 		return CMD_REFUSED;
 	}
 	join_url(ctx, code, url, sizeof(url));
 	buf_printf(&text, "You have been invited to your team's on-call in Watchkeeper, with the %s role.\n\n"
-			  "In Slack, type:\n\n    /invite join %s\n\nor open %s\n\n"
-			  "If your Slack profile uses this email address, just use /oncall: you will "
+			  "In Slack, type:\n\n    /%s invite join %s\n\nor open %s\n\n"
+			  "If your Slack profile uses this email address, just use /%s: you will "
 			  "be recognised. The invite expires in 14 days.\n",
-		   role_name(spec.role), code, url);
+		   role_name(spec.role), ctx->cfg->slack_command[0].name, code, url,
+		   ctx->cfg->slack_command[0].name);
 	if (!mail_configured(ctx->cfg)) {
 		reply_textf(r, "Invited %s as *%s* (`%s`). Email is not set up here (smtp.url), so "
 			       "forward this to them:", argv[0], role_name(spec.role), id);
@@ -388,7 +395,7 @@ static int github_synced(struct store *s, const char *org_id, const char *user_i
 			    reply_escape(shown, sizeof(shown), gh_org), counts.total, counts.added,
 			    role_name(role), counts.added == 1 ? "" : "s", counts.returned, counts.left);
 		reply_section(r, "People with a public GitHub email join automatically when their chat "
-				 "email matches; map the others with `/invite map @user github:login`.");
+				 "email matches; map the others with `%s map @user github:login`.", INV(NULL));
 		if (why[0])	/* the list was cut short: nobody was marked as having left */
 			reply_section(r, "Note: %s Nobody was marked as having left.", why);
 	}
@@ -437,7 +444,7 @@ static void github_job_write(struct worker *w, void *arg)
 		reply_free(&r);
 		reply_init(&r);
 		reply_textf(&r, "GitHub org `%s` was read, but Redis failed while saving the invited people; "
-				"nothing was changed. Run `/invite github %s` again.", j->gh_org, j->gh_org);
+				"nothing was changed. Run `%s github %s` again.", j->gh_org, INV(NULL), j->gh_org);
 	}
 	adapter_post_late(j->platform, j->response_url, &r);
 	reply_free(&r);
@@ -512,7 +519,8 @@ static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, st
 
 	(void)argc;
 	if (strncmp(argv[1], "github:", 7) != 0) {
-		reply_textf(r, "Map a person to a GitHub login like this: `/invite map @user github:octocat`.");
+		reply_textf(r, "Map a person to a GitHub login like this: `%s map @user github:octocat`.",
+			    INV(ctx));
 		return CMD_REFUSED;
 	}
 	who = resolve_person(ctx, argv[0], user, sizeof(user), false, r);
@@ -526,8 +534,8 @@ static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, st
 		if (rc < 0)
 			return CMD_STORE_ERROR;
 		if (rc == 1) {
-			reply_textf(r, "No GitHub placeholder `%s` is waiting; run `/invite github ORG` first.",
-				    argv[1]);
+			reply_textf(r, "No GitHub placeholder `%s` is waiting; run `%s github ORG` first.",
+				    argv[1], INV(ctx));
 			return CMD_REFUSED;
 		}
 		reply_textf(r, "<@%s> is now linked to `%s`.", user, argv[1]);
@@ -537,7 +545,8 @@ static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, st
 	if (member_resolve(ctx->store, ctx->org_id, ctx->req->platform, argv[1], ph, sizeof(ph), &res) < 0)
 		return CMD_STORE_ERROR;
 	if (res != MEMBER_REF_FOUND) {
-		reply_textf(r, "No GitHub placeholder `%s` is waiting; run `/invite github ORG` first.", argv[1]);
+		reply_textf(r, "No GitHub placeholder `%s` is waiting; run `%s github ORG` first.", argv[1],
+			    INV(ctx));
 		return CMD_REFUSED;
 	}
 	int rc = member_claim(ctx->store, ctx->org_id, ph, user, platform_name(ctx->req->platform),
@@ -570,8 +579,8 @@ static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **arg
 		return CMD_STORE_ERROR;
 	switch (jr.outcome) {
 	case JOIN_OK:
-		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
-			    role_name(jr.role));
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `%s`.",
+			    role_name(jr.role), MAIN(ctx));
 		return CMD_OK;
 	case JOIN_CLAIM: {
 		int rc = member_claim(ctx->store, ctx->org_id, jr.placeholder, ctx->req->user_id,
@@ -583,8 +592,8 @@ static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **arg
 			reply_textf(r, "That invite was already used.");
 			return CMD_REFUSED;
 		}
-		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `/oncall`.",
-			    role_name(jr.role));
+		reply_textf(r, "Welcome! You joined this workspace's Watchkeeper as *%s*. Try `%s`.",
+			    role_name(jr.role), MAIN(ctx));
 		return CMD_OK;
 	}
 	case JOIN_ALREADY_MEMBER:
@@ -625,7 +634,7 @@ static enum cmd_result invite_list_cmd(struct cmd_ctx *ctx, int argc, char **arg
 	if (invite_list(ctx->store, ctx->org_id, &inv, &n) < 0)
 		return CMD_STORE_ERROR;
 	if (n == 0) {
-		reply_textf(r, "No invites yet. Make one with `/invite link` or `/invite email ADDRESS`.");
+		reply_textf(r, "No invites yet. Make one with `%1$s link` or `%1$s email ADDRESS`.", INV(ctx));
 		free(inv);
 		return CMD_OK;
 	}
@@ -661,7 +670,7 @@ static enum cmd_result invite_revoke_cmd(struct cmd_ctx *ctx, int argc, char **a
 	if (rc < 0)
 		return CMD_STORE_ERROR;
 	if (rc == 1) {
-		reply_textf(r, "No invite `%s` here. `/invite list` shows their ids.", shown);
+		reply_textf(r, "No invite `%s` here. `%s list` shows their ids.", shown, INV(ctx));
 		return CMD_REFUSED;
 	}
 	reply_textf(r, rc == 2 ? "Invite `%s` was already revoked." : "Revoked invite `%s`.", shown);
@@ -863,7 +872,7 @@ static enum cmd_result team_result(int rc, const char *name, struct reply *r)
 		reply_textf(r, "There is already a team called `%s`.", shown);
 		break;
 	case TEAM_NOT_FOUND:
-		reply_textf(r, "There is no team `%s`. `/invite team list` shows them.", shown);
+		reply_textf(r, "There is no team `%s`. `%s team list` shows them.", shown, INV(NULL));
 		break;
 	case TEAM_IS_DEFAULT:
 		reply_textf(r, "The default team can't be renamed or deleted.");
@@ -880,12 +889,23 @@ static enum cmd_result team_result(int rc, const char *name, struct reply *r)
 	return CMD_REFUSED;
 }
 
-static int check_team_name(const char *name, struct reply *r)
+static int check_team_name(const struct cmd_ctx *ctx, const char *name, struct reply *r)
 {
-	if (team_name_valid(name))
-		return 0;
-	reply_textf(r, "A team name is 1 to 32 letters, digits, '.', '_' or '-'.");
-	return -1;
+	char taken[40], main_typed[80], shown[48];
+
+	if (!team_name_valid(name)) {
+		reply_textf(r, "A team name is 1 to 32 letters, digits, '.', '_' or '-'.");
+		return -1;
+	}
+	if (dispatch_word_taken(name, taken, sizeof(taken))) {
+		/* `/oncall TEAM` shows a team, so a team can't be named like a subcommand. */
+		dispatch_typed(ctx, command_table[0], main_typed, sizeof(main_typed));
+		reply_textf(r, "`%s %s` already means `%s %s`, so a team can't be called `%s`. Pick "
+			       "another name.", main_typed, reply_escape(shown, sizeof(shown), name),
+			    main_typed, taken, shown);
+		return -1;
+	}
+	return 0;
 }
 
 static enum cmd_result team_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -912,12 +932,13 @@ static enum cmd_result team_create_cmd(struct cmd_ctx *ctx, int argc, char **arg
 	int rc;
 
 	(void)argc;
-	if (check_team_name(argv[0], r) < 0)
+	if (check_team_name(ctx, argv[0], r) < 0)
 		return CMD_REFUSED;
 	rc = team_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			 argv[0], ctx->now_ms);
 	if (rc == TEAM_OK)
-		reply_textf(r, "Created team `%s`. Add people with `/invite team add %s @user`.", argv[0], argv[0]);
+		reply_textf(r, "Created team `%s`. Add people with `%s team add %s @user`.", argv[0], INV(ctx),
+			    argv[0]);
 	return team_result(rc, argv[0], r);
 }
 
@@ -926,7 +947,7 @@ static enum cmd_result team_rename_cmd(struct cmd_ctx *ctx, int argc, char **arg
 	int rc;
 
 	(void)argc;
-	if (check_team_name(argv[1], r) < 0)
+	if (check_team_name(ctx, argv[1], r) < 0)
 		return CMD_REFUSED;
 	rc = team_rename(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			 argv[0], argv[1], ctx->now_ms);
@@ -986,7 +1007,7 @@ static enum cmd_result invite_audit(struct cmd_ctx *ctx, int argc, char **argv, 
 	char when[48];
 
 	if (argc == 1 && !wk_parse_i64(argv[0], 1, 100, &want)) {
-		reply_textf(r, "`/invite audit N` shows the last N entries, 1 to 100.");
+		reply_textf(r, "`%s audit N` shows the last N entries, 1 to 100.", INV(ctx));
 		return CMD_REFUSED;
 	}
 	if (audit_recent(ctx->store, ctx->org_id, (size_t)want, &e, &n) < 0)

@@ -35,9 +35,10 @@ int oncall_pick_team(struct cmd_ctx *ctx, const char *name, char *id, size_t siz
 	}
 	rc = team_resolve(ctx->store, ctx->org_id, name, id, size);
 	if (rc == 1) {
-		char shown[48];
-		reply_textf(r, "There is no team `%s`. `/invite team list` shows them.",
-			    reply_escape(shown, sizeof(shown), name));
+		char shown[48], inv[80];
+		reply_textf(r, "There is no team `%s`. `%s team list` shows them.",
+			    reply_escape(shown, sizeof(shown), name),
+			    dispatch_typed_name(ctx, "invite", inv, sizeof(inv)));
 	}
 	return rc;
 }
@@ -444,8 +445,9 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 			return CMD_STORE_ERROR;
 		if (got > 0) {
 			/* "no shifts" would read as "they are free", not "who is that?". */
-			reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper; `/invite` brings "
-				       "people in.", who);
+			char inv[80];
+			reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper; `%s` brings "
+				       "people in.", who, dispatch_typed_name(ctx, "invite", inv, sizeof(inv)));
 			return CMD_REFUSED;
 		}
 	} else {
@@ -519,7 +521,7 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 
 static const struct subcommand oncall_subcommands[] = {
 	{ "now", "[team]", "shows who is on call now, the backups, and who is next", ROLE_VIEWER, 0, 1,
-	  oncall_now, "", 0 },
+	  oncall_now, "", CMD_TEAM_FIRST },
 	{ "list", "[team]", "shows the team's rotations by priority, and who is on call", ROLE_VIEWER, 0, 1,
 	  oncall_list, "", 0 },
 	{ "schedule", "[team] [days]", "shows who is on call when, up to 90 days ahead", ROLE_VIEWER,
@@ -535,7 +537,7 @@ static const struct subcommand oncall_subcommands[] = {
 	{ "rotation list", "[team]", "lists rotations and their settings", ROLE_VIEWER, 0, 1,
 	  oncall_rotation_list, "", 0 },
 	{ "rotation create", "NAME [every 1w] [handoff mon 09:00] [tz ZONE] [hours mon-fri 08:00-18:00] [start YYYY-MM-DD] [priority N] [team NAME] [members @a @b]",
-	  "makes a rotation", ROLE_ADMIN, 1, 16, oncall_rotation_create, "ops every 1d handoff 09:00", 0 },
+	  "makes a rotation", ROLE_ADMIN, 1, 220, oncall_rotation_create, "ops every 1d handoff 09:00", 0 },
 	{ "rotation set", "NAME [every ...] [handoff ...] [tz ...] [hours ...] [priority N]",
 	  "changes a rotation from its next handoff on (priority: at once)", ROLE_ADMIN, 3, 16, oncall_rotation_set,
 	  "main every 2d", 0 },
@@ -547,13 +549,13 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_rotation_resume, "main @user", 0 },
 	{ "rotation delete", "NAME", "deletes a rotation", ROLE_ADMIN, 1, 1, oncall_rotation_delete, "nosuch", 0 },
 	{ "override", "@user FROM TO [team NAME] [reason]", "puts someone on call for a while instead",
-	  ROLE_ADMIN, 3, 20, oncall_override, "@user now +2h covering", 0 },
+	  ROLE_ADMIN, 3, 10, oncall_override, "@user now +2h covering", CMD_REST },
 	{ "overrides", "[team]", "lists overrides now and ahead", ROLE_VIEWER, 0, 1, oncall_overrides, "", 0 },
 	{ "override remove", "ID", "removes an override", ROLE_ADMIN, 1, 1, oncall_override_remove, "o0", 0 },
 	{ "swap", "SHIFT with @peer [team NAME] [reason]", "asks a peer to trade one of your shifts for their next one",
-	  ROLE_DEVELOPER, 3, 20, oncall_swap, "tomorrow with @user", 0 },
+	  ROLE_DEVELOPER, 3, 8, oncall_swap, "tomorrow with @user", CMD_REST },
 	{ "cover", "SHIFT by @peer [team NAME] [reason]", "asks a peer to take one of your shifts", ROLE_DEVELOPER,
-	  3, 20, oncall_cover, "tomorrow by @user", 0 },
+	  3, 8, oncall_cover, "tomorrow by @user", CMD_REST },
 	{ "swaps", "", "lists swaps (yours; all for admins) with buttons to answer", ROLE_VIEWER, 0, 0,
 	  oncall_swaps, "", 0 },
 	{ "swap cancel", "ID", "withdraws your request (admins: any swap)", ROLE_DEVELOPER, 1, 1,
@@ -591,7 +593,7 @@ static const struct subcommand oncall_subcommands[] = {
 	  "shows or sets how people without their own rules are paged", ROLE_ADMIN, 0, 16,
 	  oncall_notify_default, "chat now email 5m", 0 },
 	{ "page", "@user MESSAGE", "pages someone through their contact rules until they acknowledge",
-	  ROLE_DEVELOPER, 2, 60, oncall_page, "@user the database is down", 0 },
+	  ROLE_DEVELOPER, 2, 2, oncall_page, "@user the database is down", CMD_REST },
 	{ "notifications", "[N | ID]", "shows the last notifications and their delivery, or one's history",
 	  ROLE_ADMIN, 0, 1,
 	  oncall_notifications, "5", 0 },

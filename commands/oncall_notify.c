@@ -132,13 +132,18 @@ enum cmd_result oncall_page(struct cmd_ctx *ctx, int argc, char **argv, struct r
 	if (got < 0)
 		return CMD_STORE_ERROR;
 	if (got > 0 || target.placeholder) {
+		char inv[80];
 		reply_textf(r, "<@%s> is not a member here yet, so I can't page them. Invite them first "
-			       "with `/invite`.", who);
+			       "with `%s`.", who, dispatch_typed_name(ctx, "invite", inv, sizeof(inv)));
 		return CMD_REFUSED;
 	}
-	msg[0] = '\0';
-	for (int i = 1; i < argc; i++)
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s%s", i > 1 ? " " : "", argv[i]);
+	(void)argc;	/* argv[1] is the rest of the line as typed (CMD_REST) */
+	if (strlen(argv[1]) >= sizeof(msg)) {
+		reply_textf(r, "That message is %zu bytes; a page holds at most %zu. Say it shorter.",
+			    strlen(argv[1]), sizeof(msg) - 1);
+		return CMD_REFUSED;
+	}
+	wk_strlcpy(msg, argv[1], sizeof(msg));
 	reply_escape(shown, sizeof(shown), msg);
 	/* Plain words, no mentions: the same text goes out by SMS and mail. */
 	const char *from = member_get(ctx->store, ctx->org_id, ctx->req->user_id, &me) == 0 && me.name[0]

@@ -274,8 +274,10 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 		if (got < 0)
 			return CMD_STORE_ERROR;
 		if (got > 0 || m.placeholder) {
+			char inv[80];
+			dispatch_typed_name(ctx, "invite", inv, sizeof(inv));
 			reply_textf(r, "<@%s> is not a member of this workspace's Watchkeeper yet. Invite "
-				       "them first: `/invite link` or `/invite email`.", user);
+				       "them first: `%s link` or `%s email`.", user, inv, inv);
 			return CMD_REFUSED;
 		}
 	}

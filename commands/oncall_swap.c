@@ -48,10 +48,11 @@ enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **argv, stru
 	o.start = start;
 	o.end = end;
 	o.source = SEGMENT_OVERRIDE;
-	for (int i = at; i < argc; i++) {
-		size_t n = strlen(o.reason);
-		snprintf(o.reason + n, sizeof(o.reason) - n, "%s%s", n ? " " : "", argv[i]);
+	if (strlen(dispatch_rest(ctx, at)) >= sizeof(o.reason)) {
+		snprintf(why, sizeof(why), "the reason is longer than %zu bytes", sizeof(o.reason) - 1);
+		goto bad;
 	}
+	wk_strlcpy(o.reason, dispatch_rest(ctx, at), sizeof(o.reason));	/* as typed */
 	rc = overrides_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			      team, &o, now, id, sizeof(id));
 	if (rc < 0)
@@ -308,10 +309,14 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		team_plan_free(&p);
 		return CMD_REFUSED;
 	}
-	for (int i = at + 2; i < argc; i++) {
-		size_t n = strlen(sw.reason);
-		snprintf(sw.reason + n, sizeof(sw.reason) - n, "%s%s", n ? " " : "", argv[i]);
+	/* The reason as typed: after the peer and the team option (taken out of argv above). */
+	const char *reason = dispatch_rest(ctx, at + 2 + (team_name ? 2 : 0));
+	if (strlen(reason) >= sizeof(sw.reason)) {
+		reply_textf(r, "The reason is longer than %zu bytes; say it in fewer words.", sizeof(sw.reason) - 1);
+		team_plan_free(&p);
+		return CMD_REFUSED;
 	}
+	wk_strlcpy(sw.reason, reason, sizeof(sw.reason));
 	sw.kind = kind;
 	if (kind == SWAP_TRADE) {
 		/* In return the requester takes the peer's next rotation shift. */

@@ -170,7 +170,7 @@ def _(w):
     check_re(r"one role", t, "two roles refused")
     # A word that is no role or option gets one usage line, not the whole help.
     bad = everything(w.invite("link developer 3 uses", ALICE))
-    check_re(r"`3` is not a role\..*Usage: `/invite link \[role\] \[expires 7d\] \[uses 10\]`", bad,
+    check_re(r"`3` is not a role\..*Usage: `/oncall invite link \[role\] \[expires 7d\] \[uses 10\]`", bad,
              "a stray word in /invite link")
     check("team create" not in bad, "the whole help for one stray word: %r" % short(bad))
     check_eq(w.r.snapshot(), before, "nothing written for a refused invite")
@@ -184,7 +184,7 @@ def _(w):
     page = w.http("GET", "/join/" + code)
     check_eq(page.status, 200, "/join/<code>")
     check("text/html" in page.header("content-type"), "content type %r" % page.header("content-type"))
-    check("/invite join " + code in page.text, "page lacks the command: %r" % short(page.text))
+    check("/oncall invite join " + code in page.text, "page lacks the command: %r" % short(page.text))
     check_eq(w.http("GET", "/join/<script>").status, 404, "/join/<script>")
     check_eq(w.http("GET", "/join/").status, 404, "/join/")
     check_re(r"not an invite code", w.invite("join nope", BOB)["text"], "junk code")

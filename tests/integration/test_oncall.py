@@ -87,7 +87,7 @@ def _(w):
     before = state(w)
     for text in ("", "join", "list", "me"):
         reply = w.oncall(text, BOB)
-        check_re(r"not a member.*`/invite join CODE`", reply["text"], "/oncall %s as a stranger" % text)
+        check_re(r"not a member.*`/oncall invite join CODE`", reply["text"], "/oncall %s as a stranger" % text)
     check_eq(state(w), before, "Redis state")
     check_eq(w.role(BOB), None, "bob's role")
 

@@ -129,7 +129,7 @@ static void test_unterminated_quotes(void **state)
 
 static void test_arg_count_limit(void **state)
 {
-	char text[256] = "";
+	char text[CMDLINE_MAX_ARGS * 2 + 16] = "";
 	const char *want[CMDLINE_MAX_ARGS + 1];
 
 	(void)state;
@@ -142,7 +142,55 @@ static void test_arg_count_limit(void **state)
 	strncat(text, "   ", sizeof(text) - strlen(text) - 1);	/* trailing blanks are fine */
 	expect_args(text, want);
 	strncat(text, "w", sizeof(text) - strlen(text) - 1);
-	expect_error(text, "too many arguments (limit 32)");
+	expect_error(text, "too many arguments (limit 256)");
+}
+
+/* Issue 10 item 2: free text after the fixed arguments is one argument, as typed. */
+static void test_split_max_rest(void **state)
+{
+	struct cmdline cl;
+	char err[CMDLINE_ERR_SIZE];
+	char big[CMDLINE_MAX_TEXT + 1];
+
+	(void)state;
+	assert_int_equal(cmdline_split_max("page <@U1> the  \"db\" is down  ", 3, &cl, err, sizeof(err)), 0);
+	assert_int_equal(cl.argc, 3);
+	assert_string_equal(cl.argv[0], "page");
+	assert_string_equal(cl.argv[1], "<@U1>");
+	assert_string_equal(cl.argv[2], "the  \"db\" is down");
+	assert_null(cl.argv[3]);
+	assert_string_equal(cmdline_rest(&cl, 1), "<@U1> the  \"db\" is down");
+	assert_string_equal(cmdline_rest(&cl, 3), "");
+	cmdline_free(&cl);
+
+	/* a stray quote in the rest is text, not an error */
+	assert_int_equal(cmdline_split_max("page @bob don\"t panic", 3, &cl, err, sizeof(err)), 0);
+	assert_string_equal(cl.argv[2], "don\"t panic");
+	cmdline_free(&cl);
+
+	/* fewer words than max: an ordinary split */
+	assert_int_equal(cmdline_split_max("a \"b c\"", 3, &cl, err, sizeof(err)), 0);
+	assert_int_equal(cl.argc, 2);
+	assert_string_equal(cl.argv[1], "b c");
+	assert_string_equal(cmdline_rest(&cl, 1), "\"b c\"");
+	cmdline_free(&cl);
+
+	/* 300 words of message: no word limit, only the text's */
+	big[0] = '\0';
+	strncat(big, "page @bob", sizeof(big) - 1);
+	for (int i = 0; i < 300; i++)
+		strncat(big, " word", sizeof(big) - strlen(big) - 1);
+	assert_int_equal(cmdline_split_max(big, 3, &cl, err, sizeof(err)), 0);
+	assert_int_equal(cl.argc, 3);
+	assert_int_equal(strlen(cl.argv[2]), 300 * 5 - 1);
+	cmdline_free(&cl);
+	assert_int_equal(cmdline_split(big, &cl, err, sizeof(err)), -1);
+	assert_string_equal(err, "too many arguments (limit 256)");
+
+	/* a trailing no-break space is a blank too */
+	assert_int_equal(cmdline_split_max("x y" NBSP, 1, &cl, err, sizeof(err)), 0);
+	assert_string_equal(cl.argv[0], "x y");
+	cmdline_free(&cl);
 }
 
 static void test_arg_length_limit(void **state)
@@ -341,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_smart_quotes),
 		cmocka_unit_test(test_unterminated_quotes),
 		cmocka_unit_test(test_arg_count_limit),
+		cmocka_unit_test(test_split_max_rest),
 		cmocka_unit_test(test_arg_length_limit),
 		cmocka_unit_test(test_text_length_limit),
 		cmocka_unit_test(test_invalid_utf8),

@@ -89,13 +89,96 @@ static void test_two_word_subcommands(void **state)
 	assert_null(s);
 }
 
+/* Issue 10 item 10: a unique prefix works for both words of a two-word row. */
+static void test_two_word_prefixes(void **state)
+{
+	int amb;
+	size_t used;
+	const struct subcommand *s;
+
+	(void)state;
+	s = find(&oncall_command, "rot li", &used, &amb);
+	assert_non_null(s);
+	assert_string_equal(s->name, "rotation list");
+	assert_int_equal(used, 2);
+	s = find(&invite_command, "te li", &used, &amb);	/* not team-mode */
+	assert_non_null(s);
+	assert_string_equal(s->name, "team list");
+	s = find(&oncall_command, "me n", &used, &amb);	/* me name or me notify */
+	assert_null(s);
+	assert_int_equal(amb, 1);
+	s = find(&oncall_command, "me na Alice", &used, &amb);
+	assert_string_equal(s->name, "me name");
+	s = find(&oncall_command, "ov rem o3", &used, &amb);
+	assert_string_equal(s->name, "override remove");
+	/* swap takes arguments: its second word must be a row's exactly */
+	s = find(&oncall_command, "swap cancel s1", &used, &amb);
+	assert_string_equal(s->name, "swap cancel");
+	s = find(&oncall_command, "swap c with @bob", &used, &amb);
+	assert_string_equal(s->name, "swap");
+	assert_int_equal(used, 1);
+	/* another command is no subcommand of the table (dispatch nests it) */
+	s = find(&oncall_command, "invite link", &used, &amb);
+	assert_null(s);
+}
+
+/* Issue 10 item 11: commands are named as people type them where they are. */
+static void test_typed_names(void **state)
+{
+	struct config cfg;
+	struct request req;
+	struct cmd_ctx ctx = { 0 };
+	char out[80];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&req, 0, sizeof(req));
+	ctx.cfg = &cfg;
+	ctx.req = &req;
+	assert_string_equal(dispatch_typed(NULL, &invite_command, out, sizeof(out)), "/oncall invite");
+	assert_string_equal(dispatch_typed(NULL, &oncall_command, out, sizeof(out)), "/oncall");
+	req.platform = PLATFORM_CONSOLE;	/* the console keeps the plain words */
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/invite");
+	req.platform = PLATFORM_SLACK;
+	cfg.slack_ncommands = 1;
+	snprintf(cfg.slack_command[0].name, sizeof(cfg.slack_command[0].name), "oncall-prod");
+	snprintf(cfg.slack_command[0].command, sizeof(cfg.slack_command[0].command), "oncall");
+	assert_string_equal(dispatch_typed(&ctx, &oncall_command, out, sizeof(out)), "/oncall-prod");
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/oncall-prod invite");
+	cfg.slack_ncommands = 2;
+	snprintf(cfg.slack_command[1].name, sizeof(cfg.slack_command[1].name), "invite-prod");
+	snprintf(cfg.slack_command[1].command, sizeof(cfg.slack_command[1].command), "invite");
+	assert_string_equal(dispatch_typed(&ctx, &invite_command, out, sizeof(out)), "/invite-prod");
+	assert_string_equal(dispatch_typed_name(&ctx, "invite", out, sizeof(out)), "/invite-prod");
+	assert_false(dispatch_nested(&oncall_command));
+	assert_false(dispatch_nested(&help_command));
+	assert_true(dispatch_nested(&invite_command));
+}
+
+/* Team names must never shadow a subcommand: `/oncall TEAM`. */
+static void test_word_taken(void **state)
+{
+	char meaning[40];
+
+	(void)state;
+	assert_true(dispatch_word_taken("rotation", meaning, sizeof(meaning)));
+	assert_string_equal(meaning, "rotation");
+	assert_true(dispatch_word_taken("rot", meaning, sizeof(meaning)));
+	assert_true(dispatch_word_taken("invite", meaning, sizeof(meaning)));
+	assert_true(dispatch_word_taken("help", meaning, sizeof(meaning)));
+	assert_true(dispatch_word_taken("Schedule", meaning, sizeof(meaning)));
+	assert_false(dispatch_word_taken("ops", meaning, sizeof(meaning)));
+	assert_false(dispatch_word_taken("platform", meaning, sizeof(meaning)));
+	assert_false(dispatch_word_taken("rotations", meaning, sizeof(meaning)));
+}
+
 static void test_help_generated_from_table(void **state)
 {
 	struct reply r;
 
 	(void)state;
 	reply_init(&r);
-	dispatch_help(&oncall_command, &r);
+	dispatch_help(NULL, &oncall_command, &r);
 	assert_int_equal(r.nsections, 1);
 	for (const struct subcommand *s = oncall_command.subcommands; s->name; s++) {
 		char needle[64];
@@ -189,6 +272,9 @@ int main(void)
 		cmocka_unit_test(test_find_command),
 		cmocka_unit_test(test_find_subcommand),
 		cmocka_unit_test(test_two_word_subcommands),
+		cmocka_unit_test(test_two_word_prefixes),
+		cmocka_unit_test(test_word_taken),
+		cmocka_unit_test(test_typed_names),
 		cmocka_unit_test(test_help_generated_from_table),
 		cmocka_unit_test(test_tables_well_formed),
 		cmocka_unit_test(test_reply_escape),
