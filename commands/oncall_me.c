@@ -2,6 +2,7 @@
 #include "adapters/twilio.h"
 #include "bot/feeds.h"
 #include "bot/member.h"
+#include "bot/phone.h"
 
 #include <string.h>
 
@@ -77,23 +78,39 @@ enum cmd_result oncall_me_email(struct cmd_ctx *ctx, int argc, char **argv, stru
 
 enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char why[200];
-
-	(void)argc;
+	char why[300], phone[PHONE_E164_SIZE];
+	struct buf typed = BUF_INIT(PHONE_INPUT_MAX);
+	struct org_settings org;
 	struct member m;
 	enum cmd_result res;
+	bool too_long = false;
 
-	if (member_check_phone(argv[0], why, sizeof(why)) < 0)
+	/* "+1 (555) 555-0123" arrives as three words. */
+	for (int i = 0; i < argc; i++)
+		if (buf_printf(&typed, "%s%s", i ? " " : "", argv[i]) < 0)
+			too_long = true;
+	if (org_settings_get(ctx->store, ctx->org_id, &org) < 0) {
+		buf_free(&typed);
+		return CMD_STORE_ERROR;
+	}
+	if (too_long || phone_normalize(buf_cstr(&typed), org.phone_region, phone, sizeof(phone),
+					       why, sizeof(why)) < 0 ||
+	    member_check_phone(phone, why, sizeof(why)) < 0) {
+		if (too_long)
+			snprintf(why, sizeof(why), "that is too long for a phone number");
+		buf_free(&typed);
 		return refuse_value("phone", why, r);
+	}
+	buf_free(&typed);
 	if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) < 0)
 		return CMD_STORE_ERROR;
-	res = set_field(ctx, FIELD_PHONE, "phone", argv[0], r);
+	res = set_field(ctx, FIELD_PHONE, "phone", phone, r);
 	/* SMS replies are matched to people by this index (two keys in two slots:
 	 * two steps; a stale entry is ignored because the member's phone must match). */
 	if (res == CMD_OK) {
-		if (m.phone[0] && strcmp(m.phone, argv[0]) != 0)
+		if (m.phone[0] && strcmp(m.phone, phone) != 0)
 			twilio_phone_index_del(ctx->store, ctx->org_id, ctx->req->user_id, m.phone);
-		twilio_phone_index_set(ctx->store, ctx->org_id, ctx->req->user_id, argv[0]);
+		twilio_phone_index_set(ctx->store, ctx->org_id, ctx->req->user_id, phone);
 	}
 	return res;
 }
