@@ -48,7 +48,7 @@ static const char usage_text[] =
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
-	"An on-call and incident chat-ops bot for Slack and Microsoft Teams.\n"
+	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
 	"\n"
 	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"
 	"                      variables override it\n"
@@ -56,7 +56,10 @@ static const char usage_text[] =
 	"      --check-config  validate the configuration, print it (secrets hidden), exit\n"
 	"      --commands      print every command and subcommand with its role, as JSON\n"
 	"      --version       print the version\n"
-	"  -h, --help          this text\n";
+	"  -h, --help          this text\n"
+	"\n"
+	"orgs and audit work on the daemon's Redis: set WK_REDIS_URL as for the daemon\n"
+	"(`make run` starts its own: WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
 
 static sigset_t stop_signals;
 
