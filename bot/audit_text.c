@@ -20,7 +20,7 @@
 static const struct {
 	const char *action, *text;
 } sentences[] = {
-	{ "member.role", "%a changed %r's role from %b to %f" },
+	{ "member.role", "%a changed %r's role from *%b* to *%f*" },
 	{ "member.remove", "%a removed %r (who was %b)" },
 	{ "member.claim", "%r joined, %f" },
 	{ "member.map", "%a linked %r to %f" },

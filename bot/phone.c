@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define EXAMPLE "write it with + and the country code, e.g. `+15555550123` or `+49 30 1234567`"
+#define EXAMPLE \
+	"write it in international (E.164) form, + and the country code, e.g. `+15555550123` or " \
+	"`+49 30 1234567`"
 
 /* Calling codes from the ITU-T E.164 assignments, trunk prefixes from the
  * national numbering plans; lengths are the usual national significant number

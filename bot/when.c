@@ -222,6 +222,19 @@ static int parse_relative(const char *s, int64_t base, int64_t *out, char *why, 
 	return -1;
 }
 
+/* "48h", "2days": a duration missing its + (digits, then letters only). */
+static bool looks_like_duration(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+
+	if (d == 0 || !s[d])
+		return false;
+	for (s += d; *s; s++)
+		if (!isalpha((unsigned char)*s))
+			return false;
+	return true;
+}
+
 int when_parse(const struct tz *zone, int64_t now, int64_t base, int argc, char **argv,
 	       int64_t *out, char *why, size_t whysize)
 {
@@ -243,8 +256,7 @@ int when_parse_flags(const struct tz *zone, int64_t now, int64_t base, int argc,
 		*out = now;
 		return 1;
 	}
-	if (argv[0][0] == '+' || (argv[0][0] >= '0' && argv[0][0] <= '9' && !strchr(argv[0], '-') &&
-				  !strchr(argv[0], ':')))
+	if (argv[0][0] == '+' || looks_like_duration(argv[0]))
 		return parse_relative(argv[0], base, out, why, whysize) == 0 ? 1 : -1;
 	if (strcasecmp(argv[0], "today") == 0 || strcasecmp(argv[0], "tomorrow") == 0) {
 		int64_t day;

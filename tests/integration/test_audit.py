@@ -445,7 +445,7 @@ def _(w):
     check_re(r"<@U0ALICE> moved <@U0DAVE> to position 4 in rotation \*night\*", shown, "a move past the end")
     check_re(r"<@U0ALICE> moved <@U0DAVE> to position 1 in rotation \*night\*", shown, "a move to the top")
     check_re(r"<@U0ALICE> paused <@U0CAROL> in rotation \*night\*", shown, "pause")
-    check_re(r"<@U0ALICE> changed <@U0BOB>'s role from developer to admin", shown, "role")
+    check_re(r"<@U0ALICE> changed <@U0BOB>'s role from \*developer\* to \*admin\*", shown, "role")
     check_re(r"\w{3} \d+ \w{3}( \d{4})? \d\d:\d\d E[SD]T: <@U0ALICE> set the workspace's time zone to "
              r"America/New_York \(was not set\)\.", shown, "org tz, in the reader's (org's) zone")
     check(not re.search(r"rotation:r\d|member:U0|`rotation\.", shown), "internal ids shown: %r" % shown)

@@ -755,6 +755,8 @@ static void test_when_typos_get_a_suggestion(void **state)
 	check_refused("48h", NULL, 0, "did you mean `+48h`?");
 	check_refused("+2x", NULL, 0, "not a duration I can read");
 	check_refused("banana", NULL, 0, "without guessing");
+	check_refused("12/24", NULL, 0, "without guessing");
+	check_refused("8am", NULL, 0, "without guessing");
 }
 
 static void test_when_need_time_refuses_a_bare_day(void **state)
