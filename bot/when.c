@@ -222,17 +222,13 @@ static int parse_relative(const char *s, int64_t base, int64_t *out, char *why, 
 	return -1;
 }
 
-/* "48h", "2days": a duration missing its + (digits, then letters only). */
+/* "48h", "2days": a duration missing its + (digits, then a unit's spelling;
+ * "8am" is not one). */
 static bool looks_like_duration(const char *s)
 {
 	size_t d = strspn(s, "0123456789");
 
-	if (d == 0 || !s[d])
-		return false;
-	for (s += d; *s; s++)
-		if (!isalpha((unsigned char)*s))
-			return false;
-	return true;
+	return d > 0 && s[d] && suggest_unit(s + d) != 0;
 }
 
 int when_parse(const struct tz *zone, int64_t now, int64_t base, int argc, char **argv,

@@ -3,6 +3,7 @@
 #include "bot/feeds.h"
 #include "bot/member.h"
 #include "bot/phone.h"
+#include "commands/oncall.h"
 
 #include <string.h>
 
@@ -12,6 +13,7 @@ enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct rep
 {
 	struct member m;
 	struct reply_section *sec;
+	char zone[TZ_NAME_MAX + 48];
 	int got;
 
 	(void)argc;
@@ -28,7 +30,9 @@ enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct rep
 	reply_field(sec, "Name", m.name[0] ? m.name : "(not set)");
 	reply_field(sec, "Email", m.email[0] ? m.email : "(not set)");
 	reply_field(sec, "Phone", m.phone[0] ? m.phone : "(not set)");
-	reply_field(sec, "Time zone", m.tz[0] ? m.tz : "(not set)");
+	/* Without their own, times read in the workspace's zone: say which. */
+	snprintf(zone, sizeof(zone), "(not set: times are shown in %s)", tz_name(oncall_zone_for(ctx, NULL)));
+	reply_field(sec, "Time zone", m.tz[0] ? m.tz : zone);
 	reply_field(sec, "Incident notifications", m.notify ? "on" : "off");
 	return CMD_OK;
 }

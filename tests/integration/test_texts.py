@@ -43,6 +43,7 @@ def _(w):
     t = shown(w.oncall("schedule 2", ALICE))
     check_re(r"\(America/New_York\)", t, "schedule in the org's zone")
     check_re(r"E[SD]T", t, "times in the org's zone")
+    check_re(r"not set: times are shown in America/New_York", shown(w.oncall("me", ALICE)), "/oncall me says which")
     w.oncall("me tz Asia/Kolkata", ALICE)
     check_re(r"\(Asia/Kolkata\)", w.oncall("schedule 2", ALICE)["text"], "the person's own zone wins")
     audit = shown(w.invite("audit 3", ALICE))
