@@ -1,5 +1,6 @@
 /* audit_text.c - audit entries as sentences people read (see audit.h). */
 #include "bot/audit.h"
+#include "bot/contact.h"
 #include "bot/org.h"
 #include "bot/reply.h"
 #include "bot/util.h"
@@ -16,6 +17,7 @@
  *   %uN word N as a person ("member:U1" or "U1" -> <@U1>)
  *   %tN word N, a range "START-END" of Unix seconds, as times in the reader's zone
  *   %k  the value of role=... in the detail
+ *   %B, %F  the old, new state as contact rules ("chat now, SMS after 2 min")
  * Actions not in the table read "%a: `action` on %r: %b → %f". */
 static const struct {
 	const char *action, *text;
@@ -45,7 +47,7 @@ static const struct {
 	{ "swap.undo", "%a undid %r" },
 	{ "swap.expire", "%r expired unanswered" },
 	{ "swap.policy", "%a set who approves swaps to %f (was %b)" },
-	{ "notify.default", "%a set the workspace's default contact rules to %f (was %b)" },
+	{ "notify.default", "%a set the workspace's default contact rules to %F (was %B)" },
 	{ "team.create", "%a created team *%f*" },
 	{ "team.rename", "%a renamed team *%b* to *%f*" },
 	{ "team.delete", "%a deleted team *%b*" },
@@ -189,6 +191,20 @@ static void resource(struct buf *out, struct store *s, const char *org_id, const
 		buf_adds(out, reply_escape(esc, sizeof(esc), res));
 }
 
+/* Contact rules in their stored form ("sms:0,email:600") as people read them. */
+static void rules(struct buf *out, const char *stored)
+{
+	struct contact_rules r;
+	char text[256];
+
+	if (!stored[0])
+		buf_adds(out, "the built-in default");
+	else if (contact_rules_decode(stored, &r) == 0)
+		buf_adds(out, contact_rules_describe(&r, text, sizeof(text)));
+	else
+		buf_adds(out, "(unreadable rules)");
+}
+
 static void state(struct buf *out, const char *v)
 {
 	char esc[200];
@@ -225,6 +241,8 @@ void audit_describe(struct store *s, const char *org_id, const struct audit_entr
 		case 'r': resource(out, s, org_id, e); break;
 		case 'b': state(out, e->before); break;
 		case 'f': state(out, e->after); break;
+		case 'B': rules(out, e->before); break;
+		case 'F': rules(out, e->after); break;
 		case 'x': buf_adds(out, reply_escape(esc, sizeof(esc), e->action)); break;
 		case 'w': buf_adds(out, reply_escape(esc, sizeof(esc), word(detail, n, w, sizeof(w)))); break;
 		case 'u': person(out, word(detail, n, w, sizeof(w))); break;
