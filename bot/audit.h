@@ -64,6 +64,16 @@ struct audited_setting {
 int audit_set_field(struct store *s, const char *org_id, const struct audited_setting *set,
 		    const char *value, const char *actor, const char *platform, int64_t now_ms);
 
+/* One entry as a sentence people read, appended to out with a newline (bot/
+ * audit_text.c): its time in zone, names instead of ids, positions as placed:
+ *   "Mon 30 Nov 09:00 CET: <@U1> moved <@U4> to position 4 in rotation *night*."
+ * Rotation and team names are read from the store (one read each); a deleted
+ * one reads "a deleted rotation". Everything from the entry is escaped. */
+struct buf;
+struct tz;
+void audit_describe(struct store *s, const char *org_id, const struct audit_entry *e,
+		    const struct tz *zone, struct buf *out);
+
 enum audit_verdict { AUDIT_INTACT, AUDIT_BROKEN, AUDIT_STORE_ERROR };
 /* Walk the whole chain. On AUDIT_BROKEN, report names the first bad entry (its
  * stream id and position) and what is wrong with it. *checked = entries read. */

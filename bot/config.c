@@ -6,6 +6,7 @@
 #include "bot/log.h"
 #include "bot/tz.h"
 #include "bot/util.h"
+#include "bot/when.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -435,8 +436,8 @@ static int days_in_month(int y, int m)
 static int derive_rotation(struct config *cfg, const int *from_env, char *err, size_t errsz)
 {
 	struct rotation_spec *r = &cfg->rotation;
-	char day[16], hhmm[8];
-	int y, m, d, wd, h, mi;
+	char hand[64], why[160], *words[3];
+	int y, m, d, wd, h, mi, ntok = 0;
 	char tail;
 
 	char name[96];
@@ -447,9 +448,14 @@ static int derive_rotation(struct config *cfg, const int *from_env, char *err, s
 			 key_label(from_env, "rotation.timezone", name, sizeof(name)), cfg->rotation_timezone);
 		return -1;
 	}
-	if (sscanf(cfg->rotation_handoff, "%15s %7s %c", day, hhmm, &tail) != 2 ||
-	    (wd = rotation_weekday_parse(day)) < 0 || rotation_hhmm_parse(hhmm, &h, &mi) < 0) {
-		snprintf(err, errsz, "config key %s: expected a weekday and a 24-hour time, e.g. \"monday 09:00\", got \"%.64s\"",
+	/* The same parser as `/oncall rotation create ... handoff mon 09:00`. */
+	wk_strlcpy(hand, cfg->rotation_handoff, sizeof(hand));
+	for (char *save = NULL, *tok = strtok_r(hand, " \t", &save); tok && ntok < 3;
+	     tok = strtok_r(NULL, " \t", &save))
+		words[ntok++] = tok;
+	if (strlen(cfg->rotation_handoff) >= sizeof(hand) || ntok > 2 ||
+	    when_parse_handoff(ntok, words, false, &wd, &h, &mi, why, sizeof(why)) != ntok) {
+		snprintf(err, errsz, "config key %s: expected a weekday and a 24-hour time, e.g. \"monday 09:00\" or \"mon 09:00\", got \"%.64s\"",
 			 key_label(from_env, "rotation.handoff", name, sizeof(name)), cfg->rotation_handoff);
 		return -1;
 	}

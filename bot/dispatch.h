@@ -51,7 +51,8 @@ struct cmd_ctx {
 	const char *org_id;
 	enum role role;		/* the caller's role; ROLE_NONE for a non-member */
 	bool team_mode;		/* false: a solo org */
-	const char *tz;		/* the caller's own IANA zone, "" when not set */
+	const char *tz;		/* the zone the caller reads times in: their own, else the org's;
+				 * "" when neither is set (see when_zone) */
 	int64_t now_ms;
 	/* The typed words, for dispatch_rest(); NULL outside a typed command. */
 	const struct cmdline *line;

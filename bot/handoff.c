@@ -402,10 +402,11 @@ static void announce(struct delivery *d, const struct team_settings *set, const 
 }
 
 /* The zone to show a member times in: their profile's, else fallback. */
-static const struct tz *member_zone(const struct member *m, const struct tz *fallback)
+/* A DM reads like the person's /oncall: their zone, else the org's, else the
+ * configured one (not the rotation's: the same instant reads the same everywhere). */
+static const struct tz *member_zone(struct delivery *d, const struct member *m)
 {
-	const struct tz *z = m->tz[0] ? tz_get(m->tz) : NULL;
-	return z ? z : fallback;
+	return org_zone_for(d->ctx->store, d->org, m->id, d->ctx->cfg->rotation.zone);
 }
 
 /* Finish a run whose sends failed: retry, or give up after GIVE_UP_AFTER runs. */
@@ -478,7 +479,7 @@ int handoff_fire(struct engine_ctx *ctx)
 		goto out;
 	rz = rotation_zone(ctx->cfg, &set, &plan, c.rotation, at);
 	if (recipient(&d, c.primary, &pm) == 0) {
-		const struct tz *z = member_zone(&pm, rz);
+		const struct tz *z = member_zone(&d, &pm);
 		snprintf(text, sizeof(text), "You are on call from %s to %s (%s)",
 			 when_format(z, c.since, from_s, sizeof(from_s)), when_format(z, c.until, to_s, sizeof(to_s)),
 			 name);
@@ -490,7 +491,7 @@ int handoff_fire(struct engine_ctx *ctx)
 		if (!backups[i][0] || strcmp(backups[i], c.primary) == 0 || recipient(&d, backups[i], &m) != 0)
 			continue;
 		snprintf(text, sizeof(text), "You are %s backup for <@%s> until %s (%s)", ordinal[i], c.primary,
-			 when_format(member_zone(&m, rz), c.until, to_s, sizeof(to_s)), name);
+			 when_format(member_zone(&d, &m), c.until, to_s, sizeof(to_s)), name);
 		deliver(&d, &m, text);
 	}
 	if (set.announce[0])
@@ -536,8 +537,7 @@ int reminder_fire(struct engine_ctx *ctx)
 	tzone = team_zone(ctx->cfg, &set, &plan, now_s);
 	if (schedule_chain(&plan, now_s, &c) == 0 && recipient(&d, c.primary, &m) == 0) {
 		snprintf(text, sizeof(text), "Reminder: you are on call until %s (%s)",
-			 when_format(member_zone(&m, rotation_zone(ctx->cfg, &set, &plan, c.rotation, now_s)),
-				     c.until, until, sizeof(until)),
+			 when_format(member_zone(&d, &m), c.until, until, sizeof(until)),
 			 name);
 		deliver(&d, &m, text);
 	}

@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"       watchkeeper manifest slack [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
-	"An on-call and incident chat-ops bot for Slack and Microsoft Teams.\n"
+	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
 	"\n"
 	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"
 	"                      variables override it\n"
@@ -60,7 +60,10 @@ static const char usage_text[] =
 	"  manifest slack      print the Slack app manifest (YAML) for this configuration:\n"
 	"                      public_url and the slash command names (slack.commands)\n"
 	"      --version       print the version\n"
-	"  -h, --help          this text\n";
+	"  -h, --help          this text\n"
+	"\n"
+	"orgs and audit work on the daemon's Redis: set WK_REDIS_URL as for the daemon\n"
+	"(`make run` starts its own: WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
 
 static sigset_t stop_signals;
 static const struct config *console_cfg;

@@ -32,7 +32,9 @@ static const char usage_text[] =
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper audit lua\n"
 	"\n"
-	"Operator tools, run against the daemon's Redis (config from -c FILE and WK_*).\n"
+	"Operator tools, run against the daemon's Redis: WK_REDIS_URL, else \"redis.url\" in\n"
+	"-c FILE, else redis://127.0.0.1:6379/0. `make run` starts its own Redis on a Unix\n"
+	"socket; reach it with WK_REDIS_URL=$(scripts/redis.sh url build/run).\n"
 	"\n"
 	"  orgs list            every org: id, mode, status, member count\n"
 	"  orgs show ID         one org: its fields, members by role, owners, teams\n"
@@ -110,9 +112,17 @@ static int no_org(const char *id)
 	return EXIT_FAIL;
 }
 
+/* Where the tools looked for Redis (no password), for the hint on failure. */
+static char redis_where[300];
+
 static int store_failed(struct store *s, const char *what)
 {
 	fprintf(stderr, "watchkeeper: %s: %s\n", what, store_error(s));
+	/* The usual cause: the daemon's Redis is elsewhere (`make run` starts its own
+	 * on a Unix socket, while the default is TCP 127.0.0.1:6379). */
+	fprintf(stderr, "watchkeeper: looked for Redis at %s; point WK_REDIS_URL (or \"redis.url\" in "
+			"-c FILE) at the daemon's, e.g. for `make run`'s: "
+			"WK_REDIS_URL=$(scripts/redis.sh url build/run)\n", redis_where);
 	return EXIT_FAIL;
 }
 
@@ -598,6 +608,10 @@ int operator_main(int argc, char **argv)
 		tz_shutdown();
 		return EXIT_USAGE;
 	}
+	if (url.path[0])
+		snprintf(redis_where, sizeof(redis_where), "unix://%s", url.path);
+	else
+		snprintf(redis_where, sizeof(redis_where), "%s:%d", url.host, url.port);
 	s = store_open(cfg.redis_url, cfg.redis_timeout_ms);
 	rc = run(s, &a);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {

@@ -2,6 +2,7 @@
 #include "bot/org.h"
 #include "bot/audit.h"
 #include "bot/log.h"
+#include "bot/tz.h"
 #include "bot/util.h"
 
 #include <stdarg.h>
@@ -112,8 +113,9 @@ static const struct store_script org_touch_script = {
 	"local o = redis.call('HMGET', KEYS[1], 'mode', 'suspended')\n"
 	"local role = redis.call('HGET', KEYS[2], 'role') or ''\n"
 	"if redis.call('HGET', KEYS[2], 'placeholder') == '1' then role = '' end\n"
-	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]),\n"
-	"        redis.call('HGET', KEYS[2], 'tz') or ''}\n",
+	"local tz = redis.call('HGET', KEYS[2], 'tz')\n"
+	"if not tz or tz == '' then tz = redis.call('HGET', KEYS[1], 'tz') or '' end\n"
+	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]), tz}\n",
 	NULL
 };
 
@@ -207,4 +209,71 @@ int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,
 	if (r)
 		freeReplyObject(r);
 	return rc;
+}
+
+/* ---- org settings ---- */
+
+static const struct store_field org_setting_fields[] = {
+	STORE_STR_FIELD("tz", struct org_settings, tz),
+	STORE_STR_FIELD("phone_region", struct org_settings, phone_region),
+};
+
+int org_settings_get(struct store *s, const char *org_id, struct org_settings *out)
+{
+	char korg[160];
+	redisReply *r;
+
+	memset(out, 0, sizeof(*out));
+	if (org_key(korg, sizeof(korg), org_id, "org") < 0)
+		return -1;
+	r = store_command(s, "HMGET %s tz phone_region", korg);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != ARRAY_LEN(org_setting_fields)) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			wk_strlcpy((char *)out + org_setting_fields[i].offset, r->element[i]->str,
+				   org_setting_fields[i].size);
+	freeReplyObject(r);
+	return 0;
+}
+
+int org_setting_set(struct store *s, const char *org_id, enum org_setting which, const char *value,
+		    const char *actor, const char *platform, int64_t now_ms)
+{
+	static const char *const fields[] = { "tz", "phone_region" };
+	static const char *const actions[] = { "org.tz", "org.phone_region" };
+	char korg[160];
+
+	if ((unsigned)which >= ARRAY_LEN(fields) || org_key(korg, sizeof(korg), org_id, "org") < 0)
+		return -1;
+	const struct audited_setting set = { korg, fields[which], "", actions[which], "org" };
+	return audit_set_field(s, org_id, &set, value, actor, platform, now_ms);
+}
+
+const struct tz *org_zone_for(struct store *s, const char *org_id, const char *member_id,
+			      const struct tz *fallback)
+{
+	char korg[160], kmember[192];
+	const struct tz *z = NULL;
+	redisReply *r;
+
+	if (org_key(korg, sizeof(korg), org_id, "org") < 0 ||
+	    org_key(kmember, sizeof(kmember), org_id, "member:%s", member_id) < 0)
+		return fallback;
+	r = store_command(s, "HGET %s tz", kmember);
+	if (r && r->type == REDIS_REPLY_STRING && r->str[0])
+		z = tz_get(r->str);
+	if (r)
+		freeReplyObject(r);
+	if (z)
+		return z;
+	r = store_command(s, "HGET %s tz", korg);
+	if (r && r->type == REDIS_REPLY_STRING && r->str[0])
+		z = tz_get(r->str);
+	if (r)
+		freeReplyObject(r);
+	return z ? z : fallback;
 }

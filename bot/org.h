@@ -4,6 +4,7 @@
  * console). Its id is "<platform>:<external id>" (e.g. "slack:T0123"), which is
  * also the hash tag of all its keys. Keys (all under wk:{<org>}:):
  *   org                 hash: id platform external_id owner created_ms mode(solo|team) suspended
+ *                       tz phone_region (settings admins change, see org_settings)
  *   members             set of member ids
  *   owners              set of member ids whose role is owner (counted atomically)
  *   member:<id>         hash: role platform chat_id created_ms name email phone tz notify
@@ -53,7 +54,8 @@ struct org_view {
 	bool suspended;
 	enum role role;		/* the caller's; ROLE_NONE when not a member */
 	bool has_email_placeholders;	/* someone invited by email is not claimed yet */
-	char tz[64];		/* the caller's own time zone, "" when not set */
+	char tz[64];		/* the zone the caller reads times in: their own, else the
+				 * org's (org_settings), "" when neither is set */
 };
 
 /* Create the org on first contact (caller becomes owner), then report the
@@ -73,6 +75,29 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */
 int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,
 			 const char *platform, int64_t now_ms);
+
+/* Org-wide settings an admin sets (`/oncall org ...`), stored in the org hash.
+ * "" means not set: tz then falls back to the configured rotation zone, and a
+ * phone number without + is refused (no region to read it in). */
+struct org_settings {
+	char tz[64];		/* IANA zone for people without their own */
+	char phone_region[8];	/* ISO 3166 code, upper case, e.g. "US" */
+};
+/* 0 read (missing fields ""), -1 store failure. */
+int org_settings_get(struct store *s, const char *org_id, struct org_settings *out);
+enum org_setting { ORG_SETTING_TZ, ORG_SETTING_PHONE_REGION };
+/* Set one (value "" clears it), with its audit entry ("org.tz"), in one
+ * atomic step. The value is already validated. 0 changed, 1 already so,
+ * -1 store failure. */
+int org_setting_set(struct store *s, const char *org_id, enum org_setting which, const char *value,
+		    const char *actor, const char *platform, int64_t now_ms);
+
+/* The zone to show member_id times in outside a command (DMs, handoffs): their
+ * own, else the org's, else fallback. Two reads at most; fallback on a store
+ * failure too (a DM is still worth sending). */
+struct tz;
+const struct tz *org_zone_for(struct store *s, const char *org_id, const char *member_id,
+			      const struct tz *fallback);
 
 /* Run a read-only script whose KEYS[1] is wk:{org}:<suffix> and ARGV[1] the
  * org's key prefix "wk:{org}:" (for keys it derives, all in the org's slot).

@@ -108,17 +108,28 @@ int reply_button(struct reply *r, const char *label, const char *action_id, cons
 	return 0;
 }
 
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (unsigned char)c >= 0x80;
+}
+
 const char *reply_escape(char *out, size_t size, const char *in)
 {
 	size_t o = 0;
 
 	if (!size)
 		return out;
-	for (; *in && o + 1 < size; in++) {
+	for (const char *start = in; *in && o + 1 < size; in++) {
 		char c = *in;
 		/* Replace rather than backslash-escape: neither Slack mrkdwn nor Teams
-		 * markdown agree on escapes, but all render these look-alikes plainly. */
-		if (c == '*' || c == '`' || c == '_' || c == '~')
+		 * markdown agree on escapes, but all render these look-alikes plainly.
+		 * An underscore inside a word (America/New_York, snake_case) starts no
+		 * emphasis in Slack mrkdwn or CommonMark, so it stays as typed; only one
+		 * at a word's edge, which could open or close _italics_, is replaced. */
+		if (c == '_' && in > start && is_word_char(in[-1]) && is_word_char(in[1]))
+			;
+		else if (c == '*' || c == '`' || c == '_' || c == '~')
 			c = '\'';
 		else if (c == '<')
 			c = '(';

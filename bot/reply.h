@@ -67,8 +67,10 @@ int reply_field(struct reply_section *s, const char *label, const char *value);
 int reply_button(struct reply *r, const char *label, const char *action_id, const char *value,
 		 enum button_style style);
 
-/* Copy user text into out with markup characters (*, `, <, >, _ , ~) neutralised.
- * Characters a platform needs escaped (Slack's &) are the adapter's job. */
+/* Copy user text into out with markup characters (*, `, <, >, _ , ~) neutralised;
+ * an underscore between two letters or digits ("America/New_York") is kept,
+ * since no platform reads it as markup there. Characters a platform needs
+ * escaped (Slack's &) are the adapter's job. */
 const char *reply_escape(char *out, size_t size, const char *in);
 
 #endif

@@ -1,6 +1,7 @@
 /* report.c - see report.h */
 #include "bot/report.h"
 #include "bot/util.h"
+#include "bot/when.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -197,26 +198,17 @@ void report_hours(int64_t seconds, char *out, size_t size)
 	snprintf(out, size, "%" PRId64 ".%02d", centi / 100, (int)(centi % 100));
 }
 
-/* "2026-01-31 14:05" local. */
-static void local_stamp(const struct tz *z, int64_t t, char *out, size_t size)
-{
-	struct tz_local l;
-
-	tz_to_local(z, t, &l);
-	snprintf(out, size, "%04d-%02d-%02d %02d:%02d", l.year, l.month, l.day, l.hour, l.minute);
-}
-
 void report_render(const struct report *rep, struct reply *r)
 {
 	const struct tz *z = tz_get(rep->tz);
-	char a[32], b[32], h[32], wd[32], we[32], n[32];
+	char a[64], b[64], h[32], wd[32], we[32], n[32];
 	struct reply_section *sec;
 	size_t shown = rep->nrows < REPORT_RENDER_ROWS ? rep->nrows : REPORT_RENDER_ROWS;
 
 	if (z) {
-		local_stamp(z, rep->from, a, sizeof(a));
-		local_stamp(z, rep->to, b, sizeof(b));
-		reply_section(r, "*Period:* %s to %s (%s)", a, b, rep->tz);
+		/* the team's zone: weekday and weekend hours are counted in it */
+		reply_section(r, "*Period:* %s to %s (%s)", when_format(z, rep->from, a, sizeof(a)),
+			      when_format(z, rep->to, b, sizeof(b)), rep->tz);
 	}
 	if (!rep->nrows)
 		reply_section(r, "Nobody was on call in this period.");

@@ -52,7 +52,8 @@ int rotations_create(struct store *s, const char *org_id, const char *actor, con
 
 /* Apply fn to a copy of the newest version and write it as the version that
  * takes effect at the next handoff (see above). action names it in the audit
- * log ("rotation.add"), detail says what ("member:U1"). */
+ * log ("rotation.add"), detail says what ("member:U1"); it is read after fn
+ * ran, so fn may write it (a move records the position it really got). */
 int rotations_edit(struct store *s, const char *org_id, const char *actor, const char *platform,
 		   const char *team, const char *name, int64_t now, rotation_edit_fn fn, void *arg,
 		   const char *action, const char *detail);

@@ -337,12 +337,7 @@ int swap_list(struct store *s, const char *org_id, const char *member, bool all,
 static const struct tz *zone_of(struct store *s, const struct config *cfg, const char *org_id,
 				const char *member)
 {
-	struct member m;
-	const struct tz *z;
-
-	if (member_get(s, org_id, member, &m) == 0 && m.tz[0] && (z = tz_get(m.tz)))
-		return z;
-	return cfg->rotation.zone;
+	return org_zone_for(s, org_id, member, cfg->rotation.zone);
 }
 
 void swap_describe(const struct swap *sw, const struct tz *z, char *out, size_t size)

@@ -3,23 +3,139 @@
 #include "bot/rotation.h"
 #include "bot/util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #define EXAMPLES "for example `2026-12-24 08:00`, `today 18:00`, `tomorrow 09:00` or `+48h`"
 
-const char *when_format(const struct tz *zone, int64_t t, char *out, size_t size)
+const char *when_format_at(const struct tz *zone, int64_t t, int64_t now, char *out, size_t size)
 {
 	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tz_local l;
+	struct tz_local l, cur;
+	char year[8] = "";
 
 	tz_to_local(zone, t, &l);
-	snprintf(out, size, "%s %d %s %02d:%02d %s", wd[l.wday], l.day, mon[l.month - 1], l.hour,
-		 l.minute, l.abbr);
+	tz_to_local(zone, now, &cur);
+	if (l.year != cur.year)
+		snprintf(year, sizeof(year), " %d", l.year);
+	snprintf(out, size, "%s %d %s%s %02d:%02d %s", wd[l.wday], l.day, mon[l.month - 1], year,
+		 l.hour, l.minute, l.abbr);
 	return out;
+}
+
+const char *when_format(const struct tz *zone, int64_t t, char *out, size_t size)
+{
+	return when_format_at(zone, t, wk_now_ms() / 1000, out, size);
+}
+
+const struct tz *when_zone(const char *name, const struct tz *fallback)
+{
+	const struct tz *z = name && name[0] ? tz_get(name) : NULL;
+
+	return z ? z : fallback;
+}
+
+int when_parse_handoff(int argc, char **argv, bool weekday_optional, int *wday, int *hour,
+		       int *minute, char *why, size_t whysize)
+{
+	int wd = argc >= 1 ? rotation_weekday_parse(argv[0]) : -1, used = wd >= 0 ? 1 : 0;
+
+	if ((wd < 0 && !weekday_optional) || argc <= used ||
+	    rotation_hhmm_parse(argv[used], hour, minute) < 0) {
+		snprintf(why, whysize, weekday_optional
+			 ? "the handoff is a 24-hour time, with a weekday for weekly rotations: `mon 09:00`"
+			 : "the handoff is a weekday and a 24-hour time, e.g. `monday 09:00` or `mon 09:00`");
+		return -1;
+	}
+	*wday = wd;
+	return used + 1;
+}
+
+/* ---- typos: "did you mean `tomorrow`?" ---- */
+
+/* Optimal string alignment distance (an adjacent swap counts as one), any case;
+ * words longer than 15 bytes are simply "far". */
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	int d[16][16];
+
+	if (n > 15 || m > 15)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* The words when_parse knows, how far off a typo may be, and shorthands people
+ * write for them. */
+static const struct {
+	const char *word;
+	int max_distance;
+} day_words[] = { { "now", 1 }, { "today", 2 }, { "tomorrow", 2 } };
+static const struct {
+	const char *typed, *word;
+} day_shorthands[] = { { "tmrw", "tomorrow" }, { "tmr", "tomorrow" }, { "tmw", "tomorrow" },
+		       { "2day", "today" }, { "2morrow", "tomorrow" }, { "tonight", "today 18:00" } };
+
+static const char *suggest_day_word(const char *typed)
+{
+	for (size_t i = 0; i < ARRAY_LEN(day_shorthands); i++)
+		if (strcasecmp(typed, day_shorthands[i].typed) == 0)
+			return day_shorthands[i].word;
+	for (size_t i = 0; i < ARRAY_LEN(day_words); i++)
+		if (distance(typed, day_words[i].word) <= day_words[i].max_distance)
+			return day_words[i].word;
+	return NULL;
+}
+
+/* Duration units: only the one letter is read; the spellings people write for
+ * it get a suggestion. */
+static const struct {
+	char unit;
+	int64_t seconds;
+	const char *spellings[5];
+} units[] = {
+	{ 'm', 60, { "min", "mins", "minute", "minutes", "mn" } },
+	{ 'h', 3600, { "hr", "hrs", "hour", "hours", "hs" } },
+	{ 'd', 86400, { "day", "days", "dy", "ds", "dd" } },
+	{ 'w', 7 * 86400, { "wk", "wks", "week", "weeks", "ws" } },
+};
+
+/* The unit letter a spelling ("hrs", "hours", "huors") most likely means, or 0. */
+static char suggest_unit(const char *spelled)
+{
+	for (size_t i = 0; i < ARRAY_LEN(units); i++)
+		for (size_t j = 0; j < ARRAY_LEN(units[i].spellings); j++)
+			if (strcasecmp(spelled, units[i].spellings[j]) == 0 ||
+			    (strlen(spelled) >= 4 && strlen(units[i].spellings[j]) >= 4 &&
+			     distance(spelled, units[i].spellings[j]) <= 1))
+				return units[i].unit;
+	if (strlen(spelled) == 1)
+		for (size_t i = 0; i < ARRAY_LEN(units); i++)
+			if (tolower((unsigned char)spelled[0]) == units[i].unit)
+				return units[i].unit;
+	return 0;
 }
 
 static int parse_date(const char *s, int *y, int *m, int *d)
@@ -74,33 +190,58 @@ static int wall_time(const struct tz *zone, int y, int m, int d, int hh, int mm,
 	return 0;
 }
 
-static int parse_relative(const char *s, int64_t base, int64_t *out)
+/* "+48h": 0 with *out set. Otherwise -1 with why filled, suggesting the
+ * duration meant when the number is fine and the unit is a known spelling. */
+static int parse_relative(const char *s, int64_t base, int64_t *out, char *why, size_t whysize)
 {
-	size_t n = strlen(s);
-	char num[12];
-	int64_t v, unit;
+	const char *p = s + (s[0] == '+');
+	size_t digits = strspn(p, "0123456789");
+	char num[12], unit;
+	int64_t v;
 
-	if (n < 3 || s[0] != '+' || n - 2 >= sizeof(num))
+	if (digits == 0 || digits >= sizeof(num) || !p[digits] || !(unit = suggest_unit(p + digits))) {
+		snprintf(why, whysize, "`%.20s` is not a duration I can read: +30m, +48h, +2d or +1w", s);
 		return -1;
-	switch (s[n - 1]) {
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	case 'w': unit = 7 * 86400; break;
-	default: return -1;
 	}
-	memcpy(num, s + 1, n - 2);
-	num[n - 2] = '\0';
-	if (!wk_parse_i64(num, 1, 100000, &v) || v * unit > 400 * 86400LL)
+	memcpy(num, p, digits);
+	num[digits] = '\0';
+	if (s[0] != '+' || strlen(p + digits) != 1 || p[digits] != unit) {
+		snprintf(why, whysize, "`%.20s` is not a duration I can read; did you mean `+%s%c`?", s, num,
+			 unit);
 		return -1;
-	*out = base + v * unit;
-	return 0;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(units); i++)
+		if (units[i].unit == unit) {
+			if (!wk_parse_i64(num, 1, 100000, &v) || v * units[i].seconds > 400 * 86400LL) {
+				snprintf(why, whysize, "`%.20s` is too long; durations go up to 400 days", s);
+				return -1;
+			}
+			*out = base + v * units[i].seconds;
+			return 0;
+		}
+	return -1;
+}
+
+/* "48h", "2days": a duration missing its + (digits, then a unit's spelling;
+ * "8am" is not one). */
+static bool looks_like_duration(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+
+	return d > 0 && s[d] && suggest_unit(s + d) != 0;
 }
 
 int when_parse(const struct tz *zone, int64_t now, int64_t base, int argc, char **argv,
 	       int64_t *out, char *why, size_t whysize)
 {
+	return when_parse_flags(zone, now, base, argc, argv, 0, out, why, whysize);
+}
+
+int when_parse_flags(const struct tz *zone, int64_t now, int64_t base, int argc, char **argv,
+		     unsigned flags, int64_t *out, char *why, size_t whysize)
+{
 	int y, m, d, hh = 0, mm = 0, used = 1;
+	const char *near;
 	struct tz_local l;
 
 	if (argc < 1) {
@@ -111,12 +252,8 @@ int when_parse(const struct tz *zone, int64_t now, int64_t base, int argc, char 
 		*out = now;
 		return 1;
 	}
-	if (argv[0][0] == '+') {
-		if (parse_relative(argv[0], base, out) == 0)
-			return 1;
-		snprintf(why, whysize, "`%.20s` is not a duration I can read: +30m, +48h, +2d or +1w", argv[0]);
-		return -1;
-	}
+	if (argv[0][0] == '+' || looks_like_duration(argv[0]))
+		return parse_relative(argv[0], base, out, why, whysize) == 0 ? 1 : -1;
 	if (strcasecmp(argv[0], "today") == 0 || strcasecmp(argv[0], "tomorrow") == 0) {
 		int64_t day;
 		int64_t yy;
@@ -129,13 +266,21 @@ int when_parse(const struct tz *zone, int64_t now, int64_t base, int argc, char 
 			return -1;
 		}
 	} else if (parse_date(argv[0], &y, &m, &d) < 0) {
-		snprintf(why, whysize, "`%.20s` is not a time I can read without guessing; " EXAMPLES, argv[0]);
+		if ((near = suggest_day_word(argv[0])))
+			snprintf(why, whysize, "`%.20s` is not a time I can read; did you mean `%s`?", argv[0], near);
+		else
+			snprintf(why, whysize, "`%.20s` is not a time I can read without guessing; " EXAMPLES, argv[0]);
 		return -1;
 	}
 	if (argc >= 2 && rotation_hhmm_parse(argv[1], &hh, &mm) == 0)
 		used = 2;
 	else if (argc >= 2 && strchr(argv[1], ':')) {
 		snprintf(why, whysize, "`%.10s` is not a 24-hour time like 08:00 or 18:30", argv[1]);
+		return -1;
+	} else if (flags & WHEN_NEED_TIME) {
+		/* "tomorrow +2h" would be 00:00-02:00: a day alone says no time, so ask. */
+		snprintf(why, whysize, "`%.20s` is a whole day; say at what time, e.g. `%.20s 09:00`", argv[0],
+			 argv[0]);
 		return -1;
 	}
 	if (wall_time(zone, y, m, d, hh, mm, out, why, whysize) < 0)

@@ -31,18 +31,10 @@
 #define INV(ctx) dispatch_typed((ctx), &invite_command, (char[80]){ 0 }, 80)
 #define MAIN(ctx) dispatch_typed((ctx), command_table[0], (char[80]){ 0 }, 80)
 
-/* "Tue 1 Dec 09:00 UTC" */
-static const char *format_utc(int64_t ms, char *out, size_t size)
+/* In the reader's zone (their own, else the org's), like every time shown. */
+static const char *format_time(const struct cmd_ctx *ctx, int64_t ms, char *out, size_t size)
 {
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tz_local l;
-
-	tz_to_local(tz_get("UTC"), ms / 1000, &l);
-	snprintf(out, size, "%s %d %s %d %02d:%02d UTC", wd[l.wday], l.day, mon[l.month - 1], l.year,
-		 l.hour, l.minute);
-	return out;
+	return when_format(when_zone(ctx->tz, ctx->cfg->rotation.zone), ms / 1000, out, size);
 }
 
 /* Roles an invite may give: everything but owner (owners are made, not invited). */
@@ -239,7 +231,7 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 	reply_section(r, "Share the link, or have them type `%1$s join %2$s`. The code is shown only "
 			 "now; `%1$s revoke %3$s` cancels it.", INV(ctx), code, id);
 	if (spec.expires_ms)
-		format_utc(spec.expires_ms, when, sizeof(when));
+		format_time(ctx, spec.expires_ms, when, sizeof(when));
 	if (spec.max_uses == 1)
 		reply_section(r, "One person can use it%s%s.", spec.expires_ms ? ", until " : "; it never expires",
 			      spec.expires_ms ? when : "");
@@ -650,7 +642,7 @@ static enum cmd_result invite_list_cmd(struct cmd_ctx *ctx, int argc, char **arg
 			buf_printf(&b, " of %lld", (long long)inv[i].max_uses);
 		buf_printf(&b, ", %s, by <@%s>\n", state, inv[i].created_by);
 		if (inv[i].expires_ms && strcmp(state, "active") == 0)
-			buf_printf(&b, "    expires %s\n", format_utc(inv[i].expires_ms, when, sizeof(when)));
+			buf_printf(&b, "    expires %s\n", format_time(ctx, inv[i].expires_ms, when, sizeof(when)));
 	}
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
@@ -1004,7 +996,6 @@ static enum cmd_result invite_audit(struct cmd_ctx *ctx, int argc, char **argv, 
 	struct buf b = BUF_INIT(64 * 1024);
 	int64_t want = 10;
 	size_t n;
-	char when[48];
 
 	if (argc == 1 && !wk_parse_i64(argv[0], 1, 100, &want)) {
 		reply_textf(r, "`%s audit N` shows the last N entries, 1 to 100.", INV(ctx));
@@ -1018,13 +1009,8 @@ static enum cmd_result invite_audit(struct cmd_ctx *ctx, int argc, char **argv, 
 		return CMD_OK;
 	}
 	reply_textf(r, "The last %zu audit entr%s, newest first:", n, n == 1 ? "y" : "ies");
-	for (size_t i = 0; i < n; i++) {
-		char before[80], after[80], res[80];
-		buf_printf(&b, "%s <@%s> `%s` %s: %s → %s\n", format_utc(e[i].ts, when, sizeof(when)),
-			   e[i].actor, e[i].action, reply_escape(res, sizeof(res), e[i].resource),
-			   e[i].before[0] ? reply_escape(before, sizeof(before), e[i].before) : "∅",
-			   e[i].after[0] ? reply_escape(after, sizeof(after), e[i].after) : "∅");
-	}
+	for (size_t i = 0; i < n; i++)
+		audit_describe(ctx->store, ctx->org_id, &e[i], when_zone(ctx->tz, ctx->cfg->rotation.zone), &b);
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
 	audit_entries_free(e, n);

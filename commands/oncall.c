@@ -43,18 +43,13 @@ int oncall_pick_team(struct cmd_ctx *ctx, const char *name, char *id, size_t siz
 	return rc;
 }
 
-/* The zone a person reads and types times in: their own, else the team's
- * first rotation's, else the configured default. */
+/* The zone a person reads and types times in: their own, else the org's
+ * (ctx->tz holds whichever is set), else the configured rotation zone; never
+ * whichever rotation happened to load first. */
 const struct tz *oncall_zone_for(struct cmd_ctx *ctx, const struct team_plan *p)
 {
-	const struct tz *z;
-
-	if (ctx->tz && ctx->tz[0] && (z = tz_get(ctx->tz)))
-		return z;
-	for (size_t i = 0; p && i < p->nrotations; i++)
-		if (p->rotations[i].nversions)
-			return p->rotations[i].versions[p->rotations[i].nversions - 1].spec.zone;
-	return ctx->cfg->rotation.zone;
+	(void)p;
+	return when_zone(ctx->tz, ctx->cfg->rotation.zone);
 }
 
 int oncall_parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t size, struct reply *r)
@@ -339,7 +334,7 @@ enum cmd_result oncall_list(struct cmd_ctx *ctx, int argc, char **argv, struct r
 		}
 		if (v->effective_from > now)
 			buf_printf(&b, "This order takes effect at the next handoff, %s.\n",
-				   when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+				   when_format(oncall_zone_for(ctx, NULL), v->effective_from, when, sizeof(when)));
 		if (oncall_hidden_note(&p, i, now, note, sizeof(note)))
 			buf_printf(&b, "Note: %s\n", note);
 		reply_section(r, "%s", buf_cstr(&b));
@@ -580,8 +575,8 @@ static const struct subcommand oncall_subcommands[] = {
 	  "Alice Example", 0 },
 	{ "me email", "ADDRESS", "sets your email address", ROLE_DEVELOPER, 1, 1, oncall_me_email,
 	  "alice@example.com", 0 },
-	{ "me phone", "+E164", "sets your phone number for SMS, e.g. +15555550123", ROLE_DEVELOPER,
-	  1, 1, oncall_me_phone, "+15555550123", 0 },
+	{ "me phone", "NUMBER", "sets your phone number for SMS, e.g. +1 555 555 0123", ROLE_DEVELOPER,
+	  1, 6, oncall_me_phone, "+1 (555) 555-0123", 0 },
 	{ "me tz", "ZONE", "sets your time zone, e.g. Europe/Berlin", ROLE_DEVELOPER, 1, 1,
 	  oncall_me_tz, "Europe/Berlin", 0 },
 	{ "me test", "", "sends a test page over each of your channels and says what happened", ROLE_DEVELOPER,
@@ -599,6 +594,12 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_notifications, "5", 0 },
 	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
 	  1, 1, oncall_me_incidents, "off", 0 },
+	{ "org", "", "shows the workspace's settings: time zone, phone region", ROLE_VIEWER, 0, 0,
+	  oncall_org, "", 0 },
+	{ "org tz", "ZONE|default", "sets the time zone for people without their own", ROLE_ADMIN, 1, 1,
+	  oncall_org_tz, "America/New_York", 0 },
+	{ "org phone_region", "CODE|off", "sets the country of phone numbers typed without +, e.g. US",
+	  ROLE_ADMIN, 1, 1, oncall_org_phone_region, "US", 0 },
 	{ 0 }
 };
 
@@ -645,6 +646,8 @@ static const struct command_check oncall_checks[] = {
 	{ "me incidents", "/oncall me" },
 	{ "me notify", "/oncall me notify" },
 	{ "notify default", "/oncall me notify" },
+	{ "org tz", "/oncall org" },
+	{ "org phone_region", "/oncall org" },
 	{ 0 }
 };
 

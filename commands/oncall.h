@@ -19,8 +19,8 @@ struct tz;
 /* Team argument (NULL: the default team) into id; 1 with a sentence in r when
  * there is no such team, -1 store error. */
 int oncall_pick_team(struct cmd_ctx *ctx, const char *name, char *id, size_t size, struct reply *r);
-/* The zone a person reads and types times in: their own, else the team's first
- * rotation's, else the configured default. Never NULL. */
+/* The zone a person reads and types times in: their own, else the org's
+ * (`/oncall org tz`), else the configured rotation zone. Never NULL. */
 const struct tz *oncall_zone_for(struct cmd_ctx *ctx, const struct team_plan *p);
 /* A ROT_* result as a command result, with the sentence for refusals. */
 enum cmd_result oncall_rot_result(int rc, const char *name, struct reply *r);
@@ -81,6 +81,11 @@ enum cmd_result oncall_me_email(struct cmd_ctx *ctx, int argc, char **argv, stru
 enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_me_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+
+/* commands/oncall_org.c: the workspace's settings. */
+enum cmd_result oncall_org(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+enum cmd_result oncall_org_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+enum cmd_result oncall_org_phone_region(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 
 /* commands/oncall_notify.c: contact rules, pages, test pages, the delivery log. */
 enum cmd_result oncall_me_notify(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);

@@ -2,6 +2,8 @@
 #include "adapters/twilio.h"
 #include "bot/feeds.h"
 #include "bot/member.h"
+#include "bot/phone.h"
+#include "commands/oncall.h"
 
 #include <string.h>
 
@@ -11,6 +13,7 @@ enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct rep
 {
 	struct member m;
 	struct reply_section *sec;
+	char zone[TZ_NAME_MAX + 48];
 	int got;
 
 	(void)argc;
@@ -27,7 +30,9 @@ enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct rep
 	reply_field(sec, "Name", m.name[0] ? m.name : "(not set)");
 	reply_field(sec, "Email", m.email[0] ? m.email : "(not set)");
 	reply_field(sec, "Phone", m.phone[0] ? m.phone : "(not set)");
-	reply_field(sec, "Time zone", m.tz[0] ? m.tz : "(not set)");
+	/* Without their own, times read in the workspace's zone: say which. */
+	snprintf(zone, sizeof(zone), "(not set: times are shown in %s)", tz_name(oncall_zone_for(ctx, NULL)));
+	reply_field(sec, "Time zone", m.tz[0] ? m.tz : zone);
 	reply_field(sec, "Incident notifications", m.notify ? "on" : "off");
 	return CMD_OK;
 }
@@ -77,23 +82,39 @@ enum cmd_result oncall_me_email(struct cmd_ctx *ctx, int argc, char **argv, stru
 
 enum cmd_result oncall_me_phone(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char why[200];
-
-	(void)argc;
+	char why[300], phone[PHONE_E164_SIZE];
+	struct buf typed = BUF_INIT(PHONE_INPUT_MAX);
+	struct org_settings org;
 	struct member m;
 	enum cmd_result res;
+	bool too_long = false;
 
-	if (member_check_phone(argv[0], why, sizeof(why)) < 0)
+	/* "+1 (555) 555-0123" arrives as three words. */
+	for (int i = 0; i < argc; i++)
+		if (buf_printf(&typed, "%s%s", i ? " " : "", argv[i]) < 0)
+			too_long = true;
+	if (org_settings_get(ctx->store, ctx->org_id, &org) < 0) {
+		buf_free(&typed);
+		return CMD_STORE_ERROR;
+	}
+	if (too_long || phone_normalize(buf_cstr(&typed), org.phone_region, phone, sizeof(phone),
+					       why, sizeof(why)) < 0 ||
+	    member_check_phone(phone, why, sizeof(why)) < 0) {
+		if (too_long)
+			snprintf(why, sizeof(why), "that is too long for a phone number");
+		buf_free(&typed);
 		return refuse_value("phone", why, r);
+	}
+	buf_free(&typed);
 	if (member_get(ctx->store, ctx->org_id, ctx->req->user_id, &m) < 0)
 		return CMD_STORE_ERROR;
-	res = set_field(ctx, FIELD_PHONE, "phone", argv[0], r);
+	res = set_field(ctx, FIELD_PHONE, "phone", phone, r);
 	/* SMS replies are matched to people by this index (two keys in two slots:
 	 * two steps; a stale entry is ignored because the member's phone must match). */
 	if (res == CMD_OK) {
-		if (m.phone[0] && strcmp(m.phone, argv[0]) != 0)
+		if (m.phone[0] && strcmp(m.phone, phone) != 0)
 			twilio_phone_index_del(ctx->store, ctx->org_id, ctx->req->user_id, m.phone);
-		twilio_phone_index_set(ctx->store, ctx->org_id, ctx->req->user_id, argv[0]);
+		twilio_phone_index_set(ctx->store, ctx->org_id, ctx->req->user_id, phone);
 	}
 	return res;
 }

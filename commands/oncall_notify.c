@@ -12,6 +12,7 @@
 #include "bot/outbox.h"
 #include "bot/page.h"
 #include "bot/timers.h"
+#include "bot/when.h"
 #include "bot/util.h"
 #include "commands/oncall.h"
 
@@ -463,7 +464,7 @@ int oncall_me_test_fire(struct engine_ctx *ctx)
 /* One notification and everything that happened to it. */
 static enum cmd_result notification_detail(struct cmd_ctx *ctx, const char *typed, struct reply *r)
 {
-	char id[24], err[180], shown[40];
+	char id[24], err[180], shown[40], queued[64];
 	struct outbox_status st;
 	struct outbox_event *ev;
 	size_t n;
@@ -482,8 +483,11 @@ static enum cmd_result notification_detail(struct cmd_ctx *ctx, const char *type
 	}
 	if (outbox_history(ctx->store, ctx->org_id, id, &ev, &n) < 0)
 		return CMD_STORE_ERROR;
-	reply_textf(r, "`%s` %s to <@%s> by %s: *%s*%s%s%s", st.id, st.kind, st.member, st.channel, st.status,
-		    st.provider_id[0] ? " (provider id `" : "", st.provider_id, st.provider_id[0] ? "`)" : "");
+	reply_textf(r, "`%s` %s to <@%s> by %s, queued %s: *%s*%s%s%s", st.id, st.kind, st.member, st.channel,
+		    when_format(when_zone(ctx->tz, ctx->cfg->rotation.zone), st.created_ms / 1000, queued,
+				sizeof(queued)),
+		    st.status, st.provider_id[0] ? " (provider id `" : "", st.provider_id,
+		    st.provider_id[0] ? "`)" : "");
 	for (size_t i = 0; i < n; i++) {
 		buf_printf(&b, "• %lld.%03lld s: %s%s", (long long)((ev[i].ts_ms - st.created_ms) / 1000),
 			   (long long)((ev[i].ts_ms - st.created_ms) % 1000), ev[i].provider_id[0] ? "provider: " : "",

@@ -17,6 +17,8 @@ struct member_edit {
 	int add;	/* 1 add, 0 remove */
 	long position;	/* 1-based for moves; 0 = append */
 	long result_position;
+	char *detail;	/* moves: the audit detail, written with the position it really got */
+	size_t detail_size;
 };
 
 static int edit_members(struct rotation_version *v, void *arg)
@@ -52,6 +54,8 @@ static int edit_members(struct rotation_version *v, void *arg)
 	v->members[pos] = m;
 	v->nmembers++;
 	e->result_position = (long)pos + 1;
+	if (e->detail)
+		snprintf(e->detail, e->detail_size, "member:%s to %ld", e->member, e->result_position);
 	return 0;
 }
 
@@ -263,7 +267,7 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 					 int add, struct reply *r)
 {
 	char team[SCHEDULE_ID_LEN], rname[40], detail[96], when[64], tname[40], label[128];
-	struct member_edit e = { user, add, 0, 0 };
+	struct member_edit e = { user, add, 0, 0, NULL, 0 };
 	struct member m;
 	enum cmd_result res;
 	bool self = strcmp(user, ctx->req->user_id) == 0;
@@ -310,7 +314,7 @@ static enum cmd_result change_membership(struct cmd_ctx *ctx, const char *user, 
 	int64_t eff = ctx->now_ms / 1000;
 	if (rotations_find(ctx->store, ctx->org_id, team, rname, &rp) == ROT_OK) {
 		eff = rp.versions[rp.nversions - 1].effective_from;
-		when_format(rp.versions[rp.nversions - 1].spec.zone, eff, when, sizeof(when));
+		when_format(oncall_zone_for(ctx, NULL), eff, when, sizeof(when));
 		rotation_plan_free(&rp);
 	}
 	if (add && self)
@@ -417,18 +421,17 @@ static int parse_options(struct cmd_ctx *ctx, int argc, char **argv, struct spec
 				goto bad;
 			e->set |= SET_LENGTH;
 		} else if (strcasecmp(k, "handoff") == 0 && i + 1 < argc) {
-			int wd = rotation_weekday_parse(argv[i + 1]);
-			if (wd >= 0 && i + 2 < argc) {
+			int wd, used = when_parse_handoff(argc - i - 1, argv + i + 1, true, &wd, &e->v.spec.handoff_hour,
+							  &e->v.spec.handoff_minute, why, sizeof(why));
+			if (used < 0)
+				goto bad;
+			if (wd >= 0) {
 				/* a weekly handoff day: anchor on a date with that weekday (2026-01-04 is a Sunday) */
 				e->v.spec.start_year = 2026;
 				e->v.spec.start_month = 1;
 				e->v.spec.start_day = 4 + wd;
-				i++;
 			}
-			if (rotation_hhmm_parse(argv[++i], &e->v.spec.handoff_hour, &e->v.spec.handoff_minute) < 0) {
-				snprintf(why, sizeof(why), "the handoff is a 24-hour time, with a weekday for weekly rotations: `handoff mon 09:00`");
-				goto bad;
-			}
+			i += used;
 			e->set |= SET_HANDOFF;
 		} else if (strcasecmp(k, "tz") == 0 && i + 1 < argc) {
 			if (!(e->v.spec.zone = tz_get(argv[++i]))) {
@@ -539,7 +542,7 @@ enum cmd_result oncall_rotation_create(struct cmd_ctx *ctx, int argc, char **arg
 			       "`/oncall add @user %s`.", argv[0], desc, priority, e.v.nmembers,
 			    e.v.nmembers == 1 ? "person" : "people", argv[0]);
 		if (e.v.effective_from > ctx->now_ms / 1000)
-			reply_section(r, "It starts %s.", when_format(e.v.spec.zone, e.v.effective_from,
+			reply_section(r, "It starts %s.", when_format(oncall_zone_for(ctx, NULL), e.v.effective_from,
 								       when, sizeof(when)));
 		oncall_hidden_notes(ctx, team, r);
 	}
@@ -630,7 +633,7 @@ enum cmd_result oncall_rotation_set(struct cmd_ctx *ctx, int argc, char **argv, 
 		if (e.set) {
 			oncall_describe_version(v, desc, sizeof(desc));
 			reply_textf(r, "%sRotation `%s` is now %s, from %s on; shifts before that stay as they were.",
-				    priority ? " " : "", rname, desc, when_format(v->spec.zone, v->effective_from, when, sizeof(when)));
+				    priority ? " " : "", rname, desc, when_format(oncall_zone_for(ctx, NULL), v->effective_from, when, sizeof(when)));
 		}
 		rotation_plan_free(&rp);
 	}
@@ -641,7 +644,7 @@ enum cmd_result oncall_rotation_set(struct cmd_ctx *ctx, int argc, char **argv, 
 enum cmd_result oncall_rotation_move(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char team[SCHEDULE_ID_LEN], rname[40], id[64], detail[96];
-	struct member_edit e = { id, 2, 0, 0 };
+	struct member_edit e = { id, 2, 0, 0, detail, sizeof(detail) };
 	int64_t pos;
 	int rc;
 
@@ -656,7 +659,7 @@ enum cmd_result oncall_rotation_move(struct cmd_ctx *ctx, int argc, char **argv,
 	rc = target_rotation(ctx, argv[0], team, sizeof(team), rname, sizeof(rname));
 	if (rc != ROT_OK)
 		return oncall_rot_result(rc, argv[0], r);
-	snprintf(detail, sizeof(detail), "member:%s to %lld", id, (long long)pos);
+	detail[0] = '\0';	/* edit_members writes it: "to 9" in a list of 4 is position 4 */
 	rc = rotations_edit(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
 			    team, rname, ctx->now_ms / 1000, edit_members, &e, "rotation.move", detail);
 	if (rc == ROT_ALREADY) {

@@ -28,10 +28,12 @@ enum cmd_result oncall_override(struct cmd_ctx *ctx, int argc, char **argv, stru
 		return CMD_STORE_ERROR;
 	z = oncall_zone_for(ctx, &p);
 	team_plan_free(&p);
-	if ((used = when_parse(z, now, now, argc - at, argv + at, &start, why, sizeof(why))) < 0)
+	if ((used = when_parse_flags(z, now, now, argc - at, argv + at, WHEN_NEED_TIME, &start, why,
+				     sizeof(why))) < 0)
 		goto bad;
 	at += used;
-	if ((used = when_parse(z, now, start, argc - at, argv + at, &end, why, sizeof(why))) < 0)
+	if ((used = when_parse_flags(z, now, start, argc - at, argv + at, WHEN_NEED_TIME, &end, why,
+				     sizeof(why))) < 0)
 		goto bad;
 	at += used;
 	if (at + 1 < argc && strcasecmp(argv[at], "team") == 0) {

@@ -425,3 +425,30 @@ def _(w):
     rc, out, err = cli(w, "audit", "export", "--org", ORG)
     check_eq(rc, 0, "exit code")
     check_eq(out, "id,ts,time_utc,actor,platform,action,resource,before,after,prev,hash\r\n", "output")
+
+
+# ---------------------------------------------------------------- /invite audit reads as sentences
+
+@test("/invite audit: entries read as sentences with names and the position a move really got")
+def _(w):
+    from harness import everything
+    alice, bob, carol, dave = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+    for u in (bob, carol, dave):
+        w.add_member(u, "developer", alice)
+    w.oncall("rotation create night members <@%s> <@%s> <@%s> <@%s>" % (alice, bob, carol, dave), alice)
+    w.oncall("rotation move night <@%s> 9" % dave, alice)
+    w.oncall("rotation move night <@%s> 1" % dave, alice)
+    w.oncall("rotation pause night <@%s>" % carol, alice)
+    w.invite("role <@%s> admin" % bob, alice)
+    w.oncall("org tz America/New_York", alice)
+    shown = everything(w.invite("audit 6", alice))
+    check_re(r"<@U0ALICE> moved <@U0DAVE> to position 4 in rotation \*night\*", shown, "a move past the end")
+    check_re(r"<@U0ALICE> moved <@U0DAVE> to position 1 in rotation \*night\*", shown, "a move to the top")
+    check_re(r"<@U0ALICE> paused <@U0CAROL> in rotation \*night\*", shown, "pause")
+    check_re(r"<@U0ALICE> changed <@U0BOB>'s role from \*developer\* to \*admin\*", shown, "role")
+    check_re(r"\w{3} \d+ \w{3}( \d{4})? \d\d:\d\d E[SD]T: <@U0ALICE> set the workspace's time zone to "
+             r"America/New_York \(was not set\)\.", shown, "org tz, in the reader's (org's) zone")
+    check(not re.search(r"rotation:r\d|member:U0|`rotation\.", shown), "internal ids shown: %r" % shown)
+    # the stored detail records the real position too (export and verify see the same)
+    moves = [f["after"] for _, f in entries(w) if f["action"] == "rotation.move"]
+    check_eq(moves, ["member:U0DAVE to 4", "member:U0DAVE to 1"], "stored move details")

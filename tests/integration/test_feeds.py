@@ -413,7 +413,7 @@ def _(w):
     reply = w.oncall("report %s %s" % (WEEK[0].isoformat(), WEEK[1].isoformat()), ALICE)
     text = everything(reply)
     check_re(r"report for team \*default\*", reply["text"], "headline")
-    check_re(r"2026-03-23 00:00 to 2026-03-30 00:00 \(Europe/Berlin\)", text, "period")
+    check_re(r"Mon 23 Mar( 2026)? 00:00 CET to Mon 30 Mar( 2026)? 00:00 CEST \(Europe/Berlin\)", text, "period")
     tok = re.search(CSV_RE, text)
     check(tok, "no CSV link in %s" % short(text))
     r = fetch(w, tok.group(1), "csv", "export")

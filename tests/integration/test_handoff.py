@@ -42,6 +42,11 @@ def offset_for(instant_s, lead_s):
     return int(instant_s * 1000 - lead_s * 1000 - time.time() * 1000)
 
 
+# A DM to someone without a zone of their own reads in the org's zone, else the configured
+# rotation.timezone (the harness sets Europe/Berlin), like their /oncall does; not the rotation's.
+NO_ZONE = "Europe/Berlin"
+
+
 def fmt(t, zone):
     """What handoff.c prints: 'Mon 2 Mar 09:00 CET'."""
     d = datetime.fromtimestamp(t, ZoneInfo(zone))
@@ -140,12 +145,12 @@ def check_handoff_dms(w, rot, boundary):
     second_b = [p for p in got if "2nd backup" in p[1]]
     check_eq(len(got), 3, "handoff DMs (all: %r)" % got)
     check_eq(oncall, [("D" + primary, "You are on call from %s to %s (default)"
-                       % (fmt(boundary, zone.get(primary, "UTC")),
-                          fmt(boundary + 3600, zone.get(primary, "UTC"))))], "primary DM")
+                       % (fmt(boundary, zone.get(primary, NO_ZONE)),
+                          fmt(boundary + 3600, zone.get(primary, NO_ZONE))))], "primary DM")
     check_eq(first, [("D" + second, "You are 1st backup for <@%s> until %s (default)"
-                      % (primary, fmt(boundary + 3600, zone.get(second, "UTC"))))], "1st backup DM")
+                      % (primary, fmt(boundary + 3600, zone.get(second, NO_ZONE))))], "1st backup DM")
     check_eq(second_b, [("D" + third, "You are 2nd backup for <@%s> until %s (default)"
-                         % (primary, fmt(boundary + 3600, zone.get(third, "UTC"))))], "2nd backup DM")
+                         % (primary, fmt(boundary + 3600, zone.get(third, NO_ZONE))))], "2nd backup DM")
     return primary
 
 
@@ -233,7 +238,8 @@ def reminder_fires_once():
         if reminder_command_wired(w):
             reply = w.oncall("reminder %s" % hhmm)
             check(hhmm in reply["text"], "/oncall reminder: %r" % reply["text"])
-            check_re(r"team\.reminder.*%s" % hhmm, json.dumps(w.invite("audit 3")), "the change is audited")
+            check_re(r"set the daily reminder of team \*default\* to %s" % hhmm, json.dumps(w.invite("audit 3")),
+                     "the change is audited")
         else:
             note("no `/oncall reminder` command yet; writing what handoff_set_reminder() writes")
             w.r("HSET", "wk:{%s}:team_settings:%s" % (ORG, TEAM_ID), "reminder", hhmm, "tz", "UTC")
@@ -247,7 +253,7 @@ def reminder_fires_once():
         got = posts(w.peer, "Reminder:")
         day_end = (when // 86400 + 1) * 86400
         check_eq(got, [("D" + primary, "Reminder: you are on call until %s (default)"
-                        % fmt(day_end, "UTC"))], "reminder DMs")
+                        % fmt(day_end, NO_ZONE))], "reminder DMs")
         nxt = harness.wait_until(lambda: w.r("ZSCORE", K_DUE, REMINDER_ID), 5)
         check_eq(nxt, str((when + 86400) * 1000), "reminder re-armed for tomorrow")
 
@@ -355,7 +361,8 @@ def handoff_announce():
         check_eq(len(got), 1, "announcements %r" % got)
         check_re(r"On call now for \*default\*: <@%s> until .*1st backup <@%s>, 2nd backup <@%s>\."
                  % (primary, second, third), got[0][1], "announcement text")
-        check_re(r"team\.announce", json.dumps(w.invite("audit 5")), "audited")
+        check_re(r"set where handoffs of team \*default\* are announced to C0TEST", json.dumps(w.invite("audit 5")),
+                 "audited")
         w.oncall("announce off")
         check_eq(w.r("HGET", key, "announce"), None, "off")
 

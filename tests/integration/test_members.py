@@ -286,7 +286,7 @@ def _(w):
     fields = dict(zip(last[0::2], last[1::2]))
     check_eq((fields["action"], fields["actor"], fields["resource"], fields["before"]),
              ("member.remove", BOB, "member:" + CAROL, "viewer"), "last audit entry")
-    check_re(r"\*viewer\*.*\*admin\*|member.remove", w.invite("audit 5", ALICE)["text"] +
+    check_re(r"<@U0BOB> removed <@U0CAROL> \(who was viewer\)", w.invite("audit 5", ALICE)["text"] +
              json.dumps(w.invite("audit 5", ALICE)), "/invite audit")
 
 

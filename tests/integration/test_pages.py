@@ -119,7 +119,8 @@ def _():
         check_eq(w.r("HGET", K + ":settings", "notify_rules"), "sms:0,email:600", "stored default")
         check_re(r"the org's default rules\): SMS now, email after 10 min", w.oncall("me notify", BOB)["text"],
                  "member follows the org default")
-        check_re(r"notify\.default", json.dumps(w.invite("audit 3", ALICE)), "audit entry")
+        check_re(r"set the workspace's default contact rules to SMS now, email after 10 min",
+                 json.dumps(w.invite("audit 3", ALICE)), "audit entry")
 
 
 @test("page: chat now, SMS after 2 s, email after 4 s, each with how to acknowledge", world=False)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bot/config.h"
 #include "bot/tz.h"
 
@@ -135,12 +137,54 @@ static void test_errors_name_the_key(void **state)
 	load_fails_naming("/nonexistent/watchkeeper.json", "/nonexistent/watchkeeper.json");
 }
 
+/* The example config is said to hold every key: each key the loader accepts
+ * (config_describe lists them all, from the one table) must be in it, and the
+ * file must load. Run from the repository root, like every unit test. */
+static void test_example_holds_every_key(void **state)
+{
+	const char *example = "config/watchkeeper.example.json";
+	struct config cfg;
+	char err[512], *text = NULL, line[256], key[256];
+	size_t len = 0;
+	json_error_t jerr;
+	json_t *root;
+	FILE *mem;
+	int keys = 0;
+
+	(void)state;
+	if (config_load(&cfg, example, err, sizeof(err)) != 0)
+		fail_msg("%s does not load: %s", example, err);
+	mem = open_memstream(&text, &len);
+	assert_non_null(mem);
+	config_describe(&cfg, mem);
+	fclose(mem);
+	config_free(&cfg);
+	root = json_load_file(example, 0, &jerr);
+	assert_non_null(root);
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		json_t *at = root;
+		char *inner = NULL;
+		if (sscanf(l, "%255s", line) != 1)
+			continue;
+		memcpy(key, line, sizeof(key));
+		for (char *part = strtok_r(line, ".", &inner); part && at; part = strtok_r(NULL, ".", &inner))
+			at = json_object_get(at, part);
+		if (!at)
+			fail_msg("config key \"%s\" is missing from %s (add it with its default)", key, example);
+		keys++;
+	}
+	assert_true(keys > 40);
+	json_decref(root);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_defaults, clean_env),
 		cmocka_unit_test_setup(test_environment_wins, clean_env),
 		cmocka_unit_test_setup(test_errors_name_the_key, clean_env),
+		cmocka_unit_test_setup(test_example_holds_every_key, clean_env),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_shutdown();

@@ -19,6 +19,7 @@
 
 #include "bot/tz.h"
 #include "bot/util.h"
+#include "bot/when.h"
 
 static const struct tz *zone(const char *name)
 {
@@ -706,6 +707,95 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- bot/when.c: the one way times are shown, and what people type ---- */
+
+static void test_when_format_year_only_when_not_this_year(void **state)
+{
+	const struct tz *ny = zone("America/New_York");
+	char out[64];
+
+	(void)state;
+	/* now = 2026-11-29 12:00Z; 2026-12-24 13:00Z is 08:00 EST the same year */
+	assert_string_equal(when_format_at(ny, 1798117200, 1795953600, out, sizeof(out)),
+			    "Thu 24 Dec 08:00 EST");
+	/* 2027-01-04 14:00Z: next year, so the year shows */
+	assert_string_equal(when_format_at(ny, 1799071200, 1795953600, out, sizeof(out)),
+			    "Mon 4 Jan 2027 09:00 EST");
+	/* 2027-01-01 03:00Z is still 2026-12-31 22:00 in New York: no year there */
+	assert_string_equal(when_format_at(ny, 1798772400, 1795953600, out, sizeof(out)),
+			    "Thu 31 Dec 22:00 EST");
+}
+
+static void check_refused(const char *a, const char *b, unsigned flags, const char *needle)
+{
+	char *argv[] = { (char *)a, (char *)b };
+	char why[300] = "";
+	int64_t t;
+
+	if (when_parse_flags(zone("UTC"), 1795953600, 1795953600, b ? 2 : 1, argv, flags, &t, why,
+			     sizeof(why)) >= 0)
+		fail_msg("\"%s %s\" accepted", a, b ? b : "");
+	if (!strstr(why, needle))
+		fail_msg("\"%s %s\": \"%s\" does not say \"%s\"", a, b ? b : "", why, needle);
+}
+
+static void test_when_typos_get_a_suggestion(void **state)
+{
+	(void)state;
+	check_refused("tomorow", "09:00", 0, "did you mean `tomorrow`?");
+	check_refused("tommorrow", NULL, 0, "did you mean `tomorrow`?");
+	check_refused("tmrw", "09:00", 0, "did you mean `tomorrow`?");
+	check_refused("tody", "18:00", 0, "did you mean `today`?");
+	check_refused("nwo", NULL, 0, "did you mean `now`?");
+	check_refused("+2hrs", NULL, 0, "did you mean `+2h`?");
+	check_refused("+2hours", NULL, 0, "did you mean `+2h`?");
+	check_refused("+90min", NULL, 0, "did you mean `+90m`?");
+	check_refused("+3days", NULL, 0, "did you mean `+3d`?");
+	check_refused("+1week", NULL, 0, "did you mean `+1w`?");
+	check_refused("48h", NULL, 0, "did you mean `+48h`?");
+	check_refused("+2x", NULL, 0, "not a duration I can read");
+	check_refused("banana", NULL, 0, "without guessing");
+	check_refused("12/24", NULL, 0, "without guessing");
+	check_refused("8am", NULL, 0, "without guessing");
+}
+
+static void test_when_need_time_refuses_a_bare_day(void **state)
+{
+	char *argv[] = { "tomorrow", "09:00" };
+	char why[300];
+	int64_t t;
+
+	(void)state;
+	check_refused("tomorrow", "+2h", WHEN_NEED_TIME, "`tomorrow` is a whole day; say at what time");
+	check_refused("2026-12-24", NULL, WHEN_NEED_TIME, "`2026-12-24 09:00`");
+	/* with a time it is read as before; without the flag a bare day is 00:00 */
+	assert_int_equal(when_parse_flags(zone("UTC"), 1795953600, 1795953600, 2, argv, WHEN_NEED_TIME,
+					  &t, why, sizeof(why)), 2);
+	assert_int_equal(t, 1796029200);	/* 2026-11-30 09:00Z */
+	assert_int_equal(when_parse(zone("UTC"), 1795953600, 1795953600, 1, argv, &t, why, sizeof(why)), 1);
+	assert_int_equal(t, 1795996800);
+}
+
+static void test_when_handoff_one_parser(void **state)
+{
+	char *mon[] = { "mon", "09:00" }, *full[] = { "Monday", "18:30" }, *bare[] = { "09:00" },
+	     *badt[] = { "mon", "9:00" };
+	char why[200];
+	int wd, h, m;
+
+	(void)state;
+	assert_int_equal(when_parse_handoff(2, mon, false, &wd, &h, &m, why, sizeof(why)), 2);
+	assert_int_equal(wd, 1);
+	assert_int_equal(h, 9);
+	assert_int_equal(when_parse_handoff(2, full, false, &wd, &h, &m, why, sizeof(why)), 2);
+	assert_int_equal(m, 30);
+	assert_int_equal(when_parse_handoff(1, bare, true, &wd, &h, &m, why, sizeof(why)), 1);
+	assert_int_equal(wd, -1);
+	assert_int_equal(when_parse_handoff(1, bare, false, &wd, &h, &m, why, sizeof(why)), -1);
+	assert_int_equal(when_parse_handoff(2, badt, false, &wd, &h, &m, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "`mon 09:00`"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +819,10 @@ int main(void)
 		cmocka_unit_test(test_malformed_files),
 		cmocka_unit_test(test_zoneinfo_dir),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_when_format_year_only_when_not_this_year),
+		cmocka_unit_test(test_when_typos_get_a_suggestion),
+		cmocka_unit_test(test_when_need_time_refuses_a_bare_day),
+		cmocka_unit_test(test_when_handoff_one_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
