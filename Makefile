@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wvl
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -MMD -MP $(WARN) -I. $(PKG_CFLAGS) \
                -DWK_VERSION='"$(VERSION)"'
 REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g
-SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+SAN_CFLAGS  := $(BASE_CFLAGS) -DWK_TEST_HOOKS -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 LDLIBS  := $(PKG_LIBS) -pthread -lm
 

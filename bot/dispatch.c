@@ -58,6 +58,67 @@ static const char *typed_check(const struct cmd_ctx *ctx, const char *check, cha
 	return out;
 }
 
+/* One text with every "`/<command>" hint written as it is typed here. */
+static char *retype_text(const struct cmd_ctx *ctx, const char *s)
+{
+	struct buf b = BUF_INIT(256 * 1024);
+	const char *p = s;
+
+	while (*p) {
+		const char *hint = strstr(p, "`/");
+		if (!hint) {
+			buf_adds(&b, p);
+			break;
+		}
+		buf_add(&b, p, (size_t)(hint - p));
+		size_t n = strspn(hint + 2, "abcdefghijklmnopqrstuvwxyz");
+		char word[32], typed[96];
+		const struct command *c = NULL;
+		if (n && n < sizeof(word)) {
+			memcpy(word, hint + 2, n);
+			word[n] = '\0';
+			c = dispatch_find_command(word);
+		}
+		/* Slack's own `/invite @Watchkeeper` (add the app to a channel) stays. */
+		if (!c || (hint[2 + n] != ' ' && hint[2 + n] != '`') || strncmp(hint + 2 + n, " @", 2) == 0) {
+			buf_add(&b, hint, 2);
+			p = hint + 2;
+			continue;
+		}
+		buf_printf(&b, "`%s", dispatch_typed(ctx, c, typed, sizeof(typed)));
+		p = hint + 2 + n;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* Replies name commands as the table does ("`/invite list`", "`/oncall
+ * join`"); on Slack people type them through the registered names ("/oncall
+ * invite list", or "/oncall-prod join" in an install that renamed it). One
+ * pass here instead of every hint asking: a hint can't be missed. */
+static void retype_hints(const struct cmd_ctx *ctx, struct reply *r)
+{
+	char *t;
+
+	if (!ctx->req || ctx->req->platform != PLATFORM_SLACK)
+		return;
+	t = retype_text(ctx, buf_cstr(&r->text));
+	buf_reset(&r->text);
+	buf_adds(&r->text, t);
+	free(t);
+	for (size_t i = 0; i < r->nsections; i++) {
+		if (r->sections[i].text) {
+			t = retype_text(ctx, r->sections[i].text);
+			free(r->sections[i].text);
+			r->sections[i].text = t;
+		}
+		for (size_t f = 0; f < r->sections[i].nfields; f++) {
+			t = retype_text(ctx, r->sections[i].fields[f].value);
+			free(r->sections[i].fields[f].value);
+			r->sections[i].fields[f].value = t;
+		}
+	}
+}
+
 const char *dispatch_typed_name(const struct cmd_ctx *ctx, const char *name, char *out, size_t size)
 {
 	const struct command *c = dispatch_find_command(name);
@@ -567,14 +628,15 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	}
 	if (res == CMD_STORE_ERROR)
 		store_failed(&ctx, what, check, true, r);
-	if (res == CMD_OK && view.created)
-		reply_section(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
-				 "you are its *owner*. `%s help` lists what you can do.",
-			      dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
+	if (res == CMD_OK && view.created)	/* news first: the answer follows it */
+		reply_lead(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
+			      "you are its *owner*. `%s help` lists what you can do.",
+			   dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 	if (claimed && res != CMD_STORE_ERROR)
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));
 out:
+	retype_hints(&ctx, r);
 	cmdline_free(&cl);
 	metrics_command(c ? c->name : "unknown", subname, outcome_names[res],
 			wk_mono_us() - started);

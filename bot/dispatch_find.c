@@ -197,42 +197,13 @@ const struct subcommand *dispatch_find_subcommand(const struct command *c, size_
 	return L.sub;
 }
 
-/* Optimal string alignment distance (edits and swaps of neighbours), for
- * "did you mean"; words are short, and anything long is no typo of ours. */
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t d[34][34];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[la][lb];
-}
-
 const struct dispatch_word *dispatch_find_closest(const struct dispatch_word *w, size_t n, const char *word)
 {
 	size_t wl = strlen(word), best = 99;
 	const struct dispatch_word *pick = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, wl, w[i].name, w[i].len);
+		size_t d = wk_typo_distance(word, wl, w[i].name, w[i].len);
 		if (d < best) {
 			best = d;
 			pick = &w[i];

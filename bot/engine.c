@@ -12,6 +12,7 @@
 #include "commands/oncall.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,30 +54,13 @@ static struct {
 
 /* ---- clock ---- */
 
-static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
-static int64_t clock_offset_ms;
-
-static void clock_init(void)
-{
-	const char *v = getenv("WK_TEST_CLOCK_OFFSET_MS");
-	int64_t off;
-
-	if (!v || !v[0])
-		return;
-	/* +-100 years is far more than any test needs and keeps sums in range. */
-	if (!wk_parse_i64(v, -3155760000000LL, 3155760000000LL, &off)) {
-		log_warn("engine.clock", "WK_TEST_CLOCK_OFFSET_MS=ignored reason=\"not an integer\"");
-		return;
-	}
-	clock_offset_ms = off;
-	log_warn("engine.clock", "test_offset_ms=%lld note=\"test only: the engine's clock is shifted\"",
-		 (long long)off);
-}
+/* Redis's clock minus ours, as the last claim saw it: timers are judged by
+ * Redis's clock, and so is everything the engine's handlers compute. */
+static _Atomic int64_t redis_offset_ms;
 
 int64_t engine_now_ms(void)
 {
-	pthread_once(&clock_once, clock_init);
-	return wk_now_ms() + clock_offset_ms;
+	return wk_now_ms() + atomic_load(&redis_offset_ms);
 }
 
 /* The sweep's first run after start; WK_TEST_SWEEP_MS (test only) shortens it
@@ -227,6 +211,53 @@ static void nap(int64_t ms)
 	wk_sleeper_nap(&engine.sleep, ms);
 }
 
+/* Follow Redis's clock. A jump of more than a second is worth a line: the
+ * machine's clock is off (or was just corrected). */
+static void track_redis_clock(int64_t redis_now)
+{
+	int64_t off, old;
+
+	if (redis_now <= 0)
+		return;
+	off = redis_now - wk_now_ms();
+	old = atomic_exchange(&redis_offset_ms, off);
+	if (llabs(off - old) > 1000)
+		log_warn("engine.clock", "redis_minus_local_ms=%lld note=\"this machine's clock differs from Redis's; "
+			 "timers follow Redis\"", (long long)off);
+}
+
+/* Until the next timer is due (at most ms), or until any instance schedules
+ * an earlier one: it adds to the wake stream, which every engine reads, so a
+ * step due now fires within milliseconds on whichever instance is free. The
+ * read blocks on Redis, below the store's timeout; a short wait just naps. */
+static void wait_for_work(struct store *s, int64_t ms, char *last, size_t size)
+{
+	int64_t block = engine.cfg->redis_timeout_ms * 3 / 4;
+	redisReply *r;
+
+	if (block > ms)
+		block = ms;
+	if (block < 20 || stopping()) {
+		nap(ms);
+		return;
+	}
+	r = store_command(s, "XREAD COUNT 10 BLOCK %lld STREAMS " TIMERS_WAKE_KEY " %s", (long long)block, last);
+	if (!r) {
+		nap(ms);	/* Redis down: the claim loop says so */
+		return;
+	}
+	/* [[stream, [[id, fields]...]]]: remember the newest id seen. */
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2 && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
+		const redisReply *entries = r->element[0]->element[1];
+		if (entries->elements && entries->element[entries->elements - 1]->type == REDIS_REPLY_ARRAY &&
+		    entries->element[entries->elements - 1]->elements >= 1 &&
+		    entries->element[entries->elements - 1]->element[0]->type == REDIS_REPLY_STRING)
+			wk_strlcpy(last, entries->element[entries->elements - 1]->element[0]->str, size);
+	}
+	freeReplyObject(r);
+}
+
 static void *engine_main(void *arg)
 {
 	struct store *s = store_open(engine.cfg->redis_url, engine.cfg->redis_timeout_ms);
@@ -234,6 +265,7 @@ static void *engine_main(void *arg)
 	bool store_down = false;
 
 	bool sweep_armed = false;
+	char wake_id[64] = "$";
 
 	(void)arg;
 	log_info("engine.start", "owner=%s lease_ms=%lld", engine.owner, (long long)engine.lease_ms);
@@ -246,7 +278,8 @@ static void *engine_main(void *arg)
 		if (!sweep_armed)
 			sweep_armed = timer_schedule_nx(s, HANDOFF_SWEEP_ID, "handoff_sweep", HANDOFF_SWEEP_ORG, "",
 							now + engine_sweep_first_ms()) >= 0;
-		if (timer_claim(s, engine.owner, now, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n) < 0) {
+		int64_t redis_now = 0;
+		if (timer_claim(s, engine.owner, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n, &redis_now) < 0) {
 			if (!store_down)
 				log_warn("engine.claim_failed", "error=\"%s\"", store_error(s));
 			store_down = true;
@@ -256,6 +289,7 @@ static void *engine_main(void *arg)
 		if (store_down)
 			log_info("engine.claim_ok", "note=\"Redis answers again\"");
 		store_down = false;
+		track_redis_clock(redis_now);
 		hold(claims, n);
 		for (i = 0; i < n && !stopping(); i++) {
 			run_timer(s, &claims[i]);
@@ -277,7 +311,7 @@ static void *engine_main(void *arg)
 		}
 		/* A lease expiring this very millisecond is only taken once it is
 		 * strictly past: a short floor keeps that from becoming a busy loop. */
-		nap(wait < ENGINE_MIN_SLEEP_MS ? ENGINE_MIN_SLEEP_MS : wait);
+		wait_for_work(s, wait < ENGINE_MIN_SLEEP_MS ? ENGINE_MIN_SLEEP_MS : wait, wake_id, sizeof(wake_id));
 	}
 	free(claims);
 	store_close(s);
@@ -300,7 +334,6 @@ int engine_start(const struct config *cfg)
 			log_warn("engine.lease", "WK_TEST_TIMER_LEASE_MS=ignored reason=\"not 100..3600000\"");
 		}
 	}
-	(void)engine_now_ms();	/* read the test offset now, and log it at start-up */
 	timer_owner_make(engine.owner, sizeof(engine.owner));
 	/* Short leases, renewed while held: a dead instance's timers are taken
 	 * over within a lease and a tick. */

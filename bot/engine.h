@@ -24,12 +24,15 @@
  * deadline; see outbox.h for the one window a provider without idempotency
  * keys leaves).
  *
- * Time: engine_now_ms() is the clock for timers and for the handoff code. It
- * is wk_now_ms() plus WK_TEST_CLOCK_OFFSET_MS (TEST ONLY: an integer number of
- * milliseconds, may be negative; read once, on first use; ignored when unset
- * or malformed), so tests can stand just before a handoff. WK_TEST_TIMER_LEASE_MS
- * (TEST ONLY, 100..3600000) replaces the 3 s lease. Never set either in
- * production.
+ * Time: engine_now_ms() is the clock for timers and for the handoff code:
+ * Redis's clock (timers.h "Clock"), followed through each claim, so an
+ * instance whose own clock is off fires nothing early or late. Tests move
+ * that clock with wk:{timers}:test_clock_offset_ms (test builds only) to stand
+ * just before a handoff. WK_TEST_TIMER_LEASE_MS (TEST ONLY, 100..3600000)
+ * replaces the 3 s lease; never set it in production.
+ *
+ * Waking: between claims the engine blocks on the wake stream (timers.h), so
+ * a timer any instance schedules earlier than the next one wakes it at once.
  *
  * Thread: engine_start()/engine_stop() from main only; engine_now_ms() from
  * any thread. */

@@ -67,8 +67,9 @@ void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size)
 static const struct store_script open_script = {
 	"incident_open",
 	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
-	 * opened_by, policy, first step due, timeline text, timer id, org,
-	 * repeat text ("" = no timeline entry for a repeat).
+	 * opened_by, policy, escalate ("0" = page nobody), timeline text, timer id,
+	 * org, repeat text ("" = no timeline entry for a repeat). The first step is
+	 * due by Redis's clock (wk_now), like every relative delay.
 	 * Returns {0, n} opened, {1, n} a repeat of open incident n. */
 	"local p, now = ARGV[1], ARGV[2]\n"
 	"local dkey = ''\n"
@@ -85,15 +86,19 @@ static const struct store_script open_script = {
 	"end\n"
 	"local n = redis.call('INCR', p .. 'inc_seq')\n"
 	"local k = p .. 'inc:' .. n\n"
+	"local base = wk_now()\n"
 	"redis.call('HSET', k, 'n', n, 'summary', ARGV[3], 'severity', ARGV[4], 'service', ARGV[5],\n"
 	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', ARGV[8], 'opened_by', ARGV[9], 'state', 'triggered',\n"
 	"  'created_ms', now, 'last_seen_ms', now, 'repeats', 0, 'epoch', 1, 'step', 0, 'round', 0,\n"
-	"  'esc_base_ms', ARGV[11], 'policy', ARGV[10])\n"
+	"  'esc_base_ms', string.format('%d', base), 'policy', ARGV[10])\n"
 	"redis.call('ZADD', p .. 'incs', now, n)\n"
 	"redis.call('ZADD', p .. 'incs_open', now, n)\n"
 	"if dkey ~= '' then redis.call('SET', dkey, n) end\n"
 	"wk_tl(k, now, 'opened', ARGV[9], ARGV[12])\n"
-	"wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', ARGV[11])\n"
+	"if ARGV[11] ~= '0' then\n"
+	"  local delays = wk_policy(ARGV[10])\n"
+	"  wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', base + (delays[1] or 0) * 1000)\n"
+	"end\n"
 	"return {0, n}\n",
 	TIMERS_LUA POLICY_LUA
 };
@@ -101,7 +106,7 @@ static const struct store_script open_script = {
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
 		  const char *repeat_text, int64_t *n, bool *existing)
 {
-	char prefix[160], now[24], due[24], tid[TIMER_ID_MAX];
+	char prefix[160], now[24], tid[TIMER_ID_MAX];
 	redisReply *r;
 	int rc = -1;
 
@@ -110,10 +115,10 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 	if (org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
 		return -1;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	snprintf(due, sizeof(due), "%lld", (long long)in->first_step_due_ms);
 	snprintf(tid, sizeof(tid), "inc:%s:", org_id);	/* the script appends the number */
 	const char *args[] = { prefix, now, in->summary, in->severity, in->service, in->team, in->type,
-			       in->dedup ? in->dedup : "", in->opened_by, in->policy, due, in->timeline, tid,
+			       in->dedup ? in->dedup : "", in->opened_by, in->policy,
+			       in->first_step_due_ms ? "1" : "0", in->timeline, tid,
 			       org_id, repeat_text ? repeat_text : "" };
 	r = store_script(s, &open_script, 0, NULL, (int)ARRAY_LEN(args), args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
@@ -300,18 +305,20 @@ static const struct store_script change_script = {
 	"  if step >= #delays then return {4, '', epoch, step} end\n"
 	/* The step runs now; the later ones keep their gaps after it. */
 	"  epoch = epoch + 1\n"
-	"  redis.call('HSET', k, 'epoch', epoch, 'esc_base_ms', tonumber(now) - delays[step + 1] * 1000)\n"
-	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), now)\n"
+	"  local t = wk_now()\n"
+	"  redis.call('HSET', k, 'epoch', epoch, 'esc_base_ms', string.format('%d', t - delays[step + 1] * 1000))\n"
+	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), t)\n"
 	"  wk_tl(k, now, 'escalate', by, 'escalated to step ' .. (step + 1) .. ' by hand')\n"
 	"elseif action == 'reassign' then\n"
 	/* A one-step policy for the new person, from now. */
 	"  epoch = epoch + 1\n"
 	"  step = 0\n"
+	"  local t = wk_now()\n"
 	"  redis.call('HSET', k, 'state', 'triggered', 'epoch', epoch, 'step', 0, 'round', 0,\n"
-	"             'esc_base_ms', now, 'assignee', text, 'policy', 'r0:0|0:member:' .. text)\n"
+	"             'esc_base_ms', string.format('%d', t), 'assignee', text, 'policy', 'r0:0|0:member:' .. text)\n"
 	"  redis.call('HDEL', k, 'acked_ms', 'acked_by')\n"
 	"  stop_pages()\n"
-	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), now)\n"
+	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), t)\n"
 	"  wk_tl(k, now, 'reassign', by, 'reassigned to <@' .. text .. '>')\n"
 	"end\n"
 	"return {0, '', epoch, step}\n",

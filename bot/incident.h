@@ -71,7 +71,8 @@ struct incident_new {
 	const char *dedup;	/* "" = none; else one open incident per (service, dedup) */
 	const char *opened_by;	/* a member id, or "alertmanager" for a webhook */
 	const char *policy;	/* snapshot of the escalation policy to run */
-	int64_t first_step_due_ms;	/* when the first step fires (usually now) */
+	int64_t first_step_due_ms;	/* 0: page nobody (no escalation); else escalate, the
+					 * first step due by Redis's clock per the policy */
 	const char *timeline;	/* the "opened" entry's text */
 };
 

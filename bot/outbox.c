@@ -726,10 +726,12 @@ static const struct store_script claim_script = {
 	 * Each taken notification gets the attempt's reference (a number of the
 	 * org's that no other attempt gets, and a tag of the org) appended to its
 	 * refs: the message carries it, so a later look can find it.
-	 * Returns {'go', ref, id, ...} (oldest first), {'wait', ms}, {'busy',
-	 * deadline ms}, {'done'|'gone'}, or {'unknown'} for a channel not in
-	 * limits (a newer instance's: left for it). */
-	"local now, p = tonumber(ARGV[1]), ARGV[4]\n"
+	 * Returns {'go', ref, id, ...} (oldest first), {'wait', ms}, {'busy', ms
+	 * until its deadline}, {'done'|'gone'}, or {'unknown'} for a channel not
+	 * in limits (a newer instance's: left for it). ARGV now is unused. */
+	/* Redis's clock: leases and paces are shared by instances whose own
+	 * clocks may differ (timers.h "Clock"). */
+	"local now, p = " TIMERS_NOW_EXPR ", ARGV[4]\n"
 	"local function acked(key)\n"
 	"  local page = redis.call('HGET', key, 'page')\n"
 	"  return page and page ~= '' and redis.call('HEXISTS', p .. 'page:' .. page, 'acked_ms') == 1\n"
@@ -756,7 +758,9 @@ static const struct store_script claim_script = {
 	"  redis.call('ZREM', waiting, id)\n"
 	"  return {'done'}\n"
 	"end\n"
-	"if st == 'sending' and tonumber(deadline) > now then return {'busy', deadline} end\n"
+	"if st == 'sending' and tonumber(deadline) > now then\n"
+	"  return {'busy', string.format('%d', tonumber(deadline) - now)}\n"
+	"end\n"
 	"if acked(KEYS[1]) then redis.call('ZREM', waiting, id); cancel(KEYS[1]); return {'done'} end\n"
 	"if st == 'sending' then\n"
 	"  redis.call('HSET', KEYS[1], 'unknown_ms', now)\n"
@@ -963,16 +967,17 @@ static bool sender_guard(void *arg)
 
 static const struct store_script renew_script = {
 	"outbox_renew",
-	/* KEYS: the queue, then notifications. ARGV: owner, deadline ms, group,
+	/* KEYS: the queue, then notifications. ARGV: owner, lease ms, group,
 	 * consumer, entry count, entry ids. Each mark still ours (owner and
-	 * `sending`) gets the new deadline; the entries' idle time starts over, so
-	 * no other instance reclaims them while this one works. Returns how many
-	 * marks were ours. */
+	 * `sending`) gets a new deadline, a lease from Redis's now (as the claim's);
+	 * the entries' idle time starts over, so no other instance reclaims them
+	 * while this one works. Returns how many marks were ours. */
 	"local held = 0\n"
+	"local deadline = string.format('%d', " TIMERS_NOW_EXPR " + tonumber(ARGV[2]))\n"
 	"for i = 2, #KEYS do\n"
 	"  local v = redis.call('HMGET', KEYS[i], 'owner', 'status')\n"
 	"  if v[1] == ARGV[1] and v[2] == 'sending' then\n"
-	"    redis.call('HSET', KEYS[i], 'deadline_ms', ARGV[2])\n"
+	"    redis.call('HSET', KEYS[i], 'deadline_ms', deadline)\n"
 	"    held = held + 1\n"
 	"  end\n"
 	"end\n"
@@ -1000,7 +1005,7 @@ static void renew_one(struct store *s, struct sender *sd, int64_t now_ms)
 	pthread_mutex_unlock(&h->lock);
 	if (!copy.nkeys && !copy.nentries)
 		return;
-	snprintf(deadline, sizeof(deadline), "%lld", (long long)(now_ms + ob.lease_ms));
+	snprintf(deadline, sizeof(deadline), "%lld", (long long)ob.lease_ms);	/* from Redis's now */
 	snprintf(count, sizeof(count), "%zu", copy.nentries);
 	keys[0] = QUEUE;
 	for (size_t i = 0; i < copy.nkeys; i++)
@@ -1130,7 +1135,7 @@ static bool wait_turn(struct sender *sd, const char *org, const char *id, int64_
 	char tid[TIMER_ID_MAX];
 
 	snprintf(tid, sizeof(tid), "notify:%s:%s", org, id);
-	return timer_schedule(sd->store, tid, "notify_retry", org, id, wk_now_ms() + wait_ms) == 0;
+	return timer_schedule_in(sd->store, tid, "notify_retry", org, id, wait_ms) == 0;
 }
 
 /* "n1,n2,..." of the batch, for the message's metadata. */
@@ -1397,7 +1402,7 @@ static bool attempt(struct sender *sd, const char *org, const char *id)
 	} else if (strcmp(verdict, "busy") == 0 && has_ms) {
 		/* Someone else is sending it (maybe inside a bundle): look again when
 		 * their lease ends, so a sender that died mid-bundle loses nothing. */
-		recorded = wait_turn(sd, org, id, ms - wk_now_ms() + 200);
+		recorded = wait_turn(sd, org, id, ms + 200);
 	} else {
 		/* done or gone: nothing to do; unknown: leave the entry pending for an
 		 * instance that knows the channel. */

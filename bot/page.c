@@ -66,7 +66,9 @@ static const struct store_script create_script = {
 	 * step due now: channel, fallback.
 	 * Returns {queued notifications, page id}: with a dedupe key already used,
 	 * {-1, the first page's id} and nothing is written. */
-	"local p, org, id, now = ARGV[1], ARGV[2], ARGV[3], ARGV[9]\n"
+	/* created_ms by Redis's clock: the steps' delays count from it, and the
+	 * engine judges them by that clock (timers.h). */
+	"local p, org, id, now = ARGV[1], ARGV[2], ARGV[3], string.format('%d', " TIMERS_NOW_EXPR ")\n"
 	"if ARGV[10] ~= '' then\n"
 	"  local first = redis.call('GET', p .. 'page_dedupe:' .. ARGV[10])\n"
 	"  if first then return {-1, first} end\n"
@@ -137,7 +139,7 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	for (size_t i = 0; i < n; i++)
 		if (st[i].delay_s > 0) {
 			timer_id_for(tid, sizeof(tid), org_id, id);
-			if (timer_schedule(s, tid, "page_step", org_id, id, now_ms + st[i].delay_s * 1000) < 0)
+			if (timer_schedule_in(s, tid, "page_step", org_id, id, st[i].delay_s * 1000) < 0)
 				return -1;
 			break;
 		}

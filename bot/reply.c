@@ -83,6 +83,35 @@ struct reply_section *reply_section(struct reply *r, const char *fmt, ...)
 	return &r->sections[r->nsections++];
 }
 
+void reply_lead(struct reply *r, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(REPLY_TEXT_CAP);
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r->text.len) {
+		/* The old headline becomes the first section; with no room left the
+		 * last section gives way (replies never come close). */
+		if (r->nsections == REPLY_MAX_SECTIONS) {
+			struct reply_section *last = &r->sections[--r->nsections];
+			free(last->text);
+			for (size_t i = 0; i < last->nfields; i++) {
+				free(last->fields[i].label);
+				free(last->fields[i].value);
+			}
+		}
+		memmove(&r->sections[1], &r->sections[0], r->nsections * sizeof(r->sections[0]));
+		r->sections[0].text = buf_detach(&r->text, NULL);
+		r->sections[0].nfields = 0;
+		r->nsections++;
+	}
+	buf_reset(&r->text);
+	buf_adds(&r->text, buf_cstr(&b));
+	buf_free(&b);
+}
+
 int reply_field(struct reply_section *s, const char *label, const char *value)
 {
 	if (!s || s->nfields == REPLY_MAX_FIELDS)

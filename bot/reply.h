@@ -60,6 +60,9 @@ void reply_reset(struct reply *r);	/* drop everything, keep it usable */
 
 /* Append to the headline text. */
 void reply_textf(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Put a paragraph before everything else (a welcome before the answer): it
+ * becomes the headline, and the headline so far the first section. */
+void reply_lead(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add a section of body text (markup as above); returns it, or NULL when full. */
 struct reply_section *reply_section(struct reply *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -20,6 +20,9 @@
 #define K_DUE "wk:{timers}"
 #define K_LEASED "wk:{timers}:leased"
 #define K_PREFIX "wk:{timers}:t:"
+/* Kinds never dropped after TIMER_MAX_ATTEMPTS: a lost escalation step is a
+ * page nobody gets. They keep retrying at the engine's capped backoff. */
+#define UNDROPPABLE ",inc_step,"
 
 static bool charset_ok(const char *s, size_t max, const char *extra, bool upper)
 {
@@ -115,6 +118,33 @@ int timer_schedule_nx(struct store *s, const char *id, const char *kind, const c
 	return schedule(s, id, kind, org, payload, due_ms, true);
 }
 
+static const struct store_script schedule_in_script = {
+	"timer_schedule_in",
+	/* ARGV: id, kind, org, payload, delay ms. Due at Redis's now + delay. */
+	"return wk_timer_schedule(ARGV[1], ARGV[2], ARGV[3], ARGV[4], wk_now() + tonumber(ARGV[5]))\n",
+	TIMERS_LUA
+};
+
+int timer_schedule_in(struct store *s, const char *id, const char *kind, const char *org,
+		      const char *payload, int64_t delay_ms)
+{
+	char kh[TIMER_ID_MAX + 32], delay[24];
+	redisReply *r;
+	int rc = -1;
+
+	if (hash_key(kh, sizeof(kh), id) < 0 || !kind_valid(kind) || !org || !org[0] ||
+	    strlen(org) >= TIMER_ORG_MAX || !payload || strlen(payload) >= TIMER_PAYLOAD_MAX)
+		return -1;
+	snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
+	const char *args[] = { id, kind, org, payload, delay };
+	r = store_script(s, &schedule_in_script, 0, NULL, 5, args);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc = 0;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 static const struct store_script cancel_script = {
 	"timer_cancel",
 	/* KEYS: due, leased, hash. ARGV: id. */
@@ -145,45 +175,49 @@ int timer_cancel(struct store *s, const char *id)
 
 static const struct store_script claim_script = {
 	"timer_claim",
-	/* KEYS: due, leased. ARGV: now, lease_until, max, owner, max attempts, hash prefix.
+	/* KEYS: due, leased. ARGV: lease ms, (unused), max, owner, max attempts, hash
+	 * prefix, undroppable kinds (",a,b,"). Judged at Redis's now (wk_now).
 	 * The hashes are derived from ids; they carry the same {timers} tag, so in
 	 * Cluster they are in this script's slot.
 	 * Returns {claimed, dropped, returned}: claimed = {{id, kind, org, payload,
 	 * due_ms, attempts, fence}...}, dropped = {{id, kind, org, attempts}...},
 	 * returned = {{id, previous lease owner, attempts}...}. */
+	"local now = wk_now()\n"
+	"local lease_until = now + tonumber(ARGV[1])\n"
 	"local maxatt = tonumber(ARGV[5])\n"
 	"local claimed, dropped, returned = {}, {}, {}\n"
 	/* Leases that ran out strictly before now: their holder is gone. A bounded
 	 * batch per call; the rest follow on the next tick. */
-	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 100)) do\n"
+	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. now, 'LIMIT', 0, 100)) do\n"
 	"  local h = ARGV[6] .. id\n"
 	"  redis.call('ZREM', KEYS[2], id)\n"
 	"  if redis.call('EXISTS', h) == 1 then\n"
 	"    local a = redis.call('HINCRBY', h, 'attempts', 1)\n"
-	"    if a >= maxatt then\n"
+	"    local kind = redis.call('HGET', h, 'kind') or ''\n"
+	"    if a >= maxatt and not string.find(ARGV[7], ',' .. kind .. ',', 1, true) then\n"
 	"      local v = redis.call('HMGET', h, 'kind', 'org')\n"
 	"      dropped[#dropped + 1] = {id, v[1] or '', v[2] or '', a}\n"
 	"      redis.call('DEL', h)\n"
 	"    else\n"
 	"      returned[#returned + 1] = {id, redis.call('HGET', h, 'lease_owner') or '', a}\n"
 	"      redis.call('HDEL', h, 'lease_owner', 'lease_until')\n"
-	"      redis.call('ZADD', KEYS[1], redis.call('HGET', h, 'due_ms') or ARGV[1], id)\n"
+	"      redis.call('ZADD', KEYS[1], redis.call('HGET', h, 'due_ms') or now, id)\n"
 	"    end\n"
 	"  end\n"
 	"end\n"
-	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))) do\n"
+	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do\n"
 	"  local h = ARGV[6] .. id\n"
 	"  redis.call('ZREM', KEYS[1], id)\n"
 	"  if redis.call('EXISTS', h) == 1 then\n"
 	"    local f = redis.call('HINCRBY', h, 'fence', 1)\n"
-	"    redis.call('HSET', h, 'lease_owner', ARGV[4], 'lease_until', ARGV[2])\n"
-	"    redis.call('ZADD', KEYS[2], ARGV[2], id)\n"
+	"    redis.call('HSET', h, 'lease_owner', ARGV[4], 'lease_until', string.format('%d', lease_until))\n"
+	"    redis.call('ZADD', KEYS[2], lease_until, id)\n"
 	"    local v = redis.call('HMGET', h, 'kind', 'org', 'payload', 'due_ms', 'attempts')\n"
 	"    claimed[#claimed + 1] = {id, v[1] or '', v[2] or '', v[3] or '', v[4] or '0', v[5] or '0', f}\n"
 	"  end\n"
 	"end\n"
-	"return {claimed, dropped, returned}\n",
-	NULL
+	"return {claimed, dropped, returned, string.format('%d', now)}\n",
+	TIMERS_LUA
 };
 
 static const char *elem_str(const redisReply *r, size_t i)
@@ -204,10 +238,10 @@ static long long elem_int(const redisReply *r, size_t i)
 	return v;
 }
 
-int timer_claim(struct store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
-		struct timer_claim *out, size_t *n)
+int timer_claim(struct store *s, const char *owner, int64_t lease_ms, size_t max, struct timer_claim *out,
+		size_t *n, int64_t *redis_now_ms)
 {
-	char now[24], until[24], maxs[12], maxatt[12];
+	char lease[24], maxs[12], maxatt[12];
 	redisReply *r;
 	int rc = -1;
 
@@ -216,17 +250,17 @@ int timer_claim(struct store *s, const char *owner, int64_t now_ms, int64_t leas
 		return 0;
 	if (max > TIMER_CLAIM_MAX)
 		max = TIMER_CLAIM_MAX;
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	snprintf(until, sizeof(until), "%lld", (long long)(now_ms + lease_ms));
+	snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
 	snprintf(maxs, sizeof(maxs), "%d", (int)max);
 	snprintf(maxatt, sizeof(maxatt), "%d", TIMER_MAX_ATTEMPTS);
 	const char *keys[] = { K_DUE, K_LEASED };
-	const char *args[] = { now, until, maxs, owner, maxatt, K_PREFIX };
-	r = store_script(s, &claim_script, 2, keys, 6, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	const char *args[] = { lease, "", maxs, owner, maxatt, K_PREFIX, UNDROPPABLE };
+	r = store_script(s, &claim_script, 2, keys, 7, args);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
 	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY ||
 	    r->element[2]->type != REDIS_REPLY_ARRAY)
 		goto out;
+	*redis_now_ms = elem_int(r, 3);
 	for (size_t i = 0; i < r->element[1]->elements; i++) {
 		const redisReply *d = r->element[1]->element[i];
 		if (d->type == REDIS_REPLY_ARRAY)
@@ -295,13 +329,14 @@ static const struct store_script rearm_script = {
 
 static const struct store_script retry_script = {
 	"timer_retry",
-	/* KEYS: due, leased, hash. ARGV: id, fence, when, count ("1" = a failure), max attempts.
-	 * Returns {0} stale, {1} queued, {2, kind, org, attempts} dropped. */
+	/* KEYS: due, leased, hash. ARGV: id, fence, when, count ("1" = a failure), max attempts,
+	 * undroppable kinds. Returns {0} stale, {1} queued, {2, kind, org, attempts} dropped. */
 	"if redis.call('HGET', KEYS[3], 'fence') ~= ARGV[2] then return {0} end\n"
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"if ARGV[4] == '1' then\n"
 	"  local a = redis.call('HINCRBY', KEYS[3], 'attempts', 1)\n"
-	"  if a >= tonumber(ARGV[5]) then\n"
+	"  local kind = redis.call('HGET', KEYS[3], 'kind') or ''\n"
+	"  if a >= tonumber(ARGV[5]) and not string.find(ARGV[6], ',' .. kind .. ',', 1, true) then\n"
 	"    local v = redis.call('HMGET', KEYS[3], 'kind', 'org')\n"
 	"    redis.call('DEL', KEYS[3])\n"
 	"    redis.call('ZREM', KEYS[1], ARGV[1])\n"
@@ -318,7 +353,7 @@ static redisReply *fenced(struct store *s, const struct store_script *script, co
 			  int64_t fence, int nextra, const char *const *extra)
 {
 	char kh[TIMER_ID_MAX + 32], f[24];
-	const char *args[6];
+	const char *args[7];
 
 	if (hash_key(kh, sizeof(kh), id) < 0 || nextra > 4)
 		return NULL;
@@ -365,8 +400,8 @@ static int retry(struct store *s, const char *id, int64_t fence, int64_t when_ms
 
 	snprintf(when, sizeof(when), "%lld", (long long)when_ms);
 	snprintf(maxatt, sizeof(maxatt), "%d", TIMER_MAX_ATTEMPTS);
-	const char *extra[] = { when, count ? "1" : "0", maxatt };
-	r = fenced(s, &retry_script, id, fence, 3, extra);
+	const char *extra[] = { when, count ? "1" : "0", maxatt, UNDROPPABLE };
+	r = fenced(s, &retry_script, id, fence, 4, extra);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER) {
 		rc = (int)r->element[0]->integer;

@@ -35,9 +35,13 @@
  *   kind, and counted in /metrics as
  *   watchkeeper_commands_total{command="engine",subcommand=<kind>,outcome="dropped"}.
  *
- * Clock: due, now and lease deadlines are wall-clock milliseconds supplied by
- * the caller (the engine passes engine_now_ms()), not Redis TIME, so every
- * instance must run NTP; a skewed instance claims early or late by its skew.
+ * Clock: claims and leases are judged by Redis's clock (TIME), so an instance
+ * whose own clock runs ahead or behind never fires a timer early or late. Due
+ * instants are wall-clock ms: absolute ones (a handoff at Monday 09:00) as is,
+ * relative ones (an escalation step 5 minutes from now) made from Redis's
+ * clock too (timer_schedule_in, wk_now in scripts). The engine follows
+ * Redis's clock (engine_now_ms). Test builds read an offset for that clock
+ * from wk:{timers}:test_clock_offset_ms; release builds have no such hook.
  *
  * Ids: 1..TIMER_ID_MAX-1 bytes of [A-Za-z0-9:._-] (e.g. "handoff:slack:T0:default").
  * kind: 1..TIMER_KIND_MAX-1 bytes of [a-z0-9_]. org: an org id (bot/org.h).
@@ -82,6 +86,10 @@ bool timer_id_valid(const char *id);
  * longer matches). */
 int timer_schedule(struct store *s, const char *id, const char *kind, const char *org,
 		   const char *payload, int64_t due_ms);
+/* Create or move timer id to delay_ms after now by Redis's clock: a delay is
+ * a delay even on an instance whose own clock is off. 0 or -1. */
+int timer_schedule_in(struct store *s, const char *id, const char *kind, const char *org,
+		      const char *payload, int64_t delay_ms);
 /* Like timer_schedule(), but leaves an existing timer of that id (due or
  * leased) untouched. 1 created, 0 it existed, -1 failure. */
 int timer_schedule_nx(struct store *s, const char *id, const char *kind, const char *org,
@@ -89,13 +97,15 @@ int timer_schedule_nx(struct store *s, const char *id, const char *kind, const c
 /* Delete it, leased or not. 0 (also when there was none), -1 failure. */
 int timer_cancel(struct store *s, const char *id);
 
-/* Take up to max (<= TIMER_CLAIM_MAX) timers due at or before now_ms, oldest
- * first, leasing each to owner until now_ms + lease_ms. First, in the same
- * atomic step, timers whose lease ran out before now_ms go back to the due set
- * (or are dropped after TIMER_MAX_ATTEMPTS; logged and counted here). out must
- * hold max entries; *n is how many were claimed. 0 or -1. */
-int timer_claim(struct store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
-		struct timer_claim *out, size_t *n);
+/* Take up to max (<= TIMER_CLAIM_MAX) timers due at or before Redis's now,
+ * oldest first, leasing each to owner until now + lease_ms. First, in the same
+ * atomic step, timers whose lease ran out go back to the due set (or are
+ * dropped after TIMER_MAX_ATTEMPTS; logged and counted here), except kinds
+ * that must never be dropped (escalation steps), which keep coming back.
+ * out must hold max entries; *n is how many were claimed; *redis_now_ms is
+ * the instant the claim was judged at. 0 or -1. */
+int timer_claim(struct store *s, const char *owner, int64_t lease_ms, size_t max, struct timer_claim *out,
+		size_t *n, int64_t *redis_now_ms);
 
 /* Fenced: 1 done, 0 stale (the fence moved on: someone else owns the timer
  * now, or it was re-scheduled or cancelled), -1 failure. */
@@ -131,17 +141,32 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
  * cancel a timer in the same atomic step as the state change it belongs to
  * (an incident's escalation step): use as a store_script prelude. The caller
  * validates id, kind, org and payload as timer_schedule() does.
+ *   wk_now()                                        Redis's clock, ms (see Clock)
  *   wk_timer_schedule(id, kind, org, payload, due_ms) -> 1 written, 0 unchanged
- *     (due_ms as a decimal string, e.g. ARGV: a Lua number may print as 1.7e+12)
+ *     (due_ms a number or a decimal string)
  *   wk_timer_cancel(id)
- * Both touch the global {timers} keys: such a script is not Redis Cluster
+ * A timer that becomes the earliest one wakes every engine (the wake stream).
+ * They touch the global {timers} keys: such a script is not Redis Cluster
  * safe, which DESIGN.md accepts ("Scaling past one machine"). */
+#ifdef WK_TEST_HOOKS
+/* Test builds only: tests move Redis's clock for the timers with this key. */
+#define TIMERS_TEST_OFFSET_LUA " + (tonumber(redis.call('GET', 'wk:{timers}:test_clock_offset_ms')) or 0)"
+#else
+#define TIMERS_TEST_OFFSET_LUA ""
+#endif
+#define TIMERS_WAKE_KEY "wk:{timers}:wake"
+/* Redis's clock in ms as a Lua expression, for scripts with another prelude. */
+#define TIMERS_NOW_EXPR \
+	"(function() local t = redis.call('TIME') " \
+	"return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)" TIMERS_TEST_OFFSET_LUA " end)()"
 #define TIMERS_LUA \
+	"local function wk_now() return " TIMERS_NOW_EXPR " end\n" \
 	"local function wk_timer_schedule(id, kind, org, payload, due)\n" \
+	"  due = string.format('%d', tonumber(due))\n" \
 	"  local h = 'wk:{timers}:t:' .. id\n" \
 	"  if redis.call('EXISTS', h) == 1 then\n" \
 	"    local v = redis.call('HMGET', h, 'kind', 'org', 'payload', 'due_ms')\n" \
-	"    if v[1] == kind and v[2] == org and v[3] == payload and v[4] == tostring(due) then\n" \
+	"    if v[1] == kind and v[2] == org and v[3] == payload and v[4] == due then\n" \
 	"      return 0\n" \
 	"    end\n" \
 	/* Whoever holds the old timer must not finish or re-arm the new one. */ \
@@ -151,6 +176,11 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
 	"  redis.call('HDEL', h, 'lease_owner', 'lease_until')\n" \
 	"  redis.call('ZREM', 'wk:{timers}:leased', id)\n" \
 	"  redis.call('ZADD', 'wk:{timers}', due, id)\n" \
+	/* The earliest now: engines sleeping until a later one must look again. */ \
+	"  local first = redis.call('ZRANGE', 'wk:{timers}', 0, 0)\n" \
+	"  if first[1] == id then\n" \
+	"    redis.call('XADD', '" TIMERS_WAKE_KEY "', 'MAXLEN', '~', 100, '*', 't', id)\n" \
+	"  end\n" \
 	"  return 1\n" \
 	"end\n" \
 	"local function wk_timer_cancel(id)\n" \

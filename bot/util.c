@@ -1,7 +1,9 @@
 /* util.c - see util.h */
 #include "bot/util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +55,34 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+#ifdef WK_TEST_HOOKS
+/* Test builds only: WK_TEST_LOCAL_SKEW_MS makes this process's wall clock run
+ * ahead (or behind), like a machine whose NTP is off. */
+static int64_t local_skew_ms(void)
+{
+	static _Atomic int64_t skew = INT64_MIN;
+	int64_t v = atomic_load(&skew);
+
+	if (v == INT64_MIN) {
+		const char *e = getenv("WK_TEST_LOCAL_SKEW_MS");
+		v = 0;
+		if (e && !wk_parse_i64(e, -86400000LL, 86400000LL, &v))
+			v = 0;
+		atomic_store(&skew, v);
+	}
+	return v;
+}
+#endif
+
 int64_t wk_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+#ifdef WK_TEST_HOOKS
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + local_skew_ms();
+#else
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
 }
 
 int64_t wk_mono_us(void)
@@ -158,4 +183,31 @@ void wk_sleeper_destroy(struct wk_sleeper *s)
 {
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
+}
+
+size_t wk_typo_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t d[34][34];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
 }

@@ -48,4 +48,9 @@ bool wk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Constant-time equality for secrets: time depends only on the lengths. */
 bool wk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* Optimal string alignment distance between a[0..la) and b[0..lb), any
+ * ASCII case: inserts, deletes, changes and swaps of neighbours count one each.
+ * For "did you mean": words longer than 32 bytes are simply far (returns 99). */
+size_t wk_typo_distance(const char *a, size_t la, const char *b, size_t lb);
+
 #endif

@@ -57,41 +57,17 @@ int when_parse_handoff(int argc, char **argv, bool weekday_optional, int *wday, 
 
 /* ---- typos: "did you mean `tomorrow`?" ---- */
 
-/* Optimal string alignment distance (an adjacent swap counts as one), any case;
- * words longer than 15 bytes are simply "far". */
-static int distance(const char *a, const char *b)
+/* How far a typed word is from one we know (bot/util.h). */
+static size_t distance(const char *a, const char *b)
 {
-	size_t n = strlen(a), m = strlen(b);
-	int d[16][16];
-
-	if (n > 15 || m > 15)
-		return 99;
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = (int)i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			int v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[n][m];
+	return wk_typo_distance(a, strlen(a), b, strlen(b));
 }
 
 /* The words when_parse knows, how far off a typo may be, and shorthands people
  * write for them. */
 static const struct {
 	const char *word;
-	int max_distance;
+	size_t max_distance;
 } day_words[] = { { "now", 1 }, { "today", 2 }, { "tomorrow", 2 } };
 static const struct {
 	const char *typed, *word;

@@ -115,7 +115,9 @@ class RespError(Exception):
 # after start and re-armed each time it fires. Snapshots leave it out by default.
 BACKGROUND_TIMERS = ("sweep:handoffs",)
 TIMER_QUEUES = ("wk:{timers}", "wk:{timers}:leased")
-BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS)
+BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS) + (
+    "wk:{timers}:wake",  # the engines' wake-up stream: every earliest-timer change adds to it
+    "wk:{timers}:test_clock_offset_ms")
 REPLAY_KEY_RE = re.compile(r"^wk:\{[^}]*\}:replay:[0-9a-f]+$")
 
 
@@ -715,6 +717,7 @@ def daemon_env(redis_url, api_url, port=None, **extra):
     return env
 
 
+CLOCK_OFFSET_KEY = "wk:{timers}:test_clock_offset_ms"  # Redis's clock for timers, test builds only
 LIVE = []  # Worlds not closed yet: run.py kills what is left when it is interrupted
 
 
@@ -737,6 +740,13 @@ class World:
     def __init__(self, nofile=None, **env_overrides):
         """nofile: the daemon's descriptor limit (as `ulimit -n`), default inherited."""
         self.redis = Redis().start()
+        # The engine follows Redis's clock; tests move that clock with a key the
+        # test build's scripts read (bot/timers.h), set before the daemon starts.
+        offset = env_overrides.pop("WK_TEST_CLOCK_OFFSET_MS", None)
+        if offset is not None:
+            c = self.redis.client()
+            c("SET", CLOCK_OFFSET_KEY, str(int(offset)))
+            c.close()
         self.peer = FakePeer()
         self.env = daemon_env(self.redis.url, self.peer.url + "/api", **env_overrides)
         self.daemon = Daemon(self.env, nofile=nofile)
@@ -761,10 +771,11 @@ class World:
     def r(self):
         return self.redis.r
 
-    def another_daemon(self):
+    def another_daemon(self, **env_overrides):
         """A second instance on the same Redis and fake peers, on a port of its own, started.
         The caller stops it (.stop() checks a clean exit)."""
         env = dict(self.env)
+        env.update({k: str(v) for k, v in env_overrides.items()})
         port = free_port()
         env["WK_LISTEN"] = "127.0.0.1:%d" % port
         env["WK_PUBLIC_URL"] = "http://127.0.0.1:%d" % port

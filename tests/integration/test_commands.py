@@ -267,6 +267,13 @@ def _():
         check_re(r"team", everything(r), "/invite-prod team-mode")
         r = w.command("", user="U0STRANGER", command="/oncall-prod").json()
         check_re(r"`/invite-prod join CODE`", r["text"], "hint for a stranger")
+        # Hints written with the table's names anywhere in a reply read as typed here.
+        r = everything(w.command("list", command="/oncall-prod").json())
+        check(not re.search(r"`/oncall[ `]", r), "a literal /oncall hint in a renamed install: %s" % short(r, 600))
+        r = everything(w.command("incident open the db is down", command="/oncall-prod").json())
+        check_re(r"Opened \*INC-1\*", r, "/oncall-prod incident open")
+        r = everything(w.command("incident show banana", command="/oncall-prod").json())
+        check_re(r"`/oncall-prod incident list` shows them", r, "an /incident hint reads as typed")
         rc, out, err = run_cli(["manifest", "slack"], cli_env(w, WK_PUBLIC_URL="https://x.example"))
         check_eq(rc, 0, "manifest exit (stderr %r)" % short(err))
         check_eq([c for c, _h in manifest_commands(out)], ["oncall-prod", "invite-prod"], "registered")

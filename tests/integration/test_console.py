@@ -127,14 +127,18 @@ def _():
         redis.destroy()
 
 
-@test("console: a number after a reply without choices explains itself; `announce off` works here",
-      world=False)
+@test("console: the welcome comes before the first answer; a number after a reply without choices "
+      "explains itself; `announce off` works here", world=False)
 def _():
     redis = Redis().start()
     con = Console(console_env(redis))
     try:
         con.type("/oncall me")
-        con.wait_for(r"\n")
+        out = con.wait_for(r"Your profile")
+        lines = [l for l in out.splitlines() if l.strip()]
+        check(len(lines) >= 3 and lines[1].startswith("Welcome to Watchkeeper") and
+              lines[2].startswith("Your profile"),
+              "the welcome is not the first thing after the banner: %s" % short(out, 600))
         con.type("1")
         check_re(r"The last reply had nothing to choose from\. Type a command",
                  con.wait_for(r"nothing to choose"), "a number without choices")

@@ -11,7 +11,8 @@ import re
 import threading
 import time
 
-from harness import ORG, check, check_eq, check_re, check_reply, everything, own_world, short, test
+from harness import (ORG, check, check_eq, check_re, check_reply, everything, own_world, short, test,
+                     wait_until)
 from fakes import FakeSlack
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
@@ -45,20 +46,19 @@ def pages_to(slack, user, n=None):
 
 
 def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    check(False, "timed out waiting for " + what)
+    v = wait_until(cond, timeout)
+    check(v, "timed out waiting for " + what)
+    return v
 
 
 class team:
     """A daemon with a fake Slack and a rotation of Alice, Bob and Carol (Dave: viewer)."""
 
+    def __init__(self, **env):
+        self.env = env
+
     def __enter__(self):
-        self.ctx = own_world(WK_INCIDENTS_STEP_DELAYS_S=DELAYS)
+        self.ctx = own_world(WK_INCIDENTS_STEP_DELAYS_S=DELAYS, **self.env)
         w = self.ctx.__enter__()
         w.slack = FakeSlack(w.peer)
         w.add_member(BOB, "developer")
@@ -201,3 +201,39 @@ def _():
         check_re(r"You were asked to handle this for INC-%d" % m, got[0], "the assignee's DM")
         check_eq(w.r("HGET", K + ":inc:%d" % m, "assignee"), who, "the assignee in Redis")
         check_re(r"not an incident number", incident(w, "show banana", DAVE)["text"], "a bad id")
+
+
+def request_to(port, text, user, command="/incident"):
+    """A signed command to a given instance (the World's helpers talk to the first one)."""
+    from harness import http_request, slack_command
+    body, headers = slack_command(text, user_id=user, command=command,
+                                  response_url="http://127.0.0.1:9/unused")
+    return http_request(port, "POST", "/slack/commands", body, headers, 5.0)
+
+
+@test("clocks: one instance 10 minutes ahead and one 10 minutes behind; every step fires on time "
+      "by Redis's clock, none early, none late", world=False)
+def _():
+    # The rotation is made on the instance that runs behind, so that it exists at every
+    # instance's idea of now.
+    with team(WK_TEST_LOCAL_SKEW_MS="-600000") as w:
+        ahead = w.another_daemon(WK_TEST_LOCAL_SKEW_MS="600000")
+        try:
+            primary, backup1, backup2 = w.chain
+            for via in (ahead.port, w.port):   # opened on either instance
+                t0 = time.time()
+                r = request_to(via, "open clocks disagree", BOB)
+                check_eq(r.status, 200, "open on port %d" % via)
+                n = number(r.json())
+                wait_for(lambda: pages_to(w.slack, primary, n), 3, "the primary's page for INC-%d" % n)
+                check(time.time() - t0 < 2.0, "the primary was paged %.1f s late" % (time.time() - t0))
+                got = wait_for(lambda: pages_to(w.slack, backup1, n), 6, "the 1st backup's page for INC-%d" % n)
+                took = time.time() - t0
+                check(1.8 <= took <= 3.5, "the 1st backup was paged after %.1f s, not about 2 s" % took)
+                wait_for(lambda: pages_to(w.slack, backup2, n), 6, "the 2nd backup's page for INC-%d" % n)
+                took = time.time() - t0
+                check(3.8 <= took <= 5.5, "the 2nd backup was paged after %.1f s, not about 4 s" % took)
+                for u in (primary, backup1, backup2):
+                    check_eq(len(pages_to(w.slack, u, n)), 1, "pages to %s for INC-%d" % (u, n))
+        finally:
+            ahead.stop()
