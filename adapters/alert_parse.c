@@ -257,6 +257,35 @@ static int parse_generic(const json_t *root, struct alert *a, char *why, size_t 
 	return 0;
 }
 
+/* One parser per source, indexed by enum integration_source. */
+typedef int (*alert_parser)(const json_t *root, const char *resource, struct alert *a, char *why, size_t whysize);
+
+static int parse_alertmanager(const json_t *root, const char *resource, struct alert *a, char *why, size_t whysize)
+{
+	(void)resource;
+	return parse_am(root, false, a, why, whysize);
+}
+
+static int parse_grafana(const json_t *root, const char *resource, struct alert *a, char *why, size_t whysize)
+{
+	(void)resource;
+	return parse_am(root, true, a, why, whysize);
+}
+
+static int parse_generic_json(const json_t *root, const char *resource, struct alert *a, char *why,
+			      size_t whysize)
+{
+	(void)resource;
+	return parse_generic(root, a, why, whysize);
+}
+
+static const alert_parser parsers[SRC_COUNT] = {
+	[SRC_ALERTMANAGER] = parse_alertmanager,
+	[SRC_GRAFANA] = parse_grafana,
+	[SRC_SENTRY] = parse_sentry,
+	[SRC_GENERIC] = parse_generic_json,
+};
+
 int alert_parse(enum integration_source src, const char *body, size_t len, const char *resource,
 		struct alert *out, char *why, size_t whysize)
 {
@@ -274,18 +303,7 @@ int alert_parse(enum integration_source src, const char *body, size_t len, const
 		json_decref(root);
 		return fail(why, whysize, "the body is not a JSON object");
 	}
-	switch (src) {
-	case SRC_ALERTMANAGER:
-	case SRC_GRAFANA:
-		rc = parse_am(root, src == SRC_GRAFANA, out, why, whysize);
-		break;
-	case SRC_SENTRY:
-		rc = parse_sentry(root, resource, out, why, whysize);
-		break;
-	default:
-		rc = parse_generic(root, out, why, whysize);
-		break;
-	}
+	rc = parsers[src >= 0 && src < SRC_COUNT ? src : SRC_GENERIC](root, resource, out, why, whysize);
 	json_decref(root);
 	if (rc == 0 && out->action == ALERT_TRIGGER && !out->summary[0])
 		wk_strlcpy(out->summary, "alert", sizeof(out->summary));
