@@ -54,9 +54,11 @@ static void dedup_set(struct alert *a, const char *prefix, const char *key)
 {
 	char hex[CRYPTO_SHA256_HEX_SIZE];
 	unsigned char d[CRYPTO_SHA256_LEN];
+	size_t pl = strlen(prefix), kl = strlen(key);
 
-	if (strlen(prefix) + strlen(key) < sizeof(a->dedup)) {
-		snprintf(a->dedup, sizeof(a->dedup), "%s%s", prefix, key);
+	if (pl + kl < sizeof(a->dedup)) {
+		memcpy(a->dedup, prefix, pl);
+		memcpy(a->dedup + pl, key, kl + 1);
 		return;
 	}
 	crypto_sha256(key, strlen(key), d);

@@ -19,7 +19,8 @@
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
  *   p incs                     zset  n -> created_ms, every incident
  *   p incs_open                zset  n -> created_ms, not resolved
- *   p inc_dedup:<svc>:<key>    string n, while that incident is open
+ *   p inc_dedup:<svc>:<key>    string n, while that incident is open ("storm":
+ *                                    the service's alert storm incident)
  *
  * The step timer: id "inc:<org>:<n>", kind "inc_step", payload "<epoch>".
  *

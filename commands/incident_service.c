@@ -13,6 +13,11 @@
 #include <string.h>
 #include <strings.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SERVICE_MAX_TEXT STR(SERVICE_MAX)
+#define SERVICE_OWNERS_MAX_TEXT STR(SERVICE_OWNERS_MAX)
+
 static struct service_actor actor(const struct cmd_ctx *ctx)
 {
 	return (struct service_actor){ ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
@@ -31,27 +36,24 @@ static bool name_ok(const char *name, struct reply *r)
 	return false;
 }
 
-/* The common refusals of an outcome; CMD_OK when it is SERVICE_DONE. */
+/* What each outcome but SERVICE_DONE says (the name goes into each %s) and means. */
+static const struct {
+	const char *text;
+	enum cmd_result res;
+} outcomes[] = {
+	[SERVICE_EXISTS] = { "There is a service `%s` already. `/incident service list` shows them.", CMD_REFUSED },
+	[SERVICE_MISSING] = { "There is no service `%s`. Make it with `/incident service create %s`.", CMD_REFUSED },
+	[SERVICE_UNCHANGED] = { "Service `%s` is already like that; nothing changed.", CMD_OK },
+	[SERVICE_FULL] = { "Service `%s` can't take more: an org has at most " SERVICE_MAX_TEXT " services, a "
+			   "service at most " SERVICE_OWNERS_MAX_TEXT " owners.", CMD_REFUSED },
+};
+
 static enum cmd_result outcome(enum service_outcome o, const char *name, struct reply *r)
 {
-	switch (o) {
-	case SERVICE_DONE:
+	if (o == SERVICE_DONE)
 		return CMD_OK;
-	case SERVICE_EXISTS:
-		reply_textf(r, "There is a service `%s` already. `/incident service list` shows them.", name);
-		break;
-	case SERVICE_MISSING:
-		reply_textf(r, "There is no service `%s`. Make it with `/incident service create %s`.", name, name);
-		break;
-	case SERVICE_UNCHANGED:
-		reply_textf(r, "Service `%s` is already like that; nothing changed.", name);
-		return CMD_OK;
-	case SERVICE_FULL:
-		reply_textf(r, "That is as many as a service may have (%d services, %d owners each).", SERVICE_MAX,
-			    SERVICE_OWNERS_MAX);
-		break;
-	}
-	return CMD_REFUSED;
+	reply_textf(r, outcomes[o].text, name, name);
+	return outcomes[o].res;
 }
 
 enum cmd_result incident_service_create(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
