@@ -127,6 +127,9 @@ static const struct config_key config_keys[] = {
 	  "backup are paged, 1 to 3 rising numbers from 0..86400, e.g. 0,300,600" },
 	{ "incidents.repeats", "WK_INCIDENTS_REPEATS", INT(incidents_repeats), "0", 0, 10, 0,
 	  "how many more times the default escalation runs when nobody acknowledges, 0..10" },
+	{ "incidents.max_new_per_minute", "WK_INCIDENTS_MAX_NEW_PER_MINUTE", INT(incidents_max_new_per_minute), "20",
+	  1, 10000, 0, "new incidents one alert integration may open a minute, 1..10000; further alerts join "
+	  "one \"alert storm on <service>\" incident" },
 	{ "secrets.key", "WK_SECRET_KEY", STR(secret_key), "", 0, 0, CFG_SECRET,
 	  "32 random bytes in base64 (`openssl rand -base64 32`) that seal third-party secrets in Redis" },
 	{ "secrets.key_previous", "WK_SECRET_KEY_PREVIOUS", STR(secret_key_previous), "", 0, 0, CFG_SECRET,

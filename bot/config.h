@@ -86,6 +86,7 @@ struct config {
 
 	char *incidents_step_delays_s;	/* "0,300,600": primary, 1st, 2nd backup (escalation.h) */
 	int64_t incidents_repeats;	/* rounds of the default policy after the first */
+	int64_t incidents_max_new_per_minute;	/* per alert integration; more join one storm incident */
 
 	char *secret_key;		/* secret: base64 of 32 bytes, "" = none (bot/secrets.h) */
 	char *secret_key_previous;	/* secret: the key before a rotation */

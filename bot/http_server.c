@@ -631,6 +631,32 @@ static void run_route(struct http_session *s)
 	session_respond(s, &resp);
 }
 
+
+/* Headers libwebsockets parses itself never reach the custom-header list, so
+ * a route asking for one reads it from its token. */
+static const struct {
+	const char *name;
+	enum lws_token_indexes token;
+} known_headers[] = {
+	{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+};
+
+static void route_header_copy(struct lws *wsi, const char *header, char *out, size_t size)
+{
+	char name[64];
+
+	for (size_t i = 0; i < ARRAY_LEN(known_headers); i++) {
+		if (strcmp(header, known_headers[i].name) == 0) {
+			if (lws_hdr_copy(wsi, out, (int)size, known_headers[i].token) < 0)
+				out[0] = '\0';
+			return;
+		}
+	}
+	snprintf(name, sizeof(name), "%s:", header);
+	if (lws_hdr_custom_copy(wsi, out, (int)size, name, (int)strlen(name)) < 0)
+		out[0] = '\0';
+}
+
 static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 {
 	struct http_conn *conn = conn_of(wsi);
@@ -680,13 +706,8 @@ static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 	}
 	for (size_t i = 0; i < HTTP_MAX_ROUTE_HEADERS; i++) {
 		s->headers[i][0] = '\0';
-		if (s->route->headers[i]) {
-			char name[64];
-			snprintf(name, sizeof(name), "%s:", s->route->headers[i]);
-			if (lws_hdr_custom_copy(wsi, s->headers[i], sizeof(s->headers[i]), name,
-						(int)strlen(name)) < 0)
-				s->headers[i][0] = '\0';
-		}
+		if (s->route->headers[i])
+			route_header_copy(wsi, s->route->headers[i], s->headers[i], sizeof(s->headers[i]));
 	}
 	if (strcmp(s->method, "POST") != 0) {
 		run_route(s);

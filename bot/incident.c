@@ -68,47 +68,86 @@ static const struct store_script open_script = {
 	"incident_open",
 	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
 	 * opened_by, policy, escalate ("0" = page nobody), timeline text, timer id,
-	 * org, repeat text ("" = no timeline entry for a repeat). The first step is
-	 * due by Redis's clock (wk_now), like every relative delay.
-	 * Returns {0, n} opened, {1, n} a repeat of open incident n. */
+	 * org, repeat text ("" = no timeline entry for a repeat); alerts only:
+	 * alert-set hash, rate key, max new a minute, storm summary. The first
+	 * step is due by Redis's clock (wk_now), like every relative delay.
+	 * Returns {0, n} opened, {1, n} a repeat of open incident n, {2, n} joined
+	 * the storm incident n, {3, n} opened storm incident n. */
 	"local p, now = ARGV[1], ARGV[2]\n"
+	"local summary, dedup, code = ARGV[3], ARGV[8], 0\n"
+	"local function again(n, text, sig)\n"
+	"  local k = p .. 'inc:' .. n\n"
+	"  redis.call('HSET', k, 'last_seen_ms', now)\n"
+	"  redis.call('HINCRBY', k, 'repeats', 1)\n"
+	/* The same set of alerts again (a repeat_interval re-send) is only counted. */
+	"  if sig ~= '' then\n"
+	"    if redis.call('HGET', k, 'alert_sig') == sig then text = '' else redis.call('HSET', k, 'alert_sig', sig) end\n"
+	"  end\n"
+	"  if text ~= '' then wk_tl(k, now, 'repeat', ARGV[9], text) end\n"
+	"end\n"
 	"local dkey = ''\n"
-	"if ARGV[8] ~= '' then\n"
-	"  dkey = p .. 'inc_dedup:' .. ARGV[5] .. ':' .. ARGV[8]\n"
+	"if dedup ~= '' then\n"
+	"  dkey = p .. 'inc_dedup:' .. ARGV[5] .. ':' .. dedup\n"
 	"  local n = redis.call('GET', dkey)\n"
 	"  if n then\n"
-	"    local k = p .. 'inc:' .. n\n"
-	"    redis.call('HSET', k, 'last_seen_ms', now)\n"
-	"    redis.call('HINCRBY', k, 'repeats', 1)\n"
-	"    if ARGV[15] ~= '' then wk_tl(k, now, 'repeat', ARGV[9], ARGV[15]) end\n"
+	"    again(n, ARGV[15], ARGV[16] or '')\n"
 	"    return {1, tonumber(n)}\n"
+	"  end\n"
+	"end\n"
+	/* Storms: past the integration's new incidents this minute, an alert joins
+	 * one incident per service, which pages once. */
+	"local rated = false\n"
+	"if (ARGV[17] or '') ~= '' then\n"
+	/* A sliding minute by Redis's clock: no window edge lets twice as many in. */
+	"  redis.call('ZREMRANGEBYSCORE', ARGV[17], '-inf', wk_now() - 60000)\n"
+	"  if redis.call('ZCARD', ARGV[17]) >= tonumber(ARGV[18]) then\n"
+	"    dedup = 'storm'\n"
+	"    dkey = p .. 'inc_dedup:' .. ARGV[5] .. ':storm'\n"
+	"    local n = redis.call('GET', dkey)\n"
+	"    if n then\n"
+	"      again(n, 'also: ' .. ARGV[3], '')\n"
+	"      return {2, tonumber(n)}\n"
+	"    end\n"
+	"    summary, code = ARGV[19], 3\n"
+	"  else\n"
+	"    rated = true\n"
 	"  end\n"
 	"end\n"
 	"local n = redis.call('INCR', p .. 'inc_seq')\n"
 	"local k = p .. 'inc:' .. n\n"
 	"local base = wk_now()\n"
-	"redis.call('HSET', k, 'n', n, 'summary', ARGV[3], 'severity', ARGV[4], 'service', ARGV[5],\n"
-	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', ARGV[8], 'opened_by', ARGV[9], 'state', 'triggered',\n"
+	"if rated then\n"
+	"  redis.call('ZADD', ARGV[17], base, n)\n"
+	"  redis.call('PEXPIRE', ARGV[17], 120000)\n"
+	"end\n"
+	"redis.call('HSET', k, 'n', n, 'summary', summary, 'severity', ARGV[4], 'service', ARGV[5],\n"
+	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', dedup, 'opened_by', ARGV[9], 'state', 'triggered',\n"
 	"  'created_ms', now, 'last_seen_ms', now, 'repeats', 0, 'epoch', 1, 'step', 0, 'round', 0,\n"
 	"  'esc_base_ms', string.format('%d', base), 'policy', ARGV[10])\n"
+	"if (ARGV[16] or '') ~= '' and code == 0 then redis.call('HSET', k, 'alert_sig', ARGV[16]) end\n"
 	"redis.call('ZADD', p .. 'incs', now, n)\n"
 	"redis.call('ZADD', p .. 'incs_open', now, n)\n"
 	"if dkey ~= '' then redis.call('SET', dkey, n) end\n"
-	"wk_tl(k, now, 'opened', ARGV[9], ARGV[12])\n"
-	"if ARGV[11] ~= '0' then\n"
+	"wk_tl(k, now, 'opened', ARGV[9], code == 3 and (ARGV[19] .. ': ' .. ARGV[3]) or ARGV[12])\n"
+	/* Below the service's paging threshold: recorded, nobody paged. */
+	"if ARGV[11] == '0' then\n"
+	"  redis.call('HSET', k, 'paging', 'off')\n"
+	"else\n"
 	"  local delays = wk_policy(ARGV[10])\n"
 	"  wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', base + (delays[1] or 0) * 1000)\n"
 	"end\n"
-	"return {0, n}\n",
+	"return {code, n}\n",
 	TIMERS_LUA POLICY_LUA
 };
 
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
 		  const char *repeat_text, int64_t *n, bool *existing)
 {
-	char prefix[160], now[24], tid[TIMER_ID_MAX];
+	char prefix[160], now[24], tid[TIMER_ID_MAX], max_new[24] = "0";
+	const struct incident_alert *a = in->alert;
 	redisReply *r;
 	int rc = -1;
+	int64_t code = 0;
 
 	*n = 0;
 	*existing = false;
@@ -116,22 +155,28 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 		return -1;
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(tid, sizeof(tid), "inc:%s:", org_id);	/* the script appends the number */
+	if (a)
+		snprintf(max_new, sizeof(max_new), "%lld", (long long)a->max_new);
 	const char *args[] = { prefix, now, in->summary, in->severity, in->service, in->team, in->type,
 			       in->dedup ? in->dedup : "", in->opened_by, in->policy,
 			       in->first_step_due_ms ? "1" : "0", in->timeline, tid,
-			       org_id, repeat_text ? repeat_text : "" };
+			       org_id, repeat_text ? repeat_text : "", a ? a->sig : "", a ? a->rate_key : "",
+			       max_new, a ? a->storm_summary : "" };
 	r = store_script(s, &open_script, 0, NULL, (int)ARRAY_LEN(args), args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER) {
-		*existing = r->element[0]->integer == 1;
+		code = r->element[0]->integer;
+		*existing = code == 1 || code == 2;
 		*n = r->element[1]->integer;
 		rc = 0;
 	}
 	if (r)
 		freeReplyObject(r);
+	if (rc == 0 && in->alert)
+		in->alert->storm = code >= 2;
 	if (rc == 0 && !*existing)
-		log_info("incident.opened", "org=%s incident=%lld severity=%s service=%s", org_id, (long long)*n,
-			 in->severity, in->service);
+		log_info("incident.opened", "org=%s incident=%lld severity=%s service=%s%s", org_id, (long long)*n,
+			 in->severity, in->service, code == 3 ? " storm=1" : "");
 	return rc;
 }
 

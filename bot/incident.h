@@ -14,13 +14,14 @@
  *                                    opened_by state created_ms last_seen_ms
  *                                    repeats epoch step round esc_base_ms policy
  *                                    acked_ms acked_by resolved_ms resolved_by
- *                                    assignee
+ *                                    assignee alert_sig paging(off)
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
  *   p inc:<n>:people           set   members it paged (SMS "ACK <n>" from them means it)
  *   p incs                     zset  n -> created_ms, every incident
  *   p incs_open                zset  n -> created_ms, not resolved
- *   p inc_dedup:<svc>:<key>    string n, while that incident is open
+ *   p inc_dedup:<svc>:<key>    string n, while that incident is open ("storm":
+ *                                    the service's alert storm incident)
  *
  * The step timer: id "inc:<org>:<n>", kind "inc_step", payload "<epoch>".
  *
@@ -66,20 +67,35 @@ struct incident {
 	char acked_by[64], resolved_by[64], assignee[64];
 };
 
+/* What an alert (adapters/alert_webhooks.c) adds to opening an incident. */
+struct incident_alert {
+	const char *sig;	/* hash of the alert set; a repeat with the same one adds no timeline entry */
+	const char *rate_key;	/* counts new incidents of the integration this minute; "" = no limit */
+	int64_t max_new;	/* new incidents a minute before alerts join the storm incident */
+	const char *storm_summary;	/* "alert storm on api" */
+	bool storm;		/* out: the alert joined (or opened) the service's storm incident */
+};
+
 struct incident_new {
 	const char *summary, *severity, *service, *team, *type;
 	const char *dedup;	/* "" = none; else one open incident per (service, dedup) */
 	const char *opened_by;	/* a member id, or "alertmanager" for a webhook */
 	const char *policy;	/* snapshot of the escalation policy to run */
-	int64_t first_step_due_ms;	/* 0: page nobody (no escalation); else escalate, the
-					 * first step due by Redis's clock per the policy */
+	int64_t first_step_due_ms;	/* 0: pages nobody (below the service's paging threshold):
+					 * no step timer; else escalate, the first step due by
+					 * Redis's clock per the policy */
 	const char *timeline;	/* the "opened" entry's text */
+	struct incident_alert *alert;	/* NULL for an incident opened by hand */
 };
 
 /* Open an incident, or when dedup names an open one, count a repeat on it
  * (last_seen, repeats; a timeline entry only when repeat_text is not NULL).
- * *n its number, *existing whether it was already open. The first step's
- * timer is armed in the same step. 0 or -1. */
+ * *n its number, *existing whether it was already open (or the alert joined
+ * the storm incident). The first step's timer is armed in the same step.
+ * With in->alert: a repeat adds a timeline entry only when the alert set
+ * changed, and past alert->max_new new incidents a minute (rate_key) the
+ * alert joins, or opens, the service's one storm incident (dedup "storm",
+ * summary storm_summary), which pages once. 0 or -1. */
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
 		  const char *repeat_text, int64_t *n, bool *existing);
 

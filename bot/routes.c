@@ -1,4 +1,5 @@
 /* routes.c - every HTTP route of the daemon, in one table. */
+#include "adapters/alert_webhooks.h"
 #include "adapters/slack.h"
 #include "adapters/twilio_webhooks.h"
 #include "bot/feeds.h"
@@ -84,5 +85,12 @@ const struct route http_routes[] = {
 	{ "GET", "/join/", "join", route_join, { 0 }, HTTP_ROUTE_SECRET_REST },
 	{ "GET", "/ical/", "ical", feeds_route_ical, { 0 }, HTTP_ROUTE_SECRET_REST },
 	{ "GET", "/export/", "export", feeds_route_export, { 0 }, HTTP_ROUTE_SECRET_REST },
+	/* Alert webhooks: the token is the rest of the path (or, for Alertmanager,
+	 * an Authorization: Bearer header on the bare path). */
+	{ "POST", "/hooks/alertmanager/", "hooks", alert_route_alertmanager, ALERT_HEADERS, HTTP_ROUTE_SECRET_REST },
+	{ "POST", "/hooks/alertmanager", "hooks", alert_route_alertmanager, ALERT_HEADERS, 0 },
+	{ "POST", "/hooks/grafana/", "hooks", alert_route_grafana, ALERT_GRAFANA_HEADERS, HTTP_ROUTE_SECRET_REST },
+	{ "POST", "/hooks/sentry/", "hooks", alert_route_sentry, ALERT_SENTRY_HEADERS, HTTP_ROUTE_SECRET_REST },
+	{ "POST", "/hooks/generic/", "hooks", alert_route_generic, ALERT_HEADERS, HTTP_ROUTE_SECRET_REST },
 	{ 0 }
 };

@@ -8,12 +8,14 @@
 #include "bot/incident.h"
 #include "bot/cmdline.h"
 #include "bot/member.h"
+#include "bot/service.h"
 #include "bot/org.h"
 #include "bot/team.h"
 #include "bot/tz.h"
 #include "bot/util.h"
 #include "bot/when.h"
 #include "commands/commands.h"
+#include "commands/incident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +122,22 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 			goto out;
 		}
 	}
+	/* A service's incidents run its team's escalation, from its paging threshold on. */
+	struct service svc;
+	bool pages = true;
+	if (service[0]) {
+		int rc = service_get(ctx->store, ctx->org_id, service, &svc);
+		if (rc != 0) {
+			if (rc > 0)
+				reply_textf(r, "There is no service `%s`. An admin makes it with `/incident service create "
+					       "%s`; `/incident service list` shows them.", service, service);
+			res = rc > 0 ? CMD_REFUSED : CMD_STORE_ERROR;
+			goto out;
+		}
+		if (!team_name)
+			wk_strlcpy(team, svc.team, sizeof(team));
+		pages = service_pages(&svc, severity);
+	}
 	escalation_default_policy(ctx->cfg, &policy);
 	if (escalation_policy_format(&policy, policy_text, sizeof(policy_text)) < 0) {
 		res = CMD_STORE_ERROR;
@@ -128,7 +146,7 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 	buf_printf(&line, "opened by <@%s>: %s", ctx->req->user_id, buf_cstr(&summary));
 	struct incident_new in = { .summary = buf_cstr(&summary), .severity = severity, .service = service,
 				   .team = team, .type = "manual", .dedup = "", .opened_by = ctx->req->user_id,
-				   .policy = policy_text, .first_step_due_ms = ctx->now_ms,
+				   .policy = policy_text, .first_step_due_ms = pages ? ctx->now_ms : 0,
 				   .timeline = buf_cstr(&line) };
 	if (incident_open(ctx->store, ctx->org_id, &in, ctx->now_ms, NULL, &n, &existing) < 0) {
 		res = CMD_STORE_ERROR;
@@ -142,8 +160,14 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 	buf_reset(&line);
 	headline(&inc, &line);
 	reply_textf(r, "Opened %s.", buf_cstr(&line));
-	escalation_policy_describe(&policy, described, sizeof(described));
-	reply_section(r, "Paging until someone acknowledges:\n%s", described);
+	if (pages) {
+		escalation_policy_describe(&policy, described, sizeof(described));
+		reply_section(r, "Paging until someone acknowledges:\n%s", described);
+	} else {
+		reply_section(r, "Nobody is paged: service %s pages from %s up (`/incident service pages %s %s` "
+				 "changes that). It is recorded, and `/incident escalate %lld` pages now.", service,
+			      svc.pages, service, severity, (long long)n);
+	}
 	buttons(&inc, r);
 out:
 	buf_free(&summary);
@@ -439,6 +463,28 @@ static const struct subcommand incident_subcommands[] = {
 	  "1 rolled back the deploy", 0 },
 	{ "policy show", "[team]", "shows the escalation policy incidents run", ROLE_VIEWER, 0, 1, incident_policy_cmd,
 	  "", 0 },
+	/* Services and alert integrations (commands/incident_service.c, incident_integration.c). */
+	{ "service create", "NAME [team T]", "makes a service that alerts and incidents are about", ROLE_ADMIN, 1, 3,
+	  incident_service_create, "api", 0 },
+	{ "service list", "", "lists services: team, owners, channel, from which severity they page", ROLE_VIEWER, 0,
+	  0, incident_service_list, "", 0 },
+	{ "service delete", "NAME", "deletes a service (its incidents stay)", ROLE_ADMIN, 1, 1,
+	  incident_service_delete, "api", 0 },
+	{ "service owner", "NAME @user [remove]", "adds or removes an owner of a service", ROLE_ADMIN, 2, 3,
+	  incident_service_owner, "api @user", 0 },
+	{ "service channel", "NAME here|#channel|off", "says where a service's alerts are posted", ROLE_ADMIN, 2, 2,
+	  incident_service_channel, "api off", 0 },
+	{ "service pages", "NAME critical|error|warning|info", "the lowest severity that pages people (default error)",
+	  ROLE_ADMIN, 2, 2, incident_service_pages, "api warning", 0 },
+	{ "integration create", "alertmanager|grafana|sentry|generic service=NAME",
+	  "makes a webhook URL a monitoring system sends alerts to", ROLE_ADMIN, 2, 2, incident_integration_create,
+	  "generic service=api", 0 },
+	{ "integration list", "", "lists alert integrations: id, source, service, last use", ROLE_ADMIN, 0, 0,
+	  incident_integration_list, "", 0 },
+	{ "integration revoke", "ID", "revokes an integration: its URL stops working", ROLE_ADMIN, 1, 1,
+	  incident_integration_revoke, "1", 0 },
+	{ "integration secret", "ID SECRET", "stores the secret Sentry or Grafana signs with (in a DM only)",
+	  ROLE_ADMIN, 2, 2, incident_integration_secret, "1 s3cret", 0 },
 	{ 0 }
 };
 
@@ -456,6 +502,14 @@ static const struct command_check incident_checks[] = {
 	{ "escalate", "/incident list" },
 	{ "reassign", "/incident list" },
 	{ "note", "/incident list" },
+	{ "service create", "/incident service list" },
+	{ "service delete", "/incident service list" },
+	{ "service owner", "/incident service list" },
+	{ "service channel", "/incident service list" },
+	{ "service pages", "/incident service list" },
+	{ "integration create", "/incident integration list" },
+	{ "integration revoke", "/incident integration list" },
+	{ "integration secret", "/incident integration list" },
 	{ 0 }
 };
 

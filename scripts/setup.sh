@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev libssl-dev
 	redis-server libcmocka-dev pkg-config wrk clang libclang-rt-14-dev
-	python3 python3-icalendar tzdata curl make gcc
+	python3 python3-icalendar tzdata curl make gcc prometheus-alertmanager
 )
 
 missing=()
@@ -28,9 +28,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=(sudo)
 fi
 
-# policy-rc.d exit 101 forbids maintainer scripts from starting services (redis-server's
-# postinst would otherwise start the system instance). Only added when none exists, and
-# removed again afterwards.
+# policy-rc.d exit 101 forbids maintainer scripts from starting services: the postinsts of
+# redis-server and prometheus-alertmanager would otherwise start system instances (tests run
+# their own, on loopback). Only added when none exists, and removed again afterwards.
 policy=/usr/sbin/policy-rc.d
 added_policy=0
 if [ ! -e "$policy" ]; then

@@ -200,6 +200,8 @@ class Resp:
             if not background and (k in BACKGROUND_TIMER_KEYS or REPLAY_KEY_RE.match(k)):
                 continue
             t = self("TYPE", k)
+            if t == "none":
+                continue  # gone since KEYS (a timer's lease ending, say)
             if t == "string":
                 v = self("GET", k)
             elif t == "hash":

@@ -79,6 +79,7 @@ class team:
 def _():
     with team() as w:
         primary, backup1, backup2 = w.chain
+        incident(w, "service create checkout")  # service= must name an existing service
         t0 = time.time()
         opened = incident(w, "open The checkout API returns 500 sev=error service=checkout", BOB)
         n = number(opened)

@@ -1,0 +1,314 @@
+/* integration.c - see integration.h */
+#include "bot/integration.h"
+#include "bot/audit.h"
+#include "bot/org.h"
+#include "bot/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const source_names[SRC_COUNT] = { "alertmanager", "grafana", "sentry", "generic" };
+
+const char *integration_source_name(enum integration_source s)
+{
+	return s >= 0 && s < SRC_COUNT ? source_names[s] : "generic";
+}
+
+int integration_source_parse(const char *s)
+{
+	for (int i = 0; i < SRC_COUNT; i++)
+		if (strcasecmp(s, source_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+bool integration_token_shaped(const char *s)
+{
+	return strlen(s) == INTEGRATION_TOKEN_LEN &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz234567") == INTEGRATION_TOKEN_LEN;
+}
+
+void integration_token_hash(const char *token, char hex[65])
+{
+	invite_code_hash(token, hex);
+}
+
+void integration_secret_context(const char *org_id, int64_t id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/integration/%lld", org_id, (long long)id);
+}
+
+/* KEYS: audit stream, audit tip. ARGV: prefix, now, actor, platform, ... */
+#define INTG_PRELUDE_LUA \
+	"local p, now, actor, platform = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n" \
+	"local function audit(id, action, before, after)\n" \
+	"  wk_audit(KEYS[1], KEYS[2], now, actor, platform, action, 'integration:' .. id, before, after)\n" \
+	"end\n"
+
+/* Returns {outcome, id}: 0 done, 1 no service, 2 missing, 3 full. */
+static const struct store_script create_script = {
+	"integration_create",
+	INTG_PRELUDE_LUA
+	/* ARGV[5] source, [6] service, [7] token sha, [8] org, [9] max. KEYS[3] the token's index. */
+	"if redis.call('EXISTS', p .. 'service:' .. ARGV[6]) == 0 then return {1, 0} end\n"
+	"if redis.call('ZCARD', p .. 'intgs') >= tonumber(ARGV[9]) then return {3, 0} end\n"
+	"local id = redis.call('INCR', p .. 'intg_seq')\n"
+	"redis.call('HSET', p .. 'intg:' .. id, 'id', id, 'source', ARGV[5], 'service', ARGV[6], 'created_ms', now,\n"
+	"  'created_by', actor, 'last_used_ms', 0, 'token_sha', ARGV[7])\n"
+	"redis.call('ZADD', p .. 'intgs', now, id)\n"
+	"redis.call('HSET', KEYS[3], 'org', ARGV[8], 'id', id)\n"
+	"audit(id, 'integration.create', '', ARGV[5] .. ' service ' .. ARGV[6])\n"
+	"return {0, id}\n",
+	AUDIT_LUA
+};
+
+static const struct store_script revoke_script = {
+	"integration_revoke",
+	INTG_PRELUDE_LUA
+	/* ARGV[5] id */
+	"local k = p .. 'intg:' .. ARGV[5]\n"
+	"local v = redis.call('HMGET', k, 'token_sha', 'source', 'service')\n"
+	"if not v[1] then return {2, 0} end\n"
+	"redis.call('DEL', 'wk:hook:' .. v[1], k)\n"
+	"redis.call('ZREM', p .. 'intgs', ARGV[5])\n"
+	"audit(ARGV[5], 'integration.revoke', v[2] .. ' service ' .. v[3], '')\n"
+	"return {0, tonumber(ARGV[5])}\n",
+	AUDIT_LUA
+};
+
+static const struct store_script secret_script = {
+	"integration_secret",
+	INTG_PRELUDE_LUA
+	/* ARGV[5] id, ARGV[6] the sealed secret (never in the audit log) */
+	"local k = p .. 'intg:' .. ARGV[5]\n"
+	"if redis.call('EXISTS', k) == 0 then return {2, 0} end\n"
+	"local had = redis.call('HEXISTS', k, 'secret') == 1\n"
+	"redis.call('HSET', k, 'secret', ARGV[6])\n"
+	"audit(ARGV[5], 'integration.secret', had and '(set)' or '', '(set)')\n"
+	"return {0, tonumber(ARGV[5])}\n",
+	AUDIT_LUA
+};
+
+static int run(struct store *s, const struct store_script *script, const struct integration_actor *a,
+	       const char *hook_key, const char *const *more, size_t nmore, int64_t *id,
+	       enum integration_outcome *out)
+{
+	static const enum integration_outcome outcomes[] = { INTEGRATION_DONE, INTEGRATION_NO_SERVICE,
+							     INTEGRATION_MISSING, INTEGRATION_FULL };
+	char prefix[160], now[24], kstream[200], ktip[200];
+	const char *keys[3] = { kstream, ktip, hook_key };
+	const char *args[12];
+	size_t argc = 0;
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(prefix, sizeof(prefix), a->org_id, "%s", "") < 0 ||
+	    audit_keys(a->org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0 || nmore > 8)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)a->now_ms);
+	args[argc++] = prefix;
+	args[argc++] = now;
+	args[argc++] = a->actor;
+	args[argc++] = a->platform;
+	for (size_t i = 0; i < nmore; i++)
+		args[argc++] = more[i];
+	r = store_script(s, script, hook_key ? 3 : 2, keys, (int)argc, args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0 &&
+	    (size_t)r->element[0]->integer < ARRAY_LEN(outcomes)) {
+		*out = outcomes[r->element[0]->integer];
+		if (id)
+			*id = r->element[1]->integer;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+int integration_create(struct store *s, const struct integration_actor *a, enum integration_source src,
+		       const char *service, int64_t *id, char *token, enum integration_outcome *out)
+{
+	char sha[65], hook_key[80], max[16];
+
+	token[0] = '\0';
+	if (invite_code_new(token) < 0)
+		return -1;
+	integration_token_hash(token, sha);
+	snprintf(hook_key, sizeof(hook_key), "wk:hook:%s", sha);
+	snprintf(max, sizeof(max), "%d", INTEGRATION_MAX);
+	const char *more[] = { integration_source_name(src), service, sha, a->org_id, max };
+	if (run(s, &create_script, a, hook_key, more, ARRAY_LEN(more), id, out) < 0 || *out != INTEGRATION_DONE) {
+		/* Nothing holds it: forget the token. */
+		memset(token, 0, INTEGRATION_TOKEN_LEN + 1);
+		return *out == INTEGRATION_DONE ? -1 : 0;
+	}
+	return 0;
+}
+
+int integration_revoke(struct store *s, const struct integration_actor *a, int64_t id,
+		       enum integration_outcome *out)
+{
+	char ids[24];
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	const char *more[] = { ids };
+	return run(s, &revoke_script, a, NULL, more, ARRAY_LEN(more), NULL, out);
+}
+
+int integration_set_secret(struct store *s, const struct integration_actor *a, int64_t id, const char *sealed,
+			   enum integration_outcome *out)
+{
+	char ids[24];
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	const char *more[] = { ids, sealed };
+	return run(s, &secret_script, a, NULL, more, ARRAY_LEN(more), NULL, out);
+}
+
+/* ---- reading ---- */
+
+static const struct store_field fields[] = {
+	STORE_I64_FIELD("id", struct integration, id),
+	STORE_STR_FIELD("source", struct integration, source),
+	STORE_STR_FIELD("service", struct integration, service),
+	STORE_STR_FIELD("created_by", struct integration, created_by),
+	STORE_I64_FIELD("created_ms", struct integration, created_ms),
+	STORE_I64_FIELD("last_used_ms", struct integration, last_used_ms),
+};
+
+/* 0 found (with token_sha and secret when asked for), 1 missing, -1. */
+static int get(struct store *s, const char *org_id, int64_t id, struct integration *out, char *sha, size_t shasize,
+	       char *sealed, size_t sealed_size)
+{
+	char key[256];
+	redisReply *r;
+
+	memset(out, 0, sizeof(*out));
+	if (org_key(key, sizeof(key), org_id, "intg:%lld", (long long)id) < 0)
+		return -1;
+	r = store_command(s, "HGETALL %s", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	if (r->elements == 0) {
+		freeReplyObject(r);
+		return 1;
+	}
+	store_hash_fields(r, fields, ARRAY_LEN(fields), out);
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(k->str, "secret") == 0) {
+			out->has_secret = v->str[0] != '\0';
+			if (sealed)
+				wk_strlcpy(sealed, v->str, sealed_size);
+		} else if (strcmp(k->str, "token_sha") == 0 && sha) {
+			wk_strlcpy(sha, v->str, shasize);
+		}
+	}
+	freeReplyObject(r);
+	wk_strlcpy(out->org, org_id, sizeof(out->org));
+	return 0;
+}
+
+int integration_list(struct store *s, const char *org_id, struct integration **out, size_t *count)
+{
+	char key[200];
+	redisReply *r;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (org_key(key, sizeof(key), org_id, "intgs") < 0)
+		return -1;
+	r = store_command(s, "ZRANGE %s 0 %d", key, INTEGRATION_MAX - 1);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
+	for (size_t i = 0; i < r->elements && rc == 0; i++) {
+		int64_t id;
+		if (r->element[i]->type != REDIS_REPLY_STRING || !wk_parse_i64(r->element[i]->str, 1, INT64_MAX, &id))
+			continue;
+		int got = get(s, org_id, id, &(*out)[n], NULL, 0, NULL, 0);
+		if (got < 0)
+			rc = -1;
+		else if (got == 0)
+			n++;
+	}
+	freeReplyObject(r);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	*count = n;
+	return 0;
+}
+
+int integration_by_token(struct store *s, const char *token, struct integration *out, char *sealed,
+			 size_t sealed_size)
+{
+	char sha[65], stored[65] = "", org[128];
+	redisReply *r;
+	int64_t id = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sealed_size)
+		sealed[0] = '\0';
+	if (!integration_token_shaped(token))
+		return 1;
+	integration_token_hash(token, sha);
+	r = store_command(s, "HMGET wk:hook:%s org id", sha);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	rc = r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+	     wk_strlcpy(org, r->element[0]->str, sizeof(org)) < sizeof(org) &&
+	     wk_parse_i64(r->element[1]->str, 1, INT64_MAX, &id) ? 0 : 1;
+	freeReplyObject(r);
+	if (rc != 0)
+		return rc;
+	rc = get(s, org, id, out, stored, sizeof(stored), sealed, sealed_size);
+	/* A record made for another token (never: ids are not reused) is no match. */
+	if (rc == 0 && !wk_secret_equal(stored, strlen(stored), sha, strlen(sha)))
+		rc = 1;
+	return rc;
+}
+
+static const struct store_script touch_script = {
+	"integration_touch",
+	"if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used_ms', ARGV[1]) end\n"
+	"return 0\n",
+	NULL
+};
+
+int integration_touch(struct store *s, const char *org_id, int64_t id, int64_t now_ms)
+{
+	char key[256], now[24];
+	const char *keys[1] = { key };
+	const char *args[1] = { now };
+	redisReply *r;
+	int rc;
+
+	if (org_key(key, sizeof(key), org_id, "intg:%lld", (long long)id) < 0)
+		return -1;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	r = store_script(s, &touch_script, 1, keys, 1, args);
+	rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
