@@ -36,6 +36,7 @@ static const struct {
 	{ "notify_retry", outbox_retry_fire },
 	{ "page_step", page_step_fire },
 	{ "inc_step", escalation_step_fire },
+	{ "inc_audit", escalation_audit_fire },
 	{ "me_test", oncall_me_test_fire },
 };
 
@@ -118,6 +119,9 @@ static void run_timer(struct store *s, const struct timer_claim *t)
 	const char *outcome;
 	char q[TIMER_ID_MAX + 8];
 	int rc, fin;
+
+	if (t->attempts == 0)
+		metrics_timer_lateness(t->kind, ctx.now_ms - t->due_ms);
 
 	log_quote(q, sizeof(q), t->id);
 	if (!fire) {
@@ -277,7 +281,9 @@ static void *engine_main(void *arg)
 		 * created when missing, so restarts don't keep pushing it back. */
 		if (!sweep_armed)
 			sweep_armed = timer_schedule_nx(s, HANDOFF_SWEEP_ID, "handoff_sweep", HANDOFF_SWEEP_ORG, "",
-							now + engine_sweep_first_ms()) >= 0;
+							now + engine_sweep_first_ms()) >= 0 &&
+				      timer_schedule_nx(s, ESCALATION_AUDIT_ID, "inc_audit", ESCALATION_AUDIT_ORG, "",
+							now + escalation_audit_period_ms()) >= 0;
 		int64_t redis_now = 0;
 		if (timer_claim(s, engine.owner, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n, &redis_now) < 0) {
 			if (!store_down)

@@ -4,12 +4,14 @@
 #include "bot/engine.h"
 #include "bot/incident.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
 #include "bot/member.h"
 #include "bot/org.h"
 #include "bot/page.h"
 #include "bot/schedule.h"
 #include "bot/timers.h"
 #include "bot/util.h"
+#include "bot/when.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +258,7 @@ static const struct store_script advance_script = {
 	"local v = redis.call('HMGET', k, 'state', 'epoch', 'step')\n"
 	"if v[1] ~= 'triggered' or v[2] ~= ARGV[3] or v[3] ~= ARGV[4] then return 0 end\n"
 	"redis.call('HSET', k, 'step', ARGV[5], 'round', ARGV[6], 'esc_base_ms', ARGV[7])\n"
+	"redis.call('HDEL', k, 'stuck_since_ms')\n"
 	"if ARGV[8] ~= '' then\n"
 	"  wk_timer_schedule(ARGV[9], 'inc_step', ARGV[10], ARGV[3], ARGV[8])\n"
 	"else\n"
@@ -299,6 +302,32 @@ static int advance(struct engine_ctx *ctx, const struct incident *inc, const str
 	return rc;
 }
 
+/* A step that failed TIMER_MAX_ATTEMPTS times is not dropped (timers.c):
+ * it keeps retrying, and the incident says since when, once. */
+static int mark_stuck(struct engine_ctx *ctx, int64_t n)
+{
+	char key[192], now[24], when[64], line[128];
+	redisReply *r;
+
+	if (org_key(key, sizeof(key), ctx->timer->org, "inc:%lld", (long long)n) < 0)
+		return 0;
+	snprintf(now, sizeof(now), "%lld", (long long)ctx->now_ms);
+	const char *argv[] = { "HSETNX", key, "stuck_since_ms", now };
+	r = store_commandargv(ctx->store, 4, argv, NULL);
+	if (!r)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+		metrics_escalation_stuck();
+		log_error("escalation.stuck", "org=%s incident=%lld attempts=%lld", ctx->timer->org, (long long)n,
+			  (long long)ctx->timer->attempts);
+		when_format(ctx->cfg->rotation.zone, ctx->now_ms / 1000, when, sizeof(when));
+		snprintf(line, sizeof(line), "escalation stuck since %s; still trying", when);
+		incident_timeline_add(ctx->store, ctx->timer->org, n, "stuck", "", line, ctx->now_ms);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
 int escalation_step_fire(struct engine_ctx *ctx)
 {
 	struct incident inc;
@@ -315,6 +344,8 @@ int escalation_step_fire(struct engine_ctx *ctx)
 		return got < 0 ? -1 : 0;
 	if (inc.state != INCIDENT_TRIGGERED || inc.epoch != epoch)
 		return 0;	/* acknowledged, resolved, or moved on since this timer was armed */
+	if (ctx->timer->attempts >= TIMER_MAX_ATTEMPTS && mark_stuck(ctx, n) < 0)
+		return -1;
 	if (escalation_policy_parse(inc.policy, &p) < 0) {
 		log_error("escalation.policy", "org=%s incident=%lld note=\"unreadable policy; nobody paged\"", org,
 			  (long long)n);
@@ -359,4 +390,83 @@ int escalation_step_fire(struct engine_ctx *ctx)
 		inc.esc_base_ms = next_base;
 	}
 	return 0;
+}
+
+/* ---- the auditor ---- */
+
+static const struct store_script audit_script = {
+	"escalation_audit",
+	/* ARGV: org prefix, org, timer id prefix ("inc:<org>:"), grace ms.
+	 * An open, escalating incident whose next step is overdue by more than
+	 * the grace, and whose step timer is missing (or set later than that),
+	 * gets the timer back: same id, same epoch, due now. The step itself runs
+	 * in the engine as always, so the auditor never pages anyone. Returns the
+	 * numbers of the incidents it fixed. */
+	"local p, now, grace = ARGV[1], wk_now(), tonumber(ARGV[4])\n"
+	"local fixed = {}\n"
+	"for _, n in ipairs(redis.call('ZRANGE', p .. 'incs_open', 0, 999)) do\n"
+	"  local v = redis.call('HMGET', p .. 'inc:' .. n, 'state', 'epoch', 'step', 'esc_base_ms', 'policy',\n"
+	"                       'paging')\n"
+	"  local delays = wk_policy(v[5] or '')\n"
+	"  local step = tonumber(v[3] or '0') or 0\n"
+	"  if v[1] == 'triggered' and v[6] ~= 'off' and step < #delays then\n"
+	"    local due = (tonumber(v[4] or '0') or 0) + delays[step + 1] * 1000\n"
+	"    local id = ARGV[3] .. n\n"
+	"    local queued = tonumber(redis.call('ZSCORE', 'wk:{timers}', id) or '-1')\n"
+	"    local leased = redis.call('ZSCORE', 'wk:{timers}:leased', id)\n"
+	"    if now > due + grace and not leased and (queued < 0 or queued > due + grace) then\n"
+	"      wk_timer_schedule(id, 'inc_step', ARGV[2], v[2], now)\n"
+	"      fixed[#fixed + 1] = n\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"return fixed\n",
+	TIMERS_LUA INCIDENT_LUA
+};
+
+int escalation_audit_fire(struct engine_ctx *ctx)
+{
+	redisReply *orgs = store_command(ctx->store, "SMEMBERS wk:orgs");
+	size_t fixed = 0, failed = 0;
+	char grace[24];
+
+	if (!orgs || orgs->type != REDIS_REPLY_ARRAY) {
+		if (orgs)
+			freeReplyObject(orgs);
+		return -1;
+	}
+	snprintf(grace, sizeof(grace), "%lld", (long long)escalation_audit_period_ms());
+	for (size_t i = 0; i < orgs->elements; i++) {
+		char prefix[160], tid[TIMER_ID_MAX];
+		const char *org = orgs->element[i]->str;
+		redisReply *r;
+		if (orgs->element[i]->type != REDIS_REPLY_STRING || org_key(prefix, sizeof(prefix), org, "%s", "") < 0)
+			continue;
+		snprintf(tid, sizeof(tid), "inc:%s:", org);
+		const char *args[] = { prefix, org, tid, grace };
+		r = store_script(ctx->store, &audit_script, 0, NULL, 4, args);
+		if (!r || r->type != REDIS_REPLY_ARRAY) {
+			failed++;
+		} else {
+			for (size_t k = 0; k < r->elements; k++) {
+				log_warn("escalation.audit", "org=%s incident=%lld note=\"its next step was overdue with "
+					 "no timer; rescheduled\"", org, r->element[k]->integer);
+				metrics_escalation_rescheduled();
+				fixed++;
+			}
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+	freeReplyObject(orgs);
+	if (fixed || failed)
+		log_info("escalation.audit", "fixed=%zu failed=%zu", fixed, failed);
+	ctx->rearm_ms = ctx->now_ms + escalation_audit_period_ms();
+	return 0;
+}
+
+int64_t escalation_audit_period_ms(void)
+{
+	int64_t t = engine_sweep_period_ms();
+	return t < ESCALATION_AUDIT_MS ? t : ESCALATION_AUDIT_MS;
 }

@@ -65,4 +65,15 @@ void escalation_target_describe(const char *target, char *out, size_t size);
 struct engine_ctx;
 int escalation_step_fire(struct engine_ctx *ctx);	/* timer kind "inc_step" */
 
+/* The auditor (timer kind "inc_audit", one shared by every instance, id
+ * ESCALATION_AUDIT_ID, re-armed every escalation_audit_period_ms()): an open
+ * incident whose next step is overdue by more than that period and has no
+ * step timer (lost, or never armed) gets it back, same id and epoch, due now;
+ * counted in watchkeeper_escalation_rescheduled_total. It never pages itself. */
+#define ESCALATION_AUDIT_ID "sweep:incidents"
+#define ESCALATION_AUDIT_ORG "system:sweep"
+#define ESCALATION_AUDIT_MS 30000
+int escalation_audit_fire(struct engine_ctx *ctx);
+int64_t escalation_audit_period_ms(void);	/* shorter under WK_TEST_SWEEP_MS */
+
 #endif

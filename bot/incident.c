@@ -48,22 +48,6 @@ void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size)
 	snprintf(out, size, "inc:%s:%lld", org_id, (long long)n);
 }
 
-/* The policy's step delays in Lua: "r<repeats>:<round s>|<delay s>:<targets>|..."
- * (escalation.h). */
-#define POLICY_LUA \
-	"local function wk_policy(policy)\n" \
-	"  local delays, repeats, first = {}, 0, true\n" \
-	"  for part in string.gmatch(policy, '[^|]+') do\n" \
-	"    if first then repeats = tonumber(string.match(part, '^r(%d+)')) or 0; first = false\n" \
-	"    else delays[#delays + 1] = tonumber(string.match(part, '^(%d+):')) or 0 end\n" \
-	"  end\n" \
-	"  return delays, repeats\n" \
-	"end\n" \
-	"local function wk_tl(k, now, kind, by, text)\n" \
-	"  redis.call('XADD', k .. ':tl', 'MAXLEN', '~', 1000, '*', 'ts', now, 'kind', kind, 'by', by,\n" \
-	"             'text', text)\n" \
-	"end\n"
-
 static const struct store_script open_script = {
 	"incident_open",
 	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
@@ -137,7 +121,7 @@ static const struct store_script open_script = {
 	"  wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', base + (delays[1] or 0) * 1000)\n"
 	"end\n"
 	"return {code, n}\n",
-	TIMERS_LUA POLICY_LUA
+	TIMERS_LUA INCIDENT_LUA
 };
 
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
@@ -185,7 +169,7 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 static const char *const fields[] = {
 	"n", "summary", "severity", "service", "team", "type", "dedup", "opened_by", "state", "created_ms",
 	"last_seen_ms", "repeats", "epoch", "step", "round", "esc_base_ms", "policy", "acked_ms", "resolved_ms",
-	"acked_by", "resolved_by", "assignee",
+	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging",
 };
 
 static int64_t num(const redisReply *v)
@@ -234,6 +218,8 @@ static int from_reply(const redisReply *r, struct incident *o)
 	str(r->element[19], o->acked_by, sizeof(o->acked_by));
 	str(r->element[20], o->resolved_by, sizeof(o->resolved_by));
 	str(r->element[21], o->assignee, sizeof(o->assignee));
+	o->stuck_since_ms = num(r->element[22]);
+	o->paging_off = r->element[23]->type == REDIS_REPLY_STRING && strcmp(r->element[23]->str, "off") == 0;
 	return 0;
 }
 
@@ -367,7 +353,7 @@ static const struct store_script change_script = {
 	"  wk_tl(k, now, 'reassign', by, 'reassigned to <@' .. text .. '>')\n"
 	"end\n"
 	"return {0, '', epoch, step}\n",
-	TIMERS_LUA POLICY_LUA
+	TIMERS_LUA INCIDENT_LUA
 };
 
 int incident_change(struct store *s, const char *org_id, int64_t n, const struct incident_change *c,

@@ -14,7 +14,7 @@
  *                                    opened_by state created_ms last_seen_ms
  *                                    repeats epoch step round esc_base_ms policy
  *                                    acked_ms acked_by resolved_ms resolved_by
- *                                    assignee alert_sig paging(off)
+ *                                    assignee stuck_since_ms paging alert_sig paging(off)
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
  *   p inc:<n>:people           set   members it paged (SMS "ACK <n>" from them means it)
@@ -65,6 +65,8 @@ struct incident {
 	char policy[INCIDENT_POLICY_MAX];	/* the policy it started with (escalation.h) */
 	int64_t acked_ms, resolved_ms;
 	char acked_by[64], resolved_by[64], assignee[64];
+	int64_t stuck_since_ms;	/* its step keeps failing since then (escalation.h), 0 = not */
+	bool paging_off;	/* below its service's paging threshold: pages nobody */
 };
 
 /* What an alert (adapters/alert_webhooks.c) adds to opening an incident. */
@@ -152,6 +154,23 @@ enum incident_filter { INC_LIST_OPEN, INC_LIST_ALL };
 /* Newest first, at most max. Caller frees *out. */
 int incident_list(struct store *s, const char *org_id, enum incident_filter f, size_t max, struct incident **out,
 		  size_t *count);
+
+/* The policy's step delays in Lua: "r<repeats>:<round s>|<delay s>:<targets>|..."
+ * (escalation.h), and a timeline entry:
+ * Lua for the scripts that change incidents. */
+#define INCIDENT_LUA \
+	"local function wk_policy(policy)\n" \
+	"  local delays, repeats, first = {}, 0, true\n" \
+	"  for part in string.gmatch(policy, '[^|]+') do\n" \
+	"    if first then repeats = tonumber(string.match(part, '^r(%d+)')) or 0; first = false\n" \
+	"    else delays[#delays + 1] = tonumber(string.match(part, '^(%d+):')) or 0 end\n" \
+	"  end\n" \
+	"  return delays, repeats\n" \
+	"end\n" \
+	"local function wk_tl(k, now, kind, by, text)\n" \
+	"  redis.call('XADD', k .. ':tl', 'MAXLEN', '~', 1000, '*', 'ts', now, 'kind', kind, 'by', by,\n" \
+	"             'text', text)\n" \
+	"end\n"
 
 /* "INC-42", "42", "inc-42" -> 42; -1 when it is not an incident number. */
 int64_t incident_parse_id(const char *s);

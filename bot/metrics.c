@@ -39,9 +39,10 @@ struct family {
 };
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct family http_requests, commands, outbound, http_limits;
+static struct family http_requests, commands, outbound, http_limits, lateness;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
+static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled;
 static atomic_llong queue_depth;
 static _Atomic double queue_oldest;
 
@@ -154,6 +155,30 @@ void metrics_notify_unverified(void)
 	atomic_fetch_add(&notify_unverified, 1);
 }
 
+void metrics_timer_lateness(const char *kind, int64_t late_ms)
+{
+	char labels[160], k[48];
+	struct series *s;
+
+	label_value(k, sizeof(k), kind);
+	snprintf(labels, sizeof(labels), "kind=\"%s\"", k);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&lateness, labels);
+	if (s)
+		histogram_observe(&s->h, late_ms > 0 ? (double)late_ms / 1000.0 : 0.0);
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_escalation_stuck(void)
+{
+	atomic_fetch_add(&escalation_stuck, 1);
+}
+
+void metrics_escalation_rescheduled(void)
+{
+	atomic_fetch_add(&escalation_rescheduled, 1);
+}
+
 void metrics_redis_error(void)
 {
 	atomic_fetch_add(&redis_errors, 1);
@@ -185,6 +210,16 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_notify_unverified_total counter\n");
 	buf_printf(out, "watchkeeper_notify_unverified_total %llu\n",
 		   (unsigned long long)atomic_load(&notify_unverified));
+	buf_adds(out, "# HELP watchkeeper_escalation_stuck_total Escalation steps that kept failing past the "
+		      "timer's attempts (they are retried, never dropped).\n"
+		      "# TYPE watchkeeper_escalation_stuck_total counter\n");
+	buf_printf(out, "watchkeeper_escalation_stuck_total %llu\n",
+		   (unsigned long long)atomic_load(&escalation_stuck));
+	buf_adds(out, "# HELP watchkeeper_escalation_rescheduled_total Overdue escalation steps whose timer the "
+		      "auditor found missing and armed again.\n"
+		      "# TYPE watchkeeper_escalation_rescheduled_total counter\n");
+	buf_printf(out, "watchkeeper_escalation_rescheduled_total %llu\n",
+		   (unsigned long long)atomic_load(&escalation_rescheduled));
 	buf_adds(out, "# HELP watchkeeper_notify_queue_depth Notifications queued and not yet acknowledged.\n"
 		      "# TYPE watchkeeper_notify_queue_depth gauge\n");
 	buf_printf(out, "watchkeeper_notify_queue_depth %lld\n", (long long)atomic_load(&queue_depth));
@@ -218,6 +253,11 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_command_duration_seconds histogram\n");
 	for (size_t i = 0; i < commands.n; i++)
 		render_histogram(out, "watchkeeper_command_duration_seconds", &commands.s[i]);
+	buf_adds(out, "# HELP watchkeeper_timer_lateness_seconds How long after its due instant (Redis's clock) "
+		      "a timer fired, first attempts, by kind.\n"
+		      "# TYPE watchkeeper_timer_lateness_seconds histogram\n");
+	for (size_t i = 0; i < lateness.n; i++)
+		render_histogram(out, "watchkeeper_timer_lateness_seconds", &lateness.s[i]);
 	buf_adds(out, "# HELP watchkeeper_outbound_requests_total Outbound HTTP calls by target and outcome.\n"
 		      "# TYPE watchkeeper_outbound_requests_total counter\n");
 	for (size_t i = 0; i < outbound.n; i++)
@@ -234,7 +274,9 @@ void metrics_shutdown(void)
 	free(commands.s);
 	free(outbound.s);
 	free(http_limits.s);
+	free(lateness.s);
 	memset(&http_limits, 0, sizeof(http_limits));
+	memset(&lateness, 0, sizeof(lateness));
 	memset(&http_requests, 0, sizeof(http_requests));
 	memset(&commands, 0, sizeof(commands));
 	memset(&outbound, 0, sizeof(outbound));

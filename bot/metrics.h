@@ -17,6 +17,11 @@ void metrics_redis_error(void);
 /* A notification sent again although the check for an earlier, unknown
  * attempt could not be made in time (notify.verify_max_wait_s). */
 void metrics_notify_unverified(void);
+/* The engine: how late each timer fired (first attempts), by kind; escalation
+ * steps that keep failing (stuck) and ones the auditor had to re-arm. */
+void metrics_timer_lateness(const char *kind, int64_t late_ms);
+void metrics_escalation_stuck(void);
+void metrics_escalation_rescheduled(void);
 /* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */
 void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);

@@ -240,6 +240,13 @@ static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **a
 	buf_reset(&b);
 	if (inc.repeats)
 		buf_printf(&b, "The alert came again %lld time%s.\n", (long long)inc.repeats, inc.repeats == 1 ? "" : "s");
+	if (inc.paging_off)
+		buf_adds(&b, "Nobody is paged for it: its severity is below what its service pages for.\n");
+	if (inc.stuck_since_ms && inc.state == INCIDENT_TRIGGERED) {
+		char when[64];
+		when_format(zone(ctx), inc.stuck_since_ms / 1000, when, sizeof(when));
+		buf_printf(&b, "*Escalation stuck since %s*: its next step keeps failing and is retried.\n", when);
+	}
 	for (size_t i = 0; i < count; i++) {
 		char when[64], text[INCIDENT_TEXT_MAX * 2];
 		when_format(zone(ctx), ev[i].ts / 1000, when, sizeof(when));

@@ -113,7 +113,7 @@ class RespError(Exception):
 # Timers the daemon arms by itself (bot/handoff.h HANDOFF_SWEEP_ID; bot/timers.h keys): the
 # hourly handoff sweep is one timer shared by all instances, created by the engine shortly
 # after start and re-armed each time it fires. Snapshots leave it out by default.
-BACKGROUND_TIMERS = ("sweep:handoffs",)
+BACKGROUND_TIMERS = ("sweep:handoffs", "sweep:incidents")
 TIMER_QUEUES = ("wk:{timers}", "wk:{timers}:leased")
 BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS) + (
     "wk:{timers}:wake",  # the engines' wake-up stream: every earliest-timer change adds to it

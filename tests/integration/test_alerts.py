@@ -217,6 +217,11 @@ def _():
                  "revoke")
         listed = everything(incident(w, "integration list"))
         check(("*%d* generic" % iid) not in listed, "revoked integration still listed")
+        # The valid alert's escalation is at work in the background: let its first step and
+        # the page it queues settle before comparing.
+        wait_until(lambda: w.r("HGET", "wk:{%s}:inc:1" % ORG, "step") == "1", 5)
+        wait_until(lambda: not w.r("ZCARD", "wk:{timers}:leased"), 5)
+        time.sleep(0.5)
         before = w.r.snapshot()
         r = post(w, path, body)
         check_eq(r.status, 401, "revoked token")

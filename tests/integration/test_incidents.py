@@ -238,3 +238,84 @@ def _():
                     check_eq(len(pages_to(w.slack, u, n)), 1, "pages to %s for INC-%d" % (u, n))
         finally:
             ahead.stop()
+
+
+@test("the auditor: a step timer that was lost is armed again once overdue (same epoch), and the "
+      "step pages once; /metrics counts it", world=False)
+def _():
+    with team(WK_TEST_SWEEP_MS="1000") as w:   # the auditor runs every second, grace 1 s
+        primary, backup1, backup2 = w.chain
+        n = number(incident(w, "open timers get lost", BOB))
+        wait_for(lambda: pages_to(w.slack, primary, n), 3, "the primary's page")
+        tid = "inc:%s:%d" % (ORG, n)
+        wait_for(lambda: w.r("ZSCORE", "wk:{timers}", tid), 2, "the 2nd step's timer")
+        w.r("DEL", "wk:{timers}:t:" + tid)          # lost: as if a bad restore or a bug dropped it
+        w.r("ZREM", "wk:{timers}", tid)
+        got = wait_for(lambda: pages_to(w.slack, backup1, n), 8, "the 1st backup's page after the audit")
+        check_re(r"You are 1st backup for INC-%d" % n, got[0], "the audited step's page")
+        wait_for(lambda: pages_to(w.slack, backup2, n), 8, "the 2nd backup's page")
+        time.sleep(1.5)
+        for u in (primary, backup1, backup2):
+            check_eq(len(pages_to(w.slack, u, n)), 1, "pages to %s" % u)
+        m = w.http("GET", "/metrics").text
+        got = re.search(r"watchkeeper_escalation_rescheduled_total (\d+)", m)
+        check(got and int(got.group(1)) >= 1, "the metric: %r" % (got and got.group(0)))
+        check_re(r'watchkeeper_timer_lateness_seconds_count\{kind="inc_step"\} [1-9]', m, "lateness histogram")
+
+
+@test("kill -9 in the middle of 100 escalations, restart: every step runs, none twice (each of 300 "
+      "pages once)", world=False)
+def _():
+    with team() as w:
+        primary, backup1, backup2 = w.chain
+        numbers = []
+        for i in range(100):
+            numbers.append(number(incident(w, "open outage %d" % i, BOB)))
+        time.sleep(1.0)          # the primaries are being paged; the backups' steps are ahead
+        w.daemon.proc.kill()     # kill -9
+        w.daemon.proc.wait()
+        w.daemon.kill()
+        w.daemon.start()
+        expect = {(n, u) for n in numbers for u in (primary, backup1, backup2)}
+
+        def all_paged():
+            got = {}
+            for u in (primary, backup1, backup2):
+                for text in pages_to(w.slack, u):   # piled-up pages come bundled in one DM
+                    for m in re.findall(r"for INC-(\d+) ", text):
+                        got[(int(m), u)] = got.get((int(m), u), 0) + 1
+            return got if set(got) >= expect else None
+
+        got = wait_until(all_paged, 40)
+        check(got, "not every step ran after the restart")
+        time.sleep(2)
+        got = all_paged()
+        doubled = {k: v for k, v in got.items() if v != 1}
+        check_eq(doubled, {}, "steps that paged someone more than once")
+        check_eq(len(got), 300, "pages")
+
+
+@test("two daemons on one Redis: each of 30 escalations pages each person once", world=False)
+def _():
+    with team() as w:
+        other = w.another_daemon()
+        try:
+            primary, backup1, backup2 = w.chain
+            numbers = [number(incident(w, "open twice %d" % i, BOB)) for i in range(30)]
+
+            def counts():
+                got = {}
+                for u in (primary, backup1, backup2):
+                    for text in pages_to(w.slack, u):   # piled-up pages come bundled
+                        for m in re.findall(r"for INC-(\d+) ", text):
+                            got[(int(m), u)] = got.get((int(m), u), 0) + 1
+                return got
+
+            wait_until(lambda: len(counts()) >= 90, 20)
+            time.sleep(2)
+            got = counts()
+            check_eq(len(got), 90, "(incident, person) pairs paged")
+            check_eq({k: v for k, v in got.items() if v != 1}, {}, "pages sent more than once")
+            check(set(n for n, _u in got) == set(numbers), "incidents paged")
+        finally:
+            other.stop()

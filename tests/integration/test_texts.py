@@ -91,6 +91,7 @@ def _(w):
 
 @test("a zone name with an underscore is shown as typed (America/New_York, not New'York)")
 def _(w):
+    w.oncall("", ALICE)   # the org exists: a first contact's answer leads with the welcome
     t = said(w, "me tz America/New_York")
     check_eq(t, "Your time zone is now America/New_York.", "me tz reply")
     t = said(w, "me name _Alice_ Example_")
@@ -101,6 +102,7 @@ def _(w):
 
 @test("`/oncall me phone +1 (555) 555-0123` is stored and echoed as +15555550123")
 def _(w):
+    w.oncall("", ALICE)   # the org exists: a first contact's answer leads with the welcome
     t = said(w, "me phone +1 (555) 555-0123")
     check_eq(t, "Your phone is now +15555550123.", "reply")
     check_eq(w.r("HGET", K + ":member:" + ALICE, "phone"), "+15555550123", "stored")
