@@ -1,0 +1,149 @@
+/* Durable timers against a real, private redis-server: claims judged by Redis's
+ * clock (moved here with the test-only offset key), and escalation steps that
+ * are never dropped however often their holder dies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot/store.h"
+#include "bot/timers.h"
+#include "bot/util.h"
+
+static char dir[] = "/tmp/wk-unit-timers-XXXXXX";
+static char url[256];
+
+static int redis_start(void **state)
+{
+	char cmd[512];
+	FILE *p;
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "scripts/redis.sh start %s", dir);
+	p = popen(cmd, "r");
+	if (!p || !fgets(url, sizeof(url), p)) {
+		if (p)
+			pclose(p);
+		return -1;
+	}
+	url[strcspn(url, "\n")] = '\0';
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+static int redis_stop(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "scripts/redis.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void command(struct store *s, const char *fmt, const char *arg)
+{
+	redisReply *r = store_command(s, fmt, arg);
+	assert_non_null(r);
+	freeReplyObject(r);
+}
+
+/* Move Redis's clock for the timers by offset_ms (test builds only). */
+static void shift(struct store *s, int64_t offset_ms)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", (long long)offset_ms);
+	command(s, "SET wk:{timers}:test_clock_offset_ms %s", v);
+}
+
+static void test_claims_follow_redis_clock(void **state)
+{
+	struct store *s = store_open(url, 2000);
+	struct timer_claim c[4];
+	size_t n;
+	int64_t rnow = 0;
+
+	(void)state;
+	command(s, "FLUSHALL%s", "");
+	/* Due in a minute by Redis's clock, whatever this process's clock says. */
+	assert_int_equal(timer_schedule_in(s, "t:later", "page_step", "slack:T1", "p1", 60000), 0);
+	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow), 0);
+	assert_int_equal(n, 0);
+	assert_true(llabs(rnow - wk_now_ms()) < 2000);
+	shift(s, 61000);	/* a minute later, by Redis */
+	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].id, "t:later");
+	assert_true(rnow - wk_now_ms() > 59000);
+	command(s, "DEL wk:{timers}:test_clock_offset_ms%s", "");
+	store_close(s);
+}
+
+static void test_escalation_steps_are_never_dropped(void **state)
+{
+	struct store *s = store_open(url, 2000);
+	struct timer_claim c[4];
+	size_t n;
+	int64_t rnow, offset = 0;
+	int seen_step = 0, seen_other = 0;
+
+	(void)state;
+	command(s, "FLUSHALL%s", "");
+	assert_int_equal(timer_schedule_in(s, "inc:slack:T1:7", "inc_step", "slack:T1", "1", 0), 0);
+	assert_int_equal(timer_schedule_in(s, "page:slack:T1:p9", "page_step", "slack:T1", "p9", 0), 0);
+	/* The holder dies every time: claim, let the lease run out, again. */
+	for (int round = 0; round < TIMER_MAX_ATTEMPTS + 3; round++) {
+		assert_int_equal(timer_claim(s, "dies", 1000, 4, c, &n, &rnow), 0);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(c[i].kind, "inc_step") == 0)
+				seen_step++;
+			else
+				seen_other++;
+		}
+		offset += 2000;
+		shift(s, offset);
+	}
+	/* The page step went after TIMER_MAX_ATTEMPTS; the escalation step is still there. */
+	assert_int_equal(seen_other, TIMER_MAX_ATTEMPTS);
+	assert_int_equal(seen_step, TIMER_MAX_ATTEMPTS + 3);
+	redisReply *r = store_command(s, "EXISTS wk:{timers}:t:inc:slack:T1:7");
+	assert_int_equal(r->integer, 1);
+	freeReplyObject(r);
+	r = store_command(s, "EXISTS wk:{timers}:t:page:slack:T1:p9");
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	command(s, "DEL wk:{timers}:test_clock_offset_ms%s", "");
+	store_close(s);
+}
+
+static void test_earliest_timer_wakes_engines(void **state)
+{
+	struct store *s = store_open(url, 2000);
+	redisReply *r;
+
+	(void)state;
+	command(s, "FLUSHALL%s", "");
+	assert_int_equal(timer_schedule_in(s, "t:b", "page_step", "slack:T1", "x", 60000), 0);
+	assert_int_equal(timer_schedule_in(s, "t:c", "page_step", "slack:T1", "x", 120000), 0);	/* not earliest */
+	assert_int_equal(timer_schedule_in(s, "t:a", "page_step", "slack:T1", "x", 1000), 0);
+	r = store_command(s, "XLEN %s", TIMERS_WAKE_KEY);
+	assert_int_equal(r->integer, 2);	/* t:b (first ever) and t:a (earlier than t:b) */
+	freeReplyObject(r);
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_claims_follow_redis_clock),
+		cmocka_unit_test(test_escalation_steps_are_never_dropped),
+		cmocka_unit_test(test_earliest_timer_wakes_engines),
+	};
+	return cmocka_run_group_tests(tests, redis_start, redis_stop);
+}
