@@ -79,6 +79,7 @@ bench: deps
 	@scripts/bench.sh
 	@scripts/bench_sms.sh
 	@scripts/bench_fair.py
+	@scripts/bench_timers.py
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
