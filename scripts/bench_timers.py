@@ -8,12 +8,18 @@ exist, so each firing is the engine's whole path (claim with lease and fence, on
 fenced finish) and nothing else. Prints fires per second, lateness p50 / p99 / p99.9 (from
 the daemons' watchkeeper_timer_lateness_seconds histograms, interpolated inside buckets like
 Prometheus's histogram_quantile), Redis memory per pending timer, and Redis CPU per fired
-timer. Another load on the machine skews the figures; the target is p99 under 20 ms at
-10,000 timers/s."""
+timer. Then, in the same run, the peer: BullMQ's delayed jobs with the same load on a Redis of
+its own (tests/bench/bullmq_delayed.js; node and npm from Debian, bullmq installed under
+build/bench/node), and the ratio of the two p99s. Another load on the machine skews the
+figures; the target is p99 under 20 ms at 10,000 timers/s."""
 
+import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +65,48 @@ def redis_info(r, section, field):
     return float(m.group(1)) if m else float("nan")
 
 
+def bullmq():
+    """The peer's p50/p99/p99.9 in ms under the same load, or None when it can't run here."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        print("timers: BullMQ peer skipped: node/npm not installed (apt-get install nodejs npm)")
+        return None
+    prefix = os.path.join(ROOT, "build", "bench", "node")
+    if not os.path.isdir(os.path.join(prefix, "node_modules", "bullmq")):
+        os.makedirs(prefix, exist_ok=True)
+        p = subprocess.run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "bullmq@5"],
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            print("timers: BullMQ peer skipped: npm install failed: %s" % p.stderr.strip()[-200:])
+            return None
+    rdir = tempfile.mkdtemp(prefix="wk-bq-", dir="/tmp")
+    try:
+        subprocess.run([os.path.join(ROOT, "scripts", "redis.sh"), "start", rdir], check=True,
+                       capture_output=True, timeout=30)
+        port = open(os.path.join(rdir, "redis.port")).read().strip()
+        env = dict(os.environ, NODE_PATH=os.path.join(prefix, "node_modules"))
+        p = subprocess.run(["node", os.path.join(ROOT, "tests", "bench", "bullmq_delayed.js"), port, str(COUNT),
+                            str(SPREAD_S)], capture_output=True, text=True, env=env, timeout=SPREAD_S + 300)
+        if p.returncode != 0:
+            print("timers: BullMQ peer failed: %s" % p.stderr.strip()[-300:])
+            return None
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "redis.sh"), "stop", rdir], capture_output=True, timeout=30)
+        shutil.rmtree(rdir, ignore_errors=True)
+
+
 def main():
+    ours = run_ours()
+    peer = bullmq()
+    if peer:
+        print("timers: BullMQ delayed jobs, same load, 2 workers: %.0f jobs/s, lateness p50 %d ms, p99 %d ms, "
+              "p99.9 %d ms" % (peer["rate"], peer["p50"], peer["p99"], peer["p999"]))
+        if ours and ours == ours:
+            print("timers: p99 ratio, BullMQ / Watchkeeper: %.1f" % (peer["p99"] / max(0.1, ours)))
+
+
+def run_ours():
+    """Runs the daemons' part and prints it; returns our p99 in ms."""
     w = harness.World(WK_LOG_LEVEL="warn")
     other = w.another_daemon()
     try:
@@ -107,11 +154,12 @@ def main():
         span_s = max(0.001, (end_ms - start_ms) / 1000.0)
         print("timers: %d due over %.0f s, 2 daemons: fired %d, %.0f fires/s over the run (offered %.0f/s)"
               % (COUNT, SPREAD_S, fired, fired / span_s, COUNT / SPREAD_S))
-        print("timers: lateness p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms (histogram buckets, interpolated)"
-              % tuple(1000 * quantile(q, buckets) for q in (0.5, 0.99, 0.999)))
+        qs = tuple(1000 * quantile(q, buckets) for q in (0.5, 0.99, 0.999))
+        print("timers: lateness p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms (histogram buckets, interpolated)" % qs)
         print("timers: Redis memory %.0f bytes per pending timer; Redis CPU %.1f us per fired timer"
               % ((mem1 - mem0) / COUNT, 1e6 * (cpu1 - cpu0) / max(1, fired)))
         r.close()
+        return qs[1]
     finally:
         other.stop()
         w.close()
