@@ -80,6 +80,7 @@ bench: deps
 	@scripts/bench_sms.sh
 	@scripts/bench_fair.py
 	@scripts/bench_timers.py
+	@scripts/bench_alerts.py
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
