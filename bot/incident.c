@@ -310,6 +310,8 @@ static const struct store_script change_script = {
 	"    if redis.call('EXISTS', pk) == 1 and redis.call('HEXISTS', pk, 'acked_ms') == 0 then\n"
 	"      redis.call('HSET', pk, 'acked_ms', now, 'acked_by', by, 'acked_via', 'incident')\n"
 	"    end\n"
+	/* Its later steps (SMS after 2 min...) are not needed any more: page.c's timer id. */
+	"    wk_timer_cancel('page:' .. ARGV[9] .. ':' .. id)\n"
 	"  end\n"
 	"end\n"
 	"if action == 'ack' then\n"
