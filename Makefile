@@ -81,6 +81,7 @@ bench: deps
 	@scripts/bench_fair.py
 	@scripts/bench_timers.py
 	@scripts/bench_alerts.py
+	@scripts/bench_escalation.py
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
