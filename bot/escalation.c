@@ -7,6 +7,7 @@
 #include "bot/metrics.h"
 #include "bot/member.h"
 #include "bot/org.h"
+#include "bot/outbox.h"
 #include "bot/page.h"
 #include "bot/schedule.h"
 #include "bot/timers.h"
@@ -144,54 +145,102 @@ void escalation_policy_describe(const struct escalation_policy *p, char *out, si
 
 /* ---- running a step ---- */
 
-/* The people one target names now, appended to people (deduplicated).
- * -1 store failure. */
-static int target_people(struct engine_ctx *ctx, const struct incident *inc, const char *target,
-			 char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max)
+static void add_person(char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max,
+		       const char *who, const char *target)
 {
-	const char *who[64];
-	size_t nwho = 0;
-	struct oncall_chain chain;
-	struct team_plan plan;
-	bool have_plan = false;
+	for (size_t k = 0; k < *n; k++)
+		if (strcmp(people[k], who) == 0)
+			return;	/* named twice (primary and a member target): paged once */
+	if (*n < max && org_member_id_valid(who)) {
+		wk_strlcpy(people[*n], who, SCHEDULE_MEMBER_LEN);
+		roles[*n] = target;
+		(*n)++;
+	}
+}
+
+/* The people one target names now, appended to people (deduplicated);
+ * primary_out gets the team's primary (for the backups' texts). -1 store
+ * failure. A channel target names no person (run_step posts there). */
+static int target_people(struct engine_ctx *ctx, const struct incident *inc, const char *target,
+			 char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max,
+			 char *primary_out, size_t primary_size)
+{
 	int64_t now = ctx->now_ms / 1000;
 	const char *team = inc->team[0] ? inc->team : "default";
 
 	if (strcmp(target, "primary") == 0 || strcmp(target, "backup1") == 0 || strcmp(target, "backup2") == 0) {
+		struct oncall_chain chain;
+		struct team_plan plan;
 		if (schedule_load(ctx->store, ctx->timer->org, team, now - 400 * DAY_S, now + 400 * DAY_S, &plan) < 0)
 			return -1;
-		have_plan = true;
 		if (schedule_chain(&plan, now, &chain) == 0) {
 			const char *m = strcmp(target, "primary") == 0   ? chain.primary
 					: strcmp(target, "backup1") == 0 ? chain.secondary
 									 : chain.tertiary;
+			wk_strlcpy(primary_out, chain.primary, primary_size);
 			if (m[0])
-				who[nwho++] = m;
+				add_person(people, roles, n, max, m, target);
 		}
-	} else if (strncmp(target, "member:", 7) == 0 && org_member_id_valid(target + 7)) {
-		who[nwho++] = target + 7;
-	}
-	for (size_t i = 0; i < nwho; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < *n; k++)
-			dup |= strcmp(people[k], who[i]) == 0;
-		if (!dup && *n < max) {
-			wk_strlcpy(people[*n], who[i], SCHEDULE_MEMBER_LEN);
-			roles[*n] = target;
-			(*n)++;
-		}
-	}
-	if (have_plan)
 		team_plan_free(&plan);
+	} else if (strncmp(target, "member:", 7) == 0) {
+		add_person(people, roles, n, max, target + 7, target);
+	} else if (strncmp(target, "team:", 5) == 0) {
+		/* Everyone in the team at once (not the team's policy: /delegate's job). */
+		char key[192];
+		redisReply *r;
+		if (org_key(key, sizeof(key), ctx->timer->org, "team:%s", target + 5) < 0)
+			return 0;
+		if (!(r = store_command(ctx->store, "SMEMBERS %s", key)))
+			return -1;
+		for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING)
+				add_person(people, roles, n, max, r->element[i]->str, target);
+		freeReplyObject(r);
+	}
 	return 0;
 }
 
-static const char *role_words(const char *target)
+/* A channel target: the incident posted there once per step (the outbox's
+ * dedupe). A channel can't acknowledge, so it counts as nobody paged. */
+static int post_to_channel(struct engine_ctx *ctx, const struct incident *inc, const char *channel, size_t step,
+			   const char *text)
 {
-	return strcmp(target, "primary") == 0   ? "You are on call"
-	       : strcmp(target, "backup1") == 0 ? "You are 1st backup"
-	       : strcmp(target, "backup2") == 0 ? "You are 2nd backup"
-						: "You were asked to handle this";
+	char dedupe[160], id[24], line[160];
+	struct outbox_message m = { .member = channel, .channel = "slack_channel", .kind = "incident",
+				    .text = text, .dedupe = dedupe };
+	int rc;
+
+	snprintf(dedupe, sizeof(dedupe), "inc:%lld:%lld:%lld:%zu:%s", (long long)inc->n, (long long)inc->epoch,
+		 (long long)inc->round, step, channel);
+	if ((rc = outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id))) < 0)
+		return -1;
+	if (rc == 0) {
+		snprintf(line, sizeof(line), "step %zu: posted in <#%s>", step + 1, channel);
+		incident_timeline_add(ctx->store, ctx->timer->org, inc->n, "page", "", line, ctx->now_ms);
+	}
+	return 0;
+}
+
+/* "You are 1st backup for Alice": who they back up, by name (the text also
+ * goes out by SMS and email, where a mention would not render). */
+static void role_words(struct engine_ctx *ctx, const char *target, const char *primary, char *out, size_t size)
+{
+	struct member m;
+	const char *name = primary;
+
+	if (strcmp(target, "primary") == 0) {
+		snprintf(out, size, "You are on call");
+		return;
+	}
+	if (strcmp(target, "backup1") != 0 && strcmp(target, "backup2") != 0) {
+		snprintf(out, size, strncmp(target, "team:", 5) == 0 ? "Everyone in your team is paged"
+								   : "You were asked to handle this");
+		return;
+	}
+	if (primary[0] && member_get(ctx->store, ctx->timer->org, primary, &m) == 0 && m.name[0])
+		name = m.name;
+	snprintf(out, size, "You are %s backup%s%s", strcmp(target, "backup1") == 0 ? "1st" : "2nd",
+		 name[0] ? " for " : "", name);
 }
 
 /* Page everyone the step names. *paged: how many were reached (now or on an
@@ -203,17 +252,29 @@ static int run_step(struct engine_ctx *ctx, const struct incident *inc, const st
 	const char *roles[ESCALATION_MAX_TARGETS * 4];
 	size_t n = 0;
 	const char *org = ctx->timer->org;
+	char primary[SCHEDULE_MEMBER_LEN] = "";
 
 	*paged = 0;
 	for (size_t t = 0; t < st->ntargets; t++)
-		if (target_people(ctx, inc, st->targets[t], people, roles, &n, ARRAY_LEN(people)) < 0)
+		if (target_people(ctx, inc, st->targets[t], people, roles, &n, ARRAY_LEN(people), primary,
+				  sizeof(primary)) < 0)
 			return -1;
+	for (size_t t = 0; t < st->ntargets; t++) {
+		char text[512];
+		if (strncmp(st->targets[t], "channel:", 8) != 0)
+			continue;
+		snprintf(text, sizeof(text), "INC-%lld [%s] %s: not acknowledged yet.", (long long)inc->n,
+			 inc->severity, inc->summary);
+		if (post_to_channel(ctx, inc, st->targets[t] + 8, step, text) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		char text[1024], subject[256], dedupe[160], id[24], plan[160], since[64] = "", line[512];
+		char text[1024], subject[256], dedupe[160], id[24], plan[160], since[64] = "", line[512], who[160];
 		int64_t waited = (ctx->now_ms - inc->created_ms) / 60000;
 		if (step > 0 && waited > 0)
 			snprintf(since, sizeof(since), ", not acknowledged after %lld min", (long long)waited);
-		snprintf(text, sizeof(text), "%s for INC-%lld [%s] %s%s%s%s.", role_words(roles[i]),
+		role_words(ctx, roles[i], primary, who, sizeof(who));
+		snprintf(text, sizeof(text), "%s: INC-%lld [%s] %s%s%s%s.", who,
 			 (long long)inc->n, inc->severity, inc->summary, inc->service[0] ? " (service " : "",
 			 inc->service[0] ? inc->service : "", inc->service[0] ? ")" : "");
 		if (since[0])

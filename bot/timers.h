@@ -34,6 +34,9 @@
  *   TIMER_MAX_ATTEMPTS the timer is dropped: logged at error with its id and
  *   kind, and counted in /metrics as
  *   watchkeeper_commands_total{command="engine",subcommand=<kind>,outcome="dropped"}.
+ *   Except escalation steps (kind inc_step): a dropped step is a page nobody
+ *   gets, so they keep coming back at the engine's capped backoff however many
+ *   attempts fail, and the incident shows since when (escalation.h).
  *
  * Clock: claims and leases are judged by Redis's clock (TIME), so an instance
  * whose own clock runs ahead or behind never fires a timer early or late. Due

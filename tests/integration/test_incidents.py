@@ -89,15 +89,15 @@ def _():
                  everything(opened), "the policy in the reply")
         check("incident.ack" in json.dumps(opened), "no Acknowledge button on %r" % short(everything(opened)))
         first = wait_for(lambda: pages_to(w.slack, primary), 3, "the primary's page")
-        check_re(r"You are on call for INC-%d \[error\] The checkout API returns 500" % n, first[0],
+        check_re(r"You are on call: INC-%d \[error\] The checkout API returns 500" % n, first[0],
                  "the primary's DM")
         check(time.time() - t0 < 2.0, "the primary was paged only after %.1f s" % (time.time() - t0))
         check_eq(pages_to(w.slack, backup1), [], "the 1st backup before 2 s")
         got = wait_for(lambda: pages_to(w.slack, backup1), 5, "the 1st backup's page")
         check(time.time() - t0 >= 1.8, "the 1st backup was paged after only %.1f s" % (time.time() - t0))
-        check_re(r"You are 1st backup for INC-%d" % n, got[0], "the 1st backup's DM")
+        check_re(r"You are 1st backup for [^:]+: INC-%d" % n, got[0], "the 1st backup's DM, naming the primary")
         got = wait_for(lambda: pages_to(w.slack, backup2), 5, "the 2nd backup's page")
-        check_re(r"You are 2nd backup for INC-%d" % n, got[0], "the 2nd backup's DM")
+        check_re(r"You are 2nd backup for [^:]+: INC-%d" % n, got[0], "the 2nd backup's DM")
         time.sleep(1.0)
         for u in (primary, backup1, backup2):
             check_eq(len(pages_to(w.slack, u)), 1, "pages to %s" % u)
@@ -199,7 +199,7 @@ def _():
         ra = incident(w, "reassign %d <@%s>" % (m, who), ALICE)
         check_re(r"INC-%d is now <@%s>'s" % (m, who), ra["text"], "reassign")
         got = wait_for(lambda: pages_to(w.slack, who, m), 3, "the new assignee's page")
-        check_re(r"You were asked to handle this for INC-%d" % m, got[0], "the assignee's DM")
+        check_re(r"You were asked to handle this: INC-%d" % m, got[0], "the assignee's DM")
         check_eq(w.r("HGET", K + ":inc:%d" % m, "assignee"), who, "the assignee in Redis")
         check_re(r"not an incident number", incident(w, "show banana", DAVE)["text"], "a bad id")
 
@@ -252,7 +252,7 @@ def _():
         w.r("DEL", "wk:{timers}:t:" + tid)          # lost: as if a bad restore or a bug dropped it
         w.r("ZREM", "wk:{timers}", tid)
         got = wait_for(lambda: pages_to(w.slack, backup1, n), 8, "the 1st backup's page after the audit")
-        check_re(r"You are 1st backup for INC-%d" % n, got[0], "the audited step's page")
+        check_re(r"You are 1st backup for [^:]+: INC-%d" % n, got[0], "the audited step's page")
         wait_for(lambda: pages_to(w.slack, backup2, n), 8, "the 2nd backup's page")
         time.sleep(1.5)
         for u in (primary, backup1, backup2):
@@ -282,7 +282,7 @@ def _():
             got = {}
             for u in (primary, backup1, backup2):
                 for text in pages_to(w.slack, u):   # piled-up pages come bundled in one DM
-                    for m in re.findall(r"for INC-(\d+) ", text):
+                    for m in re.findall(r": INC-(\d+) \[", text):
                         got[(int(m), u)] = got.get((int(m), u), 0) + 1
             return got if set(got) >= expect else None
 
@@ -307,7 +307,7 @@ def _():
                 got = {}
                 for u in (primary, backup1, backup2):
                     for text in pages_to(w.slack, u):   # piled-up pages come bundled
-                        for m in re.findall(r"for INC-(\d+) ", text):
+                        for m in re.findall(r": INC-(\d+) \[", text):
                             got[(int(m), u)] = got.get((int(m), u), 0) + 1
                 return got
 
