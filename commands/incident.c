@@ -10,6 +10,7 @@
 #include "bot/member.h"
 #include "bot/service.h"
 #include "bot/org.h"
+#include "bot/outbox.h"
 #include "bot/team.h"
 #include "bot/tz.h"
 #include "bot/util.h"
@@ -215,6 +216,62 @@ static enum cmd_result incident_list_cmd(struct cmd_ctx *ctx, int argc, char **a
 	return CMD_OK;
 }
 
+/* What became of each page the incident sent: per person, each channel's
+ * delivery as the outbox recorded it (a page's message on a channel is found
+ * by the outbox's dedupe key, notify_dedupe:page:<page>:<channel>). 0 or -1. */
+static int deliveries(struct cmd_ctx *ctx, int64_t n, struct buf *b)
+{
+	char key[192];
+	redisReply *pages;
+
+	if (org_key(key, sizeof(key), ctx->org_id, "inc:%lld:pages", (long long)n) < 0)
+		return 0;
+	if (!(pages = store_command(ctx->store, "SMEMBERS %s", key)))
+		return -1;
+	for (size_t i = 0; pages->type == REDIS_REPLY_ARRAY && i < pages->elements && i < 50; i++) {
+		const char *pid = pages->element[i]->str;
+		redisReply *pg;
+		char pkey[192], steps[128], member[64], *save = NULL;
+		if (pages->element[i]->type != REDIS_REPLY_STRING || !org_member_id_valid(pid) ||
+		    org_key(pkey, sizeof(pkey), ctx->org_id, "page:%s", pid) < 0)
+			continue;
+		if (!(pg = store_command(ctx->store, "HMGET %s member steps", pkey))) {
+			freeReplyObject(pages);
+			return -1;
+		}
+		if (pg->type != REDIS_REPLY_ARRAY || pg->elements != 2 || pg->element[0]->type != REDIS_REPLY_STRING ||
+		    pg->element[1]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(pg);
+			continue;
+		}
+		wk_strlcpy(member, pg->element[0]->str, sizeof(member));
+		wk_strlcpy(steps, pg->element[1]->str, sizeof(steps));
+		freeReplyObject(pg);
+		buf_printf(b, "• <@%s>:", member);
+		for (char *st = strtok_r(steps, ",", &save); st; st = strtok_r(NULL, ",", &save)) {
+			char dkey[192], *colon = strchr(st, ':');
+			struct outbox_status os;
+			redisReply *d;
+			if (colon)
+				*colon = '\0';
+			if (org_key(dkey, sizeof(dkey), ctx->org_id, "notify_dedupe:page:%s:%s", pid, st) < 0 ||
+			    !(d = store_command(ctx->store, "GET %s", dkey))) {
+				freeReplyObject(pages);
+				return -1;
+			}
+			if (d->type == REDIS_REPLY_STRING && outbox_get(ctx->store, ctx->org_id, d->str, &os) == 0)
+				buf_printf(b, " %s %s%s%s", outbox_is_chat_channel(st) ? "chat" : st, os.status,
+					   os.provider_status[0] ? "/" : "", os.provider_status);
+			else
+				buf_printf(b, " %s not yet", outbox_is_chat_channel(st) ? "chat" : st);
+			freeReplyObject(d);
+		}
+		buf_adds(b, "\n");
+	}
+	freeReplyObject(pages);
+	return 0;
+}
+
 static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct incident inc;
@@ -256,6 +313,13 @@ static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **a
 	}
 	free(ev);
 	reply_section(r, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	if (deliveries(ctx, n, &b) < 0) {
+		buf_free(&b);
+		return CMD_STORE_ERROR;
+	}
+	if (b.len)
+		reply_section(r, "*Deliveries:*\n%s", buf_cstr(&b));
 	buf_free(&b);
 	buttons(&inc, r);
 	return CMD_OK;

@@ -106,6 +106,9 @@ def _():
         for who, step in ((primary, 1), (backup1, 2), (backup2, 3)):
             check_re(r"step %d: paged <@%s>" % (step, who), shown, "the timeline")
         check_re(r"nobody acknowledged after 1 round", shown, "the end of the policy in the timeline")
+        # What became of each page, as the outbox recorded it.
+        for who in (primary, backup1, backup2):
+            check_re(r"Deliveries:.*<@%s>: chat sent" % who, shown, "delivery of %s's page" % who)
 
 
 @test("acknowledging stops the escalation: by command, by the channel button, by the page's own "
