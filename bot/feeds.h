@@ -25,11 +25,17 @@
  * global key left behind by a crash or a failed DEL is dead, never a way in.
  *
  * Report exports. `/oncall report [team] [FROM] [TO]` shows the fairness
- * report (bot/report.h) and a CSV link <public_url>/export/<token>.csv valid
- * for FEEDS_EXPORT_TTL_S:
- *   wk:export:<sha256>        string JSON {org, team, from, to, tz, member,
- *                             created_ms}, EX FEEDS_EXPORT_TTL_S (global too)
- * The CSV is recomputed from that period on GET (past shifts don't change).
+ * report (bot/report.h) and `/incident report` the incident figures
+ * (bot/incident_report.h); each ends with a CSV link
+ * <public_url>/export/<token>.csv valid for FEEDS_EXPORT_TTL_S:
+ *   wk:export:<sha256>        string JSON {org, kind, team, from, to, tz,
+ *                             member, created_ms}, EX FEEDS_EXPORT_TTL_S
+ *                             (global too). kind FEEDS_EXPORT_ONCALL (also
+ *                             when absent: records made before kinds) with
+ *                             team the team id, or FEEDS_EXPORT_INCIDENTS
+ *                             with team the service ("" = every service).
+ * The CSV is recomputed from that period on GET (past shifts don't change;
+ * incidents of the period may have been acknowledged or resolved since).
  *
  * Routes run on the loop thread: they only check the token's shape (anything
  * else is a 404 before any lookup) and hand the work to a worker, which looks
@@ -46,6 +52,7 @@
 
 #include "bot/dispatch.h"
 #include "bot/http_server.h"
+#include "bot/tz.h"
 
 #define FEEDS_TOKEN_BYTES 24
 #define FEEDS_TOKEN_HEX (2 * FEEDS_TOKEN_BYTES)
@@ -71,6 +78,37 @@ enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv,
  * FEEDS_REPORT_MAX_DAYS local days. The zone is the team's first rotation's
  * (by priority), else the configured rotation.timezone. */
 enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+
+#define FEEDS_EXPORT_ONCALL "oncall"
+#define FEEDS_EXPORT_INCIDENTS "incidents"
+
+/* Make an export link of kind for scope (team id, or service) over [from,
+ * to) in seconds, read in zone tz, and add the "CSV: <url> (this link works
+ * for 15 minutes)" section to r (or a sentence saying the RNG failed). 0, or
+ * -1 when the store failed (nothing added). */
+int feeds_export_link(struct cmd_ctx *ctx, const char *kind, const char *scope, int64_t from, int64_t to,
+		      const char *tz, struct reply *r);
+
+/* A report's period as typed: up to two dates YYYY-MM-DD (FROM, TO; TO
+ * inclusive). Every report command reads its period with these three. */
+struct feeds_period {
+	int n;			/* dates given: 0, 1 or 2 */
+	int y[2], m[2], d[2];
+};
+/* Read argv[0..argc) as the dates. 0, or -1 with the refusal in r ("Usage:
+ * `<usage> [FROM] [TO]` ... (for example `<example> 2026-01-01 2026-01-31`)",
+ * or the end before the start). */
+int feeds_period_parse(int argc, char **argv, const char *usage, const char *example, struct feeds_period *p,
+		       struct reply *r);
+/* Seconds a little wider than the period, for loading before the zone is
+ * known: a day either side of the dates; no dates = the last
+ * FEEDS_REPORT_DEFAULT_DAYS days to now; FROM alone runs to now. */
+void feeds_period_bounds(const struct feeds_period *p, int64_t now, int64_t *lo, int64_t *hi);
+/* The period in z: [local midnight of FROM, local midnight after TO); the
+ * defaults as feeds_period_bounds(). 0, or -1 with the refusal in r (a start
+ * in the future, more than FEEDS_REPORT_MAX_DAYS local days). */
+int feeds_period_resolve(const struct feeds_period *p, const struct tz *z, int64_t now, int64_t *from, int64_t *to,
+			 struct reply *r);
 
 /* Exposed for tests and fuzzing. */
 /* path_rest must be exactly FEEDS_TOKEN_HEX lower-case hex digits then suffix
