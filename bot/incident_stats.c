@@ -78,6 +78,14 @@ void incident_stats_human(int64_t s, char *out, size_t size)
 	}
 }
 
+/* Seconds from the incident's creation to at_ms. Creation is stamped by
+ * Redis's clock and an ack by the daemon's, so a skew of a few ms could make
+ * a quick ack negative: it counts as 0. */
+static int64_t since_created(const struct incident_stats_row *row, int64_t at_ms)
+{
+	return at_ms > row->created_ms ? (at_ms - row->created_ms) / 1000 : 0;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -177,14 +185,14 @@ void incident_stats_build(struct incident_stats_row *rows, size_t nrows, const s
 		svc->total++;
 		row->delivered = 0;
 		if (row->acked_ms > 0) {
-			ack[nack++] = (row->acked_ms - row->created_ms) / 1000;
+			ack[nack++] = since_created(row, row->acked_ms);
 			if (row->acked_by[0])
 				acker_of(st, row->acked_by)->count++;
 		} else {
 			st->unacked++;
 		}
 		if (row->resolved_ms > 0)
-			res[nres++] = (row->resolved_ms - row->created_ms) / 1000;
+			res[nres++] = since_created(row, row->resolved_ms);
 		else
 			st->unresolved++;
 		st->pages += row->pages;
@@ -263,9 +271,9 @@ int incident_stats_csv(const struct incident_stats_row *rows, size_t nrows, cons
 		wk_strlcpy(c[5], row->acked_ms > 0 ? row->acked_by : "", sizeof(c[5]));
 		c[6][0] = c[7][0] = '\0';
 		if (row->acked_ms > 0)
-			snprintf(c[6], sizeof(c[6]), "%" PRId64, (row->acked_ms - row->created_ms) / 1000);
+			snprintf(c[6], sizeof(c[6]), "%" PRId64, since_created(row, row->acked_ms));
 		if (row->resolved_ms > 0)
-			snprintf(c[7], sizeof(c[7]), "%" PRId64, (row->resolved_ms - row->created_ms) / 1000);
+			snprintf(c[7], sizeof(c[7]), "%" PRId64, since_created(row, row->resolved_ms));
 		snprintf(c[8], sizeof(c[8]), "%" PRId64, row->pages);
 		snprintf(c[9], sizeof(c[9]), "%" PRId64, row->delivered);
 		for (int k = 0; k < 10; k++)

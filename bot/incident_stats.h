@@ -7,7 +7,8 @@
  *
  *   time to acknowledge  acked_ms - created_ms of the acknowledged incidents
  *                        (an incident resolved without an ack has none)
- *   time to resolve      resolved_ms - created_ms of the resolved ones
+ *   time to resolve      resolved_ms - created_ms of the resolved ones (a
+ *                        difference below 0, from clock skew, counts as 0)
  *   percentiles          nearest-rank: the value at rank ceil(p/100 * N) of the
  *                        N durations in ascending order, so it is always a time
  *                        that really happened; the median is p = 50

@@ -171,6 +171,26 @@ static void test_unacked_unresolved(void **state)
 	incident_stats_free(&st);
 }
 
+/* An ack stamped a few ms before the creation (two clocks) is an ack after 0 s. */
+static void test_skew(void **state)
+{
+	struct incident_stats_row r[] = { row(1, 0, 0, "error", "api", "U1") };
+	struct incident_stats st;
+	struct buf b = BUF_INIT(4096);
+
+	(void)state;
+	r[0].acked_ms = r[0].created_ms - 5;
+	r[0].resolved_ms = r[0].created_ms - 5;
+	incident_stats_build(r, 1, NULL, 0, &st);
+	assert_int_equal(st.ack.n, 1);
+	assert_int_equal(st.ack.median_s, 0);
+	assert_int_equal(st.resolve.p90_s, 0);
+	assert_int_equal(incident_stats_csv(r, 1, tz_get("UTC"), &b), 0);
+	assert_non_null(strstr(buf_cstr(&b), "\r\nINC-1,2025-12-01T08:01:00+00:00,error,api,manual,U1,0,0,0,0\r\n"));
+	incident_stats_free(&st);
+	buf_free(&b);
+}
+
 static void test_channels_and_csv(void **state)
 {
 	struct incident_stats_row r[] = {
@@ -222,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_one),
 		cmocka_unit_test(test_unacked_unresolved),
+		cmocka_unit_test(test_skew),
 		cmocka_unit_test(test_channels_and_csv),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
