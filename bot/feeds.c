@@ -7,6 +7,7 @@
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/org.h"
+#include "bot/period.h"
 #include "bot/report.h"
 #include "bot/schedule.h"
 #include "bot/team.h"
@@ -805,29 +806,6 @@ enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv,
 
 /* ---- /oncall report ---- */
 
-int feeds_parse_date(const char *s, int *year, int *month, int *day)
-{
-	int v[3] = { 0, 0, 0 };
-	static const int width[3] = { 4, 2, 2 };
-	const char *p = s;
-
-	for (int f = 0; f < 3; f++) {
-		for (int i = 0; i < width[f]; i++, p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			v[f] = v[f] * 10 + (*p - '0');
-		}
-		if (f < 2 && *p++ != '-')
-			return -1;
-	}
-	if (*p || v[0] < 1970 || v[0] > 9999 || v[1] < 1 || v[1] > 12 ||
-	    v[2] < 1 || v[2] > tz_days_in_month(v[0], v[1]))
-		return -1;
-	*year = v[0];
-	*month = v[1];
-	*day = v[2];
-	return 0;
-}
 
 /* Publish an export record (rec gains org, member, created_ms; stolen) and
  * its token. 0, -1 store, -2 RNG. */
@@ -890,71 +868,10 @@ static bool looks_like_date(const char *s)
 	return s[4] == '-';
 }
 
-int feeds_period_parse(int argc, char **argv, const char *usage, const char *example, struct feeds_period *p,
-		       struct reply *r)
-{
-	memset(p, 0, sizeof(*p));
-	for (int i = 0; i < argc; i++) {
-		if (p->n == 2 || feeds_parse_date(argv[i], &p->y[p->n], &p->m[p->n], &p->d[p->n]) < 0) {
-			reply_textf(r, "Usage: `%s [FROM] [TO]` with dates as YYYY-MM-DD (for example `%s "
-				       "2026-01-01 2026-01-31`).", usage, example);
-			return -1;
-		}
-		p->n++;
-	}
-	if (p->n == 2 && tz_days_from_civil(p->y[1], p->m[1], p->d[1]) < tz_days_from_civil(p->y[0], p->m[0], p->d[0])) {
-		reply_textf(r, "The report's end date comes before its start date.");
-		return -1;
-	}
-	return 0;
-}
-
-void feeds_period_bounds(const struct feeds_period *p, int64_t now, int64_t *lo, int64_t *hi)
-{
-	/* A little more than the period in UTC days: local dates begin and end
-	 * within a day of their UTC ones. */
-	if (p->n) {
-		*lo = (tz_days_from_civil(p->y[0], p->m[0], p->d[0]) - 1) * 86400;
-		*hi = p->n == 2 ? (tz_days_from_civil(p->y[1], p->m[1], p->d[1]) + 2) * 86400 : now;
-		if (*hi <= *lo)
-			*hi = *lo + 1;
-	} else {
-		*lo = now - FEEDS_REPORT_DEFAULT_DAYS * INT64_C(86400);
-		*hi = now;
-	}
-}
-
-int feeds_period_resolve(const struct feeds_period *p, const struct tz *z, int64_t now, int64_t *from, int64_t *to,
-			 struct reply *r)
-{
-	struct tz_local last;
-	int64_t days;
-
-	if (p->n) {
-		*from = tz_from_local(z, p->y[0], p->m[0], p->d[0], 0, 0, 0);
-		*to = p->n == 2 ? tz_from_local(z, p->y[1], p->m[1], p->d[1] + 1, 0, 0, 0) : now;
-	} else {
-		feeds_period_bounds(p, now, from, to);
-	}
-	if (*from >= *to) {
-		reply_textf(r, "The report's start date is in the future; give an end date too, or an earlier start.");
-		return -1;
-	}
-	tz_to_local(z, *to - 1, &last);
-	days = tz_days_from_civil(last.year, last.month, last.day) -
-	       (p->n ? tz_days_from_civil(p->y[0], p->m[0], p->d[0]) : 0) + 1;
-	if (p->n && days > FEEDS_REPORT_MAX_DAYS) {
-		reply_textf(r, "A report covers at most %d days; this one asks for %" PRId64 ".", FEEDS_REPORT_MAX_DAYS,
-			    days);
-		return -1;
-	}
-	return 0;
-}
-
 enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char team[SCHEDULE_ID_LEN] = "default", tname[64] = "default", esc[160];
-	struct feeds_period period;
+	struct period period;
 	struct team_plan plan;
 	struct schedule sched;
 	struct report rep;
@@ -963,7 +880,7 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 	int64_t now = ctx->now_ms / 1000, from, to, lo, hi;
 	int y, m, d, i = 0, rc;
 
-	if (argc > 0 && feeds_parse_date(argv[0], &y, &m, &d) < 0) {
+	if (argc > 0 && period_parse_date(argv[0], &y, &m, &d) < 0) {
 		if (looks_like_date(argv[0])) {
 			reply_textf(r, "`%s` is not a date: use YYYY-MM-DD, e.g. 2026-01-31.",
 				    reply_escape(esc, sizeof(esc), argv[0]));
@@ -983,11 +900,11 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 		wk_strlcpy(tname, argv[0], sizeof(tname));
 		i = 1;
 	}
-	if (feeds_period_parse(argc - i, argv + i, "/oncall report [team]", "/oncall report", &period, r) < 0)
+	if (period_parse(argc - i, argv + i, "/oncall report [team]", "/oncall report", &period, r) < 0)
 		return CMD_REFUSED;
 	/* Load a little more than the period before knowing the zone that says
 	 * exactly where the local dates begin and end. */
-	feeds_period_bounds(&period, now, &lo, &hi);
+	period_bounds(&period, now, &lo, &hi);
 	if (schedule_load(ctx->store, ctx->org_id, team, lo, hi, &plan) < 0)
 		return CMD_STORE_ERROR;
 	/* Copied: the name lives in the plan, which is freed before the report is built. */
@@ -998,7 +915,7 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 		reply_textf(r, "The team's time zone is not known on this server.");
 		return CMD_REFUSED;
 	}
-	if (feeds_period_resolve(&period, z, now, &from, &to, r) < 0) {
+	if (period_resolve(&period, z, now, &from, &to, r) < 0) {
 		team_plan_free(&plan);
 		return CMD_REFUSED;
 	}

@@ -52,15 +52,12 @@
 
 #include "bot/dispatch.h"
 #include "bot/http_server.h"
-#include "bot/tz.h"
 
 #define FEEDS_TOKEN_BYTES 24
 #define FEEDS_TOKEN_HEX (2 * FEEDS_TOKEN_BYTES)
 #define FEEDS_PAST_S (7 * INT64_C(86400))
 #define FEEDS_FUTURE_S (60 * INT64_C(86400))
 #define FEEDS_EXPORT_TTL_S 900
-#define FEEDS_REPORT_DEFAULT_DAYS 30
-#define FEEDS_REPORT_MAX_DAYS 366
 #define FEEDS_MAX_BYTES (8u * 1024 * 1024)	/* a feed bigger than this is a 500 */
 
 /* GET /ical/<token>.ics -> 200 text/calendar; charset=utf-8, or 404. */
@@ -72,11 +69,9 @@ enum route_result feeds_route_export(struct http_request *req, struct http_respo
 enum cmd_result feeds_cmd_ical(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 /* `/oncall ical reset`: revoke all of the caller's feed tokens, make new ones. */
 enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
-/* `/oncall report [team] [FROM] [TO]`: dates YYYY-MM-DD, local to the team's
- * zone, TO inclusive. Defaults: the team "default"; the last
- * FEEDS_REPORT_DEFAULT_DAYS days up to now; FROM alone runs to now. At most
- * FEEDS_REPORT_MAX_DAYS local days. The zone is the team's first rotation's
- * (by priority), else the configured rotation.timezone. */
+/* `/oncall report [team] [FROM] [TO]`: the period as bot/period.h reads it,
+ * local to the team's zone. Default team: "default". The zone is the team's
+ * first rotation's (by priority), else the configured rotation.timezone. */
 enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 
 #define FEEDS_EXPORT_ONCALL "oncall"
@@ -89,32 +84,9 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 int feeds_export_link(struct cmd_ctx *ctx, const char *kind, const char *scope, int64_t from, int64_t to,
 		      const char *tz, struct reply *r);
 
-/* A report's period as typed: up to two dates YYYY-MM-DD (FROM, TO; TO
- * inclusive). Every report command reads its period with these three. */
-struct feeds_period {
-	int n;			/* dates given: 0, 1 or 2 */
-	int y[2], m[2], d[2];
-};
-/* Read argv[0..argc) as the dates. 0, or -1 with the refusal in r ("Usage:
- * `<usage> [FROM] [TO]` ... (for example `<example> 2026-01-01 2026-01-31`)",
- * or the end before the start). */
-int feeds_period_parse(int argc, char **argv, const char *usage, const char *example, struct feeds_period *p,
-		       struct reply *r);
-/* Seconds a little wider than the period, for loading before the zone is
- * known: a day either side of the dates; no dates = the last
- * FEEDS_REPORT_DEFAULT_DAYS days to now; FROM alone runs to now. */
-void feeds_period_bounds(const struct feeds_period *p, int64_t now, int64_t *lo, int64_t *hi);
-/* The period in z: [local midnight of FROM, local midnight after TO); the
- * defaults as feeds_period_bounds(). 0, or -1 with the refusal in r (a start
- * in the future, more than FEEDS_REPORT_MAX_DAYS local days). */
-int feeds_period_resolve(const struct feeds_period *p, const struct tz *z, int64_t now, int64_t *from, int64_t *to,
-			 struct reply *r);
-
 /* Exposed for tests and fuzzing. */
 /* path_rest must be exactly FEEDS_TOKEN_HEX lower-case hex digits then suffix
  * (".ics", ".csv"); copies the digits into token. 0 or -1. */
 int feeds_token_parse(const char *path_rest, const char *suffix, char token[FEEDS_TOKEN_HEX + 1]);
-/* Strict YYYY-MM-DD, a real date in years 1970..9999. 0 or -1. */
-int feeds_parse_date(const char *s, int *year, int *month, int *day);
 
 #endif

@@ -1,13 +1,14 @@
 /* incident_report.c - `/incident report [service S] [FROM] [TO]`: how
  * incidents went in a period, and a CSV link with one row per incident.
  *
- * The period is read like `/oncall report`'s (bot/feeds.h), in the reader's
+ * The period is read like `/oncall report`'s (bot/period.h), in the reader's
  * zone; the figures come from bot/incident_stats.h over what
  * bot/incident_report.h reads; the link is the same signed, expiring export
  * link (kind "incidents"). */
 #include "bot/feeds.h"
 #include "bot/incident_report.h"
 #include "bot/incident_stats.h"
+#include "bot/period.h"
 #include "bot/service.h"
 #include "bot/team.h"
 #include "bot/tz.h"
@@ -130,7 +131,7 @@ enum cmd_result incident_report_cmd(struct cmd_ctx *ctx, int argc, char **argv, 
 {
 	const struct tz *z = when_zone(ctx->tz, ctx->cfg->rotation.zone);
 	char service[INCIDENT_NAME_MAX] = "", esc[160], a[64], b[64];
-	struct feeds_period period;
+	struct period period;
 	struct incident_report_data data;
 	struct incident_stats st;
 	int64_t now = ctx->now_ms / 1000, from, to;
@@ -153,8 +154,8 @@ enum cmd_result incident_report_cmd(struct cmd_ctx *ctx, int argc, char **argv, 
 		wk_strlcpy(service, svc.name, sizeof(service));
 		i = 2;
 	}
-	if (feeds_period_parse(argc - i, argv + i, "/incident report [service S]", "/incident report", &period, r) < 0 ||
-	    feeds_period_resolve(&period, z, now, &from, &to, r) < 0)
+	if (period_parse(argc - i, argv + i, "/incident report [service S]", "/incident report", &period, r) < 0 ||
+	    period_resolve(&period, z, now, &from, &to, r) < 0)
 		return CMD_REFUSED;
 	if (incident_report_load(ctx->store, ctx->org_id, service, from * 1000, to * 1000, &data) < 0)
 		return CMD_STORE_ERROR;
