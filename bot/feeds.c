@@ -804,8 +804,7 @@ enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv,
 	return CMD_OK;
 }
 
-/* ---- /oncall report ---- */
-
+/* ---- report exports and /oncall report ---- */
 
 /* Publish an export record (rec gains org, member, created_ms; stolen) and
  * its token. 0, -1 store, -2 RNG. */

@@ -29,7 +29,7 @@ int period_parse_date(const char *s, int *year, int *month, int *day)
 }
 
 int period_parse(int argc, char **argv, const char *usage, const char *example, struct period *p,
-		       struct reply *r)
+		 struct reply *r)
 {
 	memset(p, 0, sizeof(*p));
 	for (int i = 0; i < argc; i++) {
@@ -40,7 +40,8 @@ int period_parse(int argc, char **argv, const char *usage, const char *example, 
 		}
 		p->n++;
 	}
-	if (p->n == 2 && tz_days_from_civil(p->y[1], p->m[1], p->d[1]) < tz_days_from_civil(p->y[0], p->m[0], p->d[0])) {
+	if (p->n == 2 &&
+	    tz_days_from_civil(p->y[1], p->m[1], p->d[1]) < tz_days_from_civil(p->y[0], p->m[0], p->d[0])) {
 		reply_textf(r, "The report's end date comes before its start date.");
 		return -1;
 	}
@@ -63,7 +64,7 @@ void period_bounds(const struct period *p, int64_t now, int64_t *lo, int64_t *hi
 }
 
 int period_resolve(const struct period *p, const struct tz *z, int64_t now, int64_t *from, int64_t *to,
-			 struct reply *r)
+		   struct reply *r)
 {
 	struct tz_local last;
 	int64_t days;
