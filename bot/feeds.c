@@ -2,9 +2,12 @@
 #include "bot/feeds.h"
 #include "bot/crypto.h"
 #include "bot/ical.h"
+#include "bot/incident_report.h"
+#include "bot/incident_stats.h"
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/org.h"
+#include "bot/period.h"
 #include "bot/report.h"
 #include "bot/schedule.h"
 #include "bot/team.h"
@@ -394,7 +397,8 @@ out:
 
 struct export_rec {
 	char org[128];
-	char team[SCHEDULE_ID_LEN];
+	bool incidents;		/* kind FEEDS_EXPORT_INCIDENTS, else FEEDS_EXPORT_ONCALL */
+	char team[SCHEDULE_ID_LEN];	/* the team id, or the service ("" = all) */
 	char tz[TZ_NAME_MAX + 1];
 	int64_t from, to;
 };
@@ -403,7 +407,7 @@ static int export_rec_parse(const char *text, struct export_rec *e)
 {
 	json_error_t err;
 	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-	const char *org, *team, *tz;
+	const char *org, *team, *tz, *kind;
 	int rc = -1;
 
 	if (!json_is_object(j))
@@ -411,7 +415,10 @@ static int export_rec_parse(const char *text, struct export_rec *e)
 	org = jstr(j, "org");
 	team = jstr(j, "team");
 	tz = jstr(j, "tz");
-	if (!org || !team || !tz || !org_id_sane(org) || !org_member_id_valid(team) ||
+	kind = jstr(j, "kind");
+	e->incidents = kind && strcmp(kind, FEEDS_EXPORT_INCIDENTS) == 0;
+	if (!org || !team || !tz || !org_id_sane(org) || (kind && !e->incidents && strcmp(kind, FEEDS_EXPORT_ONCALL)) ||
+	    (e->incidents ? team[0] && !team_name_valid(team) : !org_member_id_valid(team)) ||
 	    !jint(j, "from", &e->from) || !jint(j, "to", &e->to) || e->from >= e->to ||
 	    e->to - e->from > REPORT_MAX_RANGE_S ||
 	    wk_strlcpy(e->org, org, sizeof(e->org)) >= sizeof(e->org) ||
@@ -424,14 +431,50 @@ out:
 	return rc;
 }
 
+/* The fairness CSV of e into out. 0, -1 store failure, -2 can't be computed, -3 too large. */
+static int export_oncall(struct worker *w, const struct export_rec *e, struct buf *out)
+{
+	struct team_plan plan;
+	struct schedule sched;
+	struct report rep;
+	int rc;
+
+	if (schedule_load(w->store, e->org, e->team, e->from, e->to, &plan) < 0)
+		return -1;
+	rc = schedule_build(&plan, e->from, e->to, &sched);
+	team_plan_free(&plan);
+	if (rc < 0 || report_build(&sched, e->tz, e->from, e->to, &rep) < 0) {
+		if (rc == 0)
+			schedule_free(&sched);
+		return -2;
+	}
+	schedule_free(&sched);
+	rc = report_csv(&rep, out);
+	report_free(&rep);
+	return rc < 0 ? -3 : 0;
+}
+
+/* The incidents CSV of e into out, as export_oncall(). */
+static int export_incidents(struct worker *w, const struct export_rec *e, struct buf *out)
+{
+	struct incident_report_data data;
+	struct incident_stats st;
+	int rc;
+
+	if (incident_report_load(w->store, e->org, e->team, e->from * 1000, e->to * 1000, &data) < 0)
+		return -1;
+	incident_stats_build(data.rows, data.nrows, data.msgs, data.nmsgs, &st);
+	rc = incident_stats_csv(data.rows, data.nrows, tz_get(e->tz), out);
+	incident_stats_free(&st);
+	incident_report_data_free(&data);
+	return rc < 0 ? -3 : 0;
+}
+
 static void serve_export(struct worker *w, const char *token, struct http_response *resp)
 {
 	char key[128], sha[SHA_HEX];
 	char *text = NULL;
 	struct export_rec e;
-	struct team_plan plan;
-	struct schedule sched;
-	struct report rep;
 	struct buf out = BUF_INIT(FEEDS_MAX_BYTES);
 	int rc;
 
@@ -444,33 +487,27 @@ static void serve_export(struct worker *w, const char *token, struct http_respon
 	}
 	if (rc > 0 || export_rec_parse(text, &e) < 0) {
 		http_respond_text(resp, 404, "This report link has expired (links last 15 minutes) or "
-					     "never existed. Run /oncall report in chat for a new one.");
+					     "never existed. Run the report in chat again for a new one.");
 		goto out;
 	}
-	if (schedule_load(w->store, e.org, e.team, e.from, e.to, &plan) < 0) {
+	rc = e.incidents ? export_incidents(w, &e, &out) : export_oncall(w, &e, &out);
+	if (rc == -1) {
 		respond_store_down(resp);
 		goto out;
 	}
-	rc = schedule_build(&plan, e.from, e.to, &sched);
-	team_plan_free(&plan);
-	if (rc < 0 || report_build(&sched, e.tz, e.from, e.to, &rep) < 0) {
-		if (rc == 0)
-			schedule_free(&sched);
-		http_respond_text(resp, 500, "This report could not be computed.");
-		goto out;
-	}
-	schedule_free(&sched);
-	rc = report_csv(&rep, &out);
-	report_free(&rep);
 	if (rc < 0) {
-		http_respond_text(resp, 500, "This report is too large to serve.");
+		http_respond_text(resp, 500, rc == -2 ? "This report could not be computed."
+						      : "This report is too large to serve.");
 		goto out;
 	}
-	log_info("feeds.export", "org=%s team=%s bytes=%zu", e.org, e.team, out.len);
+	log_info("feeds.export", "org=%s kind=%s bytes=%zu", e.org,
+		 e.incidents ? FEEDS_EXPORT_INCIDENTS : FEEDS_EXPORT_ONCALL, out.len);
 	resp->status = 200;
 	resp->content_type = "text/csv; charset=utf-8";
 	resp->body = buf_detach(&out, &resp->len);
-	http_response_add_header(resp, "Content-Disposition", "attachment; filename=\"oncall-report.csv\"");
+	http_response_add_header(resp, "Content-Disposition", e.incidents
+									? "attachment; filename=\"incident-report.csv\""
+									: "attachment; filename=\"oncall-report.csv\"");
 out:
 	buf_free(&out);
 	free(text);
@@ -767,49 +804,26 @@ enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv,
 	return CMD_OK;
 }
 
-/* ---- /oncall report ---- */
+/* ---- report exports and /oncall report ---- */
 
-int feeds_parse_date(const char *s, int *year, int *month, int *day)
-{
-	int v[3] = { 0, 0, 0 };
-	static const int width[3] = { 4, 2, 2 };
-	const char *p = s;
-
-	for (int f = 0; f < 3; f++) {
-		for (int i = 0; i < width[f]; i++, p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			v[f] = v[f] * 10 + (*p - '0');
-		}
-		if (f < 2 && *p++ != '-')
-			return -1;
-	}
-	if (*p || v[0] < 1970 || v[0] > 9999 || v[1] < 1 || v[1] > 12 ||
-	    v[2] < 1 || v[2] > tz_days_in_month(v[0], v[1]))
-		return -1;
-	*year = v[0];
-	*month = v[1];
-	*day = v[2];
-	return 0;
-}
-
-/* An export link for the report's period; 0, -1 store, -2 RNG. */
-static int export_publish(struct cmd_ctx *ctx, const char *team, const struct report *rep,
-			  char token[FEEDS_TOKEN_HEX + 1])
+/* Publish an export record (rec gains org, member, created_ms; stolen) and
+ * its token. 0, -1 store, -2 RNG. */
+static int export_publish(struct cmd_ctx *ctx, json_t *rec, char token[FEEDS_TOKEN_HEX + 1])
 {
 	char sha[SHA_HEX], key[128];
-	json_t *j;
-	char *text;
+	char *text = NULL;
 	redisReply *x;
 	int rc = -1;
 
-	if (token_new(token, sha) < 0)
+	if (token_new(token, sha) < 0) {
+		json_decref(rec);
 		return -2;
-	j = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I}", "org", ctx->org_id, "team", team, "from",
-		      (json_int_t)rep->from, "to", (json_int_t)rep->to, "tz", rep->tz, "member",
-		      ctx->req->user_id, "created_ms", (json_int_t)ctx->now_ms);
-	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
+	}
+	if (rec && json_object_set_new(rec, "org", json_string(ctx->org_id)) == 0 &&
+	    json_object_set_new(rec, "member", json_string(ctx->req->user_id)) == 0 &&
+	    json_object_set_new(rec, "created_ms", json_integer((json_int_t)ctx->now_ms)) == 0)
+		text = json_dumps(rec, JSON_COMPACT);
+	json_decref(rec);
 	if (!text)
 		return -1;
 	snprintf(key, sizeof(key), "wk:export:%s", sha);
@@ -822,6 +836,28 @@ static int export_publish(struct cmd_ctx *ctx, const char *team, const struct re
 	return rc;
 }
 
+int feeds_export_link(struct cmd_ctx *ctx, const char *kind, const char *scope, int64_t from, int64_t to,
+		      const char *tz, struct reply *r)
+{
+	char token[FEEDS_TOKEN_HEX + 1], base[512];
+	/* "team" keeps the name records made before kinds existed carry. */
+	json_t *rec = json_pack("{s:s, s:s, s:I, s:I, s:s}", "kind", kind, "team", scope, "from", (json_int_t)from,
+				"to", (json_int_t)to, "tz", tz);
+	int rc = export_publish(ctx, rec, token);
+
+	if (rc == -1)
+		return -1;
+	if (rc == 0) {
+		base_url(ctx->cfg, base, sizeof(base));
+		reply_section(r, "CSV: %s/export/%s.csv (this link works for %d minutes)", base, token,
+			      FEEDS_EXPORT_TTL_S / 60);
+	} else {
+		reply_section(r, "No CSV link this time: Watchkeeper couldn't make a secure random link.");
+	}
+	explicit_bzero(token, sizeof(token));
+	return 0;
+}
+
 /* "2026-13-01" is a mistyped date, not a team name. */
 static bool looks_like_date(const char *s)
 {
@@ -831,25 +867,19 @@ static bool looks_like_date(const char *s)
 	return s[4] == '-';
 }
 
-struct ymd {
-	int y, m, d;
-	bool set;
-};
-
 enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
-	char team[SCHEDULE_ID_LEN] = "default", tname[64] = "default", esc[160], token[FEEDS_TOKEN_HEX + 1];
-	char base[512];
-	struct ymd d[2] = { { 0, 0, 0, false }, { 0, 0, 0, false } };
+	char team[SCHEDULE_ID_LEN] = "default", tname[64] = "default", esc[160];
+	struct period period;
 	struct team_plan plan;
 	struct schedule sched;
 	struct report rep;
 	const struct tz *z;
 	char zone[TZ_NAME_MAX + 1];
 	int64_t now = ctx->now_ms / 1000, from, to, lo, hi;
-	int i = 0, nd = 0, rc;
+	int y, m, d, i = 0, rc;
 
-	if (argc > 0 && feeds_parse_date(argv[0], &d[0].y, &d[0].m, &d[0].d) < 0) {
+	if (argc > 0 && period_parse_date(argv[0], &y, &m, &d) < 0) {
 		if (looks_like_date(argv[0])) {
 			reply_textf(r, "`%s` is not a date: use YYYY-MM-DD, e.g. 2026-01-31.",
 				    reply_escape(esc, sizeof(esc), argv[0]));
@@ -869,29 +899,11 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 		wk_strlcpy(tname, argv[0], sizeof(tname));
 		i = 1;
 	}
-	for (; i < argc; i++) {
-		if (nd == 2 || feeds_parse_date(argv[i], &d[nd].y, &d[nd].m, &d[nd].d) < 0) {
-			reply_textf(r, "Usage: `/oncall report [team] [FROM] [TO]` with dates as YYYY-MM-DD "
-				       "(for example `/oncall report 2026-01-01 2026-01-31`).");
-			return CMD_REFUSED;
-		}
-		d[nd++].set = true;
-	}
-	if (nd == 2 && tz_days_from_civil(d[1].y, d[1].m, d[1].d) < tz_days_from_civil(d[0].y, d[0].m, d[0].d)) {
-		reply_textf(r, "The report's end date comes before its start date.");
+	if (period_parse(argc - i, argv + i, "/oncall report [team]", "/oncall report", &period, r) < 0)
 		return CMD_REFUSED;
-	}
-	/* Load a little more than the period (in UTC days) before knowing the
-	 * zone that says exactly where the local dates begin and end. */
-	if (nd) {
-		lo = (tz_days_from_civil(d[0].y, d[0].m, d[0].d) - 1) * 86400;
-		hi = nd == 2 ? (tz_days_from_civil(d[1].y, d[1].m, d[1].d) + 2) * 86400 : now;
-		if (hi <= lo)
-			hi = lo + 1;
-	} else {
-		lo = now - FEEDS_REPORT_DEFAULT_DAYS * INT64_C(86400);
-		hi = now;
-	}
+	/* Load a little more than the period before knowing the zone that says
+	 * exactly where the local dates begin and end. */
+	period_bounds(&period, now, &lo, &hi);
 	if (schedule_load(ctx->store, ctx->org_id, team, lo, hi, &plan) < 0)
 		return CMD_STORE_ERROR;
 	/* Copied: the name lives in the plan, which is freed before the report is built. */
@@ -902,30 +914,9 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 		reply_textf(r, "The team's time zone is not known on this server.");
 		return CMD_REFUSED;
 	}
-	if (nd) {
-		from = tz_from_local(z, d[0].y, d[0].m, d[0].d, 0, 0, 0);
-		to = nd == 2 ? tz_from_local(z, d[1].y, d[1].m, d[1].d + 1, 0, 0, 0) : now;
-	} else {
-		from = lo;
-		to = hi;
-	}
-	{
-		struct tz_local last;
-		tz_to_local(z, to - 1, &last);
-		int64_t days = tz_days_from_civil(last.year, last.month, last.day) -
-			       (nd ? tz_days_from_civil(d[0].y, d[0].m, d[0].d) : 0) + 1;
-		if (from >= to) {
-			team_plan_free(&plan);
-			reply_textf(r, "The report's start date is in the future; give an end date too, or an "
-				       "earlier start.");
-			return CMD_REFUSED;
-		}
-		if (nd && days > FEEDS_REPORT_MAX_DAYS) {
-			team_plan_free(&plan);
-			reply_textf(r, "A report covers at most %d days; this one asks for %" PRId64 ".",
-				    FEEDS_REPORT_MAX_DAYS, days);
-			return CMD_REFUSED;
-		}
+	if (period_resolve(&period, z, now, &from, &to, r) < 0) {
+		team_plan_free(&plan);
+		return CMD_REFUSED;
 	}
 	rc = schedule_build(&plan, from, to, &sched);
 	team_plan_free(&plan);
@@ -938,16 +929,7 @@ enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, str
 	schedule_free(&sched);
 	reply_textf(r, "On-call report for team *%s*", reply_escape(esc, sizeof(esc), tname));
 	report_render(&rep, r);
-	rc = export_publish(ctx, team, &rep, token);
+	rc = feeds_export_link(ctx, FEEDS_EXPORT_ONCALL, team, rep.from, rep.to, rep.tz, r);
 	report_free(&rep);
-	if (rc == -1)
-		return CMD_STORE_ERROR;
-	if (rc == 0) {
-		base_url(ctx->cfg, base, sizeof(base));
-		reply_section(r, "CSV: %s/export/%s.csv (this link works for %d minutes)", base, token,
-			      FEEDS_EXPORT_TTL_S / 60);
-	} else {
-		reply_section(r, "No CSV link this time: Watchkeeper couldn't make a secure random link.");
-	}
-	return CMD_OK;
+	return rc < 0 ? CMD_STORE_ERROR : CMD_OK;
 }

@@ -25,11 +25,17 @@
  * global key left behind by a crash or a failed DEL is dead, never a way in.
  *
  * Report exports. `/oncall report [team] [FROM] [TO]` shows the fairness
- * report (bot/report.h) and a CSV link <public_url>/export/<token>.csv valid
- * for FEEDS_EXPORT_TTL_S:
- *   wk:export:<sha256>        string JSON {org, team, from, to, tz, member,
- *                             created_ms}, EX FEEDS_EXPORT_TTL_S (global too)
- * The CSV is recomputed from that period on GET (past shifts don't change).
+ * report (bot/report.h) and `/incident report` the incident figures
+ * (bot/incident_report.h); each ends with a CSV link
+ * <public_url>/export/<token>.csv valid for FEEDS_EXPORT_TTL_S:
+ *   wk:export:<sha256>        string JSON {org, kind, team, from, to, tz,
+ *                             member, created_ms}, EX FEEDS_EXPORT_TTL_S
+ *                             (global too). kind FEEDS_EXPORT_ONCALL (also
+ *                             when absent: records made before kinds) with
+ *                             team the team id, or FEEDS_EXPORT_INCIDENTS
+ *                             with team the service ("" = every service).
+ * The CSV is recomputed from that period on GET (past shifts don't change;
+ * incidents of the period may have been acknowledged or resolved since).
  *
  * Routes run on the loop thread: they only check the token's shape (anything
  * else is a 404 before any lookup) and hand the work to a worker, which looks
@@ -52,8 +58,6 @@
 #define FEEDS_PAST_S (7 * INT64_C(86400))
 #define FEEDS_FUTURE_S (60 * INT64_C(86400))
 #define FEEDS_EXPORT_TTL_S 900
-#define FEEDS_REPORT_DEFAULT_DAYS 30
-#define FEEDS_REPORT_MAX_DAYS 366
 #define FEEDS_MAX_BYTES (8u * 1024 * 1024)	/* a feed bigger than this is a 500 */
 
 /* GET /ical/<token>.ics -> 200 text/calendar; charset=utf-8, or 404. */
@@ -65,18 +69,24 @@ enum route_result feeds_route_export(struct http_request *req, struct http_respo
 enum cmd_result feeds_cmd_ical(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 /* `/oncall ical reset`: revoke all of the caller's feed tokens, make new ones. */
 enum cmd_result feeds_cmd_ical_reset(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
-/* `/oncall report [team] [FROM] [TO]`: dates YYYY-MM-DD, local to the team's
- * zone, TO inclusive. Defaults: the team "default"; the last
- * FEEDS_REPORT_DEFAULT_DAYS days up to now; FROM alone runs to now. At most
- * FEEDS_REPORT_MAX_DAYS local days. The zone is the team's first rotation's
- * (by priority), else the configured rotation.timezone. */
+/* `/oncall report [team] [FROM] [TO]`: the period as bot/period.h reads it,
+ * local to the team's zone. Default team: "default". The zone is the team's
+ * first rotation's (by priority), else the configured rotation.timezone. */
 enum cmd_result feeds_cmd_report(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+
+#define FEEDS_EXPORT_ONCALL "oncall"
+#define FEEDS_EXPORT_INCIDENTS "incidents"
+
+/* Make an export link of kind for scope (team id, or service) over [from,
+ * to) in seconds, read in zone tz, and add the "CSV: <url> (this link works
+ * for 15 minutes)" section to r (or a sentence saying the RNG failed). 0, or
+ * -1 when the store failed (nothing added). */
+int feeds_export_link(struct cmd_ctx *ctx, const char *kind, const char *scope, int64_t from, int64_t to,
+		      const char *tz, struct reply *r);
 
 /* Exposed for tests and fuzzing. */
 /* path_rest must be exactly FEEDS_TOKEN_HEX lower-case hex digits then suffix
  * (".ics", ".csv"); copies the digits into token. 0 or -1. */
 int feeds_token_parse(const char *path_rest, const char *suffix, char token[FEEDS_TOKEN_HEX + 1]);
-/* Strict YYYY-MM-DD, a real date in years 1970..9999. 0 or -1. */
-int feeds_parse_date(const char *s, int *year, int *month, int *day);
 
 #endif

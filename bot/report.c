@@ -238,9 +238,9 @@ void report_render(const struct report *rep, struct reply *r)
 		reply_section(r, "Nobody on call (gaps): *%s hours*.", h);
 }
 
-/* One RFC 4180 cell: quoted when it holds a comma, quote or line break, and
- * with a leading ' when a spreadsheet would read it as a formula. */
-static int csv_cell(struct buf *out, const char *v, bool last)
+/* Quoted when it holds a comma, quote or line break, and with a leading '
+ * when a spreadsheet would read it as a formula. */
+int report_csv_cell(struct buf *out, const char *v, bool last)
 {
 	bool quote = strpbrk(v, ",\"\r\n") != NULL;
 	bool formula = v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
@@ -273,10 +273,10 @@ static int csv_row(struct buf *out, const char *member, int64_t shifts, int64_t 
 	report_hours(weekend, c[3], sizeof(c[3]));
 	snprintf(c[4], sizeof(c[4]), "%" PRId64, overrides);
 	snprintf(c[5], sizeof(c[5]), "%" PRId64, swaps);
-	if (csv_cell(out, member, false) < 0)
+	if (report_csv_cell(out, member, false) < 0)
 		return -1;
 	for (int i = 0; i < 6; i++)
-		if (csv_cell(out, c[i], i == 5) < 0)
+		if (report_csv_cell(out, c[i], i == 5) < 0)
 			return -1;
 	return 0;
 }

@@ -31,6 +31,7 @@
 #ifndef WK_REPORT_H
 #define WK_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,11 @@ void report_free(struct report *rep);
 void report_render(const struct report *rep, struct reply *r);
 /* Append the CSV to out; -1 when out reaches its cap. */
 int report_csv(const struct report *rep, struct buf *out);
+
+/* One RFC 4180 cell and its separator (',' or, when last, CRLF), written as
+ * report_csv() writes every cell (the formula guard above). 0, or -1 when out
+ * reaches its cap. Every CSV export writes its cells with this. */
+int report_csv_cell(struct buf *out, const char *v, bool last);
 
 /* "12.50": seconds as hours with two decimals, rounded half up; out >= 32 bytes. */
 void report_hours(int64_t seconds, char *out, size_t size);

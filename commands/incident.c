@@ -556,6 +556,10 @@ static const struct subcommand incident_subcommands[] = {
 	  incident_integration_revoke, "1", 0 },
 	{ "integration secret", "ID SECRET", "stores the secret Sentry or Grafana signs with (in a DM only)",
 	  ROLE_ADMIN, 2, 2, incident_integration_secret, "1 s3cret", 0 },
+	/* commands/incident_report.c */
+	{ "report", "[service S] [FROM] [TO]",
+	  "incidents by service and severity, times to acknowledge and resolve, pages and their delivery, "
+	  "with a CSV link", ROLE_VIEWER, 0, 4, incident_report_cmd, "", 0 },
 	{ 0 }
 };
 

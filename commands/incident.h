@@ -20,4 +20,7 @@ enum cmd_result incident_integration_list(struct cmd_ctx *ctx, int argc, char **
 enum cmd_result incident_integration_revoke(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result incident_integration_secret(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 
+/* commands/incident_report.c: `/incident report [service S] [FROM] [TO]` */
+enum cmd_result incident_report_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+
 #endif

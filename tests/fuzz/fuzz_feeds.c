@@ -12,6 +12,7 @@
 #include "bot/buf.h"
 #include "bot/feeds.h"
 #include "bot/ical.h"
+#include "bot/period.h"
 #include "bot/utf8.h"
 
 static void check_folded(const struct buf *folded, const struct buf *line)
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(s + FEEDS_TOKEN_HEX, ".ics") != 0)
 			abort();
 	}
-	if (feeds_parse_date(s, &y, &m, &d) == 0) {
+	if (period_parse_date(s, &y, &m, &d) == 0) {
 		char again[16];
 		snprintf(again, sizeof(again), "%04d-%02d-%02d", y, m, d);
 		if (strcmp(again, s) != 0)
