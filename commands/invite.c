@@ -1,35 +1,21 @@
-/* invite.c - `/invite`: who is in the org and with which role. Switching a solo
- * org to team mode, invite codes and links, email invites, GitHub org sync,
- * roles, removal, teams, and the audit log.
+/* invite.c - `/invite`: who is in the org and with which role. Here: switching a
+ * solo org to team mode, invite codes and links, email invites, joining,
+ * listing and revoking, the audit log, and the tables of every `/invite` row
+ * (GitHub sync, members and roles, and teams live in commands/invite_*.c).
  *
  * Handlers check only what the tables can't express; membership, roles and
  * team mode are checked by the dispatcher before they run. */
 #include "adapters/adapter.h"
-#include "adapters/github.h"
 #include "bot/audit.h"
 #include "bot/invite.h"
-#include "bot/jobs.h"
 #include "bot/mail.h"
 #include "bot/member.h"
-#include "bot/removal.h"
-#include "bot/team.h"
-#include "bot/tz.h"
 #include "bot/util.h"
 #include "bot/when.h"
-#include "bot/workers.h"
-#include "commands/commands.h"
+#include "commands/invite.h"
 
 #include <openssl/crypto.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#define DAY_MS (24LL * 3600 * 1000)
-/* `/invite` as people type it here ("/oncall invite", dispatch_typed()): Slack
- * keeps /invite for itself. The buffer lives until the end of the statement. */
-#define INV(ctx) dispatch_typed((ctx), &invite_command, (char[80]){ 0 }, 80)
-#define MAIN(ctx) dispatch_typed((ctx), command_table[0], (char[80]){ 0 }, 80)
 
 /* In the reader's zone (their own, else the org's), like every time shown. */
 static const char *format_time(const struct cmd_ctx *ctx, int64_t ms, char *out, size_t size)
@@ -37,8 +23,7 @@ static const char *format_time(const struct cmd_ctx *ctx, int64_t ms, char *out,
 	return when_format(when_zone(ctx->tz, ctx->cfg->rotation.zone), ms / 1000, out, size);
 }
 
-/* Roles an invite may give: everything but owner (owners are made, not invited). */
-static int invite_role(const char *word, enum role *role, struct reply *r)
+int invite_role(const char *word, enum role *role, struct reply *r)
 {
 	enum role x = role_parse(word);
 
@@ -81,8 +66,7 @@ static int parse_duration(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* A person as typed; on failure the reply already says why. */
-static int resolve_person(struct cmd_ctx *ctx, const char *ref, char *id, size_t size,
+int invite_resolve_person(struct cmd_ctx *ctx, const char *ref, char *id, size_t size,
 			  bool must_be_member, struct reply *r)
 {
 	enum member_ref res;
@@ -358,201 +342,6 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 	return CMD_OK;
 }
 
-/* The sync's answer from what GitHub said: writes the placeholders and fills r.
- * -1 when the store failed (r untouched). */
-static int github_synced(struct store *s, const char *org_id, const char *user_id, enum platform platform,
-			 enum role role, const char *gh_org, enum github_result gr, struct github_member *gm,
-			 size_t n, const char *why, int64_t now_ms, struct reply *r)
-{
-	struct github_sync_counts counts;
-	char shown[48];
-	int rc = 0;
-
-	if (gr != GITHUB_OK) {
-		reply_textf(r, "GitHub sync did not run: %s", why);
-		return 0;
-	}
-	const char **logins = xcalloc(n + 1, sizeof(*logins));
-	const char **emails = xcalloc(n + 1, sizeof(*emails));
-	for (size_t i = 0; i < n; i++) {
-		logins[i] = gm[i].login;
-		emails[i] = gm[i].email;
-	}
-	if (invite_github_sync(s, org_id, user_id, platform_name(platform), role, logins, emails, n, !why[0],
-			       now_ms, &counts) < 0) {
-		rc = -1;
-	} else {
-		reply_textf(r, "GitHub org `%s`: %ld members. Added %ld as *%s* placeholder%s, %ld came "
-			       "back, %ld left the org (marked).",
-			    reply_escape(shown, sizeof(shown), gh_org), counts.total, counts.added,
-			    role_name(role), counts.added == 1 ? "" : "s", counts.returned, counts.left);
-		reply_section(r, "People with a public GitHub email join automatically when their chat "
-				 "email matches; map the others with `%s map @user github:login`.", INV(NULL));
-		if (why[0])	/* the list was cut short: nobody was marked as having left */
-			reply_section(r, "Note: %s Nobody was marked as having left.", why);
-	}
-	free(logins);
-	free(emails);
-	return rc;
-}
-
-/* A sync read on the jobs lane (bot/jobs.h) and written on a worker. */
-struct github_job {
-	const struct config *cfg;	/* main's: outlives jobs_stop() */
-	char org_id[96], user_id[64], gh_org[40], response_url[512];
-	enum platform platform;
-	enum role role;
-	enum github_result gr;
-	struct github_member *gm;
-	size_t n;
-	char why[256];
-};
-
-static void github_job_free(struct github_job *j)
-{
-	free(j->gm);
-	free(j);
-}
-
-static void github_job_late(struct github_job *j, const char *text)
-{
-	struct reply r;
-
-	reply_init(&r);
-	reply_textf(&r, "%s", text);
-	adapter_post_late(j->platform, j->response_url, &r);
-	reply_free(&r);
-}
-
-/* Worker: write what GitHub said and answer at the response_url. */
-static void github_job_write(struct worker *w, void *arg)
-{
-	struct github_job *j = arg;
-	struct reply r;
-
-	reply_init(&r);
-	if (github_synced(w->store, j->org_id, j->user_id, j->platform, j->role, j->gh_org, j->gr, j->gm, j->n,
-			  j->why, wk_now_ms(), &r) < 0) {
-		reply_free(&r);
-		reply_init(&r);
-		reply_textf(&r, "GitHub org `%s` was read, but Redis failed while saving the invited people; "
-				"nothing was changed. Run `%s github %s` again.", j->gh_org, INV(NULL), j->gh_org);
-	}
-	adapter_post_late(j->platform, j->response_url, &r);
-	reply_free(&r);
-	github_job_free(j);
-}
-
-static void github_job_drop(void *arg)
-{
-	struct github_job *j = arg;
-
-	github_job_late(j, "Watchkeeper restarted before the GitHub sync ran; nothing was changed. "
-			   "Run it again.");
-	github_job_free(j);
-}
-
-/* Jobs lane: only GitHub, no Redis. */
-static void github_job_read(void *arg)
-{
-	struct github_job *j = arg;
-	char key[WORK_KEY_MAX];
-
-	j->gr = github_org_members(j->cfg, j->gh_org, &j->gm, &j->n, j->why, sizeof(j->why));
-	snprintf(key, sizeof(key), "%s", j->org_id);
-	if (workers_submit(WORK_COMMAND, key, github_job_write, j) < 0)
-		github_job_drop(j);
-}
-
-static enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	const struct adapter_ops *a = adapter_for(ctx->req->platform);
-	enum role role = ROLE_DEVELOPER;
-	char shown[48];
-
-	if (argc > 1 && invite_role(argv[1], &role, r) < 0)
-		return CMD_REFUSED;
-	if (!ctx->cfg->github_token || !ctx->cfg->github_token[0] || !github_name_valid(argv[0]) ||
-	    !a || !a->post_late) {
-		/* Refusals that need no network (github_org_members() answers them at
-		 * once), and the console, which runs on its own thread, not a worker,
-		 * and has no later answer: read here. A chat request never waits. */
-		struct github_member *gm = NULL;
-		size_t n = 0;
-		char why[256] = "";
-		enum github_result gr = github_org_members(ctx->cfg, argv[0], &gm, &n, why, sizeof(why));
-		int rc = github_synced(ctx->store, ctx->org_id, ctx->req->user_id, ctx->req->platform, role,
-				       argv[0], gr, gm, n, why, ctx->now_ms, r);
-		free(gm);
-		return rc < 0 ? CMD_STORE_ERROR : gr == GITHUB_OK ? CMD_OK : CMD_REFUSED;
-	}
-	struct github_job *j = xcalloc(1, sizeof(*j));
-	j->cfg = ctx->cfg;
-	wk_strlcpy(j->org_id, ctx->org_id, sizeof(j->org_id));
-	wk_strlcpy(j->user_id, ctx->req->user_id, sizeof(j->user_id));
-	wk_strlcpy(j->gh_org, argv[0], sizeof(j->gh_org));
-	wk_strlcpy(j->response_url, ctx->req->response_url, sizeof(j->response_url));
-	j->platform = ctx->req->platform;
-	j->role = role;
-	if (jobs_submit(ctx->org_id, github_job_read, github_job_drop, j) < 0) {
-		free(j);
-		reply_textf(r, "Watchkeeper is shutting down; run the GitHub sync again in a minute.");
-		return CMD_REFUSED;
-	}
-	reply_textf(r, "Reading the members of GitHub org `%s`; the result follows here.",
-		    reply_escape(shown, sizeof(shown), argv[0]));
-	return CMD_OK;
-}
-
-static enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	char user[64], ph[64];
-	int who;
-
-	(void)argc;
-	if (strncmp(argv[1], "github:", 7) != 0) {
-		reply_textf(r, "Map a person to a GitHub login like this: `%s map @user github:octocat`.",
-			    INV(ctx));
-		return CMD_REFUSED;
-	}
-	who = resolve_person(ctx, argv[0], user, sizeof(user), false, r);
-	if (who == -2)
-		return CMD_STORE_ERROR;
-	if (who < 0)
-		return CMD_REFUSED;
-	if (who == 0) {	/* already a member: attach the login, drop the placeholder */
-		int rc = invite_github_link(ctx->store, ctx->org_id, ctx->req->user_id,
-					    platform_name(ctx->req->platform), user, argv[1] + 7, ctx->now_ms);
-		if (rc < 0)
-			return CMD_STORE_ERROR;
-		if (rc == 1) {
-			reply_textf(r, "No GitHub placeholder `%s` is waiting; run `%s github ORG` first.",
-				    argv[1], INV(ctx));
-			return CMD_REFUSED;
-		}
-		reply_textf(r, "<@%s> is now linked to `%s`.", user, argv[1]);
-		return CMD_OK;
-	}
-	enum member_ref res;
-	if (member_resolve(ctx->store, ctx->org_id, ctx->req->platform, argv[1], ph, sizeof(ph), &res) < 0)
-		return CMD_STORE_ERROR;
-	if (res != MEMBER_REF_FOUND) {
-		reply_textf(r, "No GitHub placeholder `%s` is waiting; run `%s github ORG` first.", argv[1],
-			    INV(ctx));
-		return CMD_REFUSED;
-	}
-	int rc = member_claim(ctx->store, ctx->org_id, ph, user, platform_name(ctx->req->platform),
-			      ctx->req->user_id, "map", ctx->now_ms);
-	if (rc < 0)
-		return CMD_STORE_ERROR;
-	if (rc == 1) {
-		reply_textf(r, "`%s` is already taken by a member.", argv[1]);
-		return CMD_REFUSED;
-	}
-	reply_textf(r, "<@%s> joined as `%s` with that placeholder's role.", user, argv[1]);
-	return CMD_OK;
-}
-
 /* ---- joining ---- */
 
 static enum cmd_result invite_join_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -669,325 +458,6 @@ static enum cmd_result invite_revoke_cmd(struct cmd_ctx *ctx, int argc, char **a
 	return CMD_OK;
 }
 
-/* ---- members and roles ---- */
-
-static enum cmd_result invite_members(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	struct member *m;
-	struct buf b = BUF_INIT(64 * 1024);
-	size_t n;
-
-	(void)argc;
-	(void)argv;
-	if (member_list(ctx->store, ctx->org_id, &m, &n) < 0)
-		return CMD_STORE_ERROR;
-	reply_textf(r, "%zu %s:", n, n == 1 ? "person" : "people");
-	for (size_t i = 0; i < n; i++) {
-		if (m[i].placeholder)
-			buf_printf(&b, "• invited: %s%s%s, *%s*%s\n", m[i].email[0] ? m[i].email : "",
-				   m[i].email[0] && m[i].github[0] ? " " : "",
-				   m[i].github[0] ? m[i].github : "", role_name(m[i].role),
-				   m[i].left_github ? " (left the GitHub org)" : "");
-		else
-			buf_printf(&b, "• <@%s> *%s*%s\n", m[i].id, role_name(m[i].role),
-				   m[i].left_github ? " (left the GitHub org)" : "");
-	}
-	reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-	free(m);
-	return CMD_OK;
-}
-
-static enum cmd_result report_change(enum member_change c, const char *who, const char *what,
-				     struct reply *r)
-{
-	switch (c) {
-	case MEMBER_CHANGED:
-		return CMD_OK;
-	case MEMBER_UNCHANGED:
-		reply_textf(r, "%s already %s.", who, what);
-		return CMD_OK;
-	case MEMBER_NOT_FOUND:
-		reply_textf(r, "%s is not a member of this workspace's Watchkeeper.", who);
-		break;
-	case MEMBER_FORBIDDEN:
-		reply_textf(r, "That needs the *admin* role or higher.");
-		break;
-	case MEMBER_NEEDS_OWNER:
-		reply_textf(r, "Only an *owner* can make or change owners.");
-		break;
-	case MEMBER_LAST_OWNER:
-		reply_textf(r, "%s is the last owner: make someone else an owner first, so the "
-			       "workspace always has one.", who);
-		break;
-	case MEMBER_CONFLICT:
-		reply_textf(r, "The schedule kept changing while I worked on %s; nothing was changed. Try again.",
-			    who);
-		break;
-	}
-	return CMD_REFUSED;
-}
-
-static void mention_text(const struct cmd_ctx *ctx, const char *id, char *out, size_t size)
-{
-	(void)ctx;
-	if (strncmp(id, "p-", 2) == 0)
-		snprintf(out, size, "`%s`", id);
-	else
-		snprintf(out, size, "<@%s>", id);
-}
-
-static enum cmd_result invite_role_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	char id[64], who[80], what[48];
-	enum member_change c;
-	enum role role = role_parse(argv[1]);
-	int rc;
-
-	(void)argc;
-	if (role == ROLE_NONE) {
-		reply_textf(r, "Roles are owner, admin, developer and viewer.");
-		return CMD_REFUSED;
-	}
-	rc = resolve_person(ctx, argv[0], id, sizeof(id), true, r);
-	if (rc == -2)
-		return CMD_STORE_ERROR;
-	if (rc < 0)
-		return CMD_REFUSED;
-	if (member_set_role(ctx->store, ctx->org_id, ctx->req->user_id,
-			    platform_name(ctx->req->platform), id, role, ctx->now_ms, &c) < 0)
-		return CMD_STORE_ERROR;
-	mention_text(ctx, id, who, sizeof(who));
-	snprintf(what, sizeof(what), "has the %s role", role_name(role));
-	if (c == MEMBER_CHANGED)
-		reply_textf(r, "%s is now *%s*.", who, role_name(role));
-	return report_change(c, who, what, r);
-}
-
-/* What a removal changed besides the membership, in the remover's zone. */
-static void removal_report(struct cmd_ctx *ctx, const struct removal *rm, struct reply *r)
-{
-	const struct tz *z = ctx->tz && ctx->tz[0] ? tz_get(ctx->tz) : NULL;
-	struct buf b = BUF_INIT(8192);
-	char x[64], y[64];
-
-	if (!z)
-		z = ctx->cfg->rotation.zone;
-
-	for (size_t i = 0; i < rm->ntakeovers; i++) {
-		const struct removal_takeover *t = &rm->takeovers[i];
-		if (!t->member[0])
-			buf_printf(&b, "Nobody can take over %s to %s in `%s`: its backups are not members. "
-				       "Make an override (`/oncall override @user FROM TO`).\n",
-				   when_format(z, t->start, x, sizeof(x)), when_format(z, t->end, y, sizeof(y)), t->rotation);
-		else if (t->start <= rm->now)
-			buf_printf(&b, "On call now: <@%s> (%s backup) takes over the rest of the shift in `%s`, "
-				       "until %s (override `%s`); they got a DM.\n", t->member,
-				   t->backup == 1 ? "1st" : "2nd", t->rotation, when_format(z, t->end, y, sizeof(y)),
-				   t->override_id);
-		else
-			buf_printf(&b, "Later in their shift or override under way, %s to %s in `%s`: <@%s> takes "
-				       "over (%s backup; override `%s`); they got a DM.\n",
-				   when_format(z, t->start, x, sizeof(x)), when_format(z, t->end, y, sizeof(y)),
-				   t->rotation, t->member, t->backup == 1 ? "1st" : "2nd", t->override_id);
-	}
-	if (rm->nswaps) {
-		buf_adds(&b, "Swaps cancelled (the other person was told):");
-		for (size_t i = 0; i < rm->nswaps; i++)
-			buf_printf(&b, "%s `%s`", i ? "," : "", rm->swaps[i]);
-		buf_adds(&b, ".\n");
-	}
-	if (rm->noverrides) {
-		buf_adds(&b, "Their overrides removed:");
-		for (size_t i = 0; i < rm->noverrides; i++) {
-			const struct removal_override *o = &rm->overrides[i];
-			buf_printf(&b, "%s `%s` %s → %s", i ? ";" : "", o->id, when_format(z, o->start, x, sizeof(x)),
-				   when_format(z, o->end, y, sizeof(y)));
-		}
-		buf_adds(&b, ".\n");
-	}
-	if (b.len)
-		reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-}
-
-static enum cmd_result invite_remove(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	char id[64], who[80];
-	struct removal rm;
-	int rc;
-
-	(void)argc;
-	rc = resolve_person(ctx, argv[0], id, sizeof(id), true, r);
-	if (rc == -2)
-		return CMD_STORE_ERROR;
-	if (rc < 0)
-		return CMD_REFUSED;
-	/* Out of the org and everything that still points at them, in one step
-	 * (removal.h): rotations, the shift under way, swaps, overrides. */
-	if (removal_run(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform), id,
-			ctx->now_ms, &rm) < 0)
-		return CMD_STORE_ERROR;
-	mention_text(ctx, id, who, sizeof(who));
-	if (rm.change == MEMBER_CHANGED) {
-		if (rm.nrotations) {
-			struct buf rots = BUF_INIT(4096);
-			for (size_t i = 0; i < rm.nrotations; i++)
-				buf_printf(&rots, "%s%s", i ? ", " : "", rm.rotations[i]);
-			reply_textf(r, "Removed %s from this workspace's Watchkeeper, its teams and %zu rotation%s "
-				       "(%s; from each one's next handoff).", who, rm.nrotations,
-				    rm.nrotations == 1 ? "" : "s", buf_cstr(&rots));
-			buf_free(&rots);
-		} else {
-			reply_textf(r, "Removed %s from this workspace's Watchkeeper and its teams (they were in no "
-				       "rotation).", who);
-		}
-		removal_report(ctx, &rm, r);
-		removal_notify(ctx->store, ctx->cfg, ctx->org_id, ctx->req->user_id, id, &rm);
-	}
-	enum member_change c = rm.change;
-	removal_free(&rm);
-	return report_change(c, who, "is removed", r);
-}
-
-/* ---- teams ---- */
-
-static enum cmd_result team_result(int rc, const char *name, struct reply *r)
-{
-	char shown[48];
-
-	reply_escape(shown, sizeof(shown), name);
-	switch (rc) {
-	case TEAM_OK:
-		return CMD_OK;
-	case TEAM_EXISTS:
-		reply_textf(r, "There is already a team called `%s`.", shown);
-		break;
-	case TEAM_NOT_FOUND:
-		reply_textf(r, "There is no team `%s`. `%s team list` shows them.", shown, INV(NULL));
-		break;
-	case TEAM_IS_DEFAULT:
-		reply_textf(r, "The default team can't be renamed or deleted.");
-		break;
-	case TEAM_NOT_MEMBER:
-		reply_textf(r, "Only members of this workspace can be in its teams.");
-		break;
-	case TEAM_UNCHANGED:
-		reply_textf(r, "Nothing to change.");
-		return CMD_OK;
-	default:
-		return CMD_STORE_ERROR;
-	}
-	return CMD_REFUSED;
-}
-
-static int check_team_name(const struct cmd_ctx *ctx, const char *name, struct reply *r)
-{
-	char taken[40], main_typed[80], shown[48];
-
-	if (!team_name_valid(name)) {
-		reply_textf(r, "A team name is 1 to 32 letters, digits, '.', '_' or '-'.");
-		return -1;
-	}
-	if (dispatch_word_taken(name, taken, sizeof(taken))) {
-		/* `/oncall TEAM` shows a team, so a team can't be named like a subcommand. */
-		dispatch_typed(ctx, command_table[0], main_typed, sizeof(main_typed));
-		reply_textf(r, "`%s %s` already means `%s %s`, so a team can't be called `%s`. Pick "
-			       "another name.", main_typed, reply_escape(shown, sizeof(shown), name),
-			    main_typed, taken, shown);
-		return -1;
-	}
-	return 0;
-}
-
-static enum cmd_result team_list_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	struct team_info *t;
-	struct buf b = BUF_INIT(16384);
-	size_t n;
-
-	(void)argc;
-	(void)argv;
-	if (team_list(ctx->store, ctx->org_id, &t, &n) < 0)
-		return CMD_STORE_ERROR;
-	reply_textf(r, "%zu team%s:", n, n == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "• `%s`: %zu member%s\n", t[i].name, t[i].members, t[i].members == 1 ? "" : "s");
-	reply_section(r, "%s", buf_cstr(&b));
-	buf_free(&b);
-	free(t);
-	return CMD_OK;
-}
-
-static enum cmd_result team_create_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	int rc;
-
-	(void)argc;
-	if (check_team_name(ctx, argv[0], r) < 0)
-		return CMD_REFUSED;
-	rc = team_create(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			 argv[0], ctx->now_ms);
-	if (rc == TEAM_OK)
-		reply_textf(r, "Created team `%s`. Add people with `%s team add %s @user`.", argv[0], INV(ctx),
-			    argv[0]);
-	return team_result(rc, argv[0], r);
-}
-
-static enum cmd_result team_rename_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	int rc;
-
-	(void)argc;
-	if (check_team_name(ctx, argv[1], r) < 0)
-		return CMD_REFUSED;
-	rc = team_rename(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			 argv[0], argv[1], ctx->now_ms);
-	if (rc == TEAM_OK)
-		reply_textf(r, "Renamed team `%s` to `%s`.", argv[0], argv[1]);
-	return team_result(rc, argv[0], r);
-}
-
-static enum cmd_result team_delete_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	int rc;
-
-	(void)argc;
-	rc = team_delete(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			 argv[0], ctx->now_ms);
-	if (rc == TEAM_OK)
-		reply_textf(r, "Deleted team `%s`. Its members stay in the workspace.", argv[0]);
-	return team_result(rc, argv[0], r);
-}
-
-static enum cmd_result team_member_cmd(struct cmd_ctx *ctx, char **argv, int add, struct reply *r)
-{
-	char id[64];
-	int rc = resolve_person(ctx, argv[1], id, sizeof(id), true, r);
-
-	if (rc == -2)
-		return CMD_STORE_ERROR;
-	if (rc < 0)
-		return CMD_REFUSED;
-	rc = team_member(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform),
-			 argv[0], id, add, ctx->now_ms);
-	if (rc == TEAM_OK)
-		reply_textf(r, add ? "Added <@%s> to team `%s`." : "Removed <@%s> from team `%s`.", id, argv[0]);
-	return team_result(rc, argv[0], r);
-}
-
-static enum cmd_result team_add_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	(void)argc;
-	return team_member_cmd(ctx, argv, 1, r);
-}
-
-static enum cmd_result team_remove_cmd(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
-{
-	(void)argc;
-	return team_member_cmd(ctx, argv, 0, r);
-}
-
 /* ---- audit ---- */
 
 static enum cmd_result invite_audit(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
@@ -1041,17 +511,17 @@ static const struct subcommand invite_subcommands[] = {
 	  2, 2, invite_role_cmd, "@user viewer", CMD_TEAM_ONLY },
 	{ "remove", "@user", "removes someone from the workspace", ROLE_ADMIN, 1, 1, invite_remove,
 	  "@user", CMD_TEAM_ONLY },
-	{ "team list", "", "lists teams", ROLE_VIEWER, 0, 0, team_list_cmd, "", 0 },
-	{ "team create", "NAME", "makes a team", ROLE_ADMIN, 1, 1, team_create_cmd, "ops",
+	{ "team list", "", "lists teams", ROLE_VIEWER, 0, 0, invite_team_list, "", 0 },
+	{ "team create", "NAME", "makes a team", ROLE_ADMIN, 1, 1, invite_team_create, "ops",
 	  CMD_TEAM_ONLY },
-	{ "team rename", "NAME NEW-NAME", "renames a team", ROLE_ADMIN, 2, 2, team_rename_cmd,
+	{ "team rename", "NAME NEW-NAME", "renames a team", ROLE_ADMIN, 2, 2, invite_team_rename,
 	  "ops platform", CMD_TEAM_ONLY },
 	{ "team delete", "NAME", "deletes a team (not its members)", ROLE_ADMIN, 1, 1,
-	  team_delete_cmd, "ops", CMD_TEAM_ONLY },
-	{ "team add", "NAME @user", "adds someone to a team", ROLE_ADMIN, 2, 2, team_add_cmd,
+	  invite_team_delete, "ops", CMD_TEAM_ONLY },
+	{ "team add", "NAME @user", "adds someone to a team", ROLE_ADMIN, 2, 2, invite_team_add,
 	  "default @user", CMD_TEAM_ONLY },
 	{ "team remove", "NAME @user", "takes someone out of a team", ROLE_ADMIN, 2, 2,
-	  team_remove_cmd, "default @user", CMD_TEAM_ONLY },
+	  invite_team_remove, "default @user", CMD_TEAM_ONLY },
 	{ "audit", "[N]", "shows the last N admin actions", ROLE_ADMIN, 0, 1, invite_audit, "5", 0 },
 	{ 0 }
 };
