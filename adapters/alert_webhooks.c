@@ -284,14 +284,8 @@ static enum route_result hook_route(struct http_request *req, struct http_respon
 	job->len = req->body_len;
 	/* One queue per integration: its alerts are recorded in the order they came. */
 	snprintf(key, sizeof(key), "hook:%.12s", token);
-	job->call = http_call_begin(req, 0, NULL, NULL);
-	if (workers_submit(WORK_WEBHOOK, key, hook_job_run, job) == 0)
+	if (http_call_submit(req, &job->call, WORK_WEBHOOK, key, hook_job_run, job))
 		return ROUTE_PENDING;
-	{
-		struct http_response none = { 0 };
-		http_call_finish(job->call, &none);
-		http_response_free(&none);
-	}
 	free(job->body);
 	free(job);
 	respond_error(resp, 503, "Watchkeeper is busy or shutting down; retry");

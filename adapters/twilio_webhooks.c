@@ -372,14 +372,8 @@ static enum route_result submit(struct http_request *req, struct twilio_job *job
 	/* Webhooks are unauthenticated as to org until Redis is read: an SMS
 	 * reply is keyed by its sender, delivery reports share one key. */
 	snprintf(key, sizeof(key), "twilio:%s", job->hook == HOOK_SMS ? job->from : "status");
-	job->call = http_call_begin(req, 0, NULL, NULL);
-	if (workers_submit(WORK_WEBHOOK, key, twilio_job_run, job) == 0)
+	if (http_call_submit(req, &job->call, WORK_WEBHOOK, key, twilio_job_run, job))
 		return ROUTE_PENDING;
-	{
-		struct http_response none = { 0 };
-		http_call_finish(job->call, &none);
-		http_response_free(&none);
-	}
 	free(job->body);
 	free(job);
 	http_respond_text(resp, 503, "Watchkeeper is shutting down.");

@@ -527,16 +527,11 @@ static enum route_result feed_route(struct http_request *req, struct http_respon
 							      : "No such report link.");
 		return ROUTE_DONE;
 	}
-	job->call = http_call_begin(req, 0, NULL, NULL);
 	/* Unauthenticated until a worker reads Redis: the token is what names the
 	 * client (one calendar app polling one feed) without a lookup. */
 	snprintf(key, sizeof(key), "feed:%s", job->token);
-	if (workers_submit(WORK_FEED, key, feed_job_run, job) == 0)
+	if (http_call_submit(req, &job->call, WORK_FEED, key, feed_job_run, job))
 		return ROUTE_PENDING;
-	/* Only during shutdown: the worker's reference to the call must still go. */
-	struct http_response none = { 0 };
-	http_call_finish(job->call, &none);
-	http_response_free(&none);
 	free(job);
 	http_respond_text(resp, 503, "Watchkeeper is shutting down.");
 	return ROUTE_DONE;

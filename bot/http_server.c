@@ -498,6 +498,21 @@ static void ack_timer(lws_sorted_usec_list_t *sul)
 	session_respond(s, &r);
 }
 
+bool http_call_submit(struct http_request *req, struct http_call **call, int cls, const char *key,
+		      void (*fn)(struct worker *w, void *arg), void *job)
+{
+	struct http_response none = { 0 };
+
+	*call = http_call_begin(req, 0, NULL, NULL);
+	if (workers_submit((enum work_class)cls, key, fn, job) == 0)
+		return true;
+	/* The worker's reference to the call must still go. */
+	http_call_finish(*call, &none);
+	http_response_free(&none);
+	*call = NULL;
+	return false;
+}
+
 struct http_call *http_call_begin(struct http_request *req, int64_t ack_after_ms,
 				  const char *ack_content_type, const char *ack_body)
 {

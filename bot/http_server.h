@@ -127,6 +127,15 @@ struct http_call *http_call_begin(struct http_request *req, int64_t ack_after_ms
  * acknowledgement already went out, in which case resp is untouched. */
 bool http_call_finish(struct http_call *call, struct http_response *resp);
 
+/* The usual hand-off of a webhook or feed: begin a call (no early ack) into
+ * *call and give job to a worker of class cls, keyed by key (bot/workers.h).
+ * True: the worker owns job and finishes the call. False (shutting down, the
+ * pool full): the call is already given back and *call is NULL; the caller
+ * frees job and answers (a 503). Loop thread. */
+struct worker;
+bool http_call_submit(struct http_request *req, struct http_call **call, int cls, const char *key,
+		      void (*fn)(struct worker *w, void *arg), void *job);
+
 /* Run the loop until http_server_stop(); then finish in-flight requests (new
  * ones get 503) for up to cfg->shutdown_grace_ms. Returns 0, or -1 if the
  * listener could not be set up. listening (may be NULL) runs once on this
