@@ -71,9 +71,19 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 
 /* The same, posted into a channel the bot is a member of (C.., G..): no
  * conversations.open. Results as above; not_in_channel, channel_not_found and
- * is_archived are permanent (1), and why says to invite the app. */
+ * is_archived are permanent (1), and why says to invite the app. On 0 the
+ * message's ts goes into ts (NULL: not wanted), for a later chat.update. */
 int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       const struct slack_note *note, long *retry_after, char *why, size_t whysize);
+		       const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
+		       size_t whysize);
+
+/* chat.update of the bot's message ts in channel_id with r (the incident
+ * card, bot/incident_card.h). An update renders a whole message, so repeating
+ * one is harmless: callers may retry it blindly (no metadata, no lookup).
+ * 0 updated, 1 permanent (as above), -1 retry later (2 never: an unknown
+ * outcome is a retry here), 4 message_not_found: the message was deleted. */
+int slack_channel_update(const struct config *cfg, const char *channel_id, const char *ts, const struct reply *r,
+			 long *retry_after, char *why, size_t whysize);
 
 /* Was a message marked with one of refs[0..n) posted since since_ms? Reads
  * conversations.history (include_all_metadata=true, oldest a minute before
