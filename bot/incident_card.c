@@ -74,11 +74,11 @@ void incident_card_render(const struct incident *inc, const struct tz *z, int64_
 		    inc->severity, reply_escape(shown, sizeof(shown), inc->summary), inc->service[0] ? " (service " : "",
 		    inc->service, inc->service[0] ? ")" : "");
 	if (inc->acked_by[0])
-		buf_printf(&b, "Acknowledged by <@%s> %s.\n", inc->acked_by,
-			   when_format_at(z, inc->acked_ms, now_ms, when, sizeof(when)));
+		buf_printf(&b, "Acknowledged by <@%s>, %s.\n", inc->acked_by,
+			   when_format_at(z, inc->acked_ms / 1000, now_ms / 1000, when, sizeof(when)));
 	if (inc->resolved_by[0])
-		buf_printf(&b, "Resolved by <@%s> %s.\n", inc->resolved_by,
-			   when_format_at(z, inc->resolved_ms, now_ms, when, sizeof(when)));
+		buf_printf(&b, "Resolved by <@%s>, %s.\n", inc->resolved_by,
+			   when_format_at(z, inc->resolved_ms / 1000, now_ms / 1000, when, sizeof(when)));
 	if (inc->assignee[0] && inc->state != INCIDENT_RESOLVED)
 		buf_printf(&b, "Assigned to <@%s>.\n", inc->assignee);
 	if (inc->state != INCIDENT_RESOLVED)

@@ -45,7 +45,7 @@ struct engine_ctx;
  * with who acknowledged / resolved and when and where the escalation is, and
  * Acknowledge / Escalate (triggered), Resolve (not resolved) buttons with the
  * actions incident.ack / incident.escalate / incident.resolve, value = n.
- * now_ms: for "when" (today, yesterday...). */
+ * now_ms: the year is shown only when it is not now's (when_format_at). */
 void incident_card_render(const struct incident *inc, const struct tz *z, int64_t now_ms, struct reply *r);
 
 /* The buttons of inc alone (the DM of a paged person carries them too). */

@@ -112,6 +112,7 @@ def _():
         incident(w, "note %d looking at the load balancer" % n, ALICE)
         incident(w, "note %d rolled back" % n, BOB)
         burst = time.time() - t0
+        print("# burst of three changes took %.0f ms" % (burst * 1000))
         after = quiet(w, ts)
         new = after[len(before):]
         if burst < 0.2:
