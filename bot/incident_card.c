@@ -186,6 +186,29 @@ int incident_card_not_in_channel(struct store *s, const char *org_id, const char
 	return yes;
 }
 
+/* Incident n_text and its card as it is now. 0, 1 no such incident, -1. */
+static int load(const struct config *cfg, struct store *s, const char *org_id, const char *n_text,
+		struct incident *inc, struct reply *r)
+{
+	int64_t n;
+	int got;
+
+	if (!wk_parse_i64(n_text, 1, INT64_MAX, &n))
+		return 1;
+	if ((got = incident_get(s, org_id, n, inc)) != 0)
+		return got;
+	incident_card_render(inc, org_zone_for(s, org_id, "", cfg->rotation.zone), wk_now_ms(), r);
+	return 0;
+}
+
+int incident_card_reply(const struct config *cfg, struct store *s, const char *org_id, const char *n_text,
+			struct reply *r)
+{
+	struct incident inc;
+
+	return load(cfg, s, org_id, n_text, &inc, r);
+}
+
 int incident_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *ch,
 		       const char *n_text, const struct slack_note *note, long *retry_after, char *why,
 		       size_t whysize)
@@ -197,17 +220,14 @@ int incident_card_send(const struct config *cfg, struct store *s, const char *or
 	int rc;
 
 	*retry_after = -1;
-	if (!wk_parse_i64(n_text, 1, INT64_MAX, &n)) {
-		snprintf(why, whysize, "not an incident number");
-		return 1;
-	}
-	int got = incident_get(s, org_id, n, &inc);
+	reply_init(&r);
+	int got = load(cfg, s, org_id, n_text, &inc, &r);
 	if (got != 0) {
+		reply_free(&r);
 		snprintf(why, whysize, got < 0 ? "the store failed" : "no such incident");
 		return got < 0 ? -1 : 1;
 	}
-	reply_init(&r);
-	incident_card_render(&inc, org_zone_for(s, org_id, "", cfg->rotation.zone), wk_now_ms(), &r);
+	n = inc.n;
 	if (inc.card_ts[0] && strcmp(inc.card_ch, ch) == 0) {
 		/* Idempotent: it shows the whole current state, so a repeat is harmless. */
 		rc = slack_channel_update(cfg, ch, inc.card_ts, &r, retry_after, why, whysize);

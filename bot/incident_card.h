@@ -24,6 +24,12 @@
  *      renders the whole current state, so doing one twice is harmless: the
  *      outbox's at-least-once retries are fine for updates. A card deleted in
  *      Slack (message_not_found) is posted anew.
+ *   Not covered yet: when a post's outcome is unknown and the outbox's lookup
+ *   finds it posted, the lookup does not hand back its ts, so the next change
+ *   posts a second card (the first one stays, no longer updated). Closing it
+ *   needs slack_find_posted() to return the ts of what it found, matched by
+ *   the notification id too (a bundle's cards share one reference).
+ *   Console orgs get no card: their requests come from no Slack channel.
  *
  * Thread: incident_card_fire on the engine; incident_card_send on an outbox
  * sender (it waits for Slack); the others from any thread with its own store. */
@@ -67,6 +73,11 @@ struct slack_note;
 int incident_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *ch,
 		       const char *n, const struct slack_note *note, long *retry_after, char *why,
 		       size_t whysize);
+
+/* The card of incident n_text (decimal) as it is now into r, for the
+ * console's preview. 0, 1 no such incident, -1 the store failed. */
+int incident_card_reply(const struct config *cfg, struct store *s, const char *org_id, const char *n_text,
+			struct reply *r);
 
 /* Was a card of this org refused in channel ch because the app is not in it
  * (remembered for a day)? For the open reply: "invite me first". 1 yes, 0 no. */

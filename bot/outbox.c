@@ -1303,7 +1303,11 @@ static enum send_outcome show_batch(struct sender *sd, const struct batch *b, co
 	bool chat = outbox_is_chat_channel(ch->name);
 
 	reply_init(&r);
-	if (chat) {
+	if (ch->send == send_slack_card) {
+		/* The card as the channel would see it (the first one of a bundle). */
+		if (incident_card_reply(ob.cfg, sd->store, pv.org, b->items[0].text, &r) != 0)
+			reply_textf(&r, "INC-%s", b->items[0].text);
+	} else if (chat) {
 		chat_reply(b, &r);
 	} else {
 		batch_text(b, &r.text);
