@@ -399,8 +399,12 @@ int slack_channel_update(const struct config *cfg, const char *channel_id, const
 
 /* ---- was it posted? ---- */
 
-int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
-			bool *found, char *cursor, size_t cursize)
+/* Calls fn for each SLACK_NOTE_EVENT message of org_id on one
+ * conversations.history page (ref and ids from its metadata). 0 the last
+ * page, 1 more (cursor set), -1 malformed: as slack_history_match. */
+typedef void (*note_visit)(json_t *m, const char *ref, const char *ids, void *arg);
+static int history_page(json_t *answer, const char *org_id, note_visit fn, void *arg, char *cursor,
+			size_t cursize)
 {
 	json_t *messages = json_object_get(answer, "messages"), *m;
 	const char *next;
@@ -414,12 +418,11 @@ int slack_history_match(json_t *answer, const char *org_id, const char *const *r
 		const char *type = json_string_value(json_object_get(meta, "event_type"));
 		const char *org = json_string_value(json_object_get(p, "org"));
 		const char *ref = json_string_value(json_object_get(p, "ref"));
+		const char *ids = json_string_value(json_object_get(p, "ids"));
 
 		if (!type || !org || !ref || strcmp(type, SLACK_NOTE_EVENT) != 0 || strcmp(org, org_id) != 0)
 			continue;
-		for (size_t k = 0; k < n; k++)
-			if (refs[k][0] && strcmp(refs[k], ref) == 0)
-				found[k] = true;
+		fn(m, ref, ids ? ids : "", arg);
 	}
 	if (!json_is_true(json_object_get(answer, "has_more")))
 		return 0;
@@ -431,23 +434,50 @@ int slack_history_match(json_t *answer, const char *org_id, const char *const *r
 	return 1;
 }
 
-int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
-		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
-		      size_t n, bool *found, long *retry_after, char *why, size_t whysize)
+struct refs_wanted {
+	const char *const *refs;
+	size_t n;
+	bool *found;
+};
+
+static void mark_ref(json_t *m, const char *ref, const char *ids, void *arg)
+{
+	struct refs_wanted *w = arg;
+
+	(void)m;
+	(void)ids;
+	for (size_t k = 0; k < w->n; k++)
+		if (w->refs[k][0] && strcmp(w->refs[k], ref) == 0)
+			w->found[k] = true;
+}
+
+int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
+			bool *found, char *cursor, size_t cursize)
+{
+	struct refs_wanted w = { refs, n, found };
+
+	return history_page(answer, org_id, mark_ref, &w, cursor, cursize);
+}
+
+/* Reads the conversation's history since a minute before since_ms, page by
+ * page, handing each note of org_id to fn. 0 read to the end, -1 could not
+ * (why, *retry_after); 1 nothing of ours can be there (no token, no such
+ * conversation, a DM Slack refuses). */
+static int history_scan(const struct config *cfg, struct store *s, const char *org_id, const char *conversation,
+			bool dm, int64_t since_ms, note_visit fn, void *arg, long *retry_after, char *why,
+			size_t whysize)
 {
 	char ch[40], oldest[32], cursor[256] = "";
 	int rc;
 
 	why[0] = '\0';
 	*retry_after = -1;
-	for (size_t k = 0; k < n; k++)
-		found[k] = false;
 	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(conversation))
-		return 0;	/* nothing could have been posted */
+		return 1;	/* nothing could have been posted */
 	if (dm) {
 		rc = dm_channel(cfg, s, org_id, conversation, false, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 1)
-			return 0;	/* Slack refuses a DM with them: nothing was posted */
+			return 1;	/* Slack refuses a DM with them: nothing was posted */
 		if (rc < 0)
 			return -1;
 	} else {
@@ -473,10 +503,10 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 			json_decref(a.root);
 			if (rc == 1 && (strcmp(a.code, "channel_not_found") == 0 ||
 					strcmp(a.code, "not_in_channel") == 0))
-				return 0;	/* nothing of ours can be in there */
+				return 1;	/* nothing of ours can be in there */
 			return -1;
 		}
-		rc = slack_history_match(a.root, org_id, refs, n, found, cursor, sizeof(cursor));
+		rc = history_page(a.root, org_id, fn, arg, cursor, sizeof(cursor));
 		json_decref(a.root);
 		if (rc <= 0) {
 			if (rc < 0)
@@ -487,4 +517,50 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 	snprintf(why, whysize, "Slack conversations.history has more than %d pages since the first attempt",
 		 SLACK_HISTORY_PAGES);
 	return -1;
+}
+
+int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
+		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
+		      size_t n, bool *found, long *retry_after, char *why, size_t whysize)
+{
+	struct refs_wanted w = { refs, n, found };
+
+	for (size_t k = 0; k < n; k++)
+		found[k] = false;
+	int rc = history_scan(cfg, s, org_id, conversation, dm, since_ms, mark_ref, &w, retry_after, why, whysize);
+	return rc == 1 ? 0 : rc;
+}
+
+struct note_wanted {
+	const char *ref, *id;
+	char *ts;
+	size_t tssize;
+	bool found;
+};
+
+static void find_note(json_t *m, const char *ref, const char *ids, void *arg)
+{
+	struct note_wanted *w = arg;
+	size_t idlen = strlen(w->id);
+	const char *ts = json_string_value(json_object_get(m, "ts"));
+
+	if (w->found || !ts || strcmp(ref, w->ref) != 0)
+		return;
+	for (const char *p = ids; (p = strstr(p, w->id)); p += idlen)
+		if ((p == ids || p[-1] == ',') && (p[idlen] == '\0' || p[idlen] == ',')) {
+			w->found = wk_strlcpy(w->ts, ts, w->tssize) < w->tssize;
+			return;
+		}
+}
+
+int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
+		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
+		    size_t whysize)
+{
+	struct note_wanted w = { ref, id, ts, tssize, false };
+	int rc = history_scan(cfg, NULL, org_id, channel, false, since_ms, find_note, &w, retry_after, why, whysize);
+
+	if (rc < 0)
+		return -1;
+	return w.found ? 1 : 0;
 }

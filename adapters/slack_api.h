@@ -101,6 +101,15 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
 		      size_t n, bool *found, long *retry_after, char *why, size_t whysize);
 
+/* The message in channel (posted since since_ms) whose SLACK_NOTE_EVENT
+ * metadata is org_id's, with reference ref and id among its ids: its ts into
+ * ts, so a message posted by an attempt with an unknown outcome can be
+ * updated later (the incident card). Reads as slack_find_posted does.
+ * 1 found, 0 not there, -1 could not look (why, *retry_after). */
+int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
+		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
+		    size_t whysize);
+
 /* One conversations.history answer (ok:true, parsed; hostile input): sets
  * found[k] for each refs[k] a SLACK_NOTE_EVENT message of org_id names.
  * 0 the last page, 1 more pages (cursor holds the next one), -1 malformed (no

@@ -175,7 +175,7 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 static const char *const fields[] = {
 	"n", "summary", "severity", "service", "team", "type", "dedup", "opened_by", "state", "created_ms",
 	"last_seen_ms", "repeats", "epoch", "step", "round", "esc_base_ms", "policy", "acked_ms", "resolved_ms",
-	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging", "card_ch", "card_ts",
+	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging", "card_ch", "card_ts", "card_ref",
 };
 
 static int64_t num(const redisReply *v)
@@ -228,6 +228,7 @@ static int from_reply(const redisReply *r, struct incident *o)
 	o->paging_off = r->element[23]->type == REDIS_REPLY_STRING && strcmp(r->element[23]->str, "off") == 0;
 	str(r->element[24], o->card_ch, sizeof(o->card_ch));
 	str(r->element[25], o->card_ts, sizeof(o->card_ts));
+	str(r->element[26], o->card_ref, sizeof(o->card_ref));
 	return 0;
 }
 

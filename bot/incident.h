@@ -15,7 +15,7 @@
  *                                    repeats epoch step round esc_base_ms policy
  *                                    acked_ms acked_by resolved_ms resolved_by
  *                                    assignee stuck_since_ms paging alert_sig paging(off)
- *                                    card_ch card_ts card_last_ms (the channel card,
+ *                                    card_ch card_ts card_ref card_last_ms (the card,
  *                                    bot/incident_card.h)
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
@@ -71,6 +71,7 @@ struct incident {
 	bool paging_off;	/* below its service's paging threshold: pages nobody */
 	char card_ch[32];	/* the channel its card lives in, "" = none (incident_card.h) */
 	char card_ts[32];	/* the card message's ts once posted, "" before */
+	char card_ref[96];	/* the last post attempt: "<ref> <notification> <ms>" */
 };
 
 /* What an alert (adapters/alert_webhooks.c) adds to opening an incident. */

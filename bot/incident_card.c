@@ -209,6 +209,42 @@ int incident_card_reply(const struct config *cfg, struct store *s, const char *o
 	return load(cfg, s, org_id, n_text, &inc, r);
 }
 
+static int set_field(struct store *s, const char *key, const char *field, const char *value)
+{
+	const char *argv[] = { "HSET", key, field, value };
+	redisReply *w = store_commandargv(s, (int)ARRAY_LEN(argv), argv, NULL);
+	int rc = w && w->type == REDIS_REPLY_INTEGER ? 0 : -1;
+
+	if (w)
+		freeReplyObject(w);
+	return rc;
+}
+
+/* No card ts, but an earlier post was tried (card_ref "<ref> <id> <ms>"):
+ * its answer may have been lost after Slack posted it. Look for it; found,
+ * its ts becomes the card's (inc->card_ts too). 0 looked (or gave up: past
+ * notify.verify_max_wait_s a card is posted anew rather than never), -1
+ * could not look yet. */
+static int found_earlier(const struct config *cfg, struct store *s, const char *org_id, const char *ch,
+			 const char *key, struct incident *inc, long *retry_after, char *why, size_t whysize)
+{
+	char ref[64], id[32], ts[32];
+	long long since;
+
+	if (sscanf(inc->card_ref, "%63s %31s %lld", ref, id, &since) != 3)
+		return 0;
+	int rc = slack_find_note(cfg, org_id, ch, since, ref, id, ts, sizeof(ts), retry_after, why, whysize);
+	if (rc < 0)
+		return wk_now_ms() - since > cfg->notify_verify_max_wait_s * 1000 ? 0 : -1;
+	if (rc == 1) {
+		log_info("incident.card", "org=%s incident=%lld note=\"found the card an unanswered post made\"",
+			 org_id, (long long)inc->n);
+		wk_strlcpy(inc->card_ts, ts, sizeof(inc->card_ts));
+		return set_field(s, key, "card_ts", ts);
+	}
+	return 0;
+}
+
 int incident_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *ch,
 		       const char *n_text, const struct slack_note *note, long *retry_after, char *why,
 		       size_t whysize)
@@ -228,24 +264,41 @@ int incident_card_send(const struct config *cfg, struct store *s, const char *or
 		return got < 0 ? -1 : 1;
 	}
 	n = inc.n;
-	if (inc.card_ts[0] && strcmp(inc.card_ch, ch) == 0) {
-		/* Idempotent: it shows the whole current state, so a repeat is harmless. */
-		rc = slack_channel_update(cfg, ch, inc.card_ts, &r, retry_after, why, whysize);
-		if (rc != 4)
+	if (org_key(key, sizeof(key), org_id, "inc:%lld", (long long)n) < 0) {
+		rc = 1;
+		goto out;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		if (inc.card_ts[0]) {
+			/* Idempotent: it shows the whole current state, so a repeat is harmless. */
+			rc = slack_channel_update(cfg, ch, inc.card_ts, &r, retry_after, why, whysize);
+			if (rc != 4)
+				goto out;
+			log_info("incident.card", "org=%s incident=%lld note=\"deleted in Slack; posting a new one\"",
+				 org_id, (long long)n);
+			inc.card_ts[0] = '\0';
+		}
+		/* No card known: an earlier post whose answer was lost may have made one. */
+		if (pass || !inc.card_ref[0])
+			break;
+		if (found_earlier(cfg, s, org_id, ch, key, &inc, retry_after, why, whysize) < 0) {
+			rc = -1;	/* it may be there: look again before posting */
 			goto out;
-		log_info("incident.card", "org=%s incident=%lld note=\"deleted in Slack; posting a new one\"", org_id,
-			 (long long)n);
+		}
+	}
+	/* Which attempt this is, before it leaves: if its answer is lost, the
+	 * next send finds the message by it instead of posting a second card. */
+	char ref[160];
+	snprintf(ref, sizeof(ref), "%s %s %lld", note->ref, note->ids, (long long)wk_now_ms());
+	if (set_field(s, key, "card_ref", ref) < 0) {
+		snprintf(why, whysize, "the store failed");
+		rc = -1;
+		goto out;
 	}
 	rc = slack_channel_post(cfg, ch, &r, note, retry_after, ts, sizeof(ts), why, whysize);
-	if (rc == 0 && ts[0] && org_key(key, sizeof(key), org_id, "inc:%lld", (long long)n) == 0) {
-		const char *argv[] = { "HSET", key, "card_ts", ts };
-		redisReply *w = store_commandargv(s, (int)ARRAY_LEN(argv), argv, NULL);
-		if (!w || w->type != REDIS_REPLY_INTEGER)
-			log_error("incident.card", "org=%s incident=%lld note=\"posted, but its ts was not recorded; "
-				  "the next change posts a new card\"", org_id, (long long)n);
-		if (w)
-			freeReplyObject(w);
-	}
+	if (rc == 0 && ts[0] && set_field(s, key, "card_ts", ts) < 0)
+		log_error("incident.card", "org=%s incident=%lld note=\"posted, but its ts was not recorded; "
+			  "the next change looks for it\"", org_id, (long long)n);
 	if (rc == 1 && strstr(why, "invite"))
 		not_in_channel(s, org_id, n, ch);
 out:

@@ -24,11 +24,13 @@
  *      renders the whole current state, so doing one twice is harmless: the
  *      outbox's at-least-once retries are fine for updates. A card deleted in
  *      Slack (message_not_found) is posted anew.
- *   Not covered yet: when a post's outcome is unknown and the outbox's lookup
- *   finds it posted, the lookup does not hand back its ts, so the next change
- *   posts a second card (the first one stays, no longer updated). Closing it
- *   needs slack_find_posted() to return the ts of what it found, matched by
- *   the notification id too (a bundle's cards share one reference).
+ *   A post's answer may be lost (a timeout, kill -9) after Slack posted it:
+ *   the card's notification is then looked up by the outbox and counted sent,
+ *   but its ts is unknown. So each post first records its attempt on the
+ *   incident (card_ref: the outbox's reference and the notification id, both
+ *   in the message's metadata), and a send that has no ts but such an attempt
+ *   finds that message (slack_find_note) and updates it instead of posting a
+ *   second card.
  *   Console orgs get no card: their requests come from no Slack channel.
  *
  * Thread: incident_card_fire on the engine; incident_card_send on an outbox

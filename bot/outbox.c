@@ -246,7 +246,6 @@ static enum send_outcome send_slack_card(const struct config *cfg, struct store 
 	/* The enum's order is the order of worse: sent, retry, permanent, unknown
 	 * (a post that may be there must be looked up before anything repeats). */
 	enum send_outcome worst = SEND_SENT;
-	struct slack_note note = { b->items[0].org, b->ref, b->ids };
 
 	for (size_t i = 0; i < b->n; i++) {
 		bool seen = false;
@@ -256,6 +255,9 @@ static enum send_outcome send_slack_card(const struct config *cfg, struct store 
 			seen |= strcmp(b->items[j].text, b->items[i].text) == 0;
 		if (seen)
 			continue;	/* the same card twice: one render shows both changes */
+		/* Each card is its own message: its metadata names its own notification,
+		 * so the card can find its own message again (incident_card.h). */
+		struct slack_note note = { b->items[i].org, b->ref, b->items[i].id };
 		int rc = incident_card_send(cfg, s, b->items[i].org, b->items[i].member, b->items[i].text, &note,
 					    &retry_after, one, sizeof(one));
 		enum send_outcome o = slack_outcome(rc);

@@ -224,3 +224,29 @@ def _():
         check_re(r"invite me first", everything(second), "the open reply")
         first = incident(w, "open elsewhere sev=info", BOB)
         check("invite me" not in everything(first), "the invite hint in a channel the app is in")
+
+
+@test("kill -9 while the card's post waits for Slack's answer: after the restart the card is found "
+      "(not posted twice) and the next change updates it", world=False)
+def _():
+    with team() as w:
+        w.peer.clear()
+        slow = w.slack = FakeSlack(w.peer, post_delay=3.0)
+        n = number(incident(w, "open lost answers sev=critical", BOB))
+        card = wait_for(lambda: cards(w, CH, n), 5, "the card reaching Slack")
+        w.daemon.proc.kill()                # mid-post: the outcome is unknown
+        w.daemon.proc.wait()
+        w.daemon.kill()
+        w.peer.clear()
+        w.slack = FakeSlack(w.peer)         # the same Slack, answering fast now
+        w.slack.messages = slow.messages
+        check_eq(w.r("HGET", K + ":inc:%d" % n, "card_ts"), None, "a card ts before the restart")
+        w.daemon.start()
+        time.sleep(1.0)
+        incident(w, "ack %d" % n, CAROL)
+        got = wait_for(lambda: [u for u in updates(w, card[0]["ts"]) if "acknowledged" in u["text"]], 10,
+                       "the found card updated")
+        check_re(r"Acknowledged by <@%s>" % CAROL, shown(got[-1]["blocks"]), "the updated card")
+        time.sleep(1.5)
+        check_eq(len(cards(w, CH, n)), 1, "cards for one incident")
+        check_eq(w.r("HGET", K + ":inc:%d" % n, "card_ts"), card[0]["ts"], "the found ts on the incident")
