@@ -418,7 +418,9 @@ int escalation_step_fire(struct engine_ctx *ctx)
 		if (paged || (size_t)next >= p.nsteps) {
 			if ((size_t)next >= p.nsteps)
 				policy_ended(ctx, &inc);
-			/* The card shows the step (its pages were written outside a script). */
+			/* The card shows the step (its pages were written outside a script).
+			 * A failure only delays the card to the next change: not worth a retry
+			 * that would run the step's bookkeeping again. */
 			incident_card_schedule(ctx->store, org, n);
 			return 0;
 		}
