@@ -165,7 +165,7 @@ def _():
         check_eq(dms, {}, "DMs for a warning")
 
 
-@test("an alert's card goes to its service's channel", world=False)
+@test("an alert's card goes to its service's channel, else to its team's announce channel", world=False)
 def _():
     with team() as w:
         incident(w, "service create api")
@@ -180,6 +180,18 @@ def _():
         card = wait_for(lambda: cards(w, "C0ALERTS", n), 5, "the card in the service's channel")[0]
         check_re(r"disk 95% on db-1 \(service api\)", card["text"], "the alert's card")
         check_eq(cards(w, CH, n), [], "cards elsewhere")
+
+        # A service without a channel: the team's announce channel.
+        check_reply(w.command("announce here", ALICE, channel_id="C0ANNOUNCE"), "/oncall announce here")
+        incident(w, "service create db")
+        made = everything(incident(w, "integration create generic service=db"))
+        path = "/hooks/generic/" + re.search(r"/hooks/generic/([a-z2-7]{32})", made).group(1)
+        r = w.http("POST", path, json.dumps({"summary": "replica lag", "severity": "error", "service": "db",
+                                             "dedup_key": "lag"}).encode(), {"Content-Type": "application/json"})
+        check(r.status in (200, 201, 202), "the second alert: %d %r" % (r.status, short(r.body)))
+        m = max(int(x) for x in w.r("ZRANGE", K + ":incs_open", "0", "-1"))
+        card = wait_for(lambda: cards(w, "C0ANNOUNCE", m), 5, "the card in the team's announce channel")[0]
+        check_re(r"replica lag \(service db\)", card["text"], "the second alert's card")
 
 
 @test("when the last repeat ends unacknowledged the card says so and the channel is told", world=False)
