@@ -211,17 +211,22 @@ static int dm_channel(const struct config *cfg, struct store *s, const char *org
 }
 
 /* chat.postMessage of msg (text or blocks) into channel ch, with note as the
- * message's metadata when given. 0, 1 permanent, -1 retry later, 2 unknown
- * (the post may have reached Slack), 3 channel_not_found. */
-static int dm_post(const struct config *cfg, const char *ch, json_t *msg, const struct slack_note *note,
-		   long *retry_after, char *why, size_t whysize)
+ * message's metadata when given; or with ts_in, chat.update of that message
+ * (metadata stays as posted). The message's ts into ts (may be NULL). 0, 1
+ * permanent, -1 retry later, 2 unknown (the post may have reached Slack),
+ * 3 channel_not_found, 4 message_not_found (chat.update of a deleted one). */
+static int dm_post(const struct config *cfg, const char *ch, const char *ts_in, json_t *msg,
+		   const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
+		   size_t whysize)
 {
 	struct slack_answer a;
 	char *body;
 	int rc;
 
 	json_object_set_new(msg, "channel", json_string(ch));
-	if (note)
+	if (ts_in)
+		json_object_set_new(msg, "ts", json_string(ts_in));
+	if (note && !ts_in)
 		json_object_set_new(msg, "metadata",
 				    json_pack("{s:s, s:{s:s, s:s, s:s}}", "event_type", SLACK_NOTE_EVENT,
 					      "event_payload", "org", note->org, "ref", note->ref, "ids",
@@ -231,16 +236,20 @@ static int dm_post(const struct config *cfg, const char *ch, json_t *msg, const 
 		snprintf(why, whysize, "could not encode the message");
 		return 1;
 	}
-	rc = slack_post(cfg, "chat.postMessage", "application/json; charset=utf-8", body, strlen(body),
-			&a, why, whysize);
+	rc = slack_post(cfg, ts_in ? "chat.update" : "chat.postMessage", "application/json; charset=utf-8", body,
+			strlen(body), &a, why, whysize);
 	free(body);
+	if (rc == 0 && ts)
+		wk_strlcpy(ts, json_string_value(json_object_get(a.root, "ts")) ?
+				       json_string_value(json_object_get(a.root, "ts")) : "", tssize);
 	json_decref(a.root);
 	if (rc < 0 && retry_after)
 		*retry_after = a.retry_after;
 	if (rc < 0 && a.maybe_sent)
 		return 2;
 	if (rc == 1)
-		return strcmp(a.code, "channel_not_found") == 0 ? 3 : permanent_code(a.code) ? 1 : -1;
+		return strcmp(a.code, "channel_not_found") == 0 ? 3 : strcmp(a.code, "message_not_found") == 0 ? 4
+		       : permanent_code(a.code) ? 1 : -1;
 	return rc;
 }
 
@@ -273,13 +282,13 @@ static int dm_send(const struct config *cfg, struct store *s, const char *org_id
 	rc = dm_channel(cfg, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
 	if (rc != 0)
 		goto out;
-	rc = dm_post(cfg, ch, msg, note, retry_after, why, whysize);
+	rc = dm_post(cfg, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
 	if (rc == 3) {
 		/* The cached channel is gone (the user was deleted and re-added, a
 		 * workspace migration): open it afresh, once. */
 		rc = dm_channel(cfg, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 0) {
-			rc = dm_post(cfg, ch, msg, note, retry_after, why, whysize);
+			rc = dm_post(cfg, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
 			if (rc == 3)
 				rc = -1;
 		}
@@ -333,8 +342,10 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 	return rc;
 }
 
-int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       const struct slack_note *note, long *retry_after, char *why, size_t whysize)
+/* The channel path of a post or (ts_in) an update: checks, logs, metrics. */
+static int channel_send(const struct config *cfg, const char *channel_id, const char *ts_in, const struct reply *r,
+			const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
+			size_t whysize)
 {
 	json_t *msg;
 	int rc;
@@ -342,6 +353,8 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 	if (retry_after)
 		*retry_after = -1;
 	why[0] = '\0';
+	if (ts)
+		ts[0] = '\0';
 	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0]) {
 		snprintf(why, whysize, "sending Slack messages needs slack.bot_token (WK_SLACK_BOT_TOKEN)");
 		return 1;
@@ -352,25 +365,46 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 	}
 	if (!(msg = message_from(r, why, whysize)))
 		return 1;
-	rc = dm_post(cfg, channel_id, msg, note, retry_after, why, whysize);
+	rc = dm_post(cfg, channel_id, ts_in, msg, note, retry_after, ts, tssize, why, whysize);
 	json_decref(msg);
 	if (rc == 3)
 		rc = 1;	/* the channel is gone: nothing to reopen */
 	if (rc == 1 && strstr(why, "not_in_channel"))
 		snprintf(why, whysize, "the app is not in that channel; invite it there first (/invite @Watchkeeper)");
-	metrics_outbound("slack.channel", outcome_word(rc));
+	metrics_outbound(ts_in ? "slack.channel_update" : "slack.channel", rc == 4 ? "refused" : outcome_word(rc));
 	if (rc != 0) {
 		char q[200];
-		log_warn("slack.channel", "channel=%s outcome=%s why=%s", channel_id, outcome_word(rc),
-			 log_quote(q, sizeof(q), why));
+		log_warn("slack.channel", "channel=%s call=%s outcome=%s why=%s", channel_id,
+			 ts_in ? "update" : "post", rc == 4 ? "gone" : outcome_word(rc), log_quote(q, sizeof(q), why));
 	}
 	return rc;
 }
 
+int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
+		       const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
+		       size_t whysize)
+{
+	int rc = channel_send(cfg, channel_id, NULL, r, note, retry_after, ts, tssize, why, whysize);
+
+	return rc == 4 ? -1 : rc;	/* (only chat.update says message_not_found) */
+}
+
+int slack_channel_update(const struct config *cfg, const char *channel_id, const char *ts, const struct reply *r,
+			 long *retry_after, char *why, size_t whysize)
+{
+	int rc = channel_send(cfg, channel_id, ts, r, NULL, retry_after, NULL, 0, why, whysize);
+
+	return rc == 2 ? -1 : rc;	/* an update is safe to repeat */
+}
+
 /* ---- was it posted? ---- */
 
-int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
-			bool *found, char *cursor, size_t cursize)
+/* Calls fn for each SLACK_NOTE_EVENT message of org_id on one
+ * conversations.history page (ref and ids from its metadata). 0 the last
+ * page, 1 more (cursor set), -1 malformed: as slack_history_match. */
+typedef void (*note_visit)(json_t *m, const char *ref, const char *ids, void *arg);
+static int history_page(json_t *answer, const char *org_id, note_visit fn, void *arg, char *cursor,
+			size_t cursize)
 {
 	json_t *messages = json_object_get(answer, "messages"), *m;
 	const char *next;
@@ -384,12 +418,11 @@ int slack_history_match(json_t *answer, const char *org_id, const char *const *r
 		const char *type = json_string_value(json_object_get(meta, "event_type"));
 		const char *org = json_string_value(json_object_get(p, "org"));
 		const char *ref = json_string_value(json_object_get(p, "ref"));
+		const char *ids = json_string_value(json_object_get(p, "ids"));
 
 		if (!type || !org || !ref || strcmp(type, SLACK_NOTE_EVENT) != 0 || strcmp(org, org_id) != 0)
 			continue;
-		for (size_t k = 0; k < n; k++)
-			if (refs[k][0] && strcmp(refs[k], ref) == 0)
-				found[k] = true;
+		fn(m, ref, ids ? ids : "", arg);
 	}
 	if (!json_is_true(json_object_get(answer, "has_more")))
 		return 0;
@@ -401,23 +434,50 @@ int slack_history_match(json_t *answer, const char *org_id, const char *const *r
 	return 1;
 }
 
-int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
-		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
-		      size_t n, bool *found, long *retry_after, char *why, size_t whysize)
+struct refs_wanted {
+	const char *const *refs;
+	size_t n;
+	bool *found;
+};
+
+static void mark_ref(json_t *m, const char *ref, const char *ids, void *arg)
+{
+	struct refs_wanted *w = arg;
+
+	(void)m;
+	(void)ids;
+	for (size_t k = 0; k < w->n; k++)
+		if (w->refs[k][0] && strcmp(w->refs[k], ref) == 0)
+			w->found[k] = true;
+}
+
+int slack_history_match(json_t *answer, const char *org_id, const char *const *refs, size_t n,
+			bool *found, char *cursor, size_t cursize)
+{
+	struct refs_wanted w = { refs, n, found };
+
+	return history_page(answer, org_id, mark_ref, &w, cursor, cursize);
+}
+
+/* Reads the conversation's history since a minute before since_ms, page by
+ * page, handing each note of org_id to fn. 0 read to the end, -1 could not
+ * (why, *retry_after); 1 nothing of ours can be there (no token, no such
+ * conversation, a DM Slack refuses). */
+static int history_scan(const struct config *cfg, struct store *s, const char *org_id, const char *conversation,
+			bool dm, int64_t since_ms, note_visit fn, void *arg, long *retry_after, char *why,
+			size_t whysize)
 {
 	char ch[40], oldest[32], cursor[256] = "";
 	int rc;
 
 	why[0] = '\0';
 	*retry_after = -1;
-	for (size_t k = 0; k < n; k++)
-		found[k] = false;
 	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(conversation))
-		return 0;	/* nothing could have been posted */
+		return 1;	/* nothing could have been posted */
 	if (dm) {
 		rc = dm_channel(cfg, s, org_id, conversation, false, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 1)
-			return 0;	/* Slack refuses a DM with them: nothing was posted */
+			return 1;	/* Slack refuses a DM with them: nothing was posted */
 		if (rc < 0)
 			return -1;
 	} else {
@@ -443,10 +503,10 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 			json_decref(a.root);
 			if (rc == 1 && (strcmp(a.code, "channel_not_found") == 0 ||
 					strcmp(a.code, "not_in_channel") == 0))
-				return 0;	/* nothing of ours can be in there */
+				return 1;	/* nothing of ours can be in there */
 			return -1;
 		}
-		rc = slack_history_match(a.root, org_id, refs, n, found, cursor, sizeof(cursor));
+		rc = history_page(a.root, org_id, fn, arg, cursor, sizeof(cursor));
 		json_decref(a.root);
 		if (rc <= 0) {
 			if (rc < 0)
@@ -457,4 +517,50 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
 	snprintf(why, whysize, "Slack conversations.history has more than %d pages since the first attempt",
 		 SLACK_HISTORY_PAGES);
 	return -1;
+}
+
+int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
+		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
+		      size_t n, bool *found, long *retry_after, char *why, size_t whysize)
+{
+	struct refs_wanted w = { refs, n, found };
+
+	for (size_t k = 0; k < n; k++)
+		found[k] = false;
+	int rc = history_scan(cfg, s, org_id, conversation, dm, since_ms, mark_ref, &w, retry_after, why, whysize);
+	return rc == 1 ? 0 : rc;
+}
+
+struct note_wanted {
+	const char *ref, *id;
+	char *ts;
+	size_t tssize;
+	bool found;
+};
+
+static void find_note(json_t *m, const char *ref, const char *ids, void *arg)
+{
+	struct note_wanted *w = arg;
+	size_t idlen = strlen(w->id);
+	const char *ts = json_string_value(json_object_get(m, "ts"));
+
+	if (w->found || !ts || strcmp(ref, w->ref) != 0)
+		return;
+	for (const char *p = ids; (p = strstr(p, w->id)); p += idlen)
+		if ((p == ids || p[-1] == ',') && (p[idlen] == '\0' || p[idlen] == ',')) {
+			w->found = wk_strlcpy(w->ts, ts, w->tssize) < w->tssize;
+			return;
+		}
+}
+
+int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
+		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
+		    size_t whysize)
+{
+	struct note_wanted w = { ref, id, ts, tssize, false };
+	int rc = history_scan(cfg, NULL, org_id, channel, false, since_ms, find_note, &w, retry_after, why, whysize);
+
+	if (rc < 0)
+		return -1;
+	return w.found ? 1 : 0;
 }

@@ -71,9 +71,19 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 
 /* The same, posted into a channel the bot is a member of (C.., G..): no
  * conversations.open. Results as above; not_in_channel, channel_not_found and
- * is_archived are permanent (1), and why says to invite the app. */
+ * is_archived are permanent (1), and why says to invite the app. On 0 the
+ * message's ts goes into ts (NULL: not wanted), for a later chat.update. */
 int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       const struct slack_note *note, long *retry_after, char *why, size_t whysize);
+		       const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
+		       size_t whysize);
+
+/* chat.update of the bot's message ts in channel_id with r (the incident
+ * card, bot/incident_card.h). An update renders a whole message, so repeating
+ * one is harmless: callers may retry it blindly (no metadata, no lookup).
+ * 0 updated, 1 permanent (as above), -1 retry later (2 never: an unknown
+ * outcome is a retry here), 4 message_not_found: the message was deleted. */
+int slack_channel_update(const struct config *cfg, const char *channel_id, const char *ts, const struct reply *r,
+			 long *retry_after, char *why, size_t whysize);
 
 /* Was a message marked with one of refs[0..n) posted since since_ms? Reads
  * conversations.history (include_all_metadata=true, oldest a minute before
@@ -90,6 +100,15 @@ int slack_channel_post(const struct config *cfg, const char *channel_id, const s
 int slack_find_posted(const struct config *cfg, struct store *s, const char *org_id,
 		      const char *conversation, bool dm, int64_t since_ms, const char *const *refs,
 		      size_t n, bool *found, long *retry_after, char *why, size_t whysize);
+
+/* The message in channel (posted since since_ms) whose SLACK_NOTE_EVENT
+ * metadata is org_id's, with reference ref and id among its ids: its ts into
+ * ts, so a message posted by an attempt with an unknown outcome can be
+ * updated later (the incident card). Reads as slack_find_posted does.
+ * 1 found, 0 not there, -1 could not look (why, *retry_after). */
+int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
+		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
+		    size_t whysize);
 
 /* One conversations.history answer (ok:true, parsed; hostile input): sets
  * found[k] for each refs[k] a SLACK_NOTE_EVENT message of org_id names.

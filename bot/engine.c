@@ -3,6 +3,7 @@
 #include "bot/escalation.h"
 #include "bot/handoff.h"
 #include "bot/heartbeat.h"
+#include "bot/incident_card.h"
 #include "bot/swap.h"
 #include "bot/outbox.h"
 #include "bot/page.h"
@@ -37,6 +38,7 @@ static const struct {
 	{ "page_step", page_step_fire },
 	{ "inc_step", escalation_step_fire },
 	{ "inc_audit", escalation_audit_fire },
+	{ "inc_card", incident_card_fire },
 	{ "me_test", oncall_me_test_fire },
 };
 

@@ -3,6 +3,9 @@
 #include "bot/buf.h"
 #include "bot/engine.h"
 #include "bot/incident.h"
+#include "bot/incident_card.h"
+#include "bot/outbox.h"
+#include "bot/reply.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/member.h"
@@ -389,6 +392,35 @@ static int mark_stuck(struct engine_ctx *ctx, int64_t n)
 	return 0;
 }
 
+/* The last repeat ended unacknowledged: besides the card (edits notify
+ * nobody), a post in the card's channel tells the people there, once per
+ * escalation (epoch). Best effort: the timeline says it either way. */
+static void policy_ended(struct engine_ctx *ctx, const struct incident *inc)
+{
+	char text[INCIDENT_SUMMARY_MAX * 2 + 200], shown[INCIDENT_SUMMARY_MAX * 2], dedupe[64], id[32];
+	char buttons[OUTBOX_BUTTONS_MAX];
+	struct reply r;
+
+	if (!inc->card_ch[0])
+		return;
+	snprintf(text, sizeof(text), "*INC-%lld* %s: nobody acknowledged after %lld round%s of the escalation "
+		 "policy, and nobody more is paged. Acknowledge it here, or `/incident escalate %lld` pages the "
+		 "last step again.", (long long)inc->n, reply_escape(shown, sizeof(shown), inc->summary),
+		 (long long)inc->round + 1, inc->round ? "s" : "", (long long)inc->n);
+	snprintf(dedupe, sizeof(dedupe), "inc_end:%lld:%lld", (long long)inc->n, (long long)inc->epoch);
+	reply_init(&r);
+	incident_card_buttons(inc, &r);
+	if (outbox_buttons_encode(&r, buttons, sizeof(buttons)) < 0)
+		buttons[0] = '\0';
+	reply_free(&r);
+	const struct outbox_message m = { .member = inc->card_ch, .channel = "slack_channel", .fallback = "",
+					  .kind = "incident_end", .subject = "", .text = text, .dedupe = dedupe,
+					  .buttons = buttons };
+	if (outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id)) < 0)
+		log_warn("escalation.end", "org=%s incident=%lld note=\"the channel was not told\"", ctx->timer->org,
+			 (long long)inc->n);
+}
+
 int escalation_step_fire(struct engine_ctx *ctx)
 {
 	struct incident inc;
@@ -444,8 +476,15 @@ int escalation_step_fire(struct engine_ctx *ctx)
 		int moved = advance(ctx, &inc, &p, step, next, next_round, next_base);
 		if (moved <= 0)
 			return moved < 0 ? -1 : 0;
-		if (paged || (size_t)next >= p.nsteps)
+		if (paged || (size_t)next >= p.nsteps) {
+			if ((size_t)next >= p.nsteps)
+				policy_ended(ctx, &inc);
+			/* The card shows the step (its pages were written outside a script).
+			 * A failure only delays the card to the next change: not worth a retry
+			 * that would run the step's bookkeeping again. */
+			incident_card_schedule(ctx->store, org, n);
 			return 0;
+		}
 		inc.step = next;
 		inc.round = next_round;
 		inc.esc_base_ms = next_base;

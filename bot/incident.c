@@ -53,7 +53,8 @@ static const struct store_script open_script = {
 	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
 	 * opened_by, policy, escalate ("0" = page nobody), timeline text, timer id,
 	 * org, repeat text ("" = no timeline entry for a repeat); alerts only:
-	 * alert-set hash, rate key, max new a minute, storm summary. The first
+	 * alert-set hash, rate key, max new a minute, storm summary; the card's
+	 * channel ("" = the service's, else the team's announce one). The first
 	 * step is due by Redis's clock (wk_now), like every relative delay.
 	 * Returns {0, n} opened, {1, n} a repeat of open incident n, {2, n} joined
 	 * the storm incident n, {3, n} opened storm incident n. */
@@ -108,6 +109,11 @@ static const struct store_script open_script = {
 	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', dedup, 'opened_by', ARGV[9], 'state', 'triggered',\n"
 	"  'created_ms', now, 'last_seen_ms', now, 'repeats', 0, 'epoch', 1, 'step', 0, 'round', 0,\n"
 	"  'esc_base_ms', string.format('%d', base), 'policy', ARGV[10])\n"
+	/* The card's channel: where it was opened, else the service's, else the team's announce one. */
+	"local ch = ARGV[20]\n"
+	"if ch == '' and ARGV[5] ~= '' then ch = redis.call('HGET', p .. 'service:' .. ARGV[5], 'channel') or '' end\n"
+	"if ch == '' then ch = redis.call('HGET', p .. 'team_settings:' .. ARGV[6], 'announce') or '' end\n"
+	"if ch ~= '' and string.match(ch, '^[CGD][A-Z0-9]+$') then redis.call('HSET', k, 'card_ch', ch) end\n"
 	"if (ARGV[16] or '') ~= '' and code == 0 then redis.call('HSET', k, 'alert_sig', ARGV[16]) end\n"
 	"redis.call('ZADD', p .. 'incs', now, n)\n"
 	"redis.call('ZADD', p .. 'incs_open', now, n)\n"
@@ -145,7 +151,7 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 			       in->dedup ? in->dedup : "", in->opened_by, in->policy,
 			       in->first_step_due_ms ? "1" : "0", in->timeline, tid,
 			       org_id, repeat_text ? repeat_text : "", a ? a->sig : "", a ? a->rate_key : "",
-			       max_new, a ? a->storm_summary : "" };
+			       max_new, a ? a->storm_summary : "", in->channel ? in->channel : "" };
 	r = store_script(s, &open_script, 0, NULL, (int)ARRAY_LEN(args), args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER) {
@@ -169,7 +175,7 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 static const char *const fields[] = {
 	"n", "summary", "severity", "service", "team", "type", "dedup", "opened_by", "state", "created_ms",
 	"last_seen_ms", "repeats", "epoch", "step", "round", "esc_base_ms", "policy", "acked_ms", "resolved_ms",
-	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging",
+	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging", "card_ch", "card_ts", "card_ref",
 };
 
 static int64_t num(const redisReply *v)
@@ -220,6 +226,9 @@ static int from_reply(const redisReply *r, struct incident *o)
 	str(r->element[21], o->assignee, sizeof(o->assignee));
 	o->stuck_since_ms = num(r->element[22]);
 	o->paging_off = r->element[23]->type == REDIS_REPLY_STRING && strcmp(r->element[23]->str, "off") == 0;
+	str(r->element[24], o->card_ch, sizeof(o->card_ch));
+	str(r->element[25], o->card_ts, sizeof(o->card_ts));
+	str(r->element[26], o->card_ref, sizeof(o->card_ref));
 	return 0;
 }
 

@@ -15,6 +15,8 @@
  *                                    repeats epoch step round esc_base_ms policy
  *                                    acked_ms acked_by resolved_ms resolved_by
  *                                    assignee stuck_since_ms paging alert_sig paging(off)
+ *                                    card_ch card_ts card_ref card_last_ms (the card,
+ *                                    bot/incident_card.h)
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
  *   p inc:<n>:people           set   members it paged (SMS "ACK <n>" from them means it)
@@ -67,6 +69,9 @@ struct incident {
 	char acked_by[64], resolved_by[64], assignee[64];
 	int64_t stuck_since_ms;	/* its step keeps failing since then (escalation.h), 0 = not */
 	bool paging_off;	/* below its service's paging threshold: pages nobody */
+	char card_ch[32];	/* the channel its card lives in, "" = none (incident_card.h) */
+	char card_ts[32];	/* the card message's ts once posted, "" before */
+	char card_ref[96];	/* the last post attempt: "<ref> <notification> <ms>" */
 };
 
 /* What an alert (adapters/alert_webhooks.c) adds to opening an incident. */
@@ -87,6 +92,9 @@ struct incident_new {
 					 * no step timer; else escalate, the first step due by
 					 * Redis's clock per the policy */
 	const char *timeline;	/* the "opened" entry's text */
+	const char *channel;	/* where its card goes: the channel it was opened in; NULL or
+				 * "" = the service's channel, else the team's announce
+				 * channel (alerts); none of them = no card */
 	struct incident_alert *alert;	/* NULL for an incident opened by hand */
 };
 
@@ -167,9 +175,31 @@ int incident_list(struct store *s, const char *org_id, enum incident_filter f, s
 	"  end\n" \
 	"  return delays, repeats\n" \
 	"end\n" \
+	INCIDENT_CARD_LUA \
 	"local function wk_tl(k, now, kind, by, text)\n" \
 	"  redis.call('XADD', k .. ':tl', 'MAXLEN', '~', 1000, '*', 'ts', now, 'kind', kind, 'by', by,\n" \
 	"             'text', text)\n" \
+	"  wk_card(k)\n" \
+	"end\n"
+
+/* Every timeline entry is a change the channel card must show: wk_card(k)
+ * arms the card timer "inc_card:<org>:<n>" (kind "inc_card", payload n) unless
+ * one is already waiting (NX: a burst is one update), due
+ * INCIDENT_CARD_COALESCE_MS from now but not before INCIDENT_CARD_GAP_MS after
+ * the last one fired. Needs TIMERS_LUA before it. Nothing without card_ch. */
+#define INCIDENT_CARD_COALESCE_MS "300"
+#define INCIDENT_CARD_GAP_MS "1000"
+#define INCIDENT_CARD_LUA \
+	"local function wk_card(k)\n" \
+	"  local v = redis.call('HMGET', k, 'card_ch', 'card_last_ms')\n" \
+	"  if not v[1] or v[1] == '' then return end\n" \
+	"  local org, n = string.match(k, '^wk:{(.+)}:inc:(%d+)$')\n" \
+	"  if not org then return end\n" \
+	"  local id = 'inc_card:' .. org .. ':' .. n\n" \
+	"  if redis.call('EXISTS', 'wk:{timers}:t:' .. id) == 1 then return end\n" \
+	"  local due = math.max(wk_now() + " INCIDENT_CARD_COALESCE_MS ", (tonumber(v[2]) or 0) + " \
+	INCIDENT_CARD_GAP_MS ")\n" \
+	"  wk_timer_schedule(id, 'inc_card', org, n, due)\n" \
 	"end\n"
 
 /* "INC-42", "42", "inc-42" -> 42; -1 when it is not an incident number. */

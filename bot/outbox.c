@@ -4,6 +4,7 @@
 #include "adapters/twilio.h"
 #include "bot/engine.h"
 #include "bot/heartbeat.h"
+#include "bot/incident_card.h"
 #include "bot/log.h"
 #include "bot/buf.h"
 #include "bot/courier.h"
@@ -136,7 +137,8 @@ static void batch_text(const struct batch *b, struct buf *out)
 static enum send_outcome slack_outcome(int rc);
 
 /* A batch as a chat message: its text, the buttons it carries, and an
- * Acknowledge button per page. */
+ * Acknowledge button per page (an incident's page alone: the incident's
+ * Acknowledge / Resolve / Escalate). */
 static void chat_reply(const struct batch *b, struct reply *r)
 {
 	batch_text(b, &r->text);
@@ -145,6 +147,15 @@ static void chat_reply(const struct batch *b, struct reply *r)
 		buttons_decode(b->items[i].buttons, r);
 		if (!b->items[i].page[0])
 			continue;
+		if (b->n == 1 && b->items[i].incident > 0) {
+			/* An incident's page: the incident's own buttons (a page is only
+			 * sent while its incident is triggered). A bundle keeps one
+			 * Acknowledge per page (oncall.page_ack acks the incident too):
+			 * three each would not fit REPLY_MAX_BUTTONS. */
+			struct incident inc = { .n = b->items[i].incident, .state = INCIDENT_TRIGGERED };
+			incident_card_buttons(&inc, r);
+			continue;
+		}
 		if (b->n == 1)
 			snprintf(label, sizeof(label), "Acknowledge");
 		else
@@ -218,11 +229,46 @@ static enum send_outcome send_slack_channel(const struct config *cfg, struct sto
 	for (size_t i = 0; i < b->n; i++)
 		buttons_decode(b->items[i].buttons, &r);
 	struct slack_note note = { b->items[0].org, b->ref, b->ids };
-	rc = slack_channel_post(cfg, b->items[0].member, &r, &note, &retry_after, why, whysize);
+	rc = slack_channel_post(cfg, b->items[0].member, &r, &note, &retry_after, NULL, 0, why, whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
 	return slack_outcome(rc);
+}
+
+/* Incident cards (bot/incident_card.h): the batch's "member" is the channel
+ * id and each item's text an incident number; each card is rendered as it is
+ * now and posted or updated on its own. The batch's outcome is the worst one:
+ * a card already posted is only updated on a retry, so repeating is harmless. */
+static enum send_outcome send_slack_card(const struct config *cfg, struct store *s, const struct batch *b,
+					 char *why, size_t whysize, int64_t *retry_ms)
+{
+	/* The enum's order is the order of worse: sent, retry, permanent, unknown
+	 * (a post that may be there must be looked up before anything repeats). */
+	enum send_outcome worst = SEND_SENT;
+
+	for (size_t i = 0; i < b->n; i++) {
+		bool seen = false;
+		long retry_after = -1;
+		char one[256] = "";
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(b->items[j].text, b->items[i].text) == 0;
+		if (seen)
+			continue;	/* the same card twice: one render shows both changes */
+		/* Each card is its own message: its metadata names its own notification,
+		 * so the card can find its own message again (incident_card.h). */
+		struct slack_note note = { b->items[i].org, b->ref, b->items[i].id };
+		int rc = incident_card_send(cfg, s, b->items[i].org, b->items[i].member, b->items[i].text, &note,
+					    &retry_after, one, sizeof(one));
+		enum send_outcome o = slack_outcome(rc);
+		if (o > worst) {
+			worst = o;
+			wk_strlcpy(why, one, whysize);
+		}
+		if (retry_after > 0 && retry_after * 1000 > *retry_ms)
+			*retry_ms = retry_after * 1000;
+	}
+	return worst;
 }
 
 #define SMS_ACK_HOW "\nReply ACK "
@@ -430,6 +476,9 @@ static const struct channel {
 	  unlimited },
 	{ "slack_channel", "chat", slack_configured, send_slack_channel, verify_slack_channel, unlimited,
 	  unlimited, slack_gap_ms, unlimited },
+	/* The incident card: paced like a channel post, at most one a second. */
+	{ "slack_card", "chat", slack_configured, send_slack_card, verify_slack_channel, unlimited, unlimited,
+	  slack_gap_ms, unlimited },
 	{ "sms", "SMS", twilio_configured, send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms,
 	  sms_per_hour },
 	{ "email", "email", mail_configured, send_email, NULL, unlimited, unlimited, email_gap_ms,
@@ -1256,7 +1305,11 @@ static enum send_outcome show_batch(struct sender *sd, const struct batch *b, co
 	bool chat = outbox_is_chat_channel(ch->name);
 
 	reply_init(&r);
-	if (chat) {
+	if (ch->send == send_slack_card) {
+		/* The card as the channel would see it (the first one of a bundle). */
+		if (incident_card_reply(ob.cfg, sd->store, pv.org, b->items[0].text, &r) != 0)
+			reply_textf(&r, "INC-%s", b->items[0].text);
+	} else if (chat) {
 		chat_reply(b, &r);
 	} else {
 		batch_text(b, &r.text);

@@ -34,7 +34,9 @@
  *              like the record itself.
  *
  * Channels are rows of a table (outbox.c): slack (DM), slack_channel (a post
- * into a channel; the notification's member is the channel id), email (SMTP),
+ * into a channel; the notification's member is the channel id), slack_card
+ * (an incident's card in a channel, posted once and then updated in place;
+ * the text is the incident number: bot/incident_card.h), email (SMTP),
  * sms (Twilio, when configured); a Teams row plugs in the same way: a name, a
  * send function that gets the batch and says sent / retry / permanent, and
  * its limits. Each has a

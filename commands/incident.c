@@ -6,6 +6,7 @@
  * second is told who was first. */
 #include "bot/escalation.h"
 #include "bot/incident.h"
+#include "bot/incident_card.h"
 #include "bot/cmdline.h"
 #include "bot/member.h"
 #include "bot/service.h"
@@ -148,7 +149,9 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 	struct incident_new in = { .summary = buf_cstr(&summary), .severity = severity, .service = service,
 				   .team = team, .type = "manual", .dedup = "", .opened_by = ctx->req->user_id,
 				   .policy = policy_text, .first_step_due_ms = pages ? ctx->now_ms : 0,
-				   .timeline = buf_cstr(&line) };
+				   .timeline = buf_cstr(&line),
+				   /* Its card lives where it was opened (Slack channels only). */
+				   .channel = ctx->req->platform == PLATFORM_SLACK ? ctx->req->channel_id : "" };
 	if (incident_open(ctx->store, ctx->org_id, &in, ctx->now_ms, NULL, &n, &existing) < 0) {
 		res = CMD_STORE_ERROR;
 		goto out;
@@ -169,6 +172,9 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 				 "changes that). It is recorded, and `/incident escalate %lld` pages now.", service,
 			      svc.pages, service, severity, (long long)n);
 	}
+	if (inc.card_ch[0] && incident_card_not_in_channel(ctx->store, ctx->org_id, inc.card_ch))
+		reply_section(r, "I am not in <#%s>, so its card can't be posted there: invite me first "
+				 "(`/invite @Watchkeeper`); the card follows with the next change.", inc.card_ch);
 	buttons(&inc, r);
 out:
 	buf_free(&summary);

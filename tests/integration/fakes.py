@@ -22,8 +22,10 @@
                chat.postMessage (the message is posted as soon as the request arrives, even
                when the client is gone before the answer, which is what makes an outcome
                unknown), conversations.history (newest first, `oldest`, cursor pages of
-               `limit`, metadata only with include_all_metadata=true). .posted(channel)
-               counts a channel's messages; .history_fail = "429" / "500" refuses reads.
+               `limit`, metadata only with include_all_metadata=true), chat.update (the
+               bot's message by ts; message_not_found once .delete(channel, ts) removed it;
+               .updates records each). .posted(channel) counts a channel's messages;
+               .history_fail = "429" / "500" refuses reads.
 
 The harness's FakePeer (harness.py) stays the Slack Web API / response_url peer.
 """
@@ -391,6 +393,9 @@ class FakeSlack:
         json_ct = {"Content-Type": "application/json; charset=utf-8"}
         peer.route("/api/conversations.open", body=self._open)
         peer.route("/api/chat.postMessage", body=self._post, delay=post_delay)
+        peer.route("/api/chat.update", body=self._update)
+        self.updates = []           # {channel, ts, text, blocks, t}, in order
+        self.not_in_channel = set()  # channels whose posts are refused with not_in_channel
         peer.route("/api/conversations.history", status=self._history_status, body=self._history,
                    headers=dict(json_ct, **{"Retry-After": "1"}))
 
@@ -409,13 +414,34 @@ class FakeSlack:
         if not self._auth_ok(req):
             return {"ok": False, "error": "invalid_auth"}
         ch = js.get("channel", "")
+        if ch in self.not_in_channel:
+            return {"ok": False, "error": "not_in_channel"}
         with self.lock:
             self.seq += 1
             ts = "%d.%06d" % (int(time.time()), self.seq)
             m = {"type": "message", "ts": ts, "text": js.get("text", ""), "bot_id": "B0FAKE",
-                 "app_id": "A0FAKE", "_metadata": js.get("metadata"), "_t": time.time()}
+                 "app_id": "A0FAKE", "_metadata": js.get("metadata"), "_t": time.time(),
+                 "_blocks": js.get("blocks", [])}
             self.messages.setdefault(ch, []).append(m)
         return {"ok": True, "channel": ch, "ts": ts}
+
+    def _update(self, req):
+        js = req["json"] or {}
+        if not self._auth_ok(req):
+            return {"ok": False, "error": "invalid_auth"}
+        ch, ts = js.get("channel", ""), js.get("ts", "")
+        with self.lock:
+            for m in self.messages.get(ch, []):
+                if m["ts"] == ts:
+                    m["text"], m["_blocks"] = js.get("text", ""), js.get("blocks", [])
+                    self.updates.append({"channel": ch, "ts": ts, "text": m["text"], "blocks": m["_blocks"],
+                                         "t": time.time()})
+                    return {"ok": True, "channel": ch, "ts": ts, "text": m["text"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def delete(self, channel, ts):
+        with self.lock:
+            self.messages[channel] = [m for m in self.messages.get(channel, []) if m["ts"] != ts]
 
     def _history_status(self, req):
         return {"429": 429, "500": 500}.get(self.history_fail, 200)
