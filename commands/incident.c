@@ -46,20 +46,6 @@ static int64_t pick(const char *arg, struct reply *r)
 	return n;
 }
 
-static void buttons(const struct incident *inc, struct reply *r)
-{
-	char v[24];
-
-	if (inc->state == INCIDENT_RESOLVED)
-		return;
-	snprintf(v, sizeof(v), "%lld", (long long)inc->n);
-	if (inc->state == INCIDENT_TRIGGERED) {
-		reply_button(r, "Acknowledge", "incident.ack", v, BUTTON_PRIMARY);
-		reply_button(r, "Escalate", "incident.escalate", v, BUTTON_DEFAULT);
-	}
-	reply_button(r, "Resolve", "incident.resolve", v, BUTTON_DEFAULT);
-}
-
 /* "INC-7 *triggered* [critical] summary (service api)" */
 static void headline(const struct incident *inc, struct buf *b)
 {
@@ -175,7 +161,7 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 	if (inc.card_ch[0] && incident_card_not_in_channel(ctx->store, ctx->org_id, inc.card_ch))
 		reply_section(r, "I am not in <#%s>, so its card can't be posted there: invite me first "
 				 "(`/invite @Watchkeeper`); the card follows with the next change.", inc.card_ch);
-	buttons(&inc, r);
+	incident_card_buttons(&inc, r);
 out:
 	buf_free(&summary);
 	buf_free(&line);
@@ -327,7 +313,7 @@ static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **a
 	if (b.len)
 		reply_section(r, "*Deliveries:*\n%s", buf_cstr(&b));
 	buf_free(&b);
-	buttons(&inc, r);
+	incident_card_buttons(&inc, r);
 	return CMD_OK;
 }
 
@@ -413,7 +399,7 @@ static enum cmd_result change(struct cmd_ctx *ctx, int64_t n, enum incident_acti
 	headline(&inc, &b);
 	reply_section(r, "%s", buf_cstr(&b));
 	buf_free(&b);
-	buttons(&inc, r);
+	incident_card_buttons(&inc, r);
 	return CMD_OK;
 }
 

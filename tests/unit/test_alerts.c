@@ -15,6 +15,7 @@
 
 #include "adapters/alert_parse.h"
 #include "adapters/alert_webhooks.h"
+#include "tests/unit/unit_redis.h"
 #include "bot/incident.h"
 #include "bot/integration.h"
 #include "bot/service.h"
@@ -224,41 +225,11 @@ static void test_signatures(void **state)
 
 /* ---- the stores, against Redis ---- */
 
-static char dir[] = "/tmp/wk-unit-alerts-XXXXXX";
-static char url[256];
 #define ORG "slack:TUNIT"
-
-static int redis_start(void **state)
-{
-	char cmd[512];
-	FILE *p;
-
-	(void)state;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh start %s", dir);
-	p = popen(cmd, "r");
-	if (!p || !fgets(url, sizeof(url), p)) {
-		if (p)
-			pclose(p);
-		return -1;
-	}
-	url[strcspn(url, "\n")] = '\0';
-	return pclose(p) == 0 ? 0 : -1;
-}
-
-static int redis_stop(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct store *fresh(void)
 {
-	struct store *s = store_open(url, 5000);
+	struct store *s = store_open(unit_redis_url, 5000);
 	redisReply *r;
 
 	assert_non_null(s);
@@ -439,5 +410,5 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests_name("alert parsers", pure, NULL, NULL);
 
-	return failed + cmocka_run_group_tests_name("alert stores", stores, redis_start, redis_stop);
+	return failed + cmocka_run_group_tests_name("alert stores", stores, unit_redis_start, unit_redis_stop);
 }

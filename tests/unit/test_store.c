@@ -12,40 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/unit_redis.h"
 #include "bot/buf.h"
 #include "bot/metrics.h"
 #include "bot/store.h"
 
-static char dir[] = "/tmp/wk-unit-store-XXXXXX";
-static char url[256];
-
-static int redis_start(void **state)
-{
-	char cmd[512];
-	FILE *p;
-
-	(void)state;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh start %s", dir);
-	p = popen(cmd, "r");
-	if (!p || !fgets(url, sizeof(url), p)) {
-		if (p)
-			pclose(p);
-		return -1;
-	}
-	url[strcspn(url, "\n")] = '\0';
-	return pclose(p) == 0 ? 0 : -1;
-}
-
-static int redis_stop(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static double redis_errors(void)
 {
@@ -63,7 +34,7 @@ static double redis_errors(void)
 
 static void test_expected_errors_not_counted(void **state)
 {
-	struct store *s = store_open(url, 2000);
+	struct store *s = store_open(unit_redis_url, 2000);
 	redisReply *r;
 	double before;
 
@@ -136,7 +107,7 @@ struct busy {
 static void *keep_busy(void *arg)
 {
 	struct busy *b = arg;
-	struct store *s = store_open(url, 10000);
+	struct store *s = store_open(unit_redis_url, 10000);
 	char ms[16];
 	redisReply *r;
 
@@ -153,7 +124,7 @@ static void *keep_busy(void *arg)
 
 static void test_timeout_is_unanswered_and_may_apply(void **state)
 {
-	struct store *s = store_open(url, 200), *check = store_open(url, 5000);
+	struct store *s = store_open(unit_redis_url, 200), *check = store_open(unit_redis_url, 5000);
 	struct busy b = { 1200 };
 	pthread_t t;
 	redisReply *r;
@@ -187,5 +158,5 @@ int main(void)
 		cmocka_unit_test(test_never_sent_is_not_unanswered),
 		cmocka_unit_test(test_timeout_is_unanswered_and_may_apply),
 	};
-	return cmocka_run_group_tests(tests, redis_start, redis_stop);
+	return cmocka_run_group_tests(tests, unit_redis_start, unit_redis_stop);
 }

@@ -12,40 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/unit_redis.h"
 #include "bot/store.h"
 #include "bot/timers.h"
 #include "bot/util.h"
 
-static char dir[] = "/tmp/wk-unit-timers-XXXXXX";
-static char url[256];
-
-static int redis_start(void **state)
-{
-	char cmd[512];
-	FILE *p;
-
-	(void)state;
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh start %s", dir);
-	p = popen(cmd, "r");
-	if (!p || !fgets(url, sizeof(url), p)) {
-		if (p)
-			pclose(p);
-		return -1;
-	}
-	url[strcspn(url, "\n")] = '\0';
-	return pclose(p) == 0 ? 0 : -1;
-}
-
-static int redis_stop(void **state)
-{
-	char cmd[512];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "scripts/redis.sh stop %s >/dev/null 2>&1; rm -rf %s", dir, dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static void command(struct store *s, const char *fmt, const char *arg)
 {
@@ -64,7 +35,7 @@ static void shift(struct store *s, int64_t offset_ms)
 
 static void test_claims_follow_redis_clock(void **state)
 {
-	struct store *s = store_open(url, 2000);
+	struct store *s = store_open(unit_redis_url, 2000);
 	struct timer_claim c[4];
 	size_t n;
 	int64_t rnow = 0;
@@ -87,7 +58,7 @@ static void test_claims_follow_redis_clock(void **state)
 
 static void test_escalation_steps_are_never_dropped(void **state)
 {
-	struct store *s = store_open(url, 2000);
+	struct store *s = store_open(unit_redis_url, 2000);
 	struct timer_claim c[4];
 	size_t n;
 	int64_t rnow, offset = 0;
@@ -124,7 +95,7 @@ static void test_escalation_steps_are_never_dropped(void **state)
 
 static void test_earliest_timer_wakes_engines(void **state)
 {
-	struct store *s = store_open(url, 2000);
+	struct store *s = store_open(unit_redis_url, 2000);
 	redisReply *r;
 
 	(void)state;
@@ -145,5 +116,5 @@ int main(void)
 		cmocka_unit_test(test_escalation_steps_are_never_dropped),
 		cmocka_unit_test(test_earliest_timer_wakes_engines),
 	};
-	return cmocka_run_group_tests(tests, redis_start, redis_stop);
+	return cmocka_run_group_tests(tests, unit_redis_start, unit_redis_stop);
 }
