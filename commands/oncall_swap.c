@@ -1,5 +1,6 @@
 /* oncall_swap.c - `/oncall override ...` and `/oncall swap|cover|swaps ...`:
  * one-off changes to who is on call, and shifts traded between peers. */
+#include "bot/org.h"
 #include "bot/overrides.h"
 #include "bot/swap.h"
 #include "bot/team.h"
@@ -7,6 +8,7 @@
 #include "bot/when.h"
 #include "commands/oncall.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #define DAY 86400LL
@@ -264,6 +266,35 @@ static void notify_swap(struct cmd_ctx *ctx, const struct swap *sw, const char *
 	swap_notify(ctx->store, ctx->cfg, ctx->org_id, sw, state, ctx->req->user_id);
 }
 
+/* The team of a rotation shift id ("r3.48"): `/oncall when` lists every
+ * team's shifts, so an id passed on without `team NAME` must still be found.
+ * 0 found (team filled), 1 not a rotation shift id or no such rotation, -1. */
+static int team_of_shift(struct cmd_ctx *ctx, const char *shift, char *team, size_t size)
+{
+	char rot[SCHEDULE_ID_LEN], key[192];
+	const char *dot = strchr(shift, '.');
+	redisReply *r;
+	json_t *js;
+	int rc = 1;
+
+	if (shift[0] != 'r' || !dot || (size_t)(dot - shift) >= sizeof(rot))
+		return 1;
+	memcpy(rot, shift, (size_t)(dot - shift));
+	rot[dot - shift] = '\0';
+	if (!org_member_id_valid(rot) || org_key(key, sizeof(key), ctx->org_id, "rotation:%s", rot) < 0)
+		return 1;
+	if (!(r = store_command(ctx->store, "GET %s", key)))
+		return -1;
+	if (r->type == REDIS_REPLY_STRING && (js = json_loads(r->str, 0, NULL))) {
+		const char *t = json_string_value(json_object_get(js, "team"));
+		if (t && t[0] && wk_strlcpy(team, t, size) < size)
+			rc = 0;
+		json_decref(js);
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, int argc, char **argv,
 				    struct reply *r)
 {
@@ -287,6 +318,8 @@ static enum cmd_result request_swap(struct cmd_ctx *ctx, enum swap_kind kind, in
 		}
 	if (oncall_pick_team(ctx, team_name, team, sizeof(team), r) != 0)
 		return team_name && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
+	if (!team_name && argc && team_of_shift(ctx, argv[0], team, sizeof(team)) < 0)
+		return CMD_STORE_ERROR;
 	if (schedule_load(ctx->store, ctx->org_id, team, now - DAY, now + 91 * DAY, &p) < 0)
 		return CMD_STORE_ERROR;
 	const struct tz *z = oncall_zone_for(ctx, &p);

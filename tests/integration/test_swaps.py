@@ -221,7 +221,8 @@ def _(w):
              "told only once")
 
 
-@test("swaps in another team: `cover SHIFT by @peer team NAME` finds the shift there and writes that team's override")
+@test("swaps in another team: a shift id `/oncall when` lists is found in its own team, with or without "
+      "`team NAME`, and the swap writes that team's override")
 def _(w):
     setup(w)
     w.invite("team create ops2", ALICE)
@@ -231,9 +232,11 @@ def _(w):
     text = json.dumps(w.oncall("when", ALICE))
     ids = re.findall(r"`(r\d+\.-?\d+)`[^`]*team ops2", text)
     check(ids, "no ops2 shift for Alice in /oncall when: %s" % text[:400])
+    # Without `team`: the id names its rotation, and so its team (issue 10 item 7).
     t = w.oncall("cover %s by <@%s>" % (ids[-1], CAROL), ALICE)["text"]
-    check_re(r"That is not one of your shifts", t,
-             "without `team` the shift is looked for in the default team")
+    first = swap_id(t)
+    check_eq(w.r("HGET", K + ":swap:" + first, "team"), tid[0], "the team found from the shift id")
+    w.oncall("swap cancel %s" % first, ALICE)
     t = w.oncall("cover %s by <@%s> team ops2 holiday" % (ids[-1], CAROL), ALICE)["text"]
     sid = swap_id(t)
     check_eq(w.r("HGET", K + ":swap:" + sid, "team"), tid[0], "the swap's team")
