@@ -26,7 +26,7 @@ function pct(xs, p) {
     for (let i = 0; i < 2; i++)
       new Worker('bench', onJob, { connection, concurrency: 50 });
   });
-  const start = Date.now() + 3000;
+  const start = Date.now() + Math.max(3000, Math.floor(count / 8));   // adding must end first
   const step = spreadS * 1000 / count;
   for (let i = 0; i < count; i += 1000) {
     const jobs = [];
