@@ -259,41 +259,29 @@ int incident_get(struct store *s, const char *org_id, int64_t n, struct incident
 	return hmget(s, key, out);
 }
 
+static int load_incident(struct store *s, const char *member, void *item, const void *org_id)
+{
+	int64_t n;
+
+	if (!wk_parse_i64(member, 1, INT64_MAX, &n))
+		return 1;
+	return incident_get(s, org_id, n, item);
+}
+
 int incident_list(struct store *s, const char *org_id, enum incident_filter f, size_t max, struct incident **out,
 		  size_t *count)
 {
 	char key[192];
-	redisReply *r;
+	void *items;
+	int rc;
 
 	*out = NULL;
 	*count = 0;
 	if (org_key(key, sizeof(key), org_id, f == INC_LIST_OPEN ? "incs_open" : "incs") < 0)
 		return -1;
-	r = store_command(s, "ZREVRANGE %s 0 %lld", key, (long long)max - 1);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
-	for (size_t i = 0; i < r->elements; i++) {
-		int64_t n;
-		if (r->element[i]->type != REDIS_REPLY_STRING ||
-		    !wk_parse_i64(r->element[i]->str, 1, INT64_MAX, &n))
-			continue;
-		int got = incident_get(s, org_id, n, &(*out)[*count]);
-		if (got < 0) {
-			freeReplyObject(r);
-			free(*out);
-			*out = NULL;
-			*count = 0;
-			return -1;
-		}
-		if (got == 0)
-			(*count)++;
-	}
-	freeReplyObject(r);
-	return 0;
+	rc = store_load_index(s, key, max, true, sizeof(**out), load_incident, org_id, &items, count);
+	*out = items;
+	return rc;
 }
 
 /* ---- changes ---- */

@@ -217,42 +217,29 @@ static int get(struct store *s, const char *org_id, int64_t id, struct integrati
 	return 0;
 }
 
+static int load_integration(struct store *s, const char *member, void *item, const void *org_id)
+{
+	int64_t id;
+
+	if (!wk_parse_i64(member, 1, INT64_MAX, &id))
+		return 1;
+	return get(s, org_id, id, item, NULL, 0, NULL, 0);
+}
+
 int integration_list(struct store *s, const char *org_id, struct integration **out, size_t *count)
 {
 	char key[200];
-	redisReply *r;
-	size_t n = 0;
-	int rc = 0;
+	void *items;
+	int rc;
 
 	*out = NULL;
 	*count = 0;
 	if (org_key(key, sizeof(key), org_id, "intgs") < 0)
 		return -1;
-	r = store_command(s, "ZRANGE %s 0 %d", key, INTEGRATION_MAX - 1);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
-	for (size_t i = 0; i < r->elements && rc == 0; i++) {
-		int64_t id;
-		if (r->element[i]->type != REDIS_REPLY_STRING || !wk_parse_i64(r->element[i]->str, 1, INT64_MAX, &id))
-			continue;
-		int got = get(s, org_id, id, &(*out)[n], NULL, 0, NULL, 0);
-		if (got < 0)
-			rc = -1;
-		else if (got == 0)
-			n++;
-	}
-	freeReplyObject(r);
-	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	*count = n;
-	return 0;
+	rc = store_load_index(s, key, INTEGRATION_MAX, false, sizeof(**out), load_integration, org_id,
+			      &items, count);
+	*out = items;
+	return rc;
 }
 
 int integration_by_token(struct store *s, const char *token, struct integration *out, char *sealed,

@@ -185,39 +185,23 @@ int service_get(struct store *s, const char *org_id, const char *name, struct se
 	return rc;
 }
 
+static int load_service(struct store *s, const char *member, void *item, const void *org_id)
+{
+	return service_get(s, org_id, member, item);
+}
+
 int service_list(struct store *s, const char *org_id, struct service **out, size_t *count)
 {
 	char key[200];
-	redisReply *r;
-	size_t n = 0;
-	int rc = 0;
+	void *items;
+	int rc;
 
 	*out = NULL;
 	*count = 0;
 	if (org_key(key, sizeof(key), org_id, "services") < 0)
 		return -1;
-	r = store_command(s, "ZRANGE %s 0 %d", key, SERVICE_MAX - 1);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	*out = xcalloc(r->elements ? r->elements : 1, sizeof(**out));
-	for (size_t i = 0; i < r->elements && rc == 0; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING)
-			continue;
-		int got = service_get(s, org_id, r->element[i]->str, &(*out)[n]);
-		if (got < 0)
-			rc = -1;
-		else if (got == 0)
-			n++;
-	}
-	freeReplyObject(r);
-	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	*count = n;
-	return 0;
+	rc = store_load_index(s, key, SERVICE_MAX, false, sizeof(**out), load_service, org_id, &items,
+			      count);
+	*out = items;
+	return rc;
 }

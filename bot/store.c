@@ -558,3 +558,40 @@ bool store_ready(void)
 {
 	return atomic_load(&ready_flag);
 }
+
+int store_load_index(struct store *s, const char *key, size_t max, bool newest_first, size_t item_size,
+		     store_load_fn load, const void *arg, void **out, size_t *count)
+{
+	redisReply *r;
+	char *items;
+	size_t n = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (max == 0)
+		return 0;
+	r = store_command(s, newest_first ? "ZREVRANGE %s 0 %lld" : "ZRANGE %s 0 %lld", key, (long long)max - 1);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	items = xcalloc(r->elements ? r->elements : 1, item_size);
+	for (size_t i = 0; i < r->elements; i++) {
+		int got;
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			continue;
+		got = load(s, r->element[i]->str, items + n * item_size, arg);
+		if (got < 0) {
+			freeReplyObject(r);
+			free(items);
+			return -1;
+		}
+		if (got == 0)
+			n++;
+	}
+	freeReplyObject(r);
+	*out = items;
+	*count = n;
+	return 0;
+}

@@ -130,4 +130,14 @@ int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms
 void store_monitor_stop(void);
 bool store_ready(void);
 
+/* A list of records kept as a zset index plus one record per member (an org's
+ * services, integrations, incidents): the first max members of zset key
+ * (oldest first, or newest first), each loaded by load(s, member, item, arg)
+ * into the next slot of a calloc'd array of item_size items. load returns 0
+ * loaded, 1 skip it (gone, or not ours to show), -1 store failure. 0 with
+ * *out (caller frees) and *count, or -1 (nothing to free). */
+typedef int (*store_load_fn)(struct store *s, const char *member, void *item, const void *arg);
+int store_load_index(struct store *s, const char *key, size_t max, bool newest_first, size_t item_size,
+		     store_load_fn load, const void *arg, void **out, size_t *count);
+
 #endif
