@@ -8,7 +8,6 @@
 #include "bot/when.h"
 #include "commands/oncall.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #define DAY 86400LL
@@ -274,7 +273,7 @@ static int team_of_shift(struct cmd_ctx *ctx, const char *shift, char *team, siz
 	char rot[SCHEDULE_ID_LEN], key[192];
 	const char *dot = strchr(shift, '.');
 	redisReply *r;
-	json_t *js;
+	struct rotation_plan plan;
 	int rc = 1;
 
 	if (shift[0] != 'r' || !dot || (size_t)(dot - shift) >= sizeof(rot))
@@ -285,11 +284,10 @@ static int team_of_shift(struct cmd_ctx *ctx, const char *shift, char *team, siz
 		return 1;
 	if (!(r = store_command(ctx->store, "GET %s", key)))
 		return -1;
-	if (r->type == REDIS_REPLY_STRING && (js = json_loads(r->str, 0, NULL))) {
-		const char *t = json_string_value(json_object_get(js, "team"));
-		if (t && t[0] && wk_strlcpy(team, t, size) < size)
+	if (r->type == REDIS_REPLY_STRING && rotation_plan_from_json(r->str, r->len, &plan) == 0) {
+		if (plan.team[0] && wk_strlcpy(team, plan.team, size) < size)
 			rc = 0;
-		json_decref(js);
+		rotation_plan_free(&plan);
 	}
 	freeReplyObject(r);
 	return rc;
