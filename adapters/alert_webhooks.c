@@ -200,7 +200,7 @@ static void handle(struct worker *w, struct hook_job *job, struct http_response 
 	struct alert a;
 	int rc, status;
 
-	rc = integration_by_token(w->store, job->token, &in, sealed, sizeof(sealed));
+	rc = integration_by_token(w->store, job->token, &in, sealed, sizeof(sealed), &svc);
 	if (rc < 0) {
 		respond_error(resp, 503, "the database did not answer; retry");
 		return;
@@ -228,12 +228,8 @@ static void handle(struct worker *w, struct hook_job *job, struct http_response 
 		respond_error(resp, 400, why);
 		return;
 	}
-	rc = service_get(w->store, in.org, in.service, &svc);
-	if (rc != 0) {
-		if (rc < 0)
-			respond_error(resp, 503, "the database did not answer; retry");
-		else
-			respond_error(resp, 410, "this integration's service was deleted");
+	if (!svc.name[0]) {
+		respond_error(resp, 410, "this integration's service was deleted");
 		return;
 	}
 	/* "Last used" to the second: a busy integration costs no extra write per alert. */

@@ -24,7 +24,7 @@
 #define BACKOFF_FIRST_MS 2000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define STORE_DOWN_WAIT_MS 1000
-#define ENGINE_MIN_SLEEP_MS 5
+#define ENGINE_MIN_SLEEP_MS 1
 
 static const struct {
 	const char *kind;
@@ -107,7 +107,11 @@ static int64_t backoff_ms(int64_t attempts)
 	return d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS;
 }
 
-static void run_timer(struct store *s, const struct timer_claim *t)
+/* Runs t and finishes it, except a plain success: that returns true and is
+ * left to finish_done(), which deletes a whole batch in one round trip. Until
+ * then the timer stays leased (and renewed), so a crash in between only runs
+ * it again, which handlers are written to survive. */
+static bool run_timer(struct store *s, const struct timer_claim *t)
 {
 	engine_handler fire = handler_for(t->kind);
 	struct engine_ctx ctx = {
@@ -133,13 +137,14 @@ static void run_timer(struct store *s, const struct timer_claim *t)
 	} else {
 		rc = fire(&ctx);
 	}
-	if (rc == 0 && ctx.rearm_ms > 0) {
+	if (rc == 0 && ctx.rearm_ms <= 0) {
+		metrics_command("engine", t->kind, "ok", wk_mono_us() - t0);
+		return true;
+	}
+	if (rc == 0) {
 		fin = timer_reschedule_after(s, t->id, t->fence, ctx.rearm_ms,
 					     ctx.rearm_payload[0] ? ctx.rearm_payload : NULL);
 		outcome = "rearmed";
-	} else if (rc == 0) {
-		fin = timer_done(s, t->id, t->fence);
-		outcome = "done";
 	} else {
 		int64_t at = ctx.retry_at_ms > 0 ? ctx.retry_at_ms : engine_now_ms() + backoff_ms(t->attempts);
 		fin = timer_retry(s, t->id, t->fence, at);
@@ -159,6 +164,27 @@ static void run_timer(struct store *s, const struct timer_claim *t)
 	/* dropped is counted by timers.c, once. */
 	if (fin != 2)
 		metrics_command("engine", t->kind, rc == 0 ? "ok" : "retry", wk_mono_us() - t0);
+	return false;
+}
+
+/* The batch run_timer() left: deleted together, each under its own fence (0 =
+ * someone re-scheduled it meanwhile, e.g. handoff_fire() arming the next). If
+ * Redis fails here, the leases run out and the timers run again. */
+static void finish_done(struct store *s, const struct timer_claim *const *done, size_t n)
+{
+	int result[TIMER_CLAIM_MAX];
+
+	if (n == 0)
+		return;
+	if (timer_done_many(s, done, n, result) < 0) {
+		log_error("engine.finish_failed", "timers=%zu outcome=done error=\"%s\"", n, store_error(s));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char q[TIMER_ID_MAX + 8];
+		log_debug("engine.timer", "id=%s kind=%s outcome=done fence=%lld current=%d",
+			  log_quote(q, sizeof(q), done[i]->id), done[i]->kind, (long long)done[i]->fence, result[i]);
+	}
 }
 
 /* ---- leases ---- */
@@ -268,6 +294,7 @@ static void *engine_main(void *arg)
 {
 	struct store *s = store_open(engine.cfg->redis_url, engine.cfg->redis_timeout_ms);
 	struct timer_claim *claims = xcalloc(TIMER_CLAIM_MAX, sizeof(*claims));
+	const struct timer_claim *done[TIMER_CLAIM_MAX];
 	bool store_down = false;
 
 	bool sweep_armed = false;
@@ -277,7 +304,7 @@ static void *engine_main(void *arg)
 	log_info("engine.start", "owner=%s lease_ms=%lld", engine.owner, (long long)engine.lease_ms);
 	while (!stopping()) {
 		size_t n = 0, i;
-		int64_t next, now = engine_now_ms(), wait;
+		int64_t now = engine_now_ms(), wait;
 
 		/* The periodic sweep is one timer shared by every instance: only
 		 * created when missing, so restarts don't keep pushing it back. */
@@ -286,8 +313,8 @@ static void *engine_main(void *arg)
 							now + engine_sweep_first_ms()) >= 0 &&
 				      timer_schedule_nx(s, ESCALATION_AUDIT_ID, "inc_audit", ESCALATION_AUDIT_ORG, "",
 							now + escalation_audit_period_ms()) >= 0;
-		int64_t redis_now = 0;
-		if (timer_claim(s, engine.owner, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n, &redis_now) < 0) {
+		int64_t redis_now = 0, next = 0;
+		if (timer_claim(s, engine.owner, engine.lease_ms, TIMER_CLAIM_MAX, claims, &n, &redis_now, &next) < 0) {
 			if (!store_down)
 				log_warn("engine.claim_failed", "error=\"%s\"", store_error(s));
 			store_down = true;
@@ -299,10 +326,16 @@ static void *engine_main(void *arg)
 		store_down = false;
 		track_redis_clock(redis_now);
 		hold(claims, n);
+		size_t ndone = 0;
 		for (i = 0; i < n && !stopping(); i++) {
-			run_timer(s, &claims[i]);
-			unhold(&claims[i]);
+			if (run_timer(s, &claims[i]))
+				done[ndone++] = &claims[i];
+			else
+				unhold(&claims[i]);
 		}
+		finish_done(s, done, ndone);
+		for (size_t j = 0; j < ndone; j++)
+			unhold(done[j]);
 		/* Shutting down with claims in hand: give them back now rather than
 		 * making another instance wait for the lease to run out. */
 		for (; i < n; i++) {
@@ -312,11 +345,8 @@ static void *engine_main(void *arg)
 		if (n == TIMER_CLAIM_MAX)
 			continue;	/* more may be due already */
 		wait = ENGINE_MAX_SLEEP_MS;
-		if (timer_next_due(s, &next) == 0) {
-			int64_t d = next - engine_now_ms();
-			if (d < wait)
-				wait = d;
-		}
+		if (next > 0 && next - engine_now_ms() < wait)
+			wait = next - engine_now_ms();
 		/* A lease expiring this very millisecond is only taken once it is
 		 * strictly past: a short floor keeps that from becoming a busy loop. */
 		wait_for_work(s, wait < ENGINE_MIN_SLEEP_MS ? ENGINE_MIN_SLEEP_MS : wait, wake_id, sizeof(wake_id));

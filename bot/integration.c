@@ -2,6 +2,7 @@
 #include "bot/integration.h"
 #include "bot/audit.h"
 #include "bot/org.h"
+#include "bot/service.h"
 #include "bot/util.h"
 
 #include <stdio.h>
@@ -179,9 +180,30 @@ static const struct store_field fields[] = {
 	STORE_I64_FIELD("last_used_ms", struct integration, last_used_ms),
 };
 
-/* 0 found (with token_sha and secret when asked for), 1 missing, -1. */
-static int get(struct store *s, const char *org_id, int64_t id, struct integration *out, char *sha, size_t shasize,
-	       char *sealed, size_t sealed_size)
+/* An integration from its hash (HGETALL pairs); token_sha and the sealed
+ * secret into sha and sealed when asked for. */
+static void from_hash(const redisReply *r, const char *org_id, struct integration *out, char *sha,
+		      size_t shasize, char *sealed, size_t sealed_size)
+{
+	memset(out, 0, sizeof(*out));
+	store_hash_fields(r, fields, ARRAY_LEN(fields), out);
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(k->str, "secret") == 0) {
+			out->has_secret = v->str[0] != '\0';
+			if (sealed)
+				wk_strlcpy(sealed, v->str, sealed_size);
+		} else if (strcmp(k->str, "token_sha") == 0 && sha) {
+			wk_strlcpy(sha, v->str, shasize);
+		}
+	}
+	wk_strlcpy(out->org, org_id, sizeof(out->org));
+}
+
+/* 0 found, 1 missing, -1. */
+static int get(struct store *s, const char *org_id, int64_t id, struct integration *out)
 {
 	char key[256];
 	redisReply *r;
@@ -199,21 +221,8 @@ static int get(struct store *s, const char *org_id, int64_t id, struct integrati
 		freeReplyObject(r);
 		return 1;
 	}
-	store_hash_fields(r, fields, ARRAY_LEN(fields), out);
-	for (size_t i = 0; i + 1 < r->elements; i += 2) {
-		const redisReply *k = r->element[i], *v = r->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k->str, "secret") == 0) {
-			out->has_secret = v->str[0] != '\0';
-			if (sealed)
-				wk_strlcpy(sealed, v->str, sealed_size);
-		} else if (strcmp(k->str, "token_sha") == 0 && sha) {
-			wk_strlcpy(sha, v->str, shasize);
-		}
-	}
+	from_hash(r, org_id, out, NULL, 0, NULL, 0);
 	freeReplyObject(r);
-	wk_strlcpy(out->org, org_id, sizeof(out->org));
 	return 0;
 }
 
@@ -223,7 +232,7 @@ static int load_integration(struct store *s, const char *member, void *item, con
 
 	if (!wk_parse_i64(member, 1, INT64_MAX, &id))
 		return 1;
-	return get(s, org_id, id, item, NULL, 0, NULL, 0);
+	return get(s, org_id, id, item);
 }
 
 int integration_list(struct store *s, const char *org_id, struct integration **out, size_t *count)
@@ -242,36 +251,58 @@ int integration_list(struct store *s, const char *org_id, struct integration **o
 	return rc;
 }
 
+/* One round trip for a webhook: the token's integration and its service. */
+static const struct store_script by_token_script = {
+	"integration_by_token",
+	/* KEYS: the token's hook key. Returns {} for no such token, else {org,
+	 * integration pairs, service pairs ({} when deleted), service owners}. */
+	"local v = redis.call('HMGET', KEYS[1], 'org', 'id')\n"
+	"if not v[1] or not v[2] then return {} end\n"
+	"local p = wk_org_prefix(v[1])\n"
+	"local intg = redis.call('HGETALL', p .. 'intg:' .. v[2])\n"
+	"if #intg == 0 then return {} end\n"
+	"local svc = ''\n"
+	"for i = 1, #intg, 2 do if intg[i] == 'service' then svc = intg[i + 1] end end\n"
+	"if svc == '' then return {v[1], intg, {}, {}} end\n"
+	"local sk = p .. 'service:' .. svc\n"
+	"return {v[1], intg, redis.call('HGETALL', sk), redis.call('SMEMBERS', sk .. ':owners')}\n",
+	STORE_KEY_LUA
+};
+
 int integration_by_token(struct store *s, const char *token, struct integration *out, char *sealed,
-			 size_t sealed_size)
+			 size_t sealed_size, struct service *svc)
 {
-	char sha[65], stored[65] = "", org[128];
+	char sha[65], stored[65] = "", hook_key[80];
 	redisReply *r;
-	int64_t id = 0;
-	int rc;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (sealed_size)
 		sealed[0] = '\0';
+	if (svc)
+		memset(svc, 0, sizeof(*svc));
 	if (!integration_token_shaped(token))
 		return 1;
 	integration_token_hash(token, sha);
-	r = store_command(s, "HMGET wk:hook:%s org id", sha);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	rc = r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-	     wk_strlcpy(org, r->element[0]->str, sizeof(org)) < sizeof(org) &&
-	     wk_parse_i64(r->element[1]->str, 1, INT64_MAX, &id) ? 0 : 1;
-	freeReplyObject(r);
-	if (rc != 0)
-		return rc;
-	rc = get(s, org, id, out, stored, sizeof(stored), sealed, sealed_size);
+	snprintf(hook_key, sizeof(hook_key), "wk:hook:%s", sha);
+	const char *keys[] = { hook_key };
+	r = store_script(s, &by_token_script, 1, keys, 0, NULL);
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		goto out;
+	rc = 1;
+	if (r->elements != 4 || r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(out->org) ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY || r->element[2]->type != REDIS_REPLY_ARRAY)
+		goto out;
+	from_hash(r->element[1], r->element[0]->str, out, stored, sizeof(stored), sealed, sealed_size);
 	/* A record made for another token (never: ids are not reused) is no match. */
-	if (rc == 0 && !wk_secret_equal(stored, strlen(stored), sha, strlen(sha)))
-		rc = 1;
+	if (!wk_secret_equal(stored, strlen(stored), sha, strlen(sha)))
+		goto out;
+	if (svc && r->element[2]->elements)
+		service_from_reply(r->element[2], r->element[3], svc);
+	rc = 0;
+out:
+	if (r)
+		freeReplyObject(r);
 	return rc;
 }
 

@@ -83,9 +83,12 @@ int integration_set_secret(struct store *s, const struct integration_actor *a, i
 int integration_list(struct store *s, const char *org_id, struct integration **out, size_t *count);
 
 /* The integration a token names: 0 found (with its sealed secret, "" when
- * none, into sealed), 1 no such token, -1. Reads only. */
+ * none, into sealed), 1 no such token, -1. When svc is not NULL, the same
+ * round trip reads the integration's service into it (svc->name "" when that
+ * service was deleted): a webhook costs one read before its one write. */
+struct service;
 int integration_by_token(struct store *s, const char *token, struct integration *out, char *sealed,
-			 size_t sealed_size);
+			 size_t sealed_size, struct service *svc);
 /* Record that it was used (bookkeeping, after the alert was recorded). */
 int integration_touch(struct store *s, const char *org_id, int64_t id, int64_t now_ms);
 

@@ -141,7 +141,7 @@ int service_set(struct store *s, const struct service_actor *a, const char *name
 
 /* ---- reading ---- */
 
-int service_get(struct store *s, const char *org_id, const char *name, struct service *out)
+void service_from_reply(const redisReply *hash, const redisReply *owners, struct service *out)
 {
 	static const struct store_field fields[] = {
 		STORE_STR_FIELD("name", struct service, name),
@@ -150,9 +150,23 @@ int service_get(struct store *s, const char *org_id, const char *name, struct se
 		STORE_STR_FIELD("pages", struct service, pages),
 		STORE_I64_FIELD("created_ms", struct service, created_ms),
 	};
+
+	memset(out, 0, sizeof(*out));
+	store_hash_fields(hash, fields, ARRAY_LEN(fields), out);
+	if (!out->pages[0])
+		wk_strlcpy(out->pages, SERVICE_DEFAULT_PAGES, sizeof(out->pages));
+	if (!out->team[0])
+		wk_strlcpy(out->team, "default", sizeof(out->team));
+	if (owners && owners->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < owners->elements && out->nowners < SERVICE_OWNERS_MAX; i++)
+			if (owners->element[i]->type == REDIS_REPLY_STRING)
+				wk_strlcpy(out->owners[out->nowners++], owners->element[i]->str, sizeof(out->owners[0]));
+}
+
+int service_get(struct store *s, const char *org_id, const char *name, struct service *out)
+{
 	char key[256];
-	redisReply *r;
-	int rc = -1;
+	redisReply *r, *owners;
 
 	memset(out, 0, sizeof(*out));
 	if (org_key(key, sizeof(key), org_id, "service:%s", name) < 0)
@@ -167,22 +181,17 @@ int service_get(struct store *s, const char *org_id, const char *name, struct se
 		freeReplyObject(r);
 		return 1;
 	}
-	store_hash_fields(r, fields, ARRAY_LEN(fields), out);
-	freeReplyObject(r);
-	if (!out->pages[0])
-		wk_strlcpy(out->pages, SERVICE_DEFAULT_PAGES, sizeof(out->pages));
-	if (!out->team[0])
-		wk_strlcpy(out->team, "default", sizeof(out->team));
-	r = store_command(s, "SMEMBERS %s:owners", key);
-	if (r && r->type == REDIS_REPLY_ARRAY) {
-		for (size_t i = 0; i < r->elements && out->nowners < SERVICE_OWNERS_MAX; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING)
-				wk_strlcpy(out->owners[out->nowners++], r->element[i]->str, sizeof(out->owners[0]));
-		rc = 0;
-	}
-	if (r)
+	owners = store_command(s, "SMEMBERS %s:owners", key);
+	if (!owners || owners->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(r);
-	return rc;
+		if (owners)
+			freeReplyObject(owners);
+		return -1;
+	}
+	service_from_reply(r, owners, out);
+	freeReplyObject(r);
+	freeReplyObject(owners);
+	return 0;
 }
 
 static int load_service(struct store *s, const char *member, void *item, const void *org_id)

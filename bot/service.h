@@ -43,6 +43,10 @@ bool service_pages(const struct service *svc, const char *sev);
 
 /* 0 found, 1 no such service, -1. */
 int service_get(struct store *s, const char *org_id, const char *name, struct service *out);
+/* A service from its hash (HGETALL pairs) and owners (SMEMBERS), for a script
+ * that read them itself (integration_by_token). Defaults filled in as
+ * service_get() does. */
+void service_from_reply(const redisReply *hash, const redisReply *owners, struct service *out);
 
 /* Every service, oldest first. Caller frees *out. 0 or -1. */
 int service_list(struct store *s, const char *org_id, struct service **out, size_t *count);

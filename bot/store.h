@@ -121,6 +121,9 @@ void store_hash_fields(const redisReply *pairs, const struct store_field *fields
 
 /* Build "wk:{org}:suffix" into out. Returns -1 if it does not fit. */
 int store_key(char *out, size_t size, const char *org_id, const char *suffix);
+/* The same key shape as a Lua prelude, for a script that learns the org from
+ * what it reads (a webhook token): wk_org_prefix(org) .. suffix. */
+#define STORE_KEY_LUA "local function wk_org_prefix(org) return 'wk:{' .. org .. '}:' end\n"
 
 /* Readiness: a background thread PINGs Redis every interval and keeps a flag
  * that /readyz reads without touching the network. The probe never waits out

@@ -181,7 +181,8 @@ static const struct store_script claim_script = {
 	 * Cluster they are in this script's slot.
 	 * Returns {claimed, dropped, returned}: claimed = {{id, kind, org, payload,
 	 * due_ms, attempts, fence}...}, dropped = {{id, kind, org, attempts}...},
-	 * returned = {{id, previous lease owner, attempts}...}. */
+	 * returned = {{id, previous lease owner, attempts}...}, then now and the
+	 * next instant to look (a score as Redis prints it, '' when nothing waits). */
 	"local now = wk_now()\n"
 	"local lease_until = now + tonumber(ARGV[1])\n"
 	"local maxatt = tonumber(ARGV[5])\n"
@@ -205,18 +206,32 @@ static const struct store_script claim_script = {
 	"    end\n"
 	"  end\n"
 	"end\n"
-	"for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do\n"
-	"  local h = ARGV[6] .. id\n"
-	"  redis.call('ZREM', KEYS[1], id)\n"
-	"  if redis.call('EXISTS', h) == 1 then\n"
-	"    local f = redis.call('HINCRBY', h, 'fence', 1)\n"
-	"    redis.call('HSET', h, 'lease_owner', ARGV[4], 'lease_until', string.format('%d', lease_until))\n"
-	"    redis.call('ZADD', KEYS[2], lease_until, id)\n"
-	"    local v = redis.call('HMGET', h, 'kind', 'org', 'payload', 'due_ms', 'attempts')\n"
-	"    claimed[#claimed + 1] = {id, v[1] or '', v[2] or '', v[3] or '', v[4] or '0', v[5] or '0', f}\n"
+	/* Due ones, oldest first: one ZREM and one ZADD for the whole batch, and
+	 * per timer one read and one write of its hash. */
+	"local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))\n"
+	"if #ids > 0 then\n"
+	"  redis.call('ZREM', KEYS[1], unpack(ids))\n"
+	"  local lu, leased = string.format('%d', lease_until), {}\n"
+	"  for _, id in ipairs(ids) do\n"
+	"    local h = ARGV[6] .. id\n"
+	"    local v = redis.call('HMGET', h, 'kind', 'org', 'payload', 'due_ms', 'attempts', 'fence')\n"
+	"    if v[1] then\n"
+	"      local f = (tonumber(v[6]) or 0) + 1\n"
+	"      redis.call('HSET', h, 'fence', string.format('%d', f), 'lease_owner', ARGV[4], 'lease_until', lu)\n"
+	"      leased[#leased + 1] = lu\n"
+	"      leased[#leased + 1] = id\n"
+	"      claimed[#claimed + 1] = {id, v[1], v[2] or '', v[3] or '', v[4] or '0', v[5] or '0', f}\n"
+	"    end\n"
 	"  end\n"
+	"  if #leased > 0 then redis.call('ZADD', KEYS[2], unpack(leased)) end\n"
 	"end\n"
-	"return {claimed, dropped, returned, string.format('%d', now)}\n",
+	/* When the engine must look again: the first due timer or expiring lease. */
+	"local next = ''\n"
+	"for _, k in ipairs(KEYS) do\n"
+	"  local f = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')\n"
+	"  if f[2] and (next == '' or tonumber(f[2]) < tonumber(next)) then next = f[2] end\n"
+	"end\n"
+	"return {claimed, dropped, returned, string.format('%d', now), next}\n",
 	TIMERS_LUA
 };
 
@@ -239,13 +254,15 @@ static long long elem_int(const redisReply *r, size_t i)
 }
 
 int timer_claim(struct store *s, const char *owner, int64_t lease_ms, size_t max, struct timer_claim *out,
-		size_t *n, int64_t *redis_now_ms)
+		size_t *n, int64_t *redis_now_ms, int64_t *next_ms)
 {
 	char lease[24], maxs[12], maxatt[12];
 	redisReply *r;
 	int rc = -1;
 
 	*n = 0;
+	if (next_ms)
+		*next_ms = 0;
 	if (max == 0)
 		return 0;
 	if (max > TIMER_CLAIM_MAX)
@@ -256,11 +273,14 @@ int timer_claim(struct store *s, const char *owner, int64_t lease_ms, size_t max
 	const char *keys[] = { K_DUE, K_LEASED };
 	const char *args[] = { lease, "", maxs, owner, maxatt, K_PREFIX, UNDROPPABLE };
 	r = store_script(s, &claim_script, 2, keys, 7, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
 	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY ||
 	    r->element[2]->type != REDIS_REPLY_ARRAY)
 		goto out;
 	*redis_now_ms = elem_int(r, 3);
+	/* Scores come back as doubles in text ("1.7e+12" is possible). */
+	if (next_ms && elem_str(r, 4)[0])
+		*next_ms = (int64_t)strtod(elem_str(r, 4), NULL);
 	for (size_t i = 0; i < r->element[1]->elements; i++) {
 		const redisReply *d = r->element[1]->element[i];
 		if (d->type == REDIS_REPLY_ARRAY)
@@ -378,6 +398,60 @@ static int int_result(redisReply *r)
 int timer_done(struct store *s, const char *id, int64_t fence)
 {
 	return int_result(fenced(s, &done_script, id, fence, 0, NULL));
+}
+
+static const struct store_script done_many_script = {
+	"timer_done_many",
+	/* KEYS: due, leased. ARGV: hash prefix, then id, fence pairs. Returns one
+	 * 1 (done) or 0 (stale) per pair. */
+	"local out, gone = {}, {}\n"
+	"for i = 2, #ARGV, 2 do\n"
+	"  local h = ARGV[1] .. ARGV[i]\n"
+	"  if redis.call('HGET', h, 'fence') == ARGV[i + 1] then\n"
+	"    redis.call('DEL', h)\n"
+	"    gone[#gone + 1] = ARGV[i]\n"
+	"    out[#out + 1] = 1\n"
+	"  else\n"
+	"    out[#out + 1] = 0\n"
+	"  end\n"
+	"end\n"
+	"if #gone > 0 then\n"
+	"  redis.call('ZREM', KEYS[1], unpack(gone))\n"
+	"  redis.call('ZREM', KEYS[2], unpack(gone))\n"
+	"end\n"
+	"return out\n",
+	NULL
+};
+
+int timer_done_many(struct store *s, const struct timer_claim *const *done, size_t n, int *result)
+{
+	char fences[TIMER_CLAIM_MAX][24];
+	const char *args[1 + 2 * TIMER_CLAIM_MAX];
+	const char *keys[] = { K_DUE, K_LEASED };
+	int nargs = 0, rc = -1;
+	redisReply *r;
+
+	if (n == 0)
+		return 0;
+	if (n > TIMER_CLAIM_MAX)
+		return -1;
+	args[nargs++] = K_PREFIX;
+	for (size_t i = 0; i < n; i++) {
+		if (!timer_id_valid(done[i]->id))
+			return -1;
+		snprintf(fences[i], sizeof(fences[i]), "%lld", (long long)done[i]->fence);
+		args[nargs++] = done[i]->id;
+		args[nargs++] = fences[i];
+	}
+	r = store_script(s, &done_many_script, 2, keys, nargs, args);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == n) {
+		for (size_t i = 0; i < n; i++)
+			result[i] = (int)elem_int(r, i);
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
 }
 
 int timer_reschedule_after(struct store *s, const char *id, int64_t fence, int64_t next_due_ms,

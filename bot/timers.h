@@ -106,13 +106,20 @@ int timer_cancel(struct store *s, const char *id);
  * dropped after TIMER_MAX_ATTEMPTS; logged and counted here), except kinds
  * that must never be dropped (escalation steps), which keep coming back.
  * out must hold max entries; *n is how many were claimed; *redis_now_ms is
- * the instant the claim was judged at. 0 or -1. */
+ * the instant the claim was judged at; *next_ms (when not NULL) the earliest
+ * instant anything may need the engine after this claim (the first due timer
+ * or expiring lease), 0 when nothing waits: the engine's sleep needs no
+ * second round trip. 0 or -1. */
 int timer_claim(struct store *s, const char *owner, int64_t lease_ms, size_t max, struct timer_claim *out,
-		size_t *n, int64_t *redis_now_ms);
+		size_t *n, int64_t *redis_now_ms, int64_t *next_ms);
 
 /* Fenced: 1 done, 0 stale (the fence moved on: someone else owns the timer
  * now, or it was re-scheduled or cancelled), -1 failure. */
 int timer_done(struct store *s, const char *id, int64_t fence);
+/* timer_done() for up to TIMER_CLAIM_MAX timers in one round trip:
+ * result[i] is 1 or 0 for done[i] as timer_done() would say. 0, or -1 on a
+ * bad id or store failure (then none was finished). */
+int timer_done_many(struct store *s, const struct timer_claim *const *done, size_t n, int *result);
 /* Fire-and-rearm in one step: the timer becomes due at next_due_ms with a new
  * payload (NULL keeps it), attempts back to 0. */
 int timer_reschedule_after(struct store *s, const char *id, int64_t fence, int64_t next_due_ms,

@@ -307,18 +307,22 @@ static void test_tokens(void **state)
 		freeReplyObject(v);
 	}
 	freeReplyObject(r);
-	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed)), 0);
+	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed), NULL), 0);
 	assert_int_equal(in.id, 1);
 	assert_string_equal(in.org, ORG);
 	assert_string_equal(in.source, "sentry");
 	assert_string_equal(in.service, "api");
 	assert_string_equal(sealed, "");
 	assert_int_equal(integration_set_secret(s, &a, 1, "s1.sealed", &o), 0);
-	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed)), 0);
+	/* The webhook's one read also brings the service it alerts. */
+	struct service bound;
+	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed), &bound), 0);
 	assert_string_equal(sealed, "s1.sealed");
+	assert_string_equal(bound.name, "api");
+	assert_string_equal(bound.team, "default");
 	assert_true(in.has_secret);
-	assert_int_equal(integration_by_token(s, "abcdefghijklmnopqrstuvwxyz234567", &in, sealed, sizeof(sealed)), 1);
-	assert_int_equal(integration_by_token(s, "not-a-token", &in, sealed, sizeof(sealed)), 1);
+	assert_int_equal(integration_by_token(s, "abcdefghijklmnopqrstuvwxyz234567", &in, sealed, sizeof(sealed), NULL), 1);
+	assert_int_equal(integration_by_token(s, "not-a-token", &in, sealed, sizeof(sealed), NULL), 1);
 	assert_int_equal(integration_touch(s, ORG, 1, 5000), 0);
 	assert_int_equal(integration_list(s, ORG, &list, &n), 0);
 	assert_int_equal(n, 1);
@@ -326,7 +330,7 @@ static void test_tokens(void **state)
 	free(list);
 	assert_int_equal(integration_revoke(s, &a, 1, &o), 0);
 	assert_int_equal(o, INTEGRATION_DONE);
-	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed)), 1);
+	assert_int_equal(integration_by_token(s, token, &in, sealed, sizeof(sealed), NULL), 1);
 	assert_int_equal(integration_revoke(s, &a, 1, &o), 0);
 	assert_int_equal(o, INTEGRATION_MISSING);
 	/* Touching a revoked integration does not bring its record back. */

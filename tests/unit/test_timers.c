@@ -44,11 +44,14 @@ static void test_claims_follow_redis_clock(void **state)
 	command(s, "FLUSHALL%s", "");
 	/* Due in a minute by Redis's clock, whatever this process's clock says. */
 	assert_int_equal(timer_schedule_in(s, "t:later", "page_step", "slack:T1", "p1", 60000), 0);
-	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow), 0);
+	int64_t next = 0;
+	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow, &next), 0);
 	assert_int_equal(n, 0);
 	assert_true(llabs(rnow - wk_now_ms()) < 2000);
+	/* The claim also says when to look again: the one waiting timer. */
+	assert_true(next >= rnow + 59000 && next <= rnow + 60000);
 	shift(s, 61000);	/* a minute later, by Redis */
-	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow), 0);
+	assert_int_equal(timer_claim(s, "me", 3000, 4, c, &n, &rnow, NULL), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].id, "t:later");
 	assert_true(rnow - wk_now_ms() > 59000);
@@ -70,7 +73,7 @@ static void test_escalation_steps_are_never_dropped(void **state)
 	assert_int_equal(timer_schedule_in(s, "page:slack:T1:p9", "page_step", "slack:T1", "p9", 0), 0);
 	/* The holder dies every time: claim, let the lease run out, again. */
 	for (int round = 0; round < TIMER_MAX_ATTEMPTS + 3; round++) {
-		assert_int_equal(timer_claim(s, "dies", 1000, 4, c, &n, &rnow), 0);
+		assert_int_equal(timer_claim(s, "dies", 1000, 4, c, &n, &rnow, NULL), 0);
 		for (size_t i = 0; i < n; i++) {
 			if (strcmp(c[i].kind, "inc_step") == 0)
 				seen_step++;
@@ -90,6 +93,48 @@ static void test_escalation_steps_are_never_dropped(void **state)
 	assert_int_equal(r->integer, 0);
 	freeReplyObject(r);
 	command(s, "DEL wk:{timers}:test_clock_offset_ms%s", "");
+	store_close(s);
+}
+
+/* A batch of finishes is fenced per timer: one re-scheduled while it ran
+ * (its fence moved) is not deleted with the others. */
+static void test_done_many_is_fenced_per_timer(void **state)
+{
+	struct store *s = store_open(unit_redis_url, 2000);
+	struct timer_claim c[4];
+	const struct timer_claim *done[3];
+	int result[3] = { -1, -1, -1 };
+	size_t n;
+	int64_t rnow;
+	redisReply *r;
+
+	(void)state;
+	command(s, "FLUSHALL%s", "");
+	assert_int_equal(timer_schedule_in(s, "t:a", "page_step", "slack:T1", "a", 0), 0);
+	assert_int_equal(timer_schedule_in(s, "t:b", "page_step", "slack:T1", "b", 0), 0);
+	assert_int_equal(timer_schedule_in(s, "t:c", "page_step", "slack:T1", "c", 0), 0);
+	assert_int_equal(timer_claim(s, "me", 30000, 4, c, &n, &rnow, NULL), 0);
+	assert_int_equal(n, 3);
+	/* Someone moves one of them while it is held. */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i].id, "t:b") == 0)
+			assert_int_equal(timer_schedule_in(s, "t:b", "page_step", "slack:T1", "b2", 60000), 0);
+	for (size_t i = 0; i < n; i++)
+		done[i] = &c[i];
+	assert_int_equal(timer_done_many(s, done, n, result), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(result[i], strcmp(c[i].id, "t:b") == 0 ? 0 : 1);
+	r = store_command(s, "ZRANGE wk:{timers} 0 -1");
+	assert_non_null(r);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->str, "t:b");
+	freeReplyObject(r);
+	r = store_command(s, "ZCARD wk:{timers}:leased");
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	r = store_command(s, "EXISTS wk:{timers}:t:t:a wk:{timers}:t:t:c");
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
 	store_close(s);
 }
 
@@ -115,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_claims_follow_redis_clock),
 		cmocka_unit_test(test_escalation_steps_are_never_dropped),
 		cmocka_unit_test(test_earliest_timer_wakes_engines),
+		cmocka_unit_test(test_done_many_is_fenced_per_timer),
 	};
 	return cmocka_run_group_tests(tests, unit_redis_start, unit_redis_stop);
 }
