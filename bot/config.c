@@ -130,6 +130,9 @@ static const struct config_key config_keys[] = {
 	{ "incidents.max_new_per_minute", "WK_INCIDENTS_MAX_NEW_PER_MINUTE", INT(incidents_max_new_per_minute), "20",
 	  1, 10000, 0, "new incidents one alert integration may open a minute, 1..10000; further alerts join "
 	  "one \"alert storm on <service>\" incident" },
+	{ "incidents.notify_user_ids", "WK_INCIDENT_NOTIFY_USER_IDS", STR(incidents_notify_user_ids), "", 0, 0, 0,
+	  "for operators: org-qualified member ids (slack:T0123:U0456,...) that alone may receive incidents "
+	  "through broad targets in the orgs they name, instead of those orgs' /delegate mode" },
 	{ "secrets.key", "WK_SECRET_KEY", STR(secret_key), "", 0, 0, CFG_SECRET,
 	  "32 random bytes in base64 (`openssl rand -base64 32`) that seal third-party secrets in Redis" },
 	{ "secrets.key_previous", "WK_SECRET_KEY_PREVIOUS", STR(secret_key_previous), "", 0, 0, CFG_SECRET,

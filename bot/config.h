@@ -87,6 +87,7 @@ struct config {
 	char *incidents_step_delays_s;	/* "0,300,600": primary, 1st, 2nd backup (escalation.h) */
 	int64_t incidents_repeats;	/* rounds of the default policy after the first */
 	int64_t incidents_max_new_per_minute;	/* per alert integration; more join one storm incident */
+	char *incidents_notify_user_ids;	/* "slack:T1:U1,...": replaces /delegate mode in those orgs */
 
 	char *secret_key;		/* secret: base64 of 32 bytes, "" = none (bot/secrets.h) */
 	char *secret_key_previous;	/* secret: the key before a rotation */

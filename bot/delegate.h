@@ -91,6 +91,10 @@ struct delegate_actor {
 
 enum delegate_outcome { DELEGATE_DONE, DELEGATE_UNCHANGED, DELEGATE_MISSING, DELEGATE_FULL };
 
+/* The settings from the deleg hash's HGETALL pairs (defaults for what is
+ * missing); for scripts that read it with other things. */
+void delegate_settings_parse(const redisReply *pairs, struct delegate_settings *out);
+
 /* Reading. Settings default to users_with_services, no viewers, no priority,
  * gap 0. Rules come in precedence order (most specific, then newest). */
 int delegate_settings_get(struct store *s, const char *org_id, struct delegate_settings *out);
@@ -119,7 +123,11 @@ int delegate_team_policy_set(struct store *s, const struct delegate_actor *a, co
  *     -> policy text, team, rule id ("" when no rule matched)
  * default_policy is the built-in default's text; its "r<repeats>:<round s>"
  * head is what a one-step policy repeats with. */
-extern const char DELEGATE_ROUTE_LUA[];
+#define DELEGATE_ROUTE_LUA \
+	"local function wk_route(p, service, severity, type, team, default_policy)\n" \
+	"  local t = redis.call('GET', p .. 'team_policy:' .. team)\n" \
+	"  return t or default_policy, team, ''\n" \
+	"end\n"
 
 struct delegate_route {
 	char policy[512];
@@ -158,11 +166,12 @@ int delegate_step_people(struct store *s, const struct config *cfg, const char *
  * "no service", "not listed", "not a member"), -1. by_name: a target named
  * them (a rotation position, member:<id>), which skips the targeting mode.
  * For rule warnings and `/delegate test`'s "left out" list. */
-int delegate_member_eligible(struct store *s, const char *org_id, const struct delegate_settings *st,
-			     const char *id, bool by_name, const char **why);
+int delegate_member_eligible(struct store *s, const struct config *cfg, const char *org_id,
+			     const struct delegate_settings *st, const char *id, bool by_name, const char **why);
 
-/* Whether WK_INCIDENT_NOTIFY_USER_IDS names this org; when it does, ids gets
- * its members there (comma-separated) for `/delegate show`. */
-bool delegate_env_override(const char *org_id, char *ids, size_t size);
+/* Whether incidents.notify_user_ids (WK_INCIDENT_NOTIFY_USER_IDS) names this
+ * org; when it does, ids gets its members there (comma-separated) for
+ * `/delegate show`. */
+bool delegate_env_override(const struct config *cfg, const char *org_id, char *ids, size_t size);
 
 #endif

@@ -1,6 +1,7 @@
 /* escalation.c - see escalation.h */
 #include "bot/escalation.h"
 #include "bot/buf.h"
+#include "bot/delegate.h"
 #include "bot/engine.h"
 #include "bot/incident.h"
 #include "bot/incident_card.h"
@@ -108,18 +109,33 @@ static void describe_delay(int64_t s, char *out, size_t size)
 		snprintf(out, size, "after %lld s", (long long)s);
 }
 
+/* The position words of primary/backup1/backup2 ("" when target is none). */
+static const char *position_words(const char *pos)
+{
+	return strcmp(pos, "primary") == 0 ? "whoever is on call" : strcmp(pos, "backup1") == 0 ? "the 1st backup"
+		: strcmp(pos, "backup2") == 0 ? "the 2nd backup" : "";
+}
+
 void escalation_target_describe(const char *target, char *out, size_t size)
 {
-	if (strcmp(target, "primary") == 0)
-		snprintf(out, size, "whoever is on call");
-	else if (strcmp(target, "backup1") == 0)
-		snprintf(out, size, "the 1st backup");
-	else if (strcmp(target, "backup2") == 0)
-		snprintf(out, size, "the 2nd backup");
+	const char *colon;
+
+	if (position_words(target)[0])
+		snprintf(out, size, "%s", position_words(target));
+	else if (strncmp(target, "rotation:", 9) == 0 && (colon = strrchr(target + 9, ':')) &&
+		 position_words(colon + 1)[0])
+		snprintf(out, size, "%s of rotation %.*s", position_words(colon + 1), (int)(colon - (target + 9)),
+			 target + 9);
 	else if (strncmp(target, "member:", 7) == 0)
 		snprintf(out, size, "<@%s>", target + 7);
 	else if (strncmp(target, "team:", 5) == 0)
 		snprintf(out, size, "everyone in team %s", target + 5);
+	else if (strncmp(target, "role:", 5) == 0)
+		snprintf(out, size, "everyone with role %s", target + 5);
+	else if (strncmp(target, "channel:", 8) == 0)
+		snprintf(out, size, "channel <#%s>", target + 8);
+	else if (strcmp(target, "owner") == 0)
+		snprintf(out, size, "the org's owner");
 	else
 		snprintf(out, size, "%s", target);
 }
@@ -148,61 +164,6 @@ void escalation_policy_describe(const struct escalation_policy *p, char *out, si
 
 /* ---- running a step ---- */
 
-static void add_person(char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max,
-		       const char *who, const char *target)
-{
-	for (size_t k = 0; k < *n; k++)
-		if (strcmp(people[k], who) == 0)
-			return;	/* named twice (primary and a member target): paged once */
-	if (*n < max && org_member_id_valid(who)) {
-		wk_strlcpy(people[*n], who, SCHEDULE_MEMBER_LEN);
-		roles[*n] = target;
-		(*n)++;
-	}
-}
-
-/* The people one target names now, appended to people (deduplicated);
- * primary_out gets the team's primary (for the backups' texts). -1 store
- * failure. A channel target names no person (run_step posts there). */
-static int target_people(struct engine_ctx *ctx, const struct incident *inc, const char *target,
-			 char people[][SCHEDULE_MEMBER_LEN], const char *roles[], size_t *n, size_t max,
-			 char *primary_out, size_t primary_size)
-{
-	int64_t now = ctx->now_ms / 1000;
-	const char *team = inc->team[0] ? inc->team : "default";
-
-	if (strcmp(target, "primary") == 0 || strcmp(target, "backup1") == 0 || strcmp(target, "backup2") == 0) {
-		struct oncall_chain chain;
-		struct team_plan plan;
-		if (schedule_load(ctx->store, ctx->timer->org, team, now - 400 * DAY_S, now + 400 * DAY_S, &plan) < 0)
-			return -1;
-		if (schedule_chain(&plan, now, &chain) == 0) {
-			const char *m = strcmp(target, "primary") == 0   ? chain.primary
-					: strcmp(target, "backup1") == 0 ? chain.secondary
-									 : chain.tertiary;
-			wk_strlcpy(primary_out, chain.primary, primary_size);
-			if (m[0])
-				add_person(people, roles, n, max, m, target);
-		}
-		team_plan_free(&plan);
-	} else if (strncmp(target, "member:", 7) == 0) {
-		add_person(people, roles, n, max, target + 7, target);
-	} else if (strncmp(target, "team:", 5) == 0) {
-		/* Everyone in the team at once (not the team's policy: /delegate's job). */
-		char key[192];
-		redisReply *r;
-		if (org_key(key, sizeof(key), ctx->timer->org, "team:%s", target + 5) < 0)
-			return 0;
-		if (!(r = store_command(ctx->store, "SMEMBERS %s", key)))
-			return -1;
-		for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING)
-				add_person(people, roles, n, max, r->element[i]->str, target);
-		freeReplyObject(r);
-	}
-	return 0;
-}
-
 /* A channel target: the incident posted there once per step (the outbox's
  * dedupe). A channel can't acknowledge, so it counts as nobody paged. */
 static int post_to_channel(struct engine_ctx *ctx, const struct incident *inc, const char *channel, size_t step,
@@ -229,87 +190,150 @@ static int post_to_channel(struct engine_ctx *ctx, const struct incident *inc, c
 static void role_words(struct engine_ctx *ctx, const char *target, const char *primary, char *out, size_t size)
 {
 	struct member m;
-	const char *name = primary;
+	const char *name = primary, *pos = target, *colon;
 
-	if (strcmp(target, "primary") == 0) {
+	if (strncmp(target, "rotation:", 9) == 0 && (colon = strrchr(target + 9, ':')))
+		pos = colon + 1;
+	if (strcmp(pos, "primary") == 0) {
 		snprintf(out, size, "You are on call");
 		return;
 	}
-	if (strcmp(target, "backup1") != 0 && strcmp(target, "backup2") != 0) {
-		snprintf(out, size, strncmp(target, "team:", 5) == 0 ? "Everyone in your team is paged"
-								   : "You were asked to handle this");
+	if (strcmp(pos, "backup1") != 0 && strcmp(pos, "backup2") != 0) {
+		snprintf(out, size, "%s",
+			 strncmp(target, "team:", 5) == 0   ? "Everyone in your team is paged"
+			 : strncmp(target, "role:", 5) == 0 ? "Everyone with your role is paged"
+			 : strcmp(target, "owner") == 0     ? "Nobody else could be paged, so you as the org's owner are"
+							    : "You were asked to handle this");
 		return;
 	}
 	if (primary[0] && member_get(ctx->store, ctx->timer->org, primary, &m) == 0 && m.name[0])
 		name = m.name;
-	snprintf(out, size, "You are %s backup%s%s", strcmp(target, "backup1") == 0 ? "1st" : "2nd",
+	snprintf(out, size, "You are %s backup%s%s", strcmp(pos, "backup1") == 0 ? "1st" : "2nd",
 		 name[0] ? " for " : "", name);
 }
 
-/* Page everyone the step names. *paged: how many were reached (now or on an
- * earlier try of this same step). -1 store failure. */
+/* Page one person for step `step` (after_s later, the priority gap). 1 paged
+ * (now or by an earlier try of this step), 0 could not be reached, -1. */
+static int page_person(struct engine_ctx *ctx, const struct incident *inc, size_t step, const char *who_id,
+		       const char *target, int64_t after_s, const char *primary)
+{
+	char text[1024], subject[256], dedupe[160], id[24], plan[160], since[64] = "", line[512], who[160];
+	char role[96], later[48] = "";
+	const char *org = ctx->timer->org;
+	int64_t waited = (ctx->now_ms - inc->created_ms) / 60000;
+
+	if (step > 0 && waited > 0)
+		snprintf(since, sizeof(since), ", not acknowledged after %lld min", (long long)waited);
+	role_words(ctx, target, primary, who, sizeof(who));
+	snprintf(text, sizeof(text), "%s: INC-%lld [%s] %s%s%s%s.", who, (long long)inc->n, inc->severity,
+		 inc->summary, inc->service[0] ? " (service " : "", inc->service[0] ? inc->service : "",
+		 inc->service[0] ? ")" : "");
+	if (since[0])
+		snprintf(text + strlen(text) - 1, sizeof(text) - strlen(text) + 1, "%s.", since);
+	snprintf(subject, sizeof(subject), "INC-%lld [%s] %s", (long long)inc->n, inc->severity, inc->summary);
+	snprintf(dedupe, sizeof(dedupe), "inc:%lld:%lld:%lld:%zu:%s", (long long)inc->n, (long long)inc->epoch,
+		 (long long)inc->round, step, who_id);
+	struct page_message m = { .member = who_id, .kind = "incident", .subject = subject, .text = text,
+				  .dedupe = dedupe, .incident = inc->n, .after_s = after_s };
+	int got = page_send(ctx->store, ctx->cfg, org, &m, ctx->now_ms, id, sizeof(id), plan, sizeof(plan));
+	if (got < 0)
+		return -1;
+	if (got == 2)	/* this step ran before a crash: that page stands */
+		return 1;
+	escalation_target_describe(target, role, sizeof(role));
+	if (got == 1) {
+		snprintf(line, sizeof(line), "step %zu: could not page <@%s> (%s): %s", step + 1, who_id, role, plan);
+		incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
+		return 0;
+	}
+	if (incident_add_page(ctx->store, org, inc->n, id, who_id) < 0)
+		return -1;
+	if (after_s > 0)
+		snprintf(later, sizeof(later), " in %lld min unless acknowledged", (long long)((after_s + 59) / 60));
+	snprintf(line, sizeof(line), "step %zu: paged <@%s> (%s)%s: %s (page %s)", step + 1, who_id, role, later, plan,
+		 id);
+	incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
+	return 1;
+}
+
+/* Page everyone the step reaches (delegate.h: filtered, in priority order).
+ * *paged: how many were reached (now or on an earlier try of this same
+ * step). -1 store failure. */
 static int run_step(struct engine_ctx *ctx, const struct incident *inc, const struct escalation_step *st,
 		    size_t step, size_t *paged)
 {
-	char people[ESCALATION_MAX_TARGETS * 4][SCHEDULE_MEMBER_LEN];
-	const char *roles[ESCALATION_MAX_TARGETS * 4];
-	size_t n = 0;
+	struct delegate_step_people *sp = xcalloc(1, sizeof(*sp));
 	const char *org = ctx->timer->org;
-	char primary[SCHEDULE_MEMBER_LEN] = "";
+	int rc = -1;
 
 	*paged = 0;
-	for (size_t t = 0; t < st->ntargets; t++)
-		if (target_people(ctx, inc, st->targets[t], people, roles, &n, ARRAY_LEN(people), primary,
-				  sizeof(primary)) < 0)
-			return -1;
-	for (size_t t = 0; t < st->ntargets; t++) {
+	if (delegate_step_people(ctx->store, ctx->cfg, org, inc->team, st, ctx->now_ms, sp) < 0)
+		goto out;
+	for (size_t c = 0; c < sp->nchannels; c++) {
 		char text[512];
-		if (strncmp(st->targets[t], "channel:", 8) != 0)
-			continue;
 		snprintf(text, sizeof(text), "INC-%lld [%s] %s: not acknowledged yet.", (long long)inc->n,
 			 inc->severity, inc->summary);
-		if (post_to_channel(ctx, inc, st->targets[t] + 8, step, text) < 0)
-			return -1;
+		if (post_to_channel(ctx, inc, sp->channels[c], step, text) < 0)
+			goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char text[1024], subject[256], dedupe[160], id[24], plan[160], since[64] = "", line[512], who[160];
-		int64_t waited = (ctx->now_ms - inc->created_ms) / 60000;
-		if (step > 0 && waited > 0)
-			snprintf(since, sizeof(since), ", not acknowledged after %lld min", (long long)waited);
-		role_words(ctx, roles[i], primary, who, sizeof(who));
-		snprintf(text, sizeof(text), "%s: INC-%lld [%s] %s%s%s%s.", who,
-			 (long long)inc->n, inc->severity, inc->summary, inc->service[0] ? " (service " : "",
-			 inc->service[0] ? inc->service : "", inc->service[0] ? ")" : "");
-		if (since[0])
-			snprintf(text + strlen(text) - 1, sizeof(text) - strlen(text) + 1, "%s.", since);
-		snprintf(subject, sizeof(subject), "INC-%lld [%s] %s", (long long)inc->n, inc->severity, inc->summary);
-		snprintf(dedupe, sizeof(dedupe), "inc:%lld:%lld:%lld:%zu:%s", (long long)inc->n, (long long)inc->epoch,
-			 (long long)inc->round, step, people[i]);
-		struct page_message m = { .member = people[i], .kind = "incident", .subject = subject, .text = text,
-					  .dedupe = dedupe, .incident = inc->n };
-		int got = page_send(ctx->store, ctx->cfg, org, &m, ctx->now_ms, id, sizeof(id), plan, sizeof(plan));
+	if (sp->nleft) {
+		struct buf b = BUF_INIT(256);
+		buf_printf(&b, "step %zu: left out", step + 1);
+		for (size_t i = 0; i < sp->nleft; i++)
+			buf_printf(&b, "%s <@%s> (%s)", i ? "," : "", sp->left[i].id, sp->left[i].why);
+		incident_timeline_add(ctx->store, org, inc->n, "step", "", buf_cstr(&b), ctx->now_ms);
+		buf_free(&b);
+	}
+	for (size_t i = 0; i < sp->n; i++) {
+		int got = page_person(ctx, inc, step, sp->people[i].id, sp->people[i].target, sp->people[i].after_s,
+				      sp->primary);
 		if (got < 0)
-			return -1;
-		if (got == 2) {	/* this step ran before a crash: that page stands */
-			(*paged)++;
-			continue;
-		}
-		char role[96];
-		escalation_target_describe(roles[i], role, sizeof(role));
-		if (got == 1) {
-			snprintf(line, sizeof(line), "step %zu: could not page <@%s> (%s): %s", step + 1, people[i], role,
-				 plan);
-			incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
-			continue;
-		}
-		if (incident_add_page(ctx->store, org, inc->n, id, people[i]) < 0)
-			return -1;
-		snprintf(line, sizeof(line), "step %zu: paged <@%s> (%s): %s (page %s)", step + 1, people[i], role,
-			 plan, id);
-		incident_timeline_add(ctx->store, org, inc->n, "page", "", line, ctx->now_ms);
-		(*paged)++;
+			goto out;
+		*paged += (size_t)got;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(sp);
+	return rc;
+}
+
+/* The policy ran out and nobody was ever paged (everyone filtered out, or
+ * nobody on call): never page no one. The org's owners are paged, even if
+ * they opted out, and the incident says why. 1 someone paged, 0 nobody, -1. */
+static int page_owners(struct engine_ctx *ctx, const struct incident *inc, size_t step)
+{
+	char key[192];
+	redisReply *r;
+	int paged = 0, rc = 0;
+
+	if (org_key(key, sizeof(key), ctx->timer->org, "inc:%lld:people", (long long)inc->n) < 0)
+		return 0;
+	if (!(r = store_command(ctx->store, "SCARD %s", key)))
+		return -1;
+	bool someone = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	if (someone || org_key(key, sizeof(key), ctx->timer->org, "owners") < 0)
+		return 0;
+	if (!(r = store_command(ctx->store, "SMEMBERS %s", key)))
+		return -1;
+	incident_timeline_add(ctx->store, ctx->timer->org, inc->n, "unrouted", "",
+			      "nobody could be paged through the escalation policy (everyone it names was filtered "
+			      "out or nobody is on call): paging the org's owners",
+			      ctx->now_ms);
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && rc >= 0; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			continue;
+		rc = page_person(ctx, inc, step, r->element[i]->str, "owner", 0, "");
+		paged += rc > 0;
+	}
+	freeReplyObject(r);
+	if (rc < 0)
+		return -1;
+	if (paged)
+		metrics_incident_unrouted();
+	log_warn("escalation.unrouted", "org=%s incident=%lld owners_paged=%d", ctx->timer->org, (long long)inc->n,
+		 paged);
+	return paged > 0;
 }
 
 static const struct store_script advance_script = {
@@ -461,6 +485,12 @@ int escalation_step_fire(struct engine_ctx *ctx)
 		if (run_step(ctx, &inc, &p.steps[step], (size_t)step, &paged) < 0)
 			return -1;
 		int64_t next = step + 1, next_round = round, next_base = base;
+		if (!paged && (size_t)next >= p.nsteps && round >= p.repeats) {
+			int owners = page_owners(ctx, &inc, (size_t)step);
+			if (owners < 0)
+				return -1;
+			paged = (size_t)owners;
+		}
 		if ((size_t)next >= p.nsteps && round < p.repeats) {
 			/* Again from the top, round_s after this round began. */
 			next = 0;

@@ -1,5 +1,6 @@
 /* incident.c - see incident.h */
 #include "bot/incident.h"
+#include "bot/delegate.h"
 #include "bot/log.h"
 #include "bot/org.h"
 #include "bot/timers.h"
@@ -51,7 +52,8 @@ void incident_timer_id(const char *org_id, int64_t n, char *out, size_t size)
 static const struct store_script open_script = {
 	"incident_open",
 	/* ARGV: prefix, now, summary, severity, service, team, type, dedup,
-	 * opened_by, policy, escalate ("0" = page nobody), timeline text, timer id,
+	 * opened_by, policy (the built-in default: routing may pick another, and the
+ * team with it), escalate ("0" = page nobody), timeline text, timer id,
 	 * org, repeat text ("" = no timeline entry for a repeat); alerts only:
 	 * alert-set hash, rate key, max new a minute, storm summary; the card's
 	 * channel ("" = the service's, else the team's announce one). The first
@@ -98,6 +100,8 @@ static const struct store_script open_script = {
 	"    rated = true\n"
 	"  end\n"
 	"end\n"
+	/* Who it goes to (delegate.h): a rule, else the team's policy. */
+	"local policy, team, rule = wk_route(p, ARGV[5], ARGV[4], ARGV[7], ARGV[6], ARGV[10])\n"
 	"local n = redis.call('INCR', p .. 'inc_seq')\n"
 	"local k = p .. 'inc:' .. n\n"
 	"local base = wk_now()\n"
@@ -106,13 +110,14 @@ static const struct store_script open_script = {
 	"  redis.call('PEXPIRE', ARGV[17], 120000)\n"
 	"end\n"
 	"redis.call('HSET', k, 'n', n, 'summary', summary, 'severity', ARGV[4], 'service', ARGV[5],\n"
-	"  'team', ARGV[6], 'type', ARGV[7], 'dedup', dedup, 'opened_by', ARGV[9], 'state', 'triggered',\n"
+	"  'team', team, 'type', ARGV[7], 'dedup', dedup, 'opened_by', ARGV[9], 'state', 'triggered',\n"
 	"  'created_ms', now, 'last_seen_ms', now, 'repeats', 0, 'epoch', 1, 'step', 0, 'round', 0,\n"
-	"  'esc_base_ms', string.format('%d', base), 'policy', ARGV[10])\n"
+	"  'esc_base_ms', string.format('%d', base), 'policy', policy)\n"
+	"if rule ~= '' then redis.call('HSET', k, 'rule', rule) end\n"
 	/* The card's channel: where it was opened, else the service's, else the team's announce one. */
 	"local ch = ARGV[20]\n"
 	"if ch == '' and ARGV[5] ~= '' then ch = redis.call('HGET', p .. 'service:' .. ARGV[5], 'channel') or '' end\n"
-	"if ch == '' then ch = redis.call('HGET', p .. 'team_settings:' .. ARGV[6], 'announce') or '' end\n"
+	"if ch == '' then ch = redis.call('HGET', p .. 'team_settings:' .. team, 'announce') or '' end\n"
 	"if ch ~= '' and string.match(ch, '^[CGD][A-Z0-9]+$') then redis.call('HSET', k, 'card_ch', ch) end\n"
 	"if (ARGV[16] or '') ~= '' and code == 0 then redis.call('HSET', k, 'alert_sig', ARGV[16]) end\n"
 	"redis.call('ZADD', p .. 'incs', now, n)\n"
@@ -123,11 +128,11 @@ static const struct store_script open_script = {
 	"if ARGV[11] == '0' then\n"
 	"  redis.call('HSET', k, 'paging', 'off')\n"
 	"else\n"
-	"  local delays = wk_policy(ARGV[10])\n"
+	"  local delays = wk_policy(policy)\n"
 	"  wk_timer_schedule(ARGV[13] .. n, 'inc_step', ARGV[14], '1', base + (delays[1] or 0) * 1000)\n"
 	"end\n"
 	"return {code, n}\n",
-	TIMERS_LUA INCIDENT_LUA
+	TIMERS_LUA INCIDENT_LUA DELEGATE_ROUTE_LUA
 };
 
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
@@ -175,7 +180,7 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 static const char *const fields[] = {
 	"n", "summary", "severity", "service", "team", "type", "dedup", "opened_by", "state", "created_ms",
 	"last_seen_ms", "repeats", "epoch", "step", "round", "esc_base_ms", "policy", "acked_ms", "resolved_ms",
-	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging", "card_ch", "card_ts", "card_ref",
+	"acked_by", "resolved_by", "assignee", "stuck_since_ms", "paging", "card_ch", "card_ts", "card_ref", "rule",
 };
 
 static int64_t num(const redisReply *v)
@@ -229,6 +234,7 @@ static int from_reply(const redisReply *r, struct incident *o)
 	str(r->element[24], o->card_ch, sizeof(o->card_ch));
 	str(r->element[25], o->card_ts, sizeof(o->card_ts));
 	str(r->element[26], o->card_ref, sizeof(o->card_ref));
+	o->rule = num(r->element[27]);
 	return 0;
 }
 

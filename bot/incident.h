@@ -16,7 +16,8 @@
  *                                    acked_ms acked_by resolved_ms resolved_by
  *                                    assignee stuck_since_ms paging alert_sig paging(off)
  *                                    card_ch card_ts card_ref card_last_ms (the card,
- *                                    bot/incident_card.h)
+ *                                    bot/incident_card.h) rule (the /delegate rule
+ *                                    that routed it)
  *   p inc:<n>:tl               stream  the timeline: ts kind by text
  *   p inc:<n>:pages            set   page ids (bot/page.h) it created
  *   p inc:<n>:people           set   members it paged (SMS "ACK <n>" from them means it)
@@ -72,6 +73,7 @@ struct incident {
 	char card_ch[32];	/* the channel its card lives in, "" = none (incident_card.h) */
 	char card_ts[32];	/* the card message's ts once posted, "" before */
 	char card_ref[96];	/* the last post attempt: "<ref> <notification> <ms>" */
+	int64_t rule;		/* the /delegate rule that routed it, 0 = none (delegate.h) */
 };
 
 /* What an alert (adapters/alert_webhooks.c) adds to opening an incident. */

@@ -42,7 +42,7 @@ static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct family http_requests, commands, outbound, http_limits, lateness;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
-static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled;
+static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled, incidents_unrouted;
 static atomic_llong queue_depth;
 static _Atomic double queue_oldest;
 
@@ -179,6 +179,11 @@ void metrics_escalation_rescheduled(void)
 	atomic_fetch_add(&escalation_rescheduled, 1);
 }
 
+void metrics_incident_unrouted(void)
+{
+	atomic_fetch_add(&incidents_unrouted, 1);
+}
+
 void metrics_redis_error(void)
 {
 	atomic_fetch_add(&redis_errors, 1);
@@ -220,6 +225,11 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_escalation_rescheduled_total counter\n");
 	buf_printf(out, "watchkeeper_escalation_rescheduled_total %llu\n",
 		   (unsigned long long)atomic_load(&escalation_rescheduled));
+	buf_adds(out, "# HELP watchkeeper_incidents_unrouted_total Incidents whose escalation could reach nobody "
+		      "after filtering, so the org's owners were paged instead.\n"
+		      "# TYPE watchkeeper_incidents_unrouted_total counter\n");
+	buf_printf(out, "watchkeeper_incidents_unrouted_total %llu\n",
+		   (unsigned long long)atomic_load(&incidents_unrouted));
 	buf_adds(out, "# HELP watchkeeper_notify_queue_depth Notifications queued and not yet acknowledged.\n"
 		      "# TYPE watchkeeper_notify_queue_depth gauge\n");
 	buf_printf(out, "watchkeeper_notify_queue_depth %lld\n", (long long)atomic_load(&queue_depth));

@@ -22,6 +22,7 @@ void metrics_notify_unverified(void);
 void metrics_timer_lateness(const char *kind, int64_t late_ms);
 void metrics_escalation_stuck(void);
 void metrics_escalation_rescheduled(void);
+void metrics_incident_unrouted(void);
 /* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */
 void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);

@@ -111,7 +111,7 @@ int page_send(struct store *s, const struct config *cfg, const char *org_id,
 	for (size_t i = 0; i < rules.n; i++) {
 		if (!page_channel_for(rules.rule[i].method, available, st[n].channel, sizeof(st[n].channel)))
 			continue;	/* no phone: no SMS step, and so on */
-		st[n].delay_s = rules.rule[i].delay_s;
+		st[n].delay_s = rules.rule[i].delay_s + (m->after_s > 0 ? m->after_s : 0);
 		used.rule[used.n++] = rules.rule[i];
 		snprintf(steps + strlen(steps), sizeof(steps) - strlen(steps), "%s%s:%lld", n ? "," : "",
 			 st[n].channel, (long long)st[n].delay_s);

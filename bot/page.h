@@ -41,6 +41,8 @@ struct page_message {
 	const char *text;	/* neutral markup (reply.h), already escaped */
 	const char *dedupe;	/* NULL/"" = none; else a second page with it sends nothing */
 	int64_t incident;	/* 0, or the incident it pages for: acking the page acks it */
+	int64_t after_s;	/* 0, or start that much later (every contact step moves): the
+				 * priority gap of /delegate, cancelled with the page on an ack */
 };
 
 /* 0 sent (id and plan filled: "chat now, SMS after 2 min"), 1 no way to reach

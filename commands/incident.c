@@ -151,8 +151,16 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 	headline(&inc, &line);
 	reply_textf(r, "Opened %s.", buf_cstr(&line));
 	if (pages) {
-		escalation_policy_describe(&policy, described, sizeof(described));
-		reply_section(r, "Paging until someone acknowledges:\n%s", described);
+		/* What it runs is what routing picked (a /delegate rule or the team's policy). */
+		if (escalation_policy_parse(inc.policy, &policy) == 0)
+			escalation_policy_describe(&policy, described, sizeof(described));
+		else
+			wk_strlcpy(described, "(unreadable policy)", sizeof(described));
+		if (inc.rule > 0)
+			reply_section(r, "Paging until someone acknowledges (delegation rule #%lld):\n%s",
+				      (long long)inc.rule, described);
+		else
+			reply_section(r, "Paging until someone acknowledges:\n%s", described);
 	} else {
 		reply_section(r, "Nobody is paged: service %s pages from %s up (`/incident service pages %s %s` "
 				 "changes that). It is recorded, and `/incident escalate %lld` pages now.", service,
