@@ -372,6 +372,20 @@ static void test_route(void **state)
 	assert_string_equal(r.policy, DEFAULT_POLICY);
 	assert_string_equal(r.team, "web");
 
+	/* A corrupt entry is skipped by routing and by the list alike. */
+	char key[200];
+	size_t n;
+	struct delegate_rule *rules;
+	assert_int_equal(org_key(key, sizeof(key), ORG, "deleg:rules"), 0);
+	redisReply *x = store_command(s, "HSET %s 999 %s", key, "not json");
+	assert_non_null(x);
+	freeReplyObject(x);
+	route(s, "api", "warning", "grafana", "default", &r);
+	assert_int_equal(r.rule, to_web);
+	assert_int_equal(delegate_rules_list(s, ORG, &rules, &n), 0);
+	assert_int_equal(n, 6);
+	free(rules);
+
 	/* A removed rule no longer routes. */
 	assert_int_equal(delegate_rule_remove(s, &actor, to_web, &out), 0);
 	route(s, "api", "warning", "grafana", "default", &r);
