@@ -22,6 +22,12 @@ bool service_pages(const struct service *svc, const char *sev)
 	"local k = p .. 'service:' .. name\n" \
 	"local function audit(action, before, after)\n" \
 	"  wk_audit(KEYS[1], KEYS[2], now, actor, platform, action, 'service:' .. name, before, after)\n" \
+	"end\n" \
+	/* delegate.h's svc_owned: how many services each member owns, so the \
+	 * users_with_services mode reads one hash instead of every service. */ \
+	"local function owned(member, by)\n" \
+	"  local n = redis.call('HINCRBY', p .. 'svc_owned', member, by)\n" \
+	"  if n <= 0 then redis.call('HDEL', p .. 'svc_owned', member) end\n" \
 	"end\n"
 
 /* Returns 0 done, 1 exists, 2 missing, 3 unchanged, 4 full (service_outcome). */
@@ -44,6 +50,7 @@ static const struct store_script delete_script = {
 	SERVICE_PRELUDE_LUA
 	"if redis.call('EXISTS', k) == 0 then return 2 end\n"
 	"local team = redis.call('HGET', k, 'team') or ''\n"
+	"for _, m in ipairs(redis.call('SMEMBERS', k .. ':owners')) do owned(m, -1) end\n"
 	"redis.call('DEL', k, k .. ':owners')\n"
 	"redis.call('ZREM', p .. 'services', name)\n"
 	"audit('service.delete', 'team ' .. team, '')\n"
@@ -62,10 +69,12 @@ static const struct store_script owner_script = {
 	"  if is then return 3 end\n"
 	"  if redis.call('SCARD', ok) >= tonumber(ARGV[8]) then return 4 end\n"
 	"  redis.call('SADD', ok, ARGV[6])\n"
+	"  owned(ARGV[6], 1)\n"
 	"  audit('service.owner_add', '', ARGV[6])\n"
 	"else\n"
 	"  if not is then return 3 end\n"
 	"  redis.call('SREM', ok, ARGV[6])\n"
+	"  owned(ARGV[6], -1)\n"
 	"  audit('service.owner_remove', ARGV[6], '')\n"
 	"end\n"
 	"return 0\n",
