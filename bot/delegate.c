@@ -29,51 +29,6 @@ int delegate_mode_parse(const char *s)
 
 /* ---- routing (steps 1 and 2) ---- */
 
-/* The parameter is `kind`, not `type`, so Lua's type() stays reachable; the
- * order is the header's (p, service, severity, type, team, default_policy).
- * A corrupt rule (not a JSON object) is skipped rather than failing the
- * incident-opening script it runs in. Ids stay the strings Redis gave: only
- * their order needs numbers.
- * The text is a macro first: a script's prelude is one string, and the
- * incident-opening script's is TIMERS_LUA INCIDENT_LUA joined as literals,
- * which an array cannot join; moved to delegate.h, this macro can. */
-#define DELEGATE_ROUTE_LUA_TEXT \
-	"local function wk_route(p, service, severity, kind, team, default_policy)\n" \
-	"  local function team_policy(t)\n" \
-	"    return redis.call('GET', p .. 'team_policy:' .. t) or default_policy\n" \
-	"  end\n" \
-	"  local all = redis.call('HGETALL', p .. 'deleg:rules')\n" \
-	"  local want = { service = service, severity = severity, type = kind }\n" \
-	"  local best, best_id, best_n, best_num = nil, '', -1, -1\n" \
-	"  for i = 1, #all, 2 do\n" \
-	"    local num = tonumber(all[i])\n" \
-	"    local ok, r = pcall(cjson.decode, all[i + 1])\n" \
-	"    if num and ok and type(r) == 'table' then\n" \
-	"      local n, match = 0, true\n" \
-	"      for f, v in pairs(want) do\n" \
-	"        local rv = r[f]\n" \
-	"        if type(rv) == 'string' and rv ~= '' then\n" \
-	"          if rv == v then n = n + 1 else match = false end\n" \
-	"        end\n" \
-	"      end\n" \
-	"      if match and (n > best_n or (n == best_n and num > best_num)) then\n" \
-	"        best, best_id, best_n, best_num = r, all[i], n, num\n" \
-	"      end\n" \
-	"    end\n" \
-	"  end\n" \
-	"  local target = best and type(best.target) == 'string' and best.target or ''\n" \
-	"  if target == '' then return team_policy(team), team, '' end\n" \
-	"  local t = string.match(target, '^team:(.+)$')\n" \
-	"  if t then return team_policy(t), t, best_id end\n" \
-	/* One step at once, repeated the way the default repeats. */ \
-	"  local head = string.match(default_policy, '^(r%d+:%d+)|') or 'r0:0'\n" \
-	"  local step = target\n" \
-	/* A channel cannot acknowledge: the team's primary comes along. */ \
-	"  if string.sub(target, 1, 8) == 'channel:' then step = target .. ',primary' end\n" \
-	"  return head .. '|0:' .. step, team, best_id\n" \
-	"end\n"
-
-const char DELEGATE_ROUTE_LUA[] = DELEGATE_ROUTE_LUA_TEXT;
 
 static const struct store_script route_script = {
 	"delegate_route",
@@ -362,21 +317,12 @@ static void settings_roles(const char *list, struct delegate_settings *out)
 	}
 }
 
-int delegate_settings_get(struct store *s, const char *org_id, struct delegate_settings *out)
+void delegate_settings_parse(const redisReply *r, struct delegate_settings *out)
 {
-	char key[200];
-	redisReply *r;
-
 	memset(out, 0, sizeof(*out));
 	out->mode = DELEGATE_USERS_WITH_SERVICES;
-	if (org_key(key, sizeof(key), org_id, "deleg") < 0)
-		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		return;
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
@@ -398,6 +344,23 @@ int delegate_settings_get(struct store *s, const char *org_id, struct delegate_s
 				out->gap_s = 0;
 		}
 	}
+}
+
+int delegate_settings_get(struct store *s, const char *org_id, struct delegate_settings *out)
+{
+	char key[200];
+	redisReply *r;
+
+	delegate_settings_parse(NULL, out);
+	if (org_key(key, sizeof(key), org_id, "deleg") < 0)
+		return -1;
+	r = store_command(s, "HGETALL %s", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	delegate_settings_parse(r, out);
 	freeReplyObject(r);
 	return 0;
 }

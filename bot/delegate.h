@@ -122,11 +122,47 @@ int delegate_team_policy_set(struct store *s, const struct delegate_actor *a, co
  *   wk_route(p, service, severity, type, team, default_policy)
  *     -> policy text, team, rule id ("" when no rule matched)
  * default_policy is the built-in default's text; its "r<repeats>:<round s>"
- * head is what a one-step policy repeats with. */
+ * head is what a one-step policy repeats with.
+ * The parameter is `kind`, not `type`, so Lua's type() stays reachable; the
+ * order is the header's (p, service, severity, type, team, default_policy).
+ * A corrupt rule (not a JSON object) is skipped rather than failing the
+ * incident-opening script it runs in. Ids stay the strings Redis gave: only
+ * their order needs numbers.
+ * A macro, so a script may join it to its other preludes. */
 #define DELEGATE_ROUTE_LUA \
-	"local function wk_route(p, service, severity, type, team, default_policy)\n" \
-	"  local t = redis.call('GET', p .. 'team_policy:' .. team)\n" \
-	"  return t or default_policy, team, ''\n" \
+	"local function wk_route(p, service, severity, kind, team, default_policy)\n" \
+	"  local function team_policy(t)\n" \
+	"    return redis.call('GET', p .. 'team_policy:' .. t) or default_policy\n" \
+	"  end\n" \
+	"  local all = redis.call('HGETALL', p .. 'deleg:rules')\n" \
+	"  local want = { service = service, severity = severity, type = kind }\n" \
+	"  local best, best_id, best_n, best_num = nil, '', -1, -1\n" \
+	"  for i = 1, #all, 2 do\n" \
+	"    local num = tonumber(all[i])\n" \
+	"    local ok, r = pcall(cjson.decode, all[i + 1])\n" \
+	"    if num and ok and type(r) == 'table' then\n" \
+	"      local n, match = 0, true\n" \
+	"      for f, v in pairs(want) do\n" \
+	"        local rv = r[f]\n" \
+	"        if type(rv) == 'string' and rv ~= '' then\n" \
+	"          if rv == v then n = n + 1 else match = false end\n" \
+	"        end\n" \
+	"      end\n" \
+	"      if match and (n > best_n or (n == best_n and num > best_num)) then\n" \
+	"        best, best_id, best_n, best_num = r, all[i], n, num\n" \
+	"      end\n" \
+	"    end\n" \
+	"  end\n" \
+	"  local target = best and type(best.target) == 'string' and best.target or ''\n" \
+	"  if target == '' then return team_policy(team), team, '' end\n" \
+	"  local t = string.match(target, '^team:(.+)$')\n" \
+	"  if t then return team_policy(t), t, best_id end\n" \
+	/* One step at once, repeated the way the default repeats. */ \
+	"  local head = string.match(default_policy, '^(r%d+:%d+)|') or 'r0:0'\n" \
+	"  local step = target\n" \
+	/* A channel cannot acknowledge: the team's primary comes along. */ \
+	"  if string.sub(target, 1, 8) == 'channel:' then step = target .. ',primary' end\n" \
+	"  return head .. '|0:' .. step, team, best_id\n" \
 	"end\n"
 
 struct delegate_route {

@@ -18,60 +18,6 @@
 
 #define DAY_S 86400LL
 
-/* ---- settings ---- */
-
-static void split_list(const char *csv, char out[][DELEGATE_ID_MAX], size_t max, size_t *n)
-{
-	const char *p = csv;
-
-	*n = 0;
-	while (p && *p && *n < max) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len > 0 && len < DELEGATE_ID_MAX) {
-			memcpy(out[*n], p, len);
-			out[*n][len] = '\0';
-			(*n)++;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-}
-
-void delegate_settings_parse(const redisReply *pairs, struct delegate_settings *out)
-{
-	char roles[4][DELEGATE_ID_MAX];
-	size_t nroles = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->mode = DELEGATE_USERS_WITH_SERVICES;
-	if (!pairs || pairs->type != REDIS_REPLY_ARRAY)
-		return;
-	for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-		const redisReply *k = pairs->element[i], *v = pairs->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k->str, "mode") == 0) {
-			int m = delegate_mode_parse(v->str);
-			out->mode = m < 0 ? DELEGATE_USERS_WITH_SERVICES : (enum delegate_mode)m;
-		} else if (strcmp(k->str, "users") == 0) {
-			split_list(v->str, out->users, DELEGATE_LIST_MAX, &out->nusers);
-		} else if (strcmp(k->str, "roles") == 0) {
-			split_list(v->str, roles, 4, &nroles);
-		} else if (strcmp(k->str, "viewers") == 0) {
-			out->viewers = strcmp(v->str, "1") == 0;
-		} else if (strcmp(k->str, "priority") == 0) {
-			split_list(v->str, out->priority, DELEGATE_LIST_MAX, &out->npriority);
-		} else if (strcmp(k->str, "gap_s") == 0) {
-			wk_parse_i64(v->str, 0, DAY_S, &out->gap_s);
-		}
-	}
-	for (size_t i = 0; i < nroles; i++) {
-		enum role r = role_parse(roles[i]);
-		if (r != ROLE_NONE)
-			out->roles[out->nroles++] = r;
-	}
-}
-
 /* ---- the operators' override ---- */
 
 /* Entries are "<org id>:<member id>"; an org id has one colon itself. */
