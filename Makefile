@@ -74,7 +74,7 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench_schedule build/bench_sms build/fake_twilio
+	@$(MAKE) --no-print-directory all build/bench_schedule build/bench_sms build/bench_delegate build/fake_twilio
 	@build/bench_schedule
 	@scripts/bench.sh
 	@scripts/bench_sms.sh
@@ -82,8 +82,12 @@ bench: deps
 	@scripts/bench_timers.py
 	@scripts/bench_alerts.py
 	@scripts/bench_escalation.py
+	@scripts/bench_delegate.sh
 
 build/bench_schedule: tests/bench/bench_schedule.c $(REL_OBJ)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
+
+build/bench_delegate: tests/bench/bench_delegate.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
 
 build/bench_sms: tests/bench/bench_sms.c $(REL_OBJ)

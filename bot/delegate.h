@@ -32,9 +32,9 @@
  *   p deleg:seq          counter  rule ids
  *   p team_policy:<team> string the team's escalation policy text
  *                              (escalation.h); absent = the built-in default
- *   p svc_owned          hash  member -> how many services they own
+ *   p member:<id>        fields `incidents` = "off": their own switch;
+ *                              `svc_owned`: how many services they own
  *                              (kept by service.c's scripts)
- *   p member:<id>        field `incidents` = "off": their own switch
  * Every change is one script with its audit entry (audit.h).
  *
  * Targets (in rules and policy steps), as stored:

@@ -111,30 +111,37 @@ static const struct store_script people_script = {
 	/* ARGV: prefix, number of named people k, then k (id, target) pairs, then
 	 * broad targets (team:<id>, role:<name>). Returns {settings pairs, org
 	 * mode, owners, {{id, target, named "1"/"0", role, incidents, owned}...}}:
-	 * each person once, named ones first (named and broad = named). */
+	 * each person once, named ones first (named and broad = named). A role
+	 * target finds its people with one SORT ... GET, which reads every
+	 * member's role inside Redis (about 0.4 us a member, several times a Lua
+	 * loop of HGETs): roles have no index of their own. */
 	"local p, k = ARGV[1], tonumber(ARGV[2])\n"
-	"local seen, list = {}, {}\n"
-	"local function add(id, target, named)\n"
-	"  if seen[id] or #list >= 400 then return end\n"
+	"local seen, out = {}, {}\n"
+	"local function add(id, target, named, role, incidents, owned)\n"
+	"  if seen[id] or #out >= 400 then return end\n"
 	"  seen[id] = true\n"
-	"  list[#list + 1] = {id, target, named}\n"
+	"  out[#out + 1] = {id, target, named, role or '', incidents or '', owned or '0'}\n"
 	"end\n"
-	"for i = 0, k - 1 do add(ARGV[3 + 2 * i], ARGV[4 + 2 * i], '1') end\n"
+	"for i = 0, k - 1 do\n"
+	"  local id = ARGV[3 + 2 * i]\n"
+	"  local v = redis.call('HMGET', p .. 'member:' .. id, 'role', 'incidents', 'svc_owned')\n"
+	"  add(id, ARGV[4 + 2 * i], '1', v[1], v[2], v[3])\n"
+	"end\n"
+	"local function fields(id, t)\n"
+	"  local v = redis.call('HMGET', p .. 'member:' .. id, 'role', 'incidents', 'svc_owned')\n"
+	"  add(id, t, '0', v[1], v[2], v[3])\n"
+	"end\n"
 	"for i = 3 + 2 * k, #ARGV do\n"
 	"  local t = ARGV[i]\n"
 	"  if string.sub(t, 1, 5) == 'team:' then\n"
-	"    for _, id in ipairs(redis.call('SMEMBERS', p .. 'team:' .. string.sub(t, 6))) do add(id, t, '0') end\n"
+	"    for _, id in ipairs(redis.call('SMEMBERS', p .. 'team:' .. string.sub(t, 6))) do fields(id, t) end\n"
 	"  elseif string.sub(t, 1, 5) == 'role:' then\n"
 	"    local want = string.sub(t, 6)\n"
-	"    for _, id in ipairs(redis.call('SMEMBERS', p .. 'members')) do\n"
-	"      if redis.call('HGET', p .. 'member:' .. id, 'role') == want then add(id, t, '0') end\n"
+	"    local v = redis.call('SORT', p .. 'members', 'BY', 'nosort', 'GET', '#', 'GET', p .. 'member:*->role')\n"
+	"    for j = 1, #v, 2 do\n"
+	"      if v[j + 1] == want then fields(v[j], t) end\n"
 	"    end\n"
 	"  end\n"
-	"end\n"
-	"local out = {}\n"
-	"for _, c in ipairs(list) do\n"
-	"  local v = redis.call('HMGET', p .. 'member:' .. c[1], 'role', 'incidents')\n"
-	"  out[#out + 1] = {c[1], c[2], c[3], v[1] or '', v[2] or '', redis.call('HGET', p .. 'svc_owned', c[1]) or '0'}\n"
 	"end\n"
 	"return {redis.call('HGETALL', p .. 'deleg'), redis.call('HGET', p .. 'org', 'mode') or '',\n"
 	"        redis.call('SMEMBERS', p .. 'owners'), out}\n",

@@ -23,11 +23,15 @@ bool service_pages(const struct service *svc, const char *sev)
 	"local function audit(action, before, after)\n" \
 	"  wk_audit(KEYS[1], KEYS[2], now, actor, platform, action, 'service:' .. name, before, after)\n" \
 	"end\n" \
-	/* delegate.h's svc_owned: how many services each member owns, so the \
-	 * users_with_services mode reads one hash instead of every service. */ \
+	/* How many services each member owns, kept in their member hash so the \
+	 * users_with_services mode reads it with the rest of the member (one SORT \
+	 * ... GET over a whole team or role, delegate_people.c). Never creates a \
+	 * member hash for someone who is not a member. */ \
 	"local function owned(member, by)\n" \
-	"  local n = redis.call('HINCRBY', p .. 'svc_owned', member, by)\n" \
-	"  if n <= 0 then redis.call('HDEL', p .. 'svc_owned', member) end\n" \
+	"  local mk = p .. 'member:' .. member\n" \
+	"  if redis.call('EXISTS', mk) == 0 then return end\n" \
+	"  local n = redis.call('HINCRBY', mk, 'svc_owned', by)\n" \
+	"  if n <= 0 then redis.call('HDEL', mk, 'svc_owned') end\n" \
 	"end\n"
 
 /* Returns 0 done, 1 exists, 2 missing, 3 unchanged, 4 full (service_outcome). */

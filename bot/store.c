@@ -37,6 +37,7 @@ struct store {
 	bool probe;		/* the readiness monitor's: never waits out a backoff */
 	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
 	size_t nshas;
+	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
 };
 
 static int url_component(const char *p, size_t n, char *out, size_t size)
@@ -285,6 +286,7 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 		if (store_connect(s) < 0)
 			break;
 		r = NULL;
+		s->roundtrips++;
 		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK) {
 			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
 				;
@@ -324,6 +326,11 @@ static redisReply *vcommand(struct store *s, const char *const *expected, const 
 	int len = redisvFormatCommand(&cmd, fmt, ap);
 
 	return store_roundtrip(s, cmd, len, expected);
+}
+
+uint64_t store_roundtrips(const struct store *s)
+{
+	return s->roundtrips;
 }
 
 redisReply *store_command(struct store *s, const char *fmt, ...)

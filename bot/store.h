@@ -119,6 +119,10 @@ struct store_field {
 #define STORE_FLAG_FIELD(name, type, member) { name, STORE_FLAG, offsetof(type, member), sizeof(bool) }
 void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst);
 
+/* Round trips this connection has made (each command, each script call,
+ * a NOSCRIPT retry included): what a bench divides by its requests. */
+uint64_t store_roundtrips(const struct store *s);
+
 /* Build "wk:{org}:suffix" into out. Returns -1 if it does not fit. */
 int store_key(char *out, size_t size, const char *org_id, const char *suffix);
 /* The same key shape as a Lua prelude, for a script that learns the org from

@@ -35,6 +35,15 @@ static struct store *fresh(void)
 	return s;
 }
 
+static void command(struct store *s, const char *cmd)
+{
+	redisReply *r = store_command(s, cmd);
+
+	assert_non_null(r);
+	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+}
+
 static void config_default(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -405,8 +414,8 @@ static int64_t owned(struct store *s, const char *member)
 	redisReply *r;
 	int64_t n = 0;
 
-	assert_int_equal(org_key(key, sizeof(key), ORG, "svc_owned"), 0);
-	r = store_command(s, "HGET %s %s", key, member);
+	assert_int_equal(org_key(key, sizeof(key), ORG, "member:%s", member), 0);
+	r = store_command(s, "HGET %s svc_owned", key);
 	assert_non_null(r);
 	if (r->type == REDIS_REPLY_STRING)
 		assert_true(wk_parse_i64(r->str, INT64_MIN, INT64_MAX, &n));
@@ -423,6 +432,8 @@ static void test_svc_owned(void **state)
 	enum service_outcome out;
 
 	(void)state;
+	command(s, "HSET wk:{" ORG "}:member:U1 role developer");
+	command(s, "HSET wk:{" ORG "}:member:U2 role developer");
 	assert_int_equal(service_create(s, &sa, "api", "default", &out), 0);
 	assert_int_equal(service_create(s, &sa, "web", "default", &out), 0);
 	assert_int_equal(service_owner(s, &sa, "api", "U1", true, &out), 0);
@@ -443,16 +454,18 @@ static void test_svc_owned(void **state)
 	assert_int_equal(out, SERVICE_UNCHANGED);
 	assert_int_equal(owned(s, "U1"), 1);
 
-	/* Deleting a service takes it from each of its owners' counts; nobody is
-	 * left at 0 in the hash. */
+	/* Deleting a service takes it from each of its owners' counts; a count
+	 * that reaches 0 is removed. Someone who is not a member gets no hash. */
 	assert_int_equal(service_delete(s, &sa, "web", &out), 0);
 	assert_int_equal(out, SERVICE_DONE);
 	assert_int_equal(owned(s, "U1"), 0);
 	assert_int_equal(owned(s, "U2"), 0);
-	char key[200];
-	assert_int_equal(org_key(key, sizeof(key), ORG, "svc_owned"), 0);
-	redisReply *r = store_command(s, "EXISTS %s", key);
+	redisReply *r = store_command(s, "HEXISTS wk:{" ORG "}:member:U1 svc_owned");
 	assert_non_null(r);
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	assert_int_equal(service_owner(s, &sa, "api", "U9", true, &out), 0);
+	r = store_command(s, "EXISTS wk:{" ORG "}:member:U9");
 	assert_int_equal(r->integer, 0);
 	freeReplyObject(r);
 	store_close(s);
