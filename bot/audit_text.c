@@ -64,6 +64,12 @@ static const struct {
 	{ "org.phone_region", "%a set the workspace's phone region to %f (was %b)" },
 	{ "org.suspend", "%a suspended the workspace" },
 	{ "org.activate", "%a activated the workspace again" },
+	{ "delegate.mode", "%a set who may receive incidents to %f (was %b)" },
+	{ "delegate.viewers", "%a turned incidents for viewers %f (was %b)" },
+	{ "delegate.priority", "%a set the order incidents page people in to %f (was %b)" },
+	{ "delegate.rule_add", "%a added a delegation rule: %f" },
+	{ "delegate.rule_remove", "%a removed a delegation rule: %b" },
+	{ "delegate.policy", "%a changed an escalation policy (%r) to %f (was %b)" },
 };
 
 /* Word n (1-based) of text into out; "" when there is none. */
