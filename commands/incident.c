@@ -4,6 +4,7 @@
  * Viewers read; developers and up act. Every change is one atomic step in
  * Redis, so two people pressing Acknowledge at once give one ack and the
  * second is told who was first. */
+#include "bot/delegate.h"
 #include "bot/escalation.h"
 #include "bot/incident.h"
 #include "bot/incident_card.h"
@@ -299,6 +300,8 @@ static enum cmd_result incident_show_cmd(struct cmd_ctx *ctx, int argc, char **a
 		buf_printf(&b, "The alert came again %lld time%s.\n", (long long)inc.repeats, inc.repeats == 1 ? "" : "s");
 	if (inc.paging_off)
 		buf_adds(&b, "Nobody is paged for it: its severity is below what its service pages for.\n");
+	else if (inc.rule > 0)
+		buf_printf(&b, "Routed by delegation rule #%lld (`/delegate rules`).\n", (long long)inc.rule);
 	if (inc.stuck_since_ms && inc.state == INCIDENT_TRIGGERED) {
 		char when[64];
 		when_format(zone(ctx), inc.stuck_since_ms / 1000, when, sizeof(when));
@@ -340,10 +343,17 @@ static enum cmd_result incident_policy_cmd(struct cmd_ctx *ctx, int argc, char *
 			return CMD_REFUSED;
 		}
 	}
-	escalation_default_policy(ctx->cfg, &p);
+	char text[INCIDENT_POLICY_MAX];
+	int stored = delegate_team_policy_get(ctx->store, ctx->org_id, team, text, sizeof(text));
+	if (stored < 0)
+		return CMD_STORE_ERROR;
+	if (stored != 0 || escalation_policy_parse(text, &p) < 0)
+		escalation_default_policy(ctx->cfg, &p);
 	escalation_policy_describe(&p, described, sizeof(described));
-	reply_textf(r, "Escalation policy of team *%s* (the built-in default):", argc ? argv[0] : "default");
-	reply_section(r, "%s", described);
+	reply_textf(r, "Escalation policy of team *%s*%s:", argc ? argv[0] : "default",
+		    stored != 0 ? " (the built-in default)" : "");
+	reply_section(r, "%s\nDelegation rules may send some incidents elsewhere: `/delegate show`; "
+			 "`/delegate policy` changes this one.", described);
 	return CMD_OK;
 }
 
