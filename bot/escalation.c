@@ -120,7 +120,15 @@ void escalation_target_describe(const char *target, char *out, size_t size)
 		snprintf(out, size, "<@%s>", target + 7);
 	else if (strncmp(target, "team:", 5) == 0)
 		snprintf(out, size, "everyone in team %s", target + 5);
-	else
+	else if (strncmp(target, "role:", 5) == 0)
+		snprintf(out, size, "everyone with role %s", target + 5);
+	else if (strncmp(target, "channel:", 8) == 0)
+		snprintf(out, size, "<#%s>", target + 8);
+	else if (strncmp(target, "rotation:", 9) == 0 && strrchr(target + 9, ':')) {
+		const char *colon = strrchr(target + 9, ':'), *pos = colon + 1;
+		snprintf(out, size, "rotation %.*s: %s", (int)(colon - (target + 9)), target + 9,
+			 strcmp(pos, "backup1") == 0 ? "1st backup" : strcmp(pos, "backup2") == 0 ? "2nd backup" : pos);
+	} else
 		snprintf(out, size, "%s", target);
 }
 
