@@ -83,7 +83,8 @@ def _(w):
 def _(w):
     setup(w)
     check_re(r"Viewers are now paged", d(w, "viewers on")["text"], "viewers on")
-    check_eq(w.r("HGET", K + ":deleg", "viewers"), "1", "viewers in Redis")
+    check(w.r("HGET", K + ":deleg", "viewers") in ("1", "on"), "viewers in Redis: %r"
+          % w.r("HGET", K + ":deleg", "viewers"))
     check_re(r"never paged", d(w, "viewers off")["text"], "viewers off")
     check_re(r"Usage", everything(d(w, "viewers maybe")), "viewers maybe")
     t = d(w, "priority <@%s> <@%s> every 2m" % (BOB, CAROL))["text"]
@@ -149,6 +150,8 @@ def _(w):
 @test("/delegate rules: a target the mode filters out gets a warning naming why and the fix")
 def _(w):
     setup(w)
+    d(w, "mode all_members")  # so that only being a viewer or opting out filters anyone
+    d(w, "viewers off")
     check_re(r"off", w.oncall("me incidents off", CAROL)["text"], "Carol opts out")
     t = everything(d(w, "service api to <@%s>" % CAROL))
     check_re(r"Warning.*<@%s> would not be paged.*incident notifications off" % CAROL, t, "opted-out warning")
@@ -207,6 +210,7 @@ def _(w):
 @test("/delegate test: a dry run naming who at which minute, how, and who not and why; pages nobody")
 def _(w):
     setup(w)
+    d(w, "mode all_members")
     d(w, "viewers off")
     rule = d(w, "service api severity critical to <@%s>" % BOB)["text"]
     rid = re.search(r"Rule #(\d+)", rule).group(1)
@@ -220,6 +224,11 @@ def _(w):
     check_re(r"not in any step|no service", t, "others left out with a reason")
     t = everything(d(w, "test sev=warning"))
     check_re(r"No rule matched: team default's escalation policy", t, "no rule")
+    d(w, "severity error to role:developer")
+    d(w, "priority <@%s> <@%s> every 2m" % (CAROL, BOB))
+    t = body(d(w, "test sev=error"))
+    check_re(r"at once: <@%s>" % CAROL, t, "the first of the priority list at once")
+    check_re(r"at min 2: <@%s>" % BOB, t, "the next one a gap later")
     check_re(r"not a severity", d(w, "test sev=bogus")["text"], "bad severity")
     check_re(r"There is no service", d(w, "test service=nope")["text"], "unknown service")
     check_re(r"Usage", everything(d(w, "test critical")), "not key=value")
