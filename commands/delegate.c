@@ -22,6 +22,10 @@
 #include <strings.h>
 
 #define GAP_MAX_S 3600
+/* Rules one screen lists: past that, a chat message gets too long to read
+ * (and Slack refuses it); the rest are counted. */
+#define RULES_SHOWN 50
+#define TEXT_MAX 65536
 
 struct delegate_actor delegate_cmd_actor(const struct cmd_ctx *ctx)
 {
@@ -127,7 +131,8 @@ void delegate_cmd_rule_text(const struct delegate_rule *rule, const struct team_
 	buf_printf(b, "%s-> %s", n ? " " : "every incident ", who);
 }
 
-/* Every rule, one line each, flagged when the mode filters its target out. */
+/* The first RULES_SHOWN rules in the order they are tried, one line each,
+ * flagged when the mode filters their target out; how many rules there are. */
 static int rules_text(struct cmd_ctx *ctx, const struct delegate_settings *st, struct buf *b)
 {
 	struct delegate_rule *rules = NULL;
@@ -140,7 +145,7 @@ static int rules_text(struct cmd_ctx *ctx, const struct delegate_settings *st, s
 	    team_list(ctx->store, ctx->org_id, &teams, &nteams) < 0 ||
 	    member_list(ctx->store, ctx->org_id, &members, &nmembers) < 0)
 		goto out;
-	for (size_t i = 0; i < nrules; i++) {
+	for (size_t i = 0; i < nrules && i < RULES_SHOWN; i++) {
 		char why[512];
 		buf_adds(b, "• ");
 		delegate_cmd_rule_text(&rules[i], teams, nteams, b);
@@ -150,6 +155,8 @@ static int rules_text(struct cmd_ctx *ctx, const struct delegate_settings *st, s
 			buf_printf(b, " — *filtered out:* %s", why);
 		buf_adds(b, "\n");
 	}
+	if (nrules > RULES_SHOWN)
+		buf_printf(b, "…and %zu more, tried after these.\n", nrules - RULES_SHOWN);
 	rc = (int)nrules;
 out:
 	free(rules);
@@ -162,7 +169,7 @@ static enum cmd_result delegate_show(struct cmd_ctx *ctx, int argc, char **argv,
 {
 	struct delegate_settings st;
 	struct team_info *teams = NULL;
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT(TEXT_MAX);
 	char typed[80], ids[2048];
 	enum cmd_result res = CMD_STORE_ERROR;
 	int nrules;
@@ -218,7 +225,7 @@ out:
 static enum cmd_result delegate_rules(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	struct delegate_settings st;
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT(TEXT_MAX);
 	char typed[80];
 	int n;
 
@@ -250,7 +257,7 @@ static enum cmd_result delegate_mode(struct cmd_ctx *ctx, int argc, char **argv,
 	enum cmd_result res = CMD_REFUSED;
 	char shown[80], typed[80];
 	int mode = delegate_mode_parse(argv[0]);
-	bool in_roles = false;
+	bool in_roles = false, listed[ROLE_OWNER + 1] = { false };
 	size_t nusers = 0;
 
 	delegate_cmd_typed(ctx, typed, sizeof(typed));
@@ -277,7 +284,9 @@ static enum cmd_result delegate_mode(struct cmd_ctx *ctx, int argc, char **argv,
 					    reply_escape(shown, sizeof(shown), name));
 				goto out;
 			}
-			buf_printf(&roles, "%s%s", roles.len ? "," : "", role_name(role));
+			if (!listed[role])
+				buf_printf(&roles, "%s%s", roles.len ? "," : "", role_name(role));
+			listed[role] = true;
 			continue;
 		}
 		char id[DELEGATE_ID_MAX];
@@ -336,7 +345,7 @@ static enum cmd_result delegate_priority(struct cmd_ctx *ctx, int argc, char **a
 {
 	struct delegate_actor a = delegate_cmd_actor(ctx);
 	struct delegate_settings st;
-	struct buf ids = BUF_INIT(DELEGATE_LIST_MAX * DELEGATE_ID_MAX), shown = BUF_INIT(1024);
+	struct buf ids = BUF_INIT(DELEGATE_LIST_MAX * DELEGATE_ID_MAX), shown = BUF_INIT(DELEGATE_LIST_MAX * (DELEGATE_ID_MAX + 5));
 	enum delegate_outcome o;
 	enum cmd_result res = CMD_REFUSED;
 	int64_t gap = -1;

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define LEFT_SHOWN 50	/* people listed as not paged */
+
 /* An instant from the incident's start: "at once", "at min 5", "at 90 s". */
 static void at_text(int64_t s, char *out, size_t size)
 {
@@ -66,8 +68,10 @@ static int dry_step(struct cmd_ctx *ctx, struct dry_run *d, const char *team, si
 			return -1;
 		at_text(step->delay_s + sp.people[i].after_s, at, sizeof(at));
 		delegate_cmd_describe(sp.people[i].target, d->teams, d->nteams, who, sizeof(who));
-		buf_printf(b, "• %s: <@%s> (%s): %s\n", at, sp.people[i].id, who,
-			   contact_rules_describe(&cr, how, sizeof(how)));
+		/* A backup is paged as someone's backup: say whose. */
+		bool backup = strstr(sp.people[i].target, "backup") && sp.primary[0];
+		buf_printf(b, "• %s: <@%s> (%s%s%s%s): %s\n", at, sp.people[i].id, who, backup ? " for <@" : "",
+			   backup ? sp.primary : "", backup ? ">" : "", contact_rules_describe(&cr, how, sizeof(how)));
 		if (k >= 0)
 			d->paged[k] = true;
 	}
@@ -93,7 +97,7 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 	struct escalation_policy p;
 	struct team_info *teams = NULL;
 	struct dry_run d = { 0 };
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT(65536);
 	enum cmd_result res = CMD_REFUSED;
 	int rc;
 
@@ -182,9 +186,13 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		reply_section(r, "It does not repeat: after step %zu nobody more is paged.", p.nsteps);
 	}
 	buf_reset(&b);
+	size_t left = 0;
 	for (size_t i = 0; i < d.nmembers; i++) {
 		const char *why = d.why[i];
 		if (d.paged[i] || d.members[i].placeholder)
+			continue;
+		/* A big org's list would bury the answer; count the rest. */
+		if (++left > LEFT_SHOWN)
 			continue;
 		if (!why) {
 			int ok = delegate_member_eligible(ctx->store, ctx->org_id, &st, d.members[i].id, false, &why);
@@ -195,6 +203,8 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		}
 		buf_printf(&b, "• <@%s>: %s\n", d.members[i].id, why);
 	}
+	if (left > LEFT_SHOWN)
+		buf_printf(&b, "…and %zu more.\n", left - LEFT_SHOWN);
 	if (b.len)
 		reply_section(r, "*Not paged:*\n%s", buf_cstr(&b));
 	res = CMD_OK;
