@@ -139,9 +139,10 @@ int delegate_cmd_target(struct cmd_ctx *ctx, const char *team, int argc, char **
 		return 0;
 	}
 	/* `channel:#name` arrives from Slack as channel:<#C123|name>, and a bare
-	 * channel link is as clear. */
+	 * channel link is as clear; `channel:here` is where the command was typed. */
 	if (strncasecmp(arg, "channel:", 8) == 0 || strncmp(arg, "<#", 2) == 0) {
-		handoff_channel_parse(strncasecmp(arg, "channel:", 8) == 0 ? arg + 8 : arg, "", id, sizeof(id));
+		handoff_channel_parse(strncasecmp(arg, "channel:", 8) == 0 ? arg + 8 : arg, ctx->req->channel_id, id,
+				      sizeof(id));
 		if (!id[0]) {
 			reply_textf(r, "`%s` is not a channel I can post in: pick one with # so Slack links it "
 				       "(`channel:#ops`). Direct messages can't take incidents.",

@@ -114,9 +114,10 @@ def _(w):
     check_re(r"service api, severity critical, type sentry -> <@%s>" % CAROL, t, "combined, any order")
     check_re(r"-> <#C0OPS>", d(w, "severity error to channel:<#C0OPS|ops>")["text"], "channel target")
     check_re(r"-> <#C0OPS>", d(w, "severity warning to <#C0OPS|ops>")["text"], "bare channel link")
+    check_re(r"-> <#C0TEST>", d(w, "type grafana to channel:here")["text"], "the channel typed in")
     stored = sorted(r["target"] for r in rules(w).values())
     check_eq(stored, sorted(["member:" + BOB, "team:default", "role:developer", "member:" + CAROL,
-                             "channel:C0OPS", "channel:C0OPS"]), "stored targets")
+                             "channel:C0OPS", "channel:C0OPS", "channel:C0TEST"]), "stored targets")
     listed = d(w, "rules", DAVE)
     lines = [l for l in body(listed).split("\n") if l.startswith("• #")]
     check(lines, "rules lists them: %s" % short(everything(listed), 900))
