@@ -26,39 +26,6 @@ static const char *method_from(const char *typed)
 	return NULL;
 }
 
-/* "90s", "2m", "2min", "1h", "1h30m": -1 when it is not a duration. */
-static int64_t duration_parse(const char *s)
-{
-	int64_t total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		int64_t v = 0, unit;
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		while (isdigit((unsigned char)*s)) {
-			v = v * 10 + (*s++ - '0');
-			if (v > CONTACT_MAX_DELAY_S)
-				return -1;
-		}
-		if (strncasecmp(s, "min", 3) == 0)
-			unit = 60, s += 3;
-		else if (*s == 'm' || *s == 'M')
-			unit = 60, s++;
-		else if (*s == 'h' || *s == 'H')
-			unit = 3600, s++;
-		else if (*s == 's' || *s == 'S')
-			unit = 1, s++;
-		else
-			return -1;
-		total += v * unit;
-		if (total > CONTACT_MAX_DELAY_S)
-			return -1;
-	}
-	return total;
-}
-
 /* Words people put between steps that carry no meaning here ("sms after 2m
  * if not acknowledged" is what every step means anyway). */
 static bool is_filler(const char *w)
@@ -118,7 +85,7 @@ int contact_rules_parse(int argc, char **argv, struct contact_rules *out, char *
 				bool after = strcasecmp(w, "after") == 0 || strcasecmp(w, "in") == 0;
 				if (after && ++i < argc)
 					word(w, sizeof(w), argv[i]);
-				int64_t d = (after && i >= argc) ? -1 : duration_parse(w);
+				int64_t d = (after && i >= argc) ? -1 : wk_parse_duration(w, CONTACT_MAX_DELAY_S);
 				if (d < 0 && (after || isdigit((unsigned char)w[0]))) {
 					snprintf(why, whysize, "`%.40s` is not a delay: say now, 90s, 2m or 1h, up "
 							       "to 24h", after && i >= argc ? "after" : w);

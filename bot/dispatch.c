@@ -312,6 +312,14 @@ static void refuse_role(const char *typed, const char *what, enum role need, enu
 		    need == ROLE_OWNER ? " to do it for you" : " to change your role");
 }
 
+void dispatch_refuse_role(const struct cmd_ctx *ctx, const struct command *c, const char *what, enum role need,
+			  struct reply *r)
+{
+	char typed[80];
+
+	refuse_role(dispatch_typed(ctx, c, typed, sizeof(typed)), what, need, ctx->role, r);
+}
+
 static void refuse_non_member(const struct cmd_ctx *ctx, struct reply *r)
 {
 	char typed[80];

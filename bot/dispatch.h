@@ -181,6 +181,12 @@ bool dispatch_word_taken(const char *word, char *meaning, size_t size);
  * command but the main one and `help`, which is every command's own word. */
 bool dispatch_nested(const struct command *c);
 
+/* The refusal dispatch gives when the caller's role is below need, for a
+ * handler whose row holds a read and a change that differ only in later words
+ * (`/delegate policy team T` reads, `... step add` changes). what names it. */
+void dispatch_refuse_role(const struct cmd_ctx *ctx, const struct command *c, const char *what, enum role need,
+			  struct reply *r);
+
 /* Lookup helpers, exposed for tests. */
 const struct command *dispatch_find_command(const char *name);
 /* Exact name, then unique prefix, without case, for each word of a two-word

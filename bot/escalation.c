@@ -133,7 +133,7 @@ void escalation_target_describe(const char *target, char *out, size_t size)
 	else if (strncmp(target, "role:", 5) == 0)
 		snprintf(out, size, "everyone with role %s", target + 5);
 	else if (strncmp(target, "channel:", 8) == 0)
-		snprintf(out, size, "channel <#%s>", target + 8);
+		snprintf(out, size, "<#%s>", target + 8);
 	else if (strcmp(target, "owner") == 0)
 		snprintf(out, size, "the org's owner");
 	else

@@ -59,7 +59,10 @@ int escalation_policy_format(const struct escalation_policy *p, char *out, size_
 void escalation_default_policy(const struct config *cfg, struct escalation_policy *out);
 /* For people: "1. primary at once; 2. 1st backup after 5 min; ..." */
 void escalation_policy_describe(const struct escalation_policy *p, char *out, size_t size);
-/* "primary" -> "primary", "backup1" -> "1st backup", "member:U1" -> "<@U1>". */
+/* For people: "primary" -> "whoever is on call", "backup1" -> "the 1st backup",
+ * "member:U1" -> "<@U1>", "role:admin" -> "everyone with role admin",
+ * "channel:C1" -> "<#C1>", "rotation:ops:backup1" -> "rotation ops: 1st backup"
+ * (bot/delegate.h lists the targets). */
 void escalation_target_describe(const char *target, char *out, size_t size);
 
 struct engine_ctx;

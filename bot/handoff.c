@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Runs of a handoff or reminder (failed ones, or lost leases) before the
  * undelivered DMs are given up and the next one is armed anyway: the
@@ -299,6 +300,22 @@ bool handoff_channel_valid(const char *id)
 		if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')))
 			return false;
 	return true;
+}
+
+void handoff_channel_parse(const char *arg, const char *here, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (strcasecmp(arg, "here") == 0) {
+		wk_strlcpy(out, here, size);
+	} else if (strncmp(arg, "<#", 2) == 0) {
+		size_t n = strcspn(arg + 2, "|>");
+		if (n < size && arg[2 + n]) {
+			memcpy(out, arg + 2, n);
+			out[n] = '\0';
+		}
+	}
+	if (!handoff_channel_valid(out))
+		out[0] = '\0';
 }
 
 int handoff_set_announce(struct store *s, const char *org_id, const char *team_id, const char *channel,

@@ -92,6 +92,9 @@ int handoff_set_reminder(struct store *s, const struct config *cfg, const char *
  * channel id or store failure. The setting is field `announce` of the team's
  * settings hash. */
 bool handoff_channel_valid(const char *id);
+/* A channel people typed: `here` (the channel here, when that is one) or a
+ * Slack channel link <#C123|name>, into out; "" when it is neither. */
+void handoff_channel_parse(const char *arg, const char *here, char *out, size_t size);
 int handoff_set_announce(struct store *s, const char *org_id, const char *team_id, const char *channel,
 			 const char *actor, const char *platform, int64_t now_ms);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a member hash holds, read by one table; the role and the notify switch
- * are words and are read apart. */
+/* What a member hash holds, read by one table; the role and the incidents
+ * switch are words and are read apart. */
 static const struct store_field member_fields[] = {
 	STORE_FLAG_FIELD("placeholder", struct member, placeholder),
 	STORE_FLAG_FIELD("left_github", struct member, left_github),
@@ -27,15 +27,15 @@ static void member_from_pairs(struct member *m, const char *id, const redisReply
 	memset(m, 0, sizeof(*m));
 	wk_strlcpy(m->id, id, sizeof(m->id));
 	store_hash_fields(h, member_fields, ARRAY_LEN(member_fields), m);
-	m->notify = true;
+	m->incidents = true;
 	for (size_t i = 0; i + 1 < h->elements; i += 2) {
 		const redisReply *k = h->element[i], *v = h->element[i + 1];
 		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
 		if (strcmp(k->str, "role") == 0)
 			m->role = role_parse(v->str);
-		else if (strcmp(k->str, "notify") == 0)
-			m->notify = strcmp(v->str, "off") != 0;
+		else if (strcmp(k->str, "incidents") == 0)
+			m->incidents = strcmp(v->str, "off") != 0;
 	}
 }
 
@@ -224,7 +224,7 @@ int member_set_role(struct store *s, const char *org_id, const char *actor, cons
 	return run_change(s, &set_role_script, 5, keys, 5, args, out);
 }
 
-static const char *const field_names[] = { "name", "email", "phone", "tz", "notify" };
+static const char *const field_names[] = { "name", "email", "phone", "tz", "incidents" };
 
 int member_set_field(struct store *s, const char *org_id, const char *id, enum member_field f,
 		     const char *value)
@@ -235,7 +235,8 @@ int member_set_field(struct store *s, const char *org_id, const char *id, enum m
 
 	if (org_key(key, sizeof(key), org_id, "member:%s", id) < 0)
 		return -1;
-	r = store_command(s, "HSET %s %s %s", key, field_names[f], value);
+	r = value[0] ? store_command(s, "HSET %s %s %s", key, field_names[f], value)
+		     : store_command(s, "HDEL %s %s", key, field_names[f]);
 	if (r && r->type == REDIS_REPLY_INTEGER)
 		rc = 0;
 	if (r)

@@ -20,7 +20,7 @@ struct member {
 	enum role role;
 	bool placeholder;
 	bool left_github;
-	bool notify;
+	bool incidents;	/* their own switch: false = `incidents` "off" (delegate.h) */
 	char platform[16];
 	char name[128];
 	char email[256];
@@ -73,8 +73,9 @@ int member_set_role(struct store *s, const char *org_id, const char *actor, cons
 		    const char *target, enum role role, int64_t now_ms, enum member_change *out);
 /* Removing a member: removal.h (it reaches into rotations, overrides and swaps). */
 
-/* Profile fields people edit themselves. value is already validated. */
-enum member_field { FIELD_NAME, FIELD_EMAIL, FIELD_PHONE, FIELD_TZ, FIELD_NOTIFY };
+/* Profile fields people edit themselves. value is already validated; "" removes
+ * the field (FIELD_INCIDENTS: absent means on, so "on" is stored as absent). */
+enum member_field { FIELD_NAME, FIELD_EMAIL, FIELD_PHONE, FIELD_TZ, FIELD_INCIDENTS };
 /* 0 done, 1 the email belongs to another member, -1 store failure. */
 int member_set_field(struct store *s, const char *org_id, const char *id, enum member_field f,
 		     const char *value);

@@ -102,7 +102,7 @@ static const struct store_script org_touch_script = {
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
 	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'solo')\n"
 	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', ARGV[1], 'chat_id', ARGV[2],\n"
-	"             'created_ms', ARGV[3], 'notify', 'on')\n"
+	"             'created_ms', ARGV[3])\n"
 	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"  redis.call('SADD', KEYS[4], ARGV[2])\n"
 	"  redis.call('HSET', KEYS[5], 'default', 'default')\n"

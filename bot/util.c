@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -210,4 +211,36 @@ size_t wk_typo_distance(const char *a, size_t la, const char *b, size_t lb)
 			d[i][j] = v;
 		}
 	return d[la][lb];
+}
+
+int64_t wk_parse_duration(const char *s, int64_t max)
+{
+	int64_t total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		int64_t v = 0, unit;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		while (isdigit((unsigned char)*s)) {
+			v = v * 10 + (*s++ - '0');
+			if (v > max)
+				return -1;
+		}
+		if (strncasecmp(s, "min", 3) == 0)
+			unit = 60, s += 3;
+		else if (*s == 'm' || *s == 'M')
+			unit = 60, s++;
+		else if (*s == 'h' || *s == 'H')
+			unit = 3600, s++;
+		else if (*s == 's' || *s == 'S')
+			unit = 1, s++;
+		else
+			return -1;
+		total += v * unit;
+		if (total > max)
+			return -1;
+	}
+	return total;
 }

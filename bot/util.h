@@ -45,6 +45,10 @@ size_t wk_strlcpy(char *dst, const char *src, size_t size);
 /* Strict decimal parse of the whole string into [min, max]; false on any junk. */
 bool wk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* A duration people type, "90s", "2m", "2min", "1h", "1h30m", in seconds, at
+ * most max; -1 when it is not one (or longer). */
+int64_t wk_parse_duration(const char *s, int64_t max);
+
 /* Constant-time equality for secrets: time depends only on the lengths. */
 bool wk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 

@@ -7,6 +7,7 @@ const struct command *const command_table[] = {
 	&oncall_command,
 	&invite_command,
 	&incident_command,
+	&delegate_command,
 	&help_command,
 	NULL,
 };

@@ -182,17 +182,8 @@ enum cmd_result incident_service_channel(struct cmd_ctx *ctx, int argc, char **a
 	if (!name_ok(argv[0], r))
 		return CMD_REFUSED;
 	if (!off) {
-		/* `here` or a channel link <#C123|name>, as `/oncall announce` takes them. */
-		if (strcasecmp(argv[1], "here") == 0) {
-			wk_strlcpy(channel, ctx->req->channel_id, sizeof(channel));
-		} else if (strncmp(argv[1], "<#", 2) == 0) {
-			size_t n = strcspn(argv[1] + 2, "|>");
-			if (n < sizeof(channel) && argv[1][2 + n]) {
-				memcpy(channel, argv[1] + 2, n);
-				channel[n] = '\0';
-			}
-		}
-		if (!handoff_channel_valid(channel) || channel[0] == 'D') {
+		handoff_channel_parse(argv[1], ctx->req->channel_id, channel, sizeof(channel));
+		if (!channel[0]) {
 			reply_textf(r, "Say `here` for this channel, pick a channel with #, or `off`. Direct messages "
 				       "can't carry a service's alerts.");
 			return CMD_REFUSED;

@@ -8,24 +8,6 @@
 
 #include <string.h>
 
-/* A Slack channel from what people type: `here` (where the command was
- * typed) or a channel link <#C123|name>. "" when it is neither. */
-static void channel_from(const struct cmd_ctx *ctx, const char *arg, char *out, size_t size)
-{
-	out[0] = '\0';
-	if (strcasecmp(arg, "here") == 0) {
-		wk_strlcpy(out, ctx->req->channel_id, size);
-	} else if (strncmp(arg, "<#", 2) == 0) {
-		size_t n = strcspn(arg + 2, "|>");
-		if (n < size && arg[2 + n]) {
-			memcpy(out, arg + 2, n);
-			out[n] = '\0';
-		}
-	}
-	if (!handoff_channel_valid(out))
-		out[0] = '\0';
-}
-
 enum cmd_result oncall_announce(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char team[SCHEDULE_ID_LEN], channel[32] = "";
@@ -43,7 +25,9 @@ enum cmd_result oncall_announce(struct cmd_ctx *ctx, int argc, char **argv, stru
 			       "`/oncall announce here` in Slack. `/oncall announce off` works anywhere.");
 		return CMD_REFUSED;
 	}
-	if (!off && (channel_from(ctx, argv[0], channel, sizeof(channel)), !channel[0])) {
+	if (!off)
+		handoff_channel_parse(argv[0], ctx->req->channel_id, channel, sizeof(channel));
+	if (!off && !channel[0]) {
 		reply_textf(r, "Say `here` for this channel, pick a channel with #, or `off`. Direct "
 			       "messages can't hold announcements.");
 		return CMD_REFUSED;

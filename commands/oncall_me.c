@@ -6,6 +6,7 @@
 #include "commands/oncall.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* ---- /oncall me: people edit their own profile ---- */
 
@@ -33,7 +34,7 @@ enum cmd_result oncall_me(struct cmd_ctx *ctx, int argc, char **argv, struct rep
 	/* Without their own, times read in the workspace's zone: say which. */
 	snprintf(zone, sizeof(zone), "(not set: times are shown in %s)", tz_name(oncall_zone_for(ctx, NULL)));
 	reply_field(sec, "Time zone", m.tz[0] ? m.tz : zone);
-	reply_field(sec, "Incident notifications", m.notify ? "on" : "off");
+	reply_field(sec, "Incident notifications", m.incidents ? "on" : "off (`/oncall me incidents on`)");
 	return CMD_OK;
 }
 
@@ -131,12 +132,19 @@ enum cmd_result oncall_me_tz(struct cmd_ctx *ctx, int argc, char **argv, struct 
 	return set_field(ctx, FIELD_TZ, "time zone", tz_get(argv[0]) ? argv[0] : zone, r);
 }
 
-enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv,
-					   struct reply *r)
+/* Each member's own switch, which beats every `/delegate` setting (bot/delegate.h).
+ * On is the field's absence, so members who never touched it are on. */
+enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
+	bool on = strcasecmp(argv[0], "on") == 0;
+
 	(void)argc;
-	if (strcasecmp(argv[0], "on") != 0 && strcasecmp(argv[0], "off") != 0)
+	if (!on && strcasecmp(argv[0], "off") != 0)
 		return refuse_value("incident notifications", "say `on` or `off`", r);
-	return set_field(ctx, FIELD_NOTIFY, "incident notifications setting",
-			 strcasecmp(argv[0], "on") == 0 ? "on" : "off", r);
+	if (member_set_field(ctx->store, ctx->org_id, ctx->req->user_id, FIELD_INCIDENTS, on ? "" : "off") < 0)
+		return CMD_STORE_ERROR;
+	reply_textf(r, on ? "Incident notifications to you are *on*: incidents that reach you page you."
+			  : "Incident notifications to you are *off*: no incident pages you, whatever `/delegate` "
+			    "says, until `/oncall me incidents on`.");
+	return CMD_OK;
 }

@@ -309,7 +309,7 @@ def _(w):
     check_re(r"say `on` or `off`", w.oncall("me incidents maybe", ALICE)["text"], "bad switch")
     check_re(r"name is now Alice Example", w.oncall('me name "Alice Example"', ALICE)["text"], "name")
     m = w.r.hgetall(K + ":member:" + ALICE)
-    check_eq((m.get("phone"), m.get("tz"), m.get("email"), m.get("notify"), m.get("name")),
+    check_eq((m.get("phone"), m.get("tz"), m.get("email"), m.get("incidents"), m.get("name")),
              ("+15555550123", "Europe/Berlin", "alice@example.com", "off", "Alice Example"), "profile")
     shown = json.dumps(w.oncall("me", ALICE))
     check("+15555550123" in shown and "Europe/Berlin" in shown, "/oncall me: %s" % short(shown))

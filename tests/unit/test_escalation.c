@@ -69,12 +69,36 @@ static void test_default_and_describe(void **state)
 	assert_int_equal(p.round_s, 300);
 }
 
+/* Every stored target kind of bot/delegate.h reads as people say it. */
+static void test_target_describe(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "primary", "whoever is on call" },
+		{ "backup2", "the 2nd backup" },
+		{ "member:U1", "<@U1>" },
+		{ "role:developer", "everyone with role developer" },
+		{ "channel:C0OPS", "<#C0OPS>" },
+		{ "rotation:ops:backup1", "the 1st backup of rotation ops" },
+		{ "rotation:ops:primary", "whoever is on call of rotation ops" },
+		{ "owner", "the org's owner" },
+		{ "rotation:ops", "rotation:ops" },
+	};
+	char said[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		escalation_target_describe(cases[i][0], said, sizeof(said));
+		assert_string_equal(said, cases[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refuses_what_is_no_policy),
 		cmocka_unit_test(test_default_and_describe),
+		cmocka_unit_test(test_target_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
