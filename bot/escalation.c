@@ -124,7 +124,7 @@ void escalation_target_describe(const char *target, char *out, size_t size)
 		snprintf(out, size, "%s", position_words(target));
 	else if (strncmp(target, "rotation:", 9) == 0 && (colon = strrchr(target + 9, ':')) &&
 		 position_words(colon + 1)[0])
-		snprintf(out, size, "%s of rotation %.*s", position_words(colon + 1), (int)(colon - (target + 9)),
+		snprintf(out, size, "%s in rotation %.*s", position_words(colon + 1), (int)(colon - (target + 9)),
 			 target + 9);
 	else if (strncmp(target, "member:", 7) == 0)
 		snprintf(out, size, "<@%s>", target + 7);

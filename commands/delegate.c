@@ -185,7 +185,7 @@ static enum cmd_result delegate_show(struct cmd_ctx *ctx, int argc, char **argv,
 		    typed);
 	settings_text(&st, &b);
 	reply_section(r, "%s", buf_cstr(&b));
-	if (delegate_env_override(ctx->org_id, ids, sizeof(ids))) {
+	if (delegate_env_override(ctx->cfg, ctx->org_id, ids, sizeof(ids))) {
 		buf_reset(&b);
 		char *save = NULL;
 		for (char *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save))

@@ -215,7 +215,7 @@ int delegate_cmd_filtered(struct cmd_ctx *ctx, const struct delegate_settings *s
 
 	why[0] = '\0';
 	if (strncmp(target, "member:", 7) == 0) {
-		int ok = delegate_member_eligible(ctx->store, ctx->org_id, st, target + 7, true, &reason);
+		int ok = delegate_member_eligible(ctx->store, ctx->cfg, ctx->org_id, st, target + 7, true, &reason);
 		if (ok < 0)
 			return -1;
 		if (!ok) {
@@ -229,7 +229,7 @@ int delegate_cmd_filtered(struct cmd_ctx *ctx, const struct delegate_settings *s
 			if (members[i].role != role || members[i].placeholder)
 				continue;
 			const char *w = NULL;
-			int ok = delegate_member_eligible(ctx->store, ctx->org_id, st, members[i].id, false, &w);
+			int ok = delegate_member_eligible(ctx->store, ctx->cfg, ctx->org_id, st, members[i].id, false, &w);
 			if (ok < 0)
 				return -1;
 			if (ok)

@@ -195,7 +195,7 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		if (++left > LEFT_SHOWN)
 			continue;
 		if (!why) {
-			int ok = delegate_member_eligible(ctx->store, ctx->org_id, &st, d.members[i].id, false, &why);
+			int ok = delegate_member_eligible(ctx->store, ctx->cfg, ctx->org_id, &st, d.members[i].id, false, &why);
 			if (ok < 0)
 				goto out;
 			if (ok)

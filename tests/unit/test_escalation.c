@@ -78,8 +78,8 @@ static void test_target_describe(void **state)
 		{ "member:U1", "<@U1>" },
 		{ "role:developer", "everyone with role developer" },
 		{ "channel:C0OPS", "<#C0OPS>" },
-		{ "rotation:ops:backup1", "the 1st backup of rotation ops" },
-		{ "rotation:ops:primary", "whoever is on call of rotation ops" },
+		{ "rotation:ops:backup1", "the 1st backup in rotation ops" },
+		{ "rotation:ops:primary", "whoever is on call in rotation ops" },
 		{ "owner", "the org's owner" },
 		{ "rotation:ops", "rotation:ops" },
 	};
