@@ -46,18 +46,19 @@ static int member_index(const struct dry_run *d, const char *id)
 	return -1;
 }
 
-/* One step of the first round into b: who at which minute, through which
- * channels, and which channels get a post. 0 or -1. */
+/* One step of the first round into b, run at_s after the incident opened:
+ * who at which minute, through which channels, and which channels get a
+ * post. *paged: how many people it pages. 0 or -1. */
 static int dry_step(struct cmd_ctx *ctx, struct dry_run *d, const char *team, size_t n,
-		    const struct escalation_step *step, struct buf *b)
+		    const struct escalation_step *step, int64_t at_s, struct buf *b, size_t *paged)
 {
 	struct delegate_step_people sp;
 	char at[32];
 
-	if (delegate_step_people(ctx->store, ctx->cfg, ctx->org_id, team, step, ctx->now_ms + step->delay_s * 1000,
-				 &sp) < 0)
+	if (delegate_step_people(ctx->store, ctx->cfg, ctx->org_id, team, step, ctx->now_ms + at_s * 1000, &sp) < 0)
 		return -1;
-	at_text(step->delay_s, at, sizeof(at));
+	*paged = sp.n;
+	at_text(at_s, at, sizeof(at));
 	buf_printf(b, "*Step %zu* (%s):\n", n, at);
 	for (size_t i = 0; i < sp.n; i++) {
 		struct contact_rules cr;
@@ -66,7 +67,7 @@ static int dry_step(struct cmd_ctx *ctx, struct dry_run *d, const char *team, si
 		int k = member_index(d, sp.people[i].id);
 		if (contact_rules_get(ctx->store, ctx->org_id, sp.people[i].id, &cr, &src) < 0)
 			return -1;
-		at_text(step->delay_s + sp.people[i].after_s, at, sizeof(at));
+		at_text(at_s + sp.people[i].after_s, at, sizeof(at));
 		delegate_cmd_describe(sp.people[i].target, d->teams, d->nteams, who, sizeof(who));
 		/* A backup is paged as someone's backup: say whose. */
 		bool backup = strstr(sp.people[i].target, "backup") && sp.primary[0];
@@ -171,11 +172,35 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		delegate_cmd_describe(target, teams, d.nteams, who, sizeof(who));
 		reply_section(r, "No rule matched: %s's escalation policy.", who);
 	}
+	/* The engine's timeline (escalation.c): a step that pages nobody does not
+	 * wait out its delay, so the next one runs at once and the rest keep
+	 * their spacing from there; if the whole round pages nobody, the owners
+	 * are paged when it ends. */
+	int64_t at_s = p.nsteps ? p.steps[0].delay_s : 0;
+	size_t paged_total = 0;
 	for (size_t i = 0; i < p.nsteps; i++) {
+		size_t paged = 0;
+		if (i)
+			at_s += p.steps[i].delay_s - p.steps[i - 1].delay_s;
 		buf_reset(&b);
-		if (dry_step(ctx, &d, route.team, i + 1, &p.steps[i], &b) < 0)
+		if (dry_step(ctx, &d, route.team, i + 1, &p.steps[i], at_s, &b, &paged) < 0)
 			goto out;
 		reply_section(r, "%s", buf_cstr(&b));
+		paged_total += paged;
+		if (!paged && i + 1 < p.nsteps)
+			at_s -= p.steps[i + 1].delay_s - p.steps[i].delay_s;
+	}
+	if (!paged_total) {
+		struct member *owners = d.members;
+		char at[32];
+		buf_reset(&b);
+		at_text(at_s, at, sizeof(at));
+		for (size_t i = 0; i < d.nmembers; i++)
+			if (owners[i].role == ROLE_OWNER) {
+				buf_printf(&b, "• %s: <@%s> (the org's owner, even if opted out)\n", at, owners[i].id);
+				d.paged[i] = true;
+			}
+		reply_section(r, "*Nobody could be paged*, so the org's owners are:\n%s", buf_cstr(&b));
 	}
 	if (p.repeats) {
 		char every[32];

@@ -592,7 +592,7 @@ static const struct subcommand oncall_subcommands[] = {
 	{ "notifications", "[N | ID]", "shows the last notifications and their delivery, or one's history",
 	  ROLE_ADMIN, 0, 1,
 	  oncall_notifications, "5", 0 },
-	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_DEVELOPER,
+	{ "me incidents", "on|off", "turns incident notifications to you on or off", ROLE_VIEWER,
 	  1, 1, oncall_me_incidents, "off", 0 },
 	{ "org", "", "shows the workspace's settings: time zone, phone region", ROLE_VIEWER, 0, 0,
 	  oncall_org, "", 0 },
