@@ -171,7 +171,9 @@ def _(w):
     check_re(r"\*on\*", w.oncall("me incidents on", BOB)["text"], "on")
     check_eq(w.r("HEXISTS", K + ":member:" + BOB, "incidents"), 0, "on is the field's absence")
     check_re(r"say `on` or `off`", w.oncall("me incidents maybe", BOB)["text"], "bad switch")
-    check_re(r"needs the \*developer\* role", w.oncall("me incidents off", DAVE)["text"], "viewer")
+    # Viewers too: with `/delegate viewers on` incidents may reach them, and their own switch wins.
+    check_re(r"\*off\*", w.oncall("me incidents off", DAVE)["text"], "a viewer's own switch")
+    check_eq(w.r("HGET", K + ":member:" + DAVE, "incidents"), "off", "a viewer's switch stored")
 
 
 @test("/delegate policy: show, step add/remove, repeat, reset, per team; limits and refusals")
