@@ -528,6 +528,28 @@ static CURL *setup_mail(struct delivery *d)
 	return e;
 }
 
+/* libcurl calls this once connected, right before the request's first byte
+ * goes out: the guard is asked again there, because an instance frozen
+ * (SIGSTOP, a stalled VM) between start_transfer() and the send would
+ * otherwise wake and send under a lease another instance has taken over. A
+ * refusal here sends nothing (CURLINFO_REQUEST_SIZE stays 0), so the outcome
+ * is "not sent", never unknown. */
+static int guard_before_send(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	struct delivery *d = arg;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if (d->guard && !d->guard(d->guard_arg)) {
+		log_warn("courier.not_sent", "target=%s reason=\"its guard said no as the request was about to "
+			 "leave (lease lost)\"", d->target);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
 /* Courier thread only. When no easy handle can be made, d is finished here
  * (failed), never left half-started. */
 static void start_transfer(struct delivery *d)
@@ -563,6 +585,10 @@ static void start_transfer(struct delivery *d)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, d);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "watchkeeper/" WK_VERSION);
+	if (d->guard) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, guard_before_send);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, d);
+	}
 	curl_multi_add_handle(courier.multi, e);
 	d->easy = e;
 	for (size_t i = 0; i < MAX_IN_FLIGHT; i++)

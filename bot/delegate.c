@@ -194,7 +194,6 @@ static int run(struct store *s, const struct store_script *script, const struct 
 	const char *args[12];
 	size_t argc = 0;
 	redisReply *r;
-	int rc = -1;
 
 	if (org_key(prefix, sizeof(prefix), a->org_id, "%s", "") < 0 ||
 	    audit_keys(a->org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0 ||
@@ -208,17 +207,11 @@ static int run(struct store *s, const struct store_script *script, const struct 
 	for (size_t i = 0; i < nmore; i++)
 		args[argc++] = more[i];
 	r = store_script(s, script, 2, keys, (int)argc, args);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0 &&
-	    (size_t)r->element[0]->integer < ARRAY_LEN(outcomes)) {
-		*out = outcomes[r->element[0]->integer];
-		if (id)
-			*id = r->element[1]->integer;
-		rc = 0;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	size_t k;
+	if (store_outcome(r, ARRAY_LEN(outcomes), &k, id) < 0)
+		return -1;
+	*out = outcomes[k];
+	return 0;
 }
 
 int delegate_set_mode(struct store *s, const struct delegate_actor *a, enum delegate_mode mode,
@@ -354,12 +347,8 @@ int delegate_settings_get(struct store *s, const char *org_id, struct delegate_s
 	delegate_settings_parse(NULL, out);
 	if (org_key(key, sizeof(key), org_id, "deleg") < 0)
 		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
+	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
 		return -1;
-	}
 	delegate_settings_parse(r, out);
 	freeReplyObject(r);
 	return 0;
@@ -426,12 +415,8 @@ int delegate_rules_list(struct store *s, const char *org_id, struct delegate_rul
 	*n = 0;
 	if (org_key(key, sizeof(key), org_id, "deleg:rules") < 0)
 		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
+	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
 		return -1;
-	}
 	*out = xcalloc(r->elements / 2 + 1, sizeof(**out));
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];

@@ -103,7 +103,6 @@ static int run(struct store *s, const struct store_script *script, const struct 
 	const char *args[12];
 	size_t argc = 0;
 	redisReply *r;
-	int rc = -1;
 
 	if (org_key(prefix, sizeof(prefix), a->org_id, "%s", "") < 0 ||
 	    audit_keys(a->org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0 || nmore > 8)
@@ -116,17 +115,11 @@ static int run(struct store *s, const struct store_script *script, const struct 
 	for (size_t i = 0; i < nmore; i++)
 		args[argc++] = more[i];
 	r = store_script(s, script, hook_key ? 3 : 2, keys, (int)argc, args);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0 &&
-	    (size_t)r->element[0]->integer < ARRAY_LEN(outcomes)) {
-		*out = outcomes[r->element[0]->integer];
-		if (id)
-			*id = r->element[1]->integer;
-		rc = 0;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	size_t k;
+	if (store_outcome(r, ARRAY_LEN(outcomes), &k, id) < 0)
+		return -1;
+	*out = outcomes[k];
+	return 0;
 }
 
 int integration_create(struct store *s, const struct integration_actor *a, enum integration_source src,
@@ -211,12 +204,8 @@ static int get(struct store *s, const char *org_id, int64_t id, struct integrati
 	memset(out, 0, sizeof(*out));
 	if (org_key(key, sizeof(key), org_id, "intg:%lld", (long long)id) < 0)
 		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
+	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
 		return -1;
-	}
 	if (r->elements == 0) {
 		freeReplyObject(r);
 		return 1;

@@ -184,12 +184,8 @@ int service_get(struct store *s, const char *org_id, const char *name, struct se
 	memset(out, 0, sizeof(*out));
 	if (org_key(key, sizeof(key), org_id, "service:%s", name) < 0)
 		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
+	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
 		return -1;
-	}
 	if (r->elements == 0) {
 		freeReplyObject(r);
 		return 1;

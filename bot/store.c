@@ -328,6 +328,32 @@ static redisReply *vcommand(struct store *s, const char *const *expected, const 
 	return store_roundtrip(s, cmd, len, expected);
 }
 
+redisReply *store_array(redisReply *r)
+{
+	if (r && r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id)
+{
+	int rc = -1;
+
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0 &&
+	    (size_t)r->element[0]->integer < n) {
+		*index = (size_t)r->element[0]->integer;
+		if (id)
+			*id = r->element[1]->integer;
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 uint64_t store_roundtrips(const struct store *s)
 {
 	return s->roundtrips;

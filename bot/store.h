@@ -119,6 +119,13 @@ struct store_field {
 #define STORE_FLAG_FIELD(name, type, member) { name, STORE_FLAG, offsetof(type, member), sizeof(bool) }
 void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst);
 
+/* r when it is an array reply; otherwise (NULL, an error, anything else) r is
+ * freed and NULL comes back: `r = store_array(store_command(s, "HGETALL %s", k));`. */
+redisReply *store_array(redisReply *r);
+/* A script's {outcome index, id} answer (audited changes answer so): 0 with
+ * *index < n and *id (when id is not NULL), else -1. r is freed either way. */
+int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id);
+
 /* Round trips this connection has made (each command, each script call,
  * a NOSCRIPT retry included): what a bench divides by its requests. */
 uint64_t store_roundtrips(const struct store *s);

@@ -10,6 +10,7 @@ import json
 import re
 
 from harness import ORG, check, check_eq, check_re, check_reply, everything, short, test
+from test_audit import verify
 
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 OTHER_TEAM, EVE = "T0OTHER", "U0EVE"
@@ -237,3 +238,25 @@ def _(w):
     check_re(r"Usage", everything(d(w, "test critical")), "not key=value")
     check_eq(len(w.peer.requests), before, "nothing sent to Slack by a dry run")
     check_eq(w.r("KEYS", K + ":inc:*"), [], "no incident made")
+
+
+@test("every /delegate change is one audited step: /invite audit reads it as a sentence and the "
+      "chain still verifies")
+def _(w):
+    setup(w)
+    d(w, "mode all_members")
+    d(w, "viewers on")
+    d(w, "priority <@%s> <@%s> every 2m" % (CAROL, BOB))
+    rule = re.search(r"#(\d+)", d(w, "service api to <@%s>" % BOB)["text"]).group(1)
+    d(w, "remove " + rule)
+    d(w, "policy step remove 3")
+    shown = everything(w.invite("audit 10", ALICE))
+    for pat in (r"set who may receive incidents to .*all_members",
+                r"turned incidents for viewers .*on",
+                r"set the order incidents page people in to",
+                r"added a delegation rule: .*service api",
+                r"removed a delegation rule: .*service api",
+                r"changed an escalation policy"):
+        check_re(pat, shown, "/invite audit")
+    rc, out, err = verify(w)
+    check_eq(rc, 0, "audit verify: %s %s" % (out, err))
