@@ -112,9 +112,7 @@ static const struct store_script people_script = {
 	 * broad targets (team:<id>, role:<name>). Returns {settings pairs, org
 	 * mode, owners, {{id, target, named "1"/"0", role, incidents, owned}...}}:
 	 * each person once, named ones first (named and broad = named). A role
-	 * target finds its people with one SORT ... GET, which reads every
-	 * member's role inside Redis (about 0.4 us a member, several times a Lua
-	 * loop of HGETs): roles have no index of their own. */
+	 * target reads the role index (member.h), not every member. */
 	"local p, k = ARGV[1], tonumber(ARGV[2])\n"
 	"local seen, out = {}, {}\n"
 	"local function add(id, target, named, role, incidents, owned)\n"
@@ -127,20 +125,29 @@ static const struct store_script people_script = {
 	"  local v = redis.call('HMGET', p .. 'member:' .. id, 'role', 'incidents', 'svc_owned')\n"
 	"  add(id, ARGV[4 + 2 * i], '1', v[1], v[2], v[3])\n"
 	"end\n"
-	"local function fields(id, t)\n"
+	"local function fields(id, t, want)\n"
 	"  local v = redis.call('HMGET', p .. 'member:' .. id, 'role', 'incidents', 'svc_owned')\n"
-	"  add(id, t, '0', v[1], v[2], v[3])\n"
+	"  if not want or v[1] == want then add(id, t, '0', v[1], v[2], v[3]) end\n"
+	"end\n"
+	/* The role index (member.h) is built once for an org whose members
+	 * predate it; from then on every role change keeps it. */
+	"local function role_index()\n"
+	"  if redis.call('EXISTS', p .. 'roles_indexed') == 1 then return end\n"
+	"  for _, r in ipairs({'viewer', 'developer', 'admin', 'owner'}) do redis.call('DEL', p .. 'roles:' .. r) end\n"
+	"  local v = redis.call('SORT', p .. 'members', 'BY', 'nosort', 'GET', '#', 'GET', p .. 'member:*->role')\n"
+	"  for j = 1, #v, 2 do\n"
+	"    if v[j + 1] then redis.call('SADD', p .. 'roles:' .. v[j + 1], v[j]) end\n"
+	"  end\n"
+	"  redis.call('SET', p .. 'roles_indexed', '1')\n"
 	"end\n"
 	"for i = 3 + 2 * k, #ARGV do\n"
 	"  local t = ARGV[i]\n"
 	"  if string.sub(t, 1, 5) == 'team:' then\n"
 	"    for _, id in ipairs(redis.call('SMEMBERS', p .. 'team:' .. string.sub(t, 6))) do fields(id, t) end\n"
 	"  elseif string.sub(t, 1, 5) == 'role:' then\n"
+	"    role_index()\n"
 	"    local want = string.sub(t, 6)\n"
-	"    local v = redis.call('SORT', p .. 'members', 'BY', 'nosort', 'GET', '#', 'GET', p .. 'member:*->role')\n"
-	"    for j = 1, #v, 2 do\n"
-	"      if v[j + 1] == want then fields(v[j], t) end\n"
-	"    end\n"
+	"    for _, id in ipairs(redis.call('SMEMBERS', p .. 'roles:' .. want)) do fields(id, t, want) end\n"
 	"  end\n"
 	"end\n"
 	"return {redis.call('HGETALL', p .. 'deleg'), redis.call('HGET', p .. 'org', 'mode') or '',\n"

@@ -1,5 +1,6 @@
 /* invite.c - see invite.h */
 #include "bot/invite.h"
+#include "bot/member.h"
 #include "bot/audit.h"
 #include "bot/crypto.h"
 #include "bot/util.h"
@@ -134,7 +135,7 @@ static const struct store_script create_email_script = {
 	 *       member:<placeholder>, members, team:default.
 	 * ARGV: hash, id, role, actor, now, expires_ms, max_uses, platform, email, placeholder.
 	 * Returns {0} or {1, existing placeholder}. */
-	INVITE_FIELDS_LUA
+	INVITE_FIELDS_LUA MEMBER_ROLE_LUA
 	"local existing = redis.call('HGET', KEYS[6], ARGV[9])\n"
 	"if existing then return {1, existing} end\n"
 	"invite_hset(KEYS[1], 'email')\n"
@@ -143,6 +144,7 @@ static const struct store_script create_email_script = {
 	"redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])\n"
 	"redis.call('HSET', KEYS[7], 'role', ARGV[3], 'placeholder', 1, 'email', ARGV[9],\n"
 	"           'invite', ARGV[1], 'invited_by', ARGV[4], 'created_ms', ARGV[5])\n"
+	"wk_role_index(KEYS[7], ARGV[10], nil, ARGV[3])\n"
 	"redis.call('SADD', KEYS[8], ARGV[10])\n"
 	"redis.call('SADD', KEYS[9], ARGV[10])\n"
 	"redis.call('HSET', KEYS[6], ARGV[9], ARGV[10])\n"
@@ -200,6 +202,7 @@ static const struct store_script join_script = {
 	/* KEYS: invite:<hash>, member:<user>, members, team:default, joinfail:<user>, audit, tip.
 	 * ARGV: user, platform, now, max failures, window s.
 	 * Returns {outcome, detail}. */
+	MEMBER_ROLE_LUA
 	"local fails = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
 	"if fails >= tonumber(ARGV[4]) then return {'rate_limited', tostring(redis.call('TTL', KEYS[5]))} end\n"
 	"local role = redis.call('HGET', KEYS[2], 'role')\n"
@@ -218,6 +221,7 @@ static const struct store_script join_script = {
 	"if i.member then return {'claim', i.member, i.role} end\n"
 	"redis.call('HSET', KEYS[2], 'role', i.role, 'platform', ARGV[2], 'chat_id', ARGV[1],\n"
 	"           'created_ms', ARGV[3], 'invited_by', i.created_by, 'invite', i.id)\n"
+	"wk_role_index(KEYS[2], ARGV[1], nil, i.role)\n"
 	"redis.call('SADD', KEYS[3], ARGV[1])\n"
 	"redis.call('SADD', KEYS[4], ARGV[1])\n"
 	"redis.call('HINCRBY', KEYS[1], 'uses', 1)\n"
@@ -340,6 +344,7 @@ int invite_list(struct store *s, const char *org_id, struct invite_info **out, s
 static const struct store_script revoke_script = {
 	"invite_revoke",
 	/* KEYS: invite_ids, audit, tip. ARGV: id, actor, platform, now, key prefix. */
+	MEMBER_ROLE_LUA
 	"local p = ARGV[5]\n"
 	"local hash = redis.call('HGET', KEYS[1], ARGV[1])\n"
 	"if not hash or redis.call('EXISTS', p .. 'invite:' .. hash) == 0 then return 1 end\n"
@@ -354,6 +359,7 @@ static const struct store_script revoke_script = {
 	"  for _, team in ipairs(redis.call('HKEYS', p .. 'teams')) do\n"
 	"    redis.call('SREM', p .. 'team:' .. team, ph) end\n"
 	"  redis.call('SREM', p .. 'members', ph)\n"
+	"  wk_role_index(p, ph, redis.call('HGET', p .. 'member:' .. ph, 'role'), nil)\n"
 	"  redis.call('DEL', p .. 'member:' .. ph)\n"
 	"end\n"
 	"wk_audit(KEYS[2], KEYS[3], ARGV[4], ARGV[2], ARGV[3], 'invite.revoke', 'invite:' .. ARGV[1], 'active', 'revoked')\n"
@@ -400,6 +406,7 @@ static const struct store_script github_sync_script = {
 	 * ARGV: key prefix, role, actor, platform, now, complete (1/0), then login, email pairs.
 	 * Placeholder ids are derived from logins ("p-gh-<login>"), so a re-sync
 	 * finds the same ones. Returns {added, returned, left, total}. */
+	MEMBER_ROLE_LUA
 	"local p = ARGV[1]\n"
 	"local seen, added, returned, left, total = {}, 0, 0, 0, 0\n"
 	"for i = 7, #ARGV, 2 do\n"
@@ -411,6 +418,7 @@ static const struct store_script github_sync_script = {
 	"    mid = 'p-gh-' .. login\n"
 	"    redis.call('HSET', p .. 'member:' .. mid, 'role', ARGV[2], 'placeholder', 1, 'github', login,\n"
 	"               'created_ms', ARGV[5], 'invited_by', ARGV[3])\n"
+	"    wk_role_index(p, mid, nil, ARGV[2])\n"
 	"    if email ~= '' then\n"
 	"      redis.call('HSET', p .. 'member:' .. mid, 'email', email)\n"
 	"      redis.call('HSETNX', KEYS[4], string.lower(email), mid)\n"
@@ -489,6 +497,7 @@ static const struct store_script github_link_script = {
 	"invite_github_link",
 	/* KEYS: github, member:<user>, members, audit, tip.
 	 * ARGV: key prefix, user, login, actor, platform, now. */
+	MEMBER_ROLE_LUA
 	"local p = ARGV[1]\n"
 	"local ph = redis.call('HGET', KEYS[1], ARGV[3])\n"
 	"if not ph or redis.call('HGET', p .. 'member:' .. ph, 'placeholder') ~= '1' then return 1 end\n"
@@ -497,6 +506,7 @@ static const struct store_script github_link_script = {
 	"  redis.call('HDEL', p .. 'invited_emails', string.lower(email)) end\n"
 	"for _, team in ipairs(redis.call('HKEYS', p .. 'teams')) do\n"
 	"  redis.call('SREM', p .. 'team:' .. team, ph) end\n"
+	"wk_role_index(p, ph, redis.call('HGET', p .. 'member:' .. ph, 'role'), nil)\n"
 	"redis.call('DEL', p .. 'member:' .. ph)\n"
 	"redis.call('SREM', KEYS[3], ph)\n"
 	"redis.call('HSET', KEYS[2], 'github', ARGV[3])\n"

@@ -175,13 +175,14 @@ static const struct store_script set_role_script = {
 	"member_set_role",
 	/* KEYS: member:<actor>, member:<target>, owners, audit, tip.
 	 * ARGV: actor, platform, target, role, now. */
-	MEMBER_GUARD_LUA
+	MEMBER_GUARD_LUA MEMBER_ROLE_LUA
 	"local tr = redis.call('HGET', KEYS[2], 'role')\n"
 	"if not tr then return 'not_found' end\n"
 	"if tr == ARGV[4] then return 'unchanged' end\n"
 	"local refused = guard(tr == 'owner' or ARGV[4] == 'owner', tr == 'owner')\n"
 	"if refused then return refused end\n"
 	"redis.call('HSET', KEYS[2], 'role', ARGV[4])\n"
+	"wk_role_index(KEYS[2], ARGV[3], tr, ARGV[4])\n"
 	"if ARGV[4] == 'owner' then redis.call('SADD', KEYS[3], ARGV[3])\n"
 	"else redis.call('SREM', KEYS[3], ARGV[3]) end\n"
 	"wk_audit(KEYS[4], KEYS[5], ARGV[5], ARGV[1], ARGV[2], 'member.role', 'member:' .. ARGV[3], tr, ARGV[4])\n"
@@ -294,6 +295,7 @@ static const struct store_script claim_script = {
 	"member_claim",
 	/* KEYS: member:<placeholder>, member:<user>, members, owners, audit, tip.
 	 * ARGV: placeholder, user, platform, actor, via, now, key prefix. */
+	MEMBER_ROLE_LUA
 	"if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end\n"
 	"if redis.call('HGET', KEYS[1], 'placeholder') ~= '1' then return 1 end\n"
 	"local p, ph, u = ARGV[7], ARGV[1], ARGV[2]\n"
@@ -305,6 +307,8 @@ static const struct store_script claim_script = {
 	"redis.call('HSET', KEYS[2], unpack(copy))\n"
 	"redis.call('HSET', KEYS[2], 'platform', ARGV[3], 'chat_id', u, 'claimed_ms', ARGV[6])\n"
 	"local role = redis.call('HGET', KEYS[2], 'role')\n"
+	"wk_role_index(KEYS[2], ph, role, nil)\n"
+	"wk_role_index(KEYS[2], u, nil, role)\n"
 	"local email = redis.call('HGET', KEYS[2], 'email')\n"
 	"local gh = redis.call('HGET', KEYS[2], 'github')\n"
 	"local inv = redis.call('HGET', KEYS[2], 'invite')\n"

@@ -69,6 +69,18 @@ enum member_change member_change_parse(const char *word);
 	"  return nil\n" \
 	"end\n"
 
+/* The role index, wk:{org}:roles:<role> (sets of member ids), which
+ * delegate.h's role targets read instead of every member: each script that
+ * gives, changes or takes away a member's role calls
+ *   wk_role_index(any key of the org, id, old role or nil, new role or nil)
+ * in the same atomic step. */
+#define MEMBER_ROLE_LUA \
+	"local function wk_role_index(orgkey, id, old, new)\n" \
+	"  local p = string.match(orgkey, '^(wk:%b{}:)')\n" \
+	"  if old and old ~= '' and old ~= new then redis.call('SREM', p .. 'roles:' .. old, id) end\n" \
+	"  if new and new ~= '' then redis.call('SADD', p .. 'roles:' .. new, id) end\n" \
+	"end\n"
+
 int member_set_role(struct store *s, const char *org_id, const char *actor, const char *platform,
 		    const char *target, enum role role, int64_t now_ms, enum member_change *out);
 /* Removing a member: removal.h (it reaches into rotations, overrides and swaps). */

@@ -1,5 +1,6 @@
 /* org.c - see org.h */
 #include "bot/org.h"
+#include "bot/member.h"
 #include "bot/audit.h"
 #include "bot/log.h"
 #include "bot/tz.h"
@@ -94,6 +95,7 @@ static const struct store_script org_touch_script = {
 	/* KEYS: org, member:<user>, members, owners, teams, team:default, invited_emails,
 	 *       team_names[, replay:<id>].
 	 * ARGV: platform, user, now, org id, external id[, replay ttl ms]. */
+	MEMBER_ROLE_LUA
 	"if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[6]) then\n"
 	"  return {'replay'}\n"
 	"end\n"
@@ -103,6 +105,7 @@ static const struct store_script org_touch_script = {
 	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'solo')\n"
 	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', ARGV[1], 'chat_id', ARGV[2],\n"
 	"             'created_ms', ARGV[3])\n"
+	"  wk_role_index(KEYS[2], ARGV[2], nil, 'owner')\n"
 	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
 	"  redis.call('SADD', KEYS[4], ARGV[2])\n"
 	"  redis.call('HSET', KEYS[5], 'default', 'default')\n"

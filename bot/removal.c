@@ -1,5 +1,6 @@
 /* removal.c - see removal.h */
 #include "bot/removal.h"
+#include "bot/member.h"
 #include "bot/audit.h"
 #include "bot/handoff.h"
 #include "bot/log.h"
@@ -29,7 +30,7 @@ static const struct store_script remove_script = {
 	 * Returns a refusal word, 'conflict' (the plan no longer fits; nothing
 	 * written), or {'changed', {takeover override ids}, {cancelled swap ids},
 	 * {team, id, start, end, ...} of the overrides removed}. */
-	MEMBER_GUARD_LUA
+	MEMBER_GUARD_LUA MEMBER_ROLE_LUA
 	"local p, t, nows = ARGV[5], ARGV[3], tonumber(ARGV[6])\n"
 	"local tr = redis.call('HGET', KEYS[2], 'role')\n"
 	"if not tr then return 'not_found' end\n"
@@ -124,6 +125,7 @@ static const struct store_script remove_script = {
 	"for _, team in ipairs(redis.call('HKEYS', p .. 'teams')) do\n"
 	"  redis.call('SREM', p .. 'team:' .. team, t) end\n"
 	"redis.call('LREM', p .. 'rotation:default', 0, t)\n"
+	"wk_role_index(KEYS[2], t, tr, nil)\n"
 	"redis.call('DEL', KEYS[2])\n"
 	"redis.call('SREM', KEYS[4], t)\n"
 	"redis.call('SREM', KEYS[3], t)\n"

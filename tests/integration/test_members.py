@@ -355,3 +355,34 @@ def _(w):
                          capture_output=True, timeout=20)
     check_eq(out.returncode, 0, "audit verify: %s %s" % (out.stdout.decode(), out.stderr.decode()))
     check_re(r"chain intact", out.stdout.decode(), "audit verify output")
+
+
+def role_index(w, what):
+    """The role index (member.h: wk:{org}:roles:<role>) names exactly the members with that role."""
+    for role in ("viewer", "developer", "admin", "owner"):
+        want = sorted(m for m in w.members() if w.role(m) == role)
+        check_eq(sorted(w.r("SMEMBERS", K + ":roles:" + role)), want, "%s: the %s index" % (what, role))
+
+
+@test("the role index /delegate's role targets read follows joins, role changes, email invites, claims, "
+      "revokes and removals")
+def _(w):
+    w.team_mode(ALICE)
+    role_index(w, "a new org")
+    w.add_member(BOB, "developer")
+    w.add_member(CAROL, "viewer")
+    role_index(w, "after two joins")
+    w.invite("role <@%s> admin" % BOB, ALICE)
+    role_index(w, "after a role change")
+    code = code_of(w.invite("email dave@example.com admin", ALICE))
+    reply = w.invite("email erin@example.com developer", ALICE)
+    role_index(w, "with two placeholders")
+    path = "/commands/claim/%d" % int(time.monotonic() * 1e6)
+    w.command("join " + code, "U0DAVE", command="/invite", response_url=w.peer.url + path)
+    check(w.peer.wait_for(1, timeout=10, path_prefix=path), "no answer to the claim")
+    check_eq(w.role("U0DAVE"), "admin", "dave's role after the claim")
+    role_index(w, "after a claim")
+    check_re(r"Revoked", w.invite("revoke " + code_of(reply), ALICE)["text"], "revoke erin's invite")
+    role_index(w, "after revoking an email invite")
+    w.invite("remove <@%s>" % CAROL, ALICE)
+    role_index(w, "after a removal")

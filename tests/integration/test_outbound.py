@@ -284,6 +284,9 @@ def _():
                 check_eq(member.get("placeholder"), "1", "%s placeholder flag" % login)
                 check_eq(member.get("role"), "developer", "%s role" % login)
                 check_eq(member.get("email", ""), emails.get(login, ""), "%s email" % login)
+            # The role index (member.h) has every placeholder the sync made.
+            check_eq(sorted(w.r("SMEMBERS", K + ":roles:developer")), sorted(mapping.values()),
+                     "the developer role index after the sync")
             check(GH_TOKEN not in w.daemon.stderr_text(), "the GitHub token reached the log")
     finally:
         gh.close()
