@@ -450,6 +450,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	enum cmd_result res = CMD_REFUSED;
 	size_t used = 0;
 	bool claimed = false, team_first = false;
+	char preload_team[SCHEDULE_ID_LEN] = "";
 	char what[160], help[160], typed[80];
 	const char *check = NULL;
 	int64_t replay_ttl_ms = 0;
@@ -591,8 +592,17 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		int64_t ttl = (int64_t)req->replay_until * 1000 - ctx.now_ms + 1000;
 		replay_ttl_ms = ttl > 1000 ? ttl : 1000;
 	}
-	touched = org_touch(env->store, org_id, req->platform, req->org_external, req->user_id,
-			    req->replay_id, replay_ttl_ms, ctx.now_ms, &view);
+	struct org_preload pre = { .team = team_first ? err : "default",
+				   .from_s = ctx.now_ms / 1000 - DISPATCH_PRELOAD_BACK_S };
+	bool preload = !req->action_id[0] && (sub->flags & CMD_PRELOAD_TEAM) && (team_first || cl.argc == 0);
+	touched = org_touch_preload(env->store, org_id, req->platform, req->org_external, req->user_id,
+				    req->replay_id, replay_ttl_ms, ctx.now_ms, &view, preload ? &pre : NULL);
+	if (preload && touched == 0) {
+		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));
+		ctx.preload_team = preload_team;
+		ctx.preload_from = pre.from_s;
+		ctx.preload_plan = pre.plan;
+	}
 	if (touched < 0) {
 		res = store_failed(&ctx, what, check, false, r);
 		goto out;
@@ -644,9 +654,18 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));
 out:
+	if (ctx.preload_plan)
+		freeReplyObject(ctx.preload_plan);
 	retype_hints(&ctx, r);
 	cmdline_free(&cl);
 	metrics_command(c ? c->name : "unknown", subname, outcome_names[res],
 			wk_mono_us() - started);
 	return res;
+}
+
+int dispatch_schedule_load(struct cmd_ctx *ctx, const char *team, int64_t from, int64_t to, struct team_plan *out)
+{
+	if (ctx->preload_plan && ctx->preload_team && strcmp(ctx->preload_team, team) == 0 && from >= ctx->preload_from)
+		return schedule_from_reply(ctx->preload_plan, team, from, to, out);
+	return schedule_load(ctx->store, ctx->org_id, team, from, to, out);
 }

@@ -27,6 +27,7 @@
 
 #include "bot/config.h"
 #include "bot/org.h"
+#include "bot/schedule.h"
 #include "bot/reply.h"
 #include "bot/request.h"
 #include "bot/store.h"
@@ -57,6 +58,11 @@ struct cmd_ctx {
 	/* The typed words, for dispatch_rest(); NULL outside a typed command. */
 	const struct cmdline *line;
 	size_t first;		/* the word of line that is the handler's argv[0] */
+	/* CMD_PRELOAD_TEAM: the team schedule read with the org (one round trip);
+	 * handlers get it through dispatch_schedule_load(). */
+	const char *preload_team;
+	int64_t preload_from;
+	redisReply *preload_plan;
 };
 
 typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **argv,
@@ -74,6 +80,13 @@ typedef enum cmd_result (*cmd_action_handler)(struct cmd_ctx *ctx, const char *v
  * runs it for that team when TEAM is no subcommand (names and prefixes of
  * subcommands win; `team create` refuses them, see dispatch_word_taken()). */
 #define CMD_TEAM_FIRST 4u
+/* The handler shows the schedule of the team it runs for (the default team,
+ * or the CMD_TEAM_FIRST team): dispatch reads it in the same round trip as
+ * the org and the caller (org_touch_preload), and the handler takes it with
+ * dispatch_schedule_load(). The hot path: a bare `/oncall` is one round trip. */
+#define CMD_PRELOAD_TEAM 8u
+/* How far back a preloaded schedule reaches (overrides ending after it). */
+#define DISPATCH_PRELOAD_BACK_S (400LL * 86400)
 
 struct subcommand {
 	const char *name;	/* one word, or two ("team create") */
@@ -112,6 +125,10 @@ struct command {
 	const struct command_action *actions;	/* terminated by a zeroed entry, or NULL */
 	const struct command_check *checks;	/* terminated by a zeroed entry, or NULL */
 };
+
+/* schedule_load() for handlers: the preloaded schedule when it is that team's
+ * and reaches back to from, else a read of its own. 0 or -1. */
+int dispatch_schedule_load(struct cmd_ctx *ctx, const char *team, int64_t from, int64_t to, struct team_plan *out);
 
 /* The registry: commands/commands.c, NULL-terminated. */
 extern const struct command *const command_table[];

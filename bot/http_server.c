@@ -75,6 +75,7 @@ struct http_session {
 	lws_sorted_usec_list_t ack_sul;
 	struct http_session *hnext;	/* session table chain, while a call is pending */
 	int64_t started_us;
+	int64_t read_us;	/* the request's last byte was read (run_route) */
 	bool close_after;
 	/* the response being written */
 	struct http_response resp;
@@ -627,6 +628,7 @@ static void run_route(struct http_session *s)
 	struct http_request req = { 0 };
 	struct http_response resp = { 0 };
 
+	s->read_us = wk_mono_us();
 	conn_reading_stop(conn_of(s->wsi));	/* read in time: the handler's pace is its own */
 	req.method = s->method;
 	req.path = s->path;
@@ -681,6 +683,7 @@ static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 	session_clear(s);
 	s->wsi = wsi;
 	s->started_us = wk_mono_us();
+	s->read_us = 0;
 	s->close_after = false;
 	wk_strlcpy(s->method, http_method(wsi), sizeof(s->method));
 	if (wk_strlcpy(s->path, uri, sizeof(s->path)) >= sizeof(s->path))
@@ -784,6 +787,8 @@ static int on_writeable(struct lws *wsi, struct http_session *s)
 		if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
 			return -1;
 		s->headers_sent = true;
+		if (s->read_us)
+			metrics_http_daemon(s->route ? s->route->name : "unmatched", wk_mono_us() - s->read_us);
 		if (s->out_len) {
 			lws_callback_on_writable(wsi);
 			return 0;

@@ -39,7 +39,7 @@ struct family {
 };
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct family http_requests, commands, outbound, http_limits, lateness;
+static struct family http_requests, commands, outbound, http_limits, lateness, roundtrips, http_daemon;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
 static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled, incidents_unrouted;
@@ -93,6 +93,36 @@ void metrics_http_request(const char *route, int status, int64_t duration_us)
 		s->count++;
 		histogram_observe(&s->h, (double)duration_us / 1e6);
 	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_http_daemon(const char *route, int64_t duration_us)
+{
+	char labels[160], r[64];
+	struct series *s;
+
+	label_value(r, sizeof(r), route);
+	snprintf(labels, sizeof(labels), "route=\"%s\"", r);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&http_daemon, labels);
+	if (s) {
+		s->count++;
+		histogram_observe(&s->h, (double)duration_us / 1e6);
+	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
+void metrics_redis_roundtrip(const char *command)
+{
+	char labels[160], c[64];
+	struct series *s;
+
+	label_value(c, sizeof(c), command);
+	snprintf(labels, sizeof(labels), "command=\"%s\"", c);
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(&roundtrips, labels);
+	if (s)
+		s->count++;
 	pthread_mutex_unlock(&metrics_lock);
 }
 
@@ -247,6 +277,17 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_http_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < http_requests.n; i++)
 		render_histogram(out, "watchkeeper_http_request_duration_seconds", &http_requests.s[i]);
+	buf_adds(out, "# HELP watchkeeper_http_daemon_seconds Daemon time per request: from its last byte read "
+		      "to the first byte of the answer written.\n"
+		      "# TYPE watchkeeper_http_daemon_seconds histogram\n");
+	for (size_t i = 0; i < http_daemon.n; i++)
+		render_histogram(out, "watchkeeper_http_daemon_seconds", &http_daemon.s[i]);
+	buf_adds(out, "# HELP watchkeeper_redis_roundtrips_total Round trips to Redis by command (a script by "
+		      "its name).\n"
+		      "# TYPE watchkeeper_redis_roundtrips_total counter\n");
+	for (size_t i = 0; i < roundtrips.n; i++)
+		buf_printf(out, "watchkeeper_redis_roundtrips_total{%s} %llu\n", roundtrips.s[i].labels,
+			   (unsigned long long)roundtrips.s[i].count);
 	buf_adds(out, "# HELP watchkeeper_http_connections_cut_total HTTP connections cut by a limit: "
 		      "timeout (request not read in time), evicted (oldest reading one, server full), "
 		      "refused (server full), busy (reserve used by a non-probe request).\n"
@@ -285,6 +326,10 @@ void metrics_shutdown(void)
 	free(outbound.s);
 	free(http_limits.s);
 	free(lateness.s);
+	free(roundtrips.s);
+	free(http_daemon.s);
+	memset(&roundtrips, 0, sizeof(roundtrips));
+	memset(&http_daemon, 0, sizeof(http_daemon));
 	memset(&http_limits, 0, sizeof(http_limits));
 	memset(&lateness, 0, sizeof(lateness));
 	memset(&http_requests, 0, sizeof(http_requests));

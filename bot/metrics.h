@@ -23,6 +23,10 @@ void metrics_timer_lateness(const char *kind, int64_t late_ms);
 void metrics_escalation_stuck(void);
 void metrics_escalation_rescheduled(void);
 void metrics_incident_unrouted(void);
+/* One round trip to Redis: a script's name or a command's word. */
+void metrics_redis_roundtrip(const char *command);
+/* Daemon time of one request: last byte read -> first answer byte written. */
+void metrics_http_daemon(const char *route, int64_t duration_us);
 /* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */
 void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);

@@ -1,6 +1,7 @@
 /* org.c - see org.h */
 #include "bot/org.h"
 #include "bot/member.h"
+#include "bot/schedule.h"
 #include "bot/audit.h"
 #include "bot/log.h"
 #include "bot/tz.h"
@@ -94,7 +95,10 @@ static const struct store_script org_touch_script = {
 	"org_touch",
 	/* KEYS: org, member:<user>, members, owners, teams, team:default, invited_emails,
 	 *       team_names[, replay:<id>].
-	 * ARGV: platform, user, now, org id, external id[, replay ttl ms]. */
+	 * ARGV: platform, user, now, org id, external id, replay ttl ms (used with
+	 * KEYS[9]), then optionally a team and an instant (s): that team's schedule
+	 * from then on comes back too (schedule.h), so a command that shows it
+	 * costs this one round trip. */
 	MEMBER_ROLE_LUA
 	"if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[6]) then\n"
 	"  return {'replay'}\n"
@@ -118,17 +122,29 @@ static const struct store_script org_touch_script = {
 	"if redis.call('HGET', KEYS[2], 'placeholder') == '1' then role = '' end\n"
 	"local tz = redis.call('HGET', KEYS[2], 'tz')\n"
 	"if not tz or tz == '' then tz = redis.call('HGET', KEYS[1], 'tz') or '' end\n"
-	"return {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]), tz}\n",
-	NULL
+	"local res = {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]), tz}\n"
+	"if ARGV[7] and ARGV[7] ~= '' then\n"
+	"  res[7] = wk_schedule_load(string.match(KEYS[1], '^(wk:%b{}:)'), ARGV[7], ARGV[8])\n"
+	"end\n"
+	"return res\n",
+	SCHEDULE_LOAD_LUA
 };
 
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
 	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
 	      struct org_view *out)
 {
-	char k[9][192], now[24], ttl[24];
+	return org_touch_preload(s, org_id, p, external, user_id, replay_id, replay_ttl_ms, now_ms, out, NULL);
+}
+
+int org_touch_preload(struct store *s, const char *org_id, enum platform p, const char *external,
+		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
+		      struct org_view *out, struct org_preload *pre)
+{
+	char k[9][192], now[24], ttl[24], from[24] = "";
 	redisReply *r;
-	int rc = -1, nkeys = 8, nargs = 5;
+	int rc = -1, nkeys = 8, nargs = 6;
+	size_t want = 6;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)(replay_ttl_ms > 0 ? replay_ttl_ms : 1));
@@ -145,17 +161,22 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 		if (org_key(k[8], sizeof(k[8]), org_id, "replay:%s", replay_id) < 0)
 			return -1;
 		nkeys = 9;
-		nargs = 6;
+	}
+	if (pre) {
+		pre->plan = NULL;
+		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
+		nargs = 8;
+		want = 7;
 	}
 	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8] };
-	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl };
+	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl, pre ? pre->team : "", from };
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {
 		rc = ORG_REPLAYED;
 		goto out;
 	}
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6 ||
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||
 	    r->element[4]->type != REDIS_REPLY_INTEGER || r->element[5]->type != REDIS_REPLY_STRING)
@@ -166,6 +187,11 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 	out->team_mode = strcmp(r->element[2]->str, "team") == 0;
 	out->suspended = strcmp(r->element[3]->str, "1") == 0;
 	out->has_email_placeholders = r->element[4]->integer > 0;
+	if (pre) {
+		/* Taken out of the reply, which then frees without it. */
+		pre->plan = r->element[6];
+		r->element[6] = NULL;
+	}
 	rc = 0;
 	if (out->created) {
 		/* The org index lives outside the org's slot, so it is a second step;

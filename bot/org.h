@@ -70,6 +70,17 @@ struct org_view {
 int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
 	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
 	      struct org_view *out);
+/* The same, reading a team's schedule in the same round trip (the hot path:
+ * `/oncall` costs one). pre->team and pre->from_s are read; on 0, pre->plan
+ * holds what schedule_from_reply() reads (caller frees it). */
+struct org_preload {
+	const char *team;
+	int64_t from_s;
+	redisReply *plan;
+};
+int org_touch_preload(struct store *s, const char *org_id, enum platform p, const char *external,
+		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
+		      struct org_view *out, struct org_preload *pre);
 
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */

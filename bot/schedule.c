@@ -607,29 +607,9 @@ char *rotation_plan_to_json(const struct rotation_plan *r)
 
 static const struct store_script load_script = {
 	"schedule_load",
-	/* KEYS: team_rotations:<team>, overrides:<team>. ARGV: key prefix, from (s).
-	 * Returns {rotation JSON texts}, {override hashes ending after from}; an
-	 * override a swap made carries the swap's requester, reason and kind too
-	 * (calendars show who asked and why). */
-	"local rots, ovs = {}, {}\n"
-	"for _, rid in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  local j = redis.call('GET', ARGV[1] .. 'rotation:' .. rid)\n"
-	"  if j then rots[#rots + 1] = j end\n"
-	"end\n"
-	"for _, oid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '+inf')) do\n"
-	"  local h = redis.call('HGETALL', ARGV[1] .. 'override:' .. oid)\n"
-	"  local sid\n"
-	"  for i = 1, #h, 2 do if h[i] == 'swap_id' then sid = h[i + 1] end end\n"
-	"  if sid and sid ~= '' then\n"
-	"    local w = redis.call('HMGET', ARGV[1] .. 'swap:' .. sid, 'requester', 'reason', 'kind')\n"
-	"    h[#h + 1] = 'swap_requester'; h[#h + 1] = w[1] or ''\n"
-	"    h[#h + 1] = 'swap_reason'; h[#h + 1] = w[2] or ''\n"
-	"    h[#h + 1] = 'swap_kind'; h[#h + 1] = w[3] or ''\n"
-	"  end\n"
-	"  if #h > 0 then ovs[#ovs + 1] = h end\n"
-	"end\n"
-	"return {rots, ovs}\n",
-	NULL
+	/* ARGV: key prefix, team, from (s). */
+	"return wk_schedule_load(ARGV[1], ARGV[2], ARGV[3])\n",
+	SCHEDULE_LOAD_LUA
 };
 
 static const struct store_field override_fields[] = {
@@ -684,30 +664,16 @@ static int ov_created_order(const void *a, const void *b)
 	return strcmp(x->o.id, y->o.id);
 }
 
-int schedule_load(struct store *s, const char *org_id, const char *team_id, int64_t from,
-		  int64_t to, struct team_plan *out)
+int schedule_from_reply(const redisReply *r, const char *team_id, int64_t from, int64_t to, struct team_plan *out)
 {
-	char krots[192], kovs[192], prefix[160], fromtxt[24];
-	redisReply *r;
 	struct ov_sort *tmp;
 
 	memset(out, 0, sizeof(*out));
 	wk_strlcpy(out->team, team_id, sizeof(out->team));
-	if (org_key(krots, sizeof(krots), org_id, "team_rotations:%s", team_id) < 0 ||
-	    org_key(kovs, sizeof(kovs), org_id, "overrides:%s", team_id) < 0 ||
-	    org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY)
 		return -1;
-	snprintf(fromtxt, sizeof(fromtxt), "%lld", (long long)from);
-	const char *keys[] = { krots, kovs };
-	const char *args[] = { prefix, fromtxt };
-	r = store_script(s, &load_script, 2, keys, 2, args);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[1]->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	redisReply *rots = r->element[0], *ovs = r->element[1];
+	const redisReply *rots = r->element[0], *ovs = r->element[1];
 	out->rotations = xcalloc(rots->elements + 1, sizeof(*out->rotations));
 	for (size_t i = 0; i < rots->elements; i++)
 		if (rots->element[i]->type == REDIS_REPLY_STRING &&
@@ -729,8 +695,26 @@ int schedule_load(struct store *s, const char *org_id, const char *team_id, int6
 		out->overrides[i] = tmp[i].o;
 	out->noverrides = n;
 	free(tmp);
-	freeReplyObject(r);
 	return 0;
+}
+
+int schedule_load(struct store *s, const char *org_id, const char *team_id, int64_t from,
+		  int64_t to, struct team_plan *out)
+{
+	char prefix[160], fromtxt[24];
+	redisReply *r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+		return -1;
+	snprintf(fromtxt, sizeof(fromtxt), "%lld", (long long)from);
+	const char *args[] = { prefix, team_id, fromtxt };
+	r = store_script(s, &load_script, 0, NULL, 3, args);
+	rc = schedule_from_reply(r, team_id, from, to, out);
+	if (r)
+		freeReplyObject(r);
+	return rc;
 }
 
 void team_plan_free(struct team_plan *p)

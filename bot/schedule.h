@@ -160,6 +160,34 @@ const char *schedule_unit_name(enum rotation_unit u);
  * before `to`). -1 on store failure. */
 int schedule_load(struct store *s, const char *org_id, const char *team_id, int64_t from,
 		  int64_t to, struct team_plan *out);
+/* The same read as Lua, for a script that loads a team's schedule along with
+ * other work (org_touch's preload, one round trip per /oncall):
+ *   wk_schedule_load(prefix, team, from) -> {rotation JSON texts, override hashes
+ *   ending after from} (an override a swap made carries the swap's requester,
+ *   reason and kind too: calendars show who asked and why)
+ * and its reply into a plan, as schedule_load() does. 0 or -1. */
+#define SCHEDULE_LOAD_LUA \
+	"local function wk_schedule_load(p, team, from)\n" \
+	"  local rots, ovs = {}, {}\n" \
+	"  for _, rid in ipairs(redis.call('SMEMBERS', p .. 'team_rotations:' .. team)) do\n" \
+	"    local j = redis.call('GET', p .. 'rotation:' .. rid)\n" \
+	"    if j then rots[#rots + 1] = j end\n" \
+	"  end\n" \
+	"  for _, oid in ipairs(redis.call('ZRANGEBYSCORE', p .. 'overrides:' .. team, '(' .. from, '+inf')) do\n" \
+	"    local h = redis.call('HGETALL', p .. 'override:' .. oid)\n" \
+	"    local sid\n" \
+	"    for i = 1, #h, 2 do if h[i] == 'swap_id' then sid = h[i + 1] end end\n" \
+	"    if sid and sid ~= '' then\n" \
+	"      local w = redis.call('HMGET', p .. 'swap:' .. sid, 'requester', 'reason', 'kind')\n" \
+	"      h[#h + 1] = 'swap_requester'; h[#h + 1] = w[1] or ''\n" \
+	"      h[#h + 1] = 'swap_reason'; h[#h + 1] = w[2] or ''\n" \
+	"      h[#h + 1] = 'swap_kind'; h[#h + 1] = w[3] or ''\n" \
+	"    end\n" \
+	"    if #h > 0 then ovs[#ovs + 1] = h end\n" \
+	"  end\n" \
+	"  return {rots, ovs}\n" \
+	"end\n"
+int schedule_from_reply(const redisReply *r, const char *team_id, int64_t from, int64_t to, struct team_plan *out);
 void team_plan_free(struct team_plan *p);
 
 #endif

@@ -38,6 +38,7 @@ struct store {
 	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
 	size_t nshas;
 	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
+	const char *script_name;	/* set while a script runs: its round trips count under it */
 };
 
 static int url_component(const char *p, size_t n, char *out, size_t size)
@@ -271,6 +272,32 @@ static bool stale_connection(const struct store *s)
  * the whole command left: one that did and got no answer (a timeout) may still
  * run, and s->unanswered says so; one that didn't was never run (Redis only
  * runs complete commands, and drops a partial one with the connection). */
+/* watchkeeper_redis_roundtrips_total by command: a script by its name, any
+ * other command by its first word, read from the RESP text hiredis made
+ * ("*N\r\n$len\r\nWORD\r\n..."). */
+static void count_roundtrip(const struct store *s, const char *cmd, int len)
+{
+	char word[24];
+	const char *p, *end = cmd + len;
+	size_t n;
+
+	if (s->script_name) {
+		metrics_redis_roundtrip(s->script_name);
+		return;
+	}
+	p = memchr(cmd, '\n', (size_t)len);
+	p = p ? memchr(p + 1, '\n', (size_t)(end - p - 1)) : NULL;
+	if (!p) {
+		metrics_redis_roundtrip("other");
+		return;
+	}
+	p++;
+	for (n = 0; p + n < end && p[n] != '\r' && n + 1 < sizeof(word); n++)
+		word[n] = (char)(p[n] >= 'a' && p[n] <= 'z' ? p[n] - 32 : p[n]);
+	word[n] = '\0';
+	metrics_redis_roundtrip(n ? word : "other");
+}
+
 static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const char *const *expected)
 {
 	void *r = NULL;
@@ -287,6 +314,7 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 			break;
 		r = NULL;
 		s->roundtrips++;
+		count_roundtrip(s, cmd, len);
 		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK) {
 			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
 				;
@@ -443,6 +471,7 @@ redisReply *store_script_expecting(struct store *s, const char *const *expected,
 	if (store_connect(s) < 0)
 		goto out;
 	argv[1] = script_sha(s, script);
+	s->script_name = script->name;
 	r = store_commandargv_expecting(s, any_error, argc, argv, NULL);
 	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 		char *text = script_text(script);
@@ -457,6 +486,7 @@ redisReply *store_script_expecting(struct store *s, const char *const *expected,
 	if (r && r->type == REDIS_REPLY_ERROR && !expected_error(r, expected))
 		log_error("store.script", "script=%s error=\"%.160s\"", script->name, r->str);
 out:
+	s->script_name = NULL;
 	free(argv);
 	return r;
 }

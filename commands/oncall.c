@@ -156,9 +156,12 @@ static enum cmd_result oncall_now(struct cmd_ctx *ctx, int argc, char **argv, st
 	int64_t now = ctx->now_ms / 1000;
 	const struct tz *z;
 
-	if (oncall_pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
+	/* Preloaded: dispatch resolved the team (CMD_TEAM_FIRST) or it is the default. */
+	if (ctx->preload_team)
+		wk_strlcpy(team, ctx->preload_team, sizeof(team));
+	else if (oncall_pick_team(ctx, argc ? argv[0] : NULL, team, sizeof(team), r) != 0)
 		return argc && r->text.len ? CMD_REFUSED : CMD_STORE_ERROR;
-	if (schedule_load(ctx->store, ctx->org_id, team, now - 400 * DAY, now + 400 * DAY, &p) < 0)
+	if (dispatch_schedule_load(ctx, team, now - 400 * DAY, now + 400 * DAY, &p) < 0)
 		return CMD_STORE_ERROR;
 	z = oncall_zone_for(ctx, &p);
 	if (schedule_chain(&p, now, &c) != 0) {
@@ -516,7 +519,7 @@ static enum cmd_result oncall_when(struct cmd_ctx *ctx, int argc, char **argv, s
 
 static const struct subcommand oncall_subcommands[] = {
 	{ "now", "[team]", "shows who is on call now, the backups, and who is next", ROLE_VIEWER, 0, 1,
-	  oncall_now, "", CMD_TEAM_FIRST },
+	  oncall_now, "", CMD_TEAM_FIRST | CMD_PRELOAD_TEAM },
 	{ "list", "[team]", "shows the team's rotations by priority, and who is on call", ROLE_VIEWER, 0, 1,
 	  oncall_list, "", 0 },
 	{ "schedule", "[team] [days]", "shows who is on call when, up to 90 days ahead", ROLE_VIEWER,

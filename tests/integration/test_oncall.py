@@ -267,3 +267,31 @@ def _(w):
     check("&amp;amp;" not in json.dumps(reply), "double-escaped: %r" % reply["text"])
     section = reply["blocks"][0]["text"]["text"]
     check_re(r"`bogus&amp;x`", section, "section mrkdwn")
+
+
+def metric_counts(w, name):
+    """{labels: value} of one counter family in /metrics."""
+    import re
+    import harness
+    text = harness.http_request(w.port, "GET", "/metrics").text
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^%s\{([^}]*)\} ([0-9.e+]+)$" % name, text, re.M)}
+
+
+@test("a bare /oncall costs one Redis round trip (org, caller and schedule in one script), /oncall TEAM "
+      "two (the team's name first); /metrics counts round trips by command and the daemon's time per request")
+def _(w):
+    w.team_mode("U0ALICE")
+    w.oncall("rotation create ops every 1d members <@U0ALICE>", "U0ALICE")
+    check_re(r"backend", w.invite("team create backend", "U0ALICE")["text"], "team create")
+    for text in ("", "backend"):
+        before = metric_counts(w, "watchkeeper_redis_roundtrips_total")
+        reply = w.oncall(text, "U0ALICE")
+        after = metric_counts(w, "watchkeeper_redis_roundtrips_total")
+        delta = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+        check_eq(delta.get('command="org_touch"'), 1, "org_touch round trips for /oncall %s (%r)" % (text, delta))
+        check_eq(delta.get('command="schedule_load"', 0), 0, "schedule reads of their own (%r)" % delta)
+        check_eq(delta.get('command="HGET"', 0), 1 if text else 0, "name lookups (%r)" % delta)
+        check_re(r"On call now:\*? <@U0ALICE>" if not text else r"Nobody is on call", reply["text"],
+                 "the answer to /oncall %s" % text)
+    daemon = metric_counts(w, "watchkeeper_http_daemon_seconds_count")
+    check(daemon.get('route="slack_commands"', 0) >= 2, "daemon time histogram: %r" % daemon)
