@@ -156,6 +156,28 @@ int audit_keys(const char *org_id, char *kstream, size_t ssize, char *ktip, size
 	       store_key(ktip, tsize, org_id, "audit:tip") < 0 ? -1 : 0;
 }
 
+redisReply *audit_script_run(struct store *s, const struct store_script *script, const char *org_id,
+			     const char *actor, const char *platform, int64_t now_ms, const char *extra_key,
+			     const char *const *more, size_t nmore)
+{
+	char prefix[160], now[24], kstream[200], ktip[200];
+	const char *keys[3] = { kstream, ktip, extra_key };
+	const char *args[16];
+	size_t argc = 0;
+
+	if (nmore > ARRAY_LEN(args) - 4 || store_key(prefix, sizeof(prefix), org_id, "") < 0 ||
+	    audit_keys(org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0)
+		return NULL;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+	args[argc++] = prefix;
+	args[argc++] = now;
+	args[argc++] = actor;
+	args[argc++] = platform;
+	for (size_t i = 0; i < nmore; i++)
+		args[argc++] = more[i];
+	return store_script(s, script, extra_key ? 3 : 2, keys, (int)argc, args);
+}
+
 /* ---- reading entries ---- */
 
 /* One stream entry as Redis returned it: pointers into the reply, which must

@@ -38,6 +38,14 @@ extern const char AUDIT_LUA[];
 
 int audit_keys(const char *org_id, char *kstream, size_t ssize, char *ktip, size_t tsize);
 
+/* Run an audited change script the way the admin commands' scripts expect
+ * it: KEYS = the org's audit stream and tip, then extra_key when not NULL;
+ * ARGV = the org's key prefix, now (ms), actor, platform, then more[0..nmore).
+ * The reply as store_script() gives it (caller frees), NULL on failure. */
+redisReply *audit_script_run(struct store *s, const struct store_script *script, const char *org_id,
+			     const char *actor, const char *platform, int64_t now_ms, const char *extra_key,
+			     const char *const *more, size_t nmore);
+
 struct audit_entry {
 	char id[48];		/* stream id */
 	int64_t ts;

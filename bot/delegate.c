@@ -189,25 +189,9 @@ static int run(struct store *s, const struct store_script *script, const struct 
 {
 	static const enum delegate_outcome outcomes[] = { DELEGATE_DONE, DELEGATE_UNCHANGED, DELEGATE_MISSING,
 							  DELEGATE_FULL };
-	char prefix[160], now[24], kstream[200], ktip[200];
-	const char *keys[2] = { kstream, ktip };
-	const char *args[12];
-	size_t argc = 0;
-	redisReply *r;
-
-	if (org_key(prefix, sizeof(prefix), a->org_id, "%s", "") < 0 ||
-	    audit_keys(a->org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0 ||
-	    nmore > ARRAY_LEN(args) - 4)
-		return -1;
-	snprintf(now, sizeof(now), "%lld", (long long)a->now_ms);
-	args[argc++] = prefix;
-	args[argc++] = now;
-	args[argc++] = a->actor;
-	args[argc++] = a->platform;
-	for (size_t i = 0; i < nmore; i++)
-		args[argc++] = more[i];
-	r = store_script(s, script, 2, keys, (int)argc, args);
+	redisReply *r = audit_script_run(s, script, a->org_id, a->actor, a->platform, a->now_ms, NULL, more, nmore);
 	size_t k;
+
 	if (store_outcome(r, ARRAY_LEN(outcomes), &k, id) < 0)
 		return -1;
 	*out = outcomes[k];

@@ -80,98 +80,77 @@ static struct series *family_get(struct family *f, const char *labels)
 	return &f->s[f->n++];
 }
 
+/* One event in series `labels` of f: counted, and timed when duration_us >= 0. */
+static void family_add(struct family *f, const char *labels, int64_t duration_us)
+{
+	struct series *s;
+
+	pthread_mutex_lock(&metrics_lock);
+	s = family_get(f, labels);
+	if (s) {
+		s->count++;
+		if (duration_us >= 0)
+			histogram_observe(&s->h, (double)duration_us / 1e6);
+	}
+	pthread_mutex_unlock(&metrics_lock);
+}
+
 void metrics_http_request(const char *route, int status, int64_t duration_us)
 {
 	char labels[160], r[64];
-	struct series *s;
 
 	label_value(r, sizeof(r), route);
 	snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", r, status);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&http_requests, labels);
-	if (s) {
-		s->count++;
-		histogram_observe(&s->h, (double)duration_us / 1e6);
-	}
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&http_requests, labels, duration_us);
 }
 
 void metrics_http_daemon(const char *route, int64_t duration_us)
 {
 	char labels[160], r[64];
-	struct series *s;
 
 	label_value(r, sizeof(r), route);
 	snprintf(labels, sizeof(labels), "route=\"%s\"", r);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&http_daemon, labels);
-	if (s) {
-		s->count++;
-		histogram_observe(&s->h, (double)duration_us / 1e6);
-	}
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&http_daemon, labels, duration_us);
 }
 
 void metrics_redis_roundtrip(const char *command)
 {
 	char labels[160], c[64];
-	struct series *s;
 
 	label_value(c, sizeof(c), command);
 	snprintf(labels, sizeof(labels), "command=\"%s\"", c);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&roundtrips, labels);
-	if (s)
-		s->count++;
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&roundtrips, labels, -1);
 }
 
 void metrics_command(const char *command, const char *subcommand, const char *outcome,
 		     int64_t duration_us)
 {
 	char labels[160], c[40], sub[40], o[24];
-	struct series *s;
 
 	label_value(c, sizeof(c), command);
 	label_value(sub, sizeof(sub), subcommand);
 	label_value(o, sizeof(o), outcome);
 	snprintf(labels, sizeof(labels), "command=\"%s\",subcommand=\"%s\",outcome=\"%s\"", c, sub, o);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&commands, labels);
-	if (s) {
-		s->count++;
-		histogram_observe(&s->h, (double)duration_us / 1e6);
-	}
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&commands, labels, duration_us);
 }
 
 void metrics_outbound(const char *target, const char *outcome)
 {
 	char labels[160], t[48], o[24];
-	struct series *s;
 
 	label_value(t, sizeof(t), target);
 	label_value(o, sizeof(o), outcome);
 	snprintf(labels, sizeof(labels), "target=\"%s\",outcome=\"%s\"", t, o);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&outbound, labels);
-	if (s)
-		s->count++;
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&outbound, labels, -1);
 }
 
 void metrics_http_limit(const char *reason)
 {
 	char labels[160], r[40];
-	struct series *s;
 
 	label_value(r, sizeof(r), reason);
 	snprintf(labels, sizeof(labels), "reason=\"%s\"", r);
-	pthread_mutex_lock(&metrics_lock);
-	s = family_get(&http_limits, labels);
-	if (s)
-		s->count++;
-	pthread_mutex_unlock(&metrics_lock);
+	family_add(&http_limits, labels, -1);
 }
 
 void metrics_notify_queue(int64_t depth, double oldest_seconds)

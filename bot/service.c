@@ -103,17 +103,11 @@ static int run(struct store *s, const struct store_script *script, const struct 
 {
 	static const enum service_outcome outcomes[] = { SERVICE_DONE, SERVICE_EXISTS, SERVICE_MISSING,
 							 SERVICE_UNCHANGED, SERVICE_FULL };
-	char prefix[160], now[24], kstream[200], ktip[200];
-	const char *keys[2] = { kstream, ktip };
-	redisReply *r;
+	const char *more[] = { name, x, y, z };
+	redisReply *r = audit_script_run(s, script, a->org_id, a->actor, a->platform, a->now_ms, NULL, more,
+					 ARRAY_LEN(more));
 	int rc = -1;
 
-	if (org_key(prefix, sizeof(prefix), a->org_id, "%s", "") < 0 ||
-	    audit_keys(a->org_id, kstream, sizeof(kstream), ktip, sizeof(ktip)) < 0)
-		return -1;
-	snprintf(now, sizeof(now), "%lld", (long long)a->now_ms);
-	const char *args[] = { prefix, now, a->actor, a->platform, name, x, y, z };
-	r = store_script(s, script, 2, keys, (int)ARRAY_LEN(args), args);
 	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= 0 && (size_t)r->integer < ARRAY_LEN(outcomes)) {
 		*out = outcomes[r->integer];
 		rc = 0;
