@@ -161,11 +161,20 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		size_t nrules = 0;
 		if (delegate_rules_list(ctx->store, ctx->org_id, &rules, &nrules) < 0)
 			goto out;
+		char why[400] = "";
 		for (size_t i = 0; i < nrules; i++)
-			if (rules[i].id == route.rule)
+			if (rules[i].id == route.rule) {
 				delegate_cmd_rule_text(&rules[i], teams, d.nteams, &b);
+				if (delegate_cmd_filtered(ctx, &st, d.members, d.nmembers, rules[i].target, why,
+							  sizeof(why)) < 0) {
+					free(rules);
+					goto out;
+				}
+			}
 		free(rules);
 		reply_section(r, "Routed by rule %s.", b.len ? buf_cstr(&b) : "(removed since)");
+		if (why[0])
+			reply_section(r, "*This rule is filtered out:* %s", why);
 	} else {
 		char target[64], who[80];
 		snprintf(target, sizeof(target), "team:%s", route.team);

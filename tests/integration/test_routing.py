@@ -133,6 +133,9 @@ def _():
 def _():
     with org() as w:
         delegate(w, "service api to <@%s>" % DAVE)
+        check_re(r"This rule is filtered out.*viewer", everything(delegate(w, "test sev=critical service=api")),
+                 "/delegate test flags the rule")
+        check_re(r"filtered out", everything(delegate(w, "show")), "/delegate show flags the rule")
         n = number(incident(w, "open api down sev=critical service=api", CAROL))
         wait_for(lambda: pages_to(w.slack, ALICE, n), 5, "the owner's page instead of the viewer's")
         check_eq(pages_to(w.slack, DAVE, n), [], "Dave, a viewer")
