@@ -268,6 +268,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 				abort();
 			s->call->session = s;
 			s->call->wsi = wsi;
+			/* lws reports no body completion for an empty body: hand it off now. */
+			char cl[24] = "";
+			if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || atol(cl) == 0)
+				submit(s->call);
 			return 0;	/* the body follows */
 		}
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 && strcmp(in, "/healthz") == 0)
@@ -287,7 +291,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (s->call && !s->ready)
+		/* Not twice: an empty body was handed off already, and lws may still say so. */
+		if (s->call && !s->ready && !s->call->in_flight)
 			submit(s->call);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
