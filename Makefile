@@ -2,7 +2,8 @@
 #   make            release daemon: build/watchkeeper
 #   make run        install deps, build, start a private Redis, the daemon and the console
 #   make test       install deps, build the ASan+UBSan variant, run unit + integration tests
-#   make bench      install deps, build release, drive signed /oncall with wrk
+#   make bench      install deps, build release, drive signed /oncall with wrk (and the
+#                   hot path's floors, build/floor_lws, beside it)
 #   make fuzz       libFuzzer targets (clang), each run for a bounded time
 
 CC      ?= cc
@@ -74,7 +75,7 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench_schedule build/bench_sms build/bench_delegate build/fake_twilio
+	@$(MAKE) --no-print-directory all build/floor_lws build/bench_schedule build/bench_sms build/bench_delegate build/fake_twilio
 	@build/bench_schedule
 	@scripts/bench.sh
 	@scripts/bench_sms.sh
@@ -92,6 +93,11 @@ build/bench_delegate: tests/bench/bench_delegate.c $(REL_OBJ)
 
 build/bench_sms: tests/bench/bench_sms.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
+
+# The hot path's floor for bench.sh (issue 13): standalone, libwebsockets and hiredis only.
+build/floor_lws: tests/bench/floor_lws.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -o $@ $< -lwebsockets -lhiredis -pthread
 
 # The fake Twilio for the SMS bench: standalone, libc only.
 build/fake_twilio: tests/bench/fake_twilio.c
