@@ -190,12 +190,9 @@ static int get(struct store *s, const char *org_id, int64_t id, struct integrati
 	memset(out, 0, sizeof(*out));
 	if (org_key(key, sizeof(key), org_id, "intg:%lld", (long long)id) < 0)
 		return -1;
-	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
-		return -1;
-	if (r->elements == 0) {
-		freeReplyObject(r);
-		return 1;
-	}
+	int rc = store_hash(s, key, &r);
+	if (rc != 0)
+		return rc;
 	from_hash(r, org_id, out, NULL, 0, NULL, 0);
 	freeReplyObject(r);
 	return 0;

@@ -47,14 +47,10 @@ int member_get(struct store *s, const char *org_id, const char *id, struct membe
 
 	if (org_key(key, sizeof(key), org_id, "member:%s", id) < 0)
 		return -1;
-	r = store_command(s, "HGETALL %s", key);
-	if (r && r->type == REDIS_REPLY_ARRAY) {
-		rc = r->elements ? 0 : 1;
-		if (!rc)
-			member_from_pairs(out, id, r);
-	}
-	if (r)
+	if ((rc = store_hash(s, key, &r)) == 0) {
+		member_from_pairs(out, id, r);
 		freeReplyObject(r);
+	}
 	return rc;
 }
 

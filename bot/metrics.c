@@ -198,6 +198,13 @@ void metrics_redis_error(void)
 	atomic_fetch_add(&redis_errors, 1);
 }
 
+/* One counter without labels: its HELP (help is one sentence), TYPE and value. */
+static void render_counter(struct buf *out, const char *name, const char *help, uint64_t value)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+		   (unsigned long long)value);
+}
+
 static void render_histogram(struct buf *out, const char *name, const struct series *s)
 {
 	for (size_t b = 0; b < NBUCKETS; b++)
@@ -214,31 +221,26 @@ int metrics_render(struct buf *out)
 	buf_adds(out, "# HELP watchkeeper_build_info Build information.\n"
 		      "# TYPE watchkeeper_build_info gauge\n");
 	buf_printf(out, "watchkeeper_build_info{version=\"%s\"} 1\n", WK_VERSION);
-	buf_adds(out, "# HELP watchkeeper_redis_errors_total Redis commands that failed or returned an error.\n"
-		      "# TYPE watchkeeper_redis_errors_total counter\n");
-	buf_printf(out, "watchkeeper_redis_errors_total %llu\n",
-		   (unsigned long long)atomic_load(&redis_errors));
+	render_counter(out, "watchkeeper_redis_errors_total",
+		       "Redis commands that failed or returned an error.",
+		       atomic_load(&redis_errors));
 
-	buf_adds(out, "# HELP watchkeeper_notify_unverified_total Messages sent again after an unknown outcome "
-		      "without being able to check whether the first one arrived (a possible duplicate).\n"
-		      "# TYPE watchkeeper_notify_unverified_total counter\n");
-	buf_printf(out, "watchkeeper_notify_unverified_total %llu\n",
-		   (unsigned long long)atomic_load(&notify_unverified));
-	buf_adds(out, "# HELP watchkeeper_escalation_stuck_total Escalation steps that kept failing past the "
-		      "timer's attempts (they are retried, never dropped).\n"
-		      "# TYPE watchkeeper_escalation_stuck_total counter\n");
-	buf_printf(out, "watchkeeper_escalation_stuck_total %llu\n",
-		   (unsigned long long)atomic_load(&escalation_stuck));
-	buf_adds(out, "# HELP watchkeeper_escalation_rescheduled_total Overdue escalation steps whose timer the "
-		      "auditor found missing and armed again.\n"
-		      "# TYPE watchkeeper_escalation_rescheduled_total counter\n");
-	buf_printf(out, "watchkeeper_escalation_rescheduled_total %llu\n",
-		   (unsigned long long)atomic_load(&escalation_rescheduled));
-	buf_adds(out, "# HELP watchkeeper_incidents_unrouted_total Incidents whose escalation could reach nobody "
-		      "after filtering, so the org's owners were paged instead.\n"
-		      "# TYPE watchkeeper_incidents_unrouted_total counter\n");
-	buf_printf(out, "watchkeeper_incidents_unrouted_total %llu\n",
-		   (unsigned long long)atomic_load(&incidents_unrouted));
+	render_counter(out, "watchkeeper_notify_unverified_total",
+		       "Messages sent again after an unknown outcome "
+		       "without being able to check whether the first one arrived (a possible duplicate).",
+		       atomic_load(&notify_unverified));
+	render_counter(out, "watchkeeper_escalation_stuck_total",
+		       "Escalation steps that kept failing past the "
+		       "timer's attempts (they are retried, never dropped).",
+		       atomic_load(&escalation_stuck));
+	render_counter(out, "watchkeeper_escalation_rescheduled_total",
+		       "Overdue escalation steps whose timer the "
+		       "auditor found missing and armed again.",
+		       atomic_load(&escalation_rescheduled));
+	render_counter(out, "watchkeeper_incidents_unrouted_total",
+		       "Incidents whose escalation could reach nobody "
+		       "after filtering, so the org's owners were paged instead.",
+		       atomic_load(&incidents_unrouted));
 	buf_adds(out, "# HELP watchkeeper_notify_queue_depth Notifications queued and not yet acknowledged.\n"
 		      "# TYPE watchkeeper_notify_queue_depth gauge\n");
 	buf_printf(out, "watchkeeper_notify_queue_depth %lld\n", (long long)atomic_load(&queue_depth));

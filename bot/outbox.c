@@ -678,14 +678,10 @@ int outbox_get(struct store *s, const char *org_id, const char *id, struct outbo
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org_id, "notification:%s", id) < 0)
 		return 1;
-	r = store_command(s, "HGETALL %s", key);
-	if (r && r->type == REDIS_REPLY_ARRAY) {
-		rc = r->elements ? 0 : 1;
-		if (!rc)
-			status_from_pairs(out, r);
-	}
-	if (r)
+	if ((rc = store_hash(s, key, &r)) == 0) {
+		status_from_pairs(out, r);
 		freeReplyObject(r);
+	}
 	return rc;
 }
 

@@ -178,12 +178,9 @@ int service_get(struct store *s, const char *org_id, const char *name, struct se
 	memset(out, 0, sizeof(*out));
 	if (org_key(key, sizeof(key), org_id, "service:%s", name) < 0)
 		return -1;
-	if (!(r = store_array(store_command(s, "HGETALL %s", key))))
-		return -1;
-	if (r->elements == 0) {
-		freeReplyObject(r);
-		return 1;
-	}
+	int rc = store_hash(s, key, &r);
+	if (rc != 0)
+		return rc;
 	owners = store_command(s, "SMEMBERS %s:owners", key);
 	if (!owners || owners->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(r);

@@ -365,6 +365,21 @@ redisReply *store_array(redisReply *r)
 	return r;
 }
 
+int store_hash(struct store *s, const char *key, redisReply **pairs)
+{
+	redisReply *r = store_array(store_command(s, "HGETALL %s", key));
+
+	*pairs = NULL;
+	if (!r)
+		return -1;
+	if (r->elements == 0) {
+		freeReplyObject(r);
+		return 1;
+	}
+	*pairs = r;
+	return 0;
+}
+
 int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id)
 {
 	int rc = -1;

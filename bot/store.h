@@ -122,6 +122,9 @@ void store_hash_fields(const redisReply *pairs, const struct store_field *fields
 /* r when it is an array reply; otherwise (NULL, an error, anything else) r is
  * freed and NULL comes back: `r = store_array(store_command(s, "HGETALL %s", k));`. */
 redisReply *store_array(redisReply *r);
+/* HGETALL key: 0 with *pairs (caller frees) when the hash exists, 1 when it
+ * does not (nothing to free), -1 when the store failed. */
+int store_hash(struct store *s, const char *key, redisReply **pairs);
 /* A script's {outcome index, id} answer (audited changes answer so): 0 with
  * *index < n and *id (when id is not NULL), else -1. r is freed either way. */
 int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id);

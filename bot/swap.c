@@ -155,14 +155,10 @@ int swap_get(struct store *s, const char *org_id, const char *id, struct swap *o
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), org_id, "swap:%s", id) < 0)
 		return 1;
-	r = store_command(s, "HGETALL %s", key);
-	if (r && r->type == REDIS_REPLY_ARRAY) {
-		rc = r->elements ? 0 : 1;
-		if (!rc)
-			swap_from_pairs(out, r);
-	}
-	if (r)
+	if ((rc = store_hash(s, key, &r)) == 0) {
+		swap_from_pairs(out, r);
 		freeReplyObject(r);
+	}
 	return rc;
 }
 

@@ -68,6 +68,16 @@ static struct {
 	.done_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
+/* A whole decimal number in [lo, hi], else -1: a typo in a bench flag must
+ * not quietly become port 0. */
+static int number_arg(const char *s, int lo, int hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= lo && v <= hi ? (int)v : -1;
+}
+
 static redisContext *redis_connect(const char *url)
 {
 	redisContext *rc;
@@ -84,8 +94,8 @@ static redisContext *redis_connect(const char *url)
 			return NULL;
 		memcpy(host, hp, n);
 		host[n] = '\0';
-		if (colon)
-			port = atoi(colon + 1);
+		if (colon && (port = number_arg(colon + 1, 1, 65535)) < 0)
+			return NULL;
 		rc = redisConnect(host, port);
 	}
 	if (!rc || rc->err) {
@@ -359,9 +369,9 @@ int main(int argc, char **argv)
 	fl.redis_url = getenv("WK_REDIS_URL");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
-			port = atoi(argv[++i]);
+			port = number_arg(argv[++i], 1, 65535);
 		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
-			nworkers = atoi(argv[++i]);
+			nworkers = number_arg(argv[++i], 1, 64);
 		else if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc)
 			fl.redis_url = argv[++i];
 		else if (strcmp(argv[i], "--evalsha") == 0)
@@ -371,8 +381,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nworkers < 1 || nworkers > (int)(sizeof(threads) / sizeof(threads[0]))) {
-		fprintf(stderr, "floor_lws: --workers must be 1..64\n");
+	if (port < 0 || nworkers < 1 || nworkers > (int)(sizeof(threads) / sizeof(threads[0]))) {
+		fprintf(stderr, "floor_lws: --port must be 1..65535 and --workers 1..64\n");
 		return 2;
 	}
 	if (fl.evalsha && (!fl.redis_url || redis_prepare() < 0)) {
