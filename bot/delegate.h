@@ -205,6 +205,12 @@ int delegate_step_people(struct store *s, const struct config *cfg, const char *
 int delegate_member_eligible(struct store *s, const struct config *cfg, const char *org_id,
 			     const struct delegate_settings *st, const char *id, bool by_name, const char **why);
 
+/* The same for ids[0..n) in one round trip per few hundred people: why[i]
+ * NULL when eligible. 0 or -1. */
+int delegate_members_eligible(struct store *s, const struct config *cfg, const char *org_id,
+			      const struct delegate_settings *st, const char *const *ids, size_t n, bool by_name,
+			      const char **why);
+
 /* Whether incidents.notify_user_ids (WK_INCIDENT_NOTIFY_USER_IDS) names this
  * org; when it does, ids gets its members there (comma-separated) for
  * `/delegate show`. */

@@ -220,30 +220,51 @@ done:
 	return rc;
 }
 
+/* The people script returns at most this many: larger lists go in chunks. */
+#define READ_CHUNK 400
+
+int delegate_members_eligible(struct store *s, const struct config *cfg, const char *org_id,
+			      const struct delegate_settings *st, const char *const *ids, size_t n, bool by_name,
+			      const char **why)
+{
+	const char **named = xcalloc(2 * READ_CHUNK, sizeof(*named));
+	char env[1024];
+	const char *envp = delegate_env_override(cfg, org_id, env, sizeof(env)) ? env : NULL;
+	int rc = 0;
+
+	for (size_t at = 0; at < n && rc == 0; at += READ_CHUNK) {
+		size_t k = 0, end = n - at < READ_CHUNK ? n : at + READ_CHUNK;
+		struct people_read pr;
+		for (size_t i = at; i < end; i++) {
+			why[i] = "not a member";	/* unless the read finds them */
+			if (org_member_id_valid(ids[i])) {
+				named[2 * k] = ids[i];
+				named[2 * k + 1] = "member:";
+				k++;
+			}
+		}
+		if (read_people(s, org_id, named, k, NULL, 0, &pr) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t c = 0; c < pr.n; c++) {
+			pr.cands[c].by_name = by_name;
+			for (size_t i = at; i < end; i++)
+				if (strcmp(ids[i], pr.cands[c].id) == 0)
+					why[i] = why_not(st, envp, &pr.cands[c]);
+		}
+		free(pr.cands);
+	}
+	free(named);
+	return rc;
+}
+
 int delegate_member_eligible(struct store *s, const struct config *cfg, const char *org_id,
 			     const struct delegate_settings *st, const char *id, bool by_name, const char **why)
 {
-	const char *named[] = { id, "member:" };
-	struct people_read pr;
-	char env[1024];
-	int rc;
-
-	*why = NULL;
-	if (!org_member_id_valid(id)) {
-		*why = "not a member";
-		return 0;
-	}
-	if (read_people(s, org_id, named, 1, NULL, 0, &pr) < 0)
+	if (delegate_members_eligible(s, cfg, org_id, st, &id, 1, by_name, why) < 0)
 		return -1;
-	if (pr.n == 1) {
-		pr.cands[0].by_name = by_name;
-		*why = why_not(st, delegate_env_override(cfg, org_id, env, sizeof(env)) ? env : NULL, &pr.cands[0]);
-	} else {
-		*why = "not a member";
-	}
-	rc = *why ? 0 : 1;
-	free(pr.cands);
-	return rc;
+	return *why ? 0 : 1;
 }
 
 /* ---- a step's people ---- */

@@ -224,19 +224,23 @@ int delegate_cmd_filtered(struct cmd_ctx *ctx, const struct delegate_settings *s
 		}
 	} else if (strncmp(target, "role:", 5) == 0) {
 		enum role role = role_parse(target + 5);
+		const char **ids = xcalloc(nmembers + 1, sizeof(*ids)), **whys = xcalloc(nmembers + 1, sizeof(*whys));
 		size_t with = 0;
-		for (size_t i = 0; i < nmembers; i++) {
-			if (members[i].role != role || members[i].placeholder)
-				continue;
-			const char *w = NULL;
-			int ok = delegate_member_eligible(ctx->store, ctx->cfg, ctx->org_id, st, members[i].id, false, &w);
-			if (ok < 0)
-				return -1;
-			if (ok)
-				return 0;
-			if (!with++)
-				reason = w;
-		}
+		for (size_t i = 0; i < nmembers; i++)
+			if (members[i].role == role && !members[i].placeholder)
+				ids[with++] = members[i].id;
+		/* Everyone with the role in one read, not a round trip each. */
+		int rc = delegate_members_eligible(ctx->store, ctx->cfg, ctx->org_id, st, ids, with, false, whys);
+		bool someone = false;
+		for (size_t i = 0; rc == 0 && i < with; i++)
+			someone = someone || !whys[i];
+		reason = with && rc == 0 ? whys[0] : NULL;
+		free(ids);
+		free(whys);
+		if (rc < 0)
+			return -1;
+		if (someone)
+			return 0;
 		if (!with) {
 			snprintf(why, size, "nobody has role %s yet.", target + 5);
 		} else {

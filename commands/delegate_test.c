@@ -220,19 +220,26 @@ enum cmd_result delegate_cmd_test(struct cmd_ctx *ctx, int argc, char **argv, st
 		reply_section(r, "It does not repeat: after step %zu nobody more is paged.", p.nsteps);
 	}
 	buf_reset(&b);
-	size_t left = 0;
+	/* The people shown as not paged (a big org's list would bury the answer:
+	 * the first LEFT_SHOWN, and a count); those no step reached are judged
+	 * together, in one read. */
+	size_t left = 0, nask = 0, shown_ix[LEFT_SHOWN];
+	const char *ask[LEFT_SHOWN], *asked[LEFT_SHOWN];
 	for (size_t i = 0; i < d.nmembers; i++) {
+		if (d.paged[i] || d.members[i].placeholder || ++left > LEFT_SHOWN)
+			continue;
+		shown_ix[left - 1] = i;
+		if (!d.why[i])
+			ask[nask++] = d.members[i].id;
+	}
+	if (delegate_members_eligible(ctx->store, ctx->cfg, ctx->org_id, &st, ask, nask, false, asked) < 0)
+		goto out;
+	for (size_t k = 0, a = 0; k < left && k < LEFT_SHOWN; k++) {
+		size_t i = shown_ix[k];
 		const char *why = d.why[i];
-		if (d.paged[i] || d.members[i].placeholder)
-			continue;
-		/* A big org's list would bury the answer; count the rest. */
-		if (++left > LEFT_SHOWN)
-			continue;
 		if (!why) {
-			int ok = delegate_member_eligible(ctx->store, ctx->cfg, ctx->org_id, &st, d.members[i].id, false, &why);
-			if (ok < 0)
-				goto out;
-			if (ok)
+			why = asked[a++];
+			if (!why)
 				why = "not in any step";
 		}
 		buf_printf(&b, "• <@%s>: %s\n", d.members[i].id, why);
