@@ -13,8 +13,9 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from harness import ORG, check, check_eq, check_re, check_reply, everything, own_world, short, test, wait_until
+from harness import ORG, check, check_eq, check_re, everything, own_world, short, test, wait_until
 from fakes import FakeSlack
+from test_incidents import incident, number
 
 ALICE, BOB, DAVE = "U0ALICE", "U0BOB", "U0DAVE"
 K = "wk:{%s}" % ORG
@@ -22,16 +23,6 @@ CSV_RE = r"CSV: http://127\.0\.0\.1:\d+/export/([0-9a-f]{48})\.csv"
 HEADER = ["number", "opened", "severity", "service", "type", "acknowledged_by", "time_to_ack_s",
           "time_to_resolve_s", "pages", "delivered"]
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def incident(w, text, user=ALICE):
-    return check_reply(w.command(text, user, command="/incident"), "/incident %s (as %s)" % (text, user))
-
-
-def number(reply):
-    m = re.search(r"INC-(\d+)", reply["text"])
-    check(m, "no incident number in %r" % short(reply["text"]))
-    return int(m.group(1))
 
 
 def page_notifications(w):
