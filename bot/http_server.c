@@ -19,6 +19,8 @@
 #define ADDR_MAX 48		/* an IPv6 address as text, with room to spare */
 #define WRITE_CHUNK 16384
 #define HEADER_VALUE_MAX 512
+/* Room before a response body for its status line and headers (on_writeable). */
+#define HEADER_ROOM 1024
 /* Connections let in past max_conns, for health probes only, when no connection
  * that is still reading its request can be closed to make room. */
 #define PROBE_RESERVE 8
@@ -79,7 +81,7 @@ struct http_session {
 	bool close_after;
 	/* the response being written */
 	struct http_response resp;
-	unsigned char *out;		/* LWS_PRE headroom + body */
+	unsigned char *out;		/* LWS_PRE headroom + HEADER_ROOM + body */
 	size_t out_len, out_sent;
 	bool headers_sent;
 };
@@ -442,9 +444,9 @@ static void session_respond(struct http_session *s, struct http_response *resp)
 	s->resp = *resp;
 	memset(resp, 0, sizeof(*resp));
 	s->out_len = s->resp.len;
-	s->out = xmalloc(LWS_PRE + s->out_len + 1);
+	s->out = xmalloc(LWS_PRE + HEADER_ROOM + s->out_len + 1);
 	if (s->out_len)
-		memcpy(s->out + LWS_PRE, s->resp.body, s->out_len);
+		memcpy(s->out + LWS_PRE + HEADER_ROOM, s->resp.body, s->out_len);
 	s->out_sent = 0;
 	s->headers_sent = false;
 	lws_callback_on_writable(s->wsi);
@@ -760,53 +762,71 @@ static int on_body(struct http_session *s, const void *in, size_t len)
 	return 0;
 }
 
+/* The status line and headers into buf; their length, or 0 when they don't fit.
+ * Content-Length goes by token rather than through lws_add_http_common_headers(),
+ * which would make lws count the body down: here the headers and the body's
+ * first bytes leave in one write. */
+static size_t response_headers(struct lws *wsi, struct http_session *s, unsigned char *buf, size_t size)
+{
+	unsigned char *p = buf, *end = buf + size - 1;
+	const char *type = s->resp.content_type;
+	char len[24];
+	int n = snprintf(len, sizeof(len), "%zu", s->out_len);
+	/* No body, no length for these (RFC 9110 8.6). */
+	bool bodyless = s->resp.status == 204 || s->resp.status == 304;
+
+	if (lws_add_http_header_status(wsi, (unsigned)s->resp.status, &p, end) ||
+	    (!bodyless && type && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)type,
+						       (int)strlen(type), &p, end)) ||
+	    (!bodyless && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+						       (const unsigned char *)len, n, &p, end)))
+		return 0;
+	for (size_t i = 0; i < s->resp.n_headers; i++) {
+		/* lws 4.1 writes the name as given: it must end with the colon. */
+		const struct http_header *h = &s->resp.headers[i];
+		char name[64];
+		snprintf(name, sizeof(name), "%s:", h->name);
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)h->value,
+						(int)strlen(h->value), &p, end))
+			return 0;
+	}
+	if (s->close_after &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end))
+		return 0;
+	if (lws_finalize_http_header(wsi, &p, end))
+		return 0;
+	return (size_t)(p - buf);
+}
+
 static int on_writeable(struct lws *wsi, struct http_session *s)
 {
-	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr) - 1;
+	size_t n = s->out_len - s->out_sent, hlen = 0;
+	bool last = n <= WRITE_CHUNK;
+	unsigned char *from = s->out + LWS_PRE + HEADER_ROOM + s->out_sent;
 
 	if (s->state != S_RESPONDING)
 		return 0;
+	if (!last)
+		n = WRITE_CHUNK;
 	if (!s->headers_sent) {
-		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, s->resp.content_type,
-						(lws_filepos_t)s->out_len, &p, end))
+		/* The headers go just before the body, in the room left for them, so
+		 * one write (one send, one wake-up of the client) carries both. */
+		unsigned char hdr[HEADER_ROOM];
+		hlen = response_headers(wsi, s, hdr, sizeof(hdr));
+		if (!hlen)
 			return -1;
-		for (size_t i = 0; i < s->resp.n_headers; i++) {
-			/* lws 4.1 writes the name as given: it must end with the colon. */
-			const struct http_header *h = &s->resp.headers[i];
-			char name[64];
-			snprintf(name, sizeof(name), "%s:", h->name);
-			if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-							(const unsigned char *)h->value,
-							(int)strlen(h->value), &p, end))
-				return -1;
-		}
-		if (s->close_after &&
-		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-						 (const unsigned char *)"close", 5, &p, end))
-			return -1;
-		if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
-			return -1;
+		from -= hlen;
+		memcpy(from, hdr, hlen);
 		s->headers_sent = true;
 		if (s->read_us)
 			metrics_http_daemon(s->route ? s->route->name : "unmatched", wk_mono_us() - s->read_us);
-		if (s->out_len) {
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-	} else {
-		size_t n = s->out_len - s->out_sent;
-		bool last = n <= WRITE_CHUNK;
-		if (!last)
-			n = WRITE_CHUNK;
-		/* The LWS_PRE bytes before this chunk are headroom or already sent. */
-		if (lws_write(wsi, s->out + LWS_PRE + s->out_sent, n,
-			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-			return -1;
-		s->out_sent += n;
-		if (!last) {
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
+	}
+	if (lws_write(wsi, from, hlen + n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)(hlen + n))
+		return -1;
+	s->out_sent += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
 	}
 	metrics_http_request(s->route ? s->route->name : "unmatched", s->resp.status,
 			     wk_mono_us() - s->started_us);

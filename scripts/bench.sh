@@ -8,7 +8,8 @@
 #                then `/oncall join`): the status of that rotation
 # For each: req/s and p99 per connection count; at c=64 (after the smaller runs warmed it up)
 # server CPU per request (/proc/PID/stat), Redis CPU per request (INFO cpu), Redis round trips
-# (socket reads) and commands (commandstats, Lua's included) per request, and peak RSS (VmHWM).
+# (socket reads) and commands (commandstats, Lua's included) per request, context switches per
+# request (all threads, /proc/PID/task/*/status), and peak RSS (VmHWM).
 # Then the daemon's ratios to the floors against issue 13's targets. Lines start `hotpath:`.
 # Every request is a distinct signed delivery (bench_oncall.lua signs each one), so the daemon
 # runs the command rather than refusing a replay; the floors get the very same requests. The
@@ -85,7 +86,7 @@ post() {
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 rsock=$RDIR/redis.sock
-declare -A RPS P99 CPU RCPU RT CMDS PEAK
+declare -A RPS P99 CPU RCPU RT CMDS CS PEAK
 bad=0
 
 # series NAME PID URL: wrk at each connection count (a fresh signature each time); the c=64 run
@@ -96,20 +97,20 @@ series() {
 	for c in $CONNS; do
 		sign U0BENCH1 ""   # fresh timestamp for each run
 		if [ "$c" = 64 ] || [ "$c" = "$last" ]; then
-			t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock")
+			t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
 		fi
 		bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
 		[ "$W_BAD" = 0 ] || { bad=1; echo "bench.sh: $name c=$c: $W_BAD non-2xx or socket errors" >&2; }
 		RPS[$name,$c]=$W_RPS
 		P99[$name,$c]=$W_P99
 		if [ "$c" = 64 ] || [ "$c" = "$last" ]; then
-			t1=$(bench_cpu_ticks "$pid"); r1=$(bench_redis_stats "$rsock")
-			read -r CPU[$name] RCPU[$name] RT[$name] CMDS[$name] < <(awk -v t0="$t0" -v t1="$t1" \
-				-v hz="$clk_tck" -v n="$W_REQS" -v r0="$r0" -v r1="$r1" 'BEGIN {
+			t1=$(bench_cpu_ticks "$pid"); r1=$(bench_redis_stats "$rsock"); x1=$(bench_ctx_switches "$pid")
+			read -r CPU[$name] RCPU[$name] RT[$name] CMDS[$name] CS[$name] < <(awk -v t0="$t0" -v t1="$t1" \
+				-v hz="$clk_tck" -v n="$W_REQS" -v r0="$r0" -v r1="$r1" -v x0="$x0" -v x1="$x1" 'BEGIN {
 				split(r0, a, " "); split(r1, b, " "); n = (n > 0 ? n : 1)
 				# minus the snapshots themselves: 2 reads and 1 command between two of them
-				printf "%.1f %.1f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
-					(b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n }')
+				printf "%.1f %.1f %.2f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
+					(b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n, (x1 - x0) / n }')
 		fi
 	done
 	kill -0 "$pid" 2>/dev/null || { echo "bench.sh: $name died during the run" >&2; exit 1; }
@@ -206,12 +207,12 @@ for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
 echo
 echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; per request at c=$big; floors with $WORKERS workers"
-printf 'hotpath: %-8s%s %8s %8s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds peak_MB
+printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds cs peak_MB
 for name in bare redis daemon; do
 	row=""
 	for c in $CONNS; do row+=$(printf ' %9s %7s' "${RPS[$name,$c]}" "${P99[$name,$c]}"); done
-	printf 'hotpath: %-8s%s %8s %8s %6s %6s %7s\n' "$name" "$row" "${CPU[$name]}" "${RCPU[$name]}" \
-		"${RT[$name]}" "${CMDS[$name]}" "$(mb "${PEAK[$name]}")"
+	printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' "$name" "$row" "${CPU[$name]}" "${RCPU[$name]}" \
+		"${RT[$name]}" "${CMDS[$name]}" "${CS[$name]}" "$(mb "${PEAK[$name]}")"
 done
 r_redis=$(ratio "${RPS[daemon,$big]}" "${RPS[redis,$big]}")
 r_bare=$(ratio "${RPS[daemon,$big]}" "${RPS[bare,$big]}")

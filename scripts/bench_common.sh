@@ -44,6 +44,12 @@ bench_cpu_ticks() {
 	awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"
 }
 
+# bench_ctx_switches PID: context switches so far (voluntary + involuntary), summed over the
+# process's threads: each thread hand-off per request shows up here.
+bench_ctx_switches() {
+	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(nonvoluntary|voluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+
 # bench_redis_stats SOCKET: "CPU_SECONDS READS COMMANDS" from one INFO of the Redis there.
 # READS (total_reads_processed) counts socket reads, one per client round trip on a kept
 # connection; COMMANDS sums INFO commandstats, which also counts every command a Lua script
