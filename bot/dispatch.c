@@ -5,6 +5,7 @@
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/metrics.h"
+#include "bot/schedule_cache.h"
 #include "bot/team.h"
 #include "bot/util.h"
 
@@ -436,6 +437,35 @@ static const char *check_for(const struct command *c, const char *name)
 
 static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred" };
 
+/* The schedule org_touch_preload() read (or confirmed) into ctx: the worker's
+ * copy when Redis said it still holds, else the fresh one, which becomes the
+ * copy when it has a stamp (or, without a cache or stamp, is *own's, freed by
+ * the caller). -1 when there is none to use. */
+static int preload_take(const struct dispatch_env *env, const char *org_id, struct org_preload *pre,
+			const struct team_plan *cached, int64_t cached_from, struct team_plan *own,
+			struct cmd_ctx *ctx)
+{
+	struct team_plan fresh;
+
+	if (pre->same && cached) {
+		ctx->preload_plan = cached;
+		ctx->preload_from = cached_from;
+	} else if (pre->plan && schedule_from_reply(pre->plan, pre->team, pre->from_s, INT64_MAX, &fresh) == 0) {
+		if (env->schedules && pre->tip[0]) {
+			ctx->preload_plan = schedule_cache_put(env->schedules, org_id, pre->team, pre->tip, pre->from_s,
+							       &fresh);
+		} else {
+			*own = fresh;
+			ctx->preload_plan = own;
+		}
+		ctx->preload_from = pre->from_s;
+	}
+	if (pre->plan)
+		freeReplyObject(pre->plan);
+	pre->plan = NULL;
+	return ctx->preload_plan ? 0 : -1;
+}
+
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r)
 {
@@ -451,6 +481,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	size_t used = 0;
 	bool claimed = false, team_first = false;
 	char preload_team[SCHEDULE_ID_LEN] = "";
+	struct team_plan preload_own = { 0 };
 	char what[160], help[160], typed[80];
 	const char *check = NULL;
 	int64_t replay_ttl_ms = 0;
@@ -595,13 +626,15 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	struct org_preload pre = { .team = team_first ? err : "default",
 				   .from_s = ctx.now_ms / 1000 - DISPATCH_PRELOAD_BACK_S };
 	bool preload = !req->action_id[0] && (sub->flags & CMD_PRELOAD_TEAM) && (team_first || cl.argc == 0);
+	const struct team_plan *cached = NULL;
+	int64_t cached_from = 0;
+	if (preload)
+		cached = schedule_cache_get(env->schedules, org_id, pre.team, &pre.stamp, &cached_from);
 	touched = org_touch_preload(env->store, org_id, req->platform, req->org_external, req->user_id,
 				    req->replay_id, replay_ttl_ms, ctx.now_ms, &view, preload ? &pre : NULL);
-	if (preload && touched == 0) {
+	if (preload && touched == 0 && preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
 		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));
 		ctx.preload_team = preload_team;
-		ctx.preload_from = pre.from_s;
-		ctx.preload_plan = pre.plan;
 	}
 	if (touched < 0) {
 		res = store_failed(&ctx, what, check, false, r);
@@ -654,8 +687,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));
 out:
-	if (ctx.preload_plan)
-		freeReplyObject(ctx.preload_plan);
+	team_plan_free(&preload_own);
 	retype_hints(&ctx, r);
 	cmdline_free(&cl);
 	metrics_command(c ? c->name : "unknown", subname, outcome_names[res],
@@ -665,7 +697,10 @@ out:
 
 int dispatch_schedule_load(struct cmd_ctx *ctx, const char *team, int64_t from, int64_t to, struct team_plan *out)
 {
-	if (ctx->preload_plan && ctx->preload_team && strcmp(ctx->preload_team, team) == 0 && from >= ctx->preload_from)
-		return schedule_from_reply(ctx->preload_plan, team, from, to, out);
+	if (ctx->preload_plan && ctx->preload_team && strcmp(ctx->preload_team, team) == 0 &&
+	    from >= ctx->preload_from) {
+		schedule_cache_view(ctx->preload_plan, from, to, out);
+		return 0;
+	}
 	return schedule_load(ctx->store, ctx->org_id, team, from, to, out);
 }

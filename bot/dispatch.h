@@ -32,6 +32,8 @@
 #include "bot/request.h"
 #include "bot/store.h"
 
+struct schedule_cache;
+
 enum cmd_result {
 	CMD_OK,		/* reply holds the answer */
 	CMD_REFUSED,	/* reply holds a sentence saying what was wrong; nothing changed */
@@ -62,7 +64,7 @@ struct cmd_ctx {
 	 * handlers get it through dispatch_schedule_load(). */
 	const char *preload_team;
 	int64_t preload_from;
-	redisReply *preload_plan;
+	const struct team_plan *preload_plan;	/* overrides ending after preload_from */
 };
 
 typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **argv,
@@ -154,6 +156,9 @@ struct dispatch_env {
 	 * start: the request goes on as a non-member's. NULL hook = no lookups. */
 	int (*lookup_email)(const struct dispatch_env *env, const struct request *req);
 	const struct dispatch_email *email;	/* the second pass's answer, else NULL */
+	/* The calling worker's schedule copies (schedule_cache.h), or NULL: then
+	 * a preloaded schedule is read in full each time. */
+	struct schedule_cache *schedules;
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the

@@ -93,40 +93,49 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 
 static const struct store_script org_touch_script = {
 	"org_touch",
-	/* KEYS: org, member:<user>, members, owners, teams, team:default, invited_emails,
-	 *       team_names[, replay:<id>].
+	/* KEYS: org, member:<user>, invited_emails[, replay:<id>]; the keys only a
+	 * new org writes are made from the prefix (same slot).
 	 * ARGV: platform, user, now, org id, external id, replay ttl ms (used with
-	 * KEYS[9]), then optionally a team and an instant (s): that team's schedule
-	 * from then on comes back too (schedule.h), so a command that shows it
-	 * costs this one round trip. */
+	 * KEYS[4]), then optionally a team, an instant (s) and a stamp: that
+	 * team's schedule from then on comes back too (schedule.h), or 'same'
+	 * when the org's audit tip still equals the stamp (schedule_cache.h), and
+	 * the tip; so a command that shows it costs this one round trip. */
 	MEMBER_ROLE_LUA
-	"if KEYS[9] and not redis.call('SET', KEYS[9], '1', 'NX', 'PX', ARGV[6]) then\n"
+	"if KEYS[4] and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[6]) then\n"
 	"  return {'replay'}\n"
 	"end\n"
+	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
+	/* One read of each hash: this runs on every command (the hot path). */
+	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz')\n"
 	"local created = 0\n"
-	"if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+	"if not o[1] and redis.call('EXISTS', KEYS[1]) == 0 then\n"
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
 	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'solo')\n"
 	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', ARGV[1], 'chat_id', ARGV[2],\n"
 	"             'created_ms', ARGV[3])\n"
 	"  wk_role_index(KEYS[2], ARGV[2], nil, 'owner')\n"
-	"  redis.call('SADD', KEYS[3], ARGV[2])\n"
-	"  redis.call('SADD', KEYS[4], ARGV[2])\n"
-	"  redis.call('HSET', KEYS[5], 'default', 'default')\n"
-	"  redis.call('HSET', KEYS[8], 'default', 'default')\n"
-	"  redis.call('SADD', KEYS[6], ARGV[2])\n"
+	"  redis.call('SADD', p .. 'members', ARGV[2])\n"
+	"  redis.call('SADD', p .. 'owners', ARGV[2])\n"
+	"  redis.call('HSET', p .. 'teams', 'default', 'default')\n"
+	"  redis.call('HSET', p .. 'team_names', 'default', 'default')\n"
+	"  redis.call('SADD', p .. 'team:default', ARGV[2])\n"
+	"  o = {ARGV[4], 'solo', false, false}\n"
 	"  created = 1\n"
 	"end\n"
-	/* One read of each hash: this runs on every command (the hot path). */
-	"local o = redis.call('HMGET', KEYS[1], 'mode', 'suspended', 'tz')\n"
 	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz')\n"
 	"local role = m[1] or ''\n"
 	"if m[2] == '1' then role = '' end\n"
 	"local tz = m[3]\n"
-	"if not tz or tz == '' then tz = o[3] or '' end\n"
-	"local res = {created, role, o[1] or 'team', o[2] or '0', redis.call('HLEN', KEYS[7]), tz}\n"
+	"if not tz or tz == '' then tz = o[4] or '' end\n"
+	/* Only a non-member may be someone invited by email. */
+	"local invited = 0\n"
+	"if role == '' then invited = redis.call('HLEN', KEYS[3]) end\n"
+	"local res = {created, role, o[2] or 'team', o[3] or '0', invited, tz}\n"
 	"if ARGV[7] and ARGV[7] ~= '' then\n"
-	"  res[7] = wk_schedule_load(string.match(KEYS[1], '^(wk:%b{}:)'), ARGV[7], ARGV[8])\n"
+	"  local tip = redis.call('HGET', p .. 'audit:tip', 'hash') or ''\n"
+	"  if tip ~= '' and tip == ARGV[9] then res[7] = 'same'\n"
+	"  else res[7] = wk_schedule_load(p, ARGV[7], ARGV[8]) end\n"
+	"  res[8] = tip\n"
 	"end\n"
 	"return res\n",
 	SCHEDULE_LOAD_LUA
@@ -143,35 +152,33 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
 		      struct org_view *out, struct org_preload *pre)
 {
-	char k[9][192], now[24], ttl[24], from[24] = "";
+	char k[4][192], now[24], ttl[24], from[24] = "";
 	redisReply *r;
-	int rc = -1, nkeys = 8, nargs = 6;
+	int rc = -1, nkeys = 3, nargs = 6;
 	size_t want = 6;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)(replay_ttl_ms > 0 ? replay_ttl_ms : 1));
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
 	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0 ||
-	    org_key(k[2], sizeof(k[2]), org_id, "members") < 0 ||
-	    org_key(k[3], sizeof(k[3]), org_id, "owners") < 0 ||
-	    org_key(k[4], sizeof(k[4]), org_id, "teams") < 0 ||
-	    org_key(k[5], sizeof(k[5]), org_id, "team:default") < 0 ||
-	    org_key(k[6], sizeof(k[6]), org_id, "invited_emails") < 0 ||
-	    org_key(k[7], sizeof(k[7]), org_id, "team_names") < 0)
+	    org_key(k[2], sizeof(k[2]), org_id, "invited_emails") < 0)
 		return -1;
 	if (replay_id && replay_id[0]) {
-		if (org_key(k[8], sizeof(k[8]), org_id, "replay:%s", replay_id) < 0)
+		if (org_key(k[3], sizeof(k[3]), org_id, "replay:%s", replay_id) < 0)
 			return -1;
-		nkeys = 9;
+		nkeys = 4;
 	}
 	if (pre) {
 		pre->plan = NULL;
+		pre->same = false;
+		pre->tip[0] = '\0';
 		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
-		nargs = 8;
-		want = 7;
+		nargs = 9;
+		want = 8;
 	}
-	const char *keys[] = { k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8] };
-	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl, pre ? pre->team : "", from };
+	const char *keys[] = { k[0], k[1], k[2], k[3] };
+	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl, pre ? pre->team : "", from,
+			       pre && pre->stamp ? pre->stamp : "" };
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {
@@ -181,7 +188,8 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||
-	    r->element[4]->type != REDIS_REPLY_INTEGER || r->element[5]->type != REDIS_REPLY_STRING)
+	    r->element[4]->type != REDIS_REPLY_INTEGER || r->element[5]->type != REDIS_REPLY_STRING ||
+	    (pre && r->element[7]->type != REDIS_REPLY_STRING))
 		goto out;
 	wk_strlcpy(out->tz, r->element[5]->str, sizeof(out->tz));
 	out->created = r->element[0]->integer == 1;
@@ -190,9 +198,14 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 	out->suspended = strcmp(r->element[3]->str, "1") == 0;
 	out->has_email_placeholders = r->element[4]->integer > 0;
 	if (pre) {
-		/* Taken out of the reply, which then frees without it. */
-		pre->plan = r->element[6];
-		r->element[6] = NULL;
+		wk_strlcpy(pre->tip, r->element[7]->str, sizeof(pre->tip));
+		if (r->element[6]->type == REDIS_REPLY_STRING && strcmp(r->element[6]->str, "same") == 0) {
+			pre->same = true;
+		} else {
+			/* Taken out of the reply, which then frees without it. */
+			pre->plan = r->element[6];
+			r->element[6] = NULL;
+		}
 	}
 	rc = 0;
 	if (out->created) {

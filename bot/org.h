@@ -76,7 +76,12 @@ int org_touch(struct store *s, const char *org_id, enum platform p, const char *
 struct org_preload {
 	const char *team;
 	int64_t from_s;
+	const char *stamp;	/* the caller's cached copy's stamp, or NULL/"" (schedule_cache.h) */
+	/* Out: the schedule reply (the caller frees it), or same = true when the
+	 * org's audit tip still equals stamp; tip = that tip ("" without one). */
 	redisReply *plan;
+	bool same;
+	char tip[65];
 };
 int org_touch_preload(struct store *s, const char *org_id, enum platform p, const char *external,
 		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,

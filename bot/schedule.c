@@ -719,11 +719,13 @@ int schedule_load(struct store *s, const char *org_id, const char *team_id, int6
 
 void team_plan_free(struct team_plan *p)
 {
-	for (size_t i = 0; i < p->nrotations; i++)
+	for (size_t i = 0; !p->rotations_borrowed && i < p->nrotations; i++)
 		rotation_plan_free(&p->rotations[i]);
-	free(p->rotations);
+	if (!p->rotations_borrowed)
+		free(p->rotations);
 	free(p->overrides);
 	p->rotations = NULL;
 	p->overrides = NULL;
 	p->nrotations = p->noverrides = 0;
+	p->rotations_borrowed = false;
 }

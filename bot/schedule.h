@@ -93,6 +93,7 @@ struct team_plan {
 	size_t nrotations;
 	struct override_def *overrides;
 	size_t noverrides;
+	bool rotations_borrowed;	/* lent by a schedule_cache: team_plan_free() leaves them */
 };
 
 struct segment {

@@ -12,6 +12,7 @@
  * one more may start. */
 #include "bot/workers.h"
 #include "bot/log.h"
+#include "bot/schedule_cache.h"
 #include "bot/util.h"
 
 #include <pthread.h>
@@ -21,6 +22,8 @@
 #include <string.h>
 
 #define LANE_BUCKETS 256
+/* Teams whose schedules a worker keeps parsed: a few KB each. */
+#define WORKER_SCHEDULES 16
 
 struct job {
 	job_fn fn;
@@ -217,9 +220,11 @@ int workers_start(const struct config *cfg)
 		pool.workers[i].index = i;
 		pool.workers[i].cfg = cfg;
 		pool.workers[i].store = store_open(cfg->redis_url, cfg->redis_timeout_ms);
+		pool.workers[i].schedules = schedule_cache_new(WORKER_SCHEDULES);
 		if (pthread_create(&pool.threads[i], NULL, worker_main, &pool.workers[i]) != 0) {
 			log_error("workers.start", "error=\"cannot create thread\" index=%zu", i);
 			store_close(pool.workers[i].store);
+			schedule_cache_free(pool.workers[i].schedules);
 			pool.n = i;
 			return -1;
 		}
@@ -287,6 +292,7 @@ void workers_stop(void)
 	for (size_t i = 0; i < pool.n; i++) {
 		pthread_join(pool.threads[i], NULL);
 		store_close(pool.workers[i].store);
+		schedule_cache_free(pool.workers[i].schedules);
 	}
 	free(pool.threads);
 	free(pool.workers);

@@ -36,10 +36,13 @@
 #include "bot/config.h"
 #include "bot/store.h"
 
+struct schedule_cache;
+
 struct worker {
 	size_t index;
 	struct store *store;
 	const struct config *cfg;
+	struct schedule_cache *schedules;	/* this worker's (schedule_cache.h) */
 };
 
 typedef void (*job_fn)(struct worker *w, void *arg);

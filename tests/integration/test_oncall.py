@@ -5,6 +5,7 @@ U0CAROL / U0DAVE (added by mention).
 """
 
 import json
+import re
 import threading
 import time
 
@@ -296,3 +297,64 @@ def _(w):
                  "the answer to /oncall %s" % text)
     daemon = metric_counts(w, "watchkeeper_http_daemon_seconds_count")
     check(daemon.get('route="slack_commands"', 0) >= 2, "daemon time histogram: %r" % daemon)
+
+
+def oncall_via(w, daemon, text, user):
+    """/oncall on another instance (a Daemon from w.another_daemon())."""
+    import harness
+    body, headers = harness.slack_command(text, user_id=user,
+                                          response_url=w.peer.url + "/commands/%s/1/abc" % harness.TEAM)
+    return check_reply(harness.http_request(daemon.port, "POST", "/slack/commands", body, headers),
+                       "/oncall %s on the second instance" % text)
+
+
+def redis_calls(w, command):
+    """How many times Redis ran command (INFO commandstats, scripts' calls included)."""
+    info = w.r("INFO", "commandstats")
+    import re
+    m = re.search(r"cmdstat_%s:calls=(\d+)" % command, info)
+    return int(m.group(1)) if m else 0
+
+
+@test("each worker keeps the schedule it read, and never shows it after a change: overrides, rotation "
+      "edits and deletes made on another instance show in the very next /oncall on every worker")
+def _(w):
+    w.team_mode(ALICE)
+    w.add_member(BOB)
+    w.add_member(CAROL)
+    w.oncall("rotation create ops every 1d members <@%s> <@%s>" % (ALICE, BOB), ALICE)
+    workers = 8     # twice the pool: every worker answers at least once (round-robin is not promised)
+
+    def all_say(pattern, what):
+        for i in range(workers):
+            check_re(pattern, w.oncall("", BOB)["text"], "%s (request %d)" % (what, i + 1))
+
+    all_say(r"On call now:\* <@%s>" % ALICE, "warm-up")
+    # Warm: a bare /oncall no longer reads the rotations (no SMEMBERS of team_rotations).
+    before = redis_calls(w, "smembers")
+    all_say(r"On call now:\* <@%s>" % ALICE, "warm")
+    check_eq(redis_calls(w, "smembers") - before, 0, "rotation reads by warm /oncall")
+
+    other = w.another_daemon()
+    try:
+        t = oncall_via(w, other, "override <@%s> now +2h release" % CAROL, ALICE)["text"]
+        oid = re.search(r"Override `(o\d+)`", t).group(1)
+        all_say(r"On call now:\* <@%s>" % CAROL, "after an override made elsewhere")
+        oncall_via(w, other, "override remove " + oid, ALICE)
+        all_say(r"On call now:\* <@%s>" % ALICE, "after the override was removed elsewhere")
+        # A new order takes effect at the next handoff: the "Next" line shows it.
+        all_say(r"Next:\* <@%s>" % BOB, "before the edit")
+        oncall_via(w, other, "add <@%s> ops" % CAROL, ALICE)
+        check_re(r"Removed|took|out of", oncall_via(w, other, "remove <@%s> ops" % BOB, ALICE)["text"], "remove")
+        all_say(r"Next:\* <@%s>" % CAROL, "after rotation edits made elsewhere")
+        # Removing a member from the workspace rewrites rotations in a script of its own.
+        import harness
+        body, headers = harness.slack_command("remove <@%s>" % CAROL, user_id=ALICE, command="/invite",
+                                              response_url=w.peer.url + "/commands/%s/1/abc" % harness.TEAM)
+        check_re(r"Removed <@%s>" % CAROL, check_reply(harness.http_request(
+            other.port, "POST", "/slack/commands", body, headers), "/invite remove")["text"], "member removed")
+        all_say(r"(?s)\A(?!.*%s)" % CAROL, "after a member was removed elsewhere (no longer next)")
+        oncall_via(w, other, "rotation delete ops", ALICE)
+        all_say(r"Nobody is on call", "after the rotation was deleted elsewhere")
+    finally:
+        other.stop()
