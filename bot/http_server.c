@@ -49,9 +49,10 @@ enum session_state { S_IDLE, S_READING, S_PENDING, S_RESPONDING };
  * so it is what the deadline and the connection cap work with. Loop thread only. */
 struct http_conn {
 	struct lws *wsi;
-	lws_sorted_usec_list_t deadline_sul;
+	lws_sorted_usec_list_t kill_sul;	/* after a 408: cut it if the client won't read */
 	/* the reading list, oldest request first, while reading a request */
 	struct http_conn *prev, *next;
+	lws_usec_t deadline;	/* while reading: when its request must be complete */
 	bool reading;
 	bool reserve;		/* let in on the probe reserve */
 	bool closing;		/* being closed: no longer counted */
@@ -74,7 +75,8 @@ struct http_session {
 	struct buf body;
 	char headers[HTTP_MAX_ROUTE_HEADERS][HEADER_VALUE_MAX];
 	struct http_call *call;
-	lws_sorted_usec_list_t ack_sul;
+	lws_dll2_t ack_link;	/* in srv.acks while its call may need an early answer */
+	lws_usec_t ack_at;
 	struct http_session *hnext;	/* session table chain, while a call is pending */
 	int64_t started_us;
 	int64_t read_us;	/* the request's last byte was read (run_route) */
@@ -101,6 +103,13 @@ static struct {
 	size_t max_conns;
 	int64_t request_timeout_us;
 	struct http_conn *reading_head, *reading_tail;	/* loop thread only */
+	/* One timer each for every request deadline and every early answer, at the
+	 * earliest one, instead of a timer per request: lws keeps timers in a sorted
+	 * list, and inserting one per request cost a walk of that list each time.
+	 * *_at is when it is set for, 0 when it is not. Loop thread only. */
+	lws_sorted_usec_list_t reading_sul, ack_sul;
+	lws_usec_t reading_sul_at, ack_sul_at;
+	lws_dll2_owner_t acks;		/* sessions whose call has an early answer, oldest first */
 	size_t max_per_addr;		/* 0 = no per-address cap */
 	struct addr_count *addrs[ADDR_BUCKETS];		/* loop thread only */
 	uint64_t next_id;		/* loop thread only */
@@ -218,7 +227,18 @@ static struct http_conn *conn_of(struct lws *wsi)
 	return wsi ? lws_get_opaque_user_data(wsi) : NULL;
 }
 
-static void conn_deadline(lws_sorted_usec_list_t *sul);
+static void readings_due(lws_sorted_usec_list_t *sul);
+
+/* Set one of the shared timers for at, unless it is already set for earlier. */
+static void shared_timer_arm(lws_sorted_usec_list_t *sul, lws_usec_t *set_at, sul_cb_t cb, lws_usec_t at)
+{
+	lws_usec_t now = lws_now_usecs();
+
+	if (*set_at && *set_at <= at)
+		return;
+	*set_at = at;
+	lws_sul_schedule(srv.ctx, 0, sul, cb, at > now ? at - now : 1);
+}
 
 static void reading_unlink(struct http_conn *c)
 {
@@ -249,8 +269,10 @@ static void conn_reading_start(struct http_conn *c)
 	else
 		srv.reading_head = c;
 	srv.reading_tail = c;
-	lws_sul_schedule(srv.ctx, 0, &c->deadline_sul, conn_deadline,
-			 (lws_usec_t)srv.request_timeout_us);
+	/* Every deadline is the same time after its start: the list is in
+	 * deadline order, and one timer at the head's serves them all. */
+	c->deadline = lws_now_usecs() + (lws_usec_t)srv.request_timeout_us;
+	shared_timer_arm(&srv.reading_sul, &srv.reading_sul_at, readings_due, c->deadline);
 }
 
 /* The request is read (or answered early): no deadline, not a candidate to close. */
@@ -259,7 +281,7 @@ static void conn_reading_stop(struct http_conn *c)
 	if (!c)
 		return;
 	reading_unlink(c);
-	lws_sul_cancel(&c->deadline_sul);
+	lws_sul_cancel(&c->kill_sul);
 }
 
 /* Where addr's count is (or would be linked) in its bucket. An entry exists only
@@ -328,7 +350,7 @@ static void conn_close(struct http_conn *c)
 
 static void conn_kill_timer(lws_sorted_usec_list_t *sul)
 {
-	conn_close(lws_container_of(sul, struct http_conn, deadline_sul));
+	conn_close(lws_container_of(sul, struct http_conn, kill_sul));
 }
 
 /* The oldest connection from addr still reading its request, or NULL. */
@@ -414,7 +436,8 @@ static void session_detach_call(struct http_session *s)
 {
 	if (!s->call)
 		return;
-	lws_sul_cancel(&s->ack_sul);
+	if (s->ack_link.owner)
+		lws_dll2_remove(&s->ack_link);
 	table_remove(s);
 	call_release(s->call);
 	s->call = NULL;
@@ -462,9 +485,8 @@ static void session_respond_text(struct http_session *s, int status, const char 
 /* The request deadline passed. A body still coming in gets 408 (the client can
  * read an answer); a connection still in its headers, or idle between requests,
  * is closed (lws gives no way to answer before the headers are complete). */
-static void conn_deadline(lws_sorted_usec_list_t *sul)
+static void conn_deadline(struct http_conn *c)
 {
-	struct http_conn *c = lws_container_of(sul, struct http_conn, deadline_sul);
 	struct http_session *s = lws_wsi_user(c->wsi);
 	char path[300];
 
@@ -476,19 +498,36 @@ static void conn_deadline(lws_sorted_usec_list_t *sul)
 		s->close_after = true;
 		session_respond_text(s, 408, "Request timeout: the request was not complete in time.");
 		/* Cut it if the client does not take the answer either. */
-		lws_sul_schedule(srv.ctx, 0, &c->deadline_sul, conn_kill_timer, LATE_ANSWER_GRACE_US);
+		lws_sul_schedule(srv.ctx, 0, &c->kill_sul, conn_kill_timer, LATE_ANSWER_GRACE_US);
 		return;
 	}
 	log_debug("http.timeout", "phase=headers");
 	conn_close(c);
 }
 
+/* The shared deadline timer: every connection whose deadline passed, from the
+ * oldest; then set again for the next one. */
+static void readings_due(lws_sorted_usec_list_t *sul)
+{
+	lws_usec_t now = lws_now_usecs();
+	struct http_conn *c;
+
+	(void)sul;
+	srv.reading_sul_at = 0;
+	while ((c = srv.reading_head) && c->deadline <= now) {
+		conn_deadline(c);	/* takes c off the list (and may free it) */
+		if (srv.reading_head == c)
+			reading_unlink(c);	/* never left: don't loop on it */
+	}
+	if (srv.reading_head)
+		shared_timer_arm(&srv.reading_sul, &srv.reading_sul_at, readings_due, srv.reading_head->deadline);
+}
+
 /* ---- calls (shared with workers) ---- */
 
 /* The worker is slow: send the acknowledgement unless it finished meanwhile. */
-static void ack_timer(lws_sorted_usec_list_t *sul)
+static void ack_send(struct http_session *s)
 {
-	struct http_session *s = lws_container_of(sul, struct http_session, ack_sul);
 	struct http_call *c = s->call;
 	struct http_response r = { 0 };
 	int expected = CALL_PENDING;
@@ -499,6 +538,27 @@ static void ack_timer(lws_sorted_usec_list_t *sul)
 	http_respond(&r, 200, c->ack_type, c->ack_body, strlen(c->ack_body));
 	session_detach_call(s);
 	session_respond(s, &r);
+}
+
+/* The shared early-answer timer: answer every call whose time came; set it
+ * again for the earliest one left (answers may wait different times). */
+static void acks_due(lws_sorted_usec_list_t *sul)
+{
+	lws_usec_t now = lws_now_usecs(), next = 0;
+
+	(void)sul;
+	srv.ack_sul_at = 0;
+	lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&srv.acks)) {
+		struct http_session *s = lws_container_of(d, struct http_session, ack_link);
+		if (s->ack_at <= now) {
+			lws_dll2_remove(&s->ack_link);
+			ack_send(s);
+		} else if (!next || s->ack_at < next) {
+			next = s->ack_at;
+		}
+	} lws_end_foreach_dll_safe(d, d1);
+	if (next)
+		shared_timer_arm(&srv.ack_sul, &srv.ack_sul_at, acks_due, next);
 }
 
 bool http_call_submit(struct http_request *req, struct http_call **call, int cls, const char *key,
@@ -531,9 +591,11 @@ struct http_call *http_call_begin(struct http_request *req, int64_t ack_after_ms
 	table_add(s);
 	s->state = S_PENDING;
 	srv.active++;
-	if (ack_after_ms > 0 && ack_body)
-		lws_sul_schedule(srv.ctx, 0, &s->ack_sul, ack_timer,
-				 (lws_usec_t)ack_after_ms * LWS_US_PER_MS);
+	if (ack_after_ms > 0 && ack_body) {
+		s->ack_at = lws_now_usecs() + (lws_usec_t)ack_after_ms * LWS_US_PER_MS;
+		lws_dll2_add_tail(&s->ack_link, &srv.acks);
+		shared_timer_arm(&srv.ack_sul, &srv.ack_sul_at, acks_due, s->ack_at);
+	}
 	return c;
 }
 
@@ -999,6 +1061,9 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 	if (srv.active)
 		log_warn("http.drain", "abandoned=%zu reason=grace_expired", srv.active);
 	lws_sul_cancel(&srv.drain_sul);
+	lws_sul_cancel(&srv.reading_sul);
+	lws_sul_cancel(&srv.ack_sul);
+	srv.reading_sul_at = srv.ack_sul_at = 0;
 	pthread_mutex_lock(&srv.lock);
 	srv.ctx = NULL;		/* workers stop waking a loop that is going away */
 	pthread_mutex_unlock(&srv.lock);

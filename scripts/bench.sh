@@ -18,7 +18,8 @@
 # Logs and wrk output: build/bench/. Another load on the machine skews the figures, so it
 # waits while scripts/test.sh runs (WK_BENCH_NOWAIT=1: don't).
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
-# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon).
+# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_PERF=FILE (perf record
+# the daemon during its last run into FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,14 +93,20 @@ bad=0
 # series NAME PID URL: wrk at each connection count (a fresh signature each time); the c=64 run
 # (or the last one) also gives the per-request CPU and Redis figures, and afterwards peak RSS.
 series() {
-	local name=$1 pid=$2 url=$3 c last t0 t1 r0 r1
+	local name=$1 pid=$2 url=$3 c last t0 t1 r0 r1 x0 x1 perf_pid
 	last=${CONNS##* }
 	for c in $CONNS; do
 		sign U0BENCH1 ""   # fresh timestamp for each run
 		if [ "$c" = 64 ] || [ "$c" = "$last" ]; then
 			t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
 		fi
+		perf_pid=
+		if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$last" ]; then
+			perf record -F 4000 -g -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
+			perf_pid=$!
+		fi
 		bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
+		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 		[ "$W_BAD" = 0 ] || { bad=1; echo "bench.sh: $name c=$c: $W_BAD non-2xx or socket errors" >&2; }
 		RPS[$name,$c]=$W_RPS
 		P99[$name,$c]=$W_P99
