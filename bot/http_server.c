@@ -458,7 +458,8 @@ static void session_clear(struct http_session *s)
 }
 
 /* Queue resp (taken) for writing on this session. */
-static void session_respond(struct http_session *s, struct http_response *resp)
+/* Take resp (taken) as the session's answer, to be written. */
+static void session_answer(struct http_session *s, struct http_response *resp)
 {
 	conn_reading_stop(conn_of(s->wsi));
 	if (s->state != S_PENDING)
@@ -472,7 +473,26 @@ static void session_respond(struct http_session *s, struct http_response *resp)
 		memcpy(s->out + LWS_PRE + HEADER_ROOM, s->resp.body, s->out_len);
 	s->out_sent = 0;
 	s->headers_sent = false;
+}
+
+static void session_respond(struct http_session *s, struct http_response *resp)
+{
+	session_answer(s, resp);
 	lws_callback_on_writable(s->wsi);
+}
+
+static int on_writeable(struct lws *wsi, struct http_session *s);
+
+/* A worker's answer, on the loop thread outside the connection's own
+ * callbacks: written at once rather than after another poll round for POLLOUT
+ * (a whole poll of every descriptor, per request). HTTP/1 only, which is all
+ * this server speaks: lws keeps what the socket does not take and sends it
+ * when the socket drains; a longer body continues from the writable callback. */
+static void session_respond_now(struct http_session *s, struct http_response *resp)
+{
+	session_answer(s, resp);
+	if (on_writeable(s->wsi, s) < 0)
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static void session_respond_text(struct http_session *s, int status, const char *text)
@@ -637,7 +657,7 @@ static void drain_completions(void)
 		list = d->next;
 		if (s && s->state == S_PENDING) {
 			session_detach_call(s);
-			session_respond(s, &d->resp);
+			session_respond_now(s, &d->resp);
 		} else {
 			log_info("http.dropped", "id=%llu reason=client_gone", (unsigned long long)d->id);
 		}

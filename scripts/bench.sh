@@ -19,7 +19,7 @@
 # waits while scripts/test.sh runs (WK_BENCH_NOWAIT=1: don't).
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
 # WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_PERF=FILE (perf record
-# the daemon during its last run into FILE).
+# the daemon during its last run into FILE; WK_BENCH_PERF_OPTS, default "-F 4000 -g").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,7 +102,7 @@ series() {
 		fi
 		perf_pid=
 		if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$last" ]; then
-			perf record -F 4000 -g -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
+			perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
 			perf_pid=$!
 		fi
 		bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
