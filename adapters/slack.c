@@ -60,19 +60,29 @@ static char *slack_unescape(const char *in)
 
 /* ---- rendering ---- */
 
-static json_t *mrkdwn(const char *text, size_t len)
-{
-	struct buf b = BUF_INIT(0);
-	json_t *j;
+/* Rendering writes the JSON straight into the reply buffer: this runs for
+ * every command, and a jansson tree of a dozen objects cost more than the
+ * command's own work. Each piece returns 0, or -1 when the buffer is full. */
 
-	slack_escape(text, len, &b);
-	j = json_pack("{s:s, s:s%}", "type", "mrkdwn", "text", buf_cstr(&b), b.len);
-	buf_free(&b);
-	return j;
+/* {"type":"mrkdwn","text":...}, text escaped for Slack through tmp. */
+static int put_mrkdwn(struct buf *out, struct buf *tmp, const char *text, size_t len)
+{
+	buf_reset(tmp);
+	slack_escape(text, len, tmp);
+	if (buf_adds(out, "{\"type\":\"mrkdwn\",\"text\":") < 0 ||
+	    buf_add_json_string(out, buf_cstr(tmp), tmp->len) < 0)
+		return -1;
+	return buf_addc(out, '}');
+}
+
+/* A block: a comma before all but the first. */
+static int put_block_start(struct buf *out, size_t *nblocks)
+{
+	return (*nblocks)++ ? buf_addc(out, ',') : 0;
 }
 
 /* Slack caps section text at 3000 characters: split at line ends. */
-static void add_text_sections(json_t *blocks, const char *text)
+static int put_text_sections(struct buf *out, struct buf *tmp, size_t *nblocks, const char *text)
 {
 	size_t len = strlen(text);
 
@@ -87,11 +97,13 @@ static void add_text_sections(json_t *blocks, const char *text)
 			while (n > 1 && ((unsigned char)text[n] & 0xC0) == 0x80)
 				n--;	/* never split a UTF-8 sequence */
 		}
-		json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
-							mrkdwn(text, n)));
+		if (put_block_start(out, nblocks) < 0 || buf_adds(out, "{\"type\":\"section\",\"text\":") < 0 ||
+		    put_mrkdwn(out, tmp, text, n) < 0 || buf_addc(out, '}') < 0)
+			return -1;
 		text += n;
 		len -= n;
 	}
+	return 0;
 }
 
 /* Slack shows top-level text in notifications and reads it to screen-reader
@@ -127,59 +139,67 @@ static void fallback_text(const struct reply *r, struct buf *fb)
 	}
 }
 
+static int put_fields(struct buf *out, struct buf *tmp, size_t *nblocks, const struct reply_section *s)
+{
+	struct buf field = BUF_INIT(0);
+	int rc = 0;
+
+	if (put_block_start(out, nblocks) < 0 || buf_adds(out, "{\"type\":\"section\",\"fields\":[") < 0)
+		return -1;
+	for (size_t f = 0; f < s->nfields && rc == 0; f++) {
+		buf_reset(&field);
+		rc = buf_printf(&field, "*%s*\n%s", s->fields[f].label, s->fields[f].value) < 0 ||
+		     (f && buf_addc(out, ',') < 0) || put_mrkdwn(out, tmp, buf_cstr(&field), field.len) < 0 ? -1 : 0;
+	}
+	buf_free(&field);
+	return rc < 0 || buf_adds(out, "]}") < 0 ? -1 : 0;
+}
+
+static int put_buttons(struct buf *out, size_t *nblocks, const struct reply *r)
+{
+	if (put_block_start(out, nblocks) < 0 ||
+	    buf_adds(out, "{\"type\":\"actions\",\"block_id\":\"wk_actions\",\"elements\":[") < 0)
+		return -1;
+	for (size_t i = 0; i < r->nbuttons; i++) {
+		const struct reply_button *b = &r->buttons[i];
+		if ((i && buf_addc(out, ',') < 0) || buf_adds(out, "{\"type\":\"button\",\"action_id\":") < 0 ||
+		    buf_add_json_string(out, b->action_id, strlen(b->action_id)) < 0 ||
+		    buf_adds(out, ",\"value\":") < 0 || buf_add_json_string(out, b->value, strlen(b->value)) < 0 ||
+		    buf_adds(out, ",\"text\":{\"type\":\"plain_text\",\"text\":") < 0 ||
+		    buf_add_json_string(out, b->label, strlen(b->label)) < 0 || buf_addc(out, '}') < 0)
+			return -1;
+		if (b->style != BUTTON_DEFAULT &&
+		    buf_adds(out, b->style == BUTTON_PRIMARY ? ",\"style\":\"primary\"" : ",\"style\":\"danger\"") < 0)
+			return -1;
+		if (buf_addc(out, '}') < 0)
+			return -1;
+	}
+	return buf_adds(out, "]}");
+}
+
 static int slack_render(const struct reply *r, struct buf *out)
 {
-	json_t *root = json_object(), *blocks = json_array();
-	struct buf fallback = BUF_INIT(64 * 1024);
-	char *dumped;
+	struct buf fallback = BUF_INIT(64 * 1024), tmp = BUF_INIT(0);
+	size_t nblocks = 0;
 	int rc;
 
 	fallback_text(r, &fallback);
-	json_object_set_new(root, "response_type",
-			    json_string(r->visibility == REPLY_IN_CHANNEL ? "in_channel" : "ephemeral"));
-	if (r->replace_original)
-		json_object_set_new(root, "replace_original", json_true());
-	json_object_set_new(root, "text", json_string(buf_cstr(&fallback)));
-	buf_free(&fallback);
-	if (r->text.len)
-		add_text_sections(blocks, buf_cstr(&r->text));
-	for (size_t i = 0; i < r->nsections; i++) {
+	rc = buf_adds(out, r->visibility == REPLY_IN_CHANNEL ? "{\"response_type\":\"in_channel\""
+							   : "{\"response_type\":\"ephemeral\"") < 0 ||
+	     (r->replace_original && buf_adds(out, ",\"replace_original\":true") < 0) ||
+	     buf_adds(out, ",\"text\":") < 0 || buf_add_json_string(out, buf_cstr(&fallback), fallback.len) < 0 ||
+	     buf_adds(out, ",\"blocks\":[") < 0 ||
+	     (r->text.len && put_text_sections(out, &tmp, &nblocks, buf_cstr(&r->text)) < 0) ? -1 : 0;
+	for (size_t i = 0; rc == 0 && i < r->nsections; i++) {
 		const struct reply_section *s = &r->sections[i];
-		if (s->text[0])
-			add_text_sections(blocks, s->text);
-		if (s->nfields) {
-			json_t *fields = json_array();
-			for (size_t f = 0; f < s->nfields; f++) {
-				char *t = NULL;
-				size_t n = strlen(s->fields[f].label) + strlen(s->fields[f].value) + 4;
-				t = xmalloc(n + 1);
-				snprintf(t, n + 1, "*%s*\n%s", s->fields[f].label, s->fields[f].value);
-				json_array_append_new(fields, mrkdwn(t, strlen(t)));
-				free(t);
-			}
-			json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
-		}
+		if ((s->text[0] && put_text_sections(out, &tmp, &nblocks, s->text) < 0) ||
+		    (s->nfields && put_fields(out, &tmp, &nblocks, s) < 0))
+			rc = -1;
 	}
-	if (r->nbuttons) {
-		json_t *elements = json_array();
-		for (size_t i = 0; i < r->nbuttons; i++) {
-			const struct reply_button *b = &r->buttons[i];
-			json_t *e = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "type", "button", "action_id",
-					      b->action_id, "value", b->value, "text", "type",
-					      "plain_text", "text", b->label);
-			if (b->style != BUTTON_DEFAULT)
-				json_object_set_new(e, "style",
-						    json_string(b->style == BUTTON_PRIMARY ? "primary" : "danger"));
-			json_array_append_new(elements, e);
-		}
-		json_array_append_new(blocks, json_pack("{s:s, s:s, s:o}", "type", "actions", "block_id",
-							"wk_actions", "elements", elements));
-	}
-	json_object_set_new(root, "blocks", blocks);
-	dumped = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	rc = buf_adds(out, dumped);
-	free(dumped);
+	if (rc == 0 && ((r->nbuttons && put_buttons(out, &nblocks, r) < 0) || buf_adds(out, "]}") < 0))
+		rc = -1;
+	buf_free(&fallback);
+	buf_free(&tmp);
 	return rc;
 }
 

@@ -1,9 +1,11 @@
 /* buf.c - see buf.h */
 #include "bot/buf.h"
+#include "bot/utf8.h"
 #include "bot/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define BUF_DEFAULT_CAP (16u * 1024 * 1024)
@@ -107,4 +109,47 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	r = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int buf_add_json_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool valid = utf8_valid(s, n);
+	size_t run = 0;	/* bytes at s[i - run .. i) that need no escape: copied at once */
+
+	if (buf_addc(b, '"') < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		size_t elen = 0;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			elen = 2;
+		} else if (c < 0x20) {
+			esc[0] = '\\';
+			esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
+			elen = 2;
+			if (esc[1] == 'u') {
+				memcpy(esc + 2, "00", 2);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				elen = 6;
+			}
+		} else if (c >= 0x80 && !valid) {
+			memcpy(esc, "\\ufffd", 6);
+			elen = 6;
+		} else {
+			run++;
+			continue;
+		}
+		if (buf_add(b, s + i - run, run) < 0 || buf_add(b, esc, elen) < 0)
+			return -1;
+		run = 0;
+	}
+	if (buf_add(b, s + n - run, run) < 0)
+		return -1;
+	return buf_addc(b, '"');
 }

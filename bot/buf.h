@@ -32,4 +32,10 @@ int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 
+/* s[0..n) as a JSON string literal, quotes included (RFC 8259: ", \ and
+ * control characters escaped). Bytes that are not UTF-8 become U+FFFD, so the
+ * output is always valid JSON. For replies built on the hot path without a
+ * JSON tree (adapters' renderers); everything else uses jansson. */
+int buf_add_json_string(struct buf *b, const char *s, size_t n);
+
 #endif

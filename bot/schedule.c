@@ -386,6 +386,24 @@ int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct r
 	return -1;
 }
 
+/* schedule_chain()'s first window: the shorter, the less it builds (this runs
+ * for every `/oncall`); any width is correct, as the chain widens when cut. */
+static int64_t chain_window(const struct team_plan *p)
+{
+	static const int64_t unit_s[] = { 3600, 86400, 7 * 86400 };
+	int64_t longest = 0;
+
+	for (size_t i = 0; i < p->nrotations; i++)
+		for (size_t k = 0; k < p->rotations[i].nversions; k++) {
+			const struct rotation_spec *sp = &p->rotations[i].versions[k].spec;
+			int64_t len = (unsigned)sp->unit < ARRAY_LEN(unit_s) ? unit_s[sp->unit] * sp->length : 0;
+			if (len > longest)
+				longest = len;
+		}
+	longest *= 2;
+	return longest < 86400 ? 86400 : longest > 8 * 86400LL ? 8 * 86400LL : longest;
+}
+
 int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *out)
 {
 	struct schedule s;
@@ -393,8 +411,9 @@ int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *ou
 
 	memset(out, 0, sizeof(*out));
 	/* Build a window around t just wide enough to see the whole segment: start
-	 * with 8 days (a weekly shift) and widen while the segment reaches an edge. */
-	for (int64_t w = 8 * 86400LL;; w *= 4) {
+	 * with two of the longest shift (a day at least, 8 days at most) and widen
+	 * while the segment reaches an edge (a long override, a sparse window). */
+	for (int64_t w = chain_window(p);; w *= 4) {
 		bool cut = false;
 		if (w > 400 * 86400LL)
 			w = 400 * 86400LL;
