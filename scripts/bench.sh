@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # bench.sh - run by `make bench` after `make all build/floor_lws`: issue 13's hot path. Three
-# servers, one after the other, against one private Redis, all posting the same signed `/oncall`
-# slash command (scripts/bench_oncall.lua) with wrk at 1, 16 and 64 connections (--latency):
+# servers side by side against one private Redis, all posting the same signed `/oncall` slash
+# command (scripts/bench_oncall.lua), measured one at a time with wrk at 1, 16 and 64
+# connections (--latency):
 #   bare floor   build/floor_lws: libwebsockets, the daemon's worker hand-off, a small JSON reply
 #   Redis floor  build/floor_lws --evalsha: the same plus one EVALSHA (one HGET) per request
 #   daemon       build/watchkeeper, an org (team T0BENCH) whose rotation has 3 members (invited,
 #                then `/oncall join`): the status of that rotation
-# For each: req/s and p99 per connection count; at c=64 (after the smaller runs warmed it up)
-# server CPU per request (/proc/PID/stat), Redis CPU per request (INFO cpu), Redis round trips
-# (socket reads) and commands (commandstats, Lua's included) per request, context switches per
-# request (all threads, /proc/PID/task/*/status), and peak RSS (VmHWM).
+# For each: req/s and p99 per connection count; at c=64 (after the smaller runs warmed it up,
+# WK_BENCH_ROUNDS rounds of bare, Redis floor, daemon in turn; medians) server CPU per request
+# (/proc/PID/stat), Redis CPU per request (INFO cpu), Redis round trips (socket reads) and
+# commands (commandstats, Lua's included) per request, context switches per request (all
+# threads, /proc/PID/task/*/status), and peak RSS (VmHWM).
 # Then the daemon's ratios to the floors against issue 13's targets. Lines start `hotpath:`.
 # Every request is a distinct signed delivery (bench_oncall.lua signs each one), so the daemon
 # runs the command rather than refusing a replay; the floors get the very same requests. The
@@ -18,8 +20,9 @@
 # Logs and wrk output: build/bench/. Another load on the machine skews the figures, so it
 # waits while scripts/test.sh runs (WK_BENCH_NOWAIT=1: don't).
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
-# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_PERF=FILE (perf record
-# the daemon during its last run into FILE; WK_BENCH_PERF_OPTS, default "-F 4000 -g").
+# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_ROUNDS (default 3),
+# WK_BENCH_PERF=FILE (perf record the daemon's c=64 runs into FILE; WK_BENCH_PERF_OPTS, default
+# "-F 4000 -g").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +33,7 @@ DIR=$PWD/build/bench
 DURATION=${WK_BENCH_DURATION:-10s}
 CONNS=${WK_BENCH_CONNS:-1 16 64}
 WORKERS=${WK_BENCH_WORKERS:-4}
+ROUNDS=${WK_BENCH_ROUNDS:-3}
 PY=/usr/bin/python3
 SECRET=bench_signing_secret_not_real
 TEAM=T0BENCH
@@ -42,9 +46,9 @@ RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Re
 
 . scripts/bench_common.sh
 daemon_pid=
-floor_pid=
+declare -A FPID URL
 cleanup() {
-	bench_stop "$daemon_pid" "$floor_pid"
+	bench_stop "$daemon_pid" "${FPID[bare]:-}" "${FPID[redis]:-}"
 	scripts/redis.sh stop "$RDIR" || true
 	rm -rf "$RDIR"
 }
@@ -90,56 +94,47 @@ rsock=$RDIR/redis.sock
 declare -A RPS P99 CPU RCPU RT CMDS CS PEAK
 bad=0
 
-# series NAME PID URL: wrk at each connection count (a fresh signature each time); the c=64 run
-# (or the last one) also gives the per-request CPU and Redis figures, and afterwards peak RSS.
-series() {
-	local name=$1 pid=$2 url=$3 c last t0 t1 r0 r1 x0 x1 perf_pid
-	last=${CONNS##* }
-	for c in $CONNS; do
-		sign U0BENCH1 ""   # fresh timestamp for each run
-		if [ "$c" = 64 ] || [ "$c" = "$last" ]; then
-			t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
-		fi
-		perf_pid=
-		if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$last" ]; then
-			perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
-			perf_pid=$!
-		fi
-		bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
-		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
-		[ "$W_BAD" = 0 ] || { bad=1; echo "bench.sh: $name c=$c: $W_BAD non-2xx or socket errors" >&2; }
-		RPS[$name,$c]=$W_RPS
-		P99[$name,$c]=$W_P99
-		if [ "$c" = 64 ] || [ "$c" = "$last" ]; then
-			t1=$(bench_cpu_ticks "$pid"); r1=$(bench_redis_stats "$rsock"); x1=$(bench_ctx_switches "$pid")
-			read -r CPU[$name] RCPU[$name] RT[$name] CMDS[$name] CS[$name] < <(awk -v t0="$t0" -v t1="$t1" \
-				-v hz="$clk_tck" -v n="$W_REQS" -v r0="$r0" -v r1="$r1" -v x0="$x0" -v x1="$x1" 'BEGIN {
-				split(r0, a, " "); split(r1, b, " "); n = (n > 0 ? n : 1)
-				# minus the snapshots themselves: 2 reads and 1 command between two of them
-				printf "%.1f %.1f %.2f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
-					(b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n, (x1 - x0) / n }')
-		fi
-	done
+# measure NAME PID URL C KEY: one wrk run (a fresh signature) with the server's CPU, Redis's CPU,
+# round trips, commands and context switches per request; figures stored under KEY.
+measure() {
+	local name=$1 pid=$2 url=$3 c=$4 key=$5 t0 t1 r0 r1 x0 x1 perf_pid=
+	sign U0BENCH1 ""   # fresh timestamp for each run
+	t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
+	if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$big" ]; then
+		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
+	bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
+	[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+	t1=$(bench_cpu_ticks "$pid"); r1=$(bench_redis_stats "$rsock"); x1=$(bench_ctx_switches "$pid")
+	[ "$W_BAD" = 0 ] || { bad=1; echo "bench.sh: $name c=$c: $W_BAD non-2xx or socket errors" >&2; }
 	kill -0 "$pid" 2>/dev/null || { echo "bench.sh: $name died during the run" >&2; exit 1; }
-	PEAK[$name]=$(rss_kb "$pid" VmHWM)
+	RPS[$key]=$W_RPS
+	P99[$key]=$W_P99
+	read -r CPU[$key] RCPU[$key] RT[$key] CMDS[$key] CS[$key] < <(awk -v t0="$t0" -v t1="$t1" \
+		-v hz="$clk_tck" -v n="$W_REQS" -v r0="$r0" -v r1="$r1" -v x0="$x0" -v x1="$x1" 'BEGIN {
+		split(r0, a, " "); split(r1, b, " "); n = (n > 0 ? n : 1)
+		# minus the snapshots themselves: 2 reads and 1 command between two of them
+		printf "%.1f %.1f %.2f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
+			(b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n, (x1 - x0) / n }')
 }
 
-# floor NAME [FLOOR_ARGS...]: start build/floor_lws, run the series, stop it.
-floor() {
+# start_floor NAME [FLOOR_ARGS...]: start build/floor_lws; sets FPID[NAME] and URL[NAME].
+start_floor() {
 	local name=$1 fport
 	shift
 	fport=$(bench_free_port)
 	"$FLOOR" --port "$fport" --workers "$WORKERS" "$@" </dev/null >"$DIR/$name.log" 2>&1 &
-	floor_pid=$!
-	bench_wait_ready "$floor_pid" "http://127.0.0.1:$fport" "$DIR/$name.log"
-	series "$name" "$floor_pid" "http://127.0.0.1:$fport/slack/commands"
-	bench_stop "$floor_pid"
-	floor_pid=
+	FPID[$name]=$!
+	bench_wait_ready "${FPID[$name]}" "http://127.0.0.1:$fport" "$DIR/$name.log"
+	URL[$name]="http://127.0.0.1:$fport/slack/commands"
 }
 
-bench_wait_idle
-floor bare
-floor redis --evalsha --redis "$redis_url"
+# median of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+start_floor bare
+start_floor redis --evalsha --redis "$redis_url"
 
 port=$(bench_free_port)
 base=http://127.0.0.1:$port
@@ -151,6 +146,7 @@ env -u WK_CONFIG \
 	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon.log" 2>&1 &
 daemon_pid=$!
 bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon.log"
+URL[daemon]=$base/slack/commands
 
 # Seed through the product's own paths: U0BENCH1 creates the org, switches it to team
 # mode with the button, makes an invite link; U0BENCH2 and 3 join with its code; all three
@@ -201,8 +197,39 @@ code=$(post)
 echo "sample reply: $(head -c 300 "$DIR/last_reply.json")"
 
 idle_kb=$(rss_kb "$daemon_pid" VmRSS)
+FPID[daemon]=$daemon_pid
+big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
+# The three servers stay up side by side (idle while another is measured). Each connection
+# count runs bare floor, Redis floor, daemon in turn; the big one runs $ROUNDS rounds, and
+# the figures are the medians, each ratio the median of the ratios within one round: a
+# shared, noisy machine shifts all three servers of a round alike.
 bench_wait_idle
-series daemon "$daemon_pid" "$base/slack/commands"
+for c in $CONNS; do
+	rounds=1
+	[ "$c" = "$big" ] && rounds=$ROUNDS
+	for r in $(seq 1 "$rounds"); do
+		for name in bare redis daemon; do
+			measure "$name" "${FPID[$name]}" "${URL[$name]}" "$c" "$name,$c,$r"
+		done
+	done
+	for name in bare redis daemon; do
+		for fig in RPS P99; do
+			declare -n arr=$fig
+			vals=(); for r in $(seq 1 "$rounds"); do vals+=("${arr[$name,$c,$r]}"); done
+			arr[$name,$c]=$(median "${vals[@]}")
+			unset -n arr
+		done
+	done
+done
+for name in bare redis daemon; do
+	for fig in CPU RCPU RT CMDS CS; do
+		declare -n arr=$fig
+		vals=(); for r in $(seq 1 "$ROUNDS"); do vals+=("${arr[$name,$big,$r]}"); done
+		arr[$name]=$(median "${vals[@]}")
+		unset -n arr
+	done
+	PEAK[$name]=$(rss_kb "${FPID[$name]}" VmHWM)
+done
 
 # The table, then the daemon's ratios to the floors against issue 13's targets.
 mb() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb / 1024}'; }
@@ -213,7 +240,7 @@ cols=""
 for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
 echo
-echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; per request at c=$big; floors with $WORKERS workers"
+echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; c=$big: median of $ROUNDS rounds, per request; floors with $WORKERS workers"
 printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds cs peak_MB
 for name in bare redis daemon; do
 	row=""
@@ -221,13 +248,21 @@ for name in bare redis daemon; do
 	printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' "$name" "$row" "${CPU[$name]}" "${RCPU[$name]}" \
 		"${RT[$name]}" "${CMDS[$name]}" "${CS[$name]}" "$(mb "${PEAK[$name]}")"
 done
-r_redis=$(ratio "${RPS[daemon,$big]}" "${RPS[redis,$big]}")
-r_bare=$(ratio "${RPS[daemon,$big]}" "${RPS[bare,$big]}")
-r_cpu=$(ratio "${CPU[daemon]}" "${CPU[redis]}")
-r_rcpu=$(ratio "${RCPU[daemon]}" "${RCPU[redis]}")
+# ratio_median NUM_FIG DEN_NAME FIG...: the median over the rounds of daemon/DEN for one figure.
+ratio_median() {
+	local fig=$1 den=$2 r vals=()
+	declare -n arr=$fig
+	for r in $(seq 1 "$ROUNDS"); do vals+=("$(ratio "${arr[daemon,$big,$r]}" "${arr[$den,$big,$r]}")"); done
+	median "${vals[@]}"
+}
+r_redis=$(ratio_median RPS redis)
+r_bare=$(ratio_median RPS bare)
+r_cpu=$(ratio_median CPU redis)
+r_rcpu=$(ratio_median RCPU redis)
+r_p99=$(ratio_median P99 redis)
 echo "hotpath: daemon/redis-floor req/s $r_redis ($(verdict "$r_redis" ">=" 0.85)), daemon/bare-floor req/s $r_bare"
 echo "hotpath: daemon/redis-floor CPU/req $r_cpu ($(verdict "$r_cpu" "<=" 1.3)), Redis CPU/req $r_rcpu ($(verdict "$r_rcpu" "<=" 1.5))"
-echo "hotpath: daemon c=$big p99 ${P99[daemon,$big]} ms ($(verdict "${P99[daemon,$big]}" "<" 5)), round trips/req ${RT[daemon]} ($(verdict "$(printf '%.1f' "${RT[daemon]}")" "<=" 2)), peak RSS $(mb "${PEAK[daemon]}") MB ($(verdict "$(mb "${PEAK[daemon]}")" "<" 16)), idle RSS $(mb "$idle_kb") MB"
+echo "hotpath: daemon c=$big p99 ${P99[daemon,$big]} ms ($(verdict "${P99[daemon,$big]}" "<" 5); the Redis floor's ${P99[redis,$big]} ms, ratio $r_p99), round trips/req ${RT[daemon]} ($(verdict "$(printf '%.1f' "${RT[daemon]}")" "<=" 2)), peak RSS $(mb "${PEAK[daemon]}") MB ($(verdict "$(mb "${PEAK[daemon]}")" "<" 16)), idle RSS $(mb "$idle_kb") MB"
 if [ "$bad" -ne 0 ]; then
 	echo "bench.sh: some responses were not 2xx or sockets failed (see $DIR/wrk-*.txt, $DIR/*.log)" >&2
 	exit 1
