@@ -449,11 +449,13 @@ static int preload_take(const struct dispatch_env *env, const char *org_id, stru
 
 	if (pre->same && cached) {
 		ctx->preload_plan = cached;
+		ctx->preload_cache = env->schedules;
 		ctx->preload_from = cached_from;
 	} else if (pre->plan && schedule_from_reply(pre->plan, pre->team, pre->from_s, INT64_MAX, &fresh) == 0) {
 		if (env->schedules && pre->tip[0]) {
 			ctx->preload_plan = schedule_cache_put(env->schedules, org_id, pre->team, pre->tip, pre->from_s,
 							       &fresh);
+			ctx->preload_cache = env->schedules;
 		} else {
 			*own = fresh;
 			ctx->preload_plan = own;
@@ -699,7 +701,7 @@ int dispatch_schedule_load(struct cmd_ctx *ctx, const char *team, int64_t from, 
 {
 	if (ctx->preload_plan && ctx->preload_team && strcmp(ctx->preload_team, team) == 0 &&
 	    from >= ctx->preload_from) {
-		schedule_cache_view(ctx->preload_plan, from, to, out);
+		schedule_cache_view(ctx->preload_cache, ctx->preload_plan, ctx->now_ms / 1000, from, to, out);
 		return 0;
 	}
 	return schedule_load(ctx->store, ctx->org_id, team, from, to, out);

@@ -65,6 +65,7 @@ struct cmd_ctx {
 	const char *preload_team;
 	int64_t preload_from;
 	const struct team_plan *preload_plan;	/* overrides ending after preload_from */
+	struct schedule_cache *preload_cache;	/* holding preload_plan, or NULL */
 };
 
 typedef enum cmd_result (*cmd_handler)(struct cmd_ctx *ctx, int argc, char **argv,

@@ -386,6 +386,33 @@ int schedule_version_at(const struct rotation_plan *r, int64_t t, const struct r
 	return -1;
 }
 
+/* The segment at t from p->built, when it lies wholly inside (one cut at an
+ * edge may go on beyond it: then the caller builds). Segments are sorted. */
+static bool chain_from_built(const struct team_plan *p, int64_t t, struct oncall_chain *out)
+{
+	const struct schedule *s = p->built;
+	size_t lo = 0, hi;
+
+	if (!s || t < p->built_from || t >= p->built_to)
+		return false;
+	hi = s->n;
+	while (lo < hi) {	/* the first segment ending after t */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->seg[mid].end <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->n || s->seg[lo].start > t || s->seg[lo].start <= p->built_from ||
+	    s->seg[lo].end >= p->built_to)
+		return false;
+	wk_strlcpy(out->primary, s->seg[lo].member, sizeof(out->primary));
+	wk_strlcpy(out->rotation, s->seg[lo].rotation, sizeof(out->rotation));
+	out->since = s->seg[lo].start;
+	out->until = s->seg[lo].end;
+	return true;
+}
+
 /* schedule_chain()'s first window: the shorter, the less it builds (this runs
  * for every `/oncall`); any width is correct, as the chain widens when cut. */
 static int64_t chain_window(const struct team_plan *p)
@@ -410,10 +437,13 @@ int schedule_chain(const struct team_plan *p, int64_t t, struct oncall_chain *ou
 	const struct rotation_plan *rot = NULL;
 
 	memset(out, 0, sizeof(*out));
-	/* Build a window around t just wide enough to see the whole segment: start
-	 * with two of the longest shift (a day at least, 8 days at most) and widen
-	 * while the segment reaches an edge (a long override, a sparse window). */
-	for (int64_t w = chain_window(p);; w *= 4) {
+	/* The plan's own schedule when it has one around t; else build a window
+	 * around t just wide enough to see the whole segment: start with two of the
+	 * longest shift (a day at least, 8 days at most) and widen while the
+	 * segment reaches an edge (a long override, a sparse window). */
+	bool from_built = chain_from_built(p, t, out);
+
+	for (int64_t w = chain_window(p); !from_built; w *= 4) {
 		bool cut = false;
 		if (w > 400 * 86400LL)
 			w = 400 * 86400LL;

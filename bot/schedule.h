@@ -94,6 +94,11 @@ struct team_plan {
 	struct override_def *overrides;
 	size_t noverrides;
 	bool rotations_borrowed;	/* lent by a schedule_cache: team_plan_free() leaves them */
+	/* Optional, lent with the rotations (schedule_cache.h): this plan's schedule
+	 * over [built_from, built_to), which schedule_chain() reads instead of
+	 * building one when the segment it looks for lies inside. */
+	const struct schedule *built;
+	int64_t built_from, built_to;
 };
 
 struct segment {

@@ -15,6 +15,9 @@ struct entry {
 	int64_t from;
 	uint64_t used;		/* when it was last used, in gets and puts */
 	struct team_plan plan;
+	/* plan's schedule around the last view's now (schedule_chain() reads it) */
+	struct schedule built;
+	int64_t built_from, built_to;
 	bool full;
 };
 
@@ -38,8 +41,10 @@ void schedule_cache_free(struct schedule_cache *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->entries[i].full)
+		if (c->entries[i].full) {
 			team_plan_free(&c->entries[i].plan);
+			schedule_free(&c->entries[i].built);
+		}
 	free(c->entries);
 	free(c);
 }
@@ -78,8 +83,11 @@ const struct team_plan *schedule_cache_put(struct schedule_cache *c, const char 
 			if (!c->entries[i].full || c->entries[i].used < e->used)
 				e = &c->entries[i];
 	}
-	if (e->full)
+	if (e->full) {
 		team_plan_free(&e->plan);
+		schedule_free(&e->built);
+	}
+	e->built_from = e->built_to = 0;
 	wk_strlcpy(e->org, org, sizeof(e->org));
 	wk_strlcpy(e->team, team, sizeof(e->team));
 	wk_strlcpy(e->stamp, stamp, sizeof(e->stamp));
@@ -91,7 +99,24 @@ const struct team_plan *schedule_cache_put(struct schedule_cache *c, const char 
 	return &e->plan;
 }
 
-void schedule_cache_view(const struct team_plan *plan, int64_t from, int64_t to, struct team_plan *out)
+/* Around now, the entry's schedule: built again (a few weeks) once now nears
+ * its edge, so the chain of a moment comes from it for weeks at a time. */
+#define BUILT_MARGIN (8 * 86400LL)
+#define BUILT_SPAN (16 * 86400LL)
+
+static void entry_build_around(struct entry *e, int64_t now)
+{
+	if (e->built_to && now - BUILT_MARGIN >= e->built_from && now + BUILT_MARGIN <= e->built_to)
+		return;
+	schedule_free(&e->built);
+	e->built_from = now - BUILT_SPAN;
+	e->built_to = now + BUILT_SPAN;
+	if (schedule_build(&e->plan, e->built_from, e->built_to, &e->built) < 0)
+		e->built_from = e->built_to = 0;	/* none: schedule_chain() builds its own */
+}
+
+void schedule_cache_view(struct schedule_cache *c, const struct team_plan *plan, int64_t now, int64_t from,
+			 int64_t to, struct team_plan *out)
 {
 	size_t n = 0;
 
@@ -108,4 +133,17 @@ void schedule_cache_view(const struct team_plan *plan, int64_t from, int64_t to,
 			out->overrides[n++] = *o;
 	}
 	out->noverrides = n;
+	/* The entry's own schedule stands for the view's around now: the
+	 * overrides the view leaves out (outside [from, to)) don't reach it. */
+	for (size_t i = 0; c && i < c->n; i++) {
+		struct entry *e = &c->entries[i];
+		if (!e->full || &e->plan != plan)
+			continue;
+		entry_build_around(e, now);
+		if (e->built_to && e->built_from >= from && e->built_to <= to) {
+			out->built = &e->built;
+			out->built_from = e->built_from;
+			out->built_to = e->built_to;
+		}
+	}
 }

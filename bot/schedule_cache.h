@@ -17,8 +17,9 @@
  *
  * Thread: one cache per thread (each worker owns one); no locks.
  * Ownership: the cache owns its plans. schedule_cache_view() lends an entry's
- * rotations to a team_plan marked rotations_borrowed, valid until the next
- * schedule_cache_put() on the same cache; team_plan_free() frees the rest. */
+ * rotations (and its built schedule) to a team_plan marked rotations_borrowed,
+ * valid until the next schedule_cache_put() or schedule_cache_view() on the
+ * same cache; team_plan_free() frees the rest. */
 #ifndef WK_SCHEDULE_CACHE_H
 #define WK_SCHEDULE_CACHE_H
 
@@ -46,7 +47,11 @@ const struct team_plan *schedule_cache_put(struct schedule_cache *c, const char 
 					   const char *stamp, int64_t from, struct team_plan *plan);
 
 /* The plan as a handler wants it: its rotations lent, and its overrides over
- * [from, to) copied, as schedule_load(from, to) would give them. */
-void schedule_cache_view(const struct team_plan *plan, int64_t from, int64_t to, struct team_plan *out);
+ * [from, to) copied, as schedule_load(from, to) would give them. When plan is
+ * an entry of c (c may be NULL), the view also borrows the entry's schedule
+ * around now (team_plan.built, kept and rebuilt in the entry), valid like the
+ * rotations. */
+void schedule_cache_view(struct schedule_cache *c, const struct team_plan *plan, int64_t now, int64_t from,
+			 int64_t to, struct team_plan *out);
 
 #endif

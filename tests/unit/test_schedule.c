@@ -271,6 +271,48 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(rotation_plan_from_json("garbage", 7, &back), -1);
 }
 
+/* schedule_chain() from a prebuilt schedule (the worker's cache, team_plan.built)
+ * answers exactly as building its own: every hour over six weeks, for a daily
+ * rotation with a long override and a second rotation limited to some hours,
+ * with the built window both around the instants and cutting through them. */
+static void test_chain_from_built_matches(void **state)
+{
+	struct rotation_version v[2];
+	struct rotation_plan r[2] = {
+		{ .id = "r1", .priority = 10, .versions = &v[0], .nversions = 1 },
+		{ .id = "r2", .priority = 5, .versions = &v[1], .nversions = 1 },
+	};
+	struct override_def o[1] = {
+		{ .id = "o1", .start = MON_0900_BERLIN + 10 * D + 5 * H, .end = MON_0900_BERLIN + 30 * D,
+		  .member = "D", .source = SEGMENT_OVERRIDE },
+	};
+	struct team_plan p = { .rotations = r, .nrotations = 2, .overrides = o, .noverrides = 1 };
+	struct team_plan q = p;
+	struct schedule built;
+	int64_t windows[][2] = { { MON_0900_BERLIN - 20 * D, MON_0900_BERLIN + 60 * D },
+				 { MON_0900_BERLIN + 12 * D, MON_0900_BERLIN + 20 * D } };
+
+	(void)state;
+	weekly_version(&v[0], MON_0900_BERLIN, 3, 0);
+	v[0].spec.unit = ROTATION_DAYS;
+	weekly_version(&v[1], MON_0900_BERLIN, 2, 1);
+	v[1].windows = (struct rotation_window[]){ { 0x3e, 8 * 60, 18 * 60 } };
+	v[1].nwindows = 1;
+	for (size_t w = 0; w < 2; w++) {
+		assert_int_equal(schedule_build(&p, windows[w][0], windows[w][1], &built), 0);
+		q.built = &built;
+		q.built_from = windows[w][0];
+		q.built_to = windows[w][1];
+		for (int64_t t = MON_0900_BERLIN - 2 * D; t < MON_0900_BERLIN + 42 * D; t += H) {
+			struct oncall_chain a, b;
+			int ra = schedule_chain(&p, t, &a), rb = schedule_chain(&q, t, &b);
+			assert_int_equal(ra, rb);
+			assert_memory_equal(&a, &b, sizeof(a));
+		}
+		schedule_free(&built);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_priority_ties_and_versions),
 		cmocka_unit_test(test_hidden),
+		cmocka_unit_test(test_chain_from_built_matches),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_shutdown();
