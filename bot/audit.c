@@ -127,6 +127,10 @@
 	"             'resource', f[5], 'before', f[6], 'after', f[7], 'prev', prev, 'hash', hash)\n" \
 	"  redis.call('HSET', ktip, 'hash', hash)\n" \
 	"  redis.call('HINCRBY', ktip, 'count', 1)\n" \
+	/* The org's copy of the tip: the stamp of every cached schedule, read with \
+	 * the org on each command (org_touch, schedule_cache.h). */ \
+	"  local korg = string.gsub(ktip, 'audit:tip$', 'org')\n" \
+	"  if korg ~= ktip and redis.call('EXISTS', korg) == 1 then redis.call('HSET', korg, 'audit_tip', hash) end\n" \
 	"  return hash\n" \
 	"end\n"
 

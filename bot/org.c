@@ -93,20 +93,22 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 
 static const struct store_script org_touch_script = {
 	"org_touch",
-	/* KEYS: org, member:<user>, invited_emails[, replay:<id>]; the keys only a
-	 * new org writes are made from the prefix (same slot).
-	 * ARGV: platform, user, now, org id, external id, replay ttl ms (used with
-	 * KEYS[4]), then optionally a team, an instant (s) and a stamp: that
-	 * team's schedule from then on comes back too (schedule.h), or 'same'
-	 * when the org's audit tip still equals the stamp (schedule_cache.h), and
-	 * the tip; so a command that shows it costs this one round trip. */
+	/* KEYS: org, member:<user>, invited_emails[, replay:<minute>]; the keys
+	 * only a new org writes are made from the prefix (same slot).
+	 * ARGV: platform, user, now, org id, external id, when the replay set
+	 * expires (ms), a team, an instant (s), a stamp, the replay id (with
+	 * KEYS[4]). With a team, that team's schedule from the instant on comes
+	 * back too (schedule.h), or 'same' when the org's audit tip still equals
+	 * the stamp (schedule_cache.h), and the tip; so a command that shows it
+	 * costs this one round trip. */
 	MEMBER_ROLE_LUA
-	"if KEYS[4] and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[6]) then\n"
-	"  return {'replay'}\n"
+	"if KEYS[4] then\n"
+	"  if redis.call('SADD', KEYS[4], ARGV[10]) == 0 then return {'replay'} end\n"
+	"  redis.call('PEXPIREAT', KEYS[4], ARGV[6], 'NX')\n"
 	"end\n"
 	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
 	/* One read of each hash: this runs on every command (the hot path). */
-	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz')\n"
+	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz', 'audit_tip')\n"
 	"local created = 0\n"
 	"if not o[1] and redis.call('EXISTS', KEYS[1]) == 0 then\n"
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
@@ -119,7 +121,7 @@ static const struct store_script org_touch_script = {
 	"  redis.call('HSET', p .. 'teams', 'default', 'default')\n"
 	"  redis.call('HSET', p .. 'team_names', 'default', 'default')\n"
 	"  redis.call('SADD', p .. 'team:default', ARGV[2])\n"
-	"  o = {ARGV[4], 'solo', false, false}\n"
+	"  o = {ARGV[4], 'solo', false, false, false}\n"
 	"  created = 1\n"
 	"end\n"
 	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz')\n"
@@ -132,7 +134,7 @@ static const struct store_script org_touch_script = {
 	"if role == '' then invited = redis.call('HLEN', KEYS[3]) end\n"
 	"local res = {created, role, o[2] or 'team', o[3] or '0', invited, tz}\n"
 	"if ARGV[7] and ARGV[7] ~= '' then\n"
-	"  local tip = redis.call('HGET', p .. 'audit:tip', 'hash') or ''\n"
+	"  local tip = o[5] or ''\n"
 	"  if tip ~= '' and tip == ARGV[9] then res[7] = 'same'\n"
 	"  else res[7] = wk_schedule_load(p, ARGV[7], ARGV[8]) end\n"
 	"  res[8] = tip\n"
@@ -152,20 +154,24 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
 		      struct org_view *out, struct org_preload *pre)
 {
-	char k[4][192], now[24], ttl[24], from[24] = "";
+	char k[4][192], now[24], expires[24] = "", from[24] = "";
 	redisReply *r;
-	int rc = -1, nkeys = 3, nargs = 6;
+	int rc = -1, nkeys = 3;
 	size_t want = 6;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)(replay_ttl_ms > 0 ? replay_ttl_ms : 1));
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
 	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0 ||
 	    org_key(k[2], sizeof(k[2]), org_id, "invited_emails") < 0)
 		return -1;
 	if (replay_id && replay_id[0]) {
-		if (org_key(k[3], sizeof(k[3]), org_id, "replay:%s", replay_id) < 0)
+		/* Received ids in one set a minute (by when they may go), not a key
+		 * each: a set gone a minute late costs Redis less than a key per
+		 * request, on every request. */
+		int64_t minute = (now_ms + (replay_ttl_ms > 0 ? replay_ttl_ms : 1)) / 60000;
+		if (org_key(k[3], sizeof(k[3]), org_id, "replay:%lld", (long long)minute) < 0)
 			return -1;
+		snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
 		nkeys = 4;
 	}
 	if (pre) {
@@ -173,12 +179,12 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 		pre->same = false;
 		pre->tip[0] = '\0';
 		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
-		nargs = 9;
 		want = 8;
 	}
 	const char *keys[] = { k[0], k[1], k[2], k[3] };
-	const char *args[] = { platform_name(p), user_id, now, org_id, external, ttl, pre ? pre->team : "", from,
-			       pre && pre->stamp ? pre->stamp : "" };
+	const char *args[] = { platform_name(p), user_id, now, org_id, external, expires, pre ? pre->team : "", from,
+			       pre && pre->stamp ? pre->stamp : "", replay_id ? replay_id : "" };
+	const int nargs = (int)ARRAY_LEN(args);
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {

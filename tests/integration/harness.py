@@ -191,8 +191,8 @@ class Resp:
         Without background=True the daemon's own bookkeeping is left out: the shared
         handoff sweep timer (BACKGROUND_TIMERS), which the engine arms by itself shortly
         after start and re-arms when it fires, whatever a test does, and the replay records
-        (wk:{org}:replay:<signature>, one per signed request received, expiring after the
-        signature's 300 s window). "Nothing written" comparisons are about state, and must
+        (wk:{org}:replay:<minute>, sets of the signatures of signed requests received,
+        expiring after the minute their 300 s window ends in). "Nothing written" comparisons are about state, and must
         not depend on when the sweep runs or on the request that was refused being
         recorded as received."""
         snap = {}

@@ -47,11 +47,14 @@ def _(w):
     time.sleep(0.3)
     check_eq(len(w.peer.requests), 0, "requests at the fake peer after the replay")
 
-    # The replay key lives under the org's hash tag and expires with the window.
+    # The replay record lives under the org's hash tag, in the set of the minute its
+    # window ends in, which expires at the end of that minute.
     keys = [k for k in w.r.keys(K + ":replay:*")]
-    check(keys, "no replay key under %s" % K)
+    check(keys, "no replay set under %s" % K)
+    check(any(w.r("SISMEMBER", k, headers["X-Slack-Signature"][3:]) for k in keys),
+          "the request's signature is recorded in %r" % keys)
     ttl = w.r("PTTL", keys[0])
-    check(0 < ttl <= 302000, "replay key TTL %r ms (the 300 s window)" % ttl)
+    check(0 < ttl <= 362000, "replay set TTL %r ms (the 300 s window, rounded up to the minute)" % ttl)
 
     # Typing the command again is a new request with a new signature: it runs.
     time.sleep(1.1)  # a new timestamp, so a new signature for the same bytes
@@ -148,7 +151,8 @@ def _(w):
     check_reply(send(w, a_body, a_headers), "alice joins")
     check_reply(send(w, b_body, b_headers), "bob joins")
     check_eq(w.rotation(), [ALICE, BOB], "rotation")
-    check(len(w.r.keys(K + ":replay:*")) >= 2, "one replay key per request: %r" % w.r.keys(K + ":replay:*"))
+    recorded = sum(w.r("SCARD", k) for k in w.r.keys(K + ":replay:*"))
+    check(recorded >= 2, "one replay record per request: %d" % recorded)
 
 
 @test("replay: a copy sent to another instance on the same Redis is refused too", world=False)
