@@ -27,12 +27,15 @@
  * our own mention markup and only & needs escaping. */
 static void slack_escape(const char *in, size_t len, struct buf *out)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] == '&')
-			buf_adds(out, "&amp;");
-		else
-			buf_addc(out, in[i]);
+	const char *amp;
+
+	while (len && (amp = memchr(in, '&', len))) {
+		buf_add(out, in, (size_t)(amp - in));
+		buf_adds(out, "&amp;");
+		len -= (size_t)(amp - in) + 1;
+		in = amp + 1;
 	}
+	buf_add(out, in, len);
 }
 
 static char *slack_unescape(const char *in)

@@ -57,6 +57,8 @@ int org_key(char *out, size_t size, const char *org_id, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (!strchr(fmt, '%'))
+		return store_key(out, size, org_id, fmt);	/* most keys: nothing to format */
 	va_start(ap, fmt);
 	n = vsnprintf(suffix, sizeof(suffix), fmt, ap);
 	va_end(ap);
