@@ -720,6 +720,24 @@ def daemon_env(redis_url, api_url, port=None, **extra):
 
 
 CLOCK_OFFSET_KEY = "wk:{timers}:test_clock_offset_ms"  # Redis's clock for timers, test builds only
+TIMERS_WAKE_KEY = "wk:{timers}:wake"  # bot/timers.h: every engine blocks on it between claims
+
+
+def wake_engines(w):
+    """Make every engine claim again now, as the daemon's own scripts do when a timer becomes the
+    earliest (an engine otherwise waits until the next timer it knows of, up to 10 s): for a test
+    that writes timers straight into Redis or moves the timers' clock."""
+    w.r("XADD", TIMERS_WAKE_KEY, "MAXLEN", "~", "100", "*", "t", "test")
+
+
+def set_clock_offset(w, ms):
+    """Move the daemon's timer clock (Redis's, test builds only) ms ahead; None: back to Redis's
+    own. The engines look at their timers again at once."""
+    if ms is None:
+        w.r("DEL", CLOCK_OFFSET_KEY)
+    else:
+        w.r("SET", CLOCK_OFFSET_KEY, str(int(ms)))
+    wake_engines(w)
 LIVE = []  # Worlds not closed yet: run.py kills what is left when it is interrupted
 
 
