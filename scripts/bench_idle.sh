@@ -14,7 +14,10 @@
 # to that Redis during the window (the INFO snapshots are taken just outside it).
 # Prints, per run, `idle:` lines: the per-command breakdown (commands/s per instance), then
 #   idle: N Redis commands/s per instance (target <= 5): ok|MISSED
-# Logs: build/bench/idle-*.log. WK_IDLE_INSTANCES ("1 2") picks the runs.
+# Runs (WK_IDLE_RUNS, default "1 2 1q"): N daemons on a Redis without a notification queue yet
+# (as after a fresh start); "Nq": the same once the queue stream exists (any notification ever
+# queued; here one entry without a notification, which a sender reads and acknowledges), where
+# the outbox also watches it for entries of dead instances. Logs: build/bench/idle-*.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,7 @@ CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
 DIR=$PWD/build/bench
 SECONDS_=${WK_IDLE_SECONDS:-20}
 WARMUP=${WK_IDLE_WARMUP_S:-3}
-RUNS=${WK_IDLE_INSTANCES:-1 2}
+RUNS=${WK_IDLE_RUNS:-1 2 1q}
 TARGET=5
 PY=/usr/bin/python3
 
@@ -99,22 +102,26 @@ for name, n in counts.most_common():
 PY
 }
 
-# measure N: N daemons on a fresh Redis, the window, the lines.
+# measure N[q]: N daemons on a fresh Redis (q: with the queue stream), the window, the lines.
 measure() {
-	local n=$1 i before after mon total rate
+	local n=${1%q} what="no notification queue yet" i before after mon total rate
 	RDIR=$(mktemp -d /tmp/wk-idle-XXXXXX)
 	redis_url=$(scripts/redis.sh start "$RDIR")
-	for i in $(seq 1 "$n"); do start_daemon "$n-$i"; done
+	if [ "$1" != "$n" ]; then
+		what="the notification queue exists"
+		redis-cli -s "$RDIR/redis.sock" XADD 'wk:{notify}:q' '*' bench idle >/dev/null
+	fi
+	for i in $(seq 1 "$n"); do start_daemon "$1-$i"; done
 	sleep "$WARMUP"
 	before=$(bench_redis_stats "$RDIR/redis.sock")
 	mon=$(monitor "$RDIR/redis.sock" "$SECONDS_")
 	after=$(bench_redis_stats "$RDIR/redis.sock")
 	for i in "${!pids[@]}"; do
-		kill -0 "${pids[$i]}" 2>/dev/null || { echo "bench_idle.sh: a daemon died; see $DIR/idle-$n-*.log" >&2; exit 1; }
+		kill -0 "${pids[$i]}" 2>/dev/null || { echo "bench_idle.sh: a daemon died; see $DIR/idle-$1-*.log" >&2; exit 1; }
 	done
 	total=$(head -n 1 <<<"$mon")
 	rate=$(awk -v t="$total" -v s="$SECONDS_" -v n="$n" 'BEGIN {printf "%.2f", t / s / n}')
-	echo "idle: $n instance(s) on one Redis, ${SECONDS_} s after ${WARMUP} s of warm-up; client commands/s per instance (MONITOR, a script = its EVALSHA):"
+	echo "idle: $n instance(s) on one Redis, $what; ${SECONDS_} s after ${WARMUP} s of warm-up; client commands/s per instance (MONITOR, a script = its EVALSHA):"
 	tail -n +2 <<<"$mon" | awk -v s="$SECONDS_" -v n="$n" '{ printf "idle:   %-20s %6.2f/s  (%d in %d s)\n", $1 ($3 ? " " $2 : ""), $NF / s / n, $NF, s }'
 	awk -v a="$before" -v b="$after" -v s="$SECONDS_" -v n="$n" 'BEGIN {
 		split(a, x, " "); split(b, y, " ")
