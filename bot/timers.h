@@ -155,7 +155,10 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
  *   wk_timer_schedule(id, kind, org, payload, due_ms) -> 1 written, 0 unchanged
  *     (due_ms a number or a decimal string)
  *   wk_timer_cancel(id)
- * A timer that becomes the earliest one wakes every engine (the wake stream).
+ *   wk_timer_wake_if_first(id)   wake every engine when id is the earliest timer
+ * A timer that becomes the earliest one wakes every engine (the wake stream):
+ * scheduled, re-armed, retried or given back alike, since engines wait on
+ * that stream (up to ENGINE_MAX_SLEEP_MS) rather than look every second.
  * They touch the global {timers} keys: such a script is not Redis Cluster
  * safe, which DESIGN.md accepts ("Scaling past one machine"). */
 #ifdef WK_TEST_HOOKS
