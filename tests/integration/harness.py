@@ -117,7 +117,10 @@ BACKGROUND_TIMERS = ("sweep:handoffs", "sweep:incidents")
 TIMER_QUEUES = ("wk:{timers}", "wk:{timers}:leased")
 BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS) + (
     "wk:{timers}:wake",  # the engines' wake-up stream: every earliest-timer change adds to it
-    "wk:{timers}:test_clock_offset_ms")
+    "wk:{timers}:test_clock_offset_ms",
+    # The notification queue: a transport, whose acknowledged entries the daemon trims every
+    # few seconds on its own; what was queued shows in wk:{org}:notification:<id>.
+    "wk:{notify}:q")
 REPLAY_KEY_RE = re.compile(r"^wk:\{[^}]*\}:replay:[0-9a-f]+$")
 
 
@@ -190,7 +193,8 @@ class Resp:
 
         Without background=True the daemon's own bookkeeping is left out: the shared
         handoff sweep timer (BACKGROUND_TIMERS), which the engine arms by itself shortly
-        after start and re-arms when it fires, whatever a test does, and the replay records
+        after start and re-arms when it fires, whatever a test does, the notification queue's
+        stream (trimmed on the daemon's own schedule), and the replay records
         (wk:{org}:replay:<signature>, one per signed request received, expiring after the
         signature's 300 s window). "Nothing written" comparisons are about state, and must
         not depend on when the sweep runs or on the request that was refused being
@@ -849,6 +853,16 @@ class World:
         got = self.peer.wait_for(1, timeout=5, path_prefix=path)
         check(got, "click %s: no answer at response_url" % action_id)
         return got[0]["json"]
+
+    def notifications_settled(self, timeout=5.0):
+        """Wait until every notification of every org has its outcome (none queued, waiting its
+        turn or being sent): they go out at once, in the background, and a "nothing written"
+        snapshot taken meanwhile would see them land."""
+        def settled():
+            keys = [k for k in self.r("KEYS", "wk:{*}:notification:n*") if not k.endswith(":events")]
+            return all(self.r("HGET", k, "status") in ("sent", "failed", "cancelled", "shown")
+                       for k in keys)
+        check(wait_until(settled, timeout), "notifications still going out after %.0f s" % timeout)
 
     def team_mode(self, owner="U0ALICE", team=TEAM):
         """Create the org (owner's first contact) and switch it to team mode with the button."""
