@@ -12,6 +12,8 @@
 # so its delta is printed beside, as is total_reads_processed (socket reads: about one per
 # round trip, as the daemon never pipelines), as cross-checks. Nothing but the daemons talks
 # to that Redis during the window (the INFO snapshots are taken just outside it).
+# The senders block 30 s at a time and the engine up to 10 s, so a 20 s window may miss some of
+# their reads: WK_IDLE_SECONDS=60 gives the long-run rate (measured: about 0.3-0.45 a second more).
 # Prints, per run, `idle:` lines: the per-command breakdown (commands/s per instance), then
 #   idle: N Redis commands/s per instance (target <= 5): ok|MISSED
 # Runs (WK_IDLE_RUNS, default "1 2 1q"): N daemons on a Redis without a notification queue yet
