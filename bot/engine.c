@@ -47,6 +47,7 @@ static struct {
 	struct wk_sleeper sleep;
 	pthread_t thread;
 	bool started;
+	struct store *store;	/* the thread's; engine_stop() interrupts its wait */
 	const struct config *cfg;
 	int64_t lease_ms;
 	char owner[TIMER_OWNER_MAX];
@@ -261,21 +262,21 @@ static void track_redis_clock(int64_t redis_now)
 /* Until the next timer is due (at most ms), or until any instance schedules
  * an earlier one: it adds to the wake stream, which every engine reads, so a
  * step due now fires within milliseconds on whichever instance is free. The
- * read blocks on Redis, below the store's timeout; a short wait just naps. */
+ * read blocks in Redis for all of that (an idle engine sends two commands per
+ * ENGINE_MAX_SLEEP_MS); engine_stop() cuts it short. A short wait just naps. */
 static void wait_for_work(struct store *s, int64_t ms, char *last, size_t size)
 {
-	int64_t block = engine.cfg->redis_timeout_ms * 3 / 4;
 	redisReply *r;
 
-	if (block > ms)
-		block = ms;
-	if (block < 20 || stopping()) {
+	if (ms < 20 || stopping()) {
 		nap(ms);
 		return;
 	}
-	r = store_command(s, "XREAD COUNT 10 BLOCK %lld STREAMS " TIMERS_WAKE_KEY " %s", (long long)block, last);
+	r = store_command_blocking(s, NULL, ms, "XREAD COUNT 10 BLOCK %lld STREAMS " TIMERS_WAKE_KEY " %s",
+				   (long long)ms, last);
 	if (!r) {
-		nap(ms);	/* Redis down: the claim loop says so */
+		/* Redis down: the claim loop says so, and tries again soon. */
+		nap(ms < STORE_DOWN_WAIT_MS ? ms : STORE_DOWN_WAIT_MS);
 		return;
 	}
 	/* [[stream, [[id, fields]...]]]: remember the newest id seen. */
@@ -290,18 +291,35 @@ static void wait_for_work(struct store *s, int64_t ms, char *last, size_t size)
 	freeReplyObject(r);
 }
 
+/* The wake stream's newest id, so the first wait misses nothing added after
+ * the first claim ("$" would: it means "after whatever is there when the read
+ * starts"). "0-0" when there is none, or Redis can't say: at worst one
+ * needless claim. */
+static void wake_start(struct store *s, char *last, size_t size)
+{
+	redisReply *r = store_command(s, "XREVRANGE " TIMERS_WAKE_KEY " + - COUNT 1");
+
+	wk_strlcpy(last, "0-0", size);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements >= 1 && r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		wk_strlcpy(last, r->element[0]->element[0]->str, size);
+	if (r)
+		freeReplyObject(r);
+}
+
 static void *engine_main(void *arg)
 {
-	struct store *s = store_open(engine.cfg->redis_url, engine.cfg->redis_timeout_ms);
+	struct store *s = engine.store;
 	struct timer_claim *claims = xcalloc(TIMER_CLAIM_MAX, sizeof(*claims));
 	const struct timer_claim *done[TIMER_CLAIM_MAX];
 	bool store_down = false;
 
 	bool sweep_armed = false;
-	char wake_id[64] = "$";
+	char wake_id[64];
 
 	(void)arg;
 	log_info("engine.start", "owner=%s lease_ms=%lld", engine.owner, (long long)engine.lease_ms);
+	wake_start(s, wake_id, sizeof(wake_id));
 	while (!stopping()) {
 		size_t n = 0, i;
 		int64_t now = engine_now_ms(), wait;
@@ -352,7 +370,6 @@ static void *engine_main(void *arg)
 		wait_for_work(s, wait < ENGINE_MIN_SLEEP_MS ? ENGINE_MIN_SLEEP_MS : wait, wake_id, sizeof(wake_id));
 	}
 	free(claims);
-	store_close(s);
 	log_info("engine.stop", "owner=%s", engine.owner);
 	return NULL;
 }
@@ -380,9 +397,11 @@ int engine_start(const struct config *cfg)
 		return -1;
 	}
 	wk_sleeper_init(&engine.sleep);
+	engine.store = store_open(cfg->redis_url, cfg->redis_timeout_ms);
 	if (pthread_create(&engine.thread, NULL, engine_main, NULL) != 0) {
 		log_error("engine.start", "error=\"cannot create thread\"");
 		wk_sleeper_destroy(&engine.sleep);
+		store_close(engine.store);
 		return -1;
 	}
 	engine.started = true;
@@ -394,7 +413,10 @@ void engine_stop(void)
 	if (!engine.started)
 		return;
 	wk_sleeper_stop(&engine.sleep);
+	/* It may wait in Redis until its next timer (up to ENGINE_MAX_SLEEP_MS). */
+	store_interrupt(engine.store, true);
 	pthread_join(engine.thread, NULL);
 	wk_sleeper_destroy(&engine.sleep);
+	store_close(engine.store);
 	engine.started = false;
 }

@@ -11,8 +11,10 @@
  *                       after TIMER_MAX_ATTEMPTS the timer is dropped.
  * A timer of a kind this build doesn't know is retried (a newer instance
  * during a rolling upgrade may know it), and so dropped in the end.
- * Then it sleeps until the next due instant but at most 1 s, because other
- * instances add timers it is not told about; engine_stop() wakes it at once.
+ * Then it waits until the next due instant or expiring lease (at most
+ * ENGINE_MAX_SLEEP_MS), blocked in Redis on the wake stream: every change that
+ * makes a timer the earliest one adds to it, so other instances' timers wake
+ * it too; engine_stop() wakes it at once.
  * Several instances run engines on one Redis: a claim is atomic, so each
  * timer runs on one instance at a time.
  *
@@ -50,7 +52,10 @@
  * the timer is held, so only a dead (or cut-off) instance lets one lapse, and
  * another instance takes the timer over within a lease and a tick. */
 #define ENGINE_LEASE_MS 3000
-#define ENGINE_MAX_SLEEP_MS 1000
+/* The longest wait without a claim: a safety net only (a timer written into
+ * Redis by hand, without a wake), so it can be long; an idle engine sends two
+ * commands per this. */
+#define ENGINE_MAX_SLEEP_MS 10000
 
 /* What a handler gets, and what it may ask for. */
 struct engine_ctx {

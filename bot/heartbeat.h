@@ -9,6 +9,9 @@
  * new provider call (outbox.h); what is already in flight may finish and its
  * outcome is written only while the fence holds.
  *
+ * Other periodic duties that must keep pace with the leases ride along as
+ * renewers too (the outbox's watch for entries a dead instance left).
+ *
  * Register before heartbeat_start() (at most HEARTBEAT_MAX renewers); the
  * period is the smallest one asked for. heartbeat_stop() joins the thread: call
  * it after the modules that hold leases stopped (their last outcomes are

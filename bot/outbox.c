@@ -34,6 +34,13 @@
  * has not started would wait behind its send (seconds with a slow provider)
  * while other senders, here or on other instances, sit idle. */
 #define READ_COUNT 1
+/* How long a sender blocks in Redis for the next entry: an idle instance
+ * costs one command per sender per this. The drain and the watch cut it short
+ * (store_interrupt()), so it can be long; it stays under the idle timeouts of
+ * common proxies in front of Redis. */
+#define SENDER_BLOCK_MS 30000
+/* The queue depth gauge and the trim of finished entries, by the watch. */
+#define MAINTAIN_MS 5000
 
 /* SEND_UNKNOWN: the request went out and no answer came (a timeout, a dropped
  * connection, a cut-off at shutdown): the provider may have it. SEND_SHOWN:
@@ -916,6 +923,7 @@ struct sender {
 	char owner[96];
 	struct hold hold;
 	atomic_bool done;	/* the thread has finished its last entry */
+	atomic_bool grouped;	/* the stream and its group exist, as it last saw */
 };
 
 static struct {
@@ -927,7 +935,11 @@ static struct {
 	char limits[256];	/* for the claim: "channel:gap ms:per hour:per second,..." */
 	atomic_bool draining;	/* take no new entries; finish the one in hand */
 	_Atomic int64_t drain_started_ms;	/* monotonic ms of outbox_drain_begin(), 0 before */
-	pthread_mutex_t lock;	/* with `idle`: outbox_drain() waits for the senders */
+	atomic_bool reclaim;	/* the watch saw entries nobody renews: take them over */
+	int64_t next_maintain;	/* the watch's (heartbeat thread) */
+	pthread_mutex_t lock;	/* with `idle`: outbox_drain() waits for the senders;
+				 * also guards `started` (and so the senders' stores)
+				 * against the watch and the drain */
 	pthread_cond_t idle;
 	bool started;
 } ob = { .lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER };
@@ -1539,7 +1551,7 @@ static void handle_entries(struct sender *sd, redisReply *entries)
 	pthread_mutex_unlock(&sd->hold.lock);
 }
 
-/* Every few seconds one sender measures the queue and trims it: everything
+/* Every few seconds the watch measures the queue and trims it: everything
  * before the oldest entry that is unread or unacknowledged is done with. */
 static const struct store_script maintain_script = {
 	"outbox_maintain",
@@ -1567,11 +1579,11 @@ static const struct store_script maintain_script = {
 	NULL
 };
 
-static void maintain(struct sender *sd)
+static void maintain(struct store *s)
 {
 	const char *keys[] = { QUEUE };
 	const char *args[] = { GROUP };
-	redisReply *r = store_script(sd->store, &maintain_script, 1, keys, 1, args);
+	redisReply *r = store_script(s, &maintain_script, 1, keys, 1, args);
 
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER) {
 		double age = 0;
@@ -1591,60 +1603,177 @@ static void maintain(struct sender *sd)
 		freeReplyObject(r);
 }
 
+/* No group yet: make it, reading the stream from its start (0). Only once the
+ * stream exists, though: XGROUP CREATE ... MKSTREAM would leave a key in an
+ * idle Redis. Until then XREAD from 0-0 blocks until the first entry arrives,
+ * without creating anything. true once the group exists. */
+static bool await_group(struct sender *sd)
+{
+	redisReply *g = store_command_expecting(
+		sd->store, STORE_EXPECT("BUSYGROUP", "ERR The XGROUP subcommand requires the key to exist"),
+		"XGROUP CREATE %s %s 0", QUEUE, GROUP);
+	bool exists = g && (g->type != REDIS_REPLY_ERROR || strncmp(g->str, "BUSYGROUP", 9) == 0);
+
+	if (g)
+		freeReplyObject(g);
+	if (exists) {
+		atomic_store(&sd->grouped, true);
+		return true;
+	}
+	if (!g) {
+		usleep(200000);	/* Redis down: the store backs off */
+		return false;
+	}
+	redisReply *w = store_command_blocking(sd->store, NULL, SENDER_BLOCK_MS, "XREAD COUNT 1 BLOCK %lld STREAMS %s 0-0",
+					       (long long)SENDER_BLOCK_MS, QUEUE);
+	if (w)
+		freeReplyObject(w);
+	else if (!atomic_load(&ob.draining))
+		usleep(200000);	/* Redis down (or the watch woke it: no matter) */
+	return false;	/* the entry it saw, if any, is read through the group next */
+}
+
+/* The watch (outbox_watch) saw entries whose reader stopped renewing them: it
+ * died, or lost Redis. Every sender that is free takes them over, READ_COUNT
+ * at a time, so many are handled side by side, until one finds none left. */
+static void reclaim(struct sender *sd)
+{
+	char idle[24];
+
+	snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
+	while (atomic_load(&ob.reclaim) && !atomic_load(&ob.draining)) {
+		redisReply *c = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
+							"XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
+							sd->owner, idle, READ_COUNT);
+		bool took = c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2 &&
+			    c->element[1]->type == REDIS_REPLY_ARRAY && c->element[1]->elements;
+		if (took)
+			handle_entries(sd, c->element[1]);
+		else if (c)
+			atomic_store(&ob.reclaim, false);
+		if (!c) {
+			usleep(200000);	/* Redis down: the flag stays for when it is back */
+			break;
+		}
+		freeReplyObject(c);
+	}
+}
+
 static void *sender_main(void *arg)
 {
 	struct sender *sd = arg;
-	int64_t next_reclaim = 0;
 
 	while (!atomic_load(&ob.draining)) {
-		/* No stream (nothing queued yet, or a flushed Redis) is a state, not an error. */
-		redisReply *r = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
-							"XREADGROUP GROUP %s %s COUNT %d BLOCK 500 STREAMS %s >",
-							GROUP, sd->owner, READ_COUNT, QUEUE);
-		if (!r) {
-			usleep(200000);	/* Redis down: the store backs off */
+		if (!atomic_load(&sd->grouped) && !await_group(sd))
 			continue;
-		}
-		if (r->type == REDIS_REPLY_ERROR && strstr(r->str, "NOGROUP")) {
-			/* No stream until the first notification; then the group reads it from
-			 * the start (0). Creating it earlier would leave a key in an idle Redis. */
-			redisReply *g = store_command_expecting(
-				sd->store, STORE_EXPECT("BUSYGROUP", "ERR The XGROUP subcommand requires the key to exist"),
-				"XGROUP CREATE %s %s 0", QUEUE, GROUP);
-			bool none = !g || g->type == REDIS_REPLY_ERROR;
-			if (g)
-				freeReplyObject(g);
-			if (none)
-				usleep(500000);	/* nothing queued yet */
+		/* Blocks until an entry comes, or SENDER_BLOCK_MS, or wake_senders()
+		 * (the watch, for a takeover; the drain). No stream (a flushed Redis)
+		 * is a state, not an error. */
+		redisReply *r = store_command_blocking(sd->store, STORE_EXPECT("NOGROUP"), SENDER_BLOCK_MS,
+						       "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld STREAMS %s >", GROUP,
+						       sd->owner, READ_COUNT, (long long)SENDER_BLOCK_MS, QUEUE);
+		if (!r) {
+			/* Redis down (the store backs off), or woken: by the drain,
+			 * or by the watch for a takeover (then at once). */
+			if (!atomic_load(&ob.reclaim) && !atomic_load(&ob.draining))
+				usleep(200000);
+		} else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
+			atomic_store(&sd->grouped, false);
 		} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 			   r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
 			handle_entries(sd, r->element[0]->element[1]);
 		}
-		freeReplyObject(r);
-		if (!atomic_load(&ob.draining) && wk_now_ms() >= next_reclaim) {
-			/* Entries whose reader stopped renewing them: it died, or lost Redis. */
-			char idle[24];
-			snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
-			redisReply *c = store_command_expecting(sd->store, STORE_EXPECT("NOGROUP"),
-								"XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", QUEUE, GROUP,
-								sd->owner, idle, READ_COUNT);
-			bool took = c && c->type == REDIS_REPLY_ARRAY && c->elements >= 2 &&
-				    c->element[1]->type == REDIS_REPLY_ARRAY && c->element[1]->elements;
-			if (took)
-				handle_entries(sd, c->element[1]);
-			if (c)
-				freeReplyObject(c);
-			/* One at a time, but straight on while a dead reader left more. */
-			next_reclaim = took ? 0 : wk_now_ms() + (ob.idle_ms / 3 < 1000 ? ob.idle_ms / 3 : 1000);
-			if (sd == &ob.senders[0])
-				maintain(sd);
-		}
+		if (r)
+			freeReplyObject(r);
+		reclaim(sd);
 	}
 	pthread_mutex_lock(&ob.lock);
 	atomic_store(&sd->done, true);
 	pthread_cond_broadcast(&ob.idle);
 	pthread_mutex_unlock(&ob.lock);
 	return NULL;
+}
+
+/* Get the senders out of their blocks: the watch's takeover and the drain
+ * (stop: for good) must not wait out SENDER_BLOCK_MS. A sender at work is
+ * not touched. Under the lock: outbox_stop() closes the senders' stores
+ * while the heartbeat still runs. */
+static void wake_senders(bool stop)
+{
+	pthread_mutex_lock(&ob.lock);
+	for (size_t i = 0; ob.started && i < ob.n; i++)
+		store_interrupt(ob.senders[i].store, stop);
+	pthread_mutex_unlock(&ob.lock);
+}
+
+/* Does any sender know the stream to exist? Without it there is nothing to
+ * watch, and no Redis command is spent on it. */
+static bool queue_exists(void)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&ob.lock);
+	for (size_t i = 0; ob.started && i < ob.n; i++)
+		any = any || atomic_load(&ob.senders[i].grouped);
+	pthread_mutex_unlock(&ob.lock);
+	return any;
+}
+
+/* Heartbeat thread, every third of the idle time (at most a second): one
+ * command looks for an entry no reader renewed for the idle time (its reader
+ * died or lost Redis) and, when there is one, wakes the senders to take it
+ * over (reclaim()). Takeover: within the idle time and a beat of the death. */
+static void outbox_watch(struct store *s, int64_t now_ms, void *arg)
+{
+	char idle[24];
+
+	(void)arg;
+	if (!queue_exists()) {
+		metrics_notify_queue(0, 0);
+		return;
+	}
+	if (now_ms >= ob.next_maintain) {
+		maintain(s);
+		ob.next_maintain = now_ms + MAINTAIN_MS;
+	}
+	if (atomic_load(&ob.draining))
+		return;
+	if (!atomic_load(&ob.reclaim)) {
+		snprintf(idle, sizeof(idle), "%lld", (long long)ob.idle_ms);
+		redisReply *r = store_command_expecting(s, STORE_EXPECT("NOGROUP"), "XPENDING %s %s IDLE %s - + 1",
+							QUEUE, GROUP, idle);
+		bool found = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+		if (r)
+			freeReplyObject(r);
+		if (!found)
+			return;
+		atomic_store(&ob.reclaim, true);
+	}
+	wake_senders(false);	/* again each beat while the flag stays: a sender may have just blocked */
+}
+
+/* Caller holds ob.lock. */
+static bool senders_done(void)
+{
+	for (size_t i = 0; i < ob.n; i++)
+		if (!atomic_load(&ob.senders[i].done))
+			return false;
+	return true;
+}
+
+/* The CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait(). */
+static struct timespec realtime_after(int64_t ms)
+{
+	struct timespec at;
+
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_sec += (time_t)(ms / 1000);
+	at.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	return at;
 }
 
 int outbox_retry_fire(struct engine_ctx *ctx)
@@ -1683,7 +1812,10 @@ int outbox_start(const struct config *cfg)
 	ob.n = (size_t)cfg->notify_senders;
 	if (ob.n > MAX_SENDERS)
 		ob.n = MAX_SENDERS;
-	if (heartbeat_add(outbox_renew, NULL, ob.lease_ms / 3) < 0)
+	atomic_store(&ob.reclaim, false);
+	ob.next_maintain = 0;
+	if (heartbeat_add(outbox_renew, NULL, ob.lease_ms / 3) < 0 ||
+	    heartbeat_add(outbox_watch, NULL, ob.idle_ms / 3 < 1000 ? ob.idle_ms / 3 : 1000) < 0)
 		return -1;
 	gethostname(host, sizeof(host) - 1);
 	for (size_t i = 0; i < ob.n; i++) {
@@ -1692,7 +1824,8 @@ int outbox_start(const struct config *cfg)
 			 (unsigned)wk_mono_us() ^ (unsigned)(i << 8));
 		pthread_mutex_init(&sd->hold.lock, NULL);
 		atomic_store(&sd->done, false);
-		sd->store = store_open(cfg->redis_url, cfg->redis_timeout_ms + 1000);
+		atomic_store(&sd->grouped, false);
+		sd->store = store_open(cfg->redis_url, cfg->redis_timeout_ms);
 		if (pthread_create(&sd->thread, NULL, sender_main, sd) != 0) {
 			store_close(sd->store);
 			pthread_mutex_destroy(&sd->hold.lock);
@@ -1700,7 +1833,9 @@ int outbox_start(const struct config *cfg)
 			return -1;
 		}
 	}
+	pthread_mutex_lock(&ob.lock);
 	ob.started = true;
+	pthread_mutex_unlock(&ob.lock);
 	return 0;
 }
 
@@ -1710,6 +1845,7 @@ void outbox_drain_begin(void)
 
 	atomic_store(&ob.draining, true);
 	atomic_compare_exchange_strong(&ob.drain_started_ms, &zero, wk_mono_us() / 1000);
+	wake_senders(true);
 }
 
 bool outbox_busy(void)
@@ -1731,23 +1867,12 @@ bool outbox_drain(int64_t drain_ms)
 		return true;
 	/* The drain began at the signal: what is left of it. */
 	left = atomic_load(&ob.drain_started_ms) + drain_ms - wk_mono_us() / 1000;
-	if (left < 0)
-		left = 0;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(left / 1000);
-	until.tv_nsec += (long)(left % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = realtime_after(left < 0 ? 0 : left);
 	pthread_mutex_lock(&ob.lock);
-	for (;;) {
-		all = true;
-		for (size_t i = 0; i < ob.n; i++)
-			all = all && atomic_load(&ob.senders[i].done);
-		if (all || pthread_cond_timedwait(&ob.idle, &ob.lock, &until) == ETIMEDOUT)
+	while (!(all = senders_done()))
+		if (pthread_cond_timedwait(&ob.idle, &ob.lock, &until) == ETIMEDOUT)
 			break;
-	}
+	all = senders_done();
 	pthread_mutex_unlock(&ob.lock);
 	if (!all)
 		log_warn("notify.drain", "note=\"sends still in flight after %lld ms; cutting them off (their "
@@ -1760,8 +1885,13 @@ void outbox_stop(void)
 	if (!ob.started)
 		return;
 	outbox_drain_begin();
-	for (size_t i = 0; i < ob.n; i++) {
+	for (size_t i = 0; i < ob.n; i++)
 		pthread_join(ob.senders[i].thread, NULL);
+	/* The watch (heartbeat) uses the senders' stores until it sees this. */
+	pthread_mutex_lock(&ob.lock);
+	ob.started = false;
+	pthread_mutex_unlock(&ob.lock);
+	for (size_t i = 0; i < ob.n; i++) {
 		store_close(ob.senders[i].store);
 		pthread_mutex_destroy(&ob.senders[i].hold.lock);
 	}
@@ -1769,5 +1899,4 @@ void outbox_stop(void)
 		if (channels[i].in_flight(ob.cfg) > 0)
 			sem_destroy(&ob.slots[i]);
 	ob.n = 0;
-	ob.started = false;
 }

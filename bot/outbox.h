@@ -15,9 +15,17 @@
  *   fallback   a permanent failure (or running out of attempts) queues the same
  *              message on the next channel of the notification's fallback list
  *              at once ("sms,email").
+ *   waiting    a sender waits inside Redis for the next entry (XREADGROUP
+ *              BLOCK, 30 s; before the stream exists, XREAD from 0-0, which
+ *              creates nothing), so an idle instance costs Redis almost
+ *              nothing; the drain and the watch cut that wait short.
  *   reclaim    entries a dead instance had read but not acknowledged are taken
- *              over with XAUTOCLAIM after OUTBOX_IDLE_MS; their notification's
- *              deadline decides whether they may be sent again.
+ *              over with XAUTOCLAIM after OUTBOX_IDLE_MS: a watch on the
+ *              heartbeat (one XPENDING ... IDLE a second, only once the stream
+ *              exists) finds them and wakes the senders, which take them over
+ *              side by side; their notification's deadline decides whether
+ *              they may be sent again. The watch also trims the stream and
+ *              sets the queue gauges every few seconds.
  *
  * WK_TEST_NOTIFY_LEASE_MS (test-only) shortens the lease and the idle time.
  *

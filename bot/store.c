@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -35,11 +36,26 @@ struct store {
 	char err[160];
 	bool unanswered;	/* a command went out whole and no answer came back */
 	bool probe;		/* the readiness monitor's: never waits out a backoff */
+	int64_t block_ms;	/* while a blocking command runs: how long Redis may hold it */
+	/* store_interrupt() from another thread; ctx stays put while blocking */
+	pthread_mutex_t lock;
+	bool blocking;		/* a blocking command is on the wire */
+	bool interrupted;	/* ... and store_interrupt() cut it */
+	bool stopped;		/* no more blocking commands */
 	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
 	size_t nshas;
 	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
 	const char *script_name;	/* set while a script runs: its round trips count under it */
 };
+
+/* Monotonic ms of the last answer any connection got, and of the last
+ * failure: the readiness monitor probes only when these don't already say. */
+static _Atomic int64_t last_answer_ms, last_failure_ms;
+
+static int64_t mono_ms(void)
+{
+	return wk_mono_us() / 1000;
+}
 
 static int url_component(const char *p, size_t n, char *out, size_t size)
 {
@@ -130,6 +146,7 @@ struct store *store_open(const char *url, int64_t timeout_ms)
 		log_error("store.url", "error=\"%s\"", err);	/* config validated it already */
 	s->timeout_ms = timeout_ms;
 	s->backoff_ms = BACKOFF_MIN_MS;
+	pthread_mutex_init(&s->lock, NULL);
 	s->seed = (unsigned)wk_mono_us() ^ (unsigned)(uintptr_t)s;
 	return s;
 }
@@ -148,6 +165,7 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_disconnect(s);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -157,6 +175,7 @@ static void store_fail(struct store *s, const char *what)
 
 	snprintf(s->err, sizeof(s->err), "%s", what);
 	metrics_redis_error();
+	atomic_store(&last_failure_ms, mono_ms());
 	store_disconnect(s);
 	jitter = (int64_t)(rand_r(&s->seed) % (unsigned)(s->backoff_ms / 2 + 1));
 	s->next_attempt_ms = wk_now_ms() + s->backoff_ms / 2 + jitter;
@@ -191,6 +210,13 @@ fail:
 	if (r)
 		freeReplyObject(r);
 	return -1;
+}
+
+static void set_timeout(struct store *s, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	redisSetTimeout(s->ctx, tv);
 }
 
 static int store_connect(struct store *s)
@@ -298,10 +324,35 @@ static void count_roundtrip(const struct store *s, const char *cmd, int len)
 	metrics_redis_roundtrip(n ? word : "other");
 }
 
+/* Around a blocking command on the wire: false when s is stopped (then it is
+ * not sent); block_end() says whether store_interrupt() cut it. */
+static bool block_begin(struct store *s)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = !s->stopped;
+	s->blocking = ok;
+	s->interrupted = false;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static bool block_end(struct store *s)
+{
+	bool cut;
+
+	pthread_mutex_lock(&s->lock);
+	s->blocking = false;
+	cut = s->interrupted;
+	pthread_mutex_unlock(&s->lock);
+	return cut;
+}
+
 static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const char *const *expected)
 {
 	void *r = NULL;
-	bool sent = false;
+	bool sent = false, cut = false;
 
 	if (len < 0) {
 		snprintf(s->err, sizeof(s->err), "could not format the Redis command");
@@ -315,20 +366,42 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 		r = NULL;
 		s->roundtrips++;
 		count_roundtrip(s, cmd, len);
+		if (s->block_ms) {
+			if (!block_begin(s)) {
+				cut = true;
+				break;
+			}
+			set_timeout(s, s->timeout_ms + s->block_ms);
+		}
 		if (redisAppendFormattedCommand(s->ctx, cmd, (size_t)len) == REDIS_OK) {
 			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
 				;
 			sent = done;
-			if (done && redisGetReply(s->ctx, &r) == REDIS_OK)
-				break;
+			if (done && redisGetReply(s->ctx, &r) != REDIS_OK)
+				r = NULL;
 		}
-		r = NULL;
-		if (attempt == 1 || !stale_connection(s))
+		cut = s->block_ms && block_end(s);
+		if (r)
+			break;
+		if (cut || attempt == 1 || !stale_connection(s))
 			break;
 		sent = false;	/* a closed connection: no live server read it */
 		store_disconnect(s);
 	}
 	free(cmd);
+	if (cut) {
+		/* Ours, not Redis's failure: no error, no backoff; the shut
+		 * connection goes (a reply that made it in is still good). */
+		store_disconnect(s);
+		if (!r) {
+			snprintf(s->err, sizeof(s->err), "interrupted");
+			return NULL;
+		}
+	}
+	if (r)
+		atomic_store(&last_answer_ms, mono_ms());
+	if (s->ctx && s->block_ms)
+		set_timeout(s, s->timeout_ms);
 	if (!r && sent)
 		s->unanswered = true;
 	return s->ctx || r ? store_checked(s, r, expected) : NULL;
@@ -422,6 +495,34 @@ redisReply *store_command_expecting(struct store *s, const char *const *expected
 	r = vcommand(s, expected, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+redisReply *store_command_blocking(struct store *s, const char *const *expected, int64_t block_ms,
+				   const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+
+	s->block_ms = block_ms > 0 ? block_ms : 1;
+	va_start(ap, fmt);
+	r = vcommand(s, expected, fmt, ap);
+	va_end(ap);
+	s->block_ms = 0;
+	return r;
+}
+
+void store_interrupt(struct store *s, bool stop)
+{
+	pthread_mutex_lock(&s->lock);
+	if (stop)
+		s->stopped = true;
+	/* The owner neither frees nor replaces ctx while `blocking`, and
+	 * shutdown(2) wakes its read without closing the descriptor. */
+	if (s->blocking && s->ctx && !s->interrupted) {
+		s->interrupted = true;
+		shutdown(s->ctx->fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* The full Lua text: prelude then source. Caller frees. */
@@ -576,6 +677,26 @@ static struct {
 
 static atomic_bool ready_flag;
 
+/* Ready, and some connection got an answer lately with no failure since:
+ * nothing a PING would add. An idle instance still talks to Redis now and
+ * then (blocked reads return, the outbox's watch), so it probes seldom. */
+static bool answered_lately(bool was_ready)
+{
+	int64_t answer = atomic_load(&last_answer_ms);
+
+	return was_ready && answer > atomic_load(&last_failure_ms) && mono_ms() - answer < STORE_READY_QUIET_MS;
+}
+
+static bool probe(struct store *s)
+{
+	redisReply *r = store_command(s, "PING");
+	bool ok = r && r->type == REDIS_REPLY_STATUS;
+
+	if (r)
+		freeReplyObject(r);
+	return ok;
+}
+
 static void *monitor_main(void *arg)
 {
 	struct store *s = store_open(monitor.url, monitor.timeout_ms);
@@ -586,10 +707,8 @@ static void *monitor_main(void *arg)
 	pthread_mutex_lock(&monitor.lock);
 	while (monitor.running) {
 		pthread_mutex_unlock(&monitor.lock);
-		redisReply *r = store_command(s, "PING");
-		bool ok = r && r->type == REDIS_REPLY_STATUS;
-		if (r)
-			freeReplyObject(r);
+		/* The very first look always probes: the flag starts false. */
+		bool ok = answered_lately(atomic_load(&ready_flag)) || probe(s);
 		atomic_store(&ready_flag, ok);
 		if (ok != was_ready) {
 			if (ok)

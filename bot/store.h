@@ -89,6 +89,24 @@ redisReply *store_script_expecting(struct store *s, const char *const *expected,
 				   const struct store_script *script, int nkeys,
 				   const char *const *keys, int nargs, const char *const *args);
 
+/* Blocking commands (XREAD BLOCK, XREADGROUP BLOCK, BLPOP): Redis holds the
+ * reply up to block_ms, so this one command may take that long plus the
+ * store's timeout before it counts as unanswered. The caller writes block_ms
+ * into the command too. Another thread can end the wait early with
+ * store_interrupt(): how a long block stays compatible with a quick shutdown. */
+redisReply *store_command_blocking(struct store *s, const char *const *expected, int64_t block_ms,
+				   const char *fmt, ...);
+/* Any thread: end the blocking command s waits in, from this side: its
+ * connection is shut, the command returns NULL (not counted as an error) and
+ * s connects again on its next use. Only a blocking command is ever cut; one
+ * that is not running now is not affected, unless stop: then every later
+ * blocking command on s returns NULL at once too (a thread that is stopping).
+ * Not CLIENT UNBLOCK: Redis 7.0 crashes when that meets a client held by
+ * CLIENT PAUSE. A reply Redis had sent just then is lost: an entry XREADGROUP
+ * handed out stays pending for this consumer until the idle time lets
+ * someone reclaim it. */
+void store_interrupt(struct store *s, bool stop);
+
 const char *store_error(const struct store *s);
 bool store_connected(const struct store *s);
 
@@ -139,10 +157,16 @@ int store_key(char *out, size_t size, const char *org_id, const char *suffix);
  * what it reads (a webhook token): wk_org_prefix(org) .. suffix. */
 #define STORE_KEY_LUA "local function wk_org_prefix(org) return 'wk:{' .. org .. '}:' end\n"
 
-/* Readiness: a background thread PINGs Redis every interval and keeps a flag
- * that /readyz reads without touching the network. The probe never waits out
- * a reconnect backoff (it is one PING per interval), so the flag turns true
+/* Readiness: a background thread looks every interval and keeps a flag that
+ * /readyz reads without touching the network. While ready, it PINGs only when
+ * no connection of this process got an answer for STORE_READY_QUIET_MS, or
+ * one failed since the last answer: an instance busy with Redis anyway adds
+ * no probes, and a Redis that went away still turns the flag false within
+ * about an interval (its blocked connections fail at once) or the quiet time
+ * plus a timeout (nothing else noticed). Once not ready it PINGs every
+ * interval and never waits out a reconnect backoff, so the flag turns true
  * within about one interval of Redis answering again. */
+#define STORE_READY_QUIET_MS 2000
 int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms);
 void store_monitor_stop(void);
 bool store_ready(void);

@@ -334,6 +334,8 @@ static const struct store_script done_script = {
 	NULL
 };
 
+/* Re-armed and retried timers wake the engines too when they become the
+ * earliest: engines wait on the wake stream, not on a clock tick. */
 static const struct store_script rearm_script = {
 	"timer_reschedule_after",
 	/* KEYS: due, leased, hash. ARGV: id, fence, next due, payload, keep payload ("1"). */
@@ -343,8 +345,9 @@ static const struct store_script rearm_script = {
 	"redis.call('HDEL', KEYS[3], 'lease_owner', 'lease_until')\n"
 	"redis.call('ZREM', KEYS[2], ARGV[1])\n"
 	"redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+	"wk_timer_wake_if_first(ARGV[1])\n"
 	"return 1\n",
-	NULL
+	TIMERS_LUA
 };
 
 static const struct store_script retry_script = {
@@ -365,8 +368,9 @@ static const struct store_script retry_script = {
 	"end\n"
 	"redis.call('HDEL', KEYS[3], 'lease_owner', 'lease_until')\n"
 	"redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+	"wk_timer_wake_if_first(ARGV[1])\n"
 	"return {1}\n",
-	NULL
+	TIMERS_LUA
 };
 
 static redisReply *fenced(struct store *s, const struct store_script *script, const char *id,

@@ -155,7 +155,10 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
  *   wk_timer_schedule(id, kind, org, payload, due_ms) -> 1 written, 0 unchanged
  *     (due_ms a number or a decimal string)
  *   wk_timer_cancel(id)
- * A timer that becomes the earliest one wakes every engine (the wake stream).
+ *   wk_timer_wake_if_first(id)   wake every engine when id is the earliest timer
+ * A timer that becomes the earliest one wakes every engine (the wake stream):
+ * scheduled, re-armed, retried or given back alike, since engines wait on
+ * that stream (up to ENGINE_MAX_SLEEP_MS) rather than look every second.
  * They touch the global {timers} keys: such a script is not Redis Cluster
  * safe, which DESIGN.md accepts ("Scaling past one machine"). */
 #ifdef WK_TEST_HOOKS
@@ -171,6 +174,13 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
 	"return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)" TIMERS_TEST_OFFSET_LUA " end)()"
 #define TIMERS_LUA \
 	"local function wk_now() return " TIMERS_NOW_EXPR " end\n" \
+	/* The earliest now: engines waiting until a later one must look again. */ \
+	"local function wk_timer_wake_if_first(id)\n" \
+	"  local first = redis.call('ZRANGE', 'wk:{timers}', 0, 0)\n" \
+	"  if first[1] == id then\n" \
+	"    redis.call('XADD', '" TIMERS_WAKE_KEY "', 'MAXLEN', '~', 100, '*', 't', id)\n" \
+	"  end\n" \
+	"end\n" \
 	"local function wk_timer_schedule(id, kind, org, payload, due)\n" \
 	"  due = string.format('%d', tonumber(due))\n" \
 	"  local h = 'wk:{timers}:t:' .. id\n" \
@@ -186,11 +196,7 @@ int timer_due(struct store *s, const char *id, int64_t *due_ms);
 	"  redis.call('HDEL', h, 'lease_owner', 'lease_until')\n" \
 	"  redis.call('ZREM', 'wk:{timers}:leased', id)\n" \
 	"  redis.call('ZADD', 'wk:{timers}', due, id)\n" \
-	/* The earliest now: engines sleeping until a later one must look again. */ \
-	"  local first = redis.call('ZRANGE', 'wk:{timers}', 0, 0)\n" \
-	"  if first[1] == id then\n" \
-	"    redis.call('XADD', '" TIMERS_WAKE_KEY "', 'MAXLEN', '~', 100, '*', 't', id)\n" \
-	"  end\n" \
+	"  wk_timer_wake_if_first(id)\n" \
 	"  return 1\n" \
 	"end\n" \
 	"local function wk_timer_cancel(id)\n" \

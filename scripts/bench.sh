@@ -267,3 +267,4 @@ if [ "$bad" -ne 0 ]; then
 	echo "bench.sh: some responses were not 2xx or sockets failed (see $DIR/wrk-*.txt, $DIR/*.log)" >&2
 	exit 1
 fi
+scripts/bench_idle.sh   # issue 13: idle Redis commands per instance

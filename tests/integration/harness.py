@@ -117,7 +117,10 @@ BACKGROUND_TIMERS = ("sweep:handoffs", "sweep:incidents")
 TIMER_QUEUES = ("wk:{timers}", "wk:{timers}:leased")
 BACKGROUND_TIMER_KEYS = tuple("wk:{timers}:t:" + t for t in BACKGROUND_TIMERS) + (
     "wk:{timers}:wake",  # the engines' wake-up stream: every earliest-timer change adds to it
-    "wk:{timers}:test_clock_offset_ms")
+    "wk:{timers}:test_clock_offset_ms",
+    # The notification queue: a transport, whose acknowledged entries the daemon trims every
+    # few seconds on its own; what was queued shows in wk:{org}:notification:<id>.
+    "wk:{notify}:q")
 REPLAY_KEY_RE = re.compile(r"^wk:\{[^}]*\}:replay:[0-9a-f]+$")
 
 
@@ -190,11 +193,12 @@ class Resp:
 
         Without background=True the daemon's own bookkeeping is left out: the shared
         handoff sweep timer (BACKGROUND_TIMERS), which the engine arms by itself shortly
-        after start and re-arms when it fires, whatever a test does, and the replay records
+        after start and re-arms when it fires, whatever a test does, the notification queue's
+        stream (trimmed on the daemon's own schedule), and the replay records
         (wk:{org}:replay:<minute>, sets of the signatures of signed requests received,
-        expiring after the minute their 300 s window ends in). "Nothing written" comparisons are about state, and must
-        not depend on when the sweep runs or on the request that was refused being
-        recorded as received."""
+        expiring after the minute their 300 s window ends in). "Nothing written" comparisons
+        are about state, and must not depend on when the sweep runs or on the request that was
+        refused being recorded as received."""
         snap = {}
         for k in self.keys(pattern):
             if not background and (k in BACKGROUND_TIMER_KEYS or REPLAY_KEY_RE.match(k)):
@@ -720,6 +724,24 @@ def daemon_env(redis_url, api_url, port=None, **extra):
 
 
 CLOCK_OFFSET_KEY = "wk:{timers}:test_clock_offset_ms"  # Redis's clock for timers, test builds only
+TIMERS_WAKE_KEY = "wk:{timers}:wake"  # bot/timers.h: every engine blocks on it between claims
+
+
+def wake_engines(w):
+    """Make every engine claim again now, as the daemon's own scripts do when a timer becomes the
+    earliest (an engine otherwise waits until the next timer it knows of, up to 10 s): for a test
+    that writes timers straight into Redis or moves the timers' clock."""
+    w.r("XADD", TIMERS_WAKE_KEY, "MAXLEN", "~", "100", "*", "t", "test")
+
+
+def set_clock_offset(w, ms):
+    """Move the daemon's timer clock (Redis's, test builds only) ms ahead; None: back to Redis's
+    own. The engines look at their timers again at once."""
+    if ms is None:
+        w.r("DEL", CLOCK_OFFSET_KEY)
+    else:
+        w.r("SET", CLOCK_OFFSET_KEY, str(int(ms)))
+    wake_engines(w)
 LIVE = []  # Worlds not closed yet: run.py kills what is left when it is interrupted
 
 
@@ -831,6 +853,16 @@ class World:
         got = self.peer.wait_for(1, timeout=5, path_prefix=path)
         check(got, "click %s: no answer at response_url" % action_id)
         return got[0]["json"]
+
+    def notifications_settled(self, timeout=5.0):
+        """Wait until every notification of every org has its outcome (none queued, waiting its
+        turn or being sent): they go out at once, in the background, and a "nothing written"
+        snapshot taken meanwhile would see them land."""
+        def settled():
+            keys = [k for k in self.r("KEYS", "wk:{*}:notification:n*") if not k.endswith(":events")]
+            return all(self.r("HGET", k, "status") in ("sent", "failed", "cancelled", "shown")
+                       for k in keys)
+        check(wait_until(settled, timeout), "notifications still going out after %.0f s" % timeout)
 
     def team_mode(self, owner="U0ALICE", team=TEAM):
         """Create the org (owner's first contact) and switch it to team mode with the button."""

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 
-from harness import CLOCK_OFFSET_KEY, check, check_eq, check_reply, everything, own_world, test
+from harness import check, check_eq, check_reply, everything, own_world, set_clock_offset, test
 from fakes import FakeSlack
 
 CASES = 220
@@ -262,7 +262,7 @@ def _():
                                            command="/incident"), "open in case %d" % c["i"])
             c["n"] = int(re.search(r"INC-(\d+)", opened["text"]).group(1))
         for minute in range(LAST_MINUTE + 1):
-            w.r("SET", CLOCK_OFFSET_KEY, str(minute * 60000 + 1500))
+            set_clock_offset(w, minute * 60000 + 1500)
             deadline = time.monotonic() + 15
             pending = list(cases)
             while pending and time.monotonic() < deadline:

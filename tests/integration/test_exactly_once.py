@@ -240,6 +240,7 @@ def _():
                 w.r("HSET", "wk:{timers}:t:" + tid, "kind", "notify_retry", "org", ORG, "payload",
                     "x%d" % i, "due_ms", str(due), "attempts", "0", "fence", "0")
                 w.r("ZADD", "wk:{timers}", str(due), tid)
+            harness.wake_engines(w)             # written behind the engines' back
 
             def victim_holds():
                 ids = w.r("ZRANGE", "wk:{timers}:leased", "0", "-1")

@@ -126,6 +126,7 @@ def arm_handoff(w, boundary):
     w.r("HSET", key, "kind", "handoff", "org", ORG, "payload", "%s %d" % (TEAM_ID, boundary),
         "due_ms", boundary * 1000, "attempts", 0)
     w.r("ZADD", K_DUE, boundary * 1000, HANDOFF_ID)
+    harness.wake_engines(w)
 
 
 def wait_posts(w, needle, count, timeout):
@@ -246,6 +247,7 @@ def reminder_fires_once():
             w.r("HSET", K_TIMER + REMINDER_ID, "kind", "reminder", "org", ORG, "payload", TEAM_ID,
                 "due_ms", when * 1000, "attempts", 0)
             w.r("ZADD", K_DUE, when * 1000, REMINDER_ID)
+            harness.wake_engines(w)
         check_eq(w.r("ZSCORE", K_DUE, REMINDER_ID), str(when * 1000), "reminder armed for %s" % hhmm)
         primary = chain_at(rot, when)[0]
         got = wait_posts(w, "Reminder:", 1, 20)

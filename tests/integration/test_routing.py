@@ -12,7 +12,7 @@ import re
 import time
 
 import harness
-from harness import CLOCK_OFFSET_KEY, ORG, check, check_eq, check_re, check_reply, everything, own_world, test
+from harness import ORG, check, check_eq, check_re, check_reply, everything, own_world, set_clock_offset, test
 from fakes import FakeSlack
 from test_incidents import ALICE, BOB, CAROL, DAVE, incident, number, pages_to, wait_for
 
@@ -87,15 +87,15 @@ def _():
         wait_for(lambda: pages_to(w.slack, CAROL, n), 5, "Carol's page (first on the list)")
         check_eq(pages_to(w.slack, BOB, n), [], "Bob before the 2 minute gap")
         check_eq(pages_to(w.slack, ALICE, n), [], "Alice (an owner, not a developer)")
-        w.r("SET", CLOCK_OFFSET_KEY, "125000")
+        set_clock_offset(w, 125000)
         wait_for(lambda: pages_to(w.slack, BOB, n), 8, "Bob's page after the gap")
         check_re(r"paged <@%s>.*in 2 min unless acknowledged" % BOB, timeline(w, n), "the timeline")
-        w.r("DEL", CLOCK_OFFSET_KEY)
+        set_clock_offset(w, None)
         # The same again, acknowledged by Carol before the gap ends: Bob is never paged.
         m = number(incident(w, "open api slow sev=critical service=api", ALICE))
         wait_for(lambda: pages_to(w.slack, CAROL, m), 5, "Carol's page")
         incident(w, "ack INC-%d" % m, CAROL)
-        w.r("SET", CLOCK_OFFSET_KEY, "125000")
+        set_clock_offset(w, 125000)
         time.sleep(2.0)
         check_eq(pages_to(w.slack, BOB, m), [], "Bob after Carol acknowledged")
 

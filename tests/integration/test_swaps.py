@@ -208,6 +208,7 @@ def _(w):
     sid = swap_id(w.oncall("cover %s by <@%s>" % (shift, BOB), ALICE)["text"])
     w.click("oncall.swap_accept", BOB, value=sid)
     check_eq(state(w, sid), "approved", "approved")
+    w.notifications_settled()                   # the request and the approval have gone out
     w.peer.requests.clear()
     w.oncall("remove <@%s>" % ALICE, ALICE)     # from the next handoff on, Alice has no shifts
     got = w.peer.wait_for(2, timeout=5, path_prefix="/api/chat.postMessage")
@@ -282,6 +283,7 @@ def _(w):
     check_eq(state(w, sid), "approved", "approved")
     ov = overrides(w)
     check_eq(len(ov), 2, "a trade has two overrides")
+    w.notifications_settled()                   # the approval's DMs land before the snapshot
     before = w.r.snapshot()
     t = w.oncall("override remove " + ov[0], ALICE)["text"]
     check_re(r"part of swap `%s`.*half applied.*Nothing was removed" % sid, t, "refusal names the swap")

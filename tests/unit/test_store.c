@@ -16,6 +16,7 @@
 #include "bot/buf.h"
 #include "bot/metrics.h"
 #include "bot/store.h"
+#include "bot/util.h"
 
 
 static double redis_errors(void)
@@ -151,12 +152,66 @@ static void test_timeout_is_unanswered_and_may_apply(void **state)
 	store_close(check);
 }
 
+static void *interrupt_later(void *arg)
+{
+	usleep(200 * 1000);
+	store_interrupt(arg, false);
+	return NULL;
+}
+
+/* A blocking command waits longer than the store's timeout; store_interrupt()
+ * from another thread ends it early without counting an error, and the store
+ * works on afterwards; a stopped store sends no blocking command at all. */
+static void test_blocking_and_interrupt(void **state)
+{
+	struct store *s = store_open(unit_redis_url, 200);
+	pthread_t t;
+	redisReply *r;
+	int64_t t0;
+	double before;
+
+	(void)state;
+	r = store_command(s, "DEL wk:{t}:wake");
+	freeReplyObject(r);
+	/* 500 ms in Redis, over a 200 ms timeout: a nil reply, not "no answer". */
+	r = store_command_blocking(s, NULL, 500, "XREAD BLOCK %d STREAMS wk:{t}:wake $", 500);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+
+	before = redis_errors();
+	assert_int_equal(pthread_create(&t, NULL, interrupt_later, s), 0);
+	t0 = wk_mono_us();
+	r = store_command_blocking(s, NULL, 10000, "XREAD BLOCK %d STREAMS wk:{t}:wake $", 10000);
+	assert_null(r);
+	assert_true(wk_mono_us() - t0 < 2000 * 1000);
+	pthread_join(t, NULL);
+	assert_true(redis_errors() == before);	/* ours, not Redis's failure */
+	r = store_command(s, "PING");		/* a fresh connection, no backoff */
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+
+	/* Not blocking: nothing to cut. Stopped: later blocks return at once. */
+	store_interrupt(s, true);
+	r = store_command(s, "PING");
+	assert_non_null(r);
+	freeReplyObject(r);
+	t0 = wk_mono_us();
+	r = store_command_blocking(s, NULL, 10000, "XREAD BLOCK %d STREAMS wk:{t}:wake $", 10000);
+	assert_null(r);
+	assert_true(wk_mono_us() - t0 < 500 * 1000);
+	assert_true(redis_errors() == before);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expected_errors_not_counted),
 		cmocka_unit_test(test_never_sent_is_not_unanswered),
 		cmocka_unit_test(test_timeout_is_unanswered_and_may_apply),
+		cmocka_unit_test(test_blocking_and_interrupt),
 	};
 	return cmocka_run_group_tests(tests, unit_redis_start, unit_redis_stop);
 }

@@ -154,6 +154,45 @@ static void test_earliest_timer_wakes_engines(void **state)
 	store_close(s);
 }
 
+static long long wake_len(struct store *s)
+{
+	redisReply *r = store_command(s, "XLEN %s", TIMERS_WAKE_KEY);
+	long long n;
+
+	assert_non_null(r);
+	n = r->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+/* Engines wait on the wake stream, not on a tick: a timer re-armed, retried or
+ * given back so that it becomes the earliest wakes them too; one that ends up
+ * behind another does not. */
+static void test_rearm_and_retry_wake_when_earliest(void **state)
+{
+	struct store *s = store_open(unit_redis_url, 2000);
+	struct timer_claim c[2];
+	size_t n;
+	int64_t rnow, w;
+
+	(void)state;
+	command(s, "FLUSHALL%s", "");
+	assert_int_equal(timer_schedule_in(s, "t:a", "page_step", "slack:T1", "a", 0), 0);
+	assert_int_equal(timer_schedule_in(s, "t:z", "page_step", "slack:T1", "z", 600000), 0);
+	assert_int_equal(timer_claim(s, "me", 30000, 1, c, &n, &rnow, NULL), 0);
+	assert_int_equal(n, 1);
+	w = wake_len(s);
+	assert_int_equal(timer_reschedule_after(s, "t:a", c[0].fence, rnow + 1000, NULL), 1);
+	assert_int_equal(wake_len(s), w + 1);	/* earlier than t:z */
+	shift(s, 2000);
+	assert_int_equal(timer_claim(s, "me", 30000, 1, c, &n, &rnow, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(timer_retry(s, "t:a", c[0].fence, rnow + 3600000), 1);
+	assert_int_equal(wake_len(s), w + 1);	/* behind t:z now: no wake */
+	command(s, "DEL wk:{timers}:test_clock_offset_ms%s", "");
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_escalation_steps_are_never_dropped),
 		cmocka_unit_test(test_earliest_timer_wakes_engines),
 		cmocka_unit_test(test_done_many_is_fenced_per_timer),
+		cmocka_unit_test(test_rearm_and_retry_wake_when_earliest),
 	};
 	return cmocka_run_group_tests(tests, unit_redis_start, unit_redis_stop);
 }
