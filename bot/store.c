@@ -398,8 +398,12 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 			return NULL;
 		}
 	}
-	if (r)
-		atomic_store(&last_answer_ms, mono_ms());
+	if (r) {
+		/* Shared by every thread: written once in a while, not per reply. */
+		int64_t now = mono_ms();
+		if (now - atomic_load_explicit(&last_answer_ms, memory_order_relaxed) >= 100)
+			atomic_store(&last_answer_ms, now);
+	}
 	if (s->ctx && s->block_ms)
 		set_timeout(s, s->timeout_ms);
 	if (!r && sent)
