@@ -6,6 +6,7 @@
 #include "bot/escalation.h"
 #include "bot/incident.h"
 #include "bot/integration.h"
+#include "bot/integration_cache.h"
 #include "bot/log.h"
 #include "bot/org.h"
 #include "bot/secrets.h"
@@ -15,6 +16,7 @@
 #include "bot/workers.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -110,9 +112,12 @@ static int authenticate(const struct hook_job *job, const struct integration *in
 	return 0;
 }
 
-/* The alert as one Redis step: open, count a repeat, or join the storm. */
+/* The alert as one Redis step: open, count a repeat, or join the storm; with
+ * stamp (the worker's copy of in and svc was read under it), only while the
+ * org's audit tip still equals it: else INCIDENT_STALE, nothing answered. */
 static int record_trigger(struct worker *w, const struct hook_job *job, const struct integration *in,
-			  const struct service *svc, const struct alert *a, struct http_response *resp)
+			  const struct service *svc, const struct alert *a, const char *stamp,
+			  struct http_response *resp)
 {
 	char policy_text[INCIDENT_POLICY_MAX], rate_key[256], storm[INCIDENT_SUMMARY_MAX], line[INCIDENT_TEXT_MAX + 160];
 	char repeat_line[INCIDENT_TEXT_MAX + 64], num[32];
@@ -136,8 +141,11 @@ static int record_trigger(struct worker *w, const struct hook_job *job, const st
 	struct incident_new inc = { .summary = a->summary, .severity = incident_severity_name(a->severity),
 				    .service = svc->name, .team = svc->team, .type = src, .dedup = a->dedup,
 				    .opened_by = src, .policy = policy_text, .first_step_due_ms = pages ? now : 0,
-				    .timeline = line, .alert = &extra };
-	if (incident_open(w->store, in->org, &inc, now, repeat_line, &n, &existing) < 0) {
+				    .timeline = line, .alert = &extra, .stamp = stamp };
+	int rc = incident_open(w->store, in->org, &inc, now, repeat_line, &n, &existing);
+	if (rc == INCIDENT_STALE)
+		return rc;
+	if (rc < 0) {
 		log_warn("alert.record", "org=%s integration=%lld result=store_error error=\"%s\"", in->org,
 			 (long long)in->id, store_error(w->store));
 		respond_error(resp, 503, "the database did not answer; retry");
@@ -192,50 +200,121 @@ static int record_resolve(struct worker *w, const struct hook_job *job, const st
 	return 0;
 }
 
-static void handle(struct worker *w, struct hook_job *job, struct http_response *resp)
+/* The token's integration: the worker's copy (*cached true), else read now
+ * (kept when it can be). NULL with resp filled when there is none. */
+static const struct integration_copy *integration_for(struct worker *w, const struct hook_job *job,
+						      struct integration_copy *fresh, bool *cached,
+						      struct http_response *resp)
 {
-	char sealed[SECRETS_SEALED_SIZE], why[ALERT_WHY_SIZE + 80];
-	struct integration in;
-	struct service svc;
-	struct alert a;
-	int rc, status;
+	const struct integration_copy *c = integration_cache_get(w->integrations, job->token);
+	int rc;
 
-	rc = integration_by_token(w->store, job->token, &in, sealed, sizeof(sealed), &svc);
+	if ((*cached = c != NULL))
+		return c;
+	rc = integration_by_token(w->store, job->token, &fresh->in, fresh->sealed, sizeof(fresh->sealed),
+				  &fresh->svc);
 	if (rc < 0) {
 		respond_error(resp, 503, "the database did not answer; retry");
-		return;
+		return NULL;
 	}
 	if (rc > 0) {
 		log_warn("alert.auth", "source=%s reason=\"unknown or revoked token\"", integration_source_name(job->src));
 		respond_error(resp, 401, "unknown or revoked integration token");
-		return;
+		return NULL;
 	}
-	if ((status = authenticate(job, &in, sealed, why, sizeof(why))) != 0) {
-		log_warn("alert.auth", "org=%s integration=%lld reason=\"%s\"", in.org, (long long)in.id, why);
+	integration_cache_put(w->integrations, job->token, fresh);
+	return fresh;
+}
+
+/* Checks against the integration; 0 to go on, else resp is filled. A refusal
+ * from a copy is not trusted: -2 says read the integration again. */
+static int check_against(const struct hook_job *job, const struct integration_copy *c, bool cached,
+			 const struct alert *a, bool parsed, struct http_response *resp)
+{
+	char why[ALERT_WHY_SIZE + 80];
+	int status;
+
+	if ((status = authenticate(job, &c->in, c->sealed, why, sizeof(why))) != 0) {
+		if (cached)
+			return -2;
+		log_warn("alert.auth", "org=%s integration=%lld reason=\"%s\"", c->in.org, (long long)c->in.id, why);
 		respond_error(resp, status, why);
-		return;
+		return -1;
 	}
-	if (alert_parse(job->src, job->body, job->len, job->extra, &a, why, sizeof(why)) < 0) {
-		respond_error(resp, 400, why);
-		return;
+	if (!parsed)
+		return 0;
+	if ((a->service[0] && strcmp(a->service, c->in.service) != 0) || !c->svc.name[0]) {
+		if (cached)
+			return -2;
+		if (!c->svc.name[0]) {
+			respond_error(resp, 410, "this integration's service was deleted");
+		} else {
+			snprintf(why, sizeof(why), "this token is for service %s, not %.48s", c->in.service, a->service);
+			respond_error(resp, 400, why);
+		}
+		return -1;
 	}
-	if (a.action == ALERT_IGNORE) {
-		respond_json(resp, 200, json_pack("{ss}", "result", "ignored"));
-		return;
+	return 0;
+}
+
+/* The token, then the signature, are checked before the body is parsed. A
+ * trigger checked against the worker's copy of the integration is recorded in
+ * one round trip, confirmed there (record_trigger's stamp); when the copy
+ * turns out stale, or refuses, or the alert is a resolve (which is not
+ * confirmed that way), the integration is read again and everything checked
+ * once more against it. */
+static void handle(struct worker *w, struct hook_job *job, struct http_response *resp)
+{
+	char why[ALERT_WHY_SIZE + 80];
+	struct integration_copy *fresh = xmalloc(sizeof(*fresh));
+	const struct integration_copy *c;
+	struct alert a;
+	bool cached, parsed = false;
+	int rc = -1;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!(c = integration_for(w, job, fresh, &cached, resp)))
+			break;
+		if ((rc = check_against(job, c, cached, &a, parsed, resp)) == -2)
+			goto again;
+		if (rc < 0)
+			break;
+		if (!parsed) {
+			if (alert_parse(job->src, job->body, job->len, job->extra, &a, why, sizeof(why)) < 0) {
+				respond_error(resp, 400, why);
+				break;
+			}
+			if (a.action == ALERT_IGNORE) {
+				respond_json(resp, 200, json_pack("{ss}", "result", "ignored"));
+				break;
+			}
+			parsed = true;
+			if ((rc = check_against(job, c, cached, &a, parsed, resp)) == -2)
+				goto again;
+			if (rc < 0)
+				break;
+		}
+		if (a.action == ALERT_RESOLVE && cached)
+			goto again;	/* resolves are checked against a fresh read */
+		rc = a.action == ALERT_RESOLVE ? record_resolve(w, job, &c->in, &c->svc, &a, resp)
+					       : record_trigger(w, job, &c->in, &c->svc, &a, cached ? c->in.org_tip : NULL, resp);
+		if (rc == INCIDENT_STALE)
+			goto again;
+		/* "Last used" to the second: a busy integration costs no extra write per alert. */
+		if (rc == 0 && wk_now_ms() - c->in.last_used_ms >= 1000 &&
+		    integration_touch(w->store, c->in.org, c->in.id, wk_now_ms()) == 0 && cached) {
+			struct integration_copy *mine = integration_cache_get(w->integrations, job->token);
+			if (mine)
+				mine->in.last_used_ms = wk_now_ms();
+		}
+		break;
+again:
+		integration_cache_drop(w->integrations, job->token);
+		if (attempt == 1)	/* a fresh read is never stale: Redis changed in between twice */
+			respond_error(resp, 503, "the integration changed while this alert came in; retry");
 	}
-	if (a.service[0] && strcmp(a.service, in.service) != 0) {
-		snprintf(why, sizeof(why), "this token is for service %s, not %.48s", in.service, a.service);
-		respond_error(resp, 400, why);
-		return;
-	}
-	if (!svc.name[0]) {
-		respond_error(resp, 410, "this integration's service was deleted");
-		return;
-	}
-	/* "Last used" to the second: a busy integration costs no extra write per alert. */
-	if ((a.action == ALERT_RESOLVE ? record_resolve : record_trigger)(w, job, &in, &svc, &a, resp) == 0 &&
-	    wk_now_ms() - in.last_used_ms >= 1000)
-		integration_touch(w->store, in.org, in.id, wk_now_ms());
+	OPENSSL_cleanse(fresh, sizeof(*fresh));
+	free(fresh);
 }
 
 static void hook_job_run(struct worker *w, void *arg)

@@ -59,8 +59,12 @@ static const struct store_script open_script = {
 	 * channel ("" = the service's, else the team's announce one). The first
 	 * step is due by Redis's clock (wk_now), like every relative delay.
 	 * Returns {0, n} opened, {1, n} a repeat of open incident n, {2, n} joined
-	 * the storm incident n, {3, n} opened storm incident n. */
+	 * the storm incident n, {3, n} opened storm incident n; {-1, 0} when a
+	 * stamp (ARGV[21]) was given and the org's audit tip moved: nothing done. */
 	"local p, now = ARGV[1], ARGV[2]\n"
+	"if ARGV[21] ~= '' and (redis.call('HGET', p .. 'org', 'audit_tip') or '') ~= ARGV[21] then\n"
+	"  return {-1, 0}\n"
+	"end\n"
 	"local summary, dedup, code = ARGV[3], ARGV[8], 0\n"
 	"local function again(n, text, sig)\n"
 	"  local k = p .. 'inc:' .. n\n"
@@ -156,17 +160,20 @@ int incident_open(struct store *s, const char *org_id, const struct incident_new
 			       in->dedup ? in->dedup : "", in->opened_by, in->policy,
 			       in->first_step_due_ms ? "1" : "0", in->timeline, tid,
 			       org_id, repeat_text ? repeat_text : "", a ? a->sig : "", a ? a->rate_key : "",
-			       max_new, a ? a->storm_summary : "", in->channel ? in->channel : "" };
+			       max_new, a ? a->storm_summary : "", in->channel ? in->channel : "",
+			       in->stamp ? in->stamp : "" };
 	r = store_script(s, &open_script, 0, NULL, (int)ARRAY_LEN(args), args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER) {
 		code = r->element[0]->integer;
 		*existing = code == 1 || code == 2;
 		*n = r->element[1]->integer;
-		rc = 0;
+		rc = code < 0 ? INCIDENT_STALE : 0;
 	}
 	if (r)
 		freeReplyObject(r);
+	if (rc == INCIDENT_STALE)
+		return rc;
 	if (rc == 0 && in->alert)
 		in->alert->storm = code >= 2;
 	if (rc == 0 && !*existing)

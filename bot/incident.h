@@ -98,6 +98,10 @@ struct incident_new {
 				 * "" = the service's channel, else the team's announce
 				 * channel (alerts); none of them = no card */
 	struct incident_alert *alert;	/* NULL for an incident opened by hand */
+	/* NULL/"": open whatever. Else the org's audit tip the caller's copy of
+	 * what it opens for was read under (a worker's integration cache): when the
+	 * tip moved, nothing is done and incident_open() says INCIDENT_STALE. */
+	const char *stamp;
 };
 
 /* Open an incident, or when dedup names an open one, count a repeat on it
@@ -107,7 +111,9 @@ struct incident_new {
  * With in->alert: a repeat adds a timeline entry only when the alert set
  * changed, and past alert->max_new new incidents a minute (rate_key) the
  * alert joins, or opens, the service's one storm incident (dedup "storm",
- * summary storm_summary), which pages once. 0 or -1. */
+ * summary storm_summary), which pages once. 0, INCIDENT_STALE (only with
+ * in->stamp), or -1. */
+#define INCIDENT_STALE 1
 int incident_open(struct store *s, const char *org_id, const struct incident_new *in, int64_t now_ms,
 		  const char *repeat_text, int64_t *n, bool *existing);
 

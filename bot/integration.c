@@ -227,17 +227,19 @@ int integration_list(struct store *s, const char *org_id, struct integration **o
 static const struct store_script by_token_script = {
 	"integration_by_token",
 	/* KEYS: the token's hook key. Returns {} for no such token, else {org,
-	 * integration pairs, service pairs ({} when deleted), service owners}. */
+	 * integration pairs, service pairs ({} when deleted), service owners,
+	 * the org's audit tip}. */
 	"local v = redis.call('HMGET', KEYS[1], 'org', 'id')\n"
 	"if not v[1] or not v[2] then return {} end\n"
 	"local p = wk_org_prefix(v[1])\n"
 	"local intg = redis.call('HGETALL', p .. 'intg:' .. v[2])\n"
 	"if #intg == 0 then return {} end\n"
+	"local tip = redis.call('HGET', p .. 'org', 'audit_tip') or ''\n"
 	"local svc = ''\n"
 	"for i = 1, #intg, 2 do if intg[i] == 'service' then svc = intg[i + 1] end end\n"
-	"if svc == '' then return {v[1], intg, {}, {}} end\n"
+	"if svc == '' then return {v[1], intg, {}, {}, tip} end\n"
 	"local sk = p .. 'service:' .. svc\n"
-	"return {v[1], intg, redis.call('HGETALL', sk), redis.call('SMEMBERS', sk .. ':owners')}\n",
+	"return {v[1], intg, redis.call('HGETALL', sk), redis.call('SMEMBERS', sk .. ':owners'), tip}\n",
 	STORE_KEY_LUA
 };
 
@@ -262,8 +264,9 @@ int integration_by_token(struct store *s, const char *token, struct integration 
 	if (!r || r->type != REDIS_REPLY_ARRAY)
 		goto out;
 	rc = 1;
-	if (r->elements != 4 || r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(out->org) ||
-	    r->element[1]->type != REDIS_REPLY_ARRAY || r->element[2]->type != REDIS_REPLY_ARRAY)
+	if (r->elements != 5 || r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(out->org) ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY || r->element[2]->type != REDIS_REPLY_ARRAY ||
+	    r->element[4]->type != REDIS_REPLY_STRING)
 		goto out;
 	from_hash(r->element[1], r->element[0]->str, out, stored, sizeof(stored), sealed, sealed_size);
 	/* A record made for another token (never: ids are not reused) is no match. */
@@ -271,6 +274,7 @@ int integration_by_token(struct store *s, const char *token, struct integration 
 		goto out;
 	if (svc && r->element[2]->elements)
 		service_from_reply(r->element[2], r->element[3], svc);
+	wk_strlcpy(out->org_tip, r->element[4]->str, sizeof(out->org_tip));
 	rc = 0;
 out:
 	if (r)

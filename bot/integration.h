@@ -46,6 +46,9 @@ struct integration {
 	char created_by[64];
 	int64_t created_ms, last_used_ms;
 	bool has_secret;
+	/* integration_by_token(): the org's audit tip as it read this ("" when
+	 * the org has none): any change to an integration or a service moves it. */
+	char org_tip[65];
 };
 
 /* Whether s has the shape of a token (32 characters of the base32 alphabet). */

@@ -12,6 +12,7 @@
  * one more may start. */
 #include "bot/workers.h"
 #include "bot/log.h"
+#include "bot/integration_cache.h"
 #include "bot/schedule_cache.h"
 #include "bot/util.h"
 
@@ -24,6 +25,8 @@
 #define LANE_BUCKETS 256
 /* Teams whose schedules a worker keeps parsed: a few KB each. */
 #define WORKER_SCHEDULES 16
+/* Integrations whose alerts a worker checks from its copy: about 8 KB each. */
+#define WORKER_INTEGRATIONS 8
 
 struct job {
 	job_fn fn;
@@ -221,10 +224,12 @@ int workers_start(const struct config *cfg)
 		pool.workers[i].cfg = cfg;
 		pool.workers[i].store = store_open(cfg->redis_url, cfg->redis_timeout_ms);
 		pool.workers[i].schedules = schedule_cache_new(WORKER_SCHEDULES);
+		pool.workers[i].integrations = integration_cache_new(WORKER_INTEGRATIONS);
 		if (pthread_create(&pool.threads[i], NULL, worker_main, &pool.workers[i]) != 0) {
 			log_error("workers.start", "error=\"cannot create thread\" index=%zu", i);
 			store_close(pool.workers[i].store);
 			schedule_cache_free(pool.workers[i].schedules);
+			integration_cache_free(pool.workers[i].integrations);
 			pool.n = i;
 			return -1;
 		}
@@ -293,6 +298,7 @@ void workers_stop(void)
 		pthread_join(pool.threads[i], NULL);
 		store_close(pool.workers[i].store);
 		schedule_cache_free(pool.workers[i].schedules);
+		integration_cache_free(pool.workers[i].integrations);
 	}
 	free(pool.threads);
 	free(pool.workers);

@@ -37,12 +37,14 @@
 #include "bot/store.h"
 
 struct schedule_cache;
+struct integration_cache;
 
 struct worker {
 	size_t index;
 	struct store *store;
 	const struct config *cfg;
 	struct schedule_cache *schedules;	/* this worker's (schedule_cache.h) */
+	struct integration_cache *integrations;	/* this worker's (integration_cache.h) */
 };
 
 typedef void (*job_fn)(struct worker *w, void *arg);

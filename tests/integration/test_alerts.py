@@ -9,6 +9,7 @@ an accepted alert is recorded before the 2xx goes out.
 import base64
 import hashlib
 import hmac
+import harness
 import json
 import os
 import re
@@ -420,3 +421,54 @@ def _():
             except subprocess.TimeoutExpired:
                 proc.kill()
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def incident_via(w, daemon, text, user=ALICE):
+    """/incident on another instance (a Daemon from w.another_daemon())."""
+    body, headers = harness.slack_command(text, user_id=user, command="/incident",
+                                          response_url=w.peer.url + "/commands/%s/1/abc" % harness.TEAM)
+    return check_reply(harness.http_request(daemon.port, "POST", "/slack/commands", body, headers),
+                       "/incident %s on the second instance" % text)
+
+
+def roundtrips(w):
+    text = w.http("GET", "/metrics").text
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r'^watchkeeper_redis_roundtrips_total\{command="([^"]*)"\} ([0-9.e+]+)$', text, re.M)}
+
+
+@test("alerts from an integration its worker knows are one Redis round trip; a service change and a "
+      "revoke made on another instance apply to the very next alert on every worker", world=False)
+def _():
+    with team() as w:
+        _, path = integration(w, "generic")
+        body = {"summary": "disk full", "severity": "error", "dedup_key": "d1"}
+        workers = 8     # twice the pool: every worker answers at least once
+        for i in range(workers):
+            r = post(w, path, body)
+            check_eq(r.status, 200, "alert %d (%r)" % (i + 1, short(r.body)))
+        before = roundtrips(w)
+        r = post(w, path, body)
+        check_eq((r.status, r.json().get("result")), (200, "repeat"), "a repeat")
+        after = roundtrips(w)
+        delta = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+        check_eq(delta.get("incident_open"), 1.0, "incident_open round trips (%r)" % delta)
+        check_eq(delta.get("integration_by_token", 0), 0, "integration reads for a known token (%r)" % delta)
+
+        other = w.another_daemon()
+        try:
+            check_re(r"pages people for critical", incident_via(w, other, "service pages api critical")["text"],
+                     "threshold raised elsewhere")
+            for i in range(workers):
+                r = post(w, path, dict(body, dedup_key="d%d" % (i + 2)))
+                check_eq((r.status, r.json().get("pages")), (200, False), "after the change, alert %d" % (i + 1))
+            iid = re.search(r"integration (\d+)", everything(incident(w, "integration list"))) or \
+                re.search(r"\*(\d+)\* generic", everything(incident(w, "integration list")))
+            check(iid, "no integration listed")
+            check_re(r"revoked integration", incident_via(w, other, "integration revoke %s" % iid.group(1))["text"]
+                     .lower(), "revoked elsewhere")
+            for i in range(workers):
+                r = post(w, path, body)
+                check_eq(r.status, 401, "after the revoke, alert %d (%r)" % (i + 1, short(r.body)))
+        finally:
+            other.stop()
