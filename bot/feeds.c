@@ -130,13 +130,12 @@ static int member_by_id(const void *a, const void *b)
 	return strcmp(((const struct member *)a)->id, ((const struct member *)b)->id);
 }
 
-static int names_load(struct store *s, const char *org, struct names *nm)
+/* Members by id, from a script's wk_member_list() reply (member.h). */
+static void names_from_reply(const redisReply *r, struct names *nm)
 {
-	if (member_list(s, org, &nm->m, &nm->n) < 0)
-		return -1;
+	member_list_from_reply(r, &nm->m, &nm->n);
 	if (nm->n > 1)
 		qsort(nm->m, nm->n, sizeof(*nm->m), member_by_id);
-	return 0;
 }
 
 static const char *names_lookup(void *ud, const char *id)
@@ -251,54 +250,80 @@ static void feed_field(const struct feed_rec *f, char *out, size_t size)
 		wk_strlcpy(out, "member", size);
 }
 
-static const struct store_script feed_check_script = {
-	"feeds_check",
+static const struct store_script feed_read_script = {
+	"feeds_read",
 	/* KEYS: feeds:<member>, members, org, team:<id> (members again for a
-	 * member feed). ARGV: field, sha, member.
-	 * 0 valid, 1 revoked, 2 owner no longer a member (of the org, or of the
-	 * team for a team feed), 3 org suspended. */
-	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 1 end\n"
-	"if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return 2 end\n"
-	"if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return 2 end\n"
-	"if redis.call('HGET', KEYS[3], 'suspended') == '1' then return 3 end\n"
-	"return 0\n",
-	NULL
+	 * member feed), teams. ARGV: field, sha, member, key prefix, the team
+	 * whose schedule ("" = every team's), from (s).
+	 * {1} revoked, {2} owner no longer a member (of the org, or of the team
+	 * for a team feed), {3} org suspended; else {0, members, teams, {team id,
+	 * schedule, ...}}: the whole feed in one round trip. */
+	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return {1} end\n"
+	"if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then return {2} end\n"
+	"if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return {2} end\n"
+	"if redis.call('HGET', KEYS[3], 'suspended') == '1' then return {3} end\n"
+	"local teams = wk_team_list(KEYS[5], ARGV[4])\n"
+	"local plans = {}\n"
+	"for i = 1, #teams, 3 do\n"
+	"  if ARGV[5] == '' or ARGV[5] == teams[i] then\n"
+	"    plans[#plans + 1] = teams[i]\n"
+	"    plans[#plans + 1] = wk_schedule_load(ARGV[4], teams[i], ARGV[6])\n"
+	"  end\n"
+	"end\n"
+	"return {0, wk_member_list(KEYS[2], ARGV[4]), teams, plans}\n",
+	MEMBER_LIST_LUA TEAM_LIST_LUA SCHEDULE_LOAD_LUA
 };
 
-/* 0 valid, 1 not (any reason), -1 store failure. */
-static int feed_check(struct store *s, const struct feed_rec *f, const char *sha)
+/* The feed checked, with everything it shows: *out is the script's reply
+ * (caller frees). 0 valid, 1 not (any reason), -1 store failure. */
+static int feed_read(struct store *s, const struct feed_rec *f, const char *sha, int64_t from, redisReply **out)
 {
-	char kfeeds[256], kmembers[192], korg[192], kteam[256], field[FIELD_SIZE];
+	char kfeeds[256], kmembers[192], korg[192], kteam[256], kteams[192], prefix[160], field[FIELD_SIZE];
+	char fromtxt[24];
 	redisReply *r;
-	int rc = -1;
 
+	*out = NULL;
 	if (org_key(kfeeds, sizeof(kfeeds), f->org, "feeds:%s", f->member) < 0 ||
 	    org_key(kmembers, sizeof(kmembers), f->org, "members") < 0 ||
 	    org_key(korg, sizeof(korg), f->org, "org") < 0 ||
 	    (f->team ? org_key(kteam, sizeof(kteam), f->org, "team:%s", f->id)
-		     : org_key(kteam, sizeof(kteam), f->org, "members")) < 0)
+		     : org_key(kteam, sizeof(kteam), f->org, "members")) < 0 ||
+	    org_key(kteams, sizeof(kteams), f->org, "teams") < 0 || store_key(prefix, sizeof(prefix), f->org, "") < 0)
 		return 1;
 	feed_field(f, field, sizeof(field));
-	const char *keys[] = { kfeeds, kmembers, korg, kteam };
-	const char *args[] = { field, sha, f->member };
-	r = store_script(s, &feed_check_script, 4, keys, 3, args);
-	if (r && r->type == REDIS_REPLY_INTEGER)
-		rc = r->integer == 0 ? 0 : 1;
-	if (r)
+	snprintf(fromtxt, sizeof(fromtxt), "%lld", (long long)from);
+	const char *keys[] = { kfeeds, kmembers, korg, kteam, kteams };
+	const char *args[] = { field, sha, f->member, prefix, f->team ? f->id : "", fromtxt };
+	r = store_script(s, &feed_read_script, 5, keys, 6, args);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	if (r->element[0]->integer != 0 || r->elements != 4 || r->element[3]->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(r);
-	return rc;
+		return 1;
+	}
+	*out = r;
+	return 0;
 }
 
-/* Render one team's schedule into out. 0, -1 store failure, -2 too large. */
-static int add_team(struct store *s, struct buf *out, const struct feed_rec *f, const char *team,
-		    int64_t now, struct ical_context *cx)
+/* Render one team's schedule (its part of feed_read()'s reply; none: an
+ * empty one) into out. 0, -2 too large. */
+static int add_team(struct buf *out, const redisReply *plans, const char *team, int64_t now, struct ical_context *cx)
 {
+	const redisReply *mine = NULL;
 	struct team_plan plan;
 	struct schedule sched;
 	int rc;
 
-	if (schedule_load(s, f->org, team, now - FEEDS_PAST_S, now + FEEDS_FUTURE_S, &plan) < 0)
-		return -1;
+	for (size_t i = 0; i + 1 < plans->elements; i += 2)
+		if (plans->element[i]->type == REDIS_REPLY_STRING && strcmp(plans->element[i]->str, team) == 0)
+			mine = plans->element[i + 1];
+	if (!mine || schedule_from_reply(mine, team, now - FEEDS_PAST_S, now + FEEDS_FUTURE_S, &plan) < 0) {
+		memset(&plan, 0, sizeof(plan));	/* a team gone meanwhile: nobody on call */
+		wk_strlcpy(plan.team, team, sizeof(plan.team));
+	}
 	if (schedule_build(&plan, now - FEEDS_PAST_S, now + FEEDS_FUTURE_S, &sched) < 0) {
 		team_plan_free(&plan);
 		return -2;
@@ -319,6 +344,7 @@ static void serve_ical(struct worker *w, const char *token, struct http_response
 	struct names nm = { NULL, 0 };
 	struct team_info *teams = NULL;
 	size_t nteams = 0;
+	redisReply *all = NULL;
 	struct buf out = BUF_INIT(FEEDS_MAX_BYTES);
 	int64_t now = wk_now_ms() / 1000;
 	int rc;
@@ -328,14 +354,15 @@ static void serve_ical(struct worker *w, const char *token, struct http_response
 	rc = get_string(w->store, key, &text);
 	if (rc < 0)
 		goto store_down;
-	if (rc > 0 || feed_rec_parse(text, &f) < 0 || (rc = feed_check(w->store, &f, sha)) > 0) {
+	if (rc > 0 || feed_rec_parse(text, &f) < 0 || (rc = feed_read(w->store, &f, sha, now - FEEDS_PAST_S, &all)) > 0) {
 		http_respond_text(resp, 404, "No such calendar feed. It may have been reset: run "
 					     "/oncall ical in chat for your current links.");
 		goto out;
 	}
-	if (rc < 0 || names_load(w->store, f.org, &nm) < 0 ||
-	    team_list(w->store, f.org, &teams, &nteams) < 0)
+	if (rc < 0)
 		goto store_down;
+	names_from_reply(all->element[1], &nm);
+	team_list_from_reply(all->element[2], &teams, &nteams);
 	uid_host(w->cfg, host, sizeof(host));
 	struct ical_context cx = { host, now, NULL, NULL, names_lookup, &nm };
 	if (f.team) {
@@ -344,7 +371,7 @@ static void serve_ical(struct worker *w, const char *token, struct http_response
 			if (strcmp(teams[i].id, f.id) == 0)
 				tname = teams[i].name;
 		snprintf(calname, sizeof(calname), "On call: team %s", tname);
-		rc = ical_begin(&out, calname) < 0 ? -2 : add_team(w->store, &out, &f, f.id, now, &cx);
+		rc = ical_begin(&out, calname) < 0 ? -2 : add_team(&out, all->element[3], f.id, now, &cx);
 	} else {
 		const char *who = names_lookup(&nm, f.id);
 		snprintf(calname, sizeof(calname), "On call: %s", who ? who : f.id);
@@ -352,7 +379,7 @@ static void serve_ical(struct worker *w, const char *token, struct http_response
 		rc = ical_begin(&out, calname) < 0 ? -2 : 0;
 		/* A person's shifts may be in any team's rotations, not only their teams'. */
 		for (size_t i = 0; i < nteams && i < MAX_TEAMS && rc == 0; i++)
-			rc = add_team(w->store, &out, &f, teams[i].id, now, &cx);
+			rc = add_team(&out, all->element[3], teams[i].id, now, &cx);
 	}
 	if (rc == 0 && ical_end(&out) < 0)
 		rc = -2;
@@ -376,6 +403,8 @@ out:
 	free(text);
 	free(nm.m);
 	free(teams);
+	if (all)
+		freeReplyObject(all);
 }
 
 struct export_rec {

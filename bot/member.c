@@ -56,14 +56,9 @@ int member_get(struct store *s, const char *org_id, const char *id, struct membe
 
 static const struct store_script member_list_script = {
 	"member_list",
-	/* KEYS: members. ARGV: key prefix. Returns {id, {field, value, ...}} pairs. */
-	"local out = {}\n"
-	"for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	"  out[#out + 1] = id\n"
-	"  out[#out + 1] = redis.call('HGETALL', ARGV[1] .. 'member:' .. id)\n"
-	"end\n"
-	"return out\n",
-	NULL
+	/* KEYS: members. ARGV: key prefix. */
+	"return wk_member_list(KEYS[1], ARGV[1])\n",
+	MEMBER_LIST_LUA
 };
 
 static int member_order(const void *a, const void *b)
@@ -84,6 +79,17 @@ int member_list(struct store *s, const char *org_id, struct member **out, size_t
 	*n = 0;
 	if (!(r = org_list_script(s, &member_list_script, org_id, "members")))
 		return -1;
+	member_list_from_reply(r, out, n);
+	freeReplyObject(r);
+	return 0;
+}
+
+void member_list_from_reply(const redisReply *r, struct member **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return;
 	*out = xcalloc(r->elements / 2 + 1, sizeof(**out));
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		redisReply *id = r->element[i], *h = r->element[i + 1];
@@ -92,9 +98,7 @@ int member_list(struct store *s, const char *org_id, struct member **out, size_t
 		member_from_pairs(&(*out)[*n], id->str, h);
 		(*n)++;
 	}
-	freeReplyObject(r);
 	qsort(*out, *n, sizeof(**out), member_order);
-	return 0;
 }
 
 static void lowercase(char *s)

@@ -34,6 +34,19 @@ int member_get(struct store *s, const char *org_id, const char *id, struct membe
 
 /* All members (placeholders included), sorted by role then id. Caller frees. */
 int member_list(struct store *s, const char *org_id, struct member **out, size_t *n);
+/* The same read as Lua, for a script that needs the members along with other
+ * work: wk_member_list(members key, prefix) -> {id, {field, value, ...}, ...};
+ * and its reply into the sorted list member_list() gives (caller frees *out). */
+#define MEMBER_LIST_LUA \
+	"local function wk_member_list(kmembers, p)\n" \
+	"  local out = {}\n" \
+	"  for _, id in ipairs(redis.call('SMEMBERS', kmembers)) do\n" \
+	"    out[#out + 1] = id\n" \
+	"    out[#out + 1] = redis.call('HGETALL', p .. 'member:' .. id)\n" \
+	"  end\n" \
+	"  return out\n" \
+	"end\n"
+void member_list_from_reply(const redisReply *r, struct member **out, size_t *n);
 
 enum member_ref { MEMBER_REF_FOUND, MEMBER_REF_NOT_MEMBER, MEMBER_REF_INVALID };
 /* Resolve what a user typed to name a person: a chat mention (<@U1> on Slack,

@@ -177,16 +177,9 @@ int team_member(struct store *s, const char *org_id, const char *actor, const ch
 
 static const struct store_script list_script = {
 	"team_list",
-	/* KEYS: teams. ARGV: key prefix. Returns {id, name, count, ...}. */
-	"local out = {}\n"
-	"local t = redis.call('HGETALL', KEYS[1])\n"
-	"for i = 1, #t, 2 do\n"
-	"  out[#out + 1] = t[i]\n"
-	"  out[#out + 1] = t[i + 1]\n"
-	"  out[#out + 1] = redis.call('SCARD', ARGV[1] .. 'team:' .. t[i])\n"
-	"end\n"
-	"return out\n",
-	NULL
+	/* KEYS: teams. ARGV: key prefix. */
+	"return wk_team_list(KEYS[1], ARGV[1])\n",
+	TEAM_LIST_LUA
 };
 
 static int team_order(const void *a, const void *b)
@@ -207,6 +200,17 @@ int team_list(struct store *s, const char *org_id, struct team_info **out, size_
 	*n = 0;
 	if (!(r = org_list_script(s, &list_script, org_id, "teams")))
 		return -1;
+	team_list_from_reply(r, out, n);
+	freeReplyObject(r);
+	return 0;
+}
+
+void team_list_from_reply(const redisReply *r, struct team_info **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return;
 	*out = xcalloc(r->elements / 3 + 1, sizeof(**out));
 	for (size_t i = 0; i + 2 < r->elements; i += 3) {
 		struct team_info *t = &(*out)[(*n)++];
@@ -214,7 +218,5 @@ int team_list(struct store *s, const char *org_id, struct team_info **out, size_
 		wk_strlcpy(t->name, r->element[i + 1]->str ? r->element[i + 1]->str : "", sizeof(t->name));
 		t->members = (size_t)r->element[i + 2]->integer;
 	}
-	freeReplyObject(r);
 	qsort(*out, *n, sizeof(**out), team_order);
-	return 0;
 }

@@ -35,6 +35,20 @@ int team_name_valid(const char *name);
 /* Team id for a name (any case): 0 found, 1 no such team, -1 store failure. */
 int team_resolve(struct store *s, const char *org_id, const char *name, char *id, size_t size);
 int team_list(struct store *s, const char *org_id, struct team_info **out, size_t *n);
+/* The same read as Lua: wk_team_list(teams key, prefix) -> {id, name, member
+ * count, ...}; and its reply into team_list()'s sorted list (caller frees). */
+#define TEAM_LIST_LUA \
+	"local function wk_team_list(kteams, p)\n" \
+	"  local out = {}\n" \
+	"  local t = redis.call('HGETALL', kteams)\n" \
+	"  for i = 1, #t, 2 do\n" \
+	"    out[#out + 1] = t[i]\n" \
+	"    out[#out + 1] = t[i + 1]\n" \
+	"    out[#out + 1] = redis.call('SCARD', p .. 'team:' .. t[i])\n" \
+	"  end\n" \
+	"  return out\n" \
+	"end\n"
+void team_list_from_reply(const redisReply *r, struct team_info **out, size_t *n);
 int team_create(struct store *s, const char *org_id, const char *actor, const char *platform,
 		const char *name, int64_t now_ms);
 int team_rename(struct store *s, const char *org_id, const char *actor, const char *platform,

@@ -86,6 +86,24 @@ def short(s, n=300):
     return s if len(s) <= n else s[:n] + "...(%d more)" % (len(s) - n)
 
 
+def metric_counts(w, name):
+    """{labels: value} of one family in w's /metrics (labels as written: 'command="x"')."""
+    text = http_request(w.port, "GET", "/metrics").text
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r"^%s\{([^}]*)\} ([0-9.e+]+)$" % re.escape(name), text, re.M)}
+
+
+def roundtrip_delta(w, action):
+    """Redis round trips by command (watchkeeper_redis_roundtrips_total) while action() runs:
+    {command: count}."""
+    def counts():
+        return {k.split('"')[1]: v for k, v in metric_counts(w, "watchkeeper_redis_roundtrips_total").items()}
+    before = counts()
+    action()
+    after = counts()
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
 def wait_until(pred, timeout, interval=0.05):
     """Poll pred() until it returns a truthy value or timeout s pass; return the last value."""
     deadline = time.monotonic() + timeout

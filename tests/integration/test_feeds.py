@@ -16,6 +16,7 @@ computed here independently with zoneinfo. Every test name starts with "feeds:" 
 import csv
 import io
 import json
+import harness
 import re
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -279,6 +280,13 @@ def _(w):
     pieces = [e for e in events if str(e.get("SUMMARY")).endswith("(override)")]
     check_eq(len(pieces), 2, "override pieces")
     check(all("o901" in str(e.get("UID")) for e in pieces), "override id in UIDs")
+
+    # Two Redis round trips a feed, team or person: its record, then one script.
+    for name in ("Team default", "Your shifts"):
+        delta = harness.roundtrip_delta(w, lambda: check_eq(fetch(w, feeds[name]).status, 200, name))
+        check_eq((delta.get("GET"), delta.get("feeds_read")), (1.0, 1.0), "%s: round trips %r" % (name, delta))
+        check_eq(delta.get("schedule_load", 0) + delta.get("member_list", 0) + delta.get("team_list", 0), 0,
+                 "%s: reads of their own %r" % (name, delta))
 
     time.sleep(1.1)
     second = fetch(w, feeds["Team default"])
