@@ -1,36 +1,27 @@
-/* integration_cache.c - see integration_cache.h
- *
- * A few entries searched in a line: a worker hears from few integrations at a
- * time, and a miss costs one read, never a wrong answer. */
+/* integration_cache.c - see integration_cache.h */
 #include "bot/integration_cache.h"
+#include "bot/slots.h"
 #include "bot/util.h"
 
 #include <openssl/crypto.h>
-
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct entry {
+	struct slot slot;	/* first: see slots.h */
 	char sha[65];		/* of the token */
-	uint64_t used;
-	bool full;
 	struct integration_copy copy;
 };
 
 struct integration_cache {
-	struct entry *entries;
-	size_t n;
-	uint64_t clock;
+	struct slot_table t;
 };
 
 struct integration_cache *integration_cache_new(size_t capacity)
 {
 	struct integration_cache *c = xcalloc(1, sizeof(*c));
 
-	c->n = capacity ? capacity : 1;
-	c->entries = xcalloc(c->n, sizeof(*c->entries));
+	slot_table_init(&c->t, capacity, sizeof(struct entry));
 	return c;
 }
 
@@ -38,9 +29,7 @@ void integration_cache_free(struct integration_cache *c)
 {
 	if (!c)
 		return;
-	/* The sealed secrets are ciphertext; wipe them anyway. */
-	OPENSSL_cleanse(c->entries, c->n * sizeof(*c->entries));
-	free(c->entries);
+	slot_table_destroy(&c->t);
 	free(c);
 }
 
@@ -51,9 +40,11 @@ static struct entry *find(struct integration_cache *c, const char *token)
 	if (!c || !integration_token_shaped(token))
 		return NULL;
 	integration_token_hash(token, sha);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->entries[i].full && strcmp(c->entries[i].sha, sha) == 0)
-			return &c->entries[i];
+	for (size_t i = 0; i < c->t.n; i++) {
+		struct entry *e = (struct entry *)slot_at(&c->t, i);
+		if (e->slot.full && strcmp(e->sha, sha) == 0)
+			return e;
+	}
 	return NULL;
 }
 
@@ -63,7 +54,7 @@ struct integration_copy *integration_cache_get(struct integration_cache *c, cons
 
 	if (!e)
 		return NULL;
-	e->used = ++c->clock;
+	slot_touch(&c->t, &e->slot);
 	return &e->copy;
 }
 
@@ -74,15 +65,12 @@ void integration_cache_put(struct integration_cache *c, const char *token, const
 	if (!c || !copy->in.org_tip[0] || !integration_token_shaped(token))
 		return;
 	if (!(e = find(c, token))) {
-		e = &c->entries[0];
-		for (size_t i = 1; i < c->n && e->full; i++)
-			if (!c->entries[i].full || c->entries[i].used < e->used)
-				e = &c->entries[i];
+		e = (struct entry *)slot_victim(&c->t);
 		integration_token_hash(token, e->sha);
 	}
 	e->copy = *copy;
-	e->used = ++c->clock;
-	e->full = true;
+	e->slot.full = true;
+	slot_touch(&c->t, &e->slot);
 }
 
 void integration_cache_drop(struct integration_cache *c, const char *token)

@@ -1,59 +1,65 @@
-/* schedule_cache.c - see schedule_cache.h
- *
- * A handful of entries searched in a line: a worker serves few teams at once,
- * and a miss costs one load, not a wrong answer. */
+/* schedule_cache.c - see schedule_cache.h */
 #include "bot/schedule_cache.h"
+#include "bot/slots.h"
 #include "bot/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct entry {
+	struct slot slot;	/* first: see slots.h */
 	char org[96];
 	char team[SCHEDULE_ID_LEN];
 	char stamp[SCHEDULE_STAMP_LEN];
 	int64_t from;
-	uint64_t used;		/* when it was last used, in gets and puts */
 	struct team_plan plan;
 	/* plan's schedule around the last view's now (schedule_chain() reads it) */
 	struct schedule built;
 	int64_t built_from, built_to;
-	bool full;
 };
 
 struct schedule_cache {
-	struct entry *entries;
-	size_t n;
-	uint64_t clock;
+	struct slot_table t;
 };
+
+static struct entry *entry_at(const struct schedule_cache *c, size_t i)
+{
+	return (struct entry *)slot_at(&c->t, i);
+}
 
 struct schedule_cache *schedule_cache_new(size_t capacity)
 {
 	struct schedule_cache *c = xcalloc(1, sizeof(*c));
 
-	c->n = capacity ? capacity : 1;
-	c->entries = xcalloc(c->n, sizeof(*c->entries));
+	slot_table_init(&c->t, capacity, sizeof(struct entry));
 	return c;
+}
+
+static void entry_empty(struct entry *e)
+{
+	if (!e->slot.full)
+		return;
+	team_plan_free(&e->plan);
+	schedule_free(&e->built);
+	e->built_from = e->built_to = 0;
+	e->slot.full = false;
 }
 
 void schedule_cache_free(struct schedule_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
-		if (c->entries[i].full) {
-			team_plan_free(&c->entries[i].plan);
-			schedule_free(&c->entries[i].built);
-		}
-	free(c->entries);
+	for (size_t i = 0; i < c->t.n; i++)
+		entry_empty(entry_at(c, i));
+	slot_table_destroy(&c->t);
 	free(c);
 }
 
 static struct entry *find(struct schedule_cache *c, const char *org, const char *team)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct entry *e = &c->entries[i];
-		if (e->full && strcmp(e->team, team) == 0 && strcmp(e->org, org) == 0)
+	for (size_t i = 0; i < c->t.n; i++) {
+		struct entry *e = entry_at(c, i);
+		if (e->slot.full && strcmp(e->team, team) == 0 && strcmp(e->org, org) == 0)
 			return e;
 	}
 	return NULL;
@@ -66,7 +72,7 @@ const struct team_plan *schedule_cache_get(struct schedule_cache *c, const char 
 
 	if (!e)
 		return NULL;
-	e->used = ++c->clock;
+	slot_touch(&c->t, &e->slot);
 	*stamp = e->stamp;
 	*from = e->from;
 	return &e->plan;
@@ -77,24 +83,16 @@ const struct team_plan *schedule_cache_put(struct schedule_cache *c, const char 
 {
 	struct entry *e = find(c, org, team);
 
-	if (!e) {
-		e = &c->entries[0];
-		for (size_t i = 1; i < c->n && e->full; i++)
-			if (!c->entries[i].full || c->entries[i].used < e->used)
-				e = &c->entries[i];
-	}
-	if (e->full) {
-		team_plan_free(&e->plan);
-		schedule_free(&e->built);
-	}
-	e->built_from = e->built_to = 0;
+	if (!e)
+		e = (struct entry *)slot_victim(&c->t);
+	entry_empty(e);
 	wk_strlcpy(e->org, org, sizeof(e->org));
 	wk_strlcpy(e->team, team, sizeof(e->team));
 	wk_strlcpy(e->stamp, stamp, sizeof(e->stamp));
 	e->from = from;
-	e->used = ++c->clock;
 	e->plan = *plan;
-	e->full = true;
+	e->slot.full = true;
+	slot_touch(&c->t, &e->slot);
 	memset(plan, 0, sizeof(*plan));
 	return &e->plan;
 }
@@ -135,9 +133,9 @@ void schedule_cache_view(struct schedule_cache *c, const struct team_plan *plan,
 	out->noverrides = n;
 	/* The entry's own schedule stands for the view's around now: the
 	 * overrides the view leaves out (outside [from, to)) don't reach it. */
-	for (size_t i = 0; c && i < c->n; i++) {
-		struct entry *e = &c->entries[i];
-		if (!e->full || &e->plan != plan)
+	for (size_t i = 0; c && i < c->t.n; i++) {
+		struct entry *e = entry_at(c, i);
+		if (!e->slot.full || &e->plan != plan)
 			continue;
 		entry_build_around(e, now);
 		if (e->built_to && e->built_from >= from && e->built_to <= to) {
