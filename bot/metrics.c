@@ -28,6 +28,7 @@ struct histogram {
 };
 
 struct series {
+	uint32_t hash;		/* of labels: most lookups compare only this */
 	char labels[160];	/* already rendered: route="x",status="200" */
 	uint64_t count;
 	struct histogram h;
@@ -84,15 +85,29 @@ static void labels_render(char *out, size_t size, const char *const *pairs, size
 	out[o] = '\0';
 }
 
+static uint32_t labels_hash(const char *labels)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *labels; labels++)
+		h = (h ^ (unsigned char)*labels) * 16777619u;
+	return h;
+}
+
+/* Lock held. A family has up to MAX_SERIES series (round trips: one per
+ * command and script), looked up on every request. */
 static struct series *family_get(struct family *f, const char *labels)
 {
+	uint32_t h = labels_hash(labels);
+
 	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->s[i].labels, labels) == 0)
+		if (f->s[i].hash == h && strcmp(f->s[i].labels, labels) == 0)
 			return &f->s[i];
 	if (f->n == MAX_SERIES)
 		return NULL;
 	f->s = xrealloc(f->s, (f->n + 1) * sizeof(*f->s));
 	memset(&f->s[f->n], 0, sizeof(*f->s));
+	f->s[f->n].hash = h;
 	wk_strlcpy(f->s[f->n].labels, labels, sizeof(f->s[f->n].labels));
 	return &f->s[f->n++];
 }
