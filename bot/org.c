@@ -95,35 +95,40 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 
 static const struct store_script org_touch_script = {
 	"org_touch",
-	/* KEYS: org, member:<user>, invited_emails[, replay:<minute>]; the keys
-	 * only a new org writes are made from the prefix (same slot).
-	 * ARGV: platform, user, now, org id, external id, when the replay set
-	 * expires (ms), a team, an instant (s), a stamp, the replay id (with
-	 * KEYS[4]). With a team, that team's schedule from the instant on comes
-	 * back too (schedule.h), or 'same' when the org's audit tip still equals
-	 * the stamp (schedule_cache.h), and the tip; so a command that shows it
-	 * costs this one round trip. */
+	/* KEYS: org, member:<user>[, replay:<minute>]; every other key is made
+	 * from the prefix (same slot), and what only a new org needs (its id,
+	 * platform, external id) from the org key: this runs on every command,
+	 * and each argument is a string Redis and Lua make and hash.
+	 * ARGV: user, now (ms), a team ("" none), an instant (s), a stamp, when
+	 * the replay set expires (ms), the replay id (both with KEYS[3]). With a
+	 * team, that team's schedule from the instant on comes back too
+	 * (schedule.h), or 'same' when the org's audit tip still equals the stamp
+	 * (schedule_cache.h), and the tip; so a command that shows it costs this
+	 * one round trip. */
 	MEMBER_ROLE_LUA
-	"if KEYS[4] then\n"
-	"  if redis.call('SADD', KEYS[4], ARGV[10]) == 0 then return {'replay'} end\n"
-	"  redis.call('PEXPIREAT', KEYS[4], ARGV[6], 'NX')\n"
+	"if KEYS[3] then\n"
+	"  if redis.call('SADD', KEYS[3], ARGV[7]) == 0 then return {'replay'} end\n"
+	"  redis.call('PEXPIREAT', KEYS[3], ARGV[6], 'NX')\n"
 	"end\n"
 	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
+	"local user = ARGV[1]\n"
 	/* One read of each hash: this runs on every command (the hot path). */
 	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz', 'audit_tip')\n"
 	"local created = 0\n"
 	"if not o[1] and redis.call('EXISTS', KEYS[1]) == 0 then\n"
-	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'platform', ARGV[1], 'external_id', ARGV[5],\n"
-	"             'owner', ARGV[2], 'created_ms', ARGV[3], 'mode', 'solo')\n"
-	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', ARGV[1], 'chat_id', ARGV[2],\n"
-	"             'created_ms', ARGV[3])\n"
-	"  wk_role_index(KEYS[2], ARGV[2], nil, 'owner')\n"
-	"  redis.call('SADD', p .. 'members', ARGV[2])\n"
-	"  redis.call('SADD', p .. 'owners', ARGV[2])\n"
+	"  local org = string.match(KEYS[1], '^wk:{(.*)}:org$')\n"
+	"  local platform, external = string.match(org, '^([^:]+):(.*)$')\n"
+	"  redis.call('HSET', KEYS[1], 'id', org, 'platform', platform, 'external_id', external,\n"
+	"             'owner', user, 'created_ms', ARGV[2], 'mode', 'solo')\n"
+	"  redis.call('HSET', KEYS[2], 'role', 'owner', 'platform', platform, 'chat_id', user,\n"
+	"             'created_ms', ARGV[2])\n"
+	"  wk_role_index(KEYS[2], user, nil, 'owner')\n"
+	"  redis.call('SADD', p .. 'members', user)\n"
+	"  redis.call('SADD', p .. 'owners', user)\n"
 	"  redis.call('HSET', p .. 'teams', 'default', 'default')\n"
 	"  redis.call('HSET', p .. 'team_names', 'default', 'default')\n"
-	"  redis.call('SADD', p .. 'team:default', ARGV[2])\n"
-	"  o = {ARGV[4], 'solo', false, false, false}\n"
+	"  redis.call('SADD', p .. 'team:default', user)\n"
+	"  o = {org, 'solo', false, false, false}\n"
 	"  created = 1\n"
 	"end\n"
 	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz')\n"
@@ -133,48 +138,45 @@ static const struct store_script org_touch_script = {
 	"if not tz or tz == '' then tz = o[4] or '' end\n"
 	/* Only a non-member may be someone invited by email. */
 	"local invited = 0\n"
-	"if role == '' then invited = redis.call('HLEN', KEYS[3]) end\n"
+	"if role == '' then invited = redis.call('HLEN', p .. 'invited_emails') end\n"
 	"local res = {created, role, o[2] or 'team', o[3] or '0', invited, tz}\n"
-	"if ARGV[7] and ARGV[7] ~= '' then\n"
+	"if ARGV[3] ~= '' then\n"
 	"  local tip = o[5] or ''\n"
-	"  if tip ~= '' and tip == ARGV[9] then res[7] = 'same'\n"
-	"  else res[7] = wk_schedule_load(p, ARGV[7], ARGV[8]) end\n"
+	"  if tip ~= '' and tip == ARGV[5] then res[7] = 'same'\n"
+	"  else res[7] = wk_schedule_load(p, ARGV[3], ARGV[4]) end\n"
 	"  res[8] = tip\n"
 	"end\n"
 	"return res\n",
 	SCHEDULE_LOAD_LUA
 };
 
-int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
-	      struct org_view *out)
+int org_touch(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out)
 {
-	return org_touch_preload(s, org_id, p, external, user_id, replay_id, replay_ttl_ms, now_ms, out, NULL);
+	return org_touch_preload(s, org_id, user_id, replay_id, replay_ttl_ms, now_ms, out, NULL);
 }
 
-int org_touch_preload(struct store *s, const char *org_id, enum platform p, const char *external,
-		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
-		      struct org_view *out, struct org_preload *pre)
+int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+		      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out, struct org_preload *pre)
 {
-	char k[4][192], now[24], expires[24] = "", from[24] = "";
+	char k[3][192], now[24], expires[24] = "", from[24] = "";
 	redisReply *r;
-	int rc = -1, nkeys = 3;
+	int rc = -1, nkeys = 2;
 	size_t want = 6;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
-	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0 ||
-	    org_key(k[2], sizeof(k[2]), org_id, "invited_emails") < 0)
+	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0)
 		return -1;
 	if (replay_id && replay_id[0]) {
 		/* Received ids in one set a minute (by when they may go), not a key
 		 * each: a set gone a minute late costs Redis less than a key per
 		 * request, on every request. */
 		int64_t minute = (now_ms + (replay_ttl_ms > 0 ? replay_ttl_ms : 1)) / 60000;
-		if (org_key(k[3], sizeof(k[3]), org_id, "replay:%lld", (long long)minute) < 0)
+		if (org_key(k[2], sizeof(k[2]), org_id, "replay:%lld", (long long)minute) < 0)
 			return -1;
 		snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
-		nkeys = 4;
+		nkeys = 3;
 	}
 	if (pre) {
 		pre->plan = NULL;
@@ -183,10 +185,11 @@ int org_touch_preload(struct store *s, const char *org_id, enum platform p, cons
 		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
 		want = 8;
 	}
-	const char *keys[] = { k[0], k[1], k[2], k[3] };
-	const char *args[] = { platform_name(p), user_id, now, org_id, external, expires, pre ? pre->team : "", from,
-			       pre && pre->stamp ? pre->stamp : "", replay_id ? replay_id : "" };
-	const int nargs = (int)ARRAY_LEN(args);
+	const char *keys[] = { k[0], k[1], k[2] };
+	const char *args[] = { user_id, now, pre ? pre->team : "", from, pre && pre->stamp ? pre->stamp : "",
+			       expires, replay_id ? replay_id : "" };
+	/* Without a replay id its two go unsent. */
+	const int nargs = nkeys == 3 ? (int)ARRAY_LEN(args) : (int)ARRAY_LEN(args) - 2;
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {

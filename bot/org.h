@@ -58,18 +58,19 @@ struct org_view {
 				 * org's (org_settings), "" when neither is set */
 };
 
-/* Create the org on first contact (caller becomes owner), then report the
- * caller's standing. One atomic step (one round trip).
+/* Create the org on first contact (caller becomes owner; its platform and
+ * external id come from org_id, see org_id_make()), then report the caller's
+ * standing. One atomic step (one round trip).
  *
  * replay_id (may be NULL or ""): the request's one-delivery id. In the same
- * step, before anything else, wk:{org}:replay:<replay_id> is SET NX with a
- * time to live of replay_ttl_ms; when it already exists the request is a
- * replay: nothing is written and ORG_REPLAYED is returned (out untouched).
+ * step, before anything else, it is added to the set wk:{org}:replay:<minute>
+ * of the minute its replay_ttl_ms ends in (the set expires at that minute's
+ * end); when it was there already the request is a replay: nothing is written
+ * and ORG_REPLAYED is returned (out untouched).
  * Returns 0, ORG_REPLAYED, or -1 when the store failed. */
 #define ORG_REPLAYED 1
-int org_touch(struct store *s, const char *org_id, enum platform p, const char *external,
-	      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
-	      struct org_view *out);
+int org_touch(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out);
 /* The same, reading a team's schedule in the same round trip (the hot path:
  * `/oncall` costs one). pre->team and pre->from_s are read; on 0, pre->plan
  * holds what schedule_from_reply() reads (caller frees it). */
@@ -83,9 +84,8 @@ struct org_preload {
 	bool same;
 	char tip[65];
 };
-int org_touch_preload(struct store *s, const char *org_id, enum platform p, const char *external,
-		      const char *user_id, const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms,
-		      struct org_view *out, struct org_preload *pre);
+int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+		      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out, struct org_preload *pre);
 
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */
