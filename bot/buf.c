@@ -56,7 +56,7 @@ static int buf_reserve(struct buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->alloc)
 		return 0;
-	size_t n = b->alloc ? b->alloc : 64;
+	size_t n = b->alloc ? b->alloc : 256;	/* most replies and keys fit after one or two steps */
 	while (n < want)
 		n *= 2;
 	b->data = xrealloc(b->data, n);

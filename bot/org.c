@@ -102,9 +102,13 @@ static const struct store_script org_touch_script = {
 	 * ARGV: user, now (ms), a team ("" none), an instant (s), a stamp, when
 	 * the replay set expires (ms), the replay id (both with KEYS[3]). With a
 	 * team, that team's schedule from the instant on comes back too
-	 * (schedule.h), or 'same' when the org's audit tip still equals the stamp
-	 * (schedule_cache.h), and the tip; so a command that shows it costs this
-	 * one round trip. */
+	 * (schedule.h), unless the org's audit tip still equals the stamp
+	 * (schedule_cache.h); so a command that shows it costs this one round
+	 * trip.
+	 * Returns {'replay'}; else the caller's standing as one line per field,
+	 * "created role mode suspended invited tz tip same" (one string: each
+	 * element of a reply is an allocation on both sides), alone, or first of
+	 * {standing, schedule} when the schedule comes too. */
 	MEMBER_ROLE_LUA
 	"if KEYS[3] then\n"
 	"  if redis.call('SADD', KEYS[3], ARGV[7]) == 0 then return {'replay'} end\n"
@@ -139,16 +143,30 @@ static const struct store_script org_touch_script = {
 	/* Only a non-member may be someone invited by email. */
 	"local invited = 0\n"
 	"if role == '' then invited = redis.call('HLEN', p .. 'invited_emails') end\n"
-	"local res = {created, role, o[2] or 'team', o[3] or '0', invited, tz}\n"
+	"local tip, same, plan = o[5] or '', '', nil\n"
 	"if ARGV[3] ~= '' then\n"
-	"  local tip = o[5] or ''\n"
-	"  if tip ~= '' and tip == ARGV[5] then res[7] = 'same'\n"
-	"  else res[7] = wk_schedule_load(p, ARGV[3], ARGV[4]) end\n"
-	"  res[8] = tip\n"
+	"  if tip ~= '' and tip == ARGV[5] then same = 'same'\n"
+	"  else plan = wk_schedule_load(p, ARGV[3], ARGV[4]) end\n"
 	"end\n"
-	"return res\n",
+	"local standing = table.concat({created, role, o[2] or 'team', o[3] or '0', invited, tz, tip, same}, '\\n')\n"
+	"if plan then return {standing, plan} end\n"
+	"return standing\n",
 	SCHEDULE_LOAD_LUA
 };
+
+/* Split s (changed in place) at its newlines into at most n fields; how many. */
+static size_t split_lines(char *s, char **f, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n) {
+		f[k++] = s;
+		if (!(s = strchr(s, '\n')))
+			break;
+		*s++ = '\0';
+	}
+	return s ? n + 1 : k;	/* more than n: no match for what was asked */
+}
 
 int org_touch(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
 	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out)
@@ -162,7 +180,6 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 	char k[3][192], now[24], expires[24] = "", from[24] = "";
 	redisReply *r;
 	int rc = -1, nkeys = 2;
-	size_t want = 6;
 
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
@@ -183,7 +200,6 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		pre->same = false;
 		pre->tip[0] = '\0';
 		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
-		want = 8;
 	}
 	const char *keys[] = { k[0], k[1], k[2] };
 	const char *args[] = { user_id, now, pre ? pre->team : "", from, pre && pre->stamp ? pre->stamp : "",
@@ -196,26 +212,23 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		rc = ORG_REPLAYED;
 		goto out;
 	}
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
-	    r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING ||
-	    r->element[4]->type != REDIS_REPLY_INTEGER || r->element[5]->type != REDIS_REPLY_STRING ||
-	    (pre && r->element[7]->type != REDIS_REPLY_STRING))
+	const redisReply *line = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[0] : r;
+	char *f[8];
+	if (!line || line->type != REDIS_REPLY_STRING || split_lines(line->str, f, ARRAY_LEN(f)) != ARRAY_LEN(f))
 		goto out;
-	wk_strlcpy(out->tz, r->element[5]->str, sizeof(out->tz));
-	out->created = r->element[0]->integer == 1;
-	out->role = role_parse(r->element[1]->str);
-	out->team_mode = strcmp(r->element[2]->str, "team") == 0;
-	out->suspended = strcmp(r->element[3]->str, "1") == 0;
-	out->has_email_placeholders = r->element[4]->integer > 0;
+	wk_strlcpy(out->tz, f[5], sizeof(out->tz));
+	out->created = strcmp(f[0], "1") == 0;
+	out->role = role_parse(f[1]);
+	out->team_mode = strcmp(f[2], "team") == 0;
+	out->suspended = strcmp(f[3], "1") == 0;
+	out->has_email_placeholders = strcmp(f[4], "0") != 0;
 	if (pre) {
-		wk_strlcpy(pre->tip, r->element[7]->str, sizeof(pre->tip));
-		if (r->element[6]->type == REDIS_REPLY_STRING && strcmp(r->element[6]->str, "same") == 0) {
-			pre->same = true;
-		} else {
+		wk_strlcpy(pre->tip, f[6], sizeof(pre->tip));
+		pre->same = strcmp(f[7], "same") == 0;
+		if (line != r) {
 			/* Taken out of the reply, which then frees without it. */
-			pre->plan = r->element[6];
-			r->element[6] = NULL;
+			pre->plan = r->element[1];
+			r->element[1] = NULL;
 		}
 	}
 	rc = 0;
