@@ -159,44 +159,40 @@ static int record_trigger(struct worker *w, const struct hook_job *job, const st
 	return 0;
 }
 
-/* A resolve: the open incident of that dedup key, resolved in one step. */
+/* A resolve: the open incident of that dedup key, resolved in one step; with
+ * stamp, only while the org's audit tip still equals it (else INCIDENT_STALE,
+ * nothing answered). */
 static int record_resolve(struct worker *w, const struct hook_job *job, const struct integration *in,
-			  const struct service *svc, const struct alert *a, struct http_response *resp)
+			  const struct service *svc, const struct alert *a, const char *stamp,
+			  struct http_response *resp)
 {
 	const char *src = integration_source_name(job->src);
-	char key[512], num[32];
+	char dedup[INCIDENT_NAME_MAX + 400], num[32];
 	struct incident_result res;
-	redisReply *r;
-	int64_t n = 0;
+	int n = snprintf(dedup, sizeof(dedup), "%s:%s", svc->name, a->dedup);
 
-	if (org_key(key, sizeof(key), in->org, "inc_dedup:%s:%s", svc->name, a->dedup) < 0) {
+	if (n < 0 || (size_t)n >= sizeof(dedup)) {
 		respond_error(resp, 400, "dedup key too long");
 		return -1;
 	}
-	r = store_command(w->store, "GET %s", key);
-	if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-		if (r)
-			freeReplyObject(r);
+	struct incident_change c = { .action = INC_RESOLVE, .by = src, .via = src, .text = "", .dedup = dedup,
+				     .stamp = stamp };
+	int rc = incident_change(w->store, in->org, 0, &c, wk_now_ms(), &res);
+	if (rc == INCIDENT_STALE)
+		return rc;
+	if (rc < 0) {
 		respond_error(resp, 503, "the database did not answer; retry");
 		return -1;
 	}
-	if (r->type == REDIS_REPLY_STRING)
-		wk_parse_i64(r->str, 1, INT64_MAX, &n);
-	freeReplyObject(r);
-	if (!n) {
+	if (res.outcome == INC_MISSING) {
 		respond_json(resp, 200, json_pack("{ss}", "result", "no open incident"));
 		return 0;
 	}
-	struct incident_change c = { .action = INC_RESOLVE, .by = src, .via = src, .text = "" };
-	if (incident_change(w->store, in->org, n, &c, wk_now_ms(), &res) < 0) {
-		respond_error(resp, 503, "the database did not answer; retry");
-		return -1;
-	}
-	snprintf(num, sizeof(num), "INC-%lld", (long long)n);
+	snprintf(num, sizeof(num), "INC-%lld", (long long)res.n);
 	respond_json(resp, 200, json_pack("{ss ss}", "incident", num, "result",
 					  res.outcome == INC_DONE ? "resolved" : "already resolved"));
 	log_info("alert.record", "org=%s integration=%lld source=%s incident=%lld result=resolved", in->org,
-		 (long long)in->id, src, (long long)n);
+		 (long long)in->id, src, (long long)res.n);
 	return 0;
 }
 
@@ -259,10 +255,9 @@ static int check_against(const struct hook_job *job, const struct integration_co
 
 /* The token, then the signature, are checked before the body is parsed. A
  * trigger checked against the worker's copy of the integration is recorded in
- * one round trip, confirmed there (record_trigger's stamp); when the copy
- * turns out stale, or refuses, or the alert is a resolve (which is not
- * confirmed that way), the integration is read again and everything checked
- * once more against it. */
+ * one round trip, confirmed there (the stamp of record_trigger and
+ * record_resolve); when the copy turns out stale, or refuses, the integration
+ * is read again and everything checked once more against it. */
 static void handle(struct worker *w, struct hook_job *job, struct http_response *resp)
 {
 	char why[ALERT_WHY_SIZE + 80];
@@ -294,10 +289,8 @@ static void handle(struct worker *w, struct hook_job *job, struct http_response 
 			if (rc < 0)
 				break;
 		}
-		if (a.action == ALERT_RESOLVE && cached)
-			goto again;	/* resolves are checked against a fresh read */
-		rc = a.action == ALERT_RESOLVE ? record_resolve(w, job, &c->in, &c->svc, &a, resp)
-					       : record_trigger(w, job, &c->in, &c->svc, &a, cached ? c->in.org_tip : NULL, resp);
+		rc = (a.action == ALERT_RESOLVE ? record_resolve : record_trigger)(w, job, &c->in, &c->svc, &a,
+										   cached ? c->in.org_tip : NULL, resp);
 		if (rc == INCIDENT_STALE)
 			goto again;
 		/* "Last used" to the second: a busy integration costs no extra write per alert. */

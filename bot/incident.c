@@ -301,10 +301,25 @@ int incident_list(struct store *s, const char *org_id, enum incident_filter f, s
 
 static const struct store_script change_script = {
 	"incident_change",
-	/* ARGV: prefix, n, action, by, via, text, now, timer id, org.
-	 * Returns {outcome, by, epoch, step}: outcome 0 done, 1 already acked (by
-	 * = who), 2 resolved, 3 not triggered, 4 last step, 5 missing. */
+	/* ARGV: prefix, n, action, by, via, text, now, timer id, org[, dedup
+	 * ("service:key": the open incident of that key instead of n), stamp
+	 * ("" none), timer id prefix (the number follows)].
+	 * Returns {outcome, by, epoch, step, n}: outcome 0 done, 1 already acked
+	 * (by = who), 2 resolved, 3 not triggered, 4 last step, 5 missing; -1 the
+	 * stamp no longer holds (nothing done). */
 	"local p, n, action, by, via, text, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]\n"
+	"local tid = ARGV[8]\n"
+	/* By dedup key (an alert's resolve): the open incident of that key, and
+	 * only while the org's audit tip is still the caller's stamp. */
+	"if ARGV[10] and ARGV[10] ~= '' then\n"
+	"  if ARGV[11] ~= '' and (redis.call('HGET', p .. 'org', 'audit_tip') or '') ~= ARGV[11] then\n"
+	"    return {-1, '', 0, 0, 0}\n"
+	"  end\n"
+	"  n = redis.call('GET', p .. 'inc_dedup:' .. ARGV[10])\n"
+	"  if not n then return {5, '', 0, 0, 0} end\n"
+	"  tid = ARGV[12] .. n\n"
+	"end\n"
+	"local function change()\n"
 	"local k = p .. 'inc:' .. n\n"
 	"local v = redis.call('HMGET', k, 'state', 'acked_by', 'epoch', 'step', 'policy', 'service', 'dedup')\n"
 	"local state, epoch, step = v[1], tonumber(v[3] or '0'), tonumber(v[4] or '0')\n"
@@ -329,7 +344,7 @@ static const struct store_script change_script = {
 	"  epoch = epoch + 1\n"
 	"  redis.call('HSET', k, 'state', 'acknowledged', 'acked_ms', now, 'acked_by', by, 'epoch', epoch)\n"
 	"  stop_pages()\n"
-	"  wk_timer_cancel(ARGV[8])\n"
+	"  wk_timer_cancel(tid)\n"
 	"  wk_tl(k, now, 'ack', by, 'acknowledged via ' .. via)\n"
 	"elseif action == 'resolve' then\n"
 	"  epoch = epoch + 1\n"
@@ -340,7 +355,7 @@ static const struct store_script change_script = {
 	"    if redis.call('GET', dkey) == n then redis.call('DEL', dkey) end\n"
 	"  end\n"
 	"  stop_pages()\n"
-	"  wk_timer_cancel(ARGV[8])\n"
+	"  wk_timer_cancel(tid)\n"
 	"  wk_tl(k, now, 'resolve', by, text ~= '' and text or ('resolved via ' .. via))\n"
 	"elseif action == 'escalate' then\n"
 	"  if state ~= 'triggered' then return {3, v[2] or '', epoch, step} end\n"
@@ -350,7 +365,7 @@ static const struct store_script change_script = {
 	"  epoch = epoch + 1\n"
 	"  local t = wk_now()\n"
 	"  redis.call('HSET', k, 'epoch', epoch, 'esc_base_ms', string.format('%d', t - delays[step + 1] * 1000))\n"
-	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), t)\n"
+	"  wk_timer_schedule(tid, 'inc_step', ARGV[9], tostring(epoch), t)\n"
 	"  wk_tl(k, now, 'escalate', by, 'escalated to step ' .. (step + 1) .. ' by hand')\n"
 	"elseif action == 'reassign' then\n"
 	/* A one-step policy for the new person, from now. */
@@ -361,10 +376,14 @@ static const struct store_script change_script = {
 	"             'esc_base_ms', string.format('%d', t), 'assignee', text, 'policy', 'r0:0|0:member:' .. text)\n"
 	"  redis.call('HDEL', k, 'acked_ms', 'acked_by')\n"
 	"  stop_pages()\n"
-	"  wk_timer_schedule(ARGV[8], 'inc_step', ARGV[9], tostring(epoch), t)\n"
+	"  wk_timer_schedule(tid, 'inc_step', ARGV[9], tostring(epoch), t)\n"
 	"  wk_tl(k, now, 'reassign', by, 'reassigned to <@' .. text .. '>')\n"
 	"end\n"
-	"return {0, '', epoch, step}\n",
+	"return {0, '', epoch, step}\n"
+	"end\n"
+	"local r = change()\n"
+	"r[5] = tonumber(n)\n"
+	"return r\n",
 	TIMERS_LUA INCIDENT_LUA
 };
 
@@ -374,27 +393,38 @@ int incident_change(struct store *s, const char *org_id, int64_t n, const struct
 	static const char *const actions[] = { "ack", "resolve", "escalate", "reassign", "note" };
 	static const enum incident_outcome outcomes[] = { INC_DONE, INC_ALREADY_ACKED, INC_IS_RESOLVED,
 							  INC_NOT_TRIGGERED, INC_LAST_STEP, INC_MISSING };
-	char prefix[160], num_s[24], now[24], tid[TIMER_ID_MAX];
+	char prefix[160], num_s[24], now[24], tid[TIMER_ID_MAX], tid_prefix[TIMER_ID_MAX];
+	bool by_dedup = c->dedup && c->dedup[0];
 	redisReply *r;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->outcome = INC_MISSING;
-	if (n < 1 || org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
+	if ((n < 1 && !by_dedup) || org_key(prefix, sizeof(prefix), org_id, "%s", "") < 0)
 		return 0;
 	snprintf(num_s, sizeof(num_s), "%lld", (long long)n);
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	incident_timer_id(org_id, n, tid, sizeof(tid));
+	snprintf(tid_prefix, sizeof(tid_prefix), "inc:%s:", org_id);	/* incident_timer_id() less the number */
 	const char *args[] = { prefix, num_s, actions[c->action], c->by, c->via ? c->via : "chat",
-			       c->text ? c->text : "", now, tid, org_id };
+			       c->text ? c->text : "", now, tid, org_id, by_dedup ? c->dedup : "",
+			       c->stamp ? c->stamp : "", tid_prefix };
 	r = store_script(s, &change_script, 0, NULL, (int)ARRAY_LEN(args), args);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 && r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[0]->integer == -1) {
+		freeReplyObject(r);
+		return INCIDENT_STALE;
+	}
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 && r->element[0]->type == REDIS_REPLY_INTEGER &&
 	    r->element[0]->integer >= 0 && r->element[0]->integer < (long long)ARRAY_LEN(outcomes) &&
-	    r->element[2]->type == REDIS_REPLY_INTEGER && r->element[3]->type == REDIS_REPLY_INTEGER) {
+	    r->element[2]->type == REDIS_REPLY_INTEGER && r->element[3]->type == REDIS_REPLY_INTEGER &&
+	    r->element[4]->type == REDIS_REPLY_INTEGER) {
 		out->outcome = outcomes[r->element[0]->integer];
 		str(r->element[1], out->by, sizeof(out->by));
 		out->epoch = r->element[2]->integer;
 		out->step = r->element[3]->integer;
+		out->n = r->element[4]->integer;
+		n = out->n;
 		rc = 0;
 	}
 	if (r)

@@ -136,6 +136,11 @@ struct incident_change {
 	const char *by;		/* member id */
 	const char *via;	/* "chat", "sms", "button", "alertmanager" ... */
 	const char *text;	/* note text, resolve note, or the reassignee for INC_REASSIGN */
+	/* NULL/"": the incident numbered n. Else "service:dedup key": the open
+	 * incident of that key (none: INC_MISSING), and with stamp only while the
+	 * org's audit tip is still stamp (see incident_new.stamp). */
+	const char *dedup;
+	const char *stamp;
 };
 
 struct incident_result {
@@ -143,13 +148,16 @@ struct incident_result {
 	char by[64];		/* INC_ALREADY_ACKED: who did */
 	int64_t epoch;		/* the incident's epoch after the change */
 	int64_t step;		/* INC_ESCALATE: the step that now runs */
+	int64_t n;		/* the incident (the one found, by dedup key) */
 };
 
 /* One atomic change. Ack, resolve, escalate and reassign bump the epoch and
  * move the step timer: ack and resolve cancel it, escalate and reassign make
  * it due at now (escalate with the next step; reassign pages the new assignee
  * from step 0 of a one-person policy). Ack and resolve also acknowledge the
- * pages the incident created, so their queued messages are not sent. */
+ * pages the incident created, so their queued messages are not sent.
+ * 0 (out->outcome says what happened), INCIDENT_STALE (only with c->stamp:
+ * nothing done), or -1. */
 int incident_change(struct store *s, const char *org_id, int64_t n, const struct incident_change *c,
 		    int64_t now_ms, struct incident_result *out);
 

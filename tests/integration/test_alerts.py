@@ -447,6 +447,16 @@ def _():
         check_eq((r.status, r.json().get("result")), (200, "repeat"), "a repeat")
         check_eq(delta.get("incident_open"), 1.0, "incident_open round trips (%r)" % delta)
         check_eq(delta.get("integration_by_token", 0), 0, "integration reads for a known token (%r)" % delta)
+        # A resolve by the same token: one step too, found by its dedup key. (An info alert
+        # pages nobody: no escalation runs in the background while this counts.)
+        other_key = dict(body, dedup_key="r1", severity="info")
+        r = post(w, path, other_key)
+        check_eq((r.status, r.json().get("pages")), (200, False), "an alert to resolve")
+        got = []
+        delta = harness.roundtrip_delta(w, lambda: got.append(post(w, path, dict(other_key, action="resolve"))))
+        check_eq((got[0].status, got[0].json().get("result")), (200, "resolved"), "the resolve (%r)" % short(got[0].body))
+        # (Its count may include the script's first load on that worker's connection.)
+        check_eq(sorted(delta), ["incident_change"], "the resolve's round trips (%r)" % delta)
 
         other = w.another_daemon()
         try:
