@@ -197,16 +197,22 @@ static int record_resolve(struct worker *w, const struct hook_job *job, const st
 }
 
 /* The token's integration: the worker's copy (*cached true), else read now
- * (kept when it can be). NULL with resp filled when there is none. */
+ * into *freshp, allocated on the first miss (about 8 KB, most of it the
+ * sealed secret: the common case never needs it), and kept when it can be.
+ * NULL with resp filled when there is none. */
 static const struct integration_copy *integration_for(struct worker *w, const struct hook_job *job,
-						      struct integration_copy *fresh, bool *cached,
+						      struct integration_copy **freshp, bool *cached,
 						      struct http_response *resp)
 {
 	const struct integration_copy *c = integration_cache_get(w->integrations, job->token);
+	struct integration_copy *fresh;
 	int rc;
 
 	if ((*cached = c != NULL))
 		return c;
+	if (!*freshp)
+		*freshp = xmalloc(sizeof(**freshp));
+	fresh = *freshp;
 	rc = integration_by_token(w->store, job->token, &fresh->in, fresh->sealed, sizeof(fresh->sealed),
 				  &fresh->svc);
 	if (rc < 0) {
@@ -261,14 +267,14 @@ static int check_against(const struct hook_job *job, const struct integration_co
 static void handle(struct worker *w, struct hook_job *job, struct http_response *resp)
 {
 	char why[ALERT_WHY_SIZE + 80];
-	struct integration_copy *fresh = xmalloc(sizeof(*fresh));
+	struct integration_copy *fresh = NULL;
 	const struct integration_copy *c;
 	struct alert a;
 	bool cached, parsed = false;
 	int rc = -1;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (!(c = integration_for(w, job, fresh, &cached, resp)))
+		if (!(c = integration_for(w, job, &fresh, &cached, resp)))
 			break;
 		if ((rc = check_against(job, c, cached, &a, parsed, resp)) == -2)
 			goto again;
@@ -306,8 +312,10 @@ again:
 		if (attempt == 1)	/* a fresh read is never stale: Redis changed in between twice */
 			respond_error(resp, 503, "the integration changed while this alert came in; retry");
 	}
-	OPENSSL_cleanse(fresh, sizeof(*fresh));
-	free(fresh);
+	if (fresh) {
+		OPENSSL_cleanse(fresh, sizeof(*fresh));
+		free(fresh);
+	}
 }
 
 static void hook_job_run(struct worker *w, void *arg)

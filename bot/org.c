@@ -110,9 +110,12 @@ static const struct store_script org_touch_script = {
 	 * element of a reply is an allocation on both sides), alone, or first of
 	 * {standing, schedule} when the schedule comes too. */
 	MEMBER_ROLE_LUA
+	/* The set's first write also adds "": SADD says 2 only then, so the
+	 * expiry is set once per set instead of once per request. */
 	"if KEYS[3] then\n"
-	"  if redis.call('SADD', KEYS[3], ARGV[7]) == 0 then return {'replay'} end\n"
-	"  redis.call('PEXPIREAT', KEYS[3], ARGV[6], 'NX')\n"
+	"  local added = redis.call('SADD', KEYS[3], '', ARGV[7])\n"
+	"  if added == 0 then return {'replay'} end\n"
+	"  if added == 2 then redis.call('PEXPIREAT', KEYS[3], ARGV[6], 'NX') end\n"
 	"end\n"
 	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
 	"local user = ARGV[1]\n"

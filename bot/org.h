@@ -65,7 +65,7 @@ struct org_view {
  * replay_id (may be NULL or ""): the request's one-delivery id. In the same
  * step, before anything else, it is added to the set wk:{org}:replay:<minute>
  * of the minute its replay_ttl_ms ends in (the set expires at that minute's
- * end); when it was there already the request is a replay: nothing is written
+ * end, and also holds "", which marks it as already given its expiry); when it was there already the request is a replay: nothing is written
  * and ORG_REPLAYED is returned (out untouched).
  * Returns 0, ORG_REPLAYED, or -1 when the store failed. */
 #define ORG_REPLAYED 1
