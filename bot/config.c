@@ -69,6 +69,21 @@ static const struct config_key config_keys[] = {
 	{ "slack.commands", "WK_SLACK_COMMANDS", STR(slack_commands), "oncall", 0, 0, 0,
 	  "slash command names, comma-separated: the main command first, then NAME=COMMAND for a "
 	  "command with a name of its own, e.g. \"oncall-prod\" or \"oncall-prod,invite-prod=invite\"" },
+	{ "teams.app_id", "WK_TEAMS_APP_ID", STR(teams_app_id), "", 0, 0, 0,
+	  "the bot's Microsoft App ID (a GUID) from its Azure Bot resource; empty turns Teams off" },
+	{ "teams.app_password", "WK_TEAMS_APP_PASSWORD", STR(teams_app_password), "", 0, 0, CFG_SECRET,
+	  "the client secret of the bot's app registration" },
+	{ "teams.tenant_id", "WK_TEAMS_TENANT_ID", STR(teams_tenant_id), "", 0, 0, 0,
+	  "the bot's home tenant id (a GUID; a single-tenant bot serves only it), or \"botframework.com\" "
+	  "for a legacy multi-tenant bot" },
+	{ "teams.openid_url", "WK_TEAMS_OPENID_URL", STR(teams_openid_url),
+	  "https://login.botframework.com/v1/.well-known/openidconfiguration", 0, 0, 0,
+	  "the OpenID metadata URL of the Bot Framework's token issuer (http:// or https://)" },
+	{ "teams.token_url", "WK_TEAMS_TOKEN_URL", STR(teams_token_url), "", 0, 0, 0,
+	  "the OAuth token endpoint for the bot's own tokens; empty = "
+	  "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token" },
+	{ "teams.issuer", "WK_TEAMS_ISSUER", STR(teams_issuer), "https://api.botframework.com", 0, 0, 0,
+	  "the issuer inbound Bot Framework tokens must name" },
 	{ "rotation.timezone", "WK_ROTATION_TIMEZONE", STR(rotation_timezone), "UTC", 0, 0, 0,
 	  "an IANA time zone such as Europe/Berlin" },
 	{ "rotation.handoff", "WK_ROTATION_HANDOFF", STR(rotation_handoff), "monday 09:00", 0, 0, 0,
@@ -484,6 +499,60 @@ static int derive_rotation(struct config *cfg, const int *from_env, char *err, s
 	return rotation_spec_validate(r, err, errsz) < 0 ? -1 : 0;
 }
 
+/* A GUID: 8-4-4-4-12 hex digits. */
+static bool is_guid(const char *s)
+{
+	static const int groups[] = { 8, 4, 4, 4, 12 };
+
+	for (size_t g = 0; g < ARRAY_LEN(groups); g++) {
+		for (int i = 0; i < groups[g]; i++, s++)
+			if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+				return false;
+		if (*s != (g + 1 < ARRAY_LEN(groups) ? '-' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
+/* With teams.app_id set, the rest of Teams' keys must say how to reach it. */
+static int teams_config_check(struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	char name[96], url[512];
+
+	if (!is_guid(cfg->teams_app_id)) {
+		snprintf(err, errsz, "config key %s: expected the Microsoft App ID, a GUID like "
+			 "00000000-0000-0000-0000-000000000000", key_label(from_env, "teams.app_id", name, sizeof(name)));
+		return -1;
+	}
+	if (!cfg->teams_app_password[0]) {
+		snprintf(err, errsz, "config key %s: required when teams.app_id is set (the bot's client secret)",
+			 key_label(from_env, "teams.app_password", name, sizeof(name)));
+		return -1;
+	}
+	if (!is_guid(cfg->teams_tenant_id) && strcmp(cfg->teams_tenant_id, "botframework.com") != 0) {
+		snprintf(err, errsz, "config key %s: required when teams.app_id is set: the bot's home tenant id "
+			 "(a GUID), or \"botframework.com\" for a legacy multi-tenant bot",
+			 key_label(from_env, "teams.tenant_id", name, sizeof(name)));
+		return -1;
+	}
+	if (!is_http_url(cfg->teams_openid_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "teams.openid_url", name, sizeof(name)));
+		return -1;
+	}
+	if (!cfg->teams_token_url[0]) {
+		snprintf(url, sizeof(url), "https://login.microsoftonline.com/%s/oauth2/v2.0/token", cfg->teams_tenant_id);
+		free(cfg->teams_token_url);
+		cfg->teams_token_url = xstrdup(url);
+	} else if (!is_http_url(cfg->teams_token_url)) {
+		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+			 key_label(from_env, "teams.token_url", name, sizeof(name)));
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 {
 	json_t *root = NULL;
@@ -555,6 +624,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			 key_label(from_env, "slack.api_url", name, sizeof(name)));
 		goto out;
 	}
+	if (cfg->teams_app_id[0] && teams_config_check(cfg, from_env, err, errsz) < 0)
+		goto out;
 	if (!valid_name(cfg->console_org, 32, "_-") || !valid_name(cfg->console_user, 32, "._-")) {
 		snprintf(err, errsz, "config key \"console.org\"/\"console.user\": expected letters, digits, '.', '_' or '-', at most 32");
 		goto out;

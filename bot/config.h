@@ -51,6 +51,14 @@ struct config {
 	} slack_command[CONFIG_SLACK_COMMANDS];	/* derived, validated */
 	size_t slack_ncommands;
 
+	/* Microsoft Teams (adapters/teams*.c). No app id: /teams/messages answers 404. */
+	char *teams_app_id;		/* the bot's Microsoft App ID (a GUID) */
+	char *teams_app_password;	/* secret: the client secret, never logged */
+	char *teams_tenant_id;		/* the bot's home tenant; "botframework.com": legacy multi-tenant */
+	char *teams_openid_url;		/* OpenID metadata of the Bot Framework's token issuer */
+	char *teams_token_url;		/* client-credentials token endpoint; "" = derived from the tenant */
+	char *teams_issuer;		/* the iss inbound tokens must carry */
+
 	char *rotation_timezone;
 	char *rotation_handoff;		/* "monday 09:00" */
 	char *rotation_start;		/* "2026-01-05" (local date of the first shift) */

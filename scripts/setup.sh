@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev libssl-dev
 	redis-server libcmocka-dev pkg-config wrk clang libclang-rt-14-dev
-	python3 python3-icalendar tzdata curl make gcc prometheus-alertmanager
+	python3 python3-icalendar python3-cryptography tzdata curl make gcc prometheus-alertmanager
 )
 
 missing=()
