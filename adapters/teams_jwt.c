@@ -343,21 +343,19 @@ static int copy_out(char *dst, size_t size, const char *src, const char *what, c
 int teams_openid_parse(const char *json, size_t len, char *jwks_uri, size_t usize,
 		       char *issuer, size_t isize, char *err, size_t errsize)
 {
-	json_t *root, *algs, *v;
+	json_t *root = NULL, *algs, *v;
 	const char *uri;
 	bool rs256 = false;
 	int rc = -1;
 	size_t i;
 
-	if (usize)
-		jwks_uri[0] = '\0';
-	if (isize)
-		issuer[0] = '\0';
-	if (len > TEAMS_KEYS_MAX_JSON)
-		return fail(err, errsize, "OpenID metadata larger than %d bytes", TEAMS_KEYS_MAX_JSON);
+	if (len > TEAMS_KEYS_MAX_JSON) {
+		fail(err, errsize, "OpenID metadata larger than %d bytes", TEAMS_KEYS_MAX_JSON);
+		goto out;
+	}
 	root = load_object(json, len, err, errsize);
 	if (!root)
-		return -1;
+		goto out;
 	uri = sget(root, "jwks_uri");
 	/* The key set decides what we trust: never fetch it in the clear. */
 	if (uri && strncmp(uri, "https://", 8) != 0) {
@@ -379,13 +377,11 @@ int teams_openid_parse(const char *json, size_t len, char *jwks_uri, size_t usiz
 	}
 	rc = 0;
 out:
-	if (rc) {
-		if (usize)
-			jwks_uri[0] = '\0';
-		if (isize)
-			issuer[0] = '\0';
-	}
 	json_decref(root);
+	if (rc && usize)
+		jwks_uri[0] = '\0';
+	if (rc && isize)
+		issuer[0] = '\0';
 	return rc;
 }
 
@@ -616,33 +612,24 @@ int teams_auth_http_status(enum teams_auth r)
 	return r == TEAMS_AUTH_NO_ENDORSEMENT ? 403 : 401;
 }
 
+static const char *const reasons[] = {
+	[TEAMS_AUTH_OK] = "ok",
+	[TEAMS_AUTH_MISSING] = "no Bearer token in the Authorization header",
+	[TEAMS_AUTH_MALFORMED] = "the token is not a well-formed JWT",
+	[TEAMS_AUTH_BAD_ALG] = "the token is not signed with RS256",
+	[TEAMS_AUTH_UNKNOWN_KID] = "the token's signing key is not in the key set",
+	[TEAMS_AUTH_BAD_SIGNATURE] = "the token's signature does not verify",
+	[TEAMS_AUTH_EXPIRED] = "the token has expired or has no expiry",
+	[TEAMS_AUTH_NOT_YET_VALID] = "the token is not valid yet",
+	[TEAMS_AUTH_BAD_ISSUER] = "the token was issued by someone else",
+	[TEAMS_AUTH_BAD_AUDIENCE] = "the token is for another bot",
+	[TEAMS_AUTH_SERVICE_URL_MISMATCH] = "the token's serviceurl differs from the activity's serviceUrl",
+	[TEAMS_AUTH_NO_ENDORSEMENT] = "the signing key is not endorsed for this channel",
+};
+
 const char *teams_auth_reason(enum teams_auth r)
 {
-	switch (r) {
-	case TEAMS_AUTH_OK:
-		return "ok";
-	case TEAMS_AUTH_MISSING:
-		return "no Bearer token in the Authorization header";
-	case TEAMS_AUTH_MALFORMED:
-		return "the token is not a well-formed JWT";
-	case TEAMS_AUTH_BAD_ALG:
-		return "the token is not signed with RS256";
-	case TEAMS_AUTH_UNKNOWN_KID:
-		return "the token's signing key is not in the key set";
-	case TEAMS_AUTH_BAD_SIGNATURE:
-		return "the token's signature does not verify";
-	case TEAMS_AUTH_EXPIRED:
-		return "the token has expired or has no expiry";
-	case TEAMS_AUTH_NOT_YET_VALID:
-		return "the token is not valid yet";
-	case TEAMS_AUTH_BAD_ISSUER:
-		return "the token was issued by someone else";
-	case TEAMS_AUTH_BAD_AUDIENCE:
-		return "the token is for another bot";
-	case TEAMS_AUTH_SERVICE_URL_MISMATCH:
-		return "the token's serviceurl differs from the activity's serviceUrl";
-	case TEAMS_AUTH_NO_ENDORSEMENT:
-		return "the signing key is not endorsed for this channel";
-	}
+	if ((unsigned)r < ARRAY_LEN(reasons) && reasons[r])
+		return reasons[r];
 	return "unknown token verification result";
 }
