@@ -20,6 +20,7 @@
 #ifndef WK_TEAMS_JWT_H
 #define WK_TEAMS_JWT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,12 @@ struct teams_jwt_expect {
 	const char *app_id;		/* our Microsoft App ID: the audience */
 	const char *issuer;		/* "https://api.botframework.com" */
 	const char *service_url;	/* the activity's serviceUrl */
+	/* True: the activity is not read yet (a token is checked before its
+	 * body is parsed), so the serviceurl claim is not compared here; the
+	 * caller compares out->serviceurl with teams_service_url_equal() once it
+	 * has read the activity, and refuses a mismatch as
+	 * TEAMS_AUTH_SERVICE_URL_MISMATCH. service_url is then ignored. */
+	bool defer_service_url;
 	const char *channel_id;		/* the activity's channelId, "msteams" */
 	int64_t now;			/* unix seconds */
 	int64_t skew;			/* TEAMS_JWT_SKEW; negative counts as 0 */
@@ -146,6 +153,10 @@ struct teams_jwt_claims {
  */
 enum teams_auth teams_jwt_verify(const struct teams_keys *keys, const char *authorization,
 				 const struct teams_jwt_expect *want, struct teams_jwt_claims *out);
+
+/* The serviceurl comparison: exact, except that one trailing '/' on either
+ * side does not count. Empty never equals anything. */
+bool teams_service_url_equal(const char *a, const char *b);
 
 /* 200 for OK, 403 for NO_ENDORSEMENT, 401 otherwise. */
 int teams_auth_http_status(enum teams_auth r);

@@ -435,6 +435,14 @@ static void test_service_url(void **state)
 			 TEAMS_AUTH_SERVICE_URL_MISMATCH);
 	w.service_url = NULL;
 	assert_int_equal(run(HDR_A, GOOD_CLAIMS, key_a, &w, NULL), TEAMS_AUTH_SERVICE_URL_MISMATCH);
+	/* Deferred: the claim comes out for the caller to compare after reading the body. */
+	w.defer_service_url = true;
+	assert_int_equal(run(HDR_A, claims(ISS, "\"" APP "\"", "https://smba.trafficmanager.net/emea/",
+					   NOW + 60), key_a, &w, &c), TEAMS_AUTH_OK);
+	assert_string_equal(c.serviceurl, "https://smba.trafficmanager.net/emea/");
+	assert_true(teams_service_url_equal(c.serviceurl, "https://smba.trafficmanager.net/emea"));
+	assert_false(teams_service_url_equal(c.serviceurl, SURL));
+	assert_false(teams_service_url_equal("", ""));
 }
 
 static void test_endorsements(void **state)
@@ -649,6 +657,8 @@ static void test_openid_parse(void **state)
 	assert_int_equal(DOC("{\"issuer\":\"i\",\"jwks_uri\":\"https://k\","
 			     "\"id_token_signing_alg_values_supported\":\"RS256\"}"), -1);
 	assert_int_equal(DOC("{\"issuer\":\"i\",\"jwks_uri\":\"http://k\"}"), -1);
+	assert_int_equal(DOC("{\"issuer\":\"i\",\"jwks_uri\":\"http://127.0.0.1.example.com/k\"}"), -1);
+	assert_int_equal(DOC("{\"issuer\":\"i\",\"jwks_uri\":\"http://127.0.0.1:8080/k\"}"), 0);
 	assert_non_null(strstr(err, "https"));
 	assert_int_equal(DOC("{\"jwks_uri\":\"https://k\"}"), -1);
 	assert_non_null(strstr(err, "issuer"));
