@@ -23,10 +23,10 @@
     X-Correlating-OperationId. A message counts as posted as soon as the request arrives,
     whatever happens to the answer.
     Records: .requests (method, raw_path, path decoded, op, conversation, activity, member,
-    headers, body, json, t, status); messages(conv), texts(conv) (text plus the TextBlocks of
-    Adaptive Cards, one string per activity), updates(conv), sends(conv) (times of every
-    authenticated send/reply attempt), max_in_window(conv, 1.0), rate_violations(),
-    wait_for(pred, timeout).
+    headers, body, json, t = time.monotonic(), status answered or, for hang/drop, meant);
+    messages(conv), texts(conv) (text plus the TextBlocks of Adaptive Cards, one string per
+    activity), updates(conv), sends(conv) (times of every authenticated send/reply attempt,
+    refused ones too), max_in_window(conv, 1.0), rate_violations(), wait_for(pred, timeout).
     Failures: fail_next(kind, count=1, conversation=None, op=None), kind "429"
     (Retry-After: 1), "412", "502", "504", "500", "403" (blocked, see BLOCKED_SHAPES),
     "404" (ConversationNotFound), "hang" (performed, answered after hang_s), "drop"
@@ -813,6 +813,8 @@ def channel_message(text_after_mention, user=None, tenant=TENANT_ID, service_url
     a = _activity("message", user, tenant, service_url, {}, app_id, bot_name, text=at + " " + text_after_mention,
                   textFormat="plain", entities=[{"type": "mention", "text": at,
                                                  "mentioned": {"id": "28:" + app_id, "name": bot_name}}])
+    if conversation_type == "groupChat" and channel_id == "19:fixturechannel@thread.skype":
+        channel_id = "19:fixturegroupchat@thread.v2"
     conv = {"id": channel_id, "conversationType": conversation_type, "tenantId": tenant, "isGroup": True}
     if conversation_type == "channel":
         conv["id"] = "%s;messageid=%s" % (channel_id, a["id"])
@@ -865,6 +867,8 @@ def post_activity(daemon_port, activity, token=None, identity=None, raw_body=Non
     """POST an activity to the daemon as Teams does; token None: a fresh one from identity for
     the activity's serviceUrl; token False: no Authorization header. -> (status, headers, body)."""
     from harness import http_request    # imported late: the fake works without the harness
+    if token is None and identity is None:
+        raise ValueError("post_activity: give token= or identity=")
     if token is None:
         token = identity.mint(serviceurl=activity.get("serviceUrl"))
     headers = {"Content-Type": "application/json; charset=utf-8"}

@@ -11,6 +11,7 @@ post_activity. Run:
 
 import base64
 import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -22,7 +23,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cryptography.exceptions import InvalidSignature  # noqa: E402
-from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
 
 import fake_teams as ft  # noqa: E402
@@ -123,6 +124,15 @@ def t_jwt_cases():
             jwks = get_json(ident.jwks_uri)       # some cases publish a key first
             check_eq(verify(token, jwks, ft.APP_ID, SU), expected, "case %r" % name)
         check_eq(verify(ident.mint(serviceurl=SU, alg="RS512"), jwks, ft.APP_ID, SU), "ok", "RS512")
+        # the forgeries are what they claim to be, not merely refused
+        h64, p64, s64 = ident.mint(serviceurl=SU, alg="none").split(".")
+        check_eq((json.loads(unb64u(h64))["alg"], s64), ("none", ""), "alg none: empty signature")
+        h64, p64, s64 = ident.mint(serviceurl=SU, alg="HS256").split(".")
+        pem = rsa.RSAPublicNumbers(int.from_bytes(unb64u(k["e"]), "big"), int.from_bytes(unb64u(k["n"]), "big")) \
+            .public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        check_eq((json.loads(unb64u(h64))["alg"], unb64u(s64)),
+                 ("HS256", hmac.new(pem, (h64 + "." + p64).encode(), hashlib.sha256).digest()),
+                 "HS256 keyed with the served key's PEM")
         check_eq(ident.auth_header("abc"), {"Authorization": "Bearer abc"}, "auth_header")
     finally:
         ident.close()
@@ -195,7 +205,7 @@ def t_token_endpoint():
                ("wrong grant", get_token(ident, grant_type="password"), 400, "unsupported_grant_type"),
                ("missing field", get_token(ident, scope=None), 400, "invalid_request"),
                ("extra field", get_token(ident, resource="x"), 400, "invalid_request"),
-               ("JSON body", request(ident.token_url, "POST", json.loads(json.dumps({"client_id": ft.APP_ID}))),
+               ("JSON body", request(ident.token_url, "POST", {"client_id": ft.APP_ID}),
                 400, "invalid_request"),
                ("other tenant", get_token(ident, ident.origin + "/other/oauth2/v2.0/token"), 400, "invalid_request")]
         for what, (status, _, body), want_status, want_error in bad:
@@ -405,6 +415,8 @@ def t_activities():
         check_eq((c["text"], c["entities"][0]["text"], c["entities"][0]["mentioned"]["id"]),
                  ("<at>OnCall Bot</at> who", "<at>OnCall Bot</at>", "28:" + ft.APP_ID), "mention")
         check(c["conversation"]["id"].endswith(";messageid=" + c["id"]), "thread id %r" % c["conversation"]["id"])
+        g = ft.channel_message("who", conversation_type="groupChat")
+        check(g["conversation"]["id"].endswith("@thread.v2") and "team" not in g["channelData"], "group chat %r" % g)
         u = ft.conversation_update()
         check_eq((u["type"], u["membersAdded"]), ("conversationUpdate", [{"id": "28:" + ft.APP_ID}]), "install")
         s = ft.submit_action({"verb": "ack", "incident": "INC-42"})
