@@ -728,6 +728,35 @@ static void test_async(void **state)
 	assert_int_equal(d5.result, 1);
 }
 
+static void *blocking_sender(void *arg)
+{
+	char id[64], why[256];
+	long ra;
+
+	*(int *)arg = send_plain(svc, "a:1", NULL, id, sizeof(id), &ra, why, sizeof(why));
+	return NULL;
+}
+
+/* Blocking callers that need a token at once wait for one refresh. */
+static void test_blocking_callers_share_refresh(void **state)
+{
+	pthread_t t[4];
+	int rc[4];
+
+	(void)state;
+	use(slow_token_handler);
+	for (size_t i = 0; i < 4; i++) {
+		rc[i] = 99;
+		assert_int_equal(pthread_create(&t[i], NULL, blocking_sender, &rc[i]), 0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(rc[i], 0);
+	}
+	assert_int_equal(count("/token"), 1);
+	assert_int_equal(count("/svc/"), 4);
+}
+
 static void test_async_fire_and_forget(void **state)
 {
 	(void)state;
@@ -758,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_token_refused),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_async),
+		cmocka_unit_test(test_blocking_callers_share_refresh),
 		cmocka_unit_test(test_async_fire_and_forget),
 	};
 
