@@ -4,8 +4,9 @@
  * asynchronous courier call, finished on the courier's completion thread by
  * token_finish(): it stores the token, wakes the blocking callers waiting on
  * tc.cond and sends the asynchronous sends queued behind it. Blocking calls
- * never hand work to the courier on another caller's behalf, so a sender's
- * courier guard never ends up on someone else's message. */
+ * never send a message on another caller's behalf, so a sender's courier
+ * guard never ends up on someone else's message (only on a token fetch that
+ * others may wait for: see the header). */
 #include "adapters/teams_api.h"
 #include "bot/buf.h"
 #include "bot/courier.h"
