@@ -37,6 +37,8 @@
 #define WAIT_SLACK_MS 15000
 #define MAX_URL 8192
 #define MAX_HEADER_LINE 1024
+/* Azure AD access tokens (Teams) run 1-3 KB; room to spare. */
+#define MAX_BEARER 4096
 
 enum kind {
 	KIND_POST,	/* courier_post_json: fire and forget, retried */
@@ -56,7 +58,7 @@ struct delivery {
 	size_t len;
 	size_t sent;		/* SMTP: bytes handed to the read callback */
 	char target[48];
-	char auth[600];		/* "Authorization: Bearer ..." or empty; never logged */
+	char auth[MAX_BEARER + 32];	/* "Authorization: Bearer ..." or empty; never logged */
 	int attempts;
 	int64_t not_before_ms;	/* backoff (posts; wall clock) */
 	int64_t deadline_ms;	/* blocking kinds: monotonic ms when the call gives up */
@@ -977,7 +979,7 @@ static struct delivery *call_prepare(const struct courier_request *req,
 		return NULL;
 	}
 	if (req->bearer && req->bearer[0] &&
-	    (strlen(req->bearer) > 560 || !printable(req->bearer, false))) {
+	    (strlen(req->bearer) > MAX_BEARER || !printable(req->bearer, false))) {
 		call_refuse(resp, target, "invalid request: the bearer token has bad bytes or is too long");
 		return NULL;
 	}

@@ -71,7 +71,8 @@ long courier_retry_after(const char *value);
 struct courier_request {
 	const char *method;		/* "GET" or "POST" */
 	const char *url;		/* http:// or https:// only; never logged */
-	const char *bearer;		/* Authorization: Bearer ..., or NULL; never logged */
+	const char *bearer;		/* Authorization: Bearer ..., or NULL; at most 4096
+					 * bytes (longer is refused); never logged */
 	const char *const *headers;	/* extra "Name: value" lines, NULL-terminated, or NULL */
 	const char *body;		/* POST body (sent as is), or NULL */
 	size_t body_len;
