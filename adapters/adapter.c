@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static const struct adapter_ops *const adapters[] = { &slack_adapter, &shell_adapter };
+static const struct adapter_ops *const adapters[] = { &slack_adapter, &teams_adapter, &shell_adapter };
 
 const struct adapter_ops *adapter_for(enum platform p)
 {

@@ -28,6 +28,7 @@ struct adapter_ops {
 
 extern const struct adapter_ops slack_adapter;	/* adapters/slack.c */
 extern const struct adapter_ops shell_adapter;	/* adapters/shell.c */
+extern const struct adapter_ops teams_adapter;	/* adapters/teams.c */
 
 /* The adapter of a platform (by enum or by platform_name()), NULL when none. */
 const struct adapter_ops *adapter_for(enum platform p);

@@ -224,6 +224,32 @@ int cmdline_mention(const char *arg, char *user_id, size_t size)
 	return copy_id(id, len, user_id, size);
 }
 
+static int member_mention(const char *arg, char *id, size_t size)
+{
+	size_t len;
+
+	if (size)
+		id[0] = '\0';
+	if (arg[0] != '<' || arg[1] != '@')
+		return -1;
+	for (len = 0; len <= PLAIN_NAME_MAX && is_name_char(arg[2 + len]); len++)
+		;
+	if (len < 1 || len > 63 || arg[2 + len] != '>' || arg[3 + len] != '\0')
+		return -1;
+	return copy_id(arg + 2, len, id, size);
+}
+
+int cmdline_person(enum platform p, const char *arg, char *id, size_t size)
+{
+	static int (*const parse[])(const char *, char *, size_t) = {
+		[PLATFORM_SLACK] = cmdline_mention,
+		[PLATFORM_TEAMS] = member_mention,
+		[PLATFORM_CONSOLE] = cmdline_plain_mention,
+	};
+
+	return parse[p](arg, id, size);
+}
+
 int cmdline_plain_mention(const char *arg, char *id, size_t size)
 {
 	size_t len;

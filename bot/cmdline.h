@@ -32,6 +32,8 @@
 
 #include <stddef.h>
 
+#include "bot/request.h"
+
 #define CMDLINE_MAX_TEXT 4000
 /* Enough for a rotation of 200 people named in one line; free text after a
  * command's fixed arguments is one argument (cmdline_split_max), so words of
@@ -96,5 +98,13 @@ int cmdline_mention(const char *arg, char *user_id, size_t size);
  * '@') into id and returns 0; otherwise -1 and id is "" (when size > 0).
  */
 int cmdline_plain_mention(const char *arg, char *id, size_t size);
+
+/*
+ * A person as the platform writes them in a command: Slack's <@U..|label>
+ * (cmdline_mention), Teams' <@member> (the adapter turns an @mention into
+ * the member id: 1..63 characters from [A-Za-z0-9._-]), the console's
+ * @name (cmdline_plain_mention). 0 with the id copied, else -1 and "".
+ */
+int cmdline_person(enum platform p, const char *arg, char *id, size_t size);
 
 #endif

@@ -63,6 +63,7 @@ struct delivery {
 	int64_t not_before_ms;	/* backoff (posts; wall clock) */
 	int64_t deadline_ms;	/* blocking kinds: monotonic ms when the call gives up */
 	bool get;		/* KIND_CALL: GET rather than POST */
+	bool put;		/* KIND_CALL: PUT (with a body) rather than POST */
 	struct curl_slist *headers;	/* HTTP headers, or the SMTP recipient list */
 	CURL *easy;		/* while in flight */
 	struct waiter *waiter;	/* blocking kinds; NULL once the caller gave up */
@@ -492,6 +493,8 @@ static CURL *setup_call(struct delivery *d)
 	} else {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, d->body ? d->body : "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
+		if (d->put)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)remaining_ms(d));
@@ -974,8 +977,8 @@ static struct delivery *call_prepare(const struct courier_request *req,
 		call_refuse(resp, target, "invalid request: the URL must be http(s):// without spaces or control bytes");
 		return NULL;
 	}
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-		call_refuse(resp, target, "invalid request: method must be GET or POST");
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0 && strcmp(req->method, "PUT") != 0) {
+		call_refuse(resp, target, "invalid request: method must be GET, POST or PUT");
 		return NULL;
 	}
 	if (req->bearer && req->bearer[0] &&
@@ -995,6 +998,7 @@ static struct delivery *call_prepare(const struct courier_request *req,
 	d->guard = thread_guard.fn;
 	d->guard_arg = thread_guard.arg;
 	d->get = strcmp(req->method, "GET") == 0;
+	d->put = strcmp(req->method, "PUT") == 0;
 	d->url = xstrdup(req->url);
 	if (!d->get) {
 		d->body = xmalloc(req->body_len + 1);

@@ -69,7 +69,7 @@ void courier_link_next(const char *value, char *out, size_t size);
 long courier_retry_after(const char *value);
 
 struct courier_request {
-	const char *method;		/* "GET" or "POST" */
+	const char *method;		/* "GET", "POST" or "PUT" (Teams' card updates) */
 	const char *url;		/* http:// or https:// only; never logged */
 	const char *bearer;		/* Authorization: Bearer ..., or NULL; at most 4096
 					 * bytes (longer is refused); never logged */

@@ -194,6 +194,7 @@ void dispatch_help(const struct cmd_ctx *ctx, const struct command *c, struct re
 {
 	char typed[80];
 
+	r->personal = true;	/* long, and for the asker: not for a whole channel */
 	reply_textf(r, "*%s*: %s", dispatch_typed(ctx, c, typed, sizeof(typed)), c->summary);
 	dispatch_usage(ctx, c, NULL, r);
 }

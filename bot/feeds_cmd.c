@@ -105,6 +105,7 @@ static void show_feeds(struct cmd_ctx *ctx, struct wanted *w, size_t n, struct r
 	char base[512], label[160], esc[128];
 
 	feeds_base_url(ctx->cfg, base, sizeof(base));
+	r->personal = true;
 	for (size_t i = 0; i < n; i++) {
 		if (w[i].team)
 			snprintf(label, sizeof(label), "Team %s", reply_escape(esc, sizeof(esc), w[i].label));
@@ -290,6 +291,7 @@ int feeds_export_link(struct cmd_ctx *ctx, const char *kind, const char *scope, 
 		return -1;
 	if (rc == 0) {
 		feeds_base_url(ctx->cfg, base, sizeof(base));
+		r->personal = true;
 		reply_section(r, "CSV: %s/export/%s.csv (this link works for %d minutes)", base, token,
 			      FEEDS_EXPORT_TTL_S / 60);
 	} else {

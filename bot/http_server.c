@@ -18,7 +18,11 @@
 #define ADDR_BUCKETS 1024
 #define ADDR_MAX 48		/* an IPv6 address as text, with room to spare */
 #define WRITE_CHUNK 16384
-#define HEADER_VALUE_MAX 512
+/* All of a route's wanted header values together: a Bot Framework bearer token
+ * alone is 1.5-2.5 KB. Values that don't fit in what is left read as "". */
+#define HEADER_VALUES_MAX 6144
+/* What lws keeps of a request's headers in all (info.max_http_header_data). */
+#define HEADER_DATA_MAX 8192
 /* Room before a response body for its status line and headers (on_writeable). */
 #define HEADER_ROOM 1024
 /* Connections let in past max_conns, for health probes only, when no connection
@@ -73,7 +77,8 @@ struct http_session {
 	char method[8];
 	char path[256];
 	struct buf body;
-	char headers[HTTP_MAX_ROUTE_HEADERS][HEADER_VALUE_MAX];
+	const char *headers[HTTP_MAX_ROUTE_HEADERS];	/* into header_values */
+	char header_values[HEADER_VALUES_MAX];
 	struct http_call *call;
 	lws_dll2_t ack_link;	/* in srv.acks while its call may need an early answer */
 	lws_usec_t ack_at;
@@ -806,10 +811,14 @@ static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 		s->close_after = strcmp(s->method, "POST") == 0;	/* don't read a body we won't use */
 		return 0;
 	}
-	for (size_t i = 0; i < HTTP_MAX_ROUTE_HEADERS; i++) {
-		s->headers[i][0] = '\0';
-		if (s->route->headers[i])
-			route_header_copy(wsi, s->route->headers[i], s->headers[i], sizeof(s->headers[i]));
+	for (size_t i = 0, used = 0; i < HTTP_MAX_ROUTE_HEADERS; i++) {
+		char *v = s->header_values + used;
+		s->headers[i] = "";
+		if (!s->route->headers[i] || used >= sizeof(s->header_values))
+			continue;
+		route_header_copy(wsi, s->route->headers[i], v, sizeof(s->header_values) - used);
+		s->headers[i] = v;
+		used += strlen(v) + 1;
 	}
 	if (strcmp(s->method, "POST") != 0) {
 		run_route(s);
@@ -1046,7 +1055,7 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 	/* Our own deadline (conn_deadline) cuts slow headers first; this is lws's backstop. */
 	info.timeout_secs_ah_idle = (unsigned)(cfg->http_request_timeout_ms / 1000 + 2);
 	info.keepalive_timeout = 30;
-	info.max_http_header_data = 4096;
+	info.max_http_header_data = HEADER_DATA_MAX;
 	struct lws_context *ctx = lws_create_context(&info);
 	pthread_mutex_lock(&srv.lock);
 	srv.ctx = ctx;

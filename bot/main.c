@@ -18,6 +18,7 @@
  *      senders, engine, workers, courier; the heartbeat last, so every lease
  *      held until here stays renewed. */
 #include "adapters/slack_manifest.h"
+#include "adapters/teams.h"
 #include "bot/config.h"
 #include "bot/console.h"
 #include "bot/courier.h"
@@ -190,7 +191,8 @@ int main(int argc, char **argv)
 		outbox_set_preview(console_show);	/* before the senders start */
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || jobs_start() < 0 || courier_start(&cfg) < 0 ||
-	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0) {
+	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
+	    teams_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
 	} else if (http_server_run(&cfg, console ? start_console : NULL) < 0) {
@@ -207,6 +209,7 @@ int main(int argc, char **argv)
 	heartbeat_stop();
 	http_server_cleanup();
 	courier_stop(cfg.shutdown_grace_ms < 5000 ? cfg.shutdown_grace_ms : 5000);
+	teams_stop();
 	store_monitor_stop();
 	pthread_kill(sig_thread, SIGUSR1);
 	pthread_join(sig_thread, NULL);

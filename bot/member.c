@@ -117,7 +117,7 @@ int member_resolve(struct store *s, const char *org_id, enum platform p, const c
 
 	*result = MEMBER_REF_INVALID;
 	id[0] = '\0';
-	if ((p == PLATFORM_CONSOLE ? cmdline_plain_mention(ref, id, size) : cmdline_mention(ref, id, size)) == 0) {
+	if (cmdline_person(p, ref, id, size) == 0) {
 		struct member m;
 		if (!org_member_id_valid(id))
 			return 0;

@@ -1,6 +1,7 @@
 /* outbox.c - see outbox.h */
 #include "bot/outbox.h"
 #include "adapters/slack_api.h"
+#include "adapters/teams_notify.h"
 #include "adapters/twilio.h"
 #include "bot/engine.h"
 #include "bot/heartbeat.h"
@@ -184,6 +185,24 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 	struct slack_note note = { b->items[0].org, b->ref, b->ids };
 	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &note, &retry_after, why,
 			    whysize);
+	reply_free(&r);
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
+	return slack_outcome(rc);
+}
+
+/* A Teams 1:1 chat message (adapters/teams_notify.h): at-least-once, since
+ * the Bot Connector cannot be asked what arrived (no verify). */
+static enum send_outcome send_teams(const struct config *cfg, struct store *s, const struct batch *b,
+				    char *why, size_t whysize, int64_t *retry_ms)
+{
+	struct reply r;
+	long retry_after = -1;
+	int rc;
+
+	reply_init(&r);
+	chat_reply(b, &r);
+	rc = teams_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
@@ -437,6 +456,18 @@ static bool slack_configured(const struct config *cfg)
 	return cfg->slack_bot_token[0] != '\0';
 }
 
+static bool teams_configured(const struct config *cfg)
+{
+	return cfg->teams_app_id[0] != '\0';
+}
+
+/* Teams: at most 7 sends a second per conversation, 60 in 30 s (teams.md 2.4). */
+static int64_t teams_gap_ms(const struct config *cfg)
+{
+	(void)cfg;
+	return 500;
+}
+
 static bool never_configured(const struct config *cfg)
 {
 	(void)cfg;
@@ -486,6 +517,7 @@ static const struct channel {
 	/* The incident card: paced like a channel post, at most one a second. */
 	{ "slack_card", "chat", slack_configured, send_slack_card, verify_slack_channel, unlimited, unlimited,
 	  slack_gap_ms, unlimited },
+	{ "teams", "chat", teams_configured, send_teams, NULL, unlimited, unlimited, teams_gap_ms, unlimited },
 	{ "sms", "SMS", twilio_configured, send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms,
 	  sms_per_hour },
 	{ "email", "email", mail_configured, send_email, NULL, unlimited, unlimited, email_gap_ms,
@@ -501,6 +533,7 @@ static const struct {
 	const char *channel;
 } chat_channels[] = {
 	{ "slack", "slack" },
+	{ "teams", "teams" },
 	{ "console", "console" },
 };
 

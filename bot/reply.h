@@ -47,6 +47,11 @@ struct reply_button {
 struct reply {
 	enum reply_visibility visibility;
 	bool replace_original;	/* for replies to a button click */
+	/* Only the asker may see it (an invite code, a feed, export or
+	 * integration URL). Slack shows such a reply ephemerally anyway; a
+	 * platform without ephemeral messages (Teams) sends it to the asker's
+	 * own chat with the bot and leaves a short note where they asked. */
+	bool personal;
 	struct buf text;	/* headline, also the notification fallback */
 	struct reply_section sections[REPLY_MAX_SECTIONS];
 	size_t nsections;

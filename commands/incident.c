@@ -482,8 +482,7 @@ static enum cmd_result incident_reassign_cmd(struct cmd_ctx *ctx, int argc, char
 	(void)argc;
 	if (n < 0)
 		return CMD_REFUSED;
-	if ((ctx->req->platform == PLATFORM_CONSOLE ? cmdline_plain_mention(argv[1], who, sizeof(who))
-						     : cmdline_mention(argv[1], who, sizeof(who))) != 0 ||
+	if (cmdline_person(ctx->req->platform, argv[1], who, sizeof(who)) != 0 ||
 	    !org_member_id_valid(who)) {
 		reply_textf(r, "`%s` is not a user. Mention them with @.", reply_escape(shown, sizeof(shown), argv[1]));
 		return CMD_REFUSED;

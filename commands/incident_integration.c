@@ -87,6 +87,7 @@ enum cmd_result incident_integration_create(struct cmd_ctx *ctx, int argc, char 
 	n = wk_strlcpy(base, ctx->cfg->public_url, sizeof(base));
 	while (n > 0 && n < sizeof(base) && base[n - 1] == '/')
 		base[--n] = '\0';
+	r->personal = true;
 	reply_textf(r, "Made %s integration %lld for service *%s*. Its URL, shown only this once (keep it secret: "
 		       "anyone with it can open incidents):", integration_source_name((enum integration_source)src),
 		    (long long)id, service);

@@ -152,8 +152,7 @@ enum cmd_result incident_service_owner(struct cmd_ctx *ctx, int argc, char **arg
 		reply_textf(r, "Usage: `/incident service owner NAME @user [remove]`.");
 		return CMD_REFUSED;
 	}
-	if ((ctx->req->platform == PLATFORM_CONSOLE ? cmdline_plain_mention(argv[1], who, sizeof(who))
-						     : cmdline_mention(argv[1], who, sizeof(who))) != 0) {
+	if (cmdline_person(ctx->req->platform, argv[1], who, sizeof(who)) != 0) {
 		reply_textf(r, "`%s` is not a user. Mention them with @.", reply_escape(shown, sizeof(shown), argv[1]));
 		return CMD_REFUSED;
 	}

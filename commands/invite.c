@@ -211,6 +211,7 @@ static enum cmd_result invite_link(struct cmd_ctx *ctx, int argc, char **argv, s
 			       platform_name(ctx->req->platform), &spec, ctx->now_ms, code, id) < 0)
 		return CMD_STORE_ERROR;
 	join_url(ctx, code, url, sizeof(url));
+	r->personal = true;
 	reply_textf(r, "Invite `%s` for the *%s* role: %s", id, role_name(spec.role), url);
 	reply_section(r, "Share the link, or have them type `%1$s join %2$s`. The code is shown only "
 			 "now; `%1$s revoke %3$s` cancels it.", INV(ctx), code, id);
@@ -325,6 +326,7 @@ static enum cmd_result invite_email(struct cmd_ctx *ctx, int argc, char **argv, 
 		return CMD_REFUSED;
 	}
 	join_url(ctx, code, url, sizeof(url));
+	r->personal = true;
 	buf_printf(&text, "You have been invited to your team's on-call in Watchkeeper, with the %s role.\n\n"
 			  "In Slack, type:\n\n    /%s invite join %s\n\nor open %s\n\n"
 			  "If your Slack profile uses this email address, just use /%s: you will "

@@ -55,8 +55,7 @@ const struct tz *oncall_zone_for(struct cmd_ctx *ctx, const struct team_plan *p)
 int oncall_parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t size, struct reply *r)
 {
 	char shown[80];
-	int rc = ctx->req->platform == PLATFORM_CONSOLE ? cmdline_plain_mention(arg, id, size)
-							 : cmdline_mention(arg, id, size);
+	int rc = cmdline_person(ctx->req->platform, arg, id, size);
 
 	if (rc == 0 && org_member_id_valid(id))
 		return 0;
@@ -65,7 +64,8 @@ int oncall_parse_user(struct cmd_ctx *ctx, const char *arg, char *id, size_t siz
 		reply_textf(r, "`%s` is not a user. Write a name like `@bob`.", shown);
 	else
 		reply_textf(r, "`%s` is not a user I can see. Mention them with @ and pick the name "
-			       "from the list, so Slack links it.", shown);
+			       "from the list, so %s links it.", shown,
+			    ctx->req->platform == PLATFORM_TEAMS ? "Teams" : "Slack");
 	return -1;
 }
 

@@ -379,6 +379,29 @@ static void test_split_then_mention(void **state)
 	cmdline_free(&cl);
 }
 
+/* One entry point for every platform's way of writing a person. */
+static void test_person_per_platform(void **state)
+{
+	char id[64];
+
+	(void)state;
+	assert_int_equal(cmdline_person(PLATFORM_SLACK, "<@U0ALICE|alice>", id, sizeof(id)), 0);
+	assert_string_equal(id, "U0ALICE");
+	assert_int_equal(cmdline_person(PLATFORM_SLACK, "<@00000000-0000-0000-0000-0000000000a2>", id, sizeof(id)), -1);
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@00000000-0000-0000-0000-0000000000a2>", id, sizeof(id)), 0);
+	assert_string_equal(id, "00000000-0000-0000-0000-0000000000a2");
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@U0ALICE>", id, sizeof(id)), 0);
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "@bob", id, sizeof(id)), -1);
+	assert_string_equal(id, "");
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@bob>x", id, sizeof(id)), -1);
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@>", id, sizeof(id)), -1);
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@a b>", id, sizeof(id)), -1);
+	assert_int_equal(cmdline_person(PLATFORM_TEAMS, "<@0123456789012345678901234567890123456789012345678901234567890123>",
+					id, sizeof(id)), -1);	/* 64 characters: one too many */
+	assert_int_equal(cmdline_person(PLATFORM_CONSOLE, "@bob", id, sizeof(id)), 0);
+	assert_string_equal(id, "bob");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_mention_buffer_too_small),
 		cmocka_unit_test(test_plain_mentions),
 		cmocka_unit_test(test_split_then_mention),
+		cmocka_unit_test(test_person_per_platform),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -426,6 +426,21 @@ static void test_long_token(void **state)
 	assert_int_equal(strlen(nth("/svc/", 0).auth), strlen("Bearer ") + 3000);
 }
 
+static int status_to_give;
+static const char *error_body;
+
+static void status_handler(const struct rec *r, struct answer *a)
+{
+	if (strcmp(r->path, "/token") == 0) {
+		default_handler(r, a);
+		return;
+	}
+	a->status = status_to_give;
+	if (status_to_give == 429)
+		snprintf(a->headers, sizeof(a->headers), "Retry-After: 7\r\n");
+	a->body = dupf("%s", error_body);
+}
+
 static void test_update(void **state)
 {
 	char why[256];
@@ -433,12 +448,19 @@ static void test_update(void **state)
 
 	(void)state;
 	use(default_handler);
-	/* The courier sends GET and POST only (bot/courier.h): until it learns
-	 * PUT, an update is refused before anything leaves, permanently. */
 	assert_int_equal(teams_update(&cfg, svc, "a:1", "1700000040000", activity, strlen(activity), &ra, why,
-				      sizeof(why)), 1);
-	assert_non_null(strstr(why, "GET or POST"));
-	assert_int_equal(count("/svc/"), 0);
+				      sizeof(why)), 0);
+	struct rec r = nth("/svc/", 0);
+	assert_string_equal(r.method, "PUT");
+	assert_string_equal(r.path, "/svc/v3/conversations/a%3A1/activities/1700000040000");
+	assert_string_equal(r.body, activity);
+	assert_string_equal(r.auth, "Bearer TOKEN1");
+	use(status_handler);
+	status_to_give = 404;
+	error_body = "{\"error\":{\"code\":\"ActivityNotFound\"}}";
+	assert_int_equal(teams_update(&cfg, svc, "a:1", "17", activity, strlen(activity), &ra, why, sizeof(why)), 4);
+	status_to_give = 502;
+	assert_int_equal(teams_update(&cfg, svc, "a:1", "17", activity, strlen(activity), &ra, why, sizeof(why)), -1);
 	assert_int_equal(teams_update(&cfg, svc, "a:1", "", activity, strlen(activity), &ra, why, sizeof(why)), 1);
 }
 
@@ -526,21 +548,6 @@ static void test_get_member(void **state)
 	assert_int_equal(teams_get_member(&cfg, svc, "a:1", "29:x", &m, &ra, why, sizeof(why)), 1);
 	member_body = "{\"name\":\"Nobody\"}";
 	assert_int_equal(teams_get_member(&cfg, svc, "a:1", "29:x", &m, &ra, why, sizeof(why)), -1);
-}
-
-static int status_to_give;
-static const char *error_body;
-
-static void status_handler(const struct rec *r, struct answer *a)
-{
-	if (strcmp(r->path, "/token") == 0) {
-		default_handler(r, a);
-		return;
-	}
-	a->status = status_to_give;
-	if (status_to_give == 429)
-		snprintf(a->headers, sizeof(a->headers), "Retry-After: 7\r\n");
-	a->body = dupf("%s", error_body);
 }
 
 static void test_errors(void **state)

@@ -1,0 +1,678 @@
+/* teams.c - see teams.h */
+#include "adapters/teams.h"
+#include "adapters/adapter.h"
+#include "adapters/teams_api.h"
+#include "adapters/teams_auth.h"
+#include "adapters/teams_card.h"
+#include "adapters/teams_notify.h"
+#include "bot/crypto.h"
+#include "bot/dispatch.h"
+#include "bot/log.h"
+#include "bot/org.h"
+#include "bot/store.h"
+#include "bot/util.h"
+#include "bot/workers.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEAMS_WORKING "Working on it\u2026"
+#define TEAMS_GREETING "Hi, I'm Watchkeeper: I run your team's on-call and incidents. Type `oncall help` " \
+		       "here (or mention me in a channel, then `help`) to see what I can do."
+
+#define TEAMS_MENTIONS_MAX 8
+#define MENTION_MARK '\x01'
+#define MENTION_END '\x02'
+
+enum teams_kind { TEAMS_COMMAND, TEAMS_SUBMIT, TEAMS_INVOKE, TEAMS_INSTALLED };
+
+struct teams_job {
+	enum teams_kind kind;
+	const struct config *cfg;
+	struct request req;
+	struct http_call *call;		/* TEAMS_INVOKE: the invoke response goes here */
+	char service_url[256];
+	char conversation[256];
+	char conv_type[16];		/* personal, groupChat, channel */
+	char activity[128];		/* the inbound activity's id: replies thread under it */
+	char from_id[160];		/* 29:... */
+	/* People @mentioned in the command, by Teams id: the text holds
+	 * MENTION_MARK k MENTION_END for mention k until the worker turns it
+	 * into <@member> (or the name, for someone the bot never met). */
+	struct {
+		char id[160];
+		char name[64];
+	} mention[TEAMS_MENTIONS_MAX];
+	size_t nmentions;
+};
+
+/* ---- the answer ---- */
+
+static void sent(void *arg, int result, const char *activity_id, long retry_after, const char *why)
+{
+	char q[240];
+
+	(void)arg;
+	(void)activity_id;
+	(void)retry_after;
+	if (result != 0)
+		log_warn("teams.reply", "result=%d why=%s", result, log_quote(q, sizeof(q), why ? why : ""));
+}
+
+/* Post an activity into the job's conversation, threaded under its activity
+ * when there is one. Takes body. */
+static void post(const struct teams_job *job, char *body, size_t len)
+{
+	teams_send_async(job->cfg, job->service_url, job->conversation,
+			 job->activity[0] ? job->activity : NULL, body, len, sent, NULL);
+}
+
+static void render_reply(struct store *s, const char *org, const struct reply *r, struct buf *out, bool card_only)
+{
+	struct teams_names n = { s, org };
+
+	if ((card_only ? teams_card_render(r, teams_member_name, &n, out)
+		       : teams_activity_render(r, teams_member_name, &n, out)) < 0) {
+		struct reply small;
+		reply_init(&small);
+		reply_textf(&small, "That answer was too long to show in Teams.");
+		buf_reset(out);
+		if (card_only)
+			teams_card_render(&small, NULL, NULL, out);
+		else
+			teams_activity_render(&small, NULL, NULL, out);
+		reply_free(&small);
+	}
+}
+
+/* The invoke response (teams.md 2.5): the card that replaces the clicked one,
+ * or the answer as a message. */
+static void invoke_response(struct store *s, const char *org, const struct reply *r, struct http_response *resp)
+{
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+
+	if (r->replace_original) {
+		buf_adds(&out, "{\"statusCode\":200,\"type\":\"application/vnd.microsoft.card.adaptive\",\"value\":");
+		render_reply(s, org, r, &out, true);
+		buf_addc(&out, '}');
+	} else {
+		buf_adds(&out, "{\"statusCode\":200,\"type\":\"application/vnd.microsoft.activity.message\",\"value\":");
+		buf_add_json_string(&out, buf_cstr(&r->text), r->text.len);
+		buf_addc(&out, '}');
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = buf_detach(&out, &resp->len);
+}
+
+/* ---- late answers (adapter_ops.post_late) ---- */
+
+/* A Teams request's response_url is where its late answers go, in one string
+ * ("teams|<serviceUrl>|<conversation>|<activity>": neither URLs nor Teams ids
+ * hold a '|'), so commands that answer later (invites by email, GitHub sync,
+ * notification tests) carry it like Slack's response_url. */
+#define LATE_PREFIX "teams|"
+
+static const struct config *teams_cfg;
+
+static void late_target(struct teams_job *job)
+{
+	int n = snprintf(job->req.response_url, sizeof(job->req.response_url), LATE_PREFIX "%s|%s|%s",
+			 job->service_url, job->conversation, job->activity);
+	if (n < 0 || (size_t)n >= sizeof(job->req.response_url))
+		job->req.response_url[0] = '\0';	/* too long to carry: no late answers */
+}
+
+static int teams_render(const struct reply *r, struct buf *out)
+{
+	return teams_activity_render(r, NULL, NULL, out);
+}
+
+static void teams_post_late(const char *response_url, const struct reply *r)
+{
+	char copy[512], *surl, *conv, *act;
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	size_t len;
+
+	if (!teams_cfg || strncmp(response_url, LATE_PREFIX, strlen(LATE_PREFIX)) != 0 ||
+	    wk_strlcpy(copy, response_url + strlen(LATE_PREFIX), sizeof(copy)) >= sizeof(copy))
+		return;
+	surl = copy;
+	if (!(conv = strchr(surl, '|')) || !(act = strchr(conv + 1, '|')))
+		return;
+	*conv++ = '\0';
+	*act++ = '\0';
+	if (teams_activity_render(r, NULL, NULL, &out) < 0) {
+		buf_reset(&out);
+		teams_text_activity("That answer was too long to show in Teams.", &out);
+	}
+	char *body = buf_detach(&out, &len);
+	teams_send_async(teams_cfg, surl, conv, act[0] ? act : NULL, body, len, sent, NULL);
+}
+
+const struct adapter_ops teams_adapter = {
+	.name = "teams",
+	.platform = PLATFORM_TEAMS,
+	.render = teams_render,
+	.post_late = teams_post_late,
+};
+
+int teams_start(const struct config *cfg)
+{
+	teams_cfg = cfg;
+	return teams_auth_start(cfg);
+}
+
+void teams_stop(void)
+{
+	teams_auth_stop();
+}
+
+/* ---- what the bot remembers about people and conversations ---- */
+
+static const struct store_script seen_script = {
+	"teams_seen",
+	/* KEYS: teams_user:<aad>, teams_ids. ARGV: 29: id, name, service url,
+	 * now; the 1:1 conversation when this is one ("" otherwise); the member
+	 * id. What proactive messages and mentions need (teams_ids: Teams id ->
+	 * member id, for @mentions in commands); kept without expiry, like
+	 * members. */
+	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'service_url', ARGV[3], 'seen_ms', ARGV[4])\n"
+	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])\n"
+	"if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'conversation', ARGV[5]) end\n"
+	"return 1\n",
+	NULL
+};
+
+/* A small direct-mapped memory of what was written lately, so a person who
+ * keeps typing costs no write per message: one process-wide table. */
+#define SEEN_SLOTS 1024
+#define SEEN_FOR_MS (3600LL * 1000)
+static struct {
+	pthread_mutex_t lock;
+	uint64_t hash[SEEN_SLOTS];
+	int64_t at[SEEN_SLOTS];
+} seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static void remember_person(struct store *s, const char *org, const struct teams_job *job)
+{
+	char key[256], ids[160], now[24];
+	bool personal = strcmp(job->conv_type, "personal") == 0;
+	uint64_t h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ULL, org), job->req.user_id), job->from_id),
+			     job->req.user_name), job->service_url);
+	int64_t t = wk_now_ms();
+	size_t slot;
+
+	if (personal)
+		h = fnv(h, job->conversation);
+	slot = (size_t)(h % SEEN_SLOTS);
+	pthread_mutex_lock(&seen.lock);
+	bool fresh = seen.hash[slot] == h && t - seen.at[slot] < SEEN_FOR_MS;
+	pthread_mutex_unlock(&seen.lock);
+	if (fresh || org_key(key, sizeof(key), org, "teams_user:%s", job->req.user_id) < 0 ||
+	    org_key(ids, sizeof(ids), org, "teams_ids") < 0)
+		return;
+	snprintf(now, sizeof(now), "%lld", (long long)t);
+	const char *keys[] = { key, ids };
+	const char *args[] = { job->from_id, job->req.user_name, job->service_url, now,
+			       personal ? job->conversation : "", job->req.user_id };
+	redisReply *r = store_script(s, &seen_script, 2, keys, 6, args);
+	if (r && r->type == REDIS_REPLY_INTEGER) {
+		pthread_mutex_lock(&seen.lock);
+		seen.hash[slot] = h;
+		seen.at[slot] = t;
+		pthread_mutex_unlock(&seen.lock);
+	}
+	freeReplyObject(r);
+}
+
+/* ---- work on a worker ---- */
+
+/* The marks command_text() left become <@member> for people the bot met
+ * (teams_ids maps their Teams id to their member id), else "@name" as plain
+ * text, which commands then refuse as not a person here. One round trip,
+ * only when someone was mentioned. */
+static void resolve_mentions(struct store *s, const char *org, struct teams_job *job)
+{
+	const char *argv[2 + TEAMS_MENTIONS_MAX];
+	char key[160], esc[80];
+	struct buf b = BUF_INIT(8192);
+	redisReply *r = NULL;
+
+	if (!job->nmentions || org_key(key, sizeof(key), org, "teams_ids") < 0)
+		return;
+	argv[0] = "HMGET";
+	argv[1] = key;
+	for (size_t k = 0; k < job->nmentions; k++)
+		argv[2 + k] = job->mention[k].id;
+	r = store_commandargv(s, (int)(2 + job->nmentions), argv, NULL);
+	for (const char *p = job->req.text; *p; p++) {
+		size_t k;
+		if (p[0] != MENTION_MARK || !p[1] || p[2] != MENTION_END || (k = (size_t)(p[1] - '0')) >= job->nmentions) {
+			buf_addc(&b, *p == MENTION_MARK || *p == MENTION_END ? ' ' : *p);
+			continue;
+		}
+		redisReply *id = r && r->type == REDIS_REPLY_ARRAY && k < r->elements ? r->element[k] : NULL;
+		if (id && id->type == REDIS_REPLY_STRING && org_member_id_valid(id->str))
+			buf_printf(&b, "<@%s>", id->str);
+		else
+			buf_printf(&b, "@%s", reply_escape(esc, sizeof(esc), job->mention[k].name));
+		p += 2;
+	}
+	freeReplyObject(r);
+	free(job->req.text);
+	job->req.text = buf_detach(&b, NULL);
+}
+
+
+static void job_free(struct teams_job *job)
+{
+	request_free(&job->req);
+	free(job);
+}
+
+static void greet(struct worker *w, struct teams_job *job, const char *org)
+{
+	char key[400];
+	struct buf out = BUF_INIT(4096);
+	redisReply *r;
+
+	/* Greet once per conversation, however often Teams reports the install. */
+	if (org_key(key, sizeof(key), org, "teams_greeted:%s", job->conversation) < 0)
+		return;
+	r = store_command(w->store, "SET %s 1 NX", key);
+	bool first = r && r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	if (!first)
+		return;
+	teams_text_activity(TEAMS_GREETING, &out);
+	size_t len;
+	char *body = buf_detach(&out, &len);
+	job->activity[0] = '\0';	/* a greeting starts its own thread */
+	post(job, body, len);
+}
+
+/* The asker's own chat with the bot, when they ever wrote there: into conv. */
+static bool personal_chat(struct store *s, const char *org, const char *member, char *conv, size_t size)
+{
+	char key[256];
+	redisReply *r;
+	bool ok = false;
+
+	if (org_key(key, sizeof(key), org, "teams_user:%s", member) < 0)
+		return false;
+	r = store_command(s, "HGET %s conversation", key);
+	if (r && r->type == REDIS_REPLY_STRING && r->len < size) {
+		wk_strlcpy(conv, r->str, size);
+		ok = true;
+	}
+	freeReplyObject(r);
+	return ok;
+}
+
+/* Post the answer where it was asked. Teams has no ephemeral messages, so an
+ * answer only the asker may see (reply.personal) asked in a channel or group
+ * chat goes to their 1:1 chat with the bot, with a note where they asked. */
+static void answer(struct worker *w, struct teams_job *job, const char *org, const struct reply *r, struct buf *out)
+{
+	char conv[256];
+	size_t len;
+	char *body;
+
+	if (r->personal && strcmp(job->conv_type, "personal") != 0) {
+		const char *note;
+		if (personal_chat(w->store, org, job->req.user_id, conv, sizeof(conv))) {
+			struct teams_job direct = *job;
+			render_reply(w->store, org, r, out, false);
+			body = buf_detach(out, &len);
+			wk_strlcpy(direct.conversation, conv, sizeof(direct.conversation));
+			direct.activity[0] = '\0';
+			post(&direct, body, len);
+			note = "I sent you the answer in our 1:1 chat.";
+		} else {
+			note = "That answer is for you only, and I have no 1:1 chat with you yet: open a chat with "
+			       "me, say hi, then ask again there or here.";
+		}
+		buf_reset(out);
+		teams_text_activity(note, out);
+	} else {
+		render_reply(w->store, org, r, out, false);
+	}
+	body = buf_detach(out, &len);
+	post(job, body, len);
+}
+
+static void teams_job_run(struct worker *w, void *arg)
+{
+	struct teams_job *job = arg;
+	struct dispatch_env env = { w->store, w->cfg, NULL, NULL, w->schedules };
+	char org[96];
+	struct reply r;
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	enum cmd_result res;
+
+	if (org_id_make(PLATFORM_TEAMS, job->req.org_external, org, sizeof(org)) < 0) {
+		job_free(job);
+		return;
+	}
+	if (job->kind == TEAMS_INSTALLED) {
+		greet(w, job, org);
+		job_free(job);
+		return;
+	}
+	remember_person(w->store, org, job);
+	resolve_mentions(w->store, org, job);
+	reply_init(&r);
+	res = dispatch_request(&env, &job->req, &r);
+	if (job->kind == TEAMS_INVOKE) {
+		struct http_response resp = { 0 };
+		invoke_response(w->store, org, &r, &resp);
+		bool taken = http_call_finish(job->call, &resp);
+		http_response_free(&resp);
+		if (taken && r.replace_original)
+			goto out;
+		if (taken && res == CMD_REPLAYED)
+			goto out;
+	}
+	if (res != CMD_REPLAYED)
+		answer(w, job, org, &r, &out);
+out:
+	reply_free(&r);
+	buf_free(&out);
+	job_free(job);
+}
+
+/* ---- inbound (loop thread) ---- */
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool copy(char *dst, size_t size, const char *v)
+{
+	if (!v || !v[0] || strlen(v) >= size)
+		return false;
+	wk_strlcpy(dst, v, size);
+	return true;
+}
+
+/* The bot's own mention and any other markup out of typed text, entities
+ * decoded, blanks trimmed. Returns a malloc'd string. */
+static char *command_text(const char *text, json_t *entities, const char *bot_id, struct teams_job *job)
+{
+	struct buf b = BUF_INIT(8192);
+	char *s = xstrdup(text ? text : ""), *p;
+	json_t *e;
+	size_t i;
+
+	/* The bot's own mention goes; anyone else's becomes a mark the worker
+	 * resolves. Entities say who is meant; the text only where. */
+	json_array_foreach(entities, i, e) {
+		const char *mtext = jstr(e, "text"), *type = jstr(e, "type");
+		json_t *who = json_object_get(e, "mentioned");
+		const char *mid = jstr(who, "id");
+		if (!type || strcmp(type, "mention") != 0 || !mtext || strlen(mtext) < 3 || !mid)
+			continue;
+		bool bot = strcmp(mid, bot_id) == 0;
+		size_t k = job->nmentions;
+		if (!bot && (k >= TEAMS_MENTIONS_MAX || !copy(job->mention[k].id, sizeof(job->mention[k].id), mid)))
+			continue;
+		if (!bot) {
+			if (!copy(job->mention[k].name, sizeof(job->mention[k].name), jstr(who, "name")))
+				wk_strlcpy(job->mention[k].name, "someone", sizeof(job->mention[k].name));
+			job->nmentions++;
+		}
+		while ((p = strstr(s, mtext))) {
+			memset(p, ' ', strlen(mtext));
+			if (!bot) {
+				p[0] = MENTION_MARK;
+				p[1] = (char)('0' + k);
+				p[2] = MENTION_END;
+			}
+		}
+	}
+	for (p = s; *p;) {
+		static const struct {
+			const char *entity;
+			char c;
+		} ents[] = { { "&nbsp;", ' ' }, { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
+		size_t k;
+		if (*p == '<') {	/* markup Teams wraps text in (<p>, other <at>s): keep what it says */
+			char *close = strchr(p, '>');
+			if (close) {
+				p = close + 1;
+				continue;
+			}
+		}
+		for (k = 0; k < ARRAY_LEN(ents); k++)
+			if (strncmp(p, ents[k].entity, strlen(ents[k].entity)) == 0)
+				break;
+		if (k < ARRAY_LEN(ents)) {
+			buf_addc(&b, ents[k].c);
+			p += strlen(ents[k].entity);
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	free(s);
+	s = buf_detach(&b, NULL);
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != MENTION_MARK && *p != MENTION_END)
+			*p = ' ';
+	char *start = s;
+	while (*start == ' ')
+		start++;
+	size_t n = strlen(start);
+	while (n && start[n - 1] == ' ')
+		start[--n] = '\0';
+	memmove(s, start, n + 1);
+	return s;
+}
+
+/* "oncall who" -> command oncall, text "who"; "who" -> the main command. */
+static bool split_command(struct request *r, char *text)
+{
+	char *p = text, *space;
+	size_t n;
+
+	if (*p == '/')
+		p++;
+	space = strchr(p, ' ');
+	n = space ? (size_t)(space - p) : strlen(p);
+	if (n && n < sizeof(r->command)) {
+		memcpy(r->command, p, n);
+		r->command[n] = '\0';
+		for (char *c = r->command; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (dispatch_find_command(r->command)) {
+			free(r->text);
+			r->text = xstrdup(space ? space + 1 : "");
+			free(text);
+			return true;
+		}
+	}
+	wk_strlcpy(r->command, command_table[0]->name, sizeof(r->command));
+	free(r->text);
+	r->text = text;
+	return true;
+}
+
+static enum route_result refuse(struct http_response *resp, int status, const char *why, json_t *a,
+				struct teams_job *job)
+{
+	char q[200];
+
+	log_warn("teams.refused", "status=%d reason=%s", status, log_quote(q, sizeof(q), why));
+	http_respond_text(resp, status, why);
+	json_decref(a);
+	if (job)
+		job_free(job);
+	return ROUTE_DONE;
+}
+
+static bool tenant_served(const struct config *cfg, const char *tenant)
+{
+	return strcmp(cfg->teams_tenant_id, "botframework.com") == 0 || strcasecmp(cfg->teams_tenant_id, tenant) == 0;
+}
+
+/* One tenant's work waits in its own queue (the fairness key, workers.h). */
+static int submit(enum work_class cls, struct teams_job *job)
+{
+	char key[WORK_KEY_MAX];
+
+	snprintf(key, sizeof(key), "teams:%s", job->req.org_external);
+	return workers_submit(cls, key, teams_job_run, job);
+}
+
+/* The replay id of an activity: Teams gives each delivery its own id. */
+static void mark_delivery(struct request *r, const char *activity_id, const char *conversation, int64_t exp)
+{
+	unsigned char d[CRYPTO_SHA256_LEN];
+	char both[512];
+	int n = snprintf(both, sizeof(both), "%s\n%s", conversation, activity_id);
+
+	crypto_sha256(both, n > 0 ? (size_t)n : 0, d);
+	crypto_hex(d, sizeof(d), r->replay_id);
+	r->replay_until = (long long)exp;
+}
+
+enum route_result teams_route_messages(struct http_request *req, struct http_response *resp)
+{
+	const struct config *cfg = req->cfg;
+	struct teams_jwt_claims claims;
+	const char *reason, *type, *surl, *tenant, *aad;
+	json_t *a, *from, *conv, *value;
+	json_error_t jerr;
+	struct teams_job *job;
+	int status;
+
+	if (!cfg->teams_app_id[0]) {
+		http_respond_text(resp, 404, "Teams is not set up on this Watchkeeper (set WK_TEAMS_APP_ID).");
+		return ROUTE_DONE;
+	}
+	/* The token first: nothing of the body is read before it is good. */
+	if ((status = teams_auth_check(cfg, req->headers[0], wk_now_ms(), &claims, &reason)) != 0) {
+		if (status == 503)
+			http_response_add_header(resp, "Retry-After", "5");
+		return refuse(resp, status, reason, NULL, NULL);
+	}
+	a = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(a) || !(type = jstr(a, "type")))
+		return refuse(resp, 400, "The body is not an activity (a JSON object with a type).", a, NULL);
+	surl = jstr(a, "serviceUrl");
+	if (!surl || !teams_service_url_equal(claims.serviceurl, surl))
+		return refuse(resp, 401, "The activity's serviceUrl is not the one its token was issued for.", a, NULL);
+	if (!jstr(a, "channelId") || strcmp(jstr(a, "channelId"), "msteams") != 0)
+		return refuse(resp, 403, "Only Microsoft Teams activities are accepted here.", a, NULL);
+	conv = json_object_get(a, "conversation");
+	from = json_object_get(a, "from");
+	tenant = jstr(conv, "tenantId");
+	if (!tenant)
+		tenant = jstr(json_object_get(json_object_get(a, "channelData"), "tenant"), "id");
+
+	job = xcalloc(1, sizeof(*job));
+	job->cfg = cfg;
+	request_init(&job->req, PLATFORM_TEAMS);
+	if (!tenant || !copy(job->req.org_external, sizeof(job->req.org_external), tenant) ||
+	    !copy(job->service_url, sizeof(job->service_url), surl) ||
+	    !copy(job->conversation, sizeof(job->conversation), jstr(conv, "id")))
+		return refuse(resp, 400, "The activity lacks its tenant, serviceUrl or conversation id.", a, job);
+	if (!tenant_served(cfg, tenant))
+		return refuse(resp, 403, "This bot serves its home tenant only (teams.tenant_id).", a, job);
+	copy(job->conv_type, sizeof(job->conv_type), jstr(conv, "conversationType"));
+	copy(job->activity, sizeof(job->activity), jstr(a, "id"));
+
+	if (strcmp(type, "conversationUpdate") == 0 || strcmp(type, "installationUpdate") == 0) {
+		const char *bot = jstr(json_object_get(a, "recipient"), "id");
+		json_t *m;
+		size_t i;
+		bool added = false;
+		json_array_foreach(json_object_get(a, "membersAdded"), i, m)
+			if (bot && jstr(m, "id") && strcmp(jstr(m, "id"), bot) == 0)
+				added = true;
+		if (strcmp(type, "installationUpdate") == 0 && jstr(a, "action") && strcmp(jstr(a, "action"), "add") == 0)
+			added = true;
+		json_decref(a);
+		http_respond(resp, 200, "text/plain", "", 0);
+		if (!added) {
+			job_free(job);
+			return ROUTE_DONE;
+		}
+		job->kind = TEAMS_INSTALLED;
+		if (submit(WORK_COMMAND, job) < 0)
+			job_free(job);
+		return ROUTE_DONE;
+	}
+
+	aad = jstr(from, "aadObjectId");
+	bool invoke = strcmp(type, "invoke") == 0;
+	value = json_object_get(a, "value");
+	if (invoke ? !jstr(a, "name") || strcmp(jstr(a, "name"), "adaptiveCard/action") != 0
+		   : strcmp(type, "message") != 0) {
+		json_decref(a);
+		job_free(job);
+		http_respond(resp, 200, "text/plain", "", 0);	/* typing, reactions, ...: nothing to do */
+		return ROUTE_DONE;
+	}
+	if (!aad || !org_member_id_valid(aad) || !copy(job->req.user_id, sizeof(job->req.user_id), aad) ||
+	    !copy(job->from_id, sizeof(job->from_id), jstr(from, "id")) || !job->activity[0])
+		return refuse(resp, 400, "The activity lacks the sender's ids (from.id, from.aadObjectId) or its id.", a, job);
+	if (!copy(job->req.user_name, sizeof(job->req.user_name), jstr(from, "name")))
+		wk_strlcpy(job->req.user_name, "", sizeof(job->req.user_name));
+	if (strcmp(job->conv_type, "personal") != 0 && strlen(job->conversation) < sizeof(job->req.channel_id))
+		wk_strlcpy(job->req.channel_id, job->conversation, sizeof(job->req.channel_id));
+	mark_delivery(&job->req, job->activity, job->conversation, claims.exp);
+	late_target(job);
+
+	if (invoke || json_is_object(value)) {
+		json_t *data = invoke ? json_object_get(json_object_get(value, "action"), "data") : value;
+		const char *verb = invoke ? jstr(json_object_get(value, "action"), "verb") : NULL;
+		if (teams_card_action(data, verb, job->req.action_id, sizeof(job->req.action_id), job->req.action_value,
+				      sizeof(job->req.action_value)) < 0)
+			return refuse(resp, 400, "The card action is not one of this bot's buttons.", a, job);
+		size_t cmdlen = (size_t)(strchr(job->req.action_id, '.') - job->req.action_id);
+		if (cmdlen >= sizeof(job->req.command))
+			return refuse(resp, 400, "Unknown action.", a, job);
+		memcpy(job->req.command, job->req.action_id, cmdlen);
+		job->req.command[cmdlen] = '\0';
+		job->kind = invoke ? TEAMS_INVOKE : TEAMS_SUBMIT;
+	} else {
+		const char *bot = jstr(json_object_get(a, "recipient"), "id");
+		char *text = command_text(jstr(a, "text"), json_object_get(a, "entities"), bot ? bot : "", job);
+		job->kind = TEAMS_COMMAND;
+		split_command(&job->req, text);
+	}
+	json_decref(a);
+
+	if (job->kind == TEAMS_INVOKE) {
+		static const char ack[] = "{\"statusCode\":200,\"type\":\"application/vnd.microsoft.activity.message\","
+					  "\"value\":\"" TEAMS_WORKING "\"}";
+		job->call = http_call_begin(req, cfg->slack_ack_after_ms, "application/json", ack);
+	} else {
+		http_respond(resp, 200, "text/plain", "", 0);	/* the answer is a message of its own */
+	}
+	enum teams_kind kind = job->kind;	/* the job is the worker's once submitted */
+	if (submit(kind == TEAMS_COMMAND ? WORK_COMMAND : WORK_ACTION, job) == 0)
+		return kind == TEAMS_INVOKE ? ROUTE_PENDING : ROUTE_DONE;
+	if (job->call) {
+		struct http_response none = { 0 };
+		http_call_finish(job->call, &none);
+		http_response_free(&none);
+	}
+	job_free(job);
+	http_respond_text(resp, 503, "Watchkeeper is shutting down.");
+	return ROUTE_DONE;
+}

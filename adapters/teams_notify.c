@@ -1,0 +1,95 @@
+/* teams_notify.c - see teams_notify.h */
+#include "adapters/teams_notify.h"
+#include "adapters/teams_api.h"
+#include "adapters/teams_card.h"
+#include "bot/org.h"
+#include "bot/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int teams_member_name(void *arg, const char *id, char *out, size_t size, char *teams_id, size_t idsize)
+{
+	struct teams_names *n = arg;
+	char key[256];
+	redisReply *r;
+	int rc = -1;
+
+	if (!org_member_id_valid(id) || org_key(key, sizeof(key), n->org, "teams_user:%s", id) < 0)
+		return -1;
+	r = store_command(n->store, "HMGET %s name id", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		wk_strlcpy(out, r->element[0]->str, size);
+		wk_strlcpy(teams_id, r->element[1]->str, idsize);
+		rc = 0;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* The person's Teams account: 0, 1 none recorded, -1 store failure. */
+static int account(struct store *s, const char *key, char *id, size_t isize, char *surl, size_t ssize, char *conv,
+		   size_t csize)
+{
+	redisReply *r = store_command(s, "HMGET %s id service_url conversation", key);
+	int rc = -1;
+
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+		rc = 1;
+		if (r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < isize && r->element[1]->len < ssize) {
+			wk_strlcpy(id, r->element[0]->str, isize);
+			wk_strlcpy(surl, r->element[1]->str, ssize);
+			conv[0] = '\0';
+			if (r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len < csize)
+				wk_strlcpy(conv, r->element[2]->str, csize);
+			rc = 0;
+		}
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+int teams_dm_reply(const struct config *cfg, struct store *s, const char *org_id, const char *member,
+		   const struct reply *r, long *retry_after, char *why, size_t whysize)
+{
+	char key[256], id[TEAMS_ID_MAX], surl[512], conv[TEAMS_ID_MAX];
+	const char *tenant = strchr(org_id, ':');
+	struct teams_names names = { s, org_id };
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	int rc;
+
+	if (retry_after)
+		*retry_after = -1;
+	if (!tenant || strncmp(org_id, "teams:", 6) != 0 || !org_member_id_valid(member) ||
+	    org_key(key, sizeof(key), org_id, "teams_user:%s", member) < 0) {
+		snprintf(why, whysize, "not a Teams member");
+		return 1;
+	}
+	tenant++;
+	rc = account(s, key, id, sizeof(id), surl, sizeof(surl), conv, sizeof(conv));
+	if (rc < 0) {
+		snprintf(why, whysize, "could not read the member's Teams account from Redis");
+		return -1;
+	}
+	if (rc > 0) {
+		snprintf(why, whysize, "this person never wrote to the bot in Teams, so it cannot reach them there");
+		return 1;
+	}
+	if (!conv[0]) {
+		rc = teams_create_conversation(cfg, surl, tenant, id, conv, sizeof(conv), retry_after, why, whysize);
+		if (rc != 0)
+			return rc;
+		redisReply *x = store_command(s, "HSET %s conversation %s", key, conv);
+		freeReplyObject(x);	/* only a shortcut: Teams gives the same chat again */
+	}
+	if (teams_activity_render(r, teams_member_name, &names, &out) < 0) {
+		buf_free(&out);
+		snprintf(why, whysize, "the message is too long for a Teams card");
+		return 1;
+	}
+	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, NULL, 0, retry_after, why, whysize);
+	buf_free(&out);
+	return rc;
+}

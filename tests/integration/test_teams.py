@@ -1,0 +1,306 @@
+"""test_teams.py - the Microsoft Teams adapter end to end: the real daemon behind a fake Bot
+Framework identity provider (OpenID metadata, JWKS, client-credentials tokens) and a fake Bot
+Connector, both speaking teams.md's wire protocol on loopback (fake_teams.py)."""
+
+import contextlib
+import re
+import json
+import time
+
+from harness import check, check_eq, check_re, http_request, own_world, test, wait_until
+import fake_teams as ft
+
+TENANT = ft.TENANT_ID
+ORG = "wk:{teams:%s}" % TENANT
+ALICE = ft.USER["aadObjectId"]
+BOB_USER = {"id": "29:1fixtureBobId", "name": "Bob Roe", "aadObjectId": "00000000-0000-0000-0000-0000000000a2"}
+
+
+@contextlib.contextmanager
+def teams_world(**env):
+    """A daemon with Teams on, its identity provider and connector fakes; waits until the
+    daemon has loaded the signing keys."""
+    idp = ft.FakeTeamsIdentity()
+    conn = ft.FakeTeamsConnector(idp)
+    try:
+        with own_world(**dict(idp.env(), **env)) as w:
+            w.idp, w.conn = idp, conn
+            check(wait_until(lambda: len(idp.keys_fetches) >= 1, 10),
+                  "the daemon never fetched the key set from %s" % idp.jwks_uri)
+            time.sleep(0.1)   # the set is parsed and installed right after the fetch
+            yield w
+    finally:
+        conn.close()
+        idp.close()
+
+
+def post(w, activity, **kw):
+    return ft.post_activity(w.daemon.port, activity, identity=w.idp, **kw)
+
+
+def posts(w, conv):
+    """The connector's records of the POSTs into conv (send or reply), in order."""
+    return [r for r in w.conn.requests if r.get("conversation") == conv and r["method"] == "POST"]
+
+
+def texts_when(w, conv, n=1, timeout=5.0):
+    """The texts of the activities posted into conv once there are at least n."""
+    check(wait_until(lambda: len(w.conn.texts(conv)) >= n, timeout),
+          "no %d message(s) posted to %s; connector saw %s" % (n, conv, [r["path"] for r in w.conn.requests]))
+    return w.conn.texts(conv)
+
+
+@test("teams: a personal `oncall` message is answered in that chat with an Adaptive Card, as a reply "
+      "to the message; the tenant becomes an org and the sender its owner", world=False)
+def _():
+    with teams_world() as w:
+        a = ft.personal_message("oncall", service_url=w.conn.url)
+        status, _, body = post(w, a)
+        check_eq(status, 200, "HTTP status for a message activity")
+        texts = texts_when(w, "a:1fixtureConversationId")
+        check_re(r"(?i)on call", texts[0], "the answer")
+        sent = posts(w, "a:1fixtureConversationId")[0]
+        check_eq(sent["activity"], a["id"], "the answer replies to the message (activity id in the path)")
+        att = sent["json"]["attachments"][0]
+        check_eq(att["contentType"], ft.CARD, "the answer's attachment")
+        check_eq(att["content"]["version"], "1.5", "Adaptive Card version")
+        auth = {k.lower(): v for k, v in sent["headers"].items()}.get("authorization", "")
+        check(auth.startswith("Bearer ") and auth[7:] in w.idp.issued, "the post carries the bot's token")
+        check_eq(len(w.idp.token_requests), 1, "token requests")
+        check_eq(w.r("HGET", ORG + ":member:" + ALICE, "role"), "owner", "the sender's role")
+        check_eq(w.r("HGET", ORG + ":teams_user:" + ALICE, "id"), ft.USER["id"], "the sender's Teams id")
+        # A second command reuses the bot's token.
+        post(w, ft.personal_message("/oncall help", service_url=w.conn.url))
+        texts = texts_when(w, "a:1fixtureConversationId", 2)
+        check_re(r"oncall", texts[1], "help")
+        check_eq(len(w.idp.token_requests), 1, "token requests after two answers")
+
+
+@test("teams: in a channel the bot's @mention is cut out and the rest runs as the command", world=False)
+def _():
+    with teams_world() as w:
+        a = ft.channel_message("help", service_url=w.conn.url)
+        status, _, _ = post(w, a)
+        check_eq(status, 200, "HTTP status")
+        conv = a["conversation"]["id"]
+        texts = texts_when(w, conv)
+        check_re(r"(?i)help|commands|oncall", texts[0], "the help answer")
+        check_eq(posts(w, conv)[0]["activity"], a["id"], "threaded under the message")
+
+
+@test("teams: forged, expired and misaddressed tokens are refused with 401/403 and nothing is done", world=False)
+def _():
+    with teams_world() as w:
+        # Publish the keys the cases need, then let one unknown kid make the daemon refetch.
+        for name, (setup, _, _) in ft.CASES.items():
+            if setup:
+                setup(w.idp)
+        fetches = len(w.idp.keys_fetches)
+        post(w, ft.personal_message("oncall", service_url=w.conn.url), token=w.idp.mint(
+            serviceurl=w.conn.url, kid="not-published-yet"))
+        check(wait_until(lambda: len(w.idp.keys_fetches) > fetches, 5), "no refetch after an unknown kid")
+        time.sleep(0.2)
+        before = w.r.snapshot("*")
+        for name in ft.CASES:
+            token, expected = w.idp.case(name, serviceurl=w.conn.url)
+            if name == "RS384":
+                expected = 401   # RS256 only: the algorithm the metadata names
+            if expected == "ok":
+                continue
+            status, _, body = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=token)
+            check_eq(status, expected, "status for %s (%s)" % (name, body[:120]))
+        for what, kw in (("no Authorization header", {"token": False}),
+                         ("Basic scheme", {"token": False, "extra_headers": {"Authorization": "Basic eDp5"}})):
+            status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), **kw)
+            check_eq(status, 401, "status with %s" % what)
+        # A good token for another serviceUrl than the activity's.
+        tok = w.idp.mint(serviceurl="https://smba.trafficmanager.net/emea/")
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=tok)
+        check_eq(status, 401, "status for a serviceUrl other than the token's")
+        time.sleep(0.3)
+        check_eq(len(w.conn.requests), 0, "requests at the connector after refused activities")
+        check_eq(w.r.snapshot("*"), before, "Redis after refused activities")
+
+
+@test("teams: tokens within the clock skew are accepted", world=False)
+def _():
+    with teams_world() as w:
+        for name in ("expired within skew", "not yet valid within skew", "audience array with app id"):
+            token, _ = w.idp.case(name, serviceurl=w.conn.url)
+            status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=token)
+            check_eq(status, 200, "status for %s" % name)
+        texts_when(w, "a:1fixtureConversationId", 3)
+
+
+@test("teams: an unknown kid refetches the keys once (then at most every 5 minutes); a new key "
+      "published meanwhile is accepted", world=False)
+def _():
+    with teams_world() as w:
+        fetches = len(w.idp.keys_fetches)
+        w.idp.add_key("key-2")
+        tok = w.idp.mint(serviceurl=w.conn.url, key="key-2")
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=tok)
+        check_eq(status, 401, "a kid the daemon does not know yet")
+        check(wait_until(lambda: len(w.idp.keys_fetches) == fetches + 1, 5), "no refetch after an unknown kid")
+        time.sleep(0.2)
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=tok)
+        check_eq(status, 200, "the new key after the refetch")
+        # A flood of made-up kids: no more fetches.
+        for i in range(20):
+            bad = w.idp.mint(serviceurl=w.conn.url, kid="made-up-%d" % i)
+            status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=bad)
+            check_eq(status, 401, "made-up kid")
+        time.sleep(0.5)
+        check_eq(len(w.idp.keys_fetches), fetches + 1, "key set fetches after 20 made-up kids")
+
+
+@test("teams: bad bodies are refused: not JSON 400, too large 413, another tenant 403, "
+      "another channel 403", world=False)
+def _():
+    with teams_world() as w:
+        tok = w.idp.mint(serviceurl=w.conn.url)
+        status, _, _ = post(w, None, token=tok, raw_body=b"{not json")
+        check_eq(status, 400, "not JSON")
+        status, _, _ = post(w, None, token=tok, raw_body=b"x" * 70000)
+        check_eq(status, 413, "too large")
+        a = ft.personal_message("oncall", service_url=w.conn.url, tenant="11111111-2222-3333-4444-555555555555")
+        status, _, body = post(w, a)
+        check_eq(status, 403, "another tenant (%s)" % body[:100])
+        a = ft.personal_message("oncall", service_url=w.conn.url, channelId="skype")
+        status, _, _ = post(w, a)
+        check_eq(status, 403, "another channel")
+        time.sleep(0.3)
+        check_eq(len(w.conn.requests), 0, "requests at the connector")
+        check_eq(w.r.keys("wk:{teams:*"), [], "Teams keys in Redis")
+
+
+@test("teams: the bot added to a chat greets once, however often Teams says so", world=False)
+def _():
+    with teams_world() as w:
+        for _ in range(3):
+            status, _, _ = post(w, ft.conversation_update(service_url=w.conn.url))
+            check_eq(status, 200, "HTTP status for conversationUpdate")
+        texts = texts_when(w, "a:1fixtureConversationId")
+        time.sleep(0.5)
+        check_eq(len(w.conn.texts("a:1fixtureConversationId")), 1, "greetings")
+        check_re(r"Watchkeeper", texts[0], "the greeting")
+
+
+@test("teams: a card button (Action.Execute) runs the same action as Slack's and answers the invoke; "
+      "Action.Submit runs it too", world=False)
+def _():
+    with teams_world() as w:
+        conv = "a:1fixtureConversationId"
+        post(w, ft.personal_message("oncall", service_url=w.conn.url))
+        texts_when(w, conv)
+        card = w.conn.messages(conv)[0]["attachments"][0]["content"]
+        actions = card.get("actions") or []
+        check(actions, "the /oncall card has buttons: %s" % json.dumps(card)[:300])
+        act = actions[0]
+        check_eq(act["type"], "Action.Execute", "button type")
+        check_eq(act["fallback"]["type"], "Action.Submit", "fallback for older clients")
+        check_eq(act["fallback"]["data"], act["data"], "the fallback carries the same data")
+        status, _, body = post(w, ft.invoke_action(act["verb"], act["data"], service_url=w.conn.url))
+        check_eq(status, 200, "invoke status")
+        ans = json.loads(body)
+        check_eq(ans.get("statusCode"), 200, "invoke response statusCode (%s)" % body[:200])
+        check(ans.get("type") in ("application/vnd.microsoft.card.adaptive",
+                                  "application/vnd.microsoft.activity.message"), "invoke response type")
+        # The same button through Action.Submit.
+        n = len(w.conn.texts(conv))
+        status, _, _ = post(w, ft.submit_action(act["data"], service_url=w.conn.url))
+        check_eq(status, 200, "submit status")
+        texts_when(w, conv, n + 1)
+        # Something that is not our card.
+        status, _, _ = post(w, ft.invoke_action("x", {"action": "nope"}, service_url=w.conn.url))
+        check_eq(status, 400, "an action that is not ours")
+
+
+@test("teams: without teams.app_id /teams/messages answers 404")
+def _(w):
+    r = http_request(w.daemon.port, "POST", "/teams/messages", body=b"{}",
+                     headers={"Content-Type": "application/json"})
+    check_eq(r.status, 404, "status")
+    check_re(r"WK_TEAMS_APP_ID", r.body.decode(), "the reason names the setting")
+
+
+class Person:
+    """One Teams user talking to the bot in their own 1:1 chat."""
+
+    def __init__(self, w, user, conversation):
+        self.w, self.user, self.conv = w, user, conversation
+
+    def say(self, text, entities=None):
+        """Send text; returns the text of the bot's answer in this chat."""
+        n = len(self.w.conn.texts(self.conv))
+        extra = {"entities": entities} if entities else {}
+        status, _, body = post(self.w, ft.personal_message(text, user=self.user, conversation_id=self.conv,
+                                                           service_url=self.w.conn.url, **extra))
+        check_eq(status, 200, "status for %r (%s)" % (text, body[:100]))
+        return texts_when(self.w, self.conv, n + 1)[n]
+
+    def click(self, action, value=""):
+        """Press a card button (Action.Execute): the invoke response."""
+        status, _, body = post(self.w, ft.invoke_action(action, {"action": action, "value": value},
+                                                        user=self.user, conversation_id=self.conv,
+                                                        service_url=self.w.conn.url))
+        check_eq(status, 200, "invoke status for %s (%s)" % (action, body[:100]))
+        return json.loads(body)
+
+    def mention(self):
+        at = "<at>%s</at>" % self.user["name"]
+        return at, {"type": "mention", "text": at, "mentioned": {"id": self.user["id"], "name": self.user["name"]}}
+
+
+def alice_and_bob(w):
+    """Alice makes the org (owner) and switches it to team mode; Bob joins with her invite code."""
+    alice = Person(w, ft.USER, "a:1fixtureConversationId")
+    bob = Person(w, BOB_USER, "a:1fixtureBobConversation")
+    alice.say("oncall")
+    alice.click("invite.team_mode")
+    check_eq(w.r("HGET", ORG + ":org", "mode"), "team", "team mode")
+    link = alice.say("oncall invite link developer")
+    codes = re.findall(r"join ([a-z2-7]{32})", link)
+    check(codes, "no invite code in %r" % link)
+    check_re(r"Welcome", bob.say("oncall invite join " + codes[0]), "Bob joins")
+    check_eq(w.r("HGET", ORG + ":member:" + BOB_USER["aadObjectId"], "role"), "developer", "Bob's role")
+    return alice, bob
+
+
+@test("teams: a page reaches the person in their 1:1 chat as a card with Acknowledge; pressing it "
+      "acknowledges the page and replaces the card", world=False)
+def _():
+    with teams_world() as w:
+        alice, bob = alice_and_bob(w)
+        at, ent = bob.mention()
+        reply = alice.say("oncall page %s the database is down" % at, entities=[ent])
+        m = re.search(r"\(#(\d+)\)", reply)
+        check(m, "no page number in %r" % reply)
+        check(wait_until(lambda: any("database is down" in t for t in w.conn.texts(bob.conv)), 5),
+              "no page in Bob's chat: %s" % w.conn.texts(bob.conv))
+        page = [a for a in w.conn.messages(bob.conv) if "database is down" in ft.activity_text(a)][-1]
+        acts = page["attachments"][0]["content"]["actions"]
+        ack = [a for a in acts if a["data"]["action"] == "oncall.page_ack"]
+        check(ack, "no Acknowledge button on the page: %s" % acts)
+        ans = bob.click("oncall.page_ack", ack[0]["data"]["value"])
+        check_eq(ans.get("type"), "application/vnd.microsoft.card.adaptive", "the card is replaced")
+        check_re(r"You acknowledged page #%s" % m.group(1), json.dumps(ans), "ack card")
+        h = w.r.hgetall(ORG + ":page:" + ack[0]["data"]["value"])
+        check_eq(h.get("acked_by"), BOB_USER["aadObjectId"], "page acknowledged by Bob")
+
+
+@test("teams: an invite code asked for in a channel goes to the asker's 1:1 chat, with a note in the "
+      "channel", world=False)
+def _():
+    with teams_world() as w:
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        alice.say("oncall")
+        alice.click("invite.team_mode")
+        a = ft.channel_message("oncall invite link developer", service_url=w.conn.url)
+        post(w, a)
+        conv = a["conversation"]["id"]
+        note = texts_when(w, conv)[0]
+        check_re(r"1:1 chat", note, "the note in the channel")
+        check(not re.search(r"[a-z2-7]{32}", note), "the code leaked into the channel: %r" % note)
+        check(wait_until(lambda: any(re.search(r"join [a-z2-7]{32}", t) for t in w.conn.texts(alice.conv)), 5),
+              "no code in Alice's 1:1 chat: %s" % w.conn.texts(alice.conv))
