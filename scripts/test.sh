@@ -51,6 +51,18 @@ for bin in build/san/tests/test_*; do
 	fi
 done
 
+# The fake Teams peers check themselves (their tokens against their own JWKS, forgeries
+# failing): a fake that drifted from the protocol would make the Teams tests prove nothing.
+echo "== fake peers"
+if timeout 120 "$PY" tests/integration/fake_teams_selftest.py > "$LOGDIR/fake_teams_selftest.log" 2>&1; then
+	echo "ok - fake_teams self-test"
+	passed=$((passed + 1))
+else
+	tail -n 20 "$LOGDIR/fake_teams_selftest.log"
+	echo "not ok - fake_teams self-test"
+	failed=$((failed + 1))
+fi
+
 # Integration suite.
 echo "== integration ($BIN)"
 ilog=$LOGDIR/integration.log
