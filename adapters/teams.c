@@ -176,13 +176,15 @@ void teams_stop(void)
 
 static const struct store_script seen_script = {
 	"teams_seen",
-	/* KEYS: teams_user:<aad>, teams_ids. ARGV: 29: id, name, service url,
-	 * now; the 1:1 conversation when this is one ("" otherwise); the member
-	 * id. What proactive messages and mentions need (teams_ids: Teams id ->
-	 * member id, for @mentions in commands); kept without expiry, like
-	 * members. */
+	/* KEYS: teams_user:<aad>, teams_ids, teams_conv:<handle>. ARGV: 29: id,
+	 * name, service url, now; the 1:1 conversation when this is one (""
+	 * otherwise); the member id; the conversation and its type. What
+	 * proactive messages, mentions (teams_ids: Teams id -> member id) and
+	 * posts into a conversation by its handle (incident cards, handoff
+	 * notices: teams_notify.h) need; kept without expiry, like members. */
 	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'service_url', ARGV[3], 'seen_ms', ARGV[4])\n"
 	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])\n"
+	"redis.call('HSET', KEYS[3], 'conversation', ARGV[7], 'service_url', ARGV[3], 'type', ARGV[8])\n"
 	"if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'conversation', ARGV[5]) end\n"
 	"return 1\n",
 	NULL
@@ -207,27 +209,28 @@ static uint64_t fnv(uint64_t h, const char *s)
 
 static void remember_person(struct store *s, const char *org, const struct teams_job *job)
 {
-	char key[256], ids[160], now[24];
+	char key[256], ids[160], conv[160], now[24];
 	bool personal = strcmp(job->conv_type, "personal") == 0;
 	uint64_t h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ULL, org), job->req.user_id), job->from_id),
 			     job->req.user_name), job->service_url);
 	int64_t t = wk_now_ms();
 	size_t slot;
 
-	if (personal)
-		h = fnv(h, job->conversation);
+	h = fnv(h, job->conversation);
 	slot = (size_t)(h % SEEN_SLOTS);
 	pthread_mutex_lock(&seen.lock);
 	bool fresh = seen.hash[slot] == h && t - seen.at[slot] < SEEN_FOR_MS;
 	pthread_mutex_unlock(&seen.lock);
 	if (fresh || org_key(key, sizeof(key), org, "teams_user:%s", job->req.user_id) < 0 ||
-	    org_key(ids, sizeof(ids), org, "teams_ids") < 0)
+	    org_key(ids, sizeof(ids), org, "teams_ids") < 0 ||
+	    org_key(conv, sizeof(conv), org, "teams_conv:%s", job->req.channel_id) < 0)
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)t);
-	const char *keys[] = { key, ids };
+	const char *keys[] = { key, ids, conv };
 	const char *args[] = { job->from_id, job->req.user_name, job->service_url, now,
-			       personal ? job->conversation : "", job->req.user_id };
-	redisReply *r = store_script(s, &seen_script, 2, keys, 6, args);
+			       personal ? job->conversation : "", job->req.user_id, job->conversation,
+			       job->conv_type[0] ? job->conv_type : "channel" };
+	redisReply *r = store_script(s, &seen_script, 3, keys, 8, args);
 	if (r && r->type == REDIS_REPLY_INTEGER) {
 		pthread_mutex_lock(&seen.lock);
 		seen.hash[slot] = h;
@@ -528,6 +531,16 @@ static bool tenant_served(const struct config *cfg, const char *tenant)
 	return strcmp(cfg->teams_tenant_id, "botframework.com") == 0 || strcasecmp(cfg->teams_tenant_id, tenant) == 0;
 }
 
+void teams_place_handle(const char *conversation, char *out, size_t size)
+{
+	unsigned char d[CRYPTO_SHA256_LEN];
+	char hex[CRYPTO_SHA256_HEX_SIZE];
+
+	crypto_sha256(conversation, strlen(conversation), d);
+	crypto_hex(d, sizeof(d), hex);
+	snprintf(out, size, "tc%.16s", hex);
+}
+
 /* One tenant's work waits in its own queue (the fairness key, workers.h). */
 static int submit(enum work_class cls, struct teams_job *job)
 {
@@ -632,8 +645,7 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		return refuse(resp, 400, "The activity lacks the sender's ids (from.id, from.aadObjectId) or its id.", a, job);
 	if (!copy(job->req.user_name, sizeof(job->req.user_name), jstr(from, "name")))
 		wk_strlcpy(job->req.user_name, "", sizeof(job->req.user_name));
-	if (strcmp(job->conv_type, "personal") != 0 && strlen(job->conversation) < sizeof(job->req.channel_id))
-		wk_strlcpy(job->req.channel_id, job->conversation, sizeof(job->req.channel_id));
+	teams_place_handle(job->conversation, job->req.channel_id, sizeof(job->req.channel_id));
 	mark_delivery(&job->req, job->activity, job->conversation, claims.exp);
 	late_target(job);
 

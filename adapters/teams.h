@@ -33,6 +33,13 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 /* Main thread, after courier_start() and workers_start(): fetch the signing
  * keys (teams_auth.h) and keep cfg for late answers. 0, or -1. */
 int teams_start(const struct config *cfg);
+
+/* A conversation's handle: "tc" and the first 16 hex digits of the SHA-256 of
+ * its id (Teams ids run past 100 characters; Slack's fit in 24). Requests
+ * carry it as their channel_id, and incident cards and handoff notices name
+ * their place by it (outbox_place_channel()). size >= TEAMS_HANDLE_SIZE. */
+#define TEAMS_HANDLE_SIZE 19
+void teams_place_handle(const char *conversation, char *out, size_t size);
 void teams_stop(void);
 
 #endif

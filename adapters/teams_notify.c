@@ -2,6 +2,8 @@
 #include "adapters/teams_notify.h"
 #include "adapters/teams_api.h"
 #include "adapters/teams_card.h"
+#include "bot/incident_card.h"
+#include "bot/log.h"
 #include "bot/org.h"
 #include "bot/util.h"
 
@@ -48,6 +50,111 @@ static int account(struct store *s, const char *key, char *id, size_t isize, cha
 		}
 	}
 	freeReplyObject(r);
+	return rc;
+}
+
+/* The conversation and service URL of a handle: 0, 1 unknown, -1 store failure. */
+static int place(struct store *s, const char *org_id, const char *handle, char *conv, size_t csize, char *surl,
+		 size_t ssize)
+{
+	char key[192];
+	redisReply *r;
+	int rc = -1;
+
+	if (org_key(key, sizeof(key), org_id, "teams_conv:%s", handle) < 0)
+		return 1;
+	r = store_command(s, "HMGET %s conversation service_url", key);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		rc = 1;
+		if (r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < csize && r->element[1]->len < ssize) {
+			wk_strlcpy(conv, r->element[0]->str, csize);
+			wk_strlcpy(surl, r->element[1]->str, ssize);
+			rc = 0;
+		}
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+static int place_or_why(struct store *s, const char *org_id, const char *handle, char *conv, size_t csize,
+			char *surl, size_t ssize, char *why, size_t whysize)
+{
+	int rc = place(s, org_id, handle, conv, csize, surl, ssize);
+
+	if (rc < 0)
+		snprintf(why, whysize, "could not read the Teams conversation from Redis");
+	else if (rc > 0)
+		snprintf(why, whysize, "the bot knows no Teams conversation %s", handle);
+	return rc;
+}
+
+int teams_place_post(const struct config *cfg, struct store *s, const char *org_id, const char *handle,
+		     const struct reply *r, long *retry_after, char *why, size_t whysize)
+{
+	char conv[TEAMS_ID_MAX], surl[512];
+	struct teams_names names = { s, org_id };
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	int rc;
+
+	if (retry_after)
+		*retry_after = -1;
+	if ((rc = place_or_why(s, org_id, handle, conv, sizeof(conv), surl, sizeof(surl), why, whysize)) != 0)
+		return rc;
+	if (teams_activity_render(r, teams_member_name, &names, &out) < 0) {
+		buf_free(&out);
+		snprintf(why, whysize, "the message is too long for a Teams card");
+		return 1;
+	}
+	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, NULL, 0, retry_after, why, whysize);
+	buf_free(&out);
+	return rc;
+}
+
+int teams_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *handle,
+		    const char *n_text, long *retry_after, char *why, size_t whysize)
+{
+	char conv[TEAMS_ID_MAX], surl[512], key[192], id[TEAMS_ID_MAX] = "";
+	struct teams_names names = { s, org_id };
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	struct reply r;
+	redisReply *x;
+	int rc;
+
+	if (retry_after)
+		*retry_after = -1;
+	if ((rc = place_or_why(s, org_id, handle, conv, sizeof(conv), surl, sizeof(surl), why, whysize)) != 0)
+		return rc;
+	reply_init(&r);
+	rc = incident_card_reply(cfg, s, org_id, n_text, &r);
+	if (rc == 0 && teams_activity_render(&r, teams_member_name, &names, &out) < 0)
+		rc = 1;
+	reply_free(&r);
+	if (rc != 0 || org_key(key, sizeof(key), org_id, "inc:%s", n_text) < 0) {
+		buf_free(&out);
+		snprintf(why, whysize, rc < 0 ? "the store failed" : "no such incident, or its card does not fit");
+		return rc < 0 ? -1 : 1;
+	}
+	x = store_command(s, "HGET %s teams_card", key);
+	if (x && x->type == REDIS_REPLY_STRING && x->len < sizeof(id))
+		wk_strlcpy(id, x->str, sizeof(id));
+	freeReplyObject(x);
+	if (id[0]) {
+		rc = teams_update(cfg, surl, conv, id, buf_cstr(&out), out.len, retry_after, why, whysize);
+		if (rc != 4) {
+			buf_free(&out);
+			return rc;
+		}
+	}
+	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, id, sizeof(id), retry_after, why, whysize);
+	buf_free(&out);
+	if (rc == 0 && id[0]) {
+		x = store_command(s, "HSET %s teams_card %s", key, id);
+		if (!x || x->type != REDIS_REPLY_INTEGER)
+			log_error("teams.card", "org=%s incident=%s note=\"posted, but its id was not recorded\"",
+				  org_id, n_text);
+		freeReplyObject(x);
+	}
 	return rc;
 }
 

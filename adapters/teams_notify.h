@@ -29,6 +29,20 @@
 int teams_dm_reply(const struct config *cfg, struct store *s, const char *org_id, const char *member,
 		   const struct reply *r, long *retry_after, char *why, size_t whysize);
 
+/* A post for everyone in a conversation (a handoff notice, an incident
+ * step), named by its handle (teams.h): results as above. */
+int teams_place_post(const struct config *cfg, struct store *s, const char *org_id, const char *handle,
+		     const struct reply *r, long *retry_after, char *why, size_t whysize);
+
+/* The card of incident n_text (decimal) in the conversation handle: posted
+ * the first time, then replaced in place (PUT) with the state of the moment,
+ * which is harmless to repeat; a card deleted in Teams is posted anew. Its
+ * activity id is kept in the incident's hash (field teams_card). Teams cannot
+ * be asked whether a post whose answer was lost arrived, so such a post is
+ * made again (the card may then show twice). Results as above. */
+int teams_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *handle,
+		    const char *n_text, long *retry_after, char *why, size_t whysize);
+
 /* The name and Teams id of a member as recorded (teams_card.h's name
  * callback); arg is a struct teams_names. */
 struct teams_names {

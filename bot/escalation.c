@@ -170,7 +170,7 @@ static int post_to_channel(struct engine_ctx *ctx, const struct incident *inc, c
 			   const char *text)
 {
 	char dedupe[160], id[24], line[160];
-	struct outbox_message m = { .member = channel, .channel = "slack_channel", .kind = "incident",
+	struct outbox_message m = { .member = channel, .channel = outbox_place_channel(channel, false), .kind = "incident",
 				    .text = text, .dedupe = dedupe };
 	int rc;
 
@@ -437,7 +437,8 @@ static void policy_ended(struct engine_ctx *ctx, const struct incident *inc)
 	if (outbox_buttons_encode(&r, buttons, sizeof(buttons)) < 0)
 		buttons[0] = '\0';
 	reply_free(&r);
-	const struct outbox_message m = { .member = inc->card_ch, .channel = "slack_channel", .fallback = "",
+	const struct outbox_message m = { .member = inc->card_ch, .channel = outbox_place_channel(inc->card_ch, false),
+					  .fallback = "",
 					  .kind = "incident_end", .subject = "", .text = text, .dedupe = dedupe,
 					  .buttons = buttons };
 	if (outbox_enqueue(ctx->store, ctx->timer->org, &m, ctx->now_ms, id, sizeof(id)) < 0)

@@ -294,6 +294,8 @@ bool handoff_channel_valid(const char *id)
 {
 	size_t n = strlen(id);
 
+	if (n == 18 && strncmp(id, "tc", 2) == 0)	/* a Teams conversation (adapters/teams.h) */
+		return strspn(id + 2, "0123456789abcdef") == 16;
 	if (n < 2 || n > 24 || (id[0] != 'C' && id[0] != 'G'))
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -412,7 +414,8 @@ static void announce(struct delivery *d, const struct team_settings *set, const 
 		snprintf(text + strlen(text), sizeof(text) - strlen(text), ", 2nd backup <@%s>", c->tertiary);
 	snprintf(text + strlen(text), sizeof(text) - strlen(text), ".");
 	snprintf(dedupe, sizeof(dedupe), "announce:%s:%lld", t->id, (long long)t->due_ms);
-	struct outbox_message m = { .member = set->announce, .channel = "slack_channel", .kind = "handoff",
+	struct outbox_message m = { .member = set->announce, .channel = outbox_place_channel(set->announce, false),
+				    .kind = "handoff",
 				    .text = text, .dedupe = dedupe };
 	if (outbox_enqueue(d->ctx->store, d->org, &m, wk_now_ms(), id, sizeof(id)) < 0)
 		d->retry = true;

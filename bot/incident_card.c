@@ -133,7 +133,8 @@ int incident_card_fire(struct engine_ctx *ctx)
 	 * crash queues nothing new. The sender renders the state of its own
 	 * moment, so changes after this one are not lost either. */
 	snprintf(dedupe, sizeof(dedupe), "card:%lld:%lld", (long long)n, (long long)ctx->timer->due_ms);
-	const struct outbox_message m = { .member = inc.card_ch, .channel = "slack_card", .fallback = "",
+	const struct outbox_message m = { .member = inc.card_ch, .channel = outbox_place_channel(inc.card_ch, true),
+					  .fallback = "",
 					  .kind = "incident_card", .subject = "", .text = ctx->timer->payload,
 					  .dedupe = dedupe };
 	if (outbox_enqueue(ctx->store, org, &m, ctx->now_ms, id, sizeof(id)) < 0 ||

@@ -262,6 +262,51 @@ static enum send_outcome send_slack_channel(const struct config *cfg, struct sto
 	return slack_outcome(rc);
 }
 
+/* A post into a Teams conversation: the batch's "member" is its handle. */
+static enum send_outcome send_teams_channel(const struct config *cfg, struct store *s,
+					    const struct batch *b, char *why, size_t whysize, int64_t *retry_ms)
+{
+	struct reply r;
+	long retry_after = -1;
+	int rc;
+
+	reply_init(&r);
+	batch_text(b, &r.text);
+	for (size_t i = 0; i < b->n; i++)
+		buttons_decode(b->items[i].buttons, &r);
+	rc = teams_place_post(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
+	reply_free(&r);
+	if (retry_after > 0)
+		*retry_ms = retry_after * 1000;
+	return slack_outcome(rc);
+}
+
+/* Incident cards in Teams, one per incident of the batch, like Slack's below. */
+static enum send_outcome send_teams_card(const struct config *cfg, struct store *s, const struct batch *b,
+					 char *why, size_t whysize, int64_t *retry_ms)
+{
+	enum send_outcome worst = SEND_SENT;
+
+	for (size_t i = 0; i < b->n; i++) {
+		bool seen = false;
+		long retry_after = -1;
+		char one[256] = "";
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(b->items[j].text, b->items[i].text) == 0;
+		if (seen)
+			continue;
+		enum send_outcome o = slack_outcome(teams_card_send(cfg, s, b->items[i].org, b->items[i].member,
+								    b->items[i].text, &retry_after, one, sizeof(one)));
+		if (o > worst) {
+			worst = o;
+			wk_strlcpy(why, one, whysize);
+		}
+		if (retry_after > 0 && retry_after * 1000 > *retry_ms)
+			*retry_ms = retry_after * 1000;
+	}
+	return worst;
+}
+
 /* Incident cards (bot/incident_card.h): the batch's "member" is the channel
  * id and each item's text an incident number; each card is rendered as it is
  * now and posted or updated on its own. The batch's outcome is the worst one:
@@ -518,6 +563,10 @@ static const struct channel {
 	{ "slack_card", "chat", slack_configured, send_slack_card, verify_slack_channel, unlimited, unlimited,
 	  slack_gap_ms, unlimited },
 	{ "teams", "chat", teams_configured, send_teams, NULL, unlimited, unlimited, teams_gap_ms, unlimited },
+	{ "teams_channel", "chat", teams_configured, send_teams_channel, NULL, unlimited, unlimited, teams_gap_ms,
+	  unlimited },
+	{ "teams_card", "chat", teams_configured, send_teams_card, NULL, unlimited, unlimited, teams_gap_ms,
+	  unlimited },
 	{ "sms", "SMS", twilio_configured, send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms,
 	  sms_per_hour },
 	{ "email", "email", mail_configured, send_email, NULL, unlimited, unlimited, email_gap_ms,
@@ -547,6 +596,13 @@ const char *outbox_chat_channel(const char *platform)
 			return strcmp(chat_channels[i].channel, "console") != 0 || preview ? chat_channels[i].channel
 											 : NULL;
 	return NULL;
+}
+
+const char *outbox_place_channel(const char *place, bool card)
+{
+	if (strncmp(place, "tc", 2) == 0)
+		return card ? "teams_card" : "teams_channel";
+	return card ? "slack_card" : "slack_channel";
 }
 
 bool outbox_is_chat_channel(const char *name)

@@ -148,6 +148,13 @@ void outbox_set_preview(outbox_preview_fn show);
 /* Would a message on channel be shown in the console rather than sent? */
 bool outbox_previewed(const struct config *cfg, const char *channel);
 
+/* A place in chat where the bot posts for everyone there (an incident card, a
+ * handoff notice): a Slack channel id (C.., G.., D..) or a Teams conversation
+ * handle ("tc" and 16 hex digits, adapters/teams.h). The outbox channel that
+ * posts there: "slack_channel" / "teams_channel", or for an incident card,
+ * updated in place, "slack_card" / "teams_card". */
+const char *outbox_place_channel(const char *place, bool card);
+
 /* The channel that carries chat messages to people of a platform ("slack"
  * for "slack", "console" for "console"), NULL when there is none; and whether
  * a channel is one. */

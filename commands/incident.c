@@ -137,8 +137,8 @@ static enum cmd_result incident_open_cmd(struct cmd_ctx *ctx, int argc, char **a
 				   .team = team, .type = "manual", .dedup = "", .opened_by = ctx->req->user_id,
 				   .policy = policy_text, .first_step_due_ms = pages ? ctx->now_ms : 0,
 				   .timeline = buf_cstr(&line),
-				   /* Its card lives where it was opened (Slack channels only). */
-				   .channel = ctx->req->platform == PLATFORM_SLACK ? ctx->req->channel_id : "" };
+				   /* Its card lives where it was opened (a Slack channel, a Teams chat). */
+				   .channel = ctx->req->platform != PLATFORM_CONSOLE ? ctx->req->channel_id : "" };
 	if (incident_open(ctx->store, ctx->org_id, &in, ctx->now_ms, NULL, &n, &existing) < 0) {
 		res = CMD_STORE_ERROR;
 		goto out;

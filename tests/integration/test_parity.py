@@ -53,11 +53,14 @@ def masked(snap, org, ids):
         if isinstance(v, str):
             for a, b in subst:
                 v = v.replace(a, b)
-            v = re.sub(r"\b(slack|teams)\b", "<platform>", v)
+            v = re.sub(r"\b(slack|teams)(?=\b|_)", "<platform>", v)
+            v = re.sub(r"\b(C0TEST|tc[0-9a-f]{16})\b", "<place>", v)  # a Slack channel, a Teams chat
             v = re.sub(r"\b\d{13}(-\d+)?\b", "<ms>", v)
             v = re.sub(r"\b[0-9a-f]{64}\b", "<hash>", v)
             v = re.sub(r"\b[a-z2-7]{32}\b", "<code>", v)
             v = re.sub(r"\b[0-9a-f]{10}\b", "<invite>", v)
+            v = re.sub(r"\b[\w.-]+:\d+:\d+:[0-9a-f]{8}\b", "<sender>", v)   # which sender took it
+            v = re.sub(r"\br\d+-[0-9a-f]{4}\b", "<ref>", v)                   # an attempt's reference
             return v
         if isinstance(v, (list, tuple)):
             return [fix(x) for x in v]
@@ -66,8 +69,17 @@ def masked(snap, org, ids):
         return v
 
     for k, v in snap.items():
-        if not k.startswith("wk:{%s}" % org) or re.search(r":(teams_user|teams_ids|teams_greeted|dm):", k + ":"):
+        # Left out: each platform's own records (teams_*, Slack DM ids) and the pace keys (a
+        # per-person send gap that expires within a second or two, so timing decides them).
+        if not k.startswith("wk:{%s}" % org) or re.search(r":(teams_\w+|dm|pace):", k + ":"):
             continue
+        if v[0] == "hash":
+            # Where each platform keeps its own message: Slack's ts and lookup reference,
+            # Teams' activity id; and the place itself (a Slack channel, a Teams handle).
+            h = {f: x for f, x in v[1].items() if f not in ("card_ts", "card_ref", "teams_card")}
+            if "card_ch" in h:
+                h["card_ch"] = "<place>"
+            v = (v[0], h)
         out[fix(k)] = fix(v)
     return out
 

@@ -304,3 +304,25 @@ def _():
         check(not re.search(r"[a-z2-7]{32}", note), "the code leaked into the channel: %r" % note)
         check(wait_until(lambda: any(re.search(r"join [a-z2-7]{32}", t) for t in w.conn.texts(alice.conv)), 5),
               "no code in Alice's 1:1 chat: %s" % w.conn.texts(alice.conv))
+
+
+@test("teams: an incident opened in a channel gets its card there, and the card is replaced in place "
+      "(PUT) when it is acknowledged", world=False)
+def _():
+    with teams_world() as w:
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        alice.say("oncall")
+        a = ft.channel_message("incident open disk full on db-1", service_url=w.conn.url)
+        post(w, a)
+        conv = a["conversation"]["id"]
+        check(wait_until(lambda: any("disk full" in t and "INC-1" in t for t in w.conn.texts(conv)[1:]), 5),
+              "no incident card in the channel: %s" % w.conn.texts(conv))
+        card = [r for r in posts(w, conv) if r["activity"] is None]
+        check_eq(len(card), 1, "card posts (a new message, not a reply)")
+        b = ft.channel_message("incident ack 1", service_url=w.conn.url)
+        post(w, b)
+        check(wait_until(lambda: any(u["conversation"] == conv for u in w.conn.updates()), 5),
+              "the card was not updated in place; requests: %s" % [(r["method"], r["path"]) for r in w.conn.requests])
+        check(wait_until(lambda: any("acknowledged" in t.lower() and "INC-1" in t for t in w.conn.texts(conv)), 5),
+              "the card does not show the acknowledgement: %s" % w.conn.texts(conv))
+        check_eq(len([r for r in posts(w, conv) if r["activity"] is None]), 1, "cards posted after the update")
