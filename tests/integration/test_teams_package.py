@@ -3,13 +3,15 @@
 The packager is run as a process the way make runs it, into a temporary --out, and the zip
 is read back: the three files at its root, the filled ids and domain, the icons' sizes, and
 command titles that are commands the daemon knows. The validation rules are also called
-directly on broken copies of the manifest. No daemon, Redis or network is needed.
+directly on broken copies of the manifest; and the daemon's console (with a private Redis)
+runs every command menu entry, which must be a command it knows. No network is needed.
 """
 
 import copy
 import importlib.util
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -17,7 +19,7 @@ import tempfile
 import zipfile
 import zlib
 
-from harness import ROOT, check, check_eq, check_re, short, test
+from harness import ROOT, Redis, check, check_eq, check_re, daemon_binary, daemon_env, short, test
 
 PACKAGER = os.path.join(ROOT, "scripts", "teams_package.py")
 ICONS_SCRIPT = os.path.join(ROOT, "scripts", "teams_icons.py")
@@ -195,3 +197,24 @@ def _():
         check(all(r[j:j + 3] == b"\xff\xff\xff" for r in rows for j in range(0, len(r), 4)),
               "outline.png has a pixel that is not white")
         check(any(r[j + 3] == 0 for r in rows for j in range(0, len(r), 4)), "outline.png has no transparency")
+
+
+@test("teams package: every command menu entry is a command the daemon runs", world=False)
+def _():
+    with open(os.path.join(ROOT, "config", "teams", "manifest.json")) as f:
+        m = json.load(f)
+    titles = [c["title"] for cl in m["bots"][0]["commandLists"] for c in cl["commands"]]
+    redis = Redis().start()
+    try:
+        env = daemon_env(redis.url, "http://127.0.0.1:9/api", WK_SLACK_SIGNING_SECRET=None)
+        p = subprocess.run([daemon_binary(), "-c", "config/watchkeeper.example.json", "--console"],
+                           input="".join("/%s\n" % t for t in titles).encode(), env=env, cwd=ROOT,
+                           capture_output=True, timeout=30)
+        out, err = p.stdout.decode(), p.stderr.decode()
+        check_eq(p.returncode, 0, "console exit status (stderr: %s)" % short(err, 600))
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            check(bad not in err, "sanitizer report: %s" % short(err, 800))
+        check(not re.search(r"no subcommand|don't know the command", out),
+              "a menu entry the daemon does not know:\n%s" % short(out, 1500))
+    finally:
+        redis.destroy()
