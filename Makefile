@@ -5,6 +5,7 @@
 #   make bench      install deps, build release, drive signed /oncall with wrk (and the
 #                   hot path's floors, build/floor_lws, beside it)
 #   make fuzz       libFuzzer targets (clang), each run for a bounded time
+#   make teams-package  the Microsoft Teams app zip: build/teams/watchkeeper-teams.zip (CONFIG=FILE)
 
 CC      ?= cc
 PKGS    := libwebsockets libcurl jansson hiredis openssl
@@ -121,3 +122,7 @@ clean:
 	rm -rf build
 
 -include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/rel/bot/main.d build/san/bot/main.d
+
+.PHONY: teams-package
+teams-package:
+	/usr/bin/python3 scripts/teams_package.py $(if $(CONFIG),-c $(CONFIG))
