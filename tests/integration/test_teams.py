@@ -8,6 +8,7 @@ import json
 import time
 
 from harness import check, check_eq, check_re, http_request, own_world, test, wait_until
+from fakes import FakeSMTP
 import fake_teams as ft
 
 TENANT = ft.TENANT_ID
@@ -326,3 +327,32 @@ def _():
         check(wait_until(lambda: any("acknowledged" in t.lower() and "INC-1" in t for t in w.conn.texts(conv)), 5),
               "the card does not show the acknowledgement: %s" % w.conn.texts(conv))
         check_eq(len([r for r in posts(w, conv) if r["activity"] is None]), 1, "cards posted after the update")
+
+
+@test("teams: a person who blocked the bot (403 MessageWritesBlocked) is paged by email at once instead; "
+      "a 429 is retried and delivered once", world=False)
+def _():
+    smtp = FakeSMTP()
+    try:
+        with teams_world(WK_SMTP_URL="smtp+insecure://127.0.0.1:%d" % smtp.port,
+                         WK_SMTP_FROM="Watchkeeper <oncall@example.com>") as w:
+            alice, bob = alice_and_bob(w)
+            bob.say("oncall me email bob@example.com")
+            bob.say("oncall me notify chat now, email after 10m")
+            at, ent = bob.mention()
+            w.conn.block(bob.conv)
+            alice.say("oncall page %s the disk is full" % at, entities=[ent])
+            mails = smtp.wait_for(1, timeout=8)
+            check(mails, "no email after the chat was refused")
+            check_eq(mails[0]["rcpts"], ["bob@example.com"], "email to")
+            check(not any("disk is full" in t for t in w.conn.texts(bob.conv)), "posted into a blocked chat")
+            # Unblocked, a 429 on the next page: the outbox retries after Retry-After and delivers once.
+            w.conn.unblock(bob.conv)
+            w.conn.fail_next("429", conversation=bob.conv)
+            alice.say("oncall page %s the disk is full again" % at, entities=[ent])
+            check(wait_until(lambda: any("full again" in t for t in w.conn.texts(bob.conv)), 10),
+                  "the page after a 429 never arrived: %s" % w.conn.texts(bob.conv))
+            time.sleep(1.0)
+            check_eq(len([t for t in w.conn.texts(bob.conv) if "full again" in t]), 1, "copies of the page")
+    finally:
+        smtp.close()
