@@ -304,7 +304,7 @@ static void slack_job_run(struct worker *w, void *arg)
 {
 	struct slack_job *job = arg;
 	struct dispatch_email email = { 0 };
-	struct dispatch_env env = { w->store, w->cfg, slack_lookup_email, NULL, w->schedules };
+	struct dispatch_env env = { w->store, w->cfg, slack_lookup_email, NULL, w->schedules, NULL };
 	struct reply r;
 	struct buf out = BUF_INIT(256 * 1024);
 	struct http_response resp = { 0 };

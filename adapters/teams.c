@@ -14,6 +14,7 @@
 #include "bot/workers.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <strings.h>
@@ -48,6 +49,10 @@ struct teams_job {
 		char name[64];
 	} mention[TEAMS_MENTIONS_MAX];
 	size_t nmentions;
+	/* Second pass of an email-invite claim: the person's email from the
+	 * Bot Connector's member lookup (dispatch_env.lookup_email). */
+	bool looked_up;
+	struct dispatch_email email;
 };
 
 /* ---- the answer ---- */
@@ -356,10 +361,46 @@ static void answer(struct worker *w, struct teams_job *job, const char *org, con
 	post(job, body, len);
 }
 
+static int submit(enum work_class cls, struct teams_job *job);
+
+/* The Bot Connector answered the member lookup (courier completion thread):
+ * only hand the answer to the pool; the claim and the command run on a worker. */
+static void member_answered(void *arg, int result, const struct teams_member *m, const char *why)
+{
+	struct teams_job *job = arg;
+	char q[240];
+
+	job->looked_up = true;
+	job->email.rc = result == 0 ? ((m->email[0] || m->user_principal_name[0]) ? 0 : 1) : -1;
+	wk_strlcpy(job->email.email, m->email[0] ? m->email : m->user_principal_name, sizeof(job->email.email));
+	if (result != 0)
+		log_info("teams.member", "user=%s result=%d why=%s", job->req.user_id, result,
+			 log_quote(q, sizeof(q), why));
+	if (submit(job->req.action_id[0] ? WORK_ACTION : WORK_COMMAND, job) < 0)
+		job_free(job);
+}
+
+/* dispatch_env.lookup_email: a copy of the request goes along with the member
+ * lookup and comes back to the pool with its answer (as Slack's users.info). */
+static int teams_lookup_email(const struct dispatch_env *env, const struct request *req)
+{
+	const struct teams_job *job = env->lookup_arg;
+	struct teams_job *again = xcalloc(1, sizeof(*again));
+
+	*again = *job;
+	again->req.text = xstrdup(req->text);
+	again->req.replay_id[0] = '\0';	/* its own continuation, not a replay of it */
+	again->kind = TEAMS_COMMAND;
+	again->call = NULL;
+	teams_get_member_async(env->cfg, job->service_url, job->conversation, req->user_id, member_answered, again);
+	return 0;
+}
+
 static void teams_job_run(struct worker *w, void *arg)
 {
 	struct teams_job *job = arg;
-	struct dispatch_env env = { w->store, w->cfg, NULL, NULL, w->schedules };
+	struct dispatch_env env = { w->store, w->cfg, teams_lookup_email, job->looked_up ? &job->email : NULL,
+				    w->schedules, job };
 	char org[96];
 	struct reply r;
 	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);

@@ -51,6 +51,7 @@ struct pending {
 	char *body;		/* owned */
 	size_t len;
 	teams_done_fn done;	/* NULL: fire and forget */
+	teams_member_fn member_done;	/* instead, for a member lookup (GET, no body) */
 	void *arg;
 	uint64_t gen;		/* the token generation it went out with */
 	bool retried;		/* a 401 already cost it one token */
@@ -789,9 +790,35 @@ static void pending_free(struct pending *p)
 /* Finish p with a failure that happened before its send could go out. */
 static void pending_fail(struct pending *p, int rc, const char *why)
 {
-	log_outcome(OP_SEND, rc, 0, NULL, why);
-	if (p->done)
+	log_outcome(p->member_done ? OP_MEMBER : OP_SEND, rc, 0, NULL, why);
+	if (p->member_done) {
+		struct teams_member none = { 0 };
+		p->member_done(p->arg, rc, &none, why);
+	} else if (p->done) {
 		p->done(p->arg, rc, "", -1, why);
+	}
+	pending_free(p);
+}
+
+/* A member lookup answered (the completion thread). */
+static void member_done(struct pending *p, struct courier_response *r)
+{
+	struct teams_member m = { 0 };
+	char code[64], why[WHY_SIZE] = "";
+	long ra;
+	int rc = judge(OP_MEMBER, r, &ra, code, sizeof(code), why, sizeof(why));
+
+	if (rc == 0) {
+		json_error_t jerr;
+		json_t *root = json_loadb(r->body, r->body_len, 0, &jerr);
+		rc = json_is_object(root) ? member_answer(root, &m, why, sizeof(why)) : -1;
+		if (!json_is_object(root))
+			set_why(why, sizeof(why), "Teams answered a member lookup with something that is not JSON");
+		json_decref(root);
+	}
+	log_outcome(OP_MEMBER, rc, r->status, code, why);
+	courier_response_free(r);
+	p->member_done(p->arg, rc, &m, rc == 0 ? "" : why);
 	pending_free(p);
 }
 
@@ -808,6 +835,10 @@ static void send_done(void *arg, struct courier_response *r)
 		log_info("teams.send", "note=\"401 from the Bot Connector; fetching a new token and trying once more\"");
 		token_drop(p->gen);
 		token_async(p);
+		return;
+	}
+	if (p->member_done) {
+		member_done(p, r);
 		return;
 	}
 	rc = judge(OP_SEND, r, &ra, code, sizeof(code), why, sizeof(why));
@@ -830,7 +861,7 @@ static void dispatch(struct pending *p, const char *tok, uint64_t gen)
 {
 	static const char *const headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
 
-	if (!p->done) {
+	if (!p->done && !p->member_done) {
 		courier_post_json(p->url, tok, p->body, p->len, "teams.send");	/* takes the body */
 		p->body = NULL;
 		pending_free(p);
@@ -838,13 +869,13 @@ static void dispatch(struct pending *p, const char *tok, uint64_t gen)
 	}
 	p->gen = gen;
 	struct courier_request req = {
-		.method = "POST",
+		.method = p->member_done ? "GET" : "POST",
 		.url = p->url,
 		.bearer = tok,
 		.headers = headers,
 		.body = p->body,
 		.body_len = p->len,
-		.target = "teams.send",
+		.target = p->member_done ? "teams.get_member" : "teams.send",
 		.timeout_ms = TEAMS_TIMEOUT_MS,
 	};
 	courier_call_async(&req, send_done, p);
@@ -871,6 +902,29 @@ void teams_send_async(const struct config *cfg, const char *service_url, const c
 		pending_fail(p, 1, "empty or over-long conversation or activity id, or no activity");
 	} else {
 		build_url(&url, service_url, conversation_id, "activities", reply_to_id);
+		p->url = buf_detach(&url, NULL);
+		token_async(p);
+	}
+	buf_free(&url);
+}
+
+void teams_get_member_async(const struct config *cfg, const char *service_url, const char *conversation_id,
+			    const char *member_id, teams_member_fn done, void *arg)
+{
+	struct pending *p = xcalloc(1, sizeof(*p));
+	struct buf url = BUF_INIT(16384);
+	char why[WHY_SIZE];
+	int rc;
+
+	p->cfg = cfg;
+	p->member_done = done;
+	p->arg = arg;
+	if ((rc = check_common(cfg, service_url, why, sizeof(why))) != 0) {
+		pending_fail(p, rc, why);
+	} else if (!id_ok(conversation_id) || !id_ok(member_id)) {
+		pending_fail(p, 1, "empty or over-long conversation or member id");
+	} else {
+		build_url(&url, service_url, conversation_id, "members", member_id);
 		p->url = buf_detach(&url, NULL);
 		token_async(p);
 	}

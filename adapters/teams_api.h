@@ -141,6 +141,15 @@ typedef void (*teams_done_fn)(void *arg, int result, const char *activity_id, lo
 void teams_send_async(const struct config *cfg, const char *service_url, const char *conversation_id,
 		      const char *reply_to_id, char *activity_json, size_t len, teams_done_fn done, void *arg);
 
+/* teams_get_member() without waiting, for workers (claiming an email invite
+ * needs the person's email): done(arg, result, member, why) runs exactly once
+ * as teams_send_async()'s does (result 0 with member filled, else 1 / -1 and
+ * why; member is zeroed then), on the courier's completion thread or on the
+ * calling thread when refused at once. Thread: any but the loop's. */
+typedef void (*teams_member_fn)(void *arg, int result, const struct teams_member *member, const char *why);
+void teams_get_member_async(const struct config *cfg, const char *service_url, const char *conversation_id,
+			    const char *member_id, teams_member_fn done, void *arg);
+
 /* Drop the cached token (after rotating teams.app_password; tests). A refresh
  * in flight still completes and caches its answer. */
 void teams_token_forget(void);

@@ -160,6 +160,7 @@ struct dispatch_env {
 	/* The calling worker's schedule copies (schedule_cache.h), or NULL: then
 	 * a preloaded schedule is read in full each time. */
 	struct schedule_cache *schedules;
+	void *lookup_arg;	/* for lookup_email: the adapter's own request state */
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the

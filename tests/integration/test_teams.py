@@ -356,3 +356,23 @@ def _():
             check_eq(len([t for t in w.conn.texts(bob.conv) if "full again" in t]), 1, "copies of the page")
     finally:
         smtp.close()
+
+
+@test("teams: an email invite is claimed in Teams: the newcomer's email comes from the Bot Connector's "
+      "member lookup, and they join with the invite's role", world=False)
+def _():
+    with teams_world() as w:
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        bob = Person(w, BOB_USER, "a:1fixtureBobConversation")
+        alice.say("oncall")
+        alice.click("invite.team_mode")
+        check_re(r"bob@example\.com", alice.say("invite email bob@example.com admin"), "the invite")
+        w.conn.add_member(BOB_USER["id"], BOB_USER["name"], aadObjectId=BOB_USER["aadObjectId"],
+                          email="bob@example.com")
+        first = bob.say("oncall")
+        check_re(r"Checking whether you have an invite", first, "the immediate answer")
+        check(wait_until(lambda: any("Welcome" in t for t in w.conn.texts(bob.conv)), 8),
+              "no welcome after the lookup: %s" % w.conn.texts(bob.conv))
+        check_eq(w.r("HGET", ORG + ":member:" + BOB_USER["aadObjectId"], "role"), "admin", "Bob's role")
+        looked = [r for r in w.conn.requests if r["method"] == "GET" and r.get("member")]
+        check(looked, "no member lookup at the connector")
