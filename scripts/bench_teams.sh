@@ -24,7 +24,8 @@
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_ROUNDS (default 3),
 # WK_BENCH_CONNS (default 64), WK_BENCH_WARMUP (default 3s), WK_BENCH_NOWAIT=1 (don't wait
 # for scripts/test.sh), WK_BENCH_PERF=FILE (perf record the daemon over the first Teams
-# round into FILE; WK_BENCH_PERF_OPTS, default "-F 4000 -g").
+# round into FILE; WK_BENCH_PERF_OPTS, default "-F 4000 -g"; perf inflates that round's CPU,
+# and prints the samples per daemon thread with their libraries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -297,9 +298,16 @@ ratio_median() {
 	for r in $(seq 1 "$ROUNDS"); do vals+=("$(ratio "${arr[teams,$r]}" "${arr[slack,$r]}")"); done
 	median "${vals[@]}"
 }
-r_rps=$(ratio_median RPS)
-r_p99=$(ratio_median P99)
-r_cpu=$(ratio_median CPU)
+per_round() {
+	local fig=$1 r out=""
+	declare -n arr=$fig
+	for r in $(seq 1 "$ROUNDS"); do out+=" $(ratio "${arr[teams,$r]}" "${arr[slack,$r]}")"; done
+	echo "${out# }"
+}
+r_rps=$(printf '%.2f' "$(ratio_median RPS)")
+r_p99=$(printf '%.2f' "$(ratio_median P99)")
+r_cpu=$(printf '%.2f' "$(ratio_median CPU)")
+RPA[teams]=$(printf '%.3f' "${RPA[teams]}")
 rest=$(awk -v t="${CPU[teams]}" -v j="$jwt_us" 'BEGIN {printf "%.1f", t - j}')
 delta=$(awk -v t="${CPU[teams]}" -v s="${CPU[slack]}" 'BEGIN {printf "%.1f", t - s}')
 
@@ -308,13 +316,26 @@ echo "teams: \`oncall\` on a one-person rotation, Slack (signed) vs Teams (RS256
 printf 'teams: %-8s %9s %8s %8s %8s %12s\n' platform req/s p99_ms cpu_us rds_us replies/act
 for p in slack teams; do
 	rpa=-; [ "$p" = teams ] && rpa=${RPA[teams]}
-	printf 'teams: %-8s %9s %8s %8s %8s %12s\n' "$p" "${RPS[$p]}" "${P99[$p]}" "${CPU[$p]}" "${RCPU[$p]}" "$rpa"
+	printf 'teams: %-8s %9.1f %8.2f %8.1f %8.1f %12s\n' "$p" "${RPS[$p]}" "${P99[$p]}" "${CPU[$p]}" "${RCPU[$p]}" "$rpa"
 done
 echo "teams: Teams/Slack req/s $r_rps ($(verdict "$r_rps" ">=" 0.50)), p99 $r_p99 ($(verdict "$r_p99" "<=" 2.00), i.e. Slack/Teams >= 0.50), daemon CPU/req $r_cpu"
+echo "teams: per round Teams/Slack: req/s $(per_round RPS); p99 $(per_round P99)"
 echo "teams: replies per activity ${RPA[teams]} ($(verdict "${RPA[teams]}" ">=" 0.99))"
-echo "teams: CPU split per Teams request: jwt_us $jwt_us (build/bench_jwt), total ${CPU[teams]} us, rest (dispatch + render + reply post) $rest us; Teams - Slack $delta us"
+echo "teams: CPU split per Teams request: jwt_us $jwt_us (build/bench_jwt), total $(printf "%.1f" "${CPU[teams]}") us, rest (dispatch + render + reply post) $rest us; Teams - Slack $delta us"
 echo "teams: $jwt_line"
-[ -z "${WK_BENCH_PERF:-}" ] || echo "teams: perf profile of the first Teams round: $WK_BENCH_PERF (perf report -i $WK_BENCH_PERF)"
+if [ -n "${WK_BENCH_PERF:-}" ] && [ -s "$WK_BENCH_PERF" ]; then
+	echo "teams: perf profile of the first Teams round: $WK_BENCH_PERF (perf report -i $WK_BENCH_PERF)"
+	# Samples per daemon thread (over 5 %), each with its libraries over 0.5 % of all samples:
+	# libcrypto marks the libwebsockets loop (the JWT check), libcurl the courier (the reply
+	# POST), hiredis the workers (the command).
+	perf script -i "$WK_BENCH_PERF" -F tid,ip,dso -G 2>/dev/null | awk '{
+		d = $NF; gsub(/[()]/, "", d); n = split(d, a, "/"); c[$1 " " a[n]]++; t[$1]++; T++ }
+		END { if (!T) exit
+		for (x in t) if (t[x] / T > 0.05) {
+			line = sprintf("teams: perf thread %s %.1f%%:", x, 100 * t[x] / T)
+			for (k in c) { split(k, b, " "); if (b[1] == x && c[k] / T > 0.005) line = line sprintf(" %s %.1f%%", b[2], 100 * c[k] / T) }
+			print line } }' | sort -t' ' -k5,5gr || true
+fi
 if [ "$bad" -ne 0 ]; then
 	echo "bench_teams.sh: some responses were not 2xx or sockets failed (see $DIR/wrk-*.txt, $DIR/daemon-teams.log)" >&2
 	exit 1
