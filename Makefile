@@ -3,7 +3,8 @@
 #   make run        install deps, build, start a private Redis, the daemon and the console
 #   make test       install deps, build the ASan+UBSan variant, run unit + integration tests
 #   make bench      install deps, build release, drive signed /oncall with wrk (and the
-#                   hot path's floors, build/floor_lws, beside it)
+#                   hot path's floors, build/floor_lws, beside it; Teams against Slack:
+#                   scripts/bench_teams.sh)
 #   make fuzz       libFuzzer targets (clang), each run for a bounded time
 #   make teams-package  the Microsoft Teams app zip: build/teams/watchkeeper-teams.zip (CONFIG=FILE)
 
@@ -76,9 +77,11 @@ test: deps
 	@scripts/test.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/floor_lws build/bench_schedule build/bench_sms build/bench_delegate build/fake_twilio
+	@$(MAKE) --no-print-directory all build/floor_lws build/bench_schedule build/bench_sms build/bench_delegate build/fake_twilio \
+		build/fake_connector build/bench_jwt
 	@build/bench_schedule
 	@scripts/bench.sh
+	@scripts/bench_teams.sh
 	@scripts/bench_sms.sh
 	@scripts/bench_fair.py
 	@scripts/bench_timers.py
@@ -95,6 +98,10 @@ build/bench_delegate: tests/bench/bench_delegate.c $(REL_OBJ)
 build/bench_sms: tests/bench/bench_sms.c $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
 
+# RS256 verification of one Teams token on a cached key, for bench_teams.sh's CPU split.
+build/bench_jwt: tests/bench/bench_jwt.c $(REL_OBJ)
+	$(CC) $(REL_CFLAGS) -o $@ $< $(REL_OBJ) $(LDLIBS)
+
 # The hot path's floor for bench.sh (issue 13): standalone, libwebsockets and hiredis only.
 build/floor_lws: tests/bench/floor_lws.c
 	@mkdir -p $(dir $@)
@@ -102,6 +109,11 @@ build/floor_lws: tests/bench/floor_lws.c
 
 # The fake Twilio for the SMS bench: standalone, libc only.
 build/fake_twilio: tests/bench/fake_twilio.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $<
+
+# The fake Bot Connector (and token endpoint) for the Teams bench: standalone, libc only.
+build/fake_connector: tests/bench/fake_connector.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $<
 
