@@ -304,7 +304,8 @@ static void slack_job_run(struct worker *w, void *arg)
 {
 	struct slack_job *job = arg;
 	struct dispatch_email email = { 0 };
-	struct dispatch_env env = { w->store, w->cfg, slack_lookup_email, NULL, w->schedules, NULL };
+	struct dispatch_env env = { .store = w->store, .cfg = w->cfg, .lookup_email = slack_lookup_email,
+				    .schedules = w->schedules };
 	struct reply r;
 	struct buf out = BUF_INIT(256 * 1024);
 	struct http_response resp = { 0 };

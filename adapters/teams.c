@@ -186,8 +186,10 @@ static const struct store_script seen_script = {
 	 * otherwise); the member id; the conversation and its type. What
 	 * proactive messages, mentions (teams_ids: Teams id -> member id) and
 	 * posts into a conversation by its handle (incident cards, handoff
-	 * notices: teams_notify.h) need; kept without expiry, like members. */
-	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'service_url', ARGV[3], 'seen_ms', ARGV[4])\n"
+	 * notices: teams_notify.h) need, with the tenant (the org may be a Slack
+ * one the tenant is linked to); kept without expiry, like members. */
+	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'service_url', ARGV[3], 'seen_ms', ARGV[4],\n"
+	"           'tenant', ARGV[9])\n"
 	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])\n"
 	"redis.call('HSET', KEYS[3], 'conversation', ARGV[7], 'service_url', ARGV[3], 'type', ARGV[8])\n"
 	"if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'conversation', ARGV[5]) end\n"
@@ -212,11 +214,11 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ULL;
 }
 
-static void remember_person(struct store *s, const char *org, const struct teams_job *job)
+static void remember_person(struct store *s, const char *org, const struct teams_job *job, const char *member)
 {
 	char key[256], ids[160], conv[160], now[24];
 	bool personal = strcmp(job->conv_type, "personal") == 0;
-	uint64_t h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ULL, org), job->req.user_id), job->from_id),
+	uint64_t h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ULL, org), member), job->from_id),
 			     job->req.user_name), job->service_url);
 	int64_t t = wk_now_ms();
 	size_t slot;
@@ -226,16 +228,16 @@ static void remember_person(struct store *s, const char *org, const struct teams
 	pthread_mutex_lock(&seen.lock);
 	bool fresh = seen.hash[slot] == h && t - seen.at[slot] < SEEN_FOR_MS;
 	pthread_mutex_unlock(&seen.lock);
-	if (fresh || org_key(key, sizeof(key), org, "teams_user:%s", job->req.user_id) < 0 ||
+	if (fresh || org_key(key, sizeof(key), org, "teams_user:%s", member) < 0 ||
 	    org_key(ids, sizeof(ids), org, "teams_ids") < 0 ||
 	    org_key(conv, sizeof(conv), org, "teams_conv:%s", job->req.channel_id) < 0)
 		return;
 	snprintf(now, sizeof(now), "%lld", (long long)t);
 	const char *keys[] = { key, ids, conv };
 	const char *args[] = { job->from_id, job->req.user_name, job->service_url, now,
-			       personal ? job->conversation : "", job->req.user_id, job->conversation,
-			       job->conv_type[0] ? job->conv_type : "channel" };
-	redisReply *r = store_script(s, &seen_script, 3, keys, 8, args);
+			       personal ? job->conversation : "", member, job->conversation,
+			       job->conv_type[0] ? job->conv_type : "channel", job->req.org_external };
+	redisReply *r = store_script(s, &seen_script, 3, keys, 9, args);
 	if (r && r->type == REDIS_REPLY_INTEGER) {
 		pthread_mutex_lock(&seen.lock);
 		seen.hash[slot] = h;
@@ -332,7 +334,8 @@ static bool personal_chat(struct store *s, const char *org, const char *member, 
 /* Post the answer where it was asked. Teams has no ephemeral messages, so an
  * answer only the asker may see (reply.personal) asked in a channel or group
  * chat goes to their 1:1 chat with the bot, with a note where they asked. */
-static void answer(struct worker *w, struct teams_job *job, const char *org, const struct reply *r, struct buf *out)
+static void answer(struct worker *w, struct teams_job *job, const char *org, const char *member, const struct reply *r,
+		   struct buf *out)
 {
 	char conv[256];
 	size_t len;
@@ -340,7 +343,7 @@ static void answer(struct worker *w, struct teams_job *job, const char *org, con
 
 	if (r->personal && strcmp(job->conv_type, "personal") != 0) {
 		const char *note;
-		if (personal_chat(w->store, org, job->req.user_id, conv, sizeof(conv))) {
+		if (personal_chat(w->store, org, member, conv, sizeof(conv))) {
 			struct teams_job direct = *job;
 			render_reply(w->store, org, r, out, false);
 			body = buf_detach(out, &len);
@@ -396,29 +399,75 @@ static int teams_lookup_email(const struct dispatch_env *env, const struct reque
 	return 0;
 }
 
+/* Tenants linked to an org of another platform (org_link_redeem()), as met:
+ * a link is never undone, so a positive entry never goes stale; a tenant not
+ * in here is tried as its own org first, and org_touch says if it is linked. */
+#define LINKS_MAX 256
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char tenant[64];
+		char org[96];
+	} e[LINKS_MAX];
+	size_t n;
+} links = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool link_get(const char *tenant, char *org, size_t size)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&links.lock);
+	for (size_t i = 0; i < links.n && !found; i++)
+		if (strcmp(links.e[i].tenant, tenant) == 0)
+			found = wk_strlcpy(org, links.e[i].org, size) < size;
+	pthread_mutex_unlock(&links.lock);
+	return found;
+}
+
+static void link_put(const char *tenant, const char *org)
+{
+	pthread_mutex_lock(&links.lock);
+	size_t i = links.n < LINKS_MAX ? links.n++ : (size_t)(wk_now_ms() % LINKS_MAX);
+	wk_strlcpy(links.e[i].tenant, tenant, sizeof(links.e[i].tenant));
+	wk_strlcpy(links.e[i].org, org, sizeof(links.e[i].org));
+	pthread_mutex_unlock(&links.lock);
+}
+
 static void teams_job_run(struct worker *w, void *arg)
 {
 	struct teams_job *job = arg;
-	struct dispatch_env env = { w->store, w->cfg, teams_lookup_email, job->looked_up ? &job->email : NULL,
-				    w->schedules, job };
-	char org[96];
+	char org[96], linked[96] = "", member[64] = "";
+	struct dispatch_env env = { .store = w->store, .cfg = w->cfg, .lookup_email = teams_lookup_email,
+				    .email = job->looked_up ? &job->email : NULL, .schedules = w->schedules,
+				    .lookup_arg = job, .relinked = linked, .member_out = member };
 	struct reply r;
 	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
 	enum cmd_result res;
+	char *typed = xstrdup(job->req.text);	/* before mentions are resolved in one org */
 
-	if (org_id_make(PLATFORM_TEAMS, job->req.org_external, org, sizeof(org)) < 0) {
-		job_free(job);
-		return;
-	}
+	if (link_get(job->req.org_external, org, sizeof(org)))
+		env.org_id = org;
+	else if (org_id_make(PLATFORM_TEAMS, job->req.org_external, org, sizeof(org)) < 0)
+		goto done;
 	if (job->kind == TEAMS_INSTALLED) {
 		greet(w, job, org);
-		job_free(job);
-		return;
+		goto done;
 	}
-	remember_person(w->store, org, job);
 	resolve_mentions(w->store, org, job);
 	reply_init(&r);
 	res = dispatch_request(&env, &job->req, &r);
+	if (res == CMD_RELINK) {
+		/* Linked since this process last looked: run it there. */
+		link_put(job->req.org_external, linked);
+		wk_strlcpy(org, linked, sizeof(org));
+		env.org_id = org;
+		free(job->req.text);
+		job->req.text = xstrdup(typed);
+		resolve_mentions(w->store, org, job);
+		reply_reset(&r);
+		res = dispatch_request(&env, &job->req, &r);
+	}
+	remember_person(w->store, org, job, member[0] ? member : job->req.user_id);
 	if (job->kind == TEAMS_INVOKE) {
 		struct http_response resp = { 0 };
 		invoke_response(w->store, org, &r, &resp);
@@ -430,10 +479,12 @@ static void teams_job_run(struct worker *w, void *arg)
 			goto out;
 	}
 	if (res != CMD_REPLAYED)
-		answer(w, job, org, &r, &out);
+		answer(w, job, org, member[0] ? member : job->req.user_id, &r, &out);
 out:
 	reply_free(&r);
 	buf_free(&out);
+done:
+	free(typed);
 	job_free(job);
 }
 

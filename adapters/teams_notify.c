@@ -32,17 +32,19 @@ int teams_member_name(void *arg, const char *id, char *out, size_t size, char *t
 
 /* The person's Teams account: 0, 1 none recorded, -1 store failure. */
 static int account(struct store *s, const char *key, char *id, size_t isize, char *surl, size_t ssize, char *conv,
-		   size_t csize)
+		   size_t csize, char *tenant, size_t tsize)
 {
-	redisReply *r = store_command(s, "HMGET %s id service_url conversation", key);
+	redisReply *r = store_command(s, "HMGET %s id service_url conversation tenant", key);
 	int rc = -1;
 
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
 		rc = 1;
 		if (r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING &&
-		    r->element[0]->len < isize && r->element[1]->len < ssize) {
+		    r->element[3]->type == REDIS_REPLY_STRING && r->element[0]->len < isize &&
+		    r->element[1]->len < ssize && r->element[3]->len < tsize) {
 			wk_strlcpy(id, r->element[0]->str, isize);
 			wk_strlcpy(surl, r->element[1]->str, ssize);
+			wk_strlcpy(tenant, r->element[3]->str, tsize);
 			conv[0] = '\0';
 			if (r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len < csize)
 				wk_strlcpy(conv, r->element[2]->str, csize);
@@ -161,21 +163,18 @@ int teams_card_send(const struct config *cfg, struct store *s, const char *org_i
 int teams_dm_reply(const struct config *cfg, struct store *s, const char *org_id, const char *member,
 		   const struct reply *r, long *retry_after, char *why, size_t whysize)
 {
-	char key[256], id[TEAMS_ID_MAX], surl[512], conv[TEAMS_ID_MAX];
-	const char *tenant = strchr(org_id, ':');
+	char key[256], id[TEAMS_ID_MAX], surl[512], conv[TEAMS_ID_MAX], tenant[64];
 	struct teams_names names = { s, org_id };
 	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
 	int rc;
 
 	if (retry_after)
 		*retry_after = -1;
-	if (!tenant || strncmp(org_id, "teams:", 6) != 0 || !org_member_id_valid(member) ||
-	    org_key(key, sizeof(key), org_id, "teams_user:%s", member) < 0) {
+	if (!org_member_id_valid(member) || org_key(key, sizeof(key), org_id, "teams_user:%s", member) < 0) {
 		snprintf(why, whysize, "not a Teams member");
 		return 1;
 	}
-	tenant++;
-	rc = account(s, key, id, sizeof(id), surl, sizeof(surl), conv, sizeof(conv));
+	rc = account(s, key, id, sizeof(id), surl, sizeof(surl), conv, sizeof(conv), tenant, sizeof(tenant));
 	if (rc < 0) {
 		snprintf(why, whysize, "could not read the member's Teams account from Redis");
 		return -1;

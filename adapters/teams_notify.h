@@ -6,7 +6,9 @@
  * records when they write to the bot (wk:{org}:teams_user:<member>). With no
  * 1:1 chat yet, one is created (POST {serviceUrl}/v3/conversations, which
  * gives the existing chat when there is one) and remembered. The message is
- * the reply as an Adaptive Card, buttons included (a page's Acknowledge).
+ * the reply as an Adaptive Card, buttons included (a page's Acknowledge). The
+ * record holds the tenant too: the org may be a Slack one the tenant is
+ * linked to (bot/org_link.h).
  *
  * Exactly once: the Bot Connector has no idempotency key and a bot cannot
  * read a chat's history, so an attempt whose outcome is unknown (the POST

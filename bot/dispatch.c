@@ -5,6 +5,7 @@
 #include "bot/log.h"
 #include "bot/member.h"
 #include "bot/metrics.h"
+#include "bot/org_link.h"
 #include "bot/schedule_cache.h"
 #include "bot/team.h"
 #include "bot/util.h"
@@ -376,6 +377,29 @@ static int claim_by_email(const struct dispatch_env *env, struct cmd_ctx *ctx)
 	return claimed;
 }
 
+/* A person from the org's other platform (env->org_id: a linked Teams tenant)
+ * whose email is a member's email here is that member (org_link.h): the
+ * request runs as them, in *as. 1 matched, 0 not. */
+static int alias_by_email(const struct dispatch_env *env, struct cmd_ctx *ctx, struct request *as)
+{
+	char member[64];
+	struct member m;
+
+	if (!env->email || env->email->rc != 0 ||
+	    org_alias_by_email(ctx->store, ctx->org_id, ctx->req->user_id, env->email->email, ctx->now_ms, member,
+			       sizeof(member)) != 0 ||
+	    member_get(ctx->store, ctx->org_id, member, &m) != 0)
+		return 0;
+	*as = *ctx->req;
+	wk_strlcpy(as->user_id, member, sizeof(as->user_id));
+	ctx->req = as;
+	ctx->role = m.role;
+	if (env->member_out)
+		wk_strlcpy(env->member_out, member, 64);
+	log_info("member.alias", "org=%s member=%s via=email", ctx->org_id, member);
+	return 1;
+}
+
 static enum cmd_result run_action(const struct command *c, const char *action, struct cmd_ctx *ctx,
 				  struct reply *r)
 {
@@ -436,7 +460,7 @@ static const char *check_for(const struct command *c, const char *name)
 	return NULL;
 }
 
-static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred" };
+static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred", "relink" };
 
 /* The schedule org_touch_preload() read (or confirmed) into ctx: the worker's
  * copy when Redis said it still holds, else the fresh one, which becomes the
@@ -482,13 +506,14 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	int64_t started = wk_mono_us();
 	enum cmd_result res = CMD_REFUSED;
 	size_t used = 0;
-	bool claimed = false, team_first = false;
+	bool claimed = false, aliased = false, team_first = false;
 	char preload_team[SCHEDULE_ID_LEN] = "";
 	struct team_plan preload_own = { 0 };
 	char what[160], help[160], typed[80];
 	const char *check = NULL;
 	int64_t replay_ttl_ms = 0;
 	int touched;
+	struct request as;	/* the request as the member an alias stands for */
 
 	ctx.cfg = env->cfg;
 	ctx.req = req;
@@ -500,7 +525,8 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			    dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
 		goto out;
 	}
-	if (org_id_make(req->platform, req->org_external, org_id, sizeof(org_id)) < 0 ||
+	if ((env->org_id ? wk_strlcpy(org_id, env->org_id, sizeof(org_id)) >= sizeof(org_id)
+			 : org_id_make(req->platform, req->org_external, org_id, sizeof(org_id)) < 0) ||
 	    !org_member_id_valid(req->user_id)) {
 		reply_textf(r, "This request has a workspace or user id I can't use.");
 		goto out;
@@ -633,7 +659,8 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	int64_t cached_from = 0;
 	if (preload)
 		cached = schedule_cache_get(env->schedules, org_id, pre.team, &pre.stamp, &cached_from);
-	touched = org_touch_preload(env->store, org_id, req->user_id, req->replay_id, replay_ttl_ms, ctx.now_ms,
+	touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), req->replay_id,
+				    replay_ttl_ms, ctx.now_ms,
 				    &view, preload ? &pre : NULL);
 	if (preload && touched == 0 && preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
 		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));
@@ -643,12 +670,29 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		res = store_failed(&ctx, what, check, false, r);
 		goto out;
 	}
+	if (touched == ORG_LINKED) {
+		if (env->relinked && !env->org_id) {
+			wk_strlcpy(env->relinked, view.linked_to, 96);
+			res = CMD_RELINK;
+		} else {
+			reply_textf(r, "This workspace is linked to another one that I can't reach from here.");
+		}
+		goto out;
+	}
 	if (touched == ORG_REPLAYED) {
 		log_warn("dispatch.replay", "org=%s user=%s command=%s", org_id, req->user_id, c->name);
 		reply_textf(r, "This request was already received; it was not run again.");
 		res = CMD_REPLAYED;
 		goto out;
 	}
+	if (view.member[0] && strcmp(view.member, req->user_id) != 0 && org_member_id_valid(view.member)) {
+		/* An alias: the request runs as the member it stands for. */
+		as = *req;
+		wk_strlcpy(as.user_id, view.member, sizeof(as.user_id));
+		ctx.req = &as;
+	}
+	if (env->member_out)
+		wk_strlcpy(env->member_out, ctx.req->user_id, 64);
 	ctx.role = view.role;
 	ctx.team_mode = view.team_mode;
 	ctx.tz = view.tz;
@@ -657,11 +701,16 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 			       "run Watchkeeper for you.");
 		goto out;
 	}
-	if (ctx.role == ROLE_NONE && view.has_email_placeholders) {
+	/* Someone new from a linked platform may be a member already, by email. */
+	if (ctx.role == ROLE_NONE && (view.has_email_placeholders || env->org_id)) {
 		if (env->email) {
-			claimed = claim_by_email(env, &ctx);
+			if (env->org_id && alias_by_email(env, &ctx, &as))
+				aliased = true;
+			else
+				claimed = claim_by_email(env, &ctx);
 		} else if (env->lookup_email && env->lookup_email(env, req) == 0) {
-			reply_textf(r, "Checking whether you have an invite\u2026 The answer follows in a moment.");
+			reply_textf(r, env->org_id ? "Looking you up\u2026 The answer follows in a moment."
+						   : "Checking whether you have an invite\u2026 The answer follows in a moment.");
 			res = CMD_DEFERRED;
 			goto out;
 		}
@@ -686,6 +735,9 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		reply_lead(r, "Welcome to Watchkeeper. You created this workspace's on-call and "
 			      "you are its *owner*. `%s help` lists what you can do.",
 			   dispatch_typed(&ctx, dispatch_find_main(), typed, sizeof(typed)));
+	if (aliased && res != CMD_STORE_ERROR)
+		reply_section(r, "Welcome: your email matches <@%s>'s, so that is who you are here, with the "
+				 "*%s* role.", ctx.req->user_id, role_name(ctx.role));
 	if (claimed && res != CMD_STORE_ERROR)
 		reply_section(r, "Welcome: your email invite matched your chat profile, so you are now a "
 				 "member with the *%s* role.", role_name(ctx.role));

@@ -41,8 +41,11 @@ enum cmd_result {
 	CMD_REPLAYED,	/* dispatch only: a second delivery of a request that already ran
 			 * (same replay_id); nothing was done, the reply says so briefly and
 			 * the platform should send nothing anywhere else */
-	CMD_DEFERRED	/* dispatch only: answered "checking…"; the platform runs it again
+	CMD_DEFERRED,	/* dispatch only: answered "checking…"; the platform runs it again
 			 * once the chat user's email is known (dispatch_env.lookup_email) */
+	CMD_RELINK	/* dispatch only: the request's org is linked to another one
+			 * (org.h ORG_LINKED), named in dispatch_env.relinked; nothing was
+			 * run or written: the platform runs it again there (env.org_id) */
 };
 
 struct cmdline;
@@ -161,6 +164,13 @@ struct dispatch_env {
 	 * a preloaded schedule is read in full each time. */
 	struct schedule_cache *schedules;
 	void *lookup_arg;	/* for lookup_email: the adapter's own request state */
+	/* The org to run in instead of the request's own (a Teams tenant linked
+	 * to a Slack org: the adapter knows the link); NULL: the request's. */
+	const char *org_id;
+	char *relinked;		/* CMD_RELINK: the org the request's own one is linked to
+				 * (at least 96 bytes); NULL: such requests are refused */
+	char *member_out;	/* the caller's member id as it ran (an alias resolved;
+				 * at least 64 bytes), or NULL */
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the

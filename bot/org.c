@@ -99,28 +99,33 @@ static const struct store_script org_touch_script = {
 	 * from the prefix (same slot), and what only a new org needs (its id,
 	 * platform, external id) from the org key: this runs on every command,
 	 * and each argument is a string Redis and Lua make and hash.
-	 * ARGV: user, now (ms), a team ("" none), an instant (s), a stamp, when
-	 * the replay set expires (ms), the replay id (both with KEYS[3]). With a
+	 * ARGV: user, now (ms), a team ("" none), an instant (s), a stamp, the
+	 * request's platform, when the replay set expires (ms), the replay id
+	 * (both with KEYS[3]). With a
 	 * team, that team's schedule from the instant on comes back too
 	 * (schedule.h), unless the org's audit tip still equals the stamp
 	 * (schedule_cache.h); so a command that shows it costs this one round
 	 * trip.
-	 * Returns {'replay'}; else the caller's standing as one line per field,
-	 * "created role mode suspended invited tz tip same" (one string: each
+	 * Returns {'replay'}; {'linked', org} for a tenant linked to another org;
+	 * else the caller's standing as one line per field, "created role mode
+	 * suspended invited tz tip same member" (member: the caller's member id,
+	 * their own or an alias's; one string: each
 	 * element of a reply is an allocation on both sides), alone, or first of
 	 * {standing, schedule} when the schedule comes too. */
 	MEMBER_ROLE_LUA
 	/* The set's first write also adds "": SADD says 2 only then, so the
 	 * expiry is set once per set instead of once per request. */
 	"if KEYS[3] then\n"
-	"  local added = redis.call('SADD', KEYS[3], '', ARGV[7])\n"
+	"  local added = redis.call('SADD', KEYS[3], '', ARGV[8])\n"
 	"  if added == 0 then return {'replay'} end\n"
-	"  if added == 2 then redis.call('PEXPIREAT', KEYS[3], ARGV[6], 'NX') end\n"
+	"  if added == 2 then redis.call('PEXPIREAT', KEYS[3], ARGV[7], 'NX') end\n"
 	"end\n"
 	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
 	"local user = ARGV[1]\n"
 	/* One read of each hash: this runs on every command (the hot path). */
-	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz', 'audit_tip')\n"
+	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz', 'audit_tip', 'linked_to')\n"
+	/* A Teams tenant linked to an org of another platform keeps only this. */
+	"if o[6] then return {'linked', o[6]} end\n"
 	"local created = 0\n"
 	"if not o[1] and redis.call('EXISTS', KEYS[1]) == 0 then\n"
 	"  local org = string.match(KEYS[1], '^wk:{(.*)}:org$')\n"
@@ -138,7 +143,23 @@ static const struct store_script org_touch_script = {
 	"  o = {org, 'solo', false, false, false}\n"
 	"  created = 1\n"
 	"end\n"
-	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz')\n"
+	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz', 'platform')\n"
+	/* Someone known on the org's other platform (a Teams user matched to a
+	 * Slack member): their member record is the one that counts. Only for
+	 * callers without a record of their own: members pay nothing. */
+	"local member = user\n"
+	"if not m[1] then\n"
+	"  local a = redis.call('HGET', p .. 'aliases', user)\n"
+	"  if a then\n"
+	"    member = a\n"
+	"    m = redis.call('HMGET', p .. 'member:' .. a, 'role', 'placeholder', 'tz', 'platform')\n"
+	"  end\n"
+	"end\n"
+	/* "chat" reaches people on the platform they used last: only someone on
+	 * both (an org with a linked Teams tenant) ever changes it. */
+	"if m[1] and m[2] ~= '1' and ARGV[6] ~= '' and ARGV[6] ~= 'console' and m[4] and m[4] ~= ARGV[6] then\n"
+	"  redis.call('HSET', p .. 'member:' .. member, 'platform', ARGV[6])\n"
+	"end\n"
 	"local role = m[1] or ''\n"
 	"if m[2] == '1' then role = '' end\n"
 	"local tz = m[3]\n"
@@ -151,7 +172,8 @@ static const struct store_script org_touch_script = {
 	"  if tip ~= '' and tip == ARGV[5] then same = 'same'\n"
 	"  else plan = wk_schedule_load(p, ARGV[3], ARGV[4]) end\n"
 	"end\n"
-	"local standing = table.concat({created, role, o[2] or 'team', o[3] or '0', invited, tz, tip, same}, '\\n')\n"
+	"local standing = table.concat({created, role, o[2] or 'team', o[3] or '0', invited, tz, tip, same, member},\n"
+	"                              '\\n')\n"
 	"if plan then return {standing, plan} end\n"
 	"return standing\n",
 	SCHEDULE_LOAD_LUA
@@ -171,14 +193,15 @@ static size_t split_lines(char *s, char **f, size_t n)
 	return s ? n + 1 : k;	/* more than n: no match for what was asked */
 }
 
-int org_touch(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
 	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out)
 {
-	return org_touch_preload(s, org_id, user_id, replay_id, replay_ttl_ms, now_ms, out, NULL);
+	return org_touch_preload(s, org_id, user_id, platform, replay_id, replay_ttl_ms, now_ms, out, NULL);
 }
 
-int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
-		      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out, struct org_preload *pre)
+int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
+		      const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out,
+		      struct org_preload *pre)
 {
 	char k[3][192], now[24], expires[24] = "", from[24] = "";
 	redisReply *r;
@@ -206,7 +229,7 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 	}
 	const char *keys[] = { k[0], k[1], k[2] };
 	const char *args[] = { user_id, now, pre ? pre->team : "", from, pre && pre->stamp ? pre->stamp : "",
-			       expires, replay_id ? replay_id : "" };
+			       platform ? platform : "", expires, replay_id ? replay_id : "" };
 	/* Without a replay id its two go unsent. */
 	const int nargs = nkeys == 3 ? (int)ARRAY_LEN(args) : (int)ARRAY_LEN(args) - 2;
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
@@ -215,10 +238,17 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		rc = ORG_REPLAYED;
 		goto out;
 	}
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "linked") == 0 && r->element[1]->type == REDIS_REPLY_STRING) {
+		wk_strlcpy(out->linked_to, r->element[1]->str, sizeof(out->linked_to));
+		rc = ORG_LINKED;
+		goto out;
+	}
 	const redisReply *line = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[0] : r;
-	char *f[8];
+	char *f[9];
 	if (!line || line->type != REDIS_REPLY_STRING || split_lines(line->str, f, ARRAY_LEN(f)) != ARRAY_LEN(f))
 		goto out;
+	wk_strlcpy(out->member, f[8], sizeof(out->member));
 	wk_strlcpy(out->tz, f[5], sizeof(out->tz));
 	out->created = strcmp(f[0], "1") == 0;
 	out->role = role_parse(f[1]);

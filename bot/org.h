@@ -56,6 +56,9 @@ struct org_view {
 	bool has_email_placeholders;	/* someone invited by email is not claimed yet */
 	char tz[64];		/* the zone the caller reads times in: their own, else the
 				 * org's (org_settings), "" when neither is set */
+	char member[64];	/* the caller's member id: user_id, or the member it is an
+				 * alias of (a Teams user matched to a Slack member) */
+	char linked_to[96];	/* ORG_LINKED: the org this one is linked to */
 };
 
 /* Create the org on first contact (caller becomes owner; its platform and
@@ -67,9 +70,16 @@ struct org_view {
  * of the minute its replay_ttl_ms ends in (the set expires at that minute's
  * end, and also holds "", which marks it as already given its expiry); when it was there already the request is a replay: nothing is written
  * and ORG_REPLAYED is returned (out untouched).
- * Returns 0, ORG_REPLAYED, or -1 when the store failed. */
+ * A Teams tenant linked to an existing org (org_link_redeem()) holds nothing
+ * but that link: then ORG_LINKED, with the org in out->linked_to, and the
+ * caller runs the request there. A caller who is not a member but an alias
+ * (wk:{org}:aliases, user -> member) stands as that member (out->member).
+ * platform (the request's) becomes the member's when it differs: "chat"
+ * reaches a person on both platforms where they wrote last.
+ * Returns 0, ORG_REPLAYED, ORG_LINKED, or -1 when the store failed. */
 #define ORG_REPLAYED 1
-int org_touch(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
+#define ORG_LINKED 2
+int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
 	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out);
 /* The same, reading a team's schedule in the same round trip (the hot path:
  * `/oncall` costs one). pre->team and pre->from_s are read; on 0, pre->plan
@@ -84,8 +94,9 @@ struct org_preload {
 	bool same;
 	char tip[65];
 };
-int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *replay_id,
-		      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out, struct org_preload *pre);
+int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
+		      const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out,
+		      struct org_preload *pre);
 
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */

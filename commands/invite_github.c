@@ -2,9 +2,11 @@
  * on the jobs lane so no worker waits on GitHub) and `/invite map @user github:login`. */
 #include "adapters/adapter.h"
 #include "adapters/github.h"
+#include "bot/cmdline.h"
 #include "bot/invite.h"
 #include "bot/jobs.h"
 #include "bot/member.h"
+#include "bot/org_link.h"
 #include "bot/util.h"
 #include "bot/workers.h"
 #include <string.h>
@@ -156,17 +158,54 @@ enum cmd_result invite_github(struct cmd_ctx *ctx, int argc, char **argv, struct
 	return CMD_OK;
 }
 
+/* A person as typed: a mention, or a member id as `/invite members` shows it. */
+static bool person_arg(const struct cmd_ctx *ctx, const char *arg, char *id, size_t size)
+{
+	if (cmdline_person(ctx->req->platform, arg, id, size) == 0 && org_member_id_valid(id))
+		return true;
+	return org_member_id_valid(arg) && wk_strlcpy(id, arg, size) < size;
+}
+
+/* `map TEAMS-USER MEMBER`: someone from a linked Teams tenant is that member. */
+static enum cmd_result map_person(struct cmd_ctx *ctx, char **argv, struct reply *r)
+{
+	char user[64], member[64], shown[80];
+
+	if (!person_arg(ctx, argv[0], user, sizeof(user)) || !person_arg(ctx, argv[1], member, sizeof(member))) {
+		reply_textf(r, "Map a person like this: `%s map @user github:octocat` (a GitHub login), or "
+			       "`%s map @teams-user @member` (someone from the linked Teams tenant is that member).",
+			    INV(ctx), INV(ctx));
+		return CMD_REFUSED;
+	}
+	switch (org_alias_set(ctx->store, ctx->org_id, ctx->req->user_id, platform_name(ctx->req->platform), user,
+			      member, ctx->now_ms)) {
+	case 0:
+		reply_textf(r, "`%s` is now <@%s> here: their commands, shifts and pages are that member's.",
+			    reply_escape(shown, sizeof(shown), user), member);
+		return CMD_OK;
+	case 1:
+		reply_textf(r, "<@%s> is not a member here (`%s members` lists them).", member, INV(ctx));
+		return CMD_REFUSED;
+	case 2:
+		reply_textf(r, "`%s` is a member of their own already; remove them first (`%s remove`) if they "
+			       "are <@%s>.", reply_escape(shown, sizeof(shown), user), INV(ctx), member);
+		return CMD_REFUSED;
+	case 3:
+		reply_textf(r, "Mapping people needs the *admin* role.");
+		return CMD_REFUSED;
+	default:
+		return CMD_STORE_ERROR;
+	}
+}
+
 enum cmd_result invite_map(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r)
 {
 	char user[64], ph[64];
 	int who;
 
 	(void)argc;
-	if (strncmp(argv[1], "github:", 7) != 0) {
-		reply_textf(r, "Map a person to a GitHub login like this: `%s map @user github:octocat`.",
-			    INV(ctx));
-		return CMD_REFUSED;
-	}
+	if (strncmp(argv[1], "github:", 7) != 0)
+		return map_person(ctx, argv, r);
 	who = invite_resolve_person(ctx, argv[0], user, sizeof(user), false, r);
 	if (who == -2)
 		return CMD_STORE_ERROR;

@@ -603,6 +603,8 @@ static const struct subcommand oncall_subcommands[] = {
 	  oncall_org_tz, "America/New_York", 0 },
 	{ "org phone_region", "CODE|off", "sets the country of phone numbers typed without +, e.g. US",
 	  ROLE_ADMIN, 1, 1, oncall_org_phone_region, "US", 0 },
+	{ "org link", "[CODE]", "links a Microsoft Teams tenant to this workspace: a one-time code here, "
+	  "then the code in Teams", ROLE_OWNER, 0, 1, oncall_org_link, "", 0 },
 	{ 0 }
 };
 
@@ -651,6 +653,7 @@ static const struct command_check oncall_checks[] = {
 	{ "notify default", "/oncall me notify" },
 	{ "org tz", "/oncall org" },
 	{ "org phone_region", "/oncall org" },
+	{ "org link", "/oncall org" },
 	{ 0 }
 };
 

@@ -86,6 +86,7 @@ enum cmd_result oncall_me_incidents(struct cmd_ctx *ctx, int argc, char **argv, 
 enum cmd_result oncall_org(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_org_tz(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 enum cmd_result oncall_org_phone_region(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
+enum cmd_result oncall_org_link(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);
 
 /* commands/oncall_notify.c: contact rules, pages, test pages, the delivery log. */
 enum cmd_result oncall_me_notify(struct cmd_ctx *ctx, int argc, char **argv, struct reply *r);

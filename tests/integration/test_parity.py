@@ -89,7 +89,7 @@ def settle(w):
     (an incident's first escalation step) and every notification has its outcome, so both
     platforms record the same events in the same order."""
     def quiet():
-        now_ms = int(w.r("TIME")[0]) * 1000 + 500
+        now_ms = int(w.r("TIME")[0]) * 1000 + 2500   # a card update waits up to a second or two
         due, leased = TIMER_QUEUES   # leased ones are being run: their score is the lease's end
         busy = w.r("ZRANGEBYSCORE", due, "-inf", now_ms) + w.r("ZRANGE", leased, 0, -1)
         return not any(m not in BACKGROUND_TIMERS for m in busy)

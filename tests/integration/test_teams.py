@@ -7,7 +7,7 @@ import re
 import json
 import time
 
-from harness import check, check_eq, check_re, http_request, own_world, test, wait_until
+from harness import TEAM, check, check_eq, check_re, http_request, own_world, test, wait_until
 from fakes import FakeSMTP
 import fake_teams as ft
 
@@ -376,3 +376,73 @@ def _():
         check_eq(w.r("HGET", ORG + ":member:" + BOB_USER["aadObjectId"], "role"), "admin", "Bob's role")
         looked = [r for r in w.conn.requests if r["method"] == "GET" and r.get("member")]
         check(looked, "no member lookup at the connector")
+
+
+@test("teams: a tenant linked to a Slack workspace with a one-time code: the owner who made it is the same "
+      "member in Teams, others are matched by email or mapped by an admin, and chat reaches people where "
+      "they wrote last", world=False)
+def _():
+    slack_org = "wk:{slack:%s}" % TEAM
+    with teams_world() as w:
+        w.add_member("U0BOB", "developer")
+        w.oncall("me email bob@example.com", "U0BOB")
+        w.oncall("rotation create main every 1w members <@U0ALICE> <@U0BOB>", "U0ALICE")
+        check_re(r"needs the \*owner\* role|Only an \*owner\*", json.dumps(w.oncall("org link", "U0BOB")),
+                 "a developer may not make a code")
+        made = json.dumps(w.oncall("org link", "U0ALICE"))
+        codes = re.findall(r"`([a-z2-7]{32})`", made)
+        check(codes, "no code in %s" % made[:300])
+        check_re(r"Type that in Microsoft Teams", w.oncall("org link " + codes[0], "U0ALICE")["text"],
+                 "redeeming in Slack")
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        check_re(r"Linked", alice.say("oncall org link " + codes[0]), "the link")
+        check_eq(w.r("HGET", ORG + ":org", "linked_to"), "slack:" + TEAM, "the tenant's org")
+        check_eq(w.r("HGET", slack_org + ":org", "teams_tenant"), TENANT, "the workspace's org")
+        check_eq(w.r("HGET", slack_org + ":aliases", ALICE), "U0ALICE", "the redeemer is the code's owner")
+        check_eq(w.r.keys(ORG + ":member*"), [], "members left in the tenant's own org")
+        check_re(r"Link code .* unknown, used or expired|already", alice.say("oncall org link " + codes[0]),
+                 "a used code")
+        # Alice in Teams is U0ALICE: the workspace's rotation and her owner role.
+        check_re(r"main", alice.say("oncall list"), "the workspace's rotation from Teams")
+        check_re(r"On call now", alice.say("oncall"), "who is on call, from Teams")
+        # Bob: his Teams email is his member email there.
+        w.conn.add_member(BOB_USER["id"], BOB_USER["name"], aadObjectId=BOB_USER["aadObjectId"],
+                          email="Bob@Example.com")
+        bob = Person(w, BOB_USER, "a:1fixtureBobConversation")
+        check_re(r"Looking you up", bob.say("oncall"), "the first answer")
+        check(wait_until(lambda: any("your email matches" in t for t in w.conn.texts(bob.conv)), 8),
+              "Bob was not matched: %s" % w.conn.texts(bob.conv))
+        check_eq(w.r("HGET", slack_org + ":aliases", BOB_USER["aadObjectId"]), "U0BOB", "Bob's alias")
+        check_eq(w.r("HGET", slack_org + ":member:U0BOB", "platform"), "teams", "Bob wrote last in Teams")
+        # A page for Bob now goes to his Teams chat.
+        w.oncall("page <@U0BOB> the queue is stuck", "U0ALICE")
+        check(wait_until(lambda: any("queue is stuck" in t for t in w.conn.texts(bob.conv)), 8),
+              "the page did not reach Bob in Teams: %s" % w.conn.texts(bob.conv))
+        # Back in Slack: chat follows him there.
+        w.oncall("", "U0BOB")
+        check_eq(w.r("HGET", slack_org + ":member:U0BOB", "platform"), "slack", "Bob wrote last in Slack")
+        # Carol (no email match) is mapped by an admin.
+        carol = {"id": "29:1fixtureCarolId", "name": "Carol Poe", "aadObjectId": "00000000-0000-0000-0000-0000000000a3"}
+        w.add_member("U0CAROL", "developer")
+        c = Person(w, carol, "a:1fixtureCarolConversation")
+        c.say("oncall")
+        wait_until(lambda: len(w.conn.texts(c.conv)) >= 2, 5)
+        check_eq(w.r("HGET", slack_org + ":aliases", carol["aadObjectId"]), None, "Carol unmatched")
+        out = w.invite("map %s <@U0CAROL>" % carol["aadObjectId"], "U0ALICE")
+        check_re(r"is now <@U0CAROL>", out["text"], "the admin's mapping")
+        check_re(r"main", c.say("oncall list"), "Carol sees the workspace's rotations")
+        check_eq(w.r("HGET", slack_org + ":member:U0CAROL", "platform"), "teams", "Carol wrote last in Teams")
+
+
+@test("teams: a tenant with on-call data of its own is never merged into a workspace", world=False)
+def _():
+    with teams_world() as w:
+        w.oncall("", "U0ALICE")
+        code = re.findall(r"`([a-z2-7]{32})`", json.dumps(w.oncall("org link", "U0ALICE")))[0]
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        alice.say("oncall join")
+        before = w.r.snapshot(ORG + ":*")
+        check_re(r"never merged", alice.say("oncall org link " + code), "the refusal")
+        check_eq(w.r("HEXISTS", ORG + ":org", "linked_to"), 0, "linked_to")
+        check_eq(w.r.snapshot(ORG + ":*"), before, "the tenant's org after the refusal")
+        check(w.r.keys("wk:{links}:code:*"), "a refused link must not use up the code")
