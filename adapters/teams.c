@@ -238,6 +238,7 @@ static void remember_person(struct store *s, const char *org, const struct teams
 			       personal ? job->conversation : "", member, job->conversation,
 			       job->conv_type[0] ? job->conv_type : "channel", job->req.org_external };
 	redisReply *r = store_script(s, &seen_script, 3, keys, 9, args);
+	teams_names_forget(org, member);
 	if (r && r->type == REDIS_REPLY_INTEGER) {
 		pthread_mutex_lock(&seen.lock);
 		seen.hash[slot] = h;

@@ -7,8 +7,48 @@
 #include "bot/org.h"
 #include "bot/util.h"
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Display names for mentions, per process, for NAMES_FOR_MS: every answer
+ * that names who is on call would otherwise cost a round trip per person.
+ * Only a name shown in a card can be this stale; nothing is decided on it. */
+#define NAMES_SLOTS 1024
+#define NAMES_FOR_MS 60000
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		uint64_t hash;
+		int64_t at;
+		char name[128];
+		char teams_id[160];
+	} e[NAMES_SLOTS];
+} names_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t name_hash(const char *org, const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *p = org; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ '\n') * 1099511628211ULL;
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h | 1;	/* 0 marks an empty slot */
+}
+
+void teams_names_forget(const char *org, const char *id)
+{
+	uint64_t h = name_hash(org, id);
+
+	pthread_mutex_lock(&names_cache.lock);
+	if (names_cache.e[h % NAMES_SLOTS].hash == h)
+		names_cache.e[h % NAMES_SLOTS].hash = 0;
+	pthread_mutex_unlock(&names_cache.lock);
+}
 
 int teams_member_name(void *arg, const char *id, char *out, size_t size, char *teams_id, size_t idsize)
 {
@@ -16,17 +56,41 @@ int teams_member_name(void *arg, const char *id, char *out, size_t size, char *t
 	char key[256];
 	redisReply *r;
 	int rc = -1;
+	uint64_t h;
+	size_t slot;
+	int64_t now = wk_now_ms();
 
 	if (!org_member_id_valid(id) || org_key(key, sizeof(key), n->org, "teams_user:%s", id) < 0)
 		return -1;
+	h = name_hash(n->org, id);
+	slot = (size_t)(h % NAMES_SLOTS);
+	pthread_mutex_lock(&names_cache.lock);
+	bool hit = names_cache.e[slot].hash == h && now - names_cache.e[slot].at < NAMES_FOR_MS;
+	if (hit) {	/* "" = known to have no Teams record (someone only on Slack) */
+		wk_strlcpy(out, names_cache.e[slot].name, size);
+		wk_strlcpy(teams_id, names_cache.e[slot].teams_id, idsize);
+	}
+	pthread_mutex_unlock(&names_cache.lock);
+	if (hit)
+		return out[0] ? 0 : -1;
 	r = store_command(n->store, "HMGET %s name id", key);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-	    r->element[1]->type == REDIS_REPLY_STRING) {
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		freeReplyObject(r);
+		return -1;	/* the store failed: no answer to keep */
+	}
+	out[0] = teams_id[0] = '\0';
+	if (r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
 		wk_strlcpy(out, r->element[0]->str, size);
 		wk_strlcpy(teams_id, r->element[1]->str, idsize);
 		rc = 0;
 	}
 	freeReplyObject(r);
+	pthread_mutex_lock(&names_cache.lock);
+	names_cache.e[slot].hash = h;
+	names_cache.e[slot].at = now;
+	wk_strlcpy(names_cache.e[slot].name, rc == 0 ? out : "", sizeof(names_cache.e[slot].name));
+	wk_strlcpy(names_cache.e[slot].teams_id, rc == 0 ? teams_id : "", sizeof(names_cache.e[slot].teams_id));
+	pthread_mutex_unlock(&names_cache.lock);
 	return rc;
 }
 

@@ -52,5 +52,9 @@ struct teams_names {
 	const char *org;
 };
 int teams_member_name(void *arg, const char *id, char *out, size_t size, char *teams_id, size_t idsize);
+/* Names are kept a minute per process (a card naming who is on call would
+ * cost a round trip per person); the adapter drops a person's entry here when
+ * it records them anew. */
+void teams_names_forget(const char *org, const char *id);
 
 #endif
