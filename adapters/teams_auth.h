@@ -12,6 +12,12 @@
  * tried again after TEAMS_KEYS_RETRY_MS. There is no switch that turns the
  * check off.
  *
+ * The Connector signs one token and sends it with every activity for about an
+ * hour, so a token that verified is remembered (its SHA-256 and the claims a
+ * request still needs, per process) until it expires: the same token again
+ * costs one hash instead of an RS256 verification. A new key set forgets them
+ * all, so a key taken out of the set stops its tokens at the next refresh.
+ *
  * Thread: teams_auth_check() on any thread (the loop's: it only reads the set
  * under a lock and verifies one RS256 signature); start/stop on the main
  * thread, start after courier_start() and workers_start(). */

@@ -446,3 +446,27 @@ def _():
         check_eq(w.r("HEXISTS", ORG + ":org", "linked_to"), 0, "linked_to")
         check_eq(w.r.snapshot(ORG + ":*"), before, "the tenant's org after the refusal")
         check(w.r.keys("wk:{links}:code:*"), "a refused link must not use up the code")
+
+
+@test("teams: a token that verified is taken again without a new RS256 check, but a key removed from the "
+      "set stops its tokens at the next refresh", world=False)
+def _():
+    with teams_world() as w:
+        tok = w.idp.mint(serviceurl=w.conn.url)
+        for _ in range(3):
+            status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=tok)
+            check_eq(status, 200, "the same token again")
+        # Rotation: key-1 goes, key-2 comes; a token of key-2 makes the daemon refetch.
+        w.idp.add_key("key-2")
+        w.idp.remove_key("key-1")
+        fetches = len(w.idp.keys_fetches)
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url),
+                            token=w.idp.mint(serviceurl=w.conn.url, key="key-2"))
+        check_eq(status, 401, "a kid not known yet")
+        check(wait_until(lambda: len(w.idp.keys_fetches) > fetches, 5), "no refetch")
+        time.sleep(0.3)
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url), token=tok)
+        check_eq(status, 401, "a remembered token whose key left the set")
+        status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url),
+                            token=w.idp.mint(serviceurl=w.conn.url, key="key-2"))
+        check_eq(status, 200, "the new key's token")
