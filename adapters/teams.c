@@ -318,18 +318,9 @@ static void greet(struct worker *w, struct teams_job *job, const char *org)
 static bool personal_chat(struct store *s, const char *org, const char *member, char *conv, size_t size)
 {
 	char key[256];
-	redisReply *r;
-	bool ok = false;
 
-	if (org_key(key, sizeof(key), org, "teams_user:%s", member) < 0)
-		return false;
-	r = store_command(s, "HGET %s conversation", key);
-	if (r && r->type == REDIS_REPLY_STRING && r->len < size) {
-		wk_strlcpy(conv, r->str, size);
-		ok = true;
-	}
-	freeReplyObject(r);
-	return ok;
+	return org_key(key, sizeof(key), org, "teams_user:%s", member) == 0 &&
+	       store_take_string(store_command(s, "HGET %s conversation", key), conv, size) == 0;
 }
 
 /* Post the answer where it was asked. Teams has no ephemeral messages, so an

@@ -881,52 +881,49 @@ static void dispatch(struct pending *p, const char *tok, uint64_t gen)
 	courier_call_async(&req, send_done, p);
 }
 
-void teams_send_async(const struct config *cfg, const char *service_url, const char *conversation_id,
-		      const char *reply_to_id, char *activity_json, size_t len, teams_done_fn done, void *arg)
+/* Check p's call, build its URL (.../<kind>[/<id>]) and queue it behind the
+ * token; a bad call finishes p at once. ok: the caller's own checks passed. */
+static void pending_start(struct pending *p, const char *service_url, const char *conversation_id, const char *kind,
+			  const char *id, bool ok, const char *bad)
 {
-	struct pending *p = xcalloc(1, sizeof(*p));
 	struct buf url = BUF_INIT(16384);
 	char why[WHY_SIZE];
 	int rc;
 
-	p->cfg = cfg;
-	p->body = activity_json;
-	p->len = len;
-	p->done = done;
-	p->arg = arg;
-	if (reply_to_id && !reply_to_id[0])
-		reply_to_id = NULL;
-	if ((rc = check_common(cfg, service_url, why, sizeof(why))) != 0) {
+	if ((rc = check_common(p->cfg, service_url, why, sizeof(why))) != 0) {
 		pending_fail(p, rc, why);
-	} else if (!id_ok(conversation_id) || (reply_to_id && !id_ok(reply_to_id)) || !activity_json || !len) {
-		pending_fail(p, 1, "empty or over-long conversation or activity id, or no activity");
+	} else if (!ok || !id_ok(conversation_id) || (id && !id_ok(id))) {
+		pending_fail(p, 1, bad);
 	} else {
-		build_url(&url, service_url, conversation_id, "activities", reply_to_id);
+		build_url(&url, service_url, conversation_id, kind, id);
 		p->url = buf_detach(&url, NULL);
 		token_async(p);
 	}
 	buf_free(&url);
 }
 
+void teams_send_async(const struct config *cfg, const char *service_url, const char *conversation_id,
+		      const char *reply_to_id, char *activity_json, size_t len, teams_done_fn done, void *arg)
+{
+	struct pending *p = xcalloc(1, sizeof(*p));
+
+	p->cfg = cfg;
+	p->body = activity_json;
+	p->len = len;
+	p->done = done;
+	p->arg = arg;
+	pending_start(p, service_url, conversation_id, "activities", reply_to_id && reply_to_id[0] ? reply_to_id : NULL,
+		      activity_json && len, "empty or over-long conversation or activity id, or no activity");
+}
+
 void teams_get_member_async(const struct config *cfg, const char *service_url, const char *conversation_id,
 			    const char *member_id, teams_member_fn done, void *arg)
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
-	struct buf url = BUF_INIT(16384);
-	char why[WHY_SIZE];
-	int rc;
 
 	p->cfg = cfg;
 	p->member_done = done;
 	p->arg = arg;
-	if ((rc = check_common(cfg, service_url, why, sizeof(why))) != 0) {
-		pending_fail(p, rc, why);
-	} else if (!id_ok(conversation_id) || !id_ok(member_id)) {
-		pending_fail(p, 1, "empty or over-long conversation or member id");
-	} else {
-		build_url(&url, service_url, conversation_id, "members", member_id);
-		p->url = buf_detach(&url, NULL);
-		token_async(p);
-	}
-	buf_free(&url);
+	pending_start(p, service_url, conversation_id, "members", member_id ? member_id : "", true,
+		      "empty or over-long conversation or member id");
 }

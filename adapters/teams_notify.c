@@ -119,6 +119,24 @@ static int account(struct store *s, const char *key, char *id, size_t isize, cha
 	return rc;
 }
 
+/* r as a card, posted as a new message in conv: results as teams_send(). */
+static int post_card(const struct config *cfg, struct store *s, const char *org_id, const char *surl,
+		     const char *conv, const struct reply *r, long *retry_after, char *why, size_t whysize)
+{
+	struct teams_names names = { s, org_id };
+	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
+	int rc;
+
+	if (teams_activity_render(r, teams_member_name, &names, &out) < 0) {
+		buf_free(&out);
+		snprintf(why, whysize, "the message is too long for a Teams card");
+		return 1;
+	}
+	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, NULL, 0, retry_after, why, whysize);
+	buf_free(&out);
+	return rc;
+}
+
 /* The conversation and service URL of a handle: 0, 1 unknown, -1 store failure. */
 static int place(struct store *s, const char *org_id, const char *handle, char *conv, size_t csize, char *surl,
 		 size_t ssize)
@@ -159,22 +177,13 @@ int teams_place_post(const struct config *cfg, struct store *s, const char *org_
 		     const struct reply *r, long *retry_after, char *why, size_t whysize)
 {
 	char conv[TEAMS_ID_MAX], surl[512];
-	struct teams_names names = { s, org_id };
-	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
 	int rc;
 
 	if (retry_after)
 		*retry_after = -1;
 	if ((rc = place_or_why(s, org_id, handle, conv, sizeof(conv), surl, sizeof(surl), why, whysize)) != 0)
 		return rc;
-	if (teams_activity_render(r, teams_member_name, &names, &out) < 0) {
-		buf_free(&out);
-		snprintf(why, whysize, "the message is too long for a Teams card");
-		return 1;
-	}
-	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, NULL, 0, retry_after, why, whysize);
-	buf_free(&out);
-	return rc;
+	return post_card(cfg, s, org_id, surl, conv, r, retry_after, why, whysize);
 }
 
 int teams_card_send(const struct config *cfg, struct store *s, const char *org_id, const char *handle,
@@ -201,10 +210,8 @@ int teams_card_send(const struct config *cfg, struct store *s, const char *org_i
 		snprintf(why, whysize, rc < 0 ? "the store failed" : "no such incident, or its card does not fit");
 		return rc < 0 ? -1 : 1;
 	}
-	x = store_command(s, "HGET %s teams_card", key);
-	if (x && x->type == REDIS_REPLY_STRING && x->len < sizeof(id))
-		wk_strlcpy(id, x->str, sizeof(id));
-	freeReplyObject(x);
+	if (store_take_string(store_command(s, "HGET %s teams_card", key), id, sizeof(id)) != 0)
+		id[0] = '\0';
 	if (id[0]) {
 		rc = teams_update(cfg, surl, conv, id, buf_cstr(&out), out.len, retry_after, why, whysize);
 		if (rc != 4) {
@@ -228,8 +235,6 @@ int teams_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 		   const struct reply *r, long *retry_after, char *why, size_t whysize)
 {
 	char key[256], id[TEAMS_ID_MAX], surl[512], conv[TEAMS_ID_MAX], tenant[64];
-	struct teams_names names = { s, org_id };
-	struct buf out = BUF_INIT(TEAMS_CARD_MAX + 4096);
 	int rc;
 
 	if (retry_after)
@@ -254,12 +259,5 @@ int teams_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 		redisReply *x = store_command(s, "HSET %s conversation %s", key, conv);
 		freeReplyObject(x);	/* only a shortcut: Teams gives the same chat again */
 	}
-	if (teams_activity_render(r, teams_member_name, &names, &out) < 0) {
-		buf_free(&out);
-		snprintf(why, whysize, "the message is too long for a Teams card");
-		return 1;
-	}
-	rc = teams_send(cfg, surl, conv, NULL, buf_cstr(&out), out.len, NULL, 0, retry_after, why, whysize);
-	buf_free(&out);
-	return rc;
+	return post_card(cfg, s, org_id, surl, conv, r, retry_after, why, whysize);
 }

@@ -311,6 +311,18 @@ static int is_http_url(const char *s)
 	return (strncmp(s, "http://", 7) == 0 && s[7]) || (strncmp(s, "https://", 8) == 0 && s[8]);
 }
 
+/* -1 with err naming the key when value is not an http(s) URL, else 0. */
+static int require_http_url(const char *value, const int *from_env, const char *key, char *err, size_t errsz)
+{
+	char name[96];
+
+	if (is_http_url(value))
+		return 0;
+	snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
+		 key_label(from_env, key, name, sizeof(name)));
+	return -1;
+}
+
 /* prefix followed by exactly 32 hex digits: the shape of Twilio SIDs (AC..., MG...). */
 static int is_twilio_sid(const char *s, const char *prefix)
 {
@@ -346,11 +358,8 @@ static int check_twilio(const struct config *cfg, const int *from_env, char *err
 			 key_label(from_env, "twilio.from", name, sizeof(name)));
 		return -1;
 	}
-	if (!is_http_url(cfg->twilio_api_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "twilio.api_url", name, sizeof(name)));
+	if (require_http_url(cfg->twilio_api_url, from_env, "twilio.api_url", err, errsz) < 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -536,18 +545,13 @@ static int teams_config_check(struct config *cfg, const int *from_env, char *err
 			 key_label(from_env, "teams.tenant_id", name, sizeof(name)));
 		return -1;
 	}
-	if (!is_http_url(cfg->teams_openid_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "teams.openid_url", name, sizeof(name)));
+	if (require_http_url(cfg->teams_openid_url, from_env, "teams.openid_url", err, errsz) < 0)
 		return -1;
-	}
 	if (!cfg->teams_token_url[0]) {
 		snprintf(url, sizeof(url), "https://login.microsoftonline.com/%s/oauth2/v2.0/token", cfg->teams_tenant_id);
 		free(cfg->teams_token_url);
 		cfg->teams_token_url = xstrdup(url);
-	} else if (!is_http_url(cfg->teams_token_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "teams.token_url", name, sizeof(name)));
+	} else if (require_http_url(cfg->teams_token_url, from_env, "teams.token_url", err, errsz) < 0) {
 		return -1;
 	}
 	return 0;
@@ -599,11 +603,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 
 	if (parse_listen(cfg, from_env, err, errsz) < 0)
 		goto out;
-	if (!is_http_url(cfg->public_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "public_url", name, sizeof(name)));
+	if (require_http_url(cfg->public_url, from_env, "public_url", err, errsz) < 0)
 		goto out;
-	}
 	if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0) {
 		snprintf(err, errsz, "config key %s: expected redis://[user:pass@]host:port/db or unix:///path",
 			 key_label(from_env, "redis.url", name, sizeof(name)));
@@ -619,11 +620,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			 key_label(from_env, "slack.bot_token", name, sizeof(name)));
 		goto out;
 	}
-	if (!is_http_url(cfg->slack_api_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "slack.api_url", name, sizeof(name)));
+	if (require_http_url(cfg->slack_api_url, from_env, "slack.api_url", err, errsz) < 0)
 		goto out;
-	}
 	if (cfg->teams_app_id[0] && teams_config_check(cfg, from_env, err, errsz) < 0)
 		goto out;
 	if (!valid_name(cfg->console_org, 32, "_-") || !valid_name(cfg->console_user, 32, "._-")) {
@@ -657,11 +655,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			goto out;
 		}
 	}
-	if (!is_http_url(cfg->github_api_url)) {
-		snprintf(err, errsz, "config key %s: expected an http:// or https:// URL",
-			 key_label(from_env, "github.api_url", name, sizeof(name)));
+	if (require_http_url(cfg->github_api_url, from_env, "github.api_url", err, errsz) < 0)
 		goto out;
-	}
 	if (cfg->workers_max_per_org > cfg->workers) {
 		snprintf(err, errsz, "config key %s: %lld is more than workers (%lld): one org could take "
 				     "every worker",

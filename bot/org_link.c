@@ -159,8 +159,7 @@ int org_alias_by_email(struct store *s, const char *org_id, const char *user, co
 		       int64_t now_ms, char *member, size_t msize)
 {
 	char kmembers[160], kaliases[160], kaudit[160], ktip[160], prefix[160], lower[256], now[24];
-	redisReply *r;
-	int rc = -1;
+	int rc;
 
 	if (wk_strlcpy(lower, email, sizeof(lower)) >= sizeof(lower) || !lower[0])
 		return 1;
@@ -174,16 +173,8 @@ int org_alias_by_email(struct store *s, const char *org_id, const char *user, co
 	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
 	const char *keys[] = { kmembers, kaliases, kaudit, ktip };
 	const char *args[] = { user, lower, now, prefix };
-	r = store_script(s, &by_email_script, 4, keys, 4, args);
-	if (r && r->type == REDIS_REPLY_STRING && org_member_id_valid(r->str)) {
-		wk_strlcpy(member, r->str, msize);
-		rc = 0;
-	} else if (r && r->type == REDIS_REPLY_NIL) {
-		rc = 1;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	rc = store_take_string(store_script(s, &by_email_script, 4, keys, 4, args), member, msize);
+	return rc == 0 && !org_member_id_valid(member) ? -1 : rc;
 }
 
 static const struct store_script alias_set_script = {

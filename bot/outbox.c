@@ -173,22 +173,68 @@ static void chat_reply(const struct batch *b, struct reply *r)
 	}
 }
 
-static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct batch *b,
-				    char *why, size_t whysize, int64_t *retry_ms)
+/* The chat channels' sends share this shape: the batch as one reply (a
+ * person's: chat_reply, with a page's buttons; a channel's: the text and the
+ * buttons carried), handed to the platform, whose result (0 sent, 1
+ * permanent, -1 retry, 2 unknown) and Retry-After become the outcome. */
+typedef int (*reply_send_fn)(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,
+			     long *retry_after, char *why, size_t whysize);
+
+static enum send_outcome send_reply(const struct config *cfg, struct store *s, const struct batch *b, bool person,
+				    reply_send_fn send, char *why, size_t whysize, int64_t *retry_ms)
 {
 	struct reply r;
 	long retry_after = -1;
 	int rc;
 
 	reply_init(&r);
-	chat_reply(b, &r);
-	struct slack_note note = { b->items[0].org, b->ref, b->ids };
-	rc = slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &note, &retry_after, why,
-			    whysize);
+	if (person) {
+		chat_reply(b, &r);
+	} else {
+		batch_text(b, &r.text);
+		for (size_t i = 0; i < b->n; i++)
+			buttons_decode(b->items[i].buttons, &r);
+	}
+	rc = send(cfg, s, b, &r, &retry_after, why, whysize);
 	reply_free(&r);
 	if (retry_after > 0)
 		*retry_ms = retry_after * 1000;
 	return slack_outcome(rc);
+}
+
+static int slack_dm_one(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,
+			long *retry_after, char *why, size_t whysize)
+{
+	struct slack_note note = { b->items[0].org, b->ref, b->ids };
+
+	return slack_dm_reply(cfg, s, b->items[0].org, b->items[0].member, r, &note, retry_after, why, whysize);
+}
+
+static int slack_post_one(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,
+			  long *retry_after, char *why, size_t whysize)
+{
+	struct slack_note note = { b->items[0].org, b->ref, b->ids };
+
+	(void)s;
+	return slack_channel_post(cfg, b->items[0].member, r, &note, retry_after, NULL, 0, why, whysize);
+}
+
+static int teams_dm_one(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,
+			long *retry_after, char *why, size_t whysize)
+{
+	return teams_dm_reply(cfg, s, b->items[0].org, b->items[0].member, r, retry_after, why, whysize);
+}
+
+static int teams_post_one(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,
+			  long *retry_after, char *why, size_t whysize)
+{
+	return teams_place_post(cfg, s, b->items[0].org, b->items[0].member, r, retry_after, why, whysize);
+}
+
+static enum send_outcome send_slack(const struct config *cfg, struct store *s, const struct batch *b,
+				    char *why, size_t whysize, int64_t *retry_ms)
+{
+	return send_reply(cfg, s, b, true, slack_dm_one, why, whysize, retry_ms);
 }
 
 /* A Teams 1:1 chat message (adapters/teams_notify.h): at-least-once, since
@@ -196,17 +242,7 @@ static enum send_outcome send_slack(const struct config *cfg, struct store *s, c
 static enum send_outcome send_teams(const struct config *cfg, struct store *s, const struct batch *b,
 				    char *why, size_t whysize, int64_t *retry_ms)
 {
-	struct reply r;
-	long retry_after = -1;
-	int rc;
-
-	reply_init(&r);
-	chat_reply(b, &r);
-	rc = teams_dm_reply(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
-	reply_free(&r);
-	if (retry_after > 0)
-		*retry_ms = retry_after * 1000;
-	return slack_outcome(rc);
+	return send_reply(cfg, s, b, true, teams_dm_one, why, whysize, retry_ms);
 }
 
 static enum send_outcome slack_outcome(int rc)
@@ -245,74 +281,27 @@ static int verify_slack_channel(const struct config *cfg, struct store *s, const
 static enum send_outcome send_slack_channel(const struct config *cfg, struct store *s,
 					    const struct batch *b, char *why, size_t whysize, int64_t *retry_ms)
 {
-	struct reply r;
-	long retry_after = -1;
-	int rc;
-
-	(void)s;
-	reply_init(&r);
-	batch_text(b, &r.text);
-	for (size_t i = 0; i < b->n; i++)
-		buttons_decode(b->items[i].buttons, &r);
-	struct slack_note note = { b->items[0].org, b->ref, b->ids };
-	rc = slack_channel_post(cfg, b->items[0].member, &r, &note, &retry_after, NULL, 0, why, whysize);
-	reply_free(&r);
-	if (retry_after > 0)
-		*retry_ms = retry_after * 1000;
-	return slack_outcome(rc);
+	return send_reply(cfg, s, b, false, slack_post_one, why, whysize, retry_ms);
 }
 
 /* A post into a Teams conversation: the batch's "member" is its handle. */
 static enum send_outcome send_teams_channel(const struct config *cfg, struct store *s,
 					    const struct batch *b, char *why, size_t whysize, int64_t *retry_ms)
 {
-	struct reply r;
-	long retry_after = -1;
-	int rc;
-
-	reply_init(&r);
-	batch_text(b, &r.text);
-	for (size_t i = 0; i < b->n; i++)
-		buttons_decode(b->items[i].buttons, &r);
-	rc = teams_place_post(cfg, s, b->items[0].org, b->items[0].member, &r, &retry_after, why, whysize);
-	reply_free(&r);
-	if (retry_after > 0)
-		*retry_ms = retry_after * 1000;
-	return slack_outcome(rc);
-}
-
-/* Incident cards in Teams, one per incident of the batch, like Slack's below. */
-static enum send_outcome send_teams_card(const struct config *cfg, struct store *s, const struct batch *b,
-					 char *why, size_t whysize, int64_t *retry_ms)
-{
-	enum send_outcome worst = SEND_SENT;
-
-	for (size_t i = 0; i < b->n; i++) {
-		bool seen = false;
-		long retry_after = -1;
-		char one[256] = "";
-		for (size_t j = 0; j < i; j++)
-			seen |= strcmp(b->items[j].text, b->items[i].text) == 0;
-		if (seen)
-			continue;
-		enum send_outcome o = slack_outcome(teams_card_send(cfg, s, b->items[i].org, b->items[i].member,
-								    b->items[i].text, &retry_after, one, sizeof(one)));
-		if (o > worst) {
-			worst = o;
-			wk_strlcpy(why, one, whysize);
-		}
-		if (retry_after > 0 && retry_after * 1000 > *retry_ms)
-			*retry_ms = retry_after * 1000;
-	}
-	return worst;
+	return send_reply(cfg, s, b, false, teams_post_one, why, whysize, retry_ms);
 }
 
 /* Incident cards (bot/incident_card.h): the batch's "member" is the channel
- * id and each item's text an incident number; each card is rendered as it is
- * now and posted or updated on its own. The batch's outcome is the worst one:
- * a card already posted is only updated on a retry, so repeating is harmless. */
-static enum send_outcome send_slack_card(const struct config *cfg, struct store *s, const struct batch *b,
-					 char *why, size_t whysize, int64_t *retry_ms)
+ * id (a Teams conversation handle) and each item's text an incident number;
+ * each card is rendered as it is now and posted or updated on its own. The
+ * batch's outcome is the worst one: a card already posted is only updated on a
+ * retry, so repeating is harmless. card_send_fn: one card (item i) through a
+ * platform: 0, 1, -1, 2. */
+typedef int (*card_send_fn)(const struct config *cfg, struct store *s, const struct batch *b, size_t i,
+			    long *retry_after, char *why, size_t whysize);
+
+static enum send_outcome send_cards(const struct config *cfg, struct store *s, const struct batch *b,
+				    card_send_fn one, char *why, size_t whysize, int64_t *retry_ms)
 {
 	/* The enum's order is the order of worse: sent, retry, permanent, unknown
 	 * (a post that may be there must be looked up before anything repeats). */
@@ -321,25 +310,50 @@ static enum send_outcome send_slack_card(const struct config *cfg, struct store 
 	for (size_t i = 0; i < b->n; i++) {
 		bool seen = false;
 		long retry_after = -1;
-		char one[256] = "";
+		char msg[256] = "";
 		for (size_t j = 0; j < i; j++)
 			seen |= strcmp(b->items[j].text, b->items[i].text) == 0;
 		if (seen)
 			continue;	/* the same card twice: one render shows both changes */
-		/* Each card is its own message: its metadata names its own notification,
-		 * so the card can find its own message again (incident_card.h). */
-		struct slack_note note = { b->items[i].org, b->ref, b->items[i].id };
-		int rc = incident_card_send(cfg, s, b->items[i].org, b->items[i].member, b->items[i].text, &note,
-					    &retry_after, one, sizeof(one));
-		enum send_outcome o = slack_outcome(rc);
+		enum send_outcome o = slack_outcome(one(cfg, s, b, i, &retry_after, msg, sizeof(msg)));
 		if (o > worst) {
 			worst = o;
-			wk_strlcpy(why, one, whysize);
+			wk_strlcpy(why, msg, whysize);
 		}
 		if (retry_after > 0 && retry_after * 1000 > *retry_ms)
 			*retry_ms = retry_after * 1000;
 	}
 	return worst;
+}
+
+static int slack_card_one(const struct config *cfg, struct store *s, const struct batch *b, size_t i,
+			  long *retry_after, char *why, size_t whysize)
+{
+	/* Each card is its own message: its metadata names its own notification,
+	 * so the card can find its own message again (incident_card.h). */
+	struct slack_note note = { b->items[i].org, b->ref, b->items[i].id };
+
+	return incident_card_send(cfg, s, b->items[i].org, b->items[i].member, b->items[i].text, &note, retry_after,
+				  why, whysize);
+}
+
+static int teams_card_one(const struct config *cfg, struct store *s, const struct batch *b, size_t i,
+			  long *retry_after, char *why, size_t whysize)
+{
+	return teams_card_send(cfg, s, b->items[i].org, b->items[i].member, b->items[i].text, retry_after, why,
+			       whysize);
+}
+
+static enum send_outcome send_slack_card(const struct config *cfg, struct store *s, const struct batch *b,
+					 char *why, size_t whysize, int64_t *retry_ms)
+{
+	return send_cards(cfg, s, b, slack_card_one, why, whysize, retry_ms);
+}
+
+static enum send_outcome send_teams_card(const struct config *cfg, struct store *s, const struct batch *b,
+					 char *why, size_t whysize, int64_t *retry_ms)
+{
+	return send_cards(cfg, s, b, teams_card_one, why, whysize, retry_ms);
 }
 
 #define SMS_ACK_HOW "\nReply ACK "

@@ -804,3 +804,18 @@ int store_load_index(struct store *s, const char *key, size_t max, bool newest_f
 	*count = n;
 	return 0;
 }
+
+int store_take_string(redisReply *r, char *out, size_t size)
+{
+	int rc = -1;
+
+	if (r && r->type == REDIS_REPLY_STRING && r->len < size) {
+		memcpy(out, r->str, r->len + 1);
+		rc = 0;
+	} else if (r && r->type == REDIS_REPLY_NIL) {
+		rc = 1;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

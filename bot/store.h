@@ -135,6 +135,11 @@ struct store_field {
 #define STORE_STR_FIELD(name, type, member) { name, STORE_STR, offsetof(type, member), sizeof(((type *)0)->member) }
 #define STORE_I64_FIELD(name, type, member) { name, STORE_I64, offsetof(type, member), sizeof(int64_t) }
 #define STORE_FLAG_FIELD(name, type, member) { name, STORE_FLAG, offsetof(type, member), sizeof(bool) }
+/* A reply that should be one string or nil (HGET, GET, a script's answer):
+ * 0 the string copied into out, 1 nil, -1 anything else (the store failed, or
+ * a string that does not fit size). Frees r (which may be NULL). */
+int store_take_string(redisReply *r, char *out, size_t size);
+
 void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst);
 
 /* r when it is an array reply; otherwise (NULL, an error, anything else) r is

@@ -32,24 +32,13 @@ static void lower_copy(char *out, size_t size, const char *in)
 int team_resolve(struct store *s, const char *org_id, const char *name, char *id, size_t size)
 {
 	char key[160], lname[40];
-	redisReply *r;
-	int rc = -1;
 
 	if (!team_name_valid(name))
 		return 1;
 	lower_copy(lname, sizeof(lname), name);
 	if (org_key(key, sizeof(key), org_id, "team_names") < 0)
 		return -1;
-	r = store_command(s, "HGET %s %s", key, lname);
-	if (r && r->type == REDIS_REPLY_STRING) {
-		wk_strlcpy(id, r->str, size);
-		rc = 0;
-	} else if (r && r->type == REDIS_REPLY_NIL) {
-		rc = 1;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	return store_take_string(store_command(s, "HGET %s %s", key, lname), id, size);
 }
 
 /* Every team script gets the same keys and arguments:
