@@ -25,11 +25,9 @@
 # "-F 4000 -g").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
 FLOOR=${WK_FLOOR_BINARY:-build/floor_lws}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
-DIR=$PWD/build/bench
 DURATION=${WK_BENCH_DURATION:-10s}
 CONNS=${WK_BENCH_CONNS:-1 16 64}
 WORKERS=${WK_BENCH_WORKERS:-4}
@@ -44,7 +42,6 @@ TEAM=T0BENCH
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Redis
 
-. scripts/bench_common.sh
 daemon_pid=
 declare -A FPID URL
 cleanup() {
@@ -57,37 +54,6 @@ trap 'exit 130' INT TERM
 
 redis_url=$(scripts/redis.sh start "$RDIR")
 
-# sign USER TEXT -> exports WK_BENCH_BODY, WK_BENCH_TS, WK_BENCH_SIG
-sign() {
-	local out
-	out=$("$PY" - "$SECRET" "$TEAM" "$1" "$2" <<'PY'
-import hashlib, hmac, sys, time, urllib.parse
-secret, team, user, text = sys.argv[1:5]
-body = urllib.parse.urlencode([
-    ("token", "legacyTok"), ("team_id", team), ("team_domain", "bench"), ("channel_id", "C0BENCH"),
-    ("channel_name", "bench"), ("user_id", user), ("user_name", user.lower()), ("command", "/oncall"),
-    ("text", text), ("api_app_id", "A0BENCH"), ("is_enterprise_install", "false"),
-    ("response_url", "http://127.0.0.1:1/commands/%s/1/bench" % team), ("trigger_id", "1.2.bench")])
-ts = str(int(time.time()))
-sig = "v0=" + hmac.new(secret.encode(), ("v0:%s:%s" % (ts, body)).encode(), hashlib.sha256).hexdigest()
-print(body); print(ts); print(sig)
-PY
-)
-	WK_BENCH_BODY=$(sed -n 1p <<<"$out")
-	WK_BENCH_TS=$(sed -n 2p <<<"$out")
-	WK_BENCH_SIG=$(sed -n 3p <<<"$out")
-	WK_BENCH_SECRET=$SECRET   # bench_oncall.lua signs each request itself (a distinct delivery)
-	export WK_BENCH_BODY WK_BENCH_TS WK_BENCH_SIG WK_BENCH_SECRET
-}
-
-# post: send the signed request, print the HTTP status; the body goes to $DIR/last_reply.json
-post() {
-	curl -sS -o "$DIR/last_reply.json" -w '%{http_code}' --max-time 5 -X POST \
-		-H 'Content-Type: application/x-www-form-urlencoded' \
-		-H "X-Slack-Request-Timestamp: $WK_BENCH_TS" -H "X-Slack-Signature: $WK_BENCH_SIG" \
-		--data-binary "$WK_BENCH_BODY" "$base/slack/commands"
-}
-
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 rsock=$RDIR/redis.sock
@@ -98,7 +64,7 @@ bad=0
 # round trips, commands and context switches per request; figures stored under KEY.
 measure() {
 	local name=$1 pid=$2 url=$3 c=$4 key=$5 t0 t1 r0 r1 x0 x1 perf_pid=
-	sign U0BENCH1 ""   # fresh timestamp for each run
+	bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""   # fresh timestamp for each run
 	t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
 	if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$big" ]; then
 		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
@@ -129,9 +95,6 @@ start_floor() {
 	bench_wait_ready "${FPID[$name]}" "http://127.0.0.1:$fport" "$DIR/$name.log"
 	URL[$name]="http://127.0.0.1:$fport/slack/commands"
 }
-
-# median of the numbers given
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
@@ -186,13 +149,11 @@ for user in ("U0BENCH2", "U0BENCH3"):
     command(user, "/invite", "join " + codes[0])
     command(user, "/oncall", "join")
 PY
-rot_len=$(for rid in $(redis-cli -s "$RDIR/redis.sock" SMEMBERS "wk:{slack:$TEAM}:team_rotations:default"); do
-	redis-cli -s "$RDIR/redis.sock" GET "wk:{slack:$TEAM}:rotation:$rid"
-done | "$PY" -c 'import json,sys; print(sum(len(json.loads(l)["versions"][-1]["members"]) for l in sys.stdin if l.strip()))')
+rot_len=$(bench_rotation_members "$rsock" "slack:$TEAM")
 [ "$rot_len" = 3 ] || { echo "bench.sh: rotation has $rot_len members after seeding, want 3" >&2; exit 1; }
 
-sign U0BENCH1 ""
-code=$(post)
+bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""
+code=$(bench_slack_post "$base")
 [ "$code" = 200 ] || { echo "bench.sh: /oncall answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
 echo "sample reply: $(head -c 300 "$DIR/last_reply.json")"
 
@@ -233,9 +194,6 @@ done
 
 # The table, then the daemon's ratios to the floors against issue 13's targets.
 mb() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb / 1024}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-	ok = (op == ">=" ? v >= t : op == "<=" ? v <= t : v < t); printf "%s %s %s", op, t, (ok ? "ok" : "MISSED") }'; }
 cols=""
 for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac

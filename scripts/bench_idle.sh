@@ -22,10 +22,8 @@
 # the outbox also watches it for entries of dead instances. Logs: build/bench/idle-*.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
-DIR=$PWD/build/bench
 SECONDS_=${WK_IDLE_SECONDS:-20}
 WARMUP=${WK_IDLE_WARMUP_S:-3}
 RUNS=${WK_IDLE_RUNS:-1 2 1q}
@@ -35,7 +33,6 @@ PY=/usr/bin/python3
 [ -x "$BIN" ] || { echo "bench_idle.sh: $BIN not built (make all)" >&2; exit 1; }
 mkdir -p "$DIR"
 
-. scripts/bench_common.sh
 RDIR=
 pids=()
 cleanup() {
