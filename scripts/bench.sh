@@ -45,7 +45,7 @@ RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Re
 daemon_pid=
 declare -A FPID URL
 cleanup() {
-	bench_stop "$daemon_pid" "${FPID[bare]:-}" "${FPID[redis]:-}"
+	bench_stop "${DAEMON_PID:-}" "${FPID[bare]:-}" "${FPID[redis]:-}"
 	scripts/redis.sh stop "$RDIR" || true
 	rm -rf "$RDIR"
 }
@@ -99,16 +99,8 @@ start_floor() {
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
 
-port=$(bench_free_port)
-base=http://127.0.0.1:$port
-
-env -u WK_CONFIG \
-	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-	WK_SLACK_SIGNING_SECRET=$SECRET WK_SLACK_BOT_TOKEN=xoxb-bench \
-	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
-	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon.log" 2>&1 &
-daemon_pid=$!
-bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon.log"
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log"
+daemon_pid=$DAEMON_PID base=$BASE
 URL[daemon]=$base/slack/commands
 
 # Seed through the product's own paths: U0BENCH1 creates the org, switches it to team
@@ -174,21 +166,11 @@ for c in $CONNS; do
 		done
 	done
 	for name in bare redis daemon; do
-		for fig in RPS P99; do
-			declare -n arr=$fig
-			vals=(); for r in $(seq 1 "$rounds"); do vals+=("${arr[$name,$c,$r]}"); done
-			arr[$name,$c]=$(median "${vals[@]}")
-			unset -n arr
-		done
+		for fig in RPS P99; do bench_median_rounds "$fig" "$name,$c" "$rounds"; done
 	done
 done
 for name in bare redis daemon; do
-	for fig in CPU RCPU RT CMDS CS; do
-		declare -n arr=$fig
-		vals=(); for r in $(seq 1 "$ROUNDS"); do vals+=("${arr[$name,$big,$r]}"); done
-		arr[$name]=$(median "${vals[@]}")
-		unset -n arr
-	done
+	for fig in CPU RCPU RT CMDS CS; do bench_median_rounds "$fig" "$name,$big" "$ROUNDS" "$name"; done
 	PEAK[$name]=$(rss_kb "${FPID[$name]}" VmHWM)
 done
 

@@ -1,5 +1,5 @@
 # bench_common.sh - sourced by the bench drivers (from the repo root, right after their cd):
-# the defaults they share, starting and stopping the server under test and the fakes, signing
+# the defaults they share, starting and stopping the daemon under test and the fakes, signing
 # and posting a Slack /oncall, running wrk, reading CPU and Redis figures from /proc and INFO,
 # and the median / ratio / verdict arithmetic of their reports.
 
@@ -35,6 +35,25 @@ bench_wait_ready() {
 # bench_free_port: a free loopback TCP port.
 bench_free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# bench_start_daemon REDIS_URL SIGNING_SECRET LOG [VAR=VALUE...]: start $BIN -c $CONFIG on a
+# free loopback port (without WK_CONFIG from the caller's environment) with Slack on (a bench
+# bot token, the Slack API at an unreachable port), warn-level logs in LOG and the VAR=VALUEs
+# given; sets DAEMON_PID (before waiting, so the caller's cleanup can stop it), BASE (its URL),
+# then waits for /healthz like bench_wait_ready.
+bench_start_daemon() {
+	local redis=$1 secret=$2 log=$3 port
+	shift 3
+	port=$(bench_free_port)
+	BASE=http://127.0.0.1:$port
+	env -u WK_CONFIG \
+		WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$BASE" WK_REDIS_URL="$redis" \
+		WK_SLACK_SIGNING_SECRET="$secret" WK_SLACK_BOT_TOKEN=xoxb-bench \
+		WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn "$@" \
+		"$BIN" -c "$CONFIG" </dev/null >"$log" 2>&1 &
+	DAEMON_PID=$!
+	bench_wait_ready "$DAEMON_PID" "$BASE" "$log"
 }
 
 # bench_start_fake OUT LOG CMD...: start a fake (build/fake_twilio, build/fake_connector) with
@@ -95,6 +114,14 @@ bench_rotation_members() {
 
 # median NUMBER...: the median of the numbers given.
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+# bench_median_rounds FIG KEY N [DEST]: in the associative array named FIG, FIG[DEST] (default
+# KEY) = the median of FIG[KEY,1] .. FIG[KEY,N], one figure's rounds.
+bench_median_rounds() {
+	local -n bmr_fig=$1
+	local r vals=()
+	for r in $(seq 1 "$3"); do vals+=("${bmr_fig[$2,$r]}"); done
+	bmr_fig[${4:-$2}]=$(median "${vals[@]}")
+}
 # ratio A B: A / B to two decimals (0 when B is 0).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 # verdict VALUE OP TARGET (OP >=, <= or <): "OP TARGET ok" or "OP TARGET MISSED".

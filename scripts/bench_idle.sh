@@ -36,24 +36,17 @@ mkdir -p "$DIR"
 RDIR=
 pids=()
 cleanup() {
-	bench_stop "${pids[@]}"
-	[ -n "$RDIR" ] && { scripts/redis.sh stop "$RDIR" || true; rm -rf "$RDIR"; }
+	bench_stop "${pids[@]}" "${DAEMON_PID:-}"
+	[ -z "$RDIR" ] || { scripts/redis.sh stop "$RDIR" || true; rm -rf "$RDIR"; }
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # start_daemon I: one release daemon on the Redis, its pid appended to pids.
 start_daemon() {
-	local port base
-	port=$(bench_free_port)
-	base=http://127.0.0.1:$port
-	env -u WK_CONFIG \
-		WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-		WK_SLACK_SIGNING_SECRET=bench_idle_not_real WK_SLACK_BOT_TOKEN=xoxb-bench \
-		WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
-		"$BIN" -c "$CONFIG" </dev/null >"$DIR/idle-$1.log" 2>&1 &
-	pids+=($!)
-	bench_wait_ready "$!" "$base" "$DIR/idle-$1.log"
+	bench_start_daemon "$redis_url" bench_idle_not_real "$DIR/idle-$1.log"
+	pids+=("$DAEMON_PID")
+	DAEMON_PID=
 }
 
 # monitor SOCKET SECONDS: MONITOR for that long; prints "TOTAL" then "COMMAND COUNT" lines

@@ -53,7 +53,7 @@ idp_pid=
 perf_pid=
 cleanup() {
 	[ -z "$perf_pid" ] || { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; }
-	bench_stop "$daemon_pid" "$idp_pid" "$fake_pid"
+	bench_stop "${DAEMON_PID:-}" "$idp_pid" "$fake_pid"
 	scripts/redis.sh stop "$RDIR" >/dev/null 2>&1 || true
 	rm -rf "$RDIR"
 }
@@ -82,19 +82,12 @@ app_id=$(idp_env WK_TEAMS_APP_ID)
 tenant=$(idp_env WK_TEAMS_TENANT_ID)
 token=$(idp_env TOKEN)
 
-port=$(bench_free_port)
-base=http://127.0.0.1:$port
-env -u WK_CONFIG \
-	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-	WK_SLACK_SIGNING_SECRET=$SECRET WK_SLACK_BOT_TOKEN=xoxb-bench \
-	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon-teams.log" \
 	WK_TEAMS_APP_ID="$app_id" WK_TEAMS_APP_PASSWORD="$(idp_env WK_TEAMS_APP_PASSWORD)" \
 	WK_TEAMS_TENANT_ID="$tenant" WK_TEAMS_OPENID_URL="$(idp_env WK_TEAMS_OPENID_URL)" \
 	WK_TEAMS_ISSUER="$(idp_env WK_TEAMS_ISSUER)" \
-	WK_TEAMS_TOKEN_URL="$fake/$tenant/oauth2/v2.0/token" \
-	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon-teams.log" 2>&1 &
-daemon_pid=$!
-bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon-teams.log"
+	WK_TEAMS_TOKEN_URL="$fake/$tenant/oauth2/v2.0/token"
+daemon_pid=$DAEMON_PID base=$BASE
 
 export WK_BENCH_TEAMS_TOKEN=$token WK_BENCH_TEAMS_SERVICE_URL=$service_url
 export WK_BENCH_TEAMS_TENANT=$tenant WK_BENCH_TEAMS_APP_ID=$app_id
@@ -238,12 +231,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure teams "teams,$r"
 done
 for p in slack teams; do
-	for fig in RPS P99 CPU RCPU RPA; do
-		declare -n arr=$fig
-		vals=(); for r in $(seq 1 "$ROUNDS"); do vals+=("${arr[$p,$r]}"); done
-		arr[$p]=$(median "${vals[@]}")
-		unset -n arr
-	done
+	for fig in RPS P99 CPU RCPU RPA; do bench_median_rounds "$fig" "$p" "$ROUNDS"; done
 done
 ratio_median() {
 	local fig=$1 r vals=()

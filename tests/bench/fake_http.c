@@ -53,7 +53,9 @@ struct fh_conn_counts fh_conns;
 static const struct fh_handlers *handlers;
 static struct fh_conn *conns;
 static int spare_fd = -1;
-/* Shared scratch: single thread, and each request is answered before the next. */
+
+/* The response body being built (fh_clear, fh_put...): single thread, and each
+ * request is answered before the next. */
 static char *scratch;
 static size_t scratch_len, scratch_cap;
 

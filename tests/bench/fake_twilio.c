@@ -4,7 +4,6 @@
  *   fake_twilio PORT ACCOUNT_SID AUTH_TOKEN
  *
  * Listens on 127.0.0.1:PORT (0 = any free port), prints the port as the first
- * Listens on 127.0.0.1:PORT (0 = any free port), prints the port as the first
  * line on stdout, serves until SIGTERM/SIGINT, then prints its counts on
  * stderr. The HTTP server (one thread, epoll, keep-alive, pipelining,
  * Expect: 100-continue) is fake_http.c; this file holds the routes.
