@@ -107,15 +107,15 @@ build/floor_lws: tests/bench/floor_lws.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -o $@ $< -lwebsockets -lhiredis -pthread
 
-# The fake Twilio for the SMS bench: standalone, libc only.
-build/fake_twilio: tests/bench/fake_twilio.c
+# The fake Twilio for the SMS bench: standalone, libc only, on the fakes' HTTP server (fake_http.c).
+build/fake_twilio: tests/bench/fake_twilio.c tests/bench/fake_http.c tests/bench/fake_http.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $< tests/bench/fake_http.c
 
-# The fake Bot Connector (and token endpoint) for the Teams bench: standalone, libc only.
-build/fake_connector: tests/bench/fake_connector.c
+# The fake Bot Connector (and token endpoint) for the Teams bench: the same, on fake_http.c.
+build/fake_connector: tests/bench/fake_connector.c tests/bench/fake_http.c tests/bench/fake_http.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $< tests/bench/fake_http.c
 
 # Fuzz targets link the library objects built by clang with libFuzzer + ASan.
 FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined

@@ -25,11 +25,9 @@
 # "-F 4000 -g").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
 FLOOR=${WK_FLOOR_BINARY:-build/floor_lws}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
-DIR=$PWD/build/bench
 DURATION=${WK_BENCH_DURATION:-10s}
 CONNS=${WK_BENCH_CONNS:-1 16 64}
 WORKERS=${WK_BENCH_WORKERS:-4}
@@ -44,11 +42,10 @@ TEAM=T0BENCH
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-XXXXXX)   # per run: two benches never share a Redis
 
-. scripts/bench_common.sh
 daemon_pid=
 declare -A FPID URL
 cleanup() {
-	bench_stop "$daemon_pid" "${FPID[bare]:-}" "${FPID[redis]:-}"
+	bench_stop "${DAEMON_PID:-}" "${FPID[bare]:-}" "${FPID[redis]:-}"
 	scripts/redis.sh stop "$RDIR" || true
 	rm -rf "$RDIR"
 }
@@ -56,37 +53,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 redis_url=$(scripts/redis.sh start "$RDIR")
-
-# sign USER TEXT -> exports WK_BENCH_BODY, WK_BENCH_TS, WK_BENCH_SIG
-sign() {
-	local out
-	out=$("$PY" - "$SECRET" "$TEAM" "$1" "$2" <<'PY'
-import hashlib, hmac, sys, time, urllib.parse
-secret, team, user, text = sys.argv[1:5]
-body = urllib.parse.urlencode([
-    ("token", "legacyTok"), ("team_id", team), ("team_domain", "bench"), ("channel_id", "C0BENCH"),
-    ("channel_name", "bench"), ("user_id", user), ("user_name", user.lower()), ("command", "/oncall"),
-    ("text", text), ("api_app_id", "A0BENCH"), ("is_enterprise_install", "false"),
-    ("response_url", "http://127.0.0.1:1/commands/%s/1/bench" % team), ("trigger_id", "1.2.bench")])
-ts = str(int(time.time()))
-sig = "v0=" + hmac.new(secret.encode(), ("v0:%s:%s" % (ts, body)).encode(), hashlib.sha256).hexdigest()
-print(body); print(ts); print(sig)
-PY
-)
-	WK_BENCH_BODY=$(sed -n 1p <<<"$out")
-	WK_BENCH_TS=$(sed -n 2p <<<"$out")
-	WK_BENCH_SIG=$(sed -n 3p <<<"$out")
-	WK_BENCH_SECRET=$SECRET   # bench_oncall.lua signs each request itself (a distinct delivery)
-	export WK_BENCH_BODY WK_BENCH_TS WK_BENCH_SIG WK_BENCH_SECRET
-}
-
-# post: send the signed request, print the HTTP status; the body goes to $DIR/last_reply.json
-post() {
-	curl -sS -o "$DIR/last_reply.json" -w '%{http_code}' --max-time 5 -X POST \
-		-H 'Content-Type: application/x-www-form-urlencoded' \
-		-H "X-Slack-Request-Timestamp: $WK_BENCH_TS" -H "X-Slack-Signature: $WK_BENCH_SIG" \
-		--data-binary "$WK_BENCH_BODY" "$base/slack/commands"
-}
 
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
@@ -98,7 +64,7 @@ bad=0
 # round trips, commands and context switches per request; figures stored under KEY.
 measure() {
 	local name=$1 pid=$2 url=$3 c=$4 key=$5 t0 t1 r0 r1 x0 x1 perf_pid=
-	sign U0BENCH1 ""   # fresh timestamp for each run
+	bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""   # fresh timestamp for each run
 	t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
 	if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$big" ]; then
 		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
@@ -130,22 +96,11 @@ start_floor() {
 	URL[$name]="http://127.0.0.1:$fport/slack/commands"
 }
 
-# median of the numbers given
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
-
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
 
-port=$(bench_free_port)
-base=http://127.0.0.1:$port
-
-env -u WK_CONFIG \
-	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-	WK_SLACK_SIGNING_SECRET=$SECRET WK_SLACK_BOT_TOKEN=xoxb-bench \
-	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
-	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon.log" 2>&1 &
-daemon_pid=$!
-bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon.log"
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log"
+daemon_pid=$DAEMON_PID base=$BASE
 URL[daemon]=$base/slack/commands
 
 # Seed through the product's own paths: U0BENCH1 creates the org, switches it to team
@@ -186,13 +141,11 @@ for user in ("U0BENCH2", "U0BENCH3"):
     command(user, "/invite", "join " + codes[0])
     command(user, "/oncall", "join")
 PY
-rot_len=$(for rid in $(redis-cli -s "$RDIR/redis.sock" SMEMBERS "wk:{slack:$TEAM}:team_rotations:default"); do
-	redis-cli -s "$RDIR/redis.sock" GET "wk:{slack:$TEAM}:rotation:$rid"
-done | "$PY" -c 'import json,sys; print(sum(len(json.loads(l)["versions"][-1]["members"]) for l in sys.stdin if l.strip()))')
+rot_len=$(bench_rotation_members "$rsock" "slack:$TEAM")
 [ "$rot_len" = 3 ] || { echo "bench.sh: rotation has $rot_len members after seeding, want 3" >&2; exit 1; }
 
-sign U0BENCH1 ""
-code=$(post)
+bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""
+code=$(bench_slack_post "$base")
 [ "$code" = 200 ] || { echo "bench.sh: /oncall answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
 echo "sample reply: $(head -c 300 "$DIR/last_reply.json")"
 
@@ -213,29 +166,16 @@ for c in $CONNS; do
 		done
 	done
 	for name in bare redis daemon; do
-		for fig in RPS P99; do
-			declare -n arr=$fig
-			vals=(); for r in $(seq 1 "$rounds"); do vals+=("${arr[$name,$c,$r]}"); done
-			arr[$name,$c]=$(median "${vals[@]}")
-			unset -n arr
-		done
+		for fig in RPS P99; do bench_median_rounds "$fig" "$name,$c" "$rounds"; done
 	done
 done
 for name in bare redis daemon; do
-	for fig in CPU RCPU RT CMDS CS; do
-		declare -n arr=$fig
-		vals=(); for r in $(seq 1 "$ROUNDS"); do vals+=("${arr[$name,$big,$r]}"); done
-		arr[$name]=$(median "${vals[@]}")
-		unset -n arr
-	done
+	for fig in CPU RCPU RT CMDS CS; do bench_median_rounds "$fig" "$name,$big" "$ROUNDS" "$name"; done
 	PEAK[$name]=$(rss_kb "${FPID[$name]}" VmHWM)
 done
 
 # The table, then the daemon's ratios to the floors against issue 13's targets.
 mb() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb / 1024}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-	ok = (op == ">=" ? v >= t : op == "<=" ? v <= t : v < t); printf "%s %s %s", op, t, (ok ? "ok" : "MISSED") }'; }
 cols=""
 for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac

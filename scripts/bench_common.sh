@@ -1,5 +1,12 @@
-# bench_common.sh - sourced by the bench drivers: starting and stopping the server under test,
-# running wrk and reading CPU and Redis figures from /proc and INFO.
+# bench_common.sh - sourced by the bench drivers (from the repo root, right after their cd):
+# the defaults they share, starting and stopping the daemon under test and the fakes, signing
+# and posting a Slack /oncall, running wrk, reading CPU and Redis figures from /proc and INFO,
+# and the median / ratio / verdict arithmetic of their reports.
+
+# Defaults: the daemon under test (WK_BINARY), its config (WK_CONFIG), logs and wrk output.
+BIN=${WK_BINARY:-build/watchkeeper}
+CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
+DIR=$PWD/build/bench
 
 # bench_stop PID...: SIGTERM, up to 5 s to drain, then SIGKILL.
 bench_stop() {
@@ -29,6 +36,97 @@ bench_wait_ready() {
 bench_free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# bench_start_daemon REDIS_URL SIGNING_SECRET LOG [VAR=VALUE...]: start $BIN -c $CONFIG on a
+# free loopback port (without WK_CONFIG from the caller's environment) with Slack on (a bench
+# bot token, the Slack API at an unreachable port), warn-level logs in LOG and the VAR=VALUEs
+# given; sets DAEMON_PID (before waiting, so the caller's cleanup can stop it), BASE (its URL),
+# then waits for /healthz like bench_wait_ready.
+bench_start_daemon() {
+	local redis=$1 secret=$2 log=$3 port
+	shift 3
+	port=$(bench_free_port)
+	BASE=http://127.0.0.1:$port
+	env -u WK_CONFIG \
+		WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$BASE" WK_REDIS_URL="$redis" \
+		WK_SLACK_SIGNING_SECRET="$secret" WK_SLACK_BOT_TOKEN=xoxb-bench \
+		WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn "$@" \
+		"$BIN" -c "$CONFIG" </dev/null >"$log" 2>&1 &
+	DAEMON_PID=$!
+	bench_wait_ready "$DAEMON_PID" "$BASE" "$log"
+}
+
+# bench_start_fake OUT LOG CMD...: start a fake (build/fake_twilio, build/fake_connector) with
+# stdout in OUT and stderr in LOG, wait up to 5 s for the port it prints first; sets FAKE_PID
+# and FAKE_PORT, exits 1 if no port came.
+bench_start_fake() {
+	local out=$1 log=$2
+	shift 2
+	"$@" >"$out" 2>"$log" &
+	FAKE_PID=$!
+	for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.05; done
+	FAKE_PORT=$(head -n 1 "$out")
+	[ -n "$FAKE_PORT" ] || { echo "$0: $1 did not start; log:" >&2; cat "$log" >&2; exit 1; }
+}
+
+# bench_slack_sign SECRET TEAM USER TEXT: a `/oncall TEXT` slash command from USER in TEAM,
+# signed now; exports WK_BENCH_BODY, WK_BENCH_TS, WK_BENCH_SIG and WK_BENCH_SECRET (for
+# bench_oncall.lua, which signs each request itself so that each is a distinct delivery).
+bench_slack_sign() {
+	local out
+	out=$(/usr/bin/python3 - "$@" <<'PY'
+import hashlib, hmac, sys, time, urllib.parse
+secret, team, user, text = sys.argv[1:5]
+body = urllib.parse.urlencode([
+    ("token", "legacyTok"), ("team_id", team), ("team_domain", "bench"), ("channel_id", "C0BENCH"),
+    ("channel_name", "bench"), ("user_id", user), ("user_name", user.lower()), ("command", "/oncall"),
+    ("text", text), ("api_app_id", "A0BENCH"), ("is_enterprise_install", "false"),
+    ("response_url", "http://127.0.0.1:1/commands/%s/1/bench" % team), ("trigger_id", "1.2.bench")])
+ts = str(int(time.time()))
+sig = "v0=" + hmac.new(secret.encode(), ("v0:%s:%s" % (ts, body)).encode(), hashlib.sha256).hexdigest()
+print(body); print(ts); print(sig)
+PY
+)
+	WK_BENCH_BODY=$(sed -n 1p <<<"$out")
+	WK_BENCH_TS=$(sed -n 2p <<<"$out")
+	WK_BENCH_SIG=$(sed -n 3p <<<"$out")
+	WK_BENCH_SECRET=$1
+	export WK_BENCH_BODY WK_BENCH_TS WK_BENCH_SIG WK_BENCH_SECRET
+}
+
+# bench_slack_post BASE_URL: POST the request bench_slack_sign made to BASE_URL/slack/commands,
+# print the HTTP status; the body goes to $DIR/last_reply.json.
+bench_slack_post() {
+	curl -sS -o "$DIR/last_reply.json" -w '%{http_code}' --max-time 5 -X POST \
+		-H 'Content-Type: application/x-www-form-urlencoded' \
+		-H "X-Slack-Request-Timestamp: $WK_BENCH_TS" -H "X-Slack-Signature: $WK_BENCH_SIG" \
+		--data-binary "$WK_BENCH_BODY" "$1/slack/commands"
+}
+
+# bench_rotation_members SOCKET ORG: the members of ORG's (e.g. slack:T0BENCH) default
+# rotation(s) in the Redis at SOCKET, summed over their latest versions.
+bench_rotation_members() {
+	local rid
+	for rid in $(redis-cli -s "$1" SMEMBERS "wk:{$2}:team_rotations:default"); do
+		redis-cli -s "$1" GET "wk:{$2}:rotation:$rid"
+	done | /usr/bin/python3 -c 'import json,sys; print(sum(len(json.loads(l)["versions"][-1]["members"]) for l in sys.stdin if l.strip()))'
+}
+
+# median NUMBER...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+# bench_median_rounds FIG KEY N [DEST]: in the associative array named FIG, FIG[DEST] (default
+# KEY) = the median of FIG[KEY,1] .. FIG[KEY,N], one figure's rounds.
+bench_median_rounds() {
+	local -n bmr_fig=$1
+	local r vals=()
+	for r in $(seq 1 "$3"); do vals+=("${bmr_fig[$2,$r]}"); done
+	bmr_fig[${4:-$2}]=$(median "${vals[@]}")
+}
+# ratio A B: A / B to two decimals (0 when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+# verdict VALUE OP TARGET (OP >=, <= or <): "OP TARGET ok" or "OP TARGET MISSED".
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+	ok = (op == ">=" ? v >= t : op == "<=" ? v <= t : v < t); printf "%s %s %s", op, t, (ok ? "ok" : "MISSED") }'; }
 
 # bench_to_ms VALUE: wrk's latencies (512.00us, 1.23ms, 1.00s, 2.00m) in milliseconds.
 bench_to_ms() {

@@ -22,10 +22,8 @@
 # the outbox also watches it for entries of dead instances. Logs: build/bench/idle-*.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
-DIR=$PWD/build/bench
 SECONDS_=${WK_IDLE_SECONDS:-20}
 WARMUP=${WK_IDLE_WARMUP_S:-3}
 RUNS=${WK_IDLE_RUNS:-1 2 1q}
@@ -35,28 +33,20 @@ PY=/usr/bin/python3
 [ -x "$BIN" ] || { echo "bench_idle.sh: $BIN not built (make all)" >&2; exit 1; }
 mkdir -p "$DIR"
 
-. scripts/bench_common.sh
 RDIR=
 pids=()
 cleanup() {
-	bench_stop "${pids[@]}"
-	[ -n "$RDIR" ] && { scripts/redis.sh stop "$RDIR" || true; rm -rf "$RDIR"; }
+	bench_stop "${pids[@]}" "${DAEMON_PID:-}"
+	[ -z "$RDIR" ] || { scripts/redis.sh stop "$RDIR" || true; rm -rf "$RDIR"; }
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # start_daemon I: one release daemon on the Redis, its pid appended to pids.
 start_daemon() {
-	local port base
-	port=$(bench_free_port)
-	base=http://127.0.0.1:$port
-	env -u WK_CONFIG \
-		WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-		WK_SLACK_SIGNING_SECRET=bench_idle_not_real WK_SLACK_BOT_TOKEN=xoxb-bench \
-		WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
-		"$BIN" -c "$CONFIG" </dev/null >"$DIR/idle-$1.log" 2>&1 &
-	pids+=($!)
-	bench_wait_ready "$!" "$base" "$DIR/idle-$1.log"
+	bench_start_daemon "$redis_url" bench_idle_not_real "$DIR/idle-$1.log"
+	pids+=("$DAEMON_PID")
+	DAEMON_PID=
 }
 
 # monitor SOCKET SECONDS: MONITOR for that long; prints "TOTAL" then "COMMAND COUNT" lines

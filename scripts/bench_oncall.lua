@@ -16,18 +16,11 @@ unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const un
 ]]
 local crypto = ffi.load("libcrypto.so.3")
 
-local body = os.getenv("WK_BENCH_BODY")
-local ts = os.getenv("WK_BENCH_TS")
-local secret = os.getenv("WK_BENCH_SECRET")
-if not (body and ts and secret) then
-	error("WK_BENCH_BODY, WK_BENCH_TS and WK_BENCH_SECRET must be set (run scripts/bench.sh)")
-end
-
-local threads = 0
-function setup(thread)       -- runs in the main state: number the threads
-	threads = threads + 1
-	thread:set("tid", threads)
-end
+-- bench_wrk.lua (next to this file): getenv, and setup() numbering the threads as `tid`.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local bench = dofile(here .. "bench_wrk.lua")
+local body, ts, secret = bench.getenv({ "WK_BENCH_BODY", "WK_BENCH_TS", "WK_BENCH_SECRET" },
+                                       "scripts/bench.sh")
 
 local md = ffi.new("unsigned char[32]")
 local mdlen = ffi.new("unsigned int[1]")

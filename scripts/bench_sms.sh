@@ -8,10 +8,8 @@
 # requests well below 64) and the daemon's RSS. Logs: build/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
-DIR=$PWD/build/bench
 N=${WK_BENCH_SMS:-20000}
 SID=AC0123456789abcdef0123456789abcdef
 TOKEN=bench_twilio_token_not_real
@@ -19,7 +17,6 @@ ORG=slack:T0SMSBENCH
 
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-sms-XXXXXX)
-. scripts/bench_common.sh
 daemon_pid=
 fake_pid=
 cleanup() {
@@ -31,13 +28,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 redis_url=$(scripts/redis.sh start "$RDIR")
-build/fake_twilio 0 "$SID" "$TOKEN" >"$RDIR/fake.out" 2>"$DIR/fake_twilio.log" &
-fake_pid=$!
-for _ in $(seq 1 100); do [ -s "$RDIR/fake.out" ] && break; sleep 0.05; done
-fake_port=$(head -n 1 "$RDIR/fake.out")
-[ -n "$fake_port" ] || { echo "bench_sms.sh: fake Twilio did not start" >&2; exit 1; }
+bench_start_fake "$RDIR/fake.out" "$DIR/fake_twilio.log" build/fake_twilio 0 "$SID" "$TOKEN"
+fake_pid=$FAKE_PID
+fake_port=$FAKE_PORT
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(bench_free_port)
 base=http://127.0.0.1:$port
 env -u WK_CONFIG \
 	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \

@@ -7,20 +7,12 @@
 -- Environment (set by bench_teams.sh): WK_BENCH_TEAMS_TOKEN, WK_BENCH_TEAMS_SERVICE_URL,
 -- WK_BENCH_TEAMS_TENANT, WK_BENCH_TEAMS_APP_ID, WK_BENCH_TEAMS_RUN.
 
-local token = os.getenv("WK_BENCH_TEAMS_TOKEN")
-local surl = os.getenv("WK_BENCH_TEAMS_SERVICE_URL")
-local tenant = os.getenv("WK_BENCH_TEAMS_TENANT")
-local app = os.getenv("WK_BENCH_TEAMS_APP_ID")
-local run = os.getenv("WK_BENCH_TEAMS_RUN")
-if not (token and surl and tenant and app and run) then
-	error("WK_BENCH_TEAMS_TOKEN, _SERVICE_URL, _TENANT, _APP_ID and _RUN must be set (run scripts/bench_teams.sh)")
-end
-
-local threads = 0
-function setup(thread)       -- runs in the main state: number the threads
-	threads = threads + 1
-	thread:set("tid", threads)
-end
+-- bench_wrk.lua (next to this file): getenv, and setup() numbering the threads as `tid`.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local bench = dofile(here .. "bench_wrk.lua")
+local token, surl, tenant, app, run = bench.getenv({ "WK_BENCH_TEAMS_TOKEN",
+	"WK_BENCH_TEAMS_SERVICE_URL", "WK_BENCH_TEAMS_TENANT", "WK_BENCH_TEAMS_APP_ID",
+	"WK_BENCH_TEAMS_RUN" }, "scripts/bench_teams.sh")
 
 -- Everything but the id is the same for every request: split the body around it once.
 local head = '{"type":"message","id":"'

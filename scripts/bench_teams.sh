@@ -28,12 +28,10 @@
 # and prints the samples per daemon thread with their libraries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh   # BIN, CONFIG, DIR
 
-BIN=${WK_BINARY:-build/watchkeeper}
-CONFIG=${WK_CONFIG:-config/watchkeeper.example.json}
 FAKE=build/fake_connector
 JWT=build/bench_jwt
-DIR=$PWD/build/bench
 DURATION=${WK_BENCH_DURATION:-10s}
 WARMUP=${WK_BENCH_WARMUP:-3s}
 C=${WK_BENCH_CONNS:-64}
@@ -49,14 +47,13 @@ done
 mkdir -p "$DIR"
 RDIR=$(mktemp -d /tmp/wk-bench-teams-XXXXXX)
 
-. scripts/bench_common.sh
 daemon_pid=
 fake_pid=
 idp_pid=
 perf_pid=
 cleanup() {
 	[ -z "$perf_pid" ] || { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; }
-	bench_stop "$daemon_pid" "$idp_pid" "$fake_pid"
+	bench_stop "${DAEMON_PID:-}" "$idp_pid" "$fake_pid"
 	scripts/redis.sh stop "$RDIR" >/dev/null 2>&1 || true
 	rm -rf "$RDIR"
 }
@@ -71,12 +68,9 @@ jwt_us=$(awk '{print $2}' <<<"$jwt_line")
 redis_url=$(scripts/redis.sh start "$RDIR")
 rsock=$RDIR/redis.sock
 
-"$FAKE" 0 >"$RDIR/fake.out" 2>"$DIR/fake_connector.log" &
-fake_pid=$!
-for _ in $(seq 1 100); do [ -s "$RDIR/fake.out" ] && break; sleep 0.05; done
-fake_port=$(head -n 1 "$RDIR/fake.out")
-[ -n "$fake_port" ] || { echo "bench_teams.sh: the fake connector did not start" >&2; exit 1; }
-fake=http://127.0.0.1:$fake_port
+bench_start_fake "$RDIR/fake.out" "$DIR/fake_connector.log" "$FAKE" 0
+fake_pid=$FAKE_PID
+fake=http://127.0.0.1:$FAKE_PORT
 service_url=$fake/
 
 "$PY" scripts/bench_teams_idp.py "$service_url" >"$RDIR/idp.out" 2>"$DIR/teams_idp.log" &
@@ -88,53 +82,15 @@ app_id=$(idp_env WK_TEAMS_APP_ID)
 tenant=$(idp_env WK_TEAMS_TENANT_ID)
 token=$(idp_env TOKEN)
 
-port=$(bench_free_port)
-base=http://127.0.0.1:$port
-env -u WK_CONFIG \
-	WK_LISTEN="127.0.0.1:$port" WK_PUBLIC_URL="$base" WK_REDIS_URL="$redis_url" \
-	WK_SLACK_SIGNING_SECRET=$SECRET WK_SLACK_BOT_TOKEN=xoxb-bench \
-	WK_SLACK_API_URL=http://127.0.0.1:1/api WK_LOG_LEVEL=warn \
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon-teams.log" \
 	WK_TEAMS_APP_ID="$app_id" WK_TEAMS_APP_PASSWORD="$(idp_env WK_TEAMS_APP_PASSWORD)" \
 	WK_TEAMS_TENANT_ID="$tenant" WK_TEAMS_OPENID_URL="$(idp_env WK_TEAMS_OPENID_URL)" \
 	WK_TEAMS_ISSUER="$(idp_env WK_TEAMS_ISSUER)" \
-	WK_TEAMS_TOKEN_URL="$fake/$tenant/oauth2/v2.0/token" \
-	"$BIN" -c "$CONFIG" </dev/null >"$DIR/daemon-teams.log" 2>&1 &
-daemon_pid=$!
-bench_wait_ready "$daemon_pid" "$base" "$DIR/daemon-teams.log"
+	WK_TEAMS_TOKEN_URL="$fake/$tenant/oauth2/v2.0/token"
+daemon_pid=$DAEMON_PID base=$BASE
 
 export WK_BENCH_TEAMS_TOKEN=$token WK_BENCH_TEAMS_SERVICE_URL=$service_url
 export WK_BENCH_TEAMS_TENANT=$tenant WK_BENCH_TEAMS_APP_ID=$app_id
-
-# sign USER TEXT -> exports WK_BENCH_BODY, WK_BENCH_TS, WK_BENCH_SIG, WK_BENCH_SECRET (as bench.sh)
-sign() {
-	local out
-	out=$("$PY" - "$SECRET" "$TEAM" "$1" "$2" <<'PY'
-import hashlib, hmac, sys, time, urllib.parse
-secret, team, user, text = sys.argv[1:5]
-body = urllib.parse.urlencode([
-    ("token", "legacyTok"), ("team_id", team), ("team_domain", "bench"), ("channel_id", "C0BENCH"),
-    ("channel_name", "bench"), ("user_id", user), ("user_name", user.lower()), ("command", "/oncall"),
-    ("text", text), ("api_app_id", "A0BENCH"), ("is_enterprise_install", "false"),
-    ("response_url", "http://127.0.0.1:1/commands/%s/1/bench" % team), ("trigger_id", "1.2.bench")])
-ts = str(int(time.time()))
-sig = "v0=" + hmac.new(secret.encode(), ("v0:%s:%s" % (ts, body)).encode(), hashlib.sha256).hexdigest()
-print(body); print(ts); print(sig)
-PY
-)
-	WK_BENCH_BODY=$(sed -n 1p <<<"$out")
-	WK_BENCH_TS=$(sed -n 2p <<<"$out")
-	WK_BENCH_SIG=$(sed -n 3p <<<"$out")
-	WK_BENCH_SECRET=$SECRET
-	export WK_BENCH_BODY WK_BENCH_TS WK_BENCH_SIG WK_BENCH_SECRET
-}
-
-# slack_post: send the signed request, print the HTTP status; body in $DIR/last_reply.json
-slack_post() {
-	curl -sS -o "$DIR/last_reply.json" -w '%{http_code}' --max-time 5 -X POST \
-		-H 'Content-Type: application/x-www-form-urlencoded' \
-		-H "X-Slack-Request-Timestamp: $WK_BENCH_TS" -H "X-Slack-Signature: $WK_BENCH_SIG" \
-		--data-binary "$WK_BENCH_BODY" "$base/slack/commands"
-}
 
 # teams_post TEXT ID: one personal message activity with the bench token, print the status
 teams_post() {
@@ -182,27 +138,21 @@ for _ in $(seq 1 100); do
 done
 [ "$code" = 200 ] || { echo "bench_teams.sh: Teams 'oncall join' answered $code: $(cat "$DIR/last_teams_reply.txt")" >&2; exit 1; }
 [ "$(wait_replies 1)" -ge 1 ] || { echo "bench_teams.sh: no Teams reply reached the fake connector; log:" >&2; tail -n 20 "$DIR/daemon-teams.log" >&2; exit 1; }
-sign U0BENCH1 join
-code=$(slack_post)
+bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 join
+code=$(bench_slack_post "$base")
 [ "$code" = 200 ] || { echo "bench_teams.sh: Slack /oncall join answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
 
-# members ORG: the members of the org's default rotation(s), from Redis
-members() {
-	for rid in $(redis-cli -s "$rsock" SMEMBERS "wk:{$1}:team_rotations:default"); do
-		redis-cli -s "$rsock" GET "wk:{$1}:rotation:$rid"
-	done | "$PY" -c 'import json,sys; print(sum(len(json.loads(l)["versions"][-1]["members"]) for l in sys.stdin if l.strip()))'
-}
 for _ in $(seq 1 50); do   # the Teams command runs on a worker after the 200
-	[ "$(members "teams:$tenant")" = 1 ] && [ "$(members "slack:$TEAM")" = 1 ] && break
+	[ "$(bench_rotation_members "$rsock" "teams:$tenant")" = 1 ] && [ "$(bench_rotation_members "$rsock" "slack:$TEAM")" = 1 ] && break
 	sleep 0.1
 done
 for org in "slack:$TEAM" "teams:$tenant"; do
-	m=$(members "$org")
+	m=$(bench_rotation_members "$rsock" "$org")
 	[ "$m" = 1 ] || { echo "bench_teams.sh: $org's rotation has $m members after seeding, want 1" >&2; exit 1; }
 done
 
-sign U0BENCH1 ""
-code=$(slack_post)
+bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""
+code=$(bench_slack_post "$base")
 [ "$code" = 200 ] || { echo "bench_teams.sh: /oncall answered $code: $(cat "$DIR/last_reply.json")" >&2; exit 1; }
 echo "sample Slack reply: $(head -c 200 "$DIR/last_reply.json")"
 before=$(replies)
@@ -237,7 +187,7 @@ measure() {
 	local plat=$1 key=$2 warm=${3:-} t0 t1 r0 r1 c0 c1 lua url dur=$DURATION
 	run_no=$((run_no + 1))
 	if [ "$plat" = slack ]; then
-		sign U0BENCH1 ""
+		bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""
 		lua=scripts/bench_oncall.lua url=$base/slack/commands
 	else
 		export WK_BENCH_TEAMS_RUN=$(( $(date +%s) % 100000 ))$run_no
@@ -272,10 +222,6 @@ measure() {
 		printf "%.1f %.1f %.3f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n, (c1 - c0) / n }')
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-	ok = (op == ">=" ? v >= t : v <= t); printf "%s %s %s", op, t, (ok ? "ok" : "MISSED") }'; }
 
 bench_wait_idle
 measure slack w warmup
@@ -285,12 +231,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure teams "teams,$r"
 done
 for p in slack teams; do
-	for fig in RPS P99 CPU RCPU RPA; do
-		declare -n arr=$fig
-		vals=(); for r in $(seq 1 "$ROUNDS"); do vals+=("${arr[$p,$r]}"); done
-		arr[$p]=$(median "${vals[@]}")
-		unset -n arr
-	done
+	for fig in RPS P99 CPU RCPU RPA; do bench_median_rounds "$fig" "$p" "$ROUNDS"; done
 done
 ratio_median() {
 	local fig=$1 r vals=()
