@@ -41,7 +41,7 @@
  *              with the error; Twilio's delivery reports join it), kept a week
  *              like the record itself.
  *
- * Channels are rows of a table (outbox.c): slack (DM), slack_channel (a post
+ * Channels are rows of a table (outbox_channels.c): slack (DM), slack_channel (a post
  * into a channel; the notification's member is the channel id), slack_card
  * (an incident's card in a channel, posted once and then updated in place;
  * the text is the incident number: bot/incident_card.h), email (SMTP),
