@@ -82,6 +82,9 @@ static const struct config_key config_keys[] = {
 	{ "teams.token_url", "WK_TEAMS_TOKEN_URL", STR(teams_token_url), "", 0, 0, 0,
 	  "the OAuth token endpoint for the bot's own tokens; empty = "
 	  "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token" },
+	{ "teams.max_per_second", "WK_TEAMS_MAX_PER_SECOND", INT(teams_max_per_second), "25", 1, 1000, 0,
+	  "notifications (pages, notices, cards) a second into one Teams tenant across all instances, 1..1000; "
+	  "Teams allows a bot 30 requests a second per tenant, answers to commands included" },
 	{ "teams.issuer", "WK_TEAMS_ISSUER", STR(teams_issuer), "https://api.botframework.com", 0, 0, 0,
 	  "the issuer inbound Bot Framework tokens must name" },
 	{ "rotation.timezone", "WK_ROTATION_TIMEZONE", STR(rotation_timezone), "UTC", 0, 0, 0,

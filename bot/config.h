@@ -58,6 +58,7 @@ struct config {
 	char *teams_openid_url;		/* OpenID metadata of the Bot Framework's token issuer */
 	char *teams_token_url;		/* client-credentials token endpoint; "" = derived from the tenant */
 	char *teams_issuer;		/* the iss inbound tokens must carry */
+	int64_t teams_max_per_second;	/* notifications a second per tenant, all instances */
 
 	char *rotation_timezone;
 	char *rotation_handoff;		/* "monday 09:00" */

@@ -165,7 +165,11 @@ static const struct store_script claim_script = {
 	"  end\n"
 	"  if wait > 0 then return {'wait', tostring(wait)} end\n"
 	"  if rate > 0 then\n"
-	"    local second = 'wk:{notify}:rate:' .. ch .. ':' .. math.floor(now / 1000)\n"
+	/* A provider's rate: Twilio's is the sender's, across orgs; Teams' is per
+	 * tenant (per org), one budget for all of its channels. */
+	"    local bucket = ch\n"
+	"    if string.sub(ch, 1, 5) == 'teams' then bucket = 'teams:' .. p end\n"
+	"    local second = 'wk:{notify}:rate:' .. bucket .. ':' .. math.floor(now / 1000)\n"
 	"    if redis.call('INCR', second) == 1 then redis.call('EXPIRE', second, 2) end\n"
 	"    if tonumber(redis.call('GET', second)) > rate then\n"
 	"      return {'wait', tostring(1000 - now % 1000 + math.random(0, 199))}\n"

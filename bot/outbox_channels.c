@@ -484,6 +484,7 @@ static enum send_outcome send_nowhere(const struct config *cfg, struct store *s,
 
 static int64_t sms_in_flight(const struct config *cfg) { return cfg->twilio_max_in_flight; }
 static int64_t sms_per_second(const struct config *cfg) { return cfg->twilio_max_per_second; }
+static int64_t teams_per_second(const struct config *cfg) { return cfg->teams_max_per_second; }
 static int64_t sms_gap_ms(const struct config *cfg) { return cfg->notify_sms_gap_s * 1000; }
 static int64_t sms_per_hour(const struct config *cfg) { return cfg->notify_sms_per_hour; }
 static int64_t email_gap_ms(const struct config *cfg) { return cfg->notify_email_gap_s * 1000; }
@@ -499,10 +500,10 @@ const struct channel outbox_channels[] = {
 	/* The incident card: paced like a channel post, at most one a second. */
 	{ "slack_card", "chat", slack_configured, send_slack_card, verify_slack_channel, unlimited, unlimited,
 	  slack_gap_ms, unlimited },
-	{ "teams", "chat", teams_configured, send_teams, NULL, unlimited, unlimited, teams_gap_ms, unlimited },
-	{ "teams_channel", "chat", teams_configured, send_teams_channel, NULL, unlimited, unlimited, teams_gap_ms,
+	{ "teams", "chat", teams_configured, send_teams, NULL, unlimited, teams_per_second, teams_gap_ms, unlimited },
+	{ "teams_channel", "chat", teams_configured, send_teams_channel, NULL, unlimited, teams_per_second, teams_gap_ms,
 	  unlimited },
-	{ "teams_card", "chat", teams_configured, send_teams_card, NULL, unlimited, unlimited, teams_gap_ms,
+	{ "teams_card", "chat", teams_configured, send_teams_card, NULL, unlimited, teams_per_second, teams_gap_ms,
 	  unlimited },
 	{ "sms", "SMS", twilio_configured, send_sms, verify_sms, sms_in_flight, sms_per_second, sms_gap_ms,
 	  sms_per_hour },

@@ -470,3 +470,27 @@ def _():
         status, _, _ = post(w, ft.personal_message("oncall", service_url=w.conn.url),
                             token=w.idp.mint(serviceurl=w.conn.url, key="key-2"))
         check_eq(status, 200, "the new key's token")
+
+
+@test("teams: notifications into one tenant keep to teams.max_per_second across people", world=False)
+def _():
+    with teams_world(WK_TEAMS_MAX_PER_SECOND="1") as w:
+        alice, bob = alice_and_bob(w)
+        others = [bob]
+        link = alice.say("oncall invite link developer")
+        code = re.findall(r"join ([a-z2-7]{32})", link)[0]
+        for n in (3, 4):
+            user = {"id": "29:1fixtureUser%d" % n, "name": "User %d" % n,
+                    "aadObjectId": "00000000-0000-0000-0000-00000000000%d" % n}
+            p = Person(w, user, "a:1fixtureConversation%d" % n)
+            check_re(r"Welcome", p.say("oncall invite join " + code), "user %d joins" % n)
+            others.append(p)
+        for p in others:
+            at, ent = p.mention()
+            alice.say("oncall page %s the disk is full" % at, entities=[ent])
+        check(wait_until(lambda: all(any("disk is full" in t for t in w.conn.texts(p.conv)) for p in others), 10),
+              "not every page arrived")
+        times = sorted(min(r["t"] for r in w.conn.requests if r.get("conversation") == p.conv and r["method"] == "POST"
+                           and "disk is full" in json.dumps(r.get("json")))
+                       for p in others)
+        check(times[-1] - times[0] >= 1.0, "three pages at 1 a second went out within %.2f s" % (times[-1] - times[0]))
