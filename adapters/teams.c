@@ -334,18 +334,19 @@ static void answer(struct worker *w, struct teams_job *job, const char *org, con
 	char *body;
 
 	if (r->personal && strcmp(job->conv_type, "personal") != 0) {
-		const char *note;
+		const char *note = "I sent you the answer in our 1:1 chat.";
+		render_reply(w->store, org, r, out, false);
+		body = buf_detach(out, &len);
 		if (personal_chat(w->store, org, member, conv, sizeof(conv))) {
 			struct teams_job direct = *job;
-			render_reply(w->store, org, r, out, false);
-			body = buf_detach(out, &len);
 			wk_strlcpy(direct.conversation, conv, sizeof(direct.conversation));
 			direct.activity[0] = '\0';
 			post(&direct, body, len);
-			note = "I sent you the answer in our 1:1 chat.";
 		} else {
-			note = "That answer is for you only, and I have no 1:1 chat with you yet: open a chat with "
-			       "me, say hi, then ask again there or here.";
+			/* No chat yet: open one with the answer as its first message. */
+			teams_open_chat_async(job->cfg, job->service_url, job->req.org_external, job->from_id, body, len,
+					      sent, NULL);
+			free(body);
 		}
 		buf_reset(out);
 		teams_text_activity(note, out);

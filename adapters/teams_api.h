@@ -141,6 +141,16 @@ typedef void (*teams_done_fn)(void *arg, int result, const char *activity_id, lo
 void teams_send_async(const struct config *cfg, const char *service_url, const char *conversation_id,
 		      const char *reply_to_id, char *activity_json, size_t len, teams_done_fn done, void *arg);
 
+/* A 1:1 chat with user_id ("29:...") opened and activity_json posted in it,
+ * in one request: POST {serviceUrl}/v3/conversations with the
+ * ConversationParameters of teams_create_conversation() and the activity
+ * (Teams answers the existing chat when there is one). Without waiting, for
+ * workers: done gets the result as teams_send_async()'s, with the chat's
+ * conversation id where a send's activity id would be. activity_json is only
+ * read. Thread: any but the loop's. */
+void teams_open_chat_async(const struct config *cfg, const char *service_url, const char *tenant_id,
+			   const char *user_id, const char *activity_json, size_t len, teams_done_fn done, void *arg);
+
 /* teams_get_member() without waiting, for workers (claiming an email invite
  * needs the person's email): done(arg, result, member, why) runs exactly once
  * as teams_send_async()'s does (result 0 with member filled, else 1 / -1 and

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void pending_free(struct pending *p)
 {
@@ -160,4 +161,37 @@ void teams_get_member_async(const struct config *cfg, const char *service_url, c
 	p->arg = arg;
 	pending_start(p, service_url, conversation_id, "members", member_id ? member_id : "", true,
 		      "empty or over-long conversation or member id");
+}
+
+void teams_open_chat_async(const struct config *cfg, const char *service_url, const char *tenant_id,
+			   const char *user_id, const char *activity_json, size_t len, teams_done_fn done, void *arg)
+{
+	struct pending *p = xcalloc(1, sizeof(*p));
+	struct buf url = BUF_INIT(16384);
+	char bot[128], why[TEAMS_WHY_SIZE];
+	json_error_t jerr;
+	json_t *activity = activity_json ? json_loadb(activity_json, len, 0, &jerr) : NULL, *params = NULL;
+	int rc;
+
+	p->cfg = cfg;
+	p->done = done;
+	p->arg = arg;
+	if ((rc = teams_check_config_and_url(cfg, service_url, why, sizeof(why))) != 0) {
+		teams_pending_fail(p, rc, why);
+	} else if (!teams_id_ok(tenant_id) || !teams_id_ok(user_id) || !json_is_object(activity) ||
+		   (size_t)snprintf(bot, sizeof(bot), "28:%s", cfg->teams_app_id) >= sizeof(bot) ||
+		   !(params = json_pack("{s:{s:s}, s:[{s:s}], s:b, s:s, s:{s:{s:s}}, s:O}", "bot", "id", bot, "members",
+					"id", user_id, "isGroup", 0, "tenantId", tenant_id, "channelData", "tenant", "id",
+					tenant_id, "activity", activity)) ||
+		   !(p->body = json_dumps(params, JSON_COMPACT))) {
+		teams_pending_fail(p, 1, "opening a Teams chat needs a user id, a tenant id and an activity");
+	} else {
+		p->len = strlen(p->body);
+		teams_build_url(&url, service_url, NULL, NULL, NULL);
+		p->url = buf_detach(&url, NULL);
+		teams_token_async(p);
+	}
+	json_decref(activity);
+	json_decref(params);
+	buf_free(&url);
 }

@@ -291,7 +291,7 @@ def _():
 
 
 @test("teams: an invite code asked for in a channel goes to the asker's 1:1 chat, with a note in the "
-      "channel", world=False)
+      "channel; for someone who never chatted with the bot the chat is opened with the answer", world=False)
 def _():
     with teams_world() as w:
         alice = Person(w, ft.USER, "a:1fixtureConversationId")
@@ -305,6 +305,15 @@ def _():
         check(not re.search(r"[a-z2-7]{32}", note), "the code leaked into the channel: %r" % note)
         check(wait_until(lambda: any(re.search(r"join [a-z2-7]{32}", t) for t in w.conn.texts(alice.conv)), 5),
               "no code in Alice's 1:1 chat: %s" % w.conn.texts(alice.conv))
+        # Someone who never chatted with the bot: the chat is opened with the answer in it.
+        b = ft.channel_message("oncall help", user=BOB_USER, service_url=w.conn.url)
+        post(w, b)
+        check_re(r"1:1 chat", texts_when(w, b["conversation"]["id"])[0], "the note for Bob")
+        check(wait_until(lambda: any(r.get("op") == "create" and r["status"] in (200, 201) for r in w.conn.requests), 5),
+              "no 1:1 chat opened for Bob: %s" % [(r["method"], r["path"]) for r in w.conn.requests])
+        made = [r for r in w.conn.requests if r.get("op") == "create"][-1]["json"]
+        check_eq(made["members"], [{"id": BOB_USER["id"]}], "the chat's member")
+        check_re(r"oncall", ft.activity_text(made["activity"]), "the answer is the chat's first message")
 
 
 @test("teams: an incident opened in a channel gets its card there, and the card is replaced in place "
