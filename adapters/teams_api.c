@@ -414,13 +414,30 @@ static int conversation_answer(json_t *root, void *out, char *w, size_t wsize)
 	return -1;
 }
 
+json_t *teams_conversation_params(const struct config *cfg, const char *tenant_id, const char *user_id,
+				  json_t *activity)
+{
+	char bot[128];
+	json_t *params;
+
+	if (!teams_id_ok(tenant_id) || !teams_id_ok(user_id) || !cfg->teams_app_id ||
+	    (size_t)snprintf(bot, sizeof(bot), "28:%s", cfg->teams_app_id) >= sizeof(bot))
+		return NULL;
+	params = json_pack("{s:{s:s}, s:[{s:s}], s:b, s:s, s:{s:{s:s}}}", "bot", "id", bot, "members", "id", user_id,
+			   "isGroup", 0, "tenantId", tenant_id, "channelData", "tenant", "id", tenant_id);
+	if (params && activity && json_object_set(params, "activity", activity) < 0) {
+		json_decref(params);
+		return NULL;
+	}
+	return params;
+}
+
 int teams_create_conversation(const struct config *cfg, const char *service_url, const char *tenant_id,
 			      const char *user_id, char *conversation_id, size_t convsize, long *retry_after,
 			      char *why, size_t whysize)
 {
 	struct text_out t = { conversation_id, convsize };
 	struct call c = { OP_CREATE, "POST", service_url, NULL, NULL, NULL, NULL, 0, conversation_answer, &t };
-	char bot[128];
 	json_t *params;
 	char *body;
 	int rc;
@@ -428,17 +445,12 @@ int teams_create_conversation(const struct config *cfg, const char *service_url,
 	if (!conversation_id || !convsize)
 		return refuse(OP_CREATE, retry_after, why, whysize, "no room for the conversation id");
 	conversation_id[0] = '\0';
-	if (!teams_id_ok(tenant_id) || !teams_id_ok(user_id) || !cfg->teams_app_id ||
-	    (size_t)snprintf(bot, sizeof(bot), "28:%s", cfg->teams_app_id) >= sizeof(bot))
-		return refuse(OP_CREATE, retry_after, why, whysize,
-			      "creating a Teams conversation needs a user id, a tenant id and teams.app_id");
-	params = json_pack("{s:{s:s}, s:[{s:s}], s:b, s:s, s:{s:{s:s}}}", "bot", "id", bot, "members", "id", user_id,
-			   "isGroup", 0, "tenantId", tenant_id, "channelData", "tenant", "id", tenant_id);
+	params = teams_conversation_params(cfg, tenant_id, user_id, NULL);
 	body = params ? json_dumps(params, JSON_COMPACT) : NULL;
 	json_decref(params);
 	if (!body)
 		return refuse(OP_CREATE, retry_after, why, whysize,
-			      "could not encode the conversation parameters (ids not UTF-8?)");
+			      "creating a Teams conversation needs a user id, a tenant id and teams.app_id");
 	c.body = body;
 	c.len = strlen(body);
 	rc = blocking_call(cfg, &c, retry_after, why, whysize);

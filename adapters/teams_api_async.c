@@ -168,7 +168,7 @@ void teams_open_chat_async(const struct config *cfg, const char *service_url, co
 {
 	struct pending *p = xcalloc(1, sizeof(*p));
 	struct buf url = BUF_INIT(16384);
-	char bot[128], why[TEAMS_WHY_SIZE];
+	char why[TEAMS_WHY_SIZE];
 	json_error_t jerr;
 	json_t *activity = activity_json ? json_loadb(activity_json, len, 0, &jerr) : NULL, *params = NULL;
 	int rc;
@@ -178,11 +178,7 @@ void teams_open_chat_async(const struct config *cfg, const char *service_url, co
 	p->arg = arg;
 	if ((rc = teams_check_config_and_url(cfg, service_url, why, sizeof(why))) != 0) {
 		teams_pending_fail(p, rc, why);
-	} else if (!teams_id_ok(tenant_id) || !teams_id_ok(user_id) || !json_is_object(activity) ||
-		   (size_t)snprintf(bot, sizeof(bot), "28:%s", cfg->teams_app_id) >= sizeof(bot) ||
-		   !(params = json_pack("{s:{s:s}, s:[{s:s}], s:b, s:s, s:{s:{s:s}}, s:O}", "bot", "id", bot, "members",
-					"id", user_id, "isGroup", 0, "tenantId", tenant_id, "channelData", "tenant", "id",
-					tenant_id, "activity", activity)) ||
+	} else if (!json_is_object(activity) || !(params = teams_conversation_params(cfg, tenant_id, user_id, activity)) ||
 		   !(p->body = json_dumps(params, JSON_COMPACT))) {
 		teams_pending_fail(p, 1, "opening a Teams chat needs a user id, a tenant id and an activity");
 	} else {

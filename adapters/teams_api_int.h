@@ -85,4 +85,10 @@ void teams_pending_dispatch(struct pending *p, const char *tok, uint64_t gen);
 /* Finish p with a failure that happened before its send could go out. */
 void teams_pending_fail(struct pending *p, int rc, const char *why);
 
+/* ConversationParameters for a 1:1 chat with user_id (teams.md 2.4), with
+ * activity as its first message when not NULL (a reference is taken); NULL
+ * when an id is unusable or teams.app_id is unset. Caller json_decref()s. */
+json_t *teams_conversation_params(const struct config *cfg, const char *tenant_id, const char *user_id,
+				  json_t *activity);
+
 #endif
