@@ -53,6 +53,14 @@ struct teams_job {
 	 * Bot Connector's member lookup (dispatch_env.lookup_email). */
 	bool looked_up;
 	struct dispatch_email email;
+	/* TEAMS_INSTALLED: the bot itself was added (greet), and the people
+	 * added with it or after it (remembered for proactive messages). */
+	bool bot_added;
+	struct {
+		char id[160];
+		char aad[64];
+	} added[TEAMS_MENTIONS_MAX];
+	size_t nadded;
 };
 
 /* ---- the answer ---- */
@@ -293,6 +301,46 @@ static void job_free(struct teams_job *job)
 	free(job);
 }
 
+static const struct store_script installed_script = {
+	"teams_installed",
+	/* KEYS: teams_conv:<handle>. ARGV: the conversation, its service URL,
+	 * its type, the tenant, then a Teams id and an AAD object id per person
+	 * added. Each is remembered as when they write (remember_person), under
+	 * the member they are an alias of if any, so a page or a notice can
+	 * reach them before they ever wrote: their 1:1 chat when this is it. */
+	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
+	"redis.call('HSET', KEYS[1], 'conversation', ARGV[1], 'service_url', ARGV[2], 'type', ARGV[3])\n"
+	"for i = 5, #ARGV - 1, 2 do\n"
+	"  local m = redis.call('HGET', p .. 'aliases', ARGV[i + 1]) or ARGV[i + 1]\n"
+	"  local u = p .. 'teams_user:' .. m\n"
+	"  redis.call('HSET', u, 'id', ARGV[i], 'service_url', ARGV[2], 'tenant', ARGV[4])\n"
+	"  if ARGV[3] == 'personal' then redis.call('HSET', u, 'conversation', ARGV[1]) end\n"
+	"  redis.call('HSET', p .. 'teams_ids', ARGV[i], m)\n"
+	"end\n"
+	"return 1\n",
+	NULL
+};
+
+static void remember_install(struct store *s, const char *org, const struct teams_job *job)
+{
+	char key[192];
+	const char *args[4 + 2 * TEAMS_MENTIONS_MAX];
+	int n = 0;
+
+	if (org_key(key, sizeof(key), org, "teams_conv:%s", job->req.channel_id) < 0)
+		return;
+	args[n++] = job->conversation;
+	args[n++] = job->service_url;
+	args[n++] = job->conv_type[0] ? job->conv_type : "channel";
+	args[n++] = job->req.org_external;
+	for (size_t i = 0; i < job->nadded; i++) {
+		args[n++] = job->added[i].id;
+		args[n++] = job->added[i].aad;
+	}
+	const char *keys[] = { key };
+	freeReplyObject(store_script(s, &installed_script, 1, keys, n, args));
+}
+
 static void greet(struct worker *w, struct teams_job *job, const char *org)
 {
 	char key[400];
@@ -443,7 +491,9 @@ static void teams_job_run(struct worker *w, void *arg)
 	else if (org_id_make(PLATFORM_TEAMS, job->req.org_external, org, sizeof(org)) < 0)
 		goto done;
 	if (job->kind == TEAMS_INSTALLED) {
-		greet(w, job, org);
+		remember_install(w->store, org, job);
+		if (job->bot_added)
+			greet(w, job, org);
 		goto done;
 	}
 	resolve_mentions(w->store, org, job);
@@ -697,18 +747,25 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		const char *bot = jstr(json_object_get(a, "recipient"), "id");
 		json_t *m;
 		size_t i;
-		bool added = false;
-		json_array_foreach(json_object_get(a, "membersAdded"), i, m)
-			if (bot && jstr(m, "id") && strcmp(jstr(m, "id"), bot) == 0)
-				added = true;
+		json_array_foreach(json_object_get(a, "membersAdded"), i, m) {
+			const char *mid = jstr(m, "id"), *maad = jstr(m, "aadObjectId");
+			if (bot && mid && strcmp(mid, bot) == 0) {
+				job->bot_added = true;
+			} else if (mid && maad && org_member_id_valid(maad) && job->nadded < TEAMS_MENTIONS_MAX &&
+				   copy(job->added[job->nadded].id, sizeof(job->added[0].id), mid)) {
+				wk_strlcpy(job->added[job->nadded].aad, maad, sizeof(job->added[0].aad));
+				job->nadded++;
+			}
+		}
 		if (strcmp(type, "installationUpdate") == 0 && jstr(a, "action") && strcmp(jstr(a, "action"), "add") == 0)
-			added = true;
+			job->bot_added = true;
 		json_decref(a);
 		http_respond(resp, 200, "text/plain", "", 0);
-		if (!added) {
+		if (!job->bot_added && !job->nadded) {
 			job_free(job);
 			return ROUTE_DONE;
 		}
+		teams_place_handle(job->conversation, job->req.channel_id, sizeof(job->req.channel_id));
 		job->kind = TEAMS_INSTALLED;
 		if (submit(WORK_COMMAND, job) < 0)
 			job_free(job);

@@ -503,3 +503,30 @@ def _():
                            and "disk is full" in json.dumps(r.get("json")))
                        for p in others)
         check(times[-1] - times[0] >= 1.0, "three pages at 1 a second went out within %.2f s" % (times[-1] - times[0]))
+
+
+@test("teams: people added with the bot are remembered, so a page reaches the 1:1 chat Teams opened at "
+      "install even if they never wrote there", world=False)
+def _():
+    with teams_world() as w:
+        dan = {"id": "29:1fixtureDanId", "name": "Dan Loe", "aadObjectId": "00000000-0000-0000-0000-0000000000d4"}
+        conv = "a:1fixtureDanConversation"
+        status, _, _ = post(w, ft.conversation_update(members_added=["28:" + ft.APP_ID, {"id": dan["id"],
+                                                                                      "aadObjectId": dan["aadObjectId"]}],
+                                                      conversation_id=conv, service_url=w.conn.url))
+        check_eq(status, 200, "HTTP status")
+        check(wait_until(lambda: w.r("HGET", ORG + ":teams_user:" + dan["aadObjectId"], "conversation") == conv, 5),
+              "Dan's chat was not remembered")
+        check_eq(w.r("HGET", ORG + ":teams_ids", dan["id"]), dan["aadObjectId"], "Dan's Teams id")
+        alice = Person(w, ft.USER, "a:1fixtureConversationId")
+        alice.say("oncall")
+        alice.click("invite.team_mode")
+        code = re.findall(r"join ([a-z2-7]{32})", alice.say("oncall invite link developer"))[0]
+        post(w, ft.channel_message("oncall invite join " + code, user=dan, service_url=w.conn.url))
+        check(wait_until(lambda: w.r("HGET", ORG + ":member:" + dan["aadObjectId"], "role") == "developer", 5),
+              "Dan did not join")
+        at = "<at>Dan Loe</at>"
+        alice.say("oncall page %s the build is red" % at,
+                  entities=[{"type": "mention", "text": at, "mentioned": {"id": dan["id"], "name": "Dan Loe"}}])
+        check(wait_until(lambda: any("build is red" in t for t in w.conn.texts(conv)), 8),
+              "the page did not reach Dan's chat: %s" % [(r["method"], r["path"]) for r in w.conn.requests][-5:])
