@@ -235,14 +235,16 @@ int teams_judge_answer(enum op op, const struct courier_response *r, long *retry
 	return -1;
 }
 
-void teams_log_outcome(enum op op, int rc, long status, const char *code, const char *why)
+void teams_log_outcome(enum op op, int rc, long status, const char *code, const char *operation_id,
+		       const char *why)
 {
-	char q[TEAMS_WHY_SIZE + 40];
+	char q[TEAMS_WHY_SIZE + 40], o[COURIER_OPERATION_ID_SIZE + 8];
 
 	metrics_outbound(op_target[op], rc == 0 ? "sent" : rc == 1 || rc == 4 ? "refused" : rc == 2 ? "unknown" : "failed");
 	if (rc != 0)
-		log_warn(op_target[op], "outcome=%s status=%ld code=%s why=%s", outcome_word(rc), status,
-			 code && code[0] ? code : "-", log_quote(q, sizeof(q), why ? why : ""));
+		log_warn(op_target[op], "outcome=%s status=%ld code=%s operation=%s why=%s", outcome_word(rc), status,
+			 code && code[0] ? code : "-", log_quote(o, sizeof(o), operation_id && operation_id[0] ? operation_id : "-"),
+			 log_quote(q, sizeof(q), why ? why : ""));
 }
 
 /* A string field of an answer into out: true when absent (out "") or copied;
@@ -341,7 +343,7 @@ static int blocking_call(const struct config *cfg, const struct call *c, long *r
 out:
 	if (retry_after)
 		*retry_after = ra;
-	teams_log_outcome(c->op, rc, r.status, code, w);
+	teams_log_outcome(c->op, rc, r.status, code, r.operation_id, w);
 	teams_set_why(why, whysize, "%s", rc ? w : "");
 	courier_response_free(&r);
 	buf_free(&url);
@@ -354,7 +356,7 @@ static int refuse(enum op op, long *retry_after, char *why, size_t whysize, cons
 	if (retry_after)
 		*retry_after = -1;
 	teams_set_why(why, whysize, "%s", what);
-	teams_log_outcome(op, 1, 0, NULL, what);
+	teams_log_outcome(op, 1, 0, NULL, NULL, what);
 	return 1;
 }
 

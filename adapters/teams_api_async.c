@@ -25,7 +25,7 @@ static void pending_free(struct pending *p)
 /* Finish p with a failure that happened before its send could go out. */
 void teams_pending_fail(struct pending *p, int rc, const char *why)
 {
-	teams_log_outcome(p->member_done ? OP_MEMBER : OP_SEND, rc, 0, NULL, why);
+	teams_log_outcome(p->member_done ? OP_MEMBER : OP_SEND, rc, 0, NULL, NULL, why);
 	if (p->member_done) {
 		struct teams_member none = { 0 };
 		p->member_done(p->arg, rc, &none, why);
@@ -51,7 +51,7 @@ static void member_done(struct pending *p, struct courier_response *r)
 			teams_set_why(why, sizeof(why), "Teams answered a member lookup with something that is not JSON");
 		json_decref(root);
 	}
-	teams_log_outcome(OP_MEMBER, rc, r->status, code, why);
+	teams_log_outcome(OP_MEMBER, rc, r->status, code, r->operation_id, why);
 	courier_response_free(r);
 	p->member_done(p->arg, rc, &m, rc == 0 ? "" : why);
 	pending_free(p);
@@ -85,7 +85,7 @@ static void send_done(void *arg, struct courier_response *r)
 			id[0] = '\0';
 		json_decref(root);
 	}
-	teams_log_outcome(OP_SEND, rc, r->status, code, why);
+	teams_log_outcome(OP_SEND, rc, r->status, code, r->operation_id, why);
 	courier_response_free(r);
 	p->done(p->arg, rc, id, ra, rc == 0 ? "" : why);
 	pending_free(p);

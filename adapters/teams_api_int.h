@@ -59,7 +59,8 @@ int teams_check_config_and_url(const struct config *cfg, const char *service_url
 int teams_judge_answer(enum op op, const struct courier_response *r, long *retry_after, char *code,
 		       size_t codesize, char *why, size_t whysize);
 /* Counts the outcome of op in the metrics and logs a failure. */
-void teams_log_outcome(enum op op, int rc, long status, const char *code, const char *why);
+void teams_log_outcome(enum op op, int rc, long status, const char *code, const char *operation_id,
+		       const char *why);
 /* A string field of an answer into out (see teams_api.c). */
 bool teams_copy_field(json_t *obj, const char *key, char *out, size_t size);
 /* A member lookup's 2xx answer into out (struct teams_member *): 0, or a result with w. */

@@ -81,6 +81,7 @@ struct delivery {
 	long remaining;
 	int64_t reset;
 	long retry_after;
+	char operation_id[COURIER_OPERATION_ID_SIZE];
 	char errbuf[CURL_ERROR_SIZE];
 
 	/* KIND_MAIL */
@@ -198,6 +199,7 @@ static void finish_sync(struct delivery *d, long status, const char *error)
 			r->ratelimit_remaining = d->remaining;
 			r->ratelimit_reset = d->reset;
 			r->retry_after = d->retry_after;
+			wk_strlcpy(r->operation_id, d->operation_id, sizeof(r->operation_id));
 		} else {
 			clean_copy(r->error, sizeof(r->error), error);
 			r->maybe_sent = d->request_sent;
@@ -397,6 +399,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		d->remaining = -1;
 		d->reset = -1;
 		d->retry_after = -1;
+		d->operation_id[0] = '\0';
 		return len;
 	}
 	colon = memchr(p, ':', len);
@@ -427,6 +430,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 		d->reset = wk_parse_i64(v, 0, INT64_C(1) << 40, &x) ? x : -1;
 	} else if (token_eq(p, nlen, "Retry-After")) {
 		d->retry_after = courier_retry_after(v);
+	} else if (token_eq(p, nlen, "X-Correlating-OperationId")) {
+		clean_copy(d->operation_id, sizeof(d->operation_id), v);
 	}
 	return len;
 }

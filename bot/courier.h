@@ -47,6 +47,8 @@
 typedef bool (*courier_guard)(void *arg);
 void courier_guard_set(courier_guard fn, void *arg);
 
+#define COURIER_OPERATION_ID_SIZE 80
+
 /* The largest response body courier_call() accepts; a longer one fails the call. */
 #define COURIER_MAX_RESPONSE (1024 * 1024)
 
@@ -92,6 +94,9 @@ struct courier_response {
 	int64_t ratelimit_reset;	/* X-RateLimit-Reset (unix seconds), -1 when absent */
 	long retry_after;		/* Retry-After in seconds (an HTTP-date is turned into
 					 * seconds from now), -1 when absent */
+	char operation_id[COURIER_OPERATION_ID_SIZE];	/* X-Correlating-OperationId (the Bot
+					 * Connector's, for its support), control bytes
+					 * stripped, or "" */
 	char error[160];		/* transfer error sentence when status == 0, else "" */
 	bool maybe_sent;		/* status == 0 only: the request may have reached the
 					 * peer (bytes were written before a timeout or a

@@ -355,6 +355,9 @@ def _():
             check(mails, "no email after the chat was refused")
             check_eq(mails[0]["rcpts"], ["bob@example.com"], "email to")
             check(not any("disk is full" in t for t in w.conn.texts(bob.conv)), "posted into a blocked chat")
+            # The refusal is logged with the Connector's operation id, for Microsoft's support.
+            check_re(r"event=teams\.\w+ outcome=refused status=403 .*operation=\S*[0-9a-f]{8}", w.daemon.stderr_tail(400),
+                     "the log line of the refusal")
             # Unblocked, a 429 on the next page: the outbox retries after Retry-After and delivers once.
             w.conn.unblock(bob.conv)
             w.conn.fail_next("429", conversation=bob.conv)
