@@ -5,6 +5,7 @@
 #include "adapters/teams_auth.h"
 #include "adapters/teams_card.h"
 #include "adapters/teams_notify.h"
+#include "adapters/teams_text.h"
 #include "bot/crypto.h"
 #include "bot/dispatch.h"
 #include "bot/log.h"
@@ -25,9 +26,6 @@
 #define TEAMS_GREETING "Hi, I'm Watchkeeper: I run your team's on-call and incidents. Type `oncall help` " \
 		       "here (or mention me in a channel, then `help`) to see what I can do."
 
-#define TEAMS_MENTIONS_MAX 8
-#define MENTION_MARK '\x01'
-#define MENTION_END '\x02'
 
 enum teams_kind { TEAMS_COMMAND, TEAMS_SUBMIT, TEAMS_INVOKE, TEAMS_INSTALLED };
 
@@ -41,14 +39,9 @@ struct teams_job {
 	char conv_type[16];		/* personal, groupChat, channel */
 	char activity[128];		/* the inbound activity's id: replies thread under it */
 	char from_id[160];		/* 29:... */
-	/* People @mentioned in the command, by Teams id: the text holds
-	 * MENTION_MARK k MENTION_END for mention k until the worker turns it
-	 * into <@member> (or the name, for someone the bot never met). */
-	struct {
-		char id[160];
-		char name[64];
-	} mention[TEAMS_MENTIONS_MAX];
-	size_t nmentions;
+	/* People @mentioned in the command (teams_text.h), until the worker
+	 * turns their marks into <@member>. */
+	struct teams_mentions mentions;
 	/* Second pass of an email-invite claim: the person's email from the
 	 * Bot Connector's member lookup (dispatch_env.lookup_email). */
 	bool looked_up;
@@ -258,42 +251,31 @@ static void remember_person(struct store *s, const char *org, const struct teams
 
 /* ---- work on a worker ---- */
 
-/* The marks command_text() left become <@member> for people the bot met
- * (teams_ids maps their Teams id to their member id), else "@name" as plain
- * text, which commands then refuse as not a person here. One round trip,
- * only when someone was mentioned. */
+/* The marks teams_command_text() left become <@member> for people the bot
+ * met (teams_ids maps their Teams id to their member id), else "@name". One
+ * round trip, only when someone was mentioned. */
 static void resolve_mentions(struct store *s, const char *org, struct teams_job *job)
 {
-	const char *argv[2 + TEAMS_MENTIONS_MAX];
-	char key[160], esc[80];
-	struct buf b = BUF_INIT(8192);
-	redisReply *r = NULL;
+	const char *argv[2 + TEAMS_MENTIONS_MAX], *ids[TEAMS_MENTIONS_MAX] = { 0 };
+	char key[160];
+	redisReply *r;
+	const struct teams_mentions *m = &job->mentions;
 
-	if (!job->nmentions || org_key(key, sizeof(key), org, "teams_ids") < 0)
+	if (!m->n || org_key(key, sizeof(key), org, "teams_ids") < 0)
 		return;
 	argv[0] = "HMGET";
 	argv[1] = key;
-	for (size_t k = 0; k < job->nmentions; k++)
-		argv[2 + k] = job->mention[k].id;
-	r = store_commandargv(s, (int)(2 + job->nmentions), argv, NULL);
-	for (const char *p = job->req.text; *p; p++) {
-		size_t k;
-		if (p[0] != MENTION_MARK || !p[1] || p[2] != MENTION_END || (k = (size_t)(p[1] - '0')) >= job->nmentions) {
-			buf_addc(&b, *p == MENTION_MARK || *p == MENTION_END ? ' ' : *p);
-			continue;
-		}
-		redisReply *id = r && r->type == REDIS_REPLY_ARRAY && k < r->elements ? r->element[k] : NULL;
-		if (id && id->type == REDIS_REPLY_STRING && org_member_id_valid(id->str))
-			buf_printf(&b, "<@%s>", id->str);
-		else
-			buf_printf(&b, "@%s", reply_escape(esc, sizeof(esc), job->mention[k].name));
-		p += 2;
-	}
+	for (size_t k = 0; k < m->n; k++)
+		argv[2 + k] = m->who[k].id;
+	r = store_commandargv(s, (int)(2 + m->n), argv, NULL);
+	for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements && k < m->n; k++)
+		if (r->element[k]->type == REDIS_REPLY_STRING && org_member_id_valid(r->element[k]->str))
+			ids[k] = r->element[k]->str;
+	char *text = teams_mentions_resolve(job->req.text, m, ids);
 	freeReplyObject(r);
 	free(job->req.text);
-	job->req.text = buf_detach(&b, NULL);
+	job->req.text = text;
 }
-
 
 static void job_free(struct teams_job *job)
 {
@@ -547,107 +529,6 @@ static bool copy(char *dst, size_t size, const char *v)
 	return true;
 }
 
-/* The bot's own mention and any other markup out of typed text, entities
- * decoded, blanks trimmed. Returns a malloc'd string. */
-static char *command_text(const char *text, json_t *entities, const char *bot_id, struct teams_job *job)
-{
-	struct buf b = BUF_INIT(8192);
-	char *s = xstrdup(text ? text : ""), *p;
-	json_t *e;
-	size_t i;
-
-	/* The bot's own mention goes; anyone else's becomes a mark the worker
-	 * resolves. Entities say who is meant; the text only where. */
-	json_array_foreach(entities, i, e) {
-		const char *mtext = jstr(e, "text"), *type = jstr(e, "type");
-		json_t *who = json_object_get(e, "mentioned");
-		const char *mid = jstr(who, "id");
-		if (!type || strcmp(type, "mention") != 0 || !mtext || strlen(mtext) < 3 || !mid)
-			continue;
-		bool bot = strcmp(mid, bot_id) == 0;
-		size_t k = job->nmentions;
-		if (!bot && (k >= TEAMS_MENTIONS_MAX || !copy(job->mention[k].id, sizeof(job->mention[k].id), mid)))
-			continue;
-		if (!bot) {
-			if (!copy(job->mention[k].name, sizeof(job->mention[k].name), jstr(who, "name")))
-				wk_strlcpy(job->mention[k].name, "someone", sizeof(job->mention[k].name));
-			job->nmentions++;
-		}
-		while ((p = strstr(s, mtext))) {
-			memset(p, ' ', strlen(mtext));
-			if (!bot) {
-				p[0] = MENTION_MARK;
-				p[1] = (char)('0' + k);
-				p[2] = MENTION_END;
-			}
-		}
-	}
-	for (p = s; *p;) {
-		static const struct {
-			const char *entity;
-			char c;
-		} ents[] = { { "&nbsp;", ' ' }, { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
-		size_t k;
-		if (*p == '<') {	/* markup Teams wraps text in (<p>, other <at>s): keep what it says */
-			char *close = strchr(p, '>');
-			if (close) {
-				p = close + 1;
-				continue;
-			}
-		}
-		for (k = 0; k < ARRAY_LEN(ents); k++)
-			if (strncmp(p, ents[k].entity, strlen(ents[k].entity)) == 0)
-				break;
-		if (k < ARRAY_LEN(ents)) {
-			buf_addc(&b, ents[k].c);
-			p += strlen(ents[k].entity);
-		} else {
-			buf_addc(&b, *p++);
-		}
-	}
-	free(s);
-	s = buf_detach(&b, NULL);
-	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != MENTION_MARK && *p != MENTION_END)
-			*p = ' ';
-	char *start = s;
-	while (*start == ' ')
-		start++;
-	size_t n = strlen(start);
-	while (n && start[n - 1] == ' ')
-		start[--n] = '\0';
-	memmove(s, start, n + 1);
-	return s;
-}
-
-/* "oncall who" -> command oncall, text "who"; "who" -> the main command. */
-static bool split_command(struct request *r, char *text)
-{
-	char *p = text, *space;
-	size_t n;
-
-	if (*p == '/')
-		p++;
-	space = strchr(p, ' ');
-	n = space ? (size_t)(space - p) : strlen(p);
-	if (n && n < sizeof(r->command)) {
-		memcpy(r->command, p, n);
-		r->command[n] = '\0';
-		for (char *c = r->command; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (dispatch_find_command(r->command)) {
-			free(r->text);
-			r->text = xstrdup(space ? space + 1 : "");
-			free(text);
-			return true;
-		}
-	}
-	wk_strlcpy(r->command, command_table[0]->name, sizeof(r->command));
-	free(r->text);
-	r->text = text;
-	return true;
-}
-
 static enum route_result refuse(struct http_response *resp, int status, const char *why, json_t *a,
 				struct teams_job *job)
 {
@@ -805,9 +686,10 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		job->kind = invoke ? TEAMS_INVOKE : TEAMS_SUBMIT;
 	} else {
 		const char *bot = jstr(json_object_get(a, "recipient"), "id");
-		char *text = command_text(jstr(a, "text"), json_object_get(a, "entities"), bot ? bot : "", job);
+		char *text = teams_command_text(jstr(a, "text"), json_object_get(a, "entities"), bot ? bot : "",
+						&job->mentions);
 		job->kind = TEAMS_COMMAND;
-		split_command(&job->req, text);
+		teams_command_split(&job->req, text);
 	}
 	json_decref(a);
 
