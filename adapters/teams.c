@@ -515,19 +515,6 @@ done:
 
 /* ---- inbound (loop thread) ---- */
 
-static const char *jstr(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static bool copy(char *dst, size_t size, const char *v)
-{
-	if (!v || !v[0] || strlen(v) >= size)
-		return false;
-	wk_strlcpy(dst, v, size);
-	return true;
-}
 
 static enum route_result refuse(struct http_response *resp, int status, const char *why, json_t *a,
 				struct teams_job *job)
@@ -599,46 +586,46 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		return refuse(resp, status, reason, NULL, NULL);
 	}
 	a = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(a) || !(type = jstr(a, "type")))
+	if (!json_is_object(a) || !(type = teams_json_str(a, "type")))
 		return refuse(resp, 400, "The body is not an activity (a JSON object with a type).", a, NULL);
-	surl = jstr(a, "serviceUrl");
+	surl = teams_json_str(a, "serviceUrl");
 	if (!surl || !teams_service_url_equal(claims.serviceurl, surl))
 		return refuse(resp, 401, "The activity's serviceUrl is not the one its token was issued for.", a, NULL);
-	if (!jstr(a, "channelId") || strcmp(jstr(a, "channelId"), "msteams") != 0)
+	if (!teams_json_str(a, "channelId") || strcmp(teams_json_str(a, "channelId"), "msteams") != 0)
 		return refuse(resp, 403, "Only Microsoft Teams activities are accepted here.", a, NULL);
 	conv = json_object_get(a, "conversation");
 	from = json_object_get(a, "from");
-	tenant = jstr(conv, "tenantId");
+	tenant = teams_json_str(conv, "tenantId");
 	if (!tenant)
-		tenant = jstr(json_object_get(json_object_get(a, "channelData"), "tenant"), "id");
+		tenant = teams_json_str(json_object_get(json_object_get(a, "channelData"), "tenant"), "id");
 
 	job = xcalloc(1, sizeof(*job));
 	job->cfg = cfg;
 	request_init(&job->req, PLATFORM_TEAMS);
-	if (!tenant || !copy(job->req.org_external, sizeof(job->req.org_external), tenant) ||
-	    !copy(job->service_url, sizeof(job->service_url), surl) ||
-	    !copy(job->conversation, sizeof(job->conversation), jstr(conv, "id")))
+	if (!tenant || !teams_copy_id(job->req.org_external, sizeof(job->req.org_external), tenant) ||
+	    !teams_copy_id(job->service_url, sizeof(job->service_url), surl) ||
+	    !teams_copy_id(job->conversation, sizeof(job->conversation), teams_json_str(conv, "id")))
 		return refuse(resp, 400, "The activity lacks its tenant, serviceUrl or conversation id.", a, job);
 	if (!tenant_served(cfg, tenant))
 		return refuse(resp, 403, "This bot serves its home tenant only (teams.tenant_id).", a, job);
-	copy(job->conv_type, sizeof(job->conv_type), jstr(conv, "conversationType"));
-	copy(job->activity, sizeof(job->activity), jstr(a, "id"));
+	teams_copy_id(job->conv_type, sizeof(job->conv_type), teams_json_str(conv, "conversationType"));
+	teams_copy_id(job->activity, sizeof(job->activity), teams_json_str(a, "id"));
 
 	if (strcmp(type, "conversationUpdate") == 0 || strcmp(type, "installationUpdate") == 0) {
-		const char *bot = jstr(json_object_get(a, "recipient"), "id");
+		const char *bot = teams_json_str(json_object_get(a, "recipient"), "id");
 		json_t *m;
 		size_t i;
 		json_array_foreach(json_object_get(a, "membersAdded"), i, m) {
-			const char *mid = jstr(m, "id"), *maad = jstr(m, "aadObjectId");
+			const char *mid = teams_json_str(m, "id"), *maad = teams_json_str(m, "aadObjectId");
 			if (bot && mid && strcmp(mid, bot) == 0) {
 				job->bot_added = true;
 			} else if (mid && maad && org_member_id_valid(maad) && job->nadded < TEAMS_MENTIONS_MAX &&
-				   copy(job->added[job->nadded].id, sizeof(job->added[0].id), mid)) {
+				   teams_copy_id(job->added[job->nadded].id, sizeof(job->added[0].id), mid)) {
 				wk_strlcpy(job->added[job->nadded].aad, maad, sizeof(job->added[0].aad));
 				job->nadded++;
 			}
 		}
-		if (strcmp(type, "installationUpdate") == 0 && jstr(a, "action") && strcmp(jstr(a, "action"), "add") == 0)
+		if (strcmp(type, "installationUpdate") == 0 && teams_json_str(a, "action") && strcmp(teams_json_str(a, "action"), "add") == 0)
 			job->bot_added = true;
 		json_decref(a);
 		http_respond(resp, 200, "text/plain", "", 0);
@@ -653,20 +640,20 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		return ROUTE_DONE;
 	}
 
-	aad = jstr(from, "aadObjectId");
+	aad = teams_json_str(from, "aadObjectId");
 	bool invoke = strcmp(type, "invoke") == 0;
 	value = json_object_get(a, "value");
-	if (invoke ? !jstr(a, "name") || strcmp(jstr(a, "name"), "adaptiveCard/action") != 0
+	if (invoke ? !teams_json_str(a, "name") || strcmp(teams_json_str(a, "name"), "adaptiveCard/action") != 0
 		   : strcmp(type, "message") != 0) {
 		json_decref(a);
 		job_free(job);
 		http_respond(resp, 200, "text/plain", "", 0);	/* typing, reactions, ...: nothing to do */
 		return ROUTE_DONE;
 	}
-	if (!aad || !org_member_id_valid(aad) || !copy(job->req.user_id, sizeof(job->req.user_id), aad) ||
-	    !copy(job->from_id, sizeof(job->from_id), jstr(from, "id")) || !job->activity[0])
+	if (!aad || !org_member_id_valid(aad) || !teams_copy_id(job->req.user_id, sizeof(job->req.user_id), aad) ||
+	    !teams_copy_id(job->from_id, sizeof(job->from_id), teams_json_str(from, "id")) || !job->activity[0])
 		return refuse(resp, 400, "The activity lacks the sender's ids (from.id, from.aadObjectId) or its id.", a, job);
-	if (!copy(job->req.user_name, sizeof(job->req.user_name), jstr(from, "name")))
+	if (!teams_copy_id(job->req.user_name, sizeof(job->req.user_name), teams_json_str(from, "name")))
 		wk_strlcpy(job->req.user_name, "", sizeof(job->req.user_name));
 	teams_place_handle(job->conversation, job->req.channel_id, sizeof(job->req.channel_id));
 	mark_delivery(&job->req, job->activity, job->conversation, claims.exp);
@@ -674,7 +661,7 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 
 	if (invoke || json_is_object(value)) {
 		json_t *data = invoke ? json_object_get(json_object_get(value, "action"), "data") : value;
-		const char *verb = invoke ? jstr(json_object_get(value, "action"), "verb") : NULL;
+		const char *verb = invoke ? teams_json_str(json_object_get(value, "action"), "verb") : NULL;
 		if (teams_card_action(data, verb, job->req.action_id, sizeof(job->req.action_id), job->req.action_value,
 				      sizeof(job->req.action_value)) < 0)
 			return refuse(resp, 400, "The card action is not one of this bot's buttons.", a, job);
@@ -685,8 +672,8 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		job->req.command[cmdlen] = '\0';
 		job->kind = invoke ? TEAMS_INVOKE : TEAMS_SUBMIT;
 	} else {
-		const char *bot = jstr(json_object_get(a, "recipient"), "id");
-		char *text = teams_command_text(jstr(a, "text"), json_object_get(a, "entities"), bot ? bot : "",
+		const char *bot = teams_json_str(json_object_get(a, "recipient"), "id");
+		char *text = teams_command_text(teams_json_str(a, "text"), json_object_get(a, "entities"), bot ? bot : "",
 						&job->mentions);
 		job->kind = TEAMS_COMMAND;
 		teams_command_split(&job->req, text);

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *jstr(json_t *obj, const char *key)
+const char *teams_json_str(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static bool copy(char *dst, size_t size, const char *v)
+bool teams_copy_id(char *dst, size_t size, const char *v)
 {
 	if (!v || !v[0] || strlen(v) >= size)
 		return false;
@@ -34,17 +34,17 @@ char *teams_command_text(const char *text, json_t *entities, const char *bot_id,
 	/* The bot's own mention goes; anyone else's becomes a mark the worker
 	 * resolves. Entities say who is meant; the text only where. */
 	json_array_foreach(entities, i, e) {
-		const char *mtext = jstr(e, "text"), *type = jstr(e, "type");
+		const char *mtext = teams_json_str(e, "text"), *type = teams_json_str(e, "type");
 		json_t *who = json_object_get(e, "mentioned");
-		const char *mid = jstr(who, "id");
+		const char *mid = teams_json_str(who, "id");
 		if (!type || strcmp(type, "mention") != 0 || !mtext || strlen(mtext) < 3 || !mid)
 			continue;
 		bool bot = strcmp(mid, bot_id) == 0;
 		size_t k = out->n;
-		if (!bot && (k >= TEAMS_MENTIONS_MAX || !copy(out->who[k].id, sizeof(out->who[k].id), mid)))
+		if (!bot && (k >= TEAMS_MENTIONS_MAX || !teams_copy_id(out->who[k].id, sizeof(out->who[k].id), mid)))
 			continue;
 		if (!bot) {
-			if (!copy(out->who[k].name, sizeof(out->who[k].name), jstr(who, "name")))
+			if (!teams_copy_id(out->who[k].name, sizeof(out->who[k].name), teams_json_str(who, "name")))
 				wk_strlcpy(out->who[k].name, "someone", sizeof(out->who[k].name));
 			out->n++;
 		}

@@ -11,6 +11,7 @@
 #ifndef WK_TEAMS_TEXT_H
 #define WK_TEAMS_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,6 +21,13 @@
 #define TEAMS_MENTIONS_MAX 8
 #define TEAMS_MENTION_MARK '\x01'
 #define TEAMS_MENTION_END '\x02'
+
+/* A string member of an activity's object, NULL when absent or not a string
+ * (obj may be NULL). */
+const char *teams_json_str(json_t *obj, const char *key);
+/* v (non-empty) into dst when it fits; false otherwise: activity fields are
+ * refused, never cut. */
+bool teams_copy_id(char *dst, size_t size, const char *v);
 
 /* People @mentioned in a command, by Teams id, in the order of their marks. */
 struct teams_mentions {
