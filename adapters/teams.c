@@ -180,6 +180,17 @@ void teams_stop(void)
 
 /* ---- what the bot remembers about people and conversations ---- */
 
+/* A person's Teams account, the way every script records it: member m (a
+ * member id, or the alias's member), Teams id, service URL, tenant, and the
+ * 1:1 chat when known (conv ""); teams_ids maps the Teams id back to m. */
+#define TEAMS_PERSON_LUA \
+	"local function wk_teams_person(p, m, id, surl, tenant, conv)\n" \
+	"  local u = p .. 'teams_user:' .. m\n" \
+	"  redis.call('HSET', u, 'id', id, 'service_url', surl, 'tenant', tenant)\n" \
+	"  if conv ~= '' then redis.call('HSET', u, 'conversation', conv) end\n" \
+	"  redis.call('HSET', p .. 'teams_ids', id, m)\n" \
+	"end\n"
+
 static const struct store_script seen_script = {
 	"teams_seen",
 	/* KEYS: teams_user:<aad>, teams_ids, teams_conv:<handle>. ARGV: 29: id,
@@ -189,13 +200,12 @@ static const struct store_script seen_script = {
 	 * posts into a conversation by its handle (incident cards, handoff
 	 * notices: teams_notify.h) need, with the tenant (the org may be a Slack
  * one the tenant is linked to); kept without expiry, like members. */
-	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'service_url', ARGV[3], 'seen_ms', ARGV[4],\n"
-	"           'tenant', ARGV[9])\n"
-	"redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])\n"
+	"local p = string.match(KEYS[1], '^(wk:%b{}:)')\n"
+	"wk_teams_person(p, ARGV[6], ARGV[1], ARGV[3], ARGV[9], ARGV[5])\n"
+	"redis.call('HSET', KEYS[1], 'name', ARGV[2], 'seen_ms', ARGV[4])\n"
 	"redis.call('HSET', KEYS[3], 'conversation', ARGV[7], 'service_url', ARGV[3], 'type', ARGV[8])\n"
-	"if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'conversation', ARGV[5]) end\n"
 	"return 1\n",
-	NULL
+	TEAMS_PERSON_LUA
 };
 
 /* A small direct-mapped memory of what was written lately, so a person who
@@ -208,23 +218,17 @@ static struct {
 	int64_t at[SEEN_SLOTS];
 } seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (h ^ 0xff) * 1099511628211ULL;
-}
-
 static void remember_person(struct store *s, const char *org, const struct teams_job *job, const char *member)
 {
 	char key[256], ids[160], conv[160], now[24];
 	bool personal = strcmp(job->conv_type, "personal") == 0;
-	uint64_t h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ULL, org), member), job->from_id),
-			     job->req.user_name), job->service_url);
+	uint64_t h = WK_HASH_SEED;
 	int64_t t = wk_now_ms();
 	size_t slot;
 
-	h = fnv(h, job->conversation);
+	for (const char *const *f = (const char *const[]){ org, member, job->from_id, job->req.user_name,
+							    job->service_url, job->conversation, NULL }; *f; f++)
+		h = wk_hash_str(h, *f);
 	slot = (size_t)(h % SEEN_SLOTS);
 	pthread_mutex_lock(&seen.lock);
 	bool fresh = seen.hash[slot] == h && t - seen.at[slot] < SEEN_FOR_MS;
@@ -294,13 +298,10 @@ static const struct store_script installed_script = {
 	"redis.call('HSET', KEYS[1], 'conversation', ARGV[1], 'service_url', ARGV[2], 'type', ARGV[3])\n"
 	"for i = 5, #ARGV - 1, 2 do\n"
 	"  local m = redis.call('HGET', p .. 'aliases', ARGV[i + 1]) or ARGV[i + 1]\n"
-	"  local u = p .. 'teams_user:' .. m\n"
-	"  redis.call('HSET', u, 'id', ARGV[i], 'service_url', ARGV[2], 'tenant', ARGV[4])\n"
-	"  if ARGV[3] == 'personal' then redis.call('HSET', u, 'conversation', ARGV[1]) end\n"
-	"  redis.call('HSET', p .. 'teams_ids', ARGV[i], m)\n"
+	"  wk_teams_person(p, m, ARGV[i], ARGV[2], ARGV[4], ARGV[3] == 'personal' and ARGV[1] or '')\n"
 	"end\n"
 	"return 1\n",
-	NULL
+	TEAMS_PERSON_LUA
 };
 
 static void remember_install(struct store *s, const char *org, const struct teams_job *job)
@@ -368,10 +369,7 @@ static void answer(struct worker *w, struct teams_job *job, const char *org, con
 		render_reply(w->store, org, r, out, false);
 		body = buf_detach(out, &len);
 		if (personal_chat(w->store, org, member, conv, sizeof(conv))) {
-			struct teams_job direct = *job;
-			wk_strlcpy(direct.conversation, conv, sizeof(direct.conversation));
-			direct.activity[0] = '\0';
-			post(&direct, body, len);
+			teams_send_async(job->cfg, job->service_url, conv, NULL, body, len, sent, NULL);
 		} else {
 			/* No chat yet: open one with the answer as its first message. */
 			teams_open_chat_async(job->cfg, job->service_url, job->req.org_external, job->from_id, body, len,

@@ -30,14 +30,7 @@ static struct {
 
 static uint64_t name_hash(const char *org, const char *id)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (const char *p = org; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ '\n') * 1099511628211ULL;
-	for (const char *p = id; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return h | 1;	/* 0 marks an empty slot */
+	return wk_hash_str(wk_hash_str(WK_HASH_SEED, org), id) | 1;	/* 0 marks an empty slot */
 }
 
 void teams_names_forget(const char *org, const char *id)

@@ -244,3 +244,10 @@ int64_t wk_parse_duration(const char *s, int64_t max)
 	}
 	return total;
 }
+
+uint64_t wk_hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}

@@ -52,6 +52,13 @@ int64_t wk_parse_duration(const char *s, int64_t max);
 /* Constant-time equality for secrets: time depends only on the lengths. */
 bool wk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* A 64-bit FNV-1a hash of strings, for in-process tables (never for anything
+ * an attacker could aim at for collisions to matter): start with
+ * WK_HASH_SEED and fold each string in; each string ends with a separator
+ * byte, so ("ab","c") and ("a","bc") differ. */
+#define WK_HASH_SEED 14695981039346656037ULL
+uint64_t wk_hash_str(uint64_t h, const char *s);
+
 /* Optimal string alignment distance between a[0..la) and b[0..lb), any
  * ASCII case: inserts, deletes, changes and swaps of neighbours count one each.
  * For "did you mean": words longer than 32 bytes are simply far (returns 99). */
