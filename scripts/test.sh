@@ -88,5 +88,9 @@ else
 	fi
 fi
 
+# CI shows only the head and tail of this output: name every failure once more.
+if [ "$failed" -ne 0 ]; then
+	grep -ahE '^(# failed: |\[  FAILED  \] [^0-9])' "$LOGDIR"/*.log | head -n 40
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -63,6 +63,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+import fakes
+
 APP_ID = "00000000-0000-0000-0000-0000000000b0"
 APP_PASSWORD = "integration_teams_password_not_real"
 TENANT_ID = "00000000-0000-0000-0000-0000000000f1"
@@ -258,7 +260,7 @@ class _Fake:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = fakes.QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.origin = "http://127.0.0.1:%d" % self.port

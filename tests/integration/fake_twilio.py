@@ -29,6 +29,8 @@ import threading
 import time
 import urllib.parse
 
+import fakes
+
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 AUTH_TOKEN = "integration_twilio_token_not_real"
 FROM = "+15005550001"
@@ -124,7 +126,7 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = fakes.QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -32,6 +32,8 @@ import threading
 import time
 import urllib.parse
 
+import fakes
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 REDIS_SH = os.path.join(ROOT, "scripts", "redis.sh")
 CONFIG = os.path.join(ROOT, "config", "watchkeeper.example.json")
@@ -538,7 +540,7 @@ class FakePeer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = fakes.QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port

@@ -56,8 +56,8 @@ class Runner:
             print("ok - " + name, flush=True)
         else:
             self.failed += 1
-            self.failures.append(name)
             first, _, rest = str(err).partition("\n")
+            self.failures.append("%s: %s" % (name, first))
             print("not ok - %s: %s" % (name, first), flush=True)
             if rest:
                 self.comment(rest)
@@ -174,6 +174,9 @@ def run(args):
         if args.verbose:
             print("# total %.1f s" % (time.monotonic() - t_start))
 
+    # CI keeps only the log's head and tail: name the failures again here.
+    for failure in runner.failures:
+        print("# failed: " + failure)
     print("integration-result passed=%d failed=%d" % (runner.passed, runner.failed), flush=True)
     return 0 if runner.failed == 0 and runner.passed > 0 else 1
 
