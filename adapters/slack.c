@@ -339,8 +339,7 @@ static void slack_job_run(struct worker *w, void *arg)
 
 /* ---- inbound (loop thread) ---- */
 
-/* Verify the signature; on failure fill a 401 and return false. */
-static bool slack_authentic(struct http_request *req, struct http_response *resp)
+bool slack_request_authentic(struct http_request *req, struct http_response *resp)
 {
 	const char *secret = req->cfg->slack_signing_secret;
 	enum slack_verify_result v;
@@ -425,7 +424,7 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	struct slack_job *job;
 	const char *command;
 
-	if (!slack_authentic(req, resp)) {
+	if (!slack_request_authentic(req, resp)) {
 		/* Slack's SSL check is the one unsigned request; look only after a failed check. */
 		if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) == 0 &&
 		    form_get(&form, "ssl_check") && !form_get(&form, "command") &&
@@ -489,7 +488,7 @@ enum route_result slack_route_actions(struct http_request *req, struct http_resp
 	struct slack_job *job = NULL;
 	const char *payload, *action_id, *team;
 
-	if (!slack_authentic(req, resp))
+	if (!slack_request_authentic(req, resp))
 		return ROUTE_DONE;
 	if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) < 0 ||
 	    !(payload = form_get(&form, "payload"))) {

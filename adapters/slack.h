@@ -12,10 +12,16 @@
 #ifndef WK_SLACK_H
 #define WK_SLACK_H
 
+#include <stdbool.h>
+
 #include "bot/http_server.h"
 
 enum route_result slack_route_commands(struct http_request *req, struct http_response *resp);
 enum route_result slack_route_actions(struct http_request *req, struct http_response *resp);
+
+/* Verify a request's Slack signature (slack.signing_secret) over the raw body,
+ * before anything parses it; on failure resp holds a 401 and this is false. */
+bool slack_request_authentic(struct http_request *req, struct http_response *resp);
 
 /* Header order the routes ask for (see bot/routes.c). */
 #define SLACK_HEADERS { "x-slack-request-timestamp", "x-slack-signature", NULL, NULL }

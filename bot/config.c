@@ -69,6 +69,19 @@ static const struct config_key config_keys[] = {
 	{ "slack.commands", "WK_SLACK_COMMANDS", STR(slack_commands), "oncall", 0, 0, 0,
 	  "slash command names, comma-separated: the main command first, then NAME=COMMAND for a "
 	  "command with a name of its own, e.g. \"oncall-prod\" or \"oncall-prod,invite-prod=invite\"" },
+	{ "slack.app_token", "WK_SLACK_APP_TOKEN", STR(slack_app_token), "", 0, 0, CFG_SECRET,
+	  "an app-level token starting with xapp- (scope connections:write): turns Socket Mode on, "
+	  "so the daemon dials out to Slack and needs no public URL" },
+	{ "slack.socket_connections", "WK_SLACK_SOCKET_CONNECTIONS", INT(slack_socket_connections), "1", 1, 10, 0,
+	  "Socket Mode connections this instance keeps open, 1..10; Slack allows 10 per app across "
+	  "all instances, so instances x this must stay at most 10" },
+	{ "slack.client_id", "WK_SLACK_CLIENT_ID", STR(slack_client_id), "", 0, 0, 0,
+	  "the app's Client ID (Basic Information): with slack.client_secret, turns on installing "
+	  "into many workspaces at /slack/install" },
+	{ "slack.client_secret", "WK_SLACK_CLIENT_SECRET", STR(slack_client_secret), "", 0, 0, CFG_SECRET,
+	  "the app's Client Secret (Basic Information), for oauth.v2.access" },
+	{ "slack.oauth_url", "WK_SLACK_OAUTH_URL", STR(slack_oauth_url), "https://slack.com/oauth/v2/authorize", 0, 0, 0,
+	  "where /slack/install sends the browser (Slack's authorize page; http(s)://)" },
 	{ "teams.app_id", "WK_TEAMS_APP_ID", STR(teams_app_id), "", 0, 0, 0,
 	  "the bot's Microsoft App ID (a GUID) from its Azure Bot resource; empty turns Teams off" },
 	{ "teams.app_password", "WK_TEAMS_APP_PASSWORD", STR(teams_app_password), "", 0, 0, CFG_SECRET,
@@ -623,8 +636,22 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 			 key_label(from_env, "slack.bot_token", name, sizeof(name)));
 		goto out;
 	}
-	if (require_http_url(cfg->slack_api_url, from_env, "slack.api_url", err, errsz) < 0)
+	if (require_http_url(cfg->slack_api_url, from_env, "slack.api_url", err, errsz) < 0 ||
+	    require_http_url(cfg->slack_oauth_url, from_env, "slack.oauth_url", err, errsz) < 0)
 		goto out;
+	if (cfg->slack_app_token[0] && strncmp(cfg->slack_app_token, "xapp-", 5) != 0) {
+		snprintf(err, errsz, "config key %s: expected an app-level token starting with xapp-",
+			 key_label(from_env, "slack.app_token", name, sizeof(name)));
+		goto out;
+	}
+	if (!cfg->slack_client_id[0] != !cfg->slack_client_secret[0]) {
+		snprintf(err, errsz, "config key %s is set but %s is not: installing into workspaces needs both",
+			 cfg->slack_client_id[0] ? key_label(from_env, "slack.client_id", name, sizeof(name))
+						 : key_label(from_env, "slack.client_secret", name, sizeof(name)),
+			 cfg->slack_client_id[0] ? "slack.client_secret (WK_SLACK_CLIENT_SECRET)"
+						 : "slack.client_id (WK_SLACK_CLIENT_ID)");
+		goto out;
+	}
 	if (cfg->teams_app_id[0] && teams_config_check(cfg, from_env, err, errsz) < 0)
 		goto out;
 	if (!valid_name(cfg->console_org, 32, "_-") || !valid_name(cfg->console_user, 32, "._-")) {

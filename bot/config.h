@@ -40,6 +40,11 @@ struct config {
 	char *slack_bot_token;		/* secret: never logged */
 	char *slack_api_url;
 	int64_t slack_ack_after_ms;
+	char *slack_app_token;		/* secret: xapp-..., Socket Mode (adapters/slack_socket.c) */
+	int64_t slack_socket_connections;
+	char *slack_client_id;		/* with slack_client_secret: OAuth installs (adapters/slack_oauth.c) */
+	char *slack_client_secret;	/* secret */
+	char *slack_oauth_url;
 	/* The slash commands the Slack app registers (slack.commands): the first
 	 * is the main command (/oncall, which reaches every other command as a
 	 * subcommand); each further NAME=COMMAND registers another command under
