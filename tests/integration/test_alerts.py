@@ -455,8 +455,11 @@ def _():
         got = []
         delta = harness.roundtrip_delta(w, lambda: got.append(post(w, path, dict(other_key, action="resolve"))))
         check_eq((got[0].status, got[0].json().get("result")), (200, "resolved"), "the resolve (%r)" % short(got[0].body))
-        # (Its count may include the script's first load on that worker's connection.)
-        check_eq(sorted(delta), ["incident_change"], "the resolve's round trips (%r)" % delta)
+        # (Its count may include the script's first load on that worker's connection.) The
+        # resolve wakes the outbox and the engine, whose round trips on their own threads may
+        # land inside the window on a fast machine: they are not the request's.
+        mine = sorted(k for k in delta if not k.startswith(("outbox_", "XREADGROUP", "XACK", "XAUTOCLAIM")))
+        check_eq(mine, ["incident_change"], "the resolve's round trips (%r)" % delta)
 
         other = w.another_daemon()
         try:
