@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # run.sh - run by `make run` after building build/watchkeeper: a private Redis under
 # build/run/ (WK_RUN_DIR), then the daemon in the foreground.
-#   - WK_SLACK_SIGNING_SECRET unset: `--console` (type commands on stdin; the HTTP server
-#     runs too), for trying the bot without Slack.
-#   - set: the daemon alone, for a real Slack app pointed at WK_PUBLIC_URL.
+#   - neither WK_SLACK_SIGNING_SECRET nor WK_SLACK_APP_TOKEN set: `--console` (type
+#     commands on stdin; the HTTP server runs too), for trying the bot without Slack.
+#   - WK_SLACK_APP_TOKEN set: Socket Mode; the daemon dials out to Slack, no public URL.
+#   - WK_SLACK_SIGNING_SECRET set: the daemon alone, for a Slack app pointed at WK_PUBLIC_URL.
 # WK_LISTEN defaults to 127.0.0.1:8080; WK_CONFIG to config/watchkeeper.example.json.
 #
 # One `make run` per directory: a lock (DIR/run.lock) held for the whole run makes a second
@@ -50,8 +51,11 @@ fi
 echo "run.sh: operator commands reach this Redis with WK_REDIS_URL=$WK_REDIS_URL" >&2
 
 args=(-c "$CONFIG")
-if [ -z "${WK_SLACK_SIGNING_SECRET:-}" ]; then
-	echo "run.sh: WK_SLACK_SIGNING_SECRET unset: console mode (try: /oncall join, /oncall; Ctrl-D quits)" >&2
+if [ -n "${WK_SLACK_APP_TOKEN:-}" ]; then
+	echo "run.sh: WK_SLACK_APP_TOKEN set: Socket Mode (the daemon connects to Slack; no public URL needed)" >&2
+elif [ -z "${WK_SLACK_SIGNING_SECRET:-}" ]; then
+	echo "run.sh: neither WK_SLACK_SIGNING_SECRET nor WK_SLACK_APP_TOKEN set: console mode" \
+		"(try: /oncall join, /oncall; Ctrl-D quits)" >&2
 	args+=(--console)
 fi
 # Not exec: the EXIT trap must run after the daemon exits. Ctrl-C reaches the daemon too
