@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXIT_CONFIG 2
 
@@ -79,15 +80,20 @@ static void daemon_stop(void)
 
 static void *signal_main(void *arg)
 {
+	siginfo_t info;
 	int sig;
 
 	(void)arg;
 	for (;;) {
-		if (sigwait(&stop_signals, &sig) != 0)
+		if ((sig = sigwaitinfo(&stop_signals, &info)) < 0)
 			continue;
-		if (sig == SIGUSR1)	/* main's "we are done" */
+		if (sig == SIGUSR1 && info.si_pid == getpid())	/* main's "we are done" */
 			return NULL;
-		log_info("daemon.signal", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		if (sig == SIGUSR1)
+			continue;
+		/* Who sent it: a stop nobody asked for is otherwise untraceable. */
+		log_info("daemon.signal", "signal=%s from_pid=%ld", sig == SIGTERM ? "TERM" : "INT",
+			 (long)info.si_pid);
 		daemon_stop();
 	}
 }
