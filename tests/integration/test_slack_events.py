@@ -259,6 +259,26 @@ def _(w):
     check_eq(other, [], "keys of the other workspace besides its event record")
 
 
+@test("events: with two teams the Home has each team's on-call under its name, and \"who is on call for ops\" "
+      "answers for that team")
+def _(w):
+    w.team_mode(ALICE)
+    w.invite("team create ops", ALICE)
+    w.oncall("join", ALICE)
+    made = w.oncall("rotation create night team ops members <@%s>" % ALICE, ALICE)
+    check_re(r"night", made["text"], "rotation create in ops")
+    send(w, envelope({"type": "app_home_opened", "user": ALICE, "channel": "D0HOME", "tab": "home"}))
+    blocks = wait_calls(w, "views.publish")[0]["json"]["view"]["blocks"]
+    headers = [b["text"]["text"] for b in blocks if b["type"] == "header"]
+    check_eq(headers, ["On call now: default", "On call now: ops", "Your next shifts", "Open incidents"], "headers")
+    text = json.dumps(blocks, ensure_ascii=False)
+    check_eq(len(re.findall(r"On call now:\*? <@%s>" % ALICE, text)), 2, "Alice on call in both teams: %s" % short(text))
+    check_re(r"No open incidents", text, "no incidents")
+    send(w, envelope(mention("<@%s> who's on call for OPS?" % BOT, ts="1700000050.000600")))
+    got = wait_calls(w, "chat.postMessage", channel=CHANNEL)[0]["json"]
+    check_eq(got["text"], w.oncall("now ops", ALICE)["text"], "the answer is `/oncall now ops`'s")
+
+
 # ---------------------------------------------------------------- uninstall
 
 @test("events: app_uninstalled and tokens_revoked are answered 200, logged, and keep the org's data")
