@@ -73,10 +73,18 @@ static void web_call(const struct config *cfg, const struct slack_event *ev, con
 	struct web_call *c = xcalloc(1, sizeof(*c));
 	char url[1024], target[64];
 
+	int n = snprintf(url, sizeof(url), "%s/%s", cfg->slack_api_url, method);
+
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		log_warn("slack.event_answer", "team=%s event=%s call=%s outcome=failed why=\"slack.api_url is too long\"",
+			 ev->team_id, ev->event_id, method);
+		free(body);
+		free(c);
+		return;
+	}
 	wk_strlcpy(c->method, method, sizeof(c->method));
 	wk_strlcpy(c->team, ev->team_id, sizeof(c->team));
 	wk_strlcpy(c->event_id, ev->event_id, sizeof(c->event_id));
-	snprintf(url, sizeof(url), "%s/%s", cfg->slack_api_url, method);
 	snprintf(target, sizeof(target), "slack.%s", method);
 	struct courier_request req = { .method = "POST", .url = url, .bearer = token, .headers = headers,
 				       .body = body, .body_len = len, .target = target,
