@@ -7,8 +7,8 @@ import json
 import re
 import time
 
-from harness import (ORG, SECRET, TEAM, check, check_eq, check_re, metric_counts, short, slack_sign, test,
-                     wait_until)
+from harness import (ORG, SECRET, TEAM, check, check_eq, check_re, free_port, metric_counts, run_cli, short,
+                     slack_sign, test, wait_until)
 
 ALICE = "U0ALICE"
 BOT = "U0BOT"
@@ -294,3 +294,27 @@ def _(w):
           "no uninstall log lines: %s" % w.daemon.stderr_tail(5))
     check_eq(w.members(), members, "the org's members")
     check_eq(w.rotation(), [ALICE], "the rotation")
+
+
+# ---------------------------------------------------------------- manifest
+
+@test("events: `watchkeeper manifest slack [--socket-mode]` subscribes to every event handled; only the HTTP "
+      "variant has request URLs")
+def _(w):
+    env = dict(w.env, WK_LISTEN="127.0.0.1:%d" % free_port(), WK_PUBLIC_URL="https://wk.example")
+    rc, http, err = run_cli(["manifest", "slack"], env)
+    check_eq(rc, 0, "exit code (stderr %r)" % short(err))
+    rc, sock, err = run_cli(["manifest", "slack", "--socket-mode"], env)
+    check_eq(rc, 0, "exit code with --socket-mode (stderr %r)" % short(err))
+    for name, m in (("HTTP", http), ("Socket Mode", sock)):
+        events = re.search(r"    bot_events:\n((?:      - \S+\n)+)", m)
+        check(events, "%s manifest without bot_events" % name)
+        check_eq(re.findall(r"- (\S+)", events.group(1)),
+                 ["app_mention", "app_home_opened", "app_uninstalled", "tokens_revoked"], "%s bot events" % name)
+        check("      - app_mentions:read\n" in m, "%s manifest lacks app_mentions:read" % name)
+        check("    - https://wk.example/slack/oauth/callback\n" in m, "%s manifest lacks the redirect URL" % name)
+        check("home_tab_enabled: true" in m, "%s manifest without the Home tab" % name)
+    check("request_url: https://wk.example/slack/events\n" in http, "the HTTP event request URL")
+    check("socket_mode_enabled: false" in http, "HTTP: socket_mode_enabled")
+    check("socket_mode_enabled: true" in sock, "Socket Mode: socket_mode_enabled")
+    check("url:" not in sock, "request URLs in the Socket Mode manifest: %r" % re.findall(r".*url:.*", sock))
