@@ -12,6 +12,7 @@
 #define WK_SLACK_MANIFEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "bot/config.h"
@@ -24,7 +25,16 @@ bool slack_name_reserved(const char *name);
 const char *slack_name_command(const struct config *cfg, const char *name);
 
 /* Write the app manifest (YAML) for cfg: its public_url and slash commands,
- * each described from the command table. */
-void slack_manifest_write(const struct config *cfg, FILE *out);
+ * each described from the command table; the bot events are the ones
+ * adapters/slack_events.c handles (slack_events_type()), the bot scopes
+ * slack_manifest_scope()'s. Over HTTP (socket_mode false) every slash command,
+ * interactivity and the event subscription carry their request URL
+ * (<public_url>/slack/commands, /slack/actions, /slack/events); with
+ * socket_mode none does and settings.socket_mode_enabled is true. Both carry
+ * oauth_config.redirect_urls <public_url>/slack/oauth/callback and the Home tab. */
+void slack_manifest_write(const struct config *cfg, bool socket_mode, FILE *out);
+
+/* The bot scopes the manifest asks for, by index (NULL past the last). */
+const char *slack_manifest_scope(size_t i);
 
 #endif

@@ -1,11 +1,10 @@
 /* teams_text.c - see teams_text.h */
 #include "adapters/teams_text.h"
+#include "adapters/chat_text.h"
 #include "bot/buf.h"
-#include "bot/dispatch.h"
 #include "bot/reply.h"
 #include "bot/util.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,30 +95,10 @@ char *teams_command_text(const char *text, json_t *entities, const char *bot_id,
 }
 
 
+/* Teams and Slack read typed text the same way (adapters/chat_text.h). */
 void teams_command_split(struct request *r, char *text)
 {
-	char *p = text, *space;
-	size_t n;
-
-	if (*p == '/')
-		p++;
-	space = strchr(p, ' ');
-	n = space ? (size_t)(space - p) : strlen(p);
-	if (n && n < sizeof(r->command)) {
-		memcpy(r->command, p, n);
-		r->command[n] = '\0';
-		for (char *c = r->command; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (dispatch_find_command(r->command)) {
-			free(r->text);
-			r->text = xstrdup(space ? space + 1 : "");
-			free(text);
-			return;
-		}
-	}
-	wk_strlcpy(r->command, command_table[0]->name, sizeof(r->command));
-	free(r->text);
-	r->text = text;
+	chat_command_split(r, text);
 }
 
 char *teams_mentions_resolve(const char *text, const struct teams_mentions *m, const char *const *ids)

@@ -49,7 +49,7 @@ static const char usage_text[] =
 	"Usage: watchkeeper [-c FILE] [--console] [--check-config]\n"
 	"       watchkeeper orgs list|show|suspend|activate [ID] [-c FILE]\n"
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
-	"       watchkeeper manifest slack [-c FILE]\n"
+	"       watchkeeper manifest slack [--socket-mode] [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
 	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
@@ -60,7 +60,8 @@ static const char usage_text[] =
 	"      --check-config  validate the configuration, print it (secrets hidden), exit\n"
 	"      --commands      print every command and subcommand with its role, as JSON\n"
 	"  manifest slack      print the Slack app manifest (YAML) for this configuration:\n"
-	"                      public_url and the slash command names (slack.commands)\n"
+	"                      public_url and the slash command names (slack.commands);\n"
+	"                      with --socket-mode for Socket Mode (no request URLs)\n"
 	"      --version       print the version\n"
 	"  -h, --help          this text\n"
 	"\n"
@@ -111,7 +112,7 @@ static void start_console(void)
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
-	bool console = false, check = false, manifest = false;
+	bool console = false, check = false, manifest = false, socket_mode = false;
 	struct config cfg;
 	struct store_url url;
 	char err[512];
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 			   strcmp(argv[i + 1], "slack") == 0) {
 			manifest = true;	/* generated, so it can't drift from the table */
 			i++;
+		} else if (manifest && strcmp(argv[i], "--socket-mode") == 0) {
+			socket_mode = true;
 		} else if (strcmp(argv[i], "--console") == 0) {
 			console = true;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
@@ -164,7 +167,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (manifest) {
-		slack_manifest_write(&cfg, stdout);
+		slack_manifest_write(&cfg, socket_mode, stdout);
 		config_free(&cfg);
 		tz_shutdown();
 		return 0;

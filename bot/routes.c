@@ -1,6 +1,7 @@
 /* routes.c - every HTTP route of the daemon, in one table. */
 #include "adapters/alert_webhooks.h"
 #include "adapters/slack.h"
+#include "adapters/slack_events.h"
 #include "adapters/teams.h"
 #include "adapters/twilio_webhooks.h"
 #include "bot/feeds.h"
@@ -81,6 +82,7 @@ const struct route http_routes[] = {
 	{ "GET", "/metrics", "metrics", route_metrics, { 0 }, 0 },
 	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS, 0 },
 	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS, 0 },
+	{ "POST", "/slack/events", "slack_events", slack_route_events, SLACK_HEADERS, 0 },
 	{ "POST", "/teams/messages", "teams_messages", teams_route_messages, TEAMS_HEADERS, 0 },
 	{ "POST", "/twilio/status", "twilio_status", twilio_route_status, TWILIO_HEADERS, 0 },
 	{ "POST", "/twilio/sms", "twilio_sms", twilio_route_sms, TWILIO_HEADERS, 0 },
