@@ -118,7 +118,7 @@ build/fake_connector: tests/bench/fake_connector.c tests/bench/fake_http.c tests
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -o $@ $< tests/bench/fake_http.c
 
 # Fuzz targets link the library objects built by clang with libFuzzer + ASan.
-FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,7 +133,7 @@ fuzz: deps
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/rel/bot/main.d build/san/bot/main.d
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) build/rel/bot/main.d build/san/bot/main.d
 
 .PHONY: teams-package
 teams-package:

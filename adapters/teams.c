@@ -5,6 +5,7 @@
 #include "adapters/teams_auth.h"
 #include "adapters/teams_card.h"
 #include "adapters/teams_notify.h"
+#include "adapters/chat_text.h"
 #include "adapters/teams_text.h"
 #include "bot/crypto.h"
 #include "bot/dispatch.h"
@@ -674,7 +675,7 @@ enum route_result teams_route_messages(struct http_request *req, struct http_res
 		char *text = teams_command_text(teams_json_str(a, "text"), json_object_get(a, "entities"), bot ? bot : "",
 						&job->mentions);
 		job->kind = TEAMS_COMMAND;
-		teams_command_split(&job->req, text);
+		chat_command_split(&job->req, text);
 	}
 	json_decref(a);
 

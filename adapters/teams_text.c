@@ -94,13 +94,6 @@ char *teams_command_text(const char *text, json_t *entities, const char *bot_id,
 	return s;
 }
 
-
-/* Teams and Slack read typed text the same way (adapters/chat_text.h). */
-void teams_command_split(struct request *r, char *text)
-{
-	chat_command_split(r, text);
-}
-
 char *teams_mentions_resolve(const char *text, const struct teams_mentions *m, const char *const *ids)
 {
 	struct buf b = BUF_INIT(8192);

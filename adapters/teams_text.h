@@ -44,12 +44,6 @@ struct teams_mentions {
  * five common HTML entities decoded, control bytes as spaces, blanks trimmed. */
 char *teams_command_text(const char *text, json_t *entities, const char *bot_id, struct teams_mentions *out);
 
-/* chat_command_split() (adapters/chat_text.h): "oncall who" runs command
- * oncall with text "who", "who is on call?" runs "oncall now", a first word
- * that names no command leaves the whole text to the main command. Takes text
- * (malloc'd) into r. */
-void teams_command_split(struct request *r, char *text);
-
 /* text with each mark replaced: "<@ids[k]>" when ids[k] is set, else "@name"
  * (escaped: a name can't forge markup); stray mark bytes become spaces. */
 char *teams_mentions_resolve(const char *text, const struct teams_mentions *m, const char *const *ids);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "adapters/chat_text.h"
 #include "adapters/teams_text.h"
 
 #define BOT "28:00000000-0000-0000-0000-0000000000b0"
@@ -88,16 +89,16 @@ static void test_split(void **state)
 
 	(void)state;
 	request_init(&r, PLATFORM_TEAMS);
-	teams_command_split(&r, strdup("/Incident ack 12"));
+	chat_command_split(&r, strdup("/Incident ack 12"));
 	assert_string_equal(r.command, "incident");
 	assert_string_equal(r.text, "ack 12");
-	teams_command_split(&r, strdup("schedule 3"));
+	chat_command_split(&r, strdup("schedule 3"));
 	assert_string_equal(r.command, "oncall");
 	assert_string_equal(r.text, "schedule 3");
-	teams_command_split(&r, strdup("who"));	/* an alias of oncall is a command of its own name */
+	chat_command_split(&r, strdup("who"));	/* an alias of oncall is a command of its own name */
 	assert_string_equal(r.command, "who");
 	assert_string_equal(r.text, "");
-	teams_command_split(&r, strdup(""));
+	chat_command_split(&r, strdup(""));
 	assert_string_equal(r.command, "oncall");
 	assert_string_equal(r.text, "");
 	request_free(&r);
