@@ -1,6 +1,5 @@
 /* teams_text.c - see teams_text.h */
 #include "adapters/teams_text.h"
-#include "adapters/chat_text.h"
 #include "bot/buf.h"
 #include "bot/reply.h"
 #include "bot/util.h"
