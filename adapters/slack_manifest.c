@@ -11,6 +11,39 @@ static const char *const reserved[] = {
 	NULL
 };
 
+const char *const slack_bot_scopes[] = {
+	"commands", "chat:write", "im:write", "users:read", "users:read.email", "im:history",
+	"channels:history", "groups:history", NULL
+};
+
+void slack_bot_scopes_join(struct buf *b, const char *sep)
+{
+	for (size_t i = 0; slack_bot_scopes[i]; i++)
+		buf_printf(b, "%s%s", i ? sep : "", slack_bot_scopes[i]);
+}
+
+/* The scopes as a YAML flow list after "    bot: ", wrapped under its bracket
+ * where a line would pass 104 columns. */
+static void scopes_yaml(struct buf *b)
+{
+	size_t col = 10;
+
+	buf_adds(b, "    bot: [");
+	for (size_t i = 0; slack_bot_scopes[i]; i++) {
+		size_t n = strlen(slack_bot_scopes[i]);
+		if (i && col + 1 + n + 1 > 104) {
+			buf_adds(b, "\n          ");
+			col = 10;
+		} else if (i) {
+			buf_addc(b, ' ');
+			col++;
+		}
+		buf_printf(b, "%s%c", slack_bot_scopes[i], slack_bot_scopes[i + 1] ? ',' : ']');
+		col += n + 1;
+	}
+	buf_addc(b, '\n');
+}
+
 bool slack_name_reserved(const char *name)
 {
 	for (size_t i = 0; reserved[i]; i++)
@@ -114,11 +147,9 @@ void slack_manifest_write(const struct config *cfg, FILE *out)
 		usage_hint(&b, c);
 		buf_adds(&b, "\n      should_escape: true\n");
 	}
+	buf_adds(&b, "oauth_config:\n  scopes:\n");
+	scopes_yaml(&b);
 	buf_printf(&b,
-		   "oauth_config:\n"
-		   "  scopes:\n"
-		   "    bot: [commands, chat:write, im:write, users:read, users:read.email, im:history, channels:history,\n"
-		   "          groups:history]\n"
 		   "settings:\n"
 		   "  interactivity:\n"
 		   "    is_enabled: true\n"

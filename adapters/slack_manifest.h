@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bot/buf.h"
 #include "bot/config.h"
 
 /* Whether Slack keeps /name (given without the '/', any case) for itself. */
@@ -22,6 +23,12 @@ bool slack_name_reserved(const char *name);
 /* The command (its name in the table) that the registered name (without the
  * '/') runs, or NULL when the app registers no such name. */
 const char *slack_name_command(const struct config *cfg, const char *name);
+
+/* The bot scopes the app asks for, NULL-terminated: the one list both the
+ * manifest and the OAuth install URL (adapters/slack_oauth.c) are made from. */
+extern const char *const slack_bot_scopes[];
+/* The scopes joined by sep (",": an authorize URL's scope parameter). */
+void slack_bot_scopes_join(struct buf *b, const char *sep);
 
 /* Write the app manifest (YAML) for cfg: its public_url and slash commands,
  * each described from the command table. */
