@@ -175,7 +175,8 @@ void slack_api_note_429(const char *team, const char *method, long retry_after)
 	pthread_mutex_unlock(&method_limits.lock);
 }
 
-/* chat.postMessage pace, about one post a second per channel. A post whose
+/* chat.postMessage pace, about one post a second per channel (not DMs: see
+ * dm_post()). A post whose
  * turn comes within SLACK_PACE_WAIT_MS waits for it here: a page is urgent,
  * the sender thread may block for a Slack call's 10 s anyway, and the
  * outbox's retry would come back seconds later. A post further behind (more
@@ -401,7 +402,10 @@ static int dm_post(struct slack_ctx *c, const char *ch, const char *ts_in, json_
 		snprintf(why, whysize, "could not encode the message");
 		return 1;
 	}
-	if (!ts_in && !slack_api_limited(c->team, "chat.postMessage")) {
+	/* A DM channel (D...) is one person's, and the outbox already paces each
+	 * person's messages (bot/outbox.h); channels shared by many notifications
+	 * (an alert channel's cards) are paced here. */
+	if (!ts_in && ch[0] != 'D' && !slack_api_limited(c->team, "chat.postMessage")) {
 		long wait = pace_channel(c->team, ch);
 		if (wait > 0) {
 			free(body);

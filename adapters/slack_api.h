@@ -12,9 +12,10 @@
  *
  * Rate limits, in process, per workspace: after a 429 a method is not called
  * again until its Retry-After has passed (callers get "retry later" with the
- * seconds left at once, no call made); chat.postMessage goes out about once a
- * second per channel (a post waits up to a second for its turn, one further
- * behind is "retry later" with the seconds to its turn).
+ * seconds left at once, no call made); chat.postMessage into a channel (C..,
+ * G..) goes out about once a second per channel (a post waits up to a second
+ * for its turn, one further behind is "retry later" with the seconds to its
+ * turn); a DM channel is one person's, and the outbox paces each person.
  *
  * Thread: a thread that may block (the outbox senders; never a worker, the
  * loop or the courier), up to 10 s per Slack call. cfg is only read. why gets one
