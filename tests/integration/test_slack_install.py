@@ -357,6 +357,30 @@ def _():
     check_re(r"method=chat\.postMessage team=T0ONE status=429 retry_after=4", log, "the 429 log line")
 
 
+@test("channel posts are paced to about one a second per channel (three incident cards opened at once), each "
+      "with the workspace's token", world=False)
+def _():
+    w = world()
+    check_eq(install(w, "T0TWO").status, 200, "install")
+    w.oncall("", ALICE, "T0TWO")
+    w.peer.clear()
+    fake_slack(w)
+    for i in range(3):
+        body, headers = slack_command("open card %d is broken sev=critical" % i, team_id="T0TWO", command="/incident",
+                                      channel_id="C0CARDS")
+        check_re(r"INC-", http_request(w.port, "POST", "/slack/commands", body, headers).text, "open %d" % i)
+
+    def cards():
+        return [p for p in w.peer.requests if p["path"].startswith("/api/chat.postMessage")
+                and (p["json"] or {}).get("channel") == "C0CARDS"]
+    got = wait_until(lambda: len(cards()) >= 3 and cards(), 15)
+    check(got, "cards posted: %d" % len(cards()))
+    times = sorted(p["time"] for p in got)
+    for a, b in zip(times, times[1:]):
+        check(b - a >= 0.9, "two posts to one channel %.2f s apart" % (b - a))
+    check_eq({p["headers"].get("authorization") for p in got}, {"Bearer " + TOKENS["T0TWO"]}, "bearers")
+
+
 @test("without secrets.key the callback refuses, naming WK_SECRET_KEY; without client id and secret both "
       "routes are 404 naming the keys", world=False)
 def _():
