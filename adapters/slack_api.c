@@ -1,6 +1,7 @@
 /* slack_api.c - see slack_api.h */
 #include "adapters/slack_api.h"
 #include "adapters/adapter.h"
+#include "adapters/slack_tokens.h"
 #include "bot/buf.h"
 #include "bot/courier.h"
 #include "bot/form.h"
@@ -9,14 +10,24 @@
 #include "bot/util.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
 
 #define SLACK_API_TIMEOUT_MS 10000
 /* Pages of 200 messages read when looking for a message: a DM gets far fewer
  * since one attempt; past this the answer is "could not check". */
 #define SLACK_HISTORY_PAGES 5
+/* A 429 without Retry-After: the official SDKs' default pause. */
+#define SLACK_DEFAULT_RETRY_AFTER 30
+/* chat.postMessage: one post per channel per SLACK_PACE_MS; a post waits at
+ * most SLACK_PACE_WAIT_MS for its turn (pace_channel()). */
+#define SLACK_PACE_MS 1000
+#define SLACK_PACE_WAIT_MS 1000
 
 bool slack_id_valid(const char *id)
 {
@@ -55,17 +66,162 @@ struct slack_answer {
 	bool maybe_sent;	/* no answer, but the request may have reached Slack */
 };
 
-/* POST body to <api>/<method>, or with ctype NULL a GET of <api>/<method>?body.
- * 0 ok:true, 1 ok:false (a->code), -1 no usable answer (transport, 429, no ok
- * field); why is set for 1 and -1. */
-static int slack_post(const struct config *cfg, const char *method, const char *ctype,
+/* One workspace's calls: whose token, and the team the rate state is kept
+ * under ("-" for slack.bot_token's calls outside a Slack org). */
+struct slack_ctx {
+	const struct config *cfg;
+	const char *team;
+	char token[SLACK_TOKEN_SIZE];
+};
+
+/* The token for org_id's workspace. 0, 1 none configured (permanent), -1
+ * Redis or a token that does not open (retry later); why set unless 0. */
+static int ctx_open(struct slack_ctx *c, const struct config *cfg, struct store *s, const char *org_id, char *why,
+		    size_t whysize)
+{
+	const char *team = slack_tokens_team_of(org_id);
+
+	c->cfg = cfg;
+	c->team = team ? team : "-";
+	return slack_token_for(cfg, s, team, c->token, sizeof(c->token), why, whysize);
+}
+
+static void ctx_close(struct slack_ctx *c)
+{
+	OPENSSL_cleanse(c->token, sizeof(c->token));
+}
+
+/* ---- in-process rate state ----
+ *
+ * Slack limits each method per workspace and answers 429 with Retry-After;
+ * until then a call of that method only earns another 429, so none is made:
+ * callers hear "retry later" at once. chat.postMessage is also limited to
+ * about one message a second per channel. Both tables are small and lossy
+ * (a slot is reused when its time has passed or, when all of its probe run
+ * is busy, the soonest-free one): losing an entry costs at most one 429. */
+#define LIMIT_SLOTS 256
+#define LIMIT_PROBE 8
+#define LIMIT_KEY 96
+
+struct limit_slot {
+	char key[LIMIT_KEY];
+	int64_t until_ms;
+};
+
+struct limit_table {
+	pthread_mutex_t lock;
+	struct limit_slot slot[LIMIT_SLOTS];
+};
+
+static struct limit_table method_limits = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct limit_table channel_pace = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The slot of key (with the lock held): its own, else a free or the
+ * soonest-free one of its probe run, taken over. */
+static struct limit_slot *limit_slot(struct limit_table *t, const char *key, int64_t now)
+{
+	size_t h = (size_t)(wk_hash_str(0, key) % LIMIT_SLOTS);
+	struct limit_slot *spare = NULL;
+
+	for (size_t i = 0; i < LIMIT_PROBE; i++) {
+		struct limit_slot *sl = &t->slot[(h + i) % LIMIT_SLOTS];
+		if (strcmp(sl->key, key) == 0)
+			return sl;
+		if (!spare || (spare->until_ms > now && sl->until_ms < spare->until_ms))
+			spare = sl;
+	}
+	wk_strlcpy(spare->key, key, sizeof(spare->key));
+	spare->until_ms = 0;
+	return spare;
+}
+
+static void limit_key(char *out, size_t size, const char *team, const char *what)
+{
+	snprintf(out, size, "%s/%s", team && team[0] ? team : "-", what);
+}
+
+static long ceil_seconds(int64_t ms)
+{
+	return (long)((ms + 999) / 1000);
+}
+
+long slack_api_limited(const char *team, const char *method)
+{
+	char key[LIMIT_KEY];
+	int64_t now = wk_now_ms(), until;
+
+	limit_key(key, sizeof(key), team, method);
+	pthread_mutex_lock(&method_limits.lock);
+	until = limit_slot(&method_limits, key, now)->until_ms;
+	pthread_mutex_unlock(&method_limits.lock);
+	return until > now ? ceil_seconds(until - now) : 0;
+}
+
+void slack_api_note_429(const char *team, const char *method, long retry_after)
+{
+	char key[LIMIT_KEY];
+	int64_t now = wk_now_ms();
+
+	/* Without Retry-After, the SDKs' default pause. */
+	if (retry_after < 0)
+		retry_after = SLACK_DEFAULT_RETRY_AFTER;
+	if (retry_after > 3600)
+		retry_after = 3600;
+	limit_key(key, sizeof(key), team, method);
+	pthread_mutex_lock(&method_limits.lock);
+	struct limit_slot *sl = limit_slot(&method_limits, key, now);
+	if (now + retry_after * 1000 > sl->until_ms)
+		sl->until_ms = now + retry_after * 1000;
+	pthread_mutex_unlock(&method_limits.lock);
+}
+
+/* chat.postMessage pace, about one post a second per channel (not DMs: see
+ * dm_post()). A post whose
+ * turn comes within SLACK_PACE_WAIT_MS waits for it here: a page is urgent,
+ * the sender thread may block for a Slack call's 10 s anyway, and the
+ * outbox's retry would come back seconds later. A post further behind (more
+ * than one already waiting for that channel) is "retry later" at once, so
+ * sender threads never queue up behind one busy channel. 0 go, else the
+ * seconds to wait. */
+static long pace_channel(const char *team, const char *channel)
+{
+	char key[LIMIT_KEY];
+	int64_t now = wk_now_ms(), wait = 0;
+	long later = 0;
+
+	limit_key(key, sizeof(key), team, channel);
+	pthread_mutex_lock(&channel_pace.lock);
+	struct limit_slot *sl = limit_slot(&channel_pace, key, now);
+	if (sl->until_ms <= now) {
+		sl->until_ms = now + SLACK_PACE_MS;
+	} else if (sl->until_ms - now <= SLACK_PACE_WAIT_MS) {
+		wait = sl->until_ms - now;
+		sl->until_ms += SLACK_PACE_MS;
+	} else {
+		later = ceil_seconds(sl->until_ms - now);
+	}
+	pthread_mutex_unlock(&channel_pace.lock);
+	if (wait > 0) {
+		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) != 0)
+			;	/* EINTR */
+	}
+	return later;
+}
+
+/* POST body to <api>/<method>, or with ctype NULL a GET of <api>/<method>?body,
+ * with c's token. 0 ok:true, 1 ok:false (a->code), -1 no usable answer
+ * (transport, 429 now or still in force, no ok field); why is set for 1 and
+ * -1. ok:false is logged with the method and Slack's code. */
+static int slack_post(struct slack_ctx *c, const char *method, const char *ctype,
 		      const char *body, size_t len, struct slack_answer *a, char *why, size_t whysize)
 {
+	const struct config *cfg = c->cfg;
 	struct buf url = BUF_INIT(8192), target = BUF_INIT(64), hdr = BUF_INIT(128);
 	struct courier_response r;
 	struct courier_request req = {
 		.method = ctype ? "POST" : "GET",
-		.bearer = cfg->slack_bot_token,
+		.bearer = c->token,
 		.body = ctype ? body : NULL,
 		.body_len = ctype ? len : 0,
 		.timeout_ms = SLACK_API_TIMEOUT_MS,
@@ -73,18 +229,25 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 	const char *headers[2] = { NULL, NULL };
 	json_error_t jerr;
 	json_t *ok;
+	long wait;
 	int rc = -1;
 
 	a->root = NULL;
 	a->code[0] = '\0';
 	a->retry_after = -1;
 	a->maybe_sent = false;
+	memset(&r, 0, sizeof(r));
+	if ((wait = slack_api_limited(c->team, method)) > 0) {
+		a->retry_after = wait;
+		snprintf(why, whysize, "Slack is rate limiting %s for this workspace; retry in %ld s (no call made)",
+			 method, wait);
+		goto out_nocall;
+	}
 	if (buf_printf(&url, "%s/%s%s%.*s", cfg->slack_api_url, method, ctype ? "" : "?",
 		       ctype ? 0 : (int)len, ctype ? "" : body) < 0 ||
 	    buf_printf(&target, "slack.%s", method) < 0 ||
 	    (ctype && buf_printf(&hdr, "Content-Type: %s", ctype) < 0)) {
 		snprintf(why, whysize, "slack.api_url is too long");
-		memset(&r, 0, sizeof(r));
 		goto out_nocall;
 	}
 	headers[0] = ctype ? buf_cstr(&hdr) : NULL;
@@ -99,6 +262,8 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 	}
 	if (r.status == 429) {
 		a->retry_after = r.retry_after;
+		slack_api_note_429(c->team, method, r.retry_after);
+		log_warn("slack.api", "method=%s team=%s status=429 retry_after=%ld", method, c->team, r.retry_after);
 		if (r.retry_after >= 0)
 			snprintf(why, whysize, "Slack is rate limiting %s; Retry-After %ld seconds", method,
 				 r.retry_after);
@@ -119,6 +284,7 @@ static int slack_post(const struct config *cfg, const char *method, const char *
 	if (!json_is_true(ok)) {
 		slack_error_code(json_string_value(json_object_get(a->root, "error")), a->code, sizeof(a->code));
 		snprintf(why, whysize, "Slack %s said %s", method, a->code);
+		log_warn("slack.api", "method=%s team=%s error=%s", method, c->team, a->code);
 		rc = 1;
 		goto out;
 	}
@@ -155,7 +321,7 @@ static int dm_cache_key(char *out, size_t size, const char *org_id, const char *
 
 /* The DM channel with user_id: from the cache unless refresh, else
  * conversations.open (and cached). 0, 1 permanent refusal, -1 retry later. */
-static int dm_channel(const struct config *cfg, struct store *s, const char *org_id,
+static int dm_channel(struct slack_ctx *c, struct store *s, const char *org_id,
 		      const char *user_id, bool refresh, char *ch, size_t chsize, long *retry_after,
 		      char *why, size_t whysize)
 {
@@ -187,7 +353,7 @@ static int dm_channel(const struct config *cfg, struct store *s, const char *org
 	}
 	/* The id is alphanumeric, so the form needs no encoding. */
 	snprintf(body, sizeof(body), "users=%s", user_id);
-	rc = slack_post(cfg, "conversations.open", "application/x-www-form-urlencoded", body,
+	rc = slack_post(c, "conversations.open", "application/x-www-form-urlencoded", body,
 			strlen(body), &a, why, whysize);
 	if (rc < 0) {
 		if (retry_after)
@@ -215,7 +381,7 @@ static int dm_channel(const struct config *cfg, struct store *s, const char *org
  * (metadata stays as posted). The message's ts into ts (may be NULL). 0, 1
  * permanent, -1 retry later, 2 unknown (the post may have reached Slack),
  * 3 channel_not_found, 4 message_not_found (chat.update of a deleted one). */
-static int dm_post(const struct config *cfg, const char *ch, const char *ts_in, json_t *msg,
+static int dm_post(struct slack_ctx *c, const char *ch, const char *ts_in, json_t *msg,
 		   const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
 		   size_t whysize)
 {
@@ -236,7 +402,20 @@ static int dm_post(const struct config *cfg, const char *ch, const char *ts_in, 
 		snprintf(why, whysize, "could not encode the message");
 		return 1;
 	}
-	rc = slack_post(cfg, ts_in ? "chat.update" : "chat.postMessage", "application/json; charset=utf-8", body,
+	/* A DM channel (D...) is one person's, and the outbox already paces each
+	 * person's messages (bot/outbox.h); channels shared by many notifications
+	 * (an alert channel's cards) are paced here. */
+	if (!ts_in && ch[0] != 'D' && !slack_api_limited(c->team, "chat.postMessage")) {
+		long wait = pace_channel(c->team, ch);
+		if (wait > 0) {
+			free(body);
+			if (retry_after)
+				*retry_after = wait;
+			snprintf(why, whysize, "pacing posts to that channel (about one a second); retry in %ld s", wait);
+			return -1;
+		}
+	}
+	rc = slack_post(c, ts_in ? "chat.update" : "chat.postMessage", "application/json; charset=utf-8", body,
 			strlen(body), &a, why, whysize);
 	free(body);
 	if (rc == 0 && ts)
@@ -263,37 +442,36 @@ static const char *outcome_word(int rc)
 static int dm_send(const struct config *cfg, struct store *s, const char *org_id, const char *user_id,
 		   json_t *msg, const struct slack_note *note, long *retry_after, char *why, size_t whysize)
 {
+	struct slack_ctx ctx, *c = &ctx;
 	char ch[40];
 	int rc;
 
 	why[0] = '\0';
 	if (retry_after)
 		*retry_after = -1;
-	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0]) {
-		snprintf(why, whysize, "sending Slack messages needs slack.bot_token (WK_SLACK_BOT_TOKEN)");
-		rc = 1;
+	if ((rc = ctx_open(c, cfg, s, org_id, why, whysize)) != 0)
 		goto out;
-	}
 	if (!slack_id_valid(user_id)) {
 		snprintf(why, whysize, "not a Slack user id");
 		rc = 1;
 		goto out;
 	}
-	rc = dm_channel(cfg, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
+	rc = dm_channel(c, s, org_id, user_id, false, ch, sizeof(ch), retry_after, why, whysize);
 	if (rc != 0)
 		goto out;
-	rc = dm_post(cfg, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
+	rc = dm_post(c, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
 	if (rc == 3) {
 		/* The cached channel is gone (the user was deleted and re-added, a
 		 * workspace migration): open it afresh, once. */
-		rc = dm_channel(cfg, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
+		rc = dm_channel(c, s, org_id, user_id, true, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 0) {
-			rc = dm_post(cfg, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
+			rc = dm_post(c, ch, NULL, msg, note, retry_after, NULL, 0, why, whysize);
 			if (rc == 3)
 				rc = -1;
 		}
 	}
 out:
+	ctx_close(c);
 	if (rc == 0) {
 		metrics_outbound("slack.dm", "sent");
 		log_info("slack.dm", "org=%s user=%s outcome=sent", org_id, user_id);
@@ -343,10 +521,11 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 }
 
 /* The channel path of a post or (ts_in) an update: checks, logs, metrics. */
-static int channel_send(const struct config *cfg, const char *channel_id, const char *ts_in, const struct reply *r,
-			const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
-			size_t whysize)
+static int channel_send(const struct config *cfg, struct store *s, const char *org_id, const char *channel_id,
+			const char *ts_in, const struct reply *r, const struct slack_note *note, long *retry_after,
+			char *ts, size_t tssize, char *why, size_t whysize)
 {
+	struct slack_ctx c;
 	json_t *msg;
 	int rc;
 
@@ -355,17 +534,20 @@ static int channel_send(const struct config *cfg, const char *channel_id, const 
 	why[0] = '\0';
 	if (ts)
 		ts[0] = '\0';
-	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0]) {
-		snprintf(why, whysize, "sending Slack messages needs slack.bot_token (WK_SLACK_BOT_TOKEN)");
-		return 1;
-	}
 	if (!slack_id_valid(channel_id)) {
 		snprintf(why, whysize, "not a Slack channel id");
 		return 1;
 	}
-	if (!(msg = message_from(r, why, whysize)))
+	if ((rc = ctx_open(&c, cfg, s, org_id, why, whysize)) != 0) {
+		ctx_close(&c);
+		return rc;
+	}
+	if (!(msg = message_from(r, why, whysize))) {
+		ctx_close(&c);
 		return 1;
-	rc = dm_post(cfg, channel_id, ts_in, msg, note, retry_after, ts, tssize, why, whysize);
+	}
+	rc = dm_post(&c, channel_id, ts_in, msg, note, retry_after, ts, tssize, why, whysize);
+	ctx_close(&c);
 	json_decref(msg);
 	if (rc == 3)
 		rc = 1;	/* the channel is gone: nothing to reopen */
@@ -380,19 +562,19 @@ static int channel_send(const struct config *cfg, const char *channel_id, const 
 	return rc;
 }
 
-int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
-		       size_t whysize)
+int slack_channel_post(const struct config *cfg, struct store *s, const char *org_id, const char *channel_id,
+		       const struct reply *r, const struct slack_note *note, long *retry_after, char *ts,
+		       size_t tssize, char *why, size_t whysize)
 {
-	int rc = channel_send(cfg, channel_id, NULL, r, note, retry_after, ts, tssize, why, whysize);
+	int rc = channel_send(cfg, s, org_id, channel_id, NULL, r, note, retry_after, ts, tssize, why, whysize);
 
 	return rc == 4 ? -1 : rc;	/* (only chat.update says message_not_found) */
 }
 
-int slack_channel_update(const struct config *cfg, const char *channel_id, const char *ts, const struct reply *r,
-			 long *retry_after, char *why, size_t whysize)
+int slack_channel_update(const struct config *cfg, struct store *s, const char *org_id, const char *channel_id,
+			 const char *ts, const struct reply *r, long *retry_after, char *why, size_t whysize)
 {
-	int rc = channel_send(cfg, channel_id, ts, r, NULL, retry_after, NULL, 0, why, whysize);
+	int rc = channel_send(cfg, s, org_id, channel_id, ts, r, NULL, retry_after, NULL, 0, why, whysize);
 
 	return rc == 2 ? -1 : rc;	/* an update is safe to repeat */
 }
@@ -463,19 +645,39 @@ int slack_history_match(json_t *answer, const char *org_id, const char *const *r
  * page, handing each note of org_id to fn. 0 read to the end, -1 could not
  * (why, *retry_after); 1 nothing of ours can be there (no token, no such
  * conversation, a DM Slack refuses). */
+static int history_read(struct slack_ctx *c, struct store *s, const char *org_id, const char *conversation,
+			bool dm, int64_t since_ms, note_visit fn, void *arg, long *retry_after, char *why,
+			size_t whysize);
+
 static int history_scan(const struct config *cfg, struct store *s, const char *org_id, const char *conversation,
+			bool dm, int64_t since_ms, note_visit fn, void *arg, long *retry_after, char *why,
+			size_t whysize)
+{
+	struct slack_ctx ctx, *c = &ctx;
+	int rc;
+
+	why[0] = '\0';
+	*retry_after = -1;
+	if (!slack_id_valid(conversation))
+		return 1;	/* nothing could have been posted */
+	rc = ctx_open(c, cfg, s, org_id, why, whysize);
+	if (rc == 0)
+		rc = history_read(c, s, org_id, conversation, dm, since_ms, fn, arg, retry_after, why, whysize);
+	else if (rc == 1)
+		why[0] = '\0';	/* no token: nothing could have been posted */
+	ctx_close(c);
+	return rc;
+}
+
+static int history_read(struct slack_ctx *c, struct store *s, const char *org_id, const char *conversation,
 			bool dm, int64_t since_ms, note_visit fn, void *arg, long *retry_after, char *why,
 			size_t whysize)
 {
 	char ch[40], oldest[32], cursor[256] = "";
 	int rc;
 
-	why[0] = '\0';
-	*retry_after = -1;
-	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(conversation))
-		return 1;	/* nothing could have been posted */
 	if (dm) {
-		rc = dm_channel(cfg, s, org_id, conversation, false, ch, sizeof(ch), retry_after, why, whysize);
+		rc = dm_channel(c, s, org_id, conversation, false, ch, sizeof(ch), retry_after, why, whysize);
 		if (rc == 1)
 			return 1;	/* Slack refuses a DM with them: nothing was posted */
 		if (rc < 0)
@@ -496,7 +698,7 @@ static int history_scan(const struct config *cfg, struct store *s, const char *o
 		form_encode_pair(&q, "limit", "200");
 		if (cursor[0])
 			form_encode_pair(&q, "cursor", cursor);
-		rc = slack_post(cfg, "conversations.history", NULL, buf_cstr(&q), q.len, &a, why, whysize);
+		rc = slack_post(c, "conversations.history", NULL, buf_cstr(&q), q.len, &a, why, whysize);
 		buf_free(&q);
 		if (rc != 0) {
 			*retry_after = a.retry_after;
@@ -553,12 +755,12 @@ static void find_note(json_t *m, const char *ref, const char *ids, void *arg)
 		}
 }
 
-int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
-		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
-		    size_t whysize)
+int slack_find_note(const struct config *cfg, struct store *s, const char *org_id, const char *channel,
+		    int64_t since_ms, const char *ref, const char *id, char *ts, size_t tssize, long *retry_after,
+		    char *why, size_t whysize)
 {
 	struct note_wanted w = { ref, id, ts, tssize, false };
-	int rc = history_scan(cfg, NULL, org_id, channel, false, since_ms, find_note, &w, retry_after, why, whysize);
+	int rc = history_scan(cfg, s, org_id, channel, false, since_ms, find_note, &w, retry_after, why, whysize);
 
 	if (rc < 0)
 		return -1;

@@ -2,11 +2,20 @@
  * (users.info, which a command needs, is asynchronous: slack_users.h).
  *
  * Requests go through courier_call() (bot/courier.h) to cfg->slack_api_url
- * with the bot token as "Authorization: Bearer xoxb-..."; conversations.history
+ * with the workspace's bot token as "Authorization: Bearer xoxb-...": the one
+ * its install stored, else slack.bot_token (adapters/slack_tokens.h; the
+ * workspace is the org's, "slack:<team>"); conversations.history
  * takes its arguments in the query string and conversations.open as a form
  * body, as the official SDK sends them; chat.postMessage takes JSON. Slack answers HTTP 200
  * for most errors, so the `ok` field decides, not the status; 429 carries
- * Retry-After.
+ * Retry-After. ok:false answers are logged with the method and Slack's code.
+ *
+ * Rate limits, in process, per workspace: after a 429 a method is not called
+ * again until its Retry-After has passed (callers get "retry later" with the
+ * seconds left at once, no call made); chat.postMessage into a channel (C..,
+ * G..) goes out about once a second per channel (a post waits up to a second
+ * for its turn, one further behind is "retry later" with the seconds to its
+ * turn); a DM channel is one person's, and the outbox paces each person.
  *
  * Thread: a thread that may block (the outbox senders; never a worker, the
  * loop or the courier), up to 10 s per Slack call. cfg is only read. why gets one
@@ -69,21 +78,21 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 		   const char *user_id, const struct reply *r, const struct slack_note *note,
 		   long *retry_after, char *why, size_t whysize);
 
-/* The same, posted into a channel the bot is a member of (C.., G..): no
- * conversations.open. Results as above; not_in_channel, channel_not_found and
+/* The same, posted into a channel of org_id's workspace the bot is a member
+ * of (C.., G..): no conversations.open. Results as above; not_in_channel, channel_not_found and
  * is_archived are permanent (1), and why says to invite the app. On 0 the
  * message's ts goes into ts (NULL: not wanted), for a later chat.update. */
-int slack_channel_post(const struct config *cfg, const char *channel_id, const struct reply *r,
-		       const struct slack_note *note, long *retry_after, char *ts, size_t tssize, char *why,
-		       size_t whysize);
+int slack_channel_post(const struct config *cfg, struct store *s, const char *org_id, const char *channel_id,
+		       const struct reply *r, const struct slack_note *note, long *retry_after, char *ts,
+		       size_t tssize, char *why, size_t whysize);
 
 /* chat.update of the bot's message ts in channel_id with r (the incident
  * card, bot/incident_card.h). An update renders a whole message, so repeating
  * one is harmless: callers may retry it blindly (no metadata, no lookup).
  * 0 updated, 1 permanent (as above), -1 retry later (2 never: an unknown
  * outcome is a retry here), 4 message_not_found: the message was deleted. */
-int slack_channel_update(const struct config *cfg, const char *channel_id, const char *ts, const struct reply *r,
-			 long *retry_after, char *why, size_t whysize);
+int slack_channel_update(const struct config *cfg, struct store *s, const char *org_id, const char *channel_id,
+			 const char *ts, const struct reply *r, long *retry_after, char *why, size_t whysize);
 
 /* Was a message marked with one of refs[0..n) posted since since_ms? Reads
  * conversations.history (include_all_metadata=true, oldest a minute before
@@ -106,9 +115,18 @@ int slack_find_posted(const struct config *cfg, struct store *s, const char *org
  * ts, so a message posted by an attempt with an unknown outcome can be
  * updated later (the incident card). Reads as slack_find_posted does.
  * 1 found, 0 not there, -1 could not look (why, *retry_after). */
-int slack_find_note(const struct config *cfg, const char *org_id, const char *channel, int64_t since_ms,
-		    const char *ref, const char *id, char *ts, size_t tssize, long *retry_after, char *why,
-		    size_t whysize);
+int slack_find_note(const struct config *cfg, struct store *s, const char *org_id, const char *channel,
+		    int64_t since_ms, const char *ref, const char *id, char *ts, size_t tssize, long *retry_after,
+		    char *why, size_t whysize);
+
+/* The in-process rate state every Web API call of ours goes through (also
+ * users.info's, adapters/slack_users.c). team: the workspace ("" or NULL:
+ * slack.bot_token's calls outside a Slack org). Any thread, never blocks.
+ * slack_api_limited: seconds until method may be called again, 0 now.
+ * slack_api_note_429: Slack said 429 with Retry-After seconds (-1: none, then
+ * the SDKs' default of 30 s). */
+long slack_api_limited(const char *team, const char *method);
+void slack_api_note_429(const char *team, const char *method, long retry_after);
 
 /* One conversations.history answer (ok:true, parsed; hostile input): sets
  * found[k] for each refs[k] a SLACK_NOTE_EVENT message of org_id names.

@@ -99,6 +99,12 @@ const char *slack_manifest_scope(size_t i)
 	return i < ARRAY_LEN(scopes) ? scopes[i].scope : NULL;
 }
 
+void slack_bot_scopes_join(struct buf *b, const char *sep)
+{
+	for (size_t i = 0; i < ARRAY_LEN(scopes); i++)
+		buf_printf(b, "%s%s", i ? sep : "", scopes[i].scope);
+}
+
 void slack_manifest_write(const struct config *cfg, bool socket_mode, FILE *out)
 {
 	struct buf b = BUF_INIT(64 * 1024);

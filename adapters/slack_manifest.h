@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bot/buf.h"
 #include "bot/config.h"
 
 /* Whether Slack keeps /name (given without the '/', any case) for itself. */
@@ -23,6 +24,11 @@ bool slack_name_reserved(const char *name);
 /* The command (its name in the table) that the registered name (without the
  * '/') runs, or NULL when the app registers no such name. */
 const char *slack_name_command(const struct config *cfg, const char *name);
+
+/* slack_manifest_scope()'s list joined by sep (",": the scope parameter of
+ * the authorize URL /slack/install sends a browser to, adapters/slack_oauth.c):
+ * one list for the manifest and installs. */
+void slack_bot_scopes_join(struct buf *b, const char *sep);
 
 /* Write the app manifest (YAML) for cfg: its public_url and slash commands,
  * each described from the command table; the bot events are the ones

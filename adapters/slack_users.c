@@ -1,6 +1,7 @@
 /* slack_users.c - see slack_users.h */
 #include "adapters/slack_users.h"
 #include "adapters/slack_api.h"
+#include "adapters/slack_tokens.h"
 #include "bot/buf.h"
 #include "bot/mail.h"
 #include "bot/util.h"
@@ -8,32 +9,75 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #define USERS_INFO_TIMEOUT_MS 10000
 
-int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done,
-			   void *arg)
+/* The caller's done and arg, with the workspace a 429 is recorded under. */
+struct users_call {
+	courier_done_fn done;
+	void *arg;
+	char team[40];
+};
+
+/* Courier completion thread: note a 429 in the shared rate state, then hand
+ * the answer on unchanged. */
+static void users_answered(void *arg, struct courier_response *resp)
+{
+	struct users_call uc = *(struct users_call *)arg;
+
+	free(arg);
+	if (resp->status == 429)
+		slack_api_note_429(uc.team, "users.info", resp->retry_after);
+	uc.done(uc.arg, resp);
+}
+
+int slack_users_info_start_in(const struct config *cfg, struct store *s, const char *team_id,
+			      const char *user_id, courier_done_fn done, void *arg)
 {
 	struct buf url = BUF_INIT(8192);
+	char token[SLACK_TOKEN_SIZE], why[200];
 	struct courier_request req = {
 		.method = "GET",
-		.bearer = cfg->slack_bot_token,
+		.bearer = token,
 		.target = "slack.users.info",
 		.timeout_ms = USERS_INFO_TIMEOUT_MS,
 	};
+	struct users_call *uc;
+	long wait;
 
-	if (!cfg->slack_bot_token || !cfg->slack_bot_token[0] || !slack_id_valid(user_id))
+	if (!slack_id_valid(user_id) || slack_token_for(cfg, s, team_id, token, sizeof(token), why, sizeof(why)) != 0)
 		return -1;
+	if ((wait = slack_api_limited(team_id, "users.info")) > 0) {
+		struct courier_response resp = { .status = 429, .retry_after = wait, .body = xstrdup("") };
+
+		OPENSSL_cleanse(token, sizeof(token));
+		done(arg, &resp);
+		return 0;
+	}
 	/* The id is alphanumeric, so it needs no URL encoding. */
 	if (buf_printf(&url, "%s/users.info?user=%s", cfg->slack_api_url, user_id) < 0) {
+		OPENSSL_cleanse(token, sizeof(token));
 		buf_free(&url);
 		return -1;
 	}
+	uc = xcalloc(1, sizeof(*uc));
+	uc->done = done;
+	uc->arg = arg;
+	wk_strlcpy(uc->team, team_id ? team_id : "", sizeof(uc->team));
 	req.url = buf_cstr(&url);
-	courier_call_async(&req, done, arg);	/* copies req */
+	courier_call_async(&req, users_answered, uc);	/* copies req */
+	OPENSSL_cleanse(token, sizeof(token));
 	buf_free(&url);
 	return 0;
+}
+
+int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done, void *arg)
+{
+	return slack_users_info_start_in(cfg, NULL, NULL, user_id, done, arg);
 }
 
 int slack_users_info_email(const struct courier_response *resp, char *email, size_t size, char *why,

@@ -1,7 +1,7 @@
 /* slack_users.h - users.info without a waiting worker.
  *
  * slack_users_info_start() starts GET <api>/users.info?user=<id> through
- * courier_call_async() (bot/courier.h) with the bot token; done(arg, resp)
+ * courier_call_async() (bot/courier.h) with the workspace's bot token; done(arg, resp)
  * runs once when Slack answered or the call failed (10 s at most), on the
  * courier's completion thread: it must only hand resp to a worker.
  * slack_users_info_email() then reads the answer on the worker (the email-invite
@@ -20,9 +20,17 @@
 
 #include "bot/config.h"
 #include "bot/courier.h"
+#include "bot/store.h"
 
-/* -1 (done not called) when the call can't be made at all: no bot token or
- * a user id that is not a Slack id; 0 started. */
+/* users.info for user_id of workspace team_id with that workspace's token
+ * (adapters/slack_tokens.h; s is the caller's store, for the token). -1
+ * (done not called) when the call can't be made at all: no token, Redis
+ * failed, or a user id that is not a Slack id; 0 started. While Slack's 429
+ * for users.info is in force (slack_api_limited()) no call is made: done runs
+ * at once, on this thread, with a 429 answer and the seconds left. */
+int slack_users_info_start_in(const struct config *cfg, struct store *s, const char *team_id,
+			      const char *user_id, courier_done_fn done, void *arg);
+/* The same with slack.bot_token only (no workspace known). */
 int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done,
 			   void *arg);
 int slack_users_info_email(const struct courier_response *resp, char *email, size_t size, char *why,

@@ -77,6 +77,7 @@ struct http_session {
 	char method[8];
 	char path[256];
 	struct buf body;
+	struct buf query;	/* GET: the query arguments as a form */
 	const char *headers[HTTP_MAX_ROUTE_HEADERS];	/* into header_values */
 	char header_values[HEADER_VALUES_MAX];
 	struct http_call *call;
@@ -452,6 +453,7 @@ static void session_clear(struct http_session *s)
 {
 	session_detach_call(s);
 	buf_free(&s->body);
+	buf_free(&s->query);
 	http_response_free(&s->resp);
 	free(s->out);
 	s->out = NULL;
@@ -722,6 +724,7 @@ static void run_route(struct http_session *s)
 	req.method = s->method;
 	req.path = s->path;
 	req.path_rest = s->path + strlen(s->route->path);
+	req.query = buf_cstr(&s->query);
 	req.body = buf_cstr(&s->body);
 	req.body_len = s->body.len;
 	req.cfg = srv.cfg;
@@ -745,7 +748,41 @@ static const struct {
 	enum lws_token_indexes token;
 } known_headers[] = {
 	{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
+	{ "cookie", WSI_TOKEN_HTTP_COOKIE },
 };
+
+/* libwebsockets keeps each query argument URL-decoded in a fragment ("x=1"):
+ * they become one form again, so routes decode it with form_parse() like a
+ * body. Past HTTP_MAX_QUERY bytes the query is dropped whole. */
+static int query_add(struct buf *q, const char *s)
+{
+	int rc = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0; p++)
+		rc = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+				     *p == '-' || *p == '.' || *p == '_' || *p == '~'
+			     ? buf_addc(q, (char)*p)
+			     : buf_printf(q, "%%%02X", *p);
+	return rc;
+}
+
+static void query_copy(struct lws *wsi, struct buf *q)
+{
+	char frag[HTTP_MAX_QUERY + 1];
+
+	buf_init(q, HTTP_MAX_QUERY);
+	for (int i = 0; lws_hdr_copy_fragment(wsi, frag, (int)sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
+		char *eq = strchr(frag, '=');
+
+		if (eq)
+			*eq = '\0';
+		if ((q->len && buf_addc(q, '&') < 0) || query_add(q, frag) < 0 || buf_addc(q, '=') < 0 ||
+		    (eq && query_add(q, eq + 1) < 0)) {
+			buf_reset(q);	/* over the cap: none rather than some */
+			return;
+		}
+	}
+}
 
 static void route_header_copy(struct lws *wsi, const char *header, char *out, size_t size)
 {
@@ -821,6 +858,7 @@ static int on_http(struct lws *wsi, struct http_session *s, const char *uri)
 		used += strlen(v) + 1;
 	}
 	if (strcmp(s->method, "POST") != 0) {
+		query_copy(wsi, &s->query);
 		run_route(s);
 		return 0;
 	}

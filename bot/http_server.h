@@ -46,12 +46,17 @@
 #include "bot/config.h"
 
 #define HTTP_MAX_ROUTE_HEADERS 4
+#define HTTP_MAX_QUERY 4096
 #define HTTP_MAX_RESPONSE_HEADERS 4
 
 struct http_request {
 	const char *method;
 	const char *path;
 	const char *path_rest;	/* for prefix routes: what follows the prefix */
+	/* GET: the URL's query arguments (as libwebsockets decoded them) encoded
+	 * again as one form, for form_parse() (bot/form.h); "" when there are
+	 * none, or more than HTTP_MAX_QUERY bytes of them. */
+	const char *query;
 	const char *body;	/* raw bytes as received, NUL-terminated for convenience */
 	size_t body_len;
 	/* Values of the route's wanted headers, in its order; "" when absent. */

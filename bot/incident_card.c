@@ -234,7 +234,7 @@ static int found_earlier(const struct config *cfg, struct store *s, const char *
 
 	if (sscanf(inc->card_ref, "%63s %31s %lld", ref, id, &since) != 3)
 		return 0;
-	int rc = slack_find_note(cfg, org_id, ch, since, ref, id, ts, sizeof(ts), retry_after, why, whysize);
+	int rc = slack_find_note(cfg, s, org_id, ch, since, ref, id, ts, sizeof(ts), retry_after, why, whysize);
 	if (rc < 0)
 		return wk_now_ms() - since > cfg->notify_verify_max_wait_s * 1000 ? 0 : -1;
 	if (rc == 1) {
@@ -272,7 +272,7 @@ int incident_card_send(const struct config *cfg, struct store *s, const char *or
 	for (int pass = 0; pass < 2; pass++) {
 		if (inc.card_ts[0]) {
 			/* Idempotent: it shows the whole current state, so a repeat is harmless. */
-			rc = slack_channel_update(cfg, ch, inc.card_ts, &r, retry_after, why, whysize);
+			rc = slack_channel_update(cfg, s, org_id, ch, inc.card_ts, &r, retry_after, why, whysize);
 			if (rc != 4)
 				goto out;
 			log_info("incident.card", "org=%s incident=%lld note=\"deleted in Slack; posting a new one\"",
@@ -296,7 +296,7 @@ int incident_card_send(const struct config *cfg, struct store *s, const char *or
 		rc = -1;
 		goto out;
 	}
-	rc = slack_channel_post(cfg, ch, &r, note, retry_after, ts, sizeof(ts), why, whysize);
+	rc = slack_channel_post(cfg, s, org_id, ch, &r, note, retry_after, ts, sizeof(ts), why, whysize);
 	if (rc == 0 && ts[0] && set_field(s, key, "card_ts", ts) < 0)
 		log_error("incident.card", "org=%s incident=%lld note=\"posted, but its ts was not recorded; "
 			  "the next change looks for it\"", org_id, (long long)n);

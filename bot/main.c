@@ -49,6 +49,7 @@ static const char usage_text[] =
 	"Usage: watchkeeper [-c FILE] [--console] [--check-config]\n"
 	"       watchkeeper orgs list|show|suspend|activate [ID] [-c FILE]\n"
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
+	"       watchkeeper secrets rotate [-c FILE]\n"
 	"       watchkeeper manifest slack [--socket-mode] [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"

@@ -5,10 +5,13 @@
  * Redis goes through put_safe(), since member names and ids come from chat
  * users and must not drive the operator's terminal. */
 #include "bot/operator.h"
+#include "adapters/slack_tokens.h"
 #include "bot/audit.h"
 #include "bot/buf.h"
 #include "bot/config.h"
+#include "bot/integration.h"
 #include "bot/org.h"
+#include "bot/secrets.h"
 #include "bot/store.h"
 #include "bot/team.h"
 #include "bot/tz.h"
@@ -18,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -31,6 +36,7 @@ static const char usage_text[] =
 	"       watchkeeper orgs show|suspend|activate ID [-c FILE]\n"
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper audit lua\n"
+	"       watchkeeper secrets rotate [-c FILE]\n"
 	"\n"
 	"Operator tools, run against the daemon's Redis: WK_REDIS_URL, else \"redis.url\" in\n"
 	"-c FILE, else redis://127.0.0.1:6379/0. `make run` starts its own Redis on a Unix\n"
@@ -43,9 +49,16 @@ static const char usage_text[] =
 	"  audit verify --org ID  check the audit log's hash chain; name the first bad entry\n"
 	"  audit export --org ID  the audit log as CSV on stdout\n"
 	"  audit lua            print the Lua that writes audit entries (for tests)\n"
+	"  secrets rotate       re-seal every stored secret (installed Slack workspaces' bot\n"
+	"                       tokens, integrations' signing secrets) that opens under\n"
+	"                       secrets.key_previous with secrets.key; safe to run again.\n"
+	"                       After a rotation: set WK_SECRET_KEY to the new key and\n"
+	"                       WK_SECRET_KEY_PREVIOUS to the old one, restart, run this,\n"
+	"                       then drop WK_SECRET_KEY_PREVIOUS\n"
 	"\n"
 	"ID is an org id such as slack:T0123. Exit status: 0 done, 1 failed (unknown org,\n"
-	"broken chain, Redis down), 2 usage or configuration error.\n";
+	"broken chain, Redis down, secrets that open under neither key), 2 usage or\n"
+	"configuration error.\n";
 
 struct args {
 	const char *tool;	/* "orgs" or "audit" */
@@ -56,7 +69,7 @@ struct args {
 
 bool operator_is_command(const char *arg)
 {
-	return strcmp(arg, "orgs") == 0 || strcmp(arg, "audit") == 0;
+	return strcmp(arg, "orgs") == 0 || strcmp(arg, "audit") == 0 || strcmp(arg, "secrets") == 0;
 }
 
 static int usage(const char *why)
@@ -494,6 +507,153 @@ static int audit_run_export(struct store *s, const char *id)
 	return EXIT_OK;
 }
 
+/* ---- secrets rotate ---- */
+
+struct reseal_tally {
+	size_t resealed, current, unopenable;
+};
+
+/* Replace the sealed value only if it is still the one that was opened: a
+ * value sealed anew meanwhile (a reinstall) is already current.
+ * KEYS: the hash. ARGV: field, old sealed, new sealed. */
+static const struct store_script reseal_script = {
+	.name = "secrets_reseal",
+	.source = "if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end\n"
+		  "redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
+		  "return 1\n",
+};
+
+/* One sealed field: opened, and re-sealed under secrets.key when it opened
+ * under secrets.key_previous. what names it for the operator (no secret).
+ * -1 only when Redis failed. */
+static int reseal_one(const struct config *cfg, struct store *s, const char *key, const char *field,
+		      const char *context, const char *what, struct reseal_tally *t)
+{
+	char sealed[SECRETS_SEALED_SIZE], fresh[SECRETS_SEALED_SIZE], plain[SECRETS_MAX_PLAIN + 1], why[160];
+	size_t n;
+	int rc;
+
+	rc = store_take_string(store_command(s, "HGET %s %s", key, field), sealed, sizeof(sealed));
+	if (rc < 0)
+		return (void)store_failed(s, "cannot read a sealed value"), -1;
+	if (rc == 1 || !sealed[0])
+		return 0;	/* nothing sealed there */
+	switch (secrets_open(cfg, context, sealed, plain, sizeof(plain), &n)) {
+	case SECRETS_OPENED:
+		t->current++;
+		break;
+	case SECRETS_OPENED_OLD:
+		rc = secrets_seal(cfg, context, plain, n, fresh, sizeof(fresh), why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "watchkeeper: %s: %s\n", what, why);
+			t->unopenable++;
+			break;
+		}
+		const char *keys[] = { key };
+		const char *args[] = { field, sealed, fresh };
+		redisReply *r = store_script(s, &reseal_script, 1, keys, 3, args);
+		if (!r || r->type != REDIS_REPLY_INTEGER) {
+			if (r)
+				freeReplyObject(r);
+			store_failed(s, "cannot store a re-sealed value");
+			rc = -1;
+			break;
+		}
+		if (r->integer == 1)
+			t->resealed++;
+		else
+			t->current++;	/* sealed anew meanwhile */
+		freeReplyObject(r);
+		break;
+	case SECRETS_NO_KEY:
+	case SECRETS_BAD:
+		t->unopenable++;
+		fprintf(stderr, "watchkeeper: %s opens under neither secrets.key nor secrets.key_previous; "
+				"store it again\n", what);
+		break;
+	}
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return rc < 0 ? -1 : 0;
+}
+
+/* The installed Slack workspaces' bot tokens (adapters/slack_tokens.h). */
+static int reseal_slack_tokens(const struct config *cfg, struct store *s, struct reseal_tally *t)
+{
+	redisReply *r = want_array(store_command(s, "SMEMBERS %s", SLACK_TOKENS_INDEX));
+	int rc = 0;
+
+	if (!r)
+		return (void)store_failed(s, "cannot read the installed workspaces"), -1;
+	for (size_t i = 0; i < r->elements && rc == 0; i++) {
+		char key[KEY_SIZE], context[96], what[160];
+		const char *team = reply_is_string(r->element[i]) ? r->element[i]->str : "";
+
+		if (slack_tokens_key(team, key, sizeof(key)) < 0 || slack_tokens_context(team, context, sizeof(context)) < 0)
+			continue;	/* not a team id: nothing of ours */
+		snprintf(what, sizeof(what), "the bot token of Slack workspace %s", team);
+		rc = reseal_one(cfg, s, key, SLACK_TOKENS_FIELD, context, what, t);
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Every org's integrations' signing secrets (bot/integration.h). */
+static int reseal_integrations(const struct config *cfg, struct store *s, struct reseal_tally *t)
+{
+	redisReply *orgs = want_array(store_command(s, "SMEMBERS wk:orgs"));
+	int rc = 0;
+
+	if (!orgs)
+		return (void)store_failed(s, "cannot read wk:orgs"), -1;
+	for (size_t i = 0; i < orgs->elements && rc == 0; i++) {
+		const char *org = reply_is_string(orgs->element[i]) ? orgs->element[i]->str : "";
+		char kidx[KEY_SIZE];
+		redisReply *ids;
+
+		if (!org_id_valid(org) || store_key(kidx, sizeof(kidx), org, "intgs") < 0)
+			continue;
+		if (!(ids = want_array(store_command(s, "ZRANGE %s 0 -1", kidx)))) {
+			store_failed(s, "cannot read an org's integrations");
+			rc = -1;
+			break;
+		}
+		for (size_t k = 0; k < ids->elements && rc == 0; k++) {
+			char key[KEY_SIZE], context[200], what[200], suffix[64];
+			int64_t id;
+
+			if (!reply_is_string(ids->element[k]) || !wk_parse_i64(ids->element[k]->str, 1, INT64_MAX, &id))
+				continue;
+			snprintf(suffix, sizeof(suffix), "intg:%lld", (long long)id);
+			if (store_key(key, sizeof(key), org, suffix) < 0)
+				continue;
+			integration_secret_context(org, id, context, sizeof(context));
+			snprintf(what, sizeof(what), "the signing secret of integration %lld of %s", (long long)id, org);
+			rc = reseal_one(cfg, s, key, "secret", context, what, t);
+		}
+		freeReplyObject(ids);
+	}
+	freeReplyObject(orgs);
+	return rc;
+}
+
+static int secrets_rotate(const struct config *cfg, struct store *s)
+{
+	struct reseal_tally t = { 0 };
+	char kid[SECRETS_KID_LEN + 1];
+
+	if (!secrets_enabled(cfg)) {
+		fprintf(stderr, "watchkeeper: secrets rotate needs the new key in secrets.key (WK_SECRET_KEY) and the "
+				"old one in secrets.key_previous (WK_SECRET_KEY_PREVIOUS)\n");
+		return EXIT_USAGE;
+	}
+	if (reseal_slack_tokens(cfg, s, &t) < 0 || reseal_integrations(cfg, s, &t) < 0)
+		return EXIT_FAIL;
+	secrets_current_kid(cfg, kid);
+	printf("secrets under key %s: re-sealed %zu, already current %zu, not openable %zu\n", kid, t.resealed,
+	       t.current, t.unopenable);
+	return t.unopenable ? EXIT_FAIL : EXIT_OK;
+}
+
 /* ---- command line ---- */
 
 /* argv[1] is the tool. Returns EXIT_OK with a filled args, or an exit status. */
@@ -547,6 +707,11 @@ static int parse_args(int argc, char **argv, struct args *a, bool *help)
 		} else {
 			return usage("orgs: unknown subcommand");
 		}
+	} else if (strcmp(a->tool, "secrets") == 0) {
+		if (strcmp(a->sub, "rotate") != 0)
+			return usage("secrets: unknown subcommand");
+		if (npos > 1)
+			return usage("secrets rotate takes no argument");
 	} else {
 		if (npos > 1)
 			return usage("audit: the org is given with --org ID");
@@ -565,8 +730,10 @@ static int parse_args(int argc, char **argv, struct args *a, bool *help)
 	return EXIT_OK;
 }
 
-static int run(struct store *s, const struct args *a)
+static int run(const struct config *cfg, struct store *s, const struct args *a)
 {
+	if (strcmp(a->tool, "secrets") == 0)
+		return secrets_rotate(cfg, s);
 	if (strcmp(a->tool, "orgs") == 0) {
 		if (strcmp(a->sub, "list") == 0)
 			return orgs_list(s);
@@ -619,7 +786,7 @@ int operator_main(int argc, char **argv)
 	else
 		snprintf(redis_where, sizeof(redis_where), "%s:%d", url.host, url.port);
 	s = store_open(cfg.redis_url, cfg.redis_timeout_ms);
-	rc = run(s, &a);
+	rc = run(&cfg, s, &a);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		fprintf(stderr, "watchkeeper: write error on stdout\n");
 		rc = EXIT_FAIL;

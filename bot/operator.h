@@ -7,15 +7,18 @@
  *   watchkeeper orgs activate ID
  *   watchkeeper audit verify --org ID     check the hash chain; name the first bad entry
  *   watchkeeper audit export --org ID     the audit log as CSV on stdout
+ *   watchkeeper secrets rotate            re-seal every sealed value that opens under
+ *                                         secrets.key_previous with secrets.key
  *
- * Exit status: 0 success, 1 failure (a broken chain, an unknown org, Redis down),
+ * Exit status: 0 success, 1 failure (a broken chain, an unknown org, Redis down,
+ * sealed values that open under neither key),
  * 2 usage or configuration errors. Messages go to stderr, data to stdout. */
 #ifndef WK_OPERATOR_H
 #define WK_OPERATOR_H
 
 #include <stdbool.h>
 
-bool operator_is_command(const char *arg);	/* "orgs" or "audit" */
+bool operator_is_command(const char *arg);	/* "orgs", "audit" or "secrets" */
 int operator_main(int argc, char **argv);
 
 #endif

@@ -154,8 +154,8 @@ static int slack_post_one(const struct config *cfg, struct store *s, const struc
 {
 	struct slack_note note = { b->items[0].org, b->ref, b->ids };
 
-	(void)s;
-	return slack_channel_post(cfg, b->items[0].member, r, &note, retry_after, NULL, 0, why, whysize);
+	return slack_channel_post(cfg, s, b->items[0].org, b->items[0].member, r, &note, retry_after, NULL, 0, why,
+				  whysize);
 }
 
 static int teams_dm_one(const struct config *cfg, struct store *s, const struct batch *b, const struct reply *r,

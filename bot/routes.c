@@ -2,6 +2,7 @@
 #include "adapters/alert_webhooks.h"
 #include "adapters/slack.h"
 #include "adapters/slack_events.h"
+#include "adapters/slack_oauth.h"
 #include "adapters/teams.h"
 #include "adapters/twilio_webhooks.h"
 #include "bot/feeds.h"
@@ -83,6 +84,8 @@ const struct route http_routes[] = {
 	{ "POST", "/slack/commands", "slack_commands", slack_route_commands, SLACK_HEADERS, 0 },
 	{ "POST", "/slack/actions", "slack_actions", slack_route_actions, SLACK_HEADERS, 0 },
 	{ "POST", "/slack/events", "slack_events", slack_route_events, SLACK_HEADERS, 0 },
+	{ "GET", "/slack/install", "slack_install", slack_oauth_route_install, { 0 }, 0 },
+	{ "GET", "/slack/oauth/callback", "slack_oauth", slack_oauth_route_callback, SLACK_OAUTH_HEADERS, 0 },
 	{ "POST", "/teams/messages", "teams_messages", teams_route_messages, TEAMS_HEADERS, 0 },
 	{ "POST", "/twilio/status", "twilio_status", twilio_route_status, TWILIO_HEADERS, 0 },
 	{ "POST", "/twilio/sms", "twilio_sms", twilio_route_sms, TWILIO_HEADERS, 0 },
