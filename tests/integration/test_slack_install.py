@@ -186,8 +186,9 @@ def _():
     check_eq(q["redirect_uri"], w.env["WK_PUBLIC_URL"] + "/slack/oauth/callback", "redirect_uri")
     rc, manifest, err = run_cli(["manifest", "slack"], dict(w.env))
     check_eq(rc, 0, "manifest exit (%r)" % short(err))
-    bot = re.search(r"bot: \[([^\]]*)\]", manifest, re.S).group(1)
-    check_eq(q["scope"].split(","), [s.strip() for s in bot.split(",")], "scope vs the manifest's bot scopes")
+    bot = re.search(r"\n    bot:\n((?:      - \S+\n)+)", manifest)
+    check(bot, "no bot scopes in the manifest")
+    check_eq(q["scope"].split(","), re.findall(r"- (\S+)", bot.group(1)), "scope vs the manifest's bot scopes")
     m = re.match(r"v1\.(\d+)\.([0-9a-f]{32})\.([0-9a-f]{64})$", q["state"])
     check(m, "state shape %r" % q["state"])
     check(abs(int(m.group(1)) - time.time()) < 30, "state time %s" % m.group(1))
@@ -301,6 +302,37 @@ def _():
     finally:
         TOKENS["T0TWO"] = "xoxb-1002-two-bbbbbbbbbbbb"
     check_no_token_in_redis(w)
+    check_log_clean(w)
+
+
+def uninstall_event(w, team, kind):
+    """A signed app_uninstalled / tokens_revoked (bot) event for team to /slack/events."""
+    event = {"type": kind, "event_ts": "%.6f" % time.time()}
+    if kind == "tokens_revoked":
+        event["tokens"] = {"oauth": [], "bot": ["U0BOT" + team[2:]]}
+    body = json.dumps({"token": "legacyTok", "team_id": team, "api_app_id": "A0APP", "type": "event_callback",
+                       "event": event, "event_id": "Ev%s%s%d" % (kind[:3], team, int(time.time() * 1000)),
+                       "event_time": int(time.time())}).encode()
+    ts = int(time.time())
+    return w.http("POST", "/slack/events", body, {"Content-Type": "application/json",
+                                                  "X-Slack-Request-Timestamp": str(ts),
+                                                  "X-Slack-Signature": harness.slack_sign(harness.SECRET, ts, body)})
+
+
+@test("app_uninstalled and tokens_revoked forget the workspace's token: it is gone from Redis, and the next "
+      "message uses slack.bot_token, not the old one", world=False)
+def _():
+    w = world()
+    for team, kind in (("T0ONE", "app_uninstalled"), ("T0TWO", "tokens_revoked")):
+        check_eq(install(w, team).status, 200, "install " + team)
+        post, _ = me_test_bearer(w, team)
+        check_eq(post, "Bearer " + TOKENS[team], "bearer before %s" % kind)
+        key = "wk:{slack:%s}:slack_install" % team
+        check(w.r("EXISTS", key), "no install record for " + team)
+        check_eq(uninstall_event(w, team, kind).status, 200, kind)
+        check(wait_until(lambda: not w.r("EXISTS", key), 5), "%s left the install record: %r" % (kind, w.r.hgetall(key)))
+        post, _ = me_test_bearer(w, team)
+        check_eq(post, "Bearer " + FALLBACK, "bearer after %s" % kind)
     check_log_clean(w)
 
 
