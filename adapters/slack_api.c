@@ -485,9 +485,7 @@ out:
 	return rc;
 }
 
-/* The same Block Kit the slash-command replies use, as a chat.postMessage body
- * (without "channel"). NULL with why set when it can't be rendered. */
-static json_t *message_from(const struct reply *r, char *why, size_t whysize)
+json_t *slack_message_json(const struct reply *r, char *why, size_t whysize)
 {
 	struct buf out = BUF_INIT(256 * 1024);
 	json_t *msg = NULL;
@@ -507,7 +505,7 @@ int slack_dm_reply(const struct config *cfg, struct store *s, const char *org_id
 		   const char *user_id, const struct reply *r, const struct slack_note *note,
 		   long *retry_after, char *why, size_t whysize)
 {
-	json_t *msg = message_from(r, why, whysize);
+	json_t *msg = slack_message_json(r, why, whysize);
 	int rc;
 
 	if (!msg) {
@@ -542,7 +540,7 @@ static int channel_send(const struct config *cfg, struct store *s, const char *o
 		ctx_close(&c);
 		return rc;
 	}
-	if (!(msg = message_from(r, why, whysize))) {
+	if (!(msg = slack_message_json(r, why, whysize))) {
 		ctx_close(&c);
 		return 1;
 	}

@@ -128,6 +128,21 @@ int slack_find_note(const struct config *cfg, struct store *s, const char *org_i
 long slack_api_limited(const char *team, const char *method);
 void slack_api_note_429(const char *team, const char *method, long retry_after);
 
+/* The Block Kit the slash-command replies use, as a chat.postMessage body
+ * (without "channel"; the caller owns it). NULL with why set when it can't be
+ * rendered. */
+json_t *slack_message_json(const struct reply *r, char *why, size_t whysize);
+
+/* A Web API call for a worker that must not wait for Slack (an answer in a
+ * thread, the Home tab): POST msg (JSON, taken) to method with team's token
+ * (slack_tokens.h), judged like every other call when the answer comes:
+ * ok:false logged with method and code, a 429 remembered for that method and
+ * workspace. label (may be NULL) is added to those log lines ("event=Ev1").
+ * 0 started; -1 not (no token, the method limited after a 429, a URL too
+ * long): why says which. Thread: workers (s is the worker's store). */
+int slack_api_post_async(const struct config *cfg, struct store *s, const char *team, const char *method, json_t *msg,
+			 const char *label, char *why, size_t whysize);
+
 /* One conversations.history answer (ok:true, parsed; hostile input): sets
  * found[k] for each refs[k] a SLACK_NOTE_EVENT message of org_id names.
  * 0 the last page, 1 more pages (cursor holds the next one), -1 malformed (no

@@ -7,7 +7,6 @@
 #include "adapters/slack_event.h"
 #include "adapters/slack_home.h"
 #include "adapters/slack_tokens.h"
-#include "bot/courier.h"
 #include "bot/crypto.h"
 #include "bot/dispatch.h"
 #include "bot/log.h"
@@ -20,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLACK_CALL_TIMEOUT_MS 10000
 /* A challenge is a few dozen characters; more is not Slack's. */
 #define SLACK_CHALLENGE_MAX 512
 /* How long dispatch remembers an @mention it ran (the event_id dedupe holds
@@ -34,102 +32,33 @@ struct event_job {
 
 /* ---- Web API calls, not waited for ---- */
 
-struct web_call {
-	char method[32];
-	char team[40];
-	char event_id[64];
-};
-
-/* Courier completion thread: only judge and log (no Redis, no waiting). */
-static void web_call_done(void *arg, struct courier_response *resp)
+/* r as a chat.postMessage / chat.postEphemeral body: the renderer's Block Kit
+ * into channel (and thread), for user only when user is set. */
+static json_t *message_body(const struct reply *r, const char *channel, const char *thread_ts, const char *user)
 {
-	struct web_call *c = arg;
-	json_error_t err;
-	json_t *root = resp->status == 200 ? json_loadb(resp->body, resp->body_len, 0, &err) : NULL;
-	char code[64], q[200];
+	char why[120];
+	json_t *msg = slack_message_json(r, why, sizeof(why));
 
-	if (json_is_true(json_object_get(root, "ok"))) {
-		log_info("slack.event_answer", "team=%s event=%s call=%s outcome=sent", c->team, c->event_id, c->method);
-	} else if (root) {
-		slack_error_code(json_string_value(json_object_get(root, "error")), code, sizeof(code));
-		log_warn("slack.event_answer", "team=%s event=%s call=%s outcome=refused error=%s", c->team, c->event_id,
-			 c->method, code);
-	} else {
-		char why[200];
-		snprintf(why, sizeof(why), "%s", resp->status ? "no ok field in the answer" : resp->error);
-		log_warn("slack.event_answer", "team=%s event=%s call=%s outcome=failed status=%ld why=%s", c->team,
-			 c->event_id, c->method, resp->status, log_quote(q, sizeof(q), why));
-	}
-	json_decref(root);
-	courier_response_free(resp);
-	free(c);
-}
-
-/* POST body (JSON, taken) to Slack's method with token; the outcome is only logged. */
-static void web_call(const struct config *cfg, const struct slack_event *ev, const char *method, const char *token,
-		     char *body, size_t len)
-{
-	static const char *const headers[] = { "Content-Type: application/json; charset=utf-8", NULL };
-	struct web_call *c = xcalloc(1, sizeof(*c));
-	char url[1024], target[64];
-
-	int n = snprintf(url, sizeof(url), "%s/%s", cfg->slack_api_url, method);
-
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		log_warn("slack.event_answer", "team=%s event=%s call=%s outcome=failed why=\"slack.api_url is too long\"",
-			 ev->team_id, ev->event_id, method);
-		free(body);
-		free(c);
-		return;
-	}
-	wk_strlcpy(c->method, method, sizeof(c->method));
-	wk_strlcpy(c->team, ev->team_id, sizeof(c->team));
-	wk_strlcpy(c->event_id, ev->event_id, sizeof(c->event_id));
-	snprintf(target, sizeof(target), "slack.%s", method);
-	struct courier_request req = { .method = "POST", .url = url, .bearer = token, .headers = headers,
-				       .body = body, .body_len = len, .target = target,
-				       .timeout_ms = SLACK_CALL_TIMEOUT_MS };
-	courier_call_async(&req, web_call_done, c);	/* copies req */
-	free(body);
-}
-
-/* A reply as a chat.postMessage / chat.postEphemeral body: the renderer's
- * Block Kit into channel (and thread), for user only when user is set. */
-static char *message_body(const struct reply *r, const char *channel, const char *thread_ts, const char *user,
-			  size_t *len)
-{
-	struct buf out = BUF_INIT(256 * 1024);
-	json_error_t err;
-	json_t *msg = NULL;
-	char *body;
-
-	if (slack_adapter.render(r, &out) == 0)
-		msg = json_loadb(buf_cstr(&out), out.len, 0, &err);
-	buf_free(&out);
 	if (!msg)
 		msg = json_pack("{s:s}", "text", "That answer was too long to show.");
-	json_object_del(msg, "response_type");
-	json_object_del(msg, "replace_original");
 	json_object_set_new(msg, "channel", json_string(channel));
 	json_object_set_new(msg, "thread_ts", json_string(thread_ts));
 	if (user)
 		json_object_set_new(msg, "user", json_string(user));
-	body = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
-	*len = body ? strlen(body) : 0;
-	return body;
+	return msg;
 }
 
-/* The workspace's bot token into tok, or false (logged). */
-static bool token(struct worker *w, const struct slack_event *ev, char *tok, size_t size)
+/* Start method with msg (taken) in ev's workspace; false (logged) when it can't start. */
+static bool web_call(struct worker *w, const struct slack_event *ev, const char *method, json_t *msg)
 {
-	char why[200], q[240];
-	int rc = slack_token_for(w->cfg, w->store, ev->team_id, tok, size, why, sizeof(why));
+	char why[200], q[240], label[96];
 
-	if (rc != 0)
-		log_warn("slack.event", "team=%s type=%s event=%s outcome=%s why=%s", ev->team_id, ev->type,
-			 ev->event_id, rc > 0 ? "no_token" : "failed", log_quote(q, sizeof(q), why));
-	return rc == 0;
+	snprintf(label, sizeof(label), "event=%s", ev->event_id);
+	if (slack_api_post_async(w->cfg, w->store, ev->team_id, method, msg, label, why, sizeof(why)) == 0)
+		return true;
+	log_warn("slack.event", "team=%s type=%s event=%s call=%s outcome=not_sent why=%s", ev->team_id, ev->type,
+		 ev->event_id, method, log_quote(q, sizeof(q), why));
+	return false;
 }
 
 /* ---- the handlers, by event type ---- */
@@ -152,10 +81,7 @@ static bool on_mention(struct worker *w, struct slack_event *ev)
 	const char *thread = ev->thread_ts[0] ? ev->thread_ts : ev->ts;
 	struct request req;
 	struct reply r;
-	char tok[SLACK_TOKEN_SIZE];
 	enum cmd_result res;
-	size_t len;
-	char *body;
 
 	if (ev->from_bot || !ev->user[0] || !ev->channel[0] || !ev->ts[0] || !ev->text) {
 		log_info("slack.event", "team=%s type=%s event=%s outcome=ignored why=\"%s\"", ev->team_id, ev->type,
@@ -170,22 +96,20 @@ static bool on_mention(struct worker *w, struct slack_event *ev)
 	mark_delivery(&req, ev->event_id);
 	reply_init(&r);
 	res = dispatch_request(&env, &req, &r);
-	if (res != CMD_REPLAYED && token(w, ev, tok, sizeof(tok))) {
-		if (r.personal) {
-			/* Ephemeral, in the thread where it was asked: only the asker sees
-			 * it, as with the slash command, and no DM has to be opened. */
+	if (res != CMD_REPLAYED && r.personal) {
+		/* Ephemeral, in the thread where it was asked: only the asker sees
+		 * it, as with the slash command, and no DM has to be opened. No
+		 * note in the thread when the answer could not even be started. */
+		if (web_call(w, ev, "chat.postEphemeral", message_body(&r, ev->channel, thread, ev->user))) {
 			struct reply note;
-			if ((body = message_body(&r, ev->channel, thread, ev->user, &len)))
-				web_call(w->cfg, ev, "chat.postEphemeral", tok, body, len);
 			reply_init(&note);
 			note.visibility = REPLY_IN_CHANNEL;
 			reply_textf(&note, "<@%s> I answered you here privately (only you can see it).", ev->user);
-			if ((body = message_body(&note, ev->channel, thread, NULL, &len)))
-				web_call(w->cfg, ev, "chat.postMessage", tok, body, len);
+			web_call(w, ev, "chat.postMessage", message_body(&note, ev->channel, thread, NULL));
 			reply_free(&note);
-		} else if ((body = message_body(&r, ev->channel, thread, NULL, &len))) {
-			web_call(w->cfg, ev, "chat.postMessage", tok, body, len);
 		}
+	} else if (res != CMD_REPLAYED) {
+		web_call(w, ev, "chat.postMessage", message_body(&r, ev->channel, thread, NULL));
 	}
 	reply_free(&r);
 	request_free(&req);
@@ -194,24 +118,20 @@ static bool on_mention(struct worker *w, struct slack_event *ev)
 
 static bool on_home(struct worker *w, struct slack_event *ev)
 {
-	char tok[SLACK_TOKEN_SIZE], why[200], q[240];
-	size_t len;
-	char *body;
+	char why[200], q[240];
+	json_t *view;
 
 	if (strcmp(ev->tab, "home") != 0 || !ev->user[0]) {
 		log_debug("slack.event", "team=%s type=%s event=%s outcome=ignored tab=%s", ev->team_id, ev->type,
 			  ev->event_id, ev->tab[0] ? ev->tab : "-");
 		return true;
 	}
-	if (!token(w, ev, tok, sizeof(tok)))
-		return false;
-	if (!(body = slack_home_build(w, ev->team_id, ev->user, &len, why, sizeof(why)))) {
+	if (!(view = slack_home_build(w, ev->team_id, ev->user, why, sizeof(why)))) {
 		log_warn("slack.event", "team=%s type=%s event=%s outcome=failed why=%s", ev->team_id, ev->type,
 			 ev->event_id, log_quote(q, sizeof(q), why));
 		return false;
 	}
-	web_call(w->cfg, ev, "views.publish", tok, body, len);
-	return true;
+	return web_call(w, ev, "views.publish", view);
 }
 
 static bool on_uninstall(struct worker *w, struct slack_event *ev)

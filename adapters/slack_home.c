@@ -97,21 +97,15 @@ void slack_home_part(struct slack_home *h, const char *heading, const struct rep
 	json_decref(blocks);
 }
 
-char *slack_home_body(const struct slack_home *h, const char *user_id, size_t *len)
+json_t *slack_home_body(const struct slack_home *h, const char *user_id)
 {
-	json_t *blocks = json_copy(h->blocks), *body;
-	char *out;
+	json_t *blocks = json_copy(h->blocks);
 
 	if (h->dropped)
 		json_array_append_new(blocks, json_pack("{s:s, s:[o]}", "type", "context", "elements",
 							text_object("mrkdwn", "There is more than fits here: "
 									      "`/oncall help` lists what to ask.")));
-	body = json_pack("{s:s, s:{s:s, s:o}}", "user_id", user_id, "view", "type", "home", "blocks", blocks);
-	out = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (out && len)
-		*len = strlen(out);
-	return out;
+	return json_pack("{s:s, s:{s:s, s:o}}", "user_id", user_id, "view", "type", "home", "blocks", blocks);
 }
 
 /* One command run as user would type it, its answer a part of the Home. */
@@ -155,15 +149,14 @@ static void join_home(const struct config *cfg, struct slack_home *h)
 	reply_free(&r);
 }
 
-char *slack_home_build(struct worker *w, const char *team, const char *user, size_t *len, char *why,
-		       size_t whysize)
+json_t *slack_home_build(struct worker *w, const char *team, const char *user, char *why, size_t whysize)
 {
 	struct slack_home h;
 	struct member m;
 	struct team_info *teams = NULL;
 	size_t nteams = 0;
 	char org[96], heading[96];
-	char *body;
+	json_t *body;
 	int rc;
 
 	if (org_id_make(PLATFORM_SLACK, team, org, sizeof(org)) < 0) {
@@ -204,7 +197,7 @@ char *slack_home_build(struct worker *w, const char *team, const char *user, siz
 		run(w, &h, team, user, "incident", "list", "Open incidents");
 	}
 	free(teams);
-	body = slack_home_body(&h, user, len);
+	body = slack_home_body(&h, user);
 	slack_home_free(&h);
 	if (!body)
 		snprintf(why, whysize, "the view could not be encoded");

@@ -40,13 +40,13 @@ void slack_home_free(struct slack_home *h);
  * (no buttons); more is what to type to see it whole when it does not fit. */
 void slack_home_part(struct slack_home *h, const char *heading, const struct reply *r, const char *more);
 /* The views.publish body for user_id, {"user_id":…,"view":{"type":"home",
- * "blocks":[…]}} (malloc'd, *len its length). Consumes nothing: h may be freed
+ * "blocks":[…]}} (the caller's reference). Consumes nothing: h may be freed
  * after. NULL only when the user id can't be encoded. */
-char *slack_home_body(const struct slack_home *h, const char *user_id, size_t *len);
+json_t *slack_home_body(const struct slack_home *h, const char *user_id);
 
 /* The whole Home of user in Slack workspace team, as a views.publish body
- * (malloc'd), NULL when the store failed (why says so). Worker thread. */
-char *slack_home_build(struct worker *w, const char *team, const char *user, size_t *len, char *why,
-		       size_t whysize);
+ * (the caller's reference), NULL when the store failed (why says so). Worker
+ * thread. */
+json_t *slack_home_build(struct worker *w, const char *team, const char *user, char *why, size_t whysize);
 
 #endif
