@@ -18,6 +18,7 @@
  *      senders, engine, workers, courier; the heartbeat last, so every lease
  *      held until here stays renewed. */
 #include "adapters/slack_manifest.h"
+#include "adapters/slack_socket.h"
 #include "adapters/teams.h"
 #include "bot/config.h"
 #include "bot/console.h"
@@ -52,6 +53,7 @@ static const char usage_text[] =
 	"       watchkeeper --version | --help\n"
 	"\n"
 	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
+	"With WK_SLACK_APP_TOKEN (xapp-...) it dials Slack over Socket Mode: no public URL needed.\n"
 	"\n"
 	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"
 	"                      variables override it\n"
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
 	pthread_create(&sig_thread, NULL, signal_main, NULL);
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!cfg.slack_signing_secret[0])
+	if (!cfg.slack_signing_secret[0] && !cfg.slack_app_token[0])
 		log_warn("slack.disabled", "reason=\"slack.signing_secret (WK_SLACK_SIGNING_SECRET) is empty; /slack/* answers 401\"");
 	log_info("daemon.start", "version=%s workers=%lld redis=%s", WK_VERSION, (long long)cfg.workers,
 		 url.path[0] ? "unix" : "tcp");
@@ -192,13 +194,14 @@ int main(int argc, char **argv)
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || jobs_start() < 0 || courier_start(&cfg) < 0 ||
 	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
-	    teams_start(&cfg) < 0) {
+	    teams_start(&cfg) < 0 || slack_socket_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
 	} else if (http_server_run(&cfg, console ? start_console : NULL) < 0) {
 		rc = 1;
 	}
 
+	slack_socket_stop();	/* before the workers: commands still running answer at response_url */
 	console_stop();
 	outbox_drain(cfg.shutdown_drain_ms);	/* sends in flight finish and are recorded */
 	courier_cancel_calls();	/* then cut off what is left; frees blocked workers */
