@@ -911,10 +911,12 @@ static void on_reply(struct sm_event *ev)
 static void stop_check(lws_sorted_usec_list_t *sul)
 {
 	(void)sul;
-	if (!sm.conns || wk_mono_us() > sm.stop_deadline_us)
+	if (!sm.conns || wk_mono_us() > sm.stop_deadline_us) {
 		sm.done = true;
-	else
+		lws_cancel_service(sm.ctx);	/* timers run before lws_service() polls: wake that poll */
+	} else {
 		lws_sul_schedule(sm.ctx, 0, &sm.stop_sul, stop_check, 20 * LWS_US_PER_MS);
+	}
 }
 
 static void stop_begin(void)
