@@ -334,7 +334,10 @@ static void slack_job_run(struct worker *w, void *arg)
 	resp.content_type = "application/json";
 	resp.body = buf_detach(&out, &resp.len);
 	bool taken = job->call ? http_call_finish(job->call, &resp)
-		   : job->ack ? slack_socket_reply(job->ack, resp.body, resp.len, job->req.response_url) : false;
+		   /* A redelivered envelope is acked plainly: its first delivery answers. */
+		   : job->ack ? slack_socket_reply(job->ack, res == CMD_REPLAYED ? NULL : resp.body, resp.len,
+						   job->req.response_url)
+		   : false;
 	if (!taken && res != CMD_REPLAYED) {
 		deliver_late(job, resp.body, resp.len);	/* a replay gets its 200 and nothing else */
 		resp.body = NULL;

@@ -257,8 +257,8 @@ bool slack_socket_reply(uint64_t ack, const char *body, size_t len, const char *
 	ev->kind = EV_REPLY;
 	ev->conn_id = p->conn_id;
 	wk_strlcpy(ev->envelope_id, p->envelope_id, sizeof(ev->envelope_id));
-	ev->body = xstrndup(body, len);
-	ev->len = len;
+	ev->body = body ? xstrndup(body, len) : NULL;
+	ev->len = body ? len : 0;
 	ev->response_url = response_url && response_url[0] ? xstrdup(response_url) : NULL;
 	free(p);
 	ev->next = NULL;
@@ -901,7 +901,7 @@ static void on_reply(struct sm_event *ev)
 		return;
 	}
 	/* The answer stays with its ack until written: the connection may still close first. */
-	struct sm_frame *f = conn_ack(c, ev->envelope_id, ev->body, ev->len, "payload");
+	struct sm_frame *f = conn_ack(c, ev->envelope_id, ev->body, ev->len, ev->body ? "payload" : "plain");
 	f->late_body = ev->body;
 	f->late_len = ev->len;
 	f->late_url = ev->response_url;
@@ -1077,6 +1077,7 @@ int slack_socket_start(const struct config *cfg)
 	sm.dead_us = keepalive_ms("WK_TEST_SLACK_SOCKET_DEAD_MS", SLACK_SOCKET_DEAD_MS) * 1000;
 	sm.done = false;
 	sm.quitting = false;
+	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);	/* no start-up notices; http_server.c routes the rest */
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;

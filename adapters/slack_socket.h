@@ -67,7 +67,7 @@ int slack_socket_start(const struct config *cfg);
  * frees everything. Commands still running then answer at response_url. */
 void slack_socket_stop(void);
 
-/* A worker's answer (JSON, copied) to the slash command behind ack. True: it
+/* A worker's answer (JSON, copied; NULL for a plain ack) to the slash command behind ack. True: it
  * goes out as that envelope's ack payload (or, should its connection close
  * first, to response_url). False: the envelope was acked already ("Working on
  * it") or its connection closed; the caller posts to response_url. Any thread. */

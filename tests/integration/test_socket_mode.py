@@ -292,3 +292,24 @@ def _():
         w.daemon.stop()                        # raises on a non-zero exit or a sanitizer report
         check(wait_until(lambda: not c.alive, 3), "the socket stayed open after SIGTERM")
         check_eq(c.closed_by, "client", "who closed the socket at SIGTERM")
+
+
+@test("socket mode: a slash command redelivered (same trigger_id, new envelope) runs once; the "
+      "redelivery gets a plain ack and nothing at response_url", world=False)
+def _():
+    with socket_world() as w:
+        f = w.fake
+        w.oncall("")
+        p = slash_payload("join", response_url(w, "join"), trigger_id="1700000000.42.feedbeef")
+        e1 = f.latest().envelope("slash_commands", p)
+        a1 = f.wait_ack(e1)
+        check(a1 and a1["payload"], "first delivery: ack with the answer: %r" % short(a1))
+        check_eq(w.rotation(), ["U0ALICE"], "rotation after the first delivery")
+        e2 = f.latest().envelope("slash_commands", dict(p))
+        a2 = f.wait_ack(e2)
+        check(a2, "no ack for the redelivery")
+        check_eq(a2["keys"], ["envelope_id"], "the redelivery's ack")
+        time.sleep(0.5)
+        check_eq(w.rotation(), ["U0ALICE"], "rotation after the redelivery")
+        check_eq(f.posts("/commands/%s/join" % TEAM), [], "posts to response_url")
+        check(w.r.keys(ORG + ":replay:*"), "no replay record")
