@@ -453,7 +453,8 @@ void sm_on_reply(struct sm_event *ev)
 	struct sm_conn *c = sm_conn_find(ev->conn_id);
 	struct sm_frame tmp = { .late_body = ev->body, .late_url = ev->response_url, .late_len = ev->len };
 
-	if (!c || c->closing) {
+	/* A closing connection still writes its queue before the close frame. */
+	if (!c) {
 		sm_frame_post_late(&tmp);
 		ev->body = tmp.late_body;
 		return;
