@@ -295,7 +295,6 @@ int slack_socket_start(const struct config *cfg)
 	sm.dead_us = keepalive_ms("WK_TEST_SLACK_SOCKET_DEAD_MS", SLACK_SOCKET_DEAD_MS) * 1000;
 	sm.done = false;
 	sm.quitting = false;
-	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);	/* no start-up notices; http_server.c routes the rest */
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = sm_protocols;

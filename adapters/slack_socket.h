@@ -59,8 +59,10 @@
 /* Retry-After when a ratelimited answer carries none (the SDKs' default). */
 #define SLACK_SOCKET_RATELIMIT_S 30
 
-/* Main thread, after workers_start() and courier_start(). Does nothing (0)
- * without slack.app_token. -1 when the thread or context cannot start. */
+/* Once, after workers_start() and courier_start(), when the HTTP port is ours
+ * (main.c starts it from http_server_run()'s listening hook, so lws logging is
+ * already routed). Does nothing (0) without slack.app_token. -1 when the
+ * thread or context cannot start. */
 int slack_socket_start(const struct config *cfg);
 /* Main thread, after the HTTP server stopped and before workers_stop(): acks
  * what is queued, closes the connections (1 s at most), joins the thread and

@@ -94,10 +94,19 @@ static void *signal_main(void *arg)
 	}
 }
 
-/* The console only opens once the port is ours: a second daemon on the same
- * address must fail before it takes a single command. */
+/* Slack Socket Mode and the console only open once the port is ours: a second
+ * daemon on the same address must fail before it takes a single command. */
+static void start_socket_mode(void)
+{
+	if (slack_socket_start(console_cfg) < 0) {
+		log_error("daemon.start", "error=\"cannot start Slack Socket Mode\"");
+		daemon_stop();
+	}
+}
+
 static void start_console(void)
 {
+	start_socket_mode();
 	if (console_start(console_cfg, daemon_stop) < 0) {
 		log_error("daemon.start", "error=\"cannot start the console\"");
 		daemon_stop();
@@ -194,10 +203,10 @@ int main(int argc, char **argv)
 	if (store_monitor_start(cfg.redis_url, cfg.redis_timeout_ms, 500) < 0 ||
 	    workers_start(&cfg) < 0 || jobs_start() < 0 || courier_start(&cfg) < 0 ||
 	    engine_start(&cfg) < 0 || outbox_start(&cfg) < 0 || heartbeat_start(&cfg) < 0 ||
-	    teams_start(&cfg) < 0 || slack_socket_start(&cfg) < 0) {
+	    teams_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
-	} else if (http_server_run(&cfg, console ? start_console : NULL) < 0) {
+	} else if (http_server_run(&cfg, console ? start_console : start_socket_mode) < 0) {
 		rc = 1;
 	}
 
