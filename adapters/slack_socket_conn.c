@@ -225,6 +225,7 @@ static void slot_connect(struct sm_slot *s, const char *url)
 	ci.host = u.host;
 	ci.origin = u.host;
 	ci.ssl_connection = u.tls ? LCCSCF_USE_SSL : 0;
+	ci.alpn = "http/1.1";	/* an RFC 6455 upgrade, never WebSockets over h2 */
 	ci.local_protocol_name = sm_protocols[0].name;
 	ci.opaque_user_data = c;
 	ci.pwsi = &c->wsi;
