@@ -28,7 +28,9 @@ def socket_world(fake=None, wait_live=1, **env):
                       % (wait_live, len(fake.opens), len(fake.conns)))
             yield w
             if w.daemon.proc is not None:      # a test that stopped the daemon checked its log itself
-                check(fs.TOKEN not in w.daemon.stderr_text(), "the app token appears in the daemon log")
+                log = w.daemon.stderr_text()
+                check(fs.TOKEN not in log, "the app token appears in the daemon log")
+                check("ticket=" not in log, "a connection URL (its ticket) appears in the daemon log")
             check_eq(fake.rejected_tickets, [], "tickets refused (used twice or unknown)")
             check_eq(sum(c.unmasked for c in fake.conns), 0, "unmasked client frames")
     finally:
@@ -313,3 +315,27 @@ def _():
         check_eq(w.rotation(), ["U0ALICE"], "rotation after the redelivery")
         check_eq(f.posts("/commands/%s/join" % TEAM), [], "posts to response_url")
         check(w.r.keys(ORG + ":replay:*"), "no replay record")
+
+
+@test("socket mode: slack.socket_connections=3 keeps three; a warning replaces only that one (new first, "
+      "through an HTTP 429 with Retry-After)", world=False)
+def _():
+    fake = FakeSlackSocket()
+    fake.open_answers = ["ok", "ok", "ok", "429"]
+    fake.retry_after = 1
+    with socket_world(fake, wait_live=3, WK_SLACK_SOCKET_CONNECTIONS=3) as w:
+        check_eq(len(fake.live()), 3, "live connections")
+        check(re.search(r"^watchkeeper_slack_socket_connections 3$",
+                        http_request(w.port, "GET", "/metrics").text, re.M), "open connections gauge")
+        a, b, c = fake.live()[:3]
+        a.disconnect("warning")
+        check(wait_until(lambda: len(fake.opens) >= 5, 5), "no new apps.connections.open after the 429")
+        check(fake.opens[4]["time"] - fake.opens[3]["time"] >= 0.9,
+              "retried %.2f s after a 429 with Retry-After: 1" % (fake.opens[4]["time"] - fake.opens[3]["time"]))
+        check(fake.wait_live(1, 5, new_after=c.id), "no replacement connection")
+        check(wait_until(lambda: not a.alive, 5), "the warned connection stayed open after its replacement's hello")
+        check_eq(a.closed_by, "client", "who closed the warned connection")
+        check(b.alive and c.alive, "the other connections were touched")
+        time.sleep(0.5)
+        check_eq(len(fake.live()), 3, "live connections after the warning")
+        check_eq(len(fake.opens), 5, "apps.connections.open calls")
