@@ -70,6 +70,7 @@ static const char usage_text[] =
 
 static sigset_t stop_signals;
 static const struct config *console_cfg;
+static bool socket_mode_failed;	/* set on the loop thread before it stops */
 
 /* SIGTERM, SIGINT and the console's quit: new requests get 503, notifications
  * in flight finish, then everything stops (the order is main's). */
@@ -100,6 +101,7 @@ static void start_socket_mode(void)
 {
 	if (slack_socket_start(console_cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start Slack Socket Mode\"");
+		socket_mode_failed = true;
 		daemon_stop();
 	}
 }
@@ -206,7 +208,7 @@ int main(int argc, char **argv)
 	    teams_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
-	} else if (http_server_run(&cfg, console ? start_console : start_socket_mode) < 0) {
+	} else if (http_server_run(&cfg, console ? start_console : start_socket_mode) < 0 || socket_mode_failed) {
 		rc = 1;
 	}
 
