@@ -3,8 +3,10 @@
 #include "adapters/slack_manifest.h"
 #include "adapters/adapter.h"
 #include "adapters/slack_users.h"
+#include "adapters/slack_socket.h"
 #include "adapters/slack_verify.h"
 #include "bot/courier.h"
+#include "bot/crypto.h"
 #include "bot/dispatch.h"
 #include "bot/form.h"
 #include "bot/log.h"
@@ -17,7 +19,6 @@
 #include <time.h>
 
 #define SLACK_TEXT_MAX 3000	/* section text limit */
-#define SLACK_ACK_BODY "{\"response_type\":\"ephemeral\",\"text\":\"Working on it\\u2026\"}"
 
 /* ---- Slack's three entities ---- */
 
@@ -231,7 +232,10 @@ const struct adapter_ops slack_adapter = {
 
 struct slack_job {
 	struct request req;
-	struct http_call *call;	/* NULL for button clicks and second passes: Slack got its answer */
+	/* Who waits for the answer: an HTTP call or a Socket Mode envelope's ack.
+	 * Neither for button clicks and second passes: Slack got its answer. */
+	struct http_call *call;
+	uint64_t ack;	/* slack_socket_reply() id, 0 for none */
 	/* Second pass of an email-invite claim: users.info's answer. */
 	bool looked_up;
 	struct courier_response lookup;
@@ -329,7 +333,12 @@ static void slack_job_run(struct worker *w, void *arg)
 	resp.status = 200;
 	resp.content_type = "application/json";
 	resp.body = buf_detach(&out, &resp.len);
-	if ((!job->call || !http_call_finish(job->call, &resp)) && res != CMD_REPLAYED) {
+	bool taken = job->call ? http_call_finish(job->call, &resp)
+		   /* A redelivered envelope is acked plainly: its first delivery answers. */
+		   : job->ack ? slack_socket_reply(job->ack, res == CMD_REPLAYED ? NULL : resp.body, resp.len,
+						   job->req.response_url)
+		   : false;
+	if (!taken && res != CMD_REPLAYED) {
 		deliver_late(job, resp.body, resp.len);	/* a replay gets its 200 and nothing else */
 		resp.body = NULL;
 	}
@@ -337,7 +346,7 @@ static void slack_job_run(struct worker *w, void *arg)
 	slack_job_free(job);
 }
 
-/* ---- inbound (loop thread) ---- */
+/* ---- request signing (loop thread) ---- */
 
 bool slack_request_authentic(struct http_request *req, struct http_response *resp)
 {
@@ -359,27 +368,148 @@ bool slack_request_authentic(struct http_request *req, struct http_response *res
 	return false;
 }
 
-static bool copy_field(char *dst, size_t size, const char *value, bool required, const char *name,
-		       struct http_response *resp)
-{
-	char msg[128];
+/* ---- from a form or an envelope to a job (loop or Socket Mode thread) ---- */
 
+/* The fields of a slash command, wherever they came from: the HTTP form or a
+ * slash_commands envelope's payload (the same fields as a JSON object). */
+struct slack_fields {
+	const char *(*get)(const void *src, const char *name);
+	const void *src;
+};
+
+static const char *form_field(const void *src, const char *name)
+{
+	return form_get(src, name);
+}
+
+static const char *jstr(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static const char *json_field(const void *src, const char *name)
+{
+	return jstr((json_t *)src, name);
+}
+
+/* One field into dst; false with a sentence in err when a required one is
+ * missing or one does not fit (never truncated). */
+static bool copy_field(char *dst, size_t size, const char *value, bool required, const char *name, char *err,
+		       size_t errsz)
+{
 	if (!value || !value[0]) {
-		if (!required) {
-			dst[0] = '\0';
-			return true;
-		}
-		snprintf(msg, sizeof(msg), "Missing form field %s.", name);
-		http_respond_text(resp, 400, msg);
-		return false;
+		dst[0] = '\0';
+		if (required)
+			snprintf(err, errsz, "Missing field %s.", name);
+		return !required;
 	}
 	if (wk_strlcpy(dst, value, size) >= size) {
-		snprintf(msg, sizeof(msg), "Form field %s is too long.", name);
-		http_respond_text(resp, 400, msg);
+		snprintf(err, errsz, "Field %s is too long.", name);
 		return false;
 	}
 	return true;
 }
+
+static bool url_acceptable(const char *url)
+{
+	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+}
+
+static void job_free_unsubmitted(struct slack_job *job)
+{
+	request_free(&job->req);
+	free(job);
+}
+
+/* A slash command's job, or NULL with err set. */
+static struct slack_job *command_job(const struct config *cfg, const struct slack_fields *f, char *err,
+				     size_t errsz)
+{
+	struct slack_job *job = xcalloc(1, sizeof(*job));
+	const char *command = f->get(f->src, "command"), *text = f->get(f->src, "text");
+	struct request *r = &job->req;
+
+	request_init(r, PLATFORM_SLACK);
+	if (!copy_field(r->org_external, sizeof(r->org_external), f->get(f->src, "team_id"), true, "team_id", err, errsz) ||
+	    !copy_field(r->user_id, sizeof(r->user_id), f->get(f->src, "user_id"), true, "user_id", err, errsz) ||
+	    !copy_field(r->user_name, sizeof(r->user_name), f->get(f->src, "user_name"), false, "user_name", err, errsz) ||
+	    !copy_field(r->channel_id, sizeof(r->channel_id), f->get(f->src, "channel_id"), false, "channel_id", err, errsz) ||
+	    !copy_field(r->response_url, sizeof(r->response_url), f->get(f->src, "response_url"), false, "response_url", err, errsz) ||
+	    !copy_field(r->command, sizeof(r->command), command && command[0] == '/' ? command + 1 : NULL, true, "command", err, errsz)) {
+		job_free_unsubmitted(job);
+		return NULL;
+	}
+	if (r->response_url[0] && !url_acceptable(r->response_url))
+		r->response_url[0] = '\0';
+	/* A registered name (slack.commands, "oncall-prod") runs its command; the
+	 * table's own names still work for an app set up before they were configurable. */
+	const char *mapped = slack_name_command(cfg, r->command);
+	if (mapped)
+		wk_strlcpy(r->command, mapped, sizeof(r->command));
+	free(r->text);
+	r->text = slack_unescape(text ? text : "");
+	return job;
+}
+
+/* A block_actions payload's job, or NULL: with err set when the payload is
+ * not one we can read, with err "" when it is a kind we don't handle (Slack
+ * still gets its 200 or ack). */
+static struct slack_job *action_job(json_t *p, char *err, size_t errsz)
+{
+	json_t *action = json_array_get(json_object_get(p, "actions"), 0);
+	const char *action_id = jstr(action, "action_id"), *team;
+	struct slack_job *job;
+	struct request *r;
+
+	err[0] = '\0';
+	if (!json_is_object(p) || !jstr(p, "type")) {
+		snprintf(err, errsz, "The payload is not a JSON object with a type.");
+		return NULL;
+	}
+	if (strcmp(jstr(p, "type"), "block_actions") != 0)
+		return NULL;	/* not ours to handle yet */
+	team = jstr(json_object_get(p, "team"), "id");
+	if (!team)
+		team = jstr(json_object_get(p, "user"), "team_id");
+	job = xcalloc(1, sizeof(*job));
+	r = &job->req;
+	request_init(r, PLATFORM_SLACK);
+	if (!action_id || !strchr(action_id, '.') ||
+	    !copy_field(r->org_external, sizeof(r->org_external), team, true, "team.id", err, errsz) ||
+	    !copy_field(r->user_id, sizeof(r->user_id), jstr(json_object_get(p, "user"), "id"), true, "user.id", err, errsz) ||
+	    !copy_field(r->channel_id, sizeof(r->channel_id), jstr(json_object_get(p, "channel"), "id"), false, "channel.id", err, errsz) ||
+	    !copy_field(r->response_url, sizeof(r->response_url), jstr(p, "response_url"), false, "response_url", err, errsz) ||
+	    !copy_field(r->action_id, sizeof(r->action_id), action_id, true, "action_id", err, errsz) ||
+	    !copy_field(r->action_value, sizeof(r->action_value), jstr(action, "value"), false, "value", err, errsz)) {
+		if (!err[0])
+			snprintf(err, errsz, "The payload has no action this app made.");
+		job_free_unsubmitted(job);
+		return NULL;
+	}
+	size_t cmdlen = (size_t)(strchr(action_id, '.') - action_id);
+	if (cmdlen >= sizeof(r->command)) {
+		snprintf(err, errsz, "Unknown action.");
+		job_free_unsubmitted(job);
+		return NULL;
+	}
+	memcpy(r->command, action_id, cmdlen);
+	r->command[cmdlen] = '\0';
+	if (!url_acceptable(r->response_url))
+		r->response_url[0] = '\0';
+	return job;
+}
+
+/* 0: a worker owns job. -1 (shutting down): the caller still owns it. */
+static int job_submit(struct slack_job *job)
+{
+	char key[WORK_KEY_MAX];
+
+	job_key(job, key, sizeof(key));
+	return workers_submit(job->req.action_id[0] ? WORK_ACTION : WORK_COMMAND, key, slack_job_run, job);
+}
+
+/* ---- inbound over HTTP (loop thread) ---- */
 
 /* A verified request's signature is unique to that delivery (Slack signs each
  * one with its own timestamp), so it names the delivery for replay protection
@@ -393,17 +523,9 @@ static void mark_delivery(struct request *r, const struct http_request *req)
 	r->replay_until = (long long)(ts + SLACK_VERIFY_MAX_SKEW);
 }
 
-static bool url_acceptable(const char *url)
-{
-	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
-}
-
 static enum route_result submit(struct slack_job *job, struct http_response *resp)
 {
-	char key[WORK_KEY_MAX];
-
-	job_key(job, key, sizeof(key));
-	if (workers_submit(job->req.action_id[0] ? WORK_ACTION : WORK_COMMAND, key, slack_job_run, job) == 0)
+	if (job_submit(job) == 0)
 		return ROUTE_PENDING;
 	/* Only during shutdown: the call's worker reference must still be dropped. */
 	if (job->call) {
@@ -411,8 +533,7 @@ static enum route_result submit(struct slack_job *job, struct http_response *res
 		http_call_finish(job->call, &none);
 		http_response_free(&none);
 	}
-	request_free(&job->req);
-	free(job);
+	job_free_unsubmitted(job);
 	http_respond_text(resp, 503, "Watchkeeper is shutting down.");
 	return ROUTE_DONE;
 }
@@ -420,9 +541,8 @@ static enum route_result submit(struct slack_job *job, struct http_response *res
 enum route_result slack_route_commands(struct http_request *req, struct http_response *resp)
 {
 	struct form form = { 0 };
-	char err[FORM_ERR_SIZE];
+	char err[FORM_ERR_SIZE + 32];
 	struct slack_job *job;
-	const char *command;
 
 	if (!slack_request_authentic(req, resp)) {
 		/* Slack's SSL check is the one unsigned request; look only after a failed check. */
@@ -433,8 +553,8 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 		form_free(&form);
 		return ROUTE_DONE;
 	}
-	if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) < 0) {
-		char msg[FORM_ERR_SIZE + 32];
+	if (form_parse(req->body, req->body_len, &form, err, FORM_ERR_SIZE) < 0) {
+		char msg[FORM_ERR_SIZE + 64];
 		snprintf(msg, sizeof(msg), "Malformed form: %s.", err);
 		http_respond_text(resp, 400, msg);
 		return ROUTE_DONE;
@@ -444,39 +564,15 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 		form_free(&form);
 		return ROUTE_DONE;
 	}
-	job = xcalloc(1, sizeof(*job));
-	request_init(&job->req, PLATFORM_SLACK);
-	command = form_get(&form, "command");
-	if (!copy_field(job->req.org_external, sizeof(job->req.org_external), form_get(&form, "team_id"), true, "team_id", resp) ||
-	    !copy_field(job->req.user_id, sizeof(job->req.user_id), form_get(&form, "user_id"), true, "user_id", resp) ||
-	    !copy_field(job->req.user_name, sizeof(job->req.user_name), form_get(&form, "user_name"), false, "user_name", resp) ||
-	    !copy_field(job->req.channel_id, sizeof(job->req.channel_id), form_get(&form, "channel_id"), false, "channel_id", resp) ||
-	    !copy_field(job->req.response_url, sizeof(job->req.response_url), form_get(&form, "response_url"), false, "response_url", resp) ||
-	    !copy_field(job->req.command, sizeof(job->req.command), command && command[0] == '/' ? command + 1 : NULL, true, "command", resp)) {
-		request_free(&job->req);
-		free(job);
-		form_free(&form);
+	job = command_job(req->cfg, &(struct slack_fields){ form_field, &form }, err, sizeof(err));
+	form_free(&form);
+	if (!job) {
+		http_respond_text(resp, 400, err);
 		return ROUTE_DONE;
 	}
-	if (job->req.response_url[0] && !url_acceptable(job->req.response_url))
-		job->req.response_url[0] = '\0';
-	/* A registered name (slack.commands, "oncall-prod") runs its command; the
-	 * table's own names still work for an app set up before they were configurable. */
-	const char *mapped = slack_name_command(req->cfg, job->req.command);
-	if (mapped)
-		wk_strlcpy(job->req.command, mapped, sizeof(job->req.command));
 	mark_delivery(&job->req, req);
-	free(job->req.text);
-	job->req.text = slack_unescape(form_get(&form, "text") ? form_get(&form, "text") : "");
-	form_free(&form);
-	job->call = http_call_begin(req, req->cfg->slack_ack_after_ms, "application/json", SLACK_ACK_BODY);
+	job->call = http_call_begin(req, req->cfg->slack_ack_after_ms, "application/json", SLACK_WORKING_BODY);
 	return submit(job, resp);
-}
-
-static const char *jstr(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 enum route_result slack_route_actions(struct http_request *req, struct http_response *resp)
@@ -484,65 +580,97 @@ enum route_result slack_route_actions(struct http_request *req, struct http_resp
 	struct form form = { 0 };
 	char err[FORM_ERR_SIZE];
 	json_error_t jerr;
-	json_t *p = NULL, *action;
-	struct slack_job *job = NULL;
-	const char *payload, *action_id, *team;
+	json_t *p = NULL;
+	struct slack_job *job;
+	const char *payload;
 
 	if (!slack_request_authentic(req, resp))
 		return ROUTE_DONE;
 	if (form_parse(req->body, req->body_len, &form, err, sizeof(err)) < 0 ||
 	    !(payload = form_get(&form, "payload"))) {
 		http_respond_text(resp, 400, "Expected a form with a payload field.");
-		goto out;
+		form_free(&form);
+		return ROUTE_DONE;
 	}
 	p = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(p) || !jstr(p, "type")) {
-		http_respond_text(resp, 400, "The payload is not a JSON object with a type.");
-		goto out;
-	}
-	if (strcmp(jstr(p, "type"), "block_actions") != 0) {
-		http_respond(resp, 200, "text/plain", "", 0);	/* not ours to handle yet */
-		goto out;
-	}
-	action = json_array_get(json_object_get(p, "actions"), 0);
-	action_id = jstr(action, "action_id");
-	team = jstr(json_object_get(p, "team"), "id");
-	if (!team)
-		team = jstr(json_object_get(p, "user"), "team_id");
-	job = xcalloc(1, sizeof(*job));
-	request_init(&job->req, PLATFORM_SLACK);
-	if (!action_id || !strchr(action_id, '.') ||
-	    !copy_field(job->req.org_external, sizeof(job->req.org_external), team, true, "team.id", resp) ||
-	    !copy_field(job->req.user_id, sizeof(job->req.user_id), jstr(json_object_get(p, "user"), "id"), true, "user.id", resp) ||
-	    !copy_field(job->req.channel_id, sizeof(job->req.channel_id), jstr(json_object_get(p, "channel"), "id"), false, "channel.id", resp) ||
-	    !copy_field(job->req.response_url, sizeof(job->req.response_url), jstr(p, "response_url"), false, "response_url", resp) ||
-	    !copy_field(job->req.action_id, sizeof(job->req.action_id), action_id, true, "action_id", resp) ||
-	    !copy_field(job->req.action_value, sizeof(job->req.action_value), jstr(action, "value"), false, "value", resp)) {
-		if (!resp->status)
-			http_respond_text(resp, 400, "The payload has no action this app made.");
-		goto out;
-	}
-	size_t cmdlen = (size_t)(strchr(action_id, '.') - action_id);
-	if (cmdlen >= sizeof(job->req.command)) {
-		http_respond_text(resp, 400, "Unknown action.");
-		goto out;
-	}
-	memcpy(job->req.command, action_id, cmdlen);
-	job->req.command[cmdlen] = '\0';
-	if (!url_acceptable(job->req.response_url))
-		job->req.response_url[0] = '\0';
-	mark_delivery(&job->req, req);
-	json_decref(p);
 	form_free(&form);
+	job = action_job(p, err, sizeof(err));
+	json_decref(p);
+	if (!job) {
+		if (err[0])
+			http_respond_text(resp, 400, err);
+		else
+			http_respond(resp, 200, "text/plain", "", 0);
+		return ROUTE_DONE;
+	}
+	mark_delivery(&job->req, req);
 	http_respond(resp, 200, "text/plain", "", 0);	/* Slack wants the 200 now; the answer follows */
 	submit(job, resp);	/* on failure resp becomes a 503 */
 	return ROUTE_DONE;
-out:
-	if (job) {
-		request_free(&job->req);
-		free(job);
+}
+
+/* ---- inbound over Socket Mode (its thread) ---- */
+
+/* Socket Mode deliveries carry no signature; an id Slack gives one
+ * invocation names it instead, as a hash so any length fits replay_id. A
+ * redelivery of an unacked envelope comes with a new envelope_id but the same
+ * invocation. */
+static void mark_envelope(struct request *r, const char *kind, const char *const *parts, size_t n)
+{
+	struct buf key = BUF_INIT(4096);
+	unsigned char h[CRYPTO_SHA256_LEN];
+
+	buf_adds(&key, kind);
+	for (size_t i = 0; i < n; i++) {
+		buf_addc(&key, '\n');
+		buf_adds(&key, parts[i] ? parts[i] : "");
 	}
-	json_decref(p);
-	form_free(&form);
-	return ROUTE_DONE;
+	crypto_sha256(buf_cstr(&key), key.len, h);
+	buf_free(&key);
+	crypto_hex(h, sizeof(h), r->replay_id);
+	r->replay_until = (long long)time(NULL) + SLACK_SOCKET_REPLAY_S;
+}
+
+int slack_envelope_command(const struct config *cfg, json_t *payload, uint64_t ack, char *err, size_t errsz)
+{
+	struct slack_job *job;
+	const char *trigger = jstr(payload, "trigger_id");
+
+	if (!json_is_object(payload)) {
+		snprintf(err, errsz, "The payload is not a JSON object.");
+		return -1;
+	}
+	if (!trigger || !trigger[0]) {
+		snprintf(err, errsz, "Missing field trigger_id.");
+		return -1;
+	}
+	job = command_job(cfg, &(struct slack_fields){ json_field, payload }, err, errsz);
+	if (!job)
+		return -1;
+	mark_envelope(&job->req, "slash_commands", &trigger, 1);
+	job->ack = ack;
+	if (job_submit(job) == 0)
+		return 0;
+	job_free_unsubmitted(job);
+	snprintf(err, errsz, "Watchkeeper is shutting down; please run that again in a minute.");
+	return -1;
+}
+
+int slack_envelope_action(json_t *payload, char *err, size_t errsz)
+{
+	struct slack_job *job = action_job(payload, err, errsz);
+	json_t *action, *container;
+
+	if (!job)
+		return err[0] ? -1 : 0;
+	action = json_array_get(json_object_get(payload, "actions"), 0);
+	container = json_object_get(payload, "container");
+	const char *parts[] = { jstr(action, "action_ts"), jstr(action, "action_id"), jstr(action, "block_id"),
+				jstr(container, "message_ts"), jstr(container, "view_id"), job->req.user_id };
+	mark_envelope(&job->req, "interactive", parts, ARRAY_LEN(parts));
+	if (job_submit(job) == 0)
+		return 0;
+	job_free_unsubmitted(job);
+	snprintf(err, errsz, "Watchkeeper is shutting down.");
+	return -1;
 }

@@ -18,6 +18,7 @@
  *      senders, engine, workers, courier; the heartbeat last, so every lease
  *      held until here stays renewed. */
 #include "adapters/slack_manifest.h"
+#include "adapters/slack_socket.h"
 #include "adapters/teams.h"
 #include "bot/config.h"
 #include "bot/console.h"
@@ -54,6 +55,7 @@ static const char usage_text[] =
 	"       watchkeeper --version | --help\n"
 	"\n"
 	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
+	"With WK_SLACK_APP_TOKEN (xapp-...) it dials Slack over Socket Mode: no public URL needed.\n"
 	"\n"
 	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"
 	"                      variables override it\n"
@@ -71,6 +73,7 @@ static const char usage_text[] =
 
 static sigset_t stop_signals;
 static const struct config *console_cfg;
+static bool socket_mode_failed;	/* set on the loop thread before it stops */
 
 /* SIGTERM, SIGINT and the console's quit: new requests get 503, notifications
  * in flight finish, then everything stops (the order is main's). */
@@ -100,10 +103,20 @@ static void *signal_main(void *arg)
 	}
 }
 
-/* The console only opens once the port is ours: a second daemon on the same
- * address must fail before it takes a single command. */
+/* Slack Socket Mode and the console only open once the port is ours: a second
+ * daemon on the same address must fail before it takes a single command. */
+static void start_socket_mode(void)
+{
+	if (slack_socket_start(console_cfg) < 0) {
+		log_error("daemon.start", "error=\"cannot start Slack Socket Mode\"");
+		socket_mode_failed = true;
+		daemon_stop();
+	}
+}
+
 static void start_console(void)
 {
+	start_socket_mode();
 	if (console_start(console_cfg, daemon_stop) < 0) {
 		log_error("daemon.start", "error=\"cannot start the console\"");
 		daemon_stop();
@@ -192,7 +205,7 @@ int main(int argc, char **argv)
 	pthread_create(&sig_thread, NULL, signal_main, NULL);
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!cfg.slack_signing_secret[0])
+	if (!cfg.slack_signing_secret[0] && !cfg.slack_app_token[0])
 		log_warn("slack.disabled", "reason=\"slack.signing_secret (WK_SLACK_SIGNING_SECRET) is empty; /slack/* answers 401\"");
 	log_info("daemon.start", "version=%s workers=%lld redis=%s", WK_VERSION, (long long)cfg.workers,
 		 url.path[0] ? "unix" : "tcp");
@@ -205,10 +218,11 @@ int main(int argc, char **argv)
 	    teams_start(&cfg) < 0) {
 		log_error("daemon.start", "error=\"cannot start threads\"");
 		rc = 1;
-	} else if (http_server_run(&cfg, console ? start_console : NULL) < 0) {
+	} else if (http_server_run(&cfg, console ? start_console : start_socket_mode) < 0 || socket_mode_failed) {
 		rc = 1;
 	}
 
+	slack_socket_stop();	/* before the workers: commands still running answer at response_url */
 	console_stop();
 	outbox_drain(cfg.shutdown_drain_ms);	/* sends in flight finish and are recorded */
 	courier_cancel_calls();	/* then cut off what is left; frees blocked workers */

@@ -41,6 +41,8 @@ struct family {
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct family http_requests, commands, outbound, http_limits, lateness, roundtrips, http_daemon;
+static struct family sm_envelopes, sm_acks, sm_reconnects;
+static atomic_llong sm_open;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
 static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled, incidents_unrouted;
@@ -182,6 +184,34 @@ void metrics_http_limit(const char *reason)
 	family_add(&http_limits, labels, -1);
 }
 
+static void count_one(struct family *f, const char *name, const char *value)
+{
+	char labels[160];
+
+	labels_render(labels, sizeof(labels), (const char *const[]){ name, value }, 1);
+	family_add(f, labels, -1);
+}
+
+void metrics_slack_socket_envelope(const char *type)
+{
+	count_one(&sm_envelopes, "type", type);
+}
+
+void metrics_slack_socket_ack(const char *kind)
+{
+	count_one(&sm_acks, "kind", kind);
+}
+
+void metrics_slack_socket_reconnect(const char *reason)
+{
+	count_one(&sm_reconnects, "reason", reason);
+}
+
+void metrics_slack_socket_open(int delta)
+{
+	atomic_fetch_add(&sm_open, delta);
+}
+
 void metrics_notify_queue(int64_t depth, double oldest_seconds)
 {
 	atomic_store(&queue_depth, (long long)depth);
@@ -233,6 +263,14 @@ static void render_counter(struct buf *out, const char *name, const char *help, 
 		   (unsigned long long)value);
 }
 
+/* A counter family: HELP, TYPE, one line per label set. Under metrics_lock. */
+static void render_family(struct buf *out, const char *name, const char *help, const struct family *f)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (size_t i = 0; i < f->n; i++)
+		buf_printf(out, "%s{%s} %llu\n", name, f->s[i].labels, (unsigned long long)f->s[i].count);
+}
+
 static void render_histogram(struct buf *out, const char *name, const struct series *s)
 {
 	for (size_t b = 0; b < NBUCKETS; b++)
@@ -276,7 +314,17 @@ int metrics_render(struct buf *out)
 		      "# TYPE watchkeeper_notify_queue_oldest_seconds gauge\n");
 	buf_printf(out, "watchkeeper_notify_queue_oldest_seconds %.3f\n", atomic_load(&queue_oldest));
 
+	buf_adds(out, "# HELP watchkeeper_slack_socket_connections Slack Socket Mode connections open (said hello).\n"
+		      "# TYPE watchkeeper_slack_socket_connections gauge\n");
+	buf_printf(out, "watchkeeper_slack_socket_connections %lld\n", (long long)atomic_load(&sm_open));
+
 	pthread_mutex_lock(&metrics_lock);
+	render_family(out, "watchkeeper_slack_socket_envelopes_total", "Slack Socket Mode envelopes received, by type.",
+		      &sm_envelopes);
+	render_family(out, "watchkeeper_slack_socket_acks_total", "Slack Socket Mode envelopes acknowledged, by kind "
+		      "(plain, payload: a command's answer, working: the answer follows at response_url).", &sm_acks);
+	render_family(out, "watchkeeper_slack_socket_reconnects_total", "Slack Socket Mode connections opened "
+		      "again, by reason.", &sm_reconnects);
 	buf_adds(out, "# HELP watchkeeper_http_requests_total HTTP requests by route and status.\n"
 		      "# TYPE watchkeeper_http_requests_total counter\n");
 	for (size_t i = 0; i < http_requests.n; i++)
@@ -337,6 +385,12 @@ void metrics_shutdown(void)
 	free(lateness.s);
 	free(roundtrips.s);
 	free(http_daemon.s);
+	free(sm_envelopes.s);
+	free(sm_acks.s);
+	free(sm_reconnects.s);
+	memset(&sm_envelopes, 0, sizeof(sm_envelopes));
+	memset(&sm_acks, 0, sizeof(sm_acks));
+	memset(&sm_reconnects, 0, sizeof(sm_reconnects));
 	memset(&roundtrips, 0, sizeof(roundtrips));
 	memset(&http_daemon, 0, sizeof(http_daemon));
 	memset(&http_limits, 0, sizeof(http_limits));

@@ -32,6 +32,13 @@ void metrics_http_limit(const char *reason);
 void metrics_outbound(const char *target, const char *outcome);
 /* The notification queue: entries not yet acknowledged, and the age of the oldest. */
 void metrics_notify_queue(int64_t depth, double oldest_seconds);
+/* Slack Socket Mode (adapters/slack_socket.c): an envelope by type, an ack by
+ * kind (plain, payload, working), a reconnect by reason; open is the change in
+ * live connections (+1 on hello, -1 when a live one closes). */
+void metrics_slack_socket_envelope(const char *type);
+void metrics_slack_socket_ack(const char *kind);
+void metrics_slack_socket_reconnect(const char *reason);
+void metrics_slack_socket_open(int delta);
 int metrics_render(struct buf *out);
 void metrics_shutdown(void);
 
