@@ -295,7 +295,7 @@ static int slack_lookup_email(const struct dispatch_env *env, const struct reque
 	again->req.text = xstrdup(req->text);
 	/* The second pass is this request's own continuation, not a replay of it. */
 	again->req.replay_id[0] = '\0';
-	if (slack_users_info_start(env->cfg, req->user_id, lookup_answered, again) < 0) {
+	if (slack_users_info_start_in(env->cfg, env->store, req->org_external, req->user_id, lookup_answered, again) < 0) {
 		log_info("slack.users_info", "user=%s result=-1 why=\"no bot token or not a Slack user id\"",
 			 req->user_id);
 		slack_job_free(again);

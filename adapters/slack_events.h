@@ -7,8 +7,8 @@
  * hands every event_callback to slack_events_submit(), answering 200 at once;
  * any other type gets an empty 200, and a body that is not a JSON object a 400
  * that says so (with X-Slack-No-Retry: 1: sending it again can't help). Socket
- * Mode hands over the payload of each events_api envelope the same way after
- * acking it.
+ * Mode hands over the payload of each events_api envelope the same way, and
+ * acks it unless the answer was 1 (then Slack sends it again elsewhere).
  *
  * On a worker (fairness key "slack:<team>", as slash commands), each event is
  * first recorded by its event_id (wk:{slack:<team>}:slack_event:<id>, SET NX,

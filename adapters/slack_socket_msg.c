@@ -147,10 +147,18 @@ static void on_interactive(struct sm_conn *c, json_t *payload, const char *eid, 
 
 static void on_event(struct sm_conn *c, json_t *payload, const char *eid, bool accepts)
 {
+	int rc = slack_events_submit(sm_config(), payload);
+
 	(void)accepts;
+	/* Shutting down: no ack, so Slack delivers it again to another connection. */
+	if (rc == 1) {
+		log_info("slack.socket.event", "result=not_acked reason=\"shutting down; Slack sends it again\"");
+		return;
+	}
 	sm_conn_ack(c, eid, NULL, 0, "plain");
-	if (slack_events_submit(sm_config(), payload) < 0)
-		log_debug("slack.socket.event", "result=-1 reason=\"not taken by slack_events_submit\"");
+	if (rc < 0)
+		log_info("slack.socket.event", "result=refused reason=\"not an event_callback with an event_id, "
+					       "team and event\"");
 }
 
 static void on_other_envelope(struct sm_conn *c, json_t *payload, const char *eid, bool accepts)

@@ -75,11 +75,6 @@ int slack_users_info_start_in(const struct config *cfg, struct store *s, const c
 	return 0;
 }
 
-int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done, void *arg)
-{
-	return slack_users_info_start_in(cfg, NULL, NULL, user_id, done, arg);
-}
-
 int slack_users_info_email(const struct courier_response *resp, char *email, size_t size, char *why,
 			   size_t whysize)
 {

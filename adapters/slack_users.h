@@ -1,6 +1,6 @@
 /* slack_users.h - users.info without a waiting worker.
  *
- * slack_users_info_start() starts GET <api>/users.info?user=<id> through
+ * slack_users_info_start_in() starts GET <api>/users.info?user=<id> through
  * courier_call_async() (bot/courier.h) with the workspace's bot token; done(arg, resp)
  * runs once when Slack answered or the call failed (10 s at most), on the
  * courier's completion thread: it must only hand resp to a worker.
@@ -30,9 +30,6 @@
  * at once, on this thread, with a 429 answer and the seconds left. */
 int slack_users_info_start_in(const struct config *cfg, struct store *s, const char *team_id,
 			      const char *user_id, courier_done_fn done, void *arg);
-/* The same with slack.bot_token only (no workspace known). */
-int slack_users_info_start(const struct config *cfg, const char *user_id, courier_done_fn done,
-			   void *arg);
 int slack_users_info_email(const struct courier_response *resp, char *email, size_t size, char *why,
 			   size_t whysize);
 
