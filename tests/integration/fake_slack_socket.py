@@ -22,8 +22,13 @@ import base64
 import hashlib
 import http.server
 import json
+import datetime
+import ipaddress
+import os
 import socket
+import ssl
 import struct
+import tempfile
 import threading
 import time
 import uuid
@@ -194,8 +199,37 @@ class WSConn:
             self.fake.bad_frames.append(text)
 
 
+def self_signed(host):
+    """A throwaway certificate for host (DNS name) and 127.0.0.1: (cert PEM path, key PEM path)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    d = tempfile.mkdtemp(prefix="wk-sm-tls-")
+    cpath, kpath = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    with open(cpath, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(kpath, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()))
+    return cpath, kpath
+
+
 class FakeSlackSocket:
-    def __init__(self, host="127.0.0.1", token=TOKEN):
+    def __init__(self, host="127.0.0.1", token=TOKEN, tls=False):
+        """tls: the WebSocket is served as wss://localhost on a second port with a self-signed
+        certificate (self.ca_file), as Slack serves it, while the Web API stays plain HTTP."""
         self.host, self.token = host, token
         self.opens = []            # {"time", "auth", "answer"}
         self.open_mode = "ok"
@@ -253,9 +287,21 @@ class FakeSlackSocket:
         self.api_url = self.url + "/api"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        self.tls_server = self.ca_file = None
+        if tls:
+            self.ca_file, keyfile = self_signed("localhost")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.ca_file, keyfile)
+            self.tls_server = fakes.QuietHTTPServer((host, 0), Handler)
+            self.tls_server.socket = ctx.wrap_socket(self.tls_server.socket, server_side=True)
+            self.tls_port = self.tls_server.server_address[1]
+            threading.Thread(target=self.tls_server.serve_forever, daemon=True).start()
 
     def env(self):
-        return {"WK_SLACK_APP_TOKEN": self.token, "WK_SLACK_API_URL": self.api_url}
+        env = {"WK_SLACK_APP_TOKEN": self.token, "WK_SLACK_API_URL": self.api_url}
+        if self.ca_file:
+            env["WK_TEST_SLACK_SOCKET_CA_FILE"] = self.ca_file
+        return env
 
     # -- HTTP side
     def _record(self, h, body):
@@ -283,7 +329,11 @@ class FakeSlackSocket:
             return h._answer(200, {"ok": False, "error": "invalid_auth"})
         ticket = str(uuid.uuid4())
         self.tickets[ticket] = False
-        h._answer(200, {"ok": True, "url": "ws://%s:%d/link/?ticket=%s&app_id=A0TEST" % (self.host, self.port, ticket)})
+        if self.tls_server:
+            url = "wss://localhost:%d/link/?ticket=%s&app_id=A0TEST" % (self.tls_port, ticket)
+        else:
+            url = "ws://%s:%d/link/?ticket=%s&app_id=A0TEST" % (self.host, self.port, ticket)
+        h._answer(200, {"ok": True, "url": url})
 
     def _upgrade(self, h):
         ticket = ""
@@ -342,6 +392,9 @@ class FakeSlackSocket:
             c.drop()
         self.server.shutdown()
         self.server.server_close()
+        if self.tls_server:
+            self.tls_server.shutdown()
+            self.tls_server.server_close()
 
 
 # ---------------------------------------------------------------- payloads (slack.md 1.2-1.5)

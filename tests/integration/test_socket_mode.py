@@ -82,6 +82,23 @@ def _():
         check(wait_until(lambda: c.pongs >= 1, 2), "Slack's ping was not answered with a pong")
 
 
+@test("socket mode over TLS: wss:// to a server whose certificate chains to the trusted CAs works (the "
+      "answer rides on the ack); with the certificate not trusted nothing connects", world=False)
+def _():
+    with socket_world(fake=FakeSlackSocket(tls=True)) as w:
+        w.oncall("join")
+        eid, path = command(w, "", "tls")
+        ack = w.fake.wait_ack(eid)
+        check(ack and isinstance(ack["payload"], dict), "no answer in the ack over wss://: %r" % ack)
+        check_re(r"U0ALICE", ack["payload"]["text"], "who is on call, over wss://")
+    # The same fake with the system's CAs only: its self-signed certificate must be refused.
+    with socket_world(fake=FakeSlackSocket(tls=True), wait_live=0, WK_TEST_SLACK_SOCKET_CA_FILE="") as w:
+        check(wait_until(lambda: len(w.fake.opens) >= 1, 10), "apps.connections.open was not called")
+        time.sleep(2.0)
+        check_eq(len(w.fake.conns), 0, "WebSocket connections made to an untrusted certificate")
+        check(w.daemon.alive(), "the daemon died on a refused certificate")
+
+
 @test("socket mode: a slow command is acked with 'Working on it', then answered once at response_url",
       world=False)
 def _():
