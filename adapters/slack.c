@@ -1,5 +1,6 @@
 /* slack.c - see slack.h */
 #include "adapters/slack.h"
+#include "adapters/slack_event.h"
 #include "adapters/slack_manifest.h"
 #include "adapters/adapter.h"
 #include "adapters/slack_users.h"
@@ -37,29 +38,6 @@ static void slack_escape(const char *in, size_t len, struct buf *out)
 		in = amp + 1;
 	}
 	buf_add(out, in, len);
-}
-
-static char *slack_unescape(const char *in)
-{
-	static const struct {
-		const char *entity;
-		char c;
-	} entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' } };
-	struct buf out = BUF_INIT(0);
-
-	while (*in) {
-		size_t i;
-		for (i = 0; i < ARRAY_LEN(entities); i++)
-			if (strncmp(in, entities[i].entity, strlen(entities[i].entity)) == 0)
-				break;
-		if (i < ARRAY_LEN(entities)) {
-			buf_addc(&out, entities[i].c);
-			in += strlen(entities[i].entity);
-		} else {
-			buf_addc(&out, *in++);
-		}
-	}
-	return buf_detach(&out, NULL);
 }
 
 /* ---- rendering ---- */
@@ -448,7 +426,7 @@ static struct slack_job *command_job(const struct config *cfg, const struct slac
 	if (mapped)
 		wk_strlcpy(r->command, mapped, sizeof(r->command));
 	free(r->text);
-	r->text = slack_unescape(text ? text : "");
+	r->text = slack_text_unescape(text ? text : "");
 	return job;
 }
 

@@ -107,17 +107,36 @@ static bool mention_at(const char *p, size_t *idlen, size_t *len)
 	return *idlen > 0;
 }
 
-char *slack_mention_text(const char *text, const char *bot_user)
+char *slack_text_unescape(const char *in)
 {
 	static const struct {
 		const char *entity;
 		char c;
 	} entities[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' } };
+	struct buf out = BUF_INIT(0);
+
+	while (*in) {
+		size_t k;
+		for (k = 0; k < ARRAY_LEN(entities); k++)
+			if (strncmp(in, entities[k].entity, strlen(entities[k].entity)) == 0)
+				break;
+		if (k < ARRAY_LEN(entities)) {
+			buf_addc(&out, entities[k].c);
+			in += strlen(entities[k].entity);
+		} else {
+			buf_addc(&out, *in++);
+		}
+	}
+	return buf_detach(&out, NULL);
+}
+
+char *slack_mention_text(const char *text, const char *bot_user)
+{
 	struct buf cut = BUF_INIT(0), out = BUF_INIT(0);
 	size_t blen = strlen(bot_user), idlen, mlen;
 	bool leading = true;	/* nothing but blanks and the bot's mentions so far */
 	const char *p;
-	char *s;
+	char *s, *plain;
 
 	/* The bot's mentions go before entities are decoded, so that typed
 	 * "&lt;@U...&gt;" text is never taken for one. */
@@ -132,15 +151,10 @@ char *slack_mention_text(const char *text, const char *bot_user)
 			leading = false;
 		buf_addc(&cut, *p++);
 	}
-	for (p = buf_cstr(&cut); *p;) {
-		size_t k;
-		for (k = 0; k < ARRAY_LEN(entities); k++)
-			if (strncmp(p, entities[k].entity, strlen(entities[k].entity)) == 0)
-				break;
-		if (k < ARRAY_LEN(entities)) {
-			buf_addc(&out, entities[k].c);
-			p += strlen(entities[k].entity);
-		} else if ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA0) {
+	plain = slack_text_unescape(buf_cstr(&cut));
+	buf_free(&cut);
+	for (p = plain; *p;) {
+		if ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA0) {
 			buf_addc(&out, ' ');	/* Slack puts a no-break space after a mention */
 			p += 2;
 		} else {
@@ -148,7 +162,7 @@ char *slack_mention_text(const char *text, const char *bot_user)
 			p++;
 		}
 	}
-	buf_free(&cut);
+	free(plain);
 	s = buf_detach(&out, NULL);
 	char *start = s;
 	while (*start == ' ')

@@ -40,6 +40,10 @@ struct slack_event {
 int slack_event_parse(json_t *payload, struct slack_event *ev, char *why, size_t whysize);
 void slack_event_free(struct slack_event *ev);
 
+/* Slack's text escaping undone: its three entities (&amp; &lt; &gt;) decoded,
+ * nothing else touched (malloc'd). Slash command text and event text alike. */
+char *slack_text_unescape(const char *in);
+
 /* What an @mention asks, as plain text (malloc'd): the bot's own mentions
  * (<@bot_user> or <@bot_user|name>; with bot_user "" the mention the message
  * starts with) cut out, other people's kept as <@U...> for the command to
