@@ -34,18 +34,10 @@ import time
 import uuid
 
 import fakes
+from harness import wait_until
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TOKEN = "xapp-1-A0TEST-1234-fakeappleveltokennotreal"
-
-
-def wait_for(pred, timeout=5.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
 
 
 class WSConn:
@@ -368,7 +360,7 @@ class FakeSlackSocket:
 
     def wait_live(self, n=1, timeout=10.0, new_after=0):
         """The live connections once at least n with id > new_after are up."""
-        return wait_for(lambda: len([c for c in self.live() if c.id > new_after]) >= n and self.live(), timeout)
+        return wait_until(lambda: len([c for c in self.live() if c.id > new_after]) >= n and self.live(), timeout, 0.02)
 
     def latest(self):
         live = self.live()
@@ -378,14 +370,14 @@ class FakeSlackSocket:
         return [a for a in self.acks if a["envelope_id"] == eid]
 
     def wait_ack(self, eid, timeout=5.0):
-        got = wait_for(lambda: self.acks_for(eid), timeout)
+        got = wait_until(lambda: self.acks_for(eid), timeout, 0.02)
         return got[0] if got else None
 
     def posts(self, prefix):
         return [r for r in self.requests if r["path"].startswith(prefix)]
 
     def wait_posts(self, prefix, n=1, timeout=5.0):
-        return wait_for(lambda: len(self.posts(prefix)) >= n and self.posts(prefix), timeout)
+        return wait_until(lambda: len(self.posts(prefix)) >= n and self.posts(prefix), timeout, 0.02)
 
     def close(self):
         for c in self.conns:
