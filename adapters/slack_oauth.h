@@ -2,7 +2,7 @@
  * Watchkeeper serves many workspaces, each with its own bot token.
  *
  *   GET /slack/install          302 to slack.oauth_url with client_id, the bot
- *                               scopes (slack_bot_scopes), redirect_uri
+ *                               scopes (slack_bot_scopes_join()), redirect_uri
  *                               <public_url>/slack/oauth/callback and a signed
  *                               state; sets a random nonce in a cookie
  *                               (SLACK_OAUTH_COOKIE: HttpOnly, SameSite=Lax,
