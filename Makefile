@@ -86,6 +86,7 @@ bench: deps
 	@scripts/bench_fair.py
 	@scripts/bench_timers.py
 	@scripts/bench_alerts.py
+	@scripts/bench_socket.py
 	@scripts/bench_escalation.py
 	@scripts/bench_delegate.sh
 
