@@ -70,7 +70,7 @@ if [ ! -x "$BIN" ]; then
 	echo "not ok - $BIN: missing (not built)"
 	failed=$((failed + 1))
 else
-	timeout 900 "$PY" tests/integration/run.py --binary "$BIN" 2>&1 | tee "$ilog"
+	timeout 1800 "$PY" tests/integration/run.py --binary "$BIN" 2>&1 | tee "$ilog"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -aE '^integration-result passed=[0-9]+ failed=[0-9]+$' "$ilog" | tail -n 1)
 	if [ -z "$line" ]; then
