@@ -352,8 +352,10 @@ def _():
     fake.retry_after = 1
     with socket_world(fake, wait_live=3, WK_SLACK_SOCKET_CONNECTIONS=3) as w:
         check_eq(len(fake.live()), 3, "live connections")
-        check(re.search(r"^watchkeeper_slack_socket_connections 3$",
-                        http_request(w.port, "GET", "/metrics").text, re.M), "open connections gauge")
+        # The fake counts a connection live once it sent hello; the daemon, once it read it.
+        check(wait_until(lambda: re.search(r"^watchkeeper_slack_socket_connections 3$",
+                                           http_request(w.port, "GET", "/metrics").text, re.M), 5),
+              "open connections gauge")
         a, b, c = fake.live()[:3]
         a.disconnect("warning")
         check(wait_until(lambda: len(fake.opens) >= 5, 5), "no new apps.connections.open after the 429")
