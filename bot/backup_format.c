@@ -103,7 +103,11 @@ int backup_json_bytes(const json_t *v, char **out, size_t *n)
 		*out = xmalloc(*n + 1);
 		memcpy(*out, json_string_value(v), *n);
 		(*out)[*n] = '\0';
-		return memchr(*out, '\0', *n) ? (free(*out), -1) : 0;
+		if (!memchr(*out, '\0', *n))
+			return 0;
+		free(*out);
+		*out = NULL;
+		return -1;
 	}
 	json_t *b = json_is_object(v) && json_object_size(v) == 1 ? json_object_get(v, "b64") : NULL;
 	if (!json_is_string(b))
@@ -112,6 +116,7 @@ int backup_json_bytes(const json_t *v, char **out, size_t *n)
 	*out = xmalloc(cap);
 	if (crypto_base64_decode(json_string_value(b), *out, cap, n) < 0) {
 		free(*out);
+		*out = NULL;
 		return -1;
 	}
 	(*out)[*n] = '\0';
@@ -163,6 +168,9 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errsz, fmt, ap);
 	va_end(ap);
+	for (char *p = c->err; *p; p++)	/* it quotes the file: no control characters on a terminal */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
@@ -487,8 +495,8 @@ static int classify(struct ctx *c, const json_t *root)
 	if (!json_is_string(type) || json_string_length(type) >= sizeof(l->type))
 		return fail(c, "no type");
 	wk_strlcpy(l->type, json_string_value(type), sizeof(l->type));
-	if (backup_json_bytes(json_object_get(root, "key"), &l->key, &n) < 0 || n == 0)
-		return fail(c, "no key");
+	if (backup_json_bytes(json_object_get(root, "key"), &l->key, &n) < 0 || n == 0 || memchr(l->key, '\0', n))
+		return fail(c, "no key (or one with a NUL byte)");
 	if (strncmp(l->key, "wk:", 3) != 0)
 		return fail(c, "%.100s: not one of watchkeeper's keys", l->key);
 	snprintf(prefix, sizeof(prefix), "wk:{%s}:", l->org);
