@@ -339,3 +339,41 @@ def _(w):
         check(500000 < ttl <= 600000, "the expiry went with it: %r" % ttl)
     finally:
         fresh.destroy()
+
+
+@test("a page being sent when the backup was made (its queue entry read, not acknowledged) is sent "
+      "by the daemon on the restored Redis, once", world=False)
+def _():
+    path = tmpfile("inflight.backup")
+    fresh = Redis().start()
+    w2 = None
+    try:
+        with own_world(**ENV) as w:
+            w.slack = FakeSlack(w.peer, post_delay=20.0)  # Slack holds every message: the send hangs
+            w.add_member(BOB, "developer")
+            w.oncall("rotation create ops every 1d handoff 09:00 members <@%s> <@%s>" % (ALICE, BOB))
+            n = int(re.search(r"INC-(\d+)", incident(w, "open disk full sev=error", BOB)["text"]).group(1))
+
+            def sending():
+                keys = [k for k in w.r("KEYS", K + ":notification:n*") if not k.endswith(":events")]
+                return [k for k in keys if w.r("HGET", k, "status") == "sending"]
+            check(wait_until(sending, 10), "the page never started going out")
+            rc, out, err = cli(w.env, "backup", path)
+            check_eq(rc, 0, "backup (stderr %r)" % short(err))
+            check_re(r"[1-9]\d* queued notifications", err, "the backup counts the page in flight")
+            w.daemon.kill()  # the disaster: the instance and its Redis are gone
+        rc, out, err = cli(redis_env(w, fresh.url), "restore", path)
+        check_eq(rc, 0, "restore (stderr %r)" % short(err))
+        check_re(r"[1-9]\d* queued notifications", out, "the restore summary")
+        w2 = restored_world(fresh, **ENV)
+        w2.slack = FakeSlack(w2.peer)
+        got = wait_until(lambda: [u for u in (ALICE, BOB) if pages_to(w2.slack, u)], 15)
+        check(got, "the page in flight was not sent after the restore")
+        time.sleep(1.0)
+        check_eq(len(pages_to(w2.slack, got[0])), 1, "pages of INC-%d after the restore" % n)
+    finally:
+        if w2:
+            harness.LIVE.remove(w2)
+            w2.daemon.stop()
+            w2.peer.close()
+        fresh.destroy()
