@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Instants and expiries stay below this (the year 5138 as an instant), so
+ * created_ms + ttl_ms never overflows. */
+#define TIME_MAX_MS ((int64_t)100000000000000)
 /* Elements per write: a huge set or log goes in several commands, so no
  * single command (nor the restore script's unpack()) gets too long. */
 #define CHUNK 256
@@ -195,9 +198,11 @@ static bool score_valid(const char *s)
 		return false;
 	if (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0)
 		return true;
+	if (strspn(s, "0123456789.eE+-") != strlen(s))
+		return false;	/* strtod's hex, spaces, nan: not Redis's */
 	errno = 0;
 	double d = strtod(s, &end);
-	return !*end && !errno && isfinite(d) && !strpbrk(s, "xXnN \t");
+	return !*end && !errno && isfinite(d);
 }
 
 /* A write of elements from arr (each `width` arguments) in chunks: cmd key e... */
@@ -335,6 +340,9 @@ static int stream(struct ctx *c, const json_t *v)
 
 		if (!json_is_object(g) || id_of(c, json_object_get(g, "last_delivered_id"), &gms, &gseq) < 0)
 			return fail(c, "%s: group %zu needs a name and a last_delivered_id", key, i + 1);
+		for (size_t k = 0; k < i; k++)	/* a second XGROUP CREATE would fail halfway */
+			if (json_equal(json_object_get(json_array_get(groups, k), "name"), json_object_get(g, "name")))
+				return fail(c, "%s: group %zu twice", key, i + 1);
 		backup_args_begin(&c->l->cmds);
 		backup_args_adds(&c->l->cmds, "XGROUP");
 		backup_args_adds(&c->l->cmds, "CREATE");
@@ -451,7 +459,7 @@ static int header(struct ctx *c, const json_t *root)
 	if (c->l->version != BACKUP_VERSION)
 		return fail(c, "format version %lld: this watchkeeper reads version %d only",
 			    (long long)c->l->version, BACKUP_VERSION);
-	if (!json_is_integer(created) || json_integer_value(created) < 0)
+	if (!json_is_integer(created) || json_integer_value(created) < 0 || json_integer_value(created) > TIME_MAX_MS)
 		return fail(c, "the header has no created_ms");
 	c->l->created_ms = json_integer_value(created);
 	return 0;
@@ -545,8 +553,8 @@ static int parse(struct ctx *c, const json_t *root)
 	if (classify(c, root) < 0)
 		return -1;
 	l->ttl_ms = -1;
-	if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < -1))
-		return fail(c, "%s: ttl_ms must be -1 or more", l->key);
+	if (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < -1 || json_integer_value(ttl) > TIME_MAX_MS))
+		return fail(c, "%s: ttl_ms must be -1 or a number of ms up to 10^14", l->key);
 	if (ttl)
 		l->ttl_ms = json_integer_value(ttl);
 	switch (l->kind) {

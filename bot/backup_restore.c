@@ -120,6 +120,11 @@ static bool names_has(const struct names *x, const char *s)
 	return false;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void names_free(struct names *x)
 {
 	for (size_t i = 0; i < x->n; i++)
@@ -130,6 +135,8 @@ static void names_free(struct names *x)
 struct check {
 	EVP_MD_CTX *md;
 	struct names done;	/* orgs whose lines ended */
+	struct names keys;	/* every key a line creates: twice would fail halfway through a write */
+	size_t keys_cap;
 	char org[BACKUP_ORG_MAX];
 	size_t orgs, data;
 	bool header, end;
@@ -191,6 +198,13 @@ static int check_line(struct check *c, const struct reader *rd, const struct bac
 		}
 		if (l->kind == BL_TIMER && l->due_ms < now)
 			note_overdue(st, l);
+		if (!l->shared) {
+			if (c->keys.n == c->keys_cap) {
+				c->keys_cap = c->keys_cap ? 2 * c->keys_cap : 256;
+				c->keys.v = xrealloc(c->keys.v, c->keys_cap * sizeof(*c->keys.v));
+			}
+			c->keys.v[c->keys.n++] = xstrdup(l->key);
+		}
 	}
 	EVP_DigestUpdate(c->md, rd->line.data ? rd->line.data : "", rd->line.len);
 	EVP_DigestUpdate(c->md, "\n", 1);
@@ -228,8 +242,15 @@ static int check_file(struct reader *rd, int64_t now, struct restore_stats *st, 
 	else if (rc == 0 && !c.end)
 		rc = say(err, errsz, "the file ends after line %zu without its end line: it was cut short "
 			 "(or is still being written)", rd->lineno);
+	if (rc == 0 && c.keys.n) {
+		qsort(c.keys.v, c.keys.n, sizeof(*c.keys.v), str_cmp);
+		for (size_t i = 1; rc == 0 && i < c.keys.n; i++)
+			if (strcmp(c.keys.v[i - 1], c.keys.v[i]) == 0)
+				rc = say(err, errsz, "key %.200s is in the file twice", c.keys.v[i]);
+	}
 	EVP_MD_CTX_free(c.md);
 	names_free(&c.done);
+	names_free(&c.keys);
 	return rc;
 }
 

@@ -214,6 +214,15 @@ static void test_refusals(void **state)
 		       "score");
 	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "z\",\"type\":\"zset\",\"value\":[[\"a\",\"0x10\"]]}",
 		       "score");
+	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "z\",\"type\":\"zset\",\"value\":[[\"a\",\" 5\"]]}",
+		       "score");
+	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "x\",\"type\":\"stream\",\"value\":{\"entries\":[],"
+		       "\"last_id\":\"6-0\",\"groups\":[{\"name\":\"g\",\"last_delivered_id\":\"1-0\"},"
+		       "{\"name\":\"g\",\"last_delivered_id\":\"2-0\"}]}}", "group 2 twice");
+	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "a\",\"type\":\"set\",\"ttl_ms\":9223372036854775807,"
+		       "\"value\":[\"a\"]}", "ttl_ms");
+	expect_refused("{\"format\":\"watchkeeper-backup\",\"version\":1,\"created_ms\":9223372036854775807}",
+		       "created_ms");
 	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "x\",\"type\":\"stream\",\"value\":{\"entries\":"
 		       "[[\"6-0\",[\"a\",\"b\"]],[\"6-0\",[\"a\",\"b\"]]],\"last_id\":\"6-0\"}}", "out of order");
 	expect_refused("{\"org\":\"" ORG "\",\"key\":\"" K "x\",\"type\":\"stream\",\"value\":{\"entries\":"
