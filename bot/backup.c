@@ -82,7 +82,9 @@ static int64_t redis_now_ms(struct store *s)
 
 /* One read of a batch of keys and, for an org, its shares of the shared
  * structures. KEYS: the keys. ARGV: org id ('' for global keys), the queue,
- * its group. Returns {keys} or {keys, timers, queue, in wk:orgs}:
+ * its group, then the ids of the timers whose hash named the org when the
+ * keys were listed (each is checked again here). Returns {keys} or {keys,
+ * timers, queue, in wk:orgs}:
  * keys = {{key, type, pttl, value}...} (streams: {entries, last id, groups}),
  * timers = {{id, leased 0|1, score, hash}...}, queue = the org's entries not
  * yet acknowledged by the group (all of them when there is no group). */
@@ -119,13 +121,13 @@ static const char read_lua[] =
 	"local org = ARGV[1]\n"
 	"if org == '' then return {out} end\n"
 	"local timers = {}\n"
-	"for _, q in ipairs({{'wk:{timers}', 0}, {'wk:{timers}:leased', 1}}) do\n"
-	"  local z = redis.call('ZRANGE', q[1], 0, -1, 'WITHSCORES')\n"
-	"  for i = 1, #z, 2 do\n"
-	"    local h = 'wk:{timers}:t:' .. z[i]\n"
-	"    if redis.call('HGET', h, 'org') == org then\n"
-	"      timers[#timers + 1] = {z[i], q[2], z[i + 1], redis.call('HGETALL', h)}\n"
-	"    end\n"
+	"for i = 4, #ARGV do\n"
+	"  local id = ARGV[i]\n"
+	"  local h = 'wk:{timers}:t:' .. id\n"
+	"  if redis.call('HGET', h, 'org') == org then\n"
+	"    local due, leased = redis.call('ZSCORE', 'wk:{timers}', id), 0\n"
+	"    if not due then due, leased = redis.call('ZSCORE', 'wk:{timers}:leased', id), 1 end\n"
+	"    if due then timers[#timers + 1] = {id, leased, due, redis.call('HGETALL', h)} end\n"
 	"  end\n"
 	"end\n"
 	"local queue = {}\n"
@@ -307,6 +309,7 @@ struct found {
 	char *org;	/* NULL: a global key */
 	char *key;	/* NULL: only the org (from wk:orgs) */
 	size_t len;
+	bool timer;	/* key is a timer's hash (wk:{timers}:t:<id>) */
 };
 
 static int found_cmp(const void *a, const void *b)
@@ -321,12 +324,17 @@ static int found_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Which org a key belongs to ("" global), or NULL to leave it out. */
+static const char TIMER_HASH[] = "";
+
+/* Which org a key belongs to ("" global), TIMER_HASH for a timer (its org is
+ * in its hash), or NULL to leave it out. */
 static const char *owner(const char *key, char *org, size_t size)
 {
 	const char *close;
 
 	org[0] = '\0';
+	if (strncmp(key, BACKUP_TIMER_PREFIX, strlen(BACKUP_TIMER_PREFIX)) == 0)
+		return TIMER_HASH;
 	if (strcmp(key, BACKUP_ORGS_KEY) == 0 || strncmp(key, "wk:{timers}", 11) == 0 ||
 	    strncmp(key, "wk:{notify}:", 12) == 0)
 		return NULL;	/* through the orgs (the queue's rate buckets are per second) */
@@ -357,13 +365,44 @@ static void found_add(struct scan *sc, const char *org, const char *key, size_t 
 	}
 	sc->v[sc->n].org = org && org[0] ? xstrdup(org) : NULL;
 	sc->v[sc->n].key = key ? xstrndup(key, len) : NULL;
+	sc->v[sc->n].timer = key && strncmp(key, BACKUP_TIMER_PREFIX, strlen(BACKUP_TIMER_PREFIX)) == 0;
 	sc->v[sc->n++].len = len;
 }
 
+/* Each timer's org, read in batches: an org's script then checks only its own
+ * timers rather than every timer of every org. */
+static const char timer_orgs_lua[] =
+	"local o = {}\n"
+	"for i, k in ipairs(KEYS) do o[i] = redis.call('HGET', k, 'org') or '' end\n"
+	"return o\n";
+
+static int timer_orgs(struct store *s, struct scan *sc, char **keys, size_t *lens, size_t n, char *err, size_t errsz)
+{
+	redisReply *r = eval(s, timer_orgs_lua, n, keys, lens, 0, NULL, NULL);
+
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		int rc = say(err, errsz, "cannot read the timers: %s",
+			     r && r->type == REDIS_REPLY_ERROR ? r->str : store_error(s));
+		if (r)
+			freeReplyObject(r);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (is_str(r->element[i]) && backup_org_valid(r->element[i]->str))
+			found_add(sc, r->element[i]->str, keys[i], lens[i]);
+	freeReplyObject(r);
+	return 0;
+}
+
+#define TIMER_BATCH 500
+
 static int scan_all(struct store *s, struct scan *sc, char *err, size_t errsz)
 {
-	char cursor[32] = "0", org[BACKUP_ORG_MAX];
+	char cursor[32] = "0", org[BACKUP_ORG_MAX], *tkeys[TIMER_BATCH];
+	size_t tlens[TIMER_BATCH], nt = 0;
+	const char *who;
 	redisReply *r;
+	int rc = 0;
 
 	do {
 		r = store_command(s, "SCAN %s MATCH wk:* COUNT 1000", cursor);
@@ -373,13 +412,30 @@ static int scan_all(struct store *s, struct scan *sc, char *err, size_t errsz)
 			return say(err, errsz, "cannot list the keys: %s", store_error(s));
 		}
 		wk_strlcpy(cursor, r->element[0]->str, sizeof(cursor));
-		for (size_t i = 0; i < r->element[1]->elements; i++) {
+		for (size_t i = 0; i < r->element[1]->elements && rc == 0; i++) {
 			const redisReply *k = r->element[1]->element[i];
-			if (is_str(k) && !memchr(k->str, '\0', k->len) && owner(k->str, org, sizeof(org)))
+			if (!is_str(k) || memchr(k->str, '\0', k->len) || !(who = owner(k->str, org, sizeof(org))))
+				continue;
+			if (who != TIMER_HASH) {
 				found_add(sc, org, k->str, k->len);
+				continue;
+			}
+			tkeys[nt] = xstrndup(k->str, k->len);
+			tlens[nt++] = k->len;
+			if (nt == TIMER_BATCH) {
+				rc = timer_orgs(s, sc, tkeys, tlens, nt, err, errsz);
+				while (nt)
+					free(tkeys[--nt]);
+			}
 		}
 		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0);
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+	if (rc == 0 && nt)
+		rc = timer_orgs(s, sc, tkeys, tlens, nt, err, errsz);
+	while (nt)
+		free(tkeys[--nt]);
+	if (rc < 0)
+		return -1;
 	r = store_command(s, "SMEMBERS %s", BACKUP_ORGS_KEY);
 	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
 		if (is_str(r->element[i]) && backup_org_valid(r->element[i]->str))
@@ -401,17 +457,23 @@ static int read_batch(struct store *s, struct writer *w, const struct scan *sc, 
 {
 	const char *org = sc->v[from].org;
 	char **keys = xcalloc(to - from + 1, sizeof(*keys));
-	size_t *lens = xcalloc(to - from + 1, sizeof(*lens)), n = 0;
-	char *args[] = { (char *)(org ? org : ""), (char *)BACKUP_QUEUE_KEY, (char *)QUEUE_GROUP };
+	char **args = xcalloc(to - from + 3, sizeof(*args));
+	size_t *lens = xcalloc(to - from + 1, sizeof(*lens)), n = 0, nargs = 3;
 	redisReply *r;
 	int rc = 0;
 
-	for (size_t i = from; i < to; i++)
-		if (sc->v[i].key) {
+	args[0] = (char *)(org ? org : "");
+	args[1] = (char *)BACKUP_QUEUE_KEY;
+	args[2] = (char *)QUEUE_GROUP;
+	for (size_t i = from; i < to; i++) {
+		if (sc->v[i].timer) {
+			args[nargs++] = sc->v[i].key + strlen(BACKUP_TIMER_PREFIX);
+		} else if (sc->v[i].key) {
 			keys[n] = sc->v[i].key;
 			lens[n++] = sc->v[i].len;
 		}
-	r = eval(s, read_lua, n, keys, lens, 3, args, NULL);
+	}
+	r = eval(s, read_lua, n, keys, lens, nargs, args, NULL);
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != (org ? 4u : 1u)) {
 		rc = say(err, errsz, "cannot read %s%s: %s", org ? "org " : "global keys", org ? org : "",
 			 r && r->type == REDIS_REPLY_ERROR ? r->str : store_error(s));
@@ -423,6 +485,7 @@ static int read_batch(struct store *s, struct writer *w, const struct scan *sc, 
 	if (r)
 		freeReplyObject(r);
 	free(keys);
+	free(args);
 	free(lens);
 	return rc;
 }
@@ -491,10 +554,13 @@ static int write_all(struct store *s, struct writer *w, const char *version, cha
 		globals_end++;
 	for (size_t i = globals_end; rc == 0 && i < sc.n;) {
 		size_t j = i;
+		bool real = false;	/* keys, or listed in wk:orgs: not just timers (system:sweep's) */
 		while (j < sc.n && strcmp(sc.v[j].org, sc.v[i].org) == 0)
-			j++;
-		rc = read_batch(s, w, &sc, i, j, err, errsz);
-		w->st->orgs++;
+			real |= !sc.v[j++].timer;
+		if (real) {
+			rc = read_batch(s, w, &sc, i, j, err, errsz);
+			w->st->orgs++;
+		}
 		i = j;
 	}
 	for (size_t i = 0; rc == 0 && i < globals_end; i += GLOBAL_BATCH)

@@ -176,6 +176,8 @@ def _():
                      "the sealed secret, still sealed")
             check('"key":"wk:{timers}:t:%s"' % timers[0] in text, "the escalation timer is in the org's lines")
             check(not re.search(r'"key":"wk:\{%s\}:replay:' % re.escape(ORG), text), "replay records were backed up")
+            check("sweep:handoffs" not in text and "system:sweep" not in text,
+                  "the daemon's own sweep timers were backed up")
             # The disaster: the first Redis and its daemon are gone.
             w.daemon.stop()
             env2 = redis_env(w, fresh.url)
