@@ -3,12 +3,16 @@
  * FILE`). The file format is backup_format.h.
  *
  * Backup: one SCAN of wk:* names every key; keys group by their org (the hash
- * tag of wk:{<org>}:...). Then, per org, ONE read-only Lua script reads all of
- * that org's keys together with its entries in the shared structures: its
- * timers (wk:{timers}, wk:{timers}:leased and each timer's hash), its
- * notifications still waiting in wk:{notify}:q (not yet acknowledged by the
- * couriers' group) and its place in wk:orgs; so an org's lines are one instant
- * of it (an incident with its escalation timer and its queued pages). Global
+ * tag of wk:{<org>}:...), timers by the org in their hash (read in batches).
+ * Then, per org, ONE read-only Lua script reads all of that org's keys
+ * together with its entries in the shared structures: its timers (each
+ * checked again: still the org's, due in wk:{timers} or running in
+ * wk:{timers}:leased), its notifications still waiting in wk:{notify}:q (not
+ * yet acknowledged by the couriers' group; the script walks the queue, which
+ * the daemon keeps trimmed) and its place in wk:orgs; so an org's lines are one
+ * instant of it (an incident with its escalation timer and its queued pages).
+ * The script blocks Redis while it reads (about a microsecond per small
+ * value): a big org's audit log is read in one go. Global
  * keys (webhook tokens, feeds, phone index, link codes, Slack installs...) are
  * read in batches, each batch one script. Left out: the replay records and
  * Slack event dedupe marks (minutes-long), DM channel caches, the per-second
