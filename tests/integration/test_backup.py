@@ -125,7 +125,22 @@ def build_state(w):
     check(wait_until(lambda: pages_to(w.slack, ALICE) or pages_to(w.slack, BOB) or pages_to(w.slack, CAROL), 5),
           "the primary was not paged")
     w.notifications_settled(10)
+    quiet(w)
     return n
+
+
+def quiet(w, timeout=20.0):
+    """Wait until the org's state stops changing for a second (the incident's channel card goes
+    out through a timer a moment after the page): a backup of a quiet org can be compared key by
+    key with the org."""
+    last = [None]
+
+    def still():
+        now = org_state(w.r)
+        same = now == last[0]
+        last[0] = now
+        return same
+    check(wait_until(still, timeout, interval=1.0), "the org kept changing for %.0f s" % timeout)
 
 
 READS = [  # (command, text, user): what people see, compared before and after
