@@ -16,7 +16,8 @@
  * created_ms + ttl_ms never overflows. */
 #define TIME_MAX_MS ((int64_t)100000000000000)
 /* Elements per write: a huge set or log goes in several commands, so no
- * single command (nor the restore script's unpack()) gets too long. */
+ * single command gets too long for the restore script's unpack() (Lua's C
+ * stack: about 8000), which would stop that script halfway. */
 #define CHUNK 256
 
 /* ---- argument lists ---- */
@@ -268,8 +269,9 @@ static int entries(struct ctx *c, const json_t *arr, bool star, const char *want
 		bool org_seen = false;
 
 		if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_array(f) || json_array_size(f) == 0 ||
-		    json_array_size(f) % 2)
-			return fail(c, "%s: entry %zu is not [id, [field, value, ...]]", c->l->key, i + 1);
+		    json_array_size(f) % 2 || json_array_size(f) > 2 * CHUNK)
+			return fail(c, "%s: entry %zu is not [id, [field, value, ...]] (up to %d pairs)", c->l->key, i + 1,
+				    CHUNK);
 		if (id_of(c, json_array_get(e, 0), &ms, &seq) < 0)
 			return -1;
 		if ((ms == 0 && seq == 0) || (i && id_cmp(ms, seq, pms, pseq) <= 0))
@@ -369,8 +371,8 @@ static int timer(struct ctx *c, const json_t *root, const json_t *v)
 	wk_strlcpy(l->timer_id, id, sizeof(l->timer_id));
 	if (!json_is_string(due) || !wk_parse_i64(json_string_value(due), 0, INT64_MAX, &l->due_ms))
 		return fail(c, "%s: due_ms must be a decimal string", l->key);
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return fail(c, "%s: a timer's value must be a non-empty array of pairs", l->key);
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CHUNK)
+		return fail(c, "%s: a timer's value must be a non-empty array of pairs (up to %d)", l->key, CHUNK);
 	backup_args_begin(&l->cmds);
 	backup_args_adds(&l->cmds, "HSET");
 	backup_args_adds(&l->cmds, l->key);

@@ -169,6 +169,14 @@ static void test_big_values_in_chunks(void **state)
 	assert_int_equal(l.cmds.cmds, 3);	/* 256 + 256 + 88 */
 	assert_string_equal(l.cmds.v[0], "258");
 	backup_line_free(&l);
+	/* One stream entry is one XADD: too many fields is refused, not split. */
+	used = (size_t)snprintf(line, 200000, "{\"org\":\"" ORG "\",\"key\":\"" K "x\",\"type\":\"stream\","
+				"\"value\":{\"last_id\":\"1-0\",\"entries\":[[\"1-0\",[");
+	for (int i = 0; i < 1000; i++)
+		used += (size_t)snprintf(line + used, 200000 - used, "%s\"f%d\"", i ? "," : "", i);
+	snprintf(line + used, 200000 - used, "]]]}}");
+	assert_int_equal(parse(line, &l, err), -1);
+	assert_non_null(strstr(err, "up to 256 pairs"));
 	free(line);
 }
 
