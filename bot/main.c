@@ -69,8 +69,9 @@ static const char usage_text[] =
 	"      --version       print the version\n"
 	"  -h, --help          this text\n"
 	"\n"
-	"orgs, audit, secrets, backup and restore work on the daemon's Redis: set WK_REDIS_URL as for the daemon\n"
-	"(`make run` starts its own: WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
+	"orgs, audit, secrets, backup and restore work on the daemon's Redis: set\n"
+	"WK_REDIS_URL as for the daemon (`make run` starts its own:\n"
+	"WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
 
 static sigset_t stop_signals;
 static const struct config *console_cfg;
