@@ -9,11 +9,13 @@ line before it (each with its newline), so a test can also make a file whose sum
 content is hostile, and see the line refused for what it says.
 """
 
+import atexit
 import base64
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 
@@ -47,8 +49,14 @@ def incident(w, text, user=ALICE, **kw):
     return check_reply(w.command(text, user, command="/incident", **kw), "/incident %s" % text)
 
 
+TMPDIRS = []
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in TMPDIRS])
+
+
 def tmpfile(name):
+    """A path in a directory of its own, removed when the run ends."""
     d = tempfile.mkdtemp(prefix="wk-backup-", dir="/tmp")
+    TMPDIRS.append(d)
     return os.path.join(d, name)
 
 
