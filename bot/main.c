@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"       watchkeeper orgs list|show|suspend|activate [ID] [-c FILE]\n"
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper secrets rotate [-c FILE]\n"
+	"       watchkeeper backup FILE | restore FILE [--force] [--skip-overdue] [-c FILE]\n"
 	"       watchkeeper manifest slack [--socket-mode] [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
@@ -68,8 +69,9 @@ static const char usage_text[] =
 	"      --version       print the version\n"
 	"  -h, --help          this text\n"
 	"\n"
-	"orgs and audit work on the daemon's Redis: set WK_REDIS_URL as for the daemon\n"
-	"(`make run` starts its own: WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
+	"orgs, audit, secrets, backup and restore work on the daemon's Redis: set\n"
+	"WK_REDIS_URL as for the daemon (`make run` starts its own:\n"
+	"WK_REDIS_URL=$(scripts/redis.sh url build/run)).\n";
 
 static sigset_t stop_signals;
 static const struct config *console_cfg;

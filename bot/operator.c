@@ -7,6 +7,7 @@
 #include "bot/operator.h"
 #include "adapters/slack_tokens.h"
 #include "bot/audit.h"
+#include "bot/backup_format.h"
 #include "bot/buf.h"
 #include "bot/config.h"
 #include "bot/integration.h"
@@ -28,7 +29,6 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-#define ORG_ID_MAX 96
 #define KEY_SIZE 192
 
 static const char usage_text[] =
@@ -37,6 +37,7 @@ static const char usage_text[] =
 	"       watchkeeper audit verify|export --org ID [-c FILE]\n"
 	"       watchkeeper audit lua\n"
 	"       watchkeeper secrets rotate [-c FILE]\n"
+	"       watchkeeper backup FILE | restore FILE [--force] [--skip-overdue] [-c FILE]\n"
 	"\n"
 	"Operator tools, run against the daemon's Redis: WK_REDIS_URL, else \"redis.url\" in\n"
 	"-c FILE, else redis://127.0.0.1:6379/0. `make run` starts its own Redis on a Unix\n"
@@ -49,6 +50,7 @@ static const char usage_text[] =
 	"  audit verify --org ID  check the audit log's hash chain; name the first bad entry\n"
 	"  audit export --org ID  the audit log as CSV on stdout\n"
 	"  audit lua            print the Lua that writes audit entries (for tests)\n"
+	"  backup, restore      every org's state as JSON lines, and back (watchkeeper backup -h)\n"
 	"  secrets rotate       re-seal every stored secret (installed Slack workspaces' bot\n"
 	"                       tokens, integrations' signing secrets) that opens under\n"
 	"                       secrets.key_previous with secrets.key; safe to run again.\n"
@@ -69,7 +71,8 @@ struct args {
 
 bool operator_is_command(const char *arg)
 {
-	return strcmp(arg, "orgs") == 0 || strcmp(arg, "audit") == 0 || strcmp(arg, "secrets") == 0;
+	return strcmp(arg, "orgs") == 0 || strcmp(arg, "audit") == 0 || strcmp(arg, "secrets") == 0 ||
+	       operator_backup_is_command(arg);
 }
 
 static int usage(const char *why)
@@ -93,22 +96,6 @@ static void put_safe(FILE *out, const char *p, size_t n)
 static void puts_safe(FILE *out, const char *s)
 {
 	put_safe(out, s, strlen(s));
-}
-
-/* Org ids become part of key names and the hash tag: no braces, no spaces. */
-static bool org_id_valid(const char *id)
-{
-	size_t n = 0;
-	bool colon = false;
-
-	for (; *id; id++, n++) {
-		char c = *id;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == ':' || c == '-'))
-			return false;
-		colon |= c == ':';
-	}
-	return n >= 1 && n <= ORG_ID_MAX && colon;
 }
 
 static int bad_id(const char *id)
@@ -192,7 +179,7 @@ static int orgs_list(struct store *s)
 		char korg[KEY_SIZE], kmembers[KEY_SIZE];
 
 		puts_safe(stdout, ids[i]);
-		if (!org_id_valid(ids[i]) || store_key(korg, sizeof(korg), ids[i], "org") < 0 ||
+		if (!backup_org_valid(ids[i]) || store_key(korg, sizeof(korg), ids[i], "org") < 0 ||
 		    store_key(kmembers, sizeof(kmembers), ids[i], "members") < 0) {
 			fputs("  (not a valid org id; skipped)\n", stdout);
 			continue;
@@ -610,7 +597,7 @@ static int reseal_integrations(const struct config *cfg, struct store *s, struct
 		char kidx[KEY_SIZE];
 		redisReply *ids;
 
-		if (!org_id_valid(org) || store_key(kidx, sizeof(kidx), org, "intgs") < 0)
+		if (!backup_org_valid(org) || store_key(kidx, sizeof(kidx), org, "intgs") < 0)
 			continue;
 		if (!(ids = want_array(store_command(s, "ZRANGE %s 0 -1", kidx)))) {
 			store_failed(s, "cannot read an org's integrations");
@@ -725,13 +712,15 @@ static int parse_args(int argc, char **argv, struct args *a, bool *help)
 			return usage("audit: unknown subcommand");
 		}
 	}
-	if (a->id && !org_id_valid(a->id))
+	if (a->id && !backup_org_valid(a->id))
 		return bad_id(a->id);
 	return EXIT_OK;
 }
 
-static int run(const struct config *cfg, struct store *s, const struct args *a)
+static int run(const struct config *cfg, struct store *s, void *arg)
 {
+	const struct args *a = arg;
+
 	if (strcmp(a->tool, "secrets") == 0)
 		return secrets_rotate(cfg, s);
 	if (strcmp(a->tool, "orgs") == 0) {
@@ -749,28 +738,15 @@ static int run(const struct config *cfg, struct store *s, const struct args *a)
 	return audit_run_export(s, a->id);
 }
 
-int operator_main(int argc, char **argv)
+int operator_with_store(const char *config_path, operator_fn fn, void *arg)
 {
-	struct args a;
 	struct config cfg;
 	struct store_url url;
 	struct store *s;
 	char err[512];
-	bool help;
 	int rc;
 
-	rc = parse_args(argc, argv, &a, &help);
-	if (rc != EXIT_OK)
-		return rc;
-	if (help) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(a.tool, "audit") == 0 && strcmp(a.sub, "lua") == 0) {
-		fputs(AUDIT_LUA, stdout);
-		return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
-	}
-	if (config_load(&cfg, a.config, err, sizeof(err)) < 0) {
+	if (config_load(&cfg, config_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "watchkeeper: %s\n", err);
 		tz_shutdown();
 		return EXIT_USAGE;
@@ -786,7 +762,7 @@ int operator_main(int argc, char **argv)
 	else
 		snprintf(redis_where, sizeof(redis_where), "%s:%d", url.host, url.port);
 	s = store_open(cfg.redis_url, cfg.redis_timeout_ms);
-	rc = run(&cfg, s, &a);
+	rc = fn(&cfg, s, arg);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		fprintf(stderr, "watchkeeper: write error on stdout\n");
 		rc = EXIT_FAIL;
@@ -795,4 +771,26 @@ int operator_main(int argc, char **argv)
 	config_free(&cfg);
 	tz_shutdown();
 	return rc;
+}
+
+int operator_main(int argc, char **argv)
+{
+	struct args a;
+	bool help;
+	int rc;
+
+	if (operator_backup_is_command(argv[1]))
+		return operator_backup_main(argc, argv);
+	rc = parse_args(argc, argv, &a, &help);
+	if (rc != EXIT_OK)
+		return rc;
+	if (help) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(a.tool, "audit") == 0 && strcmp(a.sub, "lua") == 0) {
+		fputs(AUDIT_LUA, stdout);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	}
+	return operator_with_store(a.config, run, &a);
 }

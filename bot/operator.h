@@ -9,6 +9,8 @@
  *   watchkeeper audit export --org ID     the audit log as CSV on stdout
  *   watchkeeper secrets rotate            re-seal every sealed value that opens under
  *                                         secrets.key_previous with secrets.key
+ *   watchkeeper backup FILE               every org's state as JSON lines (bot/backup.h)
+ *   watchkeeper restore FILE              ... and back, into an empty Redis
  *
  * Exit status: 0 success, 1 failure (a broken chain, an unknown org, Redis down,
  * sealed values that open under neither key),
@@ -18,7 +20,20 @@
 
 #include <stdbool.h>
 
-bool operator_is_command(const char *arg);	/* "orgs", "audit" or "secrets" */
+struct config;
+struct store;
+
+bool operator_is_command(const char *arg);	/* "orgs", "audit", "secrets", "backup" or "restore" */
 int operator_main(int argc, char **argv);
+
+/* For the tools in other files: load the config the daemon would use (config_path
+ * from -c, or NULL: the WK_* environment), open its store, run fn, close
+ * everything. Returns fn's exit status, or 2 for a configuration error. */
+typedef int (*operator_fn)(const struct config *cfg, struct store *s, void *arg);
+int operator_with_store(const char *config_path, operator_fn fn, void *arg);
+
+/* operator_backup.c: `watchkeeper backup ...` and `watchkeeper restore ...`. */
+bool operator_backup_is_command(const char *arg);
+int operator_backup_main(int argc, char **argv);
 
 #endif
