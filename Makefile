@@ -163,3 +163,9 @@ bundle: all
 	@scripts/bundle.sh
 bundle-test: bundle
 	@scripts/bundle_test.sh
+
+# The container image (config/Containerfile) built and run with podman against a private Redis
+# (needs root and podman; not part of make test).
+.PHONY: container-test
+container-test:
+	@scripts/container_test.sh
