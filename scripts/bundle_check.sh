@@ -103,6 +103,17 @@ else
 	ro=$(awk '$5 == "/" {print $6}' "/proc/$pid/mountinfo" | cut -d, -f1)
 	[ "$ro" = ro ] || fail "/ is not read-only for the daemon (ProtectSystem=strict)"
 	step "sandbox: user watchkeeper, NoNewPrivs, seccomp, no capabilities, / read-only"
+	# Redis over its Unix socket, reached through the group redis (socket 770 redis:redis): the
+	# unit's PrivateUsers= and ProtectSystem=strict must leave that working.
+	printf 'unixsocket /run/redis/redis-server.sock\nunixsocketperm 770\n' >>/etc/redis/redis.conf
+	systemctl restart redis-server.service
+	usermod -a -G redis watchkeeper
+	echo "WK_REDIS_URL=unix:///run/redis/redis-server.sock" >>/etc/watchkeeper/env
+	systemctl restart watchkeeper.service
+	wait_healthz "$(journalctl -u watchkeeper -n 5 --no-pager)"
+	[ "$(journalctl -u watchkeeper --no-pager -o cat | grep 'event=daemon.start' | tail -n 1 | grep -o 'redis=[a-z]*')" = redis=unix ] ||
+		fail "the restarted daemon does not use the Unix socket"
+	step "the same over Redis's Unix socket (770 redis:redis, watchkeeper in the group redis)"
 	systemctl stop watchkeeper.service
 	result=$(systemctl show -p Result --value watchkeeper.service)
 	[ "$result" = success ] || fail "stop: Result=$result; $(journalctl -u watchkeeper -n 5 --no-pager)"
