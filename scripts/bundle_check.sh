@@ -114,6 +114,16 @@ else
 	[ "$(journalctl -u watchkeeper --no-pager -o cat | grep 'event=daemon.start' | tail -n 1 | grep -o 'redis=[a-z]*')" = redis=unix ] ||
 		fail "the restarted daemon does not use the Unix socket"
 	step "the same over Redis's Unix socket (770 redis:redis, watchkeeper in the group redis)"
+	# The upgrade: install.sh again restarts the daemon and keeps the config and env.
+	before=$(systemctl show -p MainPID --value watchkeeper.service)
+	sum=$(cat /etc/watchkeeper/env /etc/watchkeeper/watchkeeper.json | md5sum)
+	./install.sh >/tmp/reinstall.log 2>&1 || fail "install.sh again: $(tail -n 5 /tmp/reinstall.log)"
+	grep -q 'every bundled package is already installed' /tmp/reinstall.log || fail "install.sh again reinstalled packages"
+	after=$(systemctl show -p MainPID --value watchkeeper.service)
+	[ "$after" != "$before" ] && [ "$after" != 0 ] || fail "install.sh again did not restart the daemon ($before -> $after)"
+	[ "$(cat /etc/watchkeeper/env /etc/watchkeeper/watchkeeper.json | md5sum)" = "$sum" ] || fail "install.sh again changed env or config"
+	wait_healthz "$(journalctl -u watchkeeper -n 5 --no-pager)"
+	step "install.sh again (the upgrade): no package reinstalled, daemon restarted, env and config kept"
 	systemctl stop watchkeeper.service
 	result=$(systemctl show -p Result --value watchkeeper.service)
 	[ "$result" = success ] || fail "stop: Result=$result; $(journalctl -u watchkeeper -n 5 --no-pager)"
