@@ -23,12 +23,17 @@ dir=build/container-test
 mkdir -p "$dir"
 
 for tag in docker.io/library/debian:12 docker.io/library/debian:12-slim; do
-	"${P[@]}" image exists "$tag" && continue
+	if "${P[@]}" image exists "$tag"; then
+		if [ -n "$("${P[@]}" image inspect "$tag" --format '{{index .Labels "wk.standin"}}' 2>/dev/null)" ]; then
+			echo "container-test: $tag here is the debootstrap stand-in (imported earlier), not Debian's image"
+		fi
+		continue
+	fi
 	if "${P[@]}" pull -q "$tag" >/dev/null 2>&1; then continue; fi
 	base=build/bundle-test/debian12-minbase.tar.gz
 	[ -s "$base" ] || { echo "container-test: cannot pull $tag and no $base (run make bundle-test once)" >&2; exit 1; }
 	echo "container-test: $tag cannot be pulled: using a debootstrap minbase of bookworm in its place"
-	gzip -dc "$base" | "${P[@]}" import -q - "$tag" >/dev/null
+	gzip -dc "$base" | "${P[@]}" import -q --change "LABEL wk.standin=debootstrap-minbase" - "$tag" >/dev/null
 done
 
 t0=$(date +%s)
