@@ -139,3 +139,34 @@ clean:
 .PHONY: teams-package
 teams-package:
 	/usr/bin/python3 scripts/teams_package.py $(if $(CONFIG),-c $(CONFIG))
+
+# Install (scripts/install.sh): PREFIX/bin/watchkeeper, the unit in UNITDIR (default
+# PREFIX/lib/systemd/system) with its paths rewritten to PREFIX and SYSCONFDIR, the example
+# config as SYSCONFDIR/watchkeeper/watchkeeper.json and a 0600 env file (neither ever
+# overwritten); DESTDIR stages it. As root without DESTDIR it creates the system user.
+# BINARY= installs another build (the tests install build/san/watchkeeper).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+BINARY     ?= build/watchkeeper
+INSTALL_ARGS = --prefix "$(PREFIX)" --sysconfdir "$(SYSCONFDIR)" --unitdir "$(UNITDIR)" \
+               $(if $(DESTDIR),--destdir "$(DESTDIR)")
+.PHONY: install uninstall bundle bundle-test
+install: $(BINARY)
+	@scripts/install.sh $(INSTALL_ARGS) --binary "$(BINARY)"
+uninstall:
+	@scripts/uninstall.sh $(INSTALL_ARGS)
+
+# The offline installer for Debian 12 amd64: build/watchkeeper-VERSION-debian12-amd64.tar.gz
+# (the binary, the Debian packages it needs, install.sh, uninstall.sh). bundle-test installs
+# it in a fresh minimal Debian 12 root with no network (needs root; not part of make test).
+bundle: all
+	@scripts/bundle.sh
+bundle-test: bundle
+	@scripts/bundle_test.sh
+
+# The container image (config/Containerfile) built and run with podman against a private Redis
+# (needs root and podman; not part of make test).
+.PHONY: container-test
+container-test:
+	@scripts/container_test.sh
