@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/resource.h>
 
 #define SESSION_BUCKETS 1024
@@ -1087,6 +1088,11 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 	memset(&info, 0, sizeof(info));
 	info.port = cfg->listen_port;
 	info.iface = cfg->listen_host;
+	/* lws 4.1 binds an IPv4 iface into an IPv6 socket as [::], every address:
+	 * "127.0.0.1" must stay loopback, so an IPv4 address gets an IPv4 socket. */
+	struct in_addr v4;
+	if (inet_pton(AF_INET, cfg->listen_host, &v4) == 1)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.protocols = protocols;
 	info.vhost_name = "watchkeeper";
 	info.timeout_secs = 20;

@@ -20,6 +20,30 @@ def _(w):
     check_eq(w.http("GET", "/healthz").status, 200, "GET /healthz status")
 
 
+def listening_on(port):
+    """The local addresses of LISTEN sockets on port, from /proc/net/tcp and tcp6 ("127.0.0.1",
+    "::", ...)."""
+    import ipaddress
+    found = []
+    for path, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        with open(path) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, hexport = local.split(":")
+                if state != "0A" or int(hexport, 16) != port:
+                    continue
+                raw = bytes.fromhex(addr)
+                # The kernel prints each 32-bit word in host (little-endian) order.
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append(str(ipaddress.ip_address(raw[:width])))
+    return found
+
+
+@test("WK_LISTEN=127.0.0.1:PORT listens on loopback only, not on every address")
+def _(w):
+    check_eq(listening_on(w.port), ["127.0.0.1"], "listening addresses for port %d" % w.port)
+
+
 @test("GET /readyz answers 200 while Redis is up")
 def _(w):
     check_eq(w.http("GET", "/readyz").status, 200, "GET /readyz status")
