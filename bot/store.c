@@ -48,8 +48,24 @@ struct store {
 	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
 	uint64_t gen;		/* sentinel URL: the generation ctx belongs to */
 	uint64_t switches;	/* sentinel_switches() at the last failure */
+	struct store *next_open;	/* the registry of open stores */
 	const char *script_name;	/* set while a script runs: its round trips count under it */
 };
+
+/* Every open store, so a new primary can end the blocking reads still
+ * waiting on the old one (store_moved). Lock order: registry, then s->lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store *registry;
+
+/* Sentinel's +switch-master: a blocked read on the old primary would wait out
+ * its whole block (up to 30 s) for entries that now go to the new one. */
+static void store_moved(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (struct store *s = registry; s; s = s->next_open)
+		store_interrupt(s, false);
+	pthread_mutex_unlock(&registry_lock);
+}
 
 /* Monotonic ms of the last answer any connection got, and of the last
  * failure: the readiness monitor probes only when these don't already say. */
@@ -72,6 +88,10 @@ struct store *store_open(const char *url, int64_t timeout_ms)
 	s->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&s->lock, NULL);
 	s->seed = (unsigned)wk_mono_us() ^ (unsigned)(uintptr_t)s;
+	pthread_mutex_lock(&registry_lock);
+	s->next_open = registry;
+	registry = s;
+	pthread_mutex_unlock(&registry_lock);
 	return s;
 }
 
@@ -88,6 +108,13 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&registry_lock);
+	for (struct store **p = &registry; *p; p = &(*p)->next_open)
+		if (*p == s) {
+			*p = s->next_open;
+			break;
+		}
+	pthread_mutex_unlock(&registry_lock);
 	store_disconnect(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -716,7 +743,7 @@ int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms
 	/* Sentinel: the failover watcher lives as long as the monitor. */
 	if (store_url_parse(url, &u, err, sizeof(err)) == 0 && u.sentinel.n) {
 		store_url_apply_options(&u);
-		if (sentinel_watch_start(&u.sentinel, timeout_ms) < 0)
+		if (sentinel_watch_start(&u.sentinel, timeout_ms, store_moved) < 0)
 			return -1;
 	}
 	monitor.url = xstrdup(url);

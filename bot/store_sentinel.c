@@ -316,6 +316,8 @@ static const char *const fence_events[] = {
 	"+failover-state-reconf-slaves", "+failover-end", "+failover-end-for-timeout",
 };
 
+static void (*moved_hook)(void);	/* sentinel_watch_start's moved */
+
 static void switch_master(const char *host, int port)
 {
 	bool moved;
@@ -334,6 +336,8 @@ static void switch_master(const char *host, int port)
 	pthread_mutex_unlock(&st.lock);
 	if (moved)
 		log_info("store.sentinel_switch", "primary=%s:%d", host, port);
+	if (moved && moved_hook)
+		moved_hook();
 }
 
 static void fence(size_t from, bool on)
@@ -482,9 +486,10 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
-int sentinel_watch_start(const struct sentinel_url *u, int64_t timeout_ms)
+int sentinel_watch_start(const struct sentinel_url *u, int64_t timeout_ms, void (*moved)(void))
 {
 	watch.url = *u;
+	moved_hook = moved;
 	watch.timeout_ms = timeout_ms;
 	atomic_store(&watch.running, true);
 	if (pthread_create(&watch.thread, NULL, watch_main, NULL) != 0)
@@ -500,4 +505,5 @@ void sentinel_watch_stop(void)
 	atomic_store(&watch.running, false);
 	pthread_join(watch.thread, NULL);
 	watch.started = false;
+	moved_hook = NULL;
 }

@@ -66,8 +66,10 @@ uint64_t sentinel_switches(void);
 bool sentinel_switching(void);
 
 /* The event watcher thread: one subscribed connection per sentinel. Started
- * by store_monitor_start() for a sentinel URL; stop joins it. */
-int sentinel_watch_start(const struct sentinel_url *u, int64_t timeout_ms);
+ * by store_monitor_start() for a sentinel URL; stop joins it. moved (may be
+ * NULL) runs on the watcher's thread each time +switch-master moves the
+ * primary, after the new generation is in place. */
+int sentinel_watch_start(const struct sentinel_url *u, int64_t timeout_ms, void (*moved)(void));
 void sentinel_watch_stop(void);
 
 /* Handle one sentinel event (channel, payload) for master name: the watcher's
