@@ -10,7 +10,16 @@
  * caller (freeReplyObject). NULL means "no answer": not connected, timed out or
  * the connection broke; store_error() says why, and store_unanswered() says
  * whether Redis may have run it anyway. A Redis error reply (REDIS_REPLY_ERROR)
- * is returned as a reply, not as NULL.
+ * is returned as a reply, not as NULL, except a replica's refusal under
+ * Sentinel (READONLY, UNBLOCKED), which ran nothing: the command is sent once
+ * more to the primary the sentinels name, else NULL with store_unanswered()
+ * untouched ("nothing was changed, try again").
+ *
+ * Sentinel (redis+sentinel://, store_sentinel.h): each connection is made to
+ * the primary the sentinels name and checked with ROLE; when the primary
+ * moves, every store drops its connection before its next command and
+ * blocked reads are cut short; during a failover commands are not sent at
+ * all (NULL, nothing changed). Redis Cluster is not supported.
  *
  * Metrics: every NULL and every error reply counts once in
  * watchkeeper_redis_errors_total, except error replies the caller names as
