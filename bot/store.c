@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #define BACKOFF_MIN_MS 100
@@ -48,6 +48,8 @@ struct store {
 	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
 	uint64_t gen;		/* sentinel URL: the generation ctx belongs to */
 	uint64_t switches;	/* sentinel_switches() at the last failure */
+	uint64_t connects;	/* connections made so far; the current one's number */
+	uint64_t sent_on;	/* the connection the last command went out on */
 	struct store *next_open;	/* the registry of open stores */
 	const char *script_name;	/* set while a script runs: its round trips count under it */
 };
@@ -185,7 +187,6 @@ static int store_connect_sentinel(struct store *s, struct timeval tv)
 
 	if (sentinel_primary(&s->url.sentinel, s->timeout_ms, host, sizeof(host), &port, &s->gen, err,
 			     sizeof(err)) < 0) {
-		s->gen = sentinel_generation();
 		store_fail(s, err);
 		return -1;
 	}
@@ -250,6 +251,7 @@ static int store_connected_setup(struct store *s, struct timeval tv)
 		return -1;
 	s->backoff_ms = BACKOFF_MIN_MS;
 	s->err[0] = '\0';
+	s->connects++;
 	return 0;
 }
 
@@ -413,6 +415,7 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
 				;
 			sent = done;
+			s->sent_on = s->connects;
 			if (done && redisGetReply(s->ctx, &r) != REDIS_OK)
 				r = NULL;
 		}
@@ -632,12 +635,17 @@ int store_wait_replicas(struct store *s)
 	long long wait_ms = s->timeout_ms / 2 > 0 ? s->timeout_ms / 2 : 1;
 	redisReply *r;
 	int rc = -1;
+	uint64_t write_on = s->sent_on;
 
 	if (want <= 0)
 		return 0;
 	r = store_command(s, "WAIT %lld %lld", (long long)want, wait_ms);
-	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= want)
+	/* WAIT speaks for the writes of its own connection only: on a new one
+	 * (the primary moved in between) it would vouch for nothing. */
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= want && s->sent_on == write_on)
 		rc = 0;
+	else if (r && s->sent_on != write_on)
+		snprintf(s->err, sizeof(s->err), "the connection changed between the write and WAIT");
 	else if (r)
 		snprintf(s->err, sizeof(s->err), "only %lld of %lld replicas acknowledged the write in time",
 			 r->type == REDIS_REPLY_INTEGER ? r->integer : 0LL, (long long)want);
