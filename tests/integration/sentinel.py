@@ -36,9 +36,14 @@ class TcpResp(Resp):
         self.rf = self.sock.makefile("rb")
 
 
+PASSWORDS = {}  # port -> the password its process asks for (AUTH first)
+
+
 def ask(port, *args, timeout=2.0):
     c = TcpResp("127.0.0.1", port, timeout)
     try:
+        if PASSWORDS.get(port):
+            c("AUTH", PASSWORDS[port])
         return c(*args)
     finally:
         c.close()
@@ -62,7 +67,10 @@ class Primary:
 
 
 class SentinelSet:
-    def __init__(self):
+    def __init__(self, password=None, sentinel_password=None):
+        """password: the data nodes' (requirepass, masterauth, the sentinels' auth-pass);
+        sentinel_password: the sentinels' own (requirepass, sentinel-pass)."""
+        self.password, self.sentinel_password = password, sentinel_password
         self.dir = tempfile.mkdtemp(prefix="wk-sentinel-")
         self.procs = {}             # port -> Popen (data nodes and sentinels)
         self.data_ports = []
@@ -76,6 +84,9 @@ class SentinelSet:
                 "--logfile", os.path.join(self.dir, "redis-%d.log" % port)]
         if replica_of:
             args += ["--replicaof", "127.0.0.1", str(replica_of)]
+        if self.password:
+            args += ["--requirepass", self.password, "--masterauth", self.password]
+            PASSWORDS[port] = self.password
         self.procs[port] = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
         if not wait_until(lambda: self._pings(port), 10, 0.05):
@@ -91,6 +102,12 @@ class SentinelSet:
                     "sentinel parallel-syncs %s 1\n"
                     % (port, self.dir, os.path.join(self.dir, "sentinel-%d.log" % port),
                        NAME, primary, NAME, NAME, NAME))
+            if self.password:
+                f.write("sentinel auth-pass %s %s\n" % (NAME, self.password))
+            if self.sentinel_password:
+                f.write("requirepass %s\nsentinel sentinel-pass %s\n"
+                        % (self.sentinel_password, self.sentinel_password))
+                PASSWORDS[port] = self.sentinel_password
         self.procs[port] = subprocess.Popen(["redis-server", conf, "--sentinel"], stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_until(lambda: self._pings(port), 10, 0.05):
@@ -184,6 +201,8 @@ class SentinelSet:
                     if self.client:
                         self.client[1].close()
                     self.client = (addr[1], TcpResp(addr[0], addr[1]))
+                    if self.password:
+                        self.client[1]("AUTH", self.password)
                 return self.client[1](*args)
             except (OSError, ConnectionError, RespError) as e:
                 if isinstance(e, RespError) and not str(e).startswith(("READONLY", "LOADING", "MASTERDOWN")):
@@ -214,4 +233,6 @@ class SentinelSet:
                 p.kill()
             p.wait()
         self.procs = {}
+        for p in self.data_ports + self.sentinel_ports:
+            PASSWORDS.pop(p, None)
         shutil.rmtree(self.dir, ignore_errors=True)

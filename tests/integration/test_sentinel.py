@@ -253,10 +253,48 @@ def _():
               % [a for a in pager.attempts if a[2] not in ("ok", "retry")])
         delivered(w, fs, pager, users, 30, strict=True, t0=t0)
         th.check_handoff_dms(w, rot, boundary)
-        check("store.sentinel_switch" in w.daemon.stderr_text(), "the daemon never logged the switch")
+        log = w.daemon.stderr_text()
+        check("store.sentinel_switch" in log, "the daemon never logged the switch")
+        check("store.sentinel_failover" in log, "the daemon never saw the failover begin (the fence)")
         # Help the old primary become a replica now instead of in ~10 s (the sentinels would).
         new = s.primary()
         sentinel.ask(old[1], "REPLICAOF", new[0], str(new[1]))
+
+
+def oncall_text(port):
+    body, headers = harness.slack_command("", user_id=ALICE)
+    r = harness.http_request(port, "POST", "/slack/commands", body, headers, timeout=10)
+    check_eq(r.status, 200, "/oncall status")
+    return r.text
+
+
+@test("sentinel: passwords: the sentinels' in the URL, Redis's in WK_REDIS_PASSWORD; a wrong one is 'nothing was changed' and /readyz 503", world=False)
+def _():
+    s = sentinel.SentinelSet(password="data-pw", sentinel_password="sentinel-pw").start()
+    peer = harness.FakePeer()
+    try:
+        for data_pw, works in (("data-pw", True), ("wrong-pw", False)):
+            env = harness.daemon_env(s.url(password="sentinel-pw"), peer.url + "/api",
+                                     WK_REDIS_PASSWORD=data_pw)
+            d = harness.Daemon(env).start()
+            try:
+                ready = harness.wait_until(
+                    lambda: harness.http_request(d.port, "GET", "/readyz").status == 200, 15 if works else 2)
+                check_eq(ready, works, "/readyz 200 with the %s password" % data_pw)
+                text = oncall_text(d.port)
+                if works:
+                    check("nothing was changed" not in text and "may or may not" not in text,
+                          "/oncall through the sentinels: %r" % text[:200])
+                    check_eq(s.r("EXISTS", "%s:org" % K), 1, "the org written through the sentinels")
+                else:
+                    check("nothing was changed" in text, "/oncall with a wrong password: %r" % text[:200])
+                log = d.stderr_text()
+                check("data-pw" not in log and "sentinel-pw" not in log, "a password in the log")
+            finally:
+                d.stop()
+    finally:
+        peer.close()
+        s.destroy()
 
 
 def kill_round(wait_replicas, strict):
