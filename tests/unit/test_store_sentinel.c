@@ -38,7 +38,7 @@ struct fake {
 	answer_fn answer;
 	const char *arg;		/* e.g. the port a fake sentinel names */
 	atomic_int conns, commands, sets;
-	int state;
+	atomic_int state;	/* per fake: written by a test while its thread runs */
 };
 
 static int read_command(FILE *in, int *argc, char **argv)
@@ -290,6 +290,49 @@ static void test_closed_while_idle_is_replaced(void **state)
 	fake_stop(&closing);
 }
 
+/* WAIT answers one replica; with close_after set in state, every answer ends
+ * its connection (so the WAIT after a write goes out on a new one). */
+static const char *wait_answer(struct fake *f, int argc, char **argv, bool *close_after)
+{
+	(void)argc;
+	*close_after = f->state != 0;
+	return strcasecmp(argv[0], "WAIT") == 0 ? ":1\r\n" : "+OK\r\n";
+}
+
+static void test_wait_replicas(void **state)
+{
+	struct fake prim;
+	char url[128];
+	redisReply *r;
+
+	(void)state;
+	fake_start(&prim, wait_answer, NULL);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", prim.port);
+	struct store *s = store_open(url, 1000);
+
+	store_set_options(NULL, NULL, 0);
+	assert_int_equal(store_wait_replicas(s), 0);	/* off: no round trip */
+	assert_int_equal(atomic_load(&prim.commands), 0);
+	store_set_options(NULL, NULL, 1);
+	r = store_command(s, "SET %s %s", "k", "v");
+	freeReplyObject(r);
+	assert_int_equal(store_wait_replicas(s), 0);
+	store_set_options(NULL, NULL, 2);
+	assert_int_equal(store_wait_replicas(s), -1);	/* one of two */
+	assert_non_null(strstr(store_error(s), "1 of 2"));
+	/* The write's connection is gone before WAIT: it vouches for nothing. */
+	store_set_options(NULL, NULL, 1);
+	prim.state = 1;
+	r = store_command(s, "SET %s %s", "k", "v");
+	freeReplyObject(r);
+	usleep(100000);
+	assert_int_equal(store_wait_replicas(s), -1);
+	assert_non_null(strstr(store_error(s), "connection changed"));
+	store_set_options(NULL, NULL, 0);
+	store_close(s);
+	fake_stop(&prim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_replica_is_not_used),
 		cmocka_unit_test(test_eof_after_the_command_left_is_unknown),
 		cmocka_unit_test(test_closed_while_idle_is_replaced),
+		cmocka_unit_test(test_wait_replicas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
