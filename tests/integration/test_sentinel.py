@@ -335,6 +335,9 @@ def kill_round(wait_replicas, strict):
         check(down and up, "/readyz did not go 503 then 200 around the kill: %r"
               % [(round(t - t0, 2), st) for t, st in ready.seen if t >= t0][:60])
         lost, doubled = delivered(w, fs, pager, users, 40, strict, t0)
+        log = w.daemon.stderr_text()
+        print("# claims held back until a replica had them (WAIT): %d notification, %d timer"
+              % (log.count("outbox.claim_unreplicated"), log.count("engine.claim_unreplicated")), flush=True)
         return lost, doubled
 
 
