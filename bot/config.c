@@ -4,6 +4,7 @@
 #include "adapters/slack_manifest.h"
 #include "bot/dispatch.h"
 #include "bot/log.h"
+#include "bot/store.h"
 #include "bot/tz.h"
 #include "bot/util.h"
 #include "bot/when.h"
@@ -36,9 +37,17 @@ static const struct config_key config_keys[] = {
 	{ "public_url", "WK_PUBLIC_URL", STR(public_url), "http://localhost:8080", 0, 0, 0,
 	  "the http(s):// URL Slack and browsers reach this daemon at" },
 	{ "redis.url", "WK_REDIS_URL", STR(redis_url), "redis://127.0.0.1:6379/0", 0, 0, CFG_SECRET,
-	  "redis://[user:pass@]host:port/db or unix:///path/to/redis.sock" },
+	  "redis://[user:pass@]host:port/db, unix:///path/to/redis.sock or "
+	  "redis+sentinel://[:sentinelpass@]host:26379,host:26379/NAME[/db]" },
 	{ "redis.timeout_ms", "WK_REDIS_TIMEOUT_MS", INT(redis_timeout_ms), "1000", 10, 60000, 0,
 	  "milliseconds, 10..60000" },
+	{ "redis.password", "WK_REDIS_PASSWORD", STR(redis_password), "", 0, 0, CFG_SECRET,
+	  "Redis's password (AUTH), for a URL that carries none (a redis+sentinel:// URL never does)" },
+	{ "redis.sentinel_password", "WK_REDIS_SENTINEL_PASSWORD", STR(redis_sentinel_password), "", 0, 0,
+	  CFG_SECRET, "the sentinels' password, for a redis+sentinel:// URL that carries none" },
+	{ "redis.wait_replicas", "WK_REDIS_WAIT_REPLICAS", INT(redis_wait_replicas), "0", 0, 16, 0,
+	  "replicas, 0..16, that must acknowledge each notification claim, sent mark and timer claim "
+	  "(Redis WAIT) before it is acted on; 0 = don't wait" },
 	{ "workers", "WK_WORKERS", INT(workers), "4", 1, 64, 0, "a number of threads, 1..64" },
 	{ "workers_max_per_org", "WK_WORKERS_MAX_PER_ORG", INT(workers_max_per_org), "0", 0, 64, 0,
 	  "jobs one org (or feed token, or SMS sender) may run at once, 0..64, at most workers; 0 = half the workers" },
@@ -328,6 +337,37 @@ static int is_http_url(const char *s)
 }
 
 /* -1 with err naming the key when value is not an http(s) URL, else 0. */
+/* redis.url in full (its own sentences never repeat a password), the
+ * passwords each in one place, then the store's process-wide options. */
+static int check_redis(const struct config *cfg, const int *from_env, char *err, size_t errsz)
+{
+	struct store_url u;
+	char msg[160], name[96];
+
+	if (store_url_parse(cfg->redis_url, &u, msg, sizeof(msg)) < 0) {
+		snprintf(err, errsz, "config key %s: %s", key_label(from_env, "redis.url", name, sizeof(name)), msg);
+		return -1;
+	}
+	if (cfg->redis_password[0] && u.password[0]) {
+		snprintf(err, errsz, "config key %s: the Redis URL carries a password already; set it in one place",
+			 key_label(from_env, "redis.password", name, sizeof(name)));
+		return -1;
+	}
+	if (cfg->redis_sentinel_password[0] && !u.sentinel.n) {
+		snprintf(err, errsz, "config key %s: only used with a redis+sentinel:// URL",
+			 key_label(from_env, "redis.sentinel_password", name, sizeof(name)));
+		return -1;
+	}
+	if (cfg->redis_sentinel_password[0] && u.sentinel.password[0]) {
+		snprintf(err, errsz, "config key %s: the redis+sentinel:// URL carries the sentinels' password "
+				     "already; set it in one place",
+			 key_label(from_env, "redis.sentinel_password", name, sizeof(name)));
+		return -1;
+	}
+	store_set_options(cfg->redis_password, cfg->redis_sentinel_password, cfg->redis_wait_replicas);
+	return 0;
+}
+
 static int require_http_url(const char *value, const int *from_env, const char *key, char *err, size_t errsz)
 {
 	char name[96];
@@ -621,11 +661,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		goto out;
 	if (require_http_url(cfg->public_url, from_env, "public_url", err, errsz) < 0)
 		goto out;
-	if (strncmp(cfg->redis_url, "redis://", 8) != 0 && strncmp(cfg->redis_url, "unix://", 7) != 0) {
-		snprintf(err, errsz, "config key %s: expected redis://[user:pass@]host:port/db or unix:///path",
-			 key_label(from_env, "redis.url", name, sizeof(name)));
+	if (check_redis(cfg, from_env, err, errsz) < 0)
 		goto out;
-	}
 	if (log_level_parse(cfg->log_level) < 0) {
 		snprintf(err, errsz, "config key %s: expected one of debug, info, warn, error, got \"%.32s\"",
 			 key_label(from_env, "log_level", name, sizeof(name)), cfg->log_level);

@@ -26,6 +26,9 @@ struct config {
 	char *public_url;
 	char *redis_url;
 	int64_t redis_timeout_ms;
+	char *redis_password;		/* secret: Redis's AUTH when the URL carries none */
+	char *redis_sentinel_password;	/* secret: the sentinels', redis+sentinel:// only */
+	int64_t redis_wait_replicas;	/* WAIT for this many replicas after claims and sent marks */
 	int64_t workers;
 	int64_t workers_max_per_org;	/* 0 = workers / 2, at least 1 */
 	int64_t max_body_bytes;

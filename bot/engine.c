@@ -342,6 +342,15 @@ static void *engine_main(void *arg)
 		if (store_down)
 			log_info("engine.claim_ok", "note=\"Redis answers again\"");
 		store_down = false;
+		if (n && store_wait_replicas(s) < 0) {
+			/* redis.wait_replicas: a claim a failover could lose is not run
+			 * (another instance might run it too); give it back. */
+			log_warn("engine.claim_unreplicated", "timers=%zu error=\"%s\"", n, store_error(s));
+			for (i = 0; i < n; i++)
+				timer_release(s, claims[i].id, claims[i].fence);
+			nap(STORE_DOWN_WAIT_MS);
+			continue;
+		}
 		track_redis_clock(redis_now);
 		hold(claims, n);
 		size_t ndone = 0;

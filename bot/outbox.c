@@ -291,6 +291,10 @@ static bool finish(struct sender *sd, const struct item *it, const char *status,
 	ok = r && r->type == REDIS_REPLY_INTEGER;
 	if (r)
 		freeReplyObject(r);
+	/* redis.wait_replicas: a sent mark a failover loses means a second send.
+	 * Not acknowledged: the entry is taken up again and finds it sent. */
+	if (ok && (strcmp(status, "sent") == 0 || strcmp(status, "shown") == 0))
+		ok = store_wait_replicas(sd->store) == 0;
 	return ok;
 }
 
@@ -564,7 +568,11 @@ bool outbox_attempt(struct sender *sd, const char *org, const char *id)
 	int64_t ms = 0;
 	bool has_ms = r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
 		      wk_parse_i64(r->element[1]->str, 0, INT64_MAX, &ms);
-	if (strcmp(verdict, "go") == 0 && r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING) {
+	if (strcmp(verdict, "go") == 0 && store_wait_replicas(sd->store) < 0) {
+		/* redis.wait_replicas: a claim a failover could lose is not acted
+		 * on; its lease runs out and it is claimed again. */
+		log_warn("outbox.claim_unreplicated", "error=\"%s\"", store_error(sd->store));
+	} else if (strcmp(verdict, "go") == 0 && r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING) {
 		struct batch *b = xcalloc(1, sizeof(*b));
 		bool loaded = true;
 		wk_strlcpy(b->ref, r->element[1]->str, sizeof(b->ref));

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -45,8 +46,28 @@ struct store {
 	struct script_sha shas[SCRIPT_CACHE];	/* per connection: no locking needed */
 	size_t nshas;
 	uint64_t roundtrips;	/* commands sent and answered or not, for benches */
+	uint64_t gen;		/* sentinel URL: the generation ctx belongs to */
+	uint64_t switches;	/* sentinel_switches() at the last failure */
+	uint64_t connects;	/* connections made so far; the current one's number */
+	uint64_t sent_on;	/* the connection the last command went out on */
+	struct store *next_open;	/* the registry of open stores */
 	const char *script_name;	/* set while a script runs: its round trips count under it */
 };
+
+/* Every open store, so a new primary can end the blocking reads still
+ * waiting on the old one (store_moved). Lock order: registry, then s->lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store *registry;
+
+/* Sentinel's +switch-master: a blocked read on the old primary would wait out
+ * its whole block (up to 30 s) for entries that now go to the new one. */
+static void store_moved(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (struct store *s = registry; s; s = s->next_open)
+		store_interrupt(s, false);
+	pthread_mutex_unlock(&registry_lock);
+}
 
 /* Monotonic ms of the last answer any connection got, and of the last
  * failure: the readiness monitor probes only when these don't already say. */
@@ -57,86 +78,6 @@ static int64_t mono_ms(void)
 	return wk_mono_us() / 1000;
 }
 
-static int url_component(const char *p, size_t n, char *out, size_t size)
-{
-	if (n >= size)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
-int store_url_parse(const char *url, struct store_url *out, char *err, size_t errsz)
-{
-	memset(out, 0, sizeof(*out));
-	out->port = 6379;
-	if (strncmp(url, "unix://", 7) == 0) {
-		const char *path = url + 7;
-		const char *q = strchr(path, '?');
-		size_t n = q ? (size_t)(q - path) : strlen(path);
-		int64_t db = 0;
-
-		if (n == 0 || path[0] != '/' || url_component(path, n, out->path, sizeof(out->path)) < 0) {
-			snprintf(err, errsz, "Redis URL: unix:// needs an absolute socket path, e.g. unix:///run/redis.sock");
-			return -1;
-		}
-		if (q && (strncmp(q, "?db=", 4) != 0 || !wk_parse_i64(q + 4, 0, 1000, &db))) {
-			snprintf(err, errsz, "Redis URL: the only query allowed is ?db=N");
-			return -1;
-		}
-		out->db = (int)db;
-		return 0;
-	}
-	if (strncmp(url, "redis://", 8) != 0) {
-		snprintf(err, errsz, "Redis URL must start with redis:// or unix://");
-		return -1;
-	}
-	const char *p = url + 8;
-	const char *at = strrchr(p, '@');
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		if (colon) {
-			if (url_component(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
-			    url_component(colon + 1, (size_t)(at - colon - 1), out->password,
-					  sizeof(out->password)) < 0) {
-				snprintf(err, errsz, "Redis URL: user or password too long");
-				return -1;
-			}
-		} else if (url_component(p, (size_t)(at - p), out->password, sizeof(out->password)) < 0) {
-			snprintf(err, errsz, "Redis URL: password too long");
-			return -1;
-		}
-		p = at + 1;
-	}
-	const char *slash = strchr(p, '/');
-	size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
-	const char *colon = memchr(p, ':', hostlen);
-	size_t namelen = colon ? (size_t)(colon - p) : hostlen;
-	if (namelen == 0 || url_component(p, namelen, out->host, sizeof(out->host)) < 0) {
-		snprintf(err, errsz, "Redis URL: missing or too long host name");
-		return -1;
-	}
-	if (colon) {
-		char port[8];
-		int64_t v;
-		if (url_component(colon + 1, hostlen - namelen - 1, port, sizeof(port)) < 0 ||
-		    !wk_parse_i64(port, 1, 65535, &v)) {
-			snprintf(err, errsz, "Redis URL: port must be 1..65535");
-			return -1;
-		}
-		out->port = (int)v;
-	}
-	if (slash && slash[1]) {
-		int64_t v;
-		if (!wk_parse_i64(slash + 1, 0, 1000, &v)) {
-			snprintf(err, errsz, "Redis URL: database must be a number after the last /");
-			return -1;
-		}
-		out->db = (int)v;
-	}
-	return 0;
-}
-
 struct store *store_open(const char *url, int64_t timeout_ms)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -144,10 +85,15 @@ struct store *store_open(const char *url, int64_t timeout_ms)
 
 	if (store_url_parse(url, &s->url, err, sizeof(err)) < 0)
 		log_error("store.url", "error=\"%s\"", err);	/* config validated it already */
+	store_url_apply_options(&s->url);
 	s->timeout_ms = timeout_ms;
 	s->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&s->lock, NULL);
 	s->seed = (unsigned)wk_mono_us() ^ (unsigned)(uintptr_t)s;
+	pthread_mutex_lock(&registry_lock);
+	s->next_open = registry;
+	registry = s;
+	pthread_mutex_unlock(&registry_lock);
 	return s;
 }
 
@@ -164,6 +110,13 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&registry_lock);
+	for (struct store **p = &registry; *p; p = &(*p)->next_open)
+		if (*p == s) {
+			*p = s->next_open;
+			break;
+		}
+	pthread_mutex_unlock(&registry_lock);
 	store_disconnect(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -174,6 +127,7 @@ static void store_fail(struct store *s, const char *what)
 	int64_t jitter;
 
 	snprintf(s->err, sizeof(s->err), "%s", what);
+	s->switches = sentinel_switches();
 	metrics_redis_error();
 	atomic_store(&last_failure_ms, mono_ms());
 	store_disconnect(s);
@@ -219,6 +173,41 @@ static void set_timeout(struct store *s, int64_t ms)
 	redisSetTimeout(s->ctx, tv);
 }
 
+static int store_connected_setup(struct store *s, struct timeval tv);
+
+/* Sentinel URL: the primary the sentinels name, checked with ROLE (a
+ * failover may have turned it into a replica since they answered). Any
+ * failure forgets the address, so the next attempt asks them again. */
+static int store_connect_sentinel(struct store *s, struct timeval tv)
+{
+	char host[256], err[128];
+	int port;
+	redisReply *r;
+	bool master;
+
+	if (sentinel_primary(&s->url.sentinel, s->timeout_ms, host, sizeof(host), &port, &s->gen, err,
+			     sizeof(err)) < 0) {
+		store_fail(s, err);
+		return -1;
+	}
+	s->ctx = redisConnectWithTimeout(host, port, tv);
+	if (store_connected_setup(s, tv) < 0) {
+		sentinel_invalidate(s->gen);
+		return -1;
+	}
+	r = redisCommand(s->ctx, "ROLE");
+	master = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+		 strcmp(r->element[0]->str, "master") == 0;
+	if (r)
+		freeReplyObject(r);
+	if (!master) {
+		sentinel_invalidate(s->gen);
+		store_fail(s, "the Redis the sentinels named is not the primary (a failover is under way): try again");
+		return -1;
+	}
+	return 0;
+}
+
 static int store_connect(struct store *s)
 {
 	struct timeval tv = { (time_t)(s->timeout_ms / 1000), (suseconds_t)(s->timeout_ms % 1000) * 1000 };
@@ -229,15 +218,25 @@ static int store_connect(struct store *s)
 	 * reconnect at once instead of refusing users for the rest of the backoff.
 	 * The monitor itself probes at its own fixed interval, so /readyz turns
 	 * 200 within one interval of Redis coming back. */
-	if (wk_now_ms() < s->next_attempt_ms && !s->probe && !store_ready()) {
+	/* A new primary from the sentinels is worth trying at once, too. */
+	if (wk_now_ms() < s->next_attempt_ms && !s->probe && !store_ready() &&
+	    !(s->url.sentinel.n && sentinel_switches() != s->switches)) {
 		if (!s->err[0])
 			snprintf(s->err, sizeof(s->err), "Redis is unreachable");
 		return -1;
 	}
+	if (s->url.sentinel.n)
+		return store_connect_sentinel(s, tv);
 	if (s->url.path[0])
 		s->ctx = redisConnectUnixWithTimeout(s->url.path, tv);
 	else
 		s->ctx = redisConnectWithTimeout(s->url.host, s->url.port, tv);
+	return store_connected_setup(s, tv);
+}
+
+/* Whatever was dialled (s->ctx) made ready to use: timeout, keepalive, AUTH, SELECT. */
+static int store_connected_setup(struct store *s, struct timeval tv)
+{
 	if (!s->ctx || s->ctx->err) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "cannot connect to Redis: %s",
@@ -252,6 +251,7 @@ static int store_connect(struct store *s)
 		return -1;
 	s->backoff_ms = BACKOFF_MIN_MS;
 	s->err[0] = '\0';
+	s->connects++;
 	return 0;
 }
 
@@ -282,13 +282,47 @@ static redisReply *store_checked(struct store *s, void *reply, const char *const
 }
 
 /* A connection the server closed while idle (a Redis restart, a proxy's idle
- * timeout) fails the next command with EOF or a reset. Such a command was not
- * run by any live server, so it is sent once more on a fresh connection.
- * Timeouts are not retried: the command may still run. */
+ * timeout, a primary killed) is readable before we write: an idle connection
+ * has nothing else to read. It is dropped and dialled again before the command
+ * leaves. A write that fails with EOF or a reset also left nothing a server
+ * could run, and is sent once more. But an EOF after the command left is an
+ * unknown outcome: the server may have run it (and replicated it) just before
+ * it died. Timeouts are not retried either: the command may still run. */
+static bool closed_while_idle(const struct store *s)
+{
+	struct pollfd p = { .fd = s->ctx->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
 static bool stale_connection(const struct store *s)
 {
 	return s->ctx && (s->ctx->err == REDIS_ERR_EOF ||
 			  (s->ctx->err == REDIS_ERR_IO && errno != EAGAIN && errno != EWOULDBLOCK));
+}
+
+/* A refusal that means the command ran nowhere: a replica refusing a write
+ * (READONLY), or a blocked read ended by a primary turning replica. */
+static bool refused_by_replica(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR &&
+	       (strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "UNBLOCKED", 9) == 0 ||
+		strstr(r->str, "READONLY You can't write") != NULL);
+}
+
+/* Sentinel URL, before a command leaves: a connection to an older primary is
+ * dropped (the command goes to the new one), and during a failover nothing is
+ * sent. True when refused (s->err says why). */
+static bool sentinel_refuses(struct store *s)
+{
+	if (!s->url.sentinel.n)
+		return false;
+	if (s->ctx && sentinel_generation() != s->gen)
+		store_disconnect(s);
+	if (!sentinel_switching())
+		return false;
+	snprintf(s->err, sizeof(s->err), "Redis is switching to a new primary (Sentinel failover): try again");
+	return true;
 }
 
 /* Send one formatted command (taken, freed here) and read its reply, resending
@@ -352,7 +386,7 @@ static bool block_end(struct store *s)
 static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const char *const *expected)
 {
 	void *r = NULL;
-	bool sent = false, cut = false;
+	bool sent = false, cut = false, refused = false;
 
 	if (len < 0) {
 		snprintf(s->err, sizeof(s->err), "could not format the Redis command");
@@ -361,6 +395,10 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int done = 0;
 
+		if ((refused = sentinel_refuses(s)))
+			break;
+		if (s->ctx && closed_while_idle(s))
+			store_disconnect(s);
 		if (store_connect(s) < 0)
 			break;
 		r = NULL;
@@ -377,18 +415,38 @@ static redisReply *store_roundtrip(struct store *s, char *cmd, int len, const ch
 			while (!done && redisBufferWrite(s->ctx, &done) == REDIS_OK)
 				;
 			sent = done;
+			s->sent_on = s->connects;
 			if (done && redisGetReply(s->ctx, &r) != REDIS_OK)
 				r = NULL;
 		}
 		cut = s->block_ms && block_end(s);
+		if (r && s->url.sentinel.n && refused_by_replica(r)) {
+			/* Nothing was changed: find the primary and send it there. */
+			freeReplyObject(r);
+			r = NULL;
+			sent = false;
+			sentinel_invalidate(s->gen);
+			store_disconnect(s);
+			snprintf(s->err, sizeof(s->err), "Redis refused a write as a replica (a failover is "
+							 "under way): nothing was changed, try again");
+			refused = attempt == 1 || cut;
+			if (refused)
+				break;
+			continue;
+		}
 		if (r)
 			break;
-		if (cut || attempt == 1 || !stale_connection(s))
+		if (cut || attempt == 1 || sent || !stale_connection(s))
 			break;
-		sent = false;	/* a closed connection: no live server read it */
-		store_disconnect(s);
+		store_disconnect(s);	/* the command did not leave: a fresh connection */
 	}
 	free(cmd);
+	if (refused) {
+		/* Not a broken connection: no backoff, but /readyz learns of it. */
+		metrics_redis_error();
+		atomic_store(&last_failure_ms, mono_ms());
+		return NULL;
+	}
 	if (cut) {
 		/* Ours, not Redis's failure: no error, no backoff; the shut
 		 * connection goes (a reply that made it in is still good). */
@@ -431,47 +489,6 @@ static redisReply *vcommand(struct store *s, const char *const *expected, const 
 	int len = redisvFormatCommand(&cmd, fmt, ap);
 
 	return store_roundtrip(s, cmd, len, expected);
-}
-
-redisReply *store_array(redisReply *r)
-{
-	if (r && r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
-}
-
-int store_hash(struct store *s, const char *key, redisReply **pairs)
-{
-	redisReply *r = store_array(store_command(s, "HGETALL %s", key));
-
-	*pairs = NULL;
-	if (!r)
-		return -1;
-	if (r->elements == 0) {
-		freeReplyObject(r);
-		return 1;
-	}
-	*pairs = r;
-	return 0;
-}
-
-int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id)
-{
-	int rc = -1;
-
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->type == REDIS_REPLY_INTEGER && r->element[0]->integer >= 0 &&
-	    (size_t)r->element[0]->integer < n) {
-		*index = (size_t)r->element[0]->integer;
-		if (id)
-			*id = r->element[1]->integer;
-		rc = 0;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
 }
 
 uint64_t store_roundtrips(const struct store *s)
@@ -611,6 +628,32 @@ out:
 	return r;
 }
 
+int store_wait_replicas(struct store *s)
+{
+	int64_t want = store_wait_replicas_wanted();
+	/* Half the command timeout: WAIT's answer comes back within it. */
+	long long wait_ms = s->timeout_ms / 2 > 0 ? s->timeout_ms / 2 : 1;
+	redisReply *r;
+	int rc = -1;
+	uint64_t write_on = s->sent_on;
+
+	if (want <= 0)
+		return 0;
+	r = store_command(s, "WAIT %lld %lld", (long long)want, wait_ms);
+	/* WAIT speaks for the writes of its own connection only: on a new one
+	 * (the primary moved in between) it would vouch for nothing. */
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= want && s->sent_on == write_on)
+		rc = 0;
+	else if (r && s->sent_on != write_on)
+		snprintf(s->err, sizeof(s->err), "the connection changed between the write and WAIT");
+	else if (r)
+		snprintf(s->err, sizeof(s->err), "only %lld of %lld replicas acknowledged the write in time",
+			 r->type == REDIS_REPLY_INTEGER ? r->integer : 0LL, (long long)want);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 const char *store_error(const struct store *s)
 {
 	return s->err[0] ? s->err : "Redis is unreachable";
@@ -629,42 +672,6 @@ bool store_unanswered(const struct store *s)
 void store_unanswered_clear(struct store *s)
 {
 	s->unanswered = false;
-}
-
-void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst)
-{
-	if (!pairs || pairs->type != REDIS_REPLY_ARRAY)
-		return;
-	for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-		const redisReply *k = pairs->element[i], *v = pairs->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
-		for (size_t f = 0; f < n; f++) {
-			char *at = (char *)dst + fields[f].offset;
-			if (strcmp(k->str, fields[f].name) != 0)
-				continue;
-			if (fields[f].type == STORE_STR)
-				wk_strlcpy(at, v->str, fields[f].size);
-			else if (fields[f].type == STORE_I64)
-				wk_parse_i64(v->str, INT64_MIN, INT64_MAX, (int64_t *)at);
-			else
-				*(bool *)at = strcmp(v->str, "1") == 0;
-		}
-	}
-}
-
-int store_key(char *out, size_t size, const char *org_id, const char *suffix)
-{
-	/* "wk:{ORG}:SUFFIX" by hand: this runs for every key of every request. */
-	size_t no = strlen(org_id), ns = strlen(suffix);
-
-	if (no + ns + 6 >= size)
-		return -1;
-	memcpy(out, "wk:{", 4);
-	memcpy(out + 4, org_id, no);
-	memcpy(out + 4 + no, "}:", 2);
-	memcpy(out + 6 + no, suffix, ns + 1);
-	return 0;
 }
 
 /* ---- readiness monitor ---- */
@@ -738,6 +745,15 @@ static void *monitor_main(void *arg)
 
 int store_monitor_start(const char *url, int64_t timeout_ms, int64_t interval_ms)
 {
+	struct store_url u;
+	char err[160];
+
+	/* Sentinel: the failover watcher lives as long as the monitor. */
+	if (store_url_parse(url, &u, err, sizeof(err)) == 0 && u.sentinel.n) {
+		store_url_apply_options(&u);
+		if (sentinel_watch_start(&u.sentinel, timeout_ms, store_moved) < 0)
+			return -1;
+	}
 	monitor.url = xstrdup(url);
 	monitor.timeout_ms = timeout_ms;
 	monitor.interval_ms = interval_ms;
@@ -759,6 +775,7 @@ void store_monitor_stop(void)
 	pthread_cond_signal(&monitor.cond);
 	pthread_mutex_unlock(&monitor.lock);
 	pthread_join(monitor.thread, NULL);
+	sentinel_watch_stop();
 	free(monitor.url);
 	monitor.started = false;
 }
@@ -768,54 +785,3 @@ bool store_ready(void)
 	return atomic_load(&ready_flag);
 }
 
-int store_load_index(struct store *s, const char *key, size_t max, bool newest_first, size_t item_size,
-		     store_load_fn load, const void *arg, void **out, size_t *count)
-{
-	redisReply *r;
-	char *items;
-	size_t n = 0;
-
-	*out = NULL;
-	*count = 0;
-	if (max == 0)
-		return 0;
-	r = store_command(s, newest_first ? "ZREVRANGE %s 0 %lld" : "ZRANGE %s 0 %lld", key, (long long)max - 1);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
-	}
-	items = xcalloc(r->elements ? r->elements : 1, item_size);
-	for (size_t i = 0; i < r->elements; i++) {
-		int got;
-		if (r->element[i]->type != REDIS_REPLY_STRING)
-			continue;
-		got = load(s, r->element[i]->str, items + n * item_size, arg);
-		if (got < 0) {
-			freeReplyObject(r);
-			free(items);
-			return -1;
-		}
-		if (got == 0)
-			n++;
-	}
-	freeReplyObject(r);
-	*out = items;
-	*count = n;
-	return 0;
-}
-
-int store_take_string(redisReply *r, char *out, size_t size)
-{
-	int rc = -1;
-
-	if (r && r->type == REDIS_REPLY_STRING && r->len < size) {
-		memcpy(out, r->str, r->len + 1);
-		rc = 0;
-	} else if (r && r->type == REDIS_REPLY_NIL) {
-		rc = 1;
-	}
-	if (r)
-		freeReplyObject(r);
-	return rc;
-}

@@ -10,7 +10,16 @@
  * caller (freeReplyObject). NULL means "no answer": not connected, timed out or
  * the connection broke; store_error() says why, and store_unanswered() says
  * whether Redis may have run it anyway. A Redis error reply (REDIS_REPLY_ERROR)
- * is returned as a reply, not as NULL.
+ * is returned as a reply, not as NULL, except a replica's refusal under
+ * Sentinel (READONLY, UNBLOCKED), which ran nothing: the command is sent once
+ * more to the primary the sentinels name, else NULL with store_unanswered()
+ * untouched ("nothing was changed, try again").
+ *
+ * Sentinel (redis+sentinel://, store_sentinel.h): each connection is made to
+ * the primary the sentinels name and checked with ROLE; when the primary
+ * moves, every store drops its connection before its next command and
+ * blocked reads are cut short; during a failover commands are not sent at
+ * all (NULL, nothing changed). Redis Cluster is not supported.
  *
  * Metrics: every NULL and every error reply counts once in
  * watchkeeper_redis_errors_total, except error replies the caller names as
@@ -32,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bot/store_sentinel.h"
+
 struct store;
 
 struct store_script {
@@ -47,11 +58,33 @@ struct store_url {
 	char user[128];
 	char password[256];
 	int db;
+	/* redis+sentinel://: sentinel.n > 0, host:port is the first sentinel
+	 * (for logs) and the primary is asked of the sentinels (store_sentinel.h). */
+	struct sentinel_url sentinel;
 };
 
-/* Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
- * Returns -1 with a sentence in err (which never contains the password). */
+/* Parse redis://[user:pass@]host[:port][/db], unix:///path[?db=N] or
+ * redis+sentinel://[[user]:pass@]host:port[,host:port...]/NAME[/db] (the
+ * password there is the sentinels'). Returns -1 with a sentence in err (which
+ * never contains the password). (store_url.c) */
 int store_url_parse(const char *url, struct store_url *out, char *err, size_t errsz);
+
+/* Process-wide, set once by config_load() before any store is opened:
+ * password: Redis's (AUTH), used when the URL carries none; sentinel_password:
+ * the sentinels', used when a sentinel URL carries none; wait_replicas: how
+ * many replicas store_wait_replicas() waits for (0 = it does nothing). */
+void store_set_options(const char *password, const char *sentinel_password, int64_t wait_replicas);
+void store_url_apply_options(struct store_url *u);
+int64_t store_wait_replicas_wanted(void);
+
+/* After a write that must survive a failover (an outbox claim or sent mark, a
+ * timer claim): WAIT until redis.wait_replicas replicas have it. 0 when they
+ * do (or the option is 0); -1 when fewer acknowledged within the timeout or
+ * Redis did not answer: the write may not survive the loss of the primary,
+ * so the caller must not act on it (not send, not run) and leaves it to be
+ * taken up again. Not for a user's command: WAIT costs a round trip and up to
+ * the timeout. */
+int store_wait_replicas(struct store *s);
 
 /* Never fails: connection happens on first use. url must already be valid. */
 struct store *store_open(const char *url, int64_t timeout_ms);

@@ -122,6 +122,17 @@ static void test_errors_name_the_key(void **state)
 	load_fails_naming(path, "rotation.handoff");
 	path = write_file("{\"redis\":{\"url\":\"http://x\"}}");
 	load_fails_naming(path, "redis.url");
+	path = write_file("{\"redis\":{\"url\":\"redis+sentinel://h1,h2/\"}}");
+	load_fails_naming(path, "redis.url");
+	path = write_file("{\"redis\":{\"url\":\"redis://:a@h/0\",\"password\":\"b\"}}");
+	load_fails_naming(path, "redis.password");
+	path = write_file("{\"redis\":{\"sentinel_password\":\"b\"}}");
+	load_fails_naming(path, "redis.sentinel_password");
+	path = write_file("{\"redis\":{\"url\":\"redis+sentinel://:a@h/m\",\"sentinel_password\":\"b\"}}");
+	load_fails_naming(path, "redis.sentinel_password");
+	setenv("WK_REDIS_WAIT_REPLICAS", "17", 1);
+	load_fails_naming(NULL, "WK_REDIS_WAIT_REPLICAS");
+	unsetenv("WK_REDIS_WAIT_REPLICAS");
 	path = write_file("{\"listen\": ");
 	load_fails_naming(path, "line");
 	path = write_file("{\"log_level\":\"loud\"}");
