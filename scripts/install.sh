@@ -45,6 +45,10 @@ env_template() {
 #WK_SECRET_KEY_PREVIOUS=
 # a Redis URL with a password belongs here, not in watchkeeper.json
 #WK_REDIS_URL=redis://:password@127.0.0.1:6379/0
+# or through Redis Sentinel, with the passwords kept apart:
+#WK_REDIS_URL=redis+sentinel://host1:26379,host2:26379,host3:26379/mymaster
+#WK_REDIS_PASSWORD=
+#WK_REDIS_SENTINEL_PASSWORD=
 EOF
 }
 
