@@ -364,7 +364,6 @@ static int check_redis(const struct config *cfg, const int *from_env, char *err,
 			 key_label(from_env, "redis.sentinel_password", name, sizeof(name)));
 		return -1;
 	}
-	store_set_options(cfg->redis_password, cfg->redis_sentinel_password, cfg->redis_wait_replicas);
 	return 0;
 }
 

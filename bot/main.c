@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		tz_shutdown();
 		return EXIT_CONFIG;
 	}
+	store_set_options(cfg.redis_password, cfg.redis_sentinel_password, cfg.redis_wait_replicas);
 	if (store_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
 		fprintf(stderr, "watchkeeper: config key \"redis.url\" / WK_REDIS_URL: %s\n", err);
 		config_free(&cfg);

@@ -751,6 +751,7 @@ int operator_with_store(const char *config_path, operator_fn fn, void *arg)
 		tz_shutdown();
 		return EXIT_USAGE;
 	}
+	store_set_options(cfg.redis_password, cfg.redis_sentinel_password, cfg.redis_wait_replicas);
 	if (store_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
 		fprintf(stderr, "watchkeeper: config key \"redis.url\" / WK_REDIS_URL: %s\n", err);
 		config_free(&cfg);
