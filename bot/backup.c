@@ -64,20 +64,6 @@ static redisReply *eval(struct store *s, const char *source, size_t nkeys, char 
 	return r;
 }
 
-static int64_t redis_now_ms(struct store *s)
-{
-	redisReply *r = store_command(s, "TIME");
-	int64_t secs, us, now = -1;
-
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-	    wk_parse_i64(r->element[0]->str, 0, INT64_MAX / 1000, &secs) &&
-	    wk_parse_i64(r->element[1]->str, 0, 999999, &us))
-		now = secs * 1000 + us / 1000;
-	if (r)
-		freeReplyObject(r);
-	return now;
-}
-
 /* ======================================================== backup ==== */
 
 /* One read of a batch of keys and, for an org, its shares of the shared
@@ -530,7 +516,7 @@ static char *redis_version(struct store *s)
 static int write_all(struct store *s, struct writer *w, const char *version, char *err, size_t errsz)
 {
 	struct scan sc = { 0 };
-	int64_t now = redis_now_ms(s);
+	int64_t now = store_time_ms(s);
 	char created[32], hex[65];
 	unsigned char sum[32];
 	time_t secs;

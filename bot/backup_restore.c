@@ -91,20 +91,6 @@ static int read_line(struct reader *rd)
 	return 1;
 }
 
-static int64_t redis_now_ms(struct store *s)
-{
-	redisReply *r = store_command(s, "TIME");
-	int64_t secs, us, now = -1;
-
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-	    wk_parse_i64(r->element[0]->str, 0, INT64_MAX / 1000, &secs) &&
-	    wk_parse_i64(r->element[1]->str, 0, 999999, &us))
-		now = secs * 1000 + us / 1000;
-	if (r)
-		freeReplyObject(r);
-	return now;
-}
-
 /* ---- the first pass: check everything ---- */
 
 struct names {
@@ -475,7 +461,7 @@ int backup_restore(struct store *s, const char *path, const struct restore_opts 
 	rd.f = fopen(path, "r");
 	if (!rd.f)
 		return say(err, errsz, "cannot open %s: %s", path, strerror(errno));
-	now = redis_now_ms(s);
+	now = store_time_ms(s);
 	if (now < 0) {
 		fclose(rd.f);
 		return say(err, errsz, "cannot reach Redis: %s", store_error(s));

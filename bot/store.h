@@ -172,6 +172,9 @@ struct store_field {
  * 0 the string copied into out, 1 nil, -1 anything else (the store failed, or
  * a string that does not fit size). Frees r (which may be NULL). */
 int store_take_string(redisReply *r, char *out, size_t size);
+/* Redis's clock (TIME) in milliseconds, the one every instance agrees on; -1
+ * when Redis did not answer. One round trip. */
+int64_t store_time_ms(struct store *s);
 
 void store_hash_fields(const redisReply *pairs, const struct store_field *fields, size_t n, void *dst);
 

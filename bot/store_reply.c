@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+int64_t store_time_ms(struct store *s)
+{
+	redisReply *r = store_command(s, "TIME");
+	int64_t secs, us, now = -1;
+
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING && wk_parse_i64(r->element[0]->str, 0, INT64_MAX / 1000, &secs) &&
+	    wk_parse_i64(r->element[1]->str, 0, 999999, &us))
+		now = secs * 1000 + us / 1000;
+	if (r)
+		freeReplyObject(r);
+	return now;
+}
+
 redisReply *store_array(redisReply *r)
 {
 	if (r && r->type != REDIS_REPLY_ARRAY) {

@@ -23,15 +23,6 @@ static bool name_char(char c)
 	       c == '_' || c == '-';
 }
 
-static int copy_part(const char *p, size_t n, char *out, size_t size)
-{
-	if (n >= size)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* "host[:port]" of length n into a. */
 static int parse_addr(const char *p, size_t n, struct sentinel_addr *a)
 {
@@ -39,14 +30,14 @@ static int parse_addr(const char *p, size_t n, struct sentinel_addr *a)
 	size_t hn = colon ? (size_t)(colon - p) : n;
 	int64_t v = SENTINEL_PORT;
 
-	if (hn == 0 || copy_part(p, hn, a->host, sizeof(a->host)) < 0)
+	if (hn == 0 || wk_copy_span(p, hn, a->host, sizeof(a->host)) < 0)
 		return -1;
 	for (size_t i = 0; i < hn; i++)
 		if (!name_char(p[i]))
 			return -1;
 	if (colon) {
 		char port[8];
-		if (copy_part(colon + 1, n - hn - 1, port, sizeof(port)) < 0 || !wk_parse_i64(port, 1, 65535, &v))
+		if (wk_copy_span(colon + 1, n - hn - 1, port, sizeof(port)) < 0 || !wk_parse_i64(port, 1, 65535, &v))
 			return -1;
 	}
 	a->port = (int)v;
@@ -71,8 +62,8 @@ int sentinel_url_parse(const char *url, struct sentinel_url *out, char *err, siz
 					     "redis+sentinel://:PASSWORD@host:26379/NAME");
 			return -1;
 		}
-		if (copy_part(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
-		    copy_part(colon + 1, (size_t)(at - colon - 1), out->password, sizeof(out->password)) < 0) {
+		if (wk_copy_span(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
+		    wk_copy_span(colon + 1, (size_t)(at - colon - 1), out->password, sizeof(out->password)) < 0) {
 			snprintf(err, errsz, "Sentinel URL: user or password too long");
 			return -1;
 		}
@@ -106,7 +97,7 @@ int sentinel_url_parse(const char *url, struct sentinel_url *out, char *err, siz
 	end = strchr(name, '/');
 	if (!end)
 		end = name + strlen(name);
-	if (end == name || copy_part(name, (size_t)(end - name), out->master, sizeof(out->master)) < 0) {
+	if (end == name || wk_copy_span(name, (size_t)(end - name), out->master, sizeof(out->master)) < 0) {
 		snprintf(err, errsz, "Sentinel URL: missing or too long primary name after the sentinels, "
 				     "e.g. /mymaster");
 		goto bad;

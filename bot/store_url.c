@@ -6,15 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int url_component(const char *p, size_t n, char *out, size_t size)
-{
-	if (n >= size)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 int store_url_parse(const char *url, struct store_url *out, char *err, size_t errsz)
 {
 	memset(out, 0, sizeof(*out));
@@ -34,7 +25,7 @@ int store_url_parse(const char *url, struct store_url *out, char *err, size_t er
 		size_t n = q ? (size_t)(q - path) : strlen(path);
 		int64_t db = 0;
 
-		if (n == 0 || path[0] != '/' || url_component(path, n, out->path, sizeof(out->path)) < 0) {
+		if (n == 0 || path[0] != '/' || wk_copy_span(path, n, out->path, sizeof(out->path)) < 0) {
 			snprintf(err, errsz, "Redis URL: unix:// needs an absolute socket path, e.g. unix:///run/redis.sock");
 			return -1;
 		}
@@ -54,13 +45,13 @@ int store_url_parse(const char *url, struct store_url *out, char *err, size_t er
 	if (at) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 		if (colon) {
-			if (url_component(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
-			    url_component(colon + 1, (size_t)(at - colon - 1), out->password,
+			if (wk_copy_span(p, (size_t)(colon - p), out->user, sizeof(out->user)) < 0 ||
+			    wk_copy_span(colon + 1, (size_t)(at - colon - 1), out->password,
 					  sizeof(out->password)) < 0) {
 				snprintf(err, errsz, "Redis URL: user or password too long");
 				return -1;
 			}
-		} else if (url_component(p, (size_t)(at - p), out->password, sizeof(out->password)) < 0) {
+		} else if (wk_copy_span(p, (size_t)(at - p), out->password, sizeof(out->password)) < 0) {
 			snprintf(err, errsz, "Redis URL: password too long");
 			return -1;
 		}
@@ -70,14 +61,14 @@ int store_url_parse(const char *url, struct store_url *out, char *err, size_t er
 	size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
 	const char *colon = memchr(p, ':', hostlen);
 	size_t namelen = colon ? (size_t)(colon - p) : hostlen;
-	if (namelen == 0 || url_component(p, namelen, out->host, sizeof(out->host)) < 0) {
+	if (namelen == 0 || wk_copy_span(p, namelen, out->host, sizeof(out->host)) < 0) {
 		snprintf(err, errsz, "Redis URL: missing or too long host name");
 		return -1;
 	}
 	if (colon) {
 		char port[8];
 		int64_t v;
-		if (url_component(colon + 1, hostlen - namelen - 1, port, sizeof(port)) < 0 ||
+		if (wk_copy_span(colon + 1, hostlen - namelen - 1, port, sizeof(port)) < 0 ||
 		    !wk_parse_i64(port, 1, 65535, &v)) {
 			snprintf(err, errsz, "Redis URL: port must be 1..65535");
 			return -1;

@@ -93,6 +93,15 @@ int64_t wk_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int wk_copy_span(const char *p, size_t n, char *out, size_t size)
+{
+	if (n >= size)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
 size_t wk_strlcpy(char *dst, const char *src, size_t size)
 {
 	size_t len = strlen(src);

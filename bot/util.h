@@ -41,6 +41,9 @@ void wk_sleeper_destroy(struct wk_sleeper *s);
 /* Bounded copy that always terminates dst (when size > 0); returns strlen(src),
  * so truncation is detectable as ret >= size. */
 size_t wk_strlcpy(char *dst, const char *src, size_t size);
+/* The n bytes at p as a string in out: 0, or -1 (out untouched) when they
+ * don't fit with the NUL. For pieces of a larger text (a URL's parts). */
+int wk_copy_span(const char *p, size_t n, char *out, size_t size);
 
 /* Strict decimal parse of the whole string into [min, max]; false on any junk. */
 bool wk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
