@@ -245,11 +245,18 @@ def _():
             def victim_holds():
                 ids = w.r("ZRANGE", "wk:{timers}:leased", "0", "-1")
                 return [t for t in ids if victim_pid in (w.r("HGET", "wk:{timers}:t:" + t, "lease_owner") or "")]
-            check(harness.wait_until(lambda: victim_holds(), 10, 0.001), "the victim never held a timer")
+            # Freeze the victim while it holds leases, so the kill finds some held: between
+            # seeing a lease and a kill it may otherwise finish its last batch.
+            for _ in range(20):
+                check(harness.wait_until(lambda: victim_holds(), 10, 0.001), "the victim never held a timer")
+                w.daemon.signal(signal.SIGSTOP)
+                held = victim_holds()
+                if held:
+                    break
+                w.daemon.signal(signal.SIGCONT)
             w.daemon.proc.kill()
             w.daemon.proc.wait()
             t_kill = time.monotonic()
-            held = victim_holds()
             other.signal(signal.SIGCONT)
             check(held, "nothing was leased to the victim when it died")
             ok = harness.wait_until(lambda: w.r("ZCARD", "wk:{timers}:leased") == 0 and
