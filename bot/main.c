@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"       watchkeeper manifest slack [--socket-mode] [-c FILE]\n"
 	"       watchkeeper --version | --help\n"
 	"\n"
-	"An on-call chat-ops bot for Slack (and a console to try it locally).\n"
+	"An on-call chat-ops bot for Slack and Microsoft Teams (and a console to try it locally).\n"
 	"With WK_SLACK_APP_TOKEN (xapp-...) it dials Slack over Socket Mode: no public URL needed.\n"
 	"\n"
 	"  -c, --config FILE   JSON config (see config/README.md); WK_* environment\n"

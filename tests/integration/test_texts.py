@@ -177,11 +177,13 @@ def _(w):
     check_re(r"WK_ROTATION_HANDOFF.*\"mon 09:00\"", err, "error names the key and the short form")
 
 
-@test("--help says only what exists (no Teams) and how to reach make run's Redis")
+@test("--help says what exists (Slack and Teams, the operator tools) and how to reach make run's Redis")
 def _(w):
     rc, out, err = run_cli(["--help"], env_for(w))
     check_eq(rc, 0, "exit code")
-    check("Teams" not in out, "--help claims Teams: %r" % out)
+    check_re(r"Slack and Microsoft Teams", out, "--help names both platforms")
+    for tool in ("secrets rotate", "backup FILE", "restore FILE", "manifest slack [--socket-mode]"):
+        check(tool in out, "--help does not name `%s`: %r" % (tool, out))
     check_re(r"WK_REDIS_URL", out, "--help names WK_REDIS_URL for the operator commands")
 
 
