@@ -392,7 +392,10 @@ static int queue_groups(struct store *s, const struct backup_args *groups, char 
 	if (r)
 		freeReplyObject(r);
 	for (size_t i = 0; exists && i < groups->n && rc == 0;) {
-		size_t n = (size_t)atoi(groups->v[i]);
+		int64_t n = 0;
+		/* Each command is its argument count, then its arguments (backup_args_end()). */
+		if (!wk_parse_i64(groups->v[i], 1, (int64_t)(groups->n - i - 1), &n))
+			return say(err, errsz, "cannot create the notification queue's group: malformed command list");
 		r = store_commandargv_expecting(s, STORE_EXPECT("BUSYGROUP"), (int)n, (const char **)groups->v + i + 1,
 						groups->len + i + 1);
 		if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0))
@@ -400,7 +403,7 @@ static int queue_groups(struct store *s, const struct backup_args *groups, char 
 				 r ? r->str : store_error(s));
 		if (r)
 			freeReplyObject(r);
-		i += n + 1;
+		i += (size_t)n + 1;
 	}
 	return rc;
 }

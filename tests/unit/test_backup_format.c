@@ -36,7 +36,7 @@ static void cmds_text(const struct backup_args *a, char *out, size_t size)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < a->n;) {
-		size_t n = (size_t)atoi(a->v[i]);
+		size_t n = (size_t)strtoul(a->v[i], NULL, 10);
 		for (size_t k = 1; k <= n; k++)
 			used += (size_t)snprintf(out + used, size - used, "%s%s", k == 1 ? (i ? " | " : "") : " ",
 						 a->v[i + k]);
