@@ -4,24 +4,12 @@
 #include "bot/util.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_ALERTS 1000		/* members of alerts[] looked at for the set's hash */
-
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A string member, or NULL (absent, or not a string). */
 static const char *sget(const json_t *obj, const char *key)
@@ -139,13 +127,13 @@ static int parse_am(const json_t *root, bool grafana, struct alert *a, char *why
 	size_t firing, resolved;
 
 	if (!gk || !gk[0])
-		return fail(why, whysize, "missing groupKey (a string)");
+		return wk_fail(why, whysize, "missing groupKey (a string)");
 	if (!status || (strcmp(status, "firing") != 0 && strcmp(status, "resolved") != 0))
-		return fail(why, whysize, "missing status (firing or resolved)");
+		return wk_fail(why, whysize, "missing status (firing or resolved)");
 	if (!json_is_array(alerts))
-		return fail(why, whysize, "missing alerts (an array)");
+		return wk_fail(why, whysize, "missing alerts (an array)");
 	if (labels && !json_is_object(labels))
-		return fail(why, whysize, "commonLabels is not an object");
+		return wk_fail(why, whysize, "commonLabels is not an object");
 	a->action = strcmp(status, "resolved") == 0 ? ALERT_RESOLVE : ALERT_TRIGGER;
 	dedup_set(a, grafana ? "gf:" : "am:", gk);
 	a->severity = alert_severity_label(sget(labels, "severity") ? sget(labels, "severity")
@@ -174,9 +162,9 @@ static int parse_sentry(const json_t *root, const char *resource, struct alert *
 	const char *action = sget(root, "action");
 
 	if (!json_is_object(data))
-		return fail(why, whysize, "missing data (an object)");
+		return wk_fail(why, whysize, "missing data (an object)");
 	if (!action)
-		return fail(why, whysize, "missing action");
+		return wk_fail(why, whysize, "missing action");
 	if (resource && strcmp(resource, "issue") == 0) {
 		const json_t *issue = json_object_get(data, "issue");
 		const char *id = sget(issue, "id");
@@ -185,7 +173,7 @@ static int parse_sentry(const json_t *root, const char *resource, struct alert *
 			return 0;
 		}
 		if (!id || !id[0])
-			return fail(why, whysize, "missing data.issue.id");
+			return wk_fail(why, whysize, "missing data.issue.id");
 		a->action = ALERT_RESOLVE;
 		dedup_set(a, "sentry:", id);
 		return 0;
@@ -199,9 +187,9 @@ static int parse_sentry(const json_t *root, const char *resource, struct alert *
 	const char *rule = sget(data, "triggered_rule");
 
 	if (!json_is_object(ev))
-		return fail(why, whysize, "missing data.event (an object)");
+		return wk_fail(why, whysize, "missing data.event (an object)");
 	if (!id || !id[0])
-		return fail(why, whysize, "missing data.event.issue_id");
+		return wk_fail(why, whysize, "missing data.event.issue_id");
 	a->action = ALERT_TRIGGER;
 	dedup_set(a, "sentry:", id);
 	a->severity = alert_severity_sentry(sget(ev, "level"));
@@ -222,20 +210,20 @@ static int parse_generic(const json_t *root, struct alert *a, char *why, size_t 
 	struct buf b = BUF_INIT(INCIDENT_TEXT_MAX * 4);
 
 	if (action && strcmp(action, "trigger") != 0 && strcmp(action, "resolve") != 0)
-		return fail(why, whysize, "action must be trigger or resolve");
+		return wk_fail(why, whysize, "action must be trigger or resolve");
 	a->action = action && strcmp(action, "resolve") == 0 ? ALERT_RESOLVE : ALERT_TRIGGER;
 	if (json_object_get(root, "dedup_key") && !key)
-		return fail(why, whysize, "dedup_key must be a string");
+		return wk_fail(why, whysize, "dedup_key must be a string");
 	if (a->action == ALERT_RESOLVE && (!key || !key[0]))
-		return fail(why, whysize, "missing dedup_key (resolve needs the key the alert was sent with)");
+		return wk_fail(why, whysize, "missing dedup_key (resolve needs the key the alert was sent with)");
 	if (a->action == ALERT_TRIGGER && (!summary || !summary[0]))
-		return fail(why, whysize, "missing summary (a non-empty string)");
+		return wk_fail(why, whysize, "missing summary (a non-empty string)");
 	if (sev && incident_severity_parse(sev) < 0)
-		return fail(why, whysize, "severity must be critical, error, warning or info");
+		return wk_fail(why, whysize, "severity must be critical, error, warning or info");
 	if (json_object_get(root, "service") && !svc)
-		return fail(why, whysize, "service must be a string");
+		return wk_fail(why, whysize, "service must be a string");
 	if (links && !json_is_array(links))
-		return fail(why, whysize, "links must be an array");
+		return wk_fail(why, whysize, "links must be an array");
 	a->severity = sev ? (enum incident_severity)incident_severity_parse(sev) : SEV_ERROR;
 	text_copy(a->summary, sizeof(a->summary), summary ? summary : "");
 	text_copy(a->service, sizeof(a->service), svc ? svc : "");
@@ -300,10 +288,10 @@ int alert_parse(enum integration_source src, const char *body, size_t len, const
 	why[0] = '\0';
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
 	if (!root)
-		return fail(why, whysize, "not JSON: %.80s (line %d)", err.text, err.line);
+		return wk_fail(why, whysize, "not JSON: %.80s (line %d)", err.text, err.line);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return fail(why, whysize, "the body is not a JSON object");
+		return wk_fail(why, whysize, "the body is not a JSON object");
 	}
 	rc = parsers[src >= 0 && src < SRC_COUNT ? src : SRC_GENERIC](root, resource, out, why, whysize);
 	json_decref(root);

@@ -10,7 +10,6 @@
 #include <openssl/param_build.h>
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,19 +38,6 @@ struct teams_keys {
 	size_t count;
 	struct teams_key key[];
 };
-
-static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !size)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- strict base64url (RFC 7515 2: no padding, no whitespace) ---- */
 
@@ -141,17 +127,17 @@ static json_t *load_object(const char *s, size_t n, char *err, size_t errsize)
 	json_t *j;
 
 	if (!depth_ok(s, n)) {
-		fail(err, errsize, "JSON nested deeper than %d", JSON_MAX_DEPTH);
+		wk_fail(err, errsize, "JSON nested deeper than %d", JSON_MAX_DEPTH);
 		return NULL;
 	}
 	j = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		fail(err, errsize, "not JSON: %.80s (line %d)", jerr.text, jerr.line);
+		wk_fail(err, errsize, "not JSON: %.80s (line %d)", jerr.text, jerr.line);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		fail(err, errsize, "not a JSON object");
+		wk_fail(err, errsize, "not a JSON object");
 		return NULL;
 	}
 	return j;
@@ -276,7 +262,7 @@ struct teams_keys *teams_keys_parse(const char *jwks_json, size_t len, char *err
 	size_t i;
 
 	if (len > TEAMS_KEYS_MAX_JSON) {
-		fail(err, errsize, "JWK Set larger than %d bytes", TEAMS_KEYS_MAX_JSON);
+		wk_fail(err, errsize, "JWK Set larger than %d bytes", TEAMS_KEYS_MAX_JSON);
 		return NULL;
 	}
 	root = load_object(jwks_json, len, err, errsize);
@@ -284,7 +270,7 @@ struct teams_keys *teams_keys_parse(const char *jwks_json, size_t len, char *err
 		return NULL;
 	arr = json_object_get(root, "keys");
 	if (!json_is_array(arr)) {
-		fail(err, errsize, "no \"keys\" array");
+		wk_fail(err, errsize, "no \"keys\" array");
 		goto out;
 	}
 	ks = xcalloc(1, sizeof(*ks) + TEAMS_KEYS_MAX * sizeof(ks->key[0]));
@@ -295,7 +281,7 @@ struct teams_keys *teams_keys_parse(const char *jwks_json, size_t len, char *err
 			add_key(ks, jk);
 	}
 	if (ks->count == 0) {
-		fail(err, errsize, "no usable RSA signing key among %zu keys", json_array_size(arr));
+		wk_fail(err, errsize, "no usable RSA signing key among %zu keys", json_array_size(arr));
 		keys_destroy(ks);
 		ks = NULL;
 		goto out;
@@ -334,9 +320,9 @@ static int copy_out(char *dst, size_t size, const char *src, const char *what, c
 		    size_t errsize)
 {
 	if (!src || !*src)
-		return fail(err, errsize, "no \"%s\" string", what);
+		return wk_fail(err, errsize, "no \"%s\" string", what);
 	if (wk_strlcpy(dst, src, size) >= size)
-		return fail(err, errsize, "\"%s\" longer than %zu bytes", what, size - 1);
+		return wk_fail(err, errsize, "\"%s\" longer than %zu bytes", what, size - 1);
 	return 0;
 }
 
@@ -361,7 +347,7 @@ int teams_openid_parse(const char *json, size_t len, char *jwks_uri, size_t usiz
 	size_t i;
 
 	if (len > TEAMS_KEYS_MAX_JSON) {
-		fail(err, errsize, "OpenID metadata larger than %d bytes", TEAMS_KEYS_MAX_JSON);
+		wk_fail(err, errsize, "OpenID metadata larger than %d bytes", TEAMS_KEYS_MAX_JSON);
 		goto out;
 	}
 	root = load_object(json, len, err, errsize);
@@ -371,7 +357,7 @@ int teams_openid_parse(const char *json, size_t len, char *jwks_uri, size_t usiz
 	/* The key set decides what we trust: never fetch it in the clear, except
 	 * from this machine (a test's identity provider on loopback). */
 	if (uri && strncmp(uri, "https://", 8) != 0 && !loopback_http(uri)) {
-		fail(err, errsize, "jwks_uri is not https://");
+		wk_fail(err, errsize, "jwks_uri is not https://");
 		goto out;
 	}
 	if (copy_out(jwks_uri, usize, uri, "jwks_uri", err, errsize) ||
@@ -383,7 +369,7 @@ int teams_openid_parse(const char *json, size_t len, char *jwks_uri, size_t usiz
 			if (json_is_string(v) && strcmp(json_string_value(v), "RS256") == 0)
 				rs256 = true;
 		if (!rs256) {
-			fail(err, errsize, "id_token_signing_alg_values_supported lacks RS256");
+			wk_fail(err, errsize, "id_token_signing_alg_values_supported lacks RS256");
 			goto out;
 		}
 	}

@@ -6,7 +6,6 @@
 #include "bot/util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +21,6 @@
 #define GLOBAL_BATCH 200
 /* Org key families left out: short-lived marks and caches (see backup.h). */
 static const char *const skipped_suffixes[] = { "replay:", "slack_event:", "dm:" };
-
-static int say(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* EVAL with binary-safe keys and arguments (store_script's are C strings). */
 static redisReply *eval(struct store *s, const char *source, size_t nkeys, char **keys, const size_t *klen,
@@ -367,7 +355,7 @@ static int timer_orgs(struct store *s, struct scan *sc, char **keys, size_t *len
 	redisReply *r = eval(s, timer_orgs_lua, n, keys, lens, 0, NULL, NULL);
 
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-		int rc = say(err, errsz, "cannot read the timers: %s",
+		int rc = wk_fail(err, errsz, "cannot read the timers: %s",
 			     r && r->type == REDIS_REPLY_ERROR ? r->str : store_error(s));
 		if (r)
 			freeReplyObject(r);
@@ -395,7 +383,7 @@ static int scan_all(struct store *s, struct scan *sc, char *err, size_t errsz)
 		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !is_str(r->element[0])) {
 			if (r)
 				freeReplyObject(r);
-			return say(err, errsz, "cannot list the keys: %s", store_error(s));
+			return wk_fail(err, errsz, "cannot list the keys: %s", store_error(s));
 		}
 		wk_strlcpy(cursor, r->element[0]->str, sizeof(cursor));
 		for (size_t i = 0; i < r->element[1]->elements && rc == 0; i++) {
@@ -429,7 +417,7 @@ static int scan_all(struct store *s, struct scan *sc, char *err, size_t errsz)
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
 		if (r)
 			freeReplyObject(r);
-		return say(err, errsz, "cannot read %s: %s", BACKUP_ORGS_KEY, store_error(s));
+		return wk_fail(err, errsz, "cannot read %s: %s", BACKUP_ORGS_KEY, store_error(s));
 	}
 	freeReplyObject(r);
 	qsort(sc->v, sc->n, sizeof(*sc->v), found_cmp);
@@ -461,7 +449,7 @@ static int read_batch(struct store *s, struct writer *w, const struct scan *sc, 
 	}
 	r = eval(s, read_lua, n, keys, lens, nargs, args, NULL);
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != (org ? 4u : 1u)) {
-		rc = say(err, errsz, "cannot read %s%s: %s", org ? "org " : "global keys", org ? org : "",
+		rc = wk_fail(err, errsz, "cannot read %s%s: %s", org ? "org " : "global keys", org ? org : "",
 			 r && r->type == REDIS_REPLY_ERROR ? r->str : store_error(s));
 	} else {
 		key_lines(w, org, r->element[0], org ? &w->st->keys : &w->st->globals);
@@ -524,7 +512,7 @@ static int write_all(struct store *s, struct writer *w, const char *version, cha
 	int rc = 0;
 
 	if (now < 0)
-		return say(err, errsz, "cannot reach Redis: %s", store_error(s));
+		return wk_fail(err, errsz, "cannot reach Redis: %s", store_error(s));
 	secs = (time_t)(now / 1000);
 	gmtime_r(&secs, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -581,26 +569,26 @@ int backup_write(struct store *s, const char *path, const char *version, struct 
 	memset(st, 0, sizeof(*st));
 	if (!w.md || !EVP_DigestInit_ex(w.md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(w.md);
-		return say(err, errsz, "cannot start SHA-256");
+		return wk_fail(err, errsz, "cannot start SHA-256");
 	}
 	if (to_stdout) {
 		w.f = stdout;
 	} else if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp) ||
 		   !(w.f = fopen(tmp, "wx"))) {
 		EVP_MD_CTX_free(w.md);
-		return say(err, errsz, "cannot create %s.partial: %s", path,
+		return wk_fail(err, errsz, "cannot create %s.partial: %s", path,
 			   errno == EEXIST ? "it exists (another backup running? remove it if not)" : strerror(errno));
 	}
 	rc = write_all(s, &w, version, err, errsz);
 	EVP_MD_CTX_free(w.md);
 	if (rc == 0 && (w.failed || fflush(w.f) != 0 || (!to_stdout && fsync(fileno(w.f)) != 0)))
-		rc = say(err, errsz, "cannot write %s: %s", to_stdout ? "stdout" : tmp, strerror(errno));
+		rc = wk_fail(err, errsz, "cannot write %s: %s", to_stdout ? "stdout" : tmp, strerror(errno));
 	if (to_stdout)
 		return rc;
 	if (fclose(w.f) != 0 && rc == 0)
-		rc = say(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+		rc = wk_fail(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, path) != 0)
-		rc = say(err, errsz, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		rc = wk_fail(err, errsz, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	return rc;

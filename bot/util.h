@@ -44,6 +44,9 @@ size_t wk_strlcpy(char *dst, const char *src, size_t size);
 /* The n bytes at p as a string in out: 0, or -1 (out untouched) when they
  * don't fit with the NUL. For pieces of a larger text (a URL's parts). */
 int wk_copy_span(const char *p, size_t n, char *out, size_t size);
+/* Format why into err (size bytes) and return -1: "return wk_fail(err, size,
+ * ...)" for functions that fail with a sentence. err may be NULL (no sentence wanted). */
+int wk_fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict decimal parse of the whole string into [min, max]; false on any junk. */
 bool wk_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
