@@ -641,9 +641,14 @@ bool http_call_finish(struct http_call *call, struct http_response *resp)
 	done->resp = *resp;
 	memset(resp, 0, sizeof(*resp));
 	pthread_mutex_lock(&srv.lock);
+	/* Only the first answer of a batch wakes the loop: the others find the
+	 * wake pending (lws reads the eventfd before the callback, which then
+	 * takes the whole list), so a busy loop gets one eventfd write and one
+	 * poll return per batch, not per request. */
+	bool wake = srv.done_head == NULL;
 	done->next = srv.done_head;
 	srv.done_head = done;
-	if (srv.ctx)	/* under the lock: the context may be going away */
+	if (wake && srv.ctx)	/* under the lock: the context may be going away */
 		lws_cancel_service(srv.ctx);
 	pthread_mutex_unlock(&srv.lock);
 	call_release(call);

@@ -126,7 +126,8 @@ static const struct store_script org_touch_script = {
 	"local o = redis.call('HMGET', KEYS[1], 'id', 'mode', 'suspended', 'tz', 'audit_tip', 'linked_to')\n"
 	/* A Teams tenant linked to an org of another platform keeps only this. */
 	"if o[6] then return {'linked', o[6]} end\n"
-	"local created = 0\n"
+	/* Strings, not numbers: Lua formats a number with sprintf. */
+	"local created = '0'\n"
 	"if not o[1] and redis.call('EXISTS', KEYS[1]) == 0 then\n"
 	"  local org = string.match(KEYS[1], '^wk:{(.*)}:org$')\n"
 	"  local platform, external = string.match(org, '^([^:]+):(.*)$')\n"
@@ -141,7 +142,7 @@ static const struct store_script org_touch_script = {
 	"  redis.call('HSET', p .. 'team_names', 'default', 'default')\n"
 	"  redis.call('SADD', p .. 'team:default', user)\n"
 	"  o = {org, 'solo', false, false, false}\n"
-	"  created = 1\n"
+	"  created = '1'\n"
 	"end\n"
 	"local m = redis.call('HMGET', KEYS[2], 'role', 'placeholder', 'tz', 'platform')\n"
 	/* Someone known on the org's other platform (a Teams user matched to a
@@ -165,7 +166,7 @@ static const struct store_script org_touch_script = {
 	"local tz = m[3]\n"
 	"if not tz or tz == '' then tz = o[4] or '' end\n"
 	/* Only a non-member may be someone invited by email. */
-	"local invited = 0\n"
+	"local invited = '0'\n"
 	"if role == '' then invited = redis.call('HLEN', p .. 'invited_emails') end\n"
 	"local tip, same, plan = o[5] or '', '', nil\n"
 	"if ARGV[3] ~= '' then\n"
@@ -203,7 +204,7 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		      const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre)
 {
-	char k[3][192], now[24], expires[24] = "", from[24] = "";
+	char k[3][192], now[24], expires[24] = "", from[24] = "", replay[ORG_REPLAY_ID_LEN + 1] = "";
 	redisReply *r;
 	int rc = -1, nkeys = 2;
 
@@ -219,6 +220,7 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		if (org_key(k[2], sizeof(k[2]), org_id, "replay:%lld", (long long)minute) < 0)
 			return -1;
 		snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
+		wk_strlcpy(replay, replay_id, sizeof(replay));
 		nkeys = 3;
 	}
 	if (pre) {
@@ -229,7 +231,7 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 	}
 	const char *keys[] = { k[0], k[1], k[2] };
 	const char *args[] = { user_id, now, pre ? pre->team : "", from, pre && pre->stamp ? pre->stamp : "",
-			       platform ? platform : "", expires, replay_id ? replay_id : "" };
+			       platform ? platform : "", expires, replay };
 	/* Without a replay id its two go unsent. */
 	const int nargs = nkeys == 3 ? (int)ARRAY_LEN(args) : (int)ARRAY_LEN(args) - 2;
 	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);

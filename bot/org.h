@@ -65,11 +65,15 @@ struct org_view {
  * external id come from org_id, see org_id_make()), then report the caller's
  * standing. One atomic step (one round trip).
  *
- * replay_id (may be NULL or ""): the request's one-delivery id. In the same
- * step, before anything else, it is added to the set wk:{org}:replay:<minute>
+ * replay_id (may be NULL or ""): the request's one-delivery id, a SHA-256 in
+ * hex (a signature or a digest). In the same step, before anything else, its
+ * first ORG_REPLAY_ID_LEN digits are added to the set wk:{org}:replay:<minute>
  * of the minute its replay_ttl_ms ends in (the set expires at that minute's
- * end, and also holds "", which marks it as already given its expiry); when it was there already the request is a replay: nothing is written
- * and ORG_REPLAYED is returned (out untouched).
+ * end, and also holds "", which marks it as already given its expiry); when
+ * they were there already the request is a replay: nothing is written and
+ * ORG_REPLAYED is returned (out untouched). 128 bits keep a collision out of
+ * reach at any request rate, and half the digits halve what the set costs
+ * Redis per request (memory, hashing) on the hot path.
  * A Teams tenant linked to an existing org (org_link_redeem()) holds nothing
  * but that link: then ORG_LINKED, with the org in out->linked_to, and the
  * caller runs the request there. A caller who is not a member but an alias
@@ -77,6 +81,7 @@ struct org_view {
  * platform (the request's) becomes the member's when it differs: "chat"
  * reaches a person on both platforms where they wrote last.
  * Returns 0, ORG_REPLAYED, ORG_LINKED, or -1 when the store failed. */
+#define ORG_REPLAY_ID_LEN 32
 #define ORG_REPLAYED 1
 #define ORG_LINKED 2
 int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,

@@ -262,9 +262,11 @@ int workers_submit(enum work_class cls, const char *key, job_fn fn, void *arg)
 	if (!l->in_ring)
 		ring_push(&pool.classes[cls], l);
 	pool.queued++;
-	if (l->running < pool.per_key && pool.classes[cls].running < pool.per_class)
-		pthread_cond_signal(&pool.cond);
+	bool startable = l->running < pool.per_key && pool.classes[cls].running < pool.per_class;
 	pthread_mutex_unlock(&pool.lock);
+	/* After the unlock: a worker woken under it would wake only to wait for it. */
+	if (startable)
+		pthread_cond_signal(&pool.cond);
 	return 0;
 }
 

@@ -22,7 +22,8 @@
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
 # WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_ROUNDS (default 3),
 # WK_BENCH_PERF=FILE (perf record the daemon's c=64 runs into FILE; WK_BENCH_PERF_OPTS, default
-# "-F 4000 -g").
+# "-F 4000 -g"); WK_BENCH_PERF_REDIS=FILE (perf record Redis during the Redis floor's and the
+# daemon's c=64 runs into FILE.redis and FILE.daemon).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench_common.sh   # BIN, CONFIG, DIR
@@ -70,8 +71,13 @@ measure() {
 		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
+	if [ -n "${WK_BENCH_PERF_REDIS:-}" ] && [ "$c" = "$big" ] && [ "$name" != bare ]; then
+		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$(bench_redis_pid "$rsock")" \
+			-o "$WK_BENCH_PERF_REDIS.$name" >/dev/null 2>&1 &
+		perf_pid="$perf_pid $!"
+	fi
 	bench_wrk "$c" "$url" scripts/bench_oncall.lua "$DIR/wrk-$name-c$c.txt"
-	[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+	[ -z "$perf_pid" ] || { kill -INT $perf_pid; wait $perf_pid || true; }
 	t1=$(bench_cpu_ticks "$pid"); r1=$(bench_redis_stats "$rsock"); x1=$(bench_ctx_switches "$pid")
 	[ "$W_BAD" = 0 ] || { bad=1; echo "bench.sh: $name c=$c: $W_BAD non-2xx or socket errors" >&2; }
 	kill -0 "$pid" 2>/dev/null || { echo "bench.sh: $name died during the run" >&2; exit 1; }
@@ -99,7 +105,7 @@ start_floor() {
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
 
-bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log"
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log" ${WK_BENCH_DAEMON_ENV:-}
 daemon_pid=$DAEMON_PID base=$BASE
 URL[daemon]=$base/slack/commands
 

@@ -160,6 +160,11 @@ bench_redis_stats() {
 		END { printf "%.6f %d %d\n", cpu, reads, calls }'
 }
 
+# bench_redis_pid SOCKET: the pid of the Redis listening on SOCKET.
+bench_redis_pid() {
+	redis-cli -s "$1" INFO server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }'
+}
+
 # bench_wrk CONNS URL LUA OUT: one wrk run (--latency, $DURATION), its output kept in OUT;
 # sets W_RPS, W_P50, W_P99 (ms), W_REQS, W_BAD (non-2xx responses + socket errors).
 bench_wrk() {

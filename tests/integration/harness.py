@@ -215,7 +215,7 @@ class Resp:
         handoff sweep timer (BACKGROUND_TIMERS), which the engine arms by itself shortly
         after start and re-arms when it fires, whatever a test does, the notification queue's
         stream (trimmed on the daemon's own schedule), and the replay records
-        (wk:{org}:replay:<minute>, sets of the signatures of signed requests received,
+        (wk:{org}:replay:<minute>, sets of the signatures (their first 32 digits) of signed requests received,
         expiring after the minute their 300 s window ends in). "Nothing written" comparisons
         are about state, and must not depend on when the sweep runs or on the request that was
         refused being recorded as received."""
