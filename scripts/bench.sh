@@ -20,8 +20,10 @@
 # Logs and wrk output: build/bench/. Another load on the machine skews the figures, so it
 # waits while scripts/test.sh runs (WK_BENCH_NOWAIT=1: don't).
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
-# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_ROUNDS (default 3),
-# WK_BENCH_PERF=FILE (perf record the daemon's c=64 runs into FILE; WK_BENCH_PERF_OPTS, default
+# WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_DAEMON_ENV (more
+# VAR=VALUE settings for the daemon), WK_BENCH_ROUNDS (default 3),
+# WK_BENCH_PERF=FILE (perf record the daemon's c=64 runs into FILE, the Redis floor's into
+# FILEredis; WK_BENCH_PERF_OPTS, default
 # "-F 4000 -g"); WK_BENCH_PERF_REDIS=FILE (perf record Redis during the Redis floor's and the
 # daemon's c=64 runs into FILE.redis and FILE.daemon).
 set -euo pipefail
@@ -67,8 +69,9 @@ measure() {
 	local name=$1 pid=$2 url=$3 c=$4 key=$5 t0 t1 r0 r1 x0 x1 perf_pid=
 	bench_slack_sign "$SECRET" "$TEAM" U0BENCH1 ""   # fresh timestamp for each run
 	t0=$(bench_cpu_ticks "$pid"); r0=$(bench_redis_stats "$rsock"); x0=$(bench_ctx_switches "$pid")
-	if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" = daemon ] && [ "$c" = "$big" ]; then
-		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF" >/dev/null 2>&1 &
+	if [ -n "${WK_BENCH_PERF:-}" ] && [ "$name" != bare ] && [ "$c" = "$big" ]; then
+		perf record ${WK_BENCH_PERF_OPTS:--F 4000 -g} -p "$pid" -o "$WK_BENCH_PERF${name/#daemon/}" \
+			>/dev/null 2>&1 &
 		perf_pid=$!
 	fi
 	if [ -n "${WK_BENCH_PERF_REDIS:-}" ] && [ "$c" = "$big" ] && [ "$name" != bare ]; then
@@ -105,7 +108,13 @@ start_floor() {
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
 
-bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log" ${WK_BENCH_DAEMON_ENV:-}
+# The load comes from one workspace, so the daemon runs as a one-workspace deployment does
+# (README, config/README.md): workers_max_per_org = workers - 1. With the default (half the
+# workers, fairness between workspaces) this one org would run on 2 of its 4 workers while
+# the floors use all 4. Commands still run on at most 3: each class of work leaves one worker
+# for the others, so the floors (4 at once) have the edge in concurrency.
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log" WK_WORKERS=4 WK_WORKERS_MAX_PER_ORG=3 \
+	${WK_BENCH_DAEMON_ENV:-}
 daemon_pid=$DAEMON_PID base=$BASE
 URL[daemon]=$base/slack/commands
 
@@ -187,6 +196,7 @@ for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
 echo
 echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; c=$big: median of $ROUNDS rounds, per request; floors with $WORKERS workers"
+echo "hotpath: the daemon: 4 workers, one workspace's workers_max_per_org=3; commands run on at most 3 at once"
 printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds cs peak_MB
 for name in bare redis daemon; do
 	row=""
