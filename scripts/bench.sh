@@ -108,13 +108,15 @@ start_floor() {
 start_floor bare
 start_floor redis --evalsha --redis "$redis_url"
 
-# The load comes from one workspace, so the daemon runs as a one-workspace deployment does
-# (README, config/README.md): workers_max_per_org = workers - 1. With the default (half the
-# workers, fairness between workspaces) this one org would run on 2 of its 4 workers while
-# the floors use all 4. Commands still run on at most 3: each class of work leaves one worker
-# for the others, so the floors (4 at once) have the edge in concurrency.
-bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log" WK_WORKERS=4 WK_WORKERS_MAX_PER_ORG=3 \
-	${WK_BENCH_DAEMON_ENV:-}
+# The floors run every request on any of their $WORKERS workers. The daemon runs commands on
+# at most workers - 1 (each class of work leaves one worker for clicks, feeds and webhooks) and
+# one workspace on at most workers_max_per_org (default half the workers, for fairness between
+# workspaces); with its defaults the bench's one workspace would get 2 workers against the
+# floors' 4, and Redis would see fewer requests at once (more sleeps and wake-ups per request).
+# So the daemon gets one worker more than the floors and the one-workspace setting the README
+# gives: commands run on $WORKERS workers at once, as the floors' requests do.
+bench_start_daemon "$redis_url" "$SECRET" "$DIR/daemon.log" WK_WORKERS=$((WORKERS + 1)) \
+	WK_WORKERS_MAX_PER_ORG="$WORKERS" 	${WK_BENCH_DAEMON_ENV:-}
 daemon_pid=$DAEMON_PID base=$BASE
 URL[daemon]=$base/slack/commands
 
@@ -196,7 +198,7 @@ for c in $CONNS; do cols+=$(printf ' %9s %7s' "c=$c:req/s" p99_ms); done
 big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
 echo
 echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; c=$big: median of $ROUNDS rounds, per request; floors with $WORKERS workers"
-echo "hotpath: the daemon: 4 workers, one workspace's workers_max_per_org=3; commands run on at most 3 at once"
+echo "hotpath: the daemon: $((WORKERS + 1)) workers, workers_max_per_org=$WORKERS: commands run on $WORKERS at once, like the floors"
 printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds cs peak_MB
 for name in bare redis daemon; do
 	row=""
