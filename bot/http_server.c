@@ -664,6 +664,16 @@ static void drain_completions(void)
 	list = srv.done_head;
 	srv.done_head = NULL;
 	pthread_mutex_unlock(&srv.lock);
+	/* Pushed newest first: answer the oldest first, so that under load the
+	 * request that waited longest is not also the one written last. */
+	struct completion *oldest_first = NULL;
+	while (list) {
+		struct completion *next = list->next;
+		list->next = oldest_first;
+		oldest_first = list;
+		list = next;
+	}
+	list = oldest_first;
 	while (list) {
 		struct completion *d = list;
 		struct http_session *s = table_find(d->id);
