@@ -606,7 +606,8 @@ static void mark_envelope(struct request *r, const char *kind, const char *const
 	crypto_sha256(buf_cstr(&key), key.len, h);
 	buf_free(&key);
 	crypto_hex(h, sizeof(h), r->replay_id);
-	r->replay_until = (long long)time(NULL) + SLACK_SOCKET_REPLAY_S;
+	r->replay_until = (long long)(wk_now_ms() / 1000) + SLACK_SOCKET_REPLAY_S;
+	r->replay_own_key = true;	/* counted from its arrival: see request.h */
 }
 
 int slack_envelope_command(const struct config *cfg, json_t *payload, uint64_t ack, char *err, size_t errsz)

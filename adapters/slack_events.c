@@ -73,6 +73,7 @@ static void mark_delivery(struct request *r, const char *event_id)
 	crypto_sha256(both, n > 0 ? (size_t)n : 0, d);
 	crypto_hex(d, sizeof(d), r->replay_id);
 	r->replay_until = (long long)(wk_now_ms() / 1000 + MENTION_REPLAY_S);
+	r->replay_own_key = true;	/* counted from its arrival: see request.h */
 }
 
 static bool on_mention(struct worker *w, struct slack_event *ev)

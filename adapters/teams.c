@@ -562,6 +562,7 @@ static void mark_delivery(struct request *r, const char *activity_id, const char
 	crypto_sha256(both, n > 0 ? (size_t)n : 0, d);
 	crypto_hex(d, sizeof(d), r->replay_id);
 	r->replay_until = (long long)exp;
+	r->replay_own_key = true;	/* the token's expiry, not the activity's: see request.h */
 }
 
 enum route_result teams_route_messages(struct http_request *req, struct http_response *resp)

@@ -659,8 +659,9 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	int64_t cached_from = 0;
 	if (preload)
 		cached = schedule_cache_get(env->schedules, org_id, pre.team, &pre.stamp, &cached_from);
-	touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), req->replay_id,
-				    replay_ttl_ms, ctx.now_ms,
+	const struct org_replay replay = { req->replay_id, replay_ttl_ms, req->replay_own_key };
+	touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), &replay,
+				    ctx.now_ms,
 				    &view, preload ? &pre : NULL);
 	if (preload && touched == 0 && preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
 		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));

@@ -95,13 +95,14 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 
 static const struct store_script org_touch_script = {
 	"org_touch",
-	/* KEYS: org, member:<user>[, replay:<minute>]; every other key is made
+	/* KEYS: org, member:<user>[, replay:<minute> or replay:<id>]; every other key is made
 	 * from the prefix (same slot), and what only a new org needs (its id,
 	 * platform, external id) from the org key: this runs on every command,
 	 * and each argument is a string Redis and Lua make and hash.
 	 * ARGV: user, now (ms), a team ("" none), an instant (s), a stamp, the
-	 * request's platform, when the replay set expires (ms), the replay id
-	 * (both with KEYS[3]). With a
+	 * request's platform, when the replay record expires (ms), the replay id
+	 * (both with KEYS[3]; the id "" when KEYS[3] is the record itself, a
+	 * string, rather than a set). With a
 	 * team, that team's schedule from the instant on comes back too
 	 * (schedule.h), unless the org's audit tip still equals the stamp
 	 * (schedule_cache.h); so a command that shows it costs this one round
@@ -115,7 +116,9 @@ static const struct store_script org_touch_script = {
 	MEMBER_ROLE_LUA
 	/* The set's first write also adds "": SADD says 2 only then, so the
 	 * expiry is set once per set instead of once per request. */
-	"if KEYS[3] then\n"
+	"if KEYS[3] and ARGV[8] == '' then\n"
+	"  if not redis.call('SET', KEYS[3], '1', 'NX', 'PXAT', ARGV[7]) then return {'replay'} end\n"
+	"elseif KEYS[3] then\n"
 	"  local added = redis.call('SADD', KEYS[3], '', ARGV[8])\n"
 	"  if added == 0 then return {'replay'} end\n"
 	"  if added == 2 then redis.call('PEXPIREAT', KEYS[3], ARGV[7], 'NX') end\n"
@@ -197,11 +200,12 @@ static size_t split_lines(char *s, char **f, size_t n)
 int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
 	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out)
 {
-	return org_touch_preload(s, org_id, user_id, platform, replay_id, replay_ttl_ms, now_ms, out, NULL);
+	const struct org_replay replay = { replay_id, replay_ttl_ms, false };
+	return org_touch_preload(s, org_id, user_id, platform, &replay, now_ms, out, NULL);
 }
 
 int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
-		      const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out,
+		      const struct org_replay *rp, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre)
 {
 	char k[3][192], now[24], expires[24] = "", from[24] = "", replay[ORG_REPLAY_ID_LEN + 1] = "";
@@ -212,15 +216,26 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
 	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0)
 		return -1;
-	if (replay_id && replay_id[0]) {
-		/* Received ids in one set a minute (by when they may go), not a key
-		 * each: a set gone a minute late costs Redis less than a key per
-		 * request, on every request. */
-		int64_t minute = (now_ms + (replay_ttl_ms > 0 ? replay_ttl_ms : 1)) / 60000;
-		if (org_key(k[2], sizeof(k[2]), org_id, "replay:%lld", (long long)minute) < 0)
-			return -1;
-		snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
-		wk_strlcpy(replay, replay_id, sizeof(replay));
+	if (rp && rp->id && rp->id[0]) {
+		int64_t ttl = rp->ttl_ms > 0 ? rp->ttl_ms : 1;
+		char id[ORG_REPLAY_ID_LEN + 1];
+
+		wk_strlcpy(id, rp->id, sizeof(id));
+		if (rp->own_key) {
+			if (org_key(k[2], sizeof(k[2]), org_id, "replay:%s", id) < 0)
+				return -1;
+			snprintf(expires, sizeof(expires), "%lld", (long long)(now_ms + ttl));
+		} else {
+			/* Received ids in one set a minute (by when they may go), not a
+			 * key each: a set gone a minute late costs Redis less than a key
+			 * per request, on every request. The same delivery always names
+			 * the same minute. */
+			int64_t minute = (now_ms + ttl) / 60000;
+			if (org_key(k[2], sizeof(k[2]), org_id, "replay:%lld", (long long)minute) < 0)
+				return -1;
+			snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
+			memcpy(replay, id, sizeof(replay));
+		}
 		nkeys = 3;
 	}
 	if (pre) {

@@ -12,8 +12,10 @@
  *   invited_emails      hash: lower-case email -> placeholder id, until claimed
  *   github              hash: github login -> member id
  *   teams               hash: team id -> name;  team:<id>  set of member ids
- *   replay:<id>         string "1": a request with this one-delivery id ran
- *                       (expires when the platform would refuse it anyway)
+ *   replay:<minute>     set: one-delivery ids of signed requests whose window
+ *                       ends in that minute (expires at its end)
+ *   replay:<id>         string "1": a delivery whose window is counted from its
+ *                       arrival ran (expires when that window ends)
  * A member id is the chat user id for people seen in chat, "p-<hex>" for a
  * placeholder (an invited person not yet seen in chat).
  *
@@ -73,7 +75,9 @@ struct org_view {
  * they were there already the request is a replay: nothing is written and
  * ORG_REPLAYED is returned (out untouched). 128 bits keep a collision out of
  * reach at any request rate, and half the digits halve what the set costs
- * Redis per request (memory, hashing) on the hot path.
+ * Redis per request (memory, hashing) on the hot path. With replay_own_key
+ * (request.h) the id is instead the key wk:{org}:replay:<id> (SET NX, expiring
+ * replay_ttl_ms from now): its window's end differs between deliveries.
  * A Teams tenant linked to an existing org (org_link_redeem()) holds nothing
  * but that link: then ORG_LINKED, with the org in out->linked_to, and the
  * caller runs the request there. A caller who is not a member but an alias
@@ -86,8 +90,13 @@ struct org_view {
 #define ORG_LINKED 2
 int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
 	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out);
+struct org_replay {
+	const char *id;		/* may be NULL or "" */
+	int64_t ttl_ms;
+	bool own_key;
+};
 /* The same, reading a team's schedule in the same round trip (the hot path:
- * `/oncall` costs one). pre->team and pre->from_s are read; on 0, pre->plan
+ * `/oncall` costs one), with the replay record as struct org_replay says. pre->team and pre->from_s are read; on 0, pre->plan
  * holds what schedule_from_reply() reads (caller frees it). */
 struct org_preload {
 	const char *team;
@@ -100,7 +109,7 @@ struct org_preload {
 	char tip[65];
 };
 int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
-		      const char *replay_id, int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out,
+		      const struct org_replay *replay, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre);
 
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,

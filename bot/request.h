@@ -8,6 +8,8 @@
 #ifndef WK_REQUEST_H
 #define WK_REQUEST_H
 
+#include <stdbool.h>
+
 enum platform { PLATFORM_SLACK, PLATFORM_TEAMS, PLATFORM_CONSOLE };
 
 struct request {
@@ -26,9 +28,14 @@ struct request {
 	 * the hex of its request signature) and the unix time after which the
 	 * platform's own check refuses the request anyway. Empty: no protection
 	 * needed (the console). dispatch runs a request with a given replay_id once
-	 * per org; a second delivery is answered and does nothing. */
+	 * per org; a second delivery is answered and does nothing.
+	 * replay_own_key: replay_until is not the delivery's own (a signed request's
+	 * timestamp + 300 s is; Socket Mode, Events and Teams count from when it
+	 * arrived), so a redelivery minutes later names another time: the id is
+	 * then kept under a key of its own, not in the set of its window's minute. */
 	char replay_id[80];
 	long long replay_until;
+	bool replay_own_key;
 };
 
 const char *platform_name(enum platform p);

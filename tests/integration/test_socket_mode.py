@@ -344,6 +344,35 @@ def _():
         check(w.r.keys(ORG + ":replay:*"), "no replay record")
 
 
+@test("socket mode: a slash command redelivered minutes later to another instance (its clock 2 min on, as "
+      "Slack's retry after a minute or five) runs once: its record is kept by its id, not by when it came",
+      world=False)
+def _():
+    with socket_world() as w:
+        f = w.fake
+        w.oncall("")
+        p = slash_payload("join", response_url(w, "late"), trigger_id="1700000000.43.feedcafe")
+        a1 = f.wait_ack(f.latest().envelope("slash_commands", p))
+        check(a1 and a1["payload"], "first delivery: ack with the answer: %r" % short(a1))
+        # The instance that ran it goes away; Slack delivers again, later, to another one.
+        last = max(c.id for c in f.conns)
+        w.daemon.stop()
+        later = w.another_daemon(WK_TEST_LOCAL_SKEW_MS="120000")
+        try:
+            check(f.wait_live(1, 10, new_after=last), "the second instance never connected")
+            a2 = f.wait_ack(f.latest().envelope("slash_commands", dict(p)))
+            check(a2, "no ack for the redelivery")
+            check_eq(a2["keys"], ["envelope_id"], "the redelivery's ack (an answer means it ran again)")
+            time.sleep(0.5)
+            check_eq(f.posts("/commands/%s/late" % TEAM), [], "posts to response_url")
+            own = [k for k in w.r.keys(ORG + ":replay:*") if len(k.rsplit(":", 1)[1]) == 32]
+            check_eq(len(own), 1, "replay records kept by id: %r" % w.r.keys(ORG + ":replay:*"))
+            ttl = w.r("PTTL", own[0])
+            check(3500000 < ttl <= 3600000 + 2000, "the record lives for Socket Mode's hour: %r ms" % ttl)
+        finally:
+            later.stop()
+
+
 @test("socket mode: slack.socket_connections=3 keeps three; a warning replaces only that one (new first, "
       "through an HTTP 429 with Retry-After)", world=False)
 def _():
