@@ -21,7 +21,7 @@
 # waits while scripts/test.sh runs (WK_BENCH_NOWAIT=1: don't).
 # Environment: WK_BENCH_DURATION (default 10s), WK_BENCH_CONNS (default "1 16 64"),
 # WK_BENCH_WORKERS (the floors' pool, default 4 like the daemon), WK_BENCH_DAEMON_ENV (more
-# VAR=VALUE settings for the daemon), WK_BENCH_ROUNDS (default 3),
+# VAR=VALUE settings for the daemon), WK_BENCH_ROUNDS (default 5),
 # WK_BENCH_PERF=FILE (perf record the daemon's c=64 runs into FILE, the Redis floor's into
 # FILEredis; WK_BENCH_PERF_OPTS, default
 # "-F 4000 -g"); WK_BENCH_PERF_REDIS=FILE (perf record Redis during the Redis floor's and the
@@ -34,7 +34,7 @@ FLOOR=${WK_FLOOR_BINARY:-build/floor_lws}
 DURATION=${WK_BENCH_DURATION:-10s}
 CONNS=${WK_BENCH_CONNS:-1 16 64}
 WORKERS=${WK_BENCH_WORKERS:-4}
-ROUNDS=${WK_BENCH_ROUNDS:-3}
+ROUNDS=${WK_BENCH_ROUNDS:-5}
 PY=/usr/bin/python3
 SECRET=bench_signing_secret_not_real
 TEAM=T0BENCH
