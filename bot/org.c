@@ -114,7 +114,8 @@ static const struct store_script org_touch_script = {
 	 * element of a reply is an allocation on both sides), alone, or first of
 	 * {standing, schedule} when the schedule comes too. */
 	MEMBER_ROLE_LUA
-	/* The set's first write also adds "": SADD says 2 only then, so the
+	/* A record of its own (no id in ARGV), or the id into its minute's set;
+	 * the set's first write also adds "": SADD says 2 only then, so the
 	 * expiry is set once per set instead of once per request. */
 	"if KEYS[3] and ARGV[8] == '' then\n"
 	"  if not redis.call('SET', KEYS[3], '1', 'NX', 'PXAT', ARGV[7]) then return {'replay'} end\n"

@@ -96,8 +96,9 @@ struct org_replay {
 	bool own_key;
 };
 /* The same, reading a team's schedule in the same round trip (the hot path:
- * `/oncall` costs one), with the replay record as struct org_replay says. pre->team and pre->from_s are read; on 0, pre->plan
- * holds what schedule_from_reply() reads (caller frees it). */
+ * `/oncall` costs one), with the replay record as struct org_replay says.
+ * pre->team and pre->from_s are read; on 0, pre->plan holds what
+ * schedule_from_reply() reads (caller frees it). */
 struct org_preload {
 	const char *team;
 	int64_t from_s;
