@@ -460,6 +460,27 @@ def _():
         check(w.r.keys("wk:{links}:code:*"), "a refused link must not use up the code")
 
 
+@test("teams: an activity delivered again with another token (another expiry) runs once; the copy gets "
+      "200 and no answer", world=False)
+def _():
+    with teams_world() as w:
+        conv = "a:1fixtureConversationId"
+        Person(w, ft.USER, conv).say("oncall")          # the org exists
+        a = ft.personal_message("oncall join", service_url=w.conn.url)
+        n = len(w.conn.texts(conv))
+        status, _, _ = post(w, a, token=w.idp.mint(serviceurl=w.conn.url, exp_in=3600))
+        check_eq(status, 200, "first delivery")
+        first = texts_when(w, conv, n + 1)[n]
+        check(re.search(r"(?i)join|rotation", first), "the first delivery ran: %r" % first)
+        # The Connector's tokens live about an hour; a copy sent later carries a newer one.
+        status, _, _ = post(w, dict(a), token=w.idp.mint(serviceurl=w.conn.url, exp_in=1800))
+        check_eq(status, 200, "the copy")
+        time.sleep(1.0)
+        check_eq(w.conn.texts(conv)[n:], [first], "answers in the chat after the copy")
+        own = [k for k in w.r.keys(ORG + ":replay:*") if len(k.rsplit(":", 1)[1]) == 32]
+        check_eq(len(own), 2, "replay records kept by id (the first `oncall` and the join)")
+
+
 @test("teams: a token that verified is taken again without a new RS256 check, but a key removed from the "
       "set stops its tokens at the next refresh", world=False)
 def _():
