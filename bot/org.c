@@ -198,13 +198,6 @@ static size_t split_lines(char *s, char **f, size_t n)
 	return s ? n + 1 : k;	/* more than n: no match for what was asked */
 }
 
-int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
-	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out)
-{
-	const struct org_replay replay = { replay_id, replay_ttl_ms, false };
-	return org_touch_preload(s, org_id, user_id, platform, &replay, now_ms, out, NULL);
-}
-
 int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
 		      const struct org_replay *rp, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre)

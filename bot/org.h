@@ -63,42 +63,17 @@ struct org_view {
 	char linked_to[96];	/* ORG_LINKED: the org this one is linked to */
 };
 
-/* Create the org on first contact (caller becomes owner; its platform and
- * external id come from org_id, see org_id_make()), then report the caller's
- * standing. One atomic step (one round trip).
- *
- * replay_id (may be NULL or ""): the request's one-delivery id, a SHA-256 in
- * hex (a signature or a digest). In the same step, before anything else, its
- * first ORG_REPLAY_ID_LEN digits are added to the set wk:{org}:replay:<minute>
- * of the minute its replay_ttl_ms ends in (the set expires at that minute's
- * end, and also holds "", which marks it as already given its expiry); when
- * they were there already the request is a replay: nothing is written and
- * ORG_REPLAYED is returned (out untouched). 128 bits keep a collision out of
- * reach at any request rate, and half the digits halve what the set costs
- * Redis per request (memory, hashing) on the hot path. With replay_own_key
- * (request.h) the id is instead the key wk:{org}:replay:<id> (SET NX, expiring
- * replay_ttl_ms from now): its window's end differs between deliveries.
- * A Teams tenant linked to an existing org (org_link_redeem()) holds nothing
- * but that link: then ORG_LINKED, with the org in out->linked_to, and the
- * caller runs the request there. A caller who is not a member but an alias
- * (wk:{org}:aliases, user -> member) stands as that member (out->member).
- * platform (the request's) becomes the member's when it differs: "chat"
- * reaches a person on both platforms where they wrote last.
- * Returns 0, ORG_REPLAYED, ORG_LINKED, or -1 when the store failed. */
-#define ORG_REPLAY_ID_LEN 32
-#define ORG_REPLAYED 1
-#define ORG_LINKED 2
-int org_touch(struct store *s, const char *org_id, const char *user_id, const char *platform, const char *replay_id,
-	      int64_t replay_ttl_ms, int64_t now_ms, struct org_view *out);
+/* The replay record of a request (org_touch_preload()). id (may be NULL or
+ * ""): the request's one-delivery id, a SHA-256 in hex (a signature or a
+ * digest); ttl_ms: how long from now it must be remembered; own_key: see
+ * request.h's replay_own_key. */
 struct org_replay {
-	const char *id;		/* may be NULL or "" */
+	const char *id;
 	int64_t ttl_ms;
 	bool own_key;
 };
-/* The same, reading a team's schedule in the same round trip (the hot path:
- * `/oncall` costs one), with the replay record as struct org_replay says.
- * pre->team and pre->from_s are read; on 0, pre->plan holds what
- * schedule_from_reply() reads (caller frees it). */
+/* What org_touch_preload() reads of a team's schedule in the same round trip
+ * (the hot path: `/oncall` costs one). */
 struct org_preload {
 	const char *team;
 	int64_t from_s;
@@ -109,6 +84,32 @@ struct org_preload {
 	bool same;
 	char tip[65];
 };
+/* Create the org on first contact (caller becomes owner; its platform and
+ * external id come from org_id, see org_id_make()), then report the caller's
+ * standing. One atomic step (one round trip); the Lua script is "org_touch".
+ *
+ * replay (may be NULL): in the same step, before anything else, the first
+ * ORG_REPLAY_ID_LEN digits of replay->id are added to the set
+ * wk:{org}:replay:<minute> of the minute replay->ttl_ms ends in (the set
+ * expires at that minute's end, and also holds "", which marks it as already
+ * given its expiry); when they were there already the request is a replay:
+ * nothing is written and ORG_REPLAYED is returned (out untouched). 128 bits
+ * keep a collision out of reach at any request rate, and half the digits halve
+ * what the set costs Redis per request (memory, hashing) on the hot path. With
+ * replay->own_key the id is instead the key wk:{org}:replay:<id> (SET NX,
+ * expiring ttl_ms from now): its window's end differs between deliveries.
+ * A Teams tenant linked to an existing org (org_link_redeem()) holds nothing
+ * but that link: then ORG_LINKED, with the org in out->linked_to, and the
+ * caller runs the request there. A caller who is not a member but an alias
+ * (wk:{org}:aliases, user -> member) stands as that member (out->member).
+ * platform (the request's) becomes the member's when it differs: "chat"
+ * reaches a person on both platforms where they wrote last.
+ * pre (may be NULL): pre->team and pre->from_s are read; on 0, pre->plan
+ * holds what schedule_from_reply() reads (caller frees it).
+ * Returns 0, ORG_REPLAYED, ORG_LINKED, or -1 when the store failed. */
+#define ORG_REPLAY_ID_LEN 32
+#define ORG_REPLAYED 1
+#define ORG_LINKED 2
 int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
 		      const struct org_replay *replay, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre);
