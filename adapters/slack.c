@@ -11,6 +11,7 @@
 #include "bot/dispatch.h"
 #include "bot/form.h"
 #include "bot/log.h"
+#include "bot/store_pipe.h"
 #include "bot/util.h"
 #include "bot/workers.h"
 
@@ -217,10 +218,17 @@ struct slack_job {
 	/* Second pass of an email-invite claim: users.info's answer. */
 	bool looked_up;
 	struct courier_response lookup;
+	/* Begun on the loop thread (bot/store_pipe.h): its org touch, or NULL. */
+	struct dispatch_touch *touch;
+	const struct config *cfg;
 };
 
 static void slack_job_free(struct slack_job *job)
 {
+	if (job->touch) {
+		dispatch_touch_free(job->touch);
+		free(job->touch);
+	}
 	request_free(&job->req);
 	if (job->looked_up)
 		courier_response_free(&job->lookup);
@@ -282,15 +290,41 @@ static int slack_lookup_email(const struct dispatch_env *env, const struct reque
 	return 0;
 }
 
+/* The answer, rendered and handed to whoever waits for it (on the loop
+ * thread: written at once), else posted late. Frees job. */
+static void job_answer(struct slack_job *job, struct reply *r, enum cmd_result res, bool on_loop)
+{
+	struct buf out = BUF_INIT(256 * 1024);
+	struct http_response resp = { 0 };
+
+	if (slack_render(r, &out) < 0) {
+		buf_reset(&out);
+		buf_adds(&out, "{\"response_type\":\"ephemeral\",\"text\":\"That answer was too long to show.\"}");
+	}
+	reply_free(r);
+	resp.status = 200;
+	resp.content_type = "application/json";
+	resp.body = buf_detach(&out, &resp.len);
+	bool taken = job->call ? (on_loop ? http_call_answer(job->call, &resp) : http_call_finish(job->call, &resp))
+		   /* A redelivered envelope is acked plainly: its first delivery answers. */
+		   : job->ack ? slack_socket_reply(job->ack, res == CMD_REPLAYED ? NULL : resp.body, resp.len,
+						   job->req.response_url)
+		   : false;
+	if (!taken && res != CMD_REPLAYED) {
+		deliver_late(job, resp.body, resp.len);	/* a replay gets its 200 and nothing else */
+		resp.body = NULL;
+	}
+	http_response_free(&resp);
+	slack_job_free(job);
+}
+
 static void slack_job_run(struct worker *w, void *arg)
 {
 	struct slack_job *job = arg;
 	struct dispatch_email email = { 0 };
 	struct dispatch_env env = { .store = w->store, .cfg = w->cfg, .lookup_email = slack_lookup_email,
-				    .schedules = w->schedules };
+				    .schedules = w->schedules, .touch = job->touch };
 	struct reply r;
-	struct buf out = BUF_INIT(256 * 1024);
-	struct http_response resp = { 0 };
 
 	if (job->looked_up) {
 		char why[200], q[240];
@@ -303,25 +337,7 @@ static void slack_job_run(struct worker *w, void *arg)
 	}
 	reply_init(&r);
 	enum cmd_result res = dispatch_request(&env, &job->req, &r);
-	if (slack_render(&r, &out) < 0) {
-		buf_reset(&out);
-		buf_adds(&out, "{\"response_type\":\"ephemeral\",\"text\":\"That answer was too long to show.\"}");
-	}
-	reply_free(&r);
-	resp.status = 200;
-	resp.content_type = "application/json";
-	resp.body = buf_detach(&out, &resp.len);
-	bool taken = job->call ? http_call_finish(job->call, &resp)
-		   /* A redelivered envelope is acked plainly: its first delivery answers. */
-		   : job->ack ? slack_socket_reply(job->ack, res == CMD_REPLAYED ? NULL : resp.body, resp.len,
-						   job->req.response_url)
-		   : false;
-	if (!taken && res != CMD_REPLAYED) {
-		deliver_late(job, resp.body, resp.len);	/* a replay gets its 200 and nothing else */
-		resp.body = NULL;
-	}
-	http_response_free(&resp);
-	slack_job_free(job);
+	job_answer(job, &r, res, false);
 }
 
 /* ---- request signing (loop thread) ---- */
@@ -516,6 +532,63 @@ static enum route_result submit(struct slack_job *job, struct http_response *res
 	return ROUTE_DONE;
 }
 
+/* ---- on the loop thread, through its Redis pipe (bot/store_pipe.h) ---- */
+
+/* The job to a worker, its touch kept when it has an answer (dispatch.h's
+ * pass 4). During shutdown it is answered instead. */
+static void loop_to_worker(struct slack_job *job)
+{
+	if (job->touch && job->touch->state != TOUCH_ANSWERED) {
+		dispatch_touch_free(job->touch);
+		free(job->touch);
+		job->touch = NULL;
+	}
+	if (job_submit(job) == 0)
+		return;
+	struct reply r;
+	reply_init(&r);
+	reply_textf(&r, "Watchkeeper is restarting; please run that again in a minute.");
+	job_answer(job, &r, CMD_REFUSED, true);
+}
+
+static void loop_touched(void *arg, redisReply *reply, bool ran);
+
+/* dispatch's passes 1 and 3 (dispatch.h): the answer here when it needs no
+ * store, else the touch through the pipe, else a worker. */
+static void loop_dispatch(struct slack_job *job)
+{
+	struct dispatch_env env = { .cfg = job->cfg, .schedules = store_pipe_schedules(), .touch = job->touch };
+	struct dispatch_touch *t = job->touch;
+	struct reply r;
+
+	reply_init(&r);
+	enum cmd_result res = dispatch_request(&env, &job->req, &r);
+	if (res == CMD_NEEDS_TOUCH &&
+	    store_pipe_script(&org_touch_script, t->call.nkeys, t->call.keys, t->call.nargs, t->call.args,
+			      loop_touched, job) == 0) {
+		reply_free(&r);
+		return;
+	}
+	if (res == CMD_NEEDS_TOUCH || res == CMD_NEEDS_WORKER) {
+		reply_free(&r);
+		loop_to_worker(job);
+		return;
+	}
+	job_answer(job, &r, res, true);
+}
+
+static void loop_touched(void *arg, redisReply *reply, bool ran)
+{
+	struct slack_job *job = arg;
+
+	if (!reply && !ran) {	/* it never ran: as if it had never been tried */
+		loop_to_worker(job);
+		return;
+	}
+	dispatch_touch_answer(job->touch, reply);
+	loop_dispatch(job);
+}
+
 enum route_result slack_route_commands(struct http_request *req, struct http_response *resp)
 {
 	struct form form = { 0 };
@@ -550,7 +623,10 @@ enum route_result slack_route_commands(struct http_request *req, struct http_res
 	}
 	mark_delivery(&job->req, req);
 	job->call = http_call_begin(req, req->cfg->slack_ack_after_ms, "application/json", SLACK_WORKING_BODY);
-	return submit(job, resp);
+	job->cfg = req->cfg;
+	job->touch = xcalloc(1, sizeof(*job->touch));
+	loop_dispatch(job);
+	return ROUTE_PENDING;
 }
 
 enum route_result slack_route_actions(struct http_request *req, struct http_response *resp)

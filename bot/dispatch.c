@@ -429,10 +429,11 @@ static enum cmd_result run_action(const struct command *c, const char *action, s
 static enum cmd_result store_failed(struct cmd_ctx *ctx, const char *what, const char *check,
 				    bool ran, struct reply *r)
 {
-	bool unknown = store_unanswered(ctx->store);
+	/* Without a store: the loop's touch went out whole and got no answer. */
+	bool unknown = ctx->store ? store_unanswered(ctx->store) : true;
 
 	log_warn("dispatch.store", "org=%s outcome=%s error=\"%s\"", ctx->org_id,
-		 unknown ? "unknown" : "not_applied", store_error(ctx->store));
+		 unknown ? "unknown" : "not_applied", ctx->store ? store_error(ctx->store) : "no answer");
 	reply_reset(r);
 	if (!unknown) {
 		reply_textf(r, "Watchkeeper can't reach its database right now, so nothing was changed. "
@@ -460,7 +461,25 @@ static const char *check_for(const struct command *c, const char *name)
 	return NULL;
 }
 
-static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred", "relink" };
+static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred", "relink",
+					      "needs_touch", "needs_worker" };
+
+void dispatch_touch_answer(struct dispatch_touch *t, redisReply *reply)
+{
+	memset(&t->view, 0, sizeof(t->view));
+	t->pre.team = t->team;
+	t->pre.stamp = t->stamp;
+	t->rc = reply ? org_touch_read(reply, &t->view, t->team[0] ? &t->pre : NULL) : -1;
+	t->state = TOUCH_ANSWERED;
+}
+
+void dispatch_touch_free(struct dispatch_touch *t)
+{
+	if (t && t->pre.plan) {
+		freeReplyObject(t->pre.plan);
+		t->pre.plan = NULL;
+	}
+}
 
 /* The schedule org_touch_preload() read (or confirmed) into ctx: the worker's
  * copy when Redis said it still holds, else the fresh one, which becomes the
@@ -533,7 +552,7 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	}
 	ctx.store = env->store;
 	ctx.org_id = org_id;
-	ctx.now_ms = wk_now_ms();
+	ctx.now_ms = env->touch && env->touch->state != TOUCH_NONE ? env->touch->now_ms : wk_now_ms();
 
 	if (!req->action_id[0]) {
 		struct dispatch_lookup L;
@@ -636,7 +655,13 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		snprintf(help, sizeof(help), "%s help", typed);
 		check = help;	/* lists the commands that show what is stored */
 	}
-	store_unanswered_clear(env->store);
+	struct dispatch_touch *t = env->touch;
+	if (!env->store && team_first) {
+		res = CMD_NEEDS_WORKER;	/* its team is looked up before the touch */
+		goto out;
+	}
+	if (env->store)
+		store_unanswered_clear(env->store);
 	/* `/oncall WORD`: a team, or a word we don't know. Looked up before the
 	 * org is touched, so an unknown word writes nothing, as any refusal. */
 	if (team_first && (touched = team_resolve(env->store, org_id, cl.argv[0], err, sizeof(err))) != 0) {
@@ -660,13 +685,55 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 	if (preload)
 		cached = schedule_cache_get(env->schedules, org_id, pre.team, &pre.stamp, &cached_from);
 	const struct org_replay replay = { req->replay_id, replay_ttl_ms, req->replay_own_key };
-	touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), &replay,
-				    ctx.now_ms,
-				    &view, preload ? &pre : NULL);
+	if (t && t->state == TOUCH_NONE && !env->store) {
+		/* Pass 1: what to send. Its strings must outlive this call. */
+		t->now_ms = ctx.now_ms;
+		wk_strlcpy(t->team, preload ? pre.team : "", sizeof(t->team));
+		wk_strlcpy(t->stamp, preload && pre.stamp ? pre.stamp : "", sizeof(t->stamp));
+		pre.team = t->team;
+		pre.stamp = t->stamp;
+		if (org_touch_prepare(&t->call, org_id, req->user_id, platform_name(req->platform), &replay,
+				      ctx.now_ms, preload ? &pre : NULL) < 0) {
+			res = CMD_NEEDS_WORKER;
+			goto out;
+		}
+		t->state = TOUCH_WANTED;
+		res = CMD_NEEDS_TOUCH;
+		goto out;
+	}
+	if (t && t->state == TOUCH_ANSWERED) {
+		/* The loop's copy of the schedule may have changed since the touch
+		 * asked whether it still holds; a worker has copies of its own. */
+		bool same = t->pre.same && cached && preload && strcmp(pre.stamp ? pre.stamp : "", t->stamp) == 0;
+		touched = t->rc;
+		view = t->view;
+		if (!env->store) {
+			/* Pass 3: only what needs no store runs here. */
+			bool loaded = preload && strcmp(t->team, pre.team) == 0 && (t->pre.plan || same);
+			bool here = touched < 0 || touched == ORG_REPLAYED || (touched == ORG_LINKED && !env->relinked) ||
+				    (touched == 0 && !view.created && loaded &&
+				     !(view.role == ROLE_NONE && (view.has_email_placeholders || env->org_id)));
+			if (!here) {
+				res = CMD_NEEDS_WORKER;
+				goto out;
+			}
+		}
+		if (touched == 0 && view.created)
+			org_index_add(env->store, org_id, req->user_id);
+		pre.same = same;
+		pre.plan = t->pre.plan;
+		t->pre.plan = NULL;
+		wk_strlcpy(pre.tip, t->pre.tip, sizeof(pre.tip));
+	} else {
+		touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), &replay,
+					    ctx.now_ms, &view, preload ? &pre : NULL);
+	}
 	if (preload && touched == 0 && preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
 		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));
 		ctx.preload_team = preload_team;
 	}
+	if (pre.plan)	/* not taken (the touch's, when the org was linked or replayed) */
+		freeReplyObject(pre.plan);
 	if (touched < 0) {
 		res = store_failed(&ctx, what, check, false, r);
 		goto out;
@@ -746,8 +813,9 @@ out:
 	team_plan_free(&preload_own);
 	retype_hints(&ctx, r);
 	cmdline_free(&cl);
-	metrics_command(c ? c->name : "unknown", subname, outcome_names[res],
-			wk_mono_us() - started);
+	if (res != CMD_NEEDS_TOUCH && res != CMD_NEEDS_WORKER)	/* counted when it ends */
+		metrics_command(c ? c->name : "unknown", subname, outcome_names[res],
+				wk_mono_us() - started);
 	return res;
 }
 

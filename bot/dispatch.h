@@ -43,9 +43,13 @@ enum cmd_result {
 			 * the platform should send nothing anywhere else */
 	CMD_DEFERRED,	/* dispatch only: answered "checking…"; the platform runs it again
 			 * once the chat user's email is known (dispatch_env.lookup_email) */
-	CMD_RELINK	/* dispatch only: the request's org is linked to another one
+	CMD_RELINK,	/* dispatch only: the request's org is linked to another one
 			 * (org.h ORG_LINKED), named in dispatch_env.relinked; nothing was
 			 * run or written: the platform runs it again there (env.org_id) */
+	/* On the loop thread (dispatch_env.touch), nothing written, reply empty: */
+	CMD_NEEDS_TOUCH,	/* send touch->call, then run the request again with the answer */
+	CMD_NEEDS_WORKER	/* the rest needs the store: run it again on a worker,
+				 * with the touch when it has its answer */
 };
 
 struct cmdline;
@@ -146,8 +150,40 @@ struct dispatch_email {
 	char email[256];
 };
 
+/* The org touch (org_touch_preload()) sent by the caller instead of by
+ * dispatch: the loop thread's pipelined connection (bot/store_pipe.h). A
+ * request runs in passes over the same touch, which the caller owns:
+ *  1. on the loop (store NULL), state TOUCH_NONE: CMD_NEEDS_TOUCH, with the
+ *     script's keys and arguments in call and state TOUCH_WANTED; or an
+ *     answer that needs no store at all (help, usage, an unknown command);
+ *  2. the caller sends call and gives the reply to dispatch_touch_answer();
+ *  3. on the loop again: the answer, when the rest needs no store (a
+ *     replay, or a preloaded read such as `/oncall`); else CMD_NEEDS_WORKER;
+ *  4. on a worker, with its store: the rest, from the touch's answer.
+ * Every pass reads the request the same way and on the same clock (now_ms),
+ * and nothing is written before the touch, so passes 1 and 3 may stop
+ * anywhere; a touch that never went out (state TOUCH_WANTED) is dropped
+ * with dispatch_touch_free() and the request runs on a worker as usual. */
+enum dispatch_touch_state { TOUCH_NONE, TOUCH_WANTED, TOUCH_ANSWERED };
+struct dispatch_touch {
+	enum dispatch_touch_state state;
+	int64_t now_ms;
+	struct org_touch_call call;
+	char team[SCHEDULE_ID_LEN];	/* the team preloaded with it, "" none */
+	char stamp[65];			/* the stamp of the loop's schedule copy sent */
+	/* TOUCH_ANSWERED: org_touch_read()'s result (-1: no answer after the
+	 * script went out whole, so it may have run), its view and preload;
+	 * pre.plan stays here until a pass uses it. */
+	int rc;
+	struct org_view view;
+	struct org_preload pre;
+};
+/* The script's reply (taken; NULL when none came after it went out whole). */
+void dispatch_touch_answer(struct dispatch_touch *t, redisReply *reply);
+void dispatch_touch_free(struct dispatch_touch *t);
+
 struct dispatch_env {
-	struct store *store;
+	struct store *store;	/* NULL on the loop thread: then touch is set */
 	const struct config *cfg;
 	/* Claiming email invites automatically: a non-member in an org with
 	 * pending email invites may be one of them, which only their chat profile
@@ -171,6 +207,7 @@ struct dispatch_env {
 				 * (at least 96 bytes); NULL: such requests are refused */
 	char *member_out;	/* the caller's member id as it ran (an alias resolved;
 				 * at least 64 bytes), or NULL */
+	struct dispatch_touch *touch;	/* the passes above, or NULL: dispatch touches */
 };
 
 /* Run a command (req->action_id empty) or a button action. Always fills the

@@ -1,5 +1,6 @@
 /* http_server.c - see http_server.h */
 #include "bot/http_server.h"
+#include "bot/store_pipe.h"
 #include "bot/buf.h"
 #include "bot/log.h"
 #include "bot/outbox.h"
@@ -120,6 +121,7 @@ static struct {
 	size_t max_per_addr;		/* 0 = no per-address cap */
 	struct addr_count *addrs[ADDR_BUCKETS];		/* loop thread only */
 	uint64_t next_id;		/* loop thread only */
+	struct http_session *routing;	/* whose route handler runs now; loop thread only */
 	pthread_mutex_t lock;		/* guards done_head */
 	struct completion *done_head;
 	atomic_bool stop_requested;
@@ -655,6 +657,36 @@ bool http_call_finish(struct http_call *call, struct http_response *resp)
 	return true;
 }
 
+/* An answer on the loop thread: written at once when its request still waits. */
+static void deliver(uint64_t id, struct http_response *resp)
+{
+	struct http_session *s = table_find(id);
+
+	if (s && s->state == S_PENDING) {
+		session_detach_call(s);
+		if (s == srv.routing)	/* answered within its own handler: on the writable turn */
+			session_respond(s, resp);
+		else
+			session_respond_now(s, resp);
+	} else {
+		log_info("http.dropped", "id=%llu reason=client_gone", (unsigned long long)id);
+	}
+	http_response_free(resp);
+}
+
+bool http_call_answer(struct http_call *call, struct http_response *resp)
+{
+	int expected = CALL_PENDING;
+
+	if (!atomic_compare_exchange_strong(&call->state, &expected, CALL_DONE)) {
+		call_release(call);
+		return false;
+	}
+	deliver(call->id, resp);
+	call_release(call);
+	return true;
+}
+
 /* Answers from workers, on the loop thread. */
 static void drain_completions(void)
 {
@@ -676,15 +708,8 @@ static void drain_completions(void)
 	list = oldest_first;
 	while (list) {
 		struct completion *d = list;
-		struct http_session *s = table_find(d->id);
 		list = d->next;
-		if (s && s->state == S_PENDING) {
-			session_detach_call(s);
-			session_respond_now(s, &d->resp);
-		} else {
-			log_info("http.dropped", "id=%llu reason=client_gone", (unsigned long long)d->id);
-		}
-		http_response_free(&d->resp);
+		deliver(d->id, &d->resp);
 		free(d);
 	}
 }
@@ -747,7 +772,10 @@ static void run_route(struct http_session *s)
 	req.session = s;
 	for (size_t i = 0; i < HTTP_MAX_ROUTE_HEADERS; i++)
 		req.headers[i] = s->headers[i];
-	if (s->route->handler(&req, &resp) == ROUTE_PENDING) {
+	srv.routing = s;
+	enum route_result rr = s->route->handler(&req, &resp);
+	srv.routing = NULL;
+	if (rr == ROUTE_PENDING) {
 		http_response_free(&resp);	/* the worker answers */
 		return;
 	}
@@ -1016,6 +1044,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		drain_completions();
+		store_pipe_wake();
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -1024,6 +1053,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 static const struct lws_protocols protocols[] = {
 	{ "http", http_callback, sizeof(struct http_session), 4096, 0, NULL, 0 },
+	{ STORE_PIPE_PROTOCOL, store_pipe_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -1125,6 +1155,7 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 		return -1;
 	}
 	log_info("http.listen", "listen=%s:%d", cfg->listen_host, cfg->listen_port);
+	store_pipe_start(cfg, srv.ctx);
 	if (listening)
 		listening();
 
@@ -1152,6 +1183,7 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 	lws_sul_cancel(&srv.reading_sul);
 	lws_sul_cancel(&srv.ack_sul);
 	srv.reading_sul_at = srv.ack_sul_at = 0;
+	store_pipe_stop();
 	pthread_mutex_lock(&srv.lock);
 	srv.ctx = NULL;		/* workers stop waking a loop that is going away */
 	pthread_mutex_unlock(&srv.lock);

@@ -132,6 +132,10 @@ struct http_call *http_call_begin(struct http_request *req, int64_t ack_after_ms
  * acknowledgement already went out, in which case resp is untouched. */
 bool http_call_finish(struct http_call *call, struct http_response *resp);
 
+/* Loop thread: the same, for an answer made on the loop itself (a request
+ * served through the loop's Redis pipe, bot/store_pipe.h): written at once. */
+bool http_call_answer(struct http_call *call, struct http_response *resp);
+
 /* The usual hand-off of a webhook or feed: begin a call (no early ack) into
  * *call and give job to a worker of class cls, keyed by key (bot/workers.h).
  * True: the worker owns job and finishes the call. False (shutting down, the

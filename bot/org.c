@@ -93,7 +93,7 @@ int org_member_keys(const char *org_id, const char *user_id, char *kmember, size
 	       org_key(kmembers, ssize, org_id, "members") < 0 ? -1 : 0;
 }
 
-static const struct store_script org_touch_script = {
+const struct store_script org_touch_script = {
 	"org_touch",
 	/* KEYS: org, member:<user>[, replay:<minute> or replay:<id>]; every other key is made
 	 * from the prefix (same slot), and what only a new org needs (its id,
@@ -198,17 +198,14 @@ static size_t split_lines(char *s, char **f, size_t n)
 	return s ? n + 1 : k;	/* more than n: no match for what was asked */
 }
 
-int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
-		      const struct org_replay *rp, int64_t now_ms, struct org_view *out,
-		      struct org_preload *pre)
+int org_touch_prepare(struct org_touch_call *t, const char *org_id, const char *user_id, const char *platform,
+		      const struct org_replay *rp, int64_t now_ms, struct org_preload *pre)
 {
-	char k[3][192], now[24], expires[24] = "", from[24] = "", replay[ORG_REPLAY_ID_LEN + 1] = "";
-	redisReply *r;
-	int rc = -1, nkeys = 2;
-
-	snprintf(now, sizeof(now), "%lld", (long long)now_ms);
-	if (org_key(k[0], sizeof(k[0]), org_id, "org") < 0 ||
-	    org_key(k[1], sizeof(k[1]), org_id, "member:%s", user_id) < 0)
+	memset(t, 0, sizeof(*t));
+	t->nkeys = 2;
+	snprintf(t->now, sizeof(t->now), "%lld", (long long)now_ms);
+	if (org_key(t->k[0], sizeof(t->k[0]), org_id, "org") < 0 ||
+	    org_key(t->k[1], sizeof(t->k[1]), org_id, "member:%s", user_id) < 0)
 		return -1;
 	if (rp && rp->id && rp->id[0]) {
 		int64_t ttl = rp->ttl_ms > 0 ? rp->ttl_ms : 1;
@@ -216,34 +213,42 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 
 		wk_strlcpy(id, rp->id, sizeof(id));
 		if (rp->own_key) {
-			if (org_key(k[2], sizeof(k[2]), org_id, "replay:%s", id) < 0)
+			if (org_key(t->k[2], sizeof(t->k[2]), org_id, "replay:%s", id) < 0)
 				return -1;
-			snprintf(expires, sizeof(expires), "%lld", (long long)(now_ms + ttl));
+			snprintf(t->expires, sizeof(t->expires), "%lld", (long long)(now_ms + ttl));
 		} else {
 			/* Received ids in one set a minute (by when they may go), not a
 			 * key each: a set gone a minute late costs Redis less than a key
 			 * per request, on every request. The same delivery always names
 			 * the same minute. */
 			int64_t minute = (now_ms + ttl) / 60000;
-			if (org_key(k[2], sizeof(k[2]), org_id, "replay:%lld", (long long)minute) < 0)
+			if (org_key(t->k[2], sizeof(t->k[2]), org_id, "replay:%lld", (long long)minute) < 0)
 				return -1;
-			snprintf(expires, sizeof(expires), "%lld", (long long)(minute + 1) * 60000);
-			memcpy(replay, id, sizeof(replay));
+			snprintf(t->expires, sizeof(t->expires), "%lld", (long long)(minute + 1) * 60000);
+			memcpy(t->replay, id, sizeof(t->replay));
 		}
-		nkeys = 3;
+		t->nkeys = 3;
 	}
 	if (pre) {
 		pre->plan = NULL;
 		pre->same = false;
 		pre->tip[0] = '\0';
-		snprintf(from, sizeof(from), "%lld", (long long)pre->from_s);
+		snprintf(t->from, sizeof(t->from), "%lld", (long long)pre->from_s);
 	}
-	const char *keys[] = { k[0], k[1], k[2] };
-	const char *args[] = { user_id, now, pre ? pre->team : "", from, pre && pre->stamp ? pre->stamp : "",
-			       platform ? platform : "", expires, replay };
+	for (int i = 0; i < 3; i++)
+		t->keys[i] = t->k[i];
+	const char *args[] = { user_id, t->now, pre ? pre->team : "", t->from, pre && pre->stamp ? pre->stamp : "",
+			       platform ? platform : "", t->expires, t->replay };
+	memcpy(t->args, args, sizeof(args));
 	/* Without a replay id its two go unsent. */
-	const int nargs = nkeys == 3 ? (int)ARRAY_LEN(args) : (int)ARRAY_LEN(args) - 2;
-	r = store_script(s, &org_touch_script, nkeys, keys, nargs, args);
+	t->nargs = t->nkeys == 3 ? (int)ARRAY_LEN(args) : (int)ARRAY_LEN(args) - 2;
+	return 0;
+}
+
+int org_touch_read(redisReply *r, struct org_view *out, struct org_preload *pre)
+{
+	int rc = -1;
+
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "replay") == 0) {
 		rc = ORG_REPLAYED;
@@ -276,17 +281,34 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		}
 	}
 	rc = 0;
-	if (out->created) {
-		/* The org index lives outside the org's slot, so it is a second step;
-		 * SADD is idempotent and the index is only used by operators. */
-		redisReply *x = store_command(s, "SADD wk:orgs %s", org_id);
-		if (x)
-			freeReplyObject(x);
-		log_info("org.created", "org=%s owner=%s", org_id, user_id);
-	}
 out:
 	if (r)
 		freeReplyObject(r);
+	return rc;
+}
+
+void org_index_add(struct store *s, const char *org_id, const char *owner)
+{
+	/* The org index lives outside the org's slot, so it is a second step;
+	 * SADD is idempotent and the index is only used by operators. */
+	redisReply *x = store_command(s, "SADD wk:orgs %s", org_id);
+	if (x)
+		freeReplyObject(x);
+	log_info("org.created", "org=%s owner=%s", org_id, owner);
+}
+
+int org_touch_preload(struct store *s, const char *org_id, const char *user_id, const char *platform,
+		      const struct org_replay *rp, int64_t now_ms, struct org_view *out,
+		      struct org_preload *pre)
+{
+	struct org_touch_call t;
+	int rc;
+
+	if (org_touch_prepare(&t, org_id, user_id, platform, rp, now_ms, pre) < 0)
+		return -1;
+	rc = org_touch_read(store_script(s, &org_touch_script, t.nkeys, t.keys, t.nargs, t.args), out, pre);
+	if (rc == 0 && out->created)
+		org_index_add(s, org_id, user_id);
 	return rc;
 }
 

@@ -114,6 +114,26 @@ int org_touch_preload(struct store *s, const char *org_id, const char *user_id, 
 		      const struct org_replay *replay, int64_t now_ms, struct org_view *out,
 		      struct org_preload *pre);
 
+/* org_touch_preload() in its halves, for the loop thread's pipelined
+ * connection (bot/store_pipe.h), which sends the script itself:
+ * org_touch_prepare() fills t (keys and arguments of org_touch_script; -1 when
+ * a key does not fit) and resets pre's outputs; org_touch_read() reads the
+ * script's reply (which it frees; NULL = no answer) into out and pre and
+ * returns what org_touch_preload() returns. A caller of the halves whose org
+ * was created (out->created) still owes org_index_add(). */
+struct org_touch_call {
+	char k[3][192], now[24], expires[24], from[24], replay[ORG_REPLAY_ID_LEN + 1];
+	const char *keys[3], *args[8];
+	int nkeys, nargs;
+};
+extern const struct store_script org_touch_script;
+int org_touch_prepare(struct org_touch_call *t, const char *org_id, const char *user_id, const char *platform,
+		      const struct org_replay *replay, int64_t now_ms, struct org_preload *pre);
+int org_touch_read(redisReply *r, struct org_view *out, struct org_preload *pre);
+/* A new org into the operators' index wk:orgs (one round trip, outside the
+ * org's slot), logged as created by owner. */
+void org_index_add(struct store *s, const char *org_id, const char *owner);
+
 /* Switch a solo org to team mode (owner only, checked inside). Returns 0 done,
  * 1 already in team mode, 2 actor not an owner, -1 store failure. */
 int org_enable_team_mode(struct store *s, const char *org_id, const char *actor,

@@ -7,6 +7,7 @@
 #include "bot/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -491,6 +492,20 @@ static redisReply *vcommand(struct store *s, const char *const *expected, const 
 	return store_roundtrip(s, cmd, len, expected);
 }
 
+int store_take_fd(struct store *s, uint64_t *generation)
+{
+	int fd;
+
+	if (sentinel_refuses(s) || store_connect(s) < 0)
+		return -1;
+	*generation = s->url.sentinel.n ? s->gen : 0;
+	fd = fcntl(s->ctx->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		snprintf(s->err, sizeof(s->err), "could not take the Redis connection: %s", strerror(errno));
+	store_disconnect(s);	/* the copy keeps the connection open */
+	return fd;
+}
+
 uint64_t store_roundtrips(const struct store *s)
 {
 	return s->roundtrips;
@@ -546,8 +561,7 @@ void store_interrupt(struct store *s, bool stop)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The full Lua text: prelude then source. Caller frees. */
-static char *script_text(const struct store_script *script)
+char *store_script_text(const struct store_script *script)
 {
 	struct buf b = BUF_INIT(0);
 
@@ -559,23 +573,43 @@ static char *script_text(const struct store_script *script)
 	return buf_detach(&b, NULL);
 }
 
-static const char *script_sha(struct store *s, const struct store_script *script)
+void store_script_sha(const struct store_script *script, char sha[41])
 {
 	unsigned char digest[20];
-	char *text;
+	char *text = store_script_text(script);
 
+	/* Redis names scripts by SHA-1; that is its choice, not a security use. */
+	EVP_Digest(text, strlen(text), digest, NULL, EVP_sha1(), NULL);
+	free(text);
+	crypto_hex(digest, sizeof(digest), sha);
+}
+
+static const char *script_sha(struct store *s, const struct store_script *script)
+{
 	for (size_t i = 0; i < s->nshas; i++)
 		if (s->shas[i].script == script)
 			return s->shas[i].sha;
-	/* Redis names scripts by SHA-1; that is its choice, not a security use. */
-	text = script_text(script);
-	EVP_Digest(text, strlen(text), digest, NULL, EVP_sha1(), NULL);
-	free(text);
 	if (s->nshas == SCRIPT_CACHE)
 		s->nshas = 0;	/* more scripts than slots: start over, cheap */
 	s->shas[s->nshas].script = script;
-	crypto_hex(digest, sizeof(digest), s->shas[s->nshas].sha);
+	store_script_sha(script, s->shas[s->nshas].sha);
 	return s->shas[s->nshas++].sha;
+}
+
+int store_script_argv(const char **argv, char numkeys[12], const char *sha, int nkeys, const char *const *keys,
+		      int nargs, const char *const *args)
+{
+	int argc = 0;
+
+	snprintf(numkeys, 12, "%d", nkeys);
+	argv[argc++] = "EVALSHA";
+	argv[argc++] = sha;
+	argv[argc++] = numkeys;
+	for (int i = 0; i < nkeys; i++)
+		argv[argc++] = keys[i];
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	return argc;
 }
 
 redisReply *store_script(struct store *s, const struct store_script *script,
@@ -594,24 +628,16 @@ redisReply *store_script_expecting(struct store *s, const char *const *expected,
 	static const char *const any_error[] = { "", NULL };
 	const char **argv = xmalloc((size_t)(nkeys + nargs + 3) * sizeof(*argv));
 	char numkeys[12];
-	int argc = 0;
+	int argc = store_script_argv(argv, numkeys, NULL, nkeys, keys, nargs, args);
 	redisReply *r = NULL;
 
-	snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
-	argv[argc++] = "EVALSHA";
-	argv[argc++] = NULL;	/* sha, filled below */
-	argv[argc++] = numkeys;
-	for (int i = 0; i < nkeys; i++)
-		argv[argc++] = keys[i];
-	for (int i = 0; i < nargs; i++)
-		argv[argc++] = args[i];
 	if (store_connect(s) < 0)
 		goto out;
 	argv[1] = script_sha(s, script);
 	s->script_name = script->name;
 	r = store_commandargv_expecting(s, any_error, argc, argv, NULL);
 	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		char *text = script_text(script);
+		char *text = store_script_text(script);
 		freeReplyObject(r);
 		argv[0] = "EVAL";
 		argv[1] = text;

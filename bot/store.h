@@ -99,6 +99,15 @@ redisReply *store_commandargv(struct store *s, int argc, const char **argv, cons
 redisReply *store_script(struct store *s, const struct store_script *script,
 			 int nkeys, const char *const *keys, int nargs, const char *const *args);
 
+/* What store_script() sends, for a caller that sends it another way
+ * (bot/store_pipe.c): the script's full text (prelude and source; caller
+ * frees), its SHA-1 as Redis names it, and EVALSHA's argv (argv has room for
+ * nkeys + nargs + 3; numkeys is the caller's buffer). Returns argc. */
+char *store_script_text(const struct store_script *script);
+void store_script_sha(const struct store_script *script, char sha[41]);
+int store_script_argv(const char **argv, char numkeys[12], const char *sha, int nkeys, const char *const *keys,
+		      int nargs, const char *const *args);
+
 /* Expected error replies. Some error replies are states, not failures: NOGROUP
  * from XREADGROUP/XAUTOCLAIM before the stream and its group exist, BUSYGROUP
  * from XGROUP CREATE when the group already does. The *_expecting variants take
@@ -187,6 +196,14 @@ int store_hash(struct store *s, const char *key, redisReply **pairs);
 /* A script's {outcome index, id} answer (audited changes answer so): 0 with
  * *index < n and *id (when id is not NULL), else -1. r is freed either way. */
 int store_outcome(redisReply *r, size_t n, size_t *index, int64_t *id);
+
+/* Connect s as for a command (dial, AUTH, SELECT; under Sentinel the primary,
+ * checked with ROLE) and hand that connection over as a descriptor the caller
+ * owns, with *generation the Sentinel generation it belongs to (0 without
+ * Sentinel, else at least 1; compare sentinel_generation()). s dials again on its next use.
+ * -1 when it could not connect: store_error(s) says why. Blocks up to the
+ * store's timeout: not on the loop thread. For bot/store_pipe.c. */
+int store_take_fd(struct store *s, uint64_t *generation);
 
 /* Round trips this connection has made (each command, each script call,
  * a NOSCRIPT retry included): what a bench divides by its requests. */
