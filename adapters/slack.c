@@ -11,6 +11,7 @@
 #include "bot/dispatch.h"
 #include "bot/form.h"
 #include "bot/log.h"
+#include "bot/metrics.h"
 #include "bot/store_pipe.h"
 #include "bot/util.h"
 #include "bot/workers.h"
@@ -574,6 +575,7 @@ static void loop_dispatch(struct slack_job *job)
 		loop_to_worker(job);
 		return;
 	}
+	metrics_loop_answered();
 	job_answer(job, &r, res, true);
 }
 

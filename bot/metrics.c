@@ -46,6 +46,7 @@ static atomic_llong sm_open;
 static atomic_uint_fast64_t redis_errors;
 static atomic_uint_fast64_t notify_unverified;
 static atomic_uint_fast64_t escalation_stuck, escalation_rescheduled, incidents_unrouted;
+static atomic_uint_fast64_t loop_answered;
 static atomic_llong queue_depth;
 static _Atomic double queue_oldest;
 
@@ -251,6 +252,11 @@ void metrics_incident_unrouted(void)
 	atomic_fetch_add(&incidents_unrouted, 1);
 }
 
+void metrics_loop_answered(void)
+{
+	atomic_fetch_add(&loop_answered, 1);
+}
+
 void metrics_redis_error(void)
 {
 	atomic_fetch_add(&redis_errors, 1);
@@ -303,6 +309,10 @@ int metrics_render(struct buf *out)
 		       "Overdue escalation steps whose timer the "
 		       "auditor found missing and armed again.",
 		       atomic_load(&escalation_rescheduled));
+	render_counter(out, "watchkeeper_commands_on_loop_total",
+		       "Slash commands answered on the HTTP loop thread through its pipelined "
+		       "Redis connection, without a worker.",
+		       atomic_load(&loop_answered));
 	render_counter(out, "watchkeeper_incidents_unrouted_total",
 		       "Incidents whose escalation could reach nobody "
 		       "after filtering, so the org's owners were paged instead.",

@@ -25,6 +25,8 @@ void metrics_escalation_rescheduled(void);
 void metrics_incident_unrouted(void);
 /* One round trip to Redis: a script's name or a command's word. */
 void metrics_redis_roundtrip(const char *command);
+/* A command answered on the loop thread (bot/store_pipe.h), no worker involved. */
+void metrics_loop_answered(void);
 /* Daemon time of one request: last byte read -> first answer byte written. */
 void metrics_http_daemon(const char *route, int64_t duration_us);
 /* An HTTP connection cut by a limit; reason is a static word (timeout, evicted, refused, busy). */

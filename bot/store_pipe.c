@@ -182,6 +182,9 @@ static void pipe_drop(const char *why)
 	}
 }
 
+static void pipe_queue(int argc, const char **argv, const char *what, const struct store_script *script,
+		       store_pipe_cb cb, void *arg);
+
 static void pipe_adopt(int fd, uint64_t gen)
 {
 	lws_sock_file_fd_type u;
@@ -206,6 +209,9 @@ static void pipe_adopt(int fd, uint64_t gen)
 	}
 	log_info("store_pipe.connect", "result=ok");
 	P.failed_before = false;
+	/* Named, so that CLIENT LIST tells it from the workers' connections. */
+	const char *argv[] = { "CLIENT", "SETNAME", STORE_PIPE_CLIENT_NAME };
+	pipe_queue(3, argv, "CLIENT", NULL, NULL, NULL);
 }
 
 void store_pipe_wake(void)
@@ -265,7 +271,8 @@ static const char *pipe_sha(const struct store_script *script)
 	return P.shas[i].sha;
 }
 
-static void pipe_queue(int argc, const char **argv, const struct store_script *script, store_pipe_cb cb, void *arg)
+static void pipe_queue(int argc, const char **argv, const char *what, const struct store_script *script,
+		       store_pipe_cb cb, void *arg)
 {
 	char *cmd = NULL;
 	int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
@@ -279,7 +286,7 @@ static void pipe_queue(int argc, const char **argv, const struct store_script *s
 	redisFreeCommand(cmd);
 	P.queued += (uint64_t)len;
 	q_push(&(struct waiting){ cb, arg, script, P.queued, wk_mono_us() });
-	metrics_redis_roundtrip(script ? script->name : "SCRIPT");
+	metrics_redis_roundtrip(what);
 	lws_callback_on_writable(P.wsi);
 	if (!P.sul_armed) {
 		P.sul_armed = true;
@@ -301,7 +308,7 @@ int store_pipe_script(const struct store_script *script, int nkeys, const char *
 		return -1;
 	char numkeys[12];
 	int argc = store_script_argv(argv, numkeys, pipe_sha(script), nkeys, keys, nargs, args);
-	pipe_queue(argc, argv, script, cb, arg);
+	pipe_queue(argc, argv, script->name, script, cb, arg);
 	return 0;
 }
 
@@ -344,12 +351,12 @@ static void pipe_answer(redisReply *r)
 		freeReplyObject(r);
 		if (w.cb)
 			w.cb(w.arg, NULL, false);
-		if (noscript && P.wsi) {
+		if (noscript && P.wsi && w.script) {
 			/* After a restart or SCRIPT FLUSH: load it once for the
 			 * commands after this one. */
 			char *text = store_script_text(w.script);
 			const char *argv[] = { "SCRIPT", "LOAD", text };
-			pipe_queue(3, argv, NULL, NULL, NULL);
+			pipe_queue(3, argv, "SCRIPT", NULL, NULL, NULL);
 			free(text);
 		}
 		if (readonly)

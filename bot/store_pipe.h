@@ -36,6 +36,8 @@ typedef void (*store_pipe_cb)(void *arg, redisReply *reply, bool ran);
 
 /* The protocol the connection is adopted under, in the server's list. */
 #define STORE_PIPE_PROTOCOL "wk-store-pipe"
+/* Its name in Redis (CLIENT LIST). */
+#define STORE_PIPE_CLIENT_NAME "watchkeeper-loop"
 int store_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 /* Start the connector (any thread, once, before the loop serves); the first

@@ -3,14 +3,17 @@
 # servers side by side against one private Redis, all posting the same signed `/oncall` slash
 # command (scripts/bench_oncall.lua), measured one at a time with wrk at 1, 16 and 64
 # connections (--latency):
-#   bare floor   build/floor_lws: libwebsockets, the daemon's worker hand-off, a small JSON reply
-#   Redis floor  build/floor_lws --evalsha: the same plus one EVALSHA (one HGET) per request
+#   bare floor   build/floor_lws: libwebsockets, a hand-off to a worker thread, a small JSON reply
+#   Redis floor  build/floor_lws --evalsha: the same plus one EVALSHA (one HGET) per request,
+#                sent by the worker on its own connection and waited for
 #   daemon       build/watchkeeper, an org (team T0BENCH) whose rotation has 3 members (invited,
-#                then `/oncall join`): the status of that rotation
+#                then `/oncall join`): the status of that rotation, answered on the loop
+#                thread through its pipelined Redis connection (bot/store_pipe.h)
 # For each: req/s and p99 per connection count; at c=64 (after the smaller runs warmed it up,
 # WK_BENCH_ROUNDS rounds of bare, Redis floor, daemon in turn; medians) server CPU per request
-# (/proc/PID/stat), Redis CPU per request (INFO cpu), Redis round trips (socket reads) and
-# commands (commandstats, Lua's included) per request, context switches per request (all
+# (/proc/PID/stat), Redis CPU per request (INFO cpu), round trips (rt: scripts sent, each a
+# wait for the request), Redis socket reads (fewer than round trips when a client pipelines)
+# and commands (commandstats, Lua's included) per request, context switches per request (all
 # threads, /proc/PID/task/*/status), and peak RSS (VmHWM).
 # Then the daemon's ratios to the floors against issue 13's targets. Lines start `hotpath:`.
 # Every request is a distinct signed delivery (bench_oncall.lua signs each one), so the daemon
@@ -60,7 +63,7 @@ redis_url=$(scripts/redis.sh start "$RDIR")
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 rsock=$RDIR/redis.sock
-declare -A RPS P99 CPU RCPU RT CMDS CS PEAK
+declare -A RPS P99 CPU RCPU RT READS CMDS CS PEAK
 bad=0
 
 # measure NAME PID URL C KEY: one wrk run (a fresh signature) with the server's CPU, Redis's CPU,
@@ -86,12 +89,12 @@ measure() {
 	kill -0 "$pid" 2>/dev/null || { echo "bench.sh: $name died during the run" >&2; exit 1; }
 	RPS[$key]=$W_RPS
 	P99[$key]=$W_P99
-	read -r CPU[$key] RCPU[$key] RT[$key] CMDS[$key] CS[$key] < <(awk -v t0="$t0" -v t1="$t1" \
+	read -r CPU[$key] RCPU[$key] RT[$key] READS[$key] CMDS[$key] CS[$key] < <(awk -v t0="$t0" -v t1="$t1" \
 		-v hz="$clk_tck" -v n="$W_REQS" -v r0="$r0" -v r1="$r1" -v x0="$x0" -v x1="$x1" 'BEGIN {
 		split(r0, a, " "); split(r1, b, " "); n = (n > 0 ? n : 1)
 		# minus the snapshots themselves: 2 reads and 1 command between two of them
-		printf "%.1f %.1f %.2f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
-			(b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n, (x1 - x0) / n }')
+		printf "%.1f %.1f %.2f %.2f %.2f %.2f\n", (t1 - t0) * 1e6 / hz / n, (b[1] - a[1]) * 1e6 / n,
+			(b[4] - a[4]) / n, (b[2] - a[2] - 2) / n, (b[3] - a[3] - 1) / n, (x1 - x0) / n }')
 }
 
 # start_floor NAME [FLOOR_ARGS...]: start build/floor_lws; sets FPID[NAME] and URL[NAME].
@@ -187,7 +190,7 @@ for c in $CONNS; do
 	done
 done
 for name in bare redis daemon; do
-	for fig in CPU RCPU RT CMDS CS; do bench_median_rounds "$fig" "$name,$big" "$ROUNDS" "$name"; done
+	for fig in CPU RCPU RT READS CMDS CS; do bench_median_rounds "$fig" "$name,$big" "$ROUNDS" "$name"; done
 	PEAK[$name]=$(rss_kb "${FPID[$name]}" VmHWM)
 done
 
@@ -199,12 +202,12 @@ big=64; case " $CONNS " in *" 64 "*) ;; *) big=${CONNS##* } ;; esac
 echo
 echo "hotpath: signed /oncall, $DURATION per run, wrk --latency; c=$big: median of $ROUNDS rounds, per request; floors with $WORKERS workers"
 echo "hotpath: the daemon: $((WORKERS + 1)) workers, workers_max_per_org=$WORKERS: commands run on $WORKERS at once, like the floors"
-printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt cmds cs peak_MB
+printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %6s %7s\n' server "$cols" cpu_us rds_us rt reads cmds cs peak_MB
 for name in bare redis daemon; do
 	row=""
 	for c in $CONNS; do row+=$(printf ' %9s %7s' "${RPS[$name,$c]}" "${P99[$name,$c]}"); done
-	printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %7s\n' "$name" "$row" "${CPU[$name]}" "${RCPU[$name]}" \
-		"${RT[$name]}" "${CMDS[$name]}" "${CS[$name]}" "$(mb "${PEAK[$name]}")"
+	printf 'hotpath: %-8s%s %8s %8s %6s %6s %6s %6s %7s\n' "$name" "$row" "${CPU[$name]}" "${RCPU[$name]}" \
+		"${RT[$name]}" "${READS[$name]}" "${CMDS[$name]}" "${CS[$name]}" "$(mb "${PEAK[$name]}")"
 done
 # ratio_median NUM_FIG DEN_NAME FIG...: the median over the rounds of daemon/DEN for one figure.
 ratio_median() {

@@ -148,16 +148,19 @@ bench_ctx_switches() {
 	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(nonvoluntary|voluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }'
 }
 
-# bench_redis_stats SOCKET: "CPU_SECONDS READS COMMANDS" from one INFO of the Redis there.
-# READS (total_reads_processed) counts socket reads, one per client round trip on a kept
-# connection; COMMANDS sums INFO commandstats, which also counts every command a Lua script
-# runs. The INFO itself shows up in the next snapshot: one read, one command.
+# bench_redis_stats SOCKET: "CPU_SECONDS READS COMMANDS SCRIPTS" from one INFO of the Redis
+# there. READS (total_reads_processed) counts socket reads: one per client round trip on a
+# kept connection, fewer when a client pipelines (several commands in one read); COMMANDS
+# sums INFO commandstats, which also counts every command a Lua script runs; SCRIPTS counts
+# EVALSHA and EVAL calls, the scripts clients sent (each one a wait for its sender). The
+# INFO itself shows up in the next snapshot: one read, one command.
 bench_redis_stats() {
 	redis-cli -s "$1" INFO everything | tr -d '\r' | awk -F'[:,=]' '
 		$1 == "used_cpu_sys" || $1 == "used_cpu_user" { cpu += $2 }
 		$1 == "total_reads_processed" { reads = $2 }
 		$1 ~ /^cmdstat_/ && $2 == "calls" { calls += $3 }
-		END { printf "%.6f %d %d\n", cpu, reads, calls }'
+		($1 == "cmdstat_evalsha" || $1 == "cmdstat_eval") && $2 == "calls" { scripts += $3 }
+		END { printf "%.6f %d %d %d\n", cpu, reads, calls, scripts }'
 }
 
 # bench_redis_pid SOCKET: the pid of the Redis listening on SOCKET.
