@@ -16,7 +16,8 @@
  * commands the way they are typed there (dispatch_typed()).
  *
  * Thread: dispatch runs on a worker (or the console thread) with that thread's
- * own store. Nothing here touches sockets. */
+ * own store, or on the loop thread without one (struct dispatch_touch below).
+ * Nothing here touches sockets. */
 #ifndef WK_DISPATCH_H
 #define WK_DISPATCH_H
 
