@@ -1,6 +1,7 @@
 /* dispatch.c - see dispatch.h */
 #include "bot/dispatch.h"
 #include "bot/dispatch_find.h"
+#include "bot/dispatch_touch.h"
 #include "bot/cmdline.h"
 #include "bot/log.h"
 #include "bot/member.h"
@@ -464,54 +465,6 @@ static const char *check_for(const struct command *c, const char *name)
 static const char *const outcome_names[] = { "ok", "refused", "store_error", "replayed", "deferred", "relink",
 					      "needs_touch", "needs_worker" };
 
-void dispatch_touch_answer(struct dispatch_touch *t, redisReply *reply)
-{
-	memset(&t->view, 0, sizeof(t->view));
-	t->pre.team = t->team;
-	t->pre.stamp = t->stamp;
-	t->rc = reply ? org_touch_read(reply, &t->view, t->team[0] ? &t->pre : NULL) : -1;
-	t->state = TOUCH_ANSWERED;
-}
-
-void dispatch_touch_free(struct dispatch_touch *t)
-{
-	if (t && t->pre.plan) {
-		freeReplyObject(t->pre.plan);
-		t->pre.plan = NULL;
-	}
-}
-
-/* The schedule org_touch_preload() read (or confirmed) into ctx: the worker's
- * copy when Redis said it still holds, else the fresh one, which becomes the
- * copy when it has a stamp (or, without a cache or stamp, is *own's, freed by
- * the caller). -1 when there is none to use. */
-static int preload_take(const struct dispatch_env *env, const char *org_id, struct org_preload *pre,
-			const struct team_plan *cached, int64_t cached_from, struct team_plan *own,
-			struct cmd_ctx *ctx)
-{
-	struct team_plan fresh;
-
-	if (pre->same && cached) {
-		ctx->preload_plan = cached;
-		ctx->preload_cache = env->schedules;
-		ctx->preload_from = cached_from;
-	} else if (pre->plan && schedule_from_reply(pre->plan, pre->team, pre->from_s, INT64_MAX, &fresh) == 0) {
-		if (env->schedules && pre->tip[0]) {
-			ctx->preload_plan = schedule_cache_put(env->schedules, org_id, pre->team, pre->tip, pre->from_s,
-							       &fresh);
-			ctx->preload_cache = env->schedules;
-		} else {
-			*own = fresh;
-			ctx->preload_plan = own;
-		}
-		ctx->preload_from = pre->from_s;
-	}
-	if (pre->plan)
-		freeReplyObject(pre->plan);
-	pre->plan = NULL;
-	return ctx->preload_plan ? 0 : -1;
-}
-
 enum cmd_result dispatch_request(const struct dispatch_env *env, const struct request *req,
 				 struct reply *r)
 {
@@ -686,49 +639,23 @@ enum cmd_result dispatch_request(const struct dispatch_env *env, const struct re
 		cached = schedule_cache_get(env->schedules, org_id, pre.team, &pre.stamp, &cached_from);
 	const struct org_replay replay = { req->replay_id, replay_ttl_ms, req->replay_own_key };
 	if (t && t->state == TOUCH_NONE && !env->store) {
-		/* Pass 1: what to send. Its strings must outlive this call. */
-		t->now_ms = ctx.now_ms;
-		wk_strlcpy(t->team, preload ? pre.team : "", sizeof(t->team));
-		wk_strlcpy(t->stamp, preload && pre.stamp ? pre.stamp : "", sizeof(t->stamp));
-		pre.team = t->team;
-		pre.stamp = t->stamp;
-		if (org_touch_prepare(&t->call, org_id, req->user_id, platform_name(req->platform), &replay,
-				      ctx.now_ms, preload ? &pre : NULL) < 0) {
-			res = CMD_NEEDS_WORKER;
-			goto out;
-		}
-		t->state = TOUCH_WANTED;
-		res = CMD_NEEDS_TOUCH;
+		/* Pass 1 on the loop: what to send. */
+		res = dispatch_touch_ask(t, org_id, req, &replay, ctx.now_ms, preload ? &pre : NULL) < 0
+			? CMD_NEEDS_WORKER : CMD_NEEDS_TOUCH;
 		goto out;
 	}
 	if (t && t->state == TOUCH_ANSWERED) {
-		/* The loop's copy of the schedule may have changed since the touch
-		 * asked whether it still holds; a worker has copies of its own. */
-		bool same = t->pre.same && cached && preload && strcmp(pre.stamp ? pre.stamp : "", t->stamp) == 0;
-		touched = t->rc;
-		view = t->view;
-		if (!env->store) {
-			/* Pass 3: only what needs no store runs here. */
-			bool loaded = preload && strcmp(t->team, pre.team) == 0 && (t->pre.plan || same);
-			bool here = touched < 0 || touched == ORG_REPLAYED || (touched == ORG_LINKED && !env->relinked) ||
-				    (touched == 0 && !view.created && loaded &&
-				     !(view.role == ROLE_NONE && (view.has_email_placeholders || env->org_id)));
-			if (!here) {
-				res = CMD_NEEDS_WORKER;
-				goto out;
-			}
+		if (!dispatch_touch_take(env, preload ? &pre : NULL, cached, &view, &touched)) {
+			res = CMD_NEEDS_WORKER;	/* pass 3: the rest needs a store */
+			goto out;
 		}
 		if (touched == 0 && view.created)
 			org_index_add(env->store, org_id, req->user_id);
-		pre.same = same;
-		pre.plan = t->pre.plan;
-		t->pre.plan = NULL;
-		wk_strlcpy(pre.tip, t->pre.tip, sizeof(pre.tip));
 	} else {
 		touched = org_touch_preload(env->store, org_id, req->user_id, platform_name(req->platform), &replay,
 					    ctx.now_ms, &view, preload ? &pre : NULL);
 	}
-	if (preload && touched == 0 && preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
+	if (preload && touched == 0 && dispatch_preload_take(env, org_id, &pre, cached, cached_from, &preload_own, &ctx) == 0) {
 		wk_strlcpy(preload_team, pre.team, sizeof(preload_team));
 		ctx.preload_team = preload_team;
 	}
