@@ -1162,6 +1162,7 @@ int http_server_run(const struct config *cfg, void (*listening)(void))
 	for (;;) {
 		if (lws_service(srv.ctx, 0) < 0)
 			break;
+		store_pipe_flush();	/* the scripts this turn's requests queued, in one write */
 		if (!atomic_load(&srv.stop_requested))
 			continue;
 		if (!srv.draining) {

@@ -159,9 +159,12 @@ static struct waiting q_pop(void)
  * (ran when it left whole), and the next request asks for a new one. */
 static void pipe_drop(const char *why)
 {
-	if (P.wsi) {
-		log_warn("store_pipe.drop", "waiting=%zu reason=\"%s\"", P.qlen, why);
+	if (P.wsi && P.stopping) {
+		log_info("store_pipe.close", "waiting=%zu", P.qlen);
 		lws_set_timeout(P.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);	/* lws closes fd */
+	} else if (P.wsi) {
+		log_warn("store_pipe.drop", "waiting=%zu reason=\"%s\"", P.qlen, why);
+		lws_set_timeout(P.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		metrics_redis_error();
 	}
 	P.wsi = NULL;
@@ -287,7 +290,6 @@ static void pipe_queue(int argc, const char **argv, const char *what, const stru
 	P.queued += (uint64_t)len;
 	q_push(&(struct waiting){ cb, arg, script, P.queued, wk_mono_us() });
 	metrics_redis_roundtrip(what);
-	lws_callback_on_writable(P.wsi);
 	if (!P.sul_armed) {
 		P.sul_armed = true;
 		lws_sul_schedule(P.ctx, 0, &P.sul, pipe_check, PIPE_CHECK_US);
@@ -429,6 +431,12 @@ int store_pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 	default:
 		return 0;
 	}
+}
+
+void store_pipe_flush(void)
+{
+	if (P.wsi && P.out_sent < P.out.len && pipe_write() < 0)
+		pipe_drop("the Redis connection broke");
 }
 
 struct schedule_cache *store_pipe_schedules(void)

@@ -4,8 +4,9 @@
  * team's schedule in one script) needs one round trip and no store after it.
  * Handing it to a worker costs two thread hand-offs and a worker blocked on
  * that round trip; here the loop thread sends the script itself, without
- * waiting: every request read in one turn of the loop goes out in one write,
- * and each reply comes back to its callback, in order, on a later turn.
+ * waiting: every request read in one turn of the loop goes out in one write
+ * at the end of that turn (store_pipe_flush()), and each reply comes back to
+ * its callback, in order, on a later turn.
  *
  * One connection, made by a connector thread of its own through the store
  * layer (bot/store.h: AUTH, SELECT, the Sentinel primary), then adopted into
@@ -46,6 +47,8 @@ void store_pipe_start(const struct config *cfg, struct lws_context *ctx);
 /* Loop thread, from LWS_CALLBACK_EVENT_WAIT_CANCELLED: adopt a connection the
  * connector made. */
 void store_pipe_wake(void);
+/* After each turn of the loop (lws_service()): write what the turn queued. */
+void store_pipe_flush(void);
 /* Send a script (EVALSHA), keys then args. 0: cb runs later, exactly once.
  * -1: not sent and cb never runs (no connection now, or too many waiting):
  * the caller goes the other way. */
