@@ -126,3 +126,40 @@ def _():
         check(wait_until(lambda: time.monotonic() - t0 > 3.6, 5), "the pause")
         on_call_now(w)
         loop_ready(w)
+
+
+@test("pipelined answers go to their own requests: 120 bare /oncall at once from two workspaces, "
+      "each answered with its own workspace's person on call, each recorded once")
+def _(w):
+    import threading
+    other, bob = "T0OTHER", "U0BOB"
+    w.oncall("join")
+    w.oncall("", bob, team=other)
+    w.oncall("join", bob, team=other)
+    loop_ready(w)
+    before = on_loop(w)
+    answers, errors = {}, []
+
+    def recorded(team):
+        return sum(w.r("SCARD", k) - 1 for k in w.r("KEYS", "wk:{slack:%s}:replay:*" % team))
+    was = {t: recorded(t) for t in (TEAM, other)}
+
+    def one(i):
+        team, user = (TEAM, ALICE) if i % 2 else (other, bob)
+        try:
+            answers[i] = (user, w.command("", user, team=team, timeout=10))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append("%d: %r" % (i, e))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(120)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    check_eq(errors, [], "requests that failed")
+    check_eq(len(answers), 120, "answers")
+    for i, (user, r) in sorted(answers.items()):
+        check_eq(r.status, 200, "request %d's status" % i)
+        check_re(r"On call now:\* <@%s>" % user, r.json()["text"], "request %d's answer (%s's workspace)" % (i, user))
+    check(on_loop(w) - before >= 100, "only %d of 120 answered on the loop" % (on_loop(w) - before))
+    for team in (TEAM, other):
+        check_eq(recorded(team) - was[team], 60, "%s: replay records made by its 60 deliveries" % team)
