@@ -27,9 +27,10 @@
  * route flagged HTTP_ROUTE_SECRET_REST.
  *
  * Threads: route handlers run on the loop thread and must not block. A handler
- * either fills the response at once (ROUTE_DONE) or hands the work to a worker
- * (ROUTE_PENDING) after http_call_begin(); the worker answers later with
- * http_call_finish(). Workers never see a connection: a call is an id plus a
+ * either fills the response at once (ROUTE_DONE) or returns ROUTE_PENDING after
+ * http_call_begin(), and the call is answered later: by a worker with
+ * http_call_finish(), or on the loop itself with http_call_answer() (a Slack
+ * command whose Redis answer came through the loop's pipe, bot/store_pipe.h). Workers never see a connection: a call is an id plus a
  * state word, and the loop drops an answer whose connection has gone, so a
  * client hanging up can't cause a use-after-free.
  *
