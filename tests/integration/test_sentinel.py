@@ -303,7 +303,12 @@ def kill_round(wait_replicas, strict):
         fs = FakeSlack(w.peer)
         w.team_mode(ALICE)
         users = add_people(w, "KW%d" % wait_replicas, 16)
-        time.sleep(0.5)     # the setup is on the replica too
+        # The setup must be on the replica before the kill, or the promoted replica starts
+        # without the org: a write of the test's own, then WAIT until a replica has it (and so
+        # everything written before it). A fixed pause was not always enough under load.
+        s.r("SET", "test:setup_replicated", "1")
+        check(int(s.r("WAIT", 1, 10000)) >= 1, "no replica took the setup within 10 s: %s" % s.describe())
+        s.r("DEL", "test:setup_replicated")
         old = s.primary()
         ready = Readyz(w)
         ready.start()
