@@ -40,6 +40,7 @@ static struct {
 	bool started, want, stopping, answered;
 	int ready_fd;
 	uint64_t ready_gen;
+	char ready_err[200];	/* why ready_fd is -1 */
 	struct store *dialer;	/* the connector's own */
 
 	/* Loop thread. */
@@ -77,17 +78,11 @@ static void *connector_main(void *unused)
 		pthread_mutex_unlock(&P.lock);
 		uint64_t gen = 0;
 		int fd = store_take_fd(P.dialer, &gen);
-		char why[200];
-		wk_strlcpy(why, fd < 0 ? store_error(P.dialer) : "", sizeof(why));
 		pthread_mutex_lock(&P.lock);
 		P.ready_fd = fd;
 		P.ready_gen = gen;
+		wk_strlcpy(P.ready_err, fd < 0 ? store_error(P.dialer) : "", sizeof(P.ready_err));
 		P.answered = true;
-		if (fd < 0 && !P.failed_before) {
-			char q[240];
-			log_warn("store_pipe.connect", "error=%s reason=\"commands go to the workers meanwhile\"",
-				 log_quote(q, sizeof(q), why));
-		}
 		if (P.ctx)
 			lws_cancel_service(P.ctx);
 	}
@@ -222,12 +217,14 @@ void store_pipe_wake(void)
 	int fd = -1;
 	uint64_t gen = 0;
 	bool answered;
+	char why[200] = "";
 
 	pthread_mutex_lock(&P.lock);
 	answered = P.answered;
 	if (answered) {
 		fd = P.ready_fd;
 		gen = P.ready_gen;
+		wk_strlcpy(why, P.ready_err, sizeof(why));
 		P.ready_fd = -1;
 		P.answered = false;
 	}
@@ -236,6 +233,11 @@ void store_pipe_wake(void)
 		return;
 	P.connecting = false;
 	if (fd < 0) {
+		if (!P.failed_before) {
+			char q[240];
+			log_warn("store_pipe.connect", "error=%s reason=\"commands go to the workers meanwhile\"",
+				 log_quote(q, sizeof(q), why));
+		}
 		P.failed_before = true;
 		P.next_try_ms = wk_now_ms() + PIPE_RETRY_MS;
 		return;
@@ -446,14 +448,15 @@ struct schedule_cache *store_pipe_schedules(void)
 
 void store_pipe_stop(void)
 {
-	if (!P.started)
-		return;
+	if (!P.dialer)
+		return;		/* never started */
 	pthread_mutex_lock(&P.lock);
 	P.stopping = true;
 	P.ctx = NULL;
 	pthread_cond_signal(&P.cond);
 	pthread_mutex_unlock(&P.lock);
-	pthread_join(P.thread, NULL);
+	if (P.started)
+		pthread_join(P.thread, NULL);
 	P.started = false;
 	if (P.ready_fd >= 0)
 		close(P.ready_fd);
